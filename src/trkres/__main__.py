@@ -1,0 +1,5 @@
+"""Allow ``python -m trkres``."""
+
+from trkres.cli import main
+
+main()

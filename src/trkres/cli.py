@@ -1,0 +1,350 @@
+"""The ``trkres`` command line: thin typer commands over the Python API."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from trkres import __version__
+from trkres.errors import TrkresError
+from trkres.study.registry import ProgressCallback, no_progress
+
+log = logging.getLogger("trkres")
+err_console = Console(stderr=True)
+out_console = Console()
+
+
+class _State:
+    quiet = False
+    verbose = False
+    debug = False
+
+
+state = _State()
+
+app = typer.Typer(
+    name="trkres",
+    help=(
+        "Acquired resistance to TRK inhibitors in NTRK-fusion cancers.\n\n"
+        "Detect and classify resistance from sequencing, measure it in the lab, model it, "
+        "and write one self-contained HTML report. Everything runs offline.\n\n"
+        "Start with:  trkres demo"
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+knowledge_app = typer.Typer(
+    help="Show and validate the curated knowledge base (facts, evidence, review status).",
+    no_args_is_help=True,
+)
+app.add_typer(knowledge_app, name="knowledge")
+
+KnowledgeOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--knowledge",
+        "-k",
+        help="Extra knowledge YAML (repeatable): a lab's own facts with evidence; "
+        "entries with the same id override the shipped ones.",
+        exists=False,
+        dir_okay=False,
+    ),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out_console.print(f"trkres {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only print errors.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Print what is being done, step by step.")
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show full tracebacks on errors (for bug reports).")
+    ] = False,
+) -> None:
+    """Global options go before the command: trkres -v analyze STUDY -o OUT."""
+    state.quiet, state.verbose, state.debug = quiet, verbose and not quiet, debug
+    level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
+    # Only trkres' own messages at INFO/DEBUG; libraries speak at WARNING and above.
+    logging.basicConfig(
+        level=logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(console=err_console, show_path=False, show_time=False)],
+        force=True,
+    )
+    log.setLevel(level)
+
+
+@contextmanager
+def _progress(description: str) -> Iterator[ProgressCallback]:
+    """A rich progress bar on stderr (nothing with --quiet or when not a terminal)."""
+    if state.quiet:
+        yield no_progress
+        return
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TextColumn("{task.fields[label]}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    )
+    task = bar.add_task(description, total=None, label="")
+
+    def update(done: int, total: int, label: str) -> None:
+        bar.update(task, completed=done, total=total, label=label)
+        log.debug("%s: %s (%d/%d)", description, label, done, total)
+
+    with bar:
+        yield update
+
+
+def _run_and_report(
+    study: Path, out: Path, knowledge: list[Path] | None, only: list[str] | None
+) -> None:
+    from trkres.study.runner import run_study
+
+    with _progress("analysing") as progress:
+        result = run_study(
+            study, out, knowledge_files=knowledge or (), only=only, progress=progress
+        )
+    if not state.quiet:
+        names = ", ".join(s.name for s in result.sections)
+        err_console.print(f"Ran {len(result.sections)} analyses: {names}")
+        reviews = sum(1 for s in result.sections for f in s.flags if f.level == "review")
+        if reviews:
+            err_console.print(
+                f"[magenta]{reviews} item(s) rest on needs_review facts (see report)."
+            )
+        err_console.print(f"Report written to [bold]{result.report}[/bold]")
+        err_console.print(
+            f"Tables in {result.out_dir / 'tables'}, figures in {result.out_dir / 'figures'}"
+        )
+
+
+@app.command()
+def analyze(
+    study: Annotated[
+        Path,
+        typer.Argument(help="Study folder holding study.yaml (or the study.yaml file itself)."),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Output folder (created or replaced atomically).")
+    ],
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--only", help="Run only this analysis (repeatable); see 'trkres analyses'."),
+    ] = None,
+    knowledge: KnowledgeOption = None,
+) -> None:
+    """Run every analysis the study's inputs allow and write a report folder.
+
+    Writes OUT/index.html (one self-contained interactive report), OUT/tables/*.tsv,
+    OUT/figures/*.svg and *.png, and OUT/run.json (version, input checksums,
+    parameters, timings). Nothing is written unless the whole run succeeds.
+
+    Example:  trkres analyze examples/ntrk_resistance -o report
+    """
+    _run_and_report(study, out, knowledge, only)
+
+
+@app.command()
+def demo(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Output folder for the demo report.")
+    ] = Path("trkres-demo-report"),
+    knowledge: KnowledgeOption = None,
+) -> None:
+    """Analyse the bundled example study (a small TRK-resistance study) and write its report.
+
+    The example holds published cases and public data in their real formats; values
+    made up for illustration are labelled so in the report.
+
+    Example:  trkres demo -o demo-report   (then open demo-report/index.html)
+    """
+    from trkres.examples import example_study_path
+
+    path = example_study_path()
+    if not state.quiet:
+        err_console.print(f"Example study: {path}")
+    _run_and_report(path, out, knowledge, None)
+
+
+@app.command()
+def check(
+    study: Annotated[Path, typer.Argument(help="Study folder holding study.yaml.")],
+    knowledge: KnowledgeOption = None,
+) -> None:
+    """Validate a study folder without running anything: manifest, files, options.
+
+    Prints the analyses its inputs allow.
+
+    Example:  trkres check examples/ntrk_resistance
+    """
+    from trkres.study.manifest import load_study
+    from trkres.study.registry import analyses
+    from trkres.study.runner import _options_for, select_analyses, study_knowledge
+
+    loaded = load_study(study)
+    study_knowledge(loaded, knowledge or ())
+    _options_for(loaded, analyses())
+    chosen = select_analyses(loaded)
+    out_console.print(f"[green]OK[/green] {loaded.name}: {len(loaded.manifest.inputs)} inputs")
+    out_console.print("analyses that will run: " + ", ".join(a.name for a in chosen))
+
+
+@app.command("analyses")
+def list_analyses() -> None:
+    """List the analyses trkres knows and the input kinds each needs.
+
+    An analysis runs in 'trkres analyze' when the study holds every kind it needs.
+
+    Example:  trkres analyses
+    """
+    from trkres.study.registry import analyses
+
+    table = RichTable("analysis", "title", "needs all of", "needs one of", "options")
+    for a in analyses():
+        table.add_row(
+            a.name,
+            a.title,
+            ", ".join(sorted(k.value for k in a.requires)) or "-",
+            ", ".join(sorted(k.value for k in a.any_of)) or "-",
+            "yes" if a.options_model else "-",
+        )
+    out_console.print(table)
+
+
+@knowledge_app.command("show")
+def knowledge_show(
+    topic: Annotated[
+        str | None,
+        typer.Argument(
+            help="A topic (genes, kinase_positions, resistance_mutations, bypass_alterations, "
+            "drugs, therapy_strategies, therapy_rules, alteration_classes, sources), "
+            "or a fact id such as ntrk1_g595r. Omit for a summary."
+        ),
+    ] = None,
+    tsv: Annotated[bool, typer.Option("--tsv", help="Print tab-separated values.")] = False,
+    knowledge: KnowledgeOption = None,
+) -> None:
+    """Show the knowledge base: a summary, one topic as a table, or one fact in full.
+
+    Examples:  trkres knowledge show drugs
+               trkres knowledge show ntrk3_g623r
+    """
+    from trkres.knowledge import load_knowledge
+    from trkres.knowledge.schema import TOPICS
+
+    kb = load_knowledge(knowledge or ())
+    facts = kb.facts_frame()
+    if topic is None:
+        counts = facts.groupby(["topic", "status"]).size().unstack(fill_value=0)
+        table = RichTable("topic", "verified", "needs_review", title=f"knowledge {kb.version}")
+        for name, row in counts.iterrows():
+            table.add_row(str(name), str(row.get("verified", 0)), str(row.get("needs_review", 0)))
+        out_console.print(table)
+        out_console.print(
+            f"{len(kb.sources)} sources; extra files: "
+            f"{', '.join(map(str, kb.extra_files)) or 'none'}"
+        )
+        return
+    if topic == "sources":
+        frame = kb.sources_frame()
+    elif topic == "kinase_positions" and not tsv:
+        frame = kb.positions_frame()
+    elif topic in TOPICS:
+        frame = facts[facts["topic"] == topic].drop(columns=["topic", "statement"])
+    else:
+        match = facts[facts["id"] == topic]
+        if match.empty:
+            raise TrkresError(
+                f"no topic or fact named '{topic}'",
+                expected=f"a topic ({', '.join(TOPICS)}) or a fact id",
+                found=topic,
+            )
+        for record in match.to_dict(orient="records"):
+            fact = kb.all_facts()[f"{record['topic']}:{record['id']}"]
+            out_console.print(fact.model_dump_json(indent=2, exclude_none=True), markup=False)
+        return
+    if tsv:
+        sys.stdout.write(frame.to_csv(sep="\t", index=False))
+        return
+    table = RichTable(*map(str, frame.columns), title=topic, show_lines=False)
+    for cells in frame.astype(str).itertuples(index=False):
+        table.add_row(*cells)
+    out_console.print(table)
+
+
+@knowledge_app.command("validate")
+def knowledge_validate(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Knowledge YAML files to check on top of the shipped base."),
+    ] = None,
+) -> None:
+    """Validate knowledge files: schema, ids, cross-references, evidence sources.
+
+    With no FILE, validates the shipped knowledge base. Errors give the file, line
+    and column; warnings (e.g. a source without PMID or DOI) do not fail.
+
+    Example:  trkres knowledge validate my_lab_facts.yaml
+    """
+    from trkres.knowledge import validate_files
+
+    report = validate_files(files or [])
+    for warning in report.warnings:
+        log.warning(warning)
+    total = sum(report.counts.values())
+    out_console.print(
+        f"[green]valid[/green]: {total} entries in {len(report.files)} file(s) "
+        f"({', '.join(f'{k} {v}' for k, v in report.counts.items())})"
+    )
+
+
+def main() -> None:
+    """Console entry point: user errors print a precise message, no traceback."""
+    try:
+        app()
+    except TrkresError as exc:
+        if state.debug:
+            raise
+        err_console.print(
+            f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err_console.print("interrupted: nothing was written")
+        sys.exit(130)
+    except Exception as exc:
+        if state.debug:
+            raise
+        err_console.print(
+            f"[bold red]internal error:[/bold red] {type(exc).__name__}: {escape(str(exc))}\n"
+            "This is a bug in trkres. Re-run with --debug for the traceback and report it.",
+            highlight=False,
+        )
+        sys.exit(3)

@@ -1,0 +1,321 @@
+"""Load, merge and validate knowledge files.
+
+The shipped knowledge lives in ``trkres/knowledge/data/*.yaml``. A lab adds or
+overrides facts with its own files (``--knowledge EXTRA.yaml``): entries are
+merged by ``id`` within each topic, later files winning, and each fact records
+the file it came from (``origin``) so reports can show lab-supplied facts.
+
+Loading is cached: the shipped base is parsed once per process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from trkres.errors import KnowledgeError, Location
+from trkres.knowledge.schema import TOPICS, KnowledgeFile, parse_change, parse_residue
+from trkres.knowledge.store import KnowledgeBase
+from trkres.yamlio import YamlDocument, read_yaml, validation_error
+
+SHIPPED_ORIGIN = "trkres"
+
+
+@dataclass
+class LoadedFile:
+    """One parsed knowledge file, with its YAML positions and checksum."""
+
+    path: Path
+    content: KnowledgeFile
+    document: YamlDocument
+    sha256: str
+    origin: str
+
+
+@dataclass
+class ValidationReport:
+    """What ``trkres knowledge validate`` found: facts counted, warnings."""
+
+    files: list[Path]
+    counts: dict[str, int]
+    warnings: list[str] = field(default_factory=list)
+
+
+def shipped_data_dir() -> Path:
+    """The folder of the shipped knowledge YAML files."""
+    return Path(str(resources.files("trkres.knowledge") / "data"))
+
+
+def read_knowledge_file(path: Path, origin: str | None = None) -> LoadedFile:
+    """Parse and schema-check one knowledge file (no cross-file checks).
+
+    Raises :class:`KnowledgeError` with file, line and column on any problem.
+    """
+    doc = read_yaml(path, KnowledgeError)
+    if doc.data is not None and not isinstance(doc.data, dict):
+        raise KnowledgeError(
+            "a knowledge file must be a mapping of topics",
+            location=doc.locate(()),
+            expected=f"keys among: {', '.join(['version', *TOPICS])}",
+            found=type(doc.data).__name__,
+        )
+    try:
+        content = KnowledgeFile.model_validate(doc.data)
+    except ValidationError as exc:
+        raise validation_error(exc, doc, KnowledgeError, "knowledge entry") from None
+    origin = origin if origin is not None else str(path)
+    if origin != SHIPPED_ORIGIN:
+        content = _with_origin(content, origin)
+    _check_unique_ids(content, doc)
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    return LoadedFile(path=path, content=content, document=doc, sha256=sha, origin=origin)
+
+
+def _with_origin(content: KnowledgeFile, origin: str) -> KnowledgeFile:
+    updates: dict[str, Any] = {}
+    for topic in TOPICS:
+        entries: list[BaseModel] = getattr(content, topic)
+        updates[topic] = [e.model_copy(update={"origin": origin}) for e in entries]
+    return content.model_copy(update=updates)
+
+
+def _check_unique_ids(content: KnowledgeFile, doc: YamlDocument) -> None:
+    for topic in TOPICS:
+        seen: dict[str, int] = {}
+        for i, entry in enumerate(getattr(content, topic)):
+            ident = entry.id
+            if ident in seen:
+                raise KnowledgeError(
+                    f"duplicate id '{ident}' in {topic}",
+                    location=doc.locate((topic, i, "id")),
+                    expected="ids unique within a topic of one file",
+                    found=f"'{ident}' again (first as entry {seen[ident] + 1})",
+                )
+            seen[ident] = i
+
+
+def _shipped_files() -> list[Path]:
+    return sorted(shipped_data_dir().glob("*.yaml"))
+
+
+@lru_cache(maxsize=8)
+def _load_cached(extra: tuple[tuple[str, float], ...]) -> KnowledgeBase:
+    files = [read_knowledge_file(p, SHIPPED_ORIGIN) for p in _shipped_files()]
+    files += [read_knowledge_file(Path(p)) for p, _mtime in extra]
+    return merge(files)
+
+
+def load_knowledge(extra: Sequence[Path] = ()) -> KnowledgeBase:
+    """The shipped knowledge base, merged with a lab's ``extra`` files in order.
+
+    Parsed once per process for each distinct list of files (a changed file is
+    re-read). Raises :class:`KnowledgeError` pointing at the offending line.
+    """
+    key: list[tuple[str, float]] = []
+    for p in extra:
+        path = Path(p)
+        if not path.is_file():
+            raise KnowledgeError(
+                "knowledge file not found",
+                location=Location(file=path),
+                expected="an existing YAML file",
+            )
+        key.append((str(path.resolve()), path.stat().st_mtime))
+    return _load_cached(tuple(key))
+
+
+def merge(files: Sequence[LoadedFile]) -> KnowledgeBase:
+    """Merge parsed files by id (later wins) and check cross-references."""
+    version = None
+    merged: dict[str, dict[str, Any]] = {t: {} for t in TOPICS}
+    where: dict[tuple[str, str], tuple[LoadedFile, int]] = {}
+    for lf in files:
+        if lf.content.version and lf.origin == SHIPPED_ORIGIN:
+            version = lf.content.version
+        for topic in TOPICS:
+            for i, entry in enumerate(getattr(lf.content, topic)):
+                merged[topic][entry.id] = entry
+                where[(topic, entry.id)] = (lf, i)
+    extras = [lf for lf in files if lf.origin != SHIPPED_ORIGIN]
+    kb = KnowledgeBase(
+        version=version or "unversioned",
+        extra_files=tuple(lf.path for lf in extras),
+        checksums={str(lf.path): lf.sha256 for lf in files},
+        **{t: dict(merged[t]) for t in TOPICS},
+    )
+    _check_references(kb, where)
+    return kb
+
+
+def _ref_error(
+    where: dict[tuple[str, str], tuple[LoadedFile, int]],
+    topic: str,
+    ident: str,
+    field_path: tuple[str | int, ...],
+    message: str,
+    expected: str,
+    found: str,
+) -> KnowledgeError:
+    lf, index = where[(topic, ident)]
+    return KnowledgeError(
+        message,
+        location=lf.document.locate((topic, index, *field_path)),
+        expected=expected,
+        found=found,
+    )
+
+
+def _check_references(
+    kb: KnowledgeBase, where: dict[tuple[str, str], tuple[LoadedFile, int]]
+) -> None:
+    """Every id a fact names must exist; residues must agree with positions."""
+    sources = set(kb.sources)
+    for topic in TOPICS:
+        if topic == "sources":
+            continue
+        for ident, fact in getattr(kb, topic).items():
+            for j, ev in enumerate(fact.evidence):
+                if ev.source not in sources:
+                    raise _ref_error(
+                        where,
+                        topic,
+                        ident,
+                        ("evidence", j, "source"),
+                        f"{topic} '{ident}' cites an unknown source",
+                        "the id of an entry under 'sources'",
+                        repr(ev.source),
+                    )
+    genes = {g.symbol for g in kb.genes.values()}
+    for ident, pos in kb.kinase_positions.items():
+        for gene in pos.residues:
+            if gene not in genes:
+                raise _ref_error(
+                    where,
+                    "kinase_positions",
+                    ident,
+                    ("residues", gene),
+                    "kinase position names a gene missing from 'genes'",
+                    "a gene symbol listed under 'genes'",
+                    gene,
+                )
+    for ident, mut in kb.resistance_mutations.items():
+        site = kb.kinase_positions.get(mut.position)
+        if site is None:
+            raise _ref_error(
+                where,
+                "resistance_mutations",
+                ident,
+                ("position",),
+                "resistance mutation names an unknown kinase position",
+                "the id of an entry under 'kinase_positions'",
+                repr(mut.position),
+            )
+        ref, number, _alt = parse_change(mut.change)
+        residue = site.residues.get(mut.gene)
+        if residue is None or parse_residue(residue.residue) != (ref, number):
+            raise _ref_error(
+                where,
+                "resistance_mutations",
+                ident,
+                ("change",),
+                f"{mut.gene} {mut.change} does not sit at position '{site.id}'",
+                f"{mut.gene} {residue.residue if residue else '(no residue)'} at that position",
+                mut.change,
+            )
+        for k, drug_name in enumerate(mut.resistant_to):
+            if kb.find_drug(drug_name) is None:
+                raise _ref_error(
+                    where,
+                    "resistance_mutations",
+                    ident,
+                    ("resistant_to", k),
+                    "unknown drug_name",
+                    "a drug_name name or synonym under 'drugs'",
+                    repr(drug_name),
+                )
+    for ident, byp in kb.bypass_alterations.items():
+        if byp.gene not in genes:
+            raise _ref_error(
+                where,
+                "bypass_alterations",
+                ident,
+                ("gene",),
+                "bypass alteration names a gene missing from 'genes'",
+                "a gene symbol listed under 'genes'",
+                byp.gene,
+            )
+    for ident, strat in kb.therapy_strategies.items():
+        for k, sd in enumerate(strat.example_drugs):
+            if kb.find_drug(sd.drug) is None:
+                raise _ref_error(
+                    where,
+                    "therapy_strategies",
+                    ident,
+                    ("example_drugs", k, "drug"),
+                    "unknown drug",
+                    "a drug name or synonym under 'drugs'",
+                    repr(sd.drug),
+                )
+    for ident, rule in kb.therapy_rules.items():
+        for k, sid in enumerate(rule.strategies):
+            if sid not in kb.therapy_strategies:
+                raise _ref_error(
+                    where,
+                    "therapy_rules",
+                    ident,
+                    ("strategies", k),
+                    "therapy rule names an unknown strategy",
+                    f"one of: {', '.join(sorted(kb.therapy_strategies))}",
+                    repr(sid),
+                )
+        if rule.when.alteration_class not in kb.alteration_classes:
+            raise _ref_error(
+                where,
+                "therapy_rules",
+                ident,
+                ("when", "alteration_class"),
+                "therapy rule names an undefined alteration class",
+                "an id under 'alteration_classes'",
+                rule.when.alteration_class,
+            )
+    seen_names: dict[str, str] = {}
+    for ident, entry in kb.drugs.items():
+        for k, name in enumerate([entry.name, *entry.synonyms]):
+            key = name.casefold()
+            if key in seen_names and seen_names[key] != ident:
+                raise _ref_error(
+                    where,
+                    "drugs",
+                    ident,
+                    ("synonyms", k - 1) if k else ("name",),
+                    f"drug name '{name}' is used by two drugs",
+                    "each name or synonym naming one drug",
+                    f"'{name}' also names '{seen_names[key]}'",
+                )
+            seen_names[key] = ident
+
+
+def validate_files(paths: Sequence[Path]) -> ValidationReport:
+    """Validate the shipped base merged with ``paths`` (empty: shipped only).
+
+    Raises :class:`KnowledgeError` at the first error; returns counts and
+    warnings (e.g. sources with neither PMID nor DOI).
+    """
+    shipped = [read_knowledge_file(p, SHIPPED_ORIGIN) for p in _shipped_files()]
+    extra = [read_knowledge_file(Path(p)) for p in paths]
+    kb = merge(shipped + extra)
+    warnings = []
+    for src in kb.sources.values():
+        if not (src.pmid or src.doi):
+            kind = "URL only" if src.url else "no identifier"
+            warnings.append(f"source '{src.id}' ({src.origin}) has no PMID or DOI ({kind})")
+    counts = {t: len(getattr(kb, t)) for t in TOPICS}
+    files = [lf.path for lf in shipped + extra]
+    return ValidationReport(files=files, counts=counts, warnings=warnings)

@@ -1,0 +1,137 @@
+"""Atomic writing of every output trkres produces.
+
+A file is written to a temporary sibling and renamed into place, so a reader
+never sees half a file. A whole output folder is built in a temporary sibling
+folder and swapped in only when every part of it is complete: an interrupted
+or failed run leaves either the previous complete output or nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from trkres.errors import Location, OutputError
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _publish(tmp: Path, mode: int) -> None:
+    """Give a temporary file or folder the permissions a plain create would."""
+    tmp.chmod(mode & ~_umask())
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file and an atomic rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        _publish(Path(tmp), 0o666)
+        Path(tmp).replace(path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            Path(tmp).unlink()
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write UTF-8 ``text`` to ``path`` atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def table_to_tsv(frame: pd.DataFrame) -> str:
+    """Render a table as tidy TSV text (no index, empty cells for missing).
+
+    Floats are written in their shortest round-trip form, so a TSV reads back
+    to the same numbers (molar doses of 1e-9 included).
+    """
+    return frame.to_csv(sep="\t", index=False, na_rep="")
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """Write a table atomically as TSV (``.tsv``/``.txt``) or Parquet (``.parquet``)."""
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        try:
+            frame.to_parquet(tmp, index=False)
+            _publish(Path(tmp), 0o666)
+            Path(tmp).replace(path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                Path(tmp).unlink()
+            raise
+    elif suffix in {".tsv", ".txt"}:
+        atomic_write_text(path, table_to_tsv(frame))
+    else:
+        raise OutputError(
+            "unsupported table format",
+            location=Location(file=path),
+            expected="a path ending in .tsv, .txt or .parquet",
+            found=suffix or "(no suffix)",
+        )
+
+
+@contextlib.contextmanager
+def atomic_directory(target: Path, *, overwrite: bool = True) -> Iterator[Path]:
+    """Build an output folder in a temporary sibling and swap it in on success.
+
+    Yields the temporary folder to write into. If the block raises (or the
+    process is interrupted), the temporary folder is removed and ``target`` is
+    left as it was. With ``overwrite=False`` an existing ``target`` is an error.
+    """
+    target = target.resolve()
+    if target.exists() and not target.is_dir():
+        raise OutputError(
+            "output path exists and is not a folder",
+            location=Location(file=target),
+            expected="a folder path (new or an earlier trkres output)",
+            found="a file",
+        )
+    if target.exists() and not overwrite:
+        raise OutputError(
+            "output folder already exists",
+            location=Location(file=target),
+            hint="choose another folder or pass --force",
+        )
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(
+            tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        )
+    except OSError as exc:
+        raise OutputError(
+            f"cannot create output folder: {exc.strerror}", location=Location(file=target)
+        ) from None
+    try:
+        _publish(staging, 0o777)
+        yield staging
+        if target.exists():
+            old = Path(
+                tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent)
+            )
+            old.rmdir()
+            target.rename(old)
+            staging.rename(target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

@@ -1,0 +1,237 @@
+"""Study folders: a ``study.yaml`` manifest naming inputs by kind.
+
+A study is a folder. Its manifest lists the input files (paths relative to the
+folder, which they may not leave), what kind of data each holds, where it came
+from, and per-analysis options. Validation is strict: unknown keys or kinds,
+wrong types, missing files and paths escaping the folder are errors that point
+at the line and column of ``study.yaml``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from trkres.errors import ManifestError
+from trkres.yamlio import YamlDocument, read_yaml, validation_error
+
+MANIFEST_NAME = "study.yaml"
+
+
+class InputKind(StrEnum):
+    """The kinds of input a study can hold (analyses declare which they need)."""
+
+    mutations = "mutations"  # MAF or VCF
+    structural_variants = "structural_variants"  # fusions / SVs
+    copy_number = "copy_number"
+    clinical_samples = "clinical_samples"
+    treatment_timeline = "treatment_timeline"
+    plate = "plate"  # a plate-reader export (with a plate layout)
+    dose_response = "dose_response"  # long or CurveCurator-wide tables
+    combination = "combination"  # drug-combination matrices
+    ddpcr = "ddpcr"  # QuantaSoft / QX Manager results exports
+    droplet_amplitudes = "droplet_amplitudes"
+    cfdna = "cfdna"  # serial cfDNA sequencing results
+    western_blot = "western_blot"
+    xenograft = "xenograft"
+    knowledge = "knowledge"  # a lab's extra knowledge YAML
+
+
+#: Formats each kind accepts; ``None`` means the reader decides.
+KIND_FORMATS: dict[InputKind, tuple[str, ...]] = {
+    InputKind.mutations: ("maf", "vcf"),
+    InputKind.structural_variants: ("cbioportal_sv", "cbioportal_fusions", "fusion_table"),
+    InputKind.copy_number: ("gistic", "long"),
+    InputKind.clinical_samples: ("tsv",),
+    InputKind.treatment_timeline: ("cbioportal_timeline",),
+    InputKind.plate: ("grid", "gen5", "softmax", "envision", "gdsc"),
+    InputKind.dose_response: ("long", "curvecurator"),
+    InputKind.combination: ("synergyfinder",),
+    InputKind.ddpcr: ("quantasoft",),
+    InputKind.droplet_amplitudes: ("quantasoft_amplitude",),
+    InputKind.cfdna: ("long",),
+    InputKind.western_blot: ("long",),
+    InputKind.xenograft: ("long",),
+    InputKind.knowledge: ("yaml",),
+}
+
+_SUFFIX_FORMATS: dict[InputKind, dict[str, str]] = {
+    InputKind.mutations: {".maf": "maf", ".vcf": "vcf", ".gz": "vcf", ".bcf": "vcf"},
+    InputKind.knowledge: {".yaml": "yaml", ".yml": "yaml"},
+}
+
+Provenance = Literal["measured", "published", "public_dataset", "illustrative"]
+
+
+class StudyInput(BaseModel):
+    """One input file of a study."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+    kind: InputKind
+    path: str = Field(min_length=1, description="relative to the study folder")
+    format: str | None = None
+    layout: str | None = Field(default=None, description="plate layout file (plates only)")
+    provenance: Provenance = "measured"
+    source: str | None = Field(default=None, description="where the data came from, licence")
+    description: str | None = None
+
+    @field_validator("path", "layout")
+    @classmethod
+    def _relative(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        p = PurePosixPath(value.replace("\\", "/"))
+        if p.is_absolute() or (len(value) > 1 and value[1] == ":"):
+            raise ValueError("paths must be relative to the study folder")
+        if ".." in p.parts:
+            raise ValueError("paths may not leave the study folder ('..')")
+        return value
+
+    @model_validator(mode="after")
+    def _format_and_layout(self) -> StudyInput:
+        allowed = KIND_FORMATS[self.kind]
+        if self.format is not None and self.format not in allowed:
+            raise ValueError(
+                f"format '{self.format}' is not one of {', '.join(allowed)} for kind '{self.kind}'"
+            )
+        if self.layout is not None and self.kind is not InputKind.plate:
+            raise ValueError("'layout' applies to inputs of kind 'plate' only")
+        if self.kind is InputKind.plate and self.layout is None:
+            raise ValueError("a plate needs a 'layout' (the plate map file)")
+        return self
+
+    @property
+    def name(self) -> str:
+        """The input's id, or its file stem."""
+        if self.id:
+            return self.id
+        stem = PurePosixPath(self.path).name
+        for suffix in (".gz", ".txt", ".tsv", ".csv", ".maf", ".vcf", ".yaml", ".yml"):
+            stem = stem.removesuffix(suffix)
+        return stem
+
+    def resolved_format(self) -> str:
+        """The explicit ``format``, else one inferred from the suffix, else the kind's default."""
+        if self.format:
+            return self.format
+        suffixes = _SUFFIX_FORMATS.get(self.kind, {})
+        for suffix in reversed(PurePosixPath(self.path).suffixes):
+            if suffix.lower() in suffixes:
+                return suffixes[suffix.lower()]
+        return KIND_FORMATS[self.kind][0]
+
+
+class Manifest(BaseModel):
+    """The content of ``study.yaml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    description: str | None = None
+    inputs: list[StudyInput] = Field(min_length=1)
+    options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Manifest:
+        seen: set[str] = set()
+        for item in self.inputs:
+            if item.name in seen:
+                raise ValueError(f"two inputs are named '{item.name}'; give one an 'id'")
+            seen.add(item.name)
+        return self
+
+
+class Study:
+    """A validated study: its folder, manifest and resolved input paths."""
+
+    def __init__(self, folder: Path, manifest: Manifest, document: YamlDocument) -> None:
+        self.folder = folder
+        self.manifest = manifest
+        self.document = document
+
+    @property
+    def name(self) -> str:
+        return self.manifest.name
+
+    def path_of(self, item: StudyInput) -> Path:
+        return self.folder / item.path
+
+    def inputs_of(self, kind: InputKind) -> list[StudyInput]:
+        return [i for i in self.manifest.inputs if i.kind is kind]
+
+    @property
+    def kinds(self) -> frozenset[InputKind]:
+        return frozenset(i.kind for i in self.manifest.inputs)
+
+    def locate_input(self, index: int, field: str | None = None) -> Any:
+        loc: tuple[str | int, ...] = ("inputs", index) + ((field,) if field else ())
+        return self.document.locate(loc)
+
+    def locate_option(self, *loc: str | int) -> Any:
+        return self.document.locate(("options", *loc))
+
+
+def load_study(folder: Path) -> Study:
+    """Read and validate ``folder/study.yaml`` and check every input file.
+
+    ``folder`` may also be the manifest file itself. Raises
+    :class:`ManifestError` with the line and column of the offending entry.
+    """
+    folder = Path(folder)
+    manifest_path = folder if folder.is_file() else folder / MANIFEST_NAME
+    folder = manifest_path.parent
+    if not folder.is_dir():
+        raise ManifestError(
+            "study folder not found",
+            location=None,
+            expected="a folder holding study.yaml",
+            found=str(folder),
+        )
+    if not manifest_path.is_file():
+        raise ManifestError(
+            "no study manifest in this folder",
+            expected=f"a file {manifest_path}",
+            found="none",
+            hint="see examples/ntrk_resistance/study.yaml for a template",
+        )
+    doc = read_yaml(manifest_path, ManifestError)
+    if not isinstance(doc.data, dict):
+        raise ManifestError(
+            "the manifest must be a mapping",
+            location=doc.locate(()),
+            expected="keys name, description, inputs, options",
+            found=type(doc.data).__name__,
+        )
+    try:
+        manifest = Manifest.model_validate(doc.data)
+    except ValidationError as exc:
+        raise validation_error(exc, doc, ManifestError, "study manifest") from None
+    study = Study(folder.resolve(), manifest, doc)
+    for index, item in enumerate(manifest.inputs):
+        _check_file(study, index, "path", item.path)
+        if item.layout is not None:
+            _check_file(study, index, "layout", item.layout)
+    return study
+
+
+def _check_file(study: Study, index: int, field: str, relative: str) -> None:
+    path = (study.folder / relative).resolve()
+    if not path.is_relative_to(study.folder):
+        raise ManifestError(
+            f"input {field} leaves the study folder",
+            location=study.locate_input(index, field),
+            expected=f"a file inside {study.folder}",
+            found=f"{relative} -> {path}",
+        )
+    if not path.is_file():
+        raise ManifestError(
+            f"input file not found: {relative}",
+            location=study.locate_input(index, field),
+            expected=f"an existing file at {study.folder / relative}",
+            found="nothing there" if not path.exists() else "a folder",
+        )

@@ -1,0 +1,174 @@
+"""Read YAML with positions, so errors can point at a line and column.
+
+PyYAML's composed node tree keeps the start mark of every value. We keep it
+beside the plain data and use it to turn a pydantic error location such as
+``("inputs", 2, "path")`` into ``study.yaml, line 14, column 11``. Duplicate
+mapping keys, which PyYAML silently overwrites, are reported as errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from trkres.errors import InputError, Location, TrkresError
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """Parsed YAML data with its node tree (for locating errors)."""
+
+    path: Path
+    data: Any
+    root: yaml.Node | None
+
+    def locate(self, loc: Sequence[int | str]) -> Location:
+        """Return the file location of the value at ``loc`` (best effort).
+
+        Walks as deep as the path exists; a missing key points at its parent
+        mapping, which is where the user must add it.
+        """
+        node = self.root
+        for key in loc:
+            if isinstance(node, yaml.MappingNode):
+                nxt = None
+                for k_node, v_node in node.value:
+                    if k_node.value == str(key):
+                        nxt = v_node
+                        break
+                if nxt is None:
+                    break
+                node = nxt
+            elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
+                if 0 <= key < len(node.value):
+                    node = node.value[key]
+                else:
+                    break
+            else:
+                break
+        if node is None:
+            return Location(file=self.path)
+        mark = node.start_mark
+        return Location(file=self.path, line=mark.line + 1, column=mark.column + 1)
+
+
+def _check_duplicate_keys(node: yaml.Node, path: Path, error_cls: type[TrkresError]) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, yaml.Node] = {}
+        for k_node, v_node in node.value:
+            key = str(k_node.value)
+            if key in seen:
+                first = seen[key].start_mark
+                mark = k_node.start_mark
+                raise error_cls(
+                    f"duplicate key '{key}'",
+                    location=Location(file=path, line=mark.line + 1, column=mark.column + 1),
+                    expected="each key once per mapping",
+                    found=f"'{key}' again (first at line {first.line + 1})",
+                )
+            seen[key] = k_node
+            _check_duplicate_keys(v_node, path, error_cls)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _check_duplicate_keys(item, path, error_cls)
+
+
+def read_yaml(path: Path, error_cls: type[TrkresError] = InputError) -> YamlDocument:
+    """Read a YAML file into data plus positions.
+
+    Raises ``error_cls`` (an :class:`InputError` by default) for a missing or
+    unreadable file, a YAML syntax error (with its line and column) and
+    duplicate keys.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error_cls(
+            "file not found", location=Location(file=path), expected="an existing YAML file"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error_cls(
+            f"cannot read file: {exc}", location=Location(file=path), expected="UTF-8 text"
+        ) from None
+    return parse_yaml(text, path, error_cls)
+
+
+def parse_yaml(text: str, path: Path, error_cls: type[TrkresError] = InputError) -> YamlDocument:
+    """Parse YAML text (see :func:`read_yaml`); ``path`` is used in messages."""
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is not None:
+            _check_duplicate_keys(root, path, error_cls)
+        data = loader.construct_document(root) if root is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        loc = Location(file=path)
+        if mark is not None:
+            loc = Location(file=path, line=mark.line + 1, column=mark.column + 1)
+        raise error_cls(
+            f"invalid YAML: {exc.problem or exc.context}",
+            location=loc,
+            expected="well-formed YAML",
+            found=(exc.context or "").strip() or None,
+        ) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - unmarked errors are rare
+        raise error_cls(f"invalid YAML: {exc}", location=Location(file=path)) from None
+    finally:
+        loader.dispose()
+    return YamlDocument(path=path, data=data, root=root)
+
+
+def _describe_input(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def validation_error(
+    exc: ValidationError,
+    doc: YamlDocument,
+    error_cls: type[TrkresError],
+    what: str,
+) -> TrkresError:
+    """Turn a pydantic ``ValidationError`` into one located trkres error.
+
+    The first problem becomes the message with its line and column; the others
+    are listed as details so the user can fix them in one pass.
+    """
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    location = doc.locate(loc)
+    field = ".".join(str(p) for p in loc) or "(document)"
+    details = []
+    for err in errors[1:]:
+        other_loc = tuple(err["loc"])
+        where = doc.locate(other_loc)
+        details.append(
+            f"also: line {where.line}: {'.'.join(str(p) for p in other_loc)}: {err['msg']}"
+        )
+    found = None if first["type"] == "missing" else _describe_input(first.get("input"))
+    return error_cls(
+        f"invalid {what}: {field}: {first['msg']}",
+        location=location,
+        expected=_expected_for(first),
+        found=found,
+        details=details,
+    )
+
+
+def _expected_for(err: Any) -> str | None:
+    ctx = err.get("ctx") or {}
+    if "expected" in ctx:
+        return str(ctx["expected"])
+    kind = err["type"]
+    if kind == "missing":
+        return f"a value for '{err['loc'][-1]}'"
+    if kind == "extra_forbidden":
+        return "only the documented keys (check spelling)"
+    return None

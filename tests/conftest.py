@@ -1,0 +1,39 @@
+"""Shared fixtures: the bundled example, small studies, the ../shared data."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "examples" / "ntrk_resistance"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data`` beside the repository; skip when a fresh clone lacks it."""
+    path = REPO.parent / "shared" / "data"
+    if not path.is_dir():
+        pytest.skip("../shared/data is not present (fresh clone): real-data test skipped")
+    return path
+
+
+@pytest.fixture
+def example_copy(tmp_path: Path) -> Path:
+    """A writable copy of the bundled example study."""
+    dest = tmp_path / "study"
+    shutil.copytree(EXAMPLE, dest)
+    return dest
+
+
+def write_study(folder: Path, manifest: str, files: dict[str, str] | None = None) -> Path:
+    """Create a study folder with ``study.yaml`` and the given files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "study.yaml").write_text(manifest, encoding="utf-8")
+    for name, text in (files or {}).items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return folder

@@ -1,0 +1,138 @@
+"""The command line: help teaches, errors are precise, no tracebacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import EXAMPLE, write_study
+from trkres import __version__
+from trkres.cli import app
+
+runner = CliRunner()
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m trkres`` as a user would (real exit codes and streams)."""
+    return subprocess.run(
+        [sys.executable, "-m", "trkres", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "HOME": str(cwd or Path.home())},
+    )
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert __version__ in result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["analyze"],
+        ["demo"],
+        ["check"],
+        ["analyses"],
+        ["knowledge"],
+        ["knowledge", "show"],
+        ["knowledge", "validate"],
+    ],
+)
+def test_help_explains_every_command(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "Usage" in result.output
+    if command and command != ["knowledge"]:
+        assert "Example" in result.output
+
+
+def test_demo_writes_report_and_says_where(tmp_path: Path) -> None:
+    result = run_cli("demo", "-o", str(tmp_path / "rep"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "rep" / "index.html").is_file()
+    assert "index.html" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_quiet_prints_nothing(tmp_path: Path) -> None:
+    result = run_cli("-q", "analyze", str(EXAMPLE), "-o", str(tmp_path / "rep"))
+    assert result.returncode == 0
+    assert result.stdout == "" and result.stderr == ""
+
+
+def test_bad_manifest_is_a_clean_error(tmp_path: Path) -> None:
+    study = write_study(
+        tmp_path / "s", "name: s\ninputs:\n  - kind: mutations\n    path: gone.maf\n"
+    )
+    result = run_cli("analyze", str(study), "-o", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert "study.yaml, line 4, column 11" in result.stderr
+    assert "input file not found: gone.maf" in result.stderr
+    assert "expected:" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_debug_shows_traceback(tmp_path: Path) -> None:
+    study = write_study(tmp_path / "s", "name: s\ninputs: 3\n")
+    result = run_cli("--debug", "analyze", str(study), "-o", str(tmp_path / "out"))
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr
+
+
+def test_check_lists_analyses() -> None:
+    result = runner.invoke(app, ["check", str(EXAMPLE)])
+    assert result.exit_code == 0, result.output
+    assert "inputs" in result.output and "knowledge" in result.output
+
+
+def test_knowledge_show_and_validate(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["knowledge", "show"])
+    assert result.exit_code == 0 and "needs_review" in result.output
+    result = runner.invoke(app, ["knowledge", "show", "drugs", "--tsv"])
+    assert result.exit_code == 0 and "selitrectinib" in result.output
+    result = runner.invoke(app, ["knowledge", "show", "ntrk3_g623r"])
+    assert (
+        result.exit_code == 0 and "10.1093/annonc/mdw042" not in result.output
+    )  # source ids, not DOIs
+    assert '"change": "G623R"' in result.output
+    result = runner.invoke(app, ["knowledge", "validate"])
+    assert result.exit_code == 0 and "valid" in result.output
+
+
+def test_knowledge_validate_broken_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("drugs:\n  - id: x\n    name: x\n    classes: [trk_inhibitor]\n    status: ok\n")
+    result = run_cli("knowledge", "validate", str(bad))
+    assert result.returncode == 1
+    assert "bad.yaml, line 2" in result.stderr or "bad.yaml, line 5" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_topic(tmp_path: Path) -> None:
+    result = run_cli("knowledge", "show", "nonsense")
+    assert result.returncode == 1
+    assert "no topic or fact named 'nonsense'" in result.stderr
+
+
+def test_lab_knowledge_on_analyze(tmp_path: Path) -> None:
+    lab = tmp_path / "lab.yaml"
+    lab.write_text(
+        "sources:\n  - {id: lab1, citation: 'Our lab 2026, unpublished.'}\n"
+        "drugs:\n  - id: zz-001\n    name: zz-001\n    classes: [trk_inhibitor]\n"
+        "    status: needs_review\n"
+        "    evidence: [{source: lab1, statement: 'in-house compound', level: lab}]\n"
+    )
+    result = run_cli("analyze", str(EXAMPLE), "-o", str(tmp_path / "out"), "--knowledge", str(lab))
+    assert result.returncode == 0, result.stderr
+    html = (tmp_path / "out" / "index.html").read_text()
+    assert "zz-001" in html and "lab knowledge files" in html

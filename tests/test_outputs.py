@@ -1,0 +1,88 @@
+"""Atomic writes: no half-written file or folder, ever."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trkres.errors import OutputError
+from trkres.outputs import atomic_directory, atomic_write_text, write_table
+
+
+def test_atomic_write_replaces_whole_file(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    atomic_write_text(path, "old")
+    atomic_write_text(path, "new")
+    assert path.read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
+
+
+def test_failed_directory_build_keeps_previous_output(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    with atomic_directory(target) as tmp:
+        (tmp / "result.tsv").write_text("v1")
+    with pytest.raises(RuntimeError), atomic_directory(target) as tmp:
+        (tmp / "result.tsv").write_text("half")
+        raise RuntimeError("interrupted")
+    assert (target / "result.tsv").read_text() == "v1"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_failed_first_build_leaves_nothing(tmp_path: Path) -> None:
+    with pytest.raises(KeyboardInterrupt), atomic_directory(tmp_path / "out") as tmp:
+        (tmp / "x").write_text("x")
+        raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_output_path_that_is_a_file(tmp_path: Path) -> None:
+    (tmp_path / "out").write_text("not a folder")
+    with pytest.raises(OutputError, match="not a folder"), atomic_directory(tmp_path / "out"):
+        pass
+
+
+def test_no_overwrite(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    with (
+        pytest.raises(OutputError, match="already exists"),
+        atomic_directory(tmp_path / "out", overwrite=False),
+    ):
+        pass
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=12),
+            st.floats(allow_nan=True, allow_infinity=False, width=64),
+        ),
+        max_size=20,
+    )
+)
+def test_tsv_round_trip(
+    tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[str, float]]
+) -> None:
+    """Whatever strings and floats go in, the TSV reads back exactly the same."""
+    frame = pd.DataFrame(rows, columns=["name", "value"])
+    path = tmp_path_factory.mktemp("tsv") / "t.tsv"
+    write_table(frame, path)
+    back = pd.read_csv(path, sep="\t", keep_default_na=False, dtype=str)
+    assert len(back) == len(frame)
+    if len(frame):
+        assert back["name"].tolist() == frame["name"].tolist()
+        values = back["value"].replace("", "nan").astype(float)
+        expected = frame["value"].astype(float)
+        pd.testing.assert_series_equal(values, expected, check_names=False, check_exact=True)
+
+
+def test_parquet_and_bad_suffix(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"a": [1, 2]})
+    write_table(frame, tmp_path / "t.parquet")
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t.parquet"), frame)
+    with pytest.raises(OutputError, match=r"\.tsv, \.txt or \.parquet"):
+        write_table(frame, tmp_path / "t.xlsx")
