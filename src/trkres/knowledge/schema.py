@@ -40,7 +40,9 @@ ON_TARGET_CLASSES: frozenset[str] = frozenset(
 OFF_TARGET_CLASSES: frozenset[str] = frozenset({"mapk_bypass", "other_bypass"})
 
 AlterationType = Literal["mutation", "amplification", "deletion", "truncating", "fusion"]
-GeneRole = Literal["trk_kinase", "mapk_pathway", "other_bypass", "fusion_partner"]
+GeneRole = Literal[
+    "trk_kinase", "mapk_pathway", "other_bypass", "fusion_partner", "clonal_haematopoiesis"
+]
 DrugClass = Literal[
     "trk_inhibitor",
     "mek_inhibitor",
@@ -254,6 +256,26 @@ class TherapyRule(Fact):
     strategies: list[FactId] = Field(min_length=1)
 
 
+class ResidueMap(Fact):
+    """Explicit residue renumbering from one transcript to the conventional numbering.
+
+    Only the listed residues are mapped (``V640: V600``): offsets between
+    transcripts are never assumed.
+    """
+
+    gene: GeneSymbol
+    transcript: Annotated[str, Field(pattern=r"^(NM_[0-9]+|ENST[0-9]{11})$")]
+    pairs: dict[str, str] = Field(min_length=1)
+
+    @field_validator("pairs")
+    @classmethod
+    def _pairs(cls, values: dict[str, str]) -> dict[str, str]:
+        for a, b in values.items():
+            if parse_residue(a)[0] != parse_residue(b)[0]:
+                raise ValueError(f"{a} -> {b} changes the amino acid")
+        return values
+
+
 TOPICS: dict[str, type[BaseModel]] = {
     "sources": Source,
     "genes": Gene,
@@ -264,6 +286,7 @@ TOPICS: dict[str, type[BaseModel]] = {
     "drugs": Drug,
     "therapy_strategies": TherapyStrategy,
     "therapy_rules": TherapyRule,
+    "residue_maps": ResidueMap,
 }
 
 
@@ -282,6 +305,7 @@ class KnowledgeFile(_Strict):
     drugs: list[Drug] = Field(default_factory=list)
     therapy_strategies: list[TherapyStrategy] = Field(default_factory=list)
     therapy_rules: list[TherapyRule] = Field(default_factory=list)
+    residue_maps: list[ResidueMap] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod

@@ -19,6 +19,7 @@ from trkres.knowledge.schema import (
     Fact,
     Gene,
     KinasePosition,
+    ResidueMap,
     ResistanceMutation,
     Source,
     TherapyRule,
@@ -43,6 +44,7 @@ class KnowledgeBase:
     drugs: dict[str, Drug] = field(default_factory=dict)
     therapy_strategies: dict[str, TherapyStrategy] = field(default_factory=dict)
     therapy_rules: dict[str, TherapyRule] = field(default_factory=dict)
+    residue_maps: dict[str, ResidueMap] = field(default_factory=dict)
 
     # ----------------------------------------------------------------- look-ups
     @cached_property
@@ -113,6 +115,7 @@ class KnowledgeBase:
             "drugs",
             "therapy_strategies",
             "therapy_rules",
+            "residue_maps",
         ):
             for ident, fact in getattr(self, topic).items():
                 out[f"{topic}:{ident}"] = fact
@@ -120,12 +123,17 @@ class KnowledgeBase:
 
     # ------------------------------------------------------------------ tables
     def cite(self, fact: Fact) -> str:
-        """``;``-joined identifiers (PMID, DOI or URL) of a fact's evidence."""
+        """``;``-joined citations of a fact's evidence: ``PMID:…`` or ``doi:…``,
+        else the source id (see the sources table for its citation and URL)."""
         ids = []
         for ev in fact.evidence:
             src = self.sources.get(ev.source)
-            ident = src.identifier if src else ""
-            ids.append(ident or ev.source)
+            if src is not None and src.pmid:
+                ids.append(f"PMID:{src.pmid}")
+            elif src is not None and src.doi:
+                ids.append(f"doi:{src.doi}")
+            else:
+                ids.append(ev.source)
         return ";".join(dict.fromkeys(ids))
 
     def facts_frame(self) -> pd.DataFrame:
@@ -197,6 +205,9 @@ def _summary(fact: Fact) -> str:
         return f"{fact.name}{syn} ({', '.join(fact.classes)})"
     if isinstance(fact, TherapyStrategy):
         return f"{fact.label}: e.g. {', '.join(d.drug for d in fact.example_drugs)}"
+    if isinstance(fact, ResidueMap):
+        pairs = ", ".join(f"{a}→{b}" for a, b in fact.pairs.items())
+        return f"{fact.gene} on {fact.transcript}: {pairs}"
     if isinstance(fact, TherapyRule):
         cond: str = fact.when.alteration_class
         if fact.when.genes:

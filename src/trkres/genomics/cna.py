@@ -1,0 +1,141 @@
+"""Copy-number readers: cBioPortal discrete (GISTIC −2..2) matrices and long tables.
+
+Only amplifications and (deep) deletions become alterations; other cells are
+counted as read but carry no alteration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from trkres.genomics.model import ParsedInput, conform
+from trkres.genomics.normalise import normalise_genes
+from trkres.genomics.tables import RowIssue, read_delimited, resolve_columns
+from trkres.knowledge.store import KnowledgeBase
+
+_GENE_COLUMNS = ["Hugo_Symbol", "Gene Symbol", "Gene", "gene", "hugo_symbol"]
+_ANNOTATION_COLUMNS = {"entrez_gene_id", "locus id", "cytoband", "gene id"}
+
+LONG_COLUMNS = {
+    "gene": _GENE_COLUMNS,
+    "sample_id": ["Tumor_Sample_Barcode", "sample_id", "SAMPLE_ID", "sample", "Sample"],
+    "discrete": ["Copy_Number_Alteration", "cna", "CNA", "discrete"],
+    "copy_number": ["copy_number", "CN", "total_cn", "copies"],
+    "log2": ["log2", "log2_ratio", "log2ratio", "seg.mean", "log2R"],
+}
+
+
+@dataclass(frozen=True)
+class CopyNumberThresholds:
+    """When a long-table value calls amplification or deletion.
+
+    Defaults are common conventions, not facts: absolute copies ≥ 6 or
+    log2 ratio ≥ 1.0 call amplification; copies ≤ 0.5 or log2 ≤ -1.0 deletion.
+    """
+
+    amp_copies: float = 6.0
+    del_copies: float = 0.5
+    amp_log2: float = 1.0
+    del_log2: float = -1.0
+
+
+_DISCRETE_WORDS = {"amplification": 2.0, "amp": 2.0, "gain": 1.0, "deletion": -2.0,
+                   "homdel": -2.0, "deep deletion": -2.0, "loss": -1.0, "hetloss": -1.0}  # fmt: skip
+
+
+def _discrete_values(text: pd.Series) -> pd.Series:
+    lowered = text.astype("string").str.strip().str.lower()
+    words = lowered.map(_DISCRETE_WORDS)
+    return pd.to_numeric(lowered, errors="coerce").astype("float64").fillna(words.astype("float64"))
+
+
+def read_copy_number(
+    path: Path,
+    knowledge: KnowledgeBase,
+    *,
+    name: str | None = None,
+    thresholds: CopyNumberThresholds | None = None,
+) -> ParsedInput:
+    """Read a GISTIC matrix (genes × samples) or a long table into alterations."""
+    label = name or path.stem
+    th = thresholds or CopyNumberThresholds()
+    read = read_delimited(path, what="copy-number")
+    cols = resolve_columns(read, LONG_COLUMNS, what="copy-number", required=["gene"])
+    frame = read.frame
+    issues: list[RowIssue] = list(read.issues)
+    gene_col = cols["gene"]
+    assert gene_col is not None
+    is_long = cols["sample_id"] is not None and any(
+        cols[k] for k in ("discrete", "copy_number", "log2")
+    )
+    value_col: str | None
+    if is_long:
+        sample = frame[cols["sample_id"]]
+        if cols["discrete"]:
+            value_col = cols["discrete"]
+            values = _discrete_values(frame[value_col])
+            amp, dele = values >= 2, values <= -2
+        elif cols["copy_number"]:
+            value_col = cols["copy_number"]
+            values = pd.to_numeric(frame[value_col], errors="coerce").astype("float64")
+            amp, dele = values >= th.amp_copies, values <= th.del_copies
+        else:
+            value_col = cols["log2"]
+            values = pd.to_numeric(frame[value_col], errors="coerce").astype("float64")
+            amp, dele = values >= th.amp_log2, values <= th.del_log2
+        assert value_col is not None
+        long = pd.DataFrame(
+            {"sample_id": sample, "gene": frame[gene_col], "copy_number": values,
+             "raw": frame[value_col], "source_row": np.arange(len(frame), dtype=np.int64),
+             "amp": amp, "del": dele}
+        )  # fmt: skip
+        column_of = pd.Series(value_col, index=long.index)
+    else:
+        sample_cols = [
+            c for c in frame.columns if c != gene_col and c.lower() not in _ANNOTATION_COLUMNS
+        ]
+        if not sample_cols:
+            from trkres.errors import InputError, Location
+
+            raise InputError(
+                "copy-number matrix has no sample columns",
+                location=Location(file=path, line=read.header_line),
+                expected="Hugo_Symbol followed by one column per sample",
+                found=", ".join(frame.columns),
+            )
+        melted = frame[[gene_col, *sample_cols]].copy()
+        melted["source_row"] = np.arange(len(frame), dtype=np.int64)
+        long = melted.melt(
+            id_vars=[gene_col, "source_row"], var_name="sample_id", value_name="raw"
+        ).rename(columns={gene_col: "gene"})
+        long["copy_number"] = _discrete_values(long["raw"])
+        long["amp"] = long["copy_number"] >= 2
+        long["del"] = long["copy_number"] <= -2
+        column_of = long["sample_id"]
+    bad = long["copy_number"].isna() & long["raw"].notna()
+    bad &= ~long["raw"].astype("string").str.strip().str.upper().isin(["NA", "NAN", ""])
+    for i in np.flatnonzero(bad.to_numpy()):
+        issues.append(
+            RowIssue(str(path), read.line_of(int(long["source_row"].iloc[i])), str(column_of.iloc[i]),
+                     "a copy-number value (GISTIC -2..2, copies or log2)",
+                     repr(long["raw"].iloc[i]), "kept, no call")
+        )  # fmt: skip
+    missing_gene = long["gene"].isna()
+    for i in np.flatnonzero((missing_gene & (long["amp"] | long["del"])).to_numpy()):
+        issues.append(
+            RowIssue(str(path), read.line_of(int(long["source_row"].iloc[i])), gene_col,
+                     "a gene symbol", "an empty cell", "dropped")
+        )  # fmt: skip
+    calls = long.loc[(long["amp"] | long["del"]).to_numpy() & ~missing_gene.to_numpy()].copy()
+    calls["gene"] = normalise_genes(calls["gene"], knowledge)
+    calls["alteration_type"] = np.where(calls["amp"], "amplification", "deletion")
+    calls["input"] = label
+    alterations = conform(calls.drop(columns=["amp", "del", "raw"]))
+    return ParsedInput(
+        name=label, path=path, format="copy_number", table=frame, alterations=alterations,
+        issues=issues, rows_in=read.rows_in,
+    )  # fmt: skip

@@ -1,0 +1,42 @@
+"""Write a classification to a folder (the I/O edge of ``trkres classify``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from trkres.genomics.pipeline import GenomicResult, class_frequencies, mechanism_frequencies
+from trkres.outputs import atomic_directory, write_table
+
+#: Columns of OUT/alterations.tsv (the canonical table plus annotation).
+ALTERATION_OUTPUT = [
+    "sample_id", "patient_id", "sample_type", "collection_day", "timepoint", "gene",
+    "alteration_type", "protein_change", "partner_gene", "fusion", "copy_number", "alt_count",
+    "ref_count", "vaf", "reference_af", "reference_af_source", "vaf_ratio", "clonality",
+    "alteration_class", "counts_as", "class_fact", "known_fact", "fact_status",
+    "paralog_equivalents", "timing", "therapy_strategies", "therapy_rules", "ch_flag",
+    "annotation_note", "target_note", "normalisation", "transcript", "input", "source_row",
+]  # fmt: skip
+
+
+def write_classification(result: GenomicResult, out_dir: Path) -> list[Path]:
+    """Write alterations, samples, patients, cohort tables, annotated inputs and issues.
+
+    The folder is built aside and swapped in whole (see :mod:`trkres.outputs`).
+    """
+    written = []
+    with atomic_directory(out_dir) as tmp:
+        tables = {
+            "alterations.tsv": result.alterations[ALTERATION_OUTPUT],
+            "samples.tsv": result.samples,
+            "patients.tsv": result.patients,
+            "mechanisms.tsv": mechanism_frequencies(result.patients),
+            "classes.tsv": class_frequencies(result.alterations, result.patients),
+            "issues.tsv": result.issues_frame(),
+        }
+        for name, frame in tables.items():
+            write_table(frame, tmp / name)
+            written.append(out_dir / name)
+        for name, frame in result.annotated_inputs().items():
+            write_table(frame, tmp / "annotated" / f"{name}.tsv")
+            written.append(out_dir / "annotated" / f"{name}.tsv")
+    return written

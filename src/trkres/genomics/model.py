@@ -1,0 +1,81 @@
+"""The canonical long table of alterations every reader produces.
+
+One row per alteration per sample, whatever file it came from. Readers fill
+what their format carries; classification appends its columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from trkres.genomics.tables import RowIssue
+
+#: Columns of the canonical alteration table, in order.
+ALTERATION_COLUMNS: dict[str, str] = {
+    "sample_id": "str",
+    "gene": "str",  # official symbol (3' gene for fusions)
+    "alteration_type": "str",  # mutation | truncating | amplification | deletion | fusion
+    "protein_change": "str",  # normalised, e.g. G595R ('' for non-mutations)
+    "aa_ref": "str",
+    "aa_pos": "int64",  # -1 when none
+    "aa_alt": "str",
+    "change_type": "str",  # missense, nonsense, frameshift, ... ('' for non-mutations)
+    "partner_gene": "str",  # 5' partner of a fusion
+    "fusion": "str",  # PARTNER::KINASE
+    "copy_number": "float64",  # GISTIC level or absolute copies / log2 as read
+    "alt_count": "float64",
+    "ref_count": "float64",
+    "vaf": "float64",  # variant allele fraction, 0..1
+    "transcript": "str",
+    "normalisation": "str",  # what normalisation changed (renumbering, ...)
+    "input": "str",  # the study input (or file) name
+    "source_row": "int64",  # row of the input's table (0-based, header excluded)
+}
+
+ALTERATION_TYPES = ("mutation", "truncating", "silent", "amplification", "deletion", "fusion")
+
+
+def empty_alterations() -> pd.DataFrame:
+    """An empty canonical table with the right dtypes."""
+    return conform(pd.DataFrame({c: [] for c in ALTERATION_COLUMNS}))
+
+
+def conform(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add missing canonical columns (empty) and order and type them."""
+    out = {}
+    n = len(frame)
+    for col, dtype in ALTERATION_COLUMNS.items():
+        if col in frame.columns:
+            values = frame[col]
+        elif dtype == "str":
+            values = pd.Series([""] * n, index=frame.index)
+        elif dtype == "int64":
+            values = pd.Series(np.full(n, -1, dtype=np.int64), index=frame.index)
+        else:
+            values = pd.Series(np.full(n, np.nan), index=frame.index)
+        values = values.fillna("").astype(str) if dtype == "str" else values.astype(np.dtype(dtype))
+        out[col] = values
+    return pd.DataFrame(out).reset_index(drop=True)
+
+
+@dataclass
+class ParsedInput:
+    """What a reader made of one file.
+
+    ``table`` holds the input rows as read (text), so outputs can append
+    annotation columns to them; ``alterations.source_row`` points into it.
+    ``rows_in`` counts data rows in the file; every row is either in
+    ``table`` or reported in ``issues`` (action ``dropped``).
+    """
+
+    name: str
+    path: Path
+    format: str
+    table: pd.DataFrame
+    alterations: pd.DataFrame
+    issues: list[RowIssue] = field(default_factory=list)
+    rows_in: int = 0

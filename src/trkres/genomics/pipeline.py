@@ -1,0 +1,187 @@
+"""From files to a classification: read every input, classify, summarise the cohort."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.proportion import proportion_confint
+
+from trkres.genomics.classify import MECHANISMS, ResistanceCaller
+from trkres.genomics.clinical import read_samples, read_timeline
+from trkres.genomics.cna import CopyNumberThresholds, read_copy_number
+from trkres.genomics.fusions import read_fusions
+from trkres.genomics.maf import read_maf
+from trkres.genomics.model import ParsedInput, empty_alterations
+from trkres.genomics.tables import RowIssue
+from trkres.genomics.vcf import read_vcf
+from trkres.knowledge.schema import OFF_TARGET_CLASSES, ON_TARGET_CLASSES
+from trkres.knowledge.store import KnowledgeBase
+
+ANNOTATION_OUTPUT = [
+    "trkres_gene", "trkres_protein_change", "trkres_alteration_type", "trkres_class",
+    "trkres_counts_as", "trkres_fact", "trkres_fact_status", "trkres_timing", "trkres_vaf",
+    "trkres_vaf_ratio", "trkres_clonality", "trkres_therapy_strategies", "trkres_note",
+]  # fmt: skip
+
+
+@dataclass
+class GenomicInputs:
+    """Every genomic input, parsed, with all row-level issues."""
+
+    parsed: list[ParsedInput] = field(default_factory=list)
+    samples: pd.DataFrame | None = None
+    timeline: pd.DataFrame | None = None
+    issues: list[RowIssue] = field(default_factory=list)
+    fusion_data: bool = False
+
+    def alterations(self) -> pd.DataFrame:
+        frames = [p.alterations for p in self.parsed if len(p.alterations)]
+        return pd.concat(frames, ignore_index=True) if frames else empty_alterations()
+
+    def all_issues(self) -> list[RowIssue]:
+        return [*self.issues, *(i for p in self.parsed for i in p.issues)]
+
+
+def read_genomic_inputs(
+    knowledge: KnowledgeBase,
+    *,
+    mafs: Sequence[Path] = (),
+    vcfs: Sequence[Path] = (),
+    svs: Sequence[Path] = (),
+    cnas: Sequence[Path] = (),
+    clinical: Path | None = None,
+    timeline: Path | None = None,
+    names: dict[Path, str] | None = None,
+    thresholds: CopyNumberThresholds | None = None,
+) -> GenomicInputs:
+    """Read every file with its reader (errors name file, line and column)."""
+    names = names or {}
+    out = GenomicInputs()
+    for p in mafs:
+        out.parsed.append(read_maf(p, knowledge, name=names.get(p)))
+    for p in vcfs:
+        out.parsed.append(read_vcf(p, knowledge, name=names.get(p)))
+    for p in svs:
+        out.parsed.append(read_fusions(p, knowledge, name=names.get(p)))
+    for p in cnas:
+        out.parsed.append(read_copy_number(p, knowledge, name=names.get(p), thresholds=thresholds))
+    out.fusion_data = bool(svs)
+    if clinical is not None:
+        out.samples, issues = read_samples(clinical)
+        out.issues.extend(issues)
+    if timeline is not None:
+        out.timeline, issues = read_timeline(timeline, knowledge)
+        out.issues.extend(issues)
+    return out
+
+
+@dataclass
+class GenomicResult:
+    """A classification with its inputs, ready for tables and figures."""
+
+    inputs: GenomicInputs
+    caller: ResistanceCaller
+
+    @property
+    def alterations(self) -> pd.DataFrame:
+        return self.caller.alterations_
+
+    @property
+    def samples(self) -> pd.DataFrame:
+        return self.caller.samples_
+
+    @property
+    def patients(self) -> pd.DataFrame:
+        return self.caller.patients_
+
+    def issues_frame(self) -> pd.DataFrame:
+        """Row-level issues: file, line, column, expected, found, action."""
+        rows = [vars(i) for i in self.inputs.all_issues()]
+        return pd.DataFrame(rows, columns=["file", "line", "column", "expected", "found", "action"])
+
+    def annotated_inputs(self) -> dict[str, pd.DataFrame]:
+        """Each MAF/VCF/fusion input's rows with trkres columns appended (OncoKB style).
+
+        Copy-number matrices have one row per gene and many samples: for them
+        the table lists the calls (one row per sample and gene) instead.
+        """
+        alts = self.alterations
+        out: dict[str, pd.DataFrame] = {}
+        for parsed in self.inputs.parsed:
+            mine = alts[alts["input"] == parsed.name]
+            ann = pd.DataFrame(
+                {
+                    "source_row": mine["source_row"].to_numpy(),
+                    "trkres_sample": mine["sample_id"].to_numpy(),
+                    "trkres_gene": mine["gene"].to_numpy(),
+                    "trkres_protein_change": mine["protein_change"].to_numpy(),
+                    "trkres_alteration_type": mine["alteration_type"].to_numpy(),
+                    "trkres_class": mine["alteration_class"].to_numpy(),
+                    "trkres_counts_as": mine["counts_as"].to_numpy(),
+                    "trkres_fact": mine["class_fact"].to_numpy(),
+                    "trkres_fact_status": mine["fact_status"].to_numpy(),
+                    "trkres_timing": mine["timing"].to_numpy(),
+                    "trkres_vaf": mine["vaf"].to_numpy(),
+                    "trkres_vaf_ratio": mine["vaf_ratio"].to_numpy(),
+                    "trkres_clonality": mine["clonality"].to_numpy(),
+                    "trkres_therapy_strategies": mine["therapy_strategies"].to_numpy(),
+                    "trkres_note": (mine["annotation_note"] + " " + mine["target_note"] + " "
+                                    + mine["normalisation"]).str.strip().to_numpy(),
+                }
+            )  # fmt: skip
+            if parsed.format == "copy_number":
+                out[parsed.name] = ann.drop(columns=["source_row"])
+                continue
+            table = parsed.table.reset_index(drop=True)
+            table.insert(0, "source_row", np.arange(len(table), dtype=np.int64))
+            merged = table.merge(ann.drop(columns=["trkres_sample"]), on="source_row", how="left")
+            out[parsed.name] = merged.drop(columns=["source_row"])
+        return out
+
+
+def classify_inputs(
+    inputs: GenomicInputs, knowledge: KnowledgeBase, *, subclonal_ratio: float = 0.5
+) -> GenomicResult:
+    """Run :class:`ResistanceCaller` on parsed inputs."""
+    caller = ResistanceCaller(knowledge, subclonal_ratio=subclonal_ratio).fit(
+        inputs.alterations(), inputs.samples, inputs.timeline, fusion_data=inputs.fusion_data
+    )
+    return GenomicResult(inputs=inputs, caller=caller)
+
+
+def wilson_table(counts: pd.Series, total: int, label: str) -> pd.DataFrame:
+    """Counts with proportions and Wilson 95% confidence intervals (percent)."""
+    n = counts.to_numpy(dtype=np.int64)
+    if total > 0:
+        low, high = proportion_confint(n, total, alpha=0.05, method="wilson")
+        pct = 100.0 * n / total
+    else:
+        low = high = pct = np.full(len(n), np.nan)
+    return pd.DataFrame(
+        {
+            label: counts.index,
+            "n": n,
+            "total": total,
+            "percent": pct,
+            "ci95_low_percent": 100.0 * np.asarray(low),
+            "ci95_high_percent": 100.0 * np.asarray(high),
+        }
+    )
+
+
+def mechanism_frequencies(patients: pd.DataFrame) -> pd.DataFrame:
+    """Patients per resistance mechanism, with Wilson 95% CIs (every mechanism listed)."""
+    counts = patients["mechanism"].value_counts().reindex(list(MECHANISMS), fill_value=0)
+    return wilson_table(counts, len(patients), "mechanism")
+
+
+def class_frequencies(alterations: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFrame:
+    """Patients with at least one counted alteration of each class after a TRK inhibitor."""
+    post = alterations[(alterations["counts_as"] != "") & (alterations["timing"] != "pre_existing")]
+    classes = sorted(ON_TARGET_CLASSES) + sorted(OFF_TARGET_CLASSES)
+    counts = post.groupby("alteration_class")["patient_id"].nunique().reindex(classes, fill_value=0)
+    return wilson_table(counts, len(patients), "alteration_class")

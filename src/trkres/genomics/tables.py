@@ -1,0 +1,267 @@
+"""Delimited text tables (MAF, cBioPortal, fusion tables) read fast and strictly.
+
+pyarrow parses the file (multi-threaded, every column as text). Rows whose
+column count does not match the header are never silently dropped: each one
+becomes a :class:`RowIssue` with its line number, and ``rows_in == rows_out +
+len(issues)`` always holds. Line numbers of kept rows are computed only when
+an error needs one.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from trkres.errors import InputError, Location
+
+
+@dataclass(frozen=True)
+class RowIssue:
+    """A row that could not be used as it is, and what was done with it."""
+
+    file: str
+    line: int | None
+    column: str | None
+    expected: str
+    found: str
+    action: str  # "dropped" or "kept"
+
+    def __str__(self) -> str:
+        where = f"{self.file}, line {self.line}" if self.line else self.file
+        col = f", column {self.column}" if self.column else ""
+        return f"{where}{col}: expected {self.expected}, found {self.found} ({self.action})"
+
+
+@dataclass
+class TableRead:
+    """A parsed table: text columns, where each row came from, and row issues."""
+
+    path: Path
+    frame: pd.DataFrame
+    header_line: int  # 1-based line of the header
+    issues: list[RowIssue] = field(default_factory=list)
+    _lines: np.ndarray | None = None
+    _raw: bytes | None = None
+
+    @property
+    def rows_in(self) -> int:
+        """Data rows in the file (kept + dropped)."""
+        return len(self.frame) + sum(1 for i in self.issues if i.action == "dropped")
+
+    def lines(self) -> np.ndarray:
+        """1-based file line of every kept row (computed on first use)."""
+        if self._lines is None:
+            self._lines = _line_numbers(self._raw or b"", self.header_line, len(self.frame))
+        return self._lines
+
+    def line_of(self, row: int) -> int:
+        return int(self.lines()[row])
+
+    def error(self, row: int, column: str, message: str, expected: str, found: str) -> InputError:
+        """A precise error about a value of a kept row."""
+        return InputError(
+            message,
+            location=Location(file=self.path, line=self.line_of(row), column=column),
+            expected=expected,
+            found=found,
+        )
+
+
+def read_bytes(path: Path) -> bytes:
+    """File content, gunzipped when it is gzip; clear errors for missing files."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("file not found", location=Location(file=path)) from None
+    except OSError as exc:
+        raise InputError(
+            f"cannot read file: {exc.strerror}", location=Location(file=path)
+        ) from None
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise InputError(
+                f"broken gzip file: {exc}", location=Location(file=path), expected="gzip"
+            ) from None
+    return raw
+
+
+def _line_numbers(raw: bytes, header_line: int, n_rows: int) -> np.ndarray:
+    """Lines of data rows: non-blank lines after the header with the header's field count."""
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    ends = np.flatnonzero(buf == 10)
+    if len(buf) and buf[-1] != 10:
+        ends = np.append(ends, len(buf))
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    lengths = ends - starts
+    has_cr = (lengths > 0) & (buf[np.maximum(ends - 1, 0)] == 13)
+    blank = (lengths - has_cr) <= 0
+    tabs = np.add.reduceat((buf == 9).astype(np.int64), starts) if len(starts) else np.array([])
+    tabs = np.where(lengths > 0, tabs, 0)
+    header_index = header_line - 1
+    want = tabs[header_index] if header_index < len(tabs) else 0
+    line_no = np.arange(1, len(starts) + 1)
+    ok = (line_no > header_line) & ~blank & (tabs == want)
+    lines = np.asarray(line_no[ok], dtype=np.int64)
+    return lines[:n_rows]
+
+
+def _header_line(raw: bytes, comment: str | None) -> int:
+    """1-based line of the header: the first line that is neither blank nor a comment."""
+    line = 0
+    pos = 0
+    while pos < len(raw):
+        end = raw.find(b"\n", pos)
+        end = len(raw) if end < 0 else end
+        text = raw[pos:end].rstrip(b"\r")
+        line += 1
+        if text.strip() and not (comment and text.startswith(comment.encode())):
+            return line
+        pos = end + 1
+    return 0
+
+
+def read_delimited(
+    path: Path,
+    *,
+    what: str,
+    delimiter: str = "\t",
+    comment: str | None = "#",
+) -> TableRead:
+    """Read a delimited text file with a header into text columns.
+
+    Leading comment lines (``#version``, cBioPortal's four ``#`` lines) are
+    skipped. Raises :class:`InputError` for an empty file or a header with
+    empty or duplicate names; malformed rows are dropped and reported.
+    """
+    raw = read_bytes(path)
+    header_line = _header_line(raw, comment)
+    if header_line == 0:
+        raise InputError(
+            f"empty {what} file",
+            location=Location(file=path),
+            expected="a header line",
+            found="none",
+        )
+    header_start = 0
+    for _ in range(header_line - 1):
+        header_start = raw.index(b"\n", header_start) + 1
+    header_end = raw.find(b"\n", header_start)
+    header_text = raw[header_start : header_end if header_end >= 0 else len(raw)]
+    names = header_text.decode("utf-8", errors="replace").rstrip("\r").split(delimiter)
+    names = [n.strip() for n in names]
+    seen: set[str] = set()
+    for i, name in enumerate(names, start=1):
+        if not name:
+            raise InputError(
+                f"empty column name in the {what} header",
+                location=Location(file=path, line=header_line, column=i),
+                expected="a name for every column",
+                found="an empty name",
+            )
+        if name in seen:
+            raise InputError(
+                f"duplicate column '{name}' in the {what} header",
+                location=Location(file=path, line=header_line, column=i),
+                expected="unique column names",
+                found=f"'{name}' twice",
+            )
+        seen.add(name)
+    invalid: list[tuple[str, int]] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        invalid.append((row.text, row.actual_columns))
+        return "skip"
+
+    body = raw[header_end + 1 :] if header_end >= 0 else b""
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(body),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=True),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, quote_char=False, invalid_row_handler=on_invalid
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=True,
+                null_values=[""],
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"cannot parse {what} file: {exc}",
+            location=Location(file=path),
+            expected=f"{what} text",
+        ) from None
+    frame = table.to_pandas()
+    result = TableRead(path=path, frame=frame, header_line=header_line, _raw=raw)
+    if invalid:
+        result.issues.extend(_locate_invalid(raw, header_line, invalid, len(names), path))
+    return result
+
+
+def _locate_invalid(
+    raw: bytes, header_line: int, invalid: list[tuple[str, int]], n_cols: int, path: Path
+) -> list[RowIssue]:
+    lines = raw.decode("utf-8", errors="replace").split("\n")
+    bad_texts: dict[str, list[int]] = {}
+    for no, text in enumerate(lines[header_line:], start=header_line + 1):
+        text = text.rstrip("\r")
+        if text and text.count("\t") + 1 != n_cols:
+            bad_texts.setdefault(text, []).append(no)
+    issues = []
+    for text, actual in invalid:
+        nos = bad_texts.get(text.rstrip("\r"), [])
+        line = nos.pop(0) if nos else None
+        issues.append(
+            RowIssue(
+                file=str(path),
+                line=line,
+                column=None,
+                expected=f"{n_cols} tab-separated fields",
+                found=f"{actual}",
+                action="dropped",
+            )
+        )
+    return issues
+
+
+def resolve_columns(
+    read: TableRead,
+    spec: Mapping[str, Sequence[str]],
+    *,
+    what: str,
+    required: Sequence[str] = (),
+) -> dict[str, str | None]:
+    """Map canonical names to the file's columns (first alias present, case-insensitive).
+
+    Raises :class:`InputError` naming the header line when a required
+    canonical column has none of its aliases.
+    """
+    lower = {c.lower(): c for c in read.frame.columns}
+    out: dict[str, str | None] = {}
+    for canon, aliases in spec.items():
+        out[canon] = next((lower[a.lower()] for a in aliases if a.lower() in lower), None)
+    for group in required:
+        options = [g.strip() for g in group.split("|")]
+        if not any(out.get(o) for o in options):
+            wanted = " or ".join(
+                "/".join(spec[o]) if len(spec[o]) < 4 else f"{'/'.join(spec[o][:3])}/…"
+                for o in options
+            )
+            raise InputError(
+                f"{what} file lacks a required column",
+                location=Location(file=read.path, line=read.header_line),
+                expected=f"a column {wanted}",
+                found=", ".join(map(str, read.frame.columns[:12]))
+                + (" …" if len(read.frame.columns) > 12 else ""),
+            )
+    return out

@@ -1,0 +1,208 @@
+"""VCF reader (cyvcf2): protein changes from VEP ``CSQ`` or SnpEff ``ANN``.
+
+For each variant and each ALT allele the consequence on the knowledge base's
+canonical transcript of the gene is used (else VEP's ``CANONICAL=YES``, else
+the first consequence with a protein change). Every sample carrying the ALT
+allele (genotype or allele depth) gives one row, with allele fraction from
+``AF`` or ``AD`` in FORMAT (or a single-sample INFO ``TVAF``/``AF``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trkres.errors import InputError, Location
+from trkres.genomics.model import ParsedInput, conform
+from trkres.genomics.normalise import finish_mutations
+from trkres.genomics.tables import RowIssue
+from trkres.knowledge.store import KnowledgeBase
+
+# SnpEff "Annotation" and VEP "Consequence" terms (Sequence Ontology) that truncate.
+TRUNCATING_SO = frozenset(
+    {"stop_gained", "frameshift_variant", "splice_acceptor_variant", "splice_donor_variant",
+     "start_lost", "stop_lost"}
+)  # fmt: skip
+SILENT_SO = frozenset(
+    {"synonymous_variant", "intron_variant", "3_prime_UTR_variant", "5_prime_UTR_variant",
+     "upstream_gene_variant", "downstream_gene_variant", "intergenic_variant",
+     "non_coding_transcript_exon_variant"}
+)  # fmt: skip
+
+
+def _annotation_fields(vcf: Any, path: Path) -> tuple[str, list[str]] | None:
+    for tag in ("CSQ", "ANN"):
+        try:
+            info = vcf.get_header_type(tag)
+        except KeyError:
+            continue
+        desc = str(info.get("Description", "")).strip('"')
+        fmt = desc.split("Format:", 1)[1] if "Format:" in desc else desc.split(":", 1)[-1]
+        fields = [f.strip().strip("'\" ") for f in fmt.split("|")]
+        return tag, fields
+    return None
+
+
+def _pick(
+    entries: list[dict[str, str]], allele: str, canonical: dict[str, set[str]]
+) -> dict[str, str] | None:
+    mine = [e for e in entries if e.get("allele", allele) in {allele, ""}] or entries
+    with_protein = [e for e in mine if e.get("hgvsp")]
+    for e in with_protein:
+        tx = e.get("transcript", "").split(".")[0]
+        if tx and tx in canonical.get(e.get("gene", ""), set()):
+            return e
+    for e in with_protein:
+        if e.get("canonical") == "YES":
+            return e
+    if with_protein:
+        return with_protein[0]
+    return mine[0] if mine else None
+
+
+def read_vcf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -> ParsedInput:
+    """Read a (multi-sample) VCF/BCF into the canonical alteration table."""
+    try:
+        from cyvcf2 import VCF
+    except ImportError as exc:  # pragma: no cover - cyvcf2 is a dependency
+        raise InputError("reading VCF needs cyvcf2 (pip install cyvcf2)") from exc
+    label = name or path.stem.removesuffix(".vcf")
+    if not path.is_file():
+        raise InputError("file not found", location=Location(file=path))
+    try:
+        vcf = VCF(str(path), gts012=True, strict_gt=False)
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise InputError(
+            f"cannot open VCF: {exc}", location=Location(file=path), expected="a VCF or BCF file"
+        ) from None
+    ann = _annotation_fields(vcf, path)
+    if ann is None:
+        raise InputError(
+            "VCF has no VEP CSQ or SnpEff ANN annotation",
+            location=Location(file=path),
+            expected="an INFO header line for CSQ (VEP) or ANN (SnpEff)",
+            found="neither",
+            hint="annotate with VEP (--hgvs) or SnpEff first, or supply a MAF",
+        )
+    tag, fields = ann
+    idx = {f.lower(): i for i, f in enumerate(fields)}
+
+    def field(parts: list[str], *names: str) -> str:
+        for n in names:
+            i = idx.get(n.lower())
+            if i is not None and i < len(parts):
+                return parts[i]
+        return ""
+
+    canonical: dict[str, set[str]] = {}
+    for gene in knowledge.genes.values():
+        ids = {t.ensembl for t in gene.transcripts if t.ensembl} | {
+            t.refseq for t in gene.transcripts if t.refseq
+        }
+        canonical[gene.symbol] = {i.split(".")[0] for i in ids if i}
+    samples = list(vcf.samples)
+    rows: list[dict[str, Any]] = []
+    issues: list[RowIssue] = []
+    record_no = 0
+    try:
+        for variant in vcf:
+            record_no += 1
+            raw = variant.INFO.get(tag)
+            entries = []
+            for item in str(raw).split(",") if raw else []:
+                parts = item.split("|")
+                entries.append(
+                    {
+                        "allele": field(parts, "Allele"),
+                        "gene": field(parts, "SYMBOL", "Gene_Name"),
+                        "transcript": field(parts, "Feature", "Feature_ID"),
+                        "hgvsp": field(parts, "HGVSp", "HGVS.p"),
+                        "consequence": field(parts, "Consequence", "Annotation"),
+                        "canonical": field(parts, "CANONICAL"),
+                    }
+                )
+            ad = variant.format("AD") if "AD" in variant.FORMAT else None
+            af = variant.format("AF") if "AF" in variant.FORMAT else None
+            gts = variant.gt_types if samples else np.array([])
+            for k, alt in enumerate(variant.ALT):
+                chosen = _pick(entries, alt, canonical)
+                if chosen is None:
+                    issues.append(
+                        RowIssue(str(path), None, f"{tag} (record {record_no})",
+                                 f"a {tag} annotation for allele {alt}",
+                                 f"none at {variant.CHROM}:{variant.POS}", "dropped")
+                    )  # fmt: skip
+                    continue
+                consequence = chosen["consequence"].split("&")
+                vc = (
+                    "Nonsense_Mutation" if TRUNCATING_SO & set(consequence)
+                    else "Silent" if set(consequence) <= SILENT_SO else ""
+                )  # fmt: skip
+                base = {
+                    "gene": chosen["gene"] or None,
+                    "protein_raw": chosen["hgvsp"] or None,
+                    "variant_classification": vc,
+                    "transcript": chosen["transcript"],
+                    "source_row": record_no - 1,
+                    "locus": f"{variant.CHROM}:{variant.POS}{variant.REF}>{alt}",
+                }
+                if not samples:
+                    vaf = variant.INFO.get("TVAF") or variant.INFO.get("AF")
+                    rows.append({**base, "sample_id": label, "alt_count": np.nan,
+                                 "ref_count": np.nan, "vaf": _first(vaf)})  # fmt: skip
+                    continue
+                for s, sample in enumerate(samples):
+                    alt_n = ref_n = np.nan
+                    if ad is not None and ad.shape[1] > k + 1:
+                        ref_n, alt_n = float(ad[s, 0]), float(ad[s, k + 1])
+                        ref_n = np.nan if ref_n < 0 else ref_n
+                        alt_n = np.nan if alt_n < 0 else alt_n
+                    carries = (gts[s] in (1, 3) and len(variant.ALT) == 1) or (alt_n > 0)
+                    if not carries:
+                        continue
+                    vaf = np.nan
+                    if af is not None and af.shape[1] > k and np.isfinite(af[s, k]):
+                        vaf = float(af[s, k])
+                    elif np.isfinite(alt_n) and np.isfinite(ref_n) and alt_n + ref_n > 0:
+                        vaf = alt_n / (alt_n + ref_n)
+                    elif len(samples) == 1:
+                        vaf = _first(variant.INFO.get("TVAF"))
+                    rows.append({**base, "sample_id": sample, "alt_count": alt_n,
+                                 "ref_count": ref_n, "vaf": vaf})  # fmt: skip
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise InputError(
+            f"cannot parse VCF record {record_no + 1}: {exc}",
+            location=Location(file=path, row=record_no + 1),
+            expected="a valid VCF record",
+        ) from None
+    columns = ["sample_id", "gene", "protein_raw", "variant_classification", "alt_count",
+               "ref_count", "vaf", "transcript", "source_row", "locus"]  # fmt: skip
+    out = pd.DataFrame(rows, columns=columns)
+    out["input"] = label
+    table = out[["locus", "sample_id", "gene", "protein_raw", "transcript"]].rename(
+        columns={"protein_raw": "HGVSp"}
+    )
+    out["source_row"] = np.arange(len(out), dtype=np.int64)
+    from trkres.genomics.maf import SILENT, TRUNCATING
+
+    alterations = finish_mutations(
+        out.drop(columns=["locus"]), knowledge, None, {}, issues, TRUNCATING, SILENT
+    )
+    return ParsedInput(
+        name=label, path=path, format="vcf", table=table.reset_index(drop=True),
+        alterations=conform(alterations), issues=issues, rows_in=len(table) + len(issues),
+    )  # fmt: skip
+
+
+def _first(value: Any) -> float:
+    if value is None:
+        return float("nan")
+    if isinstance(value, tuple | list):
+        value = value[0] if value else None
+    try:
+        return float(value) if value is not None else float("nan")
+    except (TypeError, ValueError):
+        return float("nan")
