@@ -216,6 +216,94 @@ def check(
     out_console.print("analyses that will run: " + ", ".join(a.name for a in chosen))
 
 
+@app.command()
+def classify(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
+    maf: Annotated[
+        list[Path] | None,
+        typer.Option("--maf", help="MAF or cBioPortal data_mutations file (repeatable)."),
+    ] = None,
+    vcf: Annotated[
+        list[Path] | None,
+        typer.Option("--vcf", help="VCF/BCF annotated by VEP (CSQ) or SnpEff (ANN) (repeatable)."),
+    ] = None,
+    sv: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--sv",
+            help="Fusion/SV table: cBioPortal data_sv/data_fusions, STAR-Fusion, Arriba, PCGR (repeatable).",
+        ),
+    ] = None,
+    cna: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--cna", help="Copy number: cBioPortal GISTIC matrix or long table (repeatable)."
+        ),
+    ] = None,
+    clinical: Annotated[
+        Path | None,
+        typer.Option(
+            "--clinical", help="Clinical sample file: sample, patient, sample type, collection day."
+        ),
+    ] = None,
+    timeline: Annotated[
+        Path | None,
+        typer.Option("--timeline", help="cBioPortal treatment timeline (days, agents, responses)."),
+    ] = None,
+    subclonal_ratio: Annotated[
+        float,
+        typer.Option(
+            help="VAF / reference allele fraction below which an alteration is subclonal."
+        ),
+    ] = 0.5,
+    knowledge: KnowledgeOption = None,
+) -> None:
+    """Classify TRK-inhibitor resistance from sequencing files and suggest next therapies.
+
+    Writes OUT/alterations.tsv (every alteration, annotated), OUT/samples.tsv (one row
+    per sample: fusion, mechanism, on/off-target alterations, therapy strategies with
+    evidence, review flags), OUT/patients.tsv (across timepoints), OUT/mechanisms.tsv and
+    OUT/classes.tsv (cohort frequencies with Wilson 95% CIs), OUT/annotated/*.tsv (each
+    input's rows with trkres columns appended) and OUT/issues.tsv (rows with problems).
+
+    Example:  trkres classify --maf data_mutations.txt --sv data_sv.txt --cna data_cna.txt
+              --clinical data_clinical_sample.txt --timeline data_timeline_treatment.txt -o out
+    """
+    from trkres.genomics.export import write_classification
+    from trkres.genomics.pipeline import classify_inputs, read_genomic_inputs
+    from trkres.knowledge import load_knowledge
+
+    if not any([maf, vcf, sv, cna]):
+        raise TrkresError(
+            "nothing to classify",
+            expected="at least one --maf, --vcf, --sv or --cna file",
+            found="none",
+        )
+    kb = load_knowledge(knowledge or ())
+    with _progress("classifying") as progress:
+        progress(0, 3, "reading inputs")
+        inputs = read_genomic_inputs(
+            kb, mafs=maf or [], vcfs=vcf or [], svs=sv or [], cnas=cna or [],
+            clinical=clinical, timeline=timeline,
+        )  # fmt: skip
+        progress(1, 3, "classifying")
+        result = classify_inputs(inputs, kb, subclonal_ratio=subclonal_ratio)
+        progress(2, 3, "writing")
+        write_classification(result, out)
+    issues = result.issues_frame()
+    for issue in inputs.all_issues()[:20]:
+        log.warning(str(issue))
+    if len(issues) > 20:
+        log.warning("... %d more row issues in %s", len(issues) - 20, out / "issues.tsv")
+    if not state.quiet:
+        counts = result.samples["mechanism"].value_counts().to_dict()
+        err_console.print(
+            f"Classified {len(result.alterations)} alterations in {len(result.samples)} samples "
+            f"({', '.join(f'{k}: {v}' for k, v in counts.items())})"
+        )
+        err_console.print(f"Tables written to [bold]{out}[/bold]")
+
+
 @app.command("analyses")
 def list_analyses() -> None:
     """List the analyses trkres knows and the input kinds each needs.

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from trkres.genomics.annotate import Annotator, combined_codes
-from trkres.genomics.model import empty_alterations
+from trkres.genomics.model import empty_alterations, text
 from trkres.knowledge.schema import OFF_TARGET_CLASSES, ON_TARGET_CLASSES
 from trkres.knowledge.store import KnowledgeBase
 
@@ -128,7 +128,8 @@ class ResistanceCaller:
         fusion_names = drivers.groupby("patient_id", sort=False)["fusion"].agg(
             lambda g: _join(list(g))
         )
-        alts["patient_fusion_genes"] = alts["patient_id"].map(fusion_genes).fillna("")
+        mapped = alts["patient_id"].map(fusion_genes)
+        alts["patient_fusion_genes"] = mapped.astype(object).where(mapped.notna(), "")
         status = np.where(
             alts["patient_fusion_genes"] != "", "detected",
             "not_detected" if has_fusion_data else "unknown",
@@ -230,7 +231,7 @@ class ResistanceCaller:
         )
         ref_source = pd.Series(source, index=ref_fusion.index)
         alts["reference_af"] = alts["sample_id"].map(reference).astype(float)
-        alts["reference_af_source"] = alts["sample_id"].map(ref_source).fillna("")
+        alts["reference_af_source"] = text(alts["sample_id"].map(ref_source))
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = vaf / alts["reference_af"]
         alts["vaf_ratio"] = ratio

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from trkres.errors import InputError, Location
+from trkres.genomics.model import text as as_text
 from trkres.genomics.tables import RowIssue, read_delimited, resolve_columns
 from trkres.knowledge.store import KnowledgeBase
 
@@ -51,9 +52,7 @@ def read_samples(path: Path) -> tuple[pd.DataFrame, list[RowIssue]]:
         }
     )
     kind = frame[cols["sample_type"]] if cols["sample_type"] else pd.Series("", index=frame.index)
-    out["sample_type"] = np.where(
-        kind.fillna("").astype(str).str.contains(_CFDNA), "cfDNA", "tissue"
-    )
+    out["sample_type"] = np.where(as_text(kind).str.contains(_CFDNA), "cfDNA", "tissue")
     if cols["collection_day"]:
         text = frame[cols["collection_day"]]
         day = pd.to_numeric(text, errors="coerce").astype("float64")

@@ -98,7 +98,9 @@ def read_fusions(
     partner gene (cBioPortal ``data_fusions.txt``) gives one row.
     """
     label = name or path.stem
-    read = read_delimited(path, what="fusion/SV")
+    read = read_delimited(
+        path, what="fusion/SV", known_columns=frozenset(a for v in SV_COLUMNS.values() for a in v)
+    )
     cols = resolve_columns(read, SV_COLUMNS, what="fusion/SV", required=["site1|fusion"])
     frame = read.frame
     n = len(frame)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from trkres.genomics.model import ParsedInput, conform
+from trkres.genomics.model import ParsedInput, conform, text
 from trkres.genomics.normalise import coerce_numeric, finish_mutations
 from trkres.genomics.tables import read_delimited, resolve_columns
 from trkres.knowledge.store import KnowledgeBase
@@ -79,7 +79,7 @@ def read_maf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
             "sample_id": col("sample_id"),
             "gene": col("gene"),
             "protein_raw": protein,
-            "variant_classification": col("variant_classification").fillna(""),
+            "variant_classification": text(col("variant_classification")),
             "alt_count": alt,
             "ref_count": ref,
             "vaf": vaf,

@@ -39,6 +39,11 @@ ALTERATION_COLUMNS: dict[str, str] = {
 ALTERATION_TYPES = ("mutation", "truncating", "silent", "amplification", "deletion", "fusion")
 
 
+def text(values: pd.Series) -> pd.Series:
+    """A column as Python text with missing values as '' (safe for any dtype)."""
+    return values.astype(object).where(values.notna(), "").astype(str)
+
+
 def empty_alterations() -> pd.DataFrame:
     """An empty canonical table with the right dtypes."""
     return conform(pd.DataFrame({c: [] for c in ALTERATION_COLUMNS}))
@@ -57,7 +62,7 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
             values = pd.Series(np.full(n, -1, dtype=np.int64), index=frame.index)
         else:
             values = pd.Series(np.full(n, np.nan), index=frame.index)
-        values = values.fillna("").astype(str) if dtype == "str" else values.astype(np.dtype(dtype))
+        values = text(values) if dtype == "str" else values.astype(np.dtype(dtype))
         out[col] = values
     return pd.DataFrame(out).reset_index(drop=True)
 

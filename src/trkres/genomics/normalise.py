@@ -11,6 +11,7 @@ from collections.abc import Collection, Mapping
 import numpy as np
 import pandas as pd
 
+from trkres.genomics.model import text
 from trkres.genomics.protein import parse_protein_changes
 from trkres.genomics.tables import RowIssue, TableRead
 from trkres.knowledge.store import KnowledgeBase
@@ -71,7 +72,7 @@ def apply_residue_maps(frame: pd.DataFrame, knowledge: KnowledgeBase) -> pd.Data
         gene_rows = frame["gene"].to_numpy() == rmap.gene
         if not gene_rows.any():
             continue
-        tx = frame["transcript"].fillna("").astype(str).str.split(".").str[0]
+        tx = text(frame["transcript"]).str.split(".").str[0]
         on_map = tx == rmap.transcript
         no_tx = tx == ""
         residue = frame["aa_ref"] + frame["aa_pos"].astype(str)

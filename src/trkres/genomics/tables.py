@@ -114,19 +114,43 @@ def _line_numbers(raw: bytes, header_line: int, n_rows: int) -> np.ndarray:
     return lines[:n_rows]
 
 
-def _header_line(raw: bytes, comment: str | None) -> int:
-    """1-based line of the header: the first line that is neither blank nor a comment."""
+def _header_line(
+    raw: bytes, comment: str | None, known: frozenset[str] = frozenset(), delimiter: str = "\t"
+) -> int:
+    """1-based line of the header.
+
+    Normally the first line that is neither blank nor a comment. Some tools
+    write their header as a comment (STAR-Fusion ``#FusionName``, Arriba
+    ``#gene1``): when the first non-comment line names no known column but the
+    last comment line before it does, that comment line is the header.
+    """
     line = 0
     pos = 0
+    last_comment = (0, b"")
     while pos < len(raw):
         end = raw.find(b"\n", pos)
         end = len(raw) if end < 0 else end
         text = raw[pos:end].rstrip(b"\r")
         line += 1
         if text.strip() and not (comment and text.startswith(comment.encode())):
+            header_is_comment = (
+                known
+                and last_comment[0]
+                and not _names_known(text, known, delimiter)
+                and _names_known(last_comment[1], known, delimiter)
+            )
+            if header_is_comment:
+                return last_comment[0]
             return line
+        if text.strip():
+            last_comment = (line, text)
         pos = end + 1
-    return 0
+    return last_comment[0] if known and _names_known(last_comment[1], known, delimiter) else 0
+
+
+def _names_known(text: bytes, known: frozenset[str], delimiter: str) -> bool:
+    names = text.decode("utf-8", errors="replace").split(delimiter)
+    return any(n.strip().lstrip("#").lower() in known for n in names)
 
 
 def read_delimited(
@@ -135,6 +159,7 @@ def read_delimited(
     what: str,
     delimiter: str = "\t",
     comment: str | None = "#",
+    known_columns: frozenset[str] = frozenset(),
 ) -> TableRead:
     """Read a delimited text file with a header into text columns.
 
@@ -143,7 +168,8 @@ def read_delimited(
     empty or duplicate names; malformed rows are dropped and reported.
     """
     raw = read_bytes(path)
-    header_line = _header_line(raw, comment)
+    known = frozenset(c.lstrip("#").lower() for c in known_columns)
+    header_line = _header_line(raw, comment, known, delimiter)
     if header_line == 0:
         raise InputError(
             f"empty {what} file",
