@@ -136,3 +136,26 @@ def test_lab_knowledge_on_analyze(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     html = (tmp_path / "out" / "index.html").read_text()
     assert "zz-001" in html and "lab knowledge files" in html
+
+
+def test_classify_writes_every_table(tmp_path: Path) -> None:
+    g = EXAMPLE / "genomics"
+    out = tmp_path / "cls"
+    result = run_cli(
+        "classify", "--maf", str(g / "data_mutations.txt"), "--sv", str(g / "data_sv.txt"),
+        "--cna", str(g / "data_cna.txt"), "--clinical", str(g / "data_clinical_sample.txt"),
+        "--timeline", str(g / "data_timeline_treatment.txt"), "-o", str(out),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    for name in ("alterations", "samples", "patients", "mechanisms", "classes", "issues"):
+        assert (out / f"{name}.tsv").is_file(), name
+    annotated = (out / "annotated" / "data_mutations.tsv").read_text().splitlines()
+    assert annotated[0].startswith("Hugo_Symbol\t") and "trkres_class" in annotated[0]
+    assert len(annotated) == 1 + 7  # every input row, annotation appended
+    patients = (out / "patients.tsv").read_text()
+    assert "PT-RUSSO\tLMNA::NTRK1" in patients and "trki_plus_meti" in patients
+
+
+def test_classify_needs_an_input(tmp_path: Path) -> None:
+    result = run_cli("classify", "-o", str(tmp_path / "x"))
+    assert result.returncode == 1 and "nothing to classify" in result.stderr

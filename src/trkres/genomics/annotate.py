@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from trkres.genomics.model import from_codes
 from trkres.knowledge.schema import BypassAlteration
 from trkres.knowledge.store import KnowledgeBase
 
@@ -35,7 +36,9 @@ ANNOTATION_COLUMNS = [
 ]
 
 
-def combined_codes(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+def combined_codes(
+    frame: pd.DataFrame, columns: list[str], *, distinct: bool = True
+) -> tuple[np.ndarray, pd.DataFrame]:
     """Integer code per row for the combination of ``columns``, and the distinct rows.
 
     Each column is factorized on its own (fast on text); the codes are mixed
@@ -43,14 +46,23 @@ def combined_codes(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray,
     """
     key = np.zeros(len(frame), dtype=np.int64)
     for col in columns:
-        codes, uniques = pd.factorize(frame[col], use_na_sentinel=False)
-        mixed = key * (len(uniques) + 1) + codes
+        values = frame[col]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            codes, n_uniques = (
+                values.cat.codes.to_numpy().astype(np.int64) + 1,
+                len(values.cat.categories) + 1,
+            )
+        else:
+            codes, uniques = pd.factorize(values, use_na_sentinel=False)
+            n_uniques = len(uniques)
+        mixed = key * (n_uniques + 1) + codes
         key = pd.factorize(mixed)[0].astype(np.int64)
+    if not distinct:
+        return key, frame.iloc[0:0][columns]
     n_codes = int(key.max()) + 1 if len(key) else 0
     first_rows = np.empty(n_codes, dtype=np.int64)
     first_rows[key[::-1]] = np.arange(len(key) - 1, -1, -1)
-    distinct = frame.iloc[first_rows][columns].reset_index(drop=True)
-    return key, distinct
+    return key, frame.iloc[first_rows][columns].reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,7 @@ class Annotator:
                 self.bypass_residue[(b.gene, residue[0], int(residue[1:]))] = b
             if not b.changes and not b.residues:
                 self.bypass_gene.setdefault((b.gene, b.alteration_type), b)
+        self.genes = knowledge.trk_genes | {b.gene for b in knowledge.bypass_alterations.values()}
 
     def annotate_one(self, row: pd.Series) -> _Hit:
         gene, kind = row["gene"], row["alteration_type"]
@@ -140,22 +153,37 @@ class Annotator:
             bypass.alteration_class, f"bypass_alterations:{bypass.id}", "", bypass.status, "",
         )  # fmt: skip
 
-    def annotate(self, alterations: pd.DataFrame) -> pd.DataFrame:
-        """The annotation columns for every row of a canonical alteration table."""
-        if alterations.empty:
-            return pd.DataFrame({c: pd.Series(dtype=str) for c in ANNOTATION_COLUMNS})
-        codes, distinct = combined_codes(alterations, KEY_COLUMNS)
-        hits = [self.annotate_one(r) for _, r in distinct.iterrows()]
-        table = pd.DataFrame(
-            {
-                "alteration_class": [h.alteration_class for h in hits],
-                "class_fact": [h.class_fact for h in hits],
-                "known_fact": [h.known_fact for h in hits],
-                "fact_status": [h.status for h in hits],
-                "paralog_equivalents": [h.paralogs for h in hits],
-                "annotation_note": [h.note for h in hits],
-            }
+    def annotate(self, alterations: pd.DataFrame, key: np.ndarray | None = None) -> pd.DataFrame:
+        """The annotation columns for every row of a canonical alteration table.
+
+        Columns are categoricals: one code per row, one string per distinct
+        annotation.
+        """
+        n = len(alterations)
+        codes_full = np.zeros(n, dtype=np.int64)  # 0 = no annotation
+        hits: list[_Hit] = [_Hit()]
+        # Only genes the knowledge base speaks of (and fusions) can get a class.
+        relevant = alterations["gene"].isin(list(self.genes)) | (
+            alterations["alteration_type"] == "fusion"
         )
-        out = table.iloc[codes].reset_index(drop=True)
-        out.index = alterations.index
-        return out
+        rows = np.flatnonzero(relevant.to_numpy())
+        if len(rows):
+            if key is not None:  # distinct alterations from the caller's codes
+                codes = pd.factorize(key[rows])[0].astype(np.int64)
+                first_rows = np.empty(int(codes.max()) + 1, dtype=np.int64)
+                first_rows[codes[::-1]] = rows[::-1]
+                distinct = alterations.iloc[first_rows][KEY_COLUMNS].reset_index(drop=True)
+            else:
+                codes, distinct = combined_codes(alterations.iloc[rows], KEY_COLUMNS)
+            hits += [self.annotate_one(pd.Series(r)) for r in distinct.to_dict(orient="records")]
+            codes_full[rows] = codes + 1
+        fields = {
+            "alteration_class": [h.alteration_class for h in hits],
+            "class_fact": [h.class_fact for h in hits],
+            "known_fact": [h.known_fact for h in hits],
+            "fact_status": [h.status for h in hits],
+            "paralog_equivalents": [h.paralogs for h in hits],
+            "annotation_note": [h.note for h in hits],
+        }
+        out = {col: from_codes(codes_full, labels) for col, labels in fields.items()}
+        return pd.DataFrame(out, index=alterations.index)

@@ -24,14 +24,18 @@ Rules (each stated in the output):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from trkres.genomics.annotate import Annotator, combined_codes
-from trkres.genomics.model import empty_alterations, text
+from trkres.genomics.model import empty_alterations, from_codes, text
 from trkres.knowledge.schema import OFF_TARGET_CLASSES, ON_TARGET_CLASSES
 from trkres.knowledge.store import KnowledgeBase
+
+#: What identifies an alteration (its annotation depends on nothing else).
+ALTERATION_KEY = ["gene", "alteration_type", "protein_change", "fusion"]
 
 MECHANISMS = ("on_target", "off_target", "on_and_off_target", "none_detected", "no_trk_fusion")
 STRATEGIES = (
@@ -47,6 +51,14 @@ SAMPLE_COLUMNS = [
     "fusion_status", "mechanism", "on_target", "off_target", "therapy_strategies", "evidence",
     "review_flags",
 ]  # fmt: skip
+_SUMMARY_KEYS = [
+    "mechanism",
+    "on_target",
+    "off_target",
+    "therapy_strategies",
+    "evidence",
+    "review_flags",
+]
 PATIENT_COLUMNS = [
     "patient_id", "fusion", "n_samples", "first_trki_day", "trk_inhibitors", "mechanism",
     "acquired_on_target", "acquired_off_target", "pre_existing_bypass", "therapy_strategies",
@@ -85,6 +97,12 @@ class ResistanceCaller:
 
     knowledge: KnowledgeBase
     subclonal_ratio: float = 0.5
+    _first_trki: dict[str, float] = field(init=False, repr=False, default_factory=dict)
+    _sample_codes: np.ndarray = field(init=False, repr=False)
+    _alt_key: np.ndarray = field(init=False, repr=False)
+    _evidence_cache: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[str, list[str]]] = field(
+        init=False, repr=False, default_factory=dict
+    )
     alterations_: pd.DataFrame = field(init=False, repr=False)
     samples_: pd.DataFrame = field(init=False, repr=False)
     patients_: pd.DataFrame = field(init=False, repr=False)
@@ -108,7 +126,9 @@ class ResistanceCaller:
         kb = self.knowledge
         alts = alterations if len(alterations.columns) else empty_alterations()
         alts = alts.reset_index(drop=True)
-        annotation = Annotator(kb).annotate(alts)
+        # One code per distinct alteration, shared by annotation and timing.
+        self._alt_key, _ = combined_codes(alts, ALTERATION_KEY, distinct=False)
+        annotation = Annotator(kb).annotate(alts, key=self._alt_key)
         alts = pd.concat([alts, annotation], axis=1)
         has_fusion_data = (
             bool(fusion_data)
@@ -116,38 +136,48 @@ class ResistanceCaller:
             else bool((alts["alteration_type"] == "fusion").any())
         )
         sample_table = self._sample_table(alts, samples)
-        alts = alts.merge(sample_table, on="sample_id", how="left", sort=False)
+        # A hash look-up of each row's sample (cheaper than a merge on 1M rows).
+        at = pd.Index(sample_table["sample_id"]).get_indexer(alts["sample_id"])
+        self._sample_codes = at.astype(np.int64)
+        for col in ("patient_id", "sample_type"):
+            # Categoricals built from the (small) sample table: no per-row strings.
+            codes, uniques = pd.factorize(sample_table[col].astype(str))
+            alts[col] = from_codes(codes[at], [str(u) for u in uniques])
+        for col in ("collection_day", "in_clinical_file"):
+            alts[col] = sample_table[col].to_numpy()[at]
 
         # The NTRK fusion of each patient (from any of its samples).
         drivers = alts.loc[
             alts["alteration_class"] == "fusion_driver", ["patient_id", "gene", "fusion"]
         ]
-        fusion_genes = drivers.groupby("patient_id", sort=False)["gene"].agg(
-            lambda g: _join(list(g))
+        fusion_genes = _collect(drivers["patient_id"], drivers["gene"])
+        fusion_names = _collect(drivers["patient_id"], drivers["fusion"])
+        patients = alts["patient_id"].cat
+        per_patient = np.array(
+            [fusion_genes.get(str(p), "") for p in patients.categories], dtype=object
         )
-        fusion_names = drivers.groupby("patient_id", sort=False)["fusion"].agg(
-            lambda g: _join(list(g))
-        )
-        mapped = alts["patient_id"].map(fusion_genes)
-        alts["patient_fusion_genes"] = mapped.astype(object).where(mapped.notna(), "")
+        alts["patient_fusion_genes"] = per_patient[patients.codes] if len(per_patient) else ""
         status = np.where(
-            alts["patient_fusion_genes"] != "", "detected",
+            alts["patient_fusion_genes"].to_numpy() != "", "detected",
             "not_detected" if has_fusion_data else "unknown",
         )  # fmt: skip
-        alts["fusion_status"] = status
+        alts["fusion_status"] = _labels(status)
 
         on_class = alts["alteration_class"].isin(list(ON_TARGET_CLASSES)).to_numpy()
-        in_fused = np.array(
-            [g in f.split(";") for g, f in zip(alts["gene"], alts["patient_fusion_genes"], strict=True)]
-        ) if on_class.any() else np.zeros(len(alts), dtype=bool)  # fmt: skip
+        in_fused = np.zeros(len(alts), dtype=bool)
+        idx = np.flatnonzero(on_class)
+        if len(idx):
+            genes = alts["gene"].to_numpy(dtype=object)[idx]
+            fused = alts["patient_fusion_genes"].to_numpy(dtype=object)[idx]
+            in_fused[idx] = [g in f.split(";") for g, f in zip(genes, fused, strict=True)]
         counted_on = on_class & ((status == "unknown") | in_fused)
         counted_off = alts["alteration_class"].isin(list(OFF_TARGET_CLASSES)).to_numpy()
-        alts["counts_as"] = np.where(
-            counted_on, "on_target", np.where(counted_off, "off_target", "")
-        )
-        alts["target_note"] = np.where(
-            on_class & ~counted_on, "kinase-domain change outside the fused NTRK gene: not counted",
-            np.where(on_class & (status == "unknown"), "fusion unknown: counted as on-target", ""),
+        alts["counts_as"] = _choose([counted_on, counted_off], ["on_target", "off_target"], "")
+        alts["target_note"] = _choose(
+            [on_class & ~counted_on, on_class & (status == "unknown")],
+            ["kinase-domain change outside the fused NTRK gene: not counted",
+             "fusion unknown: counted as on-target"],
+            "",
         )  # fmt: skip
 
         alts = self._timing(alts, timeline)
@@ -192,52 +222,59 @@ class ResistanceCaller:
             first_trki = trk.groupby("patient_id")["start_day"].min()
         else:
             first_trki = pd.Series(dtype=float)
-        alts["first_trki_day"] = alts["patient_id"].map(first_trki).astype(float)
+        self._first_trki = {str(k): float(v) for k, v in first_trki.items()}
+        cats = alts["patient_id"].cat
+        per_patient = np.array(
+            [self._first_trki.get(str(p), np.nan) for p in cats.categories], dtype=float
+        )
+        alts["first_trki_day"] = per_patient[cats.codes] if len(per_patient) else np.nan
         day = alts["collection_day"].astype(float)
-        timepoint = np.where(
-            alts["first_trki_day"].isna() | day.isna(), "unknown",
-            np.where(day <= alts["first_trki_day"], "baseline", "post_trki"),
-        )  # fmt: skip
-        alts["timepoint"] = timepoint
+        unknown = (alts["first_trki_day"].isna() | day.isna()).to_numpy()
+        baseline = ~unknown & (day <= alts["first_trki_day"]).to_numpy()
+        post = ~unknown & ~baseline
+        alts["timepoint"] = _choose([baseline, post], ["baseline", "post_trki"], "unknown")
         # Identity of an alteration across a patient's samples.
-        ident_cols = ["patient_id", "gene", "alteration_type", "protein_change", "fusion"]
-        ident, _ = combined_codes(alts, ident_cols)
-        baseline = timepoint == "baseline"
+        patient_codes = alts["patient_id"].cat.codes.to_numpy().astype(np.int64)
+        ident = pd.factorize(
+            self._alt_key * (int(patient_codes.max(initial=0)) + 2) + patient_codes
+        )[0]
         seen_before = np.zeros(int(ident.max()) + 1 if len(ident) else 0, dtype=bool)
         seen_before[ident[baseline]] = True
         has_baseline = alts.loc[baseline, "patient_id"].unique()
         patient_has_baseline = alts["patient_id"].isin(has_baseline).to_numpy()
-        post = timepoint == "post_trki"
-        alts["timing"] = np.where(
-            baseline | (post & seen_before[ident]), "pre_existing",
-            np.where(post & patient_has_baseline, "acquired", "timing_unknown"),
-        )  # fmt: skip
-        not_classified = alts["alteration_type"].isin(["silent"]).to_numpy()
-        alts.loc[not_classified, "timing"] = ""
+        silent = (alts["alteration_type"] == "silent").to_numpy()
+        alts["timing"] = _choose(
+            [silent, baseline | (post & seen_before[ident]), post & patient_has_baseline],
+            ["", "pre_existing", "acquired"],
+            "timing_unknown",
+        )
         return alts
 
     def _clonality(self, alts: pd.DataFrame) -> pd.DataFrame:
-        vaf = alts["vaf"].astype(float)
-        fusion_af = alts["vaf"].where(alts["alteration_class"] == "fusion_driver")
-        truncal = alts["vaf"].where(alts["timing"] == "pre_existing")
-        by_sample = alts.assign(fusion_af=fusion_af, truncal=truncal).groupby(
-            "sample_id", sort=False
-        )
-        ref_fusion = by_sample["fusion_af"].max()
-        ref_truncal = by_sample["truncal"].max()
-        reference = ref_fusion.fillna(ref_truncal)
-        source = np.where(
-            ref_fusion.notna(), "fusion", np.where(ref_truncal.notna(), "highest_truncal", "")
-        )
-        ref_source = pd.Series(source, index=ref_fusion.index)
-        alts["reference_af"] = alts["sample_id"].map(reference).astype(float)
-        alts["reference_af_source"] = text(alts["sample_id"].map(ref_source))
+        vaf = alts["vaf"].to_numpy(dtype=float)
+        codes = self._sample_codes
+        n_samples = int(codes.max()) + 1 if len(codes) else 0
+
+        def per_sample_max(mask: np.ndarray) -> np.ndarray:
+            best = np.full(n_samples, np.nan)
+            use = mask & ~np.isnan(vaf)
+            np.fmax.at(best, codes[use], vaf[use])
+            return best
+
+        ref_fusion = per_sample_max((alts["alteration_class"] == "fusion_driver").to_numpy())
+        ref_truncal = per_sample_max((alts["timing"] == "pre_existing").to_numpy())
+        reference = np.where(np.isnan(ref_fusion), ref_truncal, ref_fusion)
+        alts["reference_af"] = reference[codes] if n_samples else np.nan
+        has_fusion, has_truncal = ~np.isnan(ref_fusion)[codes], ~np.isnan(ref_truncal)[codes]
+        alts["reference_af_source"] = _choose(
+            [has_fusion, has_truncal], ["fusion", "highest_truncal"], ""
+        ) if n_samples else ""  # fmt: skip
         with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = vaf / alts["reference_af"]
+            ratio = pd.Series(vaf / alts["reference_af"].to_numpy(dtype=float), index=alts.index)
         alts["vaf_ratio"] = ratio
-        alts["clonality"] = np.where(
-            ratio.isna(), "", np.where(ratio < self.subclonal_ratio, "subclonal", "clonal")
-        )
+        known = ratio.notna().to_numpy()
+        sub = known & (ratio < self.subclonal_ratio).to_numpy()
+        alts["clonality"] = _choose([sub, known], ["subclonal", "clonal"], "")
         ch_genes = {
             g.symbol for g in self.knowledge.genes.values() if "clonal_haematopoiesis" in g.roles
         }
@@ -250,13 +287,13 @@ class ResistanceCaller:
         """Strategies per counted alteration (rules matched on distinct keys)."""
         kb = self.knowledge
         counted = alts["counts_as"] != ""
-        strategies = np.full(len(alts), "", dtype=object)
-        rules_hit = np.full(len(alts), "", dtype=object)
+        strat_codes = np.zeros(len(alts), dtype=np.int64)
+        rule_codes = np.zeros(len(alts), dtype=np.int64)
+        s_list, r_list = [""], [""]
         if counted.any():
             sub = alts.loc[counted, ["alteration_class", "gene", "alteration_type"]]
             codes, distinct = combined_codes(sub, ["alteration_class", "gene", "alteration_type"])
-            s_list, r_list = [], []
-            for _, row in distinct.iterrows():
+            for row in distinct.to_dict(orient="records"):
                 rules = [
                     r for r in kb.therapy_rules.values()
                     if r.when.alteration_class == row["alteration_class"]
@@ -265,14 +302,21 @@ class ResistanceCaller:
                 ]  # fmt: skip
                 s_list.append(_join([s for r in rules for s in r.strategies]))
                 r_list.append(_join([r.id for r in rules]))
-            strategies[counted.to_numpy()] = np.array(s_list, dtype=object)[codes]
-            rules_hit[counted.to_numpy()] = np.array(r_list, dtype=object)[codes]
-        alts["therapy_strategies"] = strategies
-        alts["therapy_rules"] = rules_hit
+            strat_codes[counted.to_numpy()] = codes + 1
+            rule_codes[counted.to_numpy()] = codes + 1
+        alts["therapy_strategies"] = _from_codes(strat_codes, s_list)
+        alts["therapy_rules"] = _from_codes(rule_codes, r_list)
         return alts
 
     # -------------------------------------------------------------- summaries
     def _evidence(self, strategies: list[str], rules: list[str]) -> tuple[str, list[str]]:
+        key = (tuple(strategies), tuple(rules))
+        if key not in self._evidence_cache:
+            self._evidence_cache[key] = self._evidence_uncached(strategies, rules)
+        text_, review = self._evidence_cache[key]
+        return text_, list(review)
+
+    def _evidence_uncached(self, strategies: list[str], rules: list[str]) -> tuple[str, list[str]]:
         kb = self.knowledge
         parts, review = [], []
         for sid in strategies:
@@ -296,133 +340,191 @@ class ResistanceCaller:
             parts.append(f"{sid}[{flat}]")
         return " ".join(parts), review
 
-    def _summary_row(self, group: pd.DataFrame, fusion_status: str) -> dict[str, object]:
-        counted = group[group["counts_as"] != ""]
-        on = counted[counted["counts_as"] == "on_target"]
-        off = counted[counted["counts_as"] == "off_target"]
+    def _summary_row(self, group: list[dict[str, Any]], fusion_status: str) -> dict[str, object]:
+        """Mechanism, alterations, therapies, evidence and flags of a few records."""
 
-        def label(g: pd.DataFrame) -> list[str]:
-            return [
-                f"{r.gene} {r.protein_change or r.alteration_type} ({r.alteration_class})"
-                for r in g.itertuples()
-            ]
+        def name(r: dict[str, Any]) -> str:
+            return f"{r['gene']} {r['protein_change'] or r['alteration_type']}"
 
-        strategies = [s for v in counted["therapy_strategies"] for s in v.split(";") if s]
-        rules = [r for v in counted["therapy_rules"] for r in v.split(";") if r]
+        counted = [r for r in group if r["counts_as"]]
+        on = [r for r in counted if r["counts_as"] == "on_target"]
+        off = [r for r in counted if r["counts_as"] == "off_target"]
+        strategies = [s for r in counted for s in r["therapy_strategies"].split(";") if s]
+        rules = [x for r in counted for x in r["therapy_rules"].split(";") if x]
         order = {s: i for i, s in enumerate(STRATEGIES)}
         strategies = sorted(dict.fromkeys(strategies), key=lambda s: order.get(s, 99))
         evidence, review = self._evidence(strategies, list(dict.fromkeys(rules)))
-        classes = set(on["alteration_class"])
-        if {"solvent_front", "xdfg"} <= classes:
+        if {"solvent_front", "xdfg"} <= {r["alteration_class"] for r in on}:
             review.append(
                 "solvent front + xDFG: no single TRK inhibitor class covers both "
                 "(xDFG resists type I, Cocco 2021; type II agents spare G595R, Fuse 2017)"
             )
-        for r in counted.itertuples():
-            if r.fact_status == "needs_review":
-                review.append(
-                    f"{r.gene} {r.protein_change or r.alteration_type}: fact needs_review"
-                )
-        for r in group[group["target_note"] != ""].itertuples():
-            review.append(f"{r.gene} {r.protein_change}: {r.target_note}")
-        for r in group[group["ch_flag"]].itertuples():
-            review.append(
-                f"{r.gene} {r.protein_change}: cfDNA variant in a clonal-haematopoiesis gene"
-            )
+        review += [
+            f"{name(r)}: fact needs_review" for r in counted if r["fact_status"] == "needs_review"
+        ]
+        review += [
+            f"{r['gene']} {r['protein_change']}: {r['target_note']}"
+            for r in group
+            if r["target_note"]
+        ]
+        review += [
+            f"{r['gene']} {r['protein_change']}: cfDNA variant in a clonal-haematopoiesis gene"
+            for r in group
+            if r["ch_flag"]
+        ]
         if fusion_status == "unknown":
             review.append("fusion unknown: no fusion data for this patient")
         return {
-            "mechanism": mechanism_of(len(on) > 0, len(off) > 0, fusion_status),
-            "on_target": _join(label(on)),
-            "off_target": _join(label(off)),
+            "mechanism": mechanism_of(bool(on), bool(off), fusion_status),
+            "on_target": _join([f"{name(r)} ({r['alteration_class']})" for r in on]),
+            "off_target": _join([f"{name(r)} ({r['alteration_class']})" for r in off]),
             "therapy_strategies": ";".join(strategies) if fusion_status != "not_detected" else "",
             "evidence": evidence if fusion_status != "not_detected" else "",
             "review_flags": _join(review),
         }
 
+    @staticmethod
+    def _interesting(alts: pd.DataFrame, key: str) -> dict[str, list[dict[str, Any]]]:
+        """The few rows a summary needs (counted, flagged or CH), as records grouped by ``key``."""
+        keep = np.flatnonzero(
+            ((alts["counts_as"] != "") | (alts["target_note"] != "") | alts["ch_flag"]).to_numpy()
+        )
+        cols = ["sample_id", "patient_id", "gene", "protein_change", "alteration_type",
+                "alteration_class", "counts_as", "therapy_strategies", "therapy_rules",
+                "fact_status", "target_note", "ch_flag", "timing", "timepoint"]  # fmt: skip
+        groups: dict[str, list[dict[str, Any]]] = {}
+        subset = alts[cols].take(keep)
+        columns = [subset[c].astype(object).tolist() for c in cols]
+        for values in zip(*columns, strict=True):
+            record = dict(zip(cols, values, strict=True))
+            groups.setdefault(str(record[key]), []).append(record)
+        return groups
+
     def _summarise_samples(
         self, alts: pd.DataFrame, sample_table: pd.DataFrame, has_fusion_data: bool,
-        fusion_names: pd.Series,
+        fusion_names: dict[str, str],
     ) -> pd.DataFrame:  # fmt: skip
-        rows = []
-        groups = {str(k): v for k, v in alts.groupby("sample_id", sort=False)}
-        for s in sample_table.itertuples():
-            group = groups.get(str(s.sample_id), alts.iloc[0:0])
-            fusion = fusion_names.get(s.patient_id, "")
-            status = "detected" if fusion else ("not_detected" if has_fusion_data else "unknown")
-            day = s.collection_day
-            first = group["first_trki_day"].iloc[0] if len(group) else np.nan
-            timepoint = group["timepoint"].iloc[0] if len(group) else "unknown"
-            row = {
-                "sample_id": s.sample_id, "patient_id": s.patient_id, "sample_type": s.sample_type,
-                "collection_day": day, "timepoint": timepoint, "fusion": fusion,
-                "fusion_status": status,
-            }  # fmt: skip
-            row.update(self._summary_row(group, status))
-            if not s.in_clinical_file and not pd.isna(first):
-                row["review_flags"] = _join(
-                    [str(row["review_flags"]), "sample not in the clinical file"]
-                )
-            rows.append(row)
-        return pd.DataFrame(rows, columns=SAMPLE_COLUMNS)
+        table = sample_table.copy()
+        table["fusion"] = text(table["patient_id"].map(fusion_names))
+        table["fusion_status"] = np.where(
+            table["fusion"] != "", "detected", "not_detected" if has_fusion_data else "unknown"
+        )
+        first_day = table["patient_id"].astype(str).map(self._first_trki).astype(float)
+        day = table["collection_day"].astype(float)
+        table["timepoint"] = np.where(
+            first_day.isna() | day.isna(),
+            "unknown",
+            np.where(day <= first_day, "baseline", "post_trki"),
+        )
+        defaults = {st: self._summary_row([], st) for st in ("detected", "not_detected", "unknown")}
+        groups = self._interesting(alts, "sample_id")
+        rows = [
+            self._summary_row(groups[sid], status) if sid in groups else defaults[status]
+            for sid, status in zip(
+                table["sample_id"].astype(str), table["fusion_status"], strict=True
+            )
+        ]
+        summary = pd.DataFrame(rows, columns=_SUMMARY_KEYS)
+        out = pd.concat([table.reset_index(drop=True), summary], axis=1)
+        missing = ~out["in_clinical_file"].astype(bool) & out["timepoint"].ne("unknown")
+        out.loc[missing, "review_flags"] = [
+            _join([str(f), "sample not in the clinical file"])
+            for f in out.loc[missing, "review_flags"]
+        ]
+        return out[SAMPLE_COLUMNS]
 
     def _summarise_patients(
         self, alts: pd.DataFrame, sample_table: pd.DataFrame, timeline: pd.DataFrame | None,
-        has_fusion_data: bool, fusion_names: pd.Series,
+        has_fusion_data: bool, fusion_names: dict[str, str],
     ) -> pd.DataFrame:  # fmt: skip
-        rows = []
-        groups = {str(k): v for k, v in alts.groupby("patient_id", sort=False)}
+        patients = (
+            sample_table.groupby("patient_id", sort=False).size().rename("n_samples").reset_index()
+        )
+        patients["fusion"] = text(patients["patient_id"].map(fusion_names))
+        status = np.where(
+            patients["fusion"] != "", "detected", "not_detected" if has_fusion_data else "unknown"
+        )
+        patients["first_trki_day"] = (
+            patients["patient_id"].astype(str).map(self._first_trki).astype(float)
+        )
         trk_by_patient: dict[str, str] = {}
         if timeline is not None and len(timeline):
             trk = timeline[timeline["trk_inhibitor"].astype(bool)]
-            agg = trk.groupby("patient_id")["drugs"].agg(lambda d: _join(list(d)))
-            trk_by_patient = {str(k): str(v) for k, v in agg.items()}
-        for patient, samples in sample_table.groupby("patient_id", sort=False):
-            group = groups.get(str(patient), alts.iloc[0:0])
-            fusion = fusion_names.get(patient, "")
-            status = "detected" if fusion else ("not_detected" if has_fusion_data else "unknown")
-            # Resistance: what is present after a TRK inhibitor and not before it
-            # (acquired), or, without timing, everything found.
-            post = group[group["timepoint"] == "post_trki"]
-            resist = post[post["timing"] != "pre_existing"] if len(post) else group
-            summary = self._summary_row(resist, status)
-            acquired = group[group["timing"] == "acquired"]
-            pre_bypass = group[
-                (group["timing"] == "pre_existing") & (group["counts_as"] == "off_target")
-            ]
-            first = group["first_trki_day"].iloc[0] if len(group) else np.nan
-            rows.append(
-                {
-                    "patient_id": patient,
-                    "fusion": fusion,
-                    "n_samples": len(samples),
-                    "first_trki_day": first,
-                    "trk_inhibitors": trk_by_patient.get(str(patient), ""),
-                    "mechanism": summary["mechanism"],
-                    "acquired_on_target": _join(
-                        [
-                            f"{r.gene} {r.protein_change}"
-                            for r in acquired[acquired["counts_as"] == "on_target"].itertuples()
-                        ]
-                    ),
-                    "acquired_off_target": _join(
-                        [
-                            f"{r.gene} {r.protein_change or r.alteration_type}"
-                            for r in acquired[acquired["counts_as"] == "off_target"].itertuples()
-                        ]
-                    ),
-                    "pre_existing_bypass": _join(
-                        [
-                            f"{r.gene} {r.protein_change or r.alteration_type}"
-                            for r in pre_bypass.itertuples()
-                        ]
-                    ),
-                    "therapy_strategies": summary["therapy_strategies"],
-                    "evidence": summary["evidence"],
-                    "review_flags": summary["review_flags"],
-                }
+            trk_by_patient = _collect(trk["patient_id"], trk["drugs"])
+        patients["trk_inhibitors"] = [
+            trk_by_patient.get(str(p), "") for p in patients["patient_id"]
+        ]
+        defaults = {st: self._summary_row([], st) for st in ("detected", "not_detected", "unknown")}
+        groups = self._interesting(alts, "patient_id")
+
+        def names(records: list[dict[str, Any]]) -> str:
+            return _join(
+                [f"{r['gene']} {r['protein_change'] or r['alteration_type']}" for r in records]
             )
-        return pd.DataFrame(rows, columns=PATIENT_COLUMNS)
+
+        rows = []
+        for patient, st in zip(patients["patient_id"].astype(str), status, strict=True):
+            group = groups.get(patient, [])
+            # Resistance: what is present after a TRK inhibitor and not before it
+            # (acquired, or timing unknown); without timepoints, everything found.
+            post = [r for r in group if r["timepoint"] == "post_trki"]
+            if post:
+                resist = [r for r in post if r["timing"] != "pre_existing"]
+            elif all(r["timepoint"] == "baseline" for r in group):
+                resist = []
+            else:
+                resist = group
+            row = dict(self._summary_row(resist, str(st)) if group else defaults[str(st)])
+            acquired = [r for r in group if r["timing"] == "acquired"]
+            row["acquired_on_target"] = names(
+                [r for r in acquired if r["counts_as"] == "on_target"]
+            )
+            row["acquired_off_target"] = names(
+                [r for r in acquired if r["counts_as"] == "off_target"]
+            )
+            row["pre_existing_bypass"] = names(
+                [
+                    r
+                    for r in group
+                    if r["timing"] == "pre_existing" and r["counts_as"] == "off_target"
+                ]
+            )
+            rows.append(row)
+        summary = pd.DataFrame(
+            rows,
+            columns=[
+                *_SUMMARY_KEYS,
+                "acquired_on_target",
+                "acquired_off_target",
+                "pre_existing_bypass",
+            ],
+        )
+        out = pd.concat([patients.reset_index(drop=True), summary], axis=1)
+        return out[PATIENT_COLUMNS]
+
+
+def _collect(keys: pd.Series, values: pd.Series) -> dict[str, str]:
+    """``key → 'v1;v2'`` (distinct values in order), in plain Python over a few rows."""
+    out: dict[str, list[str]] = {}
+    for k, v in zip(keys.astype(str), values.astype(str), strict=True):
+        vals = out.setdefault(k, [])
+        if v not in vals:
+            vals.append(v)
+    return {k: ";".join(v) for k, v in out.items()}
+
+
+def _from_codes(codes: np.ndarray, labels: list[str]) -> pd.Categorical:
+    return from_codes(codes, labels)
+
+
+def _choose(conditions: list[np.ndarray], labels: list[str], default: str) -> pd.Categorical:
+    """Like ``np.select`` for text, but as a categorical: no per-row strings."""
+    codes = np.select(conditions, list(range(1, len(labels) + 1)), 0) if len(conditions) else 0
+    return _from_codes(np.asarray(codes, dtype=np.int64), [default, *labels])
+
+
+def _labels(values: np.ndarray) -> pd.Categorical:
+    return pd.Categorical(values)
 
 
 def _split_all(values: pd.Series) -> set[str]:

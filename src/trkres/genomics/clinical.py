@@ -132,47 +132,47 @@ def read_timeline(path: Path, knowledge: KnowledgeBase) -> tuple[pd.DataFrame, l
         keep = frame[cols["event_type"]].fillna("TREATMENT").str.upper() == "TREATMENT"
     else:
         keep = pd.Series(True, index=frame.index)
-    rows = []
     start_col, agent_col, patient_col = cols["start"], cols["agent"], cols["patient_id"]
     assert start_col is not None and agent_col is not None and patient_col is not None
-    for i in np.flatnonzero(keep.to_numpy()):
-        rec = frame.iloc[i]
-        agent = rec[agent_col]
-        patient = rec[patient_col]
-        start = pd.to_numeric(pd.Series([rec[start_col]]), errors="coerce").iloc[0]
-        if pd.isna(patient) or pd.isna(start):
-            issues.append(
-                RowIssue(str(path), read.line_of(int(i)), start_col, "a patient and a start day",
-                         f"{patient!r}, {rec[start_col]!r}", "dropped")
-            )  # fmt: skip
-            continue
-        if pd.isna(agent):
-            continue  # radiation and other non-drug treatments carry no agent
-        stop = pd.to_numeric(
-            pd.Series([rec[cols["stop"]] if cols["stop"] else None]), errors="coerce"
-        ).iloc[0]
-        drugs, classes = split_agents(str(agent), knowledge)
-        rows.append(
-            {
-                "patient_id": str(patient),
-                "start_day": float(start),
-                "stop_day": float(stop) if pd.notna(stop) else np.nan,
-                "agent": str(agent),
-                "drugs": ";".join(drugs),
-                "drug_classes": ";".join(classes),
-                "trk_inhibitor": "trk_inhibitor" in classes,
-                "best_response": str(rec[cols["best_response"]])
-                if cols["best_response"] and pd.notna(rec[cols["best_response"]])
-                else "",
-                "reason_stop": str(rec[cols["reason_stop"]])
-                if cols["reason_stop"] and pd.notna(rec[cols["reason_stop"]])
-                else "",
-                "line": str(rec[cols["subtype"]])
-                if cols["subtype"] and pd.notna(rec[cols["subtype"]])
-                else "",
-            }
-        )
-    out = pd.DataFrame(rows, columns=TIMELINE_TABLE_COLUMNS)
+    frame = frame.loc[keep.to_numpy()]
+    rows_at = np.flatnonzero(keep.to_numpy())
+    start = pd.to_numeric(frame[start_col], errors="coerce").astype("float64")
+    stop = (
+        pd.to_numeric(frame[cols["stop"]], errors="coerce").astype("float64")
+        if cols["stop"]
+        else pd.Series(np.nan, index=frame.index)
+    )
+    bad = (frame[patient_col].isna() | start.isna()).to_numpy()
+    for k in np.flatnonzero(bad):
+        issues.append(
+            RowIssue(str(path), read.line_of(int(rows_at[k])), start_col, "a patient and a start day",
+                     f"{frame[patient_col].iloc[k]!r}, {frame[start_col].iloc[k]!r}", "dropped")
+        )  # fmt: skip
+    # Radiation and other non-drug treatments carry no agent: not a drug line.
+    use = ~bad & frame[agent_col].notna().to_numpy()
+    frame, start, stop = frame.loc[use], start[use], stop[use]
+    agents = frame[agent_col].astype(str)
+    split = {a: split_agents(a, knowledge) for a in pd.unique(agents)}
+
+    def optional(key: str) -> pd.Series:
+        c = cols[key]
+        return as_text(frame[c]) if c else pd.Series("", index=frame.index)
+
+    rows = pd.DataFrame(
+        {
+            "patient_id": frame[patient_col].astype(str),
+            "start_day": start,
+            "stop_day": stop,
+            "agent": agents,
+            "drugs": [";".join(split[a][0]) for a in agents],
+            "drug_classes": [";".join(split[a][1]) for a in agents],
+            "trk_inhibitor": ["trk_inhibitor" in split[a][1] for a in agents],
+            "best_response": optional("best_response"),
+            "reason_stop": optional("reason_stop"),
+            "line": optional("subtype"),
+        }
+    )
+    out = rows[TIMELINE_TABLE_COLUMNS]
     return out.sort_values(["patient_id", "start_day"], kind="stable").reset_index(
         drop=True
     ), issues

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from trkres.genomics.model import ParsedInput, conform
 from trkres.genomics.normalise import normalise_genes
-from trkres.genomics.tables import RowIssue, read_delimited, resolve_columns
+from trkres.genomics.tables import RowIssue, TableRead, read_delimited, resolve_columns
 from trkres.knowledge.store import KnowledgeBase
 
 _GENE_COLUMNS = ["Hugo_Symbol", "Gene Symbol", "Gene", "gene", "hugo_symbol"]
@@ -53,6 +55,58 @@ def _discrete_values(text: pd.Series) -> pd.Series:
     return pd.to_numeric(lowered, errors="coerce").astype("float64").fillna(words.astype("float64"))
 
 
+def _column_values(column: pa.ChunkedArray, text: pd.Series) -> np.ndarray:
+    """Discrete copy-number values of one text column: arrow's cast when clean, else word-aware.
+
+    Anything but an integer level in -2..2 is not a GISTIC value: it becomes
+    NaN (and is reported by the caller).
+    """
+    try:
+        values = np.asarray(pc.cast(column, pa.float64()).to_numpy(), dtype=np.float64)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        values = _discrete_values(text).to_numpy(dtype=np.float64)
+    valid = np.isin(values, [-2.0, -1.0, 0.0, 1.0, 2.0])
+    return np.where(valid, values, np.nan)
+
+
+def _matrix_calls(read: TableRead, gene_col: str, sample_cols: list[str]) -> pd.DataFrame:
+    """Cells of a genes × samples GISTIC matrix that call a change, or that fail to parse.
+
+    Works column by column on the arrow table, then finds the cells with numpy:
+    no reshaping of the whole matrix into a long table.
+    """
+    frame, table = read.frame, read.arrow
+    assert table is not None
+    values = np.column_stack([_column_values(table.column(c), frame[c]) for c in sample_cols])
+    raw_missing = np.column_stack(
+        [table.column(c).is_null().to_numpy(zero_copy_only=False) for c in sample_cols]
+    )
+    called = (values >= 2) | (values <= -2)
+    unparsed = np.isnan(values) & ~raw_missing
+    rows, cols_ = np.nonzero(called | unparsed)
+    samples = np.asarray(sample_cols, dtype=object)
+    raw = (
+        [
+            table.column(sample_cols[c])[int(r)].as_py() if unparsed[r, c] else ""
+            for r, c in zip(rows, cols_, strict=True)
+        ]
+        if unparsed.any()
+        else [""] * len(rows)
+    )
+    long = pd.DataFrame(
+        {
+            "gene": frame[gene_col].to_numpy(dtype=object)[rows],
+            "source_row": rows.astype(np.int64),
+            "sample_id": samples[cols_],
+            "raw": pd.Series(raw, dtype=object).where(pd.Series(unparsed[rows, cols_]), None),
+            "copy_number": values[rows, cols_],
+        }
+    )
+    long["amp"] = long["copy_number"] >= 2
+    long["del"] = long["copy_number"] <= -2
+    return long
+
+
 def read_copy_number(
     path: Path,
     knowledge: KnowledgeBase,
@@ -78,6 +132,7 @@ def read_copy_number(
         if cols["discrete"]:
             value_col = cols["discrete"]
             values = _discrete_values(frame[value_col])
+            values = values.where(values.isin([-2.0, -1.0, 0.0, 1.0, 2.0]))
             amp, dele = values >= 2, values <= -2
         elif cols["copy_number"]:
             value_col = cols["copy_number"]
@@ -107,21 +162,14 @@ def read_copy_number(
                 expected="Hugo_Symbol followed by one column per sample",
                 found=", ".join(frame.columns),
             )
-        melted = frame[[gene_col, *sample_cols]].copy()
-        melted["source_row"] = np.arange(len(frame), dtype=np.int64)
-        long = melted.melt(
-            id_vars=[gene_col, "source_row"], var_name="sample_id", value_name="raw"
-        ).rename(columns={gene_col: "gene"})
-        long["copy_number"] = _discrete_values(long["raw"])
-        long["amp"] = long["copy_number"] >= 2
-        long["del"] = long["copy_number"] <= -2
+        long = _matrix_calls(read, gene_col, sample_cols)
         column_of = long["sample_id"]
     bad = long["copy_number"].isna() & long["raw"].notna()
     bad &= ~long["raw"].astype("string").str.strip().str.upper().isin(["NA", "NAN", ""])
     for i in np.flatnonzero(bad.to_numpy()):
         issues.append(
             RowIssue(str(path), read.line_of(int(long["source_row"].iloc[i])), str(column_of.iloc[i]),
-                     "a copy-number value (GISTIC -2..2, copies or log2)",
+                     "a copy-number value (GISTIC level -2..2, copies or log2)",
                      repr(long["raw"].iloc[i]), "kept, no call")
         )  # fmt: skip
     missing_gene = long["gene"].isna()

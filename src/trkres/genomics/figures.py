@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from matplotlib.patches import Patch, Rectangle
 
+from trkres.genomics.model import plain
 from trkres.report.figures import CLASS_COLOURS, new_figure
 from trkres.report.model import Figure
 
@@ -45,9 +46,11 @@ def _sample_order(samples: pd.DataFrame) -> list[str]:
 
 def oncoprint_figure(alterations: pd.DataFrame, samples: pd.DataFrame) -> Figure | None:
     """Genes × samples, each cell coloured by the alteration's class (counted ones and fusions)."""
-    shown = alterations[
-        (alterations["counts_as"] != "") | (alterations["alteration_class"] == "fusion_driver")
-    ]
+    shown = plain(
+        alterations[
+            (alterations["counts_as"] != "") | (alterations["alteration_class"] == "fusion_driver")
+        ]
+    )
     if shown.empty:
         return None
     cols = _sample_order(samples)
@@ -127,7 +130,7 @@ def timeline_figure(
         set(timeline["patient_id"])
     )
     found = (
-        alterations[alterations["counts_as"] != ""]
+        plain(alterations[alterations["counts_as"] != ""])
         .assign(label=lambda d: d["gene"] + " " + d["protein_change"].where(d["protein_change"] != "", d["alteration_type"]))
         .groupby("sample_id")["label"].agg(lambda v: ", ".join(dict.fromkeys(v)))
     )  # fmt: skip

@@ -154,8 +154,9 @@ def read_fusions(
         table["partner_gene"] = [o[0] for o in oriented]
         table["gene"] = [o[1] for o in oriented]
     else:
-        table["partner_gene"] = []
-        table["gene"] = []
+        table["partner_gene"] = pd.Series([], dtype=object)
+        table["gene"] = pd.Series([], dtype=object)
+        table = table.astype({"sample_id": object, "a": object, "b": object})
     table["fusion"] = table["partner_gene"] + "::" + table["gene"]
     # One fusion per sample (data_fusions.txt lists it once per gene).
     dup = table.duplicated(["sample_id", "fusion"])

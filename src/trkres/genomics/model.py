@@ -6,8 +6,10 @@ what their format carries; classification appends its columns.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,9 +41,29 @@ ALTERATION_COLUMNS: dict[str, str] = {
 ALTERATION_TYPES = ("mutation", "truncating", "silent", "amplification", "deletion", "fusion")
 
 
+def from_codes(codes: np.ndarray, labels: Sequence[str]) -> pd.Categorical:
+    """A categorical from integer codes into ``labels`` (labels may repeat)."""
+    uniq, inverse = np.unique(np.asarray(labels, dtype=object), return_inverse=True)
+    maker: Any = pd.Categorical.from_codes
+    result: pd.Categorical = maker(
+        inverse[np.asarray(codes, dtype=np.int64)], categories=pd.Index(uniq)
+    )
+    return result
+
+
+def plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Categorical columns as plain text (for small frames headed to figures and text ops)."""
+    cats = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    return frame.astype(dict.fromkeys(cats, "str")) if cats else frame
+
+
 def text(values: pd.Series) -> pd.Series:
-    """A column as Python text with missing values as '' (safe for any dtype)."""
-    return values.astype(object).where(values.notna(), "").astype(str)
+    """A column as text (pandas ``str``) with missing values as '' (any input dtype)."""
+    if isinstance(values.dtype, pd.StringDtype):
+        return values.fillna("") if values.hasnans else values
+    if values.dtype.kind in "fiub" and values.isna().all():
+        return pd.Series("", index=values.index, dtype="str")
+    return values.astype(object).where(values.notna(), "").astype("str")
 
 
 def empty_alterations() -> pd.DataFrame:

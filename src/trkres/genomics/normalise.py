@@ -10,8 +10,10 @@ from collections.abc import Collection, Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from trkres.genomics.model import text
+from trkres.genomics.model import from_codes, text
 from trkres.genomics.protein import parse_protein_changes
 from trkres.genomics.tables import RowIssue, TableRead
 from trkres.knowledge.store import KnowledgeBase
@@ -28,35 +30,47 @@ def map_unique(
 
 
 def normalise_genes(values: pd.Series, knowledge: KnowledgeBase) -> pd.Series:
-    """Official symbols for gene names and aliases (``TRKA`` → ``NTRK1``)."""
+    """Official symbols for gene names and aliases (``TRKA`` → ``NTRK1``), '' for missing."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    mapped = [knowledge.normalise_gene(str(u)) for u in uniques]
-    table = np.array([*mapped, ""], dtype=object)
-    return pd.Series(table[np.where(codes < 0, len(mapped), codes)], index=values.index)
+    mapped = pa.array([*(knowledge.normalise_gene(str(u)) for u in uniques), ""], pa.string())
+    take = np.where(codes < 0, len(uniques), codes)
+    out: pd.Series = mapped.take(pa.array(take)).to_pandas()
+    out.index = values.index
+    return out
 
 
 def coerce_numeric(
     read: TableRead, column: str | None, issues: list[RowIssue], expected: str
 ) -> pd.Series:
-    """A numeric column; non-numeric cells become missing and are reported (kept)."""
+    """A numeric column; non-numeric or negative cells become missing and are reported (kept)."""
     frame = read.frame
     if column is None:
         return pd.Series(np.nan, index=frame.index, dtype=np.float64)
-    text = frame[column]
-    values = pd.to_numeric(text, errors="coerce").astype(np.float64)
-    bad = np.flatnonzero(values.isna().to_numpy() & text.notna().to_numpy())
+    text_values = frame[column]
+    raw = text_values.array
+    values: pd.Series | None = None
+    if hasattr(raw, "__arrow_array__"):
+        try:  # arrow's cast is fast and strict: any bad cell falls back to the slow path
+            cast = pc.cast(pa.array(raw), pa.float64())
+            values = pd.Series(cast.to_numpy(zero_copy_only=False), index=frame.index)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            values = None
+    if values is None:
+        values = pd.to_numeric(text_values, errors="coerce").astype(np.float64)
+        bad = np.flatnonzero(values.isna().to_numpy() & text_values.notna().to_numpy())
+        for row in bad:
+            issues.append(
+                RowIssue(str(read.path), read.line_of(int(row)), column, expected,
+                         repr(text_values.iloc[row]), "kept, value missing")
+            )  # fmt: skip
     bad_neg = np.flatnonzero((values < 0).to_numpy())
-    for row in bad:
-        issues.append(
-            RowIssue(str(read.path), read.line_of(int(row)), column, expected,
-                     repr(text.iloc[row]), "kept, value missing")
-        )  # fmt: skip
     for row in bad_neg:
         issues.append(
             RowIssue(str(read.path), read.line_of(int(row)), column, f"{expected} ≥ 0",
-                     repr(text.iloc[row]), "kept, value missing")
+                     repr(text_values.iloc[row]), "kept, value missing")
         )  # fmt: skip
-    values.iloc[bad_neg] = np.nan
+    if len(bad_neg):
+        values.iloc[bad_neg] = np.nan
     return values
 
 
@@ -64,32 +78,34 @@ def apply_residue_maps(frame: pd.DataFrame, knowledge: KnowledgeBase) -> pd.Data
     """Renumber residues listed in the knowledge base's residue maps (BRAF V640 → V600).
 
     A row is renumbered when it is on the map's transcript, or when it names no
-    transcript and its residue is the mapped one (then the note says so).
+    transcript and its residue is the mapped one (then the note says so). Only
+    the mapped gene's rows are looked at.
     """
     frame = frame.copy()
-    frame["normalisation"] = ""
+    note = np.full(len(frame), "", dtype=object)
+    genes = frame["gene"].to_numpy(dtype=object)
     for rmap in knowledge.residue_maps.values():
-        gene_rows = frame["gene"].to_numpy() == rmap.gene
-        if not gene_rows.any():
+        rows = np.flatnonzero(genes == rmap.gene)
+        if not len(rows):
             continue
-        tx = text(frame["transcript"]).str.split(".").str[0]
-        on_map = tx == rmap.transcript
-        no_tx = tx == ""
-        residue = frame["aa_ref"] + frame["aa_pos"].astype(str)
+        sub = frame.iloc[rows]
+        tx = text(sub["transcript"]).str.split(".").str[0].to_numpy(dtype=object)
+        residue = (sub["aa_ref"].astype(str) + sub["aa_pos"].astype(str)).to_numpy(dtype=object)
+        on_map, no_tx = tx == rmap.transcript, tx == ""
         for src, dst in rmap.pairs.items():
-            hit = gene_rows & (residue == src).to_numpy() & (on_map | no_tx).to_numpy()
+            hit = (residue == src) & (on_map | no_tx)
             if not hit.any():
                 continue
-            new_pos = int(dst[1:])
-            old = frame.loc[hit, "protein_change"]
-            frame.loc[hit, "aa_pos"] = new_pos
-            frame.loc[hit, "protein_change"] = old.str.replace(src, dst, n=1, regex=False)
-            note = np.where(
-                on_map[hit].to_numpy(),
+            at = rows[hit]
+            frame.loc[frame.index[at], "aa_pos"] = int(dst[1:])
+            changes = frame["protein_change"].to_numpy(dtype=object)[at]
+            frame.loc[frame.index[at], "protein_change"] = [c.replace(src, dst, 1) for c in changes]
+            note[at] = np.where(
+                on_map[hit],
                 f"renumbered {src}→{dst} from {rmap.transcript}",
                 f"renumbered {src}→{dst}: no transcript given, assumed {rmap.transcript}",
             )
-            frame.loc[hit, "normalisation"] = note
+    frame["normalisation"] = pd.Series(note, index=frame.index).astype("str")
     return frame
 
 
@@ -145,8 +161,7 @@ def finish_mutations(
         ["nonsense", "frameshift", "splice"]
     )
     is_silent = vc.isin(list(silent)) | (out["change_type"] == "silent")
-    out["alteration_type"] = np.where(
-        is_trunc, "truncating", np.where(is_silent, "silent", "mutation")
-    )
+    kind = np.where(is_trunc, 1, np.where(is_silent, 2, 0))
+    out["alteration_type"] = from_codes(kind, ["mutation", "truncating", "silent"])
     out = apply_residue_maps(out, knowledge)
     return out.drop(columns=["protein_raw", "variant_classification"])

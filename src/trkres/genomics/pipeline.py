@@ -129,8 +129,10 @@ class GenomicResult:
                     "trkres_vaf_ratio": mine["vaf_ratio"].to_numpy(),
                     "trkres_clonality": mine["clonality"].to_numpy(),
                     "trkres_therapy_strategies": mine["therapy_strategies"].to_numpy(),
-                    "trkres_note": (mine["annotation_note"] + " " + mine["target_note"] + " "
-                                    + mine["normalisation"]).str.strip().to_numpy(),
+                    "trkres_note": (
+                        mine["annotation_note"].astype(str) + " " + mine["target_note"].astype(str)
+                        + " " + mine["normalisation"].astype(str)
+                    ).str.strip().to_numpy(),
                 }
             )  # fmt: skip
             if parsed.format == "copy_number":

@@ -47,6 +47,8 @@ class TableRead:
     frame: pd.DataFrame
     header_line: int  # 1-based line of the header
     issues: list[RowIssue] = field(default_factory=list)
+    #: The same table as pyarrow read it (text columns), for column-wise kernels.
+    arrow: pa.Table | None = None
     _lines: np.ndarray | None = None
     _raw: bytes | None = None
 
@@ -183,7 +185,9 @@ def read_delimited(
     header_end = raw.find(b"\n", header_start)
     header_text = raw[header_start : header_end if header_end >= 0 else len(raw)]
     names = header_text.decode("utf-8", errors="replace").rstrip("\r").split(delimiter)
+    # Some exporters quote header names ("Hugo_Symbol"); the quotes are not part of the name.
     names = [n.strip() for n in names]
+    names = [n[1:-1] if len(n) > 1 and n[0] == n[-1] == '"' else n for n in names]
     seen: set[str] = set()
     for i, name in enumerate(names, start=1):
         if not name:
@@ -228,7 +232,7 @@ def read_delimited(
             expected=f"{what} text",
         ) from None
     frame = table.to_pandas()
-    result = TableRead(path=path, frame=frame, header_line=header_line, _raw=raw)
+    result = TableRead(path=path, frame=frame, header_line=header_line, arrow=table, _raw=raw)
     if invalid:
         result.issues.extend(_locate_invalid(raw, header_line, invalid, len(names), path))
     return result
