@@ -18,6 +18,7 @@ from typing import BinaryIO
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from trkres.errors import Location, OutputError
@@ -92,14 +93,25 @@ def table_to_tsv(frame: pd.DataFrame) -> str:
 
 
 def _plain_text(frame: pd.DataFrame) -> bool:
-    """True when no text cell holds a tab or newline (so unquoted TSV is exact)."""
+    """True when no text cell holds a tab or newline (so unquoted TSV is exact).
+
+    Categoricals are checked through their categories; text columns with
+    arrow's substring kernels.
+    """
     for name in frame.columns:
         col = frame[name]
-        if col.dtype.kind in "biuf":
+        if col.dtype.kind in "biufM":
             continue
-        values = col.astype("str") if not isinstance(col.dtype, pd.StringDtype) else col
-        if values.str.contains("[\t\n\r]", regex=True).any():
-            return False
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            values = pa.array([str(c) for c in col.cat.categories], pa.string())
+        elif hasattr(col.array, "__arrow_array__"):
+            values = pa.array(col.array)
+        else:
+            values = pa.array(col.astype(str).tolist(), pa.string())
+        if pa.types.is_large_string(values.type) or pa.types.is_string(values.type):
+            for ch in ("\t", "\n", "\r"):
+                if pc.any(pc.match_substring(values, ch)).as_py():
+                    return False
     return True
 
 

@@ -15,17 +15,11 @@ from trkres.genomics.clinical import read_samples, read_timeline
 from trkres.genomics.cna import CopyNumberThresholds, read_copy_number
 from trkres.genomics.fusions import read_fusions
 from trkres.genomics.maf import read_maf
-from trkres.genomics.model import ParsedInput, empty_alterations
+from trkres.genomics.model import ParsedInput, empty_alterations, from_codes
 from trkres.genomics.tables import RowIssue
 from trkres.genomics.vcf import read_vcf
 from trkres.knowledge.schema import OFF_TARGET_CLASSES, ON_TARGET_CLASSES
 from trkres.knowledge.store import KnowledgeBase
-
-ANNOTATION_OUTPUT = [
-    "trkres_gene", "trkres_protein_change", "trkres_alteration_type", "trkres_class",
-    "trkres_counts_as", "trkres_fact", "trkres_fact_status", "trkres_timing", "trkres_vaf",
-    "trkres_vaf_ratio", "trkres_clonality", "trkres_therapy_strategies", "trkres_note",
-]  # fmt: skip
 
 
 @dataclass
@@ -106,43 +100,58 @@ class GenomicResult:
     def annotated_inputs(self) -> dict[str, pd.DataFrame]:
         """Each MAF/VCF/fusion input's rows with trkres columns appended (OncoKB style).
 
+        Rows that gave no alteration (dropped duplicates) get empty columns.
         Copy-number matrices have one row per gene and many samples: for them
         the table lists the calls (one row per sample and gene) instead.
         """
         alts = self.alterations
         out: dict[str, pd.DataFrame] = {}
         for parsed in self.inputs.parsed:
-            mine = alts[alts["input"] == parsed.name]
-            ann = pd.DataFrame(
-                {
-                    "source_row": mine["source_row"].to_numpy(),
-                    "trkres_sample": mine["sample_id"].to_numpy(),
-                    "trkres_gene": mine["gene"].to_numpy(),
-                    "trkres_protein_change": mine["protein_change"].to_numpy(),
-                    "trkres_alteration_type": mine["alteration_type"].to_numpy(),
-                    "trkres_class": mine["alteration_class"].to_numpy(),
-                    "trkres_counts_as": mine["counts_as"].to_numpy(),
-                    "trkres_fact": mine["class_fact"].to_numpy(),
-                    "trkres_fact_status": mine["fact_status"].to_numpy(),
-                    "trkres_timing": mine["timing"].to_numpy(),
-                    "trkres_vaf": mine["vaf"].to_numpy(),
-                    "trkres_vaf_ratio": mine["vaf_ratio"].to_numpy(),
-                    "trkres_clonality": mine["clonality"].to_numpy(),
-                    "trkres_therapy_strategies": mine["therapy_strategies"].to_numpy(),
-                    "trkres_note": (
-                        mine["annotation_note"].astype(str) + " " + mine["target_note"].astype(str)
-                        + " " + mine["normalisation"].astype(str)
-                    ).str.strip().to_numpy(),
-                }
-            )  # fmt: skip
+            mine = alts[(alts["input"] == parsed.name).to_numpy()]
             if parsed.format == "copy_number":
-                out[parsed.name] = ann.drop(columns=["source_row"])
+                ann = pd.DataFrame({"trkres_sample": mine["sample_id"].to_numpy()})
+                for name, column in ANNOTATED.items():
+                    ann[name] = mine[column].to_numpy()
+                out[parsed.name] = ann
                 continue
             table = parsed.table.reset_index(drop=True)
-            table.insert(0, "source_row", np.arange(len(table), dtype=np.int64))
-            merged = table.merge(ann.drop(columns=["trkres_sample"]), on="source_row", how="left")
-            out[parsed.name] = merged.drop(columns=["source_row"])
+            at = mine["source_row"].to_numpy()
+            extra: dict[str, object] = {}
+            for name, column in ANNOTATED.items():
+                extra[name] = _scatter(len(table), at, mine[column])
+            note = (
+                mine["annotation_note"].astype(str) + " " + mine["target_note"].astype(str)
+                + " " + mine["normalisation"].astype(str)
+            ).str.strip()  # fmt: skip
+            extra["trkres_note"] = _scatter(len(table), at, note)
+            out[parsed.name] = pd.concat([table, pd.DataFrame(extra)], axis=1)
         return out
+
+
+#: Annotation columns appended to each input's rows: output name → alteration column.
+ANNOTATED = {
+    "trkres_gene": "gene", "trkres_protein_change": "protein_change",
+    "trkres_alteration_type": "alteration_type", "trkres_class": "alteration_class",
+    "trkres_counts_as": "counts_as", "trkres_fact": "class_fact",
+    "trkres_fact_status": "fact_status", "trkres_timing": "timing", "trkres_vaf": "vaf",
+    "trkres_vaf_ratio": "vaf_ratio", "trkres_clonality": "clonality",
+    "trkres_therapy_strategies": "therapy_strategies",
+}  # fmt: skip
+
+
+def _scatter(n: int, rows: np.ndarray, values: pd.Series) -> object:
+    """A length-``n`` column with ``values`` at ``rows`` (empty or NaN elsewhere)."""
+    if values.dtype.kind == "f":
+        out = np.full(n, np.nan)
+        out[rows] = values.to_numpy()
+        return out
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = np.zeros(n, dtype=np.int64)
+        codes[rows] = values.cat.codes.to_numpy() + 1
+        return from_codes(codes, ["", *map(str, values.cat.categories)])
+    column = np.full(n, "", dtype=object)
+    column[rows] = values.astype(str).to_numpy(dtype=object)
+    return pd.array(column, dtype="str")
 
 
 def classify_inputs(
