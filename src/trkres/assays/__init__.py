@@ -1,0 +1,1 @@
+"""Lab assays: plates and dose-response, combinations, ddPCR, blots, in vivo."""

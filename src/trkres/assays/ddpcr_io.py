@@ -1,0 +1,138 @@
+"""Read QuantaSoft / QX Manager results exports (all three generations).
+
+- old QuantaSoft: ``TypeAssay``/``Assay`` columns, ``Concentration``;
+- QuantaSoft 1.7.x: ``TargetType``/``Target``, ``Concentration``;
+- QX Manager: ``Target``/``TargetType`` with ``DyeName(s)`` and ``Conc(copies/µL)``,
+  one row per channel.
+
+Each row becomes one well × target with the droplet counts, both channels'
+positives (from the ``Ch1±Ch2±`` cluster counts when exported) and the values
+the software printed, so they can be recomputed and compared.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from trkres.assays.ddpcr import DROPLET_VOLUME_NL
+from trkres.errors import InputError, Location
+
+WELL_COLUMNS = [
+    "well", "sample", "target", "target_type", "channel", "generation", "droplet_volume_nl",
+    "accepted_droplets", "positives", "negatives", "ch1_positives", "ch2_positives",
+    "exported_concentration", "exported_conc_ci_low", "exported_conc_ci_high",
+    "exported_ratio", "exported_fractional_abundance",
+]  # fmt: skip
+
+_ALIASES = {
+    "sample": ["Sample", "Sample description 1"],
+    "concentration": ["Concentration", "Conc(copies/µL)", "Conc(copies/uL)"],
+    "accepted": ["AcceptedDroplets", "Accepted Droplets"],
+    "fa": ["FractionalAbundance", "Fractional Abundance"],
+}
+
+
+def detect_generation(columns: list[str]) -> str:
+    """``quantasoft_old``, ``quantasoft_1.7`` or ``qx_manager`` from the header."""
+    cols = set(columns)
+    if "TypeAssay" in cols and "Assay" in cols:
+        return "quantasoft_old"
+    if "DyeName(s)" in cols or "Conc(copies/µL)" in cols:
+        return "qx_manager"
+    if "TargetType" in cols and "Target" in cols:
+        return "quantasoft_1.7"
+    raise InputError(
+        "not a QuantaSoft / QX Manager results export",
+        expected="columns TypeAssay+Assay (QuantaSoft), TargetType+Target (1.7.x) or DyeName(s) (QX Manager)",
+        found=", ".join(columns[:10]),
+    )
+
+
+def _pick(frame: pd.DataFrame, key: str) -> pd.Series:
+    for name in _ALIASES[key]:
+        if name in frame.columns:
+            return frame[name]
+    return pd.Series(np.nan, index=frame.index)
+
+
+def _number(frame: pd.DataFrame, name: str, path: Path) -> pd.Series:
+    if name not in frame.columns:
+        return pd.Series(np.nan, index=frame.index)
+    values = pd.to_numeric(frame[name], errors="coerce")
+    bad = values.isna() & frame[name].notna() & (frame[name].astype(str).str.strip() != "")
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(
+            f"non-numeric value in column {name}",
+            location=Location(file=path, line=row + 2, column=name),
+            expected="a number",
+            found=repr(frame[name].iloc[row]),
+        )
+    return values.astype(float)
+
+
+def read_ddpcr_export(path: Path, droplet_volume_nl: float | None = None) -> pd.DataFrame:
+    """One row per well and target with counts and the exported values.
+
+    ``droplet_volume_nl`` overrides the generation's default (0.85 nL for
+    QX200/QX Manager, 0.91 nL for older exports).
+    """
+    try:
+        with warnings.catch_warnings():
+            # QuantaSoft 1.7 ends data rows with extra empty fields; index_col=False drops them.
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                path, dtype=str, encoding="utf-8-sig", keep_default_na=False, index_col=False
+            )
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise InputError(f"cannot read ddPCR export: {exc}", location=Location(file=path)) from None
+    generation = detect_generation(list(frame.columns))
+    for required in ("Well", "Positives"):
+        if required not in frame.columns:
+            raise InputError(
+                "ddPCR export lacks a required column",
+                location=Location(file=path, line=1),
+                expected=required,
+                found=", ".join(frame.columns[:10]),
+            )
+    accepted_col = next((c for c in _ALIASES["accepted"] if c in frame.columns), None)
+    if accepted_col is None:
+        raise InputError("ddPCR export lacks droplet counts", location=Location(file=path, line=1),
+                         expected="AcceptedDroplets or Accepted Droplets", found=", ".join(frame.columns[:10]))  # fmt: skip
+    if generation == "quantasoft_old":
+        target, target_type = frame["Assay"], frame["TypeAssay"]
+    else:
+        target, target_type = frame["Target"], frame["TargetType"]
+    channel = np.where(
+        target_type.str.startswith("Ch2")
+        | (frame.get("DyeName(s)", pd.Series("", index=frame.index)) == "HEX"),
+        2,
+        1,
+    )
+    ch = {k: _number(frame, k, path) for k in ("Ch1+Ch2+", "Ch1+Ch2-", "Ch1-Ch2+", "Ch1-Ch2-")}
+    out = pd.DataFrame(
+        {
+            "well": frame["Well"].str.strip('"'),
+            "sample": _pick(frame, "sample").astype(str).str.strip('"'),
+            "target": target.astype(str).str.strip('"'),
+            "target_type": target_type.astype(str),
+            "channel": channel,
+            "generation": generation,
+            "droplet_volume_nl": droplet_volume_nl or DROPLET_VOLUME_NL[generation],
+            "accepted_droplets": _number(frame, accepted_col, path),
+            "positives": _number(frame, "Positives", path),
+            "negatives": _number(frame, "Negatives", path),
+            "ch1_positives": ch["Ch1+Ch2+"] + ch["Ch1+Ch2-"],
+            "ch2_positives": ch["Ch1+Ch2+"] + ch["Ch1-Ch2+"],
+            "exported_concentration": pd.to_numeric(_pick(frame, "concentration"), errors="coerce"),
+            "exported_conc_ci_low": _number(frame, "PoissonConfMin", path),
+            "exported_conc_ci_high": _number(frame, "PoissonConfMax", path),
+            "exported_ratio": _number(frame, "Ratio", path),
+            "exported_fractional_abundance": pd.to_numeric(_pick(frame, "fa"), errors="coerce"),
+        }
+    )
+    return out[WELL_COLUMNS]
