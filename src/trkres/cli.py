@@ -304,6 +304,88 @@ def classify(
         err_console.print(f"Tables written to [bold]{out}[/bold]")
 
 
+@app.command()
+def ddpcr(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="QuantaSoft / QX Manager results exports (.csv) and/or *_Amplitude.csv droplet files."
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
+    droplet_volume: Annotated[
+        float | None,
+        typer.Option(
+            help="Droplet volume in nL (default: 0.85 for QX200/QX Manager, 0.91 for old exports)."
+        ),
+    ] = None,
+    interval: Annotated[
+        str, typer.Option(help="Poisson interval: wald (as QuantaSoft) or wilson.")
+    ] = "wald",
+    blank: Annotated[
+        list[str] | None,
+        typer.Option(help="Blank sample (wild-type only or NTC) for EP17 LoB (repeatable)."),
+    ] = None,
+    low: Annotated[
+        list[str] | None, typer.Option(help="Low-level sample for EP17 LoD (repeatable).")
+    ] = None,
+    limits_target: Annotated[
+        str | None, typer.Option(help="Target whose wells give the limits.")
+    ] = None,
+    limits_method: Annotated[
+        str, typer.Option(help="EP17 method: parametric or nonparametric.")
+    ] = "parametric",
+    min_droplets: Annotated[
+        int, typer.Option(help="Wells with fewer accepted droplets are flagged.")
+    ] = 8000,
+    ntc_well: Annotated[
+        list[str] | None,
+        typer.Option(help="No-template-control well for the NTC droplet threshold (repeatable)."),
+    ] = None,
+) -> None:
+    """Quantify ddPCR wells: concentrations with Poisson CIs, fractional abundance, calls.
+
+    Writes OUT/ddpcr_wells.tsv (well, sample, target, accepted droplets, positives,
+    concentration in copies/uL with CI, fractional abundance in percent with CI, call),
+    OUT/ddpcr_merged.tsv (replicate wells pooled, and the between-well "total" CI),
+    and, when given, OUT/ddpcr_limits.tsv (EP17 LoB/LoD from --blank and --low samples),
+    OUT/ddpcr_droplets.tsv (droplet thresholds per well) and
+    OUT/ddpcr_droplet_agreement.tsv (agreement with labels in amplitude files).
+
+    Example:  trkres ddpcr plate1.csv -o ddpcr --blank WT --low LOW1 --low LOW2
+    """
+    from trkres.assays.ddpcr_pipeline import DdpcrOptions, is_amplitude_file, run_ddpcr
+    from trkres.outputs import atomic_directory, write_table
+
+    if interval not in ("wald", "wilson"):
+        raise TrkresError("unknown interval", expected="wald or wilson", found=interval)
+    if limits_method not in ("parametric", "nonparametric"):
+        raise TrkresError(
+            "unknown EP17 method", expected="parametric or nonparametric", found=limits_method
+        )
+    options = DdpcrOptions(
+        droplet_volume_nl=droplet_volume, interval=interval,  # type: ignore[arg-type]
+        min_droplets=min_droplets, blank_samples=blank or (), low_samples=low or (),
+        limits_target=limits_target, limits_method=limits_method,  # type: ignore[arg-type]
+        droplet_method="ntc" if ntc_well else "otsu", ntc_wells=ntc_well or (),
+    )  # fmt: skip
+    with _progress("ddPCR") as progress:
+        progress(0, 2, "reading")
+        tables = run_ddpcr(
+            [f for f in files if not is_amplitude_file(f)],
+            [f for f in files if is_amplitude_file(f)],
+            options,
+        )
+        progress(1, 2, "writing")
+        with atomic_directory(out) as tmp:
+            for name, frame in tables.items():
+                write_table(frame, tmp / f"{name}.tsv")
+    if not state.quiet:
+        wells = tables.get("ddpcr_wells")
+        n = 0 if wells is None else len(wells)
+        err_console.print(f"Quantified {n} well targets; tables written to [bold]{out}[/bold]")
+
+
 @app.command("analyses")
 def list_analyses() -> None:
     """List the analyses trkres knows and the input kinds each needs.

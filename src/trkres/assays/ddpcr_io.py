@@ -75,6 +75,35 @@ def _number(frame: pd.DataFrame, name: str, path: Path) -> pd.Series:
     return values.astype(float)
 
 
+#: Dyes by channel on the QX200 (channel 1: FAM; channel 2: HEX or VIC).
+DYE_CHANNEL = {"FAM": 1, "HEX": 2, "VIC": 2}
+
+
+def _channels(
+    frame: pd.DataFrame, target_type: pd.Series, generation: str, path: Path
+) -> np.ndarray:
+    """Channel 1 or 2 of each row; an unknown dye or channel name is an error with its line."""
+    if generation == "qx_manager" and "DyeName(s)" in frame.columns:
+        channel = frame["DyeName(s)"].str.strip().str.upper().map(DYE_CHANNEL)
+        column, found = "DyeName(s)", frame["DyeName(s)"]
+        expected = "a dye of channel 1 (FAM) or 2 (HEX, VIC)"
+    else:
+        prefix = target_type.str.extract(r"^Ch([12])", expand=False)
+        channel = pd.to_numeric(prefix, errors="coerce")
+        column = "TypeAssay" if generation == "quantasoft_old" else "TargetType"
+        found, expected = target_type, "a target type starting Ch1 or Ch2 (e.g. Ch1Unknown)"
+    bad = channel.isna().to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            "unknown ddPCR channel",
+            location=Location(file=path, line=row + 2, column=column),
+            expected=expected,
+            found=repr(found.iloc[row]),
+        )
+    return channel.to_numpy(dtype=np.int64)
+
+
 def read_ddpcr_export(path: Path, droplet_volume_nl: float | None = None) -> pd.DataFrame:
     """One row per well and target with counts and the exported values.
 
@@ -107,12 +136,7 @@ def read_ddpcr_export(path: Path, droplet_volume_nl: float | None = None) -> pd.
         target, target_type = frame["Assay"], frame["TypeAssay"]
     else:
         target, target_type = frame["Target"], frame["TargetType"]
-    channel = np.where(
-        target_type.str.startswith("Ch2")
-        | (frame.get("DyeName(s)", pd.Series("", index=frame.index)) == "HEX"),
-        2,
-        1,
-    )
+    channel = _channels(frame, target_type, generation, path)
     ch = {k: _number(frame, k, path) for k in ("Ch1+Ch2+", "Ch1+Ch2-", "Ch1-Ch2+", "Ch1-Ch2-")}
     out = pd.DataFrame(
         {

@@ -1,0 +1,236 @@
+"""From exports or droplets to the per-well table, merged replicates and calls."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from trkres.assays.ddpcr import DROPLET_VOLUME_NL, concentration, fractional_abundance
+from trkres.assays.detection import DetectionLimits, call, detection_limits
+from trkres.assays.droplets import Classification
+
+#: Columns of ``ddpcr_wells.tsv``.
+WELL_OUTPUT = [
+    "well", "sample", "target", "target_type", "channel", "accepted_droplets", "positives",
+    "concentration", "conc_ci_low", "conc_ci_high", "copies_per_well", "fractional_abundance",
+    "fa_ci_low", "fa_ci_high", "call", "call_rule", "flag", "interval", "droplet_volume_nl",
+    "generation", "source",
+]  # fmt: skip
+
+#: Volume of a ddPCR reaction (µL): copies per well = concentration × 20.
+WELL_VOLUME_UL = 20.0
+
+
+def quantify(
+    wells: pd.DataFrame,
+    *,
+    interval: Literal["wald", "wilson"] = "wald",
+    z: float = 1.96,
+    min_droplets: int = 8000,
+) -> pd.DataFrame:
+    """Recompute concentration, CIs and fractional abundance for every well and target.
+
+    Fractional abundance is this channel against the other channel of the
+    same well (from the two-channel cluster counts); wells without accepted
+    droplets are labelled ``no_droplets``, those under ``min_droplets``
+    ``low_droplets``.
+    """
+    n = wells["accepted_droplets"].to_numpy(dtype=float)
+    k = wells["positives"].to_numpy(dtype=float)
+    est = concentration(
+        k, n, wells["droplet_volume_nl"].to_numpy(dtype=float), z=z, interval=interval
+    )
+    ch1 = wells["ch1_positives"].to_numpy(dtype=float)
+    ch2 = wells["ch2_positives"].to_numpy(dtype=float)
+    is_ch1 = wells["channel"].to_numpy() == 1
+    mine, other = np.where(is_ch1, ch1, ch2), np.where(is_ch1, ch2, ch1)
+    fa = fractional_abundance(mine, n, other, n, z=z)
+    flag = np.where(
+        ~(n > 0), "no_droplets", np.where(n < min_droplets, f"low_droplets(<{min_droplets})", "")
+    )
+    out = pd.DataFrame(
+        {
+            "well": wells["well"], "sample": wells["sample"], "target": wells["target"],
+            "target_type": wells["target_type"], "channel": wells["channel"],
+            "accepted_droplets": n, "positives": k,
+            "concentration": est.value, "conc_ci_low": est.low, "conc_ci_high": est.high,
+            "copies_per_well": est.value * WELL_VOLUME_UL,
+            "fractional_abundance": fa.value, "fa_ci_low": fa.low, "fa_ci_high": fa.high,
+            "call": np.where(k > 0, "detected", "not_detected"),
+            "call_rule": "positives > 0 (no detection limits given)",
+            "flag": flag, "interval": f"{interval} {100 * (2 * stats.norm.cdf(z) - 1):.0f}%",
+            "droplet_volume_nl": wells["droplet_volume_nl"], "generation": wells["generation"],
+            "source": wells.get("source", pd.Series("", index=wells.index)),
+        }
+    )  # fmt: skip
+    out.loc[flag == "no_droplets", "call"] = "failed"
+    return out[WELL_OUTPUT].reset_index(drop=True)
+
+
+def apply_limits(
+    table: pd.DataFrame, limits: DetectionLimits, measure: str = "concentration"
+) -> pd.DataFrame:
+    """Replace the calls by EP17 calls on ``measure`` (failed wells stay failed)."""
+    out = table.copy()
+    ok = out["call"] != "failed"
+    out.loc[ok, "call"] = call(out.loc[ok, measure].to_numpy(dtype=float), limits)
+    out["call_rule"] = (
+        f"EP17 {limits.method}: {measure} > LoD {limits.lod:.4g} detected, > LoB {limits.lob:.4g} below_lod"
+    )
+    return out
+
+
+def limits_from_samples(
+    table: pd.DataFrame, blank: Sequence[str], low: Sequence[str], *, target: str | None = None,
+    measure: str = "concentration", method: Literal["parametric", "nonparametric"] = "parametric",
+) -> DetectionLimits:  # fmt: skip
+    """EP17 limits from the wells of named blank (wild-type or NTC) and low-level samples."""
+    use = table["call"] != "failed"
+    if target is not None:
+        use &= table["target"] == target
+    sel = table[use]
+    b = sel[sel["sample"].isin(blank)].rename(columns={measure: "value"})[["sample", "value"]]
+    lw = sel[sel["sample"].isin(low)].rename(columns={measure: "value"})[["sample", "value"]]
+    return detection_limits(b, lw, method=method)
+
+
+def merge_replicates(table: pd.DataFrame, *, z: float = 1.96) -> pd.DataFrame:
+    """Replicate wells of a sample and target merged.
+
+    ``merged_*``: droplets pooled across wells (Poisson CI, as QuantaSoft's
+    merged wells); ``total_*``: mean of the wells' concentrations ± t·SD/√n
+    (the spread between wells, QuantaSoft's "total error").
+    """
+    ok = table[table["call"] != "failed"]
+    rows = []
+    for (sample, target), g in ok.groupby(["sample", "target"], sort=False):
+        n_wells = len(g)
+        vol = float(g["droplet_volume_nl"].iloc[0]) if n_wells else DROPLET_VOLUME_NL["qx_manager"]
+        est = concentration(g["positives"].sum(), g["accepted_droplets"].sum(), vol, z=z)
+        mean = float(g["concentration"].mean())
+        if n_wells > 1:
+            half = float(
+                stats.t.ppf(0.975, n_wells - 1) * g["concentration"].std(ddof=1) / np.sqrt(n_wells)
+            )
+        else:
+            half = float("nan")
+        rows.append(
+            {
+                "sample": sample,
+                "target": target,
+                "wells": n_wells,
+                "accepted_droplets": int(g["accepted_droplets"].sum()),
+                "positives": int(g["positives"].sum()),
+                "merged_concentration": float(est.value),
+                "merged_ci_low": float(est.low),
+                "merged_ci_high": float(est.high),
+                "total_mean": mean,
+                "total_ci_low": mean - half,
+                "total_ci_high": mean + half,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def wells_from_droplets(
+    calls: Classification, *, samples: dict[str, str] | None = None, droplet_volume_nl: float = 0.85,
+    source: str = "",
+) -> pd.DataFrame:  # fmt: skip
+    """The per-well input table (as :func:`read_ddpcr_export` gives) from classified droplets."""
+    w = calls.wells
+    wide = w.pivot_table(index="well", columns="channel", values="positives", aggfunc="first")
+    rows = []
+    for r in w.itertuples():
+        rows.append(
+            {
+                "well": r.well,
+                "sample": (samples or {}).get(str(r.well), str(r.well)),
+                "target": f"Ch{r.channel}",
+                "target_type": "droplets",
+                "channel": r.channel,
+                "generation": "droplets",
+                "droplet_volume_nl": droplet_volume_nl,
+                "accepted_droplets": r.accepted_droplets,
+                "positives": r.positives,
+                "negatives": r.negatives,
+                "source": source,
+                "ch1_positives": wide.loc[str(r.well)].get(1, np.nan),
+                "ch2_positives": wide.loc[str(r.well)].get(2, np.nan),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+class DdpcrOptions:
+    """Settings shared by ``trkres ddpcr`` and the study analysis (see their help)."""
+
+    def __init__(
+        self,
+        droplet_volume_nl: float | None = None,
+        interval: Literal["wald", "wilson"] = "wald",
+        min_droplets: int = 8000,
+        blank_samples: Sequence[str] = (),
+        low_samples: Sequence[str] = (),
+        limits_target: str | None = None,
+        limits_method: Literal["parametric", "nonparametric"] = "parametric",
+        droplet_method: Literal["otsu", "fixed", "ntc"] = "otsu",
+        ntc_wells: Sequence[str] = (),
+    ) -> None:
+        self.droplet_volume_nl = droplet_volume_nl
+        self.interval = interval
+        self.min_droplets = min_droplets
+        self.blank_samples = list(blank_samples)
+        self.low_samples = list(low_samples)
+        self.limits_target = limits_target
+        self.limits_method = limits_method
+        self.droplet_method = droplet_method
+        self.ntc_wells = list(ntc_wells)
+
+
+def is_amplitude_file(path: object) -> bool:
+    return str(path).lower().endswith("_amplitude.csv")
+
+
+def run_ddpcr(
+    exports: Sequence[object], amplitudes: Sequence[object], options: DdpcrOptions
+) -> dict[str, pd.DataFrame]:
+    """Every table ``trkres ddpcr`` writes, from results exports and amplitude files."""
+    from pathlib import Path
+
+    from trkres.assays.ddpcr_io import read_ddpcr_export
+    from trkres.assays.droplets import agreement, classify_droplets, combine, read_amplitudes
+
+    parts = []
+    for path in exports:
+        wells = read_ddpcr_export(Path(str(path)), options.droplet_volume_nl)
+        wells["source"] = Path(str(path)).name
+        parts.append(wells)
+    tables: dict[str, pd.DataFrame] = {}
+    if amplitudes:
+        drops = combine([read_amplitudes(Path(str(p))) for p in amplitudes])
+        calls = classify_droplets(drops, method=options.droplet_method, ntc_wells=options.ntc_wells,
+                                  min_droplets=options.min_droplets)  # fmt: skip
+        parts.append(wells_from_droplets(calls, droplet_volume_nl=options.droplet_volume_nl or 0.85,
+                                         source="amplitude files"))  # fmt: skip
+        tables["ddpcr_droplets"] = calls.wells
+        agree = agreement(drops, calls)
+        if len(agree):
+            tables["ddpcr_droplet_agreement"] = agree
+    if not parts:
+        return tables
+    wells_in = pd.concat(parts, ignore_index=True)
+    table = quantify(wells_in, interval=options.interval, min_droplets=options.min_droplets)
+    if options.blank_samples and options.low_samples:
+        limits = limits_from_samples(
+            table, options.blank_samples, options.low_samples, target=options.limits_target,
+            method=options.limits_method,
+        )  # fmt: skip
+        table = apply_limits(table, limits)
+        tables["ddpcr_limits"] = limits.to_frame()
+    tables["ddpcr_wells"] = table
+    tables["ddpcr_merged"] = merge_replicates(table)
+    return {k: tables[k] for k in sorted(tables, key=lambda k: k != "ddpcr_wells")}
