@@ -159,3 +159,25 @@ def test_classify_writes_every_table(tmp_path: Path) -> None:
 def test_classify_needs_an_input(tmp_path: Path) -> None:
     result = run_cli("classify", "-o", str(tmp_path / "x"))
     assert result.returncode == 1 and "nothing to classify" in result.stderr
+
+
+def test_ddpcr_command(tmp_path: Path) -> None:
+    d = EXAMPLE / "ddpcr"
+    out = tmp_path / "dd"
+    result = run_cli(
+        "ddpcr",
+        str(d / "qx_manager_export.csv"),
+        str(d / "small_A05_Amplitude.csv"),
+        "-o",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    import pandas as pd
+
+    wells = pd.read_csv(out / "ddpcr_wells.tsv", sep="\t")
+    assert {"well", "sample", "target", "accepted_droplets", "positives", "concentration",
+            "conc_ci_low", "conc_ci_high", "fractional_abundance", "call"} <= set(wells.columns)  # fmt: skip
+    a05 = wells[(wells["well"] == "A05") & (wells["channel"] == 2)].iloc[0]
+    # QuantaSoft exported 119 copies/uL for this well's channel 2 (0.91 nL droplets).
+    assert abs(a05["concentration"] - 119) / 119 < 0.02
+    assert (out / "ddpcr_droplet_agreement.tsv").is_file()

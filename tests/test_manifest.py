@@ -18,7 +18,8 @@ def test_example_manifest_loads() -> None:
     study = load_study(EXAMPLE)
     assert InputKind.mutations in study.kinds
     assert all(study.path_of(i).is_file() for i in study.manifest.inputs)
-    assert {i.provenance for i in study.manifest.inputs} == {"illustrative"}
+    assert {i.provenance for i in study.manifest.inputs} == {"illustrative", "public_dataset"}
+    assert all(i.source for i in study.manifest.inputs)  # every file says where it came from
 
 
 def test_manifest_file_path_is_accepted() -> None:

@@ -137,10 +137,15 @@ def merge_replicates(table: pd.DataFrame, *, z: float = 1.96) -> pd.DataFrame:
 
 
 def wells_from_droplets(
-    calls: Classification, *, samples: dict[str, str] | None = None, droplet_volume_nl: float = 0.85,
+    calls: Classification, *, samples: dict[str, str] | None = None,
+    droplet_volume_nl: float | None = None, generation: dict[str, str] | None = None,
     source: str = "",
 ) -> pd.DataFrame:  # fmt: skip
-    """The per-well input table (as :func:`read_ddpcr_export` gives) from classified droplets."""
+    """The per-well input table (as :func:`read_ddpcr_export` gives) from classified droplets.
+
+    The droplet volume is ``droplet_volume_nl`` when given, else the default of
+    each well's instrument generation (from its amplitude file's header).
+    """
     w = calls.wells
     wide = w.pivot_table(index="well", columns="channel", values="positives", aggfunc="first")
     rows = []
@@ -152,8 +157,9 @@ def wells_from_droplets(
                 "target": f"Ch{r.channel}",
                 "target_type": "droplets",
                 "channel": r.channel,
-                "generation": "droplets",
-                "droplet_volume_nl": droplet_volume_nl,
+                "generation": (generation or {}).get(str(r.well), "qx_manager"),
+                "droplet_volume_nl": droplet_volume_nl
+                or DROPLET_VOLUME_NL[(generation or {}).get(str(r.well), "qx_manager")],
                 "accepted_droplets": r.accepted_droplets,
                 "positives": r.positives,
                 "negatives": r.negatives,
@@ -214,8 +220,8 @@ def run_ddpcr(
         drops = combine([read_amplitudes(Path(str(p))) for p in amplitudes])
         calls = classify_droplets(drops, method=options.droplet_method, ntc_wells=options.ntc_wells,
                                   min_droplets=options.min_droplets)  # fmt: skip
-        parts.append(wells_from_droplets(calls, droplet_volume_nl=options.droplet_volume_nl or 0.85,
-                                         source="amplitude files"))  # fmt: skip
+        parts.append(wells_from_droplets(calls, droplet_volume_nl=options.droplet_volume_nl,
+                                         generation=drops.generation, source="amplitude files"))  # fmt: skip
         tables["ddpcr_droplets"] = calls.wells
         agree = agreement(drops, calls)
         if len(agree):

@@ -47,6 +47,8 @@ class Droplets:
     #: (1 = ch1-ch2-, 2 = ch1+ch2-, 3 = ch1+ch2+, 4 = ch1-ch2+) as per-channel 0/1.
     labels: np.ndarray | None = None  # (n, 2) float64 with NaN for unknown
     wells: list[str] = field(default_factory=list)
+    #: Instrument generation per well (from the file's header), for the droplet volume.
+    generation: dict[str, str] = field(default_factory=dict)
 
 
 def _text_lines(path: Path) -> list[str]:
@@ -119,7 +121,12 @@ def read_amplitudes(path: Path, well: str | None = None) -> Droplets:
     if well is None:
         m = _WELL_RE.search(path.name)
         well = m.group(1).upper() if m else path.stem
-    return Droplets(np.full(len(values), well, dtype=object), values, labels, [well])
+    generation = (
+        "qx_manager" if any(h.lower().startswith("ch1") for h in header) else "quantasoft_old"
+    )
+    return Droplets(
+        np.full(len(values), well, dtype=object), values, labels, [well], {well: generation}
+    )
 
 
 def _row_ok(line: str, cols: Sequence[int]) -> bool:
@@ -142,6 +149,7 @@ def combine(parts: Sequence[Droplets]) -> Droplets:
         np.concatenate([p.amplitude for p in parts]) if parts else np.empty((0, 2)),
         labels,
         [w for p in parts for w in p.wells],
+        {w: g for p in parts for w, g in p.generation.items()},
     )
 
 
