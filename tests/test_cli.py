@@ -181,3 +181,19 @@ def test_ddpcr_command(tmp_path: Path) -> None:
     # QuantaSoft exported 119 copies/uL for this well's channel 2 (0.91 nL droplets).
     assert abs(a05["concentration"] - 119) / 119 < 0.02
     assert (out / "ddpcr_droplet_agreement.tsv").is_file()
+
+
+def test_cfdna_command(tmp_path: Path) -> None:
+    g = EXAMPLE / "genomics"
+    out = tmp_path / "cf"
+    result = run_cli(
+        "cfdna",
+        str(g / "cfdna.tsv"),
+        "--timeline",
+        str(g / "data_timeline_treatment.txt"),
+        "-o",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "KRAS" in (out / "cfdna_emergence.tsv").read_text()
+    assert (out / "figures" / "cfdna_vaf_over_time.svg").is_file()

@@ -386,6 +386,94 @@ def ddpcr(
         err_console.print(f"Quantified {n} well targets; tables written to [bold]{out}[/bold]")
 
 
+@app.command()
+def cfdna(
+    table: Annotated[
+        list[Path],
+        typer.Argument(
+            help="cfDNA results: sample, patient, collection_day, gene, alteration, vaf "
+            "(or alt/ref counts), detection_limit, assay (TSV/CSV; repeatable)."
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
+    ddpcr: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--ddpcr", help="ddPCR results exports; targets named 'GENE ALTERATION' join by sample."
+        ),
+    ] = None,
+    timeline: Annotated[Path | None, typer.Option(help="cBioPortal treatment timeline.")] = None,
+    response_fall: Annotated[
+        float, typer.Option(help="Fall from baseline VAF that is a molecular response.")
+    ] = 0.5,
+    response_metric: Annotated[
+        str, typer.Option(help="mean or max VAF of the baseline alterations.")
+    ] = "mean",
+    confirm_next: Annotated[
+        bool, typer.Option(help="Require confirmation at the next sample.")
+    ] = False,
+    knowledge: KnowledgeOption = None,
+) -> None:
+    """Monitor resistance in serial cfDNA: VAF over time, molecular response, emergence.
+
+    Writes OUT/cfdna_measurements.tsv, OUT/cfdna_response.tsv (per patient and day),
+    OUT/cfdna_emergence.tsv (each alteration: emerged / present at the first sample /
+    never detected, the day, VAF relative to the fusion's, its resistance class and
+    therapy strategies) and OUT/figures/cfdna_vaf_over_time.svg and .png.
+
+    Example:  trkres cfdna cfdna.tsv --timeline data_timeline_treatment.txt -o cfdna
+    """
+    import pandas as pd
+
+    from trkres.assays.ddpcr_pipeline import DdpcrOptions, run_ddpcr
+    from trkres.genomics.cfdna import ddpcr_measurements, monitor, read_cfdna
+    from trkres.genomics.clinical import read_timeline
+    from trkres.genomics.figures import cfdna_figure
+    from trkres.knowledge import load_knowledge
+    from trkres.outputs import atomic_directory, atomic_write_bytes, write_table
+    from trkres.report.figures import figure_bytes
+
+    if response_metric not in ("mean", "max"):
+        raise TrkresError("unknown response metric", expected="mean or max", found=response_metric)
+    kb = load_knowledge(knowledge or ())
+    frames = []
+    for path in table:
+        frame, issues = read_cfdna(path)
+        frames.append(frame)
+        for issue in issues[:20]:
+            log.warning(str(issue))
+    measurements = pd.concat(frames, ignore_index=True)
+    if ddpcr:
+        wells = run_ddpcr(ddpcr, [], DdpcrOptions()).get("ddpcr_wells")
+        if wells is not None:
+            samples = measurements.drop_duplicates("sample_id")[["sample_id", "patient_id", "day"]]
+            measurements = pd.concat(
+                [measurements, ddpcr_measurements(wells, samples)], ignore_index=True
+            )
+    lines = read_timeline(timeline, kb)[0] if timeline else None
+    result = monitor(measurements, kb, timeline=lines, response_fall=response_fall,
+                     response_metric=response_metric, confirm_next=confirm_next)  # fmt: skip
+    fig = cfdna_figure(result.measurements, lines)
+    with atomic_directory(out) as tmp:
+        write_table(result.measurements, tmp / "cfdna_measurements.tsv")
+        write_table(result.response, tmp / "cfdna_response.tsv")
+        write_table(result.emergence, tmp / "cfdna_emergence.tsv")
+        if fig is not None:
+            for fmt in ("svg", "png"):
+                atomic_write_bytes(
+                    tmp / "figures" / f"{fig.name}.{fmt}", figure_bytes(fig.static, fmt)
+                )
+    if not state.quiet:
+        n_emerged = (
+            int(result.emergence["status"].str.startswith("emerged").sum())
+            if len(result.emergence)
+            else 0
+        )
+        err_console.print(
+            f"{n_emerged} emerging alteration(s); tables written to [bold]{out}[/bold]"
+        )
+
+
 @app.command("analyses")
 def list_analyses() -> None:
     """List the analyses trkres knows and the input kinds each needs.

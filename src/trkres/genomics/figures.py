@@ -180,3 +180,58 @@ def timeline_figure(
         caption="Bars: treatment lines coloured by the first drug's class, labelled with the best "
         "response; triangles: tissue (▲) and cfDNA (▼) samples with the resistance alterations found.",
     )  # fmt: skip
+
+
+def cfdna_figure(measurements: pd.DataFrame, timeline: pd.DataFrame | None) -> Figure | None:
+    """VAF over time per patient (log scale), treatment lines on top.
+
+    Not-detected measurements are drawn at their detection limit with open
+    symbols; the fusion (tumour-burden proxy) is the thick line.
+    """
+    if measurements.empty:
+        return None
+    patients = list(dict.fromkeys(measurements["patient_id"]))
+    fig, axes = new_figure(7.5, 2.6 * len(patients), nrows=len(patients), ncols=1)
+    axes = np.atleast_1d(axes)
+    pfig = go.Figure()
+    palette = ["#d62728", "#1f77b4", "#9467bd", "#ff7f0e", "#17becf", "#8c564b"]
+    for ax, patient in zip(axes, patients, strict=True):
+        g = measurements[measurements["patient_id"] == patient]
+        floor = max(float(g["lod"][g["lod"] > 0].min()) if (g["lod"] > 0).any() else 1e-4, 1e-5)
+        for k, (key, series) in enumerate(g.groupby(g["gene"] + " " + g["alteration"], sort=False)):
+            series = series.sort_values("day")
+            fusion = bool(series["is_fusion"].iloc[0])
+            colour = "#2ca02c" if fusion else palette[k % len(palette)]
+            y = np.where(series["detected"], series["vaf"], np.maximum(series["lod"], floor))
+            ax.plot(series["day"], y, "-", color=colour, lw=2.5 if fusion else 1.2, label=key)
+            det = series["detected"].to_numpy()
+            ax.plot(series["day"][det], y[det], "o", color=colour, ms=4)
+            ax.plot(series["day"][~det], y[~det], "o", mfc="white", mec=colour, ms=4)
+            pfig.add_trace(go.Scatter(
+                x=series["day"], y=y, mode="lines+markers", name=f"{patient}: {key}",
+                line={"width": 3 if fusion else 1.5, "color": colour},
+                marker={"symbol": np.where(det, "circle", "circle-open").tolist()},
+                hovertext=[f"{patient} {key} day {d:g}: " + (f"VAF {v:.3%}" if dd else f"not detected (< {lod:.2%})")
+                           for d, v, dd, lod in zip(series["day"], series["vaf"], det, series["lod"], strict=True)],
+                hoverinfo="text",
+            ))  # fmt: skip
+        if timeline is not None and len(timeline):
+            lines = timeline[timeline["patient_id"] == patient]
+            for t in lines.itertuples():
+                stop = t.stop_day if pd.notna(t.stop_day) else t.start_day + 1
+                ax.axvspan(
+                    t.start_day, stop, color="#2ca02c" if t.trk_inhibitor else "#cccccc", alpha=0.08
+                )
+                ax.annotate(f"{t.drugs} ({t.best_response})" if t.best_response else t.drugs,
+                            (t.start_day, 1.0), xycoords=("data", "axes fraction"), fontsize=6, va="top")  # fmt: skip
+        ax.set_yscale("log")
+        ax.set_ylabel("VAF")
+        ax.set_title(str(patient), fontsize=9, loc="left")
+        ax.legend(fontsize=6, frameon=False, loc="lower right")
+    axes[-1].set_xlabel("day")
+    pfig.update_layout(yaxis_type="log", xaxis_title="day", yaxis_title="VAF", height=420)
+    return Figure(
+        "cfdna_vaf_over_time", "cfDNA allele fractions over time", fig, pfig,
+        caption="Thick green: the NTRK fusion (tumour-burden proxy). Open symbols: not detected, "
+        "drawn at the detection limit. Shaded: treatment lines (green: TRK inhibitor).",
+    )  # fmt: skip

@@ -212,6 +212,11 @@ def read_delimited(
         return "skip"
 
     body = raw[header_end + 1 :] if header_end >= 0 else b""
+    if not body.strip():  # a header and no data rows: an empty table, not an error
+        empty = pa.table({n: pa.array([], pa.string()) for n in names})
+        return TableRead(
+            path=path, frame=empty.to_pandas(), header_line=header_line, arrow=empty, _raw=raw
+        )
     try:
         table = pacsv.read_csv(
             pa.py_buffer(body),

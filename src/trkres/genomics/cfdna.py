@@ -1,0 +1,288 @@
+"""Serial cfDNA: VAF over time, molecular response, emergence of resistance.
+
+Input is a long table of sequencing results (sample, patient, collection day,
+gene, alteration, VAF or alt/ref counts, detection limit), optionally joined
+with ddPCR wells (fractional abundance as VAF, the EP17 call as detection)
+and a treatment timeline. Per patient:
+
+- each measurement is ``detected`` when its VAF is above zero and at or above
+  its detection limit, else ``not_detected`` (drawn at the limit, open symbol);
+- molecular response: the mean (or max) VAF of the alterations detected at
+  baseline falls by at least ``response_fall`` (50%) from baseline, optionally
+  confirmed at the next sample;
+- emergence: an alteration not detected in at least one earlier sample and
+  detected later; ``confirmed`` when also detected at the next sample or by
+  ddPCR in the same sample;
+- each resistance alteration's VAF relative to the fusion's in that sample.
+
+Emerging alterations are classified by :class:`~trkres.genomics.classify.ResistanceCaller`
+(same classes and therapy strategies as tissue sequencing).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from trkres.genomics.classify import ResistanceCaller
+from trkres.genomics.fusions import orient, split_fusion_name
+from trkres.genomics.model import conform
+from trkres.genomics.normalise import normalise_genes
+from trkres.genomics.protein import parse_protein_changes
+from trkres.genomics.tables import RowIssue, read_delimited, resolve_columns
+from trkres.knowledge.store import KnowledgeBase
+
+CFDNA_COLUMNS = {
+    "sample_id": ["sample", "sample_id", "SAMPLE_ID", "Tumor_Sample_Barcode"],
+    "patient_id": ["patient", "patient_id", "PATIENT_ID"],
+    "day": ["collection_day", "day", "COLLECTION_DAY", "days"],
+    "gene": ["gene", "Hugo_Symbol", "GENE"],
+    "alteration": ["alteration", "protein_change", "HGVSp_Short", "ALTERATION", "variant"],
+    "vaf": ["vaf", "VAF", "af", "allele_fraction", "t_AF"],
+    "alt_count": ["alt_count", "t_alt_count"],
+    "ref_count": ["ref_count", "t_ref_count"],
+    "lod": ["detection_limit", "lod", "LoD", "limit_of_detection"],
+    "assay": ["assay", "method"],
+}
+
+_FUSION = re.compile(r"(?:::|--|__|fusion)", re.IGNORECASE)
+_AMP = re.compile(r"^(amp|amplification|gain)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CfdnaResult:
+    """Measurements, per-sample response and per-alteration emergence tables."""
+
+    measurements: pd.DataFrame
+    response: pd.DataFrame
+    emergence: pd.DataFrame
+    issues: list[RowIssue]
+
+
+def read_cfdna(path: Path) -> tuple[pd.DataFrame, list[RowIssue]]:
+    """Read a long cfDNA results table (VAF as a fraction 0-1)."""
+    read = read_delimited(
+        path, what="cfDNA", known_columns=frozenset(a for v in CFDNA_COLUMNS.values() for a in v)
+    )
+    cols = resolve_columns(read, CFDNA_COLUMNS, what="cfDNA",
+                           required=["sample_id", "patient_id", "day", "gene", "alteration", "vaf|alt_count"])  # fmt: skip
+    f = read.frame
+    issues = list(read.issues)
+
+    def num(key: str) -> pd.Series:
+        c = cols[key]
+        if c is None:
+            return pd.Series(np.nan, index=f.index)
+        values = pd.to_numeric(f[c], errors="coerce").astype(float)
+        for i in np.flatnonzero((values.isna() & f[c].notna()).to_numpy()):
+            issues.append(
+                RowIssue(
+                    str(path),
+                    read.line_of(int(i)),
+                    c,
+                    "a number",
+                    repr(f[c].iloc[i]),
+                    "kept, value missing",
+                )
+            )
+        return values
+
+    vaf = num("vaf")
+    alt, ref = num("alt_count"), num("ref_count")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        vaf = vaf.where(vaf.notna(), alt / (alt + ref))
+    bad_vaf = (vaf < 0) | (vaf > 1)
+    for i in np.flatnonzero(bad_vaf.to_numpy()):
+        issues.append(RowIssue(str(path), read.line_of(int(i)), cols["vaf"], "a VAF between 0 and 1",
+                               repr(f[cols["vaf"]].iloc[i]) if cols["vaf"] else "", "kept, value missing"))  # fmt: skip
+    out = pd.DataFrame(
+        {
+            "sample_id": f[cols["sample_id"]].astype(str),
+            "patient_id": f[cols["patient_id"]].astype(str),
+            "day": num("day"),
+            "gene": f[cols["gene"]].astype(str),
+            "alteration": f[cols["alteration"]].astype(str),
+            "vaf": vaf.where(~bad_vaf),
+            "lod": num("lod").fillna(0.0),
+            "assay": f[cols["assay"]].astype(str) if cols["assay"] else "NGS",
+        }
+    )
+    return out, issues
+
+
+def ddpcr_measurements(wells: pd.DataFrame, samples: pd.DataFrame) -> pd.DataFrame:
+    """ddPCR wells as cfDNA measurements: targets named ``GENE ALTERATION`` (or ``_``/``-``).
+
+    Fractional abundance (%) becomes VAF; a ``detected`` EP17 call counts as
+    detected, anything else as not detected. Wells of samples absent from the
+    cfDNA table, or with unparseable target names, are left out.
+    """
+    known = samples.drop_duplicates("sample_id").set_index("sample_id")
+    rows = []
+    for w in wells[wells["call"] != "failed"].itertuples():
+        parts = re.split(r"[\s_\-]+", str(w.target).strip(), maxsplit=1)
+        if len(parts) != 2 or str(w.sample) not in known.index:
+            continue
+        s = known.loc[str(w.sample)]
+        detected = w.call == "detected"
+        rows.append(
+            {
+                "sample_id": str(w.sample),
+                "patient_id": s["patient_id"],
+                "day": s["day"],
+                "gene": parts[0],
+                "alteration": parts[1],
+                "vaf": float(str(w.fractional_abundance)) / 100 if detected else 0.0,
+                "lod": 0.0,
+                "assay": "ddPCR",
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=["sample_id", "patient_id", "day", "gene", "alteration", "vaf", "lod", "assay"],
+    )
+
+
+def monitor(
+    measurements: pd.DataFrame,
+    knowledge: KnowledgeBase,
+    *,
+    timeline: pd.DataFrame | None = None,
+    response_fall: float = 0.5,
+    response_metric: str = "mean",
+    confirm_next: bool = False,
+) -> CfdnaResult:
+    """Response, emergence and classification per patient (see the module docstring)."""
+    m = measurements.copy()
+    m["gene"] = normalise_genes(m["gene"], knowledge).astype(str)
+    m["is_fusion"] = m["alteration"].str.contains(_FUSION) | m["gene"].str.contains("::")
+    m["detected"] = (m["vaf"].fillna(0) > 0) & (m["vaf"].fillna(0) >= m["lod"])
+    parsed = parse_protein_changes(
+        m["alteration"].where(~m["is_fusion"] & ~m["alteration"].str.match(_AMP))
+    )
+    m["protein_change"] = parsed["protein_change"].astype(str).to_numpy()
+    m["key"] = (
+        m["gene"] + " " + np.where(m["protein_change"] != "", m["protein_change"], m["alteration"])
+    )
+    m = m.sort_values(["patient_id", "day", "sample_id"], kind="stable").reset_index(drop=True)
+    # Fusion VAF per sample: the tumour-burden proxy and the reference for ratios.
+    fusion_vaf = m[m["is_fusion"] & m["detected"]].groupby("sample_id")["vaf"].max()
+    m["fusion_vaf"] = m["sample_id"].map(fusion_vaf).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m["vaf_relative_to_fusion"] = np.where(m["is_fusion"], np.nan, m["vaf"] / m["fusion_vaf"])
+    response = _response(m, response_fall, response_metric, confirm_next)
+    emergence = _emergence(m, confirm_next)
+    emergence = _classify_emerging(emergence, m, knowledge, timeline)
+    return CfdnaResult(m.drop(columns=["key"]), response, emergence, [])
+
+
+def _response(m: pd.DataFrame, fall: float, metric: str, confirm: bool) -> pd.DataFrame:
+    rows = []
+    for patient, g in m.groupby("patient_id", sort=False):
+        days = sorted(g["day"].dropna().unique())
+        if not days:
+            continue
+        base = g[g["day"] == days[0]]
+        tracked = set(base.loc[base["detected"], "key"])
+        series = []
+        for d in days:
+            at = g[(g["day"] == d) & g["key"].isin(tracked)]
+            vals = at["vaf"].fillna(0.0).where(at["detected"], 0.0)
+            value = float(vals.max() if metric == "max" else vals.mean()) if len(vals) else np.nan
+            series.append((d, value))
+        baseline = series[0][1]
+        for i, (d, value) in enumerate(series):
+            change = (value - baseline) / baseline if baseline and baseline > 0 else np.nan
+            met = bool(i > 0 and np.isfinite(change) and change <= -fall)
+            if confirm and met:
+                nxt = series[i + 1][1] if i + 1 < len(series) else np.nan
+                met = bool(np.isfinite(nxt) and (nxt - baseline) / baseline <= -fall)
+            rows.append({"patient_id": patient, "day": d, "metric": metric, "tracked": len(tracked),
+                         "value": value, "change_from_baseline": change, "molecular_response": met})  # fmt: skip
+    return pd.DataFrame(rows, columns=["patient_id", "day", "metric", "tracked", "value",
+                                       "change_from_baseline", "molecular_response"])  # fmt: skip
+
+
+def _emergence(m: pd.DataFrame, confirm: bool) -> pd.DataFrame:
+    rows = []
+    for (patient, key), g in m[~m["is_fusion"]].groupby(["patient_id", "key"], sort=False):
+        g = g.sort_values("day")
+        by_day = g.groupby("day").agg(detected=("detected", "any"), vaf=("vaf", "max"),
+                                      ddpcr=("assay", lambda a: "ddPCR" in set(a)))  # fmt: skip
+        days = by_day.index.to_list()
+        det = by_day["detected"].to_numpy()
+        first = int(np.argmax(det)) if det.any() else -1
+        if first < 0:
+            status, day, vaf, conf = "never_detected", np.nan, np.nan, False
+        elif first == 0:
+            status, day, vaf, conf = "present_at_first_sample", days[0], by_day["vaf"].iloc[0], True
+        else:
+            status, day, vaf = "emerged", days[first], by_day["vaf"].iloc[first]
+            conf = bool((first + 1 < len(det) and det[first + 1])
+                        or (g[(g["day"] == day) & (g["assay"] == "ddPCR")]["detected"].any()))  # fmt: skip
+            if confirm and not conf:
+                status = "emerged_unconfirmed"
+        first_row = g.iloc[0]
+        rows.append({"patient_id": patient, "gene": first_row["gene"], "alteration": str(key).split(" ", 1)[1],
+                     "protein_change": first_row["protein_change"], "status": status, "first_detected_day": day,
+                     "vaf_at_emergence": vaf, "confirmed": conf,
+                     "vaf_relative_to_fusion": g.loc[g["day"] == day, "vaf_relative_to_fusion"].max() if day == day else np.nan})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _classify_emerging(
+    emergence: pd.DataFrame,
+    m: pd.DataFrame,
+    knowledge: KnowledgeBase,
+    timeline: pd.DataFrame | None,
+) -> pd.DataFrame:
+    if emergence.empty:
+        return emergence.assign(alteration_class="", therapy_strategies="")
+    # Patient-level canonical table: the fusion and every emerged alteration.
+    alts = []
+    for r in emergence[emergence["status"].str.startswith("emerged")].itertuples():
+        amp = bool(_AMP.match(str(r.alteration)))
+        alts.append({"sample_id": r.patient_id, "gene": r.gene,
+                     "alteration_type": "amplification" if amp else "mutation",
+                     "protein_change": "" if amp else r.protein_change})  # fmt: skip
+    for r in m[m["is_fusion"]].drop_duplicates("patient_id").itertuples():
+        pair = split_fusion_name(str(r.alteration), knowledge)
+        if pair is None:
+            continue
+        five, three = orient(
+            knowledge.normalise_gene(pair[0]), knowledge.normalise_gene(pair[1]), knowledge
+        )
+        alts.append({"sample_id": r.patient_id, "gene": three, "alteration_type": "fusion",
+                     "partner_gene": five, "fusion": f"{five}::{three}"})  # fmt: skip
+    frame = pd.DataFrame(alts)
+    parsed = parse_protein_changes(
+        frame.get("protein_change", pd.Series("", index=frame.index)).fillna("")
+    )
+    for col in ("aa_ref", "aa_pos", "aa_alt", "change_type"):
+        frame[col] = parsed[col].to_numpy()
+    caller = ResistanceCaller(knowledge).fit(conform(frame), fusion_data=True)
+    a = caller.alterations_
+    lookup = {
+        (str(r.sample_id), str(r.gene), str(r.protein_change)): (
+            str(r.alteration_class),
+            str(r.therapy_strategies),
+        )
+        for r in a.itertuples()
+    }
+    classes, strategies = [], []
+    for r in emergence.itertuples():
+        hit = lookup.get(
+            (
+                str(r.patient_id),
+                str(r.gene),
+                str(r.protein_change) if not _AMP.match(str(r.alteration)) else "",
+            ),
+            ("", ""),
+        )
+        classes.append(hit[0])
+        strategies.append(hit[1])
+    return emergence.assign(alteration_class=classes, therapy_strategies=strategies)
