@@ -342,6 +342,12 @@ def ddpcr(
         list[str] | None,
         typer.Option(help="No-template-control well for the NTC droplet threshold (repeatable)."),
     ] = None,
+    detection_vaf: Annotated[
+        float,
+        typer.Option(
+            help="VAF (fraction) at which p_detect, the chance a well holds a mutant copy, is given."
+        ),
+    ] = 0.001,
 ) -> None:
     """Quantify ddPCR wells: concentrations with Poisson CIs, fractional abundance, calls.
 
@@ -368,6 +374,7 @@ def ddpcr(
         min_droplets=min_droplets, blank_samples=blank or (), low_samples=low or (),
         limits_target=limits_target, limits_method=limits_method,  # type: ignore[arg-type]
         droplet_method="ntc" if ntc_well else "otsu", ntc_wells=ntc_well or (),
+        detection_vaf=detection_vaf,
     )  # fmt: skip
     with _progress("ddPCR") as progress:
         progress(0, 2, "reading")

@@ -158,3 +158,13 @@ def test_missing_columns(tmp_path: Path) -> None:
     path.write_text("Well,TargetType,Target,Sample\nA01,Ch1Unknown,t,s\n")
     with pytest.raises(InputError, match="Positives"):
         read_ddpcr_export(path)
+
+
+def test_probability_of_detection_from_genome_copies(ddpcr: Path) -> None:
+    from trkres.assays.ddpcr_pipeline import quantify
+
+    table = quantify(read_ddpcr_export(ddpcr / "small" / "small.csv"), detection_vaf=0.001)
+    row = table[(table["well"] == "C05") & (table["channel"] == 1)].iloc[0]
+    # Other channel: 111 of 14,109 droplets at 0.91 nL -> 8.68 copies/uL -> ~174 copies in 20 uL.
+    assert row["genome_copies"] == pytest.approx(-np.log(1 - 111 / 14109) / 0.00091 * 20)
+    assert row["p_detect"] == pytest.approx(1 - np.exp(-row["genome_copies"] * 0.001))

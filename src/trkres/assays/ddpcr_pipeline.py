@@ -10,14 +10,15 @@ import pandas as pd
 from scipy import stats
 
 from trkres.assays.ddpcr import DROPLET_VOLUME_NL, concentration, fractional_abundance
-from trkres.assays.detection import DetectionLimits, call, detection_limits
+from trkres.assays.detection import DetectionLimits, call, detection_limits, detection_probability
 from trkres.assays.droplets import Classification
 
 #: Columns of ``ddpcr_wells.tsv``.
 WELL_OUTPUT = [
     "well", "sample", "target", "target_type", "channel", "accepted_droplets", "positives",
     "concentration", "conc_ci_low", "conc_ci_high", "copies_per_well", "fractional_abundance",
-    "fa_ci_low", "fa_ci_high", "call", "call_rule", "flag", "interval", "droplet_volume_nl",
+    "fa_ci_low", "fa_ci_high", "call", "call_rule", "genome_copies", "detection_vaf",
+    "p_detect", "flag", "interval", "droplet_volume_nl",
     "generation", "source",
 ]  # fmt: skip
 
@@ -31,13 +32,17 @@ def quantify(
     interval: Literal["wald", "wilson"] = "wald",
     z: float = 1.96,
     min_droplets: int = 8000,
+    detection_vaf: float = 0.001,
 ) -> pd.DataFrame:
     """Recompute concentration, CIs and fractional abundance for every well and target.
 
     Fractional abundance is this channel against the other channel of the
     same well (from the two-channel cluster counts); wells without accepted
     droplets are labelled ``no_droplets``, those under ``min_droplets``
-    ``low_droplets``.
+    ``low_droplets``. ``genome_copies`` is the other channel's copies in the
+    well (the wild-type or reference template), and ``p_detect`` the
+    probability that a well with that many genome copies holds at least one
+    mutant copy at ``detection_vaf`` (Poisson sampling only).
     """
     n = wells["accepted_droplets"].to_numpy(dtype=float)
     k = wells["positives"].to_numpy(dtype=float)
@@ -49,6 +54,11 @@ def quantify(
     is_ch1 = wells["channel"].to_numpy() == 1
     mine, other = np.where(is_ch1, ch1, ch2), np.where(is_ch1, ch2, ch1)
     fa = fractional_abundance(mine, n, other, n, z=z)
+    volume_ul = wells["droplet_volume_nl"].to_numpy(dtype=float) * 1e-3
+    with np.errstate(divide="ignore", invalid="ignore"):
+        genome = -np.log1p(-other / n) / volume_ul * WELL_VOLUME_UL
+    p_detect = detection_probability(np.nan_to_num(genome), detection_vaf)
+    p_detect = np.where(np.isfinite(genome), p_detect, np.nan)
     flag = np.where(
         ~(n > 0), "no_droplets", np.where(n < min_droplets, f"low_droplets(<{min_droplets})", "")
     )
@@ -62,6 +72,7 @@ def quantify(
             "fractional_abundance": fa.value, "fa_ci_low": fa.low, "fa_ci_high": fa.high,
             "call": np.where(k > 0, "detected", "not_detected"),
             "call_rule": "positives > 0 (no detection limits given)",
+            "genome_copies": genome, "detection_vaf": detection_vaf, "p_detect": p_detect,
             "flag": flag, "interval": f"{interval} {100 * (2 * stats.norm.cdf(z) - 1):.0f}%",
             "droplet_volume_nl": wells["droplet_volume_nl"], "generation": wells["generation"],
             "source": wells.get("source", pd.Series("", index=wells.index)),
@@ -185,6 +196,7 @@ class DdpcrOptions:
         limits_method: Literal["parametric", "nonparametric"] = "parametric",
         droplet_method: Literal["otsu", "fixed", "ntc"] = "otsu",
         ntc_wells: Sequence[str] = (),
+        detection_vaf: float = 0.001,
     ) -> None:
         self.droplet_volume_nl = droplet_volume_nl
         self.interval = interval
@@ -195,6 +207,7 @@ class DdpcrOptions:
         self.limits_method = limits_method
         self.droplet_method = droplet_method
         self.ntc_wells = list(ntc_wells)
+        self.detection_vaf = detection_vaf
 
 
 def is_amplitude_file(path: object) -> bool:
@@ -229,7 +242,8 @@ def run_ddpcr(
     if not parts:
         return tables
     wells_in = pd.concat(parts, ignore_index=True)
-    table = quantify(wells_in, interval=options.interval, min_droplets=options.min_droplets)
+    table = quantify(wells_in, interval=options.interval, min_droplets=options.min_droplets,
+                     detection_vaf=options.detection_vaf)  # fmt: skip
     if options.blank_samples and options.low_samples:
         limits = limits_from_samples(
             table, options.blank_samples, options.low_samples, target=options.limits_target,
