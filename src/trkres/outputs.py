@@ -35,21 +35,33 @@ def _publish(tmp: Path, mode: int) -> None:
     tmp.chmod(mode & ~_umask())
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file and an atomic rename."""
+@contextlib.contextmanager
+def atomic_file(path: Path) -> Iterator[Path]:
+    """Yield a temporary sibling of ``path`` to write; rename it over ``path`` on success.
+
+    On any error (or interruption) the temporary file is removed and ``path``
+    keeps its previous content.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        _publish(Path(tmp), 0o666)
-        Path(tmp).replace(path)
+        yield tmp
+        _publish(tmp, 0o666)
+        tmp.replace(path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
-            Path(tmp).unlink()
+            tmp.unlink()
         raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file and an atomic rename."""
+    with atomic_file(path) as tmp, tmp.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -119,29 +131,11 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
     """Write a table atomically as TSV (``.tsv``/``.txt``) or Parquet (``.parquet``)."""
     suffix = path.suffix.lower()
     if suffix == ".parquet":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
+        with atomic_file(path) as tmp:
             frame.to_parquet(tmp, index=False)
-            _publish(Path(tmp), 0o666)
-            Path(tmp).replace(path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                Path(tmp).unlink()
-            raise
     elif suffix in {".tsv", ".txt"} and len(frame) > ARROW_TSV_ROWS and _plain_text(frame):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                _write_tsv_arrow(frame, fh)
-            _publish(Path(tmp), 0o666)
-            Path(tmp).replace(path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                Path(tmp).unlink()
-            raise
+        with atomic_file(path) as tmp, tmp.open("wb") as fh:
+            _write_tsv_arrow(frame, fh)
     elif suffix in {".tsv", ".txt"}:
         atomic_write_text(path, table_to_tsv(frame))
     else:
