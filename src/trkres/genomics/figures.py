@@ -100,11 +100,15 @@ def oncoprint_figure(alterations: pd.DataFrame, samples: pd.DataFrame) -> Figure
         + "<br>" + shown["alteration_class"] + " · " + shown["timing"]
         + "<br>VAF " + shown["vaf"].map(lambda v: "" if pd.isna(v) else f"{v:.3f}"),
     )  # fmt: skip
+    # Several alterations in one cell: later ones are drawn smaller on top, so all show.
+    hover["size"] = 18 - 7 * hover.groupby(["x", "y"]).cumcount().clip(upper=2)
     pfig = go.Figure()
-    for cls, g in hover.groupby("alteration_class"):
+    for cls, g in hover.sort_values("size", ascending=False).groupby(
+        "alteration_class", sort=False
+    ):
         pfig.add_trace(go.Scatter(
             x=g["x"], y=g["y"], mode="markers", name=str(cls).replace("_", " "),
-            marker={"symbol": "square", "size": 18, "color": CLASS_COLOURS.get(str(cls), "#999")},
+            marker={"symbol": "square", "size": g["size"], "color": CLASS_COLOURS.get(str(cls), "#999")},
             text=g["text"], hoverinfo="text",
         ))  # fmt: skip
     pfig.update_layout(
