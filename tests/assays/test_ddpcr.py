@@ -168,3 +168,18 @@ def test_probability_of_detection_from_genome_copies(ddpcr: Path) -> None:
     # Other channel: 111 of 14,109 droplets at 0.91 nL -> 8.68 copies/uL -> ~174 copies in 20 uL.
     assert row["genome_copies"] == pytest.approx(-np.log(1 - 111 / 14109) / 0.00091 * 20)
     assert row["p_detect"] == pytest.approx(1 - np.exp(-row["genome_copies"] * 0.001))
+
+
+def test_mixed_generations_in_one_run_are_labelled(ddpcr: Path) -> None:
+    from trkres.assays.ddpcr_pipeline import DdpcrOptions, run_ddpcr
+
+    tables = run_ddpcr(
+        [ddpcr / "read_quant" / "quant.csv", ddpcr / "small" / "small.csv"], [], DdpcrOptions()
+    )
+    wells = tables["ddpcr_wells"]
+    by_gen = wells.groupby("generation")["droplet_volume_nl"].unique().to_dict()
+    assert {g: list(v) for g, v in by_gen.items()} == {
+        "qx_manager": [0.85],
+        "quantasoft_old": [0.91],
+    }
+    assert set(wells["source"]) == {"quant.csv", "small.csv"}
