@@ -120,10 +120,10 @@ def _plain_text(frame: pd.DataFrame) -> bool:
             values = pa.array(col.array)
         else:
             values = pa.array(col.astype(str).tolist(), pa.string())
-        if pa.types.is_large_string(values.type) or pa.types.is_string(values.type):
-            for ch in ("\t", "\n", "\r"):
-                if pc.any(pc.match_substring(values, ch)).as_py():
-                    return False
+        if (pa.types.is_large_string(values.type) or pa.types.is_string(values.type)) and pc.any(
+            pc.match_substring_regex(values, "[\t\n\r]")
+        ).as_py():
+            return False
     return True
 
 

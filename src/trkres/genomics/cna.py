@@ -77,10 +77,24 @@ def _matrix_calls(read: TableRead, gene_col: str, sample_cols: list[str]) -> pd.
     """
     frame, table = read.frame, read.arrow
     assert table is not None
-    values = np.column_stack([_column_values(table.column(c), frame[c]) for c in sample_cols])
-    raw_missing = np.column_stack(
-        [table.column(c).is_null().to_numpy(zero_copy_only=False) for c in sample_cols]
-    )
+    sub = table.select(sample_cols)
+    try:  # the common case: every cell numeric or empty, cast in one call
+        numeric = sub.cast(pa.schema([(c, pa.float64()) for c in sample_cols]))
+        values = numeric.to_pandas().to_numpy(dtype=np.float64)
+        values = np.where(
+            np.isin(values, [-2.0, -1.0, 0.0, 1.0, 2.0]) | np.isnan(values), values, np.nan
+        )
+        # Out-of-range levels become NaN above; they must still be reported.
+        fast = True
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        values = np.column_stack([_column_values(table.column(c), frame[c]) for c in sample_cols])
+        fast = False
+    if fast and not np.isnan(values).any():
+        raw_missing = np.zeros(values.shape, dtype=bool)
+    else:
+        raw_missing = np.column_stack(
+            [table.column(c).is_null().to_numpy(zero_copy_only=False) for c in sample_cols]
+        )
     called = (values >= 2) | (values <= -2)
     unparsed = np.isnan(values) & ~raw_missing
     rows, cols_ = np.nonzero(called | unparsed)

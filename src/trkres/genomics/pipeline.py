@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.proportion import proportion_confint
 
 from trkres.genomics.classify import MECHANISMS, ResistanceCaller
 from trkres.genomics.clinical import read_samples, read_timeline
@@ -166,6 +165,9 @@ def classify_inputs(
 
 def wilson_table(counts: pd.Series, total: int, label: str) -> pd.DataFrame:
     """Counts with proportions and Wilson 95% confidence intervals (percent)."""
+    # statsmodels is imported here, not at module load: it costs seconds of start-up.
+    from statsmodels.stats.proportion import proportion_confint
+
     n = counts.to_numpy(dtype=np.int64)
     if total > 0:
         low, high = proportion_confint(n, total, alpha=0.05, method="wilson")
