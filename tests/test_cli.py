@@ -197,3 +197,26 @@ def test_cfdna_command(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "KRAS" in (out / "cfdna_emergence.tsv").read_text()
     assert (out / "figures" / "cfdna_vaf_over_time.svg").is_file()
+
+
+def test_fit_command(tmp_path: Path) -> None:
+    import numpy as np
+
+    doses = np.logspace(-1, 4, 9)  # nM
+    lines = ["curve_id\tdose\tunit\tresponse"]
+    for rep in range(3):
+        for d in doses:
+            y = 0.1 + 0.9 / (1 + 10 ** ((np.log10(30e-9) - np.log10(d * 1e-9)) * -1.2)) + 0.01 * rep
+            lines.append(f"parental\t{d}\tnM\t{y}")
+    data = tmp_path / "long.tsv"
+    data.write_text("\n".join(lines) + "\n")
+    result = run_cli("fit", str(data), "-o", str(tmp_path / "fits"))
+    assert result.returncode == 0, result.stderr
+    fits = (tmp_path / "fits" / "fits.tsv").read_text().splitlines()
+    header, row = fits[0].split("\t"), fits[1].split("\t")
+    rec = dict(zip(header, row, strict=True))
+    assert rec["status"] == "ok" and abs(float(rec["log10_ic50"]) - np.log10(30e-9)) < 0.05
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("curve_id\tdose\tunit\tresponse\nc\t1\tmg/ml\t0.5\n")
+    result = run_cli("fit", str(bad), "-o", str(tmp_path / "x"))
+    assert result.returncode == 1 and "unknown concentration unit" in result.stderr

@@ -481,6 +481,64 @@ def cfdna(
         )
 
 
+@app.command()
+def fit(
+    data: Annotated[
+        Path,
+        typer.Argument(
+            help="Long dose-response table (CSV/TSV/Parquet: curve_id or --group columns, dose, "
+            "unit, response as fraction of vehicle) or CurveCurator's wide Raw table (with --toml)."
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
+    model: Annotated[
+        str, typer.Option(help="4pl, 3pl (Top = 1) or 2pl (Top = 1, Bottom = 0).")
+    ] = "4pl",
+    group: Annotated[
+        list[str] | None,
+        typer.Option(help="Columns that identify a curve (repeatable), instead of curve_id."),
+    ] = None,
+    dose_unit: Annotated[
+        str | None, typer.Option(help="Unit of the dose column when there is no 'unit' column.")
+    ] = None,
+    toml: Annotated[
+        Path | None, typer.Option(help="CurveCurator parameters file (doses) for a wide table.")
+    ] = None,
+    alpha: Annotated[
+        float, typer.Option(help="F-test level below which a curve is not flat.")
+    ] = 0.05,
+) -> None:
+    """Fit dose-response curves in batch and write OUT/fits.tsv (one row per curve).
+
+    Columns: curve_id, status (ok, flat, out_of_range, failed), log10_ic50 and ic50 (molar)
+    with asymptotic 95% CIs, absolute IC50, hill_slope, top, bottom, emax, auc/aac over the
+    tested log-dose range, sse, rmse, r2, F-test p_value, n_points.
+
+    Example:  trkres fit viability_long.tsv -o fits --dose-unit nM
+    """
+    from trkres.assays.curvefit import fit_curves
+    from trkres.assays.doseresponse_io import read_curvecurator, read_long
+    from trkres.outputs import atomic_directory, write_table
+
+    if model not in ("4pl", "3pl", "2pl"):
+        raise TrkresError("unknown model", expected="4pl, 3pl or 2pl", found=model)
+    frame = (
+        read_curvecurator(data, toml) if toml else read_long(data, group=group, dose_unit=dose_unit)
+    )
+    with _progress("fitting") as progress:
+        progress(0, 1, f"{frame['curve_id'].nunique()} curves")
+        fits = fit_curves(frame, model=model, alpha=alpha)  # type: ignore[arg-type]
+        progress(1, 1, "writing")
+    with atomic_directory(out) as tmp:
+        write_table(fits, tmp / "fits.tsv")
+    if not state.quiet:
+        counts = fits["status"].value_counts().to_dict()
+        err_console.print(
+            f"Fitted {len(fits)} curves ({', '.join(f'{k}: {v}' for k, v in counts.items())}); "
+            f"written to [bold]{out / 'fits.tsv'}[/bold]"
+        )
+
+
 @app.command("analyses")
 def list_analyses() -> None:
     """List the analyses trkres knows and the input kinds each needs.

@@ -1,0 +1,140 @@
+"""The batch dose-response fitter against scipy, on constructed and real curves."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import curve_fit
+
+from trkres.assays.curvefit import fit_curves
+from trkres.assays.doseresponse_io import read_curvecurator, to_molar
+
+DOSES = np.logspace(-10, -5, 9)  # molar
+
+
+def four_pl(x: np.ndarray, log_ic50: float, hill: float, top: float, bottom: float) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return bottom + (top - bottom) / (1 + 10 ** ((log_ic50 - x) * hill))
+
+
+def curves(n: int, seed: int = 0, noise: float = 0.05) -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    rows, truth = [], []
+    for c in range(n):
+        p = (
+            rng.uniform(-9, -6),
+            -rng.uniform(0.6, 2.5),
+            rng.uniform(0.9, 1.1),
+            rng.uniform(0, 0.3),
+        )
+        truth.append(p)
+        for _ in range(3):
+            y = four_pl(np.log10(DOSES), *p) + rng.normal(0, noise, len(DOSES))
+            rows += [(f"c{c}", d, v) for d, v in zip(DOSES, y, strict=True)]
+    return pd.DataFrame(rows, columns=["curve_id", "dose_molar", "response"]), np.array(truth)
+
+
+def best_scipy_sse(x: np.ndarray, y: np.ndarray, starts: int = 15) -> float:
+    rng = np.random.default_rng(1)
+    best = np.inf
+    for _ in range(starts):
+        p0 = (
+            rng.uniform(x.min(), x.max()),
+            -rng.uniform(0.3, 3),
+            rng.uniform(0.8, 1.2),
+            rng.uniform(-0.1, 0.5),
+        )
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                p, _ = curve_fit(four_pl, x, y, p0=p0, maxfev=5000)
+        except RuntimeError:
+            continue
+        best = min(best, float(np.sum((y - four_pl(x, *p)) ** 2)))
+    return best
+
+
+def test_sse_matches_scipy_multistart() -> None:
+    """≥ 95% of curves within 0.1% of the best of 15 scipy starts (never worse by more than 1%)."""
+    frame, _ = curves(60, seed=3)
+    fits = fit_curves(frame).set_index("curve_id")
+    ratios = []
+    for cid, g in frame.groupby("curve_id"):
+        ref = best_scipy_sse(np.log10(g["dose_molar"].to_numpy()), g["response"].to_numpy())
+        ratios.append(fits.loc[cid, "sse"] / ref)
+    ratios = np.array(ratios)
+    assert (ratios <= 1.001).mean() >= 0.95, ratios
+    assert ratios.max() < 1.01
+
+
+def test_recovers_true_parameters() -> None:
+    frame, truth = curves(200, seed=5, noise=0.02)
+    fits = fit_curves(frame)
+    err = np.abs(fits["log10_ic50"].to_numpy() - truth[:, 0])
+    assert np.median(err) < 0.05 and (fits["status"] == "ok").all()
+    # 95% CIs cover the truth about 95% of the time (asymptotic intervals).
+    cover = (fits["log10_ic50_ci_low"] <= truth[:, 0]) & (truth[:, 0] <= fits["log10_ic50_ci_high"])
+    assert 0.85 <= cover.mean() <= 1.0
+
+
+def test_unit_invariance() -> None:
+    frame, _ = curves(20, seed=7)
+    in_nm = frame.assign(dose_molar=to_molar(frame["dose_molar"] * 1e9, "nM"))
+    a, b = fit_curves(frame), fit_curves(in_nm)
+    np.testing.assert_allclose(a["log10_ic50"], b["log10_ic50"], atol=1e-8)
+    np.testing.assert_allclose(a["sse"], b["sse"], rtol=1e-8)
+
+
+def test_deterministic() -> None:
+    frame, _ = curves(30, seed=9)
+    pd.testing.assert_frame_equal(fit_curves(frame), fit_curves(frame))
+
+
+def test_status_labels() -> None:
+    x = np.log10(DOSES)
+    rows = []
+    rng = np.random.default_rng(0)
+    for name, y in {
+        "sigmoid": four_pl(x, -7.5, -1.5, 1.0, 0.1),
+        "flat": np.ones_like(x),
+        "beyond": four_pl(x, -4.5, -1.5, 1.0, 0.0),  # falls, but IC50 lies above the top dose
+    }.items():
+        for _ in range(3):
+            rows += [
+                (name, d, v) for d, v in zip(DOSES, y + rng.normal(0, 0.03, len(x)), strict=True)
+            ]
+    rows += [("two_points", DOSES[0], 1.0), ("two_points", DOSES[-1], 0.2)]
+    fits = fit_curves(pd.DataFrame(rows, columns=["curve_id", "dose_molar", "response"])).set_index(
+        "curve_id"
+    )
+    assert fits.loc["sigmoid", "status"] == "ok"
+    assert fits.loc["flat", "status"] == "flat"
+    assert fits.loc["beyond", "status"] == "out_of_range"
+    assert fits.loc["two_points", "status"] == "failed"
+
+
+def test_auc_closed_form_matches_numeric() -> None:
+    frame, _ = curves(10, seed=11)
+    fits = fit_curves(frame)
+    for r in fits.itertuples():
+        grid = np.linspace(r.log10_dose_min, r.log10_dose_max, 20001)
+        numeric = np.trapezoid(four_pl(grid, r.log10_ic50, r.hill_slope, r.top, r.bottom), grid)
+        assert r.auc == pytest.approx(numeric / (r.log10_dose_max - r.log10_dose_min), rel=1e-6)
+
+
+def test_curvecurator_reference(shared_data: Path) -> None:
+    """On the sarcoma screen, LogIC50s agree with CurveCurator's fits where both see a curve."""
+    d = shared_data / "dose_response" / "curvecurator_sarcoma" / "independent"
+    fits = fit_curves(read_curvecurator(d / "ratio_data.txt", d / "parameters.toml")).set_index(
+        "curve_id"
+    )
+    ref = pd.read_csv(d / "curves.txt", sep="\t").set_index("Name")
+    both = fits.join(ref, how="inner")
+    both = both[(both["status"] == "ok") & (both["Curve Regulation"] != "not")]
+    diff = (both["log10_ic50"] + both["pEC50"]).abs()
+    assert len(both) > 3000
+    assert diff.median() < 0.05 and (diff < 0.3).mean() > 0.85
