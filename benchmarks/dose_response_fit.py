@@ -20,6 +20,7 @@ import pandas as pd
 from scipy.optimize import curve_fit
 
 from trkres.assays.curvefit import CurveSet, fit_curves
+from trkres.assays.curvefit import _starts as _bounds_for
 
 DOSES = np.log10(np.logspace(-10, -5, 9))
 
@@ -46,7 +47,13 @@ def simulate(n: int, seed: int = 11) -> CurveSet:
     return CurveSet(np.arange(n).astype(object), x, y, np.full(n, x.shape[1]))
 
 
-def scipy_fit(x: np.ndarray, y: np.ndarray, starts: int, seed: int = 1) -> float:
+def scipy_fit(
+    x: np.ndarray,
+    y: np.ndarray,
+    starts: int,
+    seed: int = 1,
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
+) -> float:
     rng = np.random.default_rng(seed)
     best = np.inf
     for s in range(starts):
@@ -63,11 +70,21 @@ def scipy_fit(x: np.ndarray, y: np.ndarray, starts: int, seed: int = 1) -> float
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                p, _ = curve_fit(four_pl, x, y, p0=p0, maxfev=2000)
+                if bounds is None:
+                    p, _ = curve_fit(four_pl, x, y, p0=p0, maxfev=2000)
+                else:
+                    p0 = np.clip(p0, bounds[0] + 1e-9, bounds[1] - 1e-9)
+                    p, _ = curve_fit(four_pl, x, y, p0=p0, bounds=bounds, max_nfev=2000)
         except (RuntimeError, ValueError):
             continue
         best = min(best, float(np.sum((y - four_pl(x, *p)) ** 2)))
     return best
+
+
+def _bounds(cs: CurveSet) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    starts, lo, hi = _bounds_for(cs, "4pl")
+    # scipy's order is (log_ic50, hill, top, bottom), the same as trkres's.
+    return starts, lo, hi
 
 
 def main() -> None:
@@ -91,6 +108,11 @@ def main() -> None:
     q = args.quality_curves
     ref = np.array([scipy_fit(cs.x[i], cs.y[i], starts=15) for i in range(q)])
     ratio = fits["sse"].to_numpy()[:q] / ref
+    _starts, lo, hi = _bounds(cs)
+    ref_b = np.array(
+        [scipy_fit(cs.x[i], cs.y[i], starts=15, bounds=(lo[i], hi[i])) for i in range(q)]
+    )
+    ratio_b = fits["sse"].to_numpy()[:q] / ref_b
     print(f"curves: {args.curves:,} (9 doses x 3 replicates)")
     print(f"trkres batch fit: {ours:.2f} s -> {args.curves / ours:,.0f} curves/s")
     print(
@@ -99,6 +121,14 @@ def main() -> None:
     print(
         f"within 0.1% of the best of 15 scipy starts: {(ratio <= 1.001).mean():.1%} of {q} curves "
         f"(worst ratio {ratio.max():.4f})"
+    )
+    print(
+        f"  same, scipy held to trkres's parameter bounds: {(ratio_b <= 1.001).mean():.1%} "
+        f"(worst ratio {ratio_b.max():.4f})"
+    )
+    not_flat = fits["status"].to_numpy()[:q] != "flat"
+    print(
+        f"  unbounded scipy, non-flat curves only: {(ratio[not_flat] <= 1.001).mean():.1%} of {not_flat.sum()}"
     )
     print("statuses:", pd.Series(fits["status"]).value_counts().to_dict())
 
