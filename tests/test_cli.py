@@ -220,3 +220,21 @@ def test_fit_command(tmp_path: Path) -> None:
     bad.write_text("curve_id\tdose\tunit\tresponse\nc\t1\tmg/ml\t0.5\n")
     result = run_cli("fit", str(bad), "-o", str(tmp_path / "x"))
     assert result.returncode == 1 and "unknown concentration unit" in result.stderr
+
+
+def test_resistance_command(tmp_path: Path) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    lines = ["drug\tline\tdose\tunit\tresponse"]
+    for line, ic50 in (("parental", 2.0), ("resistant", 507.0)):  # nM, Drilon 2016's shift
+        for _ in range(3):
+            for d in np.logspace(-1, 4, 9):
+                y = 0.05 + 0.95 / (1 + (d / ic50)) + rng.normal(0, 0.02)
+                lines.append(f"entrectinib\t{line}\t{d}\tnM\t{y}")
+    data = tmp_path / "v.tsv"
+    data.write_text("\n".join(lines) + "\n")
+    result = run_cli("resistance", str(data), "--by", "drug", "-o", str(tmp_path / "res"))
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "res" / "resistance.tsv").read_text()
+    assert "resistant" in text and "True" in text

@@ -539,6 +539,76 @@ def fit(
         )
 
 
+@app.command()
+def resistance(
+    data: Annotated[
+        Path,
+        typer.Argument(help="Long dose-response table (CSV/TSV/Parquet) with a condition column."),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
+    condition: Annotated[
+        str, typer.Option(help="Column naming the condition (e.g. cell line).")
+    ] = "line",
+    reference: Annotated[
+        str, typer.Option(help="The reference condition (e.g. parental).")
+    ] = "parental",
+    by: Annotated[
+        list[str] | None,
+        typer.Option(help="Columns defining groups compared separately (e.g. drug)."),
+    ] = None,
+    dose_unit: Annotated[
+        str | None, typer.Option(help="Unit of the dose column when there is no 'unit' column.")
+    ] = None,
+    threshold: Annotated[
+        float, typer.Option(help="Fold change in IC50 that establishes resistance.")
+    ] = 10.0,
+) -> None:
+    """Compare resistant and parental lines: fold change in IC50 with 95% CI, F-test, Emax shift.
+
+    Writes OUT/resistance.tsv (one row per group and condition: fold_change with CI,
+    the p-value of an extra-sum-of-squares F-test for a shared LogIC50, the Emax shift,
+    and 'resistant' when the fold change reaches --threshold with its CI above 1) and
+    OUT/fits.tsv (the curve fits).
+
+    Example:  trkres resistance viability.tsv --condition line --reference parental --by drug -o res
+    """
+    import pandas as pd
+
+    from trkres.assays.curvefit import fit_curves
+    from trkres.assays.doseresponse_io import to_molar
+    from trkres.assays.resistance import compare_conditions
+    from trkres.outputs import atomic_directory, write_table
+
+    sep = "," if data.suffix.lower() == ".csv" else "\t"
+    frame = (
+        pd.read_parquet(data) if data.suffix.lower() == ".parquet" else pd.read_csv(data, sep=sep)
+    )
+    for col in [condition, "dose", "response", *(by or [])]:
+        if col not in frame.columns:
+            raise TrkresError(
+                "column not found", expected=col, found=", ".join(map(str, frame.columns))
+            )
+    unit = frame["unit"] if "unit" in frame.columns else dose_unit
+    if unit is None:
+        raise TrkresError(
+            "dose unit unknown", expected="a 'unit' column or --dose-unit", found="neither"
+        )
+    frame["dose_molar"] = to_molar(frame["dose"].astype(float), unit, data)
+    table = compare_conditions(
+        frame, condition=condition, reference=reference, by=by or [], threshold=threshold
+    )
+    keys = [*(by or []), condition]
+    fits = fit_curves(frame.assign(curve_id=frame[keys].astype(str).agg(" | ".join, axis=1)))
+    with atomic_directory(out) as tmp:
+        write_table(table, tmp / "resistance.tsv")
+        write_table(fits, tmp / "fits.tsv")
+    if not state.quiet:
+        n = int(table["resistant"].sum()) if len(table) else 0
+        err_console.print(
+            f"{n} of {len(table)} comparison(s) resistant; written to [bold]{out}[/bold]"
+        )
+
+
 @app.command("analyses")
 def list_analyses() -> None:
     """List the analyses trkres knows and the input kinds each needs.
