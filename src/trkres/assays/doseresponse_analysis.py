@@ -1,0 +1,118 @@
+"""The dose-response report section: curve fits and resistant-vs-parental comparisons."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from pydantic import BaseModel, ConfigDict, Field
+
+from trkres.assays.curvefit import fit_curves
+from trkres.assays.doseresponse_io import read_long
+from trkres.assays.resistance import compare_conditions
+from trkres.report.figures import new_figure
+from trkres.report.model import Figure, Flag, Section, Table
+from trkres.study.manifest import InputKind
+from trkres.study.registry import AnalysisContext, register
+
+_COLOURS = ["#1f5f99", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
+
+
+class DoseResponseOptions(BaseModel):
+    """Options of the dose-response analysis (``options: {dose_response: {...}}``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    condition: str = Field("line", description="column naming the condition (cell line)")
+    reference: str = Field("parental", description="reference condition")
+    by: list[str] = Field(
+        default_factory=lambda: ["drug"], description="groups compared separately"
+    )
+    dose_unit: str | None = Field(None, description="unit when the table has no 'unit' column")
+    model: Literal["4pl", "3pl", "2pl"] = "4pl"
+    threshold: float = Field(10.0, gt=1, description="fold change that establishes resistance")
+
+
+def overlay_figure(data: pd.DataFrame, fits: pd.DataFrame, by: list[str], condition: str) -> Figure:
+    """One panel per group: mean ± SD per dose for each condition, with its fitted curve."""
+    groups = list(data.groupby(by, sort=False)) if by else [((), data)]
+    fig, axes = new_figure(4.2 * len(groups), 3.2, nrows=1, ncols=len(groups))
+    axes = np.atleast_1d(axes)
+    pfig = go.Figure()
+    fit_by_id = fits.set_index("curve_id")
+    for ax, (gkey, g) in zip(axes, groups, strict=True):
+        title = " | ".join(map(str, gkey if isinstance(gkey, tuple) else (gkey,)))
+        for k, (cond, c) in enumerate(g.groupby(condition, sort=False)):
+            colour = _COLOURS[k % len(_COLOURS)]
+            stats_ = c.groupby("dose_molar")["response"].agg(["mean", "std"]).reset_index()
+            ax.errorbar(stats_["dose_molar"], stats_["mean"], yerr=stats_["std"], fmt="o", ms=3,
+                        color=colour, capsize=2, label=str(cond))  # fmt: skip
+            f = fit_by_id.loc[c["curve_id"].iloc[0]]
+            xs = np.linspace(
+                np.log10(stats_["dose_molar"].min()), np.log10(stats_["dose_molar"].max()), 200
+            )
+            if np.isfinite(f["log10_ic50"]):
+                with np.errstate(over="ignore"):
+                    ys = f["bottom"] + (f["top"] - f["bottom"]) / (
+                        1 + 10 ** ((f["log10_ic50"] - xs) * f["hill_slope"])
+                    )
+                ax.plot(10**xs, ys, color=colour, lw=1.2)
+                pfig.add_trace(go.Scatter(x=10**xs, y=ys, mode="lines", line={"color": colour},
+                                          name=f"{title}: {cond} fit (IC50 {f['ic50']:.3g} M)"))  # fmt: skip
+            pfig.add_trace(go.Scatter(
+                x=stats_["dose_molar"], y=stats_["mean"], mode="markers", marker={"color": colour},
+                error_y={"type": "data", "array": stats_["std"].fillna(0)}, name=f"{title}: {cond}",
+            ))  # fmt: skip
+        ax.set_xscale("log")
+        ax.set_xlabel("dose (M)")
+        ax.set_ylabel("viability (fraction of vehicle)")
+        ax.set_title(title, fontsize=9)
+        ax.legend(fontsize=7, frameon=False)
+    pfig.update_layout(
+        xaxis_type="log", xaxis_title="dose (M)", yaxis_title="viability", height=420
+    )
+    return Figure("dose_response_overlay", "Dose-response: reference vs other conditions", fig, pfig,
+                  caption="Points: mean ± SD of replicates; lines: 4PL fits.")  # fmt: skip
+
+
+@register("dose_response", "Dose-response and fold resistance", requires={InputKind.dose_response},
+          options=DoseResponseOptions, order=200)  # fmt: skip
+def dose_response_section(ctx: AnalysisContext) -> Section:
+    """Fit every curve, compare each condition with the reference, flag resistance."""
+    opts = ctx.options if isinstance(ctx.options, DoseResponseOptions) else DoseResponseOptions()
+    frames = []
+    for path in ctx.paths(InputKind.dose_response):
+        raw = pd.read_csv(path, sep="," if path.suffix.lower() == ".csv" else "\t")
+        long = read_long(path, group=[*opts.by, opts.condition], dose_unit=opts.dose_unit)
+        frames.append(pd.concat([raw[[*opts.by, opts.condition]], long], axis=1))
+    data = pd.concat(frames, ignore_index=True)
+    fits = fit_curves(data, model=opts.model)
+    comparisons = compare_conditions(data, condition=opts.condition, reference=opts.reference,
+                                     by=opts.by, threshold=opts.threshold)  # fmt: skip
+    flags = [
+        Flag("info", f"{r.group}: {r.condition} is {r.fold_change:.3g}-fold resistant to the "
+             f"{r.reference} line (95% CI {r.fold_ci_low:.3g}-{r.fold_ci_high:.3g})")
+        for r in comparisons.itertuples() if r.resistant
+    ]  # fmt: skip
+    bad = fits[fits["status"] != "ok"]
+    if len(bad):
+        flags.append(Flag("warning", f"{len(bad)} curve(s) not 'ok': "
+                          + ", ".join(f"{c} ({s})" for c, s in zip(bad["curve_id"], bad["status"], strict=True))))  # fmt: skip
+    return Section(
+        name="dose_response",
+        title="Dose-response and fold resistance",
+        summary=(
+            f"{len(fits)} curves fitted with the {opts.model} log-logistic model (Prism's parameterisation; "
+            "IC50 in molar, asymptotic 95% CIs). Fold resistance compares each condition with "
+            f"'{opts.reference}' within each {', '.join(opts.by) or 'set'}; resistance is called at "
+            f"≥ {opts.threshold:g}-fold with the CI above 1."
+        ),
+        tables=[
+            Table("dose_response_resistance", comparisons, "Fold resistance"),
+            Table("dose_response_fits", fits, "Curve fits"),
+        ],
+        figures=[overlay_figure(data, fits, opts.by, opts.condition)],
+        flags=flags,
+    )
