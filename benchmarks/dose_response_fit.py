@@ -13,21 +13,15 @@ from __future__ import annotations
 
 import argparse
 import time
-import warnings
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import curve_fit
 
 from trkres.assays.curvefit import CurveSet, fit_curves
 from trkres.assays.curvefit import _starts as _bounds_for
+from trkres.assays.curvefit_reference import scipy_multistart
 
 DOSES = np.log10(np.logspace(-10, -5, 9))
-
-
-def four_pl(x: np.ndarray, log_ic50: float, hill: float, top: float, bottom: float) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        return bottom + (top - bottom) / (1 + 10 ** ((log_ic50 - x) * hill))
 
 
 def simulate(n: int, seed: int = 11) -> CurveSet:
@@ -48,37 +42,9 @@ def simulate(n: int, seed: int = 11) -> CurveSet:
 
 
 def scipy_fit(
-    x: np.ndarray,
-    y: np.ndarray,
-    starts: int,
-    seed: int = 1,
-    bounds: tuple[np.ndarray, np.ndarray] | None = None,
+    x: np.ndarray, y: np.ndarray, starts: int, bounds: tuple[np.ndarray, np.ndarray] | None = None
 ) -> float:
-    rng = np.random.default_rng(seed)
-    best = np.inf
-    for s in range(starts):
-        p0 = (
-            ((x.min() + x.max()) / 2, -1.0, y.max(), y.min())
-            if s == 0
-            else (
-                rng.uniform(x.min(), x.max()),
-                -rng.uniform(0.3, 3),
-                rng.uniform(0.8, 1.2),
-                rng.uniform(-0.1, 0.5),
-            )
-        )
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                if bounds is None:
-                    p, _ = curve_fit(four_pl, x, y, p0=p0, maxfev=2000)
-                else:
-                    p0 = np.clip(p0, bounds[0] + 1e-9, bounds[1] - 1e-9)
-                    p, _ = curve_fit(four_pl, x, y, p0=p0, bounds=bounds, max_nfev=2000)
-        except (RuntimeError, ValueError):
-            continue
-        best = min(best, float(np.sum((y - four_pl(x, *p)) ** 2)))
-    return best
+    return scipy_multistart(x, y, starts, bounds=bounds)[0]
 
 
 def _bounds(cs: CurveSet) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
