@@ -361,7 +361,7 @@ def ddpcr(
     Example:  trkres ddpcr plate1.csv -o ddpcr --blank WT --low LOW1 --low LOW2
     """
     from trkres.assays.ddpcr_pipeline import DdpcrOptions, is_amplitude_file, run_ddpcr
-    from trkres.outputs import atomic_directory, write_table
+    from trkres.outputs import write_tables
 
     if interval not in ("wald", "wilson"):
         raise TrkresError("unknown interval", expected="wald or wilson", found=interval)
@@ -384,9 +384,7 @@ def ddpcr(
             options,
         )
         progress(1, 2, "writing")
-        with atomic_directory(out) as tmp:
-            for name, frame in tables.items():
-                write_table(frame, tmp / f"{name}.tsv")
+        write_tables(out, tables)
     if not state.quiet:
         wells = tables.get("ddpcr_wells")
         n = 0 if wells is None else len(wells)
@@ -518,7 +516,7 @@ def fit(
     """
     from trkres.assays.curvefit import fit_curves
     from trkres.assays.doseresponse_io import read_curvecurator, read_long
-    from trkres.outputs import atomic_directory, write_table
+    from trkres.outputs import write_tables
 
     if model not in ("4pl", "3pl", "2pl"):
         raise TrkresError("unknown model", expected="4pl, 3pl or 2pl", found=model)
@@ -529,8 +527,7 @@ def fit(
         progress(0, 1, f"{frame['curve_id'].nunique()} curves")
         fits = fit_curves(frame, model=model, alpha=alpha)  # type: ignore[arg-type]
         progress(1, 1, "writing")
-    with atomic_directory(out) as tmp:
-        write_table(fits, tmp / "fits.tsv")
+    write_tables(out, {"fits": fits})
     if not state.quiet:
         counts = fits["status"].value_counts().to_dict()
         err_console.print(
@@ -572,36 +569,18 @@ def resistance(
 
     Example:  trkres resistance viability.tsv --condition line --reference parental --by drug -o res
     """
-    import pandas as pd
-
     from trkres.assays.curvefit import fit_curves
-    from trkres.assays.doseresponse_io import to_molar
+    from trkres.assays.doseresponse_io import read_long
     from trkres.assays.resistance import compare_conditions
-    from trkres.outputs import atomic_directory, write_table
+    from trkres.outputs import write_tables
 
-    sep = "," if data.suffix.lower() == ".csv" else "\t"
-    frame = (
-        pd.read_parquet(data) if data.suffix.lower() == ".parquet" else pd.read_csv(data, sep=sep)
-    )
-    for col in [condition, "dose", "response", *(by or [])]:
-        if col not in frame.columns:
-            raise TrkresError(
-                "column not found", expected=col, found=", ".join(map(str, frame.columns))
-            )
-    unit = frame["unit"] if "unit" in frame.columns else dose_unit
-    if unit is None:
-        raise TrkresError(
-            "dose unit unknown", expected="a 'unit' column or --dose-unit", found="neither"
-        )
-    frame["dose_molar"] = to_molar(frame["dose"].astype(float), unit, data)
-    table = compare_conditions(
-        frame, condition=condition, reference=reference, by=by or [], threshold=threshold
-    )
     keys = [*(by or []), condition]
-    fits = fit_curves(frame.assign(curve_id=frame[keys].astype(str).agg(" | ".join, axis=1)))
-    with atomic_directory(out) as tmp:
-        write_table(table, tmp / "resistance.tsv")
-        write_table(fits, tmp / "fits.tsv")
+    frame = read_long(data, group=keys, dose_unit=dose_unit)
+    fits = fit_curves(frame)
+    table = compare_conditions(
+        frame, condition=condition, reference=reference, by=by or [], threshold=threshold, fits=fits
+    )
+    write_tables(out, {"resistance": table, "fits": fits})
     if not state.quiet:
         n = int(table["resistant"].sum()) if len(table) else 0
         err_console.print(

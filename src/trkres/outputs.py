@@ -147,6 +147,16 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
         )
 
 
+def write_tables(out_dir: Path, tables: dict[str, pd.DataFrame]) -> None:
+    """Write ``{name: frame}`` as ``out_dir/name.tsv`` in one atomic folder swap.
+
+    A name may contain a sub-folder (``annotated/maf``).
+    """
+    with atomic_directory(out_dir) as tmp:
+        for name, frame in tables.items():
+            write_table(frame, tmp / f"{name}.tsv")
+
+
 @contextlib.contextmanager
 def atomic_directory(target: Path, *, overwrite: bool = True) -> Iterator[Path]:
     """Build an output folder in a temporary sibling and swap it in on success.

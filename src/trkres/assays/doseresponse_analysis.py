@@ -82,15 +82,14 @@ def overlay_figure(data: pd.DataFrame, fits: pd.DataFrame, by: list[str], condit
 def dose_response_section(ctx: AnalysisContext) -> Section:
     """Fit every curve, compare each condition with the reference, flag resistance."""
     opts = ctx.options if isinstance(ctx.options, DoseResponseOptions) else DoseResponseOptions()
-    frames = []
-    for path in ctx.paths(InputKind.dose_response):
-        raw = pd.read_csv(path, sep="," if path.suffix.lower() == ".csv" else "\t")
-        long = read_long(path, group=[*opts.by, opts.condition], dose_unit=opts.dose_unit)
-        frames.append(pd.concat([raw[[*opts.by, opts.condition]], long], axis=1))
-    data = pd.concat(frames, ignore_index=True)
+    keys = [*opts.by, opts.condition]
+    paths = ctx.paths(InputKind.dose_response)
+    data = pd.concat(
+        [read_long(p, group=keys, dose_unit=opts.dose_unit) for p in paths], ignore_index=True
+    )
     fits = fit_curves(data, model=opts.model)
     comparisons = compare_conditions(data, condition=opts.condition, reference=opts.reference,
-                                     by=opts.by, threshold=opts.threshold)  # fmt: skip
+                                     by=opts.by, threshold=opts.threshold, fits=fits)  # fmt: skip
     flags = [
         Flag("info", f"{r.group}: {r.condition} is {r.fold_change:.3g}-fold resistant to the "
              f"{r.reference} line (95% CI {r.fold_ci_low:.3g}-{r.fold_ci_high:.3g})")

@@ -42,7 +42,10 @@ def to_molar(dose: pd.Series, unit: pd.Series | str, path: Path | None = None) -
 def read_long(
     path: Path, *, group: Sequence[str] | None = None, dose_unit: str | None = None
 ) -> pd.DataFrame:
-    """Read a long dose-response table (CSV, TSV or Parquet) into curve_id, dose_molar, response."""
+    """Read a long dose-response table (CSV, TSV or Parquet) into curve_id, dose_molar, response.
+
+    With ``group``, the curve id joins those columns with " | " and they are kept.
+    """
     if path.suffix.lower() == ".parquet":
         frame = pd.read_parquet(path)
     else:
@@ -74,10 +77,13 @@ def read_long(
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError("non-numeric response", location=Location(file=path, row=row + 1, column=cols["response"]),
                          expected="a number", found=repr(frame[cols["response"]].iloc[row]))  # fmt: skip
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {"curve_id": curve, "dose_molar": to_molar(pd.to_numeric(frame[cols["dose"]], errors="coerce"), unit, path),
          "response": response}
     )  # fmt: skip
+    for g in group or []:  # the grouping columns travel along: comparisons need them
+        out[g] = frame[g]
+    return out
 
 
 def read_curvecurator(data: Path, toml: Path) -> pd.DataFrame:

@@ -69,18 +69,20 @@ def compare_conditions(
     reference: str,
     by: list[str] | None = None,
     threshold: float = 10.0,
+    fits: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Compare every condition with ``reference`` within each ``by`` group.
 
     ``data`` is long: ``condition`` and ``by`` columns, ``dose_molar`` and
     ``response`` (fraction of vehicle); replicates are pooled into one curve
-    per group and condition.
+    per group and condition. Pass ``fits`` (from :func:`fit_curves` on the same
+    curve ids) to avoid fitting twice.
     """
     by = by or []
     keys = [*by, condition]
     data = data.copy()
     data["curve_id"] = data[keys].astype(str).agg(" | ".join, axis=1)
-    fits = fit_curves(data).set_index("curve_id")
+    fitted = (fits if fits is not None else fit_curves(data)).set_index("curve_id")
     z = stats.norm.ppf(0.975)
     rows = []
     groups = data.groupby(by, sort=False) if by else [((), data)]
@@ -90,9 +92,9 @@ def compare_conditions(
         if ref_rows.empty:
             continue
         ref_id = ref_rows["curve_id"].iloc[0]
-        fr = fits.loc[ref_id]
+        fr = fitted.loc[ref_id]
         for cond, c_rows in g[g[condition].astype(str) != reference].groupby(condition, sort=False):
-            fc = fits.loc[c_rows["curve_id"].iloc[0]]
+            fc = fitted.loc[c_rows["curve_id"].iloc[0]]
             log_fc = fc["log10_ic50"] - fr["log10_ic50"]
             se_a = (fc["log10_ic50_ci_high"] - fc["log10_ic50"]) / stats.t.ppf(
                 0.975, max(fc["n_points"] - 4, 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from trkres.genomics.pipeline import GenomicResult, class_frequencies, mechanism_frequencies
-from trkres.outputs import atomic_directory, write_table
+from trkres.outputs import write_tables
 
 #: Columns of OUT/alterations.tsv (the canonical table plus annotation).
 ALTERATION_OUTPUT = [
@@ -23,20 +23,14 @@ def write_classification(result: GenomicResult, out_dir: Path) -> list[Path]:
 
     The folder is built aside and swapped in whole (see :mod:`trkres.outputs`).
     """
-    written = []
-    with atomic_directory(out_dir) as tmp:
-        tables = {
-            "alterations.tsv": result.alterations[ALTERATION_OUTPUT],
-            "samples.tsv": result.samples,
-            "patients.tsv": result.patients,
-            "mechanisms.tsv": mechanism_frequencies(result.patients),
-            "classes.tsv": class_frequencies(result.alterations, result.patients),
-            "issues.tsv": result.issues_frame(),
-        }
-        for name, frame in tables.items():
-            write_table(frame, tmp / name)
-            written.append(out_dir / name)
-        for name, frame in result.annotated_inputs().items():
-            write_table(frame, tmp / "annotated" / f"{name}.tsv")
-            written.append(out_dir / "annotated" / f"{name}.tsv")
-    return written
+    tables = {
+        "alterations": result.alterations[ALTERATION_OUTPUT],
+        "samples": result.samples,
+        "patients": result.patients,
+        "mechanisms": mechanism_frequencies(result.patients),
+        "classes": class_frequencies(result.alterations, result.patients),
+        "issues": result.issues_frame(),
+    }
+    tables |= {f"annotated/{name}": frame for name, frame in result.annotated_inputs().items()}
+    write_tables(out_dir, tables)
+    return [out_dir / f"{name}.tsv" for name in tables]
