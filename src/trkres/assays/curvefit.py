@@ -37,7 +37,6 @@ _FREE = {
     "3pl": (True, True, False, True),
     "2pl": (True, True, False, False),
 }
-STATUSES = ("ok", "flat", "out_of_range", "failed")
 
 
 _LN10 = 2.302585092994046

@@ -25,8 +25,6 @@ from scipy import stats
 
 from trkres.errors import ComputationError
 
-Calls = Literal["detected", "below_lod", "not_detected"]
-
 
 @dataclass(frozen=True)
 class DetectionLimits:

@@ -26,15 +26,6 @@ KEY_COLUMNS = [
     "partner_gene",
 ]
 
-ANNOTATION_COLUMNS = [
-    "alteration_class",  # solvent_front, ..., fusion_driver, or ''
-    "class_fact",  # topic:id of the fact that gave the class
-    "known_fact",  # topic:id of the exact substitution, when listed
-    "fact_status",  # verified | needs_review | ''
-    "paralog_equivalents",  # NTRK1 G595;NTRK2 G639;NTRK3 G623
-    "annotation_note",
-]
-
 
 def combined_codes(
     frame: pd.DataFrame, columns: list[str], *, distinct: bool = True

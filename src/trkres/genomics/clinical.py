@@ -30,8 +30,6 @@ SAMPLE_COLUMNS = {
 
 _CFDNA = re.compile(r"cfdna|ctdna|plasma|blood|liquid|cell[- ]free", re.IGNORECASE)
 
-SAMPLE_TABLE_COLUMNS = ["sample_id", "patient_id", "sample_type", "collection_day"]
-
 
 def read_samples(path: Path) -> tuple[pd.DataFrame, list[RowIssue]]:
     """Read a clinical sample file into ``sample_id, patient_id, sample_type, collection_day``.

@@ -19,16 +19,6 @@ from trkres.genomics.tables import RowIssue, TableRead
 from trkres.knowledge.store import KnowledgeBase
 
 
-def map_unique(
-    values: pd.Series, func: Mapping[str, str] | None = None, default: str = ""
-) -> pd.Series:
-    """Apply a mapping over the distinct values of a text column."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    mapped = [func.get(u, u) if func is not None else u for u in uniques]
-    table = np.array([*mapped, default], dtype=object)
-    return pd.Series(table[np.where(codes < 0, len(mapped), codes)], index=values.index)
-
-
 def normalise_genes(values: pd.Series, knowledge: KnowledgeBase) -> pd.Series:
     """Official symbols for gene names and aliases (``TRKA`` → ``NTRK1``), '' for missing."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)

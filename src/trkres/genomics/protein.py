@@ -29,8 +29,6 @@ _FS = re.compile(rf"^(?P<ref>{_AA})(?P<pos>\d+)(?:{_AA})?fs")
 _INDEL = re.compile(rf"^(?P<ref>{_AA})(?P<pos>\d+)(?:_{_AA}\d+)?(?:delins|del|ins|dup)")
 _SPLICE = re.compile(r"(?:^[A-Z*]?\d+_?splice$|splice)", re.IGNORECASE)
 
-CHANGE_TYPES = ("missense", "nonsense", "silent", "frameshift", "inframe_indel", "splice", "other")
-
 PARSED_COLUMNS = ["protein_change", "aa_ref", "aa_pos", "aa_alt", "change_type"]
 
 

@@ -66,15 +66,6 @@ class TableRead:
     def line_of(self, row: int) -> int:
         return int(self.lines()[row])
 
-    def error(self, row: int, column: str, message: str, expected: str, found: str) -> InputError:
-        """A precise error about a value of a kept row."""
-        return InputError(
-            message,
-            location=Location(file=self.path, line=self.line_of(row), column=column),
-            expected=expected,
-            found=found,
-        )
-
 
 def read_bytes(path: Path) -> bytes:
     """File content, gunzipped when it is gzip; clear errors for missing files."""

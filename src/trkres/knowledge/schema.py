@@ -78,15 +78,6 @@ class Source(_Strict):
     note: str | None = None
     origin: str = "trkres"
 
-    @property
-    def identifier(self) -> str:
-        """The best machine-readable identifier (PMID, then DOI, then URL)."""
-        if self.pmid:
-            return f"PMID:{self.pmid}"
-        if self.doi:
-            return f"doi:{self.doi}"
-        return self.url or ""
-
 
 class Evidence(_Strict):
     """One piece of evidence behind a fact."""
