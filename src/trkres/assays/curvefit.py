@@ -254,7 +254,9 @@ def pack(frame: pd.DataFrame, curve: str = "curve_id", dose: str = "dose_molar",
     return CurveSet(np.asarray(ids, dtype=object), x, y, counts.astype(np.int64))
 
 
-def _starts(cs: CurveSet, model: Model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _starts(
+    cs: CurveSet, model: Model, top: np.ndarray | None = None, bottom: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n_curves, width = cs.x.shape
     mask = np.arange(width)[None, :] < cs.n[:, None]
     x = np.where(mask, cs.x, np.nan)
@@ -271,8 +273,10 @@ def _starts(cs: CurveSet, model: Model) -> tuple[np.ndarray, np.ndarray, np.ndar
     high_dose = np.nanmean(
         np.where((idx >= high_rank) & (idx < cs.n[:, None]), sorted_y, np.nan), axis=1
     )
-    top = np.ones(n_curves) if model in ("3pl", "2pl") else low_dose
-    bottom = np.zeros(n_curves) if model == "2pl" else high_dose
+    if top is None:
+        top = np.ones(n_curves) if model in ("3pl", "2pl") else low_dose
+    if bottom is None:
+        bottom = np.zeros(n_curves) if model == "2pl" else high_dose
     mid = (xmin + xmax) / 2
     starts = np.empty((n_curves, 3, 4))
     for s, (pos, hill) in enumerate([(0.5, -1.0), (0.2, -2.0), (0.8, -0.7)]):
@@ -284,10 +288,32 @@ def _starts(cs: CurveSet, model: Model) -> tuple[np.ndarray, np.ndarray, np.ndar
     lo = np.column_stack([xmin - 3, np.full(n_curves, -20.0), ymin - span, ymin - span])
     hi = np.column_stack([xmax + 3, np.full(n_curves, 20.0), ymax + span, ymax + span])
     if model in ("3pl", "2pl"):
-        lo[:, 2] = hi[:, 2] = 1.0
+        lo[:, 2] = hi[:, 2] = top
     if model == "2pl":
-        lo[:, 3] = hi[:, 3] = 0.0
+        lo[:, 3] = hi[:, 3] = bottom
     return starts, lo, hi
+
+
+def fit_parameters(
+    cs: CurveSet,
+    *,
+    model: Model = "4pl",
+    top: np.ndarray | None = None,
+    bottom: np.ndarray | None = None,
+    max_iter: int = 50,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Best-fit parameters ``(log10_ic50, hill, top, bottom)`` and SSE per curve, nothing else.
+
+    ``top`` (with ``model="3pl"`` or ``"2pl"``) and ``bottom`` (with ``"2pl"``)
+    fix those parameters per curve instead of at 1 and 0 -- what ZIP's
+    constrained refits need. No statistics, no statuses: the building block
+    under :func:`fit_curves` and the synergy models.
+    """
+    if len(cs.ids) == 0:
+        return np.empty((0, 4)), np.empty(0)
+    starts, lo, hi = _starts(cs, model, top, bottom)
+    params, sse, _ = _fit_all(cs.x, cs.y, cs.n, starts, np.array(_FREE[model]), lo, hi, max_iter)
+    return params, sse
 
 
 FIT_COLUMNS = [
@@ -341,12 +367,8 @@ def fit_curves(
     xmin = np.nanmin(np.where(mask, cs.x, np.nan), axis=1)
     xmax = np.nanmax(np.where(mask, cs.x, np.nan), axis=1)
     span = top - bottom
+    auc = mean_response(params, xmin, xmax)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        # AUC in closed form: ∫ 1/(1 + 10^((L−x)h)) dx = softplus((x−L)·h·ln10) / (h·ln10).
-        t1 = (xmin - log_ic50) * hill * np.log(10)
-        t2 = (xmax - log_ic50) * hill * np.log(10)
-        frac = (np.logaddexp(0, t2) - np.logaddexp(0, t1)) / (hill * np.log(10) * (xmax - xmin))
-        auc = bottom + span * frac
         emax = bottom + span / (1 + 10 ** ((log_ic50 - xmax) * hill))
         # Absolute IC50: where the fitted curve crosses 0.5 (if it does).
         ratio = (top - bottom) / (0.5 - bottom) - 1
@@ -372,3 +394,27 @@ def fit_curves(
     failed = out["status"] == "failed"
     out.loc[failed, ["log10_ic50", "ic50", "hill_slope"]] = np.nan
     return out[FIT_COLUMNS]
+
+
+def mean_response(params: np.ndarray, xmin: np.ndarray, xmax: np.ndarray) -> np.ndarray:
+    """Mean of each fitted curve over log10 doses ``xmin``..``xmax`` (the AUC per log unit).
+
+    Closed form: ∫ 1/(1 + 10^((L−x)h)) dx = softplus((x−L)·h·ln10) / (h·ln10).
+    """
+    log_ic50, hill, top, bottom = params.T
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        t1 = (xmin - log_ic50) * hill * np.log(10)
+        t2 = (xmax - log_ic50) * hill * np.log(10)
+        frac = (np.logaddexp(0, t2) - np.logaddexp(0, t1)) / (hill * np.log(10) * (xmax - xmin))
+        result: np.ndarray = bottom + (top - bottom) * frac
+    return result
+
+
+def log_logistic(x: np.ndarray, log_ic50: np.ndarray, hill: np.ndarray, top: np.ndarray,
+                 bottom: np.ndarray) -> np.ndarray:  # fmt: skip
+    """The four-parameter curve at log10 molar doses ``x`` (NumPy broadcasting)."""
+    with np.errstate(over="ignore"):
+        value: np.ndarray = bottom + (top - bottom) / (
+            1 + 10.0 ** np.minimum((log_ic50 - x) * hill, 300.0)
+        )
+    return value
