@@ -1,0 +1,364 @@
+"""Synergy scoring of dose-response matrices with replicate-resampling confidence intervals.
+
+:class:`Synergy` follows scikit-learn's habit: parameters in the constructor,
+``fit(combinations)`` computes, results in attributes ending in ``_``:
+
+* ``matrix_``: one row per block and dose tuple -- observed mean, SD and
+  replicate count, each model's expected response (``<model>_expected``) and
+  score (``<model>``: observed − expected, percentage points, positive =
+  synergy) with bootstrap CI bounds.
+* ``summary_``: one row per block -- drugs and metadata, each model's summary
+  score (mean over the cells where every drug is present, SynergyFinder's
+  summary) with CI bounds, the most synergistic 3×3 dose window (two drugs),
+  and a ``status`` that labels degenerate blocks instead of raising.
+* ``singles_``: the fitted single-drug curves (IC50 in molar, Hill slope,
+  % inhibition at zero and infinite dose).
+
+Uncertainty: each bootstrap draw resamples every cell's replicates with
+replacement and recomputes everything (single-drug fits included); CIs are
+percentile intervals. Blocks without replicates get no CI (``ci_method``
+says so). The model definitions are in :mod:`trkres.assays.synergy_models`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from trkres.assays import synergy_models as sm
+from trkres.assays.combination_index import EFFECTS, combination_index_cells, label
+from trkres.assays.synergy_io import Combinations
+from trkres.assays.synergy_musyc import fit_musyc
+
+ModelName = Literal["bliss", "hsa", "loewe", "zip"]
+MODELS: tuple[ModelName, ...] = ("bliss", "hsa", "loewe", "zip")
+
+
+def cells_of(combos: Combinations) -> tuple[pd.DataFrame, pd.Series]:
+    """Cells (block × dose tuple, mean/SD/n) and, for each measurement, its cell number."""
+    keys = ["block_id", *combos.conc_columns]
+    codes = combos.data.groupby(keys, sort=True).ngroup()
+    g = combos.data.groupby(codes)
+    cells = g[keys].first()
+    cells["response_mean"] = g["response"].mean()
+    cells["response_sd"] = g["response"].std()
+    cells["n"] = g["response"].size()
+    return cells.reset_index(drop=True), codes
+
+
+def grid_of(cells: pd.DataFrame, combos: Combinations) -> sm.Grid:
+    block = pd.Categorical(cells["block_id"], categories=combos.blocks["block_id"]).codes.astype(
+        np.int64
+    )
+    conc = cells[combos.conc_columns].to_numpy(dtype=float)
+    return sm.Grid(block, conc, sm.dense_levels(block, conc), cells["response_mean"].to_numpy(float),
+                   len(combos.blocks))  # fmt: skip
+
+
+def score(
+    grid: sm.Grid, models: Sequence[str]
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Expected response per model and cell, the single-drug fits, and the Loewe fallback mask.
+
+    With single-drug fits, ``expected["css"]`` holds the (n_blocks, 3) CSS scores.
+    """
+    expected: dict[str, np.ndarray] = {}
+    mono = sm.monotherapy(grid)
+    if "bliss" in models:
+        expected["bliss"] = sm.bliss_expected(grid, mono)
+    if "hsa" in models:
+        expected["hsa"] = sm.hsa_expected(grid, mono)
+    params = np.full((grid.n_blocks, grid.n_drugs, 4), np.nan)
+    fallback = np.zeros(len(grid.y), dtype=bool)
+    if "loewe" in models or "zip" in models:
+        params = sm.fit_single_drugs(grid)
+        expected["css"] = sm.css(grid, params)
+    if "loewe" in models:
+        expected["loewe"], fallback = sm.loewe_expected(grid, params)
+    if "zip" in models:
+        # ZIP compares its refitted surface with its null: "expected" is the null, the
+        # score the refitted minus the null (the observed values enter through the refit).
+        expected["zip"] = sm.zip_expected(grid, params)
+        expected["zip_fitted"] = sm.zip_fitted(grid, params)
+    return expected, params, fallback
+
+
+def excess(
+    grid: sm.Grid, expected: dict[str, np.ndarray], models: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """Scores per cell: observed − expected (ZIP: refitted − null); monotherapy cells 0."""
+    combo = grid.present.sum(axis=1) >= 2
+    out = {}
+    for m in models:
+        observed = expected["zip_fitted"] if m == "zip" else grid.y
+        out[m] = np.where(combo, observed - expected[m], 0.0)
+    return out
+
+
+def block_means(grid: sm.Grid, scores: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Mean score over the cells where every drug is present, per block (NaN if any is NaN)."""
+    full = grid.present.all(axis=1)
+    n = np.bincount(grid.block[full], minlength=grid.n_blocks).astype(float)
+    out = {}
+    for m, s in scores.items():
+        total = np.bincount(grid.block[full], weights=s[full], minlength=grid.n_blocks)
+        out[m] = np.where(n > 0, total / np.maximum(n, 1), np.nan)
+    return out
+
+
+def best_window(grid: sm.Grid, s: np.ndarray, size: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Two drugs: the highest mean score over any ``size``×``size`` window of combination cells,
+    and the window's lowest level of each drug (n_blocks × 2, 1-based; −1 when none)."""
+    best = np.full(grid.n_blocks, np.nan)
+    where = np.full((grid.n_blocks, 2), -1)
+    if grid.n_drugs != 2:
+        return best, where
+    full = grid.present.all(axis=1)
+    l1, l2 = grid.level[:, 0].max(), grid.level[:, 1].max()
+    if l1 < size or l2 < size:
+        return best, where
+    cube = np.full((grid.n_blocks, l1, l2), np.nan)
+    cube[grid.block[full], grid.level[full, 0] - 1, grid.level[full, 1] - 1] = s[full]
+    win = np.lib.stride_tricks.sliding_window_view(cube, (size, size), axis=(1, 2))
+    means = win.mean(axis=(3, 4))  # NaN unless the whole window was measured
+    flat = means.reshape(grid.n_blocks, -1)
+    has = np.isfinite(flat).any(axis=1)
+    arg = np.argmax(np.where(np.isfinite(flat), flat, -np.inf), axis=1)
+    best = np.where(has, flat[np.arange(grid.n_blocks), arg], np.nan)
+    i, j = np.unravel_index(arg, means.shape[1:])
+    where = np.where(has[:, None], np.column_stack([i + 1, j + 1]), -1)
+    return best, where
+
+
+def resample_means(data: pd.DataFrame, codes: pd.Series, n_cells: int, n_boot: int,
+                   rng: np.random.Generator) -> np.ndarray:  # fmt: skip
+    """(n_boot, n_cells) cell means after resampling each cell's replicates with replacement."""
+    order = np.argsort(codes.to_numpy(), kind="stable")
+    cell = codes.to_numpy()[order]
+    y = data["response"].to_numpy(float)[order]
+    n = np.bincount(cell, minlength=n_cells)
+    start = np.concatenate(([0], np.cumsum(n)[:-1]))
+    draws = start[cell][None, :] + rng.integers(0, n[cell][None, :], size=(n_boot, len(cell)))
+    sums = np.zeros((n_boot, n_cells))
+    np.add.at(sums, (np.arange(n_boot)[:, None], cell[None, :]), y[draws])
+    return sums / n[None, :]
+
+
+def _status(grid: sm.Grid, params: np.ndarray, expected: dict[str, np.ndarray],
+            models: Sequence[str]) -> list[str]:  # fmt: skip
+    """Labels for blocks that cannot be scored as asked (empty string = ok)."""
+    labels: list[list[str]] = [[] for _ in range(grid.n_blocks)]
+    full = grid.present.all(axis=1)
+    n_full = np.bincount(grid.block[full], minlength=grid.n_blocks)
+    spread = pd.Series(grid.y).groupby(grid.block).agg(lambda v: float(np.ptp(v)))
+    levels = pd.DataFrame(grid.level).groupby(grid.block).max()
+    for b in range(grid.n_blocks):
+        if n_full[b] == 0:
+            labels[b].append("no_combination_cells")
+        if b in spread.index and spread[b] < 1e-9:
+            labels[b].append("constant_response")
+        if b in levels.index and (levels.loc[b] < 2).any():
+            labels[b].append("one_dose_only")
+    mono_missing = np.zeros(grid.n_blocks, dtype=bool)
+    for m in ("bliss", "hsa"):
+        if m in expected:
+            bad = full & np.isnan(expected[m])
+            mono_missing |= np.bincount(grid.block[bad], minlength=grid.n_blocks) > 0
+    for k in np.flatnonzero(mono_missing):
+        labels[k].append("missing_single_agent")
+    if "loewe" in models or "zip" in models:
+        unfit = ~np.isfinite(params).all(axis=2).all(axis=1)
+        for k in np.flatnonzero(unfit):
+            labels[k].append("single_drug_fit_failed")
+    return [";".join(x) if x else "ok" for x in labels]
+
+
+class Synergy:
+    """Score drug combinations (see the module doc).
+
+    Parameters: ``models`` among bliss, hsa, loewe, zip; ``n_boot`` bootstrap
+    draws (0 = no CIs); ``ci`` the interval level; ``seed`` for the draws
+    (results are reproducible); ``window`` the side of the most synergistic area.
+    """
+
+    def __init__(self, models: Sequence[str] = MODELS, *, n_boot: int = 100, ci: float = 0.95,
+                 seed: int = 0, window: int = 3, musyc: bool = True,
+                 effects: Sequence[float] = EFFECTS) -> None:  # fmt: skip
+        unknown = set(models) - set(MODELS)
+        if unknown:
+            raise ValueError(
+                f"unknown synergy model(s): {', '.join(sorted(unknown))}; choose from {', '.join(MODELS)}"
+            )
+        self.models = tuple(models)
+        self.n_boot = n_boot
+        self.ci = ci
+        self.seed = seed
+        self.window = window
+        self.musyc = musyc
+        self.effects = tuple(effects)
+
+    def fit(self, combos: Combinations) -> Synergy:
+        cells, codes = cells_of(combos)
+        grid = grid_of(cells, combos)
+        expected, params, fallback = score(grid, self.models)
+        scores = excess(grid, expected, self.models)
+        means = block_means(grid, scores)
+        matrix = cells.copy()
+        for m in self.models:
+            matrix[f"{m}_expected"] = expected["zip"] if m == "zip" else expected[m]
+            if m == "zip":
+                matrix["zip_fitted"] = expected["zip_fitted"]
+            matrix[m] = scores[m]
+        if "loewe" in self.models:
+            matrix["loewe_fallback"] = fallback
+        summary = combos.blocks.copy()
+        summary["n_cells"] = np.bincount(grid.block, minlength=grid.n_blocks)
+        summary["replicates"] = (
+            cells.groupby(grid.block)["n"].median().reindex(range(grid.n_blocks)).to_numpy()
+        )
+        for m in self.models:
+            summary[m] = means[m]
+        if "loewe" in self.models:
+            full = grid.present.all(axis=1)
+            n_full = np.bincount(grid.block[full], minlength=grid.n_blocks)
+            n_fb = np.bincount(grid.block[full & fallback], minlength=grid.n_blocks)
+            summary["loewe_fallback_fraction"] = np.where(
+                n_full > 0, n_fb / np.maximum(n_full, 1), np.nan
+            )
+        if "css" in expected and grid.n_drugs == 2:
+            summary["css1"], summary["css2"], summary["css"] = expected["css"].T
+        if grid.n_drugs == 2:
+            for m in self.models:
+                best, where = best_window(grid, scores[m], self.window)
+                summary[f"{m}_best_area"] = best
+            main = self.models[0]
+            _, where = best_window(grid, scores[main], self.window)
+            summary["best_area_model"] = main
+            summary["best_area_conc1_level"] = where[:, 0]
+            summary["best_area_conc2_level"] = where[:, 1]
+        replicated = cells["n"].to_numpy() > 1
+        summary["ci_method"] = "none (single replicate)"
+        #: Bootstrap draws: per model (n_boot, n_blocks) summaries, "cells" (n_boot, n_cells) means.
+        self.draws_: dict[str, np.ndarray] = {}
+        if self.n_boot > 0 and replicated.any():
+            self._bootstrap(combos, cells, codes, grid, matrix, summary)
+        summary["status"] = _status(grid, params, expected, self.models)
+        self.combination_index_ = self._combination_index(combos, grid)
+        self.musyc_ = fit_musyc(combos) if self.musyc and combos.n_drugs == 2 else pd.DataFrame()
+        self.matrix_ = matrix
+        self.summary_ = summary
+        self.singles_ = _singles_frame(combos, params)
+        return self
+
+    def _bootstrap(self, combos: Combinations, cells: pd.DataFrame, codes: pd.Series, grid: sm.Grid,
+                   matrix: pd.DataFrame, summary: pd.DataFrame) -> None:  # fmt: skip
+        with (
+            warnings.catch_warnings()
+        ):  # all-NaN cells (degenerate blocks) give NaN bounds, say nothing
+            warnings.simplefilter("ignore", RuntimeWarning)
+            self._bootstrap_draws(combos, cells, codes, grid, matrix, summary)
+
+    def _bootstrap_draws(self, combos: Combinations, cells: pd.DataFrame, codes: pd.Series, grid: sm.Grid,
+                         matrix: pd.DataFrame, summary: pd.DataFrame) -> None:  # fmt: skip
+        rng = np.random.default_rng(self.seed)
+        ys = resample_means(combos.data, codes, len(cells), self.n_boot, rng)
+        big = grid.tile(ys)
+        expected, _, _ = score(big, self.models)
+        scores = excess(big, expected, self.models)
+        means = block_means(big, scores)
+        lo_q, hi_q = (1 - self.ci) / 2, 1 - (1 - self.ci) / 2
+        per_block_reps = (
+            cells.groupby(grid.block)["n"].max().reindex(range(grid.n_blocks)).to_numpy()
+        )
+        has_reps = per_block_reps > 1
+        for m in self.models:
+            per_cell = scores[m].reshape(self.n_boot, -1)
+            matrix[f"{m}_ci_low"] = np.nanquantile(per_cell, lo_q, axis=0)
+            matrix[f"{m}_ci_high"] = np.nanquantile(per_cell, hi_q, axis=0)
+            per_block = means[m].reshape(self.n_boot, grid.n_blocks)
+            with np.errstate(all="ignore"):
+                low = np.nanquantile(per_block, lo_q, axis=0)
+                high = np.nanquantile(per_block, hi_q, axis=0)
+            summary[f"{m}_ci_low"] = np.where(has_reps, low, np.nan)
+            summary[f"{m}_ci_high"] = np.where(has_reps, high, np.nan)
+            if grid.n_drugs == 2:
+                best, _ = best_window(big, scores[m], self.window)
+                per = best.reshape(self.n_boot, grid.n_blocks)
+                summary[f"{m}_best_area_ci_low"] = np.where(
+                    has_reps, np.nanquantile(per, lo_q, axis=0), np.nan
+                )
+                summary[f"{m}_best_area_ci_high"] = np.where(
+                    has_reps, np.nanquantile(per, hi_q, axis=0), np.nan
+                )
+        if "css" in expected and grid.n_drugs == 2:
+            per = expected["css"][:, 2].reshape(self.n_boot, grid.n_blocks)
+            with np.errstate(all="ignore"):
+                summary["css_ci_low"] = np.where(
+                    has_reps, np.nanquantile(per, lo_q, axis=0), np.nan
+                )
+                summary["css_ci_high"] = np.where(
+                    has_reps, np.nanquantile(per, hi_q, axis=0), np.nan
+                )
+            self.draws_["css"] = per
+        for m in self.models:
+            self.draws_[m] = means[m].reshape(self.n_boot, grid.n_blocks)
+        self.draws_["cells"] = ys
+        summary["ci_method"] = np.where(
+            has_reps,
+            f"replicate bootstrap, {self.n_boot} draws, {self.ci:.0%} percentile",
+            "none (single replicate)",
+        )
+
+    def _combination_index(self, combos: Combinations, grid: sm.Grid) -> pd.DataFrame:
+        if grid.n_drugs != 2:
+            return pd.DataFrame()
+        ci = combination_index_cells(
+            grid.block, grid.conc[:, 0], grid.conc[:, 1], grid.y, self.effects
+        )
+        if ci.empty:
+            return pd.DataFrame(columns=["block_id", *ci.columns.drop("block", errors="ignore"),
+                                         "ci_low", "ci_high", "interpretation", "fit_quality"])  # fmt: skip
+        if "cells" in self.draws_:
+            ys = self.draws_["cells"]
+            big = grid.tile(ys)
+            boot = combination_index_cells(
+                big.block, big.conc[:, 0], big.conc[:, 1], big.y, self.effects
+            )
+            boot["block"] = boot["block"] % grid.n_blocks
+            lo_q, hi_q = (1 - self.ci) / 2, 1 - (1 - self.ci) / 2
+            grouped = boot.groupby(["block", "log10_ratio", "effect"])["ci"]
+            q = pd.DataFrame({"ci_low": grouped.quantile(lo_q), "ci_high": grouped.quantile(hi_q)})
+            ci = ci.merge(q.reset_index(), on=["block", "log10_ratio", "effect"], how="left")
+        else:
+            ci["ci_low"] = ci["ci_high"] = np.nan
+        ci.insert(0, "block_id", combos.blocks["block_id"].to_numpy()[ci["block"].to_numpy()])
+        ci["interpretation"] = np.where(
+            ci["extrapolated"], "extrapolated", label(ci["ci"].to_numpy())
+        )
+        ci["fit_quality"] = np.where(ci["r_min"] >= 0.9, "ok", "poor_linearity")
+        return ci.drop(columns="block")
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.summary_
+
+
+def _singles_frame(combos: Combinations, params: np.ndarray) -> pd.DataFrame:
+    """Fitted single-drug curves as a table (% inhibition at zero and infinite dose)."""
+    n_blocks, n_drugs, _ = params.shape
+    block = np.repeat(combos.blocks["block_id"].to_numpy(), n_drugs)
+    drug_index = np.tile(np.arange(1, n_drugs + 1), n_blocks)
+    drugs = combos.blocks[combos.drug_columns].to_numpy().ravel()
+    p = params.reshape(-1, 4)
+    hill = p[:, 1]
+    v_low = np.where(hill < 0, p[:, 2], p[:, 3])
+    v_high = np.where(hill < 0, p[:, 3], p[:, 2])
+    return pd.DataFrame({
+        "block_id": block, "drug_index": drug_index, "drug": drugs,
+        "log10_ic50": p[:, 0], "ic50": 10 ** p[:, 0], "hill_slope": -hill,
+        "inhibition_at_zero": 100 * (1 - v_low), "inhibition_max": 100 * (1 - v_high),
+        "status": np.where(np.isfinite(p).all(axis=1), "ok", "not_fitted"),
+    })  # fmt: skip

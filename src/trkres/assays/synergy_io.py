@@ -1,0 +1,152 @@
+"""Drug-combination tables in: SynergyFinder's long layout, two or more drugs.
+
+SynergyFinder 3 layout (one row per well or per dose tuple, replicates as
+repeated rows): ``block_id, drug1, drug2[, drug3 …], conc1, conc2[, conc3 …],
+response`` and either one ``conc_unit`` column or ``conc_unit1 …`` per drug.
+The older two-drug layout (``drug_row, drug_col, conc_r, conc_c, conc_r_unit,
+conc_c_unit``) is read too. Other columns (``cell_line_name``, ``line``…) are
+block metadata and must be constant within a block.
+
+Responses become **% inhibition** (0 = vehicle, 100 = no viable cells), the
+convention of SynergyFinder: ``response="viability"`` means % of vehicle and is
+turned into 100 − viability; ``"viability_fraction"`` means a fraction of
+vehicle (1 = no effect). Concentrations become molar.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from trkres.assays.doseresponse_io import to_molar
+from trkres.errors import InputError, Location
+
+ResponseKind = Literal["inhibition", "viability", "viability_fraction"]
+
+_OLD_LAYOUT = {"drug_row": "drug1", "drug_col": "drug2", "conc_r": "conc1", "conc_c": "conc2",
+               "conc_r_unit": "conc_unit1", "conc_c_unit": "conc_unit2"}  # fmt: skip
+
+
+@dataclass
+class Combinations:
+    """Dose-response matrices in long form.
+
+    ``data``: one row per measurement -- ``block_id``, ``conc1 … concN`` (molar)
+    and ``response`` (% inhibition); replicates are repeated rows, never
+    averaged here. ``blocks``: one row per block -- ``block_id``,
+    ``drug1 … drugN`` and any metadata columns.
+    """
+
+    data: pd.DataFrame
+    blocks: pd.DataFrame
+    n_drugs: int
+
+    @property
+    def conc_columns(self) -> list[str]:
+        return [f"conc{i + 1}" for i in range(self.n_drugs)]
+
+    @property
+    def drug_columns(self) -> list[str]:
+        return [f"drug{i + 1}" for i in range(self.n_drugs)]
+
+
+def _first_bad(mask: pd.Series | np.ndarray) -> int:
+    return int(np.flatnonzero(np.asarray(mask))[0])
+
+
+def from_frame(
+    frame: pd.DataFrame,
+    *,
+    response: ResponseKind = "inhibition",
+    conc_unit: str | None = None,
+    path: Path | str | None = None,
+) -> Combinations:
+    """Validate and normalise a combination table already in memory (see the module doc)."""
+    where = str(path) if path is not None else "<table>"
+    frame = frame.rename(columns={c: _OLD_LAYOUT.get(str(c).lower(), c) for c in frame.columns})
+    frame = frame.rename(columns={c: str(c).lower() for c in frame.columns
+                                  if re.fullmatch(r"(?i)(drug|conc|conc_unit)\d+|block_id|response|conc_unit", str(c))})  # fmt: skip
+    n_drugs = 0
+    while f"drug{n_drugs + 1}" in frame.columns and f"conc{n_drugs + 1}" in frame.columns:
+        n_drugs += 1
+    if n_drugs < 2:
+        raise InputError("not a drug-combination table", location=Location(file=where, line=1),
+                         expected="block_id, drug1, drug2, conc1, conc2, response (SynergyFinder layout)",
+                         found=", ".join(map(str, frame.columns)))  # fmt: skip
+    for need in ("block_id", "response"):
+        if need not in frame.columns:
+            raise InputError("combination table lacks a column", location=Location(file=where, line=1),
+                             expected=need, found=", ".join(map(str, frame.columns)))  # fmt: skip
+    if frame.empty:
+        raise InputError("combination table has no rows", location=Location(file=where, line=2),
+                         expected="at least one measurement", found="none")  # fmt: skip
+    data = pd.DataFrame({"block_id": frame["block_id"].astype(str)})
+    for i in range(1, n_drugs + 1):
+        col = f"conc{i}"
+        values = pd.to_numeric(frame[col], errors="coerce")
+        bad = values.isna() | (values < 0)
+        if bad.any():
+            r = _first_bad(bad)
+            raise InputError("bad concentration", location=Location(file=where, row=r + 1, column=col),
+                             expected="a number ≥ 0", found=repr(frame[col].iloc[r]))  # fmt: skip
+        unit_col = next((u for u in (f"conc_unit{i}", "conc_unit") if u in frame.columns), None)
+        if unit_col is None and conc_unit is None:
+            raise InputError("concentration unit unknown", location=Location(file=where, line=1),
+                             expected=f"a conc_unit or conc_unit{i} column, or a unit option (M, mM, uM, nM, pM)",
+                             found="neither")  # fmt: skip
+        unit = frame[unit_col] if unit_col is not None else str(conc_unit)
+        data[col] = to_molar(values, unit, Path(where)).to_numpy()
+    values = pd.to_numeric(frame["response"], errors="coerce")
+    bad = values.isna()
+    if bad.any():
+        r = _first_bad(bad)
+        raise InputError("non-numeric response", location=Location(file=where, row=r + 1, column="response"),
+                         expected="a number", found=repr(frame["response"].iloc[r]))  # fmt: skip
+    data["response"] = {
+        "inhibition": values,
+        "viability": 100.0 - values,
+        "viability_fraction": 100.0 * (1.0 - values),
+    }[response].to_numpy(dtype=float)
+
+    skip = {"block_id", "response", *(f"conc{i}" for i in range(1, n_drugs + 1)),
+            *(f"conc_unit{i}" for i in range(1, n_drugs + 1)), "conc_unit"}  # fmt: skip
+    meta = [c for c in frame.columns if c not in skip and c != "replicate"]
+    for c in meta:
+        if frame[c].isna().any():
+            r = _first_bad(frame[c].isna())
+            raise InputError("missing value", location=Location(file=where, row=r + 1, column=str(c)),
+                             expected="a value (drug names and block metadata are required)", found="empty")  # fmt: skip
+    keyed = frame[meta].astype(str).assign(block_id=data["block_id"].to_numpy())
+    varying = keyed.groupby("block_id", sort=False)[meta].nunique()
+    many = np.argwhere(varying.to_numpy() > 1)
+    if len(many):
+        block, col = varying.index[many[0][0]], meta[many[0][1]]
+        vals = keyed.loc[keyed["block_id"] == block, col]
+        r = int(vals.index[(vals != vals.iloc[0]).to_numpy()][0])
+        raise InputError(f"block {block} has more than one value in '{col}'",
+                         location=Location(file=where, row=r + 1, column=str(col)),
+                         expected=repr(vals.iloc[0]), found=repr(keyed.at[r, col]))  # fmt: skip
+    blocks = keyed.drop_duplicates("block_id")[["block_id", *meta]].reset_index(drop=True)
+    return Combinations(data=data.reset_index(drop=True), blocks=blocks, n_drugs=n_drugs)
+
+
+def read_combinations(
+    path: Path, *, response: ResponseKind = "inhibition", conc_unit: str | None = None
+) -> Combinations:
+    """Read a combination table (CSV, TSV or Parquet) in SynergyFinder's layout."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, sep="," if suffix == ".csv" else "\t")
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise InputError(
+            f"cannot read combination table: {exc}", location=Location(file=path)
+        ) from None
+    return from_frame(frame, response=response, conc_unit=conc_unit, path=path)
