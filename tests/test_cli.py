@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -42,6 +43,7 @@ def test_version() -> None:
         ["demo"],
         ["check"],
         ["analyses"],
+        ["synergy"],
         ["knowledge"],
         ["knowledge", "show"],
         ["knowledge", "validate"],
@@ -238,3 +240,24 @@ def test_resistance_command(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     text = (tmp_path / "res" / "resistance.tsv").read_text()
     assert "resistant" in text and "True" in text
+
+
+def test_synergy_writes_tables_and_figures(tmp_path: Path) -> None:
+    out = tmp_path / "syn"
+    data = EXAMPLE / "lab" / "combination_larotrectinib_trametinib.tsv"
+    result = runner.invoke(app, ["synergy", str(data), "--response", "viability", "--condition", "line",
+                                 "--n-boot", "20", "-o", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = pd.read_csv(out / "synergy_summary.tsv", sep="\t")
+    assert {"block_id", "drug1", "drug2", "line", "bliss", "hsa", "loewe", "zip", "zip_ci_low",
+            "zip_ci_high", "css", "status"} <= set(summary.columns)  # fmt: skip
+    matrix = pd.read_csv(out / "synergy_matrix.tsv", sep="\t")
+    assert len(matrix) == 72 and {"response_mean", "bliss_expected", "zip_fitted"} <= set(
+        matrix.columns
+    )
+    assert (out / "synergy_resensitisation.tsv").exists()
+    assert (out / "figures" / "synergy_heatmap_zip.svg").exists()
+    bad = runner.invoke(
+        app, ["synergy", str(data), "--response", "percent", "-o", str(tmp_path / "x")]
+    )
+    assert bad.exit_code == 1 and "--response" in str(bad.exception) and not (tmp_path / "x").exists()

@@ -28,8 +28,9 @@ from trkres import __version__
 from trkres.errors import ManifestError, TrkresError
 from trkres.knowledge.loader import load_knowledge
 from trkres.knowledge.store import KnowledgeBase
-from trkres.outputs import atomic_directory, atomic_write_bytes, atomic_write_text, write_table
-from trkres.report.figures import close, figure_bytes
+from trkres.outputs import atomic_directory, atomic_write_text
+from trkres.report.figures import close
+from trkres.report.files import write_section_files
 from trkres.report.html import ReportMeta, render_report
 from trkres.report.model import Section
 from trkres.study.manifest import InputKind, Study, load_study
@@ -205,13 +206,7 @@ def run_study(
     )
     with atomic_directory(out_dir, overwrite=overwrite) as tmp:
         for section in sections:
-            for table in section.tables:
-                write_table(table.frame, tmp / "tables" / f"{table.name}.tsv")
-            for fig in section.figures:
-                for fmt in ("svg", "png"):
-                    atomic_write_bytes(
-                        tmp / "figures" / f"{fig.name}.{fmt}", figure_bytes(fig.static, fmt)
-                    )
+            write_section_files(tmp, section)
         atomic_write_text(tmp / "index.html", render_report(meta, sections))
         info["finished_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
         atomic_write_text(tmp / "run.json", json.dumps(info, indent=2, default=str) + "\n")
