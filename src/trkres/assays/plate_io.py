@@ -1,0 +1,328 @@
+"""Plate-reader exports in: generic grids and the BioTek Gen5, SoftMax Pro and EnVision text exports.
+
+Every reader returns one long table -- ``plate`` (1-based, in file order),
+``read`` (the measurement's label), ``well`` (``A01``), ``row``, ``column``
+(1-based), ``value`` (float; NaN where the reader printed a flag) and ``flag``
+(the reader's text for non-numeric cells: ``OVRFLW``, ``MISSED``, ``NaN``…;
+empty otherwise). Nothing non-numeric is dropped or guessed: it stays a
+labelled NaN. Plate sizes: 96 (8 × 12), 384 (16 × 24), 1536 (32 × 48).
+
+Why hand-written: Benchling's ``allotropy`` parses these vendors' files but
+pins an older pandas than trkres uses; each format here is a header plus a
+tab/comma grid, read with the standard library and NumPy.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from trkres.errors import InputError, Location
+
+PlateFormat = Literal["grid", "gen5", "softmax", "envision"]
+#: (rows, columns) of each plate size.
+SIZES = {96: (8, 12), 384: (16, 24), 1536: (32, 48)}
+_ROW_LETTERS = [chr(65 + i) for i in range(26)] + [
+    f"A{chr(65 + i)}" for i in range(6)
+]  # A..Z, AA..AF
+COLUMNS = ["plate", "read", "well", "row", "column", "value", "flag"]
+
+
+def well_name(row: int, column: int) -> str:
+    """1-based row and column → ``A01`` (rows beyond Z are AA…AF, as on 1536-well plates)."""
+    return f"{_ROW_LETTERS[row - 1]}{column:02d}"
+
+
+def parse_well(text: str) -> tuple[int, int] | None:
+    """``A1``, ``A01``, ``AF48`` → (row, column), 1-based; None if not a well name."""
+    m = re.fullmatch(r"\s*([A-Za-z]{1,2})0*(\d{1,2})\s*", text)
+    if not m:
+        return None
+    letters = m.group(1).upper()
+    if letters not in _ROW_LETTERS:
+        return None
+    return _ROW_LETTERS.index(letters) + 1, int(m.group(2))
+
+
+def plate_size(rows: int, columns: int) -> int | None:
+    """The smallest standard plate holding ``rows`` × ``columns``; None if none does."""
+    for size, (r, c) in SIZES.items():
+        if rows <= r and columns <= c:
+            return size
+    return None
+
+
+def _read_text(path: Path) -> str:
+    raw = path.read_bytes()
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return raw.decode("utf-16")
+    for enc in ("utf-8-sig", "latin-1"):
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise InputError("cannot decode plate file", location=Location(file=path))  # pragma: no cover
+
+
+def _cells(
+    values: list[str], path: Path, line: int, first_col: int
+) -> tuple[list[float], list[str]]:
+    nums, flags = [], []
+    for k, v in enumerate(values):
+        v = v.strip()
+        try:
+            nums.append(float(v))
+            flags.append("" if np.isfinite(float(v)) else v)
+        except ValueError:
+            if v == "":
+                raise InputError("empty cell in a plate grid", location=Location(file=path, line=line, column=first_col + k),
+                                 expected="a number or the reader's flag (e.g. OVRFLW)", found="nothing") from None  # fmt: skip
+            nums.append(np.nan)
+            flags.append(v)
+    return nums, flags
+
+
+def _frame(records: list[tuple[int, str, int, int, float, str]]) -> pd.DataFrame:
+    if not records:
+        return pd.DataFrame(columns=COLUMNS)
+    plate, read, row, col, value, flag = zip(*records, strict=True)
+    out = pd.DataFrame(
+        {"plate": plate, "read": read, "row": row, "column": col, "value": value, "flag": flag}
+    )
+    out.insert(2, "well", [well_name(r, c) for r, c in zip(out["row"], out["column"], strict=True)])
+    return out[COLUMNS]
+
+
+def _check_shape(path: Path, line: int, rows: int, columns: int) -> None:
+    if plate_size(rows, columns) is None:
+        raise InputError("grid does not fit a 96-, 384- or 1536-well plate", location=Location(file=path, line=line),
+                         expected="at most 32 rows × 48 columns", found=f"{rows} × {columns}")  # fmt: skip
+
+
+def read_grid(path: Path) -> pd.DataFrame:
+    """Generic grids (CSV or TSV): a header row of column numbers 1..N, then rows labelled A, B, …
+
+    Several grids in one file are several plates (or reads: a text label in the
+    cell after the last column names the read). Other lines are ignored.
+    """
+    text = _read_text(path)
+    delim = "\t" if text.count("\t") > text.count(",") else ","
+    lines = list(csv.reader(io.StringIO(text), delimiter=delim))
+    records: list[tuple[int, str, int, int, float, str]] = []
+    plate = 0
+    i = 0
+    while i < len(lines):
+        cells = [c.strip() for c in lines[i]]
+        nums = [c for c in cells[1:] if c]
+        if (
+            len(nums) >= 2
+            and all(c.isdigit() for c in nums[: len(nums)])
+            and [int(c) for c in nums] == list(range(1, len(nums) + 1))
+        ):
+            width = len(nums)
+            plate += 1
+            j = i + 1
+            expected_row = 1
+            while (
+                j < len(lines)
+                and lines[j]
+                and lines[j][0].strip().upper() == _ROW_LETTERS[expected_row - 1]
+            ):
+                row_cells = lines[j]
+                values, flags = _cells(row_cells[1 : 1 + width], path, j + 1, 2)
+                if len(values) < width:
+                    raise InputError("short row in a plate grid", location=Location(file=path, line=j + 1),
+                                     expected=f"{width} values", found=f"{len(values)}")  # fmt: skip
+                label = (
+                    row_cells[1 + width].strip()
+                    if len(row_cells) > 1 + width and row_cells[1 + width].strip()
+                    else "value"
+                )
+                for c, (v, f) in enumerate(zip(values, flags, strict=True), start=1):
+                    records.append((plate, label, expected_row, c, v, f))
+                expected_row += 1
+                j += 1
+                if expected_row > len(_ROW_LETTERS):
+                    break
+            _check_shape(path, i + 1, expected_row - 1, width)
+            i = j
+            continue
+        i += 1
+    if not records:
+        raise InputError("no plate grid found", location=Location(file=path),
+                         expected="a header row 1, 2, … then rows A, B, … of values", found="none")  # fmt: skip
+    return _frame(records)
+
+
+def read_gen5(path: Path) -> pd.DataFrame:
+    """BioTek Gen5 text export: the grids under ``Results`` (one per read; continuation lines
+    holding further reads of the same wells); the ``Layout`` grid is skipped."""
+    lines = _read_text(path).splitlines()
+    records: list[tuple[int, str, int, int, float, str]] = []
+    plate = 0
+    section = ""
+    i = 0
+    while i < len(lines):
+        parts = lines[i].split("\t")
+        head = parts[0].strip()
+        if head == "Plate Number":
+            plate += 1
+        if head and len(parts) == 1:
+            section = head
+        header = [p.strip() for p in parts[1:] if p.strip()]
+        if (
+            head == ""
+            and len(header) >= 2
+            and header == [str(k) for k in range(1, len(header) + 1)]
+        ):
+            width = len(header)
+            j = i + 1
+            row = 0
+            while j < len(lines) and lines[j].strip():
+                cells = lines[j].split("\t")
+                letter = cells[0].strip()
+                if letter:
+                    row += 1
+                    if letter.upper() != _ROW_LETTERS[row - 1]:
+                        raise InputError("unexpected row label in a Gen5 grid", location=Location(file=path, line=j + 1, column=1),
+                                         expected=_ROW_LETTERS[row - 1], found=letter)  # fmt: skip
+                label = cells[1 + width].strip() if len(cells) > 1 + width else "value"
+                if section.lower() != "layout" and label != "Well ID":
+                    values, flags = _cells(cells[1 : 1 + width], path, j + 1, 2)
+                    records.extend((max(plate, 1), label, row, c, v, f)
+                                   for c, (v, f) in enumerate(zip(values, flags, strict=True), start=1))  # fmt: skip
+                j += 1
+            _check_shape(path, i + 1, row, width)
+            i = j
+            continue
+        i += 1
+    if not records:
+        raise InputError("no Results grid in the Gen5 export", location=Location(file=path),
+                         expected="a 'Results' section with a 1..N header and rows A, B, …", found="none")  # fmt: skip
+    return _frame(records)
+
+
+def read_softmax(path: Path) -> pd.DataFrame:
+    """SoftMax Pro plate-format text export (often UTF-16): the first grid of each ``Plate:`` block.
+
+    The block header gives the read (e.g. ``450``); each grid row starts with a
+    tab and the temperature (on the first row only).
+    """
+    lines = _read_text(path).splitlines()
+    records: list[tuple[int, str, int, int, float, str]] = []
+    plate = 0
+    i = 0
+    while i < len(lines):
+        parts = lines[i].split("\t")
+        if parts[0].strip() == "Plate:":
+            plate += 1
+            if "PlateFormat" not in parts:
+                raise InputError("SoftMax Pro block is not in plate format", location=Location(file=path, line=i + 1),
+                                 expected="PlateFormat", found=", ".join(parts[:6]))  # fmt: skip
+            read = next((p.strip() for p in parts[15:17] if p.strip()), "value")
+            header = lines[i + 1].split("\t") if i + 1 < len(lines) else []
+            numbers = [h.strip() for h in header[2:] if h.strip()]
+            width = len(numbers)
+            if numbers != [str(k) for k in range(1, width + 1)]:
+                raise InputError("SoftMax Pro grid header not found", location=Location(file=path, line=i + 2),
+                                 expected="tab, Temperature, 1, 2, …", found=lines[i + 1][:60] if i + 1 < len(lines) else "end of file")  # fmt: skip
+            j = i + 2
+            row = 0
+            while j < len(lines) and lines[j].startswith("\t") and lines[j].strip():
+                cells = lines[j].split("\t")
+                row += 1
+                values, flags = _cells(cells[2 : 2 + width], path, j + 1, 3)
+                records.extend(
+                    (plate, read, row, c, v, f)
+                    for c, (v, f) in enumerate(zip(values, flags, strict=True), start=1)
+                )
+                j += 1
+            _check_shape(path, i + 2, row, width)
+            i = j
+            continue
+        i += 1
+    if not records:
+        raise InputError("no plate block in the SoftMax Pro export", location=Location(file=path),
+                         expected="'Plate:' blocks in PlateFormat", found="none")  # fmt: skip
+    return _frame(records)
+
+
+def read_envision(path: Path) -> pd.DataFrame:
+    """PerkinElmer EnVision CSV export: per ``Plate information`` block, the unlabelled grid that
+    follows ``Background information``; the read is the block's ``Label`` (or ``Group``)."""
+    lines = list(csv.reader(io.StringIO(_read_text(path))))
+    records: list[tuple[int, str, int, int, float, str]] = []
+    plate = 0
+    read = "value"
+    i = 0
+    while i < len(lines):
+        cells = [c.strip() for c in lines[i]]
+        if cells and cells[0] == "Plate information" and i + 2 < len(lines):
+            header, data = lines[i + 1], lines[i + 2]
+            fields = dict(zip((h.strip() for h in header), (d.strip() for d in data), strict=False))
+            plate = int(fields["Plate"]) if fields.get("Plate", "").isdigit() else plate + 1
+            read = (
+                fields.get("Label")
+                or fields.get("Formula", "").split(" = ")[0]
+                or fields.get("Group")
+                or "value"
+            )
+            i += 3
+            continue
+        if plate and cells and cells[0] and all(_is_number(c) for c in cells if c):
+            j = i
+            row = 0
+            width = len([c for c in cells if c])
+            while (
+                j < len(lines)
+                and lines[j]
+                and any(c.strip() for c in lines[j])
+                and all(_is_number(c.strip()) for c in lines[j] if c.strip())
+            ):
+                row += 1
+                values, flags = _cells([c for c in lines[j] if c.strip()], path, j + 1, 1)
+                records.extend(
+                    (plate, read, row, c, v, f)
+                    for c, (v, f) in enumerate(zip(values, flags, strict=True), start=1)
+                )
+                j += 1
+            _check_shape(path, i + 1, row, width)
+            i = j
+            continue
+        i += 1
+    if not records:
+        raise InputError("no plate grid in the EnVision export", location=Location(file=path),
+                         expected="'Plate information' blocks followed by a grid of numbers", found="none")  # fmt: skip
+    return _frame(records)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+READERS = {"grid": read_grid, "gen5": read_gen5, "softmax": read_softmax, "envision": read_envision}
+
+
+def read_plate_values(path: Path, fmt: PlateFormat = "grid") -> pd.DataFrame:
+    """Read an export in ``fmt`` (grid, gen5, softmax, envision) into the long table above."""
+    try:
+        reader = READERS[fmt]
+    except KeyError:
+        raise InputError("unknown plate format", location=Location(file=path),
+                         expected=", ".join(READERS), found=fmt) from None  # fmt: skip
+    try:
+        return reader(path)
+    except OSError as exc:
+        raise InputError(
+            f"cannot read plate file: {exc.strerror}", location=Location(file=path)
+        ) from None

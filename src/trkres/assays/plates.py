@@ -1,0 +1,313 @@
+"""Plate maps, normalisation to vehicle and plate QC; plates → dose-response and combination tables.
+
+A plate map says what each well holds: ``well``, ``role`` (``sample``,
+``vehicle``, ``blank``, ``positive_control`` or ``empty``), and for samples
+the ``cell_line`` (or ``line``), drugs (``drug`` or ``drug1``, ``drug2`` …)
+and doses (``dose``/``conc`` or ``dose1``/``conc1`` …) with a ``unit`` (or
+``dose_unit``/``conc_unit``), optionally ``replicate`` and ``plate`` (without
+it, the layout applies to every plate of the export). CSV/TSV, or YAML::
+
+    plate_size: 96
+    unit: nM
+    wells:
+      - {wells: "A1:H1", role: vehicle, cell_line: parental}
+      - {wells: "A2:A11", role: sample, cell_line: parental, drug: larotrectinib,
+         dose: [0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000, 3000]}
+
+(a range runs along a row or down a column; list values are given one per well.)
+
+Normalisation per plate (and cell line, when vehicles name one): the blank
+mean is subtracted, then % viability = 100 · signal / vehicle mean.
+QC per plate: Z′ = 1 − 3(σ_vehicle + σ_positive) / |μ_vehicle − μ_positive|
+(Zhang et al. 1999, doi:10.1177/108705719900400206) when positive controls
+exist, CV % of each control, the edge-to-interior ratio of vehicle wells, and
+linear row and column trends of the vehicle wells (OLS p-values).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+
+from trkres.assays.doseresponse_io import to_molar
+from trkres.assays.plate_io import SIZES, parse_well, plate_size, well_name
+from trkres.errors import InputError, Location
+from trkres.yamlio import read_yaml
+
+ROLES = ("sample", "vehicle", "blank", "positive_control", "empty")
+#: QC thresholds behind the report's flags (common HTS practice: Z′ ≥ 0.5 is an excellent assay).
+Z_PRIME_MIN = 0.5
+CV_MAX = 20.0
+TREND_P = 0.01
+
+
+def _expand(spec: str, where: Location) -> list[str]:
+    """``A1:A12`` / ``A1-H1`` / ``B3`` → well names along a row or down a column."""
+    parts = re.split(r"\s*[:\-]\s*", spec.strip())
+    ends = [parse_well(p) for p in parts]
+    if len(parts) not in (1, 2) or any(e is None for e in ends):
+        raise InputError("bad well or well range", location=where, expected="A1, or A1:A12 along a row or column",
+                         found=repr(spec))  # fmt: skip
+    (r0, c0), (r1, c1) = ends[0], ends[-1]  # type: ignore[misc]
+    if r0 != r1 and c0 != c1:
+        raise InputError("well range is not one row or one column", location=where,
+                         expected="A1:A12 or A1:H1", found=repr(spec))  # fmt: skip
+    rows = range(r0, r1 + (1 if r1 >= r0 else -1), 1 if r1 >= r0 else -1)
+    cols = range(c0, c1 + (1 if c1 >= c0 else -1), 1 if c1 >= c0 else -1)
+    return [well_name(r, c) for r in rows for c in cols]
+
+
+def _from_yaml(path: Path) -> pd.DataFrame:
+    doc = read_yaml(path)
+    data = doc.data
+    if not isinstance(data, dict) or not isinstance(data.get("wells"), list):
+        raise InputError("plate map YAML needs a 'wells' list", location=Location(file=path, line=1),
+                         expected="wells: [{wells: A1:A12, role: …}, …]", found=type(data).__name__)  # fmt: skip
+    rows = []
+    for k, item in enumerate(data["wells"]):
+        where = doc.locate(["wells", k])
+        if not isinstance(item, dict) or not ("wells" in item or "well" in item):
+            raise InputError("plate map entry needs 'wells' or 'well'", location=where,
+                             expected="{wells: A1:A12, role: sample, …}", found=repr(item))  # fmt: skip
+        wells = _expand(str(item.get("wells", item.get("well"))), where)
+        attrs = {key: v for key, v in item.items() if key not in ("wells", "well")}
+        for key, v in attrs.items():
+            if isinstance(v, list) and len(v) != len(wells):
+                raise InputError(f"'{key}' has one value per well, but not as many as the range", location=where,
+                                 expected=f"{len(wells)} values", found=f"{len(v)}")  # fmt: skip
+        for i, w in enumerate(wells):
+            rows.append(
+                {
+                    "well": w,
+                    **{key: (v[i] if isinstance(v, list) else v) for key, v in attrs.items()},
+                }
+            )
+    frame = pd.DataFrame(rows)
+    if "unit" not in frame.columns and "unit" in data:
+        frame["unit"] = data["unit"]
+    frame.attrs["plate_size"] = data.get("plate_size")
+    return frame
+
+
+def read_plate_map(path: Path) -> pd.DataFrame:
+    """Read a plate map (CSV, TSV or YAML) into one row per well (see the module doc).
+
+    Columns out: ``plate`` (NaN = every plate), ``well``, ``row``, ``column``,
+    ``role``, ``cell_line``, ``drug1…``, ``conc1…`` (molar), ``replicate``
+    and any other columns as given.
+    """
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        frame = _from_yaml(path)
+    else:
+        frame = pd.read_csv(path, sep="," if suffix == ".csv" else "\t", dtype={"well": str})
+    frame = frame.rename(columns={c: str(c).strip().lower() for c in frame.columns})
+    renames = {"line": "cell_line", "drug": "drug1", "dose": "conc1", "conc": "conc1", "dose1": "conc1",
+               "dose2": "conc2", "dose3": "conc3", "dose_unit": "unit", "conc_unit": "unit"}  # fmt: skip
+    frame = frame.rename(columns={c: renames.get(c, c) for c in frame.columns})
+    for need in ("well", "role"):
+        if need not in frame.columns:
+            raise InputError("plate map lacks a column", location=Location(file=path, line=1),
+                             expected=need, found=", ".join(map(str, frame.columns)))  # fmt: skip
+    parsed = [parse_well(str(w)) for w in frame["well"]]
+    bad = [i for i, p in enumerate(parsed) if p is None]
+    if bad:
+        raise InputError("not a well name", location=Location(file=path, row=bad[0] + 1, column="well"),
+                         expected="A1 … AF48", found=repr(frame["well"].iloc[bad[0]]))  # fmt: skip
+    frame["row"] = [p[0] for p in parsed]  # type: ignore[index]
+    frame["column"] = [p[1] for p in parsed]  # type: ignore[index]
+    frame["well"] = [well_name(r, c) for r, c in zip(frame["row"], frame["column"], strict=True)]
+    roles = frame["role"].astype(str).str.strip().str.lower()
+    unknown = ~roles.isin(ROLES)
+    if unknown.any():
+        r = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise InputError("unknown well role", location=Location(file=path, row=r + 1, column="role"),
+                         expected=", ".join(ROLES), found=repr(frame["role"].iloc[r]))  # fmt: skip
+    frame["role"] = roles
+    size = frame.attrs.get("plate_size") or plate_size(
+        int(frame["row"].max()), int(frame["column"].max())
+    )
+    if (
+        size not in SIZES
+        or frame["row"].max() > SIZES[size][0]
+        or frame["column"].max() > SIZES[size][1]
+    ):
+        raise InputError("plate map does not fit its plate", location=Location(file=path),
+                         expected="a 96-, 384- or 1536-well layout", found=f"wells up to {frame['well'].iloc[int(np.argmax(frame['row'] * 100 + frame['column']))]}")  # fmt: skip
+    if "plate" not in frame.columns:
+        frame["plate"] = np.nan
+    dup = frame.duplicated(["plate", "well"], keep="first")
+    if dup.any():
+        r = int(np.flatnonzero(dup.to_numpy())[0])
+        raise InputError("well listed twice in the plate map", location=Location(file=path, row=r + 1, column="well"),
+                         expected="each well once per plate", found=frame["well"].iloc[r])  # fmt: skip
+    samples = frame["role"] == "sample"
+    conc_cols = sorted(c for c in frame.columns if re.fullmatch(r"conc\d", c))
+    if samples.any() and not conc_cols:
+        raise InputError("sample wells need doses", location=Location(file=path, line=1),
+                         expected="a dose (or conc) column", found=", ".join(map(str, frame.columns)))  # fmt: skip
+    for c in conc_cols:
+        values = pd.to_numeric(frame[c], errors="coerce")
+        missing = (
+            samples & values.isna() & frame[c.replace("conc", "drug")].notna()
+            if c.replace("conc", "drug") in frame
+            else samples & values.isna()
+        )
+        if missing.any():
+            r = int(np.flatnonzero(missing.to_numpy())[0])
+            raise InputError("sample well without a dose", location=Location(file=path, row=r + 1, column=c),
+                             expected="a number ≥ 0", found=repr(frame[c].iloc[r]))  # fmt: skip
+        if "unit" not in frame.columns and values.fillna(0).gt(0).any():
+            raise InputError("plate map doses have no unit", location=Location(file=path, line=1),
+                             expected="a unit column or 'unit:' (M, mM, uM, nM, pM)", found="none")  # fmt: skip
+        unit = frame["unit"].fillna("M") if "unit" in frame.columns else "M"
+        frame[c] = to_molar(values.fillna(0.0), unit, path)
+    if "cell_line" not in frame.columns:
+        frame["cell_line"] = np.nan
+    return frame
+
+
+def normalise(values: pd.DataFrame, plate_map: pd.DataFrame, *, read: str | None = None,
+              path: Path | str | None = None) -> pd.DataFrame:  # fmt: skip
+    """Join reader values to the map and express each well as % viability of its vehicle.
+
+    ``read`` picks one measurement when the export has several (default: the
+    first). A mapped well the export lacks is an error; unmapped wells are left
+    out. Returns one row per mapped well with ``signal`` (blank-subtracted),
+    ``viability`` (%), the reader's ``flag`` and the map's columns.
+    """
+    reads = list(dict.fromkeys(values["read"]))
+    chosen = read if read is not None else reads[0]
+    if chosen not in reads:
+        raise InputError("read not in the export", location=Location(file=path) if path else None,
+                         expected=", ".join(map(str, reads)), found=repr(read))  # fmt: skip
+    vals = values[values["read"] == chosen]
+    plates = sorted(vals["plate"].unique())
+    general = plate_map[plate_map["plate"].isna()]
+    per_plate = plate_map[plate_map["plate"].notna()]
+    layout = pd.concat([general.assign(plate=p) for p in plates] + [per_plate], ignore_index=True)
+    layout["plate"] = layout["plate"].astype(int)
+    merged = layout.merge(
+        vals[["plate", "well", "value", "flag"]], on=["plate", "well"], how="left"
+    )
+    missing = merged["value"].isna() & merged["flag"].isna()
+    if missing.any():
+        r = merged[missing].iloc[0]
+        raise InputError("the plate map names a well the export does not have",
+                         location=Location(file=path) if path else None,
+                         expected=f"well {r['well']} on plate {r['plate']}", found="no such well (layout does not match the plate)")  # fmt: skip
+    merged = merged[merged["role"] != "empty"].copy()
+    blank = merged[merged["role"] == "blank"].groupby("plate")["value"].mean()
+    merged["signal"] = merged["value"] - merged["plate"].map(blank).fillna(0.0)
+    veh = merged[merged["role"] == "vehicle"]
+    by_line = veh.groupby(["plate", "cell_line"], dropna=False)["signal"].mean()
+    by_plate = veh.groupby("plate")["signal"].mean()
+    key = pd.MultiIndex.from_arrays([merged["plate"], merged["cell_line"]])
+    ref = pd.Series(by_line.reindex(key).to_numpy(), index=merged.index)
+    ref = ref.fillna(merged["plate"].map(by_plate))
+    merged["viability"] = 100.0 * merged["signal"] / ref
+    merged["read"] = chosen
+    return merged.reset_index(drop=True)
+
+
+def plate_qc(wells: pd.DataFrame, plate_map_rows: int | None = None) -> pd.DataFrame:
+    """One row per plate: control means, CVs, Z′, edge ratio and row/column trends (see module doc)."""
+    rows = []
+    for plate, g in wells.groupby("plate"):
+        veh = g[(g["role"] == "vehicle") & g["signal"].notna()]
+        pos = g[(g["role"] == "positive_control") & g["signal"].notna()]
+        rec: dict[str, object] = {"plate": plate, "n_wells": len(g), "n_flagged": int((g["flag"].fillna("") != "").sum()),
+                                  "vehicle_mean": veh["signal"].mean(), "vehicle_cv_pct": 100 * veh["signal"].std() / veh["signal"].mean() if len(veh) > 1 else np.nan,
+                                  "positive_mean": pos["signal"].mean() if len(pos) else np.nan,
+                                  "positive_cv_pct": 100 * pos["signal"].std() / abs(pos["signal"].mean()) if len(pos) > 1 else np.nan}  # fmt: skip
+        if len(veh) > 1 and len(pos) > 1:
+            rec["z_prime"] = 1 - 3 * (veh["signal"].std() + pos["signal"].std()) / abs(
+                veh["signal"].mean() - pos["signal"].mean()
+            )
+        else:
+            rec["z_prime"] = np.nan
+        max_row, max_col = int(g["row"].max()), int(g["column"].max())
+        size = plate_size(max_row, max_col) or 96
+        nrow, ncol = SIZES[size]
+        edge = veh["row"].isin([1, nrow]) | veh["column"].isin([1, ncol])
+        rec["edge_to_interior"] = (veh.loc[edge, "signal"].mean() / veh.loc[~edge, "signal"].mean()
+                                   if edge.any() and (~edge).any() else np.nan)  # fmt: skip
+        for axis in ("row", "column"):
+            p = np.nan
+            if len(veh) >= 4 and veh[axis].nunique() >= 3:
+                fit = sm.OLS(
+                    veh["signal"].to_numpy(float), sm.add_constant(veh[axis].to_numpy(float))
+                ).fit()
+                p = float(fit.pvalues[1])
+            rec[f"{axis}_trend_p"] = p
+        problems = []
+        num = {k: float(v) for k, v in rec.items() if isinstance(v, (int, float, np.floating))}
+        if num["z_prime"] < Z_PRIME_MIN:  # NaN compares False: no controls, no flag
+            problems.append(f"Z' {num['z_prime']:.2f} < {Z_PRIME_MIN}")
+        for c in ("vehicle_cv_pct", "positive_cv_pct"):
+            if num[c] > CV_MAX:
+                problems.append(f"{c.split('_')[0]} CV {num[c]:.0f}% > {CV_MAX:.0f}%")
+        for axis in ("row", "column"):
+            if num[f"{axis}_trend_p"] < TREND_P:
+                problems.append(f"{axis} trend in vehicle wells (p = {num[f'{axis}_trend_p']:.2g})")
+        if rec["n_flagged"]:
+            problems.append(f"{rec['n_flagged']} well(s) flagged by the reader")
+        rec["qc"] = "; ".join(problems) if problems else "pass"
+        rows.append(rec)
+    return pd.DataFrame(rows)
+
+
+def drug_count(wells: pd.DataFrame) -> int:
+    return len([c for c in wells.columns if re.fullmatch(r"drug\d", c)])
+
+
+def to_combinations(wells: pd.DataFrame) -> pd.DataFrame:
+    """Two or more drugs: SynergyFinder's layout (% viability), vehicle wells as each block's zero-dose cell.
+
+    A block is one plate × cell line × drug set; replicates are the repeated wells.
+    """
+    n = drug_count(wells)
+    drugs = [f"drug{i}" for i in range(1, n + 1)]
+    concs = [f"conc{i}" for i in range(1, n + 1)]
+    samples = wells[wells["role"] == "sample"].copy()
+    for d in drugs:  # a single agent's well names its drug; the absent drug is at dose 0
+        samples[d] = samples.groupby(["plate", "cell_line"], dropna=False)[d].transform(
+            lambda s: s.fillna(s.dropna().iloc[0]) if s.notna().any() else s
+        )
+    key = ["plate", "cell_line", *drugs]
+    blocks = samples[key].drop_duplicates().reset_index(drop=True)
+    blocks["block_id"] = [f"p{int(r['plate'])}:{r['cell_line']}:" + "+".join(str(r[d]) for d in drugs)
+                          for _, r in blocks.iterrows()]  # fmt: skip
+    veh = wells[wells["role"] == "vehicle"]
+    parts = [samples.merge(blocks, on=key)]
+    for _, b in blocks.iterrows():
+        v = veh[
+            (veh["plate"] == b["plate"])
+            & ((veh["cell_line"] == b["cell_line"]) | veh["cell_line"].isna())
+        ].copy()
+        for d in drugs:
+            v[d] = b[d]
+        for c in concs:
+            v[c] = 0.0
+        v["block_id"] = b["block_id"]
+        parts.append(v)
+    out = pd.concat(parts, ignore_index=True)
+    table = out[["block_id", *drugs, *concs, "cell_line", "viability"]].rename(
+        columns={"viability": "response"}
+    )
+    table["conc_unit"] = "M"
+    return table.dropna(subset=["response"]).reset_index(drop=True)
+
+
+def to_dose_response(wells: pd.DataFrame) -> pd.DataFrame:
+    """One drug: the long table of :mod:`trkres.assays.doseresponse_io` (fraction of vehicle)."""
+    samples = wells[(wells["role"] == "sample") & (wells["conc1"] > 0)]
+    return pd.DataFrame({
+        "curve_id": samples["cell_line"].astype(str) + " | " + samples["drug1"].astype(str),
+        "dose_molar": samples["conc1"], "response": samples["viability"] / 100.0,
+        "line": samples["cell_line"], "drug": samples["drug1"],
+    }).dropna(subset=["response"]).reset_index(drop=True)  # fmt: skip

@@ -1,0 +1,194 @@
+"""Plate-reader exports, plate maps, normalisation, QC, and plates → synergy / dose-response."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from trkres.assays.plate_io import parse_well, read_plate_values, well_name
+from trkres.assays.plates import (
+    normalise,
+    plate_qc,
+    read_plate_map,
+    to_combinations,
+)
+from trkres.assays.synergy import Synergy
+from trkres.assays.synergy_io import from_frame
+from trkres.errors import InputError
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ntrk_resistance" / "lab"
+BLANK, SCALE = 180.0, 10_000.0
+
+
+def _write_grid(path: Path, signal: np.ndarray, label: str = "") -> None:
+    rows, cols = signal.shape
+    lines = ["Reader export,,", "\t" + "\t".join(str(c) for c in range(1, cols + 1))]
+    for r in range(rows):
+        cells = [f"{v:.4f}" if np.isfinite(v) else "OVRFLW" for v in signal[r]]
+        lines.append("\t".join([well_name(r + 1, 1)[:-2], *cells, *([label] if label else [])]))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.fixture
+def combo_plate(tmp_path: Path) -> tuple[Path, Path, pd.DataFrame]:
+    """The example larotrectinib × trametinib matrix laid out on a 384-well plate (noise-free signal
+    = blank + viability × scale), with blanks and positive controls; returns grid, map, truth."""
+    truth = pd.read_csv(EXAMPLE / "combination_larotrectinib_trametinib.tsv", sep="\t")
+    signal = np.full((16, 24), BLANK)
+    map_rows = []
+    for k, r in enumerate(truth.itertuples()):
+        row, col = k // 24 + 1, k % 24 + 1
+        signal[row - 1, col - 1] = BLANK + r.response / 100 * SCALE
+        vehicle = r.conc1 == 0 and r.conc2 == 0
+        map_rows.append({"well": well_name(row, col), "role": "vehicle" if vehicle else "sample", "line": r.line,
+                         "drug1": "larotrectinib" if r.conc1 else "", "drug2": "trametinib" if r.conc2 else "",
+                         "dose1": r.conc1, "dose2": r.conc2, "unit": "nM"})  # fmt: skip
+    for c in range(1, 9):
+        map_rows.append({"well": well_name(16, c), "role": "blank"})
+        map_rows.append({"well": well_name(16, c + 8), "role": "positive_control"})
+        signal[15, c + 7] = BLANK + 0.02 * SCALE + (c % 2) * 10
+    grid, layout = tmp_path / "plate.tsv", tmp_path / "map.csv"
+    _write_grid(grid, signal)
+    pd.DataFrame(map_rows).replace("", np.nan).to_csv(layout, index=False)
+    return grid, layout, truth
+
+
+def test_plate_to_synergy_matches_the_table(combo_plate: tuple[Path, Path, pd.DataFrame]) -> None:
+    grid, layout, truth = combo_plate
+    wells = normalise(read_plate_values(grid, "grid"), read_plate_map(layout))
+    table = to_combinations(wells)
+    assert len(table) == len(truth)
+    from_plate = Synergy(n_boot=0, musyc=False).fit(from_frame(table, response="viability"))
+    # The plate is normalised to its vehicle wells' mean: do the same to the table, then all must agree.
+    vehicle = (
+        truth[(truth["conc1"] == 0) & (truth["conc2"] == 0)].groupby("line")["response"].mean()
+    )
+    scaled = truth.assign(response=100 * truth["response"] / truth["line"].map(vehicle))
+    direct = Synergy(n_boot=0, musyc=False).fit(from_frame(scaled, response="viability"))
+    a = from_plate.summary_.sort_values("cell_line")[
+        ["bliss", "hsa", "loewe", "zip", "css"]
+    ].to_numpy()
+    b = direct.summary_.sort_values("line")[["bliss", "hsa", "loewe", "zip", "css"]].to_numpy()
+    np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_normalisation_and_qc_by_hand(combo_plate: tuple[Path, Path, pd.DataFrame]) -> None:
+    grid, layout, _ = combo_plate
+    wells = normalise(read_plate_values(grid, "grid"), read_plate_map(layout))
+    veh = wells[wells["role"] == "vehicle"]
+    assert veh.groupby("cell_line")["viability"].mean().to_numpy() == pytest.approx([100.0, 100.0])
+    assert (wells.loc[wells["role"] == "blank", "signal"] == 0).all()
+    qc = plate_qc(wells).iloc[0]
+    v = veh["signal"]
+    p = wells.loc[wells["role"] == "positive_control", "signal"]
+    assert qc["z_prime"] == pytest.approx(1 - 3 * (v.std() + p.std()) / abs(v.mean() - p.mean()))
+    assert qc["vehicle_cv_pct"] == pytest.approx(100 * v.std() / v.mean())
+
+
+def test_yaml_map_with_ranges(tmp_path: Path) -> None:
+    path = tmp_path / "map.yaml"
+    path.write_text(
+        "plate_size: 96\nunit: nM\nwells:\n"
+        "  - {wells: 'A1:H1', role: vehicle, cell_line: parental}\n"
+        "  - {wells: 'A2:A5', role: sample, cell_line: parental, drug: larotrectinib, dose: [1, 10, 100, 1000]}\n",
+        encoding="utf-8",
+    )
+    m = read_plate_map(path)
+    assert len(m) == 12 and m.loc[m["well"] == "A05", "conc1"].iloc[0] == pytest.approx(1e-6)
+    path.write_text(
+        "wells:\n  - {wells: 'A2:A5', role: sample, drug: x, dose: [1, 10]}\n", encoding="utf-8"
+    )
+    with pytest.raises(InputError, match="one value per well") as e:
+        read_plate_map(path)
+    assert e.value.location is not None and e.value.location.line == 2
+
+
+def test_bad_maps_and_mismatched_layouts(tmp_path: Path) -> None:
+    grid = tmp_path / "g.tsv"
+    _write_grid(grid, np.ones((8, 12)))
+    bad_role = tmp_path / "r.csv"
+    bad_role.write_text("well,role\nA1,control\n", encoding="utf-8")
+    with pytest.raises(InputError, match="unknown well role") as e:
+        read_plate_map(bad_role)
+    assert e.value.location is not None and e.value.location.row == 1
+    big = tmp_path / "big.csv"
+    big.write_text("well,role\nP24,vehicle\n", encoding="utf-8")  # a 384-well position
+    with pytest.raises(InputError, match="layout does not match"):
+        normalise(read_plate_values(grid, "grid"), read_plate_map(big), path=grid)
+    twice = tmp_path / "twice.csv"
+    twice.write_text("well,role\nA1,vehicle\nA01,blank\n", encoding="utf-8")
+    with pytest.raises(InputError, match="twice"):
+        read_plate_map(twice)
+    no_dose = tmp_path / "nodose.csv"
+    no_dose.write_text("well,role,drug\nA1,sample,x\n", encoding="utf-8")
+    with pytest.raises(InputError, match="doses"):
+        read_plate_map(no_dose)
+    short = tmp_path / "short.tsv"
+    short.write_text("\t1\t2\t3\nA\t1\t\t3\n", encoding="utf-8")
+    with pytest.raises(InputError, match="empty cell") as e:
+        read_plate_values(short, "grid")
+    assert (
+        e.value.location is not None and e.value.location.line == 2 and e.value.location.column == 3
+    )
+
+
+def test_flags_are_kept_not_dropped(tmp_path: Path) -> None:
+    signal = np.ones((8, 12))
+    signal[2, 3] = np.inf
+    grid = tmp_path / "g.tsv"
+    _write_grid(grid, signal)
+    values = read_plate_values(grid, "grid")
+    assert len(values) == 96
+    row = values[values["well"] == "C04"].iloc[0]
+    assert np.isnan(row["value"]) and row["flag"] == "OVRFLW"
+
+
+def test_well_names() -> None:
+    assert (
+        parse_well("A1") == (1, 1)
+        and parse_well("h12") == (8, 12)
+        and parse_well("AF48") == (32, 48)
+    )
+    assert parse_well("Z99") is None or parse_well("Z99") == (26, 99)
+    assert parse_well("AG1") is None and parse_well("1A") is None
+    assert well_name(32, 48) == "AF48" and well_name(1, 1) == "A01"
+
+
+def test_vendor_exports(shared_data: Path) -> None:
+    folder = shared_data / "dose_response" / "plate_reader_exports"
+    gen5 = read_plate_values(
+        folder / "gen5_240411_172731_BNCH2345883_abs450_96well_non_numeric_values.txt", "gen5"
+    )
+    assert len(gen5) == 96 and gen5["flag"].value_counts().to_dict() == {
+        "": 83,
+        "OVRFLW": 8,
+        "MISSED": 5,
+    }
+    assert gen5.loc[gen5["well"] == "A01", "value"].iloc[0] == pytest.approx(2.100)
+    assert gen5.loc[gen5["well"] == "H01", "flag"].iloc[0] == "OVRFLW"
+    lum = read_plate_values(folder / "gen5_endpoint_singleplate.txt", "gen5")
+    assert set(lum["read"]) == {"LUM:Lum", "NormLum"}  # the Layout grid (Well IDs) is not a read
+    assert lum.query("read == 'LUM:Lum' and well == 'B02'")["value"].iloc[0] == 9406
+    assert lum.query("read == 'NormLum' and well == 'A12'")["value"].iloc[0] == pytest.approx(
+        -0.020
+    )
+    smp = read_plate_values(
+        folder / "softmaxpro_absorbance_endpoint_example01.txt", "softmax"
+    )  # UTF-16
+    assert sorted(smp["plate"].unique()) == [1, 2] and len(smp) == 192
+    assert smp.query("plate == 1 and well == 'A01'")["value"].iloc[0] == pytest.approx(
+        3.41797666666667
+    )
+    assert smp.query("plate == 1 and well == 'H03'")["value"].iloc[0] == pytest.approx(
+        0.000166666666666667
+    )
+    env = read_plate_values(folder / "envision_absorbance_example01.csv", "envision")
+    assert env.groupby(["plate", "read"]).size().tolist() == [384, 384, 384]
+    first = env[env["read"] == "BCA Absorbance @ 562(1)"]
+    assert first["row"].max() == 16 and first["column"].max() == 24
+    assert first.query("well == 'A01'")["value"].iloc[0] == pytest.approx(2.63)
+    with pytest.raises(InputError, match="no plate block"):
+        read_plate_values(folder / "gen5_endpoint_singleplate.txt", "softmax")
