@@ -260,4 +260,6 @@ def test_synergy_writes_tables_and_figures(tmp_path: Path) -> None:
     bad = runner.invoke(
         app, ["synergy", str(data), "--response", "percent", "-o", str(tmp_path / "x")]
     )
-    assert bad.exit_code == 1 and "--response" in str(bad.exception) and not (tmp_path / "x").exists()
+    assert (
+        bad.exit_code == 1 and "--response" in str(bad.exception) and not (tmp_path / "x").exists()
+    )

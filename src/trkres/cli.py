@@ -589,6 +589,69 @@ def resistance(
 
 
 @app.command()
+def plate(
+    export: Annotated[
+        Path,
+        typer.Argument(
+            help="Plate-reader export (grid CSV/TSV, Gen5, SoftMax Pro or EnVision text)."
+        ),
+    ],
+    layout: Annotated[
+        Path,
+        typer.Option(
+            "--map", help="Plate map (CSV/TSV/YAML): well, role, cell_line, drug(s), dose(s), unit."
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
+    fmt: Annotated[str, typer.Option("--format", help="grid, gen5, softmax or envision.")] = "grid",
+    read: Annotated[
+        str | None,
+        typer.Option(help="Which measurement when the export holds several (default: the first)."),
+    ] = None,
+) -> None:
+    """Normalise plates to % viability of vehicle, check their quality, and write analysis-ready tables.
+
+    Writes OUT/wells.tsv (every mapped well: raw value, reader flag, blank-subtracted signal,
+    viability %), OUT/plate_qc.tsv (per plate: control means and CVs, Z', edge-to-interior
+    ratio, row/column trends, 'qc' = pass or the problems), and OUT/dose_response.tsv (one
+    drug: input for trkres fit / resistance) or OUT/combinations.tsv (two or more drugs:
+    input for trkres synergy --response viability).
+
+    Example:  trkres plate reads.txt --format gen5 --map layout.yaml -o plate1
+    """
+    from trkres.assays.plate_io import read_plate_values
+    from trkres.assays.plates import (
+        drug_count,
+        normalise,
+        plate_qc,
+        read_plate_map,
+        to_combinations,
+        to_dose_response,
+    )
+    from trkres.outputs import write_tables
+
+    if fmt not in ("grid", "gen5", "softmax", "envision"):
+        raise TrkresError(
+            "unknown plate format", expected="grid, gen5, softmax or envision", found=fmt
+        )
+    values = read_plate_values(export, fmt)  # type: ignore[arg-type]
+    wells = normalise(values, read_plate_map(layout), read=read, path=export)
+    qc = plate_qc(wells)
+    tables = {"wells": wells, "plate_qc": qc}
+    n = drug_count(wells)
+    if n >= 2:
+        tables["combinations"] = to_combinations(wells)
+    elif n == 1:
+        tables["dose_response"] = to_dose_response(wells)
+    write_tables(out, tables)
+    if not state.quiet:
+        for _, r in qc.iterrows():
+            colour = "green" if r["qc"] == "pass" else "yellow"
+            err_console.print(f"[{colour}]plate {r['plate']}: Z' {r['z_prime']:.2f}, QC {r['qc']}")
+        err_console.print(f"{len(wells)} wells normalised; written to [bold]{out}[/bold]")
+
+
+@app.command()
 def synergy(
     data: Annotated[
         Path,

@@ -36,19 +36,22 @@ def _median_effect(key: np.ndarray, logd: np.ndarray, fa: np.ndarray) -> pd.Data
     ok = (fa > 0) & (fa < 1) & np.isfinite(logd)
     z = np.log10(fa[ok] / (1 - fa[ok]))
     x = logd[ok]
-    frame = pd.DataFrame({"key": key[ok], "x": x, "z": z, "xx": x * x, "zz": z * z, "xz": x * z})
-    g = frame.groupby("key").agg(n=("x", "size"), sx=("x", "sum"), sz=("z", "sum"),
-                                 sxx=("xx", "sum"), szz=("zz", "sum"), sxz=("xz", "sum"))  # fmt: skip
-    n = g["n"].astype(float)
-    cxx = g["sxx"] - g["sx"] ** 2 / n
-    czz = g["szz"] - g["sz"] ** 2 / n
-    cxz = g["sxz"] - g["sx"] * g["sz"] / n
+    codes, keys = pd.factorize(key[ok], sort=True)
+
+    def total(w: np.ndarray) -> np.ndarray:
+        return np.bincount(codes, weights=w, minlength=len(keys))
+
+    n = total(np.ones_like(x))
+    sx, sz = total(x), total(z)
     with np.errstate(divide="ignore", invalid="ignore"):
+        cxx = total(x * x) - sx**2 / n
+        czz = total(z * z) - sz**2 / n
+        cxz = total(x * z) - sx * sz / n
         m = cxz / cxx
-        intercept = (g["sz"] - m * g["sx"]) / n
+        intercept = (sz - m * sx) / n
         log_dm = -intercept / m
         r = cxz / np.sqrt(cxx * czz)
-    return pd.DataFrame({"m": m, "log10_dm": log_dm, "r": r, "n": g["n"]})
+    return pd.DataFrame({"m": m, "log10_dm": log_dm, "r": r, "n": n.astype(np.int64)}, index=keys)
 
 
 def combination_index_cells(block: np.ndarray, conc1: np.ndarray, conc2: np.ndarray, y: np.ndarray,

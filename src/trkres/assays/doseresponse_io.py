@@ -25,8 +25,9 @@ UNITS = {"m": 1.0, "mm": 1e-3, "um": 1e-6, "µm": 1e-6, "μm": 1e-6, "nm": 1e-9,
 def to_molar(dose: pd.Series, unit: pd.Series | str, path: Path | None = None) -> pd.Series:
     """Doses in molar; an unknown unit is an error naming it."""
     units = unit if isinstance(unit, pd.Series) else pd.Series(unit, index=dose.index)
-    key = units.astype(str).str.strip().str.lower().str.replace("mol/l", "m", regex=False)
-    factor = key.map(UNITS)
+    codes, uniques = pd.factorize(units, use_na_sentinel=False)
+    known = [UNITS.get(str(u).strip().lower().replace("mol/l", "m"), np.nan) for u in uniques]
+    factor = pd.Series(np.asarray(known, dtype=float)[codes], index=dose.index)
     bad = factor.isna().to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad)[0])

@@ -60,7 +60,7 @@ def grid_of(cells: pd.DataFrame, combos: Combinations) -> sm.Grid:
 
 
 def score(
-    grid: sm.Grid, models: Sequence[str]
+    grid: sm.Grid, models: Sequence[str], zip_free_max: bool = False
 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """Expected response per model and cell, the single-drug fits, and the Loewe fallback mask.
 
@@ -83,7 +83,7 @@ def score(
         # ZIP compares its refitted surface with its null: "expected" is the null, the
         # score the refitted minus the null (the observed values enter through the refit).
         expected["zip"] = sm.zip_expected(grid, params)
-        expected["zip_fitted"] = sm.zip_fitted(grid, params)
+        expected["zip_fitted"] = sm.zip_fitted(grid, params, free_max=zip_free_max)
     return expected, params, fallback
 
 
@@ -149,32 +149,31 @@ def resample_means(data: pd.DataFrame, codes: pd.Series, n_cells: int, n_boot: i
 
 
 def _status(grid: sm.Grid, params: np.ndarray, expected: dict[str, np.ndarray],
-            models: Sequence[str]) -> list[str]:  # fmt: skip
-    """Labels for blocks that cannot be scored as asked (empty string = ok)."""
-    labels: list[list[str]] = [[] for _ in range(grid.n_blocks)]
+            models: Sequence[str]) -> np.ndarray:  # fmt: skip
+    """Labels for blocks that cannot be scored as asked ("ok" otherwise), ';'-joined."""
+    nb = grid.n_blocks
     full = grid.present.all(axis=1)
-    n_full = np.bincount(grid.block[full], minlength=grid.n_blocks)
-    spread = pd.Series(grid.y).groupby(grid.block).agg(lambda v: float(np.ptp(v)))
-    levels = pd.DataFrame(grid.level).groupby(grid.block).max()
-    for b in range(grid.n_blocks):
-        if n_full[b] == 0:
-            labels[b].append("no_combination_cells")
-        if b in spread.index and spread[b] < 1e-9:
-            labels[b].append("constant_response")
-        if b in levels.index and (levels.loc[b] < 2).any():
-            labels[b].append("one_dose_only")
-    mono_missing = np.zeros(grid.n_blocks, dtype=bool)
+    y = pd.Series(grid.y)
+    by = y.groupby(grid.block)
+    spread = (by.max() - by.min()).reindex(range(nb)).to_numpy()
+    levels = pd.DataFrame(grid.level).groupby(grid.block).max().reindex(range(nb)).to_numpy()
+    mono_missing = np.zeros(nb, dtype=bool)
     for m in ("bliss", "hsa"):
         if m in expected:
             bad = full & np.isnan(expected[m])
-            mono_missing |= np.bincount(grid.block[bad], minlength=grid.n_blocks) > 0
-    for k in np.flatnonzero(mono_missing):
-        labels[k].append("missing_single_agent")
-    if "loewe" in models or "zip" in models:
-        unfit = ~np.isfinite(params).all(axis=2).all(axis=1)
-        for k in np.flatnonzero(unfit):
-            labels[k].append("single_drug_fit_failed")
-    return [";".join(x) if x else "ok" for x in labels]
+            mono_missing |= np.bincount(grid.block[bad], minlength=nb) > 0
+    fitted = "loewe" in models or "zip" in models
+    checks = {
+        "no_combination_cells": np.bincount(grid.block[full], minlength=nb) == 0,
+        "constant_response": spread < 1e-9,
+        "one_dose_only": (levels < 2).any(axis=1),
+        "missing_single_agent": mono_missing,
+        "single_drug_fit_failed": ~np.isfinite(params).all(axis=2).all(axis=1) & fitted,
+    }
+    labels = np.full(nb, "", dtype=object)
+    for name, hit in checks.items():
+        labels = np.where(hit, np.where(labels == "", name, labels + ";" + name), labels)
+    return np.where(labels == "", "ok", labels)
 
 
 class Synergy:
@@ -187,7 +186,7 @@ class Synergy:
 
     def __init__(self, models: Sequence[str] = MODELS, *, n_boot: int = 100, ci: float = 0.95,
                  seed: int = 0, window: int = 3, musyc: bool = True,
-                 effects: Sequence[float] = EFFECTS) -> None:  # fmt: skip
+                 effects: Sequence[float] = EFFECTS, zip_max: Literal["fixed", "free"] = "fixed") -> None:  # fmt: skip
         unknown = set(models) - set(MODELS)
         if unknown:
             raise ValueError(
@@ -200,11 +199,12 @@ class Synergy:
         self.window = window
         self.musyc = musyc
         self.effects = tuple(effects)
+        self.zip_max = zip_max
 
     def fit(self, combos: Combinations) -> Synergy:
         cells, codes = cells_of(combos)
         grid = grid_of(cells, combos)
-        expected, params, fallback = score(grid, self.models)
+        expected, params, fallback = score(grid, self.models, self.zip_max == "free")
         scores = excess(grid, expected, self.models)
         means = block_means(grid, scores)
         matrix = cells.copy()
@@ -267,7 +267,7 @@ class Synergy:
         rng = np.random.default_rng(self.seed)
         ys = resample_means(combos.data, codes, len(cells), self.n_boot, rng)
         big = grid.tile(ys)
-        expected, _, _ = score(big, self.models)
+        expected, _, _ = score(big, self.models, self.zip_max == "free")
         scores = excess(big, expected, self.models)
         means = block_means(big, scores)
         lo_q, hi_q = (1 - self.ci) / 2, 1 - (1 - self.ci) / 2

@@ -40,12 +40,16 @@ Monotherapy cells score 0 by definition (as in SynergyFinder).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 import pandas as pd
 
 from trkres.assays.curvefit import CurveSet, fit_parameters, log_logistic, mean_response
+
+_LN10 = math.log(10.0)
 
 #: Offset (log10) of the vehicle cell below the lowest dose in single-drug fits.
 VEHICLE_OFFSET = 3.0
@@ -187,13 +191,63 @@ def single_inhibition(params: np.ndarray, grid: Grid, conc: np.ndarray | None = 
     return 100.0 * (1.0 - v)
 
 
+@nb.njit(cache=True)
+def _loewe_sum(c: int, y: float, logx: np.ndarray, log_ic50: np.ndarray, hill: np.ndarray,
+               top: np.ndarray, bottom: np.ndarray, present: np.ndarray) -> float:  # fmt: skip
+    """Σ x_i / X_i(y) for cell ``c`` (viability-scale curves; y in % inhibition)."""
+    v = 1.0 - y / 100.0
+    total = 0.0
+    for i in range(logx.shape[1]):
+        if present[c, i]:
+            ratio = (top[c, i] - v) / (v - bottom[c, i])
+            if ratio <= 0.0:
+                return math.inf
+            # x / X(y) with log10 X(y) = LogIC50 − log10(ratio) / hill
+            total += math.exp(
+                min((logx[c, i] - log_ic50[c, i]) * _LN10 + math.log(ratio) / hill[c, i], 700.0)
+            )
+    return total
+
+
+@nb.njit(cache=True)
+def _loewe_solve(logx: np.ndarray, log_ic50: np.ndarray, hill: np.ndarray, top: np.ndarray,
+                 bottom: np.ndarray, present: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                 usable: np.ndarray, iterations: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    n = logx.shape[0]
+    value = np.full(n, np.nan)
+    solved = np.zeros(n, dtype=np.bool_)
+    for c in range(n):
+        if not usable[c]:
+            continue
+        y_lo = lo[c] + 1e-9 * (hi[c] - lo[c])
+        y_hi = hi[c] - 1e-9 * (hi[c] - lo[c])
+        args = (logx, log_ic50, hill, top, bottom, present)
+        if not (_loewe_sum(c, y_lo, *args) > 1.0 and _loewe_sum(c, y_hi, *args) < 1.0):
+            continue
+        for _ in range(iterations):
+            mid = 0.5 * (y_lo + y_hi)
+            if (
+                _loewe_sum(c, mid, *args) > 1.0
+            ):  # more drug than this effect needs: the effect is higher
+                y_lo = mid
+            else:
+                y_hi = mid
+        value[c] = 0.5 * (y_lo + y_hi)
+        solved[c] = True
+    return value, solved
+
+
 def loewe_expected(
-    grid: Grid, params: np.ndarray, iterations: int = 60
+    grid: Grid, params: np.ndarray, iterations: int = 50
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Loewe expected % inhibition per cell and whether the fallback was used (see module doc)."""
+    """Loewe expected % inhibition per cell and whether the fallback was used (see module doc).
+
+    The root of Σ x_i / X_i(y) = 1 is found by bisection (compiled), which
+    always converges because the sum falls monotonically as y rises.
+    """
     present = grid.present
     p = params[grid.block]
-    log_ic50, hill, top, bottom = p[..., 0], p[..., 1], p[..., 2], p[..., 3]
+    log_ic50, hill, top, bottom = (np.ascontiguousarray(p[..., k]) for k in range(4))
     # Inhibition at zero and at infinite dose, whichever way the curve runs.
     v_low = np.where(hill < 0, top, bottom)
     v_high = np.where(hill < 0, bottom, top)
@@ -203,42 +257,25 @@ def loewe_expected(
         logx = np.log10(np.where(present, grid.conc, 1.0))
     lo = np.max(np.where(present, a, -np.inf), axis=1)
     hi = np.min(np.where(present, e, np.inf), axis=1)
-    usable = (
-        (np.isfinite(p).all(axis=2) | ~present).all(axis=1)
-        & ((e > a) | ~present).all(axis=1)
-        & (lo < hi)
+    fitted = (np.isfinite(p).all(axis=2) | ~present).all(axis=1)
+    usable = fitted & ((e > a) | ~present).all(axis=1) & (lo < hi) & (present.sum(axis=1) >= 2)
+    solved_value, solvable = _loewe_solve(
+        logx, log_ic50, hill, top, bottom, present, lo, hi, usable, iterations
     )
-
-    def g(y: np.ndarray) -> np.ndarray:
-        v = 1.0 - y[:, None] / 100.0
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            ratio = (top - v) / (v - bottom)
-            log_dose = log_ic50 - np.log10(ratio) / hill
-            term = np.where(present, 10.0 ** np.minimum(logx - log_dose, 300.0), 0.0)
-        total: np.ndarray = np.nansum(np.where(np.isnan(term), np.inf, term), axis=1)
-        return total
-
-    lo, hi = np.where(usable, lo, 0.0), np.where(usable, hi, 1.0)
-    with np.errstate(invalid="ignore"):
-        y_lo, y_hi = lo + 1e-9 * (hi - lo), hi - 1e-9 * (hi - lo)
-    solvable = usable & (g(y_hi) < 1.0) & (g(y_lo) > 1.0)
-    for _ in range(iterations):
-        mid = 0.5 * (y_lo + y_hi)
-        above = g(mid) > 1.0  # too much drug for this effect: the effect is higher
-        y_lo = np.where(above, mid, y_lo)
-        y_hi = np.where(above, y_hi, mid)
-    solved = 0.5 * (y_lo + y_hi)
     total = np.where(present, grid.conc, 0.0).sum(axis=1)
     at_total = single_inhibition(params, grid, np.repeat(total[:, None], grid.n_drugs, axis=1))
     fallback_value = np.max(np.where(present, at_total, -np.inf), axis=1)
     fallback_value = np.where(np.isfinite(fallback_value), fallback_value, np.nan)
-    fitted = np.isfinite(p).all(axis=2) | ~present
-    value = np.where(solvable, solved, np.where(fitted.all(axis=1), fallback_value, np.nan))
+    value = np.where(solvable, solved_value, np.where(fitted, fallback_value, np.nan))
     return np.minimum(value, 100.0), ~solvable & np.isfinite(value)
 
 
-def zip_fitted(grid: Grid, params: np.ndarray) -> np.ndarray:
-    """ZIP's refitted response per cell (mean over the drugs present; see module doc)."""
+def zip_fitted(grid: Grid, params: np.ndarray, free_max: bool = False) -> np.ndarray:
+    """ZIP's refitted response per cell (mean over the drugs present; see module doc).
+
+    ``free_max=True`` lets each refitted curve find its own maximum instead of
+    100 % -- the `synergy` package's variant, kept to explain the difference.
+    """
     present = grid.present
     n_cells, n_drugs = grid.conc.shape
     combo = present.sum(axis=1) >= 2
@@ -271,7 +308,7 @@ def zip_fitted(grid: Grid, params: np.ndarray) -> np.ndarray:
             fitted = np.full((len(ids), 4), np.nan)
             if ok.any():
                 sub = CurveSet(ids[ok], cs.x[ok], cs.y[ok], cs.n[ok])
-                fp, sse = fit_parameters(sub, model="2pl", top=top_by_line[ids[ok]],
+                fp, sse = fit_parameters(sub, model="3pl" if free_max else "2pl", top=top_by_line[ids[ok]],
                                          bottom=np.zeros(int(ok.sum())))  # fmt: skip
                 fp[~np.isfinite(sse)] = np.nan
                 fitted[ok] = fp
