@@ -44,6 +44,7 @@ def test_version() -> None:
         ["check"],
         ["analyses"],
         ["synergy"],
+        ["plate"],
         ["knowledge"],
         ["knowledge", "show"],
         ["knowledge", "validate"],

@@ -642,7 +642,10 @@ def plate(
     if n >= 2:
         tables["combinations"] = to_combinations(wells)
     elif n == 1:
-        tables["dose_response"] = to_dose_response(wells)
+        # In read_long's layout, so trkres fit / resistance read it back as it is.
+        tables["dose_response"] = (
+            to_dose_response(wells).rename(columns={"dose_molar": "dose"}).assign(unit="M")
+        )
     write_tables(out, tables)
     if not state.quiet:
         for _, r in qc.iterrows():

@@ -192,3 +192,78 @@ def test_vendor_exports(shared_data: Path) -> None:
     assert first.query("well == 'A01'")["value"].iloc[0] == pytest.approx(2.63)
     with pytest.raises(InputError, match="no plate block"):
         read_plate_values(folder / "gen5_endpoint_singleplate.txt", "softmax")
+
+
+def test_plates_in_a_study_feed_dose_response_and_synergy(
+    tmp_path: Path, combo_plate: tuple[Path, Path, pd.DataFrame]
+) -> None:
+    from conftest import write_study
+    from trkres.study.runner import run_study
+
+    grid, layout, _ = combo_plate
+    # A single-drug plate: entrectinib on two lines, IC50 2 nM vs 500 nM, triplicates, 8 vehicles each.
+    doses = [0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000, 3000]
+    signal = np.full((8, 12), BLANK)
+    rows = []
+    for line_k, (line, ic50) in enumerate((("parental", 2.0), ("resistant", 500.0))):
+        for rep in range(3):
+            r = line_k * 4 + rep + 1
+            for c, d in enumerate(doses, start=1):
+                signal[r - 1, c - 1] = BLANK + SCALE / (1 + d / ic50)
+                rows.append({"well": well_name(r, c), "role": "sample", "line": line, "drug": "entrectinib",
+                             "dose": d, "unit": "nM"})  # fmt: skip
+        for c in (11, 12):
+            for rep in range(4):
+                rows.append(
+                    {"well": well_name(line_k * 4 + rep + 1, c), "role": "vehicle", "line": line}
+                )
+                signal[line_k * 4 + rep, c - 1] = BLANK + SCALE
+    study = tmp_path / "study"
+    study.mkdir()
+    _write_grid(study / "single.tsv", signal)
+    pd.DataFrame(rows).to_csv(study / "single_map.csv", index=False)
+    (study / "combo.tsv").write_text(grid.read_text(encoding="utf-8"), encoding="utf-8")
+    (study / "combo_map.csv").write_text(layout.read_text(encoding="utf-8"), encoding="utf-8")
+    write_study(study, (
+        "name: plates\ninputs:\n"
+        "  - {kind: plate, path: single.tsv, layout: single_map.csv}\n"
+        "  - {kind: plate, path: combo.tsv, layout: combo_map.csv, format: grid}\n"
+        "options:\n  dose_response: {condition: line, reference: parental, by: [drug]}\n"
+        "  synergy: {n_boot: 10}\n"
+    ))  # fmt: skip
+    result = run_study(study, tmp_path / "out")
+    names = [s.name for s in result.sections]
+    assert {"plates", "dose_response", "synergy"} <= set(names)
+    qc = pd.read_csv(tmp_path / "out" / "tables" / "plate_qc.tsv", sep="\t")
+    assert len(qc) == 2
+    res = pd.read_csv(tmp_path / "out" / "tables" / "dose_response_resistance.tsv", sep="\t")
+    assert res["fold_change"].iloc[0] == pytest.approx(250, rel=0.05)
+    summary = pd.read_csv(tmp_path / "out" / "tables" / "synergy_summary.tsv", sep="\t")
+    assert len(summary) == 2
+
+
+def test_plate_command(tmp_path: Path, combo_plate: tuple[Path, Path, pd.DataFrame]) -> None:
+    from typer.testing import CliRunner
+
+    from trkres.cli import app
+
+    grid, layout, truth = combo_plate
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["plate", str(grid), "--map", str(layout), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    combos = pd.read_csv(out / "combinations.tsv", sep="\t")
+    assert len(combos) == len(truth) and {
+        "block_id",
+        "drug1",
+        "drug2",
+        "conc1",
+        "conc2",
+        "response",
+    } <= set(combos.columns)
+    qc = pd.read_csv(out / "plate_qc.tsv", sep="\t")
+    assert qc["qc"].iloc[0] == "pass" or "trend" in qc["qc"].iloc[0]
+    bad = CliRunner().invoke(
+        app,
+        ["plate", str(grid), "--map", str(layout), "--format", "xls", "-o", str(tmp_path / "x")],
+    )
+    assert bad.exit_code == 1 and not (tmp_path / "x").exists()

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from trkres.assays.curvefit import fit_curves
 from trkres.assays.doseresponse_io import read_long
 from trkres.assays.resistance import compare_conditions
+from trkres.errors import InputError
 from trkres.report.figures import new_figure
 from trkres.report.model import Figure, Flag, Section, Table
 from trkres.study.manifest import InputKind
@@ -77,16 +78,37 @@ def overlay_figure(data: pd.DataFrame, fits: pd.DataFrame, by: list[str], condit
                   caption="Points: mean ± SD of replicates; lines: 4PL fits.")  # fmt: skip
 
 
-@register("dose_response", "Dose-response and fold resistance", requires={InputKind.dose_response},
-          options=DoseResponseOptions, order=200)  # fmt: skip
+def _plate_curves(ctx: AnalysisContext, keys: list[str]) -> list[pd.DataFrame]:
+    """Single-drug plates as long tables, grouped like the study's own tables (line and drug)."""
+    from trkres.assays.plates import drug_count, to_dose_response
+    from trkres.assays.plates_analysis import study_plates
+
+    out = []
+    for _, wells in study_plates(ctx):
+        if drug_count(wells) == 1:
+            long = to_dose_response(wells)
+            missing = [k for k in keys if k not in long.columns]
+            if missing:
+                raise InputError("plate curves cannot be grouped as the options ask",
+                                 expected="groups among line, drug", found=", ".join(missing))  # fmt: skip
+            long["curve_id"] = long[keys].astype(str).agg(" | ".join, axis=1)
+            out.append(long)
+    return out
+
+
+@register("dose_response", "Dose-response and fold resistance",
+          any_of={InputKind.dose_response, InputKind.plate}, options=DoseResponseOptions, order=200)  # fmt: skip
 def dose_response_section(ctx: AnalysisContext) -> Section:
     """Fit every curve, compare each condition with the reference, flag resistance."""
     opts = ctx.options if isinstance(ctx.options, DoseResponseOptions) else DoseResponseOptions()
     keys = [*opts.by, opts.condition]
     paths = ctx.paths(InputKind.dose_response)
-    data = pd.concat(
-        [read_long(p, group=keys, dose_unit=opts.dose_unit) for p in paths], ignore_index=True
-    )
+    frames = [read_long(p, group=keys, dose_unit=opts.dose_unit) for p in paths]
+    frames += _plate_curves(ctx, keys)
+    if not frames:
+        return Section(name="dose_response", title="Dose-response and fold resistance",
+                       summary="No single-drug dose-response data: the study's plates hold combinations.")  # fmt: skip
+    data = pd.concat(frames, ignore_index=True)
     fits = fit_curves(data, model=opts.model)
     comparisons = compare_conditions(data, condition=opts.condition, reference=opts.reference,
                                      by=opts.by, threshold=opts.threshold, fits=fits)  # fmt: skip

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from trkres.assays.curvefit import log_logistic
 from trkres.assays.resensitisation import compare_lines, proliferation_tests
 from trkres.assays.synergy import MODELS, ModelName, Synergy
-from trkres.assays.synergy_io import Combinations, ResponseKind, read_combinations
+from trkres.assays.synergy_io import Combinations, ResponseKind, from_frame, read_combinations
 from trkres.report.figures import new_figure
 from trkres.report.model import Figure, Flag, Section, Table
 from trkres.study.manifest import InputKind
@@ -252,13 +252,22 @@ def synergy_section(combos: Combinations, opts: SynergyOptions, source: str = ""
     )
 
 
-@register("synergy", "Drug combinations: synergy and re-sensitisation", requires={InputKind.combination},
-          options=SynergyOptions, order=250)  # fmt: skip
+@register("synergy", "Drug combinations: synergy and re-sensitisation",
+          any_of={InputKind.combination, InputKind.plate}, options=SynergyOptions, order=250)  # fmt: skip
 def synergy_analysis(ctx: AnalysisContext) -> Section:
-    """Read every combination input of the study and score it."""
+    """Read every combination input (and every multi-drug plate) of the study and score it."""
+    from trkres.assays.plates import drug_count, to_combinations
+    from trkres.assays.plates_analysis import study_plates
+
     opts = ctx.options if isinstance(ctx.options, SynergyOptions) else SynergyOptions()
     parts = [read_combinations(p, response=opts.response, conc_unit=opts.conc_unit)
              for p in ctx.paths(InputKind.combination)]  # fmt: skip
+    for name, wells in study_plates(ctx):
+        if drug_count(wells) >= 2:
+            parts.append(from_frame(to_combinations(wells), response="viability", path=name))
+    if not parts:
+        return Section(name="synergy", title="Drug combinations: synergy and re-sensitisation",
+                       summary="No combination data: the study's plates hold single drugs only.")  # fmt: skip
     combos = parts[0] if len(parts) == 1 else _concat(parts)
     return synergy_section(combos, opts)
 

@@ -47,7 +47,7 @@ KIND_FORMATS: dict[InputKind, tuple[str, ...]] = {
     InputKind.copy_number: ("gistic", "long"),
     InputKind.clinical_samples: ("tsv",),
     InputKind.treatment_timeline: ("cbioportal_timeline",),
-    InputKind.plate: ("grid", "gen5", "softmax", "envision", "gdsc"),
+    InputKind.plate: ("grid", "gen5", "softmax", "envision"),
     InputKind.dose_response: ("long", "curvecurator"),
     InputKind.combination: ("synergyfinder",),
     InputKind.ddpcr: ("quantasoft",),
