@@ -345,3 +345,41 @@ def test_reader_never_crashes_and_keeps_every_row(rows: list[tuple[float, float,
         return
     assert len(combos.data) == len(frame)
     Synergy(n_boot=5, musyc=False).fit(combos)  # any numbers: a result, never an exception
+
+
+def test_three_drug_bliss_and_hsa_agree_with_synergy_package(shared_data: Path) -> None:
+    pytest.importorskip("synergy")
+    from synergy.higher import HSA, Bliss
+    from synergy.single import LogLinear
+
+    df = pd.read_csv(shared_data / "synergy" / "synergy_pkg" / "3d.csv")
+    d = df[["drug1.conc", "drug2.conc", "drug3.conc"]].to_numpy()
+    frame = pd.DataFrame({"block_id": 1, "drug1": "A", "drug2": "B", "drug3": "C", "conc1": d[:, 0],
+                          "conc2": d[:, 1], "conc3": d[:, 2], "response": df["E"], "conc_unit": "uM"})  # fmt: skip
+    ours = Synergy(["bliss", "hsa"], n_boot=0, musyc=False).fit(
+        from_frame(frame, response="viability_fraction")
+    )
+    m = ours.matrix_
+    full = m[(m[["conc1", "conc2", "conc3"]] > 0).all(axis=1)]
+    assert len(full) == 125
+    for name, cls in (("bliss", Bliss), ("hsa", HSA)):
+        model = cls(single_drug_models=[LogLinear(aggregation_function=np.mean) for _ in range(3)])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            syn = model.fit(d, df["E"].to_numpy())
+        theirs = pd.DataFrame({"conc1": d[:, 0] * 1e-6, "conc2": d[:, 1] * 1e-6, "conc3": d[:, 2] * 1e-6,
+                               "theirs": 100 * np.asarray(syn)}).groupby(["conc1", "conc2", "conc3"], as_index=False).mean()  # fmt: skip
+        j = full.merge(theirs, on=["conc1", "conc2", "conc3"])
+        assert len(j) == 125
+        np.testing.assert_allclose(j[name], j["theirs"], atol=1e-9)
+
+
+def test_sham_matrix_without_single_agents_is_labelled(shared_data: Path) -> None:
+    # The synergy package's "sham" matrix: a drug with itself, no single-agent wells at all.
+    df = pd.read_csv(shared_data / "synergy" / "synergy_pkg" / "sham_2d.csv")
+    frame = pd.DataFrame({"block_id": 1, "drug1": "A", "drug2": "A", "conc1": df["drug1.conc"],
+                          "conc2": df["drug2.conc"], "response": df["E"], "conc_unit": "uM"})  # fmt: skip
+    s = Synergy(n_boot=10).fit(from_frame(frame, response="viability_fraction"))
+    status = s.summary_["status"].iloc[0]
+    assert "missing_single_agent" in status and "single_drug_fit_failed" in status
+    assert np.isnan(s.summary_[["bliss", "hsa", "loewe", "zip"]].to_numpy()).all()
