@@ -45,6 +45,7 @@ def test_version() -> None:
         ["analyses"],
         ["synergy"],
         ["plate"],
+        ["gr"],
         ["knowledge"],
         ["knowledge", "show"],
         ["knowledge", "validate"],

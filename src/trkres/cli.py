@@ -589,6 +589,72 @@ def resistance(
 
 
 @app.command()
+def gr(
+    data: Annotated[
+        Path,
+        typer.Argument(
+            help="Counts table (CSV/TSV): cell_line, agent, replicate, time, concentration, cell_count, "
+            "cell_count__ctrl, cell_count__time0 (GRmetrics' layout), or a GR column instead of counts."
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
+    condition: Annotated[
+        str | None, typer.Option(help="Column naming the line, to compare lines (e.g. cell_line).")
+    ] = None,
+    reference: Annotated[str, typer.Option(help="Reference line for --condition.")] = "parental",
+    metric: Annotated[str, typer.Option(help="GR50 or GEC50 for the fold change.")] = "GR50",
+) -> None:
+    """Growth-rate inhibition metrics (GR50, GRmax, GR_AOC, GEC50, GRinf, Hill) per experiment.
+
+    GR corrects drug sensitivity for division rate (Hafner et al. 2016), which matters when a
+    resistant line grows more slowly than its parent. Writes OUT/gr_values.tsv, OUT/gr_metrics.tsv
+    (one row per cell_line, agent, perturbation, replicate and time; 'fit' = sigmoid or flat) and,
+    with --condition, OUT/gr_resistance.tsv (fold change over replicate experiments, Welch CI).
+
+    Example:  trkres gr counts.tsv --condition cell_line --reference parental -o gr
+    """
+    import pandas as pd
+
+    from trkres.assays.grmetrics import compare_gr, fit_gr, gr_values
+    from trkres.outputs import write_tables
+
+    sep = "," if data.suffix.lower() == ".csv" else "\t"
+    try:
+        frame = pd.read_csv(data, sep=sep)
+    except (OSError, ValueError) as exc:
+        raise TrkresError(f"cannot read {data}: {exc}") from None
+    need = {"concentration"} | (
+        {"GR"} if "GR" in frame.columns else {"cell_count", "cell_count__ctrl", "cell_count__time0"}
+    )
+    missing = sorted(need - set(frame.columns))
+    if missing:
+        raise TrkresError(
+            "GR table lacks columns",
+            expected=", ".join(sorted(need)),
+            found=", ".join(map(str, frame.columns)),
+        )
+    if metric not in ("GR50", "GEC50"):
+        raise TrkresError("unknown metric", expected="GR50 or GEC50", found=metric)
+    if "GR" not in frame.columns:
+        frame["GR"] = gr_values(frame)
+    metrics = fit_gr(frame)
+    tables = {"gr_values": frame, "gr_metrics": metrics}
+    if condition:
+        if condition not in metrics.columns:
+            raise TrkresError(
+                "condition column not found",
+                expected=condition,
+                found=", ".join(map(str, metrics.columns)),
+            )
+        tables["gr_resistance"] = compare_gr(
+            metrics, condition=condition, reference=reference, metric=metric
+        )
+    write_tables(out, tables)
+    if not state.quiet:
+        err_console.print(f"{len(metrics)} experiment(s) fitted; written to [bold]{out}[/bold]")
+
+
+@app.command()
 def plate(
     export: Annotated[
         Path,

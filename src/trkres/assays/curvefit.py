@@ -301,18 +301,27 @@ def fit_parameters(
     top: np.ndarray | None = None,
     bottom: np.ndarray | None = None,
     max_iter: int = 50,
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
+    starts: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Best-fit parameters ``(log10_ic50, hill, top, bottom)`` and SSE per curve, nothing else.
 
     ``top`` (with ``model="3pl"`` or ``"2pl"``) and ``bottom`` (with ``"2pl"``)
     fix those parameters per curve instead of at 1 and 0 -- what ZIP's
-    constrained refits need. No statistics, no statuses: the building block
-    under :func:`fit_curves` and the synergy models.
+    constrained refits need. ``bounds`` (lo, hi), each (n_curves, 4),
+    tighten the default bounds; ``starts`` (n_curves, n_starts, 4) replace the
+    data-driven starting points. No statistics, no statuses: the building
+    block under :func:`fit_curves`, the synergy models and GR metrics.
     """
     if len(cs.ids) == 0:
         return np.empty((0, 4)), np.empty(0)
-    starts, lo, hi = _starts(cs, model, top, bottom)
-    params, sse, _ = _fit_all(cs.x, cs.y, cs.n, starts, np.array(_FREE[model]), lo, hi, max_iter)
+    default_starts, lo, hi = _starts(cs, model, top, bottom)
+    if bounds is not None:  # (n_curves, 4) each; a fixed parameter keeps lo = hi
+        lo, hi = np.maximum(lo, bounds[0]), np.minimum(hi, bounds[1])
+        lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
+    start = default_starts if starts is None else starts
+    start = np.clip(start, lo[:, None, :], hi[:, None, :])
+    params, sse, _ = _fit_all(cs.x, cs.y, cs.n, start, np.array(_FREE[model]), lo, hi, max_iter)
     return params, sse
 
 
