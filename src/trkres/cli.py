@@ -505,6 +505,9 @@ def fit(
     alpha: Annotated[
         float, typer.Option(help="F-test level below which a curve is not flat.")
     ] = 0.05,
+    robust: Annotated[
+        bool, typer.Option(help="Down-weight outlying wells (Huber loss, IRLS).")
+    ] = False,
 ) -> None:
     """Fit dose-response curves in batch and write OUT/fits.tsv (one row per curve).
 
@@ -525,7 +528,7 @@ def fit(
     )
     with _progress("fitting") as progress:
         progress(0, 1, f"{frame['curve_id'].nunique()} curves")
-        fits = fit_curves(frame, model=model, alpha=alpha)  # type: ignore[arg-type]
+        fits = fit_curves(frame, model=model, alpha=alpha, robust=robust)  # type: ignore[arg-type]
         progress(1, 1, "writing")
     write_tables(out, {"fits": fits})
     if not state.quiet:

@@ -112,3 +112,29 @@ def test_curvecurator_reference(shared_data: Path) -> None:
     diff = (both["log10_ic50"] + both["pEC50"]).abs()
     assert len(both) > 3000
     assert diff.median() < 0.05 and (diff < 0.3).mean() > 0.85
+
+
+def test_robust_fit_resists_an_outlier_well() -> None:
+    """One wild well per curve (a pipetting error): Huber IRLS stays near the truth, OLS is pulled."""
+    rng = np.random.default_rng(11)
+    rows, truth = [], []
+    for c in range(40):
+        p = (rng.uniform(-8.5, -6.5), -1.2, 1.0, 0.05)
+        truth.append(p[0])
+        for rep in range(3):
+            y = four_pl(np.log10(DOSES), *p) + rng.normal(0, 0.03, len(DOSES))
+            if rep == 0:
+                k = int(np.argmin(np.abs(np.log10(DOSES) - p[0]))) + 1  # just above the IC50
+                y[k] += 0.8
+            rows += [(f"c{c:02d}", d, v) for d, v in zip(DOSES, y, strict=True)]
+    frame = pd.DataFrame(rows, columns=["curve_id", "dose_molar", "response"])
+    ols = fit_curves(frame).sort_values("curve_id")
+    rob = fit_curves(frame, robust=True).sort_values("curve_id")
+    err_ols = np.abs(ols["log10_ic50"].to_numpy() - truth)
+    err_rob = np.abs(rob["log10_ic50"].to_numpy() - truth)
+    assert np.median(err_rob) < 0.5 * np.median(err_ols)
+    assert np.median(err_rob) < 0.05
+    assert (rob["n_downweighted"] >= 1).all()
+    clean, _ = curves(20, seed=5, noise=0.03)
+    a, b = fit_curves(clean), fit_curves(clean, robust=True)
+    assert np.median(np.abs(a["log10_ic50"] - b["log10_ic50"])) < 0.02  # little change without outliers

@@ -71,11 +71,11 @@ def _jac(p: np.ndarray, x: float, out: np.ndarray) -> float:
 
 
 @nb.njit(cache=True)
-def _sse(p: np.ndarray, x: np.ndarray, y: np.ndarray, n: int) -> float:
+def _sse(p: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, n: int) -> float:
     s = 0.0
     for i in range(n):
         r = y[i] - _model(p, x[i])
-        s += r * r
+        s += w[i] * r * r
     return s
 
 
@@ -123,11 +123,11 @@ def _solve4(m: np.ndarray, b: np.ndarray, out: np.ndarray) -> bool:
 
 
 @nb.njit(cache=True)
-def _lm(p: np.ndarray, x: np.ndarray, y: np.ndarray, n: int, free: np.ndarray,
+def _lm(p: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, n: int, free: np.ndarray,
         lo: np.ndarray, hi: np.ndarray, max_iter: int, tol: float) -> tuple[float, int]:  # fmt: skip
     lam = 1e-3
     j = np.zeros(4)
-    cur = _sse(p, x, y, n)
+    cur = _sse(p, x, y, w, n)
     trial = np.empty(4)
     step = np.zeros(4)
     iters = 0
@@ -137,13 +137,14 @@ def _lm(p: np.ndarray, x: np.ndarray, y: np.ndarray, n: int, free: np.ndarray,
         b = np.zeros(4)
         for i in range(n):
             r = y[i] - _jac(p, x[i], j)
+            wi = w[i]
             for u in range(4):
                 if not free[u]:
                     continue
-                b[u] += j[u] * r
+                b[u] += wi * j[u] * r
                 for v in range(4):
                     if free[v]:
-                        a[u, v] += j[u] * j[v]
+                        a[u, v] += wi * j[u] * j[v]
         improved = False
         for _attempt in range(12):
             m = a.copy()
@@ -157,7 +158,7 @@ def _lm(p: np.ndarray, x: np.ndarray, y: np.ndarray, n: int, free: np.ndarray,
                 for k in range(4):
                     trial[k] = p[k] + step[k]
                 _clip(trial, lo, hi)
-                new = _sse(trial, x, y, n)
+                new = _sse(trial, x, y, w, n)
                 if new < cur:
                     rel = (cur - new) / (cur + 1e-30)
                     small = (cur - new) < tol
@@ -176,7 +177,7 @@ def _lm(p: np.ndarray, x: np.ndarray, y: np.ndarray, n: int, free: np.ndarray,
 
 
 @nb.njit(cache=True, parallel=True)
-def _fit_all(x: np.ndarray, y: np.ndarray, npts: np.ndarray, starts: np.ndarray, free: np.ndarray,
+def _fit_all(x: np.ndarray, y: np.ndarray, w: np.ndarray, npts: np.ndarray, starts: np.ndarray, free: np.ndarray,
              lo: np.ndarray, hi: np.ndarray, max_iter: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     n_curves = x.shape[0]
     params = np.empty((n_curves, 4))
@@ -195,7 +196,7 @@ def _fit_all(x: np.ndarray, y: np.ndarray, npts: np.ndarray, starts: np.ndarray,
         for s in range(starts.shape[1]):
             p = starts[c, s].copy()
             # Converged when the SSE stops falling relative to the data's own spread.
-            val, _ = _lm(p, x[c], y[c], n, free, lo[c], hi[c], max_iter, 1e-9 * sst + 1e-30)
+            val, _ = _lm(p, x[c], y[c], w[c], n, free, lo[c], hi[c], max_iter, 1e-9 * sst + 1e-30)
             if val < best:
                 best = val
                 params[c] = p
@@ -211,7 +212,7 @@ def _fit_all(x: np.ndarray, y: np.ndarray, npts: np.ndarray, starts: np.ndarray,
             for u in range(4):
                 for v in range(4):
                     if free[u] and free[v]:
-                        a[u, v] += j[u] * j[v]
+                        a[u, v] += w[c, i] * j[u] * j[v]
         for u in range(4):
             if not free[u]:
                 a[u, u] = 1.0
@@ -303,6 +304,7 @@ def fit_parameters(
     max_iter: int = 50,
     bounds: tuple[np.ndarray, np.ndarray] | None = None,
     starts: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Best-fit parameters ``(log10_ic50, hill, top, bottom)`` and SSE per curve, nothing else.
 
@@ -310,7 +312,8 @@ def fit_parameters(
     fix those parameters per curve instead of at 1 and 0 -- what ZIP's
     constrained refits need. ``bounds`` (lo, hi), each (n_curves, 4),
     tighten the default bounds; ``starts`` (n_curves, n_starts, 4) replace the
-    data-driven starting points. No statistics, no statuses: the building
+    data-driven starting points; ``weights`` (like ``cs.y``) make it weighted
+    least squares. No statistics, no statuses: the building
     block under :func:`fit_curves`, the synergy models and GR metrics.
     """
     if len(cs.ids) == 0:
@@ -321,8 +324,24 @@ def fit_parameters(
         lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
     start = default_starts if starts is None else starts
     start = np.clip(start, lo[:, None, :], hi[:, None, :])
-    params, sse, _ = _fit_all(cs.x, cs.y, cs.n, start, np.array(_FREE[model]), lo, hi, max_iter)
+    w = np.ones_like(cs.y) if weights is None else weights
+    params, sse, _ = _fit_all(cs.x, cs.y, w, cs.n, start, np.array(_FREE[model]), lo, hi, max_iter)
     return params, sse
+
+
+#: Huber's tuning constant (95% efficiency under normal errors).
+HUBER_K = 1.345
+
+
+def huber_weights(cs: CurveSet, params: np.ndarray) -> np.ndarray:
+    """IRLS weights min(1, k·s/|r|), s = 1.4826 · median |residual| of each curve (MAD scale)."""
+    mask = np.arange(cs.x.shape[1])[None, :] < cs.n[:, None]
+    fitted = log_logistic(cs.x, params[:, :1], params[:, 1:2], params[:, 2:3], params[:, 3:4])
+    r = np.where(mask, np.abs(cs.y - fitted), np.nan)
+    scale = 1.4826 * np.nanmedian(r, axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.where(r > 0, np.minimum(1.0, HUBER_K * scale / r), 1.0)
+    return np.where(mask & np.isfinite(w), w, 1.0)
 
 
 FIT_COLUMNS = [
@@ -338,6 +357,7 @@ def fit_curves(
     model: Model = "4pl",
     alpha: float = 0.05,
     max_iter: int = 50,
+    robust: bool = False,
 ) -> pd.DataFrame:
     """Fit every curve; one row per curve with :data:`FIT_COLUMNS`.
 
@@ -347,6 +367,11 @@ def fit_curves(
     ``ok``. IC50s are molar; CIs are asymptotic (Wald, Student t).
     AUC is the mean fitted response over the tested log-dose range
     (log10 dose min to max); AAC = 1 − AUC.
+
+    ``robust=True`` down-weights outlying points with Huber's loss
+    (iteratively reweighted least squares, five rounds, MAD scale, k = 1.345):
+    a single bad well then no longer drags the curve. Statistics are then the
+    weighted ones and ``n_downweighted`` counts the points given weight < 1.
     """
     cs = pack(curves) if isinstance(curves, pd.DataFrame) else curves
     n_curves = len(cs.ids)
@@ -355,12 +380,20 @@ def fit_curves(
     if n_curves == 0:
         return pd.DataFrame(columns=FIT_COLUMNS)
     starts, lo, hi = _starts(cs, model)
-    params, sse, var0 = _fit_all(cs.x, cs.y, cs.n, starts, free, lo, hi, max_iter)
+    w = np.ones_like(cs.y)
+    params, sse, var0 = _fit_all(cs.x, cs.y, w, cs.n, starts, free, lo, hi, max_iter)
+    if robust:
+        for _ in range(5):
+            w = huber_weights(cs, params)
+            params, sse, var0 = _fit_all(
+                cs.x, cs.y, w, cs.n, params[:, None, :].copy(), free, lo, hi, max_iter
+            )
     width = cs.x.shape[1]
     mask = np.arange(width)[None, :] < cs.n[:, None]
     y = np.where(mask, cs.y, np.nan)
-    mean = np.nanmean(y, axis=1)
-    sst = np.nansum((y - mean[:, None]) ** 2, axis=1)
+    wm = np.where(mask, w, 0.0)
+    mean = np.nansum(wm * np.nan_to_num(y), axis=1) / wm.sum(axis=1)
+    sst = np.nansum(wm * (y - mean[:, None]) ** 2, axis=1)
     n = cs.n.astype(float)
     dof = n - k
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -402,6 +435,9 @@ def fit_curves(
     )  # fmt: skip
     failed = out["status"] == "failed"
     out.loc[failed, ["log10_ic50", "ic50", "hill_slope"]] = np.nan
+    if robust:
+        out["n_downweighted"] = ((w < 1) & mask).sum(axis=1)
+        return out[[*FIT_COLUMNS, "n_downweighted"]]
     return out[FIT_COLUMNS]
 
 

@@ -34,6 +34,7 @@ class DoseResponseOptions(BaseModel):
     dose_unit: str | None = Field(None, description="unit when the table has no 'unit' column")
     model: Literal["4pl", "3pl", "2pl"] = "4pl"
     threshold: float = Field(10.0, gt=1, description="fold change that establishes resistance")
+    robust: bool = Field(False, description="down-weight outlying wells (Huber loss, IRLS)")
 
 
 def overlay_figure(data: pd.DataFrame, fits: pd.DataFrame, by: list[str], condition: str) -> Figure:
@@ -109,7 +110,7 @@ def dose_response_section(ctx: AnalysisContext) -> Section:
         return Section(name="dose_response", title="Dose-response and fold resistance",
                        summary="No single-drug dose-response data: the study's plates hold combinations.")  # fmt: skip
     data = pd.concat(frames, ignore_index=True)
-    fits = fit_curves(data, model=opts.model)
+    fits = fit_curves(data, model=opts.model, robust=opts.robust)
     comparisons = compare_conditions(data, condition=opts.condition, reference=opts.reference,
                                      by=opts.by, threshold=opts.threshold, fits=fits)  # fmt: skip
     flags = [
