@@ -562,6 +562,13 @@ def resistance(
     threshold: Annotated[
         float, typer.Option(help="Fold change in IC50 that establishes resistance.")
     ] = 10.0,
+    experiment: Annotated[
+        str | None,
+        typer.Option(help="Column naming replicate experiments: pool them with a random effect."),
+    ] = None,
+    robust: Annotated[
+        bool, typer.Option(help="Down-weight outlying wells (Huber loss, IRLS).")
+    ] = False,
 ) -> None:
     """Compare resistant and parental lines: fold change in IC50 with 95% CI, F-test, Emax shift.
 
@@ -570,20 +577,36 @@ def resistance(
     and 'resistant' when the fold change reaches --threshold with its CI above 1) and
     OUT/fits.tsv (the curve fits).
 
+    With --experiment (e.g. plate or date), each experiment is compared on its own and the
+    log fold changes are pooled by a DerSimonian-Laird random-effects model
+    (OUT/resistance_pooled.tsv). Figures: OUT/figures/ (overlays, forest plot).
+
     Example:  trkres resistance viability.tsv --condition line --reference parental --by drug -o res
     """
     from trkres.assays.curvefit import fit_curves
+    from trkres.assays.doseresponse_analysis import forest_figure, overlay_figure
     from trkres.assays.doseresponse_io import read_long
-    from trkres.assays.resistance import compare_conditions
-    from trkres.outputs import write_tables
+    from trkres.assays.resistance import compare_conditions, pool_experiments
+    from trkres.report.files import write_outputs
 
     keys = [*(by or []), condition]
-    frame = read_long(data, group=keys, dose_unit=dose_unit)
-    fits = fit_curves(frame)
+    frame = read_long(
+        data, group=[*keys, *([experiment] if experiment else [])], dose_unit=dose_unit
+    )
+    frame["curve_id"] = frame[keys].astype(str).agg(" | ".join, axis=1)
+    fits = fit_curves(frame, robust=robust)
     table = compare_conditions(
         frame, condition=condition, reference=reference, by=by or [], threshold=threshold, fits=fits
     )
-    write_tables(out, {"resistance": table, "fits": fits})
+    tables = {"resistance": table, "fits": fits}
+    if experiment:
+        pooled, per = pool_experiments(frame, condition=condition, reference=reference, experiment=experiment,
+                                       by=by or [], threshold=threshold, robust=robust)  # fmt: skip
+        tables |= {"resistance_pooled": pooled, "resistance_by_experiment": per}
+    figures = [overlay_figure(frame, fits, by or [], condition)]
+    if len(table):
+        figures.append(forest_figure(table, threshold))
+    write_outputs(out, tables, figures)
     if not state.quiet:
         n = int(table["resistant"].sum()) if len(table) else 0
         err_console.print(
@@ -811,6 +834,51 @@ def synergy(
         for flag in section.flags:
             err_console.print(f"[{'yellow' if flag.level == 'warning' else 'cyan'}]{flag.message}")
         err_console.print(f"Scored {len(combos.blocks)} block(s); written to [bold]{out}[/bold]")
+
+
+@app.command()
+def escalation(
+    data: Annotated[
+        Path, typer.Argument(help="Long dose-response table with a time column (passage, week …).")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
+    time: Annotated[
+        str, typer.Option(help="Column with the passage or week of each curve.")
+    ] = "passage",
+    by: Annotated[
+        list[str] | None, typer.Option(help="Columns defining separate series (e.g. drug).")
+    ] = None,
+    dose_unit: Annotated[
+        str | None, typer.Option(help="Unit of the dose column when there is no 'unit' column.")
+    ] = None,
+    threshold: Annotated[
+        float, typer.Option(help="Fold change that establishes resistance.")
+    ] = 10.0,
+) -> None:
+    """Track a dose-escalation series: IC50 and fold change vs the first time point, and where
+    resistance is established (fold ≥ threshold with CI above 1 from then on).
+
+    Writes OUT/escalation.tsv and OUT/figures/dose_escalation.svg|png.
+
+    Example:  trkres escalation escalation.tsv --time week --by drug --dose-unit nM -o esc
+    """
+    from trkres.assays.doseresponse_io import read_long
+    from trkres.assays.escalation import escalation_figure, track_escalation
+    from trkres.report.files import write_outputs
+
+    frame = read_long(data, group=[*(by or []), time], dose_unit=dose_unit)
+    try:
+        series = track_escalation(frame, time=time, by=by or [], threshold=threshold)
+    except ValueError:
+        raise TrkresError(f"column '{time}' must hold numbers (passage, week, day)", expected="numbers",
+                          found=", ".join(map(str, frame[time].unique()[:5]))) from None  # fmt: skip
+    write_outputs(out, {"escalation": series}, [escalation_figure(series, time=time, by=by or [])])
+    if not state.quiet:
+        for key, g in series.groupby(by or (lambda _: "series"), sort=False):
+            at = g["established_at"].iloc[0]
+            said = f"established at {time} {at:g}" if at == at else "not established"
+            name = " | ".join(map(str, key if isinstance(key, tuple) else (key,)))
+            err_console.print(f"{name}: resistance {said}")
 
 
 @app.command("analyses")

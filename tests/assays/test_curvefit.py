@@ -137,4 +137,6 @@ def test_robust_fit_resists_an_outlier_well() -> None:
     assert (rob["n_downweighted"] >= 1).all()
     clean, _ = curves(20, seed=5, noise=0.03)
     a, b = fit_curves(clean), fit_curves(clean, robust=True)
-    assert np.median(np.abs(a["log10_ic50"] - b["log10_ic50"])) < 0.02  # little change without outliers
+    assert (
+        np.median(np.abs(a["log10_ic50"] - b["log10_ic50"])) < 0.02
+    )  # little change without outliers

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -52,3 +54,99 @@ def test_emax_shift_is_reported_apart() -> None:
         lines(0.0, seed=3, bottom_b=0.5), condition="line", reference="parental", by=["drug"]
     )
     assert out.iloc[0]["emax_shift"] == pytest.approx(0.45, abs=0.05)
+
+
+def _series_rows(
+    levels: dict[object, float], key: str, seed: int, **extra: object
+) -> list[dict[str, object]]:
+    from trkres.assays.curvefit_reference import four_pl
+
+    rng = np.random.default_rng(seed)
+    doses = np.logspace(-10, -5, 9)
+    rows: list[dict[str, object]] = []
+    for value, log_ic50 in levels.items():
+        for _ in range(3):
+            y = four_pl(np.log10(doses), log_ic50, -1.2, 1.0, 0.05) + rng.normal(0, 0.03, 9)
+            rows += [
+                {key: value, "dose_molar": d, "response": v, **extra}
+                for d, v in zip(doses, y, strict=True)
+            ]
+    return rows
+
+
+def test_escalation_is_established_where_it_stays_above_threshold() -> None:
+    from trkres.assays.escalation import escalation_figure, track_escalation
+
+    # A jump at week 4 that falls back, then a lasting rise from week 8.
+    weeks = {0: -8.7, 2: -8.5, 4: -7.4, 6: -8.4, 8: -7.3, 10: -7.0}
+    s = track_escalation(
+        pd.DataFrame(_series_rows(weeks, "week", 2, drug="entrectinib")), time="week", by=["drug"]
+    )
+    assert s["fold_change"].iloc[0] == 1.0
+    assert s.loc[s["week"] == 4, "fold_change"].iloc[0] > 10  # the transient jump …
+    assert s["established_at"].iloc[0] == 8  # … does not establish resistance
+    assert (
+        s.loc[s["week"] >= 8, "established"].all() and not s.loc[s["week"] < 8, "established"].any()
+    )
+    fig = escalation_figure(s, time="week", by=["drug"])
+    assert fig.name == "dose_escalation"
+
+
+def test_pooled_fold_change_has_a_random_effect_for_experiment() -> None:
+    from trkres.assays.resistance import pool_experiments
+
+    rows = []
+    shifts = [2.0, 2.3, 1.7, 2.1]
+    for e, shift in enumerate(shifts):
+        rows += _series_rows(
+            {"parental": -8.7, "resistant": -8.7 + shift},
+            "line",
+            10 + e,
+            experiment=f"e{e}",
+            drug="x",
+        )
+    pooled, per = pool_experiments(pd.DataFrame(rows), condition="line", reference="parental",
+                                   experiment="experiment", by=["drug"])  # fmt: skip
+    assert len(per) == 4
+    row = pooled.iloc[0]
+    assert row["n_experiments"] == 4 and row["resistant"]
+    assert row["fold_change"] == pytest.approx(10 ** np.mean(shifts), rel=0.15)
+    # The between-experiment spread is larger than any one experiment's CI: τ² > 0 widens the pooled CI.
+    assert row["tau2"] > 0
+    widest_single = (np.log10(per["fold_ci_high"]) - np.log10(per["fold_ci_low"])).max()
+    assert np.log10(row["fold_ci_high"]) - np.log10(row["fold_ci_low"]) > widest_single
+
+
+def test_escalation_and_pooled_resistance_commands(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from trkres.cli import app
+
+    esc = pd.DataFrame(
+        _series_rows({0: -8.7, 3: -8.4, 6: -7.2, 9: -7.0}, "passage", 4, drug="laro")
+    )
+    esc = esc.assign(dose=esc["dose_molar"] * 1e9, unit="nM").drop(columns="dose_molar")
+    esc.to_csv(tmp_path / "esc.tsv", sep="\t", index=False)
+    r = CliRunner().invoke(app, ["escalation", str(tmp_path / "esc.tsv"), "--time", "passage", "--by", "drug",
+                                 "-o", str(tmp_path / "e")])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    series = pd.read_csv(tmp_path / "e" / "escalation.tsv", sep="\t")
+    assert series["established_at"].iloc[0] == 6
+    assert (tmp_path / "e" / "figures" / "dose_escalation.svg").exists()
+    rows = []
+    for e, shift in enumerate([1.8, 2.2]):
+        rows += _series_rows(
+            {"parental": -8.7, "resistant": -8.7 + shift}, "line", 20 + e, plate=f"p{e}", drug="x"
+        )
+    res = (
+        pd.DataFrame(rows)
+        .assign(dose=lambda f: f["dose_molar"], unit="M")
+        .drop(columns="dose_molar")
+    )
+    res.to_csv(tmp_path / "res.tsv", sep="\t", index=False)
+    r = CliRunner().invoke(app, ["resistance", str(tmp_path / "res.tsv"), "--by", "drug", "--experiment", "plate",
+                                 "-o", str(tmp_path / "r")])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    pooled = pd.read_csv(tmp_path / "r" / "resistance_pooled.tsv", sep="\t")
+    assert pooled["n_experiments"].iloc[0] == 2 and pooled["fold_change"].iloc[0] > 10
+    assert (tmp_path / "r" / "figures" / "dose_response_forest.svg").exists()

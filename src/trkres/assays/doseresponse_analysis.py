@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from trkres.assays.curvefit import fit_curves
 from trkres.assays.doseresponse_io import read_long
-from trkres.assays.resistance import compare_conditions
+from trkres.assays.resistance import compare_conditions, pool_experiments
 from trkres.errors import InputError
 from trkres.report.figures import new_figure
 from trkres.report.model import Figure, Flag, Section, Table
@@ -35,6 +35,9 @@ class DoseResponseOptions(BaseModel):
     model: Literal["4pl", "3pl", "2pl"] = "4pl"
     threshold: float = Field(10.0, gt=1, description="fold change that establishes resistance")
     robust: bool = Field(False, description="down-weight outlying wells (Huber loss, IRLS)")
+    experiment: str | None = Field(
+        None, description="column naming replicate experiments, pooled with a random effect"
+    )
 
 
 def overlay_figure(data: pd.DataFrame, fits: pd.DataFrame, by: list[str], condition: str) -> Figure:
@@ -97,6 +100,50 @@ def _plate_curves(ctx: AnalysisContext, keys: list[str]) -> list[pd.DataFrame]:
     return out
 
 
+def forest_figure(
+    comparisons: pd.DataFrame, threshold: float, name: str = "dose_response_forest"
+) -> Figure:
+    """Fold change in IC50 with its 95% CI for every comparison (log scale), with the threshold."""
+    c = comparisons.reset_index(drop=True)
+    labels = [
+        f"{r['group']}: {r['condition']} vs {r['reference']}".strip(": ") for _, r in c.iterrows()
+    ]
+    fig, ax = new_figure(6.0, 0.8 + 0.35 * max(len(c), 1))
+    y = np.arange(len(c))[::-1]
+    err = np.vstack([c["fold_change"] - c["fold_ci_low"], c["fold_ci_high"] - c["fold_change"]])
+    colours = np.where(c["resistant"].astype(bool), "#d62728", "#1f5f99")
+    for k in range(len(c)):
+        ax.errorbar(c["fold_change"].iloc[k], y[k], xerr=np.nan_to_num(err[:, k : k + 1]), fmt="s", ms=4,
+                    color=colours[k], capsize=2)  # fmt: skip
+    ax.axvline(1, color="k", lw=0.6)
+    ax.axvline(threshold, color="grey", ls="--", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_yticks(y, labels, fontsize=7)
+    ax.set_xlabel("fold change in IC50 (95% CI)")
+    pfig = go.Figure(go.Scatter(
+        x=c["fold_change"], y=labels, mode="markers", marker={"color": list(colours), "symbol": "square"},
+        error_x={"type": "data", "symmetric": False, "array": err[1], "arrayminus": err[0]},
+    ))  # fmt: skip
+    pfig.update_layout(
+        xaxis_type="log", xaxis_title="fold change in IC50", height=200 + 30 * len(c)
+    )
+    pfig.add_vline(x=threshold, line_dash="dash", line_color="grey")
+    return Figure(name, "Fold resistance (forest plot)", fig, pfig,
+                  caption=f"Red: resistant (≥ {threshold:g}-fold with the CI above 1); dashed: the threshold.")  # fmt: skip
+
+
+def _pooled_tables(data: pd.DataFrame, opts: DoseResponseOptions) -> list[Table]:
+    if not opts.experiment:
+        return []
+    pooled, per = pool_experiments(data, condition=opts.condition, reference=opts.reference,
+                                   experiment=opts.experiment, by=opts.by, threshold=opts.threshold,
+                                   robust=opts.robust)  # fmt: skip
+    return [Table("dose_response_resistance_pooled", pooled, "Fold resistance pooled over experiments",
+                  caption="DerSimonian-Laird random effect for experiment on log10 fold changes; τ² and I² "
+                          "give the between-experiment spread."),
+            Table("dose_response_resistance_by_experiment", per, "Fold resistance per experiment")]  # fmt: skip
+
+
 @register("dose_response", "Dose-response and fold resistance",
           any_of={InputKind.dose_response, InputKind.plate}, options=DoseResponseOptions, order=200)  # fmt: skip
 def dose_response_section(ctx: AnalysisContext) -> Section:
@@ -104,12 +151,14 @@ def dose_response_section(ctx: AnalysisContext) -> Section:
     opts = ctx.options if isinstance(ctx.options, DoseResponseOptions) else DoseResponseOptions()
     keys = [*opts.by, opts.condition]
     paths = ctx.paths(InputKind.dose_response)
-    frames = [read_long(p, group=keys, dose_unit=opts.dose_unit) for p in paths]
+    extra = [opts.experiment] if opts.experiment else []
+    frames = [read_long(p, group=[*keys, *extra], dose_unit=opts.dose_unit) for p in paths]
     frames += _plate_curves(ctx, keys)
     if not frames:
         return Section(name="dose_response", title="Dose-response and fold resistance",
                        summary="No single-drug dose-response data: the study's plates hold combinations.")  # fmt: skip
     data = pd.concat(frames, ignore_index=True)
+    data["curve_id"] = data[keys].astype(str).agg(" | ".join, axis=1)
     fits = fit_curves(data, model=opts.model, robust=opts.robust)
     comparisons = compare_conditions(data, condition=opts.condition, reference=opts.reference,
                                      by=opts.by, threshold=opts.threshold, fits=fits)  # fmt: skip
@@ -133,8 +182,12 @@ def dose_response_section(ctx: AnalysisContext) -> Section:
         ),
         tables=[
             Table("dose_response_resistance", comparisons, "Fold resistance"),
+            *_pooled_tables(data, opts),
             Table("dose_response_fits", fits, "Curve fits"),
         ],
-        figures=[overlay_figure(data, fits, opts.by, opts.condition)],
+        figures=[
+            overlay_figure(data, fits, opts.by, opts.condition),
+            *([forest_figure(comparisons, opts.threshold)] if len(comparisons) else []),
+        ],
         flags=flags,
     )

@@ -127,3 +127,72 @@ def compare_conditions(
                 }
             )
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+
+
+POOLED_COLUMNS = [
+    "group", "condition", "reference", "n_experiments", "fold_change", "fold_ci_low", "fold_ci_high",
+    "log10_fold_change", "tau2", "i2", "resistant", "threshold", "method",
+]  # fmt: skip
+
+
+def pool_experiments(
+    data: pd.DataFrame,
+    *,
+    condition: str,
+    reference: str,
+    experiment: str,
+    by: list[str] | None = None,
+    threshold: float = 10.0,
+    robust: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fold resistance pooled over replicate experiments with a random effect for experiment.
+
+    Each experiment (e.g. a plate or a day) gets its own resistant-vs-reference
+    comparison (:func:`compare_conditions` within the experiment); the
+    log10 fold changes are then combined by a DerSimonian–Laird random-effects
+    model (statsmodels' ``combine_effects``), so between-experiment scatter
+    (τ²) widens the CI instead of being ignored, as it is when replicates from
+    different days are pooled into one curve. Returns (pooled, per-experiment).
+    """
+    from statsmodels.stats.meta_analysis import combine_effects
+
+    by = by or []
+    keys = [*by, experiment]
+    data = data.copy()
+    data["curve_id"] = data[[*keys, condition]].astype(str).agg(" | ".join, axis=1)
+    per = compare_conditions(data, condition=condition, reference=reference, by=keys, threshold=threshold,
+                             fits=fit_curves(data, robust=robust))  # fmt: skip
+    parts = (
+        per["group"].str.rsplit(" | ", n=1, expand=True)
+        if len(per)
+        else pd.DataFrame(columns=[0, 1])
+    )
+    per["group"], per[experiment] = (parts[0], parts[1]) if by else ("", per["group"])
+    z = stats.norm.ppf(0.975)
+    per["se_log10"] = (np.log10(per["fold_ci_high"]) - np.log10(per["fold_ci_low"])) / (2 * z)
+    rows = []
+    for (grp, cond), g in per.groupby(["group", "condition"], sort=False):
+        ok = g[
+            np.isfinite(g["log10_fold_change"]) & np.isfinite(g["se_log10"]) & (g["se_log10"] > 0)
+        ]
+        row: dict[str, object] = {"group": grp, "condition": cond, "reference": reference,
+                                  "n_experiments": len(ok), "threshold": threshold,
+                                  "method": "DerSimonian-Laird random effects on log10 fold change"}  # fmt: skip
+        if len(ok) >= 2:
+            res = combine_effects(
+                ok["log10_fold_change"].to_numpy(), ok["se_log10"].to_numpy() ** 2, method_re="dl"
+            )
+            frame = res.summary_frame()
+            est, lo, hi = frame.loc["random effect", ["eff", "ci_low", "ci_upp"]]
+            row.update({"log10_fold_change": est, "fold_change": 10**est, "fold_ci_low": 10**lo,
+                        "fold_ci_high": 10**hi, "tau2": float(res.tau2), "i2": float(res.i2)})  # fmt: skip
+        elif len(ok) == 1:
+            r = ok.iloc[0]
+            row.update({"log10_fold_change": r["log10_fold_change"], "fold_change": r["fold_change"],
+                        "fold_ci_low": r["fold_ci_low"], "fold_ci_high": r["fold_ci_high"],
+                        "method": "one experiment: no pooling"})  # fmt: skip
+        fold = float(row.get("fold_change", np.nan))  # type: ignore[arg-type]
+        low = float(row.get("fold_ci_low", np.nan))  # type: ignore[arg-type]
+        row["resistant"] = bool(np.isfinite(fold) and fold >= threshold and low > 1)
+        rows.append(row)
+    return pd.DataFrame(rows).reindex(columns=POOLED_COLUMNS), per

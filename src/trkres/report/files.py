@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from trkres.outputs import atomic_write_bytes, write_table
-from trkres.report.figures import figure_bytes
-from trkres.report.model import Section
+import pandas as pd
+
+from trkres.outputs import atomic_directory, atomic_write_bytes, write_table
+from trkres.report.figures import close, figure_bytes
+from trkres.report.model import Figure, Section
 
 
 def write_section_files(folder: Path, section: Section, *, tables_subdir: str = "tables") -> None:
@@ -23,3 +26,21 @@ def write_section_files(folder: Path, section: Section, *, tables_subdir: str = 
             atomic_write_bytes(
                 folder / "figures" / f"{fig.name}.{fmt}", figure_bytes(fig.static, fmt)
             )
+
+
+def write_outputs(
+    out: Path, tables: dict[str, pd.DataFrame], figures: Sequence[Figure] = ()
+) -> None:
+    """A command's output folder, atomically: ``out/<name>.tsv`` and ``out/figures/<figure>.svg|png``."""
+    try:
+        with atomic_directory(out) as tmp:
+            for name, frame in tables.items():
+                write_table(frame, tmp / f"{name}.tsv")
+            for fig in figures:
+                for fmt in ("svg", "png"):
+                    atomic_write_bytes(
+                        tmp / "figures" / f"{fig.name}.{fmt}", figure_bytes(fig.static, fmt)
+                    )
+    finally:
+        for fig in figures:
+            close(fig.static)
