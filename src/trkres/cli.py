@@ -688,14 +688,22 @@ def plate(
             help="Plate-reader export (grid CSV/TSV, Gen5, SoftMax Pro or EnVision text)."
         ),
     ],
-    layout: Annotated[
-        Path,
-        typer.Option(
-            "--map", help="Plate map (CSV/TSV/YAML): well, role, cell_line, drug(s), dose(s), unit."
-        ),
-    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
-    fmt: Annotated[str, typer.Option("--format", help="grid, gen5, softmax or envision.")] = "grid",
+    layout: Annotated[
+        Path | None,
+        typer.Option(
+            "--map",
+            help="Plate map (CSV/TSV/YAML): well, role, cell_line, drug(s), dose(s), unit "
+            "(not for --format gdsc, whose well table carries its own).",
+        ),
+    ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option("--format", help="grid, gen5, softmax, envision or gdsc (a GDSC well table)."),
+    ] = "grid",
+    cell_line: Annotated[
+        str | None, typer.Option(help="gdsc: keep only this CELL_LINE_NAME's plates.")
+    ] = None,
     read: Annotated[
         str | None,
         typer.Option(help="Which measurement when the export holds several (default: the first)."),
@@ -716,18 +724,24 @@ def plate(
         drug_count,
         normalise,
         plate_qc,
+        read_gdsc_wells,
         read_plate_map,
         to_combinations,
         to_dose_response,
     )
     from trkres.outputs import write_tables
 
-    if fmt not in ("grid", "gen5", "softmax", "envision"):
+    if fmt not in ("grid", "gen5", "softmax", "envision", "gdsc"):
         raise TrkresError(
-            "unknown plate format", expected="grid, gen5, softmax or envision", found=fmt
+            "unknown plate format", expected="grid, gen5, softmax, envision or gdsc", found=fmt
         )
-    values = read_plate_values(export, fmt)  # type: ignore[arg-type]
-    wells = normalise(values, read_plate_map(layout), read=read, path=export)
+    if fmt == "gdsc":
+        values, plate_map = read_gdsc_wells(export, cell_line=cell_line)
+    elif layout is None:
+        raise TrkresError("a plate map is needed", expected="--map MAP.csv|yaml", found="none")
+    else:
+        values, plate_map = read_plate_values(export, fmt), read_plate_map(layout)  # type: ignore[arg-type]
+    wells = normalise(values, plate_map, read=read, path=export)
     qc = plate_qc(wells)
     tables = {"wells": wells, "plate_qc": qc}
     n = drug_count(wells)

@@ -14,6 +14,7 @@ from trkres.assays.plates import (
     plate_qc,
     read_plate_map,
     to_combinations,
+    to_dose_response,
 )
 from trkres.assays.synergy import Synergy
 from trkres.assays.synergy_io import from_frame
@@ -267,3 +268,40 @@ def test_plate_command(tmp_path: Path, combo_plate: tuple[Path, Path, pd.DataFra
         ["plate", str(grid), "--map", str(layout), "--format", "xls", "-o", str(tmp_path / "x")],
     )
     assert bad.exit_code == 1 and not (tmp_path / "x").exists()
+
+
+def test_gdsc_wells_normalise_as_gdscic50(shared_data: Path) -> None:
+    from trkres.assays.plates import read_gdsc_wells
+
+    path = shared_data / "dose_response" / "gdsc_example" / "gdsc_example_wells.parquet"
+    values, layout = read_gdsc_wells(path, cell_line="KM12")
+    wells = normalise(values, layout)
+    raw = pd.read_parquet(path)
+    raw = raw[raw["CELL_LINE_NAME"] == "KM12"]
+    # gdscIC50: (intensity − mean blank) / (mean negative control − mean blank), per scan.
+    stats_ = raw.groupby("SCAN_ID").apply(
+        lambda g: pd.Series({"b": g.loc[g["TAG"] == "B", "INTENSITY"].mean(),
+                             "nc": g.loc[g["TAG"] == "NC-1", "INTENSITY"].mean()}), include_groups=False)  # fmt: skip
+    s = raw[raw["TAG"].str.fullmatch(r"L\d+-D\d+-S")].join(stats_, on="SCAN_ID")
+    expected = np.sort(100 * (s["INTENSITY"] - s["b"]) / (s["nc"] - s["b"]))
+    got = np.sort(wells.loc[wells["role"] == "sample", "viability"].to_numpy())
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    assert set(to_dose_response(wells)["drug"]) == set(s["DRUG_ID"].astype(int).astype(str))
+
+
+def test_excel_grid_reads_like_the_csv(tmp_path: Path) -> None:
+    signal = np.arange(96, dtype=float).reshape(8, 12) + 0.5
+    csv_path = tmp_path / "g.tsv"
+    _write_grid(csv_path, signal)
+    sheet = pd.DataFrame(
+        [["", *list(range(1, 13))]] + [[chr(65 + r), *signal[r]] for r in range(8)]
+    )
+    xlsx = tmp_path / "g.xlsx"
+    with pd.ExcelWriter(xlsx, engine="openpyxl") as writer:
+        pd.DataFrame([["Reader: Tecan Spark"]]).to_excel(
+            writer, sheet_name="info", header=False, index=False
+        )
+        sheet.to_excel(writer, sheet_name="plate 1", header=False, index=False)
+    a, b = read_plate_values(csv_path, "grid"), read_plate_values(xlsx, "grid")
+    np.testing.assert_allclose(a["value"], b["value"])
+    assert (a["well"] == b["well"]).all() and len(b) == 96

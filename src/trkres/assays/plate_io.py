@@ -106,14 +106,25 @@ def _check_shape(path: Path, line: int, rows: int, columns: int) -> None:
 
 
 def read_grid(path: Path) -> pd.DataFrame:
-    """Generic grids (CSV or TSV): a header row of column numbers 1..N, then rows labelled A, B, …
+    """Generic grids (CSV, TSV or Excel): a header row of column numbers 1..N, then rows labelled A, B, …
 
-    Several grids in one file are several plates (or reads: a text label in the
-    cell after the last column names the read). Other lines are ignored.
+    Several grids in one file (or in an Excel workbook's sheets, in order) are
+    several plates (or reads: a text label in the cell after the last column
+    names the read). Other lines are ignored. Excel cells are read with openpyxl.
     """
-    text = _read_text(path)
-    delim = "\t" if text.count("\t") > text.count(",") else ","
-    lines = list(csv.reader(io.StringIO(text), delimiter=delim))
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        try:
+            sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=str, engine="openpyxl")
+        except (OSError, ValueError) as exc:
+            raise InputError(
+                f"cannot read Excel workbook: {exc}", location=Location(file=path)
+            ) from None
+        lines = [["" if pd.isna(v) else re.sub(r"^(\d+)\.0$", r"\1", str(v)) for v in row] for sheet in sheets.values()
+                 for row in [*sheet.itertuples(index=False, name=None), ()]]  # fmt: skip
+    else:
+        text = _read_text(path)
+        delim = "\t" if text.count("\t") > text.count(",") else ","
+        lines = list(csv.reader(io.StringIO(text), delimiter=delim))
     records: list[tuple[int, str, int, int, float, str]] = []
     plate = 0
     i = 0

@@ -311,3 +311,53 @@ def to_dose_response(wells: pd.DataFrame) -> pd.DataFrame:
         "dose_molar": samples["conc1"], "response": samples["viability"] / 100.0,
         "line": samples["cell_line"], "drug": samples["drug1"],
     }).dropna(subset=["response"]).reset_index(drop=True)  # fmt: skip
+
+
+#: GDSC well tags → roles (gdscIC50's conventions: B blank, NC-1 vehicle, PC-1 positive control,
+#: L<n>-D<k>-S single-agent library drug at dilution k; UN-USED, NC-0 and other PC-n wells take no part).
+_GDSC_ROLE = {"B": "blank", "NC-1": "vehicle"}
+
+
+def read_gdsc_wells(
+    path: Path, *, cell_line: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A GDSC-style well table (Parquet/CSV: SCAN_ID, POSITION, TAG, DRUG_ID, CONC in µM, INTENSITY,
+    CELL_LINE_NAME) as (values, plate map) for :func:`normalise`; one plate per SCAN_ID.
+
+    ``cell_line`` keeps only that line's plates (the file may hold hundreds).
+    """
+    need = ["SCAN_ID", "POSITION", "TAG", "DRUG_ID", "CONC", "INTENSITY", "CELL_LINE_NAME"]
+    try:
+        frame = (
+            pd.read_parquet(path, columns=need)
+            if path.suffix.lower() == ".parquet"
+            else pd.read_csv(path, usecols=need)
+        )
+    except (OSError, ValueError, KeyError) as exc:
+        raise InputError(f"cannot read GDSC well table: {exc}", location=Location(file=path),
+                         expected=", ".join(need)) from None  # fmt: skip
+    if cell_line is not None:
+        frame = frame[frame["CELL_LINE_NAME"].astype(str) == cell_line]
+        if frame.empty:
+            raise InputError("cell line not in the GDSC table", location=Location(file=path, column="CELL_LINE_NAME"),
+                             expected="a CELL_LINE_NAME of the file", found=repr(cell_line))  # fmt: skip
+    tag = frame["TAG"].astype(str)
+    role = tag.map(_GDSC_ROLE).fillna("empty")
+    role = role.mask(tag == "PC-1", "positive_control")  # PC-2… are other control drugs: not pooled
+    role = role.mask(tag.str.fullmatch(r"L\d+-D\d+-S"), "sample")
+    wide = 48 if frame["POSITION"].max() > 384 else 24
+    pos = frame["POSITION"].to_numpy(np.int64) - 1
+    rows, cols = pos // wide + 1, pos % wide + 1
+    wells = [well_name(r, c) for r, c in zip(rows, cols, strict=True)]
+    plate = pd.factorize(frame["SCAN_ID"], sort=True)[0] + 1
+    values = pd.DataFrame({"plate": plate, "read": "INTENSITY", "well": wells, "row": rows, "column": cols,
+                           "value": frame["INTENSITY"].to_numpy(float), "flag": ""})  # fmt: skip
+    sample = (role == "sample").to_numpy()
+    layout = pd.DataFrame({
+        "plate": plate.astype(float), "well": wells, "row": rows, "column": cols, "role": role.to_numpy(),
+        "cell_line": frame["CELL_LINE_NAME"].astype(str).to_numpy(),
+        "drug1": frame["DRUG_ID"].astype("Int64").astype(str).where(sample).to_numpy(),
+        "conc1": np.where(sample, frame["CONC"].to_numpy(float) * 1e-6, 0.0),
+        "scan_id": frame["SCAN_ID"].to_numpy(),
+    })  # fmt: skip
+    return values, layout

@@ -12,7 +12,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from trkres.assays.plate_io import read_plate_values
-from trkres.assays.plates import drug_count, normalise, plate_qc, read_plate_map
+from trkres.assays.plates import drug_count, normalise, plate_qc, read_gdsc_wells, read_plate_map
 from trkres.report.figures import new_figure
 from trkres.report.model import Figure, Flag, Section, Table
 from trkres.study.manifest import InputKind
@@ -32,8 +32,11 @@ def study_plates(ctx: AnalysisContext, read: str | None = None) -> list[tuple[st
     out = []
     for item in ctx.study.inputs_of(InputKind.plate):
         path = ctx.study.path_of(item)
-        values = read_plate_values(path, item.resolved_format())  # type: ignore[arg-type]
-        layout = read_plate_map(ctx.study.folder / str(item.layout))
+        if item.resolved_format() == "gdsc":
+            values, layout = read_gdsc_wells(path)
+        else:
+            values = read_plate_values(path, item.resolved_format())  # type: ignore[arg-type]
+            layout = read_plate_map(ctx.study.folder / str(item.layout))
         wells = normalise(values, layout, read=read, path=path)
         out.append((item.name, wells.assign(input=item.name)))
     return out

@@ -47,7 +47,7 @@ KIND_FORMATS: dict[InputKind, tuple[str, ...]] = {
     InputKind.copy_number: ("gistic", "long"),
     InputKind.clinical_samples: ("tsv",),
     InputKind.treatment_timeline: ("cbioportal_timeline",),
-    InputKind.plate: ("grid", "gen5", "softmax", "envision"),
+    InputKind.plate: ("grid", "gen5", "softmax", "envision", "gdsc"),
     InputKind.dose_response: ("long", "curvecurator"),
     InputKind.combination: ("synergyfinder",),
     InputKind.ddpcr: ("quantasoft",),
@@ -101,8 +101,10 @@ class StudyInput(BaseModel):
             )
         if self.layout is not None and self.kind is not InputKind.plate:
             raise ValueError("'layout' applies to inputs of kind 'plate' only")
-        if self.kind is InputKind.plate and self.layout is None:
-            raise ValueError("a plate needs a 'layout' (the plate map file)")
+        if self.kind is InputKind.plate and self.layout is None and self.format != "gdsc":
+            raise ValueError(
+                "a plate needs a 'layout' (the plate map file; GDSC well tables carry their own)"
+            )
         return self
 
     @property
