@@ -511,6 +511,8 @@ def fit(
 ) -> None:
     """Fit dose-response curves in batch and write OUT/fits.tsv (one row per curve).
 
+    Figures: OUT/figures/dose_response_curves.svg|png (the first 24 curves with their fits).
+
     Columns: curve_id, status (ok, flat, out_of_range, failed), log10_ic50 and ic50 (molar)
     with asymptotic 95% CIs, absolute IC50, hill_slope, top, bottom, emax, auc/aac over the
     tested log-dose range, sse, rmse, r2, F-test p_value, n_points.
@@ -518,8 +520,9 @@ def fit(
     Example:  trkres fit viability_long.tsv -o fits --dose-unit nM
     """
     from trkres.assays.curvefit import fit_curves
+    from trkres.assays.doseresponse_analysis import curves_figure
     from trkres.assays.doseresponse_io import read_curvecurator, read_long
-    from trkres.outputs import write_tables
+    from trkres.report.files import write_outputs
 
     if model not in ("4pl", "3pl", "2pl"):
         raise TrkresError("unknown model", expected="4pl, 3pl or 2pl", found=model)
@@ -530,7 +533,7 @@ def fit(
         progress(0, 1, f"{frame['curve_id'].nunique()} curves")
         fits = fit_curves(frame, model=model, alpha=alpha, robust=robust)  # type: ignore[arg-type]
         progress(1, 1, "writing")
-    write_tables(out, {"fits": fits})
+    write_outputs(out, {"fits": fits}, [curves_figure(frame, fits)])
     if not state.quiet:
         counts = fits["status"].value_counts().to_dict()
         err_console.print(

@@ -100,6 +100,45 @@ def _plate_curves(ctx: AnalysisContext, keys: list[str]) -> list[pd.DataFrame]:
     return out
 
 
+def curves_figure(data: pd.DataFrame, fits: pd.DataFrame, max_curves: int = 24) -> Figure:
+    """Small multiples: each curve's points (mean ± SD per dose) and its fit, status in the title."""
+    ids = list(fits["curve_id"].head(max_curves))
+    ncols = min(len(ids), 6) or 1
+    nrows = int(np.ceil(len(ids) / ncols)) or 1
+    fig, axes = new_figure(2.2 * ncols, 1.9 * nrows, nrows=nrows, ncols=ncols)
+    axes = np.atleast_1d(axes).ravel()
+    by_id = fits.set_index("curve_id")
+    groups = dict(tuple(data[data["curve_id"].isin(ids)].groupby("curve_id", sort=False)))
+    for ax, cid in zip(axes, ids, strict=False):
+        g = groups.get(cid)
+        if g is None:
+            continue
+        st = g.groupby("dose_molar")["response"].agg(["mean", "std"]).reset_index()
+        ax.errorbar(
+            st["dose_molar"], st["mean"], yerr=st["std"].fillna(0), fmt="o", ms=2.5, capsize=1.5
+        )
+        f = by_id.loc[cid]
+        if np.isfinite(f["log10_ic50"]):
+            xs = np.linspace(
+                np.log10(st["dose_molar"].min()), np.log10(st["dose_molar"].max()), 100
+            )
+            with np.errstate(over="ignore"):
+                ax.plot(
+                    10**xs,
+                    f["bottom"]
+                    + (f["top"] - f["bottom"])
+                    / (1 + 10 ** ((f["log10_ic50"] - xs) * f["hill_slope"])),
+                    lw=1,
+                )
+        ax.set_xscale("log")
+        ax.set_title(f"{cid}\n{f['status']}, IC50 {f['ic50']:.2g} M", fontsize=6)
+        ax.tick_params(labelsize=6)
+    for ax in axes[len(ids) :]:
+        ax.set_visible(False)
+    return Figure("dose_response_curves", "Curve fits", fig,
+                  caption=f"The first {len(ids)} curves: mean ± SD per dose and the fitted curve.")  # fmt: skip
+
+
 def forest_figure(
     comparisons: pd.DataFrame, threshold: float, name: str = "dose_response_forest"
 ) -> Figure:
