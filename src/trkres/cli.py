@@ -508,6 +508,13 @@ def fit(
     robust: Annotated[
         bool, typer.Option(help="Down-weight outlying wells (Huber loss, IRLS).")
     ] = False,
+    engine: Annotated[
+        str, typer.Option(help="local (this machine) or dask (curves partitioned over a cluster).")
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address (tcp://host:8786); without it, a local cluster."),
+    ] = None,
 ) -> None:
     """Fit dose-response curves in batch and write OUT/fits.tsv (one row per curve).
 
@@ -531,7 +538,18 @@ def fit(
     )
     with _progress("fitting") as progress:
         progress(0, 1, f"{frame['curve_id'].nunique()} curves")
-        fits = fit_curves(frame, model=model, alpha=alpha, robust=robust)  # type: ignore[arg-type]
+        if engine == "dask":
+            try:
+                from trkres.assays.curvefit_dask import fit_curves_dask
+            except ImportError:  # pragma: no cover - depends on the install
+                raise TrkresError(
+                    "the dask engine needs dask", hint="pip install 'trkres[dask]'"
+                ) from None
+            fits = fit_curves_dask(frame, scheduler=scheduler, model=model, alpha=alpha, robust=robust)  # type: ignore[arg-type]  # fmt: skip
+        elif engine == "local":
+            fits = fit_curves(frame, model=model, alpha=alpha, robust=robust)  # type: ignore[arg-type]
+        else:
+            raise TrkresError("unknown engine", expected="local or dask", found=engine)
         progress(1, 1, "writing")
     write_outputs(out, {"fits": fits}, [curves_figure(frame, fits)])
     if not state.quiet:

@@ -140,3 +140,19 @@ def test_robust_fit_resists_an_outlier_well() -> None:
     assert (
         np.median(np.abs(a["log10_ic50"] - b["log10_ic50"])) < 0.02
     )  # little change without outliers
+
+
+def test_dask_engine_gives_the_same_fits() -> None:
+    pytest.importorskip("distributed")
+    from dask.distributed import Client, LocalCluster
+
+    from trkres.assays.curvefit_dask import fit_curves_dask
+
+    frame, _ = curves(30, seed=8)
+    local = fit_curves(frame)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:  # fmt: skip
+        remote = fit_curves_dask(frame, client=client, partitions=4)
+    pd.testing.assert_frame_equal(
+        local.reset_index(drop=True), remote, check_exact=False, rtol=1e-12
+    )
