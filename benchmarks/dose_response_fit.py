@@ -5,14 +5,23 @@ Curves: 9 doses × 3 replicates; 70% sigmoid (random LogIC50, slope, top, bottom
 (15% noise). Reports our curves/s (after numba's one-off compile, cached on
 disk), scipy's curves/s on a subset, the ratio, and the share of curves whose
 sum of squares is within 0.1% of the best of 15 scipy starts (targets:
->= 100,000 curves/s on 2 cores, >= 95%). thunor and CurveCurator are peers
-named by the issue; they are not installed here (see requirements.txt).
+>= 100,000 curves/s on 2 cores, >= 95%).
+
+thunor and CurveCurator pin pandas < 3, so they run in their own virtual
+environment (benchmarks/requirements-peers.txt) on the same curves, through
+benchmarks/peers/dose_response_peers.py: pass ``--peer-python
+/path/to/peer-venv/bin/python``. Their curves/s, the ratio to ours, and how
+often our sum of squares is no worse than theirs (within 0.1%) are printed.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -58,6 +67,8 @@ def main() -> None:
     parser.add_argument("--curves", type=int, default=100_000)
     parser.add_argument("--scipy-curves", type=int, default=1_000)
     parser.add_argument("--quality-curves", type=int, default=300)
+    parser.add_argument("--peer-python", help="Python of a venv with thunor and CurveCurator")
+    parser.add_argument("--peer-curves", type=int, default=500)
     args = parser.parse_args()
     cs = simulate(args.curves)
     fit_curves(
@@ -97,6 +108,22 @@ def main() -> None:
         f"  unbounded scipy, non-flat curves only: {(ratio[not_flat] <= 1.001).mean():.1%} of {not_flat.sum()}"
     )
     print("statuses:", pd.Series(fits["status"]).value_counts().to_dict())
+    if args.peer_python:
+        k = args.peer_curves
+        with tempfile.TemporaryDirectory() as tmp:
+            np.savez(Path(tmp) / "curves.npz", x=cs.x[:k], y=cs.y[:k])
+            script = Path(__file__).parent / "peers" / "dose_response_peers.py"
+            subprocess.run([args.peer_python, str(script), str(Path(tmp) / "curves.npz"), str(Path(tmp) / "out.json")],
+                           check=True)  # fmt: skip
+            peers = json.loads((Path(tmp) / "out.json").read_text(encoding="utf-8"))
+        ours_sse = fits["sse"].to_numpy()[:k]
+        for name, r in peers.items():
+            rate = r["curves"] / r["seconds"]
+            theirs = np.asarray(r["sse"], dtype=float)
+            ok = np.isfinite(theirs)
+            no_worse = (ours_sse[ok] <= theirs[ok] * 1.001).mean()
+            print(f"{name} ({r['curves']} curves): {rate:,.0f} curves/s -> ratio {(args.curves / ours) / rate:,.0f}x; "
+                  f"our SSE within 0.1% of or below theirs on {no_worse:.1%} of {ok.sum()} curves it fitted")  # fmt: skip
 
 
 if __name__ == "__main__":

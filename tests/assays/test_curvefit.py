@@ -100,18 +100,41 @@ def test_auc_closed_form_matches_numeric() -> None:
         assert r.auc == pytest.approx(numeric / (r.log10_dose_max - r.log10_dose_min), rel=1e-6)
 
 
-def test_curvecurator_reference(shared_data: Path) -> None:
-    """On the sarcoma screen, LogIC50s agree with CurveCurator's fits where both see a curve."""
-    d = shared_data / "dose_response" / "curvecurator_sarcoma" / "independent"
-    fits = fit_curves(read_curvecurator(d / "ratio_data.txt", d / "parameters.toml")).set_index(
-        "curve_id"
-    )
-    ref = pd.read_csv(d / "curves.txt", sep="\t").set_index("Name")
+@pytest.mark.parametrize(
+    ("folder", "data", "toml", "curves", "min_curves", "within_03"),
+    [
+        (
+            "curvecurator_sarcoma/independent",
+            "ratio_data.txt",
+            "parameters.toml",
+            "curves.txt",
+            3000,
+            0.85,
+        ),
+        (
+            "curvecurator_ctrp40",
+            "dose_responses_40.0.tsv",
+            "parameters_40.0.toml",
+            "curves_40.0.txt",
+            400,
+            0.9,
+        ),
+    ],
+)
+def test_curvecurator_reference(shared_data: Path, folder: str, data: str, toml: str, curves: str,
+                                min_curves: int, within_03: float) -> None:  # fmt: skip
+    """LogIC50s agree with CurveCurator's own fits where both see a curve; where they disagree the
+    data do not pin the IC50 (our CI is many times wider) -- not a fitting failure."""
+    d = shared_data / "dose_response" / folder
+    fits = fit_curves(read_curvecurator(d / data, d / toml)).set_index("curve_id")
+    ref = pd.read_csv(d / curves, sep="\t").set_index("Name")
     both = fits.join(ref, how="inner")
     both = both[(both["status"] == "ok") & (both["Curve Regulation"] != "not")]
     diff = (both["log10_ic50"] + both["pEC50"]).abs()
-    assert len(both) > 3000
-    assert diff.median() < 0.05 and (diff < 0.3).mean() > 0.85
+    assert len(both) > min_curves
+    assert diff.median() < 0.05 and (diff < 0.3).mean() > within_03
+    width = both["log10_ic50_ci_high"] - both["log10_ic50_ci_low"]
+    assert width[diff > 0.3].median() > 4 * width[diff <= 0.3].median()
 
 
 def test_robust_fit_resists_an_outlier_well() -> None:
