@@ -275,20 +275,25 @@ def pack(frame: pd.DataFrame, curve: str = "curve_id", dose: str = "dose_molar",
     (vehicle wells belong to normalisation, not to the fit)."""
     use = frame[[curve, dose, response]].dropna()
     use = use[use[dose] > 0]
-    codes, ids = pd.factorize(use[curve], sort=False)
+    cs = pack_arrays(use[curve].to_numpy(), np.log10(use[dose].to_numpy(dtype=float)),
+                     use[response].to_numpy(dtype=float))  # fmt: skip
+    return CurveSet(np.asarray(cs.ids, dtype=object), cs.x, cs.y, cs.n)
+
+
+def pack_arrays(curve: np.ndarray, x: np.ndarray, y: np.ndarray) -> CurveSet:
+    """Padded arrays from flat ones: curve ids (any order), log10 doses, responses."""
+    codes, ids = pd.factorize(curve, sort=False)
     order = np.argsort(codes, kind="stable")
     codes = codes[order]
-    xs = np.log10(use[dose].to_numpy(dtype=float)[order])
-    ys = use[response].to_numpy(dtype=float)[order]
     counts = np.bincount(codes, minlength=len(ids))
     width = int(counts.max()) if len(counts) else 0
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     pos = np.arange(len(codes)) - starts[codes]
-    x = np.zeros((len(ids), width))
-    y = np.zeros((len(ids), width))
-    x[codes, pos] = xs
-    y[codes, pos] = ys
-    return CurveSet(np.asarray(ids, dtype=object), x, y, counts.astype(np.int64))
+    xs = np.zeros((len(ids), width))
+    ys = np.zeros((len(ids), width))
+    xs[codes, pos] = x[order]
+    ys[codes, pos] = y[order]
+    return CurveSet(np.asarray(ids), xs, ys, counts.astype(np.int64))
 
 
 def _starts(

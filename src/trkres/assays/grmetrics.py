@@ -27,8 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from trkres.assays.curvefit import fit_parameters, log_logistic
-from trkres.assays.synergy_models import _pack
+from trkres.assays.curvefit import fit_parameters, log_logistic, pack_arrays
 
 KEYS = ("cell_line", "agent", "perturbation", "replicate", "time")
 
@@ -58,7 +57,7 @@ def fit_gr(frame: pd.DataFrame, keys: Sequence[str] = KEYS, *, alpha: float = 0.
     exp = data.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
     logc = np.log10(data["concentration"].to_numpy(float))
     gr = data["GR"].to_numpy(float)
-    cs = _pack(exp, logc, gr)
+    cs = pack_arrays(exp, logc, gr)
     n_curves = len(cs.ids)
     mask = np.arange(cs.x.shape[1])[None, :] < cs.n[:, None]
     xmin = np.min(np.where(mask, cs.x, np.inf), axis=1)

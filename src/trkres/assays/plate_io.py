@@ -88,6 +88,16 @@ def _cells(
     return nums, flags
 
 
+def _row(
+    plate: int, read: str, row: int, values: list[float], flags: list[str]
+) -> list[tuple[int, str, int, int, float, str]]:
+    """One grid row as records (plate, read, row, column, value, flag)."""
+    return [
+        (plate, read, row, c, v, f)
+        for c, (v, f) in enumerate(zip(values, flags, strict=True), start=1)
+    ]
+
+
 def _frame(records: list[tuple[int, str, int, int, float, str]]) -> pd.DataFrame:
     if not records:
         return pd.DataFrame(columns=COLUMNS)
@@ -155,8 +165,7 @@ def read_grid(path: Path) -> pd.DataFrame:
                     if len(row_cells) > 1 + width and row_cells[1 + width].strip()
                     else "value"
                 )
-                for c, (v, f) in enumerate(zip(values, flags, strict=True), start=1):
-                    records.append((plate, label, expected_row, c, v, f))
+                records.extend(_row(plate, label, expected_row, values, flags))
                 expected_row += 1
                 j += 1
                 if expected_row > len(_ROW_LETTERS):
@@ -206,8 +215,7 @@ def read_gen5(path: Path) -> pd.DataFrame:
                 label = cells[1 + width].strip() if len(cells) > 1 + width else "value"
                 if section.lower() != "layout" and label != "Well ID":
                     values, flags = _cells(cells[1 : 1 + width], path, j + 1, 2)
-                    records.extend((max(plate, 1), label, row, c, v, f)
-                                   for c, (v, f) in enumerate(zip(values, flags, strict=True), start=1))  # fmt: skip
+                    records.extend(_row(max(plate, 1), label, row, values, flags))  # fmt: skip
                 j += 1
             _check_shape(path, i + 1, row, width)
             i = j
@@ -249,10 +257,7 @@ def read_softmax(path: Path) -> pd.DataFrame:
                 cells = lines[j].split("\t")
                 row += 1
                 values, flags = _cells(cells[2 : 2 + width], path, j + 1, 3)
-                records.extend(
-                    (plate, read, row, c, v, f)
-                    for c, (v, f) in enumerate(zip(values, flags, strict=True), start=1)
-                )
+                records.extend(_row(plate, read, row, values, flags))
                 j += 1
             _check_shape(path, i + 2, row, width)
             i = j
@@ -298,10 +303,7 @@ def read_envision(path: Path) -> pd.DataFrame:
             ):
                 row += 1
                 values, flags = _cells([c for c in lines[j] if c.strip()], path, j + 1, 1)
-                records.extend(
-                    (plate, read, row, c, v, f)
-                    for c, (v, f) in enumerate(zip(values, flags, strict=True), start=1)
-                )
+                records.extend(_row(plate, read, row, values, flags))
                 j += 1
             _check_shape(path, i + 1, row, width)
             i = j

@@ -47,7 +47,13 @@ import numba as nb
 import numpy as np
 import pandas as pd
 
-from trkres.assays.curvefit import CurveSet, fit_parameters, log_logistic, mean_response
+from trkres.assays.curvefit import (
+    CurveSet,
+    fit_parameters,
+    log_logistic,
+    mean_response,
+    pack_arrays,
+)
 
 _LN10 = math.log(10.0)
 
@@ -156,29 +162,13 @@ def fit_single_drugs(grid: Grid) -> np.ndarray:
     long = long[counts >= MIN_SINGLE_POINTS]
     params = np.full((grid.n_blocks * n_drugs, 4), np.nan)
     if len(long):
-        cs = _pack(
+        cs = pack_arrays(
             long["curve"].to_numpy(), np.log10(long["dose"].to_numpy()), long["v"].to_numpy()
         )
         fitted, sse = fit_parameters(cs, model="4pl")
         fitted[~np.isfinite(sse)] = np.nan
         params[cs.ids.astype(np.int64)] = fitted
     return params.reshape(grid.n_blocks, n_drugs, 4)
-
-
-def _pack(curve: np.ndarray, x: np.ndarray, y: np.ndarray) -> CurveSet:
-    """Padded arrays for the batch fitter from integer curve ids (any order)."""
-    codes, ids = pd.factorize(curve, sort=False)
-    order = np.argsort(codes, kind="stable")
-    codes = codes[order]
-    counts = np.bincount(codes, minlength=len(ids))
-    width = int(counts.max()) if len(counts) else 0
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    pos = np.arange(len(codes)) - starts[codes]
-    xs = np.zeros((len(ids), width))
-    ys = np.zeros((len(ids), width))
-    xs[codes, pos] = x[order]
-    ys[codes, pos] = y[order]
-    return CurveSet(np.asarray(ids), xs, ys, counts.astype(np.int64))
 
 
 def single_inhibition(params: np.ndarray, grid: Grid, conc: np.ndarray | None = None) -> np.ndarray:
@@ -298,7 +288,7 @@ def zip_fitted(grid: Grid, params: np.ndarray, free_max: bool = False) -> np.nda
         ].copy()  # one point on a line: no refit, the observation (SynergyFinder)
         if fit_rows.any():
             lr = line[fit_rows]
-            cs = _pack(
+            cs = pack_arrays(
                 lr, np.log10(grid.conc[rows[fit_rows], i]), 1.0 - grid.y[rows[fit_rows]] / 100.0
             )
             ids = cs.ids.astype(np.int64)
@@ -357,7 +347,7 @@ def css(grid: Grid, params: np.ndarray) -> np.ndarray:
         ys.append(1.0 - grid.y[on] / 100.0)
     if not curve:
         return out
-    cs = _pack(np.concatenate(curve), np.concatenate(xs), np.concatenate(ys))
+    cs = pack_arrays(np.concatenate(curve), np.concatenate(xs), np.concatenate(ys))
     enough = cs.n >= MIN_SINGLE_POINTS
     sub = CurveSet(cs.ids[enough], cs.x[enough], cs.y[enough], cs.n[enough])
     fitted, sse = fit_parameters(sub, model="4pl")
