@@ -213,6 +213,11 @@ def synergy_section(combos: Combinations, opts: SynergyOptions, source: str = ""
     bad = result.summary_[result.summary_["status"] != "ok"]
     for _, r in bad.iterrows():
         flags.append(Flag("warning", f"block {r['block_id']}: {r['status']}"))
+    if opts.condition and opts.condition not in combos.blocks.columns:
+        from trkres.errors import InputError
+
+        raise InputError("condition column not in the combination table", expected=opts.condition,
+                         found=", ".join(map(str, combos.blocks.columns)))  # fmt: skip
     if combos.n_drugs == 2 and opts.condition:
         compare = compare_lines(
             result, condition=opts.condition, reference=opts.reference, ci=opts.ci
