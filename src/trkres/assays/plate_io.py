@@ -98,9 +98,11 @@ def _row(
     ]
 
 
-def _frame(records: list[tuple[int, str, int, int, float, str]]) -> pd.DataFrame:
+def _frame(records: list[tuple[int, str, int, int, float, str]], path: Path, missing: str,
+           expected: str) -> pd.DataFrame:  # fmt: skip
+    """The long table of a reader's records; none at all is an error saying what was looked for."""
     if not records:
-        return pd.DataFrame(columns=COLUMNS)
+        raise InputError(missing, location=Location(file=path), expected=expected, found="none")
     plate, read, row, col, value, flag = zip(*records, strict=True)
     out = pd.DataFrame(
         {"plate": plate, "read": read, "row": row, "column": col, "value": value, "flag": flag}
@@ -174,10 +176,9 @@ def read_grid(path: Path) -> pd.DataFrame:
             i = j
             continue
         i += 1
-    if not records:
-        raise InputError("no plate grid found", location=Location(file=path),
-                         expected="a header row 1, 2, … then rows A, B, … of values", found="none")  # fmt: skip
-    return _frame(records)
+    return _frame(
+        records, path, "no plate grid found", "a header row 1, 2, … then rows A, B, … of values"
+    )
 
 
 def read_gen5(path: Path) -> pd.DataFrame:
@@ -221,10 +222,12 @@ def read_gen5(path: Path) -> pd.DataFrame:
             i = j
             continue
         i += 1
-    if not records:
-        raise InputError("no Results grid in the Gen5 export", location=Location(file=path),
-                         expected="a 'Results' section with a 1..N header and rows A, B, …", found="none")  # fmt: skip
-    return _frame(records)
+    return _frame(
+        records,
+        path,
+        "no Results grid in the Gen5 export",
+        "a 'Results' section with a 1..N header and rows A, B, …",
+    )
 
 
 def read_softmax(path: Path) -> pd.DataFrame:
@@ -263,10 +266,9 @@ def read_softmax(path: Path) -> pd.DataFrame:
             i = j
             continue
         i += 1
-    if not records:
-        raise InputError("no plate block in the SoftMax Pro export", location=Location(file=path),
-                         expected="'Plate:' blocks in PlateFormat", found="none")  # fmt: skip
-    return _frame(records)
+    return _frame(
+        records, path, "no plate block in the SoftMax Pro export", "'Plate:' blocks in PlateFormat"
+    )
 
 
 def read_envision(path: Path) -> pd.DataFrame:
@@ -309,10 +311,12 @@ def read_envision(path: Path) -> pd.DataFrame:
             i = j
             continue
         i += 1
-    if not records:
-        raise InputError("no plate grid in the EnVision export", location=Location(file=path),
-                         expected="'Plate information' blocks followed by a grid of numbers", found="none")  # fmt: skip
-    return _frame(records)
+    return _frame(
+        records,
+        path,
+        "no plate grid in the EnVision export",
+        "'Plate information' blocks followed by a grid of numbers",
+    )
 
 
 def _is_number(text: str) -> bool:
