@@ -9,15 +9,24 @@ curve. ``model="3pl"`` fixes Top at 1 (vehicle-normalised data), ``"2pl"``
 fixes Top = 1 and Bottom = 0.
 
 Curves are packed into padded arrays (curves × points, with a mask) and fitted
-by a compiled Levenberg–Marquardt loop (numba, ``cache=True``), from three
-data-driven starting points, keeping the best sum of squares. Parameters are
-kept in bounds by projection: LogIC50 within the tested range ± 3 log units,
+by a compiled Levenberg–Marquardt loop (numba, ``cache=True``), from a
+data-driven starting point and, where needed, a grid-chosen second one,
+keeping the best sum of squares. Replicates of a dose enter as their mean
+with the count as weight (the same minimiser). Parameters are kept in bounds
+by projection with an active set: LogIC50 within the tested range ± 3 log units,
 |HillSlope| in [0.1, 20], Top and Bottom within the data range ± its span.
 Everything is deterministic.
 
 Statistics per curve: an extra-sum-of-squares F-test against a flat line
 (mean), R², RMSE, asymptotic (Wald) 95% CIs from the Jacobian with Student t
-on n − p degrees of freedom.
+on n − p degrees of freedom (relative LogIC50; absolute IC50 by the delta method).
+
+Where the first start does not give a good fit (R² < 0.9 or LogIC50 on its
+bound) -- flat, out-of-range and noisy curves, whose sum of squares has
+several minima -- a coarse grid over (LogIC50, HillSlope), with Top and
+Bottom solved exactly at each point, picks a second start. Each
+Levenberg–Marquardt iteration also re-solves Top and Bottom exactly (they
+enter linearly), which keeps saturated, step-like fits from stalling.
 """
 
 from __future__ import annotations
@@ -40,6 +49,9 @@ _FREE = {
 
 
 _LN10 = 2.302585092994046
+#: Iterations the first start gets before the grid's start is tried (a poor
+#: first fit rarely recovers; one that was ahead when cut short is finished).
+_FIRST_CAP = 8
 
 
 @nb.njit(cache=True)
@@ -123,20 +135,88 @@ def _solve4(m: np.ndarray, b: np.ndarray, out: np.ndarray) -> bool:
 
 
 @nb.njit(cache=True)
+def _asymptotes(s_gg: float, s_gh: float, s_hh: float, s_gy: float, s_hy: float, free: np.ndarray,
+                top: float, bottom: float, lo: np.ndarray, hi: np.ndarray) -> tuple[float, float]:  # fmt: skip
+    """Least-squares Top and Bottom for fixed LogIC50 and slope, from the sums of
+    g², g(1−g), (1−g)², g·y, (1−g)·y (g: the curve's 0–1 shape); not clipped to the bounds.
+    A fixed asymptote keeps its given value; a singular system keeps both."""
+    if free[2] and free[3]:
+        det = s_gg * s_hh - s_gh * s_gh
+        if det > 1e-12 * (s_gg * s_hh + 1e-300):
+            top = (s_gy * s_hh - s_hy * s_gh) / det
+            bottom = (s_hy * s_gg - s_gy * s_gh) / det
+    elif free[3] and s_hh > 1e-300:
+        bottom = (s_hy - top * s_gh) / s_hh
+    elif free[2] and s_gg > 1e-300:
+        top = (s_gy - bottom * s_gh) / s_gg
+    return top, bottom
+
+
+@nb.njit(cache=True)
 def _lm(p: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, n: int, free: np.ndarray,
         lo: np.ndarray, hi: np.ndarray, max_iter: int, tol: float) -> tuple[float, int]:  # fmt: skip
+    """Levenberg–Marquardt on ``p`` in place; returns (weighted SSE, iterations).
+
+    Each iteration first sets Top and Bottom to their exact least-squares
+    values for the current LogIC50 and slope (the curve is linear in them;
+    kept only if inside the bounds and the SSE falls), then takes one damped
+    Gauss–Newton step on all free parameters. The linear update keeps the
+    asymptotes right where the slope saturates and the Jacobian is nearly
+    singular, which plain LM crosses only with heavy damping.
+    """
     lam = 1e-3
-    j = np.zeros(4)
-    cur = _sse(p, x, y, w, n)
     trial = np.empty(4)
     step = np.zeros(4)
+    act = np.zeros(4, dtype=np.bool_)
+    e = np.empty(n)
+    et = np.empty(n)  # the powers at the trial point, reused once it is accepted
+    g = np.empty(n)
+    for i in range(n):
+        e[i] = _pow10((p[0] - x[i]) * p[1])
+    cur = 0.0
+    for i in range(n):
+        r = y[i] - p[3] - (p[2] - p[3]) / (1.0 + e[i])
+        cur += w[i] * r * r
     iters = 0
     for it in range(max_iter):
         iters = it + 1
+        s_gg = 0.0
+        s_gh = 0.0
+        s_hh = 0.0
+        s_gy = 0.0
+        s_hy = 0.0
+        for i in range(n):
+            gi = 1.0 / (1.0 + e[i])
+            g[i] = gi
+            wi = w[i]
+            s_gg += wi * gi * gi
+            s_gh += wi * gi * (1.0 - gi)
+            s_hh += wi * (1.0 - gi) * (1.0 - gi)
+            s_gy += wi * gi * y[i]
+            s_hy += wi * (1.0 - gi) * y[i]
+        if free[2] or free[3]:
+            top, bottom = _asymptotes(s_gg, s_gh, s_hh, s_gy, s_hy, free, p[2], p[3], lo, hi)
+            inside = lo[2] <= top <= hi[2] and lo[3] <= bottom <= hi[3]
+            lin = 0.0 if inside else np.inf
+            for i in range(n if inside else 0):
+                r = y[i] - bottom - (top - bottom) * g[i]
+                lin += w[i] * r * r
+            if lin < cur:
+                p[2] = top
+                p[3] = bottom
+                cur = lin
         a = np.zeros((4, 4))
         b = np.zeros(4)
+        j = np.zeros(4)
+        span = p[2] - p[3]
         for i in range(n):
-            r = y[i] - _jac(p, x[i], j)
+            d = 1.0 + e[i]
+            gg = -span * e[i] * _LN10 / (d * d)
+            j[0] = gg * p[1]
+            j[1] = gg * (p[0] - x[i])
+            j[2] = g[i]
+            j[3] = 1.0 - g[i]
+            r = y[i] - p[3] - span * g[i]
             wi = w[i]
             for u in range(4):
                 if not free[u]:
@@ -145,11 +225,15 @@ def _lm(p: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, n: int, free
                 for v in range(4):
                     if free[v]:
                         a[u, v] += wi * j[u] * j[v]
+        # Active set: a parameter on its bound whose descent direction points
+        # outward is held there for this step, so the others can still move.
+        for u in range(4):
+            act[u] = free[u] and not ((p[u] <= lo[u] and b[u] < 0) or (p[u] >= hi[u] and b[u] > 0))
         improved = False
         for _attempt in range(12):
             m = a.copy()
             for u in range(4):
-                if free[u]:
+                if act[u]:
                     m[u, u] += lam * (a[u, u] + 1e-12)
                 else:
                     m[u, u] = 1.0
@@ -158,12 +242,17 @@ def _lm(p: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, n: int, free
                 for k in range(4):
                     trial[k] = p[k] + step[k]
                 _clip(trial, lo, hi)
-                new = _sse(trial, x, y, w, n)
+                new = 0.0
+                for i in range(n):
+                    et[i] = _pow10((trial[0] - x[i]) * trial[1])
+                    r = y[i] - trial[3] - (trial[2] - trial[3]) / (1.0 + et[i])
+                    new += w[i] * r * r
                 if new < cur:
                     rel = (cur - new) / (cur + 1e-30)
                     small = (cur - new) < tol
                     for k in range(4):
                         p[k] = trial[k]
+                    e, et = et, e
                     cur = new
                     lam = max(lam / 10.0, 1e-12)
                     improved = True
@@ -176,35 +265,151 @@ def _lm(p: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, n: int, free
     return cur, iters
 
 
+#: |HillSlope| values of the start grid; 20 is the bound (a step between two doses).
+_GRID_HILL = np.array([0.5, 1.0, 2.0, 4.0, 20.0])
+#: LogIC50 grid points per curve, spread over the tested range ± 1.5 log units.
+_GRID_POS = 17
+
+
+@nb.njit(cache=True)
+def _grid_start(x: np.ndarray, y: np.ndarray, w: np.ndarray, n: int, free: np.ndarray,
+                lo: np.ndarray, hi: np.ndarray, out: np.ndarray) -> float:  # fmt: skip
+    """Best point of a (LogIC50, HillSlope) grid, Top and Bottom solved exactly at each.
+
+    For fixed LogIC50 and slope the curve is linear in Top and Bottom,
+    y = Top·g + Bottom·(1 − g), so their least-squares values have a closed
+    form (clipped to the bounds); the grid therefore searches only the two
+    nonlinear parameters -- a cheap global look before Levenberg–Marquardt.
+    With both asymptotes free the slope's sign is immaterial (swap Top and
+    Bottom), so only descending slopes are tried; otherwise both signs.
+    """
+    xmin = x[0]
+    xmax = x[0]
+    syy = 0.0
+    for i in range(n):
+        xmin = min(xmin, x[i])
+        xmax = max(xmax, x[i])
+        syy += w[i] * y[i] * y[i]
+    # 10^((L − x)·h) = 10^((L − xc)·h) · 10^((xc − x)·h): n + positions powers per slope,
+    # not n × positions (xc, the range's centre, keeps both factors finite).
+    xc = 0.5 * (xmin + xmax)
+    both = free[2] and free[3]
+    nsign = 1 if both else 2
+    u = np.empty(n)
+    best = np.inf
+    for b in range(_GRID_HILL.shape[0]):
+        for sgn in range(nsign):
+            hill = -_GRID_HILL[b] if sgn == 0 else _GRID_HILL[b]
+            hill = min(max(hill, lo[1]), hi[1])
+            for i in range(n):
+                u[i] = _pow10(max((xc - x[i]) * hill, -300.0))
+            for a in range(_GRID_POS):
+                lic = xmin - 1.5 + (xmax - xmin + 3.0) * a / (_GRID_POS - 1)
+                lic = min(max(lic, lo[0]), hi[0])
+                v = _pow10(max((lic - xc) * hill, -300.0))
+                s_gg = 0.0
+                s_gh = 0.0
+                s_hh = 0.0
+                s_gy = 0.0
+                s_hy = 0.0
+                for i in range(n):
+                    gi = 1.0 / (1.0 + v * u[i])
+                    hi_ = 1.0 - gi
+                    wi = w[i]
+                    s_gg += wi * gi * gi
+                    s_gh += wi * gi * hi_
+                    s_hh += wi * hi_ * hi_
+                    s_gy += wi * gi * y[i]
+                    s_hy += wi * hi_ * y[i]
+                top, bottom = _asymptotes(s_gg, s_gh, s_hh, s_gy, s_hy, free, lo[2], lo[3], lo, hi)
+                top = min(max(top, lo[2]), hi[2])
+                bottom = min(max(bottom, lo[3]), hi[3])
+                # SSE from the sums (exact for any Top/Bottom, clipped or not).
+                sse = (syy - 2.0 * (top * s_gy + bottom * s_hy) + top * top * s_gg
+                       + 2.0 * top * bottom * s_gh + bottom * bottom * s_hh)  # fmt: skip
+                if sse < best:
+                    best = sse
+                    out[0] = lic
+                    out[1] = hill
+                    out[2] = top
+                    out[3] = bottom
+    return best
+
+
+@nb.njit(cache=True)
+def _abs_gradient(p: np.ndarray, free: np.ndarray, out: np.ndarray) -> bool:
+    """Gradient of the absolute log IC50 (where the curve crosses 0.5),
+    L − log10((Top − 0.5)/(0.5 − Bottom))/h, over the free parameters;
+    False when the curve does not cross 0.5."""
+    ratio = (p[2] - 0.5) / (0.5 - p[3])
+    if not ratio > 0 or p[1] == 0.0:
+        return False
+    out[0] = 1.0
+    out[1] = math.log10(ratio) / (p[1] * p[1])
+    out[2] = -1.0 / (p[1] * _LN10 * (p[2] - 0.5))
+    out[3] = -1.0 / (p[1] * _LN10 * (0.5 - p[3]))
+    for u in range(4):
+        if not free[u]:
+            out[u] = 0.0
+    return True
+
+
 @nb.njit(cache=True, parallel=True)
 def _fit_all(x: np.ndarray, y: np.ndarray, w: np.ndarray, npts: np.ndarray, starts: np.ndarray, free: np.ndarray,
-             lo: np.ndarray, hi: np.ndarray, max_iter: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+             lo: np.ndarray, hi: np.ndarray, max_iter: int, grid: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     n_curves = x.shape[0]
     params = np.empty((n_curves, 4))
     sse = np.full(n_curves, np.inf)
-    var0 = np.full(n_curves, np.nan)
+    sst_out = np.full(n_curves, np.nan)
+    var = np.full((n_curves, 2), np.nan)
     for c in nb.prange(n_curves):
         best = np.inf
         n = npts[c]
+        sw = 0.0
         mean = 0.0
         for i in range(n):
-            mean += y[c, i]
-        mean /= max(n, 1)
+            sw += w[c, i]
+            mean += w[c, i] * y[c, i]
+        mean /= max(sw, 1e-300)
         sst = 0.0
         for i in range(n):
-            sst += (y[c, i] - mean) ** 2
+            sst += w[c, i] * (y[c, i] - mean) ** 2
+        # Converged when the SSE stops falling relative to the data's own spread.
+        tol = 1e-9 * sst + 1e-30
+        p0 = np.empty(4)
         for s in range(starts.shape[1]):
             p = starts[c, s].copy()
-            # Converged when the SSE stops falling relative to the data's own spread.
-            val, _ = _lm(p, x[c], y[c], w[c], n, free, lo[c], hi[c], max_iter, 1e-9 * sst + 1e-30)
+            cap = min(_FIRST_CAP, max_iter) if grid and s == 0 else max_iter
+            val, used = _lm(p, x[c], y[c], w[c], n, free, lo[c], hi[c], cap, tol)
             if val < best:
                 best = val
                 params[c] = p
             # A good first fit (R² ≥ 0.9, LogIC50 inside the bounds) needs no other start.
             if s == 0 and best <= 0.1 * sst and lo[c, 0] < params[c, 0] < hi[c, 0]:
+                if used >= cap and cap < max_iter:
+                    p = params[c].copy()
+                    best, _ = _lm(p, x[c], y[c], w[c], n, free, lo[c], hi[c], max_iter, tol)
+                    params[c] = p
+                break
+            if grid and s == 0:
+                # Otherwise a global look: refine the best point of a coarse grid
+                # (which replaces the remaining starts).
+                p0[:] = p
+                p = np.empty(4)
+                _grid_start(x[c], y[c], w[c], n, free, lo[c], hi[c], p)
+                val, _ = _lm(p, x[c], y[c], w[c], n, free, lo[c], hi[c], max_iter, tol)
+                if val < best:
+                    best = val
+                    params[c] = p
+                elif used >= cap and cap < max_iter:
+                    # The first start is still ahead and was cut short: finish it.
+                    best, _ = _lm(p0, x[c], y[c], w[c], n, free, lo[c], hi[c], max_iter, tol)
+                    params[c] = p0
                 break
         sse[c] = best
-        # (JᵀJ)⁻¹[0, 0] at the solution: the LogIC50 variance factor.
+        sst_out[c] = sst
+        # (JᵀJ)⁻¹ at the solution, as quadratic forms: the variance factors of
+        # LogIC50 and of the absolute log IC50 (delta method; see _abs_gradient).
         a = np.zeros((4, 4))
         j = np.zeros(4)
         for i in range(n):
@@ -216,11 +421,18 @@ def _fit_all(x: np.ndarray, y: np.ndarray, w: np.ndarray, npts: np.ndarray, star
         for u in range(4):
             if not free[u]:
                 a[u, u] = 1.0
-        e0 = np.zeros(4)
-        e0[0] = 1.0
+        grad = np.zeros(4)
         sol = np.zeros(4)
-        var0[c] = sol[0] if _solve4(a, e0, sol) and sol[0] > 0 else np.nan
-    return params, sse, var0
+        grad[0] = 1.0
+        if _solve4(a, grad, sol) and sol[0] > 0:
+            var[c, 0] = sol[0]
+        if _abs_gradient(params[c], free, grad) and _solve4(a, grad, sol):
+            q = 0.0
+            for u in range(4):
+                q += grad[u] * sol[u]
+            if q > 0:
+                var[c, 1] = q
+    return params, sse, sst_out, var
 
 
 @nb.njit(cache=True, parallel=True)
@@ -296,37 +508,59 @@ def pack_arrays(curve: np.ndarray, x: np.ndarray, y: np.ndarray) -> CurveSet:
     return CurveSet(np.asarray(ids), xs, ys, counts.astype(np.int64))
 
 
+@nb.njit(cache=True, parallel=True)
+def _ranges(x: np.ndarray, y: np.ndarray, npts: np.ndarray) -> np.ndarray:
+    """Per curve: min and max dose and response, and the mean response of the lowest
+    and of the highest quarter of the doses (at least one point each)."""
+    out = np.empty((x.shape[0], 7))
+    for c in nb.prange(x.shape[0]):
+        n = npts[c]
+        if n == 0:
+            out[c] = np.nan
+            continue
+        order = np.argsort(x[c, :n])
+        k = max(n // 4, 1)
+        low = 0.0
+        high = 0.0
+        for i in range(k):
+            low += y[c, order[i]]
+            high += y[c, order[n - 1 - i]]
+        out[c, 0] = x[c, order[0]]
+        out[c, 1] = x[c, order[n - 1]]
+        out[c, 2] = y[c, :n].min()
+        out[c, 3] = y[c, :n].max()
+        low /= k
+        high /= k
+        out[c, 4] = low
+        out[c, 5] = high
+        # Where the responses first cross half-way from low- to high-dose level
+        # (linear interpolation in log dose; mid-range if they never do).
+        half = 0.5 * (low + high)
+        out[c, 6] = 0.5 * (out[c, 0] + out[c, 1])
+        for i in range(n - 1):
+            y0 = y[c, order[i]] - half
+            y1 = y[c, order[i + 1]] - half
+            if y0 == 0.0 or y0 * y1 < 0.0:
+                x0 = x[c, order[i]]
+                x1 = x[c, order[i + 1]]
+                out[c, 6] = x0 + (x1 - x0) * y0 / (y0 - y1)
+                break
+    return out
+
+
 def _starts(
     cs: CurveSet, model: Model, top: np.ndarray | None = None, bottom: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    n_curves, width = cs.x.shape
-    mask = np.arange(width)[None, :] < cs.n[:, None]
-    x = np.where(mask, cs.x, np.nan)
-    y = np.where(mask, cs.y, np.nan)
-    xmin, xmax = np.nanmin(x, axis=1), np.nanmax(x, axis=1)
-    ymin, ymax = np.nanmin(y, axis=1), np.nanmax(y, axis=1)
+    """The data-driven start (LogIC50 where the responses cross half-way, slope −1,
+    low- and high-dose responses as Top and Bottom), shape (curves, 1, 4), and the bounds (curves, 4) each."""
+    n_curves = len(cs.n)
+    xmin, xmax, ymin, ymax, low_dose, high_dose, cross = _ranges(cs.x, cs.y, cs.n).T
     span = np.maximum(ymax - ymin, 1e-6)
-    order = np.argsort(np.where(mask, cs.x, np.inf), axis=1)
-    sorted_y = np.take_along_axis(np.where(mask, cs.y, np.nan), order, axis=1)
-    k = np.maximum(cs.n // 4, 1)
-    idx = np.arange(width)[None, :]
-    low_dose = np.nanmean(np.where(idx < k[:, None], sorted_y, np.nan), axis=1)
-    high_rank = (cs.n - k)[:, None]
-    high_dose = np.nanmean(
-        np.where((idx >= high_rank) & (idx < cs.n[:, None]), sorted_y, np.nan), axis=1
-    )
     if top is None:
         top = np.ones(n_curves) if model in ("3pl", "2pl") else low_dose
     if bottom is None:
         bottom = np.zeros(n_curves) if model == "2pl" else high_dose
-    mid = (xmin + xmax) / 2
-    starts = np.empty((n_curves, 3, 4))
-    for s, (pos, hill) in enumerate([(0.5, -1.0), (0.2, -2.0), (0.8, -0.7)]):
-        starts[:, s, 0] = xmin + pos * (xmax - xmin)
-        starts[:, s, 1] = hill
-        starts[:, s, 2] = top
-        starts[:, s, 3] = bottom
-    starts[:, 0, 0] = mid
+    starts = np.column_stack([cross, np.full(n_curves, -1.0), top, bottom])[:, None, :]
     lo = np.column_stack([xmin - 3, np.full(n_curves, -20.0), ymin - span, ymin - span])
     hi = np.column_stack([xmax + 3, np.full(n_curves, 20.0), ymax + span, ymax + span])
     if model in ("3pl", "2pl"):
@@ -366,7 +600,9 @@ def fit_parameters(
     start = default_starts if starts is None else starts
     start = np.clip(start, lo[:, None, :], hi[:, None, :])
     w = np.ones_like(cs.y) if weights is None else weights
-    params, sse, _ = _fit_all(cs.x, cs.y, w, cs.n, start, np.array(_FREE[model]), lo, hi, max_iter)
+    params, sse, _, _ = _fit_all(
+        cs.x, cs.y, w, cs.n, start, np.array(_FREE[model]), lo, hi, max_iter, starts is None
+    )
     return params, sse
 
 
@@ -385,9 +621,12 @@ def huber_weights(cs: CurveSet, params: np.ndarray) -> np.ndarray:
     return np.where(mask & np.isfinite(w), w, 1.0)
 
 
+#: Curve statuses, in the order of the categorical ``status`` column.
+STATUSES = ["ok", "flat", "out_of_range", "failed"]
+
 FIT_COLUMNS = [
     "curve_id", "status", "model", "log10_ic50", "ic50", "log10_ic50_ci_low", "log10_ic50_ci_high",
-    "ic50_ci_low", "ic50_ci_high", "abs_ic50", "hill_slope", "top", "bottom", "emax", "auc", "aac",
+    "ic50_ci_low", "ic50_ci_high", "abs_ic50", "abs_ic50_ci_low", "abs_ic50_ci_high", "hill_slope", "top", "bottom", "emax", "auc", "aac",
     "sse", "rmse", "r2", "f_value", "p_value", "n_points", "log10_dose_min", "log10_dose_max",
 ]  # fmt: skip
 
@@ -405,7 +644,10 @@ def fit_curves(
     Status: ``failed`` (fewer points than parameters + 1, or a non-finite
     fit), ``flat`` (the F-test against a flat line is not significant at
     ``alpha``), ``out_of_range`` (LogIC50 outside the tested doses), else
-    ``ok``. IC50s are molar; CIs are asymptotic (Wald, Student t).
+    ``ok``. IC50s are molar; 95% CIs are asymptotic (Wald, Student t on
+    n − p df): for the relative IC50 on LogIC50 directly, for the absolute
+    IC50 (the dose giving response 0.5, i.e. 50% of vehicle) by the delta
+    method on log10 of it. Both are symmetric in log dose.
     AUC is the mean fitted response over the tested log-dose range
     (log10 dose min to max); AAC = 1 − AUC.
 
@@ -423,30 +665,27 @@ def fit_curves(
     w = np.ones_like(cs.y)
     if robust:
         starts, lo, hi = _starts(cs, model)
-        params, sse, var0 = _fit_all(cs.x, cs.y, w, cs.n, starts, free, lo, hi, max_iter)
+        params, sse, sst, var = _fit_all(cs.x, cs.y, w, cs.n, starts, free, lo, hi, max_iter, True)
+        for _ in range(5):
+            w = huber_weights(cs, params)
+            params, sse, sst, var = _fit_all(
+                cs.x, cs.y, w, cs.n, params[:, None, :].copy(), free, lo, hi, max_iter, False
+            )
+        mask = np.arange(cs.x.shape[1])[None, :] < cs.n[:, None]
+        xmin = np.nanmin(np.where(mask, cs.x, np.nan), axis=1)
+        xmax = np.nanmax(np.where(mask, cs.x, np.nan), axis=1)
     else:
         # Replicates of a dose enter least squares only through their mean and count:
         # fitting the means with count weights has the same minimiser and JᵀJ, at a
-        # fraction of the work; the within-dose sum of squares is added back to the SSE.
+        # fraction of the work; the within-dose sum of squares is added back to the
+        # SSE and to the total sum of squares.
         xs, ys, ws, m, ssw = _aggregate(cs.x, cs.y, cs.n)
         width = int(m.max())
         xs, ys, ws = xs[:, :width].copy(), ys[:, :width].copy(), ws[:, :width].copy()
-        agg = CurveSet(cs.ids, xs, ys, m)
-        starts, lo, hi = _starts(agg, model)
-        params, sse, var0 = _fit_all(xs, ys, ws, m, starts, free, lo, hi, max_iter)
-        sse = sse + ssw
-    if robust:
-        for _ in range(5):
-            w = huber_weights(cs, params)
-            params, sse, var0 = _fit_all(
-                cs.x, cs.y, w, cs.n, params[:, None, :].copy(), free, lo, hi, max_iter
-            )
-    width = cs.x.shape[1]
-    mask = np.arange(width)[None, :] < cs.n[:, None]
-    y = np.where(mask, cs.y, np.nan)
-    wm = np.where(mask, w, 0.0)
-    mean = np.nansum(wm * np.nan_to_num(y), axis=1) / wm.sum(axis=1)
-    sst = np.nansum(wm * (y - mean[:, None]) ** 2, axis=1)
+        starts, lo, hi = _starts(CurveSet(cs.ids, xs, ys, m), model)
+        params, sse, sst, var = _fit_all(xs, ys, ws, m, starts, free, lo, hi, max_iter, True)
+        sse, sst = sse + ssw, sst + ssw
+        xmin, xmax = xs[:, 0], xs[np.arange(n_curves), m - 1]  # doses come back sorted
     n = cs.n.astype(float)
     dof = n - k
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -455,12 +694,12 @@ def fit_curves(
         r2 = 1 - sse / sst
         rmse = np.sqrt(sse / n)
     log_ic50, hill, top, bottom = params.T
-    # Asymptotic SE of LogIC50: s² (JᵀJ)⁻¹, J over the free parameters.
-    se = np.sqrt(var0 * sse / np.maximum(dof, 1))
-    se = np.where(np.isfinite(se) & (se < 50), se, np.nan)  # unidentifiable LogIC50: no CI
-    tcrit = stats.t.ppf(0.975, np.maximum(dof, 1))
-    xmin = np.nanmin(np.where(mask, cs.x, np.nan), axis=1)
-    xmax = np.nanmax(np.where(mask, cs.x, np.nan), axis=1)
+    # Asymptotic (Wald) SEs: s² gᵀ(JᵀJ)⁻¹g over the free parameters, g the gradient of
+    # LogIC50 (relative) or of the absolute log IC50 (delta method).
+    se = np.sqrt(var * (sse / np.maximum(dof, 1))[:, None])
+    se = np.where(np.isfinite(se) & (se < 50), se, np.nan)  # unidentifiable: no CI
+    dofs, inverse = np.unique(np.maximum(dof, 1), return_inverse=True)
+    tcrit = stats.t.ppf(0.975, dofs)[inverse]  # 95% CIs
     span = top - bottom
     auc = mean_response(params, xmin, xmax)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -469,25 +708,31 @@ def fit_curves(
         ratio = (top - bottom) / (0.5 - bottom) - 1
         abs_log = log_ic50 - np.log10(ratio) / hill
     crosses = (np.minimum(top, bottom) < 0.5) & (np.maximum(top, bottom) > 0.5)
-    abs_ic50 = np.where(crosses, 10**abs_log, np.nan)
-    status = np.where(
-        ~np.isfinite(sse) | (dof < 1), "failed",
-        np.where(~(p_value < alpha), "flat",
-                 np.where((log_ic50 < xmin) | (log_ic50 > xmax), "out_of_range", "ok")),
-    )  # fmt: skip
+    abs_log = np.where(crosses, abs_log, np.nan)
+    half, abs_half = tcrit * se[:, 0], tcrit * se[:, 1]
+    code = np.where(
+        ~np.isfinite(sse) | (dof < 1), 3,
+        np.where(~(p_value < alpha), 1, np.where((log_ic50 < xmin) | (log_ic50 > xmax), 2, 0)),
+    ).astype(np.int8)  # fmt: skip
+    status = pd.Categorical.from_codes(code, dtype=pd.CategoricalDtype(STATUSES))
     out = pd.DataFrame(
         {
-            "curve_id": cs.ids, "status": status, "model": model,
+            "curve_id": cs.ids, "status": status,
+            "model": pd.Categorical.from_codes(np.zeros(n_curves, dtype=np.int8), dtype=pd.CategoricalDtype([model])),
             "log10_ic50": log_ic50, "ic50": 10**log_ic50,
-            "log10_ic50_ci_low": log_ic50 - tcrit * se, "log10_ic50_ci_high": log_ic50 + tcrit * se,
-            "ic50_ci_low": 10 ** (log_ic50 - tcrit * se), "ic50_ci_high": 10 ** (log_ic50 + tcrit * se),
-            "abs_ic50": abs_ic50, "hill_slope": hill, "top": top, "bottom": bottom, "emax": emax,
+            "log10_ic50_ci_low": log_ic50 - half, "log10_ic50_ci_high": log_ic50 + half,
+            "ic50_ci_low": 10 ** (log_ic50 - half), "ic50_ci_high": 10 ** (log_ic50 + half),
+            "abs_ic50": 10**abs_log, "abs_ic50_ci_low": 10 ** (abs_log - abs_half),
+            "abs_ic50_ci_high": 10 ** (abs_log + abs_half), "hill_slope": hill, "top": top, "bottom": bottom, "emax": emax,
             "auc": auc, "aac": 1 - auc, "sse": sse, "rmse": rmse, "r2": r2, "f_value": f_value,
             "p_value": p_value, "n_points": cs.n, "log10_dose_min": xmin, "log10_dose_max": xmax,
         }
     )  # fmt: skip
     failed = out["status"] == "failed"
-    out.loc[failed, ["log10_ic50", "ic50", "hill_slope"]] = np.nan
+    out.loc[
+        failed,
+        ["log10_ic50", "ic50", "hill_slope", "abs_ic50", "abs_ic50_ci_low", "abs_ic50_ci_high"],
+    ] = np.nan
     if robust:
         out["n_downweighted"] = ((w < 1) & mask).sum(axis=1)
         return out[[*FIT_COLUMNS, "n_downweighted"]]
