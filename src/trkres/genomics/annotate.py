@@ -7,7 +7,9 @@ costs a few factorizations, not a million look-ups.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,26 +30,32 @@ KEY_COLUMNS = [
 
 
 def combined_codes(
-    frame: pd.DataFrame, columns: list[str], *, distinct: bool = True
+    frame: pd.DataFrame, columns: list[str], *, distinct: bool = True, dense: bool = True
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Integer code per row for the combination of ``columns``, and the distinct rows.
 
-    Each column is factorized on its own (fast on text); the codes are mixed
-    into one integer and re-densified after each column, so it stays exact.
+    Each column is factorized on its own (categoricals give their codes for
+    free); the codes are mixed into one integer, exact as long as it fits
+    (re-densified before it could overflow), and densified once at the end
+    (0..k-1) unless ``dense=False`` (then equal rows share a code, nothing more).
     """
     key = np.zeros(len(frame), dtype=np.int64)
+    span = 1  # number of distinct values ``key`` can take
     for col in columns:
         values = frame[col]
         if isinstance(values.dtype, pd.CategoricalDtype):
-            codes, n_uniques = (
-                values.cat.codes.to_numpy().astype(np.int64) + 1,
-                len(values.cat.categories) + 1,
-            )
+            codes = values.cat.codes.to_numpy().astype(np.int64) + 1  # -1 (missing) → 0
+            n_uniques = len(values.cat.categories) + 1
         else:
             codes, uniques = pd.factorize(values, use_na_sentinel=False)
             n_uniques = len(uniques)
-        mixed = key * (n_uniques + 1) + codes
-        key = pd.factorize(mixed)[0].astype(np.int64)
+        if span * (n_uniques + 1) >= 2**62:  # would overflow: re-densify first
+            key = pd.factorize(key)[0].astype(np.int64)
+            span = int(key.max()) + 1 if len(key) else 1
+        key = key * (n_uniques + 1) + codes
+        span *= n_uniques + 1
+    if dense or distinct:
+        key = pd.factorize(key)[0].astype(np.int64)
     if not distinct:
         return key, frame.iloc[0:0][columns]
     n_codes = int(key.max()) + 1 if len(key) else 0
@@ -88,7 +96,7 @@ class Annotator:
                 self.bypass_gene.setdefault((b.gene, b.alteration_type), b)
         self.genes = knowledge.trk_genes | {b.gene for b in knowledge.bypass_alterations.values()}
 
-    def annotate_one(self, row: pd.Series) -> _Hit:
+    def annotate_one(self, row: Mapping[str, Any]) -> _Hit:
         gene, kind = row["gene"], row["alteration_type"]
         kb = self.kb
         if kind == "fusion":
@@ -166,7 +174,8 @@ class Annotator:
                 distinct = alterations.iloc[first_rows][KEY_COLUMNS].reset_index(drop=True)
             else:
                 codes, distinct = combined_codes(alterations.iloc[rows], KEY_COLUMNS)
-            hits += [self.annotate_one(pd.Series(r)) for r in distinct.to_dict(orient="records")]
+            records: list[dict[str, Any]] = distinct.to_dict(orient="records")  # type: ignore[assignment]
+            hits += [self.annotate_one(r) for r in records]
             codes_full[rows] = codes + 1
         fields = {
             "alteration_class": [h.alteration_class for h in hits],

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from trkres.genomics.annotate import Annotator, combined_codes
-from trkres.genomics.model import empty_alterations, from_codes, text
+from trkres.genomics.model import HIGH_CARDINALITY, empty_alterations, from_codes, text
 from trkres.knowledge.schema import OFF_TARGET_CLASSES, ON_TARGET_CLASSES
 from trkres.knowledge.store import KnowledgeBase
 
@@ -59,6 +59,22 @@ _SUMMARY_KEYS = [
     "evidence",
     "review_flags",
 ]
+#: The fields of an alteration that sample and patient summaries read.
+_RECORD_FIELDS = ("gene", "protein_change", "alteration_type", "alteration_class", "counts_as",
+                  "therapy_strategies", "therapy_rules", "fact_status", "target_note", "ch_flag",
+                  "timing", "timepoint")  # fmt: skip
+
+
+@dataclass
+class _Records:
+    """The alterations summaries need, as records; groups are record positions."""
+
+    records: list[dict[str, Any]]
+    signature: list[int]
+    by_sample: dict[str, list[int]]
+    by_patient: dict[str, list[int]]
+
+
 PATIENT_COLUMNS = [
     "patient_id", "fusion", "n_samples", "first_trki_day", "trk_inhibitors", "mechanism",
     "acquired_on_target", "acquired_off_target", "pre_existing_bypass", "therapy_strategies",
@@ -99,10 +115,10 @@ class ResistanceCaller:
     subclonal_ratio: float = 0.5
     _first_trki: dict[str, float] = field(init=False, repr=False, default_factory=dict)
     _sample_codes: np.ndarray = field(init=False, repr=False)
-    _alt_key: np.ndarray = field(init=False, repr=False)
     _evidence_cache: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[str, list[str]]] = field(
         init=False, repr=False, default_factory=dict
     )
+    _records: _Records = field(init=False, repr=False)
     alterations_: pd.DataFrame = field(init=False, repr=False)
     samples_: pd.DataFrame = field(init=False, repr=False)
     patients_: pd.DataFrame = field(init=False, repr=False)
@@ -126,9 +142,7 @@ class ResistanceCaller:
         kb = self.knowledge
         alts = alterations if len(alterations.columns) else empty_alterations()
         alts = alts.reset_index(drop=True)
-        # One code per distinct alteration, shared by annotation and timing.
-        self._alt_key, _ = combined_codes(alts, ALTERATION_KEY, distinct=False)
-        annotation = Annotator(kb).annotate(alts, key=self._alt_key)
+        annotation = Annotator(kb).annotate(alts)
         alts = pd.concat([alts, annotation], axis=1)
         has_fusion_data = (
             bool(fusion_data)
@@ -137,7 +151,7 @@ class ResistanceCaller:
         )
         sample_table = self._sample_table(alts, samples)
         # A hash look-up of each row's sample (cheaper than a merge on 1M rows).
-        at = pd.Index(sample_table["sample_id"]).get_indexer(alts["sample_id"])
+        at = _lookup(alts["sample_id"], pd.Index(sample_table["sample_id"]))
         self._sample_codes = at.astype(np.int64)
         for col in ("patient_id", "sample_type"):
             # Categoricals built from the (small) sample table: no per-row strings.
@@ -152,29 +166,28 @@ class ResistanceCaller:
         ]
         fusion_genes = _collect(drivers["patient_id"], drivers["gene"])
         fusion_names = _collect(drivers["patient_id"], drivers["fusion"])
+        # Per patient (category), then broadcast by code: no per-row strings.
         patients = alts["patient_id"].cat
-        per_patient = np.array(
-            [fusion_genes.get(str(p), "") for p in patients.categories], dtype=object
-        )
-        alts["patient_fusion_genes"] = per_patient[patients.codes] if len(per_patient) else ""
-        status = np.where(
-            alts["patient_fusion_genes"].to_numpy() != "", "detected",
-            "not_detected" if has_fusion_data else "unknown",
-        )  # fmt: skip
-        alts["fusion_status"] = _labels(status)
+        per_patient = [fusion_genes.get(str(p), "") for p in patients.categories]
+        patient_codes = patients.codes.to_numpy().astype(np.int64)
+        alts["patient_fusion_genes"] = from_codes(patient_codes, per_patient or [""])
+        fusion_missing = "not_detected" if has_fusion_data else "unknown"
+        status_labels = ["detected" if g else fusion_missing for g in per_patient] or [""]
+        alts["fusion_status"] = from_codes(patient_codes, status_labels)
+        unknown = np.array([lab == "unknown" for lab in status_labels], dtype=bool)[patient_codes]
 
         on_class = alts["alteration_class"].isin(list(ON_TARGET_CLASSES)).to_numpy()
         in_fused = np.zeros(len(alts), dtype=bool)
         idx = np.flatnonzero(on_class)
         if len(idx):
-            genes = alts["gene"].to_numpy(dtype=object)[idx]
-            fused = alts["patient_fusion_genes"].to_numpy(dtype=object)[idx]
+            genes = alts["gene"].iloc[idx].to_numpy(dtype=object)
+            fused = np.asarray(per_patient, dtype=object)[patient_codes[idx]]
             in_fused[idx] = [g in f.split(";") for g, f in zip(genes, fused, strict=True)]
-        counted_on = on_class & ((status == "unknown") | in_fused)
+        counted_on = on_class & (unknown | in_fused)
         counted_off = alts["alteration_class"].isin(list(OFF_TARGET_CLASSES)).to_numpy()
         alts["counts_as"] = _choose([counted_on, counted_off], ["on_target", "off_target"], "")
         alts["target_note"] = _choose(
-            [on_class & ~counted_on, on_class & (status == "unknown")],
+            [on_class & ~counted_on, on_class & unknown],
             ["kinase-domain change outside the fused NTRK gene: not counted",
              "fusion unknown: counted as on-target"],
             "",
@@ -184,6 +197,7 @@ class ResistanceCaller:
         alts = self._clonality(alts)
         alts = self._therapies(alts)
         self.alterations_ = alts
+        self._records = self._interesting(alts)
         self.samples_ = self._summarise_samples(alts, sample_table, has_fusion_data, fusion_names)
         self.patients_ = self._summarise_patients(
             alts, sample_table, timeline, has_fusion_data, fusion_names
@@ -233,18 +247,12 @@ class ResistanceCaller:
         baseline = ~unknown & (day <= alts["first_trki_day"]).to_numpy()
         post = ~unknown & ~baseline
         alts["timepoint"] = _choose([baseline, post], ["baseline", "post_trki"], "unknown")
-        # Identity of an alteration across a patient's samples.
-        patient_codes = alts["patient_id"].cat.codes.to_numpy().astype(np.int64)
-        ident = pd.factorize(
-            self._alt_key * (int(patient_codes.max(initial=0)) + 2) + patient_codes
-        )[0]
-        seen_before = np.zeros(int(ident.max()) + 1 if len(ident) else 0, dtype=bool)
-        seen_before[ident[baseline]] = True
+        seen_before = _seen_at_baseline(alts, baseline, post)
         has_baseline = alts.loc[baseline, "patient_id"].unique()
         patient_has_baseline = alts["patient_id"].isin(has_baseline).to_numpy()
         silent = (alts["alteration_type"] == "silent").to_numpy()
         alts["timing"] = _choose(
-            [silent, baseline | (post & seen_before[ident]), post & patient_has_baseline],
+            [silent, baseline | (post & seen_before), post & patient_has_baseline],
             ["", "pre_existing", "acquired"],
             "timing_unknown",
         )
@@ -384,21 +392,23 @@ class ResistanceCaller:
         }
 
     @staticmethod
-    def _interesting(alts: pd.DataFrame, key: str) -> dict[str, list[dict[str, Any]]]:
-        """The few rows a summary needs (counted, flagged or CH), as records grouped by ``key``."""
+    def _interesting(alts: pd.DataFrame) -> _Records:
+        """The few rows a summary needs (counted, flagged or CH), as records, each with a
+        signature code (equal for records alike in every field a summary reads)."""
         keep = np.flatnonzero(
             ((alts["counts_as"] != "") | (alts["target_note"] != "") | alts["ch_flag"]).to_numpy()
         )
-        cols = ["sample_id", "patient_id", "gene", "protein_change", "alteration_type",
-                "alteration_class", "counts_as", "therapy_strategies", "therapy_rules",
-                "fact_status", "target_note", "ch_flag", "timing", "timepoint"]  # fmt: skip
-        groups: dict[str, list[dict[str, Any]]] = {}
-        subset = alts[cols].take(keep)
-        columns = [subset[c].astype(object).tolist() for c in cols]
-        for values in zip(*columns, strict=True):
-            record = dict(zip(cols, values, strict=True))
-            groups.setdefault(str(record[key]), []).append(record)
-        return groups
+        subset = alts[["sample_id", "patient_id", *_RECORD_FIELDS]].take(keep)
+        columns = [subset[c].tolist() for c in _RECORD_FIELDS]
+        records = [dict(zip(_RECORD_FIELDS, v, strict=True)) for v in zip(*columns, strict=True)]
+        signature, _ = combined_codes(subset, list(_RECORD_FIELDS), distinct=False)
+        by: dict[str, dict[str, list[int]]] = {}
+        for key in ("sample_id", "patient_id"):
+            groups: dict[str, list[int]] = {}
+            for i, k in enumerate(subset[key].tolist()):
+                groups.setdefault(str(k), []).append(i)
+            by[key] = groups
+        return _Records(records, signature.tolist(), by["sample_id"], by["patient_id"])
 
     def _summarise_samples(
         self, alts: pd.DataFrame, sample_table: pd.DataFrame, has_fusion_data: bool,
@@ -416,14 +426,16 @@ class ResistanceCaller:
             "unknown",
             np.where(day <= first_day, "baseline", "post_trki"),
         )
-        defaults = {st: self._summary_row([], st) for st in ("detected", "not_detected", "unknown")}
-        groups = self._interesting(alts, "sample_id")
-        rows = [
-            self._summary_row(groups[sid], status) if sid in groups else defaults[status]
-            for sid, status in zip(
-                table["sample_id"].astype(str), table["fusion_status"], strict=True
-            )
-        ]
+        rec = self._records
+        memo: dict[tuple[Any, ...], dict[str, object]] = {}
+        rows = []
+        for sid, status in zip(table["sample_id"].tolist(), table["fusion_status"], strict=True):
+            idx = rec.by_sample.get(str(sid), [])
+            # Samples alike in status and records share one summary (computed once).
+            key = (status, *(rec.signature[i] for i in idx))
+            if key not in memo:
+                memo[key] = self._summary_row([rec.records[i] for i in idx], status)
+            rows.append(memo[key])
         summary = pd.DataFrame(rows, columns=_SUMMARY_KEYS)
         out = pd.concat([table.reset_index(drop=True), summary], axis=1)
         missing = ~out["in_clinical_file"].astype(bool) & out["timepoint"].ne("unknown")
@@ -454,8 +466,8 @@ class ResistanceCaller:
         patients["trk_inhibitors"] = [
             trk_by_patient.get(str(p), "") for p in patients["patient_id"]
         ]
-        defaults = {st: self._summary_row([], st) for st in ("detected", "not_detected", "unknown")}
-        groups = self._interesting(alts, "patient_id")
+        rec = self._records
+        memo: dict[tuple[Any, ...], dict[str, object]] = {}
 
         def names(records: list[dict[str, Any]]) -> str:
             return _join(
@@ -463,8 +475,14 @@ class ResistanceCaller:
             )
 
         rows = []
-        for patient, st in zip(patients["patient_id"].astype(str), status, strict=True):
-            group = groups.get(patient, [])
+        for patient, st in zip(patients["patient_id"].tolist(), status, strict=True):
+            idx = rec.by_patient.get(str(patient), [])
+            # Patients alike in status and records share one row (computed once).
+            key = (st, *(rec.signature[i] for i in idx))
+            if key in memo:
+                rows.append(memo[key])
+                continue
+            group = [rec.records[i] for i in idx]
             # Resistance: what is present after a TRK inhibitor and not before it
             # (acquired, or timing unknown); without timepoints, everything found.
             post = [r for r in group if r["timepoint"] == "post_trki"]
@@ -474,7 +492,7 @@ class ResistanceCaller:
                 resist = []
             else:
                 resist = group
-            row = dict(self._summary_row(resist, str(st)) if group else defaults[str(st)])
+            row = self._summary_row(resist, str(st))
             acquired = [r for r in group if r["timing"] == "acquired"]
             row["acquired_on_target"] = names(
                 [r for r in acquired if r["counts_as"] == "on_target"]
@@ -489,6 +507,7 @@ class ResistanceCaller:
                     if r["timing"] == "pre_existing" and r["counts_as"] == "off_target"
                 ]
             )
+            memo[key] = row
             rows.append(row)
         summary = pd.DataFrame(
             rows,
@@ -503,10 +522,39 @@ class ResistanceCaller:
         return out[PATIENT_COLUMNS]
 
 
+def _seen_at_baseline(alts: pd.DataFrame, baseline: np.ndarray, post: np.ndarray) -> np.ndarray:
+    """For each post-TRKi row: is the same alteration (:data:`ALTERATION_KEY`) in a
+    baseline sample of the same patient?
+
+    Two stages, so the near-unique protein-change text is compared only where
+    it can matter: first on integer codes of patient, gene, type and fusion
+    (categoricals, no hashing of text); then, among the few rows whose coarse
+    key is shared with a baseline row, on the full key.
+    """
+    seen = np.zeros(len(alts), dtype=bool)
+    if not baseline.any() or not post.any():
+        return seen
+    coarse_cols = [c for c in ["patient_id", *ALTERATION_KEY] if c not in HIGH_CARDINALITY]
+    coarse, _ = combined_codes(alts, coarse_cols, distinct=False, dense=False)
+    base_keys = pd.Series(coarse[baseline])
+    maybe = post & pd.Series(coarse).isin(base_keys).to_numpy()
+    if not maybe.any():
+        return seen
+    pool = np.flatnonzero(maybe | (baseline & pd.Series(coarse).isin(coarse[maybe]).to_numpy()))
+    sub = alts.iloc[pool][[c for c in ALTERATION_KEY if c in HIGH_CARDINALITY]].copy()
+    sub["_coarse"] = coarse[pool]
+    full, _ = combined_codes(sub, list(sub.columns), distinct=False)
+    at_base = baseline[pool]
+    hit = pd.Series(full).isin(full[at_base]).to_numpy()
+    seen[pool[maybe[pool] & hit]] = True
+    return seen
+
+
 def _collect(keys: pd.Series, values: pd.Series) -> dict[str, str]:
     """``key → 'v1;v2'`` (distinct values in order), in plain Python over a few rows."""
     out: dict[str, list[str]] = {}
-    for k, v in zip(keys.astype(str), values.astype(str), strict=True):
+    pairs = pd.DataFrame({"k": keys.tolist(), "v": values.tolist()}).drop_duplicates()
+    for k, v in zip(pairs["k"].astype(str).tolist(), pairs["v"].astype(str).tolist(), strict=True):
         vals = out.setdefault(k, [])
         if v not in vals:
             vals.append(v)
@@ -523,8 +571,15 @@ def _choose(conditions: list[np.ndarray], labels: list[str], default: str) -> pd
     return _from_codes(np.asarray(codes, dtype=np.int64), [default, *labels])
 
 
-def _labels(values: np.ndarray) -> pd.Categorical:
-    return pd.Categorical(values)
+def _lookup(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """Position of each value in ``index`` (-1 if absent); a categorical is looked up
+    once per category, not once per row."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        per_category = index.get_indexer(values.cat.categories)
+        codes = values.cat.codes.to_numpy()
+        found: np.ndarray = np.where(codes >= 0, per_category[codes], -1)
+        return found
+    return np.asarray(index.get_indexer(pd.Index(values)))
 
 
 def _split_all(values: pd.Series) -> set[str]:

@@ -13,6 +13,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pandas.api.types import union_categoricals
 
 from trkres.genomics.tables import RowIssue
 
@@ -71,22 +74,71 @@ def empty_alterations() -> pd.DataFrame:
     return conform(pd.DataFrame({c: [] for c in ALTERATION_COLUMNS}))
 
 
+#: Text columns with many distinct values (kept as plain text, not categorical).
+HIGH_CARDINALITY = frozenset({"protein_change"})
+
+
 def conform(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add missing canonical columns (empty) and order and type them."""
+    """Add missing canonical columns (empty) and order and type them.
+
+    Text columns are categoricals (dictionary-encoded once, here, with
+    categories sorted), except the few with near-unique values
+    (:data:`HIGH_CARDINALITY`), which stay plain text. Missing text is ''.
+    """
     out = {}
     n = len(frame)
     for col, dtype in ALTERATION_COLUMNS.items():
         if col in frame.columns:
             values = frame[col]
         elif dtype == "str":
-            values = pd.Series([""] * n, index=frame.index)
+            values = pd.Series(from_codes(np.zeros(n, dtype=np.int64), [""]), index=frame.index)
         elif dtype == "int64":
             values = pd.Series(np.full(n, -1, dtype=np.int64), index=frame.index)
         else:
             values = pd.Series(np.full(n, np.nan), index=frame.index)
-        values = text(values) if dtype == "str" else values.astype(np.dtype(dtype))
+        if dtype != "str":
+            values = values.astype(np.dtype(dtype))
+        elif col in HIGH_CARDINALITY:
+            values = text(values)
+        else:
+            values = pd.Series(categorical_text(values), index=values.index)
         out[col] = values
     return pd.DataFrame(out).reset_index(drop=True)
+
+
+def categorical_text(values: pd.Series) -> pd.Categorical:
+    """Text as a categorical with sorted categories and '' for missing.
+
+    Arrow-backed text is dictionary-encoded by pyarrow (one hash pass);
+    a categorical keeps its codes.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cats = values.cat.categories.astype(str)
+        codes = values.cat.codes.to_numpy().astype(np.int64)
+    else:
+        arr = pa.array(text(values).array)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        encoded = pc.dictionary_encode(arr)
+        cats = pd.Index(encoded.dictionary.to_pylist(), dtype=object)
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    labels = [*map(str, cats), ""]
+    codes = np.where(codes < 0, len(labels) - 1, codes)
+    return from_codes(codes, labels)
+
+
+def concat_alterations(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Stack canonical tables, keeping text columns categorical (categories united)."""
+    if len(frames) == 1:
+        return frames[0].reset_index(drop=True)
+    out = {}
+    for col in frames[0].columns:
+        parts = [f[col] for f in frames]
+        if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+            out[col] = pd.Series(union_categoricals(parts, sort_categories=True))
+        else:
+            out[col] = pd.concat(parts, ignore_index=True)
+    return pd.DataFrame(out)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from trkres.genomics.clinical import read_samples, read_timeline
 from trkres.genomics.cna import CopyNumberThresholds, read_copy_number
 from trkres.genomics.fusions import read_fusions
 from trkres.genomics.maf import read_maf
-from trkres.genomics.model import ParsedInput, empty_alterations, from_codes
+from trkres.genomics.model import ParsedInput, concat_alterations, empty_alterations, from_codes
 from trkres.genomics.tables import RowIssue
 from trkres.genomics.vcf import read_vcf
 from trkres.knowledge.schema import OFF_TARGET_CLASSES, ON_TARGET_CLASSES
@@ -33,7 +33,7 @@ class GenomicInputs:
 
     def alterations(self) -> pd.DataFrame:
         frames = [p.alterations for p in self.parsed if len(p.alterations)]
-        return pd.concat(frames, ignore_index=True) if frames else empty_alterations()
+        return concat_alterations(frames) if frames else empty_alterations()
 
     def all_issues(self) -> list[RowIssue]:
         return [*self.issues, *(i for p in self.parsed for i in p.issues)]
