@@ -58,7 +58,12 @@ def test_no_overwrite(tmp_path: Path) -> None:
 @given(
     st.lists(
         st.tuples(
-            st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=12),
+            st.text(
+                alphabet=st.one_of(
+                    st.characters(blacklist_categories=("Cs", "Cc")), st.sampled_from("\t\n\r")
+                ),
+                max_size=12,
+            ),
             st.floats(allow_nan=True, allow_infinity=False, width=64),
         ),
         max_size=20,
@@ -86,3 +91,23 @@ def test_parquet_and_bad_suffix(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t.parquet"), frame)
     with pytest.raises(OutputError, match=r"\.tsv, \.txt or \.parquet"):
         write_table(frame, tmp_path / "t.xlsx")
+
+
+@pytest.mark.parametrize("bad", ["a\tb", "line\nbreak", "cr\r"])
+def test_large_table_with_separators_stays_exact(tmp_path: Path, bad: str) -> None:
+    """Past the fast-writer size, a tab or newline in any cell (text or categorical)
+    sends the table to the quoting writer: it still reads back cell for cell."""
+    from trkres.outputs import ARROW_TSV_ROWS
+
+    n = ARROW_TSV_ROWS + 1
+    names = pd.Series(["x"] * n, dtype="str")
+    names.iloc[n // 2] = bad
+    frame = pd.DataFrame({"name": names, "kind": pd.Categorical(["k"] * n), "v": range(n)})
+    path = tmp_path / "big.tsv"
+    write_table(frame, path)
+    back = pd.read_csv(path, sep="\t", keep_default_na=False, dtype=str)
+    assert len(back) == n and back["name"].iloc[n // 2] == bad
+    frame["kind"] = frame["kind"].cat.rename_categories([bad])
+    write_table(frame.assign(name="x"), path)
+    back = pd.read_csv(path, sep="\t", keep_default_na=False, dtype=str)
+    assert len(back) == n and (back["kind"] == bad).all()

@@ -9,16 +9,17 @@ or failed run leaves either the previous complete output or nothing.
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from trkres.errors import Location, OutputError
@@ -76,12 +77,16 @@ def _write_tsv_arrow(frame: pd.DataFrame, handle: BinaryIO) -> None:
     their shortest round-trip form.
     """
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    columns = []
-    for name, column in zip(table.column_names, table.columns, strict=True):
-        if pa.types.is_dictionary(column.type):
-            column = column.cast(column.type.value_type)
-        columns.append(column)
-        del name
+
+    def decoded(column: pa.ChunkedArray) -> pa.ChunkedArray:
+        # Categoricals become plain text (the writer is slower on dictionaries).
+        return (
+            column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
+        )
+
+    # Arrow releases the GIL: decode the columns on every core.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        columns = list(pool.map(decoded, table.columns))
     table = pa.Table.from_arrays(columns, names=table.column_names)
     handle.write(("\t".join(table.column_names) + "\n").encode("utf-8"))
     pacsv.write_csv(
@@ -101,15 +106,22 @@ def table_to_tsv(frame: pd.DataFrame) -> str:
     Floats are written in their shortest round-trip form, so a TSV reads back
     to the same numbers (molar doses of 1e-9 included).
     """
-    return frame.to_csv(sep="\t", index=False, na_rep="")
+    # The csv module quotes cells holding the delimiter or "\n" but not a lone
+    # "\r", which readers take as a line end: quote every text cell then.
+    quoting: Literal[0, 2] = 2 if _any_text_holds(frame, (b"\r",)) else 0
+    assert (csv.QUOTE_MINIMAL, csv.QUOTE_NONNUMERIC) == (0, 2)
+    text: str = frame.to_csv(sep="\t", index=False, na_rep="", quoting=quoting)
+    return text
 
 
 def _plain_text(frame: pd.DataFrame) -> bool:
-    """True when no text cell holds a tab or newline (so unquoted TSV is exact).
+    """True when no text cell holds a tab or newline (so unquoted TSV is exact)."""
+    return not _any_text_holds(frame, (b"\t", b"\n", b"\r"))
 
-    Categoricals are checked through their categories; text columns with
-    arrow's substring kernels.
-    """
+
+def _any_text_holds(frame: pd.DataFrame, chars: tuple[bytes, ...]) -> bool:
+    """Whether any text cell contains one of ``chars``; categoricals are checked
+    through their categories, arrow text through its character buffers."""
     for name in frame.columns:
         col = frame[name]
         if col.dtype.kind in "biufM":
@@ -118,13 +130,30 @@ def _plain_text(frame: pd.DataFrame) -> bool:
             values = pa.array([str(c) for c in col.cat.categories], pa.string())
         elif hasattr(col.array, "__arrow_array__"):
             values = pa.array(col.array)
-        else:
-            values = pa.array(col.astype(str).tolist(), pa.string())
-        if (pa.types.is_large_string(values.type) or pa.types.is_string(values.type)) and pc.any(
-            pc.match_substring_regex(values, "[\t\n\r]")
-        ).as_py():
-            return False
-    return True
+        else:  # objects are written as str(value); missing ones as empty cells
+            values = pa.array([str(v) for v in col.dropna().tolist()], pa.string())
+        if _has_separator(values, chars):
+            return True
+    return False
+
+
+def _has_separator(values: pa.Array | pa.ChunkedArray, chars: tuple[bytes, ...]) -> bool:
+    """Whether any string holds one of ``chars``.
+
+    Scans each chunk's character buffer at memchr speed (bytes outside the
+    chunk's slice can only make the answer more cautious).
+    """
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    for chunk in chunks:
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            continue
+        data = chunk.buffers()[2]
+        if data is None:
+            continue
+        raw = memoryview(data).cast("B").tobytes()
+        if any(c in raw for c in chars):
+            return True
+    return False
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:

@@ -429,7 +429,8 @@ class ResistanceCaller:
         rec = self._records
         memo: dict[tuple[Any, ...], dict[str, object]] = {}
         rows = []
-        for sid, status in zip(table["sample_id"].tolist(), table["fusion_status"], strict=True):
+        statuses = table["fusion_status"].tolist()
+        for sid, status in zip(table["sample_id"].tolist(), statuses, strict=True):
             idx = rec.by_sample.get(str(sid), [])
             # Samples alike in status and records share one summary (computed once).
             key = (status, *(rec.signature[i] for i in idx))
@@ -536,11 +537,13 @@ def _seen_at_baseline(alts: pd.DataFrame, baseline: np.ndarray, post: np.ndarray
         return seen
     coarse_cols = [c for c in ["patient_id", *ALTERATION_KEY] if c not in HIGH_CARDINALITY]
     coarse, _ = combined_codes(alts, coarse_cols, distinct=False, dense=False)
-    base_keys = pd.Series(coarse[baseline])
-    maybe = post & pd.Series(coarse).isin(base_keys).to_numpy()
+    post_rows, base_rows = np.flatnonzero(post), np.flatnonzero(baseline)
+    maybe = np.zeros(len(alts), dtype=bool)
+    maybe[post_rows] = pd.Series(coarse[post_rows]).isin(coarse[base_rows]).to_numpy()
     if not maybe.any():
         return seen
-    pool = np.flatnonzero(maybe | (baseline & pd.Series(coarse).isin(coarse[maybe]).to_numpy()))
+    partner = base_rows[pd.Series(coarse[base_rows]).isin(coarse[maybe]).to_numpy()]
+    pool = np.union1d(np.flatnonzero(maybe), partner)
     sub = alts.iloc[pool][[c for c in ALTERATION_KEY if c in HIGH_CARDINALITY]].copy()
     sub["_coarse"] = coarse[pool]
     full, _ = combined_codes(sub, list(sub.columns), distinct=False)
@@ -567,8 +570,11 @@ def _from_codes(codes: np.ndarray, labels: list[str]) -> pd.Categorical:
 
 def _choose(conditions: list[np.ndarray], labels: list[str], default: str) -> pd.Categorical:
     """Like ``np.select`` for text, but as a categorical: no per-row strings."""
-    codes = np.select(conditions, list(range(1, len(labels) + 1)), 0) if len(conditions) else 0
-    return _from_codes(np.asarray(codes, dtype=np.int64), [default, *labels])
+    n = len(conditions[0]) if conditions else 0
+    codes = np.zeros(n, dtype=np.int8)
+    for k in range(len(conditions), 0, -1):  # the first true condition wins, as in np.select
+        codes[conditions[k - 1]] = k
+    return _from_codes(codes, [default, *labels])
 
 
 def _lookup(values: pd.Series, index: pd.Index) -> np.ndarray:
