@@ -119,6 +119,7 @@ def read_fusions(
     # Parse distinct names once.
     parsed_names: dict[str, tuple[str, str] | None] = {}
     rows = []
+    samples = sample.tolist()  # plain values: no pandas indexing inside the loop
     for i in range(n):
         a, b = gene_a[i], gene_b[i]
         if (not a or not b) and names[i]:
@@ -139,13 +140,13 @@ def read_fusions(
                          "two partner genes", f"{a!r} and {b!r}", "dropped")
             )  # fmt: skip
             continue
-        if pd.isna(sample.iloc[i]):
+        if pd.isna(samples[i]):
             issues.append(
                 RowIssue(str(path), read.line_of(i), cols["sample_id"], "a sample id",
                          "an empty cell", "dropped")
             )  # fmt: skip
             continue
-        rows.append((i, str(sample.iloc[i]), str(a).strip(), str(b).strip()))
+        rows.append((i, str(samples[i]), str(a).strip(), str(b).strip()))
     table = pd.DataFrame(rows, columns=["source_row", "sample_id", "a", "b"])
     if len(table):
         table["a"] = table["a"].map(knowledge.normalise_gene)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from trkres.genomics.annotate import combined_codes
 from trkres.genomics.classify import MECHANISMS, ResistanceCaller
 from trkres.genomics.clinical import read_samples, read_timeline
 from trkres.genomics.cna import CopyNumberThresholds, read_copy_number
@@ -104,9 +105,11 @@ class GenomicResult:
         the table lists the calls (one row per sample and gene) instead.
         """
         alts = self.alterations
+        needed = list(dict.fromkeys(["sample_id", "source_row", *ANNOTATED.values(),
+                                     "annotation_note", "target_note", "normalisation"]))  # fmt: skip
         out: dict[str, pd.DataFrame] = {}
         for parsed in self.inputs.parsed:
-            mine = alts[(alts["input"] == parsed.name).to_numpy()]
+            mine = alts.loc[(alts["input"] == parsed.name).to_numpy(), needed]
             if parsed.format == "copy_number":
                 ann = pd.DataFrame({"trkres_sample": mine["sample_id"].to_numpy()})
                 for name, column in ANNOTATED.items():
@@ -118,10 +121,13 @@ class GenomicResult:
             extra: dict[str, object] = {}
             for name, column in ANNOTATED.items():
                 extra[name] = _scatter(len(table), at, mine[column])
-            note = (
-                mine["annotation_note"].astype(str) + " " + mine["target_note"].astype(str)
-                + " " + mine["normalisation"].astype(str)
-            ).str.strip()  # fmt: skip
+            # The note joins three categorical columns: built once per distinct combination.
+            parts = ["annotation_note", "target_note", "normalisation"]
+            codes, distinct = combined_codes(mine, parts)
+            labels = [
+                f"{a} {t} {m}".strip() for a, t, m in distinct.astype(str).itertuples(index=False)
+            ]
+            note = pd.Series(from_codes(codes, labels or [""]), index=mine.index)
             extra["trkres_note"] = _scatter(len(table), at, note)
             out[parsed.name] = pd.concat([table, pd.DataFrame(extra)], axis=1)
         return out
