@@ -61,13 +61,6 @@ def _pow10(z: float) -> float:
 
 
 @nb.njit(cache=True)
-def _model(p: np.ndarray, x: float) -> float:
-    # p = (log_ic50, hill, top, bottom)
-    value: float = p[3] + (p[2] - p[3]) / (1.0 + _pow10((p[0] - x) * p[1]))
-    return value
-
-
-@nb.njit(cache=True)
 def _jac(p: np.ndarray, x: float, out: np.ndarray) -> float:
     """Fill the Jacobian at ``x`` and return the model value (one exp per point)."""
     e = _pow10((p[0] - x) * p[1])
@@ -80,15 +73,6 @@ def _jac(p: np.ndarray, x: float, out: np.ndarray) -> float:
     out[3] = 1.0 - 1.0 / d
     value: float = p[3] + span / d
     return value
-
-
-@nb.njit(cache=True)
-def _sse(p: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, n: int) -> float:
-    s = 0.0
-    for i in range(n):
-        r = y[i] - _model(p, x[i])
-        s += w[i] * r * r
-    return s
 
 
 @nb.njit(cache=True)
@@ -132,6 +116,29 @@ def _solve4(m: np.ndarray, b: np.ndarray, out: np.ndarray) -> bool:
             acc -= a[row, k] * out[k]
         out[row] = acc / a[row, row]
     return True
+
+
+@nb.njit(cache=True)
+def _shape_sums(e: np.ndarray, scale: float, w: np.ndarray, y: np.ndarray, n: int,
+                g: np.ndarray) -> tuple[float, float, float, float, float]:  # fmt: skip
+    """The curve's 0–1 shape g = 1/(1 + scale·e) into ``g``, and the weighted sums
+    Σg², Σg(1−g), Σ(1−g)², Σg·y, Σ(1−g)·y that fix the best Top and Bottom."""
+    s_gg = 0.0
+    s_gh = 0.0
+    s_hh = 0.0
+    s_gy = 0.0
+    s_hy = 0.0
+    for i in range(n):
+        gi = 1.0 / (1.0 + scale * e[i])
+        g[i] = gi
+        hi = 1.0 - gi
+        wi = w[i]
+        s_gg += wi * gi * gi
+        s_gh += wi * gi * hi
+        s_hh += wi * hi * hi
+        s_gy += wi * gi * y[i]
+        s_hy += wi * hi * y[i]
+    return s_gg, s_gh, s_hh, s_gy, s_hy
 
 
 @nb.njit(cache=True)
@@ -180,20 +187,7 @@ def _lm(p: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, n: int, free
     iters = 0
     for it in range(max_iter):
         iters = it + 1
-        s_gg = 0.0
-        s_gh = 0.0
-        s_hh = 0.0
-        s_gy = 0.0
-        s_hy = 0.0
-        for i in range(n):
-            gi = 1.0 / (1.0 + e[i])
-            g[i] = gi
-            wi = w[i]
-            s_gg += wi * gi * gi
-            s_gh += wi * gi * (1.0 - gi)
-            s_hh += wi * (1.0 - gi) * (1.0 - gi)
-            s_gy += wi * gi * y[i]
-            s_hy += wi * (1.0 - gi) * y[i]
+        s_gg, s_gh, s_hh, s_gy, s_hy = _shape_sums(e, 1.0, w, y, n, g)
         if free[2] or free[3]:
             top, bottom = _asymptotes(s_gg, s_gh, s_hh, s_gy, s_hy, free, p[2], p[3], lo, hi)
             inside = lo[2] <= top <= hi[2] and lo[3] <= bottom <= hi[3]
@@ -296,6 +290,7 @@ def _grid_start(x: np.ndarray, y: np.ndarray, w: np.ndarray, n: int, free: np.nd
     both = free[2] and free[3]
     nsign = 1 if both else 2
     u = np.empty(n)
+    g = np.empty(n)
     best = np.inf
     for b in range(_GRID_HILL.shape[0]):
         for sgn in range(nsign):
@@ -307,20 +302,7 @@ def _grid_start(x: np.ndarray, y: np.ndarray, w: np.ndarray, n: int, free: np.nd
                 lic = xmin - 1.5 + (xmax - xmin + 3.0) * a / (_GRID_POS - 1)
                 lic = min(max(lic, lo[0]), hi[0])
                 v = _pow10(max((lic - xc) * hill, -300.0))
-                s_gg = 0.0
-                s_gh = 0.0
-                s_hh = 0.0
-                s_gy = 0.0
-                s_hy = 0.0
-                for i in range(n):
-                    gi = 1.0 / (1.0 + v * u[i])
-                    hi_ = 1.0 - gi
-                    wi = w[i]
-                    s_gg += wi * gi * gi
-                    s_gh += wi * gi * hi_
-                    s_hh += wi * hi_ * hi_
-                    s_gy += wi * gi * y[i]
-                    s_hy += wi * hi_ * y[i]
+                s_gg, s_gh, s_hh, s_gy, s_hy = _shape_sums(u, v, w, y, n, g)
                 top, bottom = _asymptotes(s_gg, s_gh, s_hh, s_gy, s_hy, free, lo[2], lo[3], lo, hi)
                 top = min(max(top, lo[2]), hi[2])
                 bottom = min(max(bottom, lo[3]), hi[3])

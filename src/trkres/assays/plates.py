@@ -214,7 +214,7 @@ def normalise(values: pd.DataFrame, plate_map: pd.DataFrame, *, read: str | None
     return merged.reset_index(drop=True)
 
 
-def plate_qc(wells: pd.DataFrame, plate_map_rows: int | None = None) -> pd.DataFrame:
+def plate_qc(wells: pd.DataFrame) -> pd.DataFrame:
     """One row per plate: control means, CVs, Z′, edge ratio and row/column trends (see module doc)."""
     rows = []
     for plate, g in wells.groupby("plate"):
