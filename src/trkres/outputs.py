@@ -9,7 +9,6 @@ or failed run leaves either the previous complete output or nothing.
 from __future__ import annotations
 
 import contextlib
-import csv
 import os
 import shutil
 import tempfile
@@ -108,8 +107,9 @@ def table_to_tsv(frame: pd.DataFrame) -> str:
     """
     # The csv module quotes cells holding the delimiter or "\n" but not a lone
     # "\r", which readers take as a line end: quote every text cell then.
-    quoting: Literal[0, 2] = 2 if _any_text_holds(frame, (b"\r",)) else 0
-    assert (csv.QUOTE_MINIMAL, csv.QUOTE_NONNUMERIC) == (0, 2)
+    quoting: Literal[0, 2] = (
+        2 if _any_text_holds(frame, (b"\r",)) else 0
+    )  # csv.QUOTE_NONNUMERIC / QUOTE_MINIMAL
     text: str = frame.to_csv(sep="\t", index=False, na_rep="", quoting=quoting)
     return text
 

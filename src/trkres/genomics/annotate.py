@@ -152,7 +152,7 @@ class Annotator:
             bypass.alteration_class, f"bypass_alterations:{bypass.id}", "", bypass.status, "",
         )  # fmt: skip
 
-    def annotate(self, alterations: pd.DataFrame, key: np.ndarray | None = None) -> pd.DataFrame:
+    def annotate(self, alterations: pd.DataFrame) -> pd.DataFrame:
         """The annotation columns for every row of a canonical alteration table.
 
         Columns are categoricals: one code per row, one string per distinct
@@ -167,13 +167,7 @@ class Annotator:
         )
         rows = np.flatnonzero(relevant.to_numpy())
         if len(rows):
-            if key is not None:  # distinct alterations from the caller's codes
-                codes = pd.factorize(key[rows])[0].astype(np.int64)
-                first_rows = np.empty(int(codes.max()) + 1, dtype=np.int64)
-                first_rows[codes[::-1]] = rows[::-1]
-                distinct = alterations.iloc[first_rows][KEY_COLUMNS].reset_index(drop=True)
-            else:
-                codes, distinct = combined_codes(alterations.iloc[rows], KEY_COLUMNS)
+            codes, distinct = combined_codes(alterations.iloc[rows], KEY_COLUMNS)
             records: list[dict[str, Any]] = distinct.to_dict(orient="records")  # type: ignore[assignment]
             hits += [self.annotate_one(r) for r in records]
             codes_full[rows] = codes + 1

@@ -118,7 +118,6 @@ class ResistanceCaller:
     _evidence_cache: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[str, list[str]]] = field(
         init=False, repr=False, default_factory=dict
     )
-    _records: _Records = field(init=False, repr=False)
     alterations_: pd.DataFrame = field(init=False, repr=False)
     samples_: pd.DataFrame = field(init=False, repr=False)
     patients_: pd.DataFrame = field(init=False, repr=False)
@@ -197,10 +196,12 @@ class ResistanceCaller:
         alts = self._clonality(alts)
         alts = self._therapies(alts)
         self.alterations_ = alts
-        self._records = self._interesting(alts)
-        self.samples_ = self._summarise_samples(alts, sample_table, has_fusion_data, fusion_names)
+        records = self._interesting(alts)
+        self.samples_ = self._summarise_samples(
+            records, sample_table, has_fusion_data, fusion_names
+        )
         self.patients_ = self._summarise_patients(
-            alts, sample_table, timeline, has_fusion_data, fusion_names
+            records, sample_table, timeline, has_fusion_data, fusion_names
         )
         used = set(alts.loc[alts["class_fact"] != "", "class_fact"])
         used |= set(alts.loc[alts["known_fact"] != "", "known_fact"])
@@ -312,8 +313,8 @@ class ResistanceCaller:
                 r_list.append(_join([r.id for r in rules]))
             strat_codes[counted.to_numpy()] = codes + 1
             rule_codes[counted.to_numpy()] = codes + 1
-        alts["therapy_strategies"] = _from_codes(strat_codes, s_list)
-        alts["therapy_rules"] = _from_codes(rule_codes, r_list)
+        alts["therapy_strategies"] = from_codes(strat_codes, s_list)
+        alts["therapy_rules"] = from_codes(rule_codes, r_list)
         return alts
 
     # -------------------------------------------------------------- summaries
@@ -411,7 +412,7 @@ class ResistanceCaller:
         return _Records(records, signature.tolist(), by["sample_id"], by["patient_id"])
 
     def _summarise_samples(
-        self, alts: pd.DataFrame, sample_table: pd.DataFrame, has_fusion_data: bool,
+        self, rec: _Records, sample_table: pd.DataFrame, has_fusion_data: bool,
         fusion_names: dict[str, str],
     ) -> pd.DataFrame:  # fmt: skip
         table = sample_table.copy()
@@ -426,7 +427,6 @@ class ResistanceCaller:
             "unknown",
             np.where(day <= first_day, "baseline", "post_trki"),
         )
-        rec = self._records
         memo: dict[tuple[Any, ...], dict[str, object]] = {}
         rows = []
         statuses = table["fusion_status"].tolist()
@@ -447,7 +447,7 @@ class ResistanceCaller:
         return out[SAMPLE_COLUMNS]
 
     def _summarise_patients(
-        self, alts: pd.DataFrame, sample_table: pd.DataFrame, timeline: pd.DataFrame | None,
+        self, rec: _Records, sample_table: pd.DataFrame, timeline: pd.DataFrame | None,
         has_fusion_data: bool, fusion_names: dict[str, str],
     ) -> pd.DataFrame:  # fmt: skip
         patients = (
@@ -467,7 +467,6 @@ class ResistanceCaller:
         patients["trk_inhibitors"] = [
             trk_by_patient.get(str(p), "") for p in patients["patient_id"]
         ]
-        rec = self._records
         memo: dict[tuple[Any, ...], dict[str, object]] = {}
 
         def names(records: list[dict[str, Any]]) -> str:
@@ -564,17 +563,13 @@ def _collect(keys: pd.Series, values: pd.Series) -> dict[str, str]:
     return {k: ";".join(v) for k, v in out.items()}
 
 
-def _from_codes(codes: np.ndarray, labels: list[str]) -> pd.Categorical:
-    return from_codes(codes, labels)
-
-
 def _choose(conditions: list[np.ndarray], labels: list[str], default: str) -> pd.Categorical:
     """Like ``np.select`` for text, but as a categorical: no per-row strings."""
     n = len(conditions[0]) if conditions else 0
     codes = np.zeros(n, dtype=np.int8)
     for k in range(len(conditions), 0, -1):  # the first true condition wins, as in np.select
         codes[conditions[k - 1]] = k
-    return _from_codes(codes, [default, *labels])
+    return from_codes(codes, [default, *labels])
 
 
 def _lookup(values: pd.Series, index: pd.Index) -> np.ndarray:
