@@ -18,6 +18,9 @@ from pydantic import ValidationError
 
 from trkres.errors import InputError, Location, TrkresError
 
+#: libyaml's loader (ten times faster) when PyYAML was built with it; same nodes and marks.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass(frozen=True)
 class YamlDocument:
@@ -100,7 +103,7 @@ def read_yaml(path: Path, error_cls: type[TrkresError] = InputError) -> YamlDocu
 
 def parse_yaml(text: str, path: Path, error_cls: type[TrkresError] = InputError) -> YamlDocument:
     """Parse YAML text (see :func:`read_yaml`); ``path`` is used in messages."""
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         root = loader.get_single_node()
         if root is not None:

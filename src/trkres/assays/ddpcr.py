@@ -24,6 +24,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from trkres.stats import wilson_interval
+
 #: Droplet volumes (nL) by instrument generation; a setting, not a constant.
 DROPLET_VOLUME_NL = {"qx_manager": 0.85, "quantasoft_1.7": 0.85, "quantasoft_old": 0.91}
 
@@ -79,9 +81,7 @@ def concentration(
             hi = np.where(zero, np.minimum(3.0 / n, 1.0), hi)
             lo = np.where(zero, 0.0, lo)
         elif interval == "wilson":
-            centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-            half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-            lo, hi = np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+            lo, hi = wilson_interval(k, n, z=z)
         else:  # pragma: no cover - typed away
             raise ValueError(interval)
 

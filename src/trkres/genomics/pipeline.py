@@ -20,6 +20,7 @@ from trkres.genomics.tables import RowIssue
 from trkres.genomics.vcf import read_vcf
 from trkres.knowledge.schema import OFF_TARGET_CLASSES, ON_TARGET_CLASSES
 from trkres.knowledge.store import KnowledgeBase
+from trkres.stats import wilson_interval
 
 
 @dataclass
@@ -171,15 +172,9 @@ def classify_inputs(
 
 def wilson_table(counts: pd.Series, total: int, label: str) -> pd.DataFrame:
     """Counts with proportions and Wilson 95% confidence intervals (percent)."""
-    # statsmodels is imported here, not at module load: it costs seconds of start-up.
-    from statsmodels.stats.proportion import proportion_confint
-
     n = counts.to_numpy(dtype=np.int64)
-    if total > 0:
-        low, high = proportion_confint(n, total, alpha=0.05, method="wilson")
-        pct = 100.0 * n / total
-    else:
-        low = high = pct = np.full(len(n), np.nan)
+    low, high = wilson_interval(n, np.full(len(n), total))
+    pct = 100.0 * n / total if total > 0 else np.full(len(n), np.nan)
     return pd.DataFrame(
         {
             label: counts.index,
