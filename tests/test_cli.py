@@ -268,3 +268,12 @@ def test_synergy_writes_tables_and_figures(tmp_path: Path) -> None:
     assert (
         bad.exit_code == 1 and "--response" in str(bad.exception) and not (tmp_path / "x").exists()
     )
+
+
+def test_allocator_settings_are_taken_on_linux_glibc() -> None:
+    import platform
+
+    from trkres.allocator import reuse_freed_memory
+
+    glibc = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+    assert reuse_freed_memory() is glibc

@@ -17,6 +17,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
 from trkres import __version__
+from trkres.allocator import reuse_freed_memory
 from trkres.errors import TrkresError
 from trkres.study.registry import ProgressCallback, no_progress
 
@@ -1027,6 +1028,7 @@ def knowledge_validate(
 
 def main() -> None:
     """Console entry point: user errors print a precise message, no traceback."""
+    reuse_freed_memory()
     try:
         app()
     except TrkresError as exc:

@@ -83,16 +83,25 @@ def _write_tsv_arrow(frame: pd.DataFrame, handle: BinaryIO) -> None:
             column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
         )
 
-    # Arrow releases the GIL: decode the columns on every core.
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+    options = pacsv.WriteOptions(include_header=False, delimiter="\t", quoting_style="none")
+
+    def rendered(part: pa.Table) -> pa.Buffer:
+        sink = pa.BufferOutputStream()
+        pacsv.write_csv(part, sink, options)
+        return sink.getvalue()
+
+    # Arrow releases the GIL: decode the columns on every core, then render one
+    # slice of rows per core (the CSV writer itself is single-threaded) and
+    # write the slices in order.
+    workers = os.cpu_count() or 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         columns = list(pool.map(decoded, table.columns))
-    table = pa.Table.from_arrays(columns, names=table.column_names)
-    handle.write(("\t".join(table.column_names) + "\n").encode("utf-8"))
-    pacsv.write_csv(
-        table,
-        handle,
-        pacsv.WriteOptions(include_header=False, delimiter="\t", quoting_style="none"),
-    )
+        table = pa.Table.from_arrays(columns, names=table.column_names)
+        handle.write(("\t".join(table.column_names) + "\n").encode("utf-8"))
+        step = -(-table.num_rows // workers)
+        parts = [table.slice(start, step) for start in range(0, table.num_rows, step)]
+        for buffer in pool.map(rendered, parts):
+            handle.write(buffer)
 
 
 #: Tables with more rows than this are written by pyarrow's CSV writer.

@@ -75,19 +75,23 @@ def _matrix_calls(read: TableRead, gene_col: str, sample_cols: list[str]) -> pd.
     Works column by column on the arrow table, then finds the cells with numpy:
     no reshaping of the whole matrix into a long table.
     """
-    frame, table = read.frame, read.arrow
-    assert table is not None
+    table = read.arrow
     sub = table.select(sample_cols)
     try:  # the common case: every cell numeric or empty, cast in one call
         numeric = sub.cast(pa.schema([(c, pa.float64()) for c in sample_cols]))
-        values = numeric.to_pandas().to_numpy(dtype=np.float64)
+        # Column by column into one array: pandas is slow to build 10,000-column frames.
+        values = np.empty((table.num_rows, len(sample_cols)), dtype=np.float64)
+        for j, column in enumerate(numeric.columns):
+            values[:, j] = column.to_numpy()
         values = np.where(
             np.isin(values, [-2.0, -1.0, 0.0, 1.0, 2.0]) | np.isnan(values), values, np.nan
         )
         # Out-of-range levels become NaN above; they must still be reported.
         fast = True
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        values = np.column_stack([_column_values(table.column(c), frame[c]) for c in sample_cols])
+        values = np.column_stack(
+            [_column_values(table.column(c), read.frame[c]) for c in sample_cols]
+        )
         fast = False
     if fast and not np.isnan(values).any():
         raw_missing = np.zeros(values.shape, dtype=bool)
@@ -109,7 +113,7 @@ def _matrix_calls(read: TableRead, gene_col: str, sample_cols: list[str]) -> pd.
     )
     long = pd.DataFrame(
         {
-            "gene": frame[gene_col].to_numpy(dtype=object)[rows],
+            "gene": table.column(gene_col).to_numpy(zero_copy_only=False)[rows],
             "source_row": rows.astype(np.int64),
             "sample_id": samples[cols_],
             "raw": pd.Series(raw, dtype=object).where(pd.Series(unparsed[rows, cols_]), None),
@@ -133,7 +137,6 @@ def read_copy_number(
     th = thresholds or CopyNumberThresholds()
     read = read_delimited(path, what="copy-number")
     cols = resolve_columns(read, LONG_COLUMNS, what="copy-number", required=["gene"])
-    frame = read.frame
     issues: list[RowIssue] = list(read.issues)
     gene_col = cols["gene"]
     assert gene_col is not None
@@ -142,6 +145,7 @@ def read_copy_number(
     )
     value_col: str | None
     if is_long:
+        frame = read.frame
         sample = frame[cols["sample_id"]]
         if cols["discrete"]:
             value_col = cols["discrete"]
@@ -165,7 +169,7 @@ def read_copy_number(
         column_of = pd.Series(value_col, index=long.index)
     else:
         sample_cols = [
-            c for c in frame.columns if c != gene_col and c.lower() not in _ANNOTATION_COLUMNS
+            c for c in read.columns if c != gene_col and c.lower() not in _ANNOTATION_COLUMNS
         ]
         if not sample_cols:
             from trkres.errors import InputError, Location
@@ -174,7 +178,7 @@ def read_copy_number(
                 "copy-number matrix has no sample columns",
                 location=Location(file=path, line=read.header_line),
                 expected="Hugo_Symbol followed by one column per sample",
-                found=", ".join(frame.columns),
+                found=", ".join(read.columns),
             )
         long = _matrix_calls(read, gene_col, sample_cols)
         column_of = long["sample_id"]
@@ -198,6 +202,6 @@ def read_copy_number(
     calls["input"] = label
     alterations = conform(calls.drop(columns=["amp", "del", "raw"]))
     return ParsedInput(
-        name=label, path=path, format="copy_number", table=frame, alterations=alterations,
+        name=label, path=path, format="copy_number", table=read.arrow, alterations=alterations,
         issues=issues, rows_in=read.rows_in,
     )  # fmt: skip

@@ -167,6 +167,6 @@ def read_fusions(
     table["source_row"] = table["source_row"].astype(np.int64)
     alterations = conform(table.drop(columns=["a", "b"]))
     return ParsedInput(
-        name=label, path=path, format="fusion", table=frame, alterations=alterations,
+        name=label, path=path, format="fusion", table=read.arrow, alterations=alterations,
         issues=issues, rows_in=read.rows_in,
     )  # fmt: skip

@@ -145,7 +145,7 @@ def concat_alterations(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
 class ParsedInput:
     """What a reader made of one file.
 
-    ``table`` holds the input rows as read (text), so outputs can append
+    ``table`` holds the input rows as read (arrow, text columns), so outputs can append
     annotation columns to them; ``alterations.source_row`` points into it.
     ``rows_in`` counts data rows in the file; every row is either in
     ``table`` or reported in ``issues`` (action ``dropped``).
@@ -154,7 +154,7 @@ class ParsedInput:
     name: str
     path: Path
     format: str
-    table: pd.DataFrame
+    table: pa.Table
     alterations: pd.DataFrame
     issues: list[RowIssue] = field(default_factory=list)
     rows_in: int = 0

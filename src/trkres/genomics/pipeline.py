@@ -117,7 +117,7 @@ class GenomicResult:
                     ann[name] = mine[column].to_numpy()
                 out[parsed.name] = ann
                 continue
-            table = parsed.table.reset_index(drop=True)
+            table = parsed.table.to_pandas()
             at = mine["source_row"].to_numpy()
             extra: dict[str, object] = {}
             for name, column in ANNOTATED.items():

@@ -44,23 +44,36 @@ class TableRead:
     """A parsed table: text columns, where each row came from, and row issues."""
 
     path: Path
-    frame: pd.DataFrame
+    #: The table as pyarrow read it (every column text), for column-wise kernels.
+    arrow: pa.Table
     header_line: int  # 1-based line of the header
     issues: list[RowIssue] = field(default_factory=list)
-    #: The same table as pyarrow read it (text columns), for column-wise kernels.
-    arrow: pa.Table | None = None
     _lines: np.ndarray | None = None
     _raw: bytes | None = None
+    _frame: pd.DataFrame | None = None
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The same table in pandas (converted on first use: a wide copy-number
+        matrix, thousands of columns, never needs it)."""
+        if self._frame is None:
+            self._frame = self.arrow.to_pandas()
+        return self._frame
+
+    @property
+    def columns(self) -> list[str]:
+        """Column names, in file order."""
+        return list(self.arrow.column_names)
 
     @property
     def rows_in(self) -> int:
         """Data rows in the file (kept + dropped)."""
-        return len(self.frame) + sum(1 for i in self.issues if i.action == "dropped")
+        return int(self.arrow.num_rows) + sum(1 for i in self.issues if i.action == "dropped")
 
     def lines(self) -> np.ndarray:
         """1-based file line of every kept row (computed on first use)."""
         if self._lines is None:
-            self._lines = _line_numbers(self._raw or b"", self.header_line, len(self.frame))
+            self._lines = _line_numbers(self._raw or b"", self.header_line, self.arrow.num_rows)
         return self._lines
 
     def line_of(self, row: int) -> int:
@@ -205,9 +218,7 @@ def read_delimited(
     body = raw[header_end + 1 :] if header_end >= 0 else b""
     if not body.strip():  # a header and no data rows: an empty table, not an error
         empty = pa.table({n: pa.array([], pa.string()) for n in names})
-        return TableRead(
-            path=path, frame=empty.to_pandas(), header_line=header_line, arrow=empty, _raw=raw
-        )
+        return TableRead(path=path, arrow=empty, header_line=header_line, _raw=raw)
     try:
         table = pacsv.read_csv(
             pa.py_buffer(body),
@@ -227,8 +238,7 @@ def read_delimited(
             location=Location(file=path),
             expected=f"{what} text",
         ) from None
-    frame = table.to_pandas()
-    result = TableRead(path=path, frame=frame, header_line=header_line, arrow=table, _raw=raw)
+    result = TableRead(path=path, arrow=table, header_line=header_line, _raw=raw)
     if invalid:
         result.issues.extend(_locate_invalid(raw, header_line, invalid, len(names), path))
     return result
@@ -272,7 +282,7 @@ def resolve_columns(
     Raises :class:`InputError` naming the header line when a required
     canonical column has none of its aliases.
     """
-    lower = {c.lower(): c for c in read.frame.columns}
+    lower = {c.lower(): c for c in read.columns}
     out: dict[str, str | None] = {}
     for canon, aliases in spec.items():
         out[canon] = next((lower[a.lower()] for a in aliases if a.lower() in lower), None)
@@ -287,7 +297,6 @@ def resolve_columns(
                 f"{what} file lacks a required column",
                 location=Location(file=read.path, line=read.header_line),
                 expected=f"a column {wanted}",
-                found=", ".join(map(str, read.frame.columns[:12]))
-                + (" …" if len(read.frame.columns) > 12 else ""),
+                found=", ".join(read.columns[:12]) + (" …" if len(read.columns) > 12 else ""),
             )
     return out

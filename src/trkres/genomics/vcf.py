@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from trkres.errors import InputError, Location
 from trkres.genomics.model import ParsedInput, conform
@@ -192,7 +193,7 @@ def read_vcf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
         out.drop(columns=["locus"]), knowledge, None, {}, issues, TRUNCATING, SILENT
     )
     return ParsedInput(
-        name=label, path=path, format="vcf", table=table.reset_index(drop=True),
+        name=label, path=path, format="vcf", table=pa.Table.from_pandas(table, preserve_index=False),
         alterations=conform(alterations), issues=issues, rows_in=len(table) + len(issues),
     )  # fmt: skip
 
