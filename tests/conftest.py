@@ -6,6 +6,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Compiled kernels (numba, cache=True) compile on their first call in a fresh
+# environment: a per-example deadline would fail that one example, not a slow path.
+settings.register_profile("trkres", deadline=None)
+settings.load_profile("trkres")
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "ntrk_resistance"

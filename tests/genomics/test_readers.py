@@ -50,6 +50,22 @@ def test_vectorised_parse_matches_scalar(values: list[str | None]) -> None:
         assert tuple(frame.iloc[i]) == parse_one(v)
 
 
+_SUBSTITUTIONS = st.tuples(
+    st.sampled_from(["", "p.", "ENSP1:p.", " p.(", "p.(", "A:B:", "(p.", "p. "]),
+    st.sampled_from([*AA, "*", "X", "g", "Gly"]),
+    st.one_of(st.integers(0, 99_999).map(str), st.sampled_from(["0012", "", "1_2", "١٢"])),
+    st.sampled_from([*AA, "*", "=", "X", "Asp", "fs*4", "del", "?", "d"]),
+    st.sampled_from(["", ")", " ", "))", "\t"]),
+).map("".join)
+
+
+@given(st.lists(st.one_of(st.none(), _SUBSTITUTIONS), max_size=40))
+def test_fast_path_matches_scalar_on_substitution_like_text(values: list[str | None]) -> None:
+    frame = parse_protein_changes(pd.Series(values, dtype=object))
+    for i, v in enumerate(values):
+        assert tuple(frame.iloc[i]) == parse_one(v), v
+
+
 def _maf(
     tmp: Path,
     rows: list[str],

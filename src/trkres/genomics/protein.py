@@ -134,10 +134,11 @@ def parse_protein_changes(values: pd.Series) -> pd.DataFrame:
     first = pc.utf8_slice_codeunits(clean, 0, 1)
     last = pc.utf8_slice_codeunits(clean, -1)
     mid = pc.utf8_slice_codeunits(clean, 1, -1)
+    # ASCII digits without a leading zero (the scalar parser rewrites "G012D" as G12D).
     ok_arr = pc.fill_null(
         pc.and_kleene(
             pc.and_kleene(pc.is_in(first, value_set=_AA1), pc.is_in(last, value_set=_ALT1)),
-            pc.utf8_is_digit(mid),
+            pc.match_substring_regex(mid, r"^[1-9][0-9]*$"),
         ),
         False,
     )
