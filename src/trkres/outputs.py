@@ -69,37 +69,39 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+#: Rows rendered per task by :func:`_write_tsv_arrow`: small enough that each
+#: task's text fits in memory the allocator has already touched.
+TSV_CHUNK_ROWS = 65_536
+
+
 def _write_tsv_arrow(frame: pd.DataFrame, handle: BinaryIO) -> None:
-    """Fast TSV for large tables: pyarrow's multi-threaded CSV writer (no quoting).
+    """Fast TSV for large tables: pyarrow's CSV writer (no quoting) on every core.
 
     Missing values are empty cells, as with :func:`table_to_tsv`; floats use
-    their shortest round-trip form.
+    their shortest round-trip form. The rows are rendered in slices of
+    :data:`TSV_CHUNK_ROWS` on a thread pool (arrow releases the GIL; its CSV
+    writer is single-threaded) and written in order. Categorical columns are
+    decoded per slice, so the whole table never exists as text at once: fresh
+    memory is what costs most on large tables (page faults), not formatting.
     """
     table = pa.Table.from_pandas(frame, preserve_index=False)
-
-    def decoded(column: pa.ChunkedArray) -> pa.ChunkedArray:
-        # Categoricals become plain text (the writer is slower on dictionaries).
-        return (
-            column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
-        )
-
+    names = table.column_names
     options = pacsv.WriteOptions(include_header=False, delimiter="\t", quoting_style="none")
 
     def rendered(part: pa.Table) -> pa.Buffer:
+        # Categoricals become plain text (the writer is slower on dictionaries).
+        columns = [
+            c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in part.columns
+        ]
         sink = pa.BufferOutputStream()
-        pacsv.write_csv(part, sink, options)
+        pacsv.write_csv(pa.Table.from_arrays(columns, names=names), sink, options)
         return sink.getvalue()
 
-    # Arrow releases the GIL: decode the columns on every core, then render one
-    # slice of rows per core (the CSV writer itself is single-threaded) and
-    # write the slices in order.
-    workers = os.cpu_count() or 1
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        columns = list(pool.map(decoded, table.columns))
-        table = pa.Table.from_arrays(columns, names=table.column_names)
-        handle.write(("\t".join(table.column_names) + "\n").encode("utf-8"))
-        step = -(-table.num_rows // workers)
-        parts = [table.slice(start, step) for start in range(0, table.num_rows, step)]
+    handle.write(("\t".join(names) + "\n").encode("utf-8"))
+    parts = [
+        table.slice(start, TSV_CHUNK_ROWS) for start in range(0, table.num_rows, TSV_CHUNK_ROWS)
+    ]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         for buffer in pool.map(rendered, parts):
             handle.write(buffer)
 

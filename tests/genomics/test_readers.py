@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from trkres.errors import InputError
@@ -60,6 +60,7 @@ _SUBSTITUTIONS = st.tuples(
 
 
 @given(st.lists(st.one_of(st.none(), _SUBSTITUTIONS), max_size=40))
+@example(["p.G12fs*4", "G12Afs*7", "p.Gly12fs", "p.G12G", "p.G12X", "p.(G12=)", None, ""])
 def test_fast_path_matches_scalar_on_substitution_like_text(values: list[str | None]) -> None:
     frame = parse_protein_changes(pd.Series(values, dtype=object))
     for i, v in enumerate(values):

@@ -15,6 +15,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from trkres.genomics.model import from_codes
+
 THREE_TO_ONE = {
     "Ala": "A", "Arg": "R", "Asn": "N", "Asp": "D", "Cys": "C", "Gln": "Q", "Glu": "E",
     "Gly": "G", "His": "H", "Ile": "I", "Leu": "L", "Lys": "K", "Met": "M", "Phe": "F",
@@ -77,8 +79,12 @@ def parse_one(text: str | None) -> tuple[str, str, int, str, str]:
     return ("", "", -1, "", "other")
 
 
-_AA1 = pa.array(list("ACDEFGHIKLMNPQRSTVWY*"))
-_ALT1 = pa.array([*"ACDEFGHIKLMNPQRSTVWY*", "=", "X"])
+_LETTERS = list("ACDEFGHIKLMNPQRSTVWY*")
+_AA1 = pa.array(_LETTERS)
+_ALT1 = pa.array([*_LETTERS, "=", "X"])
+_STOP, _EQUAL, _X = _LETTERS.index("*"), len(_LETTERS), len(_LETTERS) + 1
+#: change_type labels of the fast path (codes 0-3); the slow path may add more.
+_KINDS = ["other", "missense", "nonsense", "silent"]
 _FAST_FS = r"^(?P<ref>[A-Z*])(?P<pos>[0-9]+)[A-Z*]?fs"
 
 
@@ -87,132 +93,143 @@ def _clean(arr: pa.Array) -> pa.Array:
     if pc.any(pc.match_substring(arr, ":")).as_py():
         arr = pc.replace_substring_regex(arr, pattern=r"^[^:]*:", replacement="")
     arr = pc.utf8_trim_whitespace(arr)
-    arr = pc.if_else(pc.starts_with(arr, "p."), pc.utf8_slice_codeunits(arr, 2), arr)
+    prefixed = pc.starts_with(arr, "p.")
+    if pc.all(prefixed).as_py():  # the usual MAF column: one slice, no selection
+        arr = pc.utf8_slice_codeunits(arr, 2)
+    else:
+        arr = pc.if_else(prefixed, pc.utf8_slice_codeunits(arr, 2), arr)
     if pc.any(pc.starts_with(arr, "(")).as_py():
         arr = pc.replace_substring_regex(arr, pattern=r"^\((.*)\)$", replacement=r"\1")
     return arr
 
 
-def _series(arr: pa.Array, index: pd.Index) -> pd.Series:
-    """An arrow array as a pandas Series (text stays arrow-backed, no copy to objects)."""
-    out: pd.Series = arr.to_pandas()
-    out.index = index
-    return out
-
-
-def _scatter(
-    n: int, rows: np.ndarray, values: pa.Array, fill: object, kind: pa.DataType
-) -> pa.Array:
-    """A length-``n`` array holding ``values`` at ``rows`` and ``fill`` elsewhere."""
-    idx = np.zeros(n, dtype=np.int64)
-    idx[rows] = np.arange(1, len(rows) + 1)
-    small = pa.concat_arrays([pa.array([fill], type=kind), values.cast(kind)])
-    return small.take(pa.array(idx))
-
-
 def parse_protein_changes(values: pd.Series) -> pd.DataFrame:
     """Parse a column of protein changes, vectorised.
 
-    One-letter substitutions (the bulk of any MAF) are split by pyarrow string
-    kernels over the whole column; frameshifts by a regex over the rest; the
+    One-letter substitutions (the bulk of any MAF) are recognised by pyarrow
+    string kernels over the whole column, their residues kept as small integer
+    codes (no per-row strings); frameshifts by a regex over the rest; the
     remainder (three-letter notation, indels, splice sites) by
     :func:`parse_one` over distinct values. Returns a frame aligned with
-    ``values`` with :data:`PARSED_COLUMNS`; ``aa_pos`` is -1 where there is
-    no position.
+    ``values`` with :data:`PARSED_COLUMNS` (``aa_ref``, ``aa_alt`` and
+    ``change_type`` categorical); ``aa_pos`` is -1 where there is no position.
+    The answers are :func:`parse_one`'s, value for value.
     """
     n = len(values)
     raw = values.array
     if hasattr(raw, "__arrow_array__"):
         arr = pa.array(raw)
     else:
-        arr = pa.array(values.astype(object).where(values.notna(), None), type=pa.string())
+        arr = pa.array(values.astype(object).where(values.notna(), None), type=pa.large_string())
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
-    if not pa.types.is_string(arr.type):
-        arr = arr.cast(pa.string())
+    if not pa.types.is_large_string(arr.type):
+        arr = arr.cast(pa.large_string())
     clean = _clean(arr)
     first = pc.utf8_slice_codeunits(clean, 0, 1)
     last = pc.utf8_slice_codeunits(clean, -1)
-    mid = pc.utf8_slice_codeunits(clean, 1, -1)
     # ASCII digits without a leading zero (the scalar parser rewrites "G012D" as G12D).
-    ok_arr = pc.fill_null(
-        pc.and_kleene(
-            pc.and_kleene(pc.is_in(first, value_set=_AA1), pc.is_in(last, value_set=_ALT1)),
-            pc.match_substring_regex(mid, r"^[1-9][0-9]*$"),
-        ),
-        False,
-    )
-    ok = ok_arr.to_numpy(zero_copy_only=False)
-    alt_sub = pc.if_else(pc.equal(last, "X"), "*", last)
-    alt_sub = pc.if_else(pc.equal(alt_sub, "="), first, alt_sub)
-    silent = pc.equal(alt_sub, first)
-    empty = pa.scalar("", pa.string())
-    change = pc.if_else(
-        ok_arr,
-        pc.if_else(silent, pc.binary_join_element_wise(first, mid, "=", ""),
-                   pc.binary_join_element_wise(first, mid, alt_sub, "")),
-        empty,
-    )  # fmt: skip
-    ref = pc.if_else(ok_arr, first, empty)
-    alt = pc.if_else(ok_arr, alt_sub, empty)
-    kind = pc.if_else(
-        ok_arr, pc.if_else(silent, "silent", pc.if_else(pc.equal(alt_sub, "*"), "nonsense", "missense")),
-        pa.scalar("other"),
-    )  # fmt: skip
-    pos = pc.if_else(ok_arr, pc.cast(pc.if_else(ok_arr, mid, "0"), pa.int64()), -1)
-    present = pc.fill_null(pc.greater(pc.utf8_length(clean), 0), False).to_numpy(
-        zero_copy_only=False
-    )
-    rest = np.flatnonzero(~ok & present)
-    if len(rest):
-        # Frameshifts by regex, the rest by the scalar parser, both scattered back.
-        sub = clean.take(pa.array(rest))
-        fs = pc.extract_regex(sub, _FAST_FS)
-        is_fs = pc.fill_null(pc.is_valid(fs), False).to_numpy(zero_copy_only=False)
-        fill_ref = pc.fill_null(pc.struct_field(fs, "ref"), "")
-        fill_pos = pc.fill_null(pc.cast(pc.struct_field(fs, "pos"), pa.int64()), -1)
-        r_change = pc.if_else(
-            is_fs,
-            pc.binary_join_element_wise(fill_ref, pc.cast(fill_pos, pa.string()), "fs", ""),
-            "",
+    digits = pc.match_substring_regex(pc.utf8_slice_codeunits(clean, 1, -1), r"^[1-9][0-9]*$")
+    ref_code = _codes(pc.index_in(first, value_set=_AA1))
+    alt_code = _codes(pc.index_in(last, value_set=_ALT1))
+    ok = (ref_code >= 0) & (alt_code >= 0) & pc.fill_null(digits, False).to_numpy(False)
+    alt_code = np.where(alt_code == _X, _STOP, np.where(alt_code == _EQUAL, ref_code, alt_code))
+    silent = ok & (alt_code == ref_code)
+    kind = np.where(ok, np.where(silent, 3, np.where(alt_code == _STOP, 2, 1)), 0)
+    pos = np.full(n, -1, dtype=np.int64)
+    if ok.any():
+        mids = pc.utf8_slice_codeunits(clean.filter(pa.array(ok)), 1, -1)
+        pos[ok] = pc.cast(mids, pa.int64()).to_numpy(zero_copy_only=False)
+    # The change is the clean text, its last letter rewritten where it was X or
+    # the reference ('*' / '='): only those rows are rebuilt.
+    change = pc.if_else(pa.array(ok), clean, pa.scalar("", pa.large_string()))
+    rewrite = ok & (silent | (pc.fill_null(pc.equal(last, "X"), False).to_numpy(False)))
+    if rewrite.any():
+        at = pa.array(rewrite)
+        tail = np.where(silent[rewrite], "=", "*").astype(object)
+        fixed = pc.binary_join_element_wise(
+            pc.utf8_slice_codeunits(clean.filter(at), 0, -1),
+            pa.array(tail, pa.large_string()),
+            pa.scalar("", pa.large_string()),
         )
-        r_ref, r_pos = pc.if_else(is_fs, fill_ref, ""), pc.if_else(is_fs, fill_pos, -1)
-        r_alt = pa.array([""] * len(rest), pa.string())
-        r_kind = pc.if_else(is_fs, "frameshift", "other")
-        slow = np.flatnonzero(~is_fs)
-        if len(slow):
-            codes, uniques = pd.factorize(values.iloc[rest[slow]])
-            parsed = [parse_one(u) for u in uniques]
-            take = pa.array(codes)
-
-            def col(i: int, kind: pa.DataType) -> pa.Array:
-                return pa.array([p[i] for p in parsed], kind).take(take)
-
-            r_change = _patch(r_change, slow, col(0, pa.string()))
-            r_ref = _patch(r_ref, slow, col(1, pa.string()))
-            r_pos = _patch(r_pos, slow, col(2, pa.int64()))
-            r_alt = _patch(r_alt, slow, col(3, pa.string()))
-            r_kind = _patch(r_kind, slow, col(4, pa.string()))
-        mask = pa.array(~ok & present)
-        change = pc.if_else(mask, _scatter(n, rest, r_change, "", pa.string()), change)
-        ref = pc.if_else(mask, _scatter(n, rest, r_ref, "", pa.string()), ref)
-        pos = pc.if_else(mask, _scatter(n, rest, r_pos, -1, pa.int64()), pos)
-        alt = pc.if_else(mask, _scatter(n, rest, r_alt, "", pa.string()), alt)
-        kind = pc.if_else(mask, _scatter(n, rest, r_kind, "other", pa.string()), kind)
+        change = pc.replace_with_mask(change, at, fixed)
+    ref_code = np.where(ok, ref_code + 1, 0)  # 0 is '' in the labels below
+    alt_code = np.where(ok, alt_code + 1, 0)
+    ref_labels = ["", *_LETTERS]
+    alt_labels = ["", *_LETTERS]
+    kind_labels = list(_KINDS)
+    rest = np.flatnonzero(
+        ~ok & pc.fill_null(pc.greater(pc.utf8_length(clean), 0), False).to_numpy(False)
+    )
+    if len(rest):
+        # Frameshifts by regex, the rest by the scalar parser on distinct values.
+        parsed = _parse_rest(clean.take(pa.array(rest)), values.iloc[rest])
+        change = pc.replace_with_mask(
+            change, pa.array(_mask(n, rest)), pa.array(parsed[0], pa.large_string())
+        )
+        for codes, labels, column in ((ref_code, ref_labels, parsed[1]),
+                                      (alt_code, alt_labels, parsed[3]),
+                                      (kind, kind_labels, parsed[4])):  # fmt: skip
+            extra, inverse = np.unique(np.asarray(column, dtype=object), return_inverse=True)
+            codes[rest] = len(labels) + inverse
+            labels.extend(map(str, extra))
+        pos[rest] = parsed[2]
     index = values.index
+    protein: pd.Series = change.to_pandas()
+    protein.index = index
     return pd.DataFrame(
         {
-            "protein_change": _series(change, index),
-            "aa_ref": _series(ref, index),
-            "aa_pos": pd.Series(pos.to_numpy(zero_copy_only=False).astype(np.int64), index=index),
-            "aa_alt": _series(alt, index),
-            "change_type": _series(kind, index),
+            "protein_change": protein,
+            "aa_ref": pd.Series(from_codes(ref_code, ref_labels), index=index),
+            "aa_pos": pd.Series(pos, index=index),
+            "aa_alt": pd.Series(from_codes(alt_code, alt_labels), index=index),
+            "change_type": pd.Series(from_codes(kind, kind_labels), index=index),
         }
     )
 
 
-def _patch(base: pa.Array, rows: np.ndarray, values: pa.Array) -> pa.Array:
-    """``base`` with ``values`` written at ``rows``."""
-    mask = np.zeros(len(base), dtype=bool)
+def _codes(indices: pa.Array) -> np.ndarray:
+    """``index_in`` results as int64 with -1 for not found."""
+    return np.asarray(pc.fill_null(indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _mask(n: int, rows: np.ndarray) -> np.ndarray:
+    mask = np.zeros(n, dtype=bool)
     mask[rows] = True
-    return pc.if_else(pa.array(mask), _scatter(len(base), rows, values, None, base.type), base)
+    return mask
+
+
+def _parse_rest(
+    clean: pa.Array, raw: pd.Series
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Parse values that are not one-letter substitutions: (change, ref, pos, alt, kind).
+
+    Frameshifts in one-letter form by one regex pass; everything else by
+    :func:`parse_one` once per distinct raw value, broadcast back by codes.
+    """
+    m = len(clean)
+    fs = pc.extract_regex(clean, _FAST_FS)
+    is_fs = pc.fill_null(pc.is_valid(fs), False).to_numpy(zero_copy_only=False)
+    change = np.full(m, "", dtype=object)
+    ref = np.full(m, "", dtype=object)
+    alt = np.full(m, "", dtype=object)
+    kind = np.full(m, "other", dtype=object)
+    pos = np.full(m, -1, dtype=np.int64)
+    if is_fs.any():
+        found = fs.filter(pa.array(is_fs))
+        fs_ref = pc.cast(pc.struct_field(found, "ref"), pa.string())
+        fs_pos = pc.cast(pc.struct_field(found, "pos"), pa.int64())
+        change[is_fs] = pc.binary_join_element_wise(
+            fs_ref, pc.cast(fs_pos, pa.string()), "fs", ""
+        ).to_numpy(zero_copy_only=False)
+        ref[is_fs] = fs_ref.to_numpy(zero_copy_only=False)
+        pos[is_fs] = fs_pos.to_numpy(zero_copy_only=False)
+        kind[is_fs] = "frameshift"
+    slow = np.flatnonzero(~is_fs)
+    if len(slow):
+        codes, uniques = pd.factorize(raw.iloc[slow])
+        answers = list(zip(*(parse_one(u) for u in uniques), strict=True))
+        for target, column in ((change, 0), (ref, 1), (alt, 3), (kind, 4)):
+            target[slow] = np.asarray(answers[column], dtype=object)[codes]
+        pos[slow] = np.asarray(answers[2], dtype=np.int64)[codes]
+    return change, ref, pos, alt, kind

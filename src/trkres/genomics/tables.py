@@ -217,7 +217,7 @@ def read_delimited(
 
     body = raw[header_end + 1 :] if header_end >= 0 else b""
     if not body.strip():  # a header and no data rows: an empty table, not an error
-        empty = pa.table({n: pa.array([], pa.string()) for n in names})
+        empty = pa.table({n: pa.array([], pa.large_string()) for n in names})
         return TableRead(path=path, arrow=empty, header_line=header_line, _raw=raw)
     try:
         table = pacsv.read_csv(
@@ -227,7 +227,7 @@ def read_delimited(
                 delimiter=delimiter, quote_char=False, invalid_row_handler=on_invalid
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
+                column_types=dict.fromkeys(names, pa.large_string()),
                 strings_can_be_null=True,
                 null_values=[""],
             ),
