@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+import pandas as pd
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from trkres.errors import InputError
@@ -102,6 +103,7 @@ def test_fusions_account_for_every_row(tmp_path: Path, names: list[str]) -> None
         max_size=15,
     )
 )
+@example(values=[["-2", "AMP"], [" 2", "HomDel"], ["2.0", "gain"]])
 def test_copy_number_never_crashes(tmp_path: Path, values: list[list[str]]) -> None:
     text = (
         "Hugo_Symbol\tA\tB\n"
@@ -112,8 +114,21 @@ def test_copy_number_never_crashes(tmp_path: Path, values: list[list[str]]) -> N
     path.write_text(text)
     parsed = read_copy_number(path, KB)
     assert parsed.rows_in == len(parsed.table) == data_lines(text, 1)
-    calls = sum((v in {"2", "-2"}) for row in values for v in row)
+    calls = sum(_calls_change(v) for row in values for v in row)
     assert len(parsed.alterations) == calls
+
+
+#: GISTIC words the reader accepts for the two called levels (cBioPortal's vocabulary).
+CALL_WORDS = {"amplification", "amp", "deletion", "homdel", "deep deletion"}
+
+
+def _calls_change(cell: str) -> bool:
+    """Whether a matrix cell calls amplification or deep deletion (level ±2 or its word)."""
+    word = cell.strip().lower()
+    if word in CALL_WORDS:
+        return True
+    number = pd.to_numeric(pd.Series([word]), errors="coerce").iloc[0]
+    return bool(number in (2.0, -2.0))
 
 
 @FUZZ

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from trkres.genomics.annotate import combined_codes
 from trkres.genomics.classify import MECHANISMS, ResistanceCaller
@@ -155,9 +156,14 @@ def _scatter(n: int, rows: np.ndarray, values: pd.Series) -> object:
         codes = np.zeros(n, dtype=np.int64)
         codes[rows] = values.cat.codes.to_numpy() + 1
         return from_codes(codes, ["", *map(str, values.cat.categories)])
-    column = np.full(n, "", dtype=object)
-    column[rows] = values.astype(str).to_numpy(dtype=object)
-    return pd.array(column, dtype="str")
+    # Text: one arrow take from ['', *values] (no Python object per row).
+    text = pa.array(values.astype("str").array)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    take = np.zeros(n, dtype=np.int64)
+    take[rows] = np.arange(1, len(rows) + 1)
+    column = pa.concat_arrays([pa.array([""], text.type), text]).take(pa.array(take))
+    return pd.Series(column.to_pandas(), dtype="str").array
 
 
 def classify_inputs(

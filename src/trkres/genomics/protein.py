@@ -24,6 +24,7 @@ THREE_TO_ONE = {
     "Sec": "U", "Pyl": "O", "Xaa": "X",
 }  # fmt: skip
 _AA3 = "|".join(THREE_TO_ONE)
+_AA3_RE = re.compile(_AA3)
 _AA = rf"(?:{_AA3}|[A-Z*])"
 
 _SUBST = re.compile(rf"^(?P<ref>{_AA})(?P<pos>\d+)(?P<alt>{_AA}|=|X)$")
@@ -70,7 +71,7 @@ def parse_one(text: str | None) -> tuple[str, str, int, str, str]:
     if m:
         ref, pos = _one(m["ref"]), int(m["pos"])
         # Keep the whole indel, in one-letter code, as its name.
-        name = re.sub(_AA3, lambda x: THREE_TO_ONE[x.group(0)], s)
+        name = _AA3_RE.sub(lambda x: THREE_TO_ONE[x.group(0)], s)
         return (name, ref, pos, "", "inframe_indel")
     if _SPLICE.search(s):
         digits = re.search(r"\d+", s)

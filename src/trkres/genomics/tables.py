@@ -10,6 +10,7 @@ an error needs one.
 from __future__ import annotations
 
 import gzip
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,6 +160,9 @@ def _names_known(text: bytes, known: frozenset[str], delimiter: str) -> bool:
     return any(n.strip().lstrip("#").lower() in known for n in names)
 
 
+_NON_BLANK = re.compile(rb"\S")
+
+
 def read_delimited(
     path: Path,
     *,
@@ -215,8 +219,9 @@ def read_delimited(
         invalid.append((row.text, row.actual_columns))
         return "skip"
 
-    body = raw[header_end + 1 :] if header_end >= 0 else b""
-    if not body.strip():  # a header and no data rows: an empty table, not an error
+    # A view, not a copy: the body of a large file is hundreds of MB.
+    body = memoryview(raw)[header_end + 1 :] if header_end >= 0 else memoryview(b"")
+    if _NON_BLANK.search(body) is None:  # a header and no data rows: an empty table
         empty = pa.table({n: pa.array([], pa.large_string()) for n in names})
         return TableRead(path=path, arrow=empty, header_line=header_line, _raw=raw)
     try:
