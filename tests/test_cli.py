@@ -163,6 +163,25 @@ def test_classify_writes_every_table(tmp_path: Path) -> None:
     assert "PT-RUSSO\tLMNA::NTRK1" in patients and "trki_plus_meti" in patients
 
 
+def test_classify_parquet_holds_the_same_tables(tmp_path: Path) -> None:
+    g = EXAMPLE / "genomics"
+    args = ["classify", "--maf", str(g / "data_mutations.txt"), "--sv", str(g / "data_sv.txt"),
+            "--clinical", str(g / "data_clinical_sample.txt")]  # fmt: skip
+    assert run_cli(*args, "-o", str(tmp_path / "t")).returncode == 0
+    result = run_cli(*args, "-o", str(tmp_path / "p"), "--format", "parquet")
+    assert result.returncode == 0, result.stderr
+    for name in ("alterations", "samples", "patients", "annotated/data_mutations"):
+        tsv = pd.read_csv(tmp_path / "t" / f"{name}.tsv", sep="\t", keep_default_na=False)
+        parquet = pd.read_parquet(tmp_path / "p" / f"{name}.parquet")
+        assert list(parquet.columns) == list(tsv.columns), name
+        assert len(parquet) == len(tsv) > 0, name
+        for column in ("patient_id", "mechanism", "trkres_class"):
+            if column in tsv:
+                assert list(parquet[column].astype(str)) == list(tsv[column].astype(str)), name
+    bad = run_cli(*args, "-o", str(tmp_path / "x"), "--format", "xlsx")
+    assert bad.returncode == 1 and "tsv or parquet" in bad.stderr
+
+
 def test_classify_needs_an_input(tmp_path: Path) -> None:
     result = run_cli("classify", "-o", str(tmp_path / "x"))
     assert result.returncode == 1 and "nothing to classify" in result.stderr

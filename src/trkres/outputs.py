@@ -187,14 +187,22 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
         )
 
 
-def write_tables(out_dir: Path, tables: dict[str, pd.DataFrame]) -> None:
-    """Write ``{name: frame}`` as ``out_dir/name.tsv`` in one atomic folder swap.
+#: Table formats an output folder can be written in (the file suffix).
+TableFormat = Literal["tsv", "parquet"]
+
+
+def write_tables(
+    out_dir: Path, tables: dict[str, pd.DataFrame], *, table_format: TableFormat = "tsv"
+) -> list[Path]:
+    """Write ``{name: frame}`` as ``out_dir/name.tsv`` (or ``.parquet``) in one atomic
+    folder swap; returns the paths written.
 
     A name may contain a sub-folder (``annotated/maf``).
     """
     with atomic_directory(out_dir) as tmp:
         for name, frame in tables.items():
-            write_table(frame, tmp / f"{name}.tsv")
+            write_table(frame, tmp / f"{name}.{table_format}")
+    return [out_dir / f"{name}.{table_format}" for name in tables]
 
 
 @contextlib.contextmanager
