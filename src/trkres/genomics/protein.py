@@ -171,7 +171,7 @@ def parse_protein_changes(values: pd.Series) -> pd.DataFrame:
         for codes, labels, column in ((ref_code, ref_labels, parsed[1]),
                                       (alt_code, alt_labels, parsed[3]),
                                       (kind, kind_labels, parsed[4])):  # fmt: skip
-            extra, inverse = np.unique(np.asarray(column, dtype=object), return_inverse=True)
+            inverse, extra = pd.factorize(column)  # hashing: no sort of Python strings
             codes[rest] = len(labels) + inverse
             labels.extend(map(str, extra))
         pos[rest] = parsed[2]
