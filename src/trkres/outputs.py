@@ -12,8 +12,9 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO, Literal
 
@@ -101,9 +102,17 @@ def _write_tsv_arrow(frame: pd.DataFrame, handle: BinaryIO) -> None:
     parts = [
         table.slice(start, TSV_CHUNK_ROWS) for start in range(0, table.num_rows, TSV_CHUNK_ROWS)
     ]
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        for buffer in pool.map(rendered, parts):
-            handle.write(buffer)
+    workers = os.cpu_count() or 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        # At most two slices per core in flight: memory stays bounded however
+        # fast rendering runs ahead of the disk.
+        pending: deque[Future[pa.Buffer]] = deque()
+        for part in parts:
+            pending.append(pool.submit(rendered, part))
+            if len(pending) > 2 * workers:
+                handle.write(pending.popleft().result())
+        while pending:
+            handle.write(pending.popleft().result())
 
 
 #: Tables with more rows than this are written by pyarrow's CSV writer.
