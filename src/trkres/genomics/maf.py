@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from trkres.genomics.model import ParsedInput, conform, text
 from trkres.genomics.normalise import coerce_numeric, finish_mutations
@@ -64,10 +65,10 @@ def read_maf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
         c = cols.get(key)
         return frame[c] if c else pd.Series([None] * n, index=frame.index, dtype=object)
 
-    protein = pd.Series([None] * n, index=frame.index, dtype=object)
-    for key in PROTEIN_COLUMNS:
-        if cols.get(key):
-            protein = protein.fillna(frame[cols[key]])
+    # The first non-empty protein column, row by row (one arrow pass).
+    present = [read.arrow.column(c) for k in PROTEIN_COLUMNS if (c := cols.get(k))]
+    protein = (present[0] if len(present) == 1 else pc.coalesce(*present)).to_pandas()
+    protein.index = frame.index
     alt = coerce_numeric(read, cols.get("alt_count"), issues, "a read count")
     ref = coerce_numeric(read, cols.get("ref_count"), issues, "a read count")
     vaf = coerce_numeric(read, cols.get("vaf"), issues, "an allele fraction (0-1)")

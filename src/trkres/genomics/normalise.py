@@ -20,13 +20,14 @@ from trkres.knowledge.store import KnowledgeBase
 
 
 def normalise_genes(values: pd.Series, knowledge: KnowledgeBase) -> pd.Series:
-    """Official symbols for gene names and aliases (``TRKA`` → ``NTRK1``), '' for missing."""
+    """Official symbols for gene names and aliases (``TRKA`` → ``NTRK1``), '' for missing.
+
+    Categorical: each distinct name is looked up once and the rows keep codes.
+    """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    mapped = pa.array([*(knowledge.normalise_gene(str(u)) for u in uniques), ""], pa.string())
+    mapped = [*(knowledge.normalise_gene(str(u)) for u in uniques), ""]
     take = np.where(codes < 0, len(uniques), codes)
-    out: pd.Series = mapped.take(pa.array(take)).to_pandas()
-    out.index = values.index
-    return out
+    return pd.Series(from_codes(take, mapped), index=values.index)
 
 
 def coerce_numeric(
@@ -73,9 +74,8 @@ def apply_residue_maps(frame: pd.DataFrame, knowledge: KnowledgeBase) -> pd.Data
     """
     frame = frame.copy()
     note = np.full(len(frame), "", dtype=object)
-    genes = frame["gene"].to_numpy(dtype=object)
     for rmap in knowledge.residue_maps.values():
-        rows = np.flatnonzero(genes == rmap.gene)
+        rows = np.flatnonzero((frame["gene"] == rmap.gene).to_numpy())
         if not len(rows):
             continue
         sub = frame.iloc[rows]
