@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.console import Console
@@ -20,6 +20,9 @@ from trkres import __version__
 from trkres.allocator import reuse_freed_memory
 from trkres.errors import TrkresError
 from trkres.study.registry import ProgressCallback, no_progress
+
+if TYPE_CHECKING:  # outputs imports pandas: not at start-up, --help stays fast
+    from trkres.outputs import TableFormat
 
 log = logging.getLogger("trkres")
 err_console = Console(stderr=True)
@@ -300,9 +303,7 @@ def classify(
         progress(1, 3, "classifying")
         result = classify_inputs(inputs, kb, subclonal_ratio=subclonal_ratio)
         progress(2, 3, "writing")
-        write_classification(
-            result, out, table_format="parquet" if table_format == "parquet" else "tsv"
-        )
+        write_classification(result, out, table_format=cast("TableFormat", table_format))
     issues = result.issues_frame()
     for issue in inputs.all_issues()[:20]:
         log.warning(str(issue))
