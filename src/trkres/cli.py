@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, cast
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -19,6 +22,7 @@ from rich.table import Table as RichTable
 from trkres import __version__
 from trkres.allocator import reuse_freed_memory
 from trkres.errors import TrkresError
+from trkres.runinputs import declared_inputs
 from trkres.study.registry import ProgressCallback, no_progress
 
 if TYPE_CHECKING:  # outputs imports pandas: not at start-up, --help stays fast
@@ -201,23 +205,40 @@ def demo(
 def check(
     study: Annotated[Path, typer.Argument(help="Study folder holding study.yaml.")],
     knowledge: KnowledgeOption = None,
+    manifest_only: Annotated[
+        bool,
+        typer.Option(
+            "--manifest-only",
+            help="Only validate the manifest, files' presence, knowledge and options "
+            "(fast); do not read the inputs.",
+        ),
+    ] = False,
 ) -> None:
-    """Validate a study folder without running anything: manifest, files, options.
+    """Validate a study folder without writing anything.
 
-    Prints the analyses its inputs allow.
+    Reads every input and runs every analysis as 'trkres analyze' would, so a study
+    that passes here will not fail there on its inputs; prints the analyses that ran.
+    With --manifest-only, only the manifest, knowledge and options are checked.
 
     Example:  trkres check examples/ntrk_resistance
     """
     from trkres.study.manifest import load_study
     from trkres.study.registry import analyses
-    from trkres.study.runner import _options_for, select_analyses, study_knowledge
+    from trkres.study.runner import _options_for, check_study, select_analyses, study_knowledge
 
-    loaded = load_study(study)
-    study_knowledge(loaded, knowledge or ())
-    _options_for(loaded, analyses())
-    chosen = select_analyses(loaded)
+    if manifest_only:
+        loaded = load_study(study)
+        study_knowledge(loaded, knowledge or ())
+        _options_for(loaded, analyses())
+        names = [a.name for a in select_analyses(loaded)]
+        label = "analyses that will run"
+    else:
+        with _progress("checking") as progress:
+            loaded, sections = check_study(study, knowledge_files=knowledge or (), progress=progress)
+        names = [s.name for s in sections]
+        label = "analyses run (nothing written)"
     out_console.print(f"[green]OK[/green] {loaded.name}: {len(loaded.manifest.inputs)} inputs")
-    out_console.print("analyses that will run: " + ", ".join(a.name for a in chosen))
+    out_console.print(f"{label}: " + ", ".join(names))
 
 
 @app.command()
@@ -1041,11 +1062,51 @@ def knowledge_validate(
     )
 
 
+def _declaring_inputs(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a command with its path arguments (all but ``out``) declared as inputs,
+    so no output folder it writes can equal or hold one of them."""
+
+    @functools.wraps(callback)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        paths: list[Path] = []
+        for name, value in kwargs.items():
+            if name == "out" or value is None:
+                continue
+            values = value if isinstance(value, list | tuple) else [value]
+            paths.extend(v for v in values if isinstance(v, Path))
+        with declared_inputs(paths):
+            out = kwargs.get("out")
+            if isinstance(out, Path):  # refuse a bad output folder before any work
+                from trkres.outputs import check_output_folder
+
+                check_output_folder(out)
+            return callback(*args, **kwargs)
+
+    return command
+
+
+for _info in app.registered_commands:
+    if _info.callback is not None:
+        _info.callback = _declaring_inputs(_info.callback)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is, so staged outputs are cleaned up."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
 def main() -> None:
     """Console entry point: user errors print a precise message, no traceback."""
     reuse_freed_memory()
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         app()
+    except Terminated:
+        err_console.print("terminated: nothing was written")
+        sys.exit(143)
     except TrkresError as exc:
         if state.debug:
             raise

@@ -1,19 +1,29 @@
-"""Atomic writing of every output trkres produces.
+"""Atomic and safe writing of every output trkres produces.
 
 A file is written to a temporary sibling and renamed into place, so a reader
 never sees half a file. A whole output folder is built in a temporary sibling
 folder and swapped in only when every part of it is complete: an interrupted
 or failed run leaves either the previous complete output or nothing.
+
+An existing output folder is replaced only when it is provably an earlier
+trkres output: it holds trkres' marker file (:data:`MARKER`), which lists every
+file trkres wrote there, and nothing else. Anything else -- a folder of the
+user's, the working directory, a folder holding an input, a mount point -- is
+refused and left untouched. Staging folders carry a lock held for their whole
+life, so those left behind by a killed run are recognised and removed by the
+next run writing beside them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import json
 import os
 import shutil
 import tempfile
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -22,7 +32,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from trkres import __version__
 from trkres.errors import Location, OutputError
+from trkres.runinputs import current_inputs
 
 
 def _umask() -> int:
@@ -201,43 +213,227 @@ TableFormat = Literal["tsv", "parquet"]
 
 
 def write_tables(
-    out_dir: Path, tables: dict[str, pd.DataFrame], *, table_format: TableFormat = "tsv"
+    out_dir: Path,
+    tables: dict[str, pd.DataFrame],
+    *,
+    table_format: TableFormat = "tsv",
+    inputs: Iterable[Path] = (),
 ) -> list[Path]:
     """Write ``{name: frame}`` as ``out_dir/name.tsv`` (or ``.parquet``) in one atomic
     folder swap; returns the paths written.
 
-    A name may contain a sub-folder (``annotated/maf``).
+    A name may contain a sub-folder (``annotated/maf``). ``inputs`` are the
+    files the tables were computed from: an output folder that equals or holds
+    one is refused (see :func:`atomic_directory`).
     """
-    with atomic_directory(out_dir) as tmp:
+    with atomic_directory(out_dir, inputs=inputs) as tmp:
         for name, frame in tables.items():
             write_table(frame, tmp / f"{name}.{table_format}")
     return [out_dir / f"{name}.{table_format}" for name in tables]
 
 
+#: The file in every output folder trkres writes: what wrote it and every file
+#: it holds (relative path and size in bytes).
+MARKER = ".trkres-output.json"
+
+#: Inside a staging folder while it is being built: locked for the builder's life.
+STAGING_LOCK = ".trkres-staging.lock"
+
+
+def _refuse(target: Path, message: str, found: str, hint: str | None = None) -> OutputError:
+    return OutputError(
+        message,
+        location=Location(file=target),
+        expected="a new folder, an empty folder, or an earlier trkres output left as trkres wrote it",
+        found=found,
+        hint=hint or "choose another output folder (-o); nothing was changed",
+    )
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _check_not_input(target: Path, inputs: Iterable[Path]) -> None:
+    """Refuse an output folder that equals or holds an input (or the working directory)."""
+    cwd = Path.cwd().resolve()
+    if _within(cwd, target):
+        raise _refuse(
+            target,
+            "output folder is (or holds) the current working directory",
+            found=str(cwd),
+            hint="write to a new sub-folder, e.g. -o results",
+        )
+    for given in inputs:
+        try:
+            path = Path(given).expanduser().resolve()
+        except (OSError, RuntimeError, ValueError):
+            continue
+        if _within(path, target):
+            raise _refuse(
+                target,
+                "output folder equals or holds an input of this run",
+                found=f"input {given}",
+                hint="write the output to a folder of its own, outside the inputs",
+            )
+
+
+def _owned_files(folder: Path) -> tuple[list[str], list[str]]:
+    """Files under ``folder`` (relative paths), split into those its marker
+    lists with the same size and everything else (unlisted, changed or foreign)."""
+    try:
+        listed = json.loads((folder / MARKER).read_text(encoding="utf-8"))["files"]
+        sizes = {str(k): int(v) for k, v in dict(listed).items()}
+    except (OSError, ValueError, KeyError, TypeError):
+        return [], ["(no valid trkres marker)"]
+    owned: list[str] = []
+    other: list[str] = []
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        base = Path(root)
+        for name in files + [d for d in dirs if (base / d).is_symlink()]:
+            rel = (base / name).relative_to(folder).as_posix()
+            if rel in (MARKER, STAGING_LOCK):
+                continue
+            entry = base / name
+            if entry.is_symlink() or not entry.is_file():
+                other.append(rel)
+            elif sizes.get(rel) == entry.stat().st_size:
+                owned.append(rel)
+            else:
+                other.append(rel + (" (changed since trkres wrote it)" if rel in sizes else ""))
+    return owned, other
+
+
+def _check_replaceable(target: Path) -> None:
+    """Refuse to replace ``target`` unless it is empty or an untouched trkres output."""
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise _refuse(target, "output path exists and is not a folder", found="a file")
+    if os.path.ismount(target):
+        raise _refuse(
+            target,
+            "output folder is a mount point",
+            found="a mount point (trkres replaces an output folder as a whole)",
+            hint="write to a sub-folder of it, e.g. -o MOUNT/results",
+        )
+    try:
+        empty = not any(target.iterdir())
+    except OSError as exc:
+        raise _refuse(
+            target, f"cannot read output folder: {exc.strerror}", found="unreadable"
+        ) from None
+    if empty:
+        return
+    if not (target / MARKER).is_file():
+        raise _refuse(
+            target,
+            "output folder exists and is not a trkres output",
+            found="a folder with other content (no trkres marker file)",
+        )
+    _, other = _owned_files(target)
+    if other:
+        shown = ", ".join(other[:5]) + (f" and {len(other) - 5} more" if len(other) > 5 else "")
+        raise _refuse(
+            target,
+            "output folder holds files trkres did not write",
+            found=shown,
+            hint="move those files out, or choose another output folder; nothing was changed",
+        )
+
+
+def _write_marker(folder: Path) -> None:
+    files: dict[str, int] = {}
+    for root, _dirs, names in os.walk(folder):
+        base = Path(root)
+        for name in names:
+            rel = (base / name).relative_to(folder).as_posix()
+            if rel not in (MARKER, STAGING_LOCK):
+                files[rel] = (base / name).stat().st_size
+    info = {
+        "written_by": f"trkres {__version__}",
+        "note": "trkres replaces this folder only while it holds exactly these files",
+        "files": dict(sorted(files.items())),
+    }
+    atomic_write_text(folder / MARKER, json.dumps(info, indent=1) + "\n")
+
+
+def _lock(fd: int, *, wait: bool) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _clean_stale_staging(target: Path) -> None:
+    """Remove staging folders of ``target`` left by killed runs.
+
+    Only folders named as trkres names them are candidates: a staging folder
+    (``.tmp``) holding trkres' lock file that no live process holds, or a
+    replaced output (``.old``) holding trkres' marker and only files it lists.
+    """
+    pattern = f".{target.name}.*"
+    for path in target.parent.glob(pattern):
+        if not path.is_dir() or path.is_symlink():
+            continue
+        if path.name.endswith(".old") and (path / MARKER).is_file():
+            if not _owned_files(path)[1]:
+                shutil.rmtree(path, ignore_errors=True)
+            continue
+        if not path.name.endswith(".tmp"):
+            continue
+        lock = path / STAGING_LOCK
+        try:
+            fd = os.open(lock, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            if _lock(fd, wait=False):
+                shutil.rmtree(path, ignore_errors=True)
+        finally:
+            os.close(fd)
+
+
+def check_output_folder(target: Path, *, inputs: Iterable[Path] = ()) -> Path:
+    """Refuse ``target`` now, before any work, if :func:`atomic_directory` would
+    refuse to replace it; returns the resolved path."""
+    resolved = target.expanduser().resolve()
+    _check_not_input(resolved, [*inputs, *current_inputs()])
+    _check_replaceable(resolved)
+    return resolved
+
+
 @contextlib.contextmanager
-def atomic_directory(target: Path, *, overwrite: bool = True) -> Iterator[Path]:
+def atomic_directory(
+    target: Path, *, overwrite: bool = True, inputs: Iterable[Path] = ()
+) -> Iterator[Path]:
     """Build an output folder in a temporary sibling and swap it in on success.
 
     Yields the temporary folder to write into. If the block raises (or the
     process is interrupted), the temporary folder is removed and ``target`` is
-    left as it was. With ``overwrite=False`` an existing ``target`` is an error.
+    left as it was. An existing ``target`` is replaced only when it is empty or
+    an earlier trkres output holding nothing trkres did not write; any other
+    folder, a folder that equals or holds one of ``inputs`` (or an input
+    declared with :func:`trkres.runinputs.declared_inputs`), the working directory or a mount
+    point is refused with an :class:`OutputError` before anything is written.
+    With ``overwrite=False`` any existing ``target`` is an error.
+
+    Two runs writing the same ``target`` are serialised at the swap (a lock
+    on the parent folder): each finds either nothing or a complete output.
     """
-    target = target.resolve()
-    if target.exists() and not target.is_dir():
-        raise OutputError(
-            "output path exists and is not a folder",
-            location=Location(file=target),
-            expected="a folder path (new or an earlier trkres output)",
-            found="a file",
-        )
+    target = target.expanduser().resolve()
+    _check_not_input(target, [*inputs, *current_inputs()])
     if target.exists() and not overwrite:
         raise OutputError(
             "output folder already exists",
             location=Location(file=target),
             hint="choose another folder or pass --force",
         )
+    _check_replaceable(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        _clean_stale_staging(target)
         staging = Path(
             tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         )
@@ -245,19 +441,52 @@ def atomic_directory(target: Path, *, overwrite: bool = True) -> Iterator[Path]:
         raise OutputError(
             f"cannot create output folder: {exc.strerror}", location=Location(file=target)
         ) from None
+    # The lock file gets its name only once locked: a run cleaning stale staging
+    # beside this one never finds it unlocked.
+    lock_fd = os.open(staging / (STAGING_LOCK + ".new"), os.O_CREAT | os.O_RDWR, 0o600)
+    _lock(lock_fd, wait=True)
+    (staging / (STAGING_LOCK + ".new")).rename(staging / STAGING_LOCK)
     try:
         _publish(staging, 0o777)
-        yield staging
-        if target.exists():
-            old = Path(
-                tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent)
-            )
-            old.rmdir()
-            target.rename(old)
-            staging.rename(target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            staging.rename(target)
+        try:
+            yield staging
+            _write_marker(staging)
+            _swap_in(staging, target, overwrite=overwrite)
+            with contextlib.suppress(FileNotFoundError):
+                (target / STAGING_LOCK).unlink()
+        except OSError as exc:
+            raise OutputError(
+                f"cannot write output: {exc.strerror or exc}",
+                location=Location(file=exc.filename or target),
+                hint="check free disk space and permissions; nothing was changed",
+            ) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        os.close(lock_fd)
+
+
+def _swap_in(staging: Path, target: Path, *, overwrite: bool) -> None:
+    """Rename ``staging`` to ``target`` under a lock on the parent folder, after
+    checking again (another run may have written ``target`` meanwhile)."""
+    parent_fd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        _lock(parent_fd, wait=True)
+        if target.exists() and not overwrite:
+            raise OutputError("output folder already exists", location=Location(file=target))
+        _check_replaceable(target)
+        if not target.exists():
+            staging.rename(target)
+            return
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+        old.rmdir()
+        target.rename(old)
+        try:
+            staging.rename(target)
+        except BaseException:
+            old.rename(target)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        os.close(parent_fd)

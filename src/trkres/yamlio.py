@@ -3,11 +3,14 @@
 PyYAML's composed node tree keeps the start mark of every value. We keep it
 beside the plain data and use it to turn a pydantic error location such as
 ``("inputs", 2, "path")`` into ``study.yaml, line 14, column 11``. Duplicate
-mapping keys, which PyYAML silently overwrites, are reported as errors.
+mapping keys, which PyYAML silently overwrites, are reported as errors, and so
+are alias bombs and recursive aliases. Files may be gzip-compressed.
 """
 
 from __future__ import annotations
 
+import gzip
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,25 +63,110 @@ class YamlDocument:
         return Location(file=self.path, line=mark.line + 1, column=mark.column + 1)
 
 
-def _check_duplicate_keys(node: yaml.Node, path: Path, error_cls: type[TrkresError]) -> None:
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, yaml.Node] = {}
-        for k_node, v_node in node.value:
-            key = str(k_node.value)
-            if key in seen:
-                first = seen[key].start_mark
-                mark = k_node.start_mark
-                raise error_cls(
-                    f"duplicate key '{key}'",
-                    location=Location(file=path, line=mark.line + 1, column=mark.column + 1),
-                    expected="each key once per mapping",
-                    found=f"'{key}' again (first at line {first.line + 1})",
-                )
-            seen[key] = k_node
-            _check_duplicate_keys(v_node, path, error_cls)
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            _check_duplicate_keys(item, path, error_cls)
+#: Most nodes a YAML document may expand to once its aliases are followed: far
+#: beyond any manifest, knowledge file or plate map, far below what would hang
+#: a run ("billion laughs": a 1.7 KB file of nested aliases expands to 10^9).
+MAX_EXPANDED_NODES = 1_000_000
+
+
+def _check_tree(
+    root: yaml.Node, path: Path, error_cls: type[TrkresError], limit: int = MAX_EXPANDED_NODES
+) -> None:
+    """Refuse duplicate mapping keys, recursive aliases and alias bombs.
+
+    Each distinct node is visited once (aliases share nodes, so the walk is
+    linear in the file), while the size the document *expands* to -- what a
+    consumer walking the loaded data will touch -- is summed with multiplicity
+    and bounded by ``limit``.
+    """
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def where(node: yaml.Node) -> Location:
+        mark = node.start_mark
+        return Location(file=path, line=mark.line + 1, column=mark.column + 1)
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise error_cls(
+                "recursive YAML alias",
+                location=where(node),
+                expected="aliases (*name) that refer to finished values",
+                found="an alias inside the value it refers to",
+            )
+        active.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, yaml.Node] = {}
+            for k_node, v_node in node.value:
+                name = str(k_node.value)
+                if name in seen:
+                    first = seen[name].start_mark
+                    raise error_cls(
+                        f"duplicate key '{name}'",
+                        location=where(k_node),
+                        expected="each key once per mapping",
+                        found=f"'{name}' again (first at line {first.line + 1})",
+                    )
+                seen[name] = k_node
+                total += size(k_node) + size(v_node)
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                total += size(item)
+        active.discard(key)
+        if total > limit:
+            raise error_cls(
+                "YAML expands to too many values",
+                location=where(node),
+                expected=f"at most {limit:,} values once aliases (*name) are expanded",
+                found=f"more than {limit:,} (nested aliases: a 'billion laughs' document?)",
+            )
+        sizes[key] = total
+        return total
+
+    size(root)
+
+
+def _decode(raw: bytes, path: Path, error_cls: type[TrkresError]) -> str:
+    """UTF-8 text of a YAML file (a byte-order mark dropped, gzip opened)."""
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise error_cls(
+                "cannot read gzip file",
+                location=Location(file=path),
+                expected="a complete gzip-compressed YAML file",
+                found=str(exc),
+            ) from None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise error_cls(
+            "file is not UTF-8 text",
+            location=Location(file=path, line=line, column=column),
+            expected="UTF-8 text (YAML)",
+            found=f"byte 0x{raw[exc.start]:02x}",
+            hint="save the file as UTF-8",
+        ) from None
+    nul = text.find("\0")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        column = nul - (text.rfind("\n", 0, nul) + 1) + 1
+        raise error_cls(
+            "file holds a NUL character",
+            location=Location(file=path, line=line, column=column),
+            expected="YAML text",
+            found="a NUL byte (a binary file?)",
+        )
+    return text
 
 
 def read_yaml(path: Path, error_cls: type[TrkresError] = InputError) -> YamlDocument:
@@ -89,16 +177,18 @@ def read_yaml(path: Path, error_cls: type[TrkresError] = InputError) -> YamlDocu
     duplicate keys.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise error_cls(
             "file not found", location=Location(file=path), expected="an existing YAML file"
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise error_cls(
-            f"cannot read file: {exc}", location=Location(file=path), expected="UTF-8 text"
+            f"cannot read file: {exc.strerror}",
+            location=Location(file=path),
+            expected="a readable YAML file",
         ) from None
-    return parse_yaml(text, path, error_cls)
+    return parse_yaml(_decode(raw, path, error_cls), path, error_cls)
 
 
 def parse_yaml(text: str, path: Path, error_cls: type[TrkresError] = InputError) -> YamlDocument:
@@ -107,7 +197,7 @@ def parse_yaml(text: str, path: Path, error_cls: type[TrkresError] = InputError)
     try:
         root = loader.get_single_node()
         if root is not None:
-            _check_duplicate_keys(root, path, error_cls)
+            _check_tree(root, path, error_cls)
         data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

@@ -85,6 +85,12 @@ class StudyInput(BaseModel):
     def _relative(cls, value: str | None) -> str | None:
         if value is None:
             return value
+        bad = next((c for c in value if ord(c) < 32 or ord(c) == 127), None)
+        if bad is not None:
+            raise ValueError(
+                f"paths may not hold control characters (found U+{ord(bad):04X} at "
+                f"character {value.index(bad) + 1})"
+            )
         p = PurePosixPath(value.replace("\\", "/"))
         if p.is_absolute() or (len(value) > 1 and value[1] == ":"):
             raise ValueError("paths must be relative to the study folder")

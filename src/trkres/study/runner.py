@@ -28,7 +28,7 @@ from trkres import __version__
 from trkres.errors import ManifestError, TrkresError
 from trkres.knowledge.loader import load_knowledge
 from trkres.knowledge.store import KnowledgeBase
-from trkres.outputs import atomic_directory, atomic_write_text
+from trkres.outputs import atomic_directory, atomic_write_text, check_output_folder
 from trkres.report.figures import close
 from trkres.report.files import write_section_files
 from trkres.report.html import ReportMeta, render_report
@@ -134,28 +134,14 @@ def study_knowledge(study: Study, extra: Sequence[Path] = ()) -> KnowledgeBase:
     return load_knowledge([*files, *extra])
 
 
-def run_study(
-    study_path: Path,
-    out_dir: Path,
-    *,
-    knowledge_files: Sequence[Path] = (),
-    only: Sequence[str] | None = None,
-    progress: ProgressCallback = no_progress,
-    overwrite: bool = True,
-) -> RunResult:
-    """Validate the study, run its analyses and write ``out_dir`` atomically.
-
-    Everything is validated before anything is written: a bad manifest,
-    missing file or bad option raises a :class:`~trkres.errors.TrkresError`
-    and leaves ``out_dir`` untouched.
-    """
-    started = datetime.now(UTC)
-    study = load_study(study_path)
-    knowledge = study_knowledge(study, knowledge_files)
-    registered = select_analyses(study, only)
-    options = _options_for(study, [a for a in analyses()])
-    inputs = describe_inputs(study)
-
+def _run_analyses(
+    study: Study,
+    knowledge: KnowledgeBase,
+    registered: Sequence[Analysis],
+    options: dict[str, BaseModel | None],
+    progress: ProgressCallback,
+) -> tuple[list[Section], dict[str, float]]:
+    """Run ``registered`` in order; their sections and timings (seconds)."""
     sections: list[Section] = []
     timings: dict[str, float] = {}
     previous: dict[str, Section] = {}
@@ -174,9 +160,63 @@ def run_study(
         timings[analysis.name] = round(time.perf_counter() - t0, 4)
         sections.append(section)
         previous[analysis.name] = section
-    progress(total, total, "writing report")
-
+    progress(total, total, "done")
     _check_unique_outputs(sections)
+    return sections, timings
+
+
+def check_study(
+    study_path: Path,
+    *,
+    knowledge_files: Sequence[Path] = (),
+    only: Sequence[str] | None = None,
+    progress: ProgressCallback = no_progress,
+) -> tuple[Study, list[Section]]:
+    """Everything :func:`run_study` does except writing: the study, knowledge and
+    options are validated, every input is read and every analysis run, so a study
+    that passes will not fail in ``run_study`` on its inputs."""
+    study = load_study(study_path)
+    knowledge = study_knowledge(study, knowledge_files)
+    registered = select_analyses(study, only)
+    options = _options_for(study, [a for a in analyses()])
+    sections, _ = _run_analyses(study, knowledge, registered, options, progress)
+    for section in sections:
+        for fig in section.figures:
+            close(fig.static)
+    return study, sections
+
+
+def run_study(
+    study_path: Path,
+    out_dir: Path,
+    *,
+    knowledge_files: Sequence[Path] = (),
+    only: Sequence[str] | None = None,
+    progress: ProgressCallback = no_progress,
+    overwrite: bool = True,
+) -> RunResult:
+    """Validate the study, run its analyses and write ``out_dir`` atomically.
+
+    Everything is validated before anything is written: a bad manifest,
+    missing file or bad option raises a :class:`~trkres.errors.TrkresError`
+    and leaves ``out_dir`` untouched. ``out_dir`` must be new, empty or an
+    earlier trkres output, and may not equal or hold the study folder, an input
+    or a knowledge file (checked before any analysis runs).
+    """
+    started = datetime.now(UTC)
+    study = load_study(study_path)
+    own_inputs = [
+        study.folder,
+        *(study.path_of(i) for i in study.manifest.inputs),
+        *knowledge_files,
+    ]
+    check_output_folder(out_dir, inputs=own_inputs)
+    knowledge = study_knowledge(study, knowledge_files)
+    registered = select_analyses(study, only)
+    options = _options_for(study, [a for a in analyses()])
+    inputs = describe_inputs(study)
+    sections, timings = _run_analyses(study, knowledge, registered, options, progress)
+    progress(len(registered), len(registered), "writing report")
     info: dict[str, Any] = {
         "trkres_version": __version__,
         "python": sys.version.split()[0],
@@ -204,7 +244,7 @@ def run_study(
         knowledge_version=knowledge.version,
         generated=started.strftime("%Y-%m-%d %H:%M UTC"),
     )
-    with atomic_directory(out_dir, overwrite=overwrite) as tmp:
+    with atomic_directory(out_dir, overwrite=overwrite, inputs=own_inputs) as tmp:
         for section in sections:
             write_section_files(tmp, section)
         atomic_write_text(tmp / "index.html", render_report(meta, sections))
