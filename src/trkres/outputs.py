@@ -304,8 +304,29 @@ def _owned_files(folder: Path) -> tuple[list[str], list[str]]:
     return owned, other
 
 
+@contextlib.contextmanager
+def _parent_locked(target: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``target``'s parent folder (when it exists): runs
+    writing beside each other check and swap their outputs one at a time."""
+    try:
+        fd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        yield
+        return
+    try:
+        _lock(fd, wait=True)
+        yield
+    finally:
+        os.close(fd)
+
+
 def _check_replaceable(target: Path) -> None:
     """Refuse to replace ``target`` unless it is empty or an untouched trkres output."""
+    with _parent_locked(target):
+        _check_replaceable_locked(target)
+
+
+def _check_replaceable_locked(target: Path) -> None:
     if not target.exists():
         return
     if not target.is_dir():
@@ -470,12 +491,10 @@ def atomic_directory(
 def _swap_in(staging: Path, target: Path, *, overwrite: bool) -> None:
     """Rename ``staging`` to ``target`` under a lock on the parent folder, after
     checking again (another run may have written ``target`` meanwhile)."""
-    parent_fd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        _lock(parent_fd, wait=True)
+    with _parent_locked(target):
         if target.exists() and not overwrite:
             raise OutputError("output folder already exists", location=Location(file=target))
-        _check_replaceable(target)
+        _check_replaceable_locked(target)
         if not target.exists():
             staging.rename(target)
             return
@@ -487,6 +506,4 @@ def _swap_in(staging: Path, target: Path, *, overwrite: bool) -> None:
         except BaseException:
             old.rename(target)
             raise
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        os.close(parent_fd)
+    shutil.rmtree(old, ignore_errors=True)  # outside the lock: may take a while
