@@ -59,16 +59,34 @@ class TrkresError(Exception):
 
     def __str__(self) -> str:
         lines = []
-        where = str(self.location) if self.location else ""
-        lines.append(f"{where}: {self.message}" if where else self.message)
+        where = _clip(str(self.location)) if self.location else ""
+        message = _clip(self.message)
+        lines.append(f"{where}: {message}" if where else message)
         if self.expected is not None:
-            lines.append(f"  expected: {self.expected}")
+            lines.append(f"  expected: {_clip(self.expected)}")
         if self.found is not None:
-            lines.append(f"  found:    {self.found}")
-        lines.extend(f"  {d}" for d in self.details)
+            lines.append(f"  found:    {_clip(self.found)}")
+        lines.extend(f"  {_clip(d)}" for d in self.details[:MAX_DETAILS])
+        if len(self.details) > MAX_DETAILS:
+            lines.append(f"  … and {len(self.details) - MAX_DETAILS} more")
         if self.hint:
-            lines.append(f"  hint: {self.hint}")
+            lines.append(f"  hint: {_clip(self.hint)}")
         return "\n".join(lines)
+
+
+#: Longest part of an error message printed (characters): a found value may be a
+#: whole line of a hostile file (seen: 10 million characters).
+MAX_PART = 300
+
+#: Most detail lines printed under an error.
+MAX_DETAILS = 20
+
+
+def _clip(text: str) -> str:
+    """``text`` cut to :data:`MAX_PART` characters, saying how much was left out."""
+    if len(text) <= MAX_PART:
+        return text
+    return f"{text[: MAX_PART - 40]}… ({len(text) - MAX_PART + 40:,} more characters)"
 
 
 class InputError(TrkresError):
