@@ -267,6 +267,24 @@ def classify(
             help="Table format: tsv, or parquet (typed columns, about 6x smaller for large cohorts).",
         ),
     ] = "tsv",
+    assume_trk_fusion: Annotated[
+        bool,
+        typer.Option(
+            "--assume-trk-fusion",
+            help="Take every patient without fusion data (no --sv row, no clinical FUSION value) "
+            "to carry a TRK fusion: on-target classes count in any NTRK gene, strategies are "
+            "suggested, and the output says 'assumed'. Default: such patients are "
+            "fusion_unknown, with no therapy strategy.",
+        ),
+    ] = False,
+    include_unverified: Annotated[
+        bool,
+        typer.Option(
+            "--include-unverified",
+            help="Let needs_review knowledge facts and rules set mechanism and therapy_strategies "
+            "(flagged). Default: they only fill the unverified_* columns and review flags.",
+        ),
+    ] = False,
     knowledge: KnowledgeOption = None,
 ) -> None:
     """Classify TRK-inhibitor resistance from sequencing files and suggest next therapies.
@@ -277,6 +295,11 @@ def classify(
     OUT/classes.tsv (cohort frequencies with Wilson 95% CIs), OUT/annotated/*.tsv (each
     input's rows with trkres columns appended) and OUT/issues.tsv (rows with problems).
     With --format parquet the same tables are written as .parquet files.
+
+    Patients whose samples no fusion data cover (no --sv row, no clinical FUSION value) are
+    fusion_unknown: alterations listed and classed, no therapy strategy. Only verified
+    knowledge facts set mechanism and therapy_strategies; needs_review ones go to the
+    unverified_mechanism / unverified_alterations / unverified_strategies columns.
 
     Example:  trkres classify --maf data_mutations.txt --sv data_sv.txt --cna data_cna.txt
               --clinical data_clinical_sample.txt --timeline data_timeline_treatment.txt -o out
@@ -301,7 +324,10 @@ def classify(
             clinical=clinical, timeline=timeline,
         )  # fmt: skip
         progress(1, 3, "classifying")
-        result = classify_inputs(inputs, kb, subclonal_ratio=subclonal_ratio)
+        result = classify_inputs(
+            inputs, kb, subclonal_ratio=subclonal_ratio,
+            assume_trk_fusion=assume_trk_fusion, include_unverified=include_unverified,
+        )  # fmt: skip
         progress(2, 3, "writing")
         write_classification(result, out, table_format=cast("TableFormat", table_format))
     issues = result.issues_frame()
@@ -317,6 +343,8 @@ def classify(
             f"Classified {len(result.alterations)} alterations in {len(result.samples)} samples "
             f"({', '.join(f'{k}: {v}' for k, v in counts.items())})"
         )
+        for line in result.statements():
+            err_console.print(line)
         err_console.print(f"Tables written to [bold]{out}[/bold]")
 
 
