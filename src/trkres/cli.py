@@ -468,7 +468,9 @@ def cfdna(
     Writes OUT/cfdna_measurements.tsv, OUT/cfdna_response.tsv (per patient and day),
     OUT/cfdna_emergence.tsv (each alteration: emerged / present at the first sample /
     never detected, the day, VAF relative to the fusion's, its resistance class and
-    therapy strategies) and OUT/figures/cfdna_vaf_over_time.svg and .png.
+    therapy strategies), OUT/issues.tsv (input rows with problems: file, line, column,
+    expected, found) and OUT/figures/cfdna_vaf_over_time.svg and .png. A sample under two
+    patients or days, or one alteration measured twice with different values, is an error.
 
     Example:  trkres cfdna cfdna.tsv --timeline data_timeline_treatment.txt -o cfdna
     """
@@ -486,11 +488,11 @@ def cfdna(
         raise TrkresError("unknown response metric", expected="mean or max", found=response_metric)
     kb = load_knowledge(knowledge or ())
     frames = []
+    issues = []
     for path in table:
-        frame, issues = read_cfdna(path)
+        frame, more = read_cfdna(path)
         frames.append(frame)
-        for issue in issues[:20]:
-            log.warning(str(issue))
+        issues += more
     measurements = pd.concat(frames, ignore_index=True)
     if ddpcr:
         wells = run_ddpcr(ddpcr, [], DdpcrOptions()).get("ddpcr_wells")
@@ -499,14 +501,27 @@ def cfdna(
             measurements = pd.concat(
                 [measurements, ddpcr_measurements(wells, samples)], ignore_index=True
             )
-    lines = read_timeline(timeline, kb)[0] if timeline else None
+    lines = None
+    if timeline:
+        lines, more = read_timeline(timeline, kb)
+        issues += more
     result = monitor(measurements, kb, timeline=lines, response_fall=response_fall,
                      response_metric=response_metric, confirm_next=confirm_next)  # fmt: skip
+    issues += result.issues
+    for issue in issues[:20]:
+        log.warning(str(issue))
+    if len(issues) > 20:
+        log.warning("... %d more row issues in %s", len(issues) - 20, out / "issues.tsv")
     fig = cfdna_figure(result.measurements, lines)
     with atomic_directory(out) as tmp:
         write_table(result.measurements, tmp / "cfdna_measurements.tsv")
         write_table(result.response, tmp / "cfdna_response.tsv")
         write_table(result.emergence, tmp / "cfdna_emergence.tsv")
+        write_table(
+            pd.DataFrame([vars(i) for i in issues],
+                         columns=["file", "line", "column", "expected", "found", "action"]),
+            tmp / "issues.tsv",
+        )  # fmt: skip
         if fig is not None:
             for fmt in ("svg", "png"):
                 atomic_write_bytes(

@@ -391,15 +391,21 @@ class ResistanceCaller:
         return alts
 
     def _therapies(self, alts: pd.DataFrame) -> pd.DataFrame:
-        """Strategies per counted alteration (rules matched on distinct keys)."""
+        """Strategies per counted alteration (rules matched on distinct keys).
+
+        ``therapy_strategies``: from verified rules on verified facts (any, with
+        ``include_unverified``); ``unverified_strategies``: the others.
+        ``therapy_rules`` lists every rule that matched.
+        """
         kb = self.knowledge
         counted = alts["counts_as"] != ""
         strat_codes = np.zeros(len(alts), dtype=np.int64)
         rule_codes = np.zeros(len(alts), dtype=np.int64)
-        s_list, r_list = [""], [""]
+        s_list, r_list, u_list = [""], [""], [""]
+        key = ["alteration_class", "gene", "alteration_type", "fact_status"]
         if counted.any():
-            sub = alts.loc[counted, ["alteration_class", "gene", "alteration_type"]]
-            codes, distinct = combined_codes(sub, ["alteration_class", "gene", "alteration_type"])
+            sub = alts.loc[counted, key]
+            codes, distinct = combined_codes(sub, key)
             for row in distinct.to_dict(orient="records"):
                 rules = [
                     r for r in kb.therapy_rules.values()
@@ -407,11 +413,17 @@ class ResistanceCaller:
                     and (not r.when.genes or row["gene"] in r.when.genes)
                     and (not r.when.alteration_types or row["alteration_type"] in r.when.alteration_types)
                 ]  # fmt: skip
-                s_list.append(_join([s for r in rules for s in r.strategies]))
+                fact_ok = self.include_unverified or row["fact_status"] == "verified"
+                ok = [r for r in rules if fact_ok and (self.include_unverified or r.status == "verified")]
+                sure = _join([s for r in ok for s in r.strategies])
+                s_list.append(sure)
+                u_list.append(_join([s for r in rules if r not in ok for s in r.strategies
+                                     if s not in sure.split(";")]))  # fmt: skip
                 r_list.append(_join([r.id for r in rules]))
             strat_codes[counted.to_numpy()] = codes + 1
             rule_codes[counted.to_numpy()] = codes + 1
         alts["therapy_strategies"] = from_codes(strat_codes, s_list)
+        alts["unverified_strategies"] = from_codes(strat_codes, u_list)
         alts["therapy_rules"] = from_codes(rule_codes, r_list)
         return alts
 
