@@ -317,6 +317,8 @@ def classify(
             found="none",
         )
     kb = load_knowledge(knowledge or ())
+    for notice in kb.notices:
+        log.warning("knowledge: %s", notice)
     with _progress("classifying") as progress:
         progress(0, 3, "reading inputs")
         inputs = read_genomic_inputs(
