@@ -285,10 +285,12 @@ def test_generated_timelines_account_for_every_agent_and_day(
     timeline, issues = read_timeline(path, KB)
     assert timeline["start_day"].map(math.isfinite).all()
     assert timeline["stop_day"].dropna().map(math.isfinite).all()
-    assert (timeline["stop_day"].dropna() >= timeline.loc[timeline["stop_day"].notna(), "start_day"]).all()
+    assert (
+        timeline["stop_day"].dropna() >= timeline.loc[timeline["stop_day"].notna(), "start_day"]
+    ).all()
     dropped = {i.line for i in issues if i.action == "dropped"}
     assert len(timeline) + len(dropped) == len(rows)  # rows in = rows used + rows dropped
-    for k, (agent, start, _stop) in enumerate(rows):
+    for k, (agent, _start, _stop) in enumerate(rows):
         if k + 2 in dropped:
             continue
         unknown = [p for p in agent.replace("+", "_").split("_") if KB.find_drug(p) is None]
@@ -414,9 +416,7 @@ def test_same_id_in_two_lab_files_overrides_and_says_so(tmp_path: Path) -> None:
     assert any("lab_x" in n and "replaces" in n and "a.yaml" in n for n in kb.notices)
 
 
-SHIPPED_CHANGES = sorted(
-    {(b.gene, c) for b in KB.bypass_alterations.values() for c in b.changes}
-)
+SHIPPED_CHANGES = sorted({(b.gene, c) for b in KB.bypass_alterations.values() for c in b.changes})
 
 
 @settings(max_examples=20, deadline=None,
