@@ -22,7 +22,7 @@ from trkres.cli import app
 from trkres.errors import InputError, KnowledgeError
 from trkres.genomics.cfdna import monitor, read_cfdna
 from trkres.genomics.classify import ResistanceCaller
-from trkres.genomics.clinical import read_samples, read_timeline
+from trkres.genomics.clinical import MAX_DAYS, read_samples, read_timeline
 from trkres.genomics.model import conform
 from trkres.genomics.pipeline import classify_inputs, read_genomic_inputs
 from trkres.knowledge import load_knowledge
@@ -262,10 +262,12 @@ def test_impossible_timeline_days(tmp_path: Path) -> None:
 
 def test_inf_collection_day_is_reported(tmp_path: Path) -> None:
     path = write(
-        tmp_path / "s.txt", "SAMPLE_ID\tPATIENT_ID\tCOLLECTION_DAY\nA\tP\tinf\nB\tP\t1e999\n"
+        tmp_path / "s.txt",
+        "SAMPLE_ID\tPATIENT_ID\tCOLLECTION_DAY\nA\tP\tinf\nB\tP\t1e999\nC\tP\t1e308\nD\tP\t-40\n",
     )
     samples, issues = read_samples(path)
-    assert {i.line for i in issues} == {2, 3} and samples["collection_day"].isna().all()
+    assert {i.line for i in issues} == {2, 3, 4}
+    assert samples["collection_day"].isna().tolist() == [True, True, True, False]
 
 
 AGENTS = ["Larotrectinib", "Entrectinib", "Trametinib", "LOXO-195", "Carboplatin", "Xyzzy",
@@ -284,6 +286,7 @@ def test_generated_timelines_account_for_every_agent_and_day(
     path = write(tmp_path / "t.txt", TIMELINE_HEADER + "\n".join(lines) + "\n")
     timeline, issues = read_timeline(path, KB)
     assert timeline["start_day"].map(math.isfinite).all()
+    assert (timeline["start_day"].abs() <= MAX_DAYS).all()
     assert timeline["stop_day"].dropna().map(math.isfinite).all()
     assert (
         timeline["stop_day"].dropna() >= timeline.loc[timeline["stop_day"].notna(), "start_day"]

@@ -95,7 +95,9 @@ def genomics_section(ctx: AnalysisContext) -> Section:
     flags = [Flag("warning", line) for line in result.statements()]
     for row in result.patients.itertuples():
         if row.unverified_alterations:
-            would = f" (would make it {row.unverified_mechanism})" if row.unverified_mechanism else ""
+            would = (
+                f" (would make it {row.unverified_mechanism})" if row.unverified_mechanism else ""
+            )
             also = (
                 f"; unverified strategies: {row.unverified_strategies}"
                 if row.unverified_strategies

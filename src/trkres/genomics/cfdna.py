@@ -31,6 +31,7 @@ import pandas as pd
 
 from trkres.errors import InputError, Location
 from trkres.genomics.classify import ResistanceCaller
+from trkres.genomics.clinical import MAX_DAYS, within_days
 from trkres.genomics.fusions import orient, split_fusion_name
 from trkres.genomics.model import conform
 from trkres.genomics.normalise import normalise_genes
@@ -81,6 +82,8 @@ def read_cfdna(path: Path) -> tuple[pd.DataFrame, list[RowIssue]]:
             return pd.Series(np.nan, index=f.index)
         values = pd.to_numeric(f[c], errors="coerce").astype(float)
         bad = (values.isna() & f[c].notna()) | np.isinf(values)
+        if key == "day":
+            bad |= ~within_days(values)
         if key in ("alt_count", "ref_count", "lod"):
             bad |= values < 0
         for i in np.flatnonzero(bad.to_numpy()):
@@ -89,7 +92,9 @@ def read_cfdna(path: Path) -> tuple[pd.DataFrame, list[RowIssue]]:
                     str(path),
                     read.line_of(int(i)),
                     c,
-                    "a non-negative finite number" if key != "day" else "a finite day number",
+                    "a non-negative finite number"
+                    if key != "day"
+                    else f"a day number within ±{MAX_DAYS:g}",
                     repr(f[c].iloc[i]),
                     "kept, value missing",
                 )
@@ -164,7 +169,9 @@ def _duplicates(
         if not bool(exact.iloc[i]):
             raise InputError(
                 f"cfDNA sample '{k[0]}' measures {k[1]} {k[2]} ({k[3]}) twice with different values",
-                location=Location(file=path, line=line_of(int(i)), column=cols["vaf"] or cols["alt_count"]),
+                location=Location(
+                    file=path, line=line_of(int(i)), column=cols["vaf"] or cols["alt_count"]
+                ),
                 expected=f"one value per sample, alteration and assay (line {line_of(j)}: VAF "
                 f"{_show(out['vaf'].iloc[j])}, detection limit {_show(out['lod'].iloc[j])})",
                 found=f"VAF {_show(out['vaf'].iloc[i])}, detection limit {_show(out['lod'].iloc[i])}",

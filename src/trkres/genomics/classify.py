@@ -414,7 +414,11 @@ class ResistanceCaller:
                     and (not r.when.alteration_types or row["alteration_type"] in r.when.alteration_types)
                 ]  # fmt: skip
                 fact_ok = self.include_unverified or row["fact_status"] == "verified"
-                ok = [r for r in rules if fact_ok and (self.include_unverified or r.status == "verified")]
+                ok = [
+                    r
+                    for r in rules
+                    if fact_ok and (self.include_unverified or r.status == "verified")
+                ]
                 sure = _join([s for r in ok for s in r.strategies])
                 s_list.append(sure)
                 u_list.append(_join([s for r in rules if r not in ok for s in r.strategies

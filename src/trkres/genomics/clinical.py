@@ -39,6 +39,15 @@ FUSION_POSITIVE = frozenset({"yes", "positive", "pos", "detected", "present", "t
 #: Values that say nothing (the sample's fusion is unknown).
 FUSION_UNKNOWN = frozenset({"", "na", "n/a", "nan", "unknown", "not tested", "not_tested", "."})
 
+#: Days from the study's day 0 beyond a century (either way) are impossible: reported.
+MAX_DAYS = 36525.0
+
+
+def within_days(days: pd.Series) -> pd.Series:
+    """Missing, or a finite day within ±:data:`MAX_DAYS` (anything else is reported)."""
+    return days.isna() | (days.abs() <= MAX_DAYS)
+
+
 _CFDNA = re.compile(r"cfdna|ctdna|plasma|blood|liquid|cell[- ]free", re.IGNORECASE)
 
 
@@ -73,11 +82,12 @@ def read_samples(
     if cols["collection_day"]:
         text = frame[cols["collection_day"]]
         day = pd.to_numeric(text, errors="coerce").astype("float64")
-        bad_day = (day.isna() & text.notna()) | np.isinf(day)
+        bad_day = (day.isna() & text.notna()) | ~within_days(day)
         for i in np.flatnonzero(bad_day.to_numpy()):
             issues.append(
                 RowIssue(str(path), read.line_of(int(i)), cols["collection_day"],
-                         "a finite day number", repr(text.iloc[i]), "kept, day missing")
+                         f"a day number within ±{MAX_DAYS:g}", repr(text.iloc[i]),
+                         "kept, day missing")
             )  # fmt: skip
         out["collection_day"] = day.where(~bad_day)
     else:
@@ -169,9 +179,7 @@ def split_agents(agent: str, knowledge: KnowledgeBase) -> tuple[list[str], list[
     return drugs, classes
 
 
-def _split_agents(
-    agent: str, knowledge: KnowledgeBase
-) -> tuple[list[str], list[str], list[str]]:
+def _split_agents(agent: str, knowledge: KnowledgeBase) -> tuple[list[str], list[str], list[str]]:
     """Drugs, classes, and the parts that name no drug in the knowledge base."""
     drugs: list[str] = []
     classes: list[str] = []
@@ -221,22 +229,23 @@ def read_timeline(path: Path, knowledge: KnowledgeBase) -> tuple[pd.DataFrame, l
         if cols["stop"]
         else pd.Series(np.nan, index=frame.index)
     )
-    bad = (frame[patient_col].isna() | start.isna() | np.isinf(start)).to_numpy()
+    bad = (frame[patient_col].isna() | start.isna() | ~within_days(start)).to_numpy()
     for k in np.flatnonzero(bad):
         issues.append(
             RowIssue(str(path), read.line_of(int(rows_at[k])), start_col,
-                     "a patient and a finite start day",
+                     f"a patient and a start day within ±{MAX_DAYS:g}",
                      f"{frame[patient_col].iloc[k]!r}, {frame[start_col].iloc[k]!r}", "dropped")
         )  # fmt: skip
     stop_col = cols["stop"]
     if stop_col:
         stop_text = frame[stop_col]
-        bad_stop = ~bad & ((stop.isna() & stop_text.notna()) | np.isinf(stop)).to_numpy()
+        bad_stop = ~bad & ((stop.isna() & stop_text.notna()) | ~within_days(stop)).to_numpy()
         backwards = ~bad & ~bad_stop & (stop < start).to_numpy()
         for k in np.flatnonzero(bad_stop | backwards):
             issues.append(
                 RowIssue(str(path), read.line_of(int(rows_at[k])), stop_col,
-                         f"a finite stop day at or after the start ({start.iloc[k]:g})",
+                         f"a stop day at or after the start ({start.iloc[k]:g}), "
+                         f"within ±{MAX_DAYS:g}",
                          repr(stop_text.iloc[k]), "kept, stop day missing")
             )  # fmt: skip
         stop = stop.where(~(bad_stop | backwards))
