@@ -306,26 +306,31 @@ class ResistanceCaller:
         """Each patient's fusion status (see the module docstring)."""
         fusion_rows = alts.loc[(alts["alteration_type"] == "fusion").to_numpy(), "sample_id"]
         covered = {str(s) for s in pd.unique(fusion_rows)} | {str(s) for s in fusion_samples}
-        table = sample_table.assign(
-            covered=True
-            if fusion_data
-            else (
-                sample_table["sample_id"].astype(str).isin(covered)
-                | (sample_table["fusion_call"] != "")
-            ).to_numpy()
+        call = sample_table["fusion_call"].astype(str)
+        table = pd.DataFrame(
+            {
+                "patient": sample_table["patient_id"].astype(str).to_numpy(),
+                "covered": True
+                if fusion_data
+                else (
+                    sample_table["sample_id"].astype(str).isin(covered) | (call != "")
+                ).to_numpy(),
+                "stated": (call == "detected").to_numpy(),
+            }
         )
-        by_patient = table.groupby(table["patient_id"].astype(str), sort=False)
-        clinical_detected = by_patient["fusion_call"].agg(lambda v: bool((v == "detected").any()))
-        any_covered = by_patient["covered"].any()
+        by_patient = table.groupby("patient", sort=False)[["covered", "stated"]].any()
+        missing = "assumed" if self.assume_trk_fusion else "unknown"
         status: dict[str, str] = {}
-        for patient, cov in any_covered.items():
-            p = str(patient)
-            if fusion_genes.get(p) or clinical_detected.get(p, False):
+        for p, cov, stated in zip(
+            by_patient.index.tolist(),
+            by_patient["covered"].tolist(),
+            by_patient["stated"].tolist(),
+            strict=True,
+        ):
+            if fusion_genes.get(p) or stated:
                 status[p] = "detected"
-            elif bool(cov):
-                status[p] = "not_detected"
             else:
-                status[p] = "assumed" if self.assume_trk_fusion else "unknown"
+                status[p] = "not_detected" if cov else missing
         return status
 
     def _timing(self, alts: pd.DataFrame, timeline: pd.DataFrame | None) -> pd.DataFrame:
