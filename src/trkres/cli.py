@@ -489,6 +489,8 @@ def cfdna(
     if response_metric not in ("mean", "max"):
         raise TrkresError("unknown response metric", expected="mean or max", found=response_metric)
     kb = load_knowledge(knowledge or ())
+    for notice in kb.notices:
+        log.warning("knowledge: %s", notice)
     frames = []
     issues = []
     for path in table:

@@ -243,6 +243,7 @@ def test_misspelt_trk_inhibitor_is_reported(tmp_path: Path) -> None:
     timeline, issues = read_timeline(path, KB)
     found = {(i.line, i.column, i.found) for i in issues}
     assert found == {(2, "AGENT", "'Larotrectnib'"), (3, "AGENT", "'Wonderdrug'")}
+    assert "did you mean 'larotrectinib'" in issues[0].expected
     assert timeline["trk_inhibitor"].tolist() == [False, True]
     assert len(timeline) == 2  # rows kept, the problem reported
 

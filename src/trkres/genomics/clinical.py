@@ -7,6 +7,7 @@ agents mapped to knowledge-base drugs and classes, and the best response.
 
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
 
@@ -255,11 +256,17 @@ def read_timeline(path: Path, knowledge: KnowledgeBase) -> tuple[pd.DataFrame, l
     frame, start, stop = frame.loc[use], start[use], stop[use]
     agents = frame[agent_col].astype(str)
     split = {a: _split_agents(a, knowledge) for a in pd.unique(agents)}
+    names = sorted(knowledge.drug_names)
+    hints: dict[str, str] = {}
     for row_at, agent in zip(used_rows.tolist(), agents.tolist(), strict=True):
         for part in split[agent][2]:
+            if part not in hints:
+                close = difflib.get_close_matches(part.casefold(), names, n=1, cutoff=0.8)
+                hints[part] = f" (did you mean '{close[0]}'?)" if close else ""
             issues.append(
                 RowIssue(str(path), read.line_of(int(row_at)), agent_col,
-                         "a drug name or synonym in the knowledge base (add it with --knowledge)",
+                         "a drug name or synonym in the knowledge base (add it with --knowledge)"
+                         + hints[part],
                          repr(part), "kept, agent not recognised: not taken for a TRK inhibitor")
             )  # fmt: skip
 
