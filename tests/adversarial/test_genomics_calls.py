@@ -432,3 +432,21 @@ def test_generated_shadowing_is_never_silent(
     path = write(tmp_path / "lab.yaml", lab_bypass(ident, *gene_change))
     kb = load_knowledge([path])
     assert any(ident in n for n in kb.notices)
+
+
+# ------------------------------------------------------------ real data (shared)
+VALIDATION = Path(__file__).resolve().parents[2].parent / "shared" / "validation"
+
+
+def test_real_leukaemia_maf_is_fusion_unknown() -> None:
+    """TCGA-LAML (maftools): 45 samples with RAS/MAPK hotspots, no fusion data. The
+    old caller read it as 45 cases of TRK-inhibitor resistance with trki_plus_meki."""
+    maf = VALIDATION / "genomics_real_mafs" / "tcga_laml.maf.gz"
+    if not maf.is_file():
+        pytest.skip("../shared/validation is not present (fresh clone): real-data test skipped")
+    result = classify_inputs(read_genomic_inputs(KB, mafs=[maf]), KB)
+    assert set(result.samples["mechanism"]) == {"fusion_unknown"}
+    assert (result.samples["therapy_strategies"] == "").all()
+    assert (result.alterations["counts_as"] == "").all()
+    bypass = result.alterations["alteration_class"] == "mapk_bypass"
+    assert bypass.sum() >= 20  # still classed
