@@ -110,12 +110,13 @@ class GenomicResult:
         if n_unknown:
             out.append(
                 f"{n_unknown} patient(s) without fusion data are fusion_unknown (no strategy); "
-                "use --assume-trk-fusion if every sample carries a TRK fusion"
+                "use --assume-trk-fusion (study option assume_trk_fusion) if every sample "
+                "carries a TRK fusion"
             )
         if n_assumed:
             out.append(
                 f"TRK fusion ASSUMED, not measured, for {n_assumed} patient(s) "
-                "(--assume-trk-fusion)"
+                "(--assume-trk-fusion / assume_trk_fusion)"
             )
         if self.caller.include_unverified:
             out.append("needs_review facts and rules INCLUDED in the calls (--include-unverified)")
@@ -124,7 +125,8 @@ class GenomicResult:
             if n:
                 out.append(
                     f"{n} patient(s) have alterations resting on needs_review facts: listed in "
-                    "unverified_* columns, not in the calls (--include-unverified to count them)"
+                    "unverified_* columns, not in the calls (--include-unverified / study option "
+                    "include_unverified to count them)"
                 )
         return out
 
