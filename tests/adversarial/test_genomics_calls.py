@@ -126,6 +126,31 @@ def test_clinical_fusion_column(tmp_path: Path) -> None:
     assert got.loc["PC", "mechanism"] == got.loc["PD", "mechanism"] == "fusion_unknown"
 
 
+FUSION_CELLS = ["ETV6::NTRK3", "LMNA-NTRK1", "EML4-ALK", "negative", "No", "yes", "", "NA",
+                "unknown", "banana", "NTRK?", "1", "0"]  # fmt: skip
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(FUSION_CELLS), min_size=1, max_size=8))
+def test_generated_clinical_fusion_cells_are_called_or_reported(
+    tmp_path: Path, cells: list[str]
+) -> None:
+    body = "".join(f"S{k}\tP{k}\t{c}\n" for k, c in enumerate(cells))
+    path = write(tmp_path / "s.txt", "SAMPLE_ID\tPATIENT_ID\tFUSION\n" + body)
+    samples, issues = read_samples(path, KB)
+    reported = {i.line for i in issues}
+    for k, cell in enumerate(cells):
+        call = samples.loc[k, "fusion_call"]
+        if cell.casefold() in ("", "na", "unknown"):
+            assert call == "" and k + 2 not in reported
+        elif cell in ("banana", "NTRK?"):
+            assert call == "" and k + 2 in reported
+        else:
+            assert call in ("detected", "not_detected") and k + 2 not in reported
+        if cell in ("ETV6::NTRK3", "LMNA-NTRK1"):
+            assert samples.loc[k, "fusion_gene"] == cell[-5:]
+
+
 POOL = [("KRAS", "G12D"), ("BRAF", "V600E"), ("NTRK1", "G595R"), ("NTRK3", "G623R"),
         ("PIK3CA", "E545K"), ("TP53", "R273H"), ("KRAS", "G13D")]  # fmt: skip
 FUSIONS = [None, ("LMNA", "NTRK1"), ("ETV6", "NTRK3"), ("EML4", "ALK")]
