@@ -288,6 +288,24 @@ def classify(
             help="Table format: tsv, or parquet (typed columns, about 6x smaller for large cohorts).",
         ),
     ] = "tsv",
+    assume_trk_fusion: Annotated[
+        bool,
+        typer.Option(
+            "--assume-trk-fusion",
+            help="Take every patient without fusion data (no --sv row, no clinical FUSION value) "
+            "to carry a TRK fusion: on-target classes count in any NTRK gene, strategies are "
+            "suggested, and the output says 'assumed'. Default: such patients are "
+            "fusion_unknown, with no therapy strategy.",
+        ),
+    ] = False,
+    include_unverified: Annotated[
+        bool,
+        typer.Option(
+            "--include-unverified",
+            help="Let needs_review knowledge facts and rules set mechanism and therapy_strategies "
+            "(flagged). Default: they only fill the unverified_* columns and review flags.",
+        ),
+    ] = False,
     knowledge: KnowledgeOption = None,
 ) -> None:
     """Classify TRK-inhibitor resistance from sequencing files and suggest next therapies.
@@ -298,6 +316,11 @@ def classify(
     OUT/classes.tsv (cohort frequencies with Wilson 95% CIs), OUT/annotated/*.tsv (each
     input's rows with trkres columns appended) and OUT/issues.tsv (rows with problems).
     With --format parquet the same tables are written as .parquet files.
+
+    Patients whose samples no fusion data cover (no --sv row, no clinical FUSION value) are
+    fusion_unknown: alterations listed and classed, no therapy strategy. Only verified
+    knowledge facts set mechanism and therapy_strategies; needs_review ones go to the
+    unverified_mechanism / unverified_alterations / unverified_strategies columns.
 
     Example:  trkres classify --maf data_mutations.txt --sv data_sv.txt --cna data_cna.txt
               --clinical data_clinical_sample.txt --timeline data_timeline_treatment.txt -o out
@@ -315,6 +338,8 @@ def classify(
             found="none",
         )
     kb = load_knowledge(knowledge or ())
+    for notice in kb.notices:
+        log.warning("knowledge: %s", notice)
     with _progress("classifying") as progress:
         progress(0, 3, "reading inputs")
         inputs = read_genomic_inputs(
@@ -322,7 +347,10 @@ def classify(
             clinical=clinical, timeline=timeline,
         )  # fmt: skip
         progress(1, 3, "classifying")
-        result = classify_inputs(inputs, kb, subclonal_ratio=subclonal_ratio)
+        result = classify_inputs(
+            inputs, kb, subclonal_ratio=subclonal_ratio,
+            assume_trk_fusion=assume_trk_fusion, include_unverified=include_unverified,
+        )  # fmt: skip
         progress(2, 3, "writing")
         write_classification(result, out, table_format=cast("TableFormat", table_format))
     issues = result.issues_frame()
@@ -338,6 +366,8 @@ def classify(
             f"Classified {len(result.alterations)} alterations in {len(result.samples)} samples "
             f"({', '.join(f'{k}: {v}' for k, v in counts.items())})"
         )
+        for line in result.statements():
+            err_console.print(line)
         err_console.print(f"Tables written to [bold]{out}[/bold]")
 
 
@@ -461,7 +491,9 @@ def cfdna(
     Writes OUT/cfdna_measurements.tsv, OUT/cfdna_response.tsv (per patient and day),
     OUT/cfdna_emergence.tsv (each alteration: emerged / present at the first sample /
     never detected, the day, VAF relative to the fusion's, its resistance class and
-    therapy strategies) and OUT/figures/cfdna_vaf_over_time.svg and .png.
+    therapy strategies), OUT/issues.tsv (input rows with problems: file, line, column,
+    expected, found) and OUT/figures/cfdna_vaf_over_time.svg and .png. A sample under two
+    patients or days, or one alteration measured twice with different values, is an error.
 
     Example:  trkres cfdna cfdna.tsv --timeline data_timeline_treatment.txt -o cfdna
     """
@@ -478,12 +510,14 @@ def cfdna(
     if response_metric not in ("mean", "max"):
         raise TrkresError("unknown response metric", expected="mean or max", found=response_metric)
     kb = load_knowledge(knowledge or ())
+    for notice in kb.notices:
+        log.warning("knowledge: %s", notice)
     frames = []
+    issues = []
     for path in table:
-        frame, issues = read_cfdna(path)
+        frame, more = read_cfdna(path)
         frames.append(frame)
-        for issue in issues[:20]:
-            log.warning(str(issue))
+        issues += more
     measurements = pd.concat(frames, ignore_index=True)
     if ddpcr:
         wells = run_ddpcr(ddpcr, [], DdpcrOptions()).get("ddpcr_wells")
@@ -492,14 +526,27 @@ def cfdna(
             measurements = pd.concat(
                 [measurements, ddpcr_measurements(wells, samples)], ignore_index=True
             )
-    lines = read_timeline(timeline, kb)[0] if timeline else None
+    lines = None
+    if timeline:
+        lines, more = read_timeline(timeline, kb)
+        issues += more
     result = monitor(measurements, kb, timeline=lines, response_fall=response_fall,
                      response_metric=response_metric, confirm_next=confirm_next)  # fmt: skip
+    issues += result.issues
+    for issue in issues[:20]:
+        log.warning(str(issue))
+    if len(issues) > 20:
+        log.warning("... %d more row issues in %s", len(issues) - 20, out / "issues.tsv")
     fig = cfdna_figure(result.measurements, lines)
     with atomic_directory(out) as tmp:
         write_table(result.measurements, tmp / "cfdna_measurements.tsv")
         write_table(result.response, tmp / "cfdna_response.tsv")
         write_table(result.emergence, tmp / "cfdna_emergence.tsv")
+        write_table(
+            pd.DataFrame([vars(i) for i in issues],
+                         columns=["file", "line", "column", "expected", "found", "action"]),
+            tmp / "issues.tsv",
+        )  # fmt: skip
         if fig is not None:
             for fmt in ("svg", "png"):
                 atomic_write_bytes(

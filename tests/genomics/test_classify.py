@@ -39,13 +39,20 @@ def test_on_target_counts_only_in_the_fused_gene() -> None:
     assert "outside the fused NTRK gene" in row["review_flags"]
 
 
-def test_unknown_fusion_counts_but_says_so() -> None:
-    caller = ResistanceCaller(KB).fit(
-        alts({"sample_id": "S", "gene": "NTRK3", "protein_change": "G623R"})
-    )
-    row = caller.samples_.iloc[0]
-    assert row["mechanism"] == "on_target" and row["fusion_status"] == "unknown"
+def test_unknown_fusion_lists_but_does_not_call() -> None:
+    data = alts({"sample_id": "S", "gene": "NTRK3", "protein_change": "G623R"})
+    row = ResistanceCaller(KB).fit(data).samples_.iloc[0]
+    assert row["mechanism"] == "fusion_unknown" and row["fusion_status"] == "unknown"
+    assert row["on_target"] == "NTRK3 G623R (solvent_front)" and row["therapy_strategies"] == ""
     assert "fusion unknown" in row["review_flags"]
+
+
+def test_assumed_fusion_counts_but_says_so() -> None:
+    data = alts({"sample_id": "S", "gene": "NTRK3", "protein_change": "G623R"})
+    row = ResistanceCaller(KB, assume_trk_fusion=True).fit(data).samples_.iloc[0]
+    assert row["mechanism"] == "on_target" and row["fusion_status"] == "assumed"
+    assert row["therapy_strategies"] == "next_gen_type1_trki"
+    assert "assumed" in row["review_flags"]
 
 
 def test_no_trk_fusion() -> None:

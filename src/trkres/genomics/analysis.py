@@ -34,6 +34,16 @@ class GenomicsOptions(BaseModel):
     amp_log2: float = Field(1.0, description="log2 ratio calling amplification (long tables)")
     del_copies: float = Field(0.5, ge=0, description="absolute copies calling deletion")
     del_log2: float = Field(-1.0, description="log2 ratio calling deletion")
+    assume_trk_fusion: bool = Field(
+        False,
+        description="take patients without fusion data to carry a TRK fusion "
+        "(default: fusion_unknown, no therapy strategy)",
+    )
+    include_unverified: bool = Field(
+        False,
+        description="let needs_review facts set mechanism and therapy strategies "
+        "(default: unverified_* columns only)",
+    )
 
 
 @register(
@@ -66,7 +76,13 @@ def genomics_section(ctx: AnalysisContext) -> Section:
         ),
     )
     ctx.progress(1, 3, "classifying")
-    result = classify_inputs(inputs, ctx.knowledge, subclonal_ratio=opts.subclonal_ratio)
+    result = classify_inputs(
+        inputs,
+        ctx.knowledge,
+        subclonal_ratio=opts.subclonal_ratio,
+        assume_trk_fusion=opts.assume_trk_fusion,
+        include_unverified=opts.include_unverified,
+    )
     mechanisms = mechanism_frequencies(result.patients)
     classes = class_frequencies(result.alterations, result.patients)
     figures: list[Figure] = [mechanism_figure(mechanisms)]
@@ -76,8 +92,24 @@ def genomics_section(ctx: AnalysisContext) -> Section:
     ):
         if fig is not None:
             figures.append(fig)
-    flags = []
+    flags = [Flag("warning", line) for line in result.statements()]
     for row in result.patients.itertuples():
+        if row.unverified_alterations:
+            would = (
+                f" (would make it {row.unverified_mechanism})" if row.unverified_mechanism else ""
+            )
+            also = (
+                f"; unverified strategies: {row.unverified_strategies}"
+                if row.unverified_strategies
+                else ""
+            )
+            flags.append(
+                Flag(
+                    "review",
+                    f"{row.patient_id}: not in the call, needs review: "
+                    f"{row.unverified_alterations}{would}{also}",
+                )
+            )
         if row.review_flags:
             flags.append(Flag("review", f"{row.patient_id}: {row.review_flags}"))
     issues = result.issues_frame()
@@ -97,7 +129,15 @@ def genomics_section(ctx: AnalysisContext) -> Section:
         f"{len(result.alterations)} alterations in {len(result.samples)} samples of {n_pat} "
         f"patients. On-target resistance counts only in the NTRK gene fused in that patient; "
         f"'acquired' means absent before the first TRK inhibitor and present after it. "
-        f"Therapy strategies come from the knowledge base's rules, with their evidence."
+        f"Patients without fusion data are fusion_unknown (no strategy)"
+        f"{' unless assumed (assume_trk_fusion)' if opts.assume_trk_fusion else ''}. "
+        f"Therapy strategies come from the knowledge base's rules, with their evidence; "
+        + (
+            "needs_review facts and rules are INCLUDED (include_unverified)."
+            if opts.include_unverified
+            else "only verified facts and rules set mechanism and strategies "
+            "(needs_review ones: unverified_* columns)."
+        )
     )
     counted = result.alterations[ALTERATION_OUTPUT]
     return Section(

@@ -93,7 +93,7 @@ class Annotator:
             for residue in b.residues:
                 self.bypass_residue[(b.gene, residue[0], int(residue[1:]))] = b
             if not b.changes and not b.residues:
-                self.bypass_gene.setdefault((b.gene, b.alteration_type), b)
+                self.bypass_gene[(b.gene, b.alteration_type)] = b  # later (lab) facts win
         self.genes = knowledge.trk_genes | {b.gene for b in knowledge.bypass_alterations.values()}
 
     def annotate_one(self, row: Mapping[str, Any]) -> _Hit:

@@ -22,13 +22,16 @@ Emerging alterations are classified by :class:`~trkres.genomics.classify.Resista
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from trkres.errors import InputError, Location
 from trkres.genomics.classify import ResistanceCaller
+from trkres.genomics.clinical import MAX_DAYS, within_days
 from trkres.genomics.fusions import orient, split_fusion_name
 from trkres.genomics.model import conform
 from trkres.genomics.normalise import normalise_genes
@@ -78,18 +81,25 @@ def read_cfdna(path: Path) -> tuple[pd.DataFrame, list[RowIssue]]:
         if c is None:
             return pd.Series(np.nan, index=f.index)
         values = pd.to_numeric(f[c], errors="coerce").astype(float)
-        for i in np.flatnonzero((values.isna() & f[c].notna()).to_numpy()):
+        bad = (values.isna() & f[c].notna()) | np.isinf(values)
+        if key == "day":
+            bad |= ~within_days(values)
+        if key in ("alt_count", "ref_count", "lod"):
+            bad |= values < 0
+        for i in np.flatnonzero(bad.to_numpy()):
             issues.append(
                 RowIssue(
                     str(path),
                     read.line_of(int(i)),
                     c,
-                    "a number",
+                    "a non-negative finite number"
+                    if key != "day"
+                    else f"a day number within ±{MAX_DAYS:g}",
                     repr(f[c].iloc[i]),
                     "kept, value missing",
                 )
             )
-        return values
+        return values.where(~bad)
 
     vaf = num("vaf")
     alt, ref = num("alt_count"), num("ref_count")
@@ -111,7 +121,109 @@ def read_cfdna(path: Path) -> tuple[pd.DataFrame, list[RowIssue]]:
             "assay": f[cols["assay"]].astype(str) if cols["assay"] else "NGS",
         }
     )
-    return out, issues
+    return _duplicates(out, path, read.line_of, cols, issues), issues
+
+
+def _duplicates(
+    out: pd.DataFrame,
+    path: Path,
+    line_of: Callable[[int], int],
+    cols: dict[str, str | None],
+    issues: list[RowIssue],
+) -> pd.DataFrame:
+    """Refuse conflicts, collapse exact repeats (each an issue row).
+
+    A sample must belong to one patient and have one collection day; one
+    alteration measured twice by one assay in one sample must agree (VAF and
+    detection limit), else the table is ambiguous and an :class:`InputError`
+    names both lines. Exact repeats are dropped (issue row).
+    """
+    for what, col in (("patient_id", cols["patient_id"]), ("day", cols["day"])):
+        per_sample = out.groupby("sample_id", sort=False)[what].nunique(dropna=False)
+        clash = per_sample[per_sample > 1]
+        if len(clash):
+            sample = str(clash.index[0])
+            rows = np.flatnonzero((out["sample_id"] == sample).to_numpy())
+            values = out[what].iloc[rows]
+            second = rows[int(np.flatnonzero((values != values.iloc[0]).to_numpy())[0])]
+            raise InputError(
+                f"cfDNA sample '{sample}' has two different {what.replace('_id', '')}s",
+                location=Location(file=path, line=line_of(int(second)), column=col),
+                expected=f"one {what.replace('_id', '')} per sample (as on line "
+                f"{line_of(int(rows[0]))}: {_show(values.iloc[0])})",
+                found=_show(out[what].iloc[second]),
+            )
+    key = ["sample_id", "gene", "alteration", "assay"]
+    repeated = out.duplicated(key, keep=False).to_numpy()
+    if not repeated.any():
+        return out
+    numbers = out[["vaf", "lod"]].astype(float).fillna(-1.0)
+    exact = out.assign(_v=numbers["vaf"], _l=numbers["lod"]).duplicated([*key, "_v", "_l"])
+    first_seen: dict[tuple[str, ...], int] = {}
+    for i in np.flatnonzero(repeated):
+        k = tuple(str(v) for v in out.iloc[i][key])
+        if k not in first_seen:
+            first_seen[k] = int(i)
+            continue
+        j = first_seen[k]
+        if not bool(exact.iloc[i]):
+            raise InputError(
+                f"cfDNA sample '{k[0]}' measures {k[1]} {k[2]} ({k[3]}) twice with different values",
+                location=Location(
+                    file=path, line=line_of(int(i)), column=cols["vaf"] or cols["alt_count"]
+                ),
+                expected=f"one value per sample, alteration and assay (line {line_of(j)}: VAF "
+                f"{_show(out['vaf'].iloc[j])}, detection limit {_show(out['lod'].iloc[j])})",
+                found=f"VAF {_show(out['vaf'].iloc[i])}, detection limit {_show(out['lod'].iloc[i])}",
+            )
+        issues.append(
+            RowIssue(str(path), line_of(int(i)), None,
+                     "one row per sample, alteration and assay",
+                     f"an exact repeat of line {line_of(j)}", "dropped")
+        )  # fmt: skip
+    return out.loc[~exact.to_numpy()].reset_index(drop=True)
+
+
+def _show(value: object) -> str:
+    """A value for a message: numbers as plain ``%g``, missing as 'missing'."""
+    if isinstance(value, (float, int, np.floating, np.integer)):
+        return "missing" if pd.isna(value) else f"{float(value):g}"
+    return repr(str(value))
+
+
+def check_measurements(measurements: pd.DataFrame) -> None:
+    """Across tables (several files, ddPCR joined): one patient and day per sample,
+    one value per sample, alteration and assay; else :class:`InputError`.
+    (ddPCR replicate wells are separate measurements: not compared.)"""
+    for what in ("patient_id", "day"):
+        n = measurements.groupby("sample_id", sort=False)[what].nunique(dropna=False)
+        if (n > 1).any():
+            sample = str(n[n > 1].index[0])
+            found = measurements.loc[measurements["sample_id"] == sample, what]
+            raise InputError(
+                f"cfDNA sample '{sample}' has two different {what.replace('_id', '')}s "
+                "across the cfDNA tables",
+                expected=f"one {what.replace('_id', '')} per sample",
+                found=", ".join(dict.fromkeys(_show(v) for v in found)),
+            )
+    key = ["sample_id", "gene", "alteration", "assay"]
+    dup = measurements.duplicated(key, keep=False) & (measurements["assay"] != "ddPCR")
+    if dup.any():
+        clash = measurements.loc[dup].groupby(key, sort=False)["vaf"].nunique(dropna=False)
+        if (clash > 1).any():
+            k = clash[clash > 1].index[0]
+            raise InputError(
+                f"cfDNA sample '{k[0]}' measures {k[1]} {k[2]} ({k[3]}) with different values "
+                "across the cfDNA tables",
+                expected="one value per sample, alteration and assay",
+                found="VAFs "
+                + ", ".join(
+                    _show(v)
+                    for v in measurements.loc[
+                        (measurements[key] == pd.Series(k, index=key)).all(axis=1), "vaf"
+                    ]
+                ),
+            )
 
 
 def ddpcr_measurements(wells: pd.DataFrame, samples: pd.DataFrame) -> pd.DataFrame:
@@ -156,8 +268,23 @@ def monitor(
     response_metric: str = "mean",
     confirm_next: bool = False,
 ) -> CfdnaResult:
-    """Response, emergence and classification per patient (see the module docstring)."""
-    m = measurements.copy()
+    """Response, emergence and classification per patient (see the module docstring).
+
+    Conflicting measurements (a sample under two patients or days, one
+    alteration with two values) raise :class:`InputError`; exact repeats across
+    tables are collapsed.
+    """
+    check_measurements(measurements)
+    repeat = measurements.duplicated(["sample_id", "gene", "alteration", "assay", "vaf"]) & (
+        measurements["assay"] != "ddPCR"
+    )
+    issues = [
+        RowIssue("(cfDNA tables)", None, None, "one row per sample, alteration and assay",
+                 f"{r.sample_id} {r.gene} {r.alteration} ({r.assay}) repeated across tables",
+                 "dropped")
+        for r in measurements.loc[repeat.to_numpy()].itertuples()
+    ]  # fmt: skip
+    m = measurements.loc[~repeat.to_numpy()]
     m["gene"] = normalise_genes(m["gene"], knowledge).astype(str)
     m["is_fusion"] = m["alteration"].str.contains(_FUSION) | m["gene"].str.contains("::")
     m["detected"] = (m["vaf"].fillna(0) > 0) & (m["vaf"].fillna(0) >= m["lod"])
@@ -177,7 +304,7 @@ def monitor(
     response = _response(m, response_fall, response_metric, confirm_next)
     emergence = _emergence(m, confirm_next)
     emergence = _classify_emerging(emergence, m, knowledge, timeline)
-    return CfdnaResult(m.drop(columns=["key"]), response, emergence, [])
+    return CfdnaResult(m.drop(columns=["key"]), response, emergence, issues)
 
 
 def _response(m: pd.DataFrame, fall: float, metric: str, confirm: bool) -> pd.DataFrame:
@@ -241,7 +368,9 @@ def _classify_emerging(
     timeline: pd.DataFrame | None,
 ) -> pd.DataFrame:
     if emergence.empty:
-        return emergence.assign(alteration_class="", therapy_strategies="")
+        return emergence.assign(
+            alteration_class="", therapy_strategies="", unverified_strategies=""
+        )
     # Patient-level canonical table: the fusion and every emerged alteration.
     alts = []
     for r in emergence[emergence["status"].str.startswith("emerged")].itertuples():
@@ -270,19 +399,24 @@ def _classify_emerging(
         (str(r.sample_id), str(r.gene), str(r.protein_change)): (
             str(r.alteration_class),
             str(r.therapy_strategies),
+            str(r.unverified_strategies),
         )
         for r in a.itertuples()
     }
-    classes, strategies = [], []
-    for r in emergence.itertuples():
-        hit = lookup.get(
+    hits = [
+        lookup.get(
             (
                 str(r.patient_id),
                 str(r.gene),
                 str(r.protein_change) if not _AMP.match(str(r.alteration)) else "",
             ),
-            ("", ""),
+            ("", "", ""),
         )
-        classes.append(hit[0])
-        strategies.append(hit[1])
-    return emergence.assign(alteration_class=classes, therapy_strategies=strategies)
+        for r in emergence.itertuples()
+    ]
+    # Strategies from verified facts only; needs_review ones in their own column.
+    return emergence.assign(
+        alteration_class=[h[0] for h in hits],
+        therapy_strategies=[h[1] for h in hits],
+        unverified_strategies=[h[2] for h in hits],
+    )

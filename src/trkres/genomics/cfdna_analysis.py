@@ -52,6 +52,7 @@ def cfdna_section(ctx: AnalysisContext) -> Section:
         issues += more
     result = monitor(measurements, ctx.knowledge, timeline=timeline, response_fall=opts.response_fall,
                      response_metric=opts.response_metric, confirm_next=opts.confirm_next)  # fmt: skip
+    issues += result.issues
     figures: list[Figure] = []
     fig = cfdna_figure(result.measurements, timeline)
     if fig is not None:

@@ -9,9 +9,20 @@ constructor, ``fit`` on the data, results in attributes ending in ``_``::
     caller.patients_      # one row per patient, across timepoints
 
 Rules (each stated in the output):
-- an on-target class counts only in the NTRK gene fused in that patient; when
-  no fusion data exist for a patient it counts, flagged ``fusion_unknown``;
-- a patient with fusion data but no NTRK fusion is ``no_trk_fusion``;
+- a patient's fusion status comes from the samples fusion data cover (an SV
+  file lists the sample, or the clinical file states its fusion): ``detected``
+  (an NTRK fusion in any of its samples), ``not_detected`` (covered, no NTRK
+  fusion: mechanism ``no_trk_fusion``) or ``unknown`` (no fusion data: mechanism
+  ``fusion_unknown``, alterations listed and classed but nothing counted as
+  TRK-inhibitor resistance and no therapy strategy). ``assume_trk_fusion``
+  turns ``unknown`` into ``assumed``: every patient is taken to carry a TRK
+  fusion, on-target classes count in any NTRK gene, and the output says so;
+- an on-target class counts only in the NTRK gene fused in that patient;
+- only ``verified`` facts (and rules) set ``mechanism`` and
+  ``therapy_strategies``; alterations resting on ``needs_review`` facts or
+  rules go to ``unverified_alterations``, ``unverified_mechanism`` (the
+  mechanism they would give, where it differs) and ``unverified_strategies``
+  unless ``include_unverified``;
 - ``acquired``: absent from every sample taken before the first TRK inhibitor,
   present after it; ``pre_existing``: present before; else ``timing_unknown``
   (no baseline sample, no collection day or no treatment timeline);
@@ -23,6 +34,7 @@ Rules (each stated in the output):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +49,14 @@ from trkres.knowledge.store import KnowledgeBase
 #: What identifies an alteration (its annotation depends on nothing else).
 ALTERATION_KEY = ["gene", "alteration_type", "protein_change", "fusion"]
 
-MECHANISMS = ("on_target", "off_target", "on_and_off_target", "none_detected", "no_trk_fusion")
+MECHANISMS = (
+    "on_target",
+    "off_target",
+    "on_and_off_target",
+    "none_detected",
+    "no_trk_fusion",
+    "fusion_unknown",
+)
 STRATEGIES = (
     "next_gen_type1_trki",
     "type2_trki",
@@ -49,7 +68,7 @@ STRATEGIES = (
 SAMPLE_COLUMNS = [
     "sample_id", "patient_id", "sample_type", "collection_day", "timepoint", "fusion",
     "fusion_status", "mechanism", "on_target", "off_target", "therapy_strategies", "evidence",
-    "review_flags",
+    "unverified_mechanism", "unverified_alterations", "unverified_strategies", "review_flags",
 ]  # fmt: skip
 _SUMMARY_KEYS = [
     "mechanism",
@@ -57,6 +76,9 @@ _SUMMARY_KEYS = [
     "off_target",
     "therapy_strategies",
     "evidence",
+    "unverified_mechanism",
+    "unverified_alterations",
+    "unverified_strategies",
     "review_flags",
 ]
 #: The fields of an alteration that sample and patient summaries read.
@@ -76,10 +98,17 @@ class _Records:
 
 
 PATIENT_COLUMNS = [
-    "patient_id", "fusion", "n_samples", "first_trki_day", "trk_inhibitors", "mechanism",
-    "acquired_on_target", "acquired_off_target", "pre_existing_bypass", "therapy_strategies",
-    "evidence", "review_flags",
+    "patient_id", "fusion", "fusion_status", "n_samples", "first_trki_day", "trk_inhibitors",
+    "mechanism", "acquired_on_target", "acquired_off_target", "pre_existing_bypass",
+    "therapy_strategies", "evidence", "unverified_mechanism", "unverified_alterations",
+    "unverified_strategies", "review_flags",
 ]  # fmt: skip
+
+#: Fusion statuses: measured (detected / not_detected), unknown, or assumed by the user.
+FUSION_STATUSES = ("detected", "not_detected", "unknown", "assumed")
+_NOTE_OUTSIDE = "kinase-domain change outside the fused NTRK gene: not counted"
+_NOTE_UNKNOWN = "fusion unknown: not counted as TRK-inhibitor resistance"
+_NOTE_ASSUMED = "TRK fusion assumed (not measured): counted as on-target"
 
 
 def _join(values: list[str]) -> str:
@@ -90,6 +119,8 @@ def mechanism_of(on: bool, off: bool, fusion_status: str) -> str:
     """The sample or patient mechanism from whether on/off-target alterations count."""
     if fusion_status == "not_detected":
         return "no_trk_fusion"
+    if fusion_status == "unknown":
+        return "fusion_unknown"
     if on and off:
         return "on_and_off_target"
     if on:
@@ -109,10 +140,21 @@ class ResistanceCaller:
         The knowledge base (facts, rules, evidence).
     subclonal_ratio:
         VAF / reference allele fraction below which an alteration is subclonal.
+    assume_trk_fusion:
+        Take every patient without fusion data to carry a TRK fusion (status
+        ``assumed``): on-target classes count in any NTRK gene. Default: such
+        patients are ``fusion_unknown``, with no therapy strategy.
+    include_unverified:
+        Let ``needs_review`` facts and rules set ``mechanism`` and
+        ``therapy_strategies`` (flagged). Default: they go to the
+        ``unverified_*`` columns only.
     """
 
     knowledge: KnowledgeBase
     subclonal_ratio: float = 0.5
+    assume_trk_fusion: bool = False
+    include_unverified: bool = False
+    _patient_status: dict[str, str] = field(init=False, repr=False, default_factory=dict)
     _first_trki: dict[str, float] = field(init=False, repr=False, default_factory=dict)
     _sample_codes: np.ndarray = field(init=False, repr=False)
     _evidence_cache: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[str, list[str]]] = field(
@@ -130,24 +172,23 @@ class ResistanceCaller:
         timeline: pd.DataFrame | None = None,
         *,
         fusion_data: bool | None = None,
+        fusion_samples: Iterable[str] = (),
     ) -> ResistanceCaller:
         """Annotate ``alterations`` (canonical table) and summarise samples and patients.
 
-        ``samples``: ``sample_id, patient_id, sample_type, collection_day``;
-        ``timeline``: as :func:`trkres.genomics.clinical.read_timeline` gives.
-        ``fusion_data`` says whether fusions were assessed (default: whether
-        any fusion row is present).
+        ``samples``: ``sample_id, patient_id, sample_type, collection_day`` and
+        optionally ``fusion_call`` (``detected`` / ``not_detected`` / '' as the
+        clinical file states it); ``timeline``: as
+        :func:`trkres.genomics.clinical.read_timeline` gives.
+        Fusion data cover the samples with a fusion row, the ``fusion_samples``
+        (samples an SV file lists) and those whose ``fusion_call`` is stated;
+        ``fusion_data=True`` says every sample was assessed for fusions.
         """
         kb = self.knowledge
         alts = alterations if len(alterations.columns) else empty_alterations()
         alts = alts.reset_index(drop=True)
         annotation = Annotator(kb).annotate(alts)
         alts = pd.concat([alts, annotation], axis=1)
-        has_fusion_data = (
-            bool(fusion_data)
-            if fusion_data is not None
-            else bool((alts["alteration_type"] == "fusion").any())
-        )
         sample_table = self._sample_table(alts, samples)
         # A hash look-up of each row's sample (cheaper than a merge on 1M rows).
         at = _lookup(alts["sample_id"], pd.Index(sample_table["sample_id"]))
@@ -165,44 +206,45 @@ class ResistanceCaller:
         ]
         fusion_genes = _collect(drivers["patient_id"], drivers["gene"])
         fusion_names = _collect(drivers["patient_id"], drivers["fusion"])
+        self._clinical_fusions(sample_table, fusion_genes, fusion_names)
+        self._patient_status = self._fusion_status(
+            alts, sample_table, fusion_genes, fusion_data, fusion_samples
+        )
         # Per patient (category), then broadcast by code: no per-row strings.
         patients = alts["patient_id"].cat
         per_patient = [fusion_genes.get(str(p), "") for p in patients.categories]
         patient_codes = patients.codes.to_numpy().astype(np.int64)
         alts["patient_fusion_genes"] = from_codes(patient_codes, per_patient or [""])
-        fusion_missing = "not_detected" if has_fusion_data else "unknown"
-        status_labels = ["detected" if g else fusion_missing for g in per_patient] or [""]
+        status_labels = [self._patient_status[str(p)] for p in patients.categories] or [""]
         alts["fusion_status"] = from_codes(patient_codes, status_labels)
-        unknown = np.array([lab == "unknown" for lab in status_labels], dtype=bool)[patient_codes]
+        labels = np.asarray(status_labels, dtype=object)[patient_codes]
+        unknown = labels == "unknown"
+        assumed = labels == "assumed"
 
         on_class = alts["alteration_class"].isin(list(ON_TARGET_CLASSES)).to_numpy()
+        off_class = alts["alteration_class"].isin(list(OFF_TARGET_CLASSES)).to_numpy()
         in_fused = np.zeros(len(alts), dtype=bool)
         idx = np.flatnonzero(on_class)
         if len(idx):
             genes = alts["gene"].iloc[idx].to_numpy(dtype=object)
             fused = np.asarray(per_patient, dtype=object)[patient_codes[idx]]
             in_fused[idx] = [g in f.split(";") for g, f in zip(genes, fused, strict=True)]
-        counted_on = on_class & (unknown | in_fused)
-        counted_off = alts["alteration_class"].isin(list(OFF_TARGET_CLASSES)).to_numpy()
+        counted_on = on_class & (assumed | in_fused)
+        counted_off = off_class & ~unknown
         alts["counts_as"] = _choose([counted_on, counted_off], ["on_target", "off_target"], "")
         alts["target_note"] = _choose(
-            [on_class & ~counted_on, on_class & unknown],
-            ["kinase-domain change outside the fused NTRK gene: not counted",
-             "fusion unknown: counted as on-target"],
+            [(on_class | off_class) & unknown, on_class & assumed, on_class & ~counted_on],
+            [_NOTE_UNKNOWN, _NOTE_ASSUMED, _NOTE_OUTSIDE],
             "",
-        )  # fmt: skip
+        )
 
         alts = self._timing(alts, timeline)
         alts = self._clonality(alts)
         alts = self._therapies(alts)
         self.alterations_ = alts
         records = self._interesting(alts)
-        self.samples_ = self._summarise_samples(
-            records, sample_table, has_fusion_data, fusion_names
-        )
-        self.patients_ = self._summarise_patients(
-            records, sample_table, timeline, has_fusion_data, fusion_names
-        )
+        self.samples_ = self._summarise_samples(records, sample_table, fusion_names)
+        self.patients_ = self._summarise_patients(records, sample_table, timeline, fusion_names)
         used = set(alts.loc[alts["class_fact"] != "", "class_fact"])
         used |= set(alts.loc[alts["known_fact"] != "", "known_fact"])
         used |= {f"therapy_rules:{r}" for r in _split_all(alts["therapy_rules"])}
@@ -220,15 +262,76 @@ class ResistanceCaller:
             table["sample_type"] = ""
             table["collection_day"] = np.nan
             table["in_clinical_file"] = False
+            table[["fusion_call", "fusion_gene", "fusion_name"]] = ""
             return table
         table = samples[["sample_id", "patient_id", "sample_type", "collection_day"]].copy()
+        for col in ("fusion_call", "fusion_gene", "fusion_name"):
+            table[col] = text(samples[col]).to_numpy() if col in samples else ""
         table["in_clinical_file"] = True
         extra = seen.difference(pd.Index(table["sample_id"]))
         if len(extra):
             add = pd.DataFrame({"sample_id": extra, "patient_id": extra, "sample_type": "",
-                                "collection_day": np.nan, "in_clinical_file": False})  # fmt: skip
+                                "collection_day": np.nan, "in_clinical_file": False,
+                                "fusion_call": "", "fusion_gene": "",
+                                "fusion_name": ""})  # fmt: skip
             table = pd.concat([table, add], ignore_index=True)
         return table
+
+    def _clinical_fusions(
+        self, table: pd.DataFrame, genes: dict[str, str], names: dict[str, str]
+    ) -> None:
+        """Fusions the clinical file states (``fusion_call == 'detected'``) for patients
+        without one in the SV data: its gene, or every NTRK gene when none is named."""
+        if "fusion_gene" not in table:
+            return
+        stated = table[table["fusion_call"] == "detected"]
+        trk = ";".join(sorted(self.knowledge.trk_genes))
+        for patient, gene, name in zip(
+            stated["patient_id"].astype(str), text(stated["fusion_gene"]),
+            text(stated["fusion_name"]), strict=True,
+        ):  # fmt: skip
+            if patient in genes:
+                continue
+            genes[patient] = gene or trk
+            names[patient] = name or "NTRK fusion (clinical file, gene not stated)"
+
+    def _fusion_status(
+        self,
+        alts: pd.DataFrame,
+        sample_table: pd.DataFrame,
+        fusion_genes: dict[str, str],
+        fusion_data: bool | None,
+        fusion_samples: Iterable[str],
+    ) -> dict[str, str]:
+        """Each patient's fusion status (see the module docstring)."""
+        fusion_rows = alts.loc[(alts["alteration_type"] == "fusion").to_numpy(), "sample_id"]
+        covered = {str(s) for s in pd.unique(fusion_rows)} | {str(s) for s in fusion_samples}
+        call = sample_table["fusion_call"].astype(str)
+        table = pd.DataFrame(
+            {
+                "patient": sample_table["patient_id"].astype(str).to_numpy(),
+                "covered": True
+                if fusion_data
+                else (
+                    sample_table["sample_id"].astype(str).isin(covered) | (call != "")
+                ).to_numpy(),
+                "stated": (call == "detected").to_numpy(),
+            }
+        )
+        by_patient = table.groupby("patient", sort=False)[["covered", "stated"]].any()
+        missing = "assumed" if self.assume_trk_fusion else "unknown"
+        status: dict[str, str] = {}
+        for p, cov, stated in zip(
+            by_patient.index.tolist(),
+            by_patient["covered"].tolist(),
+            by_patient["stated"].tolist(),
+            strict=True,
+        ):
+            if fusion_genes.get(p) or stated:
+                status[p] = "detected"
+            else:
+                status[p] = "not_detected" if cov else missing
+        return status
 
     def _timing(self, alts: pd.DataFrame, timeline: pd.DataFrame | None) -> pd.DataFrame:
         first_trki: pd.Series
@@ -293,15 +396,21 @@ class ResistanceCaller:
         return alts
 
     def _therapies(self, alts: pd.DataFrame) -> pd.DataFrame:
-        """Strategies per counted alteration (rules matched on distinct keys)."""
+        """Strategies per counted alteration (rules matched on distinct keys).
+
+        ``therapy_strategies``: from verified rules on verified facts (any, with
+        ``include_unverified``); ``unverified_strategies``: the others.
+        ``therapy_rules`` lists every rule that matched.
+        """
         kb = self.knowledge
         counted = alts["counts_as"] != ""
         strat_codes = np.zeros(len(alts), dtype=np.int64)
         rule_codes = np.zeros(len(alts), dtype=np.int64)
-        s_list, r_list = [""], [""]
+        s_list, r_list, u_list = [""], [""], [""]
+        key = ["alteration_class", "gene", "alteration_type", "fact_status"]
         if counted.any():
-            sub = alts.loc[counted, ["alteration_class", "gene", "alteration_type"]]
-            codes, distinct = combined_codes(sub, ["alteration_class", "gene", "alteration_type"])
+            sub = alts.loc[counted, key]
+            codes, distinct = combined_codes(sub, key)
             for row in distinct.to_dict(orient="records"):
                 rules = [
                     r for r in kb.therapy_rules.values()
@@ -309,11 +418,21 @@ class ResistanceCaller:
                     and (not r.when.genes or row["gene"] in r.when.genes)
                     and (not r.when.alteration_types or row["alteration_type"] in r.when.alteration_types)
                 ]  # fmt: skip
-                s_list.append(_join([s for r in rules for s in r.strategies]))
+                fact_ok = self.include_unverified or row["fact_status"] == "verified"
+                ok = [
+                    r
+                    for r in rules
+                    if fact_ok and (self.include_unverified or r.status == "verified")
+                ]
+                sure = _join([s for r in ok for s in r.strategies])
+                s_list.append(sure)
+                u_list.append(_join([s for r in rules if r not in ok for s in r.strategies
+                                     if s not in sure.split(";")]))  # fmt: skip
                 r_list.append(_join([r.id for r in rules]))
             strat_codes[counted.to_numpy()] = codes + 1
             rule_codes[counted.to_numpy()] = codes + 1
         alts["therapy_strategies"] = from_codes(strat_codes, s_list)
+        alts["unverified_strategies"] = from_codes(strat_codes, u_list)
         alts["therapy_rules"] = from_codes(rule_codes, r_list)
         return alts
 
@@ -350,31 +469,74 @@ class ResistanceCaller:
         return " ".join(parts), review
 
     def _summary_row(self, group: list[dict[str, Any]], fusion_status: str) -> dict[str, object]:
-        """Mechanism, alterations, therapies, evidence and flags of a few records."""
+        """Mechanism, alterations, therapies, evidence and flags of a few records.
+
+        Only verified facts and rules set ``mechanism`` and ``therapy_strategies``
+        (unless ``include_unverified``); the others fill the ``unverified_*`` fields.
+        """
+        kb = self.knowledge
 
         def name(r: dict[str, Any]) -> str:
             return f"{r['gene']} {r['protein_change'] or r['alteration_type']}"
 
-        counted = [r for r in group if r["counts_as"]]
-        on = [r for r in counted if r["counts_as"] == "on_target"]
-        off = [r for r in counted if r["counts_as"] == "off_target"]
-        strategies = [s for r in counted for s in r["therapy_strategies"].split(";") if s]
-        rules = [x for r in counted for x in r["therapy_rules"].split(";") if x]
+        def label(r: dict[str, Any]) -> str:
+            return f"{name(r)} ({r['alteration_class']})"
+
+        if fusion_status == "unknown":
+            # Listed and classed, but not resistance to a TRK inhibitor: nothing counts.
+            side = {c: "on_target" for c in ON_TARGET_CLASSES} | {
+                c: "off_target" for c in OFF_TARGET_CLASSES
+            }
+            candidates = [dict(r, counts_as=side.get(r["alteration_class"], "")) for r in group]
+            candidates = [r for r in candidates if r["counts_as"]]
+        else:
+            candidates = [r for r in group if r["counts_as"]]
+        trusted = self.include_unverified
+        verified = [r for r in candidates if trusted or r["fact_status"] == "verified"]
+        unverified = [r for r in candidates if not (trusted or r["fact_status"] == "verified")]
+        on = [r for r in verified if r["counts_as"] == "on_target"]
+        off = [r for r in verified if r["counts_as"] == "off_target"]
+        rule_ok: list[str] = []  # rules that may set strategies
+        rule_review: list[str] = []  # rules (or alterations) that need review
+        for r, fact_ok in [(r, True) for r in verified] + [(r, False) for r in unverified]:
+            for rid in (x for x in r["therapy_rules"].split(";") if x):
+                rule = kb.therapy_rules.get(rid)
+                ok = rule is not None and (trusted or rule.status == "verified")
+                (rule_ok if ok and fact_ok else rule_review).append(rid)
         order = {s: i for i, s in enumerate(STRATEGIES)}
-        strategies = sorted(dict.fromkeys(strategies), key=lambda s: order.get(s, 99))
-        evidence, review = self._evidence(strategies, list(dict.fromkeys(rules)))
+
+        def strategies_of(rule_ids: list[str]) -> list[str]:
+            found = [s for rid in rule_ids for s in kb.therapy_rules[rid].strategies]
+            return sorted(dict.fromkeys(found), key=lambda s: order.get(s, 99))
+
+        measured = fusion_status not in ("not_detected", "unknown")
+        strategies = strategies_of(rule_ok) if measured else []
+        review_strategies = (
+            [s for s in strategies_of(rule_review) if s not in strategies] if measured else []
+        )
+        rules = list(dict.fromkeys(rule_ok))
+        evidence, review = self._evidence(strategies, rules)
         if {"solvent_front", "xdfg"} <= {r["alteration_class"] for r in on}:
             review.append(
                 "solvent front + xDFG: no single TRK inhibitor class covers both "
                 "(xDFG resists type I, Cocco 2021; type II agents spare G595R, Fuse 2017)"
             )
         review += [
-            f"{name(r)}: fact needs_review" for r in counted if r["fact_status"] == "needs_review"
+            f"{name(r)}: fact needs_review"
+            + (" (counted: --include-unverified)" if trusted else " (not in the headline call)")
+            for r in candidates
+            if r["fact_status"] == "needs_review"
+        ]
+        review += [
+            f"rule {rid} needs_review"
+            + (" (used: --include-unverified)" if trusted else " (its strategies not suggested)")
+            for rid in dict.fromkeys(rule_review)
+            if rid in kb.therapy_rules and kb.therapy_rules[rid].status == "needs_review"
         ]
         review += [
             f"{r['gene']} {r['protein_change']}: {r['target_note']}"
             for r in group
-            if r["target_note"]
+            if r["target_note"] and r["target_note"] != _NOTE_UNKNOWN
         ]
         review += [
             f"{r['gene']} {r['protein_change']}: cfDNA variant in a clonal-haematopoiesis gene"
@@ -382,13 +544,28 @@ class ResistanceCaller:
             if r["ch_flag"]
         ]
         if fusion_status == "unknown":
-            review.append("fusion unknown: no fusion data for this patient")
+            review.append(
+                "fusion unknown: no fusion data cover this patient's samples; alterations are "
+                "listed but not called TRK-inhibitor resistance (--assume-trk-fusion if every "
+                "sample carries a TRK fusion)"
+            )
+        elif fusion_status == "assumed":
+            review.append("TRK fusion assumed, not measured (--assume-trk-fusion)")
+        mechanism = mechanism_of(bool(on), bool(off), fusion_status)
+        every_on = bool(on) or any(r["counts_as"] == "on_target" for r in unverified)
+        every_off = bool(off) or any(r["counts_as"] == "off_target" for r in unverified)
+        would_be = mechanism_of(every_on, every_off, fusion_status)
         return {
-            "mechanism": mechanism_of(bool(on), bool(off), fusion_status),
-            "on_target": _join([f"{name(r)} ({r['alteration_class']})" for r in on]),
-            "off_target": _join([f"{name(r)} ({r['alteration_class']})" for r in off]),
-            "therapy_strategies": ";".join(strategies) if fusion_status != "not_detected" else "",
-            "evidence": evidence if fusion_status != "not_detected" else "",
+            "mechanism": mechanism,
+            "on_target": _join([label(r) for r in on]),
+            "off_target": _join([label(r) for r in off]),
+            "therapy_strategies": ";".join(strategies),
+            "evidence": evidence,
+            "unverified_mechanism": would_be if would_be != mechanism else "",
+            "unverified_alterations": _join(
+                [f"{label(r)[:-1]}, {r['counts_as']}, needs_review)" for r in unverified]
+            ),
+            "unverified_strategies": ";".join(review_strategies),
             "review_flags": _join(review),
         }
 
@@ -412,14 +589,11 @@ class ResistanceCaller:
         return _Records(records, signature.tolist(), by["sample_id"], by["patient_id"])
 
     def _summarise_samples(
-        self, rec: _Records, sample_table: pd.DataFrame, has_fusion_data: bool,
-        fusion_names: dict[str, str],
-    ) -> pd.DataFrame:  # fmt: skip
+        self, rec: _Records, sample_table: pd.DataFrame, fusion_names: dict[str, str]
+    ) -> pd.DataFrame:
         table = sample_table.copy()
-        table["fusion"] = text(table["patient_id"].map(fusion_names))
-        table["fusion_status"] = np.where(
-            table["fusion"] != "", "detected", "not_detected" if has_fusion_data else "unknown"
-        )
+        table["fusion"] = text(table["patient_id"].astype(str).map(fusion_names))
+        table["fusion_status"] = table["patient_id"].astype(str).map(self._patient_status)
         first_day = table["patient_id"].astype(str).map(self._first_trki).astype(float)
         day = table["collection_day"].astype(float)
         table["timepoint"] = np.where(
@@ -448,15 +622,14 @@ class ResistanceCaller:
 
     def _summarise_patients(
         self, rec: _Records, sample_table: pd.DataFrame, timeline: pd.DataFrame | None,
-        has_fusion_data: bool, fusion_names: dict[str, str],
+        fusion_names: dict[str, str],
     ) -> pd.DataFrame:  # fmt: skip
         patients = (
             sample_table.groupby("patient_id", sort=False).size().rename("n_samples").reset_index()
         )
-        patients["fusion"] = text(patients["patient_id"].map(fusion_names))
-        status = np.where(
-            patients["fusion"] != "", "detected", "not_detected" if has_fusion_data else "unknown"
-        )
+        patients["fusion"] = text(patients["patient_id"].astype(str).map(fusion_names))
+        patients["fusion_status"] = patients["patient_id"].astype(str).map(self._patient_status)
+        status = patients["fusion_status"].tolist()
         patients["first_trki_day"] = (
             patients["patient_id"].astype(str).map(self._first_trki).astype(float)
         )

@@ -7,6 +7,7 @@ agents mapped to knowledge-base drugs and classes, and the best response.
 
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
 
@@ -14,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from trkres.errors import InputError, Location
+from trkres.genomics.fusions import orient, split_fusion_name
 from trkres.genomics.model import text as as_text
-from trkres.genomics.tables import RowIssue, read_delimited, resolve_columns
+from trkres.genomics.tables import RowIssue, TableRead, read_delimited, resolve_columns
 from trkres.knowledge.store import KnowledgeBase
 
 SAMPLE_COLUMNS = {
@@ -26,16 +28,43 @@ SAMPLE_COLUMNS = {
         "COLLECTION_DAY", "SAMPLE_COLLECTION_DAY", "DAYS_TO_COLLECTION", "collection_day",
         "day", "DAY",
     ],
+    "fusion": ["FUSION", "NTRK_FUSION", "TRK_FUSION", "FUSION_STATUS", "fusion", "ntrk_fusion",
+               "fusion_status"],
 }  # fmt: skip
+
+#: Fusion-column values that say the sample was tested and carries no NTRK fusion.
+FUSION_NEGATIVE = frozenset({"no", "none", "negative", "neg", "not detected", "not_detected",
+                             "absent", "wild type", "wildtype", "wt", "false", "0"})  # fmt: skip
+#: Values that say an NTRK fusion was found without naming it.
+FUSION_POSITIVE = frozenset({"yes", "positive", "pos", "detected", "present", "true", "1"})
+#: Values that say nothing (the sample's fusion is unknown).
+FUSION_UNKNOWN = frozenset({"", "na", "n/a", "nan", "unknown", "not tested", "not_tested", "."})
+
+#: Days from the study's day 0 beyond a century (either way) are impossible: reported.
+MAX_DAYS = 36525.0
+
+
+def within_days(days: pd.Series) -> pd.Series:
+    """Missing, or a finite day within ±:data:`MAX_DAYS` (anything else is reported)."""
+    return days.isna() | (days.abs() <= MAX_DAYS)
+
 
 _CFDNA = re.compile(r"cfdna|ctdna|plasma|blood|liquid|cell[- ]free", re.IGNORECASE)
 
 
-def read_samples(path: Path) -> tuple[pd.DataFrame, list[RowIssue]]:
+def read_samples(
+    path: Path, knowledge: KnowledgeBase | None = None
+) -> tuple[pd.DataFrame, list[RowIssue]]:
     """Read a clinical sample file into ``sample_id, patient_id, sample_type, collection_day``.
 
     ``sample_type`` becomes ``cfDNA`` when the text names plasma/cfDNA/ctDNA,
-    else ``tissue``. ``collection_day`` is in days (missing when not given).
+    else ``tissue``. ``collection_day`` is in days (missing when not given; a
+    non-finite day is an issue row). An optional fusion column (``FUSION``,
+    ``NTRK_FUSION``, ...) gives ``fusion_call`` (``detected`` /
+    ``not_detected`` / '' for unknown), ``fusion_gene`` and ``fusion_name``:
+    a fusion name (``ETV6::NTRK3``) or yes/positive is detected, no/negative/none
+    is tested without an NTRK fusion, empty/NA/unknown says nothing, and
+    anything else is an issue row (kept as unknown).
     """
     read = read_delimited(path, what="clinical sample")
     cols = resolve_columns(
@@ -54,14 +83,19 @@ def read_samples(path: Path) -> tuple[pd.DataFrame, list[RowIssue]]:
     if cols["collection_day"]:
         text = frame[cols["collection_day"]]
         day = pd.to_numeric(text, errors="coerce").astype("float64")
-        for i in np.flatnonzero((day.isna() & text.notna()).to_numpy()):
+        bad_day = (day.isna() & text.notna()) | ~within_days(day)
+        for i in np.flatnonzero(bad_day.to_numpy()):
             issues.append(
-                RowIssue(str(path), read.line_of(int(i)), cols["collection_day"], "a day number",
-                         repr(text.iloc[i]), "kept, day missing")
+                RowIssue(str(path), read.line_of(int(i)), cols["collection_day"],
+                         f"a day number within ±{MAX_DAYS:g}", repr(text.iloc[i]),
+                         "kept, day missing")
             )  # fmt: skip
-        out["collection_day"] = day
+        out["collection_day"] = day.where(~bad_day)
     else:
         out["collection_day"] = np.nan
+    if cols["fusion"]:
+        calls = _fusion_calls(read, cols["fusion"], knowledge, issues)
+        out = pd.concat([out, calls], axis=1)
     missing = out["sample_id"].isna() | out["patient_id"].isna()
     for i in np.flatnonzero(missing.to_numpy()):
         issues.append(
@@ -80,6 +114,46 @@ def read_samples(path: Path) -> tuple[pd.DataFrame, list[RowIssue]]:
             found=f"rows at lines {read.line_of(int(rows[0]))} and {read.line_of(int(rows[1]))}",
         )
     return out, issues
+
+
+def _fusion_calls(
+    read: TableRead, column: str, knowledge: KnowledgeBase | None, issues: list[RowIssue]
+) -> pd.DataFrame:
+    """``fusion_call, fusion_gene, fusion_name`` from a clinical fusion column."""
+    values = as_text(read.frame[column]).str.strip()
+    calls, genes, names = [], [], []
+    for i, value in enumerate(values.tolist()):
+        key = value.casefold()
+        call, gene, name = "", "", ""
+        if key in FUSION_UNKNOWN:
+            pass
+        elif key in FUSION_NEGATIVE:
+            call = "not_detected"
+        elif key in FUSION_POSITIVE:
+            call = "detected"
+        else:
+            pair = split_fusion_name(value, knowledge) if knowledge is not None else None
+            if pair is not None and knowledge is not None:
+                five, three = orient(
+                    knowledge.normalise_gene(pair[0]), knowledge.normalise_gene(pair[1]), knowledge
+                )
+                if three in knowledge.trk_genes:
+                    call, gene, name = "detected", three, f"{five}::{three}"
+                else:
+                    call = "not_detected"
+            else:
+                issues.append(
+                    RowIssue(str(read.path), read.line_of(i), column,
+                             "a fusion name (ETV6::NTRK3), yes/positive, no/negative, or empty",
+                             repr(value), "kept, fusion unknown")
+                )  # fmt: skip
+        calls.append(call)
+        genes.append(gene)
+        names.append(name)
+    return pd.DataFrame(
+        {"fusion_call": calls, "fusion_gene": genes, "fusion_name": names},
+        index=read.frame.index,
+    )
 
 
 TIMELINE_COLUMNS = {
@@ -102,8 +176,15 @@ _AGENT_SPLIT = re.compile(r"\s*(?:_|\+|,|;| and )\s*")
 
 def split_agents(agent: str, knowledge: KnowledgeBase) -> tuple[list[str], list[str]]:
     """``"Entrectinib_Trametinib"`` → drug names (KB names where known) and their classes."""
+    drugs, classes, _unknown = _split_agents(agent, knowledge)
+    return drugs, classes
+
+
+def _split_agents(agent: str, knowledge: KnowledgeBase) -> tuple[list[str], list[str], list[str]]:
+    """Drugs, classes, and the parts that name no drug in the knowledge base."""
     drugs: list[str] = []
     classes: list[str] = []
+    unknown: list[str] = []
     for part in _AGENT_SPLIT.split(agent.strip()):
         if not part:
             continue
@@ -111,15 +192,24 @@ def split_agents(agent: str, knowledge: KnowledgeBase) -> tuple[list[str], list[
         drugs.append(drug.name if drug else part.lower())
         if drug:
             classes.extend(c for c in drug.classes if c not in classes)
+        else:
+            unknown.append(part)
     # Whole-string names that contain a separator (e.g. "BAY 2731954").
     whole = knowledge.find_drug(agent)
     if whole is not None and len(drugs) > 1:
-        return [whole.name], list(whole.classes)
-    return drugs, classes
+        return [whole.name], list(whole.classes), []
+    return drugs, classes, unknown
 
 
 def read_timeline(path: Path, knowledge: KnowledgeBase) -> tuple[pd.DataFrame, list[RowIssue]]:
-    """Read a cBioPortal treatment timeline (``data_timeline_treatment.txt``)."""
+    """Read a cBioPortal treatment timeline (``data_timeline_treatment.txt``).
+
+    Days are from the study's day 0. A row without a patient or a finite
+    start day is dropped (issue row); a non-finite stop, or a stop before the
+    start, is an issue row (the stop is left missing). Every agent that names
+    no drug in the knowledge base is an issue row (the row is kept, the agent
+    is not taken for a TRK inhibitor): add it with ``--knowledge``.
+    """
     read = read_delimited(path, what="timeline")
     cols = resolve_columns(
         read, TIMELINE_COLUMNS, what="timeline", required=["patient_id", "start", "agent"]
@@ -140,17 +230,45 @@ def read_timeline(path: Path, knowledge: KnowledgeBase) -> tuple[pd.DataFrame, l
         if cols["stop"]
         else pd.Series(np.nan, index=frame.index)
     )
-    bad = (frame[patient_col].isna() | start.isna()).to_numpy()
+    bad = (frame[patient_col].isna() | start.isna() | ~within_days(start)).to_numpy()
     for k in np.flatnonzero(bad):
         issues.append(
-            RowIssue(str(path), read.line_of(int(rows_at[k])), start_col, "a patient and a start day",
+            RowIssue(str(path), read.line_of(int(rows_at[k])), start_col,
+                     f"a patient and a start day within ±{MAX_DAYS:g}",
                      f"{frame[patient_col].iloc[k]!r}, {frame[start_col].iloc[k]!r}", "dropped")
         )  # fmt: skip
+    stop_col = cols["stop"]
+    if stop_col:
+        stop_text = frame[stop_col]
+        bad_stop = ~bad & ((stop.isna() & stop_text.notna()) | ~within_days(stop)).to_numpy()
+        backwards = ~bad & ~bad_stop & (stop < start).to_numpy()
+        for k in np.flatnonzero(bad_stop | backwards):
+            issues.append(
+                RowIssue(str(path), read.line_of(int(rows_at[k])), stop_col,
+                         f"a stop day at or after the start ({start.iloc[k]:g}), "
+                         f"within ±{MAX_DAYS:g}",
+                         repr(stop_text.iloc[k]), "kept, stop day missing")
+            )  # fmt: skip
+        stop = stop.where(~(bad_stop | backwards))
     # Radiation and other non-drug treatments carry no agent: not a drug line.
     use = ~bad & frame[agent_col].notna().to_numpy()
+    used_rows = rows_at[use]
     frame, start, stop = frame.loc[use], start[use], stop[use]
     agents = frame[agent_col].astype(str)
-    split = {a: split_agents(a, knowledge) for a in pd.unique(agents)}
+    split = {a: _split_agents(a, knowledge) for a in pd.unique(agents)}
+    names = sorted(knowledge.drug_names)
+    hints: dict[str, str] = {}
+    for row_at, agent in zip(used_rows.tolist(), agents.tolist(), strict=True):
+        for part in split[agent][2]:
+            if part not in hints:
+                close = difflib.get_close_matches(part.casefold(), names, n=1, cutoff=0.8)
+                hints[part] = f" (did you mean '{close[0]}'?)" if close else ""
+            issues.append(
+                RowIssue(str(path), read.line_of(int(row_at)), agent_col,
+                         "a drug name or synonym in the knowledge base (add it with --knowledge)"
+                         + hints[part],
+                         repr(part), "kept, agent not recognised: not taken for a TRK inhibitor")
+            )  # fmt: skip
 
     def optional(key: str) -> pd.Series:
         c = cols[key]

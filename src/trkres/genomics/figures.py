@@ -13,7 +13,7 @@ from trkres.report.model import Figure
 
 _MECH_COLOURS = {
     "on_target": "#d62728", "off_target": "#1f77b4", "on_and_off_target": "#9467bd",
-    "none_detected": "#7f7f7f", "no_trk_fusion": "#bcbd22",
+    "none_detected": "#7f7f7f", "no_trk_fusion": "#bcbd22", "fusion_unknown": "#c7c7c7",
 }  # fmt: skip
 _DRUG_COLOURS = {"trk_inhibitor": "#2ca02c", "mek_inhibitor": "#1f77b4", "raf_inhibitor": "#17becf",
                  "met_inhibitor": "#8c564b", "other": "#c7c7c7"}  # fmt: skip

@@ -32,7 +32,7 @@ class GenomicInputs:
     samples: pd.DataFrame | None = None
     timeline: pd.DataFrame | None = None
     issues: list[RowIssue] = field(default_factory=list)
-    fusion_data: bool = False
+    fusion_data: bool = False  # whether any fusion/SV file was given
 
     def alterations(self) -> pd.DataFrame:
         frames = [p.alterations for p in self.parsed if len(p.alterations)]
@@ -40,6 +40,14 @@ class GenomicInputs:
 
     def all_issues(self) -> list[RowIssue]:
         return [*self.issues, *(i for p in self.parsed for i in p.issues)]
+
+    def fusion_samples(self) -> set[str]:
+        """Samples a fusion/SV file lists (fusion data cover them, NTRK fusion or not)."""
+        out: set[str] = set()
+        for p in self.parsed:
+            if p.format == "fusion" and len(p.alterations):
+                out.update(str(s) for s in pd.unique(p.alterations["sample_id"]))
+        return out
 
 
 def read_genomic_inputs(
@@ -67,7 +75,7 @@ def read_genomic_inputs(
         out.parsed.append(read_copy_number(p, knowledge, name=names.get(p), thresholds=thresholds))
     out.fusion_data = bool(svs)
     if clinical is not None:
-        out.samples, issues = read_samples(clinical)
+        out.samples, issues = read_samples(clinical, knowledge)
         out.issues.extend(issues)
     if timeline is not None:
         out.timeline, issues = read_timeline(timeline, knowledge)
@@ -93,6 +101,34 @@ class GenomicResult:
     @property
     def patients(self) -> pd.DataFrame:
         return self.caller.patients_
+
+    def statements(self) -> list[str]:
+        """What the reader of the tables must know: assumptions and opt-ins in force."""
+        out = []
+        status = self.patients["fusion_status"]
+        n_unknown, n_assumed = int((status == "unknown").sum()), int((status == "assumed").sum())
+        if n_unknown:
+            out.append(
+                f"{n_unknown} patient(s) without fusion data are fusion_unknown (no strategy); "
+                "use --assume-trk-fusion (study option assume_trk_fusion) if every sample "
+                "carries a TRK fusion"
+            )
+        if n_assumed:
+            out.append(
+                f"TRK fusion ASSUMED, not measured, for {n_assumed} patient(s) "
+                "(--assume-trk-fusion / assume_trk_fusion)"
+            )
+        if self.caller.include_unverified:
+            out.append("needs_review facts and rules INCLUDED in the calls (--include-unverified)")
+        else:
+            n = int((self.patients["unverified_alterations"] != "").sum())
+            if n:
+                out.append(
+                    f"{n} patient(s) have alterations resting on needs_review facts: listed in "
+                    "unverified_* columns, not in the calls (--include-unverified / study option "
+                    "include_unverified to count them)"
+                )
+        return out
 
     def issues_frame(self) -> pd.DataFrame:
         """Row-level issues: file, line, column, expected, found, action."""
@@ -167,11 +203,29 @@ def _scatter(n: int, rows: np.ndarray, values: pd.Series) -> object:
 
 
 def classify_inputs(
-    inputs: GenomicInputs, knowledge: KnowledgeBase, *, subclonal_ratio: float = 0.5
+    inputs: GenomicInputs,
+    knowledge: KnowledgeBase,
+    *,
+    subclonal_ratio: float = 0.5,
+    assume_trk_fusion: bool = False,
+    include_unverified: bool = False,
 ) -> GenomicResult:
-    """Run :class:`ResistanceCaller` on parsed inputs."""
-    caller = ResistanceCaller(knowledge, subclonal_ratio=subclonal_ratio).fit(
-        inputs.alterations(), inputs.samples, inputs.timeline, fusion_data=inputs.fusion_data
+    """Run :class:`ResistanceCaller` on parsed inputs.
+
+    Fusion data cover the samples an SV file lists and those whose fusion the
+    clinical file states; other patients are ``fusion_unknown`` unless
+    ``assume_trk_fusion``.
+    """
+    caller = ResistanceCaller(
+        knowledge,
+        subclonal_ratio=subclonal_ratio,
+        assume_trk_fusion=assume_trk_fusion,
+        include_unverified=include_unverified,
+    ).fit(
+        inputs.alterations(),
+        inputs.samples,
+        inputs.timeline,
+        fusion_samples=inputs.fusion_samples(),
     )
     return GenomicResult(inputs=inputs, caller=caller)
 

@@ -36,6 +36,7 @@ def knowledge_section(ctx: AnalysisContext) -> Section:
                 f"{row.topic} '{row.id}' ({row.summary}) is needs_review; used by {row.used_by}.",
             )
         )
+    flags += [Flag("warning", f"Knowledge override: {notice}.") for notice in kb.notices]
     lab = facts[facts["origin"] != "trkres"]
     if len(lab):
         files = sorted(set(lab["origin"]))

@@ -131,16 +131,79 @@ def load_knowledge(extra: Sequence[Path] = ()) -> KnowledgeBase:
     return _load_cached(tuple(key))
 
 
+def describes(topic: str, entry: Any) -> list[tuple[str, ...]]:
+    """What a fact says something about, as keys two facts may share.
+
+    A resistance mutation: its gene and change; a kinase position: each
+    gene's residue number; a bypass alteration: each exact change, each
+    hotspot residue, or (neither listed) its gene and alteration type. Two
+    facts sharing a key describe the same alteration: the later one decides.
+    """
+    if topic == "resistance_mutations":
+        return [("mutation", entry.gene, entry.change)]
+    if topic == "kinase_positions":
+        return [("residue", g, str(parse_residue(r.residue)[1])) for g, r in entry.residues.items()]
+    if topic == "bypass_alterations":
+        keys: list[tuple[str, ...]] = [
+            ("change", entry.gene, entry.alteration_type, c) for c in entry.changes
+        ]
+        keys += [("residue", entry.gene, entry.alteration_type, r) for r in entry.residues]
+        return keys or [("gene", entry.gene, entry.alteration_type)]
+    return []
+
+
+def _label(key: tuple[str, ...]) -> str:
+    return " ".join(k for k in key[1:] if k not in ("mutation",))
+
+
 def merge(files: Sequence[LoadedFile]) -> KnowledgeBase:
-    """Merge parsed files by id (later wins) and check cross-references."""
+    """Merge parsed files by id (later wins) and check cross-references.
+
+    Overrides are never silent (:attr:`KnowledgeBase.notices`): a lab fact
+    with a shipped fact's id replaces it; a lab fact with a new id that
+    describes the same alteration as a shipped fact (:func:`describes`)
+    shadows it; a lab id repeated in a later lab file replaces the earlier
+    one. Two lab facts with different ids for the same alteration are a
+    :class:`KnowledgeError` naming both files and ids.
+    """
     version = None
     merged: dict[str, dict[str, Any]] = {t: {} for t in TOPICS}
     where: dict[tuple[str, str], tuple[LoadedFile, int]] = {}
+    owner: dict[tuple[str, tuple[str, ...]], str] = {}  # (topic, key) → id describing it
+    notices: list[str] = []
     for lf in files:
         if lf.content.version and lf.origin == SHIPPED_ORIGIN:
             version = lf.content.version
+        lab = lf.origin != SHIPPED_ORIGIN
         for topic in TOPICS:
             for i, entry in enumerate(getattr(lf.content, topic)):
+                old = merged[topic].get(entry.id)
+                if lab and old is not None:
+                    notices.append(
+                        f"{topic} '{entry.id}' from {lf.path} replaces the "
+                        + ("shipped" if old.origin == SHIPPED_ORIGIN else f"{old.origin}")
+                        + f" fact with that id ({old.status})"
+                    )
+                for key in describes(topic, entry):
+                    other_id = owner.get((topic, key))
+                    if lab and other_id is not None and other_id != entry.id:
+                        other = merged[topic][other_id]
+                        if other.origin != SHIPPED_ORIGIN:
+                            olf, _ = where[(topic, other_id)]
+                            raise KnowledgeError(
+                                f"two lab facts describe {_label(key)}: {topic} '{other_id}' in "
+                                f"{olf.path} and '{entry.id}' in {lf.path}",
+                                location=lf.document.locate((topic, i, "id")),
+                                expected="one fact per alteration across lab files (reuse the id "
+                                f"'{other_id}' to override it on purpose)",
+                                found=f"'{entry.id}'",
+                            )
+                        notices.append(
+                            f"{topic} '{entry.id}' from {lf.path} shadows the shipped "
+                            f"'{other_id}' ({other.status}) for {_label(key)}: the lab fact "
+                            "decides"
+                        )
+                    owner[(topic, key)] = entry.id
                 merged[topic][entry.id] = entry
                 where[(topic, entry.id)] = (lf, i)
     extras = [lf for lf in files if lf.origin != SHIPPED_ORIGIN]
@@ -148,6 +211,7 @@ def merge(files: Sequence[LoadedFile]) -> KnowledgeBase:
         version=version or "unversioned",
         extra_files=tuple(lf.path for lf in extras),
         checksums={str(lf.path): lf.sha256 for lf in files},
+        notices=tuple(dict.fromkeys(notices)),
         **{t: dict(merged[t]) for t in TOPICS},
     )
     _check_references(kb, where)
@@ -316,6 +380,7 @@ def validate_files(paths: Sequence[Path]) -> ValidationReport:
         if not (src.pmid or src.doi):
             kind = "URL only" if src.url else "no identifier"
             warnings.append(f"source '{src.id}' ({src.origin}) has no PMID or DOI ({kind})")
+    warnings += list(kb.notices)
     counts = {t: len(getattr(kb, t)) for t in TOPICS}
     files = [lf.path for lf in shipped + extra]
     return ValidationReport(files=files, counts=counts, warnings=warnings)

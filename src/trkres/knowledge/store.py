@@ -35,6 +35,8 @@ class KnowledgeBase:
     version: str
     extra_files: tuple[Path, ...]
     checksums: dict[str, str]
+    #: Lab facts that replace or shadow others (see :func:`trkres.knowledge.loader.merge`).
+    notices: tuple[str, ...] = ()
     sources: dict[str, Source] = field(default_factory=dict)
     genes: dict[str, Gene] = field(default_factory=dict)
     alteration_classes: dict[str, AlterationClass] = field(default_factory=dict)
