@@ -75,9 +75,12 @@ def read_vcf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
         raise InputError("file not found", location=Location(file=path))
     try:
         vcf = VCF(str(path), gts012=True, strict_gt=False)
-    except (OSError, ValueError, RuntimeError) as exc:
+    except Exception as exc:  # cyvcf2 raises bare Exception for what htslib refuses
         raise InputError(
-            f"cannot open VCF: {exc}", location=Location(file=path), expected="a VCF or BCF file"
+            f"cannot open VCF: {_plain(exc)}",
+            location=Location(file=path),
+            expected="a VCF or BCF file with a valid header",
+            found="a header htslib could not parse",
         ) from None
     ann = _annotation_fields(vcf, path)
     if ann is None:
@@ -105,6 +108,17 @@ def read_vcf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
         }
         canonical[gene.symbol] = {i.split(".")[0] for i in ids if i}
     samples = list(vcf.samples)
+    header_lines = str(vcf.raw_header).count("\n")  # the #CHROM line is the last of them
+    seen: set[str] = set()
+    for i, sample in enumerate(samples):
+        if sample in seen:
+            raise InputError(
+                f"duplicate sample name '{sample}' in the VCF header",
+                location=Location(file=path, line=header_lines, column=10 + i),
+                expected="unique sample names after FORMAT",
+                found=f"'{sample}' twice",
+            )
+        seen.add(sample)
     rows: list[dict[str, Any]] = []
     issues: list[RowIssue] = []
     record_no = 0
@@ -127,7 +141,10 @@ def read_vcf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
                 )
             ad = variant.format("AD") if "AD" in variant.FORMAT else None
             af = variant.format("AF") if "AF" in variant.FORMAT else None
-            gts = variant.gt_types if samples else np.array([])
+            # Allele indices per sample (-1 = no call), never cyvcf2's gt_types codes:
+            # with gts012 those are 0 hom-ref, 1 het, 2 hom-alt, 3 no call, and they
+            # cannot tell which ALT of a multi-allelic record a sample carries.
+            alleles = _allele_indices(variant, len(samples))
             for k, alt in enumerate(variant.ALT):
                 chosen = _pick(entries, alt, canonical)
                 if chosen is None:
@@ -161,8 +178,7 @@ def read_vcf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
                         ref_n, alt_n = float(ad[s, 0]), float(ad[s, k + 1])
                         ref_n = np.nan if ref_n < 0 else ref_n
                         alt_n = np.nan if alt_n < 0 else alt_n
-                    carries = (gts[s] in (1, 3) and len(variant.ALT) == 1) or (alt_n > 0)
-                    if not carries:
+                    if not _carries(alleles[s], k + 1, alt_n):
                         continue
                     vaf = np.nan
                     if af is not None and af.shape[1] > k and np.isfinite(af[s, k]):
@@ -173,11 +189,14 @@ def read_vcf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
                         vaf = _first(variant.INFO.get("TVAF"))
                     rows.append({**base, "sample_id": sample, "alt_count": alt_n,
                                  "ref_count": ref_n, "vaf": vaf})  # fmt: skip
-    except (OSError, ValueError, RuntimeError) as exc:
+    except InputError:
+        raise
+    except Exception as exc:  # cyvcf2 raises bare Exception on malformed records
         raise InputError(
-            f"cannot parse VCF record {record_no + 1}: {exc}",
-            location=Location(file=path, row=record_no + 1),
-            expected="a valid VCF record",
+            f"cannot parse VCF record {record_no + 1}: {_plain(exc)}",
+            location=Location(file=path, line=header_lines + record_no + 1, row=record_no + 1),
+            expected="a valid VCF record (8 fixed columns, FORMAT values matching FORMAT keys)",
+            found="a record htslib could not parse (truncated or malformed)",
         ) from None
     columns = ["sample_id", "gene", "protein_raw", "variant_classification", "alt_count",
                "ref_count", "vaf", "transcript", "source_row", "locus"]  # fmt: skip
@@ -196,6 +215,35 @@ def read_vcf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
         name=label, path=path, format="vcf", table=pa.Table.from_pandas(table, preserve_index=False),
         alterations=conform(alterations), issues=issues, rows_in=len(table) + len(issues),
     )  # fmt: skip
+
+
+def _allele_indices(variant: Any, n_samples: int) -> np.ndarray:
+    """Called allele indices, one row per sample (``-1`` for a missing allele, ``./.``)."""
+    if not n_samples:
+        return np.zeros((0, 0), dtype=np.int64)
+    if "GT" not in variant.FORMAT:
+        return np.full((n_samples, 1), -1, dtype=np.int64)
+    array = np.asarray(variant.genotype.array(), dtype=np.int64)
+    return array[:, :-1] if array.shape[1] > 1 else array  # the last column is the phasing
+
+
+def _carries(called: np.ndarray, allele: int, alt_reads: float) -> bool:
+    """Whether a sample carries ALT allele number ``allele`` (1-based).
+
+    A genotype with at least one called allele decides (``0/1``, ``1/1``, ``./1``,
+    ``1/2`` carry allele 1; ``0/0``, ``0/2`` do not). Only a genotype without any
+    called allele (``./.`` or no GT) falls back to the allele depth: ALT reads > 0.
+    """
+    has_call = bool((called >= 0).any())
+    if has_call:
+        return bool((called == allele).any())
+    return bool(np.isfinite(alt_reads) and alt_reads > 0)
+
+
+def _plain(exc: BaseException) -> str:
+    """An exception's message without reprs of bytes or numpy scalars."""
+    text = str(exc).strip() or type(exc).__name__
+    return text.encode("ascii", "backslashreplace").decode("ascii")[:200]
 
 
 def _first(value: Any) -> float:
