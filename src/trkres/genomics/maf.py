@@ -13,9 +13,11 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
+from trkres.errors import InputError, Location
+from trkres.genomics.coordinates import resolve_hotspots
 from trkres.genomics.model import ParsedInput, conform, text
 from trkres.genomics.normalise import coerce_numeric, finish_mutations
-from trkres.genomics.tables import read_delimited, resolve_columns
+from trkres.genomics.tables import RowIssue, TableRead, read_delimited, resolve_columns
 from trkres.knowledge.store import KnowledgeBase
 
 MAF_COLUMNS = {
@@ -30,7 +32,16 @@ MAF_COLUMNS = {
     "ref_count": ["t_ref_count"],
     "vaf": ["t_AF", "t_vaf", "tumor_vaf"],
     "transcript": ["Transcript_ID", "RefSeq", "Feature"],
+    # Genomic coordinates: used where a row has no protein change (minimal MAFs).
+    "build": ["NCBI_Build"],
+    "chromosome": ["Chromosome"],
+    "start": ["Start_Position", "Start_position"],
+    "end": ["End_Position", "End_position"],
+    "ref_allele": ["Reference_Allele"],
+    "alt_allele": ["Tumor_Seq_Allele2"],
+    "alt_allele1": ["Tumor_Seq_Allele1"],
 }
+COORDINATE_COLUMNS = ("chromosome", "start", "ref_allele", "alt_allele")
 PROTEIN_COLUMNS = ("HGVSp_Short", "HGVSp", "Protein_Change", "Amino_Acid_Change")
 
 #: Variant classifications that truncate the protein (MAF specification).
@@ -55,7 +66,7 @@ def read_maf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
         read,
         MAF_COLUMNS,
         what="MAF",
-        required=["sample_id", "gene", "HGVSp_Short|HGVSp|Protein_Change|Amino_Acid_Change"],
+        required=["sample_id", "gene", "HGVSp_Short|HGVSp|Protein_Change|Amino_Acid_Change|start"],
     )
     frame = read.frame
     n = len(frame)
@@ -67,8 +78,26 @@ def read_maf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
 
     # The first non-empty protein column, row by row (one arrow pass).
     present = [read.arrow.column(c) for k in PROTEIN_COLUMNS if (c := cols.get(k))]
-    protein = (present[0] if len(present) == 1 else pc.coalesce(*present)).to_pandas()
-    protein.index = frame.index
+    if present:
+        protein = (present[0] if len(present) == 1 else pc.coalesce(*present)).to_pandas()
+        protein.index = frame.index
+    else:
+        missing = [MAF_COLUMNS[k][0] for k in COORDINATE_COLUMNS if not cols.get(k)]
+        if missing:
+            raise InputError(
+                "MAF file has neither a protein-change column nor genomic coordinates",
+                location=Location(file=path, line=read.header_line),
+                expected="HGVSp_Short/HGVSp/Protein_Change/Amino_Acid_Change, or "
+                + ", ".join(MAF_COLUMNS[k][0] for k in COORDINATE_COLUMNS)
+                + " and NCBI_Build",
+                found=", ".join(read.columns[:12]) + (" …" if len(read.columns) > 12 else ""),
+            )
+        protein = pd.Series([None] * n, index=frame.index, dtype=object)
+    coordinate_note = pd.Series([""] * n, index=frame.index, dtype=object)
+    if all(cols.get(k) for k in COORDINATE_COLUMNS):
+        protein, coordinate_note = _from_coordinates(
+            read, cols, protein, knowledge, issues, has_protein_column=bool(present)
+        )
     alt = coerce_numeric(read, cols.get("alt_count"), issues, "a read count")
     ref = coerce_numeric(read, cols.get("ref_count"), issues, "a read count")
     vaf = coerce_numeric(read, cols.get("vaf"), issues, "an allele fraction (0-1)")
@@ -86,6 +115,7 @@ def read_maf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
             "vaf": vaf,
             "transcript": col("transcript"),
             "source_row": np.arange(n, dtype=np.int64),
+            "coordinate_note": coordinate_note,
         }
     )
     out["input"] = name or path.stem
@@ -99,3 +129,76 @@ def read_maf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
         issues=issues,
         rows_in=read.rows_in,
     )
+
+
+def _from_coordinates(
+    read: TableRead,
+    cols: dict[str, str | None],
+    protein: pd.Series,
+    knowledge: KnowledgeBase,
+    issues: list[RowIssue],
+    *,
+    has_protein_column: bool,
+) -> tuple[pd.Series, pd.Series]:
+    """Fill empty protein changes at the knowledge base's hotspot codons from coordinates.
+
+    Returns the protein column and a note per row. Rows whose coordinates
+    cannot be translated (wrong reference base, indel inside a codon) are
+    reported and kept unclassified; a MAF without any protein-change column
+    gets one summary issue saying how many rows were named this way.
+    """
+    frame = read.frame
+    n = len(frame)
+    note = pd.Series([""] * n, index=frame.index, dtype=object)
+    todo = np.flatnonzero(protein.isna().to_numpy())
+    path = str(read.path)
+    build_col = cols.get("build")
+    if not len(todo):
+        return protein, note
+    if build_col is None:
+        if not has_protein_column:
+            issues.append(
+                RowIssue(path, read.header_line, "NCBI_Build",
+                         "an NCBI_Build column (GRCh37 or GRCh38) to place the coordinates",
+                         f"none: no protein-change column either, so {n} rows are kept "
+                         "without a protein change and are not classified", "kept, not classified")
+            )  # fmt: skip
+        return protein, note
+
+    def sub(key: str) -> pd.Series:
+        c = cols.get(key)
+        values = frame[c] if c else pd.Series([None] * n, index=frame.index, dtype=object)
+        return values.iloc[todo]
+
+    ref, alt = sub("ref_allele"), sub("alt_allele")
+    if cols.get("alt_allele1"):  # some MAFs repeat the reference in Allele2
+        alt = alt.where(
+            alt.astype("string").ne(ref.astype("string")).fillna(True), sub("alt_allele1")
+        )
+    found = resolve_hotspots(
+        sub("build"), sub("chromosome"), pd.to_numeric(sub("start"), errors="coerce"),
+        pd.to_numeric(sub("end"), errors="coerce"), ref, alt, knowledge,
+    )  # fmt: skip
+    resolved = found.protein.notna().to_numpy()
+    values = protein.to_numpy(dtype=object).copy()
+    notes = note.to_numpy(dtype=object).copy()
+    values[todo[resolved]] = found.protein.to_numpy(dtype=object)[resolved]
+    notes[todo[resolved]] = found.note.to_numpy(dtype=object)[resolved]
+    protein = pd.Series(values, index=frame.index, dtype=object)
+    note = pd.Series(notes, index=frame.index, dtype=object)
+    for position, expected, got in found.problems:
+        issues.append(
+            RowIssue(path, read.line_of(int(todo[position])), cols.get("ref_allele"),
+                     expected, got, "kept, not classified")
+        )  # fmt: skip
+    if not has_protein_column:
+        builds = sorted(set(sub("build").dropna().astype(str)))
+        issues.append(
+            RowIssue(path, read.header_line, "protein change",
+                     "a protein-change column (HGVSp_Short, HGVSp, Protein_Change, Amino_Acid_Change)",
+                     f"none: {int(resolved.sum())} of {n} rows named from genomic coordinates "
+                     f"(NCBI_Build {', '.join(builds) or 'empty'}) at the knowledge base's hotspot "
+                     "codons; the other rows are kept without a protein change, not classified",
+                     "kept")
+        )  # fmt: skip
+    return protein, note

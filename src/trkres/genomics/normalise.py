@@ -65,6 +65,20 @@ def coerce_numeric(
     return values
 
 
+def transcript_ids(knowledge: KnowledgeBase, gene: str, transcript: str) -> frozenset[str]:
+    """Unversioned IDs naming ``transcript``: itself plus the RefSeq/Ensembl twin in genes.yaml."""
+    want = transcript.split(".")[0]
+    ids = {want}
+    for fact in knowledge.genes.values():
+        if fact.symbol != gene:
+            continue
+        for t in fact.transcripts:
+            pair = {i.split(".")[0] for i in (t.ensembl, t.refseq) if i}
+            if want in pair:
+                ids |= pair
+    return frozenset(ids)
+
+
 def apply_residue_maps(frame: pd.DataFrame, knowledge: KnowledgeBase) -> pd.DataFrame:
     """Renumber residues listed in the knowledge base's residue maps (BRAF V640 → V600).
 
@@ -74,6 +88,9 @@ def apply_residue_maps(frame: pd.DataFrame, knowledge: KnowledgeBase) -> pd.Data
     """
     frame = frame.copy()
     note = np.full(len(frame), "", dtype=object)
+    if "coordinate_note" in frame:  # set by the MAF reader for rows named from coordinates
+        note = frame["coordinate_note"].fillna("").to_numpy(dtype=object).copy()
+        frame = frame.drop(columns=["coordinate_note"])
     for rmap in knowledge.residue_maps.values():
         rows = np.flatnonzero((frame["gene"] == rmap.gene).to_numpy())
         if not len(rows):
@@ -81,7 +98,9 @@ def apply_residue_maps(frame: pd.DataFrame, knowledge: KnowledgeBase) -> pd.Data
         sub = frame.iloc[rows]
         tx = text(sub["transcript"]).str.split(".").str[0].to_numpy(dtype=object)
         residue = (sub["aa_ref"].astype(str) + sub["aa_pos"].astype(str)).to_numpy(dtype=object)
-        on_map, no_tx = tx == rmap.transcript, tx == ""
+        # The map names one ID; its RefSeq/Ensembl twin (genes.yaml) is the same transcript.
+        same = transcript_ids(knowledge, rmap.gene, rmap.transcript)
+        on_map, no_tx = np.isin(tx, list(same)), tx == ""
         for src, dst in rmap.pairs.items():
             hit = (residue == src) & (on_map | no_tx)
             if not hit.any():
@@ -90,10 +109,15 @@ def apply_residue_maps(frame: pd.DataFrame, knowledge: KnowledgeBase) -> pd.Data
             frame.loc[frame.index[at], "aa_pos"] = int(dst[1:])
             changes = frame["protein_change"].to_numpy(dtype=object)[at]
             frame.loc[frame.index[at], "protein_change"] = [c.replace(src, dst, 1) for c in changes]
-            note[at] = np.where(
-                on_map[hit],
-                f"renumbered {src}→{dst} from {rmap.transcript}",
-                f"renumbered {src}→{dst}: no transcript given, assumed {rmap.transcript}",
+            sep = np.where(note[at] != "", "; ", "").astype(object)
+            note[at] = (
+                note[at]
+                + sep
+                + np.where(
+                    on_map[hit],
+                    f"renumbered {src}→{dst} from {rmap.transcript}",
+                    f"renumbered {src}→{dst}: no transcript given, assumed {rmap.transcript}",
+                )
             )
     frame["normalisation"] = pd.Series(note, index=frame.index).astype("str")
     return frame

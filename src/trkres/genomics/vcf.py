@@ -9,6 +9,8 @@ allele (genotype or allele depth) gives one row, with allele fraction from
 
 from __future__ import annotations
 
+import gzip
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +75,7 @@ def read_vcf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
     label = name or path.stem.removesuffix(".vcf")
     if not path.is_file():
         raise InputError("file not found", location=Location(file=path))
+    _check_sample_names(path)
     try:
         vcf = VCF(str(path), gts012=True, strict_gt=False)
     except Exception as exc:  # cyvcf2 raises bare Exception for what htslib refuses
@@ -109,16 +112,6 @@ def read_vcf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
         canonical[gene.symbol] = {i.split(".")[0] for i in ids if i}
     samples = list(vcf.samples)
     header_lines = str(vcf.raw_header).count("\n")  # the #CHROM line is the last of them
-    seen: set[str] = set()
-    for i, sample in enumerate(samples):
-        if sample in seen:
-            raise InputError(
-                f"duplicate sample name '{sample}' in the VCF header",
-                location=Location(file=path, line=header_lines, column=10 + i),
-                expected="unique sample names after FORMAT",
-                found=f"'{sample}' twice",
-            )
-        seen.add(sample)
     rows: list[dict[str, Any]] = []
     issues: list[RowIssue] = []
     record_no = 0
@@ -238,6 +231,39 @@ def _carries(called: np.ndarray, allele: int, alt_reads: float) -> bool:
     if has_call:
         return bool((called == allele).any())
     return bool(np.isfinite(alt_reads) and alt_reads > 0)
+
+
+def _check_sample_names(path: Path) -> None:
+    """Refuse duplicate sample names on a text VCF's ``#CHROM`` line, by name and column.
+
+    htslib refuses them too, but only with "cannot parse VCF header". BCF and
+    unreadable files are left to cyvcf2.
+    """
+    try:
+        with path.open("rb") as fh:
+            magic = fh.read(2)
+        opener = gzip.open if magic == b"\x1f\x8b" else open
+        with opener(path, "rb") as fh:
+            for line_no, raw in enumerate(fh, start=1):
+                if raw.startswith(b"BCF"):
+                    return
+                if raw.startswith(b"#CHROM"):
+                    names = raw.rstrip(b"\r\n").decode("utf-8", errors="replace").split("\t")
+                    seen: dict[str, int] = {}
+                    for col, name in enumerate(names[9:], start=10):
+                        if name in seen:
+                            raise InputError(
+                                f"duplicate sample name '{name}' in the VCF header",
+                                location=Location(file=path, line=line_no, column=col),
+                                expected="unique sample names after FORMAT",
+                                found=f"'{name}' in columns {seen[name]} and {col}",
+                            )
+                        seen[name] = col
+                    return
+                if not raw.startswith(b"#"):
+                    return
+    except (OSError, EOFError, zlib.error):
+        return  # unreadable here: cyvcf2 reports it
 
 
 def _plain(exc: BaseException) -> str:
