@@ -30,6 +30,7 @@ MAF_COLUMNS = {
     "variant_classification": ["Variant_Classification"],
     "alt_count": ["t_alt_count"],
     "ref_count": ["t_ref_count"],
+    "depth": ["t_depth"],
     "vaf": ["t_AF", "t_vaf", "tumor_vaf"],
     "transcript": ["Transcript_ID", "RefSeq", "Feature"],
     # Genomic coordinates: used where a row has no protein change (minimal MAFs).
@@ -98,12 +99,23 @@ def read_maf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
         protein, coordinate_note = _from_coordinates(
             read, cols, protein, knowledge, issues, has_protein_column=bool(present)
         )
-    alt = coerce_numeric(read, cols.get("alt_count"), issues, "a read count")
-    ref = coerce_numeric(read, cols.get("ref_count"), issues, "a read count")
-    vaf = coerce_numeric(read, cols.get("vaf"), issues, "an allele fraction (0-1)")
+    alt = coerce_numeric(read, cols.get("alt_count"), issues, "read count")
+    ref = coerce_numeric(read, cols.get("ref_count"), issues, "read count")
+    depth = coerce_numeric(read, cols.get("depth"), issues, "read depth")
+    vaf = coerce_numeric(read, cols.get("vaf"), issues, "allele fraction", upper=1.0)
+    over = np.flatnonzero((alt > depth).to_numpy())  # NaN compares False
+    for row in over:  # only impossible rows are visited
+        issues.append(
+            RowIssue(str(path), read.line_of(int(row)), cols.get("alt_count"),
+                     f"ALT reads ≤ {cols.get('depth')}", f"{alt.iloc[row]:g} > {depth.iloc[row]:g}",
+                     "kept, allele fraction missing")
+        )  # fmt: skip
     with np.errstate(invalid="ignore", divide="ignore"):
-        depth = alt + ref
-        vaf = vaf.where(vaf.notna(), alt / depth.where(depth > 0))
+        total = (alt + ref).where((alt + ref).notna(), depth)
+        from_reads = alt / total.where(total > 0)
+        if len(over):
+            from_reads.iloc[over] = np.nan
+        vaf = vaf.where(vaf.notna(), from_reads)
     out = pd.DataFrame(
         {
             "sample_id": col("sample_id"),
@@ -119,6 +131,7 @@ def read_maf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
         }
     )
     out["input"] = name or path.stem
+    out = _drop_duplicates(out, read, cols, issues)
     alterations = finish_mutations(out, knowledge, read, cols, issues, TRUNCATING, SILENT)
     return ParsedInput(
         name=name or path.stem,
@@ -202,3 +215,69 @@ def _from_coordinates(
                      "kept")
         )  # fmt: skip
     return protein, note
+
+
+def _drop_duplicates(
+    out: pd.DataFrame, read: TableRead, cols: dict[str, str | None], issues: list[RowIssue]
+) -> pd.DataFrame:
+    """Count a variant once per sample: later copies are dropped and reported.
+
+    A row whose every cell equals an earlier row's is an exact duplicate. A row
+    naming the same sample, gene, protein change (and coordinates, where the
+    file has them) as an earlier row but differing elsewhere conflicts with
+    it: the first row is kept and the issue names the first differing column.
+    Rows without a protein change or coordinates are not compared by key
+    (intronic rows of one gene are not duplicates of each other).
+    """
+    frame = read.frame
+    coords = [c for k in COORDINATE_COLUMNS if (c := cols.get(k))]
+    key = out[["sample_id", "gene", "protein_raw"]].copy()
+    for c in coords:
+        key[c] = frame[c].to_numpy()
+    comparable = out["protein_raw"].notna().to_numpy() | bool(coords)
+    repeated = key.duplicated(keep=False).to_numpy() & comparable
+    if not repeated.any():
+        return out
+    rows = np.flatnonzero(repeated)
+    group = key.iloc[rows].groupby(list(key.columns), dropna=False, sort=False).ngroup().to_numpy()
+    first_of: dict[int, int] = {}
+    drop: list[int] = []
+    path = str(read.path)
+    full = frame.iloc[rows]
+    for g, row, values in zip(group, rows, full.itertuples(index=False), strict=True):
+        # Only repeated rows are visited (a handful in a real MAF), never the whole file.
+        if g not in first_of:
+            first_of[int(g)] = int(row)
+            continue
+        first = first_of[int(g)]
+        first_line, line = read.line_of(first), read.line_of(int(row))
+        earlier = frame.iloc[first]
+        differs = [
+            (name, earlier[name], value)
+            for name, value in zip(frame.columns, values, strict=True)
+            if not (pd.isna(earlier[name]) and pd.isna(value)) and earlier[name] != value
+        ]
+        if not differs:
+            issues.append(
+                RowIssue(path, line, None, "each variant once per sample",
+                         f"an exact duplicate of line {first_line} (counted once)", "dropped")
+            )  # fmt: skip
+        else:
+            name, a, b = differs[0]
+            issues.append(
+                RowIssue(path, line, name, f"one record per variant and sample (line {first_line})",
+                         f"the same variant again with {name} {_cell(b)} instead of {_cell(a)}"
+                         f" (line {first_line} kept)", "dropped")
+            )  # fmt: skip
+        drop.append(int(row))
+    keep = np.ones(len(out), dtype=bool)
+    keep[drop] = False
+    return out.loc[keep].reset_index(drop=True)
+
+
+def _cell(value: object) -> str:
+    return (
+        "(empty)"
+        if value is None or (isinstance(value, float) and np.isnan(value))
+        else repr(str(value))
+    )

@@ -31,9 +31,15 @@ def normalise_genes(values: pd.Series, knowledge: KnowledgeBase) -> pd.Series:
 
 
 def coerce_numeric(
-    read: TableRead, column: str | None, issues: list[RowIssue], expected: str
+    read: TableRead,
+    column: str | None,
+    issues: list[RowIssue],
+    expected: str,
+    *,
+    upper: float | None = None,
 ) -> pd.Series:
-    """A numeric column; non-numeric or negative cells become missing and are reported (kept)."""
+    """A numeric column; non-numeric, infinite, negative or above-``upper`` cells become
+    missing and are reported (kept)."""
     frame = read.frame
     if column is None:
         return pd.Series(np.nan, index=frame.index, dtype=np.float64)
@@ -51,17 +57,26 @@ def coerce_numeric(
         bad = np.flatnonzero(values.isna().to_numpy() & text_values.notna().to_numpy())
         for row in bad:
             issues.append(
-                RowIssue(str(read.path), read.line_of(int(row)), column, expected,
+                RowIssue(str(read.path), read.line_of(int(row)), column, f"a number ({expected})",
                          repr(text_values.iloc[row]), "kept, value missing")
             )  # fmt: skip
-    bad_neg = np.flatnonzero((values < 0).to_numpy())
-    for row in bad_neg:
+    # Infinite, negative or (for fractions) above-one values are impossible: each is
+    # reported and treated as missing. One vectorised test; the loop runs on bad cells only.
+    array = values.to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        impossible = np.isinf(array) | (array < 0)
+        if upper is not None:
+            impossible |= array > upper
+    bad_rows = np.flatnonzero(impossible)
+    wanted = f"a finite {expected} ≥ 0" + (f" and ≤ {upper:g}" if upper is not None else "")
+    for row in bad_rows:
         issues.append(
-            RowIssue(str(read.path), read.line_of(int(row)), column, f"{expected} ≥ 0",
+            RowIssue(str(read.path), read.line_of(int(row)), column, wanted,
                      repr(text_values.iloc[row]), "kept, value missing")
         )  # fmt: skip
-    if len(bad_neg):
-        values.iloc[bad_neg] = np.nan
+    if len(bad_rows):
+        values = values.copy()
+        values.iloc[bad_rows] = np.nan
     return values
 
 
