@@ -34,6 +34,7 @@ SV_COLUMNS = {
         "Sample_Name",
         "SampleName",
         "Sample ID",
+        "Sample Name",
         "Tumor_Sample_Name",
         "Tumor_Id",
         "Tumor",

@@ -75,7 +75,7 @@ def read_vcf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
     label = name or path.stem.removesuffix(".vcf")
     if not path.is_file():
         raise InputError("file not found", location=Location(file=path))
-    _check_sample_names(path)
+    chrom_line = _check_sample_names(path)  # line of #CHROM in a text VCF, None for BCF
     try:
         vcf = VCF(str(path), gts012=True, strict_gt=False)
     except Exception as exc:  # cyvcf2 raises bare Exception for what htslib refuses
@@ -111,7 +111,6 @@ def read_vcf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
         }
         canonical[gene.symbol] = {i.split(".")[0] for i in ids if i}
     samples = list(vcf.samples)
-    header_lines = str(vcf.raw_header).count("\n")  # the #CHROM line is the last of them
     rows: list[dict[str, Any]] = []
     issues: list[RowIssue] = []
     record_no = 0
@@ -187,7 +186,11 @@ def read_vcf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
     except Exception as exc:  # cyvcf2 raises bare Exception on malformed records
         raise InputError(
             f"cannot parse VCF record {record_no + 1}: {_plain(exc)}",
-            location=Location(file=path, line=header_lines + record_no + 1, row=record_no + 1),
+            location=Location(
+                file=path,
+                line=chrom_line + record_no + 1 if chrom_line else None,
+                row=record_no + 1,
+            ),
             expected="a valid VCF record (8 fixed columns, FORMAT values matching FORMAT keys)",
             found="a record htslib could not parse (truncated or malformed)",
         ) from None
@@ -233,11 +236,12 @@ def _carries(called: np.ndarray, allele: int, alt_reads: float) -> bool:
     return bool(np.isfinite(alt_reads) and alt_reads > 0)
 
 
-def _check_sample_names(path: Path) -> None:
+def _check_sample_names(path: Path) -> int | None:
     """Refuse duplicate sample names on a text VCF's ``#CHROM`` line, by name and column.
 
-    htslib refuses them too, but only with "cannot parse VCF header". BCF and
-    unreadable files are left to cyvcf2.
+    htslib refuses them too, but only with "cannot parse VCF header". Returns
+    the line of ``#CHROM`` (records follow it), ``None`` for BCF and unreadable
+    files, which are left to cyvcf2.
     """
     try:
         with path.open("rb") as fh:
@@ -246,7 +250,7 @@ def _check_sample_names(path: Path) -> None:
         with opener(path, "rb") as fh:
             for line_no, raw in enumerate(fh, start=1):
                 if raw.startswith(b"BCF"):
-                    return
+                    return None
                 if raw.startswith(b"#CHROM"):
                     names = raw.rstrip(b"\r\n").decode("utf-8", errors="replace").split("\t")
                     seen: dict[str, int] = {}
@@ -259,11 +263,12 @@ def _check_sample_names(path: Path) -> None:
                                 found=f"'{name}' in columns {seen[name]} and {col}",
                             )
                         seen[name] = col
-                    return
+                    return line_no
                 if not raw.startswith(b"#"):
-                    return
+                    return None
     except (OSError, EOFError, zlib.error):
-        return  # unreadable here: cyvcf2 reports it
+        return None  # unreadable here: cyvcf2 reports it
+    return None
 
 
 def _plain(exc: BaseException) -> str:
