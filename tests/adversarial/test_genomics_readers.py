@@ -316,6 +316,17 @@ def test_minimal_maf_without_build_is_read_and_says_why_nothing_is_named(tmp_pat
     assert [i.column for i in parsed.issues] == ["NCBI_Build"]
 
 
+def test_minimal_maf_build_given_by_the_caller(tmp_path: Path) -> None:
+    header = _MINIMAL.rsplit("\t", 1)[0]
+    path = tmp_path / "m.maf"
+    path.write_text(header + "\nKRAS\t12\t25398284\t25398284\tC\tT\tMissense_Mutation\tS\n")
+    parsed = read_maf(path, KB, genome_build="GRCh37")
+    assert parsed.alterations["protein_change"].tolist() == ["G12D"]
+    assert "as given" in parsed.issues[0].found
+    with pytest.raises(InputError):
+        read_maf(path, KB, genome_build="hg18")
+
+
 def test_maf_without_protein_or_coordinates_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "m.maf"
     path.write_text("Hugo_Symbol\tTumor_Sample_Barcode\tChromosome\nKRAS\tS\t12\n")

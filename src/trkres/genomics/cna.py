@@ -171,7 +171,7 @@ def _conflicts(
                 issues.append(
                     RowIssue(path, lines[int(r)], str(column_of.iloc[r]),
                              f"{gene} listed once per sample ({sample})",
-                             f"the same call again (counted once): {where}", "dropped")
+                             f"the same call again: {where}", "counted once")
                 )  # fmt: skip
                 keep[r] = False
     return keep

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from trkres.errors import InputError, Location
-from trkres.genomics.coordinates import resolve_hotspots
+from trkres.genomics.coordinates import normalise_build, resolve_hotspots
 from trkres.genomics.model import ParsedInput, conform, text
 from trkres.genomics.normalise import coerce_numeric, finish_mutations
 from trkres.genomics.tables import RowIssue, TableRead, read_delimited, resolve_columns
@@ -60,8 +60,18 @@ TRUNCATING = frozenset(
 SILENT = frozenset({"Silent", "Intron", "3'UTR", "5'UTR", "3'Flank", "5'Flank", "IGR", "RNA"})
 
 
-def read_maf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -> ParsedInput:
-    """Read a MAF into the canonical alteration table (see :mod:`trkres.genomics.model`)."""
+def read_maf(
+    path: Path,
+    knowledge: KnowledgeBase,
+    *,
+    name: str | None = None,
+    genome_build: str | None = None,
+) -> ParsedInput:
+    """Read a MAF into the canonical alteration table (see :mod:`trkres.genomics.model`).
+
+    ``genome_build`` (GRCh37/GRCh38, hg19/hg38) places the coordinates of a
+    MAF that has no ``NCBI_Build`` column; it is never assumed otherwise.
+    """
     read = read_delimited(path, what="MAF")
     cols = resolve_columns(
         read,
@@ -97,8 +107,9 @@ def read_maf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
     coordinate_note = pd.Series([""] * n, index=frame.index, dtype=object)
     if all(cols.get(k) for k in COORDINATE_COLUMNS):
         protein, coordinate_note = _from_coordinates(
-            read, cols, protein, knowledge, issues, has_protein_column=bool(present)
-        )
+            read, cols, protein, knowledge, issues,
+            has_protein_column=bool(present), genome_build=genome_build,
+        )  # fmt: skip
     alt = coerce_numeric(read, cols.get("alt_count"), issues, "read count")
     ref = coerce_numeric(read, cols.get("ref_count"), issues, "read count")
     depth = coerce_numeric(read, cols.get("depth"), issues, "read depth")
@@ -152,6 +163,7 @@ def _from_coordinates(
     issues: list[RowIssue],
     *,
     has_protein_column: bool,
+    genome_build: str | None = None,
 ) -> tuple[pd.Series, pd.Series]:
     """Fill empty protein changes at the knowledge base's hotspot codons from coordinates.
 
@@ -168,7 +180,13 @@ def _from_coordinates(
     build_col = cols.get("build")
     if not len(todo):
         return protein, note
-    if build_col is None:
+    if genome_build is not None and normalise_build(pd.Series([genome_build])).iloc[0] is None:
+        raise InputError(
+            f"unknown genome build '{genome_build}'",
+            expected="GRCh37 (hg19, 37) or GRCh38 (hg38, 38)",
+            found=genome_build,
+        )
+    if build_col is None and genome_build is None:
         if not has_protein_column:
             issues.append(
                 RowIssue(path, read.header_line, "NCBI_Build",
@@ -179,6 +197,8 @@ def _from_coordinates(
         return protein, note
 
     def sub(key: str) -> pd.Series:
+        if key == "build" and build_col is None:  # given by the caller, stated in the notes
+            return pd.Series([genome_build] * len(todo), index=frame.index[todo], dtype=object)
         c = cols.get(key)
         values = frame[c] if c else pd.Series([None] * n, index=frame.index, dtype=object)
         return values.iloc[todo]
@@ -206,11 +226,15 @@ def _from_coordinates(
         )  # fmt: skip
     if not has_protein_column:
         builds = sorted(set(sub("build").dropna().astype(str)))
+        where = (
+            f"NCBI_Build {', '.join(builds) or 'empty'}" if build_col
+            else f"build {genome_build} as given; the file has no NCBI_Build column"
+        )  # fmt: skip
         issues.append(
             RowIssue(path, read.header_line, "protein change",
                      "a protein-change column (HGVSp_Short, HGVSp, Protein_Change, Amino_Acid_Change)",
                      f"none: {int(resolved.sum())} of {n} rows named from genomic coordinates "
-                     f"(NCBI_Build {', '.join(builds) or 'empty'}) at the knowledge base's hotspot "
+                     f"({where}) at the knowledge base's hotspot "
                      "codons; the other rows are kept without a protein change, not classified",
                      "kept")
         )  # fmt: skip
