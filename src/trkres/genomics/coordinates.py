@@ -87,41 +87,62 @@ def resolve_hotspots(
     table = _codon_table(knowledge)
     if not len(table) or not n:
         return Resolved(protein, note, problems)
-    builds = normalise_build(build)
-    pos = pd.to_numeric(start, errors="coerce")
-    usable = builds.notna().to_numpy() & np.isfinite(pos.to_numpy(dtype=np.float64))
-    if not usable.any():
+    # Positions first (numeric, one isin): only rows at a codon base go on to text work.
+    pos = pd.to_numeric(start, errors="coerce").to_numpy(dtype=np.float64)
+    near = np.isin(pos, table["pos"].to_numpy(dtype=np.float64))
+    if not near.any():
         return Resolved(protein, note, problems)
-    at = np.flatnonzero(usable)
+    at = np.flatnonzero(near)
+    builds = normalise_build(build.iloc[at]).to_numpy(dtype=object)
+    placed = pd.notna(builds)
+    at, builds = at[placed], builds[placed]
+    if not len(at):
+        return Resolved(protein, note, problems)
     keys = pd.DataFrame(
         {
             "row": at,
-            "build": builds.to_numpy(dtype=object)[at],
-            "chrom": normalise_chromosome(chrom).to_numpy(dtype=object)[at],
-            "pos": pos.to_numpy(dtype=np.float64)[at].astype(np.int64),
+            "build": builds,
+            "chrom": normalise_chromosome(chrom.iloc[at]).to_numpy(dtype=object),
+            "pos": pos[at].astype(np.int64),
         }
     ).astype({"chrom": "string"})
     hits = keys.merge(table, on=["build", "chrom", "pos"], how="inner")
     if not len(hits):
         return Resolved(protein, note, problems)
-    ref_text = ref.astype("string").str.strip().str.upper().to_numpy(dtype=object)
-    alt_text = alt.astype("string").str.strip().str.upper().to_numpy(dtype=object)
-    end_pos = pd.to_numeric(end, errors="coerce").to_numpy(dtype=np.float64)
+    rows = hits["row"].to_numpy()
+    ref_text = dict(zip(rows, ref.iloc[rows].astype("string").str.strip().str.upper(), strict=True))
+    alt_text = dict(zip(rows, alt.iloc[rows].astype("string").str.strip().str.upper(), strict=True))
+    end_at = pd.to_numeric(end.iloc[rows], errors="coerce").to_numpy(dtype=np.float64)
+    end_pos = dict(zip(rows, end_at, strict=True))
     answers: dict[tuple[str, str, int, float, str, str], tuple[str | None, str]] = {}
     for row, build_name, position, codon_id in hits[["row", "build", "pos", "codon_id"]].itertuples(
         index=False
     ):  # only rows inside a hotspot codon: a handful per file
         r = int(row)
-        key = (codon_id, build_name, int(position), end_pos[r], str(ref_text[r]), str(alt_text[r]))
+        key = (
+            codon_id,
+            build_name,
+            int(position),
+            end_pos[r],
+            _text(ref_text[r]),
+            _text(alt_text[r]),
+        )
         if key not in answers:
             answers[key] = _translate(knowledge.hotspot_codons[codon_id], *key[1:])
         change, message = answers[key]
         if change is None:
-            problems.append((r, message, f"{ref_text[r]}>{alt_text[r]} at {position}"))
+            got = (
+                f"{_text(ref_text[r]) or '(empty)'}>{_text(alt_text[r]) or '(empty)'} at {position}"
+            )
+            problems.append((r, message, got))
             continue
         protein.iloc[r] = change
         note.iloc[r] = message
     return Resolved(protein, note, problems)
+
+
+def _text(value: object) -> str:
+    return "" if value is None or value is pd.NA else str(value)
 
 
 def _translate(

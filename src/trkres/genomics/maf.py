@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from trkres.errors import InputError, Location
@@ -255,15 +256,30 @@ def _drop_duplicates(
     """
     frame = read.frame
     coords = [c for k in COORDINATE_COLUMNS if (c := cols.get(k))]
-    key = out[["sample_id", "gene", "protein_raw"]].copy()
+    # Cheap screen on one column first (the start position, else the protein change):
+    # only rows repeating it can be duplicates, and only those build a key frame.
+    candidate: np.ndarray | None = None
+    if cols.get("start"):
+        try:
+            starts = pc.cast(read.arrow.column(cols["start"]), pa.float64())
+            candidate = _repeated(np.asarray(starts.to_numpy(zero_copy_only=False), np.float64))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            candidate = None
+    if candidate is None:
+        candidate = out["protein_raw"].duplicated(keep=False).to_numpy()
+    if not candidate.any():
+        return out
+    at = np.flatnonzero(candidate)
+    key = out[["sample_id", "gene", "protein_raw"]].iloc[at].astype(object)
     for c in coords:
-        key[c] = frame[c].to_numpy()
-    comparable = out["protein_raw"].notna().to_numpy() | bool(coords)
+        key[c] = frame[c].iloc[at].to_numpy(dtype=object)
+    comparable = out["protein_raw"].notna().to_numpy()[at] | bool(coords)
     repeated = key.duplicated(keep=False).to_numpy() & comparable
     if not repeated.any():
         return out
-    rows = np.flatnonzero(repeated)
-    group = key.iloc[rows].groupby(list(key.columns), dropna=False, sort=False).ngroup().to_numpy()
+    rows = at[repeated]
+    key = key.iloc[np.flatnonzero(repeated)]
+    group = key.groupby(list(key.columns), dropna=False, sort=False).ngroup().to_numpy()
     first_of: dict[int, int] = {}
     drop: list[int] = []
     path = str(read.path)
@@ -297,6 +313,17 @@ def _drop_duplicates(
     keep = np.ones(len(out), dtype=bool)
     keep[drop] = False
     return out.loc[keep].reset_index(drop=True)
+
+
+def _repeated(values: np.ndarray) -> np.ndarray:
+    """Rows whose value occurs more than once (missing values count as repeated): one sort."""
+    order = np.argsort(values)
+    ordered = values[order]
+    same = ordered[1:] == ordered[:-1]
+    out: np.ndarray = np.isnan(values)
+    out[order[1:][same]] = True
+    out[order[:-1][same]] = True
+    return out
 
 
 def _cell(value: object) -> str:
