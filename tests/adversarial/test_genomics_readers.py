@@ -75,6 +75,21 @@ def test_vcf_allele_depth_decides_only_without_a_called_genotype(tmp_path: Path)
     assert found == {("A", "G595R")}
 
 
+def test_vcf_impossible_allele_fractions_are_reported(tmp_path: Path) -> None:
+    header = '##FORMAT=<ID=AF,Number=A,Type=Float,Description="Allele fraction">'
+    _VCF_HEADER.append(header)
+    try:
+        record = f"1\t100\t.\tG\tT\t.\tPASS\t{_CSQ}\tGT:AF\t0/1:inf\t0/1:1.5\t0/1:0.25"
+        parsed = read_vcf(_vcf(tmp_path / "af.vcf", ["A", "B", "C"], [record]), KB)
+    finally:
+        _VCF_HEADER.remove(header)
+    vaf = dict(
+        zip(parsed.alterations["sample_id"].astype(str), parsed.alterations["vaf"], strict=True)
+    )
+    assert np.isnan(vaf["A"]) and np.isnan(vaf["B"]) and vaf["C"] == 0.25
+    assert len(parsed.issues) == 2
+
+
 _GENOTYPES = ["0/0", "0/1", "1/1", "./.", "./1", "0/2", "1/2", "2/2", "./2", ".", "1", "0|1"]
 
 
@@ -533,6 +548,22 @@ def test_impossible_numbers_are_reported(tmp_path: Path, column: str, value: str
     assert [(i.line, i.column) for i in parsed.issues] == [(2, column)]
     vaf = parsed.alterations["vaf"].iloc[0]
     assert np.isnan(vaf) or 0 <= vaf <= 1
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("copy_number", "inf"), ("copy_number", "-2"), ("log2", "Infinity"), ("log2", "-inf")],
+)
+def test_impossible_copy_number_values_are_reported_not_called(
+    tmp_path: Path, column: str, value: str
+) -> None:
+    path = tmp_path / "cn.txt"
+    path.write_text(
+        f"gene\tsample\t{column}\nMET\tP1\t{value}\nEGFR\tP1\t{'12' if column == 'copy_number' else '2.5'}\n"
+    )
+    parsed = read_copy_number(path, KB)
+    assert parsed.alterations["gene"].tolist() == ["EGFR"]
+    assert [(i.line, i.column) for i in parsed.issues] == [(2, column)]
 
 
 @FEW

@@ -211,10 +211,13 @@ def read_copy_number(
         elif cols["copy_number"]:
             value_col = cols["copy_number"]
             values = pd.to_numeric(frame[value_col], errors="coerce").astype("float64")
+            # Infinite or negative copies are impossible: reported below, never called.
+            values = values.where(np.isfinite(values) & (values >= 0))
             amp, dele = values >= th.amp_copies, values <= th.del_copies
         else:
             value_col = cols["log2"]
             values = pd.to_numeric(frame[value_col], errors="coerce").astype("float64")
+            values = values.where(np.isfinite(values))  # ±inf reported below, never called
             amp, dele = values >= th.amp_log2, values <= th.del_log2
         assert value_col is not None
         long = pd.DataFrame(

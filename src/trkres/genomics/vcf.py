@@ -173,7 +173,7 @@ def read_vcf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
                     if not _carries(alleles[s], k + 1, alt_n):
                         continue
                     vaf = np.nan
-                    if af is not None and af.shape[1] > k and np.isfinite(af[s, k]):
+                    if af is not None and af.shape[1] > k and not np.isnan(af[s, k]):
                         vaf = float(af[s, k])
                     elif np.isfinite(alt_n) and np.isfinite(ref_n) and alt_n + ref_n > 0:
                         vaf = alt_n / (alt_n + ref_n)
@@ -198,6 +198,15 @@ def read_vcf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
                "ref_count", "vaf", "transcript", "source_row", "locus"]  # fmt: skip
     out = pd.DataFrame(rows, columns=columns)
     out["input"] = label
+    vaf = out["vaf"].to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        impossible = np.isinf(vaf) | (vaf < 0) | (vaf > 1)
+    for i in np.flatnonzero(impossible):  # only impossible values are visited
+        issues.append(
+            RowIssue(str(path), None, f"AF/TVAF ({out['locus'].iloc[i]}, {out['sample_id'].iloc[i]})",
+                     "an allele fraction in 0-1", f"{vaf[i]:g}", "kept, allele fraction missing")
+        )  # fmt: skip
+    out.loc[impossible, "vaf"] = np.nan
     table = out[["locus", "sample_id", "gene", "protein_raw", "transcript"]].rename(
         columns={"protein_raw": "HGVSp"}
     )
