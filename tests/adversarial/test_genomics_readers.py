@@ -451,6 +451,25 @@ def test_braf_mane_numbering_from_either_transcript_id(
     assert read_maf(path, KB).alterations["protein_change"].tolist() == [expected]
 
 
+@FEW
+@given(
+    base=st.sampled_from(["ENST00000644969", "NM_001374258", "ENST00000288602", "NM_004333", ""]),
+    version=st.one_of(st.just(""), st.integers(1, 12).map(lambda v: f".{v}")),
+    notation=st.sampled_from(["p.V640E", "p.Val640Glu", "V640E"]),
+)
+def test_transcript_id_strategy(tmp_path: Path, base: str, version: str, notation: str) -> None:
+    path = tmp_path / "t.maf"
+    tx = base + version if base else ""
+    path.write_text(
+        "Hugo_Symbol\tTumor_Sample_Barcode\tHGVSp_Short\tTranscript_ID\n"
+        f"BRAF\tS1\t{notation}\t{tx}\n"
+    )
+    got = read_maf(path, KB).alterations["protein_change"].iloc[0]
+    # MANE (either ID, any version) and no transcript at all are renumbered; the old
+    # canonical transcript already uses the conventional numbering, so V640 stays V640.
+    assert got == ("V640E" if base in {"ENST00000288602", "NM_004333"} else "V600E")
+
+
 def test_every_shipped_transcript_has_refseq_and_ensembl_ids() -> None:
     for gene in KB.genes.values():
         for tx in gene.transcripts:

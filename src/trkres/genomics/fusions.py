@@ -101,7 +101,9 @@ def orient(a: str, b: str, knowledge: KnowledgeBase) -> tuple[str, str]:
 
 
 #: Header words that mean "this column names the sample" when no alias matched.
-_SAMPLE_LIKE = re.compile(r"sample|barcode|patient|specimen|tumou?r|case|subject", re.IGNORECASE)
+_SAMPLE_LIKE = re.compile(
+    r"sample|barcode|patient|specimen|subject|^tumou?r([ _]?id)?$|^case([ _]?id)?$", re.IGNORECASE
+)
 
 
 def _one_sample_format(read: TableRead, cols: dict[str, str | None]) -> str:
