@@ -251,8 +251,9 @@ def _drop_duplicates(
     naming the same sample, gene, protein change (and coordinates, where the
     file has them) as an earlier row but differing elsewhere conflicts with
     it: the first row is kept and the issue names the first differing column.
-    Rows without a protein change or coordinates are not compared by key
-    (intronic rows of one gene are not duplicates of each other).
+    Rows without a protein change in a file without coordinates are not
+    compared at all (intronic rows of one gene are not duplicates of each
+    other, and telling them apart would cost a whole-row comparison).
     """
     frame = read.frame
     coords = [c for k in COORDINATE_COLUMNS if (c := cols.get(k))]

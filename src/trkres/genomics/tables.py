@@ -162,8 +162,12 @@ def read_text_bytes(path: Path, *, what: str) -> bytes:
             expected=f"a tab-separated {what} text file",
             found="a NUL byte (binary data, or UTF-16 without a byte-order mark)",
         )
-    if b"\r" in raw and b"\n" not in raw:  # bare-CR line ends only
-        raw = raw.replace(b"\r", b"\n")
+    # Bare-CR line ends (old Mac): the first line ends in a CR that no LF follows.
+    # Checked on the first line only, so an ordinary LF file is not scanned.
+    first_lf = raw.find(b"\n")
+    first_cr = raw.find(b"\r", 0, first_lf if first_lf >= 0 else len(raw))
+    if first_cr >= 0 and raw[first_cr + 1 : first_cr + 2] != b"\n":
+        raw = re.sub(rb"\r\n?", b"\n", raw)
     return raw
 
 
