@@ -101,7 +101,11 @@ def _matrix_calls(read: TableRead, gene_col: str, sample_cols: list[str]) -> pd.
         )
     called = (values >= 2) | (values <= -2)
     unparsed = np.isnan(values) & ~raw_missing
-    rows, cols_ = np.nonzero(called | unparsed)
+    # Every cell of a gene listed on several rows is kept, so conflicts can be found.
+    genes = pd.Series(table.column(gene_col).to_numpy(zero_copy_only=False))
+    repeated = genes.notna().to_numpy() & genes.duplicated(keep=False).to_numpy()
+    listed = called | unparsed | (repeated[:, None] & ~np.isnan(values))
+    rows, cols_ = np.nonzero(listed)
     samples = np.asarray(sample_cols, dtype=object)
     raw = (
         [
@@ -123,6 +127,58 @@ def _matrix_calls(read: TableRead, gene_col: str, sample_cols: list[str]) -> pd.
     long["amp"] = long["copy_number"] >= 2
     long["del"] = long["copy_number"] <= -2
     return long
+
+
+def _conflicts(
+    long: pd.DataFrame,
+    missing_gene: np.ndarray,
+    read: TableRead,
+    column_of: pd.Series,
+    issues: list[RowIssue],
+) -> np.ndarray:
+    """Which rows may give a call: one gene and sample listed twice must agree.
+
+    Values of one gene in one sample that call different things (+2 and -2,
+    or +2 and 0) are each reported and give no call; the same call listed
+    twice is counted once (the repeat reported). Returns a mask over ``long``.
+    """
+    keep = np.ones(len(long), dtype=bool)
+    valid = long["copy_number"].notna().to_numpy() & ~missing_gene
+    state = np.where(long["amp"], 1, np.where(long["del"], -1, 0))
+    key = pd.DataFrame({"sample": long["sample_id"].astype(str), "gene": long["gene"].astype(str)})
+    repeated = valid & key.duplicated(keep=False).to_numpy()
+    if not repeated.any():
+        return keep
+    rows = np.flatnonzero(repeated)
+    sub = key.iloc[rows].assign(state=state[rows], row=rows)
+    n_states = sub.groupby(["sample", "gene"], sort=False)["state"].transform("nunique").to_numpy()
+    first = ~sub.duplicated(["sample", "gene", "state"]).to_numpy()
+    path = str(read.path)
+    lines = {int(r): read.line_of(int(long["source_row"].iloc[r])) for r in rows}
+    for (sample, gene), group in sub.groupby(["sample", "gene"], sort=False):
+        at = group["row"].to_numpy()
+        where = ", ".join(f"{_num(long['copy_number'].iloc[r])} (line {lines[int(r)]})" for r in at)
+        conflicting = n_states[np.searchsorted(rows, at[0])] > 1
+        for r in at:
+            if conflicting:
+                issues.append(
+                    RowIssue(path, lines[int(r)], str(column_of.iloc[r]),
+                             f"one copy-number level for {gene} in sample {sample}",
+                             f"conflicting values {where}", "kept, no call")
+                )  # fmt: skip
+                keep[r] = False
+            elif not first[np.searchsorted(rows, r)] and (state[r] != 0):
+                issues.append(
+                    RowIssue(path, lines[int(r)], str(column_of.iloc[r]),
+                             f"{gene} listed once per sample ({sample})",
+                             f"the same call again: {where}", "counted once")
+                )  # fmt: skip
+                keep[r] = False
+    return keep
+
+
+def _num(value: float) -> str:
+    return f"{value:g}"
 
 
 def read_copy_number(
@@ -155,10 +211,13 @@ def read_copy_number(
         elif cols["copy_number"]:
             value_col = cols["copy_number"]
             values = pd.to_numeric(frame[value_col], errors="coerce").astype("float64")
+            # Infinite or negative copies are impossible: reported below, never called.
+            values = values.where(np.isfinite(values) & (values >= 0))
             amp, dele = values >= th.amp_copies, values <= th.del_copies
         else:
             value_col = cols["log2"]
             values = pd.to_numeric(frame[value_col], errors="coerce").astype("float64")
+            values = values.where(np.isfinite(values))  # ±inf reported below, never called
             amp, dele = values >= th.amp_log2, values <= th.del_log2
         assert value_col is not None
         long = pd.DataFrame(
@@ -196,8 +255,11 @@ def read_copy_number(
             RowIssue(str(path), read.line_of(int(long["source_row"].iloc[i])), gene_col,
                      "a gene symbol", "an empty cell", "dropped")
         )  # fmt: skip
-    calls = long.loc[(long["amp"] | long["del"]).to_numpy() & ~missing_gene.to_numpy()].copy()
-    calls["gene"] = normalise_genes(calls["gene"], knowledge)
+    long["gene"] = normalise_genes(long["gene"], knowledge)
+    keep = _conflicts(long, missing_gene.to_numpy(), read, column_of, issues)
+    calls = long.loc[
+        (long["amp"] | long["del"]).to_numpy() & ~missing_gene.to_numpy() & keep
+    ].copy()
     calls["alteration_type"] = np.where(calls["amp"], "amplification", "deletion")
     calls["input"] = label
     alterations = conform(calls.drop(columns=["amp", "del", "raw"]))

@@ -17,12 +17,28 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from trkres.errors import InputError, Location
 from trkres.genomics.model import ParsedInput, conform
-from trkres.genomics.tables import RowIssue, read_delimited, resolve_columns
+from trkres.genomics.tables import RowIssue, TableRead, read_delimited, resolve_columns
 from trkres.knowledge.store import KnowledgeBase
 
 SV_COLUMNS = {
-    "sample_id": ["Sample_Id", "Tumor_Sample_Barcode", "SAMPLE_ID", "sample", "Sample"],
+    "sample_id": [
+        "Sample_Id",
+        "Tumor_Sample_Barcode",
+        "SampleID",
+        "Sample",
+        "Tumor_Sample",
+        "Tumor_Sample_Id",
+        "TumorSampleBarcode",
+        "Sample_Name",
+        "SampleName",
+        "Sample ID",
+        "Sample Name",
+        "Tumor_Sample_Name",
+        "Tumor_Id",
+        "Tumor",
+    ],
     "site1": ["Site1_Hugo_Symbol", "GeneA", "#gene1", "gene1", "Gene1", "Hugo_Symbol_1"],
     "site2": ["Site2_Hugo_Symbol", "GeneB", "gene2", "Gene2", "Hugo_Symbol_2"],
     "fusion": ["Fusion", "FusionGene", "#FusionName", "FusionName", "Event_Info", "fusion"],
@@ -84,6 +100,45 @@ def orient(a: str, b: str, knowledge: KnowledgeBase) -> tuple[str, str]:
     return a, b
 
 
+#: Header words that mean "this column names the sample" when no alias matched.
+_SAMPLE_LIKE = re.compile(
+    r"sample|barcode|patient|specimen|subject|^tumou?r([ _]?id)?$|^case([ _]?id)?$", re.IGNORECASE
+)
+
+
+def _one_sample_format(read: TableRead, cols: dict[str, str | None]) -> str:
+    """Name the one-sample caller format of a table without a sample column, or refuse it.
+
+    STAR-Fusion (``#FusionName``), Arriba (``#gene1``/``gene2``) and PCGR
+    (``FusionGene``) write one file per sample. Any other table without a
+    recognised sample column (cBioPortal, OncoKB) holds many samples, and a
+    column that looks like a sample column but is not recognised must not be
+    guessed: both are an :class:`InputError` listing the columns found.
+    """
+    columns = read.columns
+    lookalike = [c for c in columns if _SAMPLE_LIKE.search(c)]
+    fusion = (cols.get("fusion") or "").lstrip("#").lower()
+    site1 = (cols.get("site1") or "").lstrip("#").lower()
+    fmt = (
+        "STAR-Fusion" if fusion == "fusionname"
+        else "PCGR" if fusion == "fusiongene"
+        else "Arriba" if site1 == "gene1"
+        else None
+    )  # fmt: skip
+    if fmt is None or lookalike:
+        raise InputError(
+            "fusion/SV file has no recognised sample column"
+            + (f" ('{lookalike[0]}' is not a known sample column name)" if lookalike else ""),
+            location=Location(file=read.path, line=read.header_line),
+            expected="a sample column named one of: "
+            + ", ".join(SV_COLUMNS["sample_id"])
+            + " (or a one-sample STAR-Fusion/Arriba/PCGR table)",
+            found="columns " + ", ".join(columns[:20]) + (" …" if len(columns) > 20 else ""),
+            hint="rename the sample column to Tumor_Sample_Barcode",
+        )
+    return fmt
+
+
 def read_fusions(
     path: Path,
     knowledge: KnowledgeBase,
@@ -105,11 +160,13 @@ def read_fusions(
     frame = read.frame
     n = len(frame)
     issues: list[RowIssue] = list(read.issues)
-    sample = (
-        frame[cols["sample_id"]]
-        if cols["sample_id"]
-        else pd.Series([default_sample or label] * n, index=frame.index, dtype=object)
-    )
+    if cols["sample_id"]:
+        sample = frame[cols["sample_id"]]
+    else:
+        # A one-sample caller table (STAR-Fusion, Arriba, PCGR) is named after its file
+        # (or --name); anything else without a sample column is refused here.
+        _one_sample_format(read, cols)
+        sample = pd.Series([default_sample or label] * n, index=frame.index, dtype=object)
     gene_a: list[str | None] = [None] * n
     gene_b: list[str | None] = [None] * n
     if cols["site1"] and cols["site2"]:

@@ -31,9 +31,15 @@ def normalise_genes(values: pd.Series, knowledge: KnowledgeBase) -> pd.Series:
 
 
 def coerce_numeric(
-    read: TableRead, column: str | None, issues: list[RowIssue], expected: str
+    read: TableRead,
+    column: str | None,
+    issues: list[RowIssue],
+    expected: str,
+    *,
+    upper: float | None = None,
 ) -> pd.Series:
-    """A numeric column; non-numeric or negative cells become missing and are reported (kept)."""
+    """A numeric column; non-numeric, infinite, negative or above-``upper`` cells become
+    missing and are reported (kept)."""
     frame = read.frame
     if column is None:
         return pd.Series(np.nan, index=frame.index, dtype=np.float64)
@@ -51,18 +57,41 @@ def coerce_numeric(
         bad = np.flatnonzero(values.isna().to_numpy() & text_values.notna().to_numpy())
         for row in bad:
             issues.append(
-                RowIssue(str(read.path), read.line_of(int(row)), column, expected,
+                RowIssue(str(read.path), read.line_of(int(row)), column, f"a number ({expected})",
                          repr(text_values.iloc[row]), "kept, value missing")
             )  # fmt: skip
-    bad_neg = np.flatnonzero((values < 0).to_numpy())
-    for row in bad_neg:
+    # Infinite, negative or (for fractions) above-one values are impossible: each is
+    # reported and treated as missing. One vectorised test; the loop runs on bad cells only.
+    array = values.to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        impossible = np.isinf(array) | (array < 0)
+        if upper is not None:
+            impossible |= array > upper
+    bad_rows = np.flatnonzero(impossible)
+    wanted = f"a finite {expected} ≥ 0" + (f" and ≤ {upper:g}" if upper is not None else "")
+    for row in bad_rows:
         issues.append(
-            RowIssue(str(read.path), read.line_of(int(row)), column, f"{expected} ≥ 0",
+            RowIssue(str(read.path), read.line_of(int(row)), column, wanted,
                      repr(text_values.iloc[row]), "kept, value missing")
         )  # fmt: skip
-    if len(bad_neg):
-        values.iloc[bad_neg] = np.nan
+    if len(bad_rows):
+        values = values.copy()
+        values.iloc[bad_rows] = np.nan
     return values
+
+
+def transcript_ids(knowledge: KnowledgeBase, gene: str, transcript: str) -> frozenset[str]:
+    """Unversioned IDs naming ``transcript``: itself plus the RefSeq/Ensembl twin in genes.yaml."""
+    want = transcript.split(".")[0]
+    ids = {want}
+    for fact in knowledge.genes.values():
+        if fact.symbol != gene:
+            continue
+        for t in fact.transcripts:
+            pair = {i.split(".")[0] for i in (t.ensembl, t.refseq) if i}
+            if want in pair:
+                ids |= pair
+    return frozenset(ids)
 
 
 def apply_residue_maps(frame: pd.DataFrame, knowledge: KnowledgeBase) -> pd.DataFrame:
@@ -74,6 +103,9 @@ def apply_residue_maps(frame: pd.DataFrame, knowledge: KnowledgeBase) -> pd.Data
     """
     frame = frame.copy()
     note = np.full(len(frame), "", dtype=object)
+    if "coordinate_note" in frame:  # set by the MAF reader for rows named from coordinates
+        note = frame["coordinate_note"].fillna("").to_numpy(dtype=object).copy()
+        frame = frame.drop(columns=["coordinate_note"])
     for rmap in knowledge.residue_maps.values():
         rows = np.flatnonzero((frame["gene"] == rmap.gene).to_numpy())
         if not len(rows):
@@ -81,7 +113,9 @@ def apply_residue_maps(frame: pd.DataFrame, knowledge: KnowledgeBase) -> pd.Data
         sub = frame.iloc[rows]
         tx = text(sub["transcript"]).str.split(".").str[0].to_numpy(dtype=object)
         residue = (sub["aa_ref"].astype(str) + sub["aa_pos"].astype(str)).to_numpy(dtype=object)
-        on_map, no_tx = tx == rmap.transcript, tx == ""
+        # The map names one ID; its RefSeq/Ensembl twin (genes.yaml) is the same transcript.
+        same = transcript_ids(knowledge, rmap.gene, rmap.transcript)
+        on_map, no_tx = np.isin(tx, list(same)), tx == ""
         for src, dst in rmap.pairs.items():
             hit = (residue == src) & (on_map | no_tx)
             if not hit.any():
@@ -90,10 +124,15 @@ def apply_residue_maps(frame: pd.DataFrame, knowledge: KnowledgeBase) -> pd.Data
             frame.loc[frame.index[at], "aa_pos"] = int(dst[1:])
             changes = frame["protein_change"].to_numpy(dtype=object)[at]
             frame.loc[frame.index[at], "protein_change"] = [c.replace(src, dst, 1) for c in changes]
-            note[at] = np.where(
-                on_map[hit],
-                f"renumbered {src}→{dst} from {rmap.transcript}",
-                f"renumbered {src}→{dst}: no transcript given, assumed {rmap.transcript}",
+            sep = np.where(note[at] != "", "; ", "").astype(object)
+            note[at] = (
+                note[at]
+                + sep
+                + np.where(
+                    on_map[hit],
+                    f"renumbered {src}→{dst} from {rmap.transcript}",
+                    f"renumbered {src}→{dst}: no transcript given, assumed {rmap.transcript}",
+                )
             )
     frame["normalisation"] = pd.Series(note, index=frame.index).astype("str")
     return frame

@@ -9,6 +9,8 @@ allele (genotype or allele depth) gives one row, with allele fraction from
 
 from __future__ import annotations
 
+import gzip
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -73,11 +75,15 @@ def read_vcf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
     label = name or path.stem.removesuffix(".vcf")
     if not path.is_file():
         raise InputError("file not found", location=Location(file=path))
+    chrom_line = _check_sample_names(path)  # line of #CHROM in a text VCF, None for BCF
     try:
         vcf = VCF(str(path), gts012=True, strict_gt=False)
-    except (OSError, ValueError, RuntimeError) as exc:
+    except Exception as exc:  # cyvcf2 raises bare Exception for what htslib refuses
         raise InputError(
-            f"cannot open VCF: {exc}", location=Location(file=path), expected="a VCF or BCF file"
+            f"cannot open VCF: {_plain(exc)}",
+            location=Location(file=path),
+            expected="a VCF or BCF file with a valid header",
+            found="a header htslib could not parse",
         ) from None
     ann = _annotation_fields(vcf, path)
     if ann is None:
@@ -127,7 +133,10 @@ def read_vcf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
                 )
             ad = variant.format("AD") if "AD" in variant.FORMAT else None
             af = variant.format("AF") if "AF" in variant.FORMAT else None
-            gts = variant.gt_types if samples else np.array([])
+            # Allele indices per sample (-1 = no call), never cyvcf2's gt_types codes:
+            # with gts012 those are 0 hom-ref, 1 het, 2 hom-alt, 3 no call, and they
+            # cannot tell which ALT of a multi-allelic record a sample carries.
+            alleles = _allele_indices(variant, len(samples))
             for k, alt in enumerate(variant.ALT):
                 chosen = _pick(entries, alt, canonical)
                 if chosen is None:
@@ -161,11 +170,10 @@ def read_vcf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
                         ref_n, alt_n = float(ad[s, 0]), float(ad[s, k + 1])
                         ref_n = np.nan if ref_n < 0 else ref_n
                         alt_n = np.nan if alt_n < 0 else alt_n
-                    carries = (gts[s] in (1, 3) and len(variant.ALT) == 1) or (alt_n > 0)
-                    if not carries:
+                    if not _carries(alleles[s], k + 1, alt_n):
                         continue
                     vaf = np.nan
-                    if af is not None and af.shape[1] > k and np.isfinite(af[s, k]):
+                    if af is not None and af.shape[1] > k and not np.isnan(af[s, k]):
                         vaf = float(af[s, k])
                     elif np.isfinite(alt_n) and np.isfinite(ref_n) and alt_n + ref_n > 0:
                         vaf = alt_n / (alt_n + ref_n)
@@ -173,16 +181,32 @@ def read_vcf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
                         vaf = _first(variant.INFO.get("TVAF"))
                     rows.append({**base, "sample_id": sample, "alt_count": alt_n,
                                  "ref_count": ref_n, "vaf": vaf})  # fmt: skip
-    except (OSError, ValueError, RuntimeError) as exc:
+    except InputError:
+        raise
+    except Exception as exc:  # cyvcf2 raises bare Exception on malformed records
         raise InputError(
-            f"cannot parse VCF record {record_no + 1}: {exc}",
-            location=Location(file=path, row=record_no + 1),
-            expected="a valid VCF record",
+            f"cannot parse VCF record {record_no + 1}: {_plain(exc)}",
+            location=Location(
+                file=path,
+                line=chrom_line + record_no + 1 if chrom_line else None,
+                row=record_no + 1,
+            ),
+            expected="a valid VCF record (8 fixed columns, FORMAT values matching FORMAT keys)",
+            found="a record htslib could not parse (truncated or malformed)",
         ) from None
     columns = ["sample_id", "gene", "protein_raw", "variant_classification", "alt_count",
                "ref_count", "vaf", "transcript", "source_row", "locus"]  # fmt: skip
     out = pd.DataFrame(rows, columns=columns)
     out["input"] = label
+    vaf = out["vaf"].to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        impossible = np.isinf(vaf) | (vaf < 0) | (vaf > 1)
+    for i in np.flatnonzero(impossible):  # only impossible values are visited
+        issues.append(
+            RowIssue(str(path), None, f"AF/TVAF ({out['locus'].iloc[i]}, {out['sample_id'].iloc[i]})",
+                     "an allele fraction in 0-1", f"{vaf[i]:g}", "kept, allele fraction missing")
+        )  # fmt: skip
+    out.loc[impossible, "vaf"] = np.nan
     table = out[["locus", "sample_id", "gene", "protein_raw", "transcript"]].rename(
         columns={"protein_raw": "HGVSp"}
     )
@@ -196,6 +220,70 @@ def read_vcf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
         name=label, path=path, format="vcf", table=pa.Table.from_pandas(table, preserve_index=False),
         alterations=conform(alterations), issues=issues, rows_in=len(table) + len(issues),
     )  # fmt: skip
+
+
+def _allele_indices(variant: Any, n_samples: int) -> np.ndarray:
+    """Called allele indices, one row per sample (``-1`` for a missing allele, ``./.``)."""
+    if not n_samples:
+        return np.zeros((0, 0), dtype=np.int64)
+    if "GT" not in variant.FORMAT:
+        return np.full((n_samples, 1), -1, dtype=np.int64)
+    array = np.asarray(variant.genotype.array(), dtype=np.int64)
+    return array[:, :-1] if array.shape[1] > 1 else array  # the last column is the phasing
+
+
+def _carries(called: np.ndarray, allele: int, alt_reads: float) -> bool:
+    """Whether a sample carries ALT allele number ``allele`` (1-based).
+
+    A genotype with at least one called allele decides (``0/1``, ``1/1``, ``./1``,
+    ``1/2`` carry allele 1; ``0/0``, ``0/2`` do not). Only a genotype without any
+    called allele (``./.`` or no GT) falls back to the allele depth: ALT reads > 0.
+    """
+    has_call = bool((called >= 0).any())
+    if has_call:
+        return bool((called == allele).any())
+    return bool(np.isfinite(alt_reads) and alt_reads > 0)
+
+
+def _check_sample_names(path: Path) -> int | None:
+    """Refuse duplicate sample names on a text VCF's ``#CHROM`` line, by name and column.
+
+    htslib refuses them too, but only with "cannot parse VCF header". Returns
+    the line of ``#CHROM`` (records follow it), ``None`` for BCF and unreadable
+    files, which are left to cyvcf2.
+    """
+    try:
+        with path.open("rb") as fh:
+            magic = fh.read(2)
+        opener = gzip.open if magic == b"\x1f\x8b" else open
+        with opener(path, "rb") as fh:
+            for line_no, raw in enumerate(fh, start=1):
+                if raw.startswith(b"BCF"):
+                    return None
+                if raw.startswith(b"#CHROM"):
+                    names = raw.rstrip(b"\r\n").decode("utf-8", errors="replace").split("\t")
+                    seen: dict[str, int] = {}
+                    for col, name in enumerate(names[9:], start=10):
+                        if name in seen:
+                            raise InputError(
+                                f"duplicate sample name '{name}' in the VCF header",
+                                location=Location(file=path, line=line_no, column=col),
+                                expected="unique sample names after FORMAT",
+                                found=f"'{name}' in columns {seen[name]} and {col}",
+                            )
+                        seen[name] = col
+                    return line_no
+                if not raw.startswith(b"#"):
+                    return None
+    except (OSError, EOFError, zlib.error):
+        return None  # unreadable here: cyvcf2 reports it
+    return None
+
+
+def _plain(exc: BaseException) -> str:
+    """An exception's message without reprs of bytes or numpy scalars."""
+    text = str(exc).strip() or type(exc).__name__
+    return text.encode("ascii", "backslashreplace").decode("ascii")[:200]
 
 
 def _first(value: Any) -> float:

@@ -267,6 +267,82 @@ class ResidueMap(Fact):
         return values
 
 
+#: The standard genetic code (coding-strand DNA codon → one-letter amino acid, ``*`` stop).
+_BASES = "TCAG"
+_AMINO = "FFLLSSSSYY**CC*WLLLLPPPPHHQQRRRRIIIMTTTTNNKKSSRRVVVVAAAADDEEGGGG"
+GENETIC_CODE: dict[str, str] = {
+    a + b + c: _AMINO[16 * i + 4 * j + k]
+    for i, a in enumerate(_BASES)
+    for j, b in enumerate(_BASES)
+    for k, c in enumerate(_BASES)
+}
+
+
+def translate(codon: str) -> str:
+    """One-letter amino acid of a codon; ``N`` allowed where every base gives the same one.
+
+    Raises ``ValueError`` for a codon whose ``N`` is not synonymous.
+    """
+    options = {GENETIC_CODE[c] for c in _expand(codon.upper())}
+    if len(options) != 1:
+        raise ValueError(f"codon {codon} is ambiguous: {sorted(options)}")
+    return options.pop()
+
+
+def _expand(codon: str) -> list[str]:
+    out = [""]
+    for base in codon:
+        out = [o + b for o in out for b in ("ACGT" if base == "N" else base)]
+    return out
+
+
+class CodonLocus(_Strict):
+    """Where a codon lies on one genome build (1-based, forward-strand coordinates).
+
+    ``start`` is the lowest coordinate of the three bases; on the ``-`` strand
+    the codon's first base is ``start + 2``. ``status`` says whether real data
+    carrying both the coordinate and the protein change confirmed it.
+    """
+
+    chromosome: Annotated[str, Field(pattern=r"^([1-9]|1[0-9]|2[0-2]|X|Y)$")]
+    start: int = Field(ge=1)
+    status: Status
+    checked: str | None = None
+
+
+class HotspotCodon(Fact):
+    """The genomic location of a hotspot residue's codon, so a MAF without any
+    protein-change column can still name the change (minimal MAFs).
+
+    ``codon`` is the reference codon on the coding strand; ``N`` marks a base
+    that is not needed because every base there gives the same amino acid
+    (the third base of GGN glycine). The reference base of each MAF row is
+    checked against it: a mismatch is reported, never translated.
+    """
+
+    gene: GeneSymbol
+    residue: str
+    strand: Literal["+", "-"]
+    codon: Annotated[str, Field(pattern=r"^[ACGTN]{3}$")]
+    grch37: CodonLocus | None = None
+    grch38: CodonLocus | None = None
+
+    @field_validator("residue")
+    @classmethod
+    def _residue(cls, value: str) -> str:
+        parse_residue(value)
+        return value
+
+    @model_validator(mode="after")
+    def _codon_matches(self) -> HotspotCodon:
+        amino = translate(self.codon)
+        if amino != parse_residue(self.residue)[0]:
+            raise ValueError(f"codon {self.codon} encodes {amino}, not {self.residue[0]}")
+        if self.grch37 is None and self.grch38 is None:
+            raise ValueError("a hotspot codon needs a grch37 or grch38 location")
+        return self
+
+
 TOPICS: dict[str, type[BaseModel]] = {
     "sources": Source,
     "genes": Gene,
@@ -278,6 +354,7 @@ TOPICS: dict[str, type[BaseModel]] = {
     "therapy_strategies": TherapyStrategy,
     "therapy_rules": TherapyRule,
     "residue_maps": ResidueMap,
+    "hotspot_codons": HotspotCodon,
 }
 
 
@@ -297,6 +374,7 @@ class KnowledgeFile(_Strict):
     therapy_strategies: list[TherapyStrategy] = Field(default_factory=list)
     therapy_rules: list[TherapyRule] = Field(default_factory=list)
     residue_maps: list[ResidueMap] = Field(default_factory=list)
+    hotspot_codons: list[HotspotCodon] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod

@@ -18,6 +18,7 @@ from trkres.knowledge.schema import (
     Drug,
     Fact,
     Gene,
+    HotspotCodon,
     KinasePosition,
     ResidueMap,
     ResistanceMutation,
@@ -47,6 +48,7 @@ class KnowledgeBase:
     therapy_strategies: dict[str, TherapyStrategy] = field(default_factory=dict)
     therapy_rules: dict[str, TherapyRule] = field(default_factory=dict)
     residue_maps: dict[str, ResidueMap] = field(default_factory=dict)
+    hotspot_codons: dict[str, HotspotCodon] = field(default_factory=dict)
 
     # ----------------------------------------------------------------- look-ups
     @cached_property
@@ -118,6 +120,7 @@ class KnowledgeBase:
             "therapy_strategies",
             "therapy_rules",
             "residue_maps",
+            "hotspot_codons",
         ):
             for ident, fact in getattr(self, topic).items():
                 out[f"{topic}:{ident}"] = fact
@@ -210,6 +213,10 @@ def _summary(fact: Fact) -> str:
     if isinstance(fact, ResidueMap):
         pairs = ", ".join(f"{a}→{b}" for a, b in fact.pairs.items())
         return f"{fact.gene} on {fact.transcript}: {pairs}"
+    if isinstance(fact, HotspotCodon):
+        where = [f"{b} {loc.chromosome}:{loc.start}-{loc.start + 2}"
+                 for b, loc in (("GRCh37", fact.grch37), ("GRCh38", fact.grch38)) if loc]  # fmt: skip
+        return f"{fact.gene} {fact.residue} codon {fact.codon} ({fact.strand}) at {', '.join(where)}"
     if isinstance(fact, TherapyRule):
         cond: str = fact.when.alteration_class
         if fact.when.genes:
