@@ -340,7 +340,7 @@ def ddpcr(
     interval: Annotated[
         str,
         typer.Option(
-            help="Poisson interval: quantasoft (Wald from 100 positives, likelihood-ratio below, "
+            help="Poisson interval: quantasoft (Wald from 100 positives, flat-prior Poisson HPD below, "
             "as QuantaSoft's exports), wald or wilson."
         ),
     ] = "quantasoft",

@@ -10,19 +10,19 @@ Formulas (shared/docs/knowledge.md §7, checked against real exports):
   ``p ± z·√(p(1−p)/n)``, mapped through ``−ln(1−p)/V`` (``z`` = 1.96 for 95%,
   1 for the "…68" columns; this reproduces QX Manager's float32 columns to
   1e-6). Below 100 positives QuantaSoft's exports are *not* Wald intervals
-  (they are shifted up by about 1.3 droplets and are asymmetric: 5 of 12,516
-  droplets give 0.17–1.02 copies/µL where Wald gives 0.058–0.882), and the
-  switch lies between 90 and 111 positives in the exports we hold. Its
-  low-count formula is not documented; of the standard intervals compared
-  against all 34 exported well-targets we hold (the KRAS plate of twoddpcr
-  and daattali/ddpcr's old export; ``tests/assays/test_ddpcr.py`` recomputes
-  the comparison) the binomial likelihood-ratio interval fits best (every well-target within
-  2.3% of QuantaSoft's printed 2–3 significant figures; Wilson is 18% off,
-  Clopper–Pearson 10%), so below 100 positives trkres uses it:
-  ``{p : 2[ℓ(k/n) − ℓ(p)] ≤ z²}``, ``ℓ(p) = k·ln p + (n−k)·ln(1−p)``, mapped
-  through ``−ln(1−p)/V``. With zero positives the upper bound is
-  ``−ln(1 − 3/n)/V`` (QuantaSoft's rule of three). ``"wald"`` (Wald at every
-  count) and ``"wilson"`` (Wilson score interval on ``p``) are offered too;
+  (5 of 12,516 droplets: 0.17–1.02 copies/µL where Wald gives 0.058–0.882),
+  and the switch lies between 90 and 111 positives in the exports we hold.
+  The low-count formula is not documented; of the intervals compared against
+  the exports (``tests/assays/test_ddpcr.py`` recomputes the comparison) only
+  the highest-posterior-density interval of the Poisson count with a flat
+  prior reproduces every printed low-count bound of QuantaSoft 1.7 (12 of 12
+  values at its 2–3 significant figures; Wilson is 18% off, Clopper–Pearson
+  10%, the likelihood-ratio interval misses 5 of 12 printed values by one in
+  the last digit): the shortest interval holding 95% of Gamma(k + 1), divided
+  by ``n``, for ``λ``. With zero positives that interval is
+  ``[0, −ln 0.05 = 2.996]/n``, and trkres keeps QuantaSoft's rule of three,
+  ``−ln(1 − 3/n)/V``. ``"wald"`` (Wald at every count) and ``"wilson"`` (Wilson
+  score interval on ``p``) are offered too;
 - ratio ``λ₁/λ₂`` and fractional abundance ``100·λ₁/(λ₁+λ₂)`` with symmetric
   intervals from the delta method, ``Var(λ) = p/(n(1−p))`` per channel (this
   reproduces QX Manager's Poisson columns); CNV = reference copies × ratio.
@@ -73,42 +73,33 @@ def copies_per_droplet(positives: ArrayLike, accepted: ArrayLike) -> FloatArray:
         return np.asarray(-np.log1p(-p), dtype=np.float64)
 
 
-def likelihood_ratio_interval(
-    positives: ArrayLike, accepted: ArrayLike, *, z: float = 1.96, iterations: int = 60
+def poisson_hpd_interval(
+    positives: ArrayLike, *, z: float = 1.96, iterations: int = 60
 ) -> tuple[FloatArray, FloatArray]:
-    """Binomial likelihood-ratio interval for ``p = k/n`` (vectorised bisection).
+    """Shortest interval holding ``2Φ(z) − 1`` of Gamma(k + 1) (vectorised bisection).
 
-    The set ``{p : 2[ℓ(k/n) − ℓ(p)] ≤ z²}`` with ``ℓ(p) = k·ln p + (n−k)·ln(1−p)``;
-    it is invariant to the ``−ln(1−p)`` transform, so it is also the interval
-    for ``λ``. NaN where ``n`` is 0.
+    The highest-posterior-density interval of a Poisson mean after ``k``
+    events with a flat prior, in events (divide by the droplets for ``λ``).
+    For ``k = 0`` it is ``[0, −ln(1 − mass)]``.
     """
-    from scipy.special import xlog1py, xlogy
+    from scipy import stats
 
-    k, n = _counts(positives, accepted)
-    k, n = np.broadcast_arrays(k, n)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p_hat = np.where(n > 0, k / n, np.nan)
-
-        def deviance(p: FloatArray) -> FloatArray:
-            at_hat = xlogy(k, p_hat) + xlog1py(n - k, -p_hat)
-            at_p = xlogy(k, p) + xlog1py(n - k, -p)
-            return np.asarray(2.0 * (at_hat - at_p) - z * z, dtype=np.float64)
-
-        # Lower bound in (0, p̂]: the deviance falls from +inf to −z².
-        a, b = np.zeros_like(p_hat), p_hat.copy()
-        for _ in range(iterations):
-            mid = (a + b) / 2
-            above = deviance(mid) > 0
-            a, b = np.where(above, mid, a), np.where(above, b, mid)
-        low = np.where(k > 0, (a + b) / 2, 0.0)
-        a, b = p_hat.copy(), np.ones_like(p_hat)
-        for _ in range(iterations):
-            mid = (a + b) / 2
-            above = deviance(mid) > 0
-            a, b = np.where(above, a, mid), np.where(above, mid, b)
-        high = np.where(k < n, (a + b) / 2, 1.0)
-        bad = ~(n > 0)
-    return np.where(bad, np.nan, low), np.where(bad, np.nan, high)
+    shape = np.asarray(positives, dtype=np.float64) + 1.0
+    mass = float(2.0 * stats.norm.cdf(z) - 1.0)
+    # Find the lower tail t in (0, 1 − mass) where the densities at both ends are equal.
+    a, b = np.zeros_like(shape), np.full_like(shape, 1.0 - mass)
+    for _ in range(iterations):
+        t = (a + b) / 2
+        gap = stats.gamma.logpdf(stats.gamma.ppf(t, shape), shape) - stats.gamma.logpdf(
+            stats.gamma.ppf(t + mass, shape), shape
+        )
+        low_end_thinner = gap < 0
+        a, b = np.where(low_end_thinner, t, a), np.where(low_end_thinner, b, t)
+    t = (a + b) / 2
+    single = shape <= 1.0  # k = 0: the density falls from 0, the interval starts there
+    low = np.where(single, 0.0, stats.gamma.ppf(t, shape))
+    high = np.where(single, stats.gamma.ppf(mass, shape), stats.gamma.ppf(t + mass, shape))
+    return np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
 
 
 def concentration(
@@ -121,9 +112,9 @@ def concentration(
 ) -> Estimate:
     """Copies per µL with a Poisson confidence interval (QuantaSoft's by default).
 
-    ``interval="quantasoft"``: Wald from 100 positives up, the binomial
-    likelihood-ratio interval below (see the module docstring), the rule of
-    three at zero positives; ``"wald"``: the Wald interval at every count (with
+    ``interval="quantasoft"``: Wald from 100 positives up, the flat-prior
+    Poisson HPD interval below (see the module docstring), the rule of three at
+    zero positives; ``"wald"``: the Wald interval at every count (with
     the zero-positive rule); ``"wilson"``: a Wilson score interval on ``p``.
     """
     k, n = _counts(positives, accepted)
@@ -136,8 +127,10 @@ def concentration(
             if interval == "quantasoft":
                 few = k < LOW_COUNT_POSITIVES
                 if np.any(few):
-                    lr_lo, lr_hi = likelihood_ratio_interval(k, n, z=z)
-                    lo, hi = np.where(few, lr_lo, lo), np.where(few, lr_hi, hi)
+                    ev_lo, ev_hi = poisson_hpd_interval(np.where(few, k, 0.0), z=z)
+                    # events → λ → the p that −ln(1−p) maps back to λ
+                    lo = np.where(few, -np.expm1(-ev_lo / n), lo)
+                    hi = np.where(few, -np.expm1(-ev_hi / n), hi)
             zero = k == 0
             hi = np.where(zero, np.minimum(3.0 / n, 1.0), hi)
             lo = np.where(zero, 0.0, lo)

@@ -144,7 +144,7 @@ def ddpcr_section(ctx: AnalysisContext) -> Section:
     summary = (
         "Concentrations are recomputed from droplet counts: λ = −ln(1 − positives/accepted), "
         "copies/µL = λ / droplet volume (the volume and its reason per row), with QuantaSoft's "
-        "Poisson interval (Wald from 100 positives, likelihood-ratio below); fractional "
+        "Poisson interval (Wald from 100 positives, flat-prior Poisson HPD below); fractional "
         "abundance and ratios use delta-method intervals (as QX Manager)."
     )
     return Section(

@@ -28,7 +28,7 @@ WELL_VOLUME_UL = 20.0
 
 #: How each interval is named in ``ddpcr_wells.tsv``.
 INTERVAL_LABEL = {
-    "quantasoft": "QuantaSoft (Wald >= 100 positives, likelihood-ratio below)",
+    "quantasoft": "QuantaSoft (Wald >= 100 positives, flat-prior Poisson HPD below)",
     "wald": "Wald",
     "wilson": "Wilson",
 }

@@ -461,9 +461,7 @@ def classify_droplets(
                 t_split = _separated_split(amp, min_separation)
                 if np.isfinite(t_split) and t_split > t:
                     t = t_split
-                    source = "two-means split between well-separated clusters (above the negatives' median + {:g} robust SD)".format(
-                        neg_k
-                    )
+                    source = f"two-means split between well-separated clusters (above the negatives' median + {neg_k:g} robust SD)"
             pos = amp > t
             k = int(pos.sum())
             if how == "robust" and k == 0:
