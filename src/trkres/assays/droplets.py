@@ -328,6 +328,7 @@ def _controls(
                              expected="wells present in the data: " + ", ".join(sorted(present)[:12]),
                              found=", ".join(missing))  # fmt: skip
     thresholds, sources, rows = [float("nan"), float("nan")], ["", ""], []
+    pc_empty: list[str] = []
     for c in (0, 1):
         negatives = list(ntc_wells) + (list(wt_wells) if c + 1 == mutant_channel else [])
         t_neg = t_pos = float("nan")
@@ -344,20 +345,29 @@ def _controls(
             amp = droplets.amplitude[np.isin(droplets.well, list(positive_wells)), c]
             m, s = negative_cluster(amp)
             high = amp[amp > m + neg_k * s]
-            if len(high) == 0:
-                raise InputError("positive-control wells show no positive droplets",
-                                 location=Location(column=f"channel {c + 1}"),
-                                 expected=f"droplets above the negative cluster (median {m:g} + {neg_k:g} SD)",
-                                 found=f"none in {', '.join(positive_wells)}")  # fmt: skip
-            t_pos = (m + float(np.median(high))) / 2
-            rows.append({"channel": c + 1, "role": "positive control (midpoint)", "wells": ", ".join(positive_wells),
-                         "droplets": int(np.isfinite(amp).sum()), "negative_median": m, "negative_sd": s,
-                         "threshold": t_pos, "control_positives": int((amp > t_pos).sum())})  # fmt: skip
+            if len(high) == 0:  # e.g. a mutant-only control in the wild-type channel
+                pc_empty.append(f"channel {c + 1} (median {m:g} + {neg_k:g} SD)")
+                rows.append({"channel": c + 1, "role": "positive control: no positive droplets, not used",
+                             "wells": ", ".join(positive_wells), "droplets": int(np.isfinite(amp).sum()),
+                             "negative_median": m, "negative_sd": s, "threshold": float("nan"),
+                             "control_positives": 0})  # fmt: skip
+            else:
+                t_pos = (m + float(np.median(high))) / 2
+                rows.append({"channel": c + 1, "role": "positive control (midpoint)",
+                             "wells": ", ".join(positive_wells), "droplets": int(np.isfinite(amp).sum()),
+                             "negative_median": m, "negative_sd": s, "threshold": t_pos,
+                             "control_positives": int((amp > t_pos).sum())})  # fmt: skip
         if np.isfinite(t_neg) or np.isfinite(t_pos):
             thresholds[c] = float(np.nanmax([t_neg, t_pos]))
             sources[c] = "controls: " + " and ".join(
-                str(r["role"]) for r in rows if r["channel"] == c + 1
+                str(r["role"])
+                for r in rows
+                if r["channel"] == c + 1 and np.isfinite(float(str(r["threshold"])))
             )
+    if positive_wells and len(pc_empty) == 2:
+        raise InputError("positive-control wells show no positive droplets",
+                         expected="droplets above the negative cluster in " + " or ".join(pc_empty),
+                         found=f"none in {', '.join(positive_wells)}")  # fmt: skip
     return thresholds, sources, pd.DataFrame(rows)
 
 
