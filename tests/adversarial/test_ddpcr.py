@@ -51,7 +51,9 @@ def droplets(amps: dict[str, np.ndarray]) -> Droplets:
     )  # fmt: skip
 
 
-def write_amplitude_file(path: Path, amp: np.ndarray, header: str = "Ch1Amplitude,Ch2Amplitude") -> Path:
+def write_amplitude_file(
+    path: Path, amp: np.ndarray, header: str = "Ch1Amplitude,Ch2Amplitude"
+) -> Path:
     path.write_text(header + "\n" + "\n".join(f"{a:.3f},{b:.3f}" for a, b in amp) + "\n")
     return path
 
@@ -68,7 +70,9 @@ def test_rare_cluster_of_a_few_droplets_is_found(k: int) -> None:
     assert ch1["positives"] == k
     assert ch1["method"] == "robust"
     if k <= 7:  # the two-means split of the old default puts these wells in one cluster
-        otsu = classify_droplets(droplets({"A01": well(np.random.default_rng(k), k=k)}), method="otsu")
+        otsu = classify_droplets(
+            droplets({"A01": well(np.random.default_rng(k), k=k)}), method="otsu"
+        )
         assert otsu.wells.query("channel == 1").iloc[0]["positives"] == 0
 
 
@@ -142,7 +146,11 @@ def test_call_that_depends_on_the_threshold_is_flagged() -> None:
 
 def test_quantasoft_low_count_interval_at_printed_precision() -> None:
     """QuantaSoft 1.7 printed 0.17-1.02 copies/uL for 5 of 12,516 droplets (Wald: 0.058-0.882)."""
-    printed = {(5, 12516): ("0.17", "1.02"), (7, 15050): ("0.23", "1.07"), (35, 12347): ("2.3", "4.6")}
+    printed = {
+        (5, 12516): ("0.17", "1.02"),
+        (7, 15050): ("0.23", "1.07"),
+        (35, 12347): ("2.3", "4.6"),
+    }
     for (k, n), (lo, hi) in printed.items():
         est = concentration(k, n, 0.85)
         for got, text in ((est.low, lo), (est.high, hi)):
@@ -222,7 +230,9 @@ def test_header_spellings_keep_generation_and_labels(
 
 def test_unknown_header_needs_a_droplet_volume(tmp_path: Path) -> None:
     rng = np.random.default_rng(4)
-    path = write_amplitude_file(tmp_path / "r_A01_Amplitude.csv", well(rng), "FAM Amplitude,HEX Amplitude")
+    path = write_amplitude_file(
+        tmp_path / "r_A01_Amplitude.csv", well(rng), "FAM Amplitude,HEX Amplitude"
+    )
     result = run_cli("ddpcr", str(path), "-o", str(tmp_path / "o"))
     assert result.returncode == 1 and "--droplet-volume" in result.stderr
     result = run_cli("ddpcr", str(path), "-o", str(tmp_path / "o"), "--droplet-volume", "0.8")
@@ -269,7 +279,9 @@ def test_impossible_counts_are_located_errors(tmp_path: Path, row: str, column: 
     col=st.sampled_from([4, 5, 6, 7, 8, 9, 10]),
     bad=st.sampled_from(["-1", "inf", "-inf", "1e308", "nan", "1.5", "abc", "99999999"]),
 )  # fmt: skip
-def test_generated_impossible_counts_never_pass_silently(tmp_path: Path, col: int, bad: str) -> None:
+def test_generated_impossible_counts_never_pass_silently(
+    tmp_path: Path, col: int, bad: str
+) -> None:
     cells = GOOD[0].split(",")
     cells[col] = bad
     try:
@@ -295,7 +307,9 @@ def test_impossible_droplet_volume_is_refused(tmp_path: Path, volume: str) -> No
 def test_export_volume_is_stated(tmp_path: Path) -> None:
     result = run_cli("ddpcr", str(export(tmp_path, GOOD)), "-o", str(tmp_path / "o"))
     assert result.returncode == 0, result.stderr
-    assert "droplet volume 0.85 nL for plate.csv: QuantaSoft 1.7 export" in " ".join(result.stderr.split())
+    assert "droplet volume 0.85 nL for plate.csv: QuantaSoft 1.7 export" in " ".join(
+        result.stderr.split()
+    )
 
 
 # --- 5. broken files: InputError with a location, never a traceback --------------------------
@@ -313,7 +327,9 @@ def test_export_volume_is_stated(tmp_path: Path) -> None:
         ("b_A01_Amplitude.csv", "Ch1 Amplitude,Ch2 Amplitude\n\x00\x01\x02", None),
     ],
 )
-def test_broken_files_are_input_errors(tmp_path: Path, name: str, text: str, line: int | None) -> None:
+def test_broken_files_are_input_errors(
+    tmp_path: Path, name: str, text: str, line: int | None
+) -> None:
     path = tmp_path / name
     path.write_text(text)
     amplitude = name.endswith("_Amplitude.csv")
