@@ -397,8 +397,9 @@ def ddpcr(
         typer.Option(
             min=0.0,
             max=0.99,
-            help="Wells whose call changes, or whose positives move by > 25%, with the "
-            "threshold moved by this fraction of itself are flagged threshold_sensitive.",
+            help="Wells whose call changes, or whose positives move by > 25%, when the "
+            "threshold moves by this fraction of its height above the negative cluster are "
+            "flagged threshold_sensitive.",
         ),
     ] = 0.10,
     detection_vaf: Annotated[
