@@ -360,9 +360,58 @@ def test_truncated_amplitude_file_parses_or_is_located(tmp_path: Path, cut: int)
     assert len(d.well) >= 1 and np.isfinite(d.amplitude).all()
 
 
+def test_all_droplets_positive_is_labelled_saturated(tmp_path: Path) -> None:
+    path = export(tmp_path, ["A01,s1,Ch1Unknown,MUT,15000,0,15000,,,,", GOOD[1]])
+    wells = run_ddpcr([path], [], DdpcrOptions())["ddpcr_wells"]
+    row = wells[wells["target"] == "MUT"].iloc[0]
+    assert np.isinf(row["concentration"]) and row["flag"].startswith("saturated")
+
+
 def test_same_well_in_two_files_is_an_error(tmp_path: Path) -> None:
     rng = np.random.default_rng(6)
     a = write_amplitude_file(tmp_path / "x_A01_Amplitude.csv", well(rng, n=100))
     b = write_amplitude_file(tmp_path / "y_A01_Amplitude.csv", well(rng, n=100))
     with pytest.raises(InputError, match="two amplitude files"):
         combine([read_amplitudes(a), read_amplitudes(b)])
+
+
+CELLS = ["", "-1", "inf", "nan", "1e308", "-1e308", "abc", '"', ",", ",,", "\x00", "é", "0", "1.5"]
+
+
+@FEW
+@given(
+    amplitude=st.booleans(), seed=st.integers(0, 2**32 - 1),
+    edits=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 20), st.sampled_from(CELLS)),
+                   min_size=1, max_size=4),
+    cut=st.one_of(st.none(), st.integers(0, 60)),
+)  # fmt: skip
+def test_mangled_files_give_a_table_or_an_input_error(
+    tmp_path: Path, amplitude: bool, seed: int, edits: list[tuple[int, int, str]], cut: int | None
+) -> None:
+    """Cells replaced by junk, rows cut short, files truncated: never another exception."""
+    if amplitude:
+        rng = np.random.default_rng(seed)
+        lines = ["Ch1 Amplitude,Ch2 Amplitude,Cluster"] + [
+            f"{a:.2f},{b:.2f},{1 + int(a > 7000)}" for a, b in well(rng, n=60, k=4)
+        ]
+        path = tmp_path / "m_A01_Amplitude.csv"
+    else:
+        lines = [EXPORT_HEADER, *GOOD]
+        path = tmp_path / "m.csv"
+    for row, col, junk in edits:
+        cells = lines[row % len(lines)].split(",")
+        cells[col % len(cells)] = junk
+        lines[row % len(lines)] = ",".join(cells)
+    if cut is not None:
+        lines = lines[: cut % (len(lines) + 1)]
+    path.write_text("\n".join(lines))
+    try:
+        tables = run_ddpcr([] if amplitude else [path], [path] if amplitude else [], DdpcrOptions())
+    except InputError as exc:
+        assert exc.location is not None
+        return
+    wells = tables["ddpcr_wells"]
+    ok = wells["call"] != "failed"
+    assert (wells.loc[ok, "positives"] <= wells.loc[ok, "accepted_droplets"]).all()
+    finite = np.isfinite(wells.loc[ok, "concentration"])
+    assert (finite | wells.loc[ok, "flag"].str.contains("saturated")).all()

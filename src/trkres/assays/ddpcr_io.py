@@ -36,7 +36,7 @@ _ALIASES = {
 }
 
 
-def detect_generation(columns: list[str]) -> str:
+def detect_generation(columns: list[str], path: Path | None = None) -> str:
     """``quantasoft_old``, ``quantasoft_1.7`` or ``qx_manager`` from the header."""
     cols = set(columns)
     if "TypeAssay" in cols and "Assay" in cols:
@@ -47,6 +47,7 @@ def detect_generation(columns: list[str]) -> str:
         return "quantasoft_1.7"
     raise InputError(
         "not a QuantaSoft / QX Manager results export",
+        location=Location(file=path, line=1),
         expected="columns TypeAssay+Assay (QuantaSoft), TargetType+Target (1.7.x) or DyeName(s) (QX Manager)",
         found=", ".join(columns[:10]),
     )
@@ -179,7 +180,7 @@ def read_ddpcr_export(path: Path, droplet_volume_nl: float | None = None) -> pd.
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"cannot read ddPCR export: {exc}", location=Location(file=path)) from None
     frame.columns = [str(c).strip().strip('"') for c in frame.columns]
-    generation = detect_generation(list(frame.columns))
+    generation = detect_generation(list(frame.columns), path)
     if frame.empty:
         raise InputError("ddPCR export has a header but no wells", location=Location(file=path, line=2),
                          expected="one row per well and target", found="end of file")  # fmt: skip

@@ -88,6 +88,8 @@ def quantify(
             np.where(n < min_droplets, f"low_droplets(<{min_droplets})", ""),
         ),
     )
+    # Every droplet positive: λ is unbounded (infinite copies/µL), the well must be diluted.
+    flag = np.where((n > 0) & (k == n), "saturated(all droplets positive)", flag).astype(object)
     if "droplet_flag" in wells:
         extra = wells["droplet_flag"].fillna("").astype(str).to_numpy()
         flag = np.array(
@@ -303,13 +305,14 @@ def run_ddpcr(
     tables: dict[str, pd.DataFrame] = {}
     if amplitudes:
         drops = combine([read_amplitudes(Path(str(p))) for p in amplitudes])
-        calls = classify_droplets(
-            drops, method=options.droplet_method, thresholds=options.thresholds,
-            ntc_wells=options.ntc_wells, wt_wells=options.wt_wells,
-            positive_wells=options.positive_wells, mutant_channel=options.mutant_channel,
-            neg_k=options.neg_k, tolerance=options.threshold_tolerance,
-            min_droplets=options.min_droplets,
-        )  # fmt: skip
+        with np.errstate(over="ignore", invalid="ignore"):  # absurd amplitudes (1e308) stay quiet
+            calls = classify_droplets(
+                drops, method=options.droplet_method, thresholds=options.thresholds,
+                ntc_wells=options.ntc_wells, wt_wells=options.wt_wells,
+                positive_wells=options.positive_wells, mutant_channel=options.mutant_channel,
+                neg_k=options.neg_k, tolerance=options.threshold_tolerance,
+                min_droplets=options.min_droplets,
+            )  # fmt: skip
         parts.append(wells_from_droplets(calls, droplet_volume_nl=options.droplet_volume_nl,
                                          generation=drops.generation, source=drops.source))  # fmt: skip
         notes = pd.Series(drops.header_note)

@@ -230,6 +230,16 @@ def otsu_threshold(values: np.ndarray, bins: int = 512) -> float:
     values = values[np.isfinite(values)]
     if len(values) < 2 or values.min() == values.max():
         return float("nan")
+    # Amplitudes near the float limit (1e308) must not overflow into NaN thresholds:
+    # work on the sample shifted and scaled to [0, 1], then map back.
+    lo, span = float(values.min()), float(values.max() / 2 - values.min() / 2) * 2
+    if not np.isfinite(span) or span <= 0:
+        return float("nan")
+    t = _otsu_unit((values - lo) / span, bins)
+    return float(lo + t * span) if np.isfinite(t) else float("nan")
+
+
+def _otsu_unit(values: np.ndarray, bins: int) -> float:
     hist, edges = np.histogram(values, bins=bins)
     centres = (edges[:-1] + edges[1:]) / 2
     w0 = np.cumsum(hist)
@@ -275,13 +285,15 @@ def negative_cluster(
     if len(amp) == 0:
         return float("nan"), float("nan")
     t = otsu_threshold(amp)
-    pop = amp[amp <= t] if np.isfinite(t) and (amp <= t).sum() >= 0.05 * len(amp) else amp
+    pop = amp[amp <= t] if np.isfinite(t) and (amp <= t).sum() >= max(1.0, 0.05 * len(amp)) else amp
     m = float(np.median(pop))
     s = 1.4826 * float(np.median(np.abs(pop - m)))
     for _ in range(iterations):
         if s <= 0:
             break
         pop = amp[amp <= m + clip * s]
+        if len(pop) == 0:
+            break
         m2 = float(np.median(pop))
         s2 = 1.4826 * float(np.median(np.abs(pop - m2)))
         if m2 == m and s2 == s:
