@@ -235,3 +235,18 @@ def test_interval_candidates_against_quantasoft_kras(kras_validation: Path) -> N
     }  # fmt: skip
     assert printed["quantasoft"] == 24, printed
     assert max(v for name, v in printed.items() if name != "quantasoft") <= 18, printed
+
+
+def test_quantasoft_68_percent_columns_kras(kras_validation: Path) -> None:
+    """The "…68" columns (z = 1) of the same export: 24 more values, the HPD again at printed precision."""
+    import pandas as pd
+
+    raw = pd.read_csv(kras_validation / "KRAS_quantasoft_export.csv", dtype=str, index_col=False)
+    k, n = raw["Positives"].astype(float), raw["AcceptedDroplets"].astype(float)
+    est = concentration(k, n, 0.85, z=1.0)
+    wald = concentration(k, n, 0.85, z=1.0, interval="wald")
+    for got, column in ((est.low, "PoissonConfMin68"), (est.high, "PoissonConfMax68")):
+        half = np.array([_printed_half_unit(t) for t in raw[column]])
+        assert (np.abs(got - raw[column].astype(float)) <= half * 1.0001).all(), column
+    few = (k < 100).to_numpy()
+    assert not np.allclose(wald.low[few], est.low[few], rtol=0.02)  # Wald misses them

@@ -16,7 +16,8 @@ Formulas (shared/docs/knowledge.md §7, checked against real exports):
   the exports (``tests/assays/test_ddpcr.py`` recomputes the comparison) only
   the highest-posterior-density interval of the Poisson count with a flat
   prior reproduces every printed low-count bound of QuantaSoft 1.7 (12 of 12
-  values at its 2–3 significant figures; Wilson is 18% off, Clopper–Pearson
+  values of the 95% columns and 12 of 12 of the "…68" ones, z = 1, at its 2–3
+  significant figures, with no parameter fitted; Wilson is 18% off, Clopper–Pearson
   10%, the likelihood-ratio interval misses 5 of 12 printed values by one in
   the last digit): the shortest interval holding 95% of Gamma(k + 1), divided
   by ``n``, for ``λ``. With zero positives that interval is
