@@ -470,7 +470,9 @@ def ddpcr(
     if wells is not None and len(wells):
         used = wells.groupby(["droplet_volume_nl", "droplet_volume_source"], sort=False)["source"]
         for (volume, why), sources in used:
-            log.warning("droplet volume %g nL for %s: %s", volume, ", ".join(sorted(set(sources))), why)
+            names = sorted(set(sources))
+            shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+            log.warning("droplet volume %g nL for %s: %s", volume, shown, why)
         sensitive = wells[wells["flag"].str.contains("threshold_sensitive", regex=False)]
         if len(sensitive):
             log.warning("%d well target(s) change with the droplet threshold (flag threshold_sensitive): %s",
