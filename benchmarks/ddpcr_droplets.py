@@ -48,7 +48,7 @@ def main() -> None:
     clean = ~np.isnan(plate.amplitude).any(axis=1)
     agree = float((calls.positive[clean] == truth[clean]).mean())
     print(f"droplets: {n:,} in {len(plate.wells)} wells")
-    print(f"trkres (Otsu per well and channel): {ours:.3f} s  ({n / ours / 1e6:.1f} M droplets/s)")
+    print(f"trkres (robust negative-cluster threshold per well and channel): {ours:.3f} s  ({n / ours / 1e6:.1f} M droplets/s)")
     print(f"agreement with the simulated truth (rain excluded from truth): {agree:.4%}")
     try:
         from sklearn.cluster import KMeans

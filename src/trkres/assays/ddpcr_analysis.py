@@ -24,7 +24,7 @@ class DdpcrStudyOptions(BaseModel):
     droplet_volume_nl: float | None = Field(
         None, gt=0, description="override the export's droplet volume (nL)"
     )
-    interval: Literal["wald", "wilson"] = "wald"
+    interval: Literal["quantasoft", "wald", "wilson"] = "quantasoft"
     min_droplets: int = Field(8000, ge=0)
     blank_samples: list[str] = Field(
         default_factory=list, description="wild-type-only or NTC samples (EP17 LoB)"
@@ -35,6 +35,15 @@ class DdpcrStudyOptions(BaseModel):
     ntc_wells: list[str] = Field(
         default_factory=list, description="wells for the NTC droplet threshold"
     )
+    wt_wells: list[str] = Field(
+        default_factory=list, description="wild-type control wells (mutant-channel threshold)"
+    )
+    positive_control_wells: list[str] = Field(
+        default_factory=list, description="positive-control wells (midpoint threshold)"
+    )
+    threshold_ch1: float | None = Field(None, description="fixed channel-1 amplitude threshold")
+    threshold_ch2: float | None = Field(None, description="fixed channel-2 amplitude threshold")
+    mutant_channel: Literal[1, 2] = 1
 
 
 def concentration_figure(wells: pd.DataFrame) -> Figure:
@@ -93,9 +102,22 @@ def ddpcr_section(ctx: AnalysisContext) -> Section:
         ctx.paths(InputKind.ddpcr),
         ctx.paths(InputKind.droplet_amplitudes),
         DdpcrOptions(
-            **opts.model_dump(exclude={"ntc_wells"}),
+            **opts.model_dump(
+                exclude={
+                    "ntc_wells",
+                    "wt_wells",
+                    "positive_control_wells",
+                    "threshold_ch1",
+                    "threshold_ch2",
+                }
+            ),
             ntc_wells=opts.ntc_wells,
-            droplet_method="ntc" if opts.ntc_wells else "otsu",
+            wt_wells=opts.wt_wells,
+            positive_wells=opts.positive_control_wells,
+            thresholds=None
+            if opts.threshold_ch1 is None and opts.threshold_ch2 is None
+            else [opts.threshold_ch1, opts.threshold_ch2],
+            droplet_method="robust",
         ),
     )
     flags = []
@@ -117,10 +139,12 @@ def ddpcr_section(ctx: AnalysisContext) -> Section:
         "ddpcr_limits": "Limits of blank and detection (CLSI EP17)",
         "ddpcr_droplets": "Droplet thresholds per well and channel",
         "ddpcr_droplet_agreement": "Agreement with labelled droplets",
+        "ddpcr_control_thresholds": "Droplet thresholds learned from control wells",
     }
     summary = (
         "Concentrations are recomputed from droplet counts: λ = −ln(1 − positives/accepted), "
-        "copies/µL = λ / droplet volume, with QuantaSoft's Poisson interval; fractional "
+        "copies/µL = λ / droplet volume (the volume and its reason per row), with QuantaSoft's "
+        "Poisson interval (Wald from 100 positives, flat-prior Poisson HPD below); fractional "
         "abundance and ratios use delta-method intervals (as QX Manager)."
     )
     return Section(

@@ -23,7 +23,7 @@ from trkres.errors import InputError, Location
 
 WELL_COLUMNS = [
     "well", "sample", "target", "target_type", "channel", "generation", "droplet_volume_nl",
-    "accepted_droplets", "positives", "negatives", "ch1_positives", "ch2_positives",
+    "droplet_volume_source", "accepted_droplets", "positives", "negatives", "ch1_positives", "ch2_positives",
     "exported_concentration", "exported_conc_ci_low", "exported_conc_ci_high",
     "exported_ratio", "exported_fractional_abundance",
 ]  # fmt: skip
@@ -36,7 +36,7 @@ _ALIASES = {
 }
 
 
-def detect_generation(columns: list[str]) -> str:
+def detect_generation(columns: list[str], path: Path | None = None) -> str:
     """``quantasoft_old``, ``quantasoft_1.7`` or ``qx_manager`` from the header."""
     cols = set(columns)
     if "TypeAssay" in cols and "Assay" in cols:
@@ -47,6 +47,7 @@ def detect_generation(columns: list[str]) -> str:
         return "quantasoft_1.7"
     raise InputError(
         "not a QuantaSoft / QX Manager results export",
+        location=Location(file=path, line=1),
         expected="columns TypeAssay+Assay (QuantaSoft), TargetType+Target (1.7.x) or DyeName(s) (QX Manager)",
         found=", ".join(columns[:10]),
     )
@@ -63,16 +64,58 @@ def _number(frame: pd.DataFrame, name: str, path: Path) -> pd.Series:
     if name not in frame.columns:
         return pd.Series(np.nan, index=frame.index)
     values = pd.to_numeric(frame[name], errors="coerce")
-    bad = values.isna() & frame[name].notna() & (frame[name].astype(str).str.strip() != "")
+    text = frame[name].astype(str).str.strip()
+    bad = (values.isna() & frame[name].notna() & (text != "")) | np.isinf(values.astype(float))
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(
             f"non-numeric value in column {name}",
             location=Location(file=path, line=row + 2, column=name),
-            expected="a number",
+            expected="a finite number",
             found=repr(frame[name].iloc[row]),
         )
     return values.astype(float)
+
+
+def _count(frame: pd.DataFrame, name: str, path: Path, *, required: bool = False) -> pd.Series:
+    """A droplet count column: a whole number ≥ 0 (blank allowed unless ``required``)."""
+    values = _number(frame, name, path)
+    if name not in frame.columns:
+        return values
+    v = values.to_numpy(dtype=float)
+    bad = (v < 0) | (np.isfinite(v) & (v != np.round(v)))
+    if required:
+        bad |= np.isnan(v)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"impossible droplet count in column {name}",
+            location=Location(file=path, line=row + 2, column=name),
+            expected="a whole number of droplets >= 0",
+            found=repr(frame[name].iloc[row]),
+        )
+    return values
+
+
+def check_volume(droplet_volume_nl: float | None) -> None:
+    """A given droplet volume must be a finite number of nL > 0."""
+    if droplet_volume_nl is not None and not (
+        np.isfinite(droplet_volume_nl) and droplet_volume_nl > 0
+    ):
+        raise InputError(
+            "impossible droplet volume",
+            location=Location(column="--droplet-volume"),
+            expected="a droplet volume in nL > 0 (0.85 on QX200 / QX Manager, 0.91 on old QuantaSoft)",
+            found=f"{droplet_volume_nl:g}",
+        )
+
+
+#: Why each generation's default volume applies (stated in the outputs).
+VOLUME_REASON = {
+    "quantasoft_old": "old QuantaSoft export (TypeAssay/Assay columns): its droplet volume, 0.91 nL",
+    "quantasoft_1.7": "QuantaSoft 1.7 export (TargetType/Target columns): QX200 droplets, 0.85 nL",
+    "qx_manager": "QX Manager export (DyeName(s) / Conc(copies/µL)): 0.85 nL",
+}
 
 
 #: Dyes by channel on the QX200 (channel 1: FAM; channel 2: HEX or VIC).
@@ -108,8 +151,25 @@ def read_ddpcr_export(path: Path, droplet_volume_nl: float | None = None) -> pd.
     """One row per well and target with counts and the exported values.
 
     ``droplet_volume_nl`` overrides the generation's default (0.85 nL for
-    QX200/QX Manager, 0.91 nL for older exports).
+    QX200/QX Manager, 0.91 nL for older exports); the column
+    ``droplet_volume_source`` says which applied and why. Counts must be whole
+    numbers ≥ 0 with positives ≤ accepted droplets; anything else, and empty
+    or header-only files, is an :class:`InputError` with its line and column.
     """
+    check_volume(droplet_volume_nl)
+    try:
+        head = path.read_bytes()[:4096]
+    except OSError as exc:
+        raise InputError(
+            f"cannot read ddPCR export: {exc.strerror}", location=Location(file=path)
+        ) from None
+    if b"\x00" in head:
+        raise InputError("ddPCR export is binary, not text", location=Location(file=path),
+                         expected="a QuantaSoft / QX Manager CSV export", found="NUL bytes")  # fmt: skip
+    if not head.strip():
+        raise InputError("ddPCR export is empty", location=Location(file=path, line=1),
+                         expected="a QuantaSoft / QX Manager CSV export with a header and one row per well",
+                         found="an empty file")  # fmt: skip
     try:
         with warnings.catch_warnings():
             # QuantaSoft 1.7 ends data rows with extra empty fields; index_col=False drops them.
@@ -117,9 +177,13 @@ def read_ddpcr_export(path: Path, droplet_volume_nl: float | None = None) -> pd.
             frame = pd.read_csv(
                 path, dtype=str, encoding="utf-8-sig", keep_default_na=False, index_col=False
             )
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"cannot read ddPCR export: {exc}", location=Location(file=path)) from None
-    generation = detect_generation(list(frame.columns))
+    frame.columns = [str(c).strip().strip('"') for c in frame.columns]
+    generation = detect_generation(list(frame.columns), path)
+    if frame.empty:
+        raise InputError("ddPCR export has a header but no wells", location=Location(file=path, line=2),
+                         expected="one row per well and target", found="end of file")  # fmt: skip
     for required in ("Well", "Positives"):
         if required not in frame.columns:
             raise InputError(
@@ -137,7 +201,38 @@ def read_ddpcr_export(path: Path, droplet_volume_nl: float | None = None) -> pd.
     else:
         target, target_type = frame["Target"], frame["TargetType"]
     channel = _channels(frame, target_type, generation, path)
-    ch = {k: _number(frame, k, path) for k in ("Ch1+Ch2+", "Ch1+Ch2-", "Ch1-Ch2+", "Ch1-Ch2-")}
+    ch = {k: _count(frame, k, path) for k in ("Ch1+Ch2+", "Ch1+Ch2-", "Ch1-Ch2+", "Ch1-Ch2-")}
+    accepted = _count(frame, accepted_col, path)
+    positives = _count(frame, "Positives", path)
+    negatives = _count(frame, "Negatives", path)
+    cluster_sum = pd.concat(list(ch.values()), axis=1).fillna(0).sum(axis=1)
+    checks = [("Positives", positives), ("Negatives", negatives)]
+    checks += [(k, ch[k]) for k in ("Ch1+Ch2+", "Ch1+Ch2-", "Ch1-Ch2+")]
+    for name, col in checks:
+        over = (col > accepted).to_numpy()
+        if over.any():
+            row = int(np.flatnonzero(over)[0])
+            raise InputError(
+                f"more {name} droplets than accepted droplets",
+                location=Location(file=path, line=row + 2, column=name),
+                expected=f"at most {accepted_col} = {accepted.iloc[row]:g}",
+                found=str(frame[name].iloc[row]),
+            )
+    if all(k in frame.columns for k in ch):
+        off = (cluster_sum != accepted).to_numpy() & ch["Ch1-Ch2-"].notna().to_numpy()
+        off &= accepted.notna().to_numpy()
+        if off.any():
+            row = int(np.flatnonzero(off)[0])
+            raise InputError(
+                "cluster counts do not add up to the accepted droplets",
+                location=Location(file=path, line=row + 2, column="Ch1+Ch2+..Ch1-Ch2-"),
+                expected=f"Ch1+Ch2+ + Ch1+Ch2- + Ch1-Ch2+ + Ch1-Ch2- = {accepted_col} = {accepted.iloc[row]:g}",
+                found=f"{cluster_sum.iloc[row]:g}",
+            )
+    if droplet_volume_nl is not None:
+        volume, reason = droplet_volume_nl, "given (--droplet-volume)"
+    else:
+        volume, reason = DROPLET_VOLUME_NL[generation], VOLUME_REASON[generation]
     out = pd.DataFrame(
         {
             "well": frame["Well"].str.strip('"'),
@@ -146,10 +241,11 @@ def read_ddpcr_export(path: Path, droplet_volume_nl: float | None = None) -> pd.
             "target_type": target_type.astype(str),
             "channel": channel,
             "generation": generation,
-            "droplet_volume_nl": droplet_volume_nl or DROPLET_VOLUME_NL[generation],
-            "accepted_droplets": _number(frame, accepted_col, path),
-            "positives": _number(frame, "Positives", path),
-            "negatives": _number(frame, "Negatives", path),
+            "droplet_volume_nl": volume,
+            "droplet_volume_source": reason,
+            "accepted_droplets": accepted,
+            "positives": positives,
+            "negatives": negatives,
             "ch1_positives": ch["Ch1+Ch2+"] + ch["Ch1+Ch2-"],
             "ch2_positives": ch["Ch1+Ch2+"] + ch["Ch1-Ch2+"],
             "exported_concentration": pd.to_numeric(_pick(frame, "concentration"), errors="coerce"),

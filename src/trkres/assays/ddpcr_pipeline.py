@@ -12,24 +12,32 @@ from scipy import stats
 from trkres.assays.ddpcr import DROPLET_VOLUME_NL, concentration, fractional_abundance
 from trkres.assays.detection import DetectionLimits, call, detection_limits, detection_probability
 from trkres.assays.droplets import Classification
+from trkres.errors import InputError, Location
 
 #: Columns of ``ddpcr_wells.tsv``.
 WELL_OUTPUT = [
     "well", "sample", "target", "target_type", "channel", "accepted_droplets", "positives",
     "concentration", "conc_ci_low", "conc_ci_high", "copies_per_well", "fractional_abundance",
     "fa_ci_low", "fa_ci_high", "call", "call_rule", "genome_copies", "detection_vaf",
-    "p_detect", "flag", "interval", "droplet_volume_nl",
+    "p_detect", "flag", "interval", "droplet_volume_nl", "droplet_volume_source",
     "generation", "source",
 ]  # fmt: skip
 
 #: Volume of a ddPCR reaction (µL): copies per well = concentration × 20.
 WELL_VOLUME_UL = 20.0
 
+#: How each interval is named in ``ddpcr_wells.tsv``.
+INTERVAL_LABEL = {
+    "quantasoft": "QuantaSoft (Wald >= 100 positives, flat-prior Poisson HPD below)",
+    "wald": "Wald",
+    "wilson": "Wilson",
+}
+
 
 def quantify(
     wells: pd.DataFrame,
     *,
-    interval: Literal["wald", "wilson"] = "wald",
+    interval: Literal["quantasoft", "wald", "wilson"] = "quantasoft",
     z: float = 1.96,
     min_droplets: int = 8000,
     detection_vaf: float = 0.001,
@@ -42,10 +50,22 @@ def quantify(
     ``low_droplets``. ``genome_copies`` is the other channel's copies in the
     well (the wild-type or reference template), and ``p_detect`` the
     probability that a well with that many genome copies holds at least one
-    mutant copy at ``detection_vaf`` (Poisson sampling only).
+    mutant copy at ``detection_vaf`` (Poisson sampling only). Wells whose
+    positives are blank are ``failed`` (``no_count``); flags from the droplet
+    classification (``droplet_flag``) are carried into ``flag``.
     """
     n = wells["accepted_droplets"].to_numpy(dtype=float)
     k = wells["positives"].to_numpy(dtype=float)
+    impossible = (k < 0) | (n < 0) | (k > n) | ~np.isfinite(np.where(np.isnan(n), 0, n))
+    if impossible.any():
+        i = int(np.flatnonzero(impossible)[0])
+        raise InputError(
+            "impossible droplet counts",
+            location=Location(file=str(wells["source"].iloc[i]) if "source" in wells else None,
+                              row=i + 1, column="positives"),
+            expected="0 <= positives <= accepted droplets, all finite",
+            found=f"well {wells['well'].iloc[i]}: {k[i]:g} positives of {n[i]:g} accepted droplets",
+        )  # fmt: skip
     est = concentration(
         k, n, wells["droplet_volume_nl"].to_numpy(dtype=float), z=z, interval=interval
     )
@@ -60,8 +80,22 @@ def quantify(
     p_detect = detection_probability(np.nan_to_num(genome), detection_vaf)
     p_detect = np.where(np.isfinite(genome), p_detect, np.nan)
     flag = np.where(
-        ~(n > 0), "no_droplets", np.where(n < min_droplets, f"low_droplets(<{min_droplets})", "")
+        ~(n > 0),
+        "no_droplets",
+        np.where(
+            np.isnan(k),
+            "no_count",
+            np.where(n < min_droplets, f"low_droplets(<{min_droplets})", ""),
+        ),
     )
+    # Every droplet positive: λ is unbounded (infinite copies/µL), the well must be diluted.
+    flag = np.where((n > 0) & (k == n), "saturated(all droplets positive)", flag).astype(object)
+    if "droplet_flag" in wells:
+        extra = wells["droplet_flag"].fillna("").astype(str).to_numpy()
+        flag = np.array(
+            [";".join(dict.fromkeys(f for f in (a, *b.split(";")) if f)) for a, b in zip(flag, extra, strict=True)],
+            dtype=object,
+        )  # fmt: skip
     out = pd.DataFrame(
         {
             "well": wells["well"], "sample": wells["sample"], "target": wells["target"],
@@ -73,12 +107,14 @@ def quantify(
             "call": np.where(k > 0, "detected", "not_detected"),
             "call_rule": "positives > 0 (no detection limits given)",
             "genome_copies": genome, "detection_vaf": detection_vaf, "p_detect": p_detect,
-            "flag": flag, "interval": f"{interval} {100 * (2 * stats.norm.cdf(z) - 1):.0f}%",
-            "droplet_volume_nl": wells["droplet_volume_nl"], "generation": wells["generation"],
+            "flag": flag, "interval": f"{INTERVAL_LABEL[interval]} {100 * (2 * stats.norm.cdf(z) - 1):.0f}%",
+            "droplet_volume_nl": wells["droplet_volume_nl"],
+            "droplet_volume_source": wells.get("droplet_volume_source", pd.Series("", index=wells.index)),
+            "generation": wells["generation"],
             "source": wells.get("source", pd.Series("", index=wells.index)),
         }
     )  # fmt: skip
-    out.loc[flag == "no_droplets", "call"] = "failed"
+    out.loc[(flag == "no_droplets") | (flag == "no_count"), "call"] = "failed"
     return out[WELL_OUTPUT].reset_index(drop=True)
 
 
@@ -150,17 +186,41 @@ def merge_replicates(table: pd.DataFrame, *, z: float = 1.96) -> pd.DataFrame:
 def wells_from_droplets(
     calls: Classification, *, samples: dict[str, str] | None = None,
     droplet_volume_nl: float | None = None, generation: dict[str, str] | None = None,
-    source: str = "",
+    source: str | dict[str, str] = "",
 ) -> pd.DataFrame:  # fmt: skip
     """The per-well input table (as :func:`read_ddpcr_export` gives) from classified droplets.
 
     The droplet volume is ``droplet_volume_nl`` when given, else the default of
-    each well's instrument generation (from its amplitude file's header).
+    each well's instrument generation (from its amplitude file's header), and
+    ``droplet_volume_source`` says which and why. A well whose header names no
+    generation needs ``droplet_volume_nl``: without it this is an InputError.
     """
+    from trkres.assays.ddpcr_io import check_volume
+
+    check_volume(droplet_volume_nl)
     w = calls.wells
     wide = w.pivot_table(index="well", columns="channel", values="positives", aggfunc="first")
+    gen = generation or {}
+    reasons = {
+        "qx_manager": "QX Manager amplitude header (Ch1Amplitude): 0.85 nL",
+        "quantasoft_1.7": "QuantaSoft 1.7 amplitude header (Ch1 Amplitude): QX200 droplets, 0.85 nL",
+        "quantasoft_old": "old QuantaSoft amplitude header (Assay1 Amplitude): 0.91 nL",
+    }
     rows = []
     for r in w.itertuples():
+        g = gen.get(str(r.well), "unknown")
+        file = source.get(str(r.well), "") if isinstance(source, dict) else source
+        if droplet_volume_nl is not None:
+            volume, why = droplet_volume_nl, "given (--droplet-volume)"
+        elif g in reasons:
+            volume, why = DROPLET_VOLUME_NL[g], reasons[g]
+        else:
+            raise InputError(
+                "cannot tell the droplet volume from this amplitude file's header",
+                location=Location(file=file or None, line=1),
+                expected="--droplet-volume in nL (0.85 for QX200 / QX Manager, 0.91 for old QuantaSoft)",
+                found=f"well {r.well}: a header naming no QuantaSoft / QX Manager generation",
+            )
         rows.append(
             {
                 "well": r.well,
@@ -168,13 +228,14 @@ def wells_from_droplets(
                 "target": f"Ch{r.channel}",
                 "target_type": "droplets",
                 "channel": r.channel,
-                "generation": (generation or {}).get(str(r.well), "qx_manager"),
-                "droplet_volume_nl": droplet_volume_nl
-                or DROPLET_VOLUME_NL[(generation or {}).get(str(r.well), "qx_manager")],
+                "generation": g,
+                "droplet_volume_nl": volume,
+                "droplet_volume_source": why,
                 "accepted_droplets": r.accepted_droplets,
                 "positives": r.positives,
                 "negatives": r.negatives,
-                "source": source,
+                "source": file,
+                "droplet_flag": r.flag,
                 "ch1_positives": wide.loc[str(r.well)].get(1, np.nan),
                 "ch2_positives": wide.loc[str(r.well)].get(2, np.nan),
             }
@@ -188,15 +249,21 @@ class DdpcrOptions:
     def __init__(
         self,
         droplet_volume_nl: float | None = None,
-        interval: Literal["wald", "wilson"] = "wald",
+        interval: Literal["quantasoft", "wald", "wilson"] = "quantasoft",
         min_droplets: int = 8000,
         blank_samples: Sequence[str] = (),
         low_samples: Sequence[str] = (),
         limits_target: str | None = None,
         limits_method: Literal["parametric", "nonparametric"] = "parametric",
-        droplet_method: Literal["otsu", "fixed", "ntc"] = "otsu",
+        droplet_method: Literal["robust", "otsu", "fixed", "ntc"] = "robust",
         ntc_wells: Sequence[str] = (),
         detection_vaf: float = 0.001,
+        thresholds: Sequence[float | None] | None = None,
+        wt_wells: Sequence[str] = (),
+        positive_wells: Sequence[str] = (),
+        mutant_channel: int = 1,
+        neg_k: float = 8.0,
+        threshold_tolerance: float = 0.10,
     ) -> None:
         self.droplet_volume_nl = droplet_volume_nl
         self.interval = interval
@@ -208,6 +275,12 @@ class DdpcrOptions:
         self.droplet_method = droplet_method
         self.ntc_wells = list(ntc_wells)
         self.detection_vaf = detection_vaf
+        self.thresholds = list(thresholds) if thresholds is not None else None
+        self.wt_wells = list(wt_wells)
+        self.positive_wells = list(positive_wells)
+        self.mutant_channel = mutant_channel
+        self.neg_k = neg_k
+        self.threshold_tolerance = threshold_tolerance
 
 
 def is_amplitude_file(path: object) -> bool:
@@ -220,9 +293,10 @@ def run_ddpcr(
     """Every table ``trkres ddpcr`` writes, from results exports and amplitude files."""
     from pathlib import Path
 
-    from trkres.assays.ddpcr_io import read_ddpcr_export
+    from trkres.assays.ddpcr_io import check_volume, read_ddpcr_export
     from trkres.assays.droplets import agreement, classify_droplets, combine, read_amplitudes
 
+    check_volume(options.droplet_volume_nl)
     parts = []
     for path in exports:
         wells = read_ddpcr_export(Path(str(path)), options.droplet_volume_nl)
@@ -231,11 +305,23 @@ def run_ddpcr(
     tables: dict[str, pd.DataFrame] = {}
     if amplitudes:
         drops = combine([read_amplitudes(Path(str(p))) for p in amplitudes])
-        calls = classify_droplets(drops, method=options.droplet_method, ntc_wells=options.ntc_wells,
-                                  min_droplets=options.min_droplets)  # fmt: skip
+        with np.errstate(over="ignore", invalid="ignore"):  # absurd amplitudes (1e308) stay quiet
+            calls = classify_droplets(
+                drops, method=options.droplet_method, thresholds=options.thresholds,
+                ntc_wells=options.ntc_wells, wt_wells=options.wt_wells,
+                positive_wells=options.positive_wells, mutant_channel=options.mutant_channel,
+                neg_k=options.neg_k, tolerance=options.threshold_tolerance,
+                min_droplets=options.min_droplets,
+            )  # fmt: skip
         parts.append(wells_from_droplets(calls, droplet_volume_nl=options.droplet_volume_nl,
-                                         generation=drops.generation, source="amplitude files"))  # fmt: skip
-        tables["ddpcr_droplets"] = calls.wells
+                                         generation=drops.generation, source=drops.source))  # fmt: skip
+        notes = pd.Series(drops.header_note)
+        tables["ddpcr_droplets"] = calls.wells.assign(
+            header=calls.wells["well"].map(notes).fillna(""),
+            source=calls.wells["well"].map(pd.Series(drops.source)).fillna(""),
+        )
+        if len(calls.controls):
+            tables["ddpcr_control_thresholds"] = calls.controls
         agree = agreement(drops, calls)
         if len(agree):
             tables["ddpcr_droplet_agreement"] = agree
