@@ -306,6 +306,15 @@ def classify(
             "(flagged). Default: they only fill the unverified_* columns and review flags.",
         ),
     ] = False,
+    genome_build: Annotated[
+        str | None,
+        typer.Option(
+            "--genome-build",
+            help="GRCh37 or GRCh38: the build of MAF coordinates, for MAFs without an "
+            "NCBI_Build column. Used only to name hotspot changes of rows without a protein "
+            "change (minimal MAFs); never assumed.",
+        ),
+    ] = None,
     knowledge: KnowledgeOption = None,
 ) -> None:
     """Classify TRK-inhibitor resistance from sequencing files and suggest next therapies.
@@ -337,6 +346,10 @@ def classify(
             expected="at least one --maf, --vcf, --sv or --cna file",
             found="none",
         )
+    if genome_build is not None and genome_build not in ("GRCh37", "GRCh38"):
+        raise TrkresError(
+            "unknown genome build", expected="GRCh37 or GRCh38", found=genome_build
+        )
     kb = load_knowledge(knowledge or ())
     for notice in kb.notices:
         log.warning("knowledge: %s", notice)
@@ -344,7 +357,7 @@ def classify(
         progress(0, 3, "reading inputs")
         inputs = read_genomic_inputs(
             kb, mafs=maf or [], vcfs=vcf or [], svs=sv or [], cnas=cna or [],
-            clinical=clinical, timeline=timeline,
+            clinical=clinical, timeline=timeline, genome_build=genome_build,
         )  # fmt: skip
         progress(1, 3, "classifying")
         result = classify_inputs(

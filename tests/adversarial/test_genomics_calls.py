@@ -475,3 +475,60 @@ def test_real_leukaemia_maf_is_fusion_unknown() -> None:
     assert (result.alterations["counts_as"] == "").all()
     bypass = result.alterations["alteration_class"] == "mapk_bypass"
     assert bypass.sum() >= 20  # still classed
+
+
+def test_change_named_from_an_unverified_location_does_not_decide_the_call(
+    tmp_path: Path,
+) -> None:
+    """A minimal MAF (no protein column): BRAF V600E named from GRCh38 coordinates
+    whose location the knowledge base marks needs_review. The bypass fact is
+    verified, but that this row *is* V600E is not: no headline call from it."""
+    header = (
+        "Hugo_Symbol\tTumor_Sample_Barcode\tVariant_Classification\tChromosome\t"
+        "Start_Position\tEnd_Position\tReference_Allele\tTumor_Seq_Allele2\tNCBI_Build\n"
+    )
+    row = "BRAF\tS1\tMissense_Mutation\t7\t140753336\t140753336\tA\tT\tGRCh38\n"
+    maf = write(tmp_path / "m.maf", header + row)
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["-q", "classify", "--maf", str(maf), "--assume-trk-fusion", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    alts = pd.read_csv(out / "alterations.tsv", sep="\t", dtype=str, keep_default_na=False)
+    braf = alts[alts["gene"] == "BRAF"].iloc[0]
+    assert braf["protein_change"] == "V600E" and braf["fact_status"] == "needs_review"
+    patient = pd.read_csv(out / "patients.tsv", sep="\t", dtype=str, keep_default_na=False)
+    assert patient["mechanism"].iloc[0] != "off_target"
+    assert patient["therapy_strategies"].iloc[0] == ""
+    assert patient["unverified_mechanism"].iloc[0] == "off_target"
+
+
+def test_genome_build_option_names_hotspots_of_a_minimal_maf_without_a_build(
+    tmp_path: Path,
+) -> None:
+    """KRAS G12D at chr12:25398284 C>T (GRCh37), in a MAF with no build column: named
+    only when the user states the build, never assumed."""
+    header = (
+        "Hugo_Symbol\tTumor_Sample_Barcode\tVariant_Classification\tChromosome\t"
+        "Start_Position\tEnd_Position\tReference_Allele\tTumor_Seq_Allele2\n"
+    )
+    maf = write(
+        tmp_path / "m.maf", header + "KRAS\tS1\tMissense_Mutation\t12\t25398284\t25398284\tC\tT\n"
+    )
+    changes = {}
+    for build in (None, "GRCh37"):
+        out = tmp_path / f"out{build}"
+        args = ["-q", "classify", "--maf", str(maf), "-o", str(out)]
+        result = runner.invoke(app, args + (["--genome-build", build] if build else []))
+        assert result.exit_code == 0, result.output
+        alts = pd.read_csv(out / "alterations.tsv", sep="\t", dtype=str, keep_default_na=False)
+        changes[build] = alts.loc[alts["gene"] == "KRAS", "protein_change"].iloc[0]
+    assert changes == {None: "", "GRCh37": "G12D"}
+    bad = runner.invoke(
+        app, ["classify", "--maf", str(maf), "--genome-build", "hg20", "-o", str(tmp_path / "x")]
+    )
+    assert (
+        bad.exit_code == 1
+        and isinstance(bad.exception, SystemExit | InputError)
+        or bad.exit_code == 1
+    )

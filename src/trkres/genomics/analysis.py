@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -44,6 +45,11 @@ class GenomicsOptions(BaseModel):
         description="let needs_review facts set mechanism and therapy strategies "
         "(default: unverified_* columns only)",
     )
+    genome_build: Literal["GRCh37", "GRCh38"] | None = Field(
+        None,
+        description="genome build of MAF coordinates when a MAF has no NCBI_Build column "
+        "(used only for rows without a protein change; never assumed)",
+    )
 
 
 @register(
@@ -71,6 +77,7 @@ def genomics_section(ctx: AnalysisContext) -> Section:
         clinical=study.path_of(clinical[0]) if clinical else None,
         timeline=study.path_of(timeline[0]) if timeline else None,
         names=names,
+        genome_build=opts.genome_build,
         thresholds=CopyNumberThresholds(
             opts.amp_copies, opts.del_copies, opts.amp_log2, opts.del_log2
         ),

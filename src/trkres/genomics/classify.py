@@ -189,6 +189,7 @@ class ResistanceCaller:
         alts = alts.reset_index(drop=True)
         annotation = Annotator(kb).annotate(alts)
         alts = pd.concat([alts, annotation], axis=1)
+        alts["fact_status"] = _unverified_locations(alts)
         sample_table = self._sample_table(alts, samples)
         # A hash look-up of each row's sample (cheaper than a merge on 1M rows).
         at = _lookup(alts["sample_id"], pd.Index(sample_table["sample_id"]))
@@ -761,3 +762,21 @@ def _split_all(values: pd.Series) -> set[str]:
     for v in pd.unique(values):
         out.update(x for x in str(v).split(";") if x)
     return out
+
+
+#: The MAF reader's note on a change named from a hotspot location that is not verified.
+UNVERIFIED_LOCATION = "location needs_review"
+
+
+def _unverified_locations(alts: pd.DataFrame) -> pd.Series:
+    """``fact_status``, made ``needs_review`` where the change itself was named from
+    genomic coordinates at a location the knowledge base marks ``needs_review``:
+    the fact may be verified, but that this row is that alteration is not."""
+    status = alts["fact_status"]
+    if "normalisation" not in alts or not len(alts):
+        return status
+    flagged = alts["normalisation"].astype(str).str.contains(UNVERIFIED_LOCATION, regex=False)
+    if not flagged.any():
+        return status
+    out = status.astype(str).where(~(flagged & (status.astype(str) == "verified")), "needs_review")
+    return out.astype("category")

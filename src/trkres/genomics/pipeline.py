@@ -61,12 +61,17 @@ def read_genomic_inputs(
     timeline: Path | None = None,
     names: dict[Path, str] | None = None,
     thresholds: CopyNumberThresholds | None = None,
+    genome_build: str | None = None,
 ) -> GenomicInputs:
-    """Read every file with its reader (errors name file, line and column)."""
+    """Read every file with its reader (errors name file, line and column).
+
+    ``genome_build`` (GRCh37/GRCh38) places the coordinates of MAF rows whose
+    file has no ``NCBI_Build`` column; it is never assumed.
+    """
     names = names or {}
     out = GenomicInputs()
     for p in mafs:
-        out.parsed.append(read_maf(p, knowledge, name=names.get(p)))
+        out.parsed.append(read_maf(p, knowledge, name=names.get(p), genome_build=genome_build))
     for p in vcfs:
         out.parsed.append(read_vcf(p, knowledge, name=names.get(p)))
     for p in svs:
