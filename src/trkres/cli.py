@@ -531,27 +531,55 @@ def fit(
         str | None,
         typer.Option(help="Dask scheduler address (tcp://host:8786); without it, a local cluster."),
     ] = None,
+    vehicle: Annotated[
+        str,
+        typer.Option(
+            help="use: vehicle rows (dose 0) are points at the model's zero-dose limit (Top of a "
+            "falling curve), as in drc's standard analysis; ignore: fit dose > 0 only."
+        ),
+    ] = "use",
 ) -> None:
     """Fit dose-response curves in batch and write OUT/fits.tsv (one row per curve).
 
-    Figures: OUT/figures/dose_response_curves.svg|png (the first 24 curves with their fits).
+    Figures: OUT/figures/dose_response_curves.svg|png (the first 24 curves with their fits;
+    vehicle rows drawn at the left edge, marked 'vehicle').
 
-    Columns: curve_id, status (ok, flat, out_of_range, failed), log10_ic50 and ic50 (molar)
+    Columns: curve_id, status and status_reason, log10_ic50 and ic50 (molar)
     with asymptotic 95% CIs, absolute IC50, hill_slope, top, bottom, emax, auc/aac over the
-    tested log-dose range, sse, rmse, r2, F-test p_value, n_points.
+    tested log-dose range, sse, rmse, r2, F-test p_value, n_points (rows used, vehicle
+    included) and n_vehicle (vehicle rows used).
+
+    Status: ok (an IC50 within the tested doses with a finite 95% CI); ambiguous (the data
+    do not determine the fit: Hill slope, LogIC50 or an asymptote at its bound, or no finite
+    CI -- numbers shown, not to be trusted); out_of_range (LogIC50 outside the tested doses);
+    flat (F-test against a flat line not significant at --alpha); failed (too few points).
+
+    Rows that cannot be used (missing or non-finite response, negative, infinite or
+    impossible dose, empty curve name) are listed in OUT/issues.tsv (file, line, row, column,
+    expected, found); rows in = rows used + rows listed (+ vehicle rows with --vehicle ignore).
 
     Example:  trkres fit viability_long.tsv -o fits --dose-unit nM
     """
+    import math
+
+    import pandas as pd
+
     from trkres.assays.curvefit import fit_curves
     from trkres.assays.doseresponse_analysis import curves_figure
-    from trkres.assays.doseresponse_io import read_curvecurator, read_long
+    from trkres.assays.doseresponse_io import ISSUE_COLUMNS, read_curvecurator, read_long_checked
+    from trkres.errors import InputError
     from trkres.report.files import write_outputs
 
     if model not in ("4pl", "3pl", "2pl"):
-        raise TrkresError("unknown model", expected="4pl, 3pl or 2pl", found=model)
-    frame = (
-        read_curvecurator(data, toml) if toml else read_long(data, group=group, dose_unit=dose_unit)
-    )
+        raise InputError("unknown model", expected="4pl, 3pl or 2pl", found=model)
+    if vehicle not in ("use", "ignore"):
+        raise InputError("unknown --vehicle", expected="use or ignore", found=vehicle)
+    if not (math.isfinite(alpha) and 0 < alpha < 1):
+        raise InputError("--alpha out of range", expected="a number between 0 and 1", found=f"{alpha:g}")
+    if toml:
+        frame, issues = read_curvecurator(data, toml), pd.DataFrame(columns=ISSUE_COLUMNS)
+    else:
+        frame, issues = read_long_checked(data, group=group, dose_unit=dose_unit)
     with _progress("fitting") as progress:
         progress(0, 1, f"{frame['curve_id'].nunique()} curves")
         if engine == "dask":
@@ -561,18 +589,27 @@ def fit(
                 raise TrkresError(
                     "the dask engine needs dask", hint="pip install 'trkres[dask]'"
                 ) from None
-            fits = fit_curves_dask(frame, scheduler=scheduler, model=model, alpha=alpha, robust=robust)  # type: ignore[arg-type]  # fmt: skip
+            fits = fit_curves_dask(frame, scheduler=scheduler, model=model, alpha=alpha, robust=robust,  # type: ignore[arg-type]
+                                   vehicle=vehicle)  # type: ignore[arg-type]  # fmt: skip
         elif engine == "local":
-            fits = fit_curves(frame, model=model, alpha=alpha, robust=robust)  # type: ignore[arg-type]
+            fits = fit_curves(frame, model=model, alpha=alpha, robust=robust, vehicle=vehicle)  # type: ignore[arg-type]
         else:
             raise TrkresError("unknown engine", expected="local or dask", found=engine)
         progress(1, 1, "writing")
-    write_outputs(out, {"fits": fits}, [curves_figure(frame, fits)])
+    write_outputs(out, {"fits": fits, "issues": issues}, [curves_figure(frame, fits)])
     if not state.quiet:
-        counts = fits["status"].value_counts().to_dict()
+        tally = fits["status"].value_counts()
+        counts = tally[tally > 0].to_dict()
+        n_vehicle = int((frame["dose_molar"] == 0).sum())
         err_console.print(
             f"Fitted {len(fits)} curves ({', '.join(f'{k}: {v}' for k, v in counts.items())}); "
             f"written to [bold]{out / 'fits.tsv'}[/bold]"
+        )
+        err_console.print(
+            f"{len(frame)} rows used"
+            + (f" ({n_vehicle} vehicle rows as the zero-dose limit)" if vehicle == "use" and n_vehicle else "")
+            + (f"; {n_vehicle} vehicle rows ignored (--vehicle ignore)" if vehicle == "ignore" and n_vehicle else "")
+            + (f"; {len(issues)} rows not usable, listed in {out / 'issues.tsv'}" if len(issues) else "")
         )
 
 
