@@ -655,24 +655,41 @@ def resistance(
     log fold changes are pooled by a DerSimonian-Laird random-effects model
     (OUT/resistance_pooled.tsv). Figures: OUT/figures/ (overlays, forest plot).
 
+    A comparison is called resistant only when both fits are usable (status ok or
+    out_of_range); an 'ambiguous' fit (slope or IC50 not determined by the data) is shown
+    but never makes a call. Vehicle rows (dose 0) are the zero-dose limit of each curve.
+    Rows that cannot be used are listed in OUT/issues.tsv; an unknown --reference is an error
+    listing the levels found.
+
     Example:  trkres resistance viability.tsv --condition line --reference parental --by drug -o res
     """
+    import math
+
     from trkres.assays.curvefit import fit_curves
     from trkres.assays.doseresponse_analysis import forest_figure, overlay_figure
-    from trkres.assays.doseresponse_io import read_long
+    from trkres.assays.doseresponse_io import read_long_checked
     from trkres.assays.resistance import compare_conditions, pool_experiments
+    from trkres.errors import InputError, Location
     from trkres.report.files import write_outputs
 
+    if not (math.isfinite(threshold) and threshold > 1):
+        raise InputError("--threshold out of range", expected="a fold change > 1", found=f"{threshold:g}")
     keys = [*(by or []), condition]
-    frame = read_long(
+    frame, issues = read_long_checked(
         data, group=[*keys, *([experiment] if experiment else [])], dose_unit=dose_unit
     )
     frame["curve_id"] = frame[keys].astype(str).agg(" | ".join, axis=1)
+    levels = sorted(set(frame[condition].astype(str)))
+    if reference not in levels:  # before any fitting: a typo must not cost a run
+        raise InputError(f"reference '{reference}' is not a level of column '{condition}'",
+                         location=Location(file=data, column=condition),
+                         expected="one of: " + ", ".join(levels[:20]) + (" …" if len(levels) > 20 else ""),
+                         found=reference)  # fmt: skip
     fits = fit_curves(frame, robust=robust)
     table = compare_conditions(
         frame, condition=condition, reference=reference, by=by or [], threshold=threshold, fits=fits
     )
-    tables = {"resistance": table, "fits": fits}
+    tables = {"resistance": table, "fits": fits, "issues": issues}
     if experiment:
         pooled, per = pool_experiments(frame, condition=condition, reference=reference, experiment=experiment,
                                        by=by or [], threshold=threshold, robust=robust)  # fmt: skip
@@ -710,42 +727,33 @@ def gr(
     resistant line grows more slowly than its parent. Writes OUT/gr_values.tsv, OUT/gr_metrics.tsv
     (one row per cell_line, agent, perturbation, replicate and time; 'fit' = sigmoid or flat) and,
     with --condition, OUT/gr_resistance.tsv (fold change over replicate experiments, Welch CI).
+    Rows that give no GR value (missing or non-finite numbers, counts <= 0, a control count
+    equal to the time-zero count) and concentration-0 rows are listed in OUT/issues.tsv.
 
     Example:  trkres gr counts.tsv --condition cell_line --reference parental -o gr
     """
-    import pandas as pd
-
-    from trkres.assays.grmetrics import compare_gr, fit_gr, gr_values
+    from trkres.assays.grmetrics import compare_gr, fit_gr, gr_values, read_gr_checked
+    from trkres.errors import InputError
     from trkres.outputs import write_tables
 
-    sep = "," if data.suffix.lower() == ".csv" else "\t"
-    try:
-        frame = pd.read_csv(data, sep=sep)
-    except (OSError, ValueError) as exc:
-        raise TrkresError(f"cannot read {data}: {exc}") from None
-    need = {"concentration"} | (
-        {"GR"} if "GR" in frame.columns else {"cell_count", "cell_count__ctrl", "cell_count__time0"}
-    )
-    missing = sorted(need - set(frame.columns))
-    if missing:
-        raise TrkresError(
-            "GR table lacks columns",
-            expected=", ".join(sorted(need)),
-            found=", ".join(map(str, frame.columns)),
-        )
     if metric not in ("GR50", "GEC50"):
-        raise TrkresError("unknown metric", expected="GR50 or GEC50", found=metric)
+        raise InputError("unknown metric", expected="GR50 or GEC50", found=metric)
+    frame, issues = read_gr_checked(data)
     if "GR" not in frame.columns:
         frame["GR"] = gr_values(frame)
     metrics = fit_gr(frame)
-    tables = {"gr_values": frame, "gr_metrics": metrics}
+    tables = {"gr_values": frame, "gr_metrics": metrics, "issues": issues}
     if condition:
         if condition not in metrics.columns:
-            raise TrkresError(
+            raise InputError(
                 "condition column not found",
                 expected=condition,
                 found=", ".join(map(str, metrics.columns)),
             )
+        levels = sorted(set(metrics[condition].astype(str)))
+        if reference not in levels:
+            raise InputError(f"reference '{reference}' is not a level of column '{condition}'",
+                             expected="one of: " + ", ".join(levels[:20]), found=reference)  # fmt: skip
         tables["gr_resistance"] = compare_gr(
             metrics, condition=condition, reference=reference, metric=metric
         )
@@ -946,21 +954,34 @@ def escalation(
     """Track a dose-escalation series: IC50 and fold change vs the first time point, and where
     resistance is established (fold ≥ threshold with CI above 1 from then on).
 
-    Writes OUT/escalation.tsv and OUT/figures/dose_escalation.svg|png.
+    Writes OUT/escalation.tsv, OUT/issues.tsv (rows that could not be used) and
+    OUT/figures/dose_escalation.svg|png. A time point whose fit is 'ambiguous', 'flat' or
+    'failed' never counts towards established resistance.
 
     Example:  trkres escalation escalation.tsv --time week --by drug --dose-unit nM -o esc
     """
-    from trkres.assays.doseresponse_io import read_long
+    import math
+
+    import numpy as np
+    import pandas as pd
+
+    from trkres.assays.doseresponse_io import read_long_checked
     from trkres.assays.escalation import escalation_figure, track_escalation
+    from trkres.errors import InputError, Location
     from trkres.report.files import write_outputs
 
-    frame = read_long(data, group=[*(by or []), time], dose_unit=dose_unit)
-    try:
-        series = track_escalation(frame, time=time, by=by or [], threshold=threshold)
-    except ValueError:
-        raise TrkresError(f"column '{time}' must hold numbers (passage, week, day)", expected="numbers",
-                          found=", ".join(map(str, frame[time].unique()[:5]))) from None  # fmt: skip
-    write_outputs(out, {"escalation": series}, [escalation_figure(series, time=time, by=by or [])])
+    if not (math.isfinite(threshold) and threshold > 1):
+        raise InputError("--threshold out of range", expected="a fold change > 1", found=f"{threshold:g}")
+    frame, issues = read_long_checked(data, group=[*(by or []), time], dose_unit=dose_unit)
+    times = pd.to_numeric(frame[time], errors="coerce")
+    bad = ~np.isfinite(times.to_numpy(dtype=float))
+    if bad.any():
+        raise InputError(f"column '{time}' must hold finite numbers (passage, week, day)",
+                         location=Location(file=data, column=time), expected="numbers",
+                         found=", ".join(map(str, pd.unique(frame.loc[bad, time])[:5])))  # fmt: skip
+    series = track_escalation(frame, time=time, by=by or [], threshold=threshold)
+    write_outputs(out, {"escalation": series, "issues": issues},
+                  [escalation_figure(series, time=time, by=by or [])])  # fmt: skip
     if not state.quiet:
         for key, g in series.groupby(by or (lambda _: "series"), sort=False):
             at = g["established_at"].iloc[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,30 @@ class DoseResponseOptions(BaseModel):
     )
 
 
+#: Where vehicle (dose 0) points are drawn on a log dose axis: this many decades left of
+#: the lowest dose, beyond an axis break ("//"), labelled "vehicle".
+_VEHICLE_DECADES = 1.0
+
+
+def _draw_vehicle(
+    ax: Any, stats_: pd.DataFrame, dmin: float, colour: str | None = None
+) -> float | None:
+    """Draw the vehicle (dose 0) mean ± SD left of an axis break; its x position (or None)."""
+    veh = stats_[stats_["dose_molar"] == 0]
+    if veh.empty or not np.isfinite(dmin) or dmin <= 0:
+        return None
+    xv = dmin / 10**_VEHICLE_DECADES
+    kw = {"color": colour} if colour else {}
+    ax.errorbar([xv], veh["mean"], yerr=veh["std"].fillna(0), fmt="s", ms=3, mfc="white",
+                capsize=1.5, **kw)  # fmt: skip
+    brk = float(np.sqrt(xv * dmin))
+    ax.text(brk, 0.0, "//", transform=ax.get_xaxis_transform(), ha="center", va="center",
+            fontsize=7, clip_on=False)  # fmt: skip
+    ax.text(xv, 0.02, "vehicle", transform=ax.get_xaxis_transform(), ha="center", va="bottom",
+            fontsize=5, rotation=90)  # fmt: skip
+    return xv
+
+
 def overlay_figure(data: pd.DataFrame, fits: pd.DataFrame, by: list[str], condition: str) -> Figure:
     """One panel per group: mean ± SD per dose for each condition, with its fitted curve."""
     groups = list(data.groupby(by, sort=False)) if by else [((), data)]
@@ -51,14 +75,18 @@ def overlay_figure(data: pd.DataFrame, fits: pd.DataFrame, by: list[str], condit
         title = " | ".join(map(str, gkey if isinstance(gkey, tuple) else (gkey,)))
         for k, (cond, c) in enumerate(g.groupby(condition, sort=False)):
             colour = _COLOURS[k % len(_COLOURS)]
-            stats_ = c.groupby("dose_molar")["response"].agg(["mean", "std"]).reset_index()
+            all_stats = c.groupby("dose_molar")["response"].agg(["mean", "std"]).reset_index()
+            stats_ = all_stats[all_stats["dose_molar"] > 0]  # vehicle drawn apart: no log10(0)
             ax.errorbar(stats_["dose_molar"], stats_["mean"], yerr=stats_["std"], fmt="o", ms=3,
                         color=colour, capsize=2, label=str(cond))  # fmt: skip
-            f = fit_by_id.loc[c["curve_id"].iloc[0]]
-            xs = np.linspace(
-                np.log10(stats_["dose_molar"].min()), np.log10(stats_["dose_molar"].max()), 200
+            _draw_vehicle(
+                ax, all_stats, float(stats_["dose_molar"].min()) if len(stats_) else np.nan, colour
             )
-            if np.isfinite(f["log10_ic50"]):
+            f = fit_by_id.loc[c["curve_id"].iloc[0]]
+            if len(stats_) and np.isfinite(f["log10_ic50"]):
+                xs = np.linspace(
+                    np.log10(stats_["dose_molar"].min()), np.log10(stats_["dose_molar"].max()), 200
+                )
                 with np.errstate(over="ignore"):
                     ys = f["bottom"] + (f["top"] - f["bottom"]) / (
                         1 + 10 ** ((f["log10_ic50"] - xs) * f["hill_slope"])
@@ -79,7 +107,8 @@ def overlay_figure(data: pd.DataFrame, fits: pd.DataFrame, by: list[str], condit
         xaxis_type="log", xaxis_title="dose (M)", yaxis_title="viability", height=420
     )
     return Figure("dose_response_overlay", "Dose-response: reference vs other conditions", fig, pfig,
-                  caption="Points: mean ± SD of replicates; lines: 4PL fits.")  # fmt: skip
+                  caption="Points: mean ± SD of replicates; lines: 4PL fits; open squares left of the "
+                          "axis break (//): vehicle (dose 0) wells.")  # fmt: skip
 
 
 def _plate_curves(ctx: AnalysisContext, keys: list[str]) -> list[pd.DataFrame]:
@@ -113,12 +142,14 @@ def curves_figure(data: pd.DataFrame, fits: pd.DataFrame, max_curves: int = 24) 
         g = groups.get(cid)
         if g is None:
             continue
-        st = g.groupby("dose_molar")["response"].agg(["mean", "std"]).reset_index()
+        all_st = g.groupby("dose_molar")["response"].agg(["mean", "std"]).reset_index()
+        st = all_st[all_st["dose_molar"] > 0]  # vehicle (dose 0) drawn apart: no log10(0)
         ax.errorbar(
             st["dose_molar"], st["mean"], yerr=st["std"].fillna(0), fmt="o", ms=2.5, capsize=1.5
         )
+        _draw_vehicle(ax, all_st, float(st["dose_molar"].min()) if len(st) else np.nan, "C0")
         f = by_id.loc[cid]
-        if np.isfinite(f["log10_ic50"]):
+        if len(st) and np.isfinite(f["log10_ic50"]):
             xs = np.linspace(
                 np.log10(st["dose_molar"].min()), np.log10(st["dose_molar"].max()), 100
             )
@@ -136,7 +167,8 @@ def curves_figure(data: pd.DataFrame, fits: pd.DataFrame, max_curves: int = 24) 
     for ax in axes[len(ids) :]:
         ax.set_visible(False)
     return Figure("dose_response_curves", "Curve fits", fig,
-                  caption=f"The first {len(ids)} curves: mean ± SD per dose and the fitted curve.")  # fmt: skip
+                  caption=f"The first {len(ids)} curves: mean ± SD per dose and the fitted curve; "
+                          "open squares left of the axis break (//): vehicle (dose 0) wells.")  # fmt: skip
 
 
 def forest_figure(
