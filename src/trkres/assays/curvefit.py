@@ -651,6 +651,7 @@ REASONS = [
     "LogIC50 at its bound (3 log units beyond the tested doses): the IC50 is not determined",
     "Top or Bottom at its bound: the asymptote is not determined by the data",
     "no finite 95% CI for LogIC50: the parameters are not identifiable from these data",
+    "95% CI of LogIC50 reaches beyond its bounds (tested doses ± 3 log units): IC50 not determined",
 ]
 
 FIT_COLUMNS = [
@@ -681,7 +682,8 @@ def fit_curves(
     F-test against a flat line is not significant at ``alpha``),
     ``ambiguous`` (the data do not determine the fit, as Prism says it: the
     Hill slope, the LogIC50 or an asymptote sits on its bound, or LogIC50 has
-    no finite CI -- the numbers are reported but must not be trusted),
+    no finite CI or one reaching beyond its bounds, the tested doses ± 3 log
+    units -- the numbers are reported but must not be trusted),
     ``out_of_range`` (LogIC50 outside the tested doses), else ``ok``; an
     ``ok`` fit always has a finite CI. IC50s are molar; 95% CIs are
     asymptotic (Wald, Student t on n − p df): for the relative IC50 on
@@ -808,10 +810,11 @@ def _classify(
         no_dose, dof < 1, ~np.isfinite(sse) | ~np.isfinite(params).all(axis=1),
         ~(p_value < alpha),
         hill_bound, ic50_bound, asym_bound, ~np.isfinite(half),
+        (log_ic50 - half < lo[:, 0]) | (log_ic50 + half > hi[:, 0]),
         below, above,
     ]  # fmt: skip
-    status = [3, 3, 3, 1, 4, 4, 4, 4, 2, 2]
-    reasons = [5, 4, 6, 1, 7, 8, 9, 10, 2, 3]
+    status = [3, 3, 3, 1, 4, 4, 4, 4, 4, 2, 2]
+    reasons = [5, 4, 6, 1, 7, 8, 9, 10, 11, 2, 3]
     code = np.select(conditions, status, default=0).astype(np.int8)
     reason = np.select(conditions, reasons, default=0).astype(np.int8)
     return code, reason

@@ -44,8 +44,9 @@ def shared_ic50_test(
     a: pd.DataFrame, b: pd.DataFrame, fa: pd.Series, fb: pd.Series
 ) -> tuple[float, float]:
     """F and p of H0 "one LogIC50" for two curves (rows: dose_molar, response)."""
-    xa, ya = np.log10(a["dose_molar"].to_numpy(float)), a["response"].to_numpy(float)
-    xb, yb = np.log10(b["dose_molar"].to_numpy(float)), b["response"].to_numpy(float)
+    with np.errstate(divide="ignore"):  # vehicle rows: x = −inf, the curve's zero-dose limit
+        xa, ya = np.log10(a["dose_molar"].to_numpy(float)), a["response"].to_numpy(float)
+        xb, yb = np.log10(b["dose_molar"].to_numpy(float)), b["response"].to_numpy(float)
 
     def resid(p: np.ndarray) -> np.ndarray:
         return np.concatenate(
