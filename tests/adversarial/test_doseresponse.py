@@ -368,7 +368,7 @@ def test_any_bytes_read_or_raise_input_error(raw: bytes) -> None:
         path = Path(tmp) / "x.tsv"
         path.write_bytes(raw)
         try:
-            frame, issues = read_long_checked(path)
+            frame, _issues = read_long_checked(path)
         except InputError:
             return
         assert np.isfinite(frame["dose_molar"]).all() and np.isfinite(frame["response"]).all()
