@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from pydantic import BaseModel, ConfigDict, Field
 
 from trkres.assays.curvefit import fit_curves
-from trkres.assays.doseresponse_io import read_long
+from trkres.assays.doseresponse_io import read_long_checked
 from trkres.assays.resistance import compare_conditions, pool_experiments
 from trkres.errors import InputError
 from trkres.report.figures import new_figure
@@ -223,7 +223,9 @@ def dose_response_section(ctx: AnalysisContext) -> Section:
     keys = [*opts.by, opts.condition]
     paths = ctx.paths(InputKind.dose_response)
     extra = [opts.experiment] if opts.experiment else []
-    frames = [read_long(p, group=[*keys, *extra], dose_unit=opts.dose_unit) for p in paths]
+    reads = [read_long_checked(p, group=[*keys, *extra], dose_unit=opts.dose_unit) for p in paths]
+    frames = [r[0] for r in reads]
+    issues = pd.concat([r[1] for r in reads], ignore_index=True) if reads else pd.DataFrame()
     frames += _plate_curves(ctx, keys)
     if not frames:
         return Section(name="dose_response", title="Dose-response and fold resistance",
@@ -238,6 +240,9 @@ def dose_response_section(ctx: AnalysisContext) -> Section:
              f"{r.reference} line (95% CI {r.fold_ci_low:.3g}-{r.fold_ci_high:.3g})")
         for r in comparisons.itertuples() if r.resistant
     ]  # fmt: skip
+    if len(issues):
+        flags.append(Flag("warning", f"{len(issues)} dose-response row(s) could not be used "
+                          "(see the table of unusable rows)"))  # fmt: skip
     bad = fits[fits["status"] != "ok"]
     if len(bad):
         flags.append(Flag("warning", f"{len(bad)} curve(s) not 'ok': "
@@ -247,7 +252,8 @@ def dose_response_section(ctx: AnalysisContext) -> Section:
         title="Dose-response and fold resistance",
         summary=(
             f"{len(fits)} curves fitted with the {opts.model} log-logistic model (Prism's parameterisation; "
-            "IC50 in molar, asymptotic 95% CIs). Fold resistance compares each condition with "
+            "IC50 in molar, asymptotic 95% CIs; vehicle rows, dose 0, as the zero-dose limit; 'ambiguous' "
+            "fits, not determined by the data, make no call). Fold resistance compares each condition with "
             f"'{opts.reference}' within each {', '.join(opts.by) or 'set'}; resistance is called at "
             f"≥ {opts.threshold:g}-fold with the CI above 1."
         ),
@@ -255,6 +261,11 @@ def dose_response_section(ctx: AnalysisContext) -> Section:
             Table("dose_response_resistance", comparisons, "Fold resistance"),
             *_pooled_tables(data, opts),
             Table("dose_response_fits", fits, "Curve fits"),
+            *(
+                [Table("dose_response_issues", issues, "Dose-response rows that could not be used")]
+                if len(issues)
+                else []
+            ),
         ],
         figures=[
             overlay_figure(data, fits, opts.by, opts.condition),

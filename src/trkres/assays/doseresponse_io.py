@@ -304,11 +304,21 @@ def read_curvecurator(data: Path, toml: Path) -> pd.DataFrame:
     exp = params.get("Experiment", {})
     doses = np.asarray(exp.get("doses", []), dtype=float) * float(exp.get("dose_scale", "1"))
     unit = str(exp.get("dose_unit", "M"))
-    frame = pd.read_csv(data, sep="\t")
+    frame = read_table(data)
+    if "Name" not in frame.columns:
+        raise InputError("CurveCurator table lacks its Name column", location=Location(file=data, line=1),
+                         expected="Name", found=", ".join(map(str, frame.columns)))  # fmt: skip
     raw = [c for c in frame.columns if str(c).startswith("Raw ")]
     if len(raw) != len(doses):
         raise InputError("doses and Raw columns disagree", location=Location(file=data, line=1),
                          expected=f"{len(doses)} Raw columns (from {toml.name})", found=f"{len(raw)}")  # fmt: skip
+    for c in raw:  # missing values stay missing (CurveCurator's convention); text is an error
+        values, _, text = _numbers(frame[c])
+        if text.any():
+            row = int(np.flatnonzero(text)[0])
+            raise InputError("non-numeric response", location=Location(file=data, line=row + 2, row=row + 1, column=str(c)),
+                             expected="a number", found=repr(frame[c].iloc[row]))  # fmt: skip
+        frame[c] = np.where(np.isfinite(values), values, np.nan)
     long = frame.melt(id_vars=["Name"], value_vars=raw, var_name="col", value_name="response")
     long["dose"] = long["col"].map(dict(zip(raw, doses, strict=True)))
     long = long.dropna(subset=["response"])
