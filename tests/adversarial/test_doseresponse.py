@@ -462,3 +462,37 @@ def test_alpha_must_be_a_probability(tmp_path: Path, alpha: str) -> None:
     assert_input_error(
         invoke("fit", str(path), "--alpha", alpha, "-o", str(tmp_path / "o")), "--alpha"
     )
+
+
+COUNT = st.one_of(
+    st.integers(1, 10_000).map(str),
+    st.sampled_from(["0", "-5", "inf", "nan", "", "1e400", "1e300", "1000000", "1000001"]),
+)
+
+
+@SETTINGS
+@given(
+    rows=st.lists(
+        st.tuples(st.sampled_from(["0", "0.01", "1", "100", "-1", "inf", ""]), COUNT, COUNT, COUNT),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_gr_rows_in_equal_rows_used_plus_rows_reported(
+    tmp_path: Path, rows: list[tuple[str, str, str, str]]
+) -> None:
+    """Generated GR tables with zero, negative, missing and infinite counts and concentrations:
+    every row is used (with a finite GR) or reported."""
+    from trkres.assays.grmetrics import gr_values
+
+    path = tmp_path / "gr.tsv"
+    path.write_text(
+        GR_HEADER + "".join(f"a\tx\t1\t72\t{c}\t{n}\t{k}\t{z}\n" for c, n, k, z in rows)
+    )
+    try:
+        frame, issues = read_gr_checked(path)
+    except InputError as exc:
+        assert "no usable rows" in str(exc)
+        return
+    assert len(frame) + len(issues) == len(rows)
+    assert np.isfinite(gr_values(frame)).all() and (frame["concentration"] > 0).all()

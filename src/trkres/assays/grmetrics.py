@@ -91,6 +91,10 @@ def read_gr_checked(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
             report(values[col] <= 0, col, "a cell count > 0")
         report(values["cell_count__ctrl"] == values["cell_count__time0"], "cell_count__ctrl",
                "a control count different from cell_count__time0 (else GR is undefined)")  # fmt: skip
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            gr = 2 ** (np.log2(values["cell_count"] / values["cell_count__time0"])
+                       / np.log2(values["cell_count__ctrl"] / values["cell_count__time0"])) - 1  # fmt: skip
+        report(~np.isfinite(gr), "cell_count", "counts that give a finite GR value")
     report(
         conc == 0, "concentration", "a concentration > 0 (0 is a control: not fitted)", "ignored"
     )
