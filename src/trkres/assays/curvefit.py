@@ -67,10 +67,11 @@ def _jac(p: np.ndarray, x: float, out: np.ndarray) -> float:
     d = 1.0 + e
     span = p[2] - p[3]
     g = -span * (e / d) * _LN10 / d  # e/d first: no inf/inf where e is huge
-    out[0] = g * p[1]
-    # A vehicle point (x = −inf, dose 0) sits on an asymptote: g is 0 there and so is
-    # its slope derivative (0 · inf would be NaN).
-    out[1] = g * (p[0] - x) if g != 0.0 else 0.0
+    # A vehicle point (x = −inf, dose 0) sits on an asymptote: both derivatives are
+    # exactly 0 there (g · (p0 − x) would be 0 · inf or tiny · inf).
+    finite = x > -np.inf
+    out[0] = g * p[1] if finite else 0.0
+    out[1] = g * (p[0] - x) if finite else 0.0
     out[2] = 1.0 / d
     out[3] = 1.0 - 1.0 / d
     value: float = p[3] + span / d
@@ -208,8 +209,12 @@ def _lm(p: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, n: int, free
         for i in range(n):
             d = 1.0 + e[i]
             gg = -span * (e[i] / d) * _LN10 / d
-            j[0] = gg * p[1]
-            j[1] = gg * (p[0] - x[i]) if gg != 0.0 else 0.0  # 0 at a vehicle point (x = −inf)
+            if x[i] > -np.inf:
+                j[0] = gg * p[1]
+                j[1] = gg * (p[0] - x[i])
+            else:  # a vehicle point (x = −inf): on the asymptote, both derivatives are 0
+                j[0] = 0.0
+                j[1] = 0.0
             j[2] = g[i]
             j[3] = 1.0 - g[i]
             r = y[i] - p[3] - span * g[i]
