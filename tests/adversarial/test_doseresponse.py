@@ -37,12 +37,13 @@ def long_table(rows: list[tuple[str, float, float]]) -> pd.DataFrame:
 
 
 def curve_rows(name: str, log_ic50: float, hill: float, bottom: float, noise: float,
-               rng: np.random.Generator, reps: int = 3, vehicle: int = 3) -> list[tuple[str, float, float]]:  # fmt: skip
+               rng: np.random.Generator, reps: int = 3, vehicle: int = 3,
+               vehicle_level: float = 1.0) -> list[tuple[str, float, float]]:  # fmt: skip
     rows = []
     for _ in range(reps):
         y = four_pl(np.log10(DOSES), log_ic50, hill, 1.0, bottom) + rng.normal(0, noise, len(DOSES))
         rows += [(name, float(d), float(v)) for d, v in zip(DOSES, y, strict=True)]
-    rows += [(name, 0.0, float(v)) for v in 1.0 + rng.normal(0, noise, vehicle)]
+    rows += [(name, 0.0, float(v)) for v in vehicle_level + rng.normal(0, noise, vehicle)]
     return rows
 
 
@@ -83,13 +84,18 @@ def _sse_with_vehicle(frame: pd.DataFrame, fit: pd.Series) -> float:
     hill=st.floats(-3.0, -0.5),
     bottom=st.floats(0.0, 0.3),
     vehicle=st.integers(1, 6),
+    rising=st.booleans(),
     seed=st.integers(0, 2**32 - 1),
 )
 def test_vehicle_rows_are_used_as_the_zero_dose_limit(
-    log_ic50: float, hill: float, bottom: float, vehicle: int, seed: int
+    log_ic50: float, hill: float, bottom: float, vehicle: int, rising: bool, seed: int
 ) -> None:
+    """Falling curves (vehicle at Top) and rising ones (vehicle at the low-dose asymptote)."""
     rng = np.random.default_rng(seed)
-    frame = long_table(curve_rows("c", log_ic50, hill, bottom, 0.04, rng, vehicle=vehicle))
+    hill, level = (-hill, bottom) if rising else (hill, 1.0)
+    frame = long_table(
+        curve_rows("c", log_ic50, hill, bottom, 0.04, rng, vehicle=vehicle, vehicle_level=level)
+    )
     fit = fit_curves(frame).iloc[0]
     assert fit["n_vehicle"] == vehicle and fit["n_points"] == len(frame)
     if fit["status"] == "failed":
