@@ -502,3 +502,28 @@ def test_gr_rows_in_equal_rows_used_plus_rows_reported(
         return
     assert len(frame) + len(issues) == len(rows)
     assert np.isfinite(gr_values(frame)).all() and (frame["concentration"] > 0).all()
+
+
+def test_study_without_the_reference_level_is_labelled_not_failed(tmp_path: Path) -> None:
+    """In a study the default reference ('parental') may be absent: the section says so and
+    fits the curves, instead of failing the analysis or writing an unexplained empty table."""
+    import sys
+
+    from trkres.study.runner import run_study
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from conftest import write_study
+
+    rng = np.random.default_rng(4)
+    rows = [(f"d\t{ln}\t{d}\tM\t{y}") for ln in ("lineA", "lineB")
+            for _, d, y in curve_rows(ln, -7.0, -1.0, 0.1, 0.03, rng)]  # fmt: skip
+    study = write_study(
+        tmp_path / "s",
+        "name: s\ninputs:\n  - {kind: dose_response, path: v.tsv}\n",
+        {"v.tsv": "drug\tline\tdose\tunit\tresponse\n" + "\n".join(rows) + "\n"},
+    )
+    result = run_study(study, tmp_path / "out", only=["dose_response"])
+    section = next(s for s in result.sections if s.name == "dose_response")
+    assert any("lineA" in f.message and "parental" in f.message for f in section.flags)
+    fits = pd.read_csv(tmp_path / "out" / "tables" / "dose_response_fits.tsv", sep="\t")
+    assert len(fits) == 2 and (fits["n_vehicle"] == 3).all()

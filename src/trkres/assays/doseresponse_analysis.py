@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from trkres.assays.curvefit import fit_curves
 from trkres.assays.doseresponse_io import read_long_checked
-from trkres.assays.resistance import compare_conditions, pool_experiments
+from trkres.assays.resistance import COMPARISON_COLUMNS, compare_conditions, pool_experiments
 from trkres.errors import InputError
 from trkres.report.figures import new_figure
 from trkres.report.model import Figure, Flag, Section, Table
@@ -233,13 +233,22 @@ def dose_response_section(ctx: AnalysisContext) -> Section:
     data = pd.concat(frames, ignore_index=True)
     data["curve_id"] = data[keys].astype(str).agg(" | ".join, axis=1)
     fits = fit_curves(data, model=opts.model, robust=opts.robust)
-    comparisons = compare_conditions(data, condition=opts.condition, reference=opts.reference,
-                                     by=opts.by, threshold=opts.threshold, fits=fits)  # fmt: skip
+    levels = sorted(set(data[opts.condition].astype(str)))
+    has_ref = opts.reference in levels
+    comparisons = (
+        compare_conditions(data, condition=opts.condition, reference=opts.reference,
+                           by=opts.by, threshold=opts.threshold, fits=fits)
+        if has_ref else pd.DataFrame(columns=COMPARISON_COLUMNS)
+    )  # fmt: skip
     flags = [
         Flag("info", f"{r.group}: {r.condition} is {r.fold_change:.3g}-fold resistant to the "
              f"{r.reference} line (95% CI {r.fold_ci_low:.3g}-{r.fold_ci_high:.3g})")
         for r in comparisons.itertuples() if r.resistant
     ]  # fmt: skip
+    if not has_ref:
+        flags.append(Flag("warning", f"reference '{opts.reference}' is not a level of '{opts.condition}' "
+                          f"(found: {', '.join(levels[:20])}): no fold resistance computed; set "
+                          "options: dose_response: reference"))  # fmt: skip
     if len(issues):
         flags.append(Flag("warning", f"{len(issues)} dose-response row(s) could not be used "
                           "(see the table of unusable rows)"))  # fmt: skip
@@ -259,7 +268,7 @@ def dose_response_section(ctx: AnalysisContext) -> Section:
         ),
         tables=[
             Table("dose_response_resistance", comparisons, "Fold resistance"),
-            *_pooled_tables(data, opts),
+            *(_pooled_tables(data, opts) if has_ref else []),
             Table("dose_response_fits", fits, "Curve fits"),
             *(
                 [Table("dose_response_issues", issues, "Dose-response rows that could not be used")]
