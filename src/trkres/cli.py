@@ -556,7 +556,8 @@ def fit(
 
     Rows that cannot be used (missing or non-finite response, negative, infinite or
     impossible dose, empty curve name) are listed in OUT/issues.tsv (file, line, row, column,
-    expected, found); rows in = rows used + rows listed (+ vehicle rows with --vehicle ignore).
+    expected, found, action); rows in = rows used + rows listed (with --vehicle ignore the
+    vehicle rows are listed as 'ignored').
 
     Example:  trkres fit viability_long.tsv -o fits --dose-unit nM
     """
@@ -580,6 +581,13 @@ def fit(
         frame, issues = read_curvecurator(data, toml), pd.DataFrame(columns=ISSUE_COLUMNS)
     else:
         frame, issues = read_long_checked(data, group=group, dose_unit=dose_unit)
+        if vehicle == "ignore":  # listed too, so rows in = rows used + rows listed
+            veh = (frame["dose_molar"] == 0).to_numpy()
+            lines = frame.attrs["lines"][veh]
+            ignored = pd.DataFrame({"file": str(data), "line": lines, "row": lines - 1,
+                                    "column": frame.attrs["dose_column"], "expected": "a dose > 0 (--vehicle ignore)",
+                                    "found": "0", "action": "ignored"})  # fmt: skip
+            issues = pd.concat([issues, ignored], ignore_index=True).sort_values("line", kind="stable")
     with _progress("fitting") as progress:
         progress(0, 1, f"{frame['curve_id'].nunique()} curves")
         if engine == "dask":
@@ -605,11 +613,11 @@ def fit(
             f"Fitted {len(fits)} curves ({', '.join(f'{k}: {v}' for k, v in counts.items())}); "
             f"written to [bold]{out / 'fits.tsv'}[/bold]"
         )
+        used = len(frame) - (n_vehicle if vehicle == "ignore" else 0)
         err_console.print(
-            f"{len(frame)} rows used"
+            f"{used} rows used"
             + (f" ({n_vehicle} vehicle rows as the zero-dose limit)" if vehicle == "use" and n_vehicle else "")
-            + (f"; {n_vehicle} vehicle rows ignored (--vehicle ignore)" if vehicle == "ignore" and n_vehicle else "")
-            + (f"; {len(issues)} rows not usable, listed in {out / 'issues.tsv'}" if len(issues) else "")
+            + (f"; {len(issues)} rows listed in {out / 'issues.tsv'}" if len(issues) else "")
         )
 
 

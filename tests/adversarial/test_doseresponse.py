@@ -140,7 +140,11 @@ def test_cli_vehicle_option_and_count(tmp_path: Path) -> None:
     assert fits["n_vehicle"].iloc[0] == 4 and fits["n_points"].iloc[0] == len(frame)
     res = invoke("fit", str(path), "--vehicle", "ignore", "-o", str(tmp_path / "ign"))
     assert res.exit_code == 0, res.output
-    assert pd.read_csv(tmp_path / "ign" / "fits.tsv", sep="\t")["n_vehicle"].iloc[0] == 0
+    ign = pd.read_csv(tmp_path / "ign" / "fits.tsv", sep="\t")
+    listed = pd.read_csv(tmp_path / "ign" / "issues.tsv", sep="\t")
+    assert ign["n_vehicle"].iloc[0] == 0 and (listed["action"] == "ignored").sum() == 4
+    assert ign["n_points"].iloc[0] + len(listed) == len(frame)
+    assert (frame["dose_molar"].iloc[listed["row"].to_numpy() - 1] == 0).all()
     assert_input_error(
         invoke("fit", str(path), "--vehicle", "maybe", "-o", str(tmp_path / "x")), "use or ignore"
     )

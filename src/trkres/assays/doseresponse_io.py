@@ -270,6 +270,8 @@ def read_long_checked(
     )
     for g in group or []:  # the grouping columns travel along: comparisons need them
         out[g] = frame[g].iloc[use].to_numpy()
+    out.attrs["lines"] = use + 2  # each kept row's line in the file (for later reports)
+    out.attrs["dose_column"] = str(cols["dose"])
     report = pd.concat(issues, ignore_index=True) if issues else pd.DataFrame(columns=ISSUE_COLUMNS)
     if len(report):
         report = report.sort_values("line", kind="stable").reset_index(drop=True)
