@@ -567,7 +567,7 @@ def fit(
 
     from trkres.assays.curvefit import fit_curves
     from trkres.assays.doseresponse_analysis import curves_figure
-    from trkres.assays.doseresponse_io import ISSUE_COLUMNS, read_curvecurator, read_long_checked
+    from trkres.assays.doseresponse_io import ISSUE_COLUMNS, read_curvecurator, read_long_lines
     from trkres.errors import InputError
     from trkres.report.files import write_outputs
 
@@ -580,12 +580,11 @@ def fit(
     if toml:
         frame, issues = read_curvecurator(data, toml), pd.DataFrame(columns=ISSUE_COLUMNS)
     else:
-        frame, issues = read_long_checked(data, group=group, dose_unit=dose_unit)
+        frame, issues, lines, dose_column = read_long_lines(data, group=group, dose_unit=dose_unit)
         if vehicle == "ignore":  # listed too, so rows in = rows used + rows listed
             veh = (frame["dose_molar"] == 0).to_numpy()
-            lines = frame.attrs["lines"][veh]
-            ignored = pd.DataFrame({"file": str(data), "line": lines, "row": lines - 1,
-                                    "column": frame.attrs["dose_column"], "expected": "a dose > 0 (--vehicle ignore)",
+            ignored = pd.DataFrame({"file": str(data), "line": lines[veh], "row": lines[veh] - 1,
+                                    "column": dose_column, "expected": "a dose > 0 (--vehicle ignore)",
                                     "found": "0", "action": "ignored"})  # fmt: skip
             issues = pd.concat([issues, ignored], ignore_index=True).sort_values("line", kind="stable")
     with _progress("fitting") as progress:

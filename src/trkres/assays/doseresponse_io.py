@@ -179,6 +179,18 @@ def read_long_checked(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read a long dose-response table; return (usable rows, reported rows).
 
+    See :func:`read_long_lines`, which also gives each usable row's line.
+    """
+    frame, report, _, _ = read_long_lines(path, group=group, dose_unit=dose_unit)
+    return frame, report
+
+
+def read_long_lines(
+    path: Path, *, group: Sequence[str] | None = None, dose_unit: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, str]:
+    """Read a long dose-response table; return (usable rows, reported rows, the usable rows'
+    1-based lines in the file, the dose column's name).
+
     Usable rows: curve_id, dose_molar, response (and the ``group`` columns).
     Rows that cannot be used -- a missing or non-finite response, a missing,
     negative, non-finite or impossible dose (> :data:`MAX_DOSE_MOLAR`), an empty
@@ -270,8 +282,6 @@ def read_long_checked(
     )
     for g in group or []:  # the grouping columns travel along: comparisons need them
         out[g] = frame[g].iloc[use].to_numpy()
-    out.attrs["lines"] = use + 2  # each kept row's line in the file (for later reports)
-    out.attrs["dose_column"] = str(cols["dose"])
     report = pd.concat(issues, ignore_index=True) if issues else pd.DataFrame(columns=ISSUE_COLUMNS)
     if len(report):
         report = report.sort_values("line", kind="stable").reset_index(drop=True)
@@ -281,7 +291,7 @@ def read_long_checked(
                          found=f"{len(report)} row(s), all unusable; first: line {report['line'].iloc[0]}, "
                                f"column {report['column'].iloc[0]}: {report['found'].iloc[0]}"
                          if len(report) else "none")  # fmt: skip
-    return out, report
+    return out, report, use + 2, str(cols["dose"])
 
 
 def read_long(
