@@ -133,7 +133,13 @@ def test_status_labels() -> None:
     )
     assert fits.loc["sigmoid", "status"] == "ok"
     assert fits.loc["flat", "status"] == "flat"
-    assert fits.loc["beyond", "status"] == "out_of_range"
+    # The data show only the start of the fall: the IC50 is not determined (no finite CI),
+    # which is 'ambiguous' -- never 'ok'; 'out_of_range' only with a finite CI.
+    beyond = fits.loc["beyond"]
+    assert beyond["status"] in ("out_of_range", "ambiguous")
+    assert beyond["status"] == "ambiguous" or np.isfinite(beyond["log10_ic50_ci_low"])
+    ok = fits[fits["status"] == "ok"]
+    assert np.isfinite(ok[["log10_ic50_ci_low", "log10_ic50_ci_high"]].to_numpy()).all()
     assert fits.loc["two_points", "status"] == "failed"
 
 
@@ -154,7 +160,7 @@ def test_auc_closed_form_matches_numeric() -> None:
             "ratio_data.txt",
             "parameters.toml",
             "curves.txt",
-            3000,
+            2500,
             0.85,
         ),
         (
@@ -162,7 +168,7 @@ def test_auc_closed_form_matches_numeric() -> None:
             "dose_responses_40.0.tsv",
             "parameters_40.0.toml",
             "curves_40.0.txt",
-            400,
+            260,
             0.9,
         ),
     ],
@@ -170,7 +176,9 @@ def test_auc_closed_form_matches_numeric() -> None:
 def test_curvecurator_reference(shared_data: Path, folder: str, data: str, toml: str, curves: str,
                                 min_curves: int, within_03: float) -> None:  # fmt: skip
     """LogIC50s agree with CurveCurator's own fits where both see a curve; where they disagree the
-    data do not pin the IC50 (our CI is many times wider) -- not a fitting failure."""
+    data do not pin the IC50 (our CI is many times wider) -- not a fitting failure. Only 'ok' fits
+    count: since 'ambiguous' (slope or asymptote on its bound, no finite CI) took the undetermined
+    ones out, fewer curves qualify (2683 of the sarcoma set, 282 of CTRP's) and more of them agree."""
     d = shared_data / "dose_response" / folder
     fits = fit_curves(read_curvecurator(d / data, d / toml)).set_index("curve_id")
     ref = pd.read_csv(d / curves, sep="\t").set_index("Name")

@@ -66,9 +66,12 @@ def _jac(p: np.ndarray, x: float, out: np.ndarray) -> float:
     e = _pow10((p[0] - x) * p[1])
     d = 1.0 + e
     span = p[2] - p[3]
-    g = -span * e * _LN10 / (d * d)
-    out[0] = g * p[1]
-    out[1] = g * (p[0] - x)
+    g = -span * (e / d) * _LN10 / d  # e/d first: no inf/inf where e is huge
+    # A vehicle point (x = −inf, dose 0) sits on an asymptote: both derivatives are
+    # exactly 0 there (g · (p0 − x) would be 0 · inf or tiny · inf).
+    finite = x > -np.inf
+    out[0] = g * p[1] if finite else 0.0
+    out[1] = g * (p[0] - x) if finite else 0.0
     out[2] = 1.0 / d
     out[3] = 1.0 - 1.0 / d
     value: float = p[3] + span / d
@@ -205,9 +208,13 @@ def _lm(p: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, n: int, free
         span = p[2] - p[3]
         for i in range(n):
             d = 1.0 + e[i]
-            gg = -span * e[i] * _LN10 / (d * d)
-            j[0] = gg * p[1]
-            j[1] = gg * (p[0] - x[i])
+            gg = -span * (e[i] / d) * _LN10 / d
+            if x[i] > -np.inf:
+                j[0] = gg * p[1]
+                j[1] = gg * (p[0] - x[i])
+            else:  # a vehicle point (x = −inf): on the asymptote, both derivatives are 0
+                j[0] = 0.0
+                j[1] = 0.0
             j[2] = g[i]
             j[3] = 1.0 - g[i]
             r = y[i] - p[3] - span * g[i]
@@ -277,13 +284,16 @@ def _grid_start(x: np.ndarray, y: np.ndarray, w: np.ndarray, n: int, free: np.nd
     With both asymptotes free the slope's sign is immaterial (swap Top and
     Bottom), so only descending slopes are tried; otherwise both signs.
     """
-    xmin = x[0]
-    xmax = x[0]
+    xmin = np.inf
+    xmax = -np.inf
     syy = 0.0
     for i in range(n):
-        xmin = min(xmin, x[i])
-        xmax = max(xmax, x[i])
+        if x[i] > -np.inf:  # vehicle points (x = −inf) are not part of the tested range
+            xmin = min(xmin, x[i])
+            xmax = max(xmax, x[i])
         syy += w[i] * y[i] * y[i]
+    if xmin > xmax:  # no dosed point at all
+        xmin = xmax = 0.0
     # 10^((L − x)·h) = 10^((L − xc)·h) · 10^((xc − x)·h): n + positions powers per slope,
     # not n × positions (xc, the range's centre, keeps both factors finite).
     xc = 0.5 * (xmin + xmax)
@@ -297,7 +307,10 @@ def _grid_start(x: np.ndarray, y: np.ndarray, w: np.ndarray, n: int, free: np.nd
             hill = -_GRID_HILL[b] if sgn == 0 else _GRID_HILL[b]
             hill = min(max(hill, lo[1]), hi[1])
             for i in range(n):
-                u[i] = _pow10(max((xc - x[i]) * hill, -300.0))
+                if x[i] > -np.inf:
+                    u[i] = _pow10(max((xc - x[i]) * hill, -300.0))
+                else:  # dose 0: exactly on the zero-dose asymptote (Top when descending)
+                    u[i] = 0.0 if hill < 0 else np.inf
             for a in range(_GRID_POS):
                 lic = xmin - 1.5 + (xmax - xmin + 3.0) * a / (_GRID_POS - 1)
                 lic = min(max(lic, lo[0]), hi[0])
@@ -464,13 +477,26 @@ class CurveSet:
 
 
 def pack(frame: pd.DataFrame, curve: str = "curve_id", dose: str = "dose_molar",
-         response: str = "response") -> CurveSet:  # fmt: skip
-    """Pack a long table into padded arrays; rows with missing response or dose ≤ 0 are left out
-    (vehicle wells belong to normalisation, not to the fit)."""
+         response: str = "response", *, vehicle: bool = True) -> CurveSet:  # fmt: skip
+    """Pack a long table into padded arrays.
+
+    Vehicle rows (dose exactly 0) enter as x = −inf, the model's zero-dose limit
+    (Top for a descending curve), as drc's standard analysis uses them; with
+    ``vehicle=False`` they are left out. Rows with a missing or non-finite
+    response or dose, or a negative dose, are left out here: readers report them
+    (:func:`trkres.assays.doseresponse_io.read_long_checked`).
+    """
     use = frame[[curve, dose, response]].dropna()
-    use = use[use[dose] > 0]
-    cs = pack_arrays(use[curve].to_numpy(), np.log10(use[dose].to_numpy(dtype=float)),
-                     use[response].to_numpy(dtype=float))  # fmt: skip
+    d = use[dose].to_numpy(dtype=float)
+    keep = (
+        np.isfinite(d)
+        & ((d > 0) | ((d == 0) & vehicle))
+        & np.isfinite(use[response].to_numpy(dtype=float))
+    )
+    use, d = use[keep], d[keep]
+    with np.errstate(divide="ignore"):
+        x = np.where(d > 0, np.log10(np.where(d > 0, d, 1.0)), -np.inf)
+    cs = pack_arrays(use[curve].to_numpy(), x, use[response].to_numpy(dtype=float))
     return CurveSet(np.asarray(cs.ids, dtype=object), cs.x, cs.y, cs.n)
 
 
@@ -507,8 +533,12 @@ def _ranges(x: np.ndarray, y: np.ndarray, npts: np.ndarray) -> np.ndarray:
         for i in range(k):
             low += y[c, order[i]]
             high += y[c, order[n - 1 - i]]
-        out[c, 0] = x[c, order[0]]
-        out[c, 1] = x[c, order[n - 1]]
+        # The tested range leaves vehicle points (x = −inf, sorted first) out.
+        first = 0
+        while first < n - 1 and x[c, order[first]] == -np.inf:
+            first += 1
+        out[c, 0] = x[c, order[first]] if x[c, order[first]] > -np.inf else 0.0
+        out[c, 1] = x[c, order[n - 1]] if x[c, order[n - 1]] > -np.inf else 0.0
         out[c, 2] = y[c, :n].min()
         out[c, 3] = y[c, :n].max()
         low /= k
@@ -525,7 +555,10 @@ def _ranges(x: np.ndarray, y: np.ndarray, npts: np.ndarray) -> np.ndarray:
             if y0 == 0.0 or y0 * y1 < 0.0:
                 x0 = x[c, order[i]]
                 x1 = x[c, order[i + 1]]
-                out[c, 6] = x0 + (x1 - x0) * y0 / (y0 - y1)
+                if x0 == -np.inf:  # between the vehicle and the lowest dose
+                    out[c, 6] = out[c, 0]
+                else:
+                    out[c, 6] = x0 + (x1 - x0) * y0 / (y0 - y1)
                 break
     return out
 
@@ -604,12 +637,32 @@ def huber_weights(cs: CurveSet, params: np.ndarray) -> np.ndarray:
 
 
 #: Curve statuses, in the order of the categorical ``status`` column.
-STATUSES = ["ok", "flat", "out_of_range", "failed"]
+STATUSES = ["ok", "flat", "out_of_range", "failed", "ambiguous"]
+
+#: Statuses whose LogIC50 may be used for a fold change (an out-of-range IC50 is an
+#: extrapolation, but a determined one); ``ambiguous``, ``flat`` and ``failed`` are not.
+USABLE_STATUSES = ("ok", "out_of_range")
+
+#: Why a curve got its status (the ``status_reason`` column); "" for ``ok``.
+REASONS = [
+    "",
+    "F-test against a flat line not significant (p >= alpha)",
+    "LogIC50 below the lowest tested dose",
+    "LogIC50 above the highest tested dose",
+    "fewer points than parameters + 1",
+    "no dose above 0 (vehicle rows only)",
+    "non-finite fit",
+    "Hill slope at its bound (|HillSlope| 0.1 or 20): the slope is not determined by the data",
+    "LogIC50 at its bound (3 log units beyond the tested doses): the IC50 is not determined",
+    "Top or Bottom at its bound: the asymptote is not determined by the data",
+    "no finite 95% CI for LogIC50: the parameters are not identifiable from these data",
+    "95% CI of LogIC50 reaches beyond its bounds (tested doses ± 3 log units): IC50 not determined",
+]
 
 FIT_COLUMNS = [
-    "curve_id", "status", "model", "log10_ic50", "ic50", "log10_ic50_ci_low", "log10_ic50_ci_high",
+    "curve_id", "status", "status_reason", "model", "log10_ic50", "ic50", "log10_ic50_ci_low", "log10_ic50_ci_high",
     "ic50_ci_low", "ic50_ci_high", "abs_ic50", "abs_ic50_ci_low", "abs_ic50_ci_high", "hill_slope", "top", "bottom", "emax", "auc", "aac",
-    "sse", "rmse", "r2", "f_value", "p_value", "n_points", "log10_dose_min", "log10_dose_max",
+    "sse", "rmse", "r2", "f_value", "p_value", "n_points", "n_vehicle", "log10_dose_min", "log10_dose_max",
 ]  # fmt: skip
 
 
@@ -620,31 +673,45 @@ def fit_curves(
     alpha: float = 0.05,
     max_iter: int = 50,
     robust: bool = False,
+    vehicle: Literal["use", "ignore"] = "use",
 ) -> pd.DataFrame:
     """Fit every curve; one row per curve with :data:`FIT_COLUMNS`.
 
-    Status: ``failed`` (fewer points than parameters + 1, or a non-finite
-    fit), ``flat`` (the F-test against a flat line is not significant at
-    ``alpha``), ``out_of_range`` (LogIC50 outside the tested doses), else
-    ``ok``. IC50s are molar; 95% CIs are asymptotic (Wald, Student t on
-    n − p df): for the relative IC50 on LogIC50 directly, for the absolute
-    IC50 (the dose giving response 0.5, i.e. 50% of vehicle) by the delta
-    method on log10 of it. Both are symmetric in log dose.
-    AUC is the mean fitted response over the tested log-dose range
-    (log10 dose min to max); AAC = 1 − AUC.
+    Vehicle rows (dose 0) are, by default, points at the model's zero-dose
+    limit (Top for a descending curve, Bottom for an ascending one), as in
+    drc's standard analysis; ``n_vehicle`` counts them and ``n_points``
+    includes them. ``vehicle="ignore"`` fits dose > 0 only.
+
+    Status (with its ``status_reason``): ``failed`` (fewer points than
+    parameters + 1, no dose above 0, or a non-finite fit), ``flat`` (the
+    F-test against a flat line is not significant at ``alpha``),
+    ``ambiguous`` (the data do not determine the fit, as Prism says it: the
+    Hill slope, the LogIC50 or an asymptote sits on its bound, or LogIC50 has
+    no finite CI or one reaching beyond its bounds, the tested doses ± 3 log
+    units -- the numbers are reported but must not be trusted),
+    ``out_of_range`` (LogIC50 outside the tested doses), else ``ok``; an
+    ``ok`` fit always has a finite CI. IC50s are molar; 95% CIs are
+    asymptotic (Wald, Student t on n − p df): for the relative IC50 on
+    LogIC50 directly, for the absolute IC50 (the dose giving response 0.5,
+    i.e. 50% of vehicle) by the delta method on log10 of it. Both are
+    symmetric in log dose. AUC is the mean fitted response over the tested
+    log-dose range (log10 dose min to max, vehicle excluded); AAC = 1 − AUC.
 
     ``robust=True`` down-weights outlying points with Huber's loss
     (iteratively reweighted least squares, five rounds, MAD scale, k = 1.345):
     a single bad well then no longer drags the curve. Statistics are then the
     weighted ones and ``n_downweighted`` counts the points given weight < 1.
     """
-    cs = pack(curves) if isinstance(curves, pd.DataFrame) else curves
+    cs = pack(curves, vehicle=vehicle == "use") if isinstance(curves, pd.DataFrame) else curves
     n_curves = len(cs.ids)
     free = np.array(_FREE[model])
     k = int(free.sum())
     if n_curves == 0:
         return pd.DataFrame(columns=FIT_COLUMNS)
     w = np.ones_like(cs.y)
+    mask = np.arange(cs.x.shape[1])[None, :] < cs.n[:, None]
+    dosed = mask & (cs.x > -np.inf)  # vehicle points sit at x = −inf
+    n_vehicle = (mask & ~dosed).sum(axis=1)
     if robust:
         starts, lo, hi = _starts(cs, model)
         params, sse, sst, var = _fit_all(cs.x, cs.y, w, cs.n, starts, free, lo, hi, max_iter, True)
@@ -653,9 +720,6 @@ def fit_curves(
             params, sse, sst, var = _fit_all(
                 cs.x, cs.y, w, cs.n, params[:, None, :].copy(), free, lo, hi, max_iter, False
             )
-        mask = np.arange(cs.x.shape[1])[None, :] < cs.n[:, None]
-        xmin = np.nanmin(np.where(mask, cs.x, np.nan), axis=1)
-        xmax = np.nanmax(np.where(mask, cs.x, np.nan), axis=1)
     else:
         # Replicates of a dose enter least squares only through their mean and count:
         # fitting the means with count weights has the same minimiser and JᵀJ, at a
@@ -667,7 +731,11 @@ def fit_curves(
         starts, lo, hi = _starts(CurveSet(cs.ids, xs, ys, m), model)
         params, sse, sst, var = _fit_all(xs, ys, ws, m, starts, free, lo, hi, max_iter, True)
         sse, sst = sse + ssw, sst + ssw
-        xmin, xmax = xs[:, 0], xs[np.arange(n_curves), m - 1]  # doses come back sorted
+    # The tested range: dosed points only (vehicle rows are its zero-dose limit, not a dose).
+    xmin = np.where(dosed, cs.x, np.inf).min(axis=1)
+    xmax = np.where(dosed, cs.x, -np.inf).max(axis=1)
+    no_dose = ~(xmin <= xmax)
+    xmin, xmax = np.where(no_dose, np.nan, xmin), np.where(no_dose, np.nan, xmax)
     n = cs.n.astype(float)
     dof = n - k
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -692,14 +760,14 @@ def fit_curves(
     crosses = (np.minimum(top, bottom) < 0.5) & (np.maximum(top, bottom) > 0.5)
     abs_log = np.where(crosses, abs_log, np.nan)
     half, abs_half = tcrit * se[:, 0], tcrit * se[:, 1]
-    code = np.where(
-        ~np.isfinite(sse) | (dof < 1), 3,
-        np.where(~(p_value < alpha), 1, np.where((log_ic50 < xmin) | (log_ic50 > xmax), 2, 0)),
-    ).astype(np.int8)  # fmt: skip
+    code, reason = _classify(
+        params, sse, dof, p_value, alpha, half, xmin, xmax, lo, hi, free, no_dose
+    )
     status = pd.Categorical.from_codes(code, dtype=pd.CategoricalDtype(STATUSES))
     out = pd.DataFrame(
         {
             "curve_id": cs.ids, "status": status,
+            "status_reason": pd.Categorical.from_codes(reason, dtype=pd.CategoricalDtype(REASONS)),
             "model": pd.Categorical.from_codes(np.zeros(n_curves, dtype=np.int8), dtype=pd.CategoricalDtype([model])),
             "log10_ic50": log_ic50, "ic50": 10**log_ic50,
             "log10_ic50_ci_low": log_ic50 - half, "log10_ic50_ci_high": log_ic50 + half,
@@ -707,18 +775,54 @@ def fit_curves(
             "abs_ic50": 10**abs_log, "abs_ic50_ci_low": 10 ** (abs_log - abs_half),
             "abs_ic50_ci_high": 10 ** (abs_log + abs_half), "hill_slope": hill, "top": top, "bottom": bottom, "emax": emax,
             "auc": auc, "aac": 1 - auc, "sse": sse, "rmse": rmse, "r2": r2, "f_value": f_value,
-            "p_value": p_value, "n_points": cs.n, "log10_dose_min": xmin, "log10_dose_max": xmax,
+            "p_value": p_value, "n_points": cs.n, "n_vehicle": n_vehicle,
+            "log10_dose_min": xmin, "log10_dose_max": xmax,
         }
     )  # fmt: skip
     failed = out["status"] == "failed"
     out.loc[
         failed,
-        ["log10_ic50", "ic50", "hill_slope", "abs_ic50", "abs_ic50_ci_low", "abs_ic50_ci_high"],
-    ] = np.nan
+        ["log10_ic50", "ic50", "log10_ic50_ci_low", "log10_ic50_ci_high", "ic50_ci_low", "ic50_ci_high",
+         "hill_slope", "abs_ic50", "abs_ic50_ci_low", "abs_ic50_ci_high"],
+    ] = np.nan  # fmt: skip
     if robust:
         out["n_downweighted"] = ((w < 1) & mask).sum(axis=1)
         return out[[*FIT_COLUMNS, "n_downweighted"]]
     return out[FIT_COLUMNS]
+
+
+def _classify(
+    params: np.ndarray, sse: np.ndarray, dof: np.ndarray, p_value: np.ndarray, alpha: float,
+    half: np.ndarray, xmin: np.ndarray, xmax: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+    free: np.ndarray, no_dose: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Status codes (into :data:`STATUSES`) and reason codes (into :data:`REASONS`), vectorised.
+
+    Precedence: failed, flat, ambiguous, out_of_range, ok.
+    """
+    log_ic50, hill = params[:, 0], params[:, 1]
+    eps = 1e-7
+    hill_bound = (np.abs(np.abs(hill) - 20.0) <= 20.0 * eps) | (
+        np.abs(np.abs(hill) - 0.1) <= 0.1 * eps
+    )
+    tol = eps * np.maximum(1.0, np.abs(lo))
+    at = (np.abs(params - lo) <= tol) | (np.abs(params - hi) <= tol)
+    ic50_bound = at[:, 0]
+    asym_bound = (free[2] & at[:, 2]) | (free[3] & at[:, 3])
+    with np.errstate(invalid="ignore"):
+        below, above = log_ic50 < xmin, log_ic50 > xmax
+    conditions = [
+        no_dose, dof < 1, ~np.isfinite(sse) | ~np.isfinite(params).all(axis=1),
+        ~(p_value < alpha),
+        hill_bound, ic50_bound, asym_bound, ~np.isfinite(half),
+        (log_ic50 - half < lo[:, 0]) | (log_ic50 + half > hi[:, 0]),
+        below, above,
+    ]  # fmt: skip
+    status = [3, 3, 3, 1, 4, 4, 4, 4, 4, 2, 2]
+    reasons = [5, 4, 6, 1, 7, 8, 9, 10, 11, 2, 3]
+    code = np.select(conditions, status, default=0).astype(np.int8)
+    reason = np.select(conditions, reasons, default=0).astype(np.int8)
+    return code, reason
 
 
 def mean_response(params: np.ndarray, xmin: np.ndarray, xmax: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ Dask (``pip install 'trkres[dask]'``) is needed only for this engine.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -32,10 +32,11 @@ def _pin_threads(numba_threads: int = 1) -> int:
 
 
 def _fit_part(
-    part: pd.DataFrame, model: Model, alpha: float, robust: bool, numba_threads: int
-) -> pd.DataFrame:
+    part: pd.DataFrame, model: Model, alpha: float, robust: bool, numba_threads: int,
+    vehicle: Literal["use", "ignore"] = "use",
+) -> pd.DataFrame:  # fmt: skip
     _pin_threads(numba_threads)  # also here: tasks may land on threads the setup did not touch
-    return fit_curves(part, model=model, alpha=alpha, robust=robust)
+    return fit_curves(part, model=model, alpha=alpha, robust=robust, vehicle=vehicle)
 
 
 def fit_curves_dask(
@@ -47,6 +48,7 @@ def fit_curves_dask(
     model: Model = "4pl",
     alpha: float = 0.05,
     robust: bool = False,
+    vehicle: Literal["use", "ignore"] = "use",
 ) -> pd.DataFrame:
     """:func:`fit_curves` on a Dask cluster; same rows (ordered by first appearance), same numbers.
 
@@ -77,7 +79,7 @@ def fit_curves_dask(
         codes, ids = pd.factorize(frame["curve_id"], sort=False)
         parts = [frame[codes % n_parts == k] for k in range(n_parts)]
         parts = [p for p in parts if len(p)]
-        futures = client.map(_fit_part, parts, model=model, alpha=alpha, robust=robust,
+        futures = client.map(_fit_part, parts, model=model, alpha=alpha, robust=robust, vehicle=vehicle,
                              numba_threads=max(1, min(threads)), pure=False)  # fmt: skip
         results = client.gather(futures)
     finally:

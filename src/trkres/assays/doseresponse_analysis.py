@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -10,8 +10,8 @@ import plotly.graph_objects as go
 from pydantic import BaseModel, ConfigDict, Field
 
 from trkres.assays.curvefit import fit_curves
-from trkres.assays.doseresponse_io import read_long
-from trkres.assays.resistance import compare_conditions, pool_experiments
+from trkres.assays.doseresponse_io import read_long_checked
+from trkres.assays.resistance import COMPARISON_COLUMNS, compare_conditions, pool_experiments
 from trkres.errors import InputError
 from trkres.report.figures import new_figure
 from trkres.report.model import Figure, Flag, Section, Table
@@ -40,6 +40,30 @@ class DoseResponseOptions(BaseModel):
     )
 
 
+#: Where vehicle (dose 0) points are drawn on a log dose axis: this many decades left of
+#: the lowest dose, beyond an axis break ("//"), labelled "vehicle".
+_VEHICLE_DECADES = 1.0
+
+
+def _draw_vehicle(
+    ax: Any, stats_: pd.DataFrame, dmin: float, colour: str | None = None
+) -> float | None:
+    """Draw the vehicle (dose 0) mean ± SD left of an axis break; its x position (or None)."""
+    veh = stats_[stats_["dose_molar"] == 0]
+    if veh.empty or not np.isfinite(dmin) or dmin <= 0:
+        return None
+    xv = dmin / 10**_VEHICLE_DECADES
+    kw = {"color": colour} if colour else {}
+    ax.errorbar([xv], veh["mean"], yerr=veh["std"].fillna(0), fmt="s", ms=3, mfc="white",
+                capsize=1.5, **kw)  # fmt: skip
+    brk = float(np.sqrt(xv * dmin))
+    ax.text(brk, 0.0, "//", transform=ax.get_xaxis_transform(), ha="center", va="center",
+            fontsize=7, clip_on=False)  # fmt: skip
+    ax.text(xv, 0.02, "vehicle", transform=ax.get_xaxis_transform(), ha="center", va="bottom",
+            fontsize=5, rotation=90)  # fmt: skip
+    return xv
+
+
 def overlay_figure(data: pd.DataFrame, fits: pd.DataFrame, by: list[str], condition: str) -> Figure:
     """One panel per group: mean ± SD per dose for each condition, with its fitted curve."""
     groups = list(data.groupby(by, sort=False)) if by else [((), data)]
@@ -51,14 +75,18 @@ def overlay_figure(data: pd.DataFrame, fits: pd.DataFrame, by: list[str], condit
         title = " | ".join(map(str, gkey if isinstance(gkey, tuple) else (gkey,)))
         for k, (cond, c) in enumerate(g.groupby(condition, sort=False)):
             colour = _COLOURS[k % len(_COLOURS)]
-            stats_ = c.groupby("dose_molar")["response"].agg(["mean", "std"]).reset_index()
+            all_stats = c.groupby("dose_molar")["response"].agg(["mean", "std"]).reset_index()
+            stats_ = all_stats[all_stats["dose_molar"] > 0]  # vehicle drawn apart: no log10(0)
             ax.errorbar(stats_["dose_molar"], stats_["mean"], yerr=stats_["std"], fmt="o", ms=3,
                         color=colour, capsize=2, label=str(cond))  # fmt: skip
-            f = fit_by_id.loc[c["curve_id"].iloc[0]]
-            xs = np.linspace(
-                np.log10(stats_["dose_molar"].min()), np.log10(stats_["dose_molar"].max()), 200
+            _draw_vehicle(
+                ax, all_stats, float(stats_["dose_molar"].min()) if len(stats_) else np.nan, colour
             )
-            if np.isfinite(f["log10_ic50"]):
+            f = fit_by_id.loc[c["curve_id"].iloc[0]]
+            if len(stats_) and np.isfinite(f["log10_ic50"]):
+                xs = np.linspace(
+                    np.log10(stats_["dose_molar"].min()), np.log10(stats_["dose_molar"].max()), 200
+                )
                 with np.errstate(over="ignore"):
                     ys = f["bottom"] + (f["top"] - f["bottom"]) / (
                         1 + 10 ** ((f["log10_ic50"] - xs) * f["hill_slope"])
@@ -79,7 +107,8 @@ def overlay_figure(data: pd.DataFrame, fits: pd.DataFrame, by: list[str], condit
         xaxis_type="log", xaxis_title="dose (M)", yaxis_title="viability", height=420
     )
     return Figure("dose_response_overlay", "Dose-response: reference vs other conditions", fig, pfig,
-                  caption="Points: mean ± SD of replicates; lines: 4PL fits.")  # fmt: skip
+                  caption="Points: mean ± SD of replicates; lines: 4PL fits; open squares left of the "
+                          "axis break (//): vehicle (dose 0) wells.")  # fmt: skip
 
 
 def _plate_curves(ctx: AnalysisContext, keys: list[str]) -> list[pd.DataFrame]:
@@ -113,12 +142,14 @@ def curves_figure(data: pd.DataFrame, fits: pd.DataFrame, max_curves: int = 24) 
         g = groups.get(cid)
         if g is None:
             continue
-        st = g.groupby("dose_molar")["response"].agg(["mean", "std"]).reset_index()
+        all_st = g.groupby("dose_molar")["response"].agg(["mean", "std"]).reset_index()
+        st = all_st[all_st["dose_molar"] > 0]  # vehicle (dose 0) drawn apart: no log10(0)
         ax.errorbar(
             st["dose_molar"], st["mean"], yerr=st["std"].fillna(0), fmt="o", ms=2.5, capsize=1.5
         )
+        _draw_vehicle(ax, all_st, float(st["dose_molar"].min()) if len(st) else np.nan, "C0")
         f = by_id.loc[cid]
-        if np.isfinite(f["log10_ic50"]):
+        if len(st) and np.isfinite(f["log10_ic50"]):
             xs = np.linspace(
                 np.log10(st["dose_molar"].min()), np.log10(st["dose_molar"].max()), 100
             )
@@ -136,7 +167,8 @@ def curves_figure(data: pd.DataFrame, fits: pd.DataFrame, max_curves: int = 24) 
     for ax in axes[len(ids) :]:
         ax.set_visible(False)
     return Figure("dose_response_curves", "Curve fits", fig,
-                  caption=f"The first {len(ids)} curves: mean ± SD per dose and the fitted curve.")  # fmt: skip
+                  caption=f"The first {len(ids)} curves: mean ± SD per dose and the fitted curve; "
+                          "open squares left of the axis break (//): vehicle (dose 0) wells.")  # fmt: skip
 
 
 def forest_figure(
@@ -191,7 +223,9 @@ def dose_response_section(ctx: AnalysisContext) -> Section:
     keys = [*opts.by, opts.condition]
     paths = ctx.paths(InputKind.dose_response)
     extra = [opts.experiment] if opts.experiment else []
-    frames = [read_long(p, group=[*keys, *extra], dose_unit=opts.dose_unit) for p in paths]
+    reads = [read_long_checked(p, group=[*keys, *extra], dose_unit=opts.dose_unit) for p in paths]
+    frames = [r[0] for r in reads]
+    issues = pd.concat([r[1] for r in reads], ignore_index=True) if reads else pd.DataFrame()
     frames += _plate_curves(ctx, keys)
     if not frames:
         return Section(name="dose_response", title="Dose-response and fold resistance",
@@ -199,13 +233,25 @@ def dose_response_section(ctx: AnalysisContext) -> Section:
     data = pd.concat(frames, ignore_index=True)
     data["curve_id"] = data[keys].astype(str).agg(" | ".join, axis=1)
     fits = fit_curves(data, model=opts.model, robust=opts.robust)
-    comparisons = compare_conditions(data, condition=opts.condition, reference=opts.reference,
-                                     by=opts.by, threshold=opts.threshold, fits=fits)  # fmt: skip
+    levels = sorted(set(data[opts.condition].astype(str)))
+    has_ref = opts.reference in levels
+    comparisons = (
+        compare_conditions(data, condition=opts.condition, reference=opts.reference,
+                           by=opts.by, threshold=opts.threshold, fits=fits)
+        if has_ref else pd.DataFrame(columns=COMPARISON_COLUMNS)
+    )  # fmt: skip
     flags = [
         Flag("info", f"{r.group}: {r.condition} is {r.fold_change:.3g}-fold resistant to the "
              f"{r.reference} line (95% CI {r.fold_ci_low:.3g}-{r.fold_ci_high:.3g})")
         for r in comparisons.itertuples() if r.resistant
     ]  # fmt: skip
+    if not has_ref:
+        flags.append(Flag("warning", f"reference '{opts.reference}' is not a level of '{opts.condition}' "
+                          f"(found: {', '.join(levels[:20])}): no fold resistance computed; set "
+                          "options: dose_response: reference"))  # fmt: skip
+    if len(issues):
+        flags.append(Flag("warning", f"{len(issues)} dose-response row(s) could not be used "
+                          "(see the table of unusable rows)"))  # fmt: skip
     bad = fits[fits["status"] != "ok"]
     if len(bad):
         flags.append(Flag("warning", f"{len(bad)} curve(s) not 'ok': "
@@ -215,14 +261,20 @@ def dose_response_section(ctx: AnalysisContext) -> Section:
         title="Dose-response and fold resistance",
         summary=(
             f"{len(fits)} curves fitted with the {opts.model} log-logistic model (Prism's parameterisation; "
-            "IC50 in molar, asymptotic 95% CIs). Fold resistance compares each condition with "
+            "IC50 in molar, asymptotic 95% CIs; vehicle rows, dose 0, as the zero-dose limit; 'ambiguous' "
+            "fits, not determined by the data, make no call). Fold resistance compares each condition with "
             f"'{opts.reference}' within each {', '.join(opts.by) or 'set'}; resistance is called at "
             f"≥ {opts.threshold:g}-fold with the CI above 1."
         ),
         tables=[
             Table("dose_response_resistance", comparisons, "Fold resistance"),
-            *_pooled_tables(data, opts),
+            *(_pooled_tables(data, opts) if has_ref else []),
             Table("dose_response_fits", fits, "Curve fits"),
+            *(
+                [Table("dose_response_issues", issues, "Dose-response rows that could not be used")]
+                if len(issues)
+                else []
+            ),
         ],
         figures=[
             overlay_figure(data, fits, opts.by, opts.condition),

@@ -22,22 +22,276 @@ from trkres.errors import InputError, Location
 UNITS = {"m": 1.0, "mm": 1e-3, "um": 1e-6, "µm": 1e-6, "μm": 1e-6, "nm": 1e-9, "pm": 1e-12}
 
 
-def to_molar(dose: pd.Series, unit: pd.Series | str, path: Path | None = None) -> pd.Series:
-    """Doses in molar; an unknown unit is an error naming it."""
-    units = unit if isinstance(unit, pd.Series) else pd.Series(unit, index=dose.index)
+def to_molar(dose: pd.Series, unit: pd.Series | str, path: Path | None = None,
+             rows: np.ndarray | None = None) -> pd.Series:  # fmt: skip
+    """Doses in molar; an unknown unit is an error naming it (``rows``: 0-based data rows, for the message)."""
+    units = (
+        unit.set_axis(dose.index)
+        if isinstance(unit, pd.Series)
+        else pd.Series(unit, index=dose.index)
+    )
     codes, uniques = pd.factorize(units, use_na_sentinel=False)
     known = [UNITS.get(str(u).strip().lower().replace("mol/l", "m"), np.nan) for u in uniques]
     factor = pd.Series(np.asarray(known, dtype=float)[codes], index=dose.index)
     bad = factor.isna().to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
+        data_row = int(rows[row]) if rows is not None else row
         raise InputError(
             "unknown concentration unit",
-            location=Location(file=path, row=row + 1, column="unit") if path else None,
+            location=Location(file=path, line=data_row + 2, row=data_row + 1, column="unit")
+            if path
+            else None,
             expected=f"one of {', '.join(sorted(UNITS))}",
             found=repr(units.iloc[row]),
         )
     return dose.astype(float) * factor.astype(float)
+
+
+#: Largest dose accepted, in molar: beyond it a number is not a concentration (pure water is 55 M).
+MAX_DOSE_MOLAR = 1e6
+#: Cells read as a missing value (the row is reported, not used).
+_MISSING = {"", "na", "nan", "n/a", "null", "none"}
+#: Columns of the issues table: one row per input row that was not used.
+ISSUE_COLUMNS = ["file", "line", "row", "column", "expected", "found", "action"]
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    """Text of a table file: gzip unpacked, UTF-8 (a BOM stripped) or UTF-16 with its BOM.
+
+    Anything else (binary, an Excel workbook, latin-1 bytes) is an error naming
+    the file, the line and column of the first bad byte, and what was expected.
+    """
+    if raw[:2] == b"\x1f\x8b":
+        import gzip
+
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise InputError("cannot unpack gzip file", location=Location(file=path),
+                             expected="a complete .gz file", found=str(exc)) from None  # fmt: skip
+    if raw[:4] == b"PK\x03\x04":
+        raise InputError("an Excel workbook or zip archive, not a text table", location=Location(file=path, line=1),
+                         expected="a CSV/TSV text table or Parquet", found="a zip container (.xlsx?)",
+                         hint="save the sheet as CSV or TSV (File > Save As)")  # fmt: skip
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputError("invalid UTF-16 text", location=Location(file=path),
+                             expected="UTF-16 text", found=f"bad bytes at offset {exc.start}") from None  # fmt: skip
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError("not UTF-8 text", location=Location(file=path, line=line, column=col),
+                         expected="UTF-8 text (save as 'CSV UTF-8')",
+                         found=f"byte 0x{raw[exc.start]:02x}" + (" (binary data)" if b"\x00" in raw[:4096] else "")) from None  # fmt: skip
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise InputError("binary data in a text table", location=Location(file=path, line=line),
+                         expected="a CSV/TSV text table", found="NUL bytes")  # fmt: skip
+    return text
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A CSV/TSV (by suffix; ``.gz`` allowed) or Parquet table with every cell as text.
+
+    Errors name the file and line: empty file, header only, ragged rows, binary
+    or non-UTF-8 content. Line endings may be LF, CRLF or old-Mac CR. Data row
+    ``i`` (0-based index) is on line ``i + 2``; blank lines are kept as empty rows
+    so that holds (callers drop them).
+    """
+    import io
+
+    if path.suffix.lower() == ".parquet":
+        try:
+            return pd.read_parquet(path).astype(object)
+        except (OSError, ValueError) as exc:
+            raise InputError("cannot read Parquet file", location=Location(file=path),
+                             expected="a Parquet table", found=str(exc).splitlines()[0][:200]) from None  # fmt: skip
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(
+            "cannot read file", location=Location(file=path), found=exc.strerror
+        ) from None
+    text = _decode(path, raw)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise InputError("empty file", location=Location(file=path, line=1),
+                         expected="a header line and data rows", found="no text")  # fmt: skip
+    name = path.name.lower().removesuffix(".gz")
+    sep = "," if name.endswith(".csv") else "\t"
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                            skip_blank_lines=False, engine="c")  # fmt: skip
+    except pd.errors.ParserError as exc:
+        import re
+
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if m:
+            raise InputError("row has more fields than the header", location=Location(file=path, line=int(m[2])),
+                             expected=f"{m[1]} fields (separator {'comma' if sep == ',' else 'tab'})",
+                             found=f"{m[3]} fields") from None  # fmt: skip
+        raise InputError("cannot parse table", location=Location(file=path),
+                         expected="a CSV/TSV table", found=str(exc).strip()[:200]) from None  # fmt: skip
+    except pd.errors.EmptyDataError:
+        raise InputError("empty file", location=Location(file=path, line=1),
+                         expected="a header line and data rows", found="no columns") from None  # fmt: skip
+    if len(frame.columns) and frame.columns.duplicated().any():
+        dup = str(frame.columns[frame.columns.duplicated()][0])
+        raise InputError("duplicate column name", location=Location(file=path, line=1),
+                         expected="distinct column names", found=dup)  # fmt: skip
+    # Short rows: pandas pads them with NaN (every real cell is text here).
+    blank = frame.isna().all(axis=1) | (frame.fillna("") == "").all(axis=1)
+    short = frame.isna().any(axis=1) & ~blank
+    if short.any():
+        i = int(np.flatnonzero(short.to_numpy())[0])
+        n_found = int(frame.iloc[i].notna().sum())
+        raise InputError("row has fewer fields than the header", location=Location(file=path, line=i + 2),
+                         expected=f"{len(frame.columns)} fields (separator {'comma' if sep == ',' else 'tab'})",
+                         found=f"{n_found} fields")  # fmt: skip
+    if not (~blank).any():
+        raise InputError("no data rows", location=Location(file=path, line=2),
+                         expected="at least one data row below the header", found="header only")  # fmt: skip
+    return frame
+
+
+def _issue(path: Path, rows: np.ndarray, column: str, expected: str, found: pd.Series,
+           action: str = "dropped") -> pd.DataFrame:  # fmt: skip
+    return pd.DataFrame({"file": str(path), "line": rows + 2, "row": rows + 1, "column": column,
+                         "expected": expected, "found": found.astype(str).to_numpy(), "action": action})  # fmt: skip
+
+
+def _numbers(cells: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Values (NaN where missing), missing mask, and a mask of cells that are text, not numbers."""
+    text = cells.astype(str).str.strip()
+    missing = text.str.lower().isin(_MISSING).to_numpy() | cells.isna().to_numpy()
+    values = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(dtype=float)
+    bad = np.isnan(values) & ~missing & ~text.str.lower().isin({"nan"}).to_numpy()
+    return values, missing, bad
+
+
+def read_long_checked(
+    path: Path, *, group: Sequence[str] | None = None, dose_unit: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read a long dose-response table; return (usable rows, reported rows).
+
+    See :func:`read_long_lines`, which also gives each usable row's line.
+    """
+    frame, report, _, _ = read_long_lines(path, group=group, dose_unit=dose_unit)
+    return frame, report
+
+
+def read_long_lines(
+    path: Path, *, group: Sequence[str] | None = None, dose_unit: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, str]:
+    """Read a long dose-response table; return (usable rows, reported rows, the usable rows'
+    1-based lines in the file, the dose column's name).
+
+    Usable rows: curve_id, dose_molar, response (and the ``group`` columns).
+    Rows that cannot be used -- a missing or non-finite response, a missing,
+    negative, non-finite or impossible dose (> :data:`MAX_DOSE_MOLAR`), an empty
+    curve-id or grouping cell -- are left out and listed in the second table
+    (:data:`ISSUE_COLUMNS`), so rows in = rows used + rows reported. Text
+    where a number belongs, unknown units and unreadable files are errors.
+    """
+    frame = read_table(path)
+    blank = (
+        (frame.fillna("").astype(str).apply(lambda c: c.str.strip()) == "").all(axis=1).to_numpy()
+    )
+    cols = {str(c).strip().lower(): c for c in frame.columns}
+    for need in ("dose", "response"):
+        if need not in cols:
+            raise InputError("dose-response table lacks a column", location=Location(file=path, line=1),
+                             expected=need, found=", ".join(map(str, frame.columns)))  # fmt: skip
+    if group:
+        missing_cols = [g for g in group if g not in frame.columns]
+        if missing_cols:
+            raise InputError("grouping column not found", location=Location(file=path, line=1),
+                             expected=", ".join(group), found=", ".join(map(str, frame.columns)))  # fmt: skip
+        id_cols = list(group)
+    elif "curve_id" in cols:
+        id_cols = [cols["curve_id"]]
+    else:
+        raise InputError("no curve identifier", location=Location(file=path, line=1),
+                         expected="a curve_id column or grouping columns", found=", ".join(map(str, frame.columns)))  # fmt: skip
+    issues: list[pd.DataFrame] = []
+    drop = blank.copy()
+    for col in id_cols:
+        empty = (frame[col].astype(str).str.strip() == "").to_numpy() & ~drop
+        if empty.any():
+            rows = np.flatnonzero(empty)
+            issues.append(
+                _issue(
+                    path,
+                    rows,
+                    str(col),
+                    "a curve name (not empty)",
+                    pd.Series(["empty"] * len(rows)),
+                )
+            )
+            drop |= empty
+    dose, dose_missing, dose_text = _numbers(frame[cols["dose"]])
+    resp, resp_missing, resp_text = _numbers(frame[cols["response"]])
+    for name, text_mask in ((cols["dose"], dose_text), (cols["response"], resp_text)):
+        bad = text_mask & ~drop
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise InputError(f"non-numeric {str(name).lower()}", location=Location(file=path, line=row + 2, row=row + 1, column=str(name)),
+                             expected="a number", found=repr(frame[name].iloc[row]))  # fmt: skip
+    if "unit" in cols:
+        unit: pd.Series | str = frame[cols["unit"]].astype(str).str.strip()
+    elif dose_unit is not None:
+        unit = dose_unit
+    else:
+        raise InputError("dose unit unknown", location=Location(file=path, line=1),
+                         expected="a 'unit' column or a dose unit (M, mM, uM, nM, pM)", found="neither")  # fmt: skip
+    keep_idx = np.flatnonzero(~drop)
+    molar = np.full(len(frame), np.nan)
+    sub_unit = unit.iloc[keep_idx] if isinstance(unit, pd.Series) else unit
+    molar[keep_idx] = to_molar(
+        pd.Series(dose[keep_idx], index=keep_idx), sub_unit, path, rows=keep_idx
+    ).to_numpy()
+    checks = [
+        (cols["dose"], dose_missing, "a dose (0 for vehicle)", frame[cols["dose"]]),
+        (cols["response"], resp_missing, "a response (fraction of vehicle)", frame[cols["response"]]),
+        (cols["dose"], ~dose_missing & ~np.isfinite(dose), "a finite dose", frame[cols["dose"]]),
+        (cols["dose"], np.isfinite(dose) & (dose < 0), "a dose >= 0", frame[cols["dose"]]),
+        (cols["dose"], np.isfinite(molar) & (molar > MAX_DOSE_MOLAR),
+         f"a dose <= {MAX_DOSE_MOLAR:g} M (a concentration)", frame[cols["dose"]]),
+        (cols["response"], ~resp_missing & ~np.isfinite(resp), "a finite response", frame[cols["response"]]),
+    ]  # fmt: skip
+    for name, mask, expected, cells in checks:
+        bad = mask & ~drop
+        if bad.any():
+            rows = np.flatnonzero(bad)
+            found = cells.iloc[rows].astype(str).replace("", "empty")
+            issues.append(_issue(path, rows, str(name), expected, found))
+            drop |= bad
+    use = np.flatnonzero(~drop)
+    curve = (
+        frame[id_cols].iloc[use].astype(str).agg(" | ".join, axis=1)
+        if len(use)
+        else pd.Series([], dtype=str)
+    )
+    out = pd.DataFrame(
+        {"curve_id": curve.to_numpy(), "dose_molar": molar[use], "response": resp[use]}
+    )
+    for g in group or []:  # the grouping columns travel along: comparisons need them
+        out[g] = frame[g].iloc[use].to_numpy()
+    report = pd.concat(issues, ignore_index=True) if issues else pd.DataFrame(columns=ISSUE_COLUMNS)
+    if len(report):
+        report = report.sort_values("line", kind="stable").reset_index(drop=True)
+    if out.empty:
+        raise InputError("no usable rows", location=Location(file=path),
+                         expected="rows with a curve, a dose >= 0 and a finite response",
+                         found=f"{len(report)} row(s), all unusable; first: line {report['line'].iloc[0]}, "
+                               f"column {report['column'].iloc[0]}: {report['found'].iloc[0]}"
+                         if len(report) else "none")  # fmt: skip
+    return out, report, use + 2, str(cols["dose"])
 
 
 def read_long(
@@ -46,45 +300,9 @@ def read_long(
     """Read a long dose-response table (CSV, TSV or Parquet) into curve_id, dose_molar, response.
 
     With ``group``, the curve id joins those columns with " | " and they are kept.
+    Unusable rows are left out; :func:`read_long_checked` also returns them.
     """
-    if path.suffix.lower() == ".parquet":
-        frame = pd.read_parquet(path)
-    else:
-        sep = "," if path.suffix.lower() == ".csv" else "\t"
-        frame = pd.read_csv(path, sep=sep)
-    cols = {c.lower(): c for c in frame.columns}
-    for need in ("dose", "response"):
-        if need not in cols:
-            raise InputError("dose-response table lacks a column", location=Location(file=path, line=1),
-                             expected=need, found=", ".join(map(str, frame.columns)))  # fmt: skip
-    if group:
-        missing = [g for g in group if g not in frame.columns]
-        if missing:
-            raise InputError("grouping column not found", location=Location(file=path, line=1),
-                             expected=", ".join(group), found=", ".join(map(str, frame.columns)))  # fmt: skip
-        curve = frame[list(group)].astype(str).agg(" | ".join, axis=1)
-    elif "curve_id" in cols:
-        curve = frame[cols["curve_id"]].astype(str)
-    else:
-        raise InputError("no curve identifier", location=Location(file=path, line=1),
-                         expected="a curve_id column or grouping columns", found=", ".join(map(str, frame.columns)))  # fmt: skip
-    unit = frame[cols["unit"]] if "unit" in cols else dose_unit
-    if unit is None:
-        raise InputError("dose unit unknown", location=Location(file=path, line=1),
-                         expected="a 'unit' column or a dose unit (M, mM, uM, nM, pM)", found="neither")  # fmt: skip
-    response = pd.to_numeric(frame[cols["response"]], errors="coerce")
-    bad = response.isna() & frame[cols["response"]].notna()
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError("non-numeric response", location=Location(file=path, row=row + 1, column=cols["response"]),
-                         expected="a number", found=repr(frame[cols["response"]].iloc[row]))  # fmt: skip
-    out = pd.DataFrame(
-        {"curve_id": curve, "dose_molar": to_molar(pd.to_numeric(frame[cols["dose"]], errors="coerce"), unit, path),
-         "response": response}
-    )  # fmt: skip
-    for g in group or []:  # the grouping columns travel along: comparisons need them
-        out[g] = frame[g]
-    return out
+    return read_long_checked(path, group=group, dose_unit=dose_unit)[0]
 
 
 def read_curvecurator(data: Path, toml: Path) -> pd.DataFrame:
@@ -98,11 +316,21 @@ def read_curvecurator(data: Path, toml: Path) -> pd.DataFrame:
     exp = params.get("Experiment", {})
     doses = np.asarray(exp.get("doses", []), dtype=float) * float(exp.get("dose_scale", "1"))
     unit = str(exp.get("dose_unit", "M"))
-    frame = pd.read_csv(data, sep="\t")
+    frame = read_table(data)
+    if "Name" not in frame.columns:
+        raise InputError("CurveCurator table lacks its Name column", location=Location(file=data, line=1),
+                         expected="Name", found=", ".join(map(str, frame.columns)))  # fmt: skip
     raw = [c for c in frame.columns if str(c).startswith("Raw ")]
     if len(raw) != len(doses):
         raise InputError("doses and Raw columns disagree", location=Location(file=data, line=1),
                          expected=f"{len(doses)} Raw columns (from {toml.name})", found=f"{len(raw)}")  # fmt: skip
+    for c in raw:  # missing values stay missing (CurveCurator's convention); text is an error
+        values, _, text = _numbers(frame[c])
+        if text.any():
+            row = int(np.flatnonzero(text)[0])
+            raise InputError("non-numeric response", location=Location(file=data, line=row + 2, row=row + 1, column=str(c)),
+                             expected="a number", found=repr(frame[c].iloc[row]))  # fmt: skip
+        frame[c] = np.where(np.isfinite(values), values, np.nan)
     long = frame.melt(id_vars=["Name"], value_vars=raw, var_name="col", value_name="response")
     long["dose"] = long["col"].map(dict(zip(raw, doses, strict=True)))
     long = long.dropna(subset=["response"])

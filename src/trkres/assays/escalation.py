@@ -6,7 +6,8 @@ compared with the first (or a named reference) time point by
 :func:`trkres.assays.resistance.compare_conditions`; resistance is
 *established* at the first time point from which the fold change reaches the
 threshold (10 by default) with its CI above 1 **and stays there** at every
-later time point -- a single noisy jump does not count.
+later time point -- a single noisy jump does not count. Time points whose fit
+(or the reference's) is ``ambiguous``, ``flat`` or ``failed`` are never hits.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from trkres.assays.curvefit import fit_curves
+from trkres.assays.curvefit import USABLE_STATUSES, fit_curves
 from trkres.assays.resistance import compare_conditions
 from trkres.report.figures import new_figure
 from trkres.report.model import Figure
@@ -55,7 +56,13 @@ def track_escalation(
         label = gkey if isinstance(gkey, tuple) else (gkey,)
         series["ic50"] = [ic50.get(" | ".join(map(str, (*label, t))), np.nan) if by else ic50.get(str(t), np.nan)
                           for t in series["condition"]]  # fmt: skip
-        hit = ((series["fold_change"] >= threshold) & (series["fold_ci_low"] > 1)).to_numpy()
+        # A hit needs a usable fit at that time point (an 'ambiguous' IC50 is not evidence).
+        usable = series["condition_status"].astype(str).isin(USABLE_STATUSES) & (
+            str(ref_fit["status"]) in USABLE_STATUSES
+        )
+        hit = (
+            (series["fold_change"] >= threshold) & (series["fold_ci_low"] > 1) & usable
+        ).to_numpy()
         # established from the first index after which every point is a hit
         stays = np.flip(np.cumprod(np.flip(hit))).astype(bool)
         series["established"] = stays

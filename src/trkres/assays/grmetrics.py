@@ -21,7 +21,9 @@ over the GR curve, trapezoids on log10 concentration, divided by the range).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -30,6 +32,94 @@ from scipy import stats
 from trkres.assays.curvefit import fit_parameters, log_logistic, pack_arrays
 
 KEYS = ("cell_line", "agent", "perturbation", "replicate", "time")
+
+
+COUNT_COLUMNS = ("cell_count", "cell_count__ctrl", "cell_count__time0")
+
+
+def read_gr_checked(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read a GR table (GRmetrics' layout); return (usable rows, reported rows).
+
+    Needs ``concentration`` and either ``GR`` or the three counts. Text where a
+    number belongs is an error (file, line, column). Rows that cannot give a GR
+    value -- a missing or non-finite number, a negative concentration, a count
+    ≤ 0, or ``cell_count__ctrl`` equal to ``cell_count__time0`` (no growth of
+    the control: GR is undefined) -- are listed in the second table with their
+    file, line, row, column, expected and found, as are concentration-0 rows
+    (controls: not fitted). Rows in = rows used + rows reported.
+    """
+    from trkres.assays.doseresponse_io import ISSUE_COLUMNS, _issue, _numbers, read_table
+    from trkres.errors import InputError, Location
+
+    frame = read_table(path)
+    has_gr = "GR" in frame.columns
+    need = ["concentration", *(["GR"] if has_gr else COUNT_COLUMNS)]
+    missing_cols = [c for c in need if c not in frame.columns]
+    if missing_cols:
+        raise InputError("GR table lacks columns", location=Location(file=path, line=1),
+                         expected=", ".join(need), found=", ".join(map(str, frame.columns)))  # fmt: skip
+    blank = (
+        (frame.fillna("").astype(str).apply(lambda c: c.str.strip()) == "").all(axis=1).to_numpy()
+    )
+    drop = blank.copy()
+    values: dict[str, np.ndarray] = {}
+    issues: list[pd.DataFrame] = []
+
+    def report(mask: np.ndarray, column: str, expected: str, action: str = "dropped") -> None:
+        nonlocal drop
+        bad = mask & ~drop
+        if bad.any():
+            rows = np.flatnonzero(bad)
+            found = frame[column].iloc[rows].astype(str).replace("", "empty")
+            issues.append(_issue(path, rows, column, expected, found, action))
+            drop |= bad
+
+    for col in need:
+        v, miss, text = _numbers(frame[col])
+        bad = text & ~drop
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise InputError(f"non-numeric {col}", location=Location(file=path, line=row + 2, row=row + 1, column=col),
+                             expected="a number", found=repr(frame[col].iloc[row]))  # fmt: skip
+        values[col] = v
+        report(miss, col, "a number (not missing)")
+        report(~miss & ~np.isfinite(v), col, "a finite number")
+    conc = values["concentration"]
+    report(conc < 0, "concentration", "a concentration >= 0")
+    if not has_gr:
+        for col in COUNT_COLUMNS:
+            report(values[col] <= 0, col, "a cell count > 0")
+        report(values["cell_count__ctrl"] == values["cell_count__time0"], "cell_count__ctrl",
+               "a control count different from cell_count__time0 (else GR is undefined)")  # fmt: skip
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            gr = 2 ** (np.log2(values["cell_count"] / values["cell_count__time0"])
+                       / np.log2(values["cell_count__ctrl"] / values["cell_count__time0"])) - 1  # fmt: skip
+        report(~np.isfinite(gr), "cell_count", "counts that give a finite GR value")
+    report(
+        conc == 0, "concentration", "a concentration > 0 (0 is a control: not fitted)", "ignored"
+    )
+    use = np.flatnonzero(~drop)
+    out = frame.iloc[use].reset_index(drop=True)
+    for (
+        col
+    ) in out.columns:  # other columns: numbers where every cell is one, as pandas would read them
+        if col in values:
+            out[col] = values[col][use]
+            continue
+        with contextlib.suppress(ValueError, TypeError):
+            out[col] = pd.to_numeric(out[col])
+    report_frame = (
+        pd.concat(issues, ignore_index=True) if issues else pd.DataFrame(columns=ISSUE_COLUMNS)
+    )
+    if len(report_frame):
+        report_frame = report_frame.sort_values("line", kind="stable").reset_index(drop=True)
+    if out.empty:
+        raise InputError("no usable rows", location=Location(file=path),
+                         expected="rows with a concentration > 0 and counts that give a GR value",
+                         found=f"{len(report_frame)} row(s), none usable" + (
+                             f"; first: line {report_frame['line'].iloc[0]}, column {report_frame['column'].iloc[0]}: "
+                             f"{report_frame['found'].iloc[0]}" if len(report_frame) else ""))  # fmt: skip
+    return out, report_frame
 
 
 def gr_values(frame: pd.DataFrame) -> pd.Series:

@@ -11,8 +11,11 @@ with the reference condition (e.g. parental line):
   ``least_squares``), against the separate fits;
 - the Emax shift (Bottom_condition − Bottom_reference) reported apart from the
   potency shift, so a loss of maximal effect is not mistaken for a shift in IC50;
-- ``resistant`` when the fold change reaches ``threshold`` (10 by default) and
-  its CI lies above 1.
+- ``resistant`` when the fold change reaches ``threshold`` (10 by default),
+  its CI lies above 1, and both fits are usable: status ``ok`` or
+  ``out_of_range`` (see :data:`trkres.assays.curvefit.USABLE_STATUSES`). An
+  ``ambiguous``, ``flat`` or ``failed`` fit never makes a call; its numbers are
+  still shown with its status.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ import pandas as pd
 from scipy import stats
 from scipy.optimize import least_squares
 
-from trkres.assays.curvefit import fit_curves
+from trkres.assays.curvefit import USABLE_STATUSES, fit_curves
+from trkres.errors import InputError
 
 COMPARISON_COLUMNS = [
     "group", "condition", "reference", "fold_change", "fold_ci_low", "fold_ci_high",
@@ -40,8 +44,9 @@ def shared_ic50_test(
     a: pd.DataFrame, b: pd.DataFrame, fa: pd.Series, fb: pd.Series
 ) -> tuple[float, float]:
     """F and p of H0 "one LogIC50" for two curves (rows: dose_molar, response)."""
-    xa, ya = np.log10(a["dose_molar"].to_numpy(float)), a["response"].to_numpy(float)
-    xb, yb = np.log10(b["dose_molar"].to_numpy(float)), b["response"].to_numpy(float)
+    with np.errstate(divide="ignore"):  # vehicle rows: x = −inf, the curve's zero-dose limit
+        xa, ya = np.log10(a["dose_molar"].to_numpy(float)), a["response"].to_numpy(float)
+        xb, yb = np.log10(b["dose_molar"].to_numpy(float)), b["response"].to_numpy(float)
 
     def resid(p: np.ndarray) -> np.ndarray:
         return np.concatenate(
@@ -80,6 +85,17 @@ def compare_conditions(
     """
     by = by or []
     keys = [*by, condition]
+    if condition not in data.columns:
+        raise InputError("condition column not found", expected=condition,
+                         found=", ".join(map(str, data.columns)))  # fmt: skip
+    levels = pd.unique(data[condition].astype(str))
+    if reference not in set(levels):
+        shown = ", ".join(map(str, levels[:20])) + (
+            f" … ({len(levels)} in all)" if len(levels) > 20 else ""
+        )
+        raise InputError(f"reference '{reference}' is not a level of column '{condition}'",
+                         expected=f"one of: {shown}", found=reference,
+                         hint="give --reference one of the levels found (case and spaces count)")  # fmt: skip
     data = data.copy()
     data["curve_id"] = data[keys].astype(str).agg(" | ".join, axis=1)
     fitted = (fits if fits is not None else fit_curves(data)).set_index("curve_id")
@@ -121,7 +137,10 @@ def compare_conditions(
                     "condition_status": fc["status"],
                     "reference_status": fr["status"],
                     "resistant": bool(
-                        fold >= threshold and low > 1 and fc["status"] in ("ok", "out_of_range")
+                        fold >= threshold
+                        and low > 1
+                        and fc["status"] in USABLE_STATUSES
+                        and fr["status"] in USABLE_STATUSES
                     ),
                     "threshold": threshold,
                 }
@@ -172,8 +191,15 @@ def pool_experiments(
     per["se_log10"] = (np.log10(per["fold_ci_high"]) - np.log10(per["fold_ci_low"])) / (2 * z)
     rows = []
     for (grp, cond), g in per.groupby(["group", "condition"], sort=False):
+        # Experiments whose fits are not usable (ambiguous, flat, failed) do not enter the pool.
+        usable = g["condition_status"].astype(str).isin(USABLE_STATUSES) & g[
+            "reference_status"
+        ].astype(str).isin(USABLE_STATUSES)
         ok = g[
-            np.isfinite(g["log10_fold_change"]) & np.isfinite(g["se_log10"]) & (g["se_log10"] > 0)
+            np.isfinite(g["log10_fold_change"])
+            & np.isfinite(g["se_log10"])
+            & (g["se_log10"] > 0)
+            & usable
         ]
         row: dict[str, object] = {"group": grp, "condition": cond, "reference": reference,
                                   "n_experiments": len(ok), "threshold": threshold,
