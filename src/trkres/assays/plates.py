@@ -34,15 +34,26 @@ import pandas as pd
 import statsmodels.api as sm
 
 from trkres.assays.doseresponse_io import to_molar
-from trkres.assays.plate_io import SIZES, parse_well, plate_size, well_name
+from trkres.assays.plate_io import (
+    SIZES,
+    parse_well,
+    plate_size,
+    read_delimited_text,
+    read_text_file,
+    text_suffix,
+    well_name,
+)
 from trkres.errors import InputError, Location
-from trkres.yamlio import read_yaml
+from trkres.yamlio import parse_yaml
 
 ROLES = ("sample", "vehicle", "blank", "positive_control", "empty")
 #: QC thresholds behind the report's flags (common HTS practice: Z′ ≥ 0.5 is an excellent assay).
 Z_PRIME_MIN = 0.5
 CV_MAX = 20.0
 TREND_P = 0.01
+#: % viability outside this range is physically implausible (a wrong blank, an empty or
+#: overflowing well): such wells are reported and fail the plate's QC.
+VIABILITY_RANGE = (-50.0, 300.0)
 
 
 def _expand(spec: str, where: Location) -> list[str]:
@@ -62,7 +73,7 @@ def _expand(spec: str, where: Location) -> list[str]:
 
 
 def _from_yaml(path: Path) -> pd.DataFrame:
-    doc = read_yaml(path)
+    doc = parse_yaml(read_text_file(path, "plate map"), path)
     data = doc.data
     if not isinstance(data, dict) or not isinstance(data.get("wells"), list):
         raise InputError("plate map YAML needs a 'wells' list", location=Location(file=path, line=1),
@@ -100,11 +111,16 @@ def read_plate_map(path: Path) -> pd.DataFrame:
     ``role``, ``cell_line``, ``drug1…``, ``conc1…`` (molar), ``replicate``
     and any other columns as given.
     """
-    suffix = path.suffix.lower()
+    suffix = text_suffix(path)
     if suffix in (".yaml", ".yml"):
         frame = _from_yaml(path)
     else:
-        frame = pd.read_csv(path, sep="," if suffix == ".csv" else "\t", dtype={"well": str})
+        frame = read_delimited_text(
+            path, "plate map", "," if suffix == ".csv" else "\t", dtype={"well": str}
+        )
+    if frame.empty:
+        raise InputError("plate map has no wells", location=Location(file=path, line=2),
+                         expected="one row per well", found="none")  # fmt: skip
     frame = frame.rename(columns={c: str(c).strip().lower() for c in frame.columns})
     renames = {"line": "cell_line", "drug": "drug1", "dose": "conc1", "conc": "conc1", "dose1": "conc1",
                "dose2": "conc2", "dose3": "conc3", "dose_unit": "unit", "conc_unit": "unit"}  # fmt: skip
@@ -161,11 +177,30 @@ def read_plate_map(path: Path) -> pd.DataFrame:
             r = int(np.flatnonzero(missing.to_numpy())[0])
             raise InputError("sample well without a dose", location=Location(file=path, row=r + 1, column=c),
                              expected="a number ≥ 0", found=repr(frame[c].iloc[r]))  # fmt: skip
+        impossible = values.notna() & ~(np.isfinite(values) & (values >= 0))
+        if impossible.any():
+            r = int(np.flatnonzero(impossible.to_numpy())[0])
+            raise InputError("impossible dose in the plate map", location=Location(file=path, row=r + 1, column=c),
+                             expected="a finite number ≥ 0", found=f"{float(values.iloc[r]):g}")  # fmt: skip
         if "unit" not in frame.columns and values.fillna(0).gt(0).any():
             raise InputError("plate map doses have no unit", location=Location(file=path, line=1),
                              expected="a unit column or 'unit:' (M, mM, uM, nM, pM)", found="none")  # fmt: skip
-        unit = frame["unit"].fillna("M") if "unit" in frame.columns else "M"
+        if "unit" in frame.columns:
+            no_unit = values.fillna(0).gt(0) & frame["unit"].isna()
+            if no_unit.any():
+                r = int(np.flatnonzero(no_unit.to_numpy())[0])
+                raise InputError("dose without a unit", location=Location(file=path, row=r + 1, column="unit"),
+                                 expected="M, mM, uM, nM or pM", found="empty")  # fmt: skip
+        unit = (
+            frame["unit"].fillna("M") if "unit" in frame.columns else "M"
+        )  # only zero doses lack one
         frame[c] = to_molar(values.fillna(0.0), unit, path)
+    if conc_cols:
+        # Doses are molar from here on: the map's own unit is kept as map_unit, and `unit`
+        # says what the conc columns now hold (wells.tsv must not label molar values nM).
+        if "unit" in frame.columns:
+            frame["map_unit"] = frame["unit"]
+        frame["unit"] = "M"
     if "cell_line" not in frame.columns:
         frame["cell_line"] = np.nan
     return frame
@@ -201,25 +236,53 @@ def normalise(values: pd.DataFrame, plate_map: pd.DataFrame, *, read: str | None
                          location=Location(file=path) if path else None,
                          expected=f"well {r['well']} on plate {r['plate']}", found="no such well (layout does not match the plate)")  # fmt: skip
     merged = merged[merged["role"] != "empty"].copy()
-    blank = merged[merged["role"] == "blank"].groupby("plate")["value"].mean()
-    merged["signal"] = merged["value"] - merged["plate"].map(blank).fillna(0.0)
+    value = merged["value"].astype(float)
+    finite = np.isfinite(value)
+    blank = merged[(merged["role"] == "blank") & finite].groupby("plate")["value"].mean()
+    merged["signal"] = value.where(finite) - merged["plate"].map(blank).fillna(0.0)
     veh = merged[merged["role"] == "vehicle"]
     by_line = veh.groupby(["plate", "cell_line"], dropna=False)["signal"].mean()
     by_plate = veh.groupby("plate")["signal"].mean()
     key = pd.MultiIndex.from_arrays([merged["plate"], merged["cell_line"]])
     ref = pd.Series(by_line.reindex(key).to_numpy(), index=merged.index)
     ref = ref.fillna(merged["plate"].map(by_plate))
-    merged["viability"] = 100.0 * merged["signal"] / ref
+    with np.errstate(divide="ignore", invalid="ignore"):
+        viability = 100.0 * merged["signal"] / ref.where(ref > 0)
+    merged["viability"] = viability.where(np.isfinite(viability))
+    merged["issue"] = _well_issues(merged, value, ref)
     merged["read"] = chosen
     return merged.reset_index(drop=True)
+
+
+def _well_issues(merged: pd.DataFrame, value: pd.Series, ref: pd.Series) -> np.ndarray:
+    """Why a well's viability is missing or implausible ("" when it is fine)."""
+    v = merged["viability"].to_numpy(float)
+    flagged = merged["flag"].fillna("").astype(str).to_numpy() != ""
+    raw = value.to_numpy(float)
+    return np.select(
+        [
+            flagged & ~np.isfinite(raw),
+            ~np.isfinite(raw),
+            ~(ref.to_numpy(float) > 0),
+            (v < VIABILITY_RANGE[0]) | (v > VIABILITY_RANGE[1]),
+        ],
+        [
+            "no reading (reader flag): viability not computed",
+            "non-finite reading: viability not computed",
+            "vehicle mean not above blank: viability undefined",
+            f"implausible viability (outside {VIABILITY_RANGE[0]:g} to {VIABILITY_RANGE[1]:g}%)",
+        ],
+        "",
+    )
 
 
 def plate_qc(wells: pd.DataFrame) -> pd.DataFrame:
     """One row per plate: control means, CVs, Z′, edge ratio and row/column trends (see module doc)."""
     rows = []
     for plate, g in wells.groupby("plate"):
-        veh = g[(g["role"] == "vehicle") & g["signal"].notna()]
-        pos = g[(g["role"] == "positive_control") & g["signal"].notna()]
+        finite = np.isfinite(g["signal"].astype(float))
+        veh = g[(g["role"] == "vehicle") & finite]
+        pos = g[(g["role"] == "positive_control") & finite]
         rec: dict[str, object] = {"plate": plate, "n_wells": len(g), "n_flagged": int((g["flag"].fillna("") != "").sum()),
                                   "vehicle_mean": veh["signal"].mean(), "vehicle_cv_pct": 100 * veh["signal"].std() / veh["signal"].mean() if len(veh) > 1 else np.nan,
                                   "positive_mean": pos["signal"].mean() if len(pos) else np.nan,
@@ -256,6 +319,15 @@ def plate_qc(wells: pd.DataFrame) -> pd.DataFrame:
                 problems.append(f"{axis} trend in vehicle wells (p = {num[f'{axis}_trend_p']:.2g})")
         if rec["n_flagged"]:
             problems.append(f"{rec['n_flagged']} well(s) flagged by the reader")
+        if not num["vehicle_mean"] > 0:  # NaN (no usable vehicle) fails too
+            problems.append("no vehicle signal above blank")
+        issues = g["issue"].fillna("").astype(str) if "issue" in g else pd.Series("", index=g.index)
+        rec["n_unusable"] = int(issues.str.contains("not computed|undefined").sum())
+        rec["n_implausible"] = int(issues.str.startswith("implausible").sum())
+        if rec["n_unusable"]:
+            problems.append(f"{rec['n_unusable']} well(s) without a usable viability")
+        if rec["n_implausible"]:
+            problems.append(f"{rec['n_implausible']} well(s) with implausible viability")
         rec["qc"] = "; ".join(problems) if problems else "pass"
         rows.append(rec)
     return pd.DataFrame(rows)
