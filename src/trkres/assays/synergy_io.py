@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from trkres.assays.doseresponse_io import to_molar
+from trkres.assays.plate_io import read_delimited_text, text_suffix
 from trkres.errors import InputError, Location
 
 ResponseKind = Literal["inhibition", "viability", "viability_fraction"]
@@ -59,6 +60,15 @@ def _first_bad(mask: pd.Series | np.ndarray) -> int:
     return int(np.flatnonzero(np.asarray(mask))[0])
 
 
+def _show(value: object) -> str:
+    """A cell as the user wrote it: numbers plainly (``inf``, ``1e+308``), text quoted, blanks named."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "empty"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return f"{float(value):g}"
+    return repr(str(value))
+
+
 def from_frame(
     frame: pd.DataFrame,
     *,
@@ -89,11 +99,11 @@ def from_frame(
     for i in range(1, n_drugs + 1):
         col = f"conc{i}"
         values = pd.to_numeric(frame[col], errors="coerce")
-        bad = values.isna() | (values < 0)
+        bad = values.isna() | ~np.isfinite(values) | (values < 0)
         if bad.any():
             r = _first_bad(bad)
             raise InputError("bad concentration", location=Location(file=where, row=r + 1, column=col),
-                             expected="a number ≥ 0", found=repr(frame[col].iloc[r]))  # fmt: skip
+                             expected="a finite number ≥ 0", found=_show(frame[col].iloc[r]))  # fmt: skip
         unit_col = next((u for u in (f"conc_unit{i}", "conc_unit") if u in frame.columns), None)
         if unit_col is None and conc_unit is None:
             raise InputError("concentration unit unknown", location=Location(file=where, line=1),
@@ -102,11 +112,12 @@ def from_frame(
         unit = frame[unit_col] if unit_col is not None else str(conc_unit)
         data[col] = to_molar(values, unit, Path(where)).to_numpy()
     values = pd.to_numeric(frame["response"], errors="coerce")
-    bad = values.isna()
+    bad = values.isna() | ~np.isfinite(values)
     if bad.any():
         r = _first_bad(bad)
-        raise InputError("non-numeric response", location=Location(file=where, row=r + 1, column="response"),
-                         expected="a number", found=repr(frame["response"].iloc[r]))  # fmt: skip
+        raise InputError("non-numeric response" if pd.isna(values.iloc[r]) else "non-finite response",
+                         location=Location(file=where, row=r + 1, column="response"),
+                         expected="a finite number", found=_show(frame["response"].iloc[r]))  # fmt: skip
     data["response"] = {
         "inhibition": values,
         "viability": 100.0 - values,
@@ -138,15 +149,17 @@ def from_frame(
 def read_combinations(
     path: Path, *, response: ResponseKind = "inhibition", conc_unit: str | None = None
 ) -> Combinations:
-    """Read a combination table (CSV, TSV or Parquet) in SynergyFinder's layout."""
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".parquet":
+    """Read a combination table (CSV, TSV, either gzipped, or Parquet) in SynergyFinder's layout.
+
+    Text must be UTF-8 (a BOM and any line ends are fine); every line has the header's fields.
+    """
+    suffix = text_suffix(path)
+    if suffix == ".parquet":
+        try:
             frame = pd.read_parquet(path)
-        else:
-            frame = pd.read_csv(path, sep="," if suffix == ".csv" else "\t")
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise InputError(
-            f"cannot read combination table: {exc}", location=Location(file=path)
-        ) from None
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read combination table: {exc}", location=Location(file=path),
+                             expected="a Parquet file") from None  # fmt: skip
+    else:
+        frame = read_delimited_text(path, "combination table", "," if suffix == ".csv" else "\t")
     return from_frame(frame, response=response, conc_unit=conc_unit, path=path)
