@@ -63,8 +63,11 @@ def combos() -> pd.DataFrame:
 
 
 def _brackets_or_missing(frame: pd.DataFrame, estimate: str, prefix: str | None = None) -> None:
-    lo, hi = (frame["ci_low"], frame["ci_high"]) if prefix == "ci" else (
-        frame[f"{estimate}_ci_low"], frame[f"{estimate}_ci_high"])
+    lo, hi = (
+        (frame["ci_low"], frame["ci_high"])
+        if prefix == "ci"
+        else (frame[f"{estimate}_ci_low"], frame[f"{estimate}_ci_high"])
+    )
     assert (lo.isna() == hi.isna()).all(), estimate
     ok = lo.notna()
     tol = 1e-9 * np.maximum(1, frame[estimate].abs())
@@ -73,7 +76,9 @@ def _brackets_or_missing(frame: pd.DataFrame, estimate: str, prefix: str | None 
 
 
 @pytest.mark.parametrize("n_boot", [1, 5])
-def test_example_with_few_draws_exits_0_and_says_why_there_is_no_ci(tmp_path: Path, n_boot: int) -> None:
+def test_example_with_few_draws_exits_0_and_says_why_there_is_no_ci(
+    tmp_path: Path, n_boot: int
+) -> None:
     code, exc = cli("-q", "synergy", str(COMBO), "--response", "viability", "--n-boot", str(n_boot),
                     "--no-musyc", "-o", str(tmp_path / "out"))  # fmt: skip
     assert code == 0, exc
@@ -130,7 +135,9 @@ def test_generated_matrices_and_draw_counts_never_give_a_non_bracketing_ci(
 @FEW
 @given(st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=120), st.floats(-1e6, 1e6),
        st.sampled_from([0.8, 0.9, 0.95]))  # fmt: skip
-def test_percentile_interval_brackets_or_is_missing(draws: list[float], est: float, ci: float) -> None:
+def test_percentile_interval_brackets_or_is_missing(
+    draws: list[float], est: float, ci: float
+) -> None:
     low, high, withheld = percentile_interval(np.array(draws)[:, None], est, ci)
     if np.isfinite(low[0]):
         assert low[0] <= est + 1e-9 * max(1, abs(est)) and est - 1e-9 * max(1, abs(est)) <= high[0]
@@ -144,10 +151,15 @@ def test_percentile_interval_brackets_or_is_missing(draws: list[float], est: flo
 
 
 def test_loewe_resting_on_the_fallback_is_labelled_beside_the_score(combos: pd.DataFrame) -> None:
-    section = synergy_section(from_frame(combos, response="viability"), SynergyOptions(n_boot=0, musyc=False))
+    section = synergy_section(
+        from_frame(combos, response="viability"), SynergyOptions(n_boot=0, musyc=False)
+    )
     summary = next(t.frame for t in section.tables if t.name == "synergy_summary")
     cols = list(summary.columns)
-    assert cols[cols.index("loewe") + 1 : cols.index("loewe") + 3] == ["loewe_fallback_fraction", "loewe_basis"]
+    assert cols[cols.index("loewe") + 1 : cols.index("loewe") + 3] == [
+        "loewe_fallback_fraction",
+        "loewe_basis",
+    ]
     mostly = summary["loewe_fallback_fraction"] > 0.5
     assert mostly.any()  # the example's Loewe rests on the fallback in 80% of its cells
     assert (summary.loc[mostly, "loewe_basis"] == "mostly_fallback").all()
@@ -164,18 +176,28 @@ def test_loewe_solved_everywhere_is_labelled_so() -> None:
     rows = [{"block_id": 1, "drug1": "A", "drug2": "A", "conc1": a, "conc2": b, "conc_unit": "nM",
              "response": 100 * (a + b) / (a + b + 10)} for a in (0, 1, 3, 10, 30) for b in (0, 1, 3, 10, 30)]  # fmt: skip
     s = Synergy(["loewe"], n_boot=0, musyc=False).fit(from_frame(pd.DataFrame(rows))).summary_
-    assert s["loewe_fallback_fraction"].iloc[0] == 0 and s["loewe_basis"].iloc[0] == "loewe_equation"
+    assert (
+        s["loewe_fallback_fraction"].iloc[0] == 0 and s["loewe_basis"].iloc[0] == "loewe_equation"
+    )
 
 
 def test_example_combination_indices_are_never_absurdly_large(combos: pd.DataFrame) -> None:
-    ci = Synergy(n_boot=100, seed=0, musyc=False).fit(from_frame(combos, response="viability")).combination_index_
+    ci = (
+        Synergy(n_boot=100, seed=0, musyc=False)
+        .fit(from_frame(combos, response="viability"))
+        .combination_index_
+    )
     for col in ("ci", "ci_low", "ci_high"):
         v = ci[col].to_numpy(float)
         assert not (np.isfinite(v) & (v > CI_UNBOUNDED)).any(), col
     assert np.isinf(ci["ci_high"]).any()  # the example's upper bounds of 1e+120 are unbounded
 
 
-@given(st.lists(st.one_of(st.floats(0, 1e300), st.just(np.inf), st.just(np.nan)), min_size=1, max_size=20))
+@given(
+    st.lists(
+        st.one_of(st.floats(0, 1e300), st.just(np.inf), st.just(np.nan)), min_size=1, max_size=20
+    )
+)
 def test_unbounded_combination_indices_are_inf_and_labelled_antagonism(values: list[float]) -> None:
     v = unbounded(np.array(values))
     assert not (np.isfinite(v) & (v > CI_UNBOUNDED)).any()
@@ -188,14 +210,21 @@ def test_unbounded_combination_indices_are_inf_and_labelled_antagonism(values: l
 
 
 @pytest.mark.parametrize("bad", ["inf", "-inf", "Infinity", "nan"])
-def test_non_finite_response_is_an_error_naming_the_row(tmp_path: Path, combos: pd.DataFrame, bad: str) -> None:
+def test_non_finite_response_is_an_error_naming_the_row(
+    tmp_path: Path, combos: pd.DataFrame, bad: str
+) -> None:
     frame = combos.astype({"response": object})
     frame.loc[7, "response"] = bad
     path = tmp_path / "c.tsv"
     frame.to_csv(path, sep="\t", index=False)
     code, exc = cli("synergy", str(path), "--response", "viability", "-o", str(tmp_path / "o"))
     e = assert_input_error(exc)
-    assert code == 1 and e.location is not None and e.location.row == 8 and e.location.column == "response"
+    assert (
+        code == 1
+        and e.location is not None
+        and e.location.row == 8
+        and e.location.column == "response"
+    )
     assert not (tmp_path / "o").exists()
 
 
@@ -244,11 +273,16 @@ def test_latin1_error_gives_line_and_1_based_column(tmp_path: Path) -> None:
     path.write_bytes("block_id\tdrug1\n1\tµ\n".encode("latin-1"))
     with pytest.raises(InputError) as e:
         read_combinations(path)
-    assert e.value.location is not None and (e.value.location.line, e.value.location.column) == (2, 3)
+    assert e.value.location is not None and (e.value.location.line, e.value.location.column) == (
+        2,
+        3,
+    )
 
 
 @pytest.mark.parametrize("variant", ["gz", "cr", "crlf", "bom", "bom_cr_gz"])
-def test_gzip_bom_and_old_mac_line_ends_read_like_the_plain_file(tmp_path: Path, variant: str) -> None:
+def test_gzip_bom_and_old_mac_line_ends_read_like_the_plain_file(
+    tmp_path: Path, variant: str
+) -> None:
     text = COMBO.read_text()
     if "cr" in variant:
         text = text.replace("\n", "\r\n" if variant == "crlf" else "\r")
@@ -263,7 +297,9 @@ def test_gzip_bom_and_old_mac_line_ends_read_like_the_plain_file(tmp_path: Path,
 
 @FEW
 @given(st.binary(min_size=0, max_size=400), st.integers(0, 2000))
-def test_arbitrary_bytes_spliced_into_a_table_read_or_fail_cleanly(tmp_path: Path, junk: bytes, at: int) -> None:
+def test_arbitrary_bytes_spliced_into_a_table_read_or_fail_cleanly(
+    tmp_path: Path, junk: bytes, at: int
+) -> None:
     raw = COMBO.read_bytes()
     at = min(at, len(raw))
     path = tmp_path / "fuzz.tsv"
@@ -355,7 +391,9 @@ def test_vehicle_at_blank_gives_no_viability_and_fails_qc(tmp_path: Path) -> Non
 @FEW
 @given(st.lists(st.one_of(st.floats(allow_nan=False), st.just(float("inf")), st.floats(-1e4, 1e5)),
                 min_size=96, max_size=96))  # fmt: skip
-def test_generated_plates_never_pass_qc_on_impossible_wells(tmp_path: Path, values: list[float]) -> None:
+def test_generated_plates_never_pass_qc_on_impossible_wells(
+    tmp_path: Path, values: list[float]
+) -> None:
     export, layout = _plate(tmp_path, np.array(values).reshape(8, 12))
     wells = normalise(read_plate_values(export), read_plate_map(layout))
     v = wells["viability"].to_numpy(float)
@@ -397,7 +435,9 @@ def test_broken_plate_exports_exit_1_not_3(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("variant", ["gz", "cr", "crlf", "bom", "bom_cr_gz"])
-def test_plate_exports_and_maps_in_gzip_bom_and_cr_read_like_plain(tmp_path: Path, variant: str) -> None:
+def test_plate_exports_and_maps_in_gzip_bom_and_cr_read_like_plain(
+    tmp_path: Path, variant: str
+) -> None:
     export, layout = _plate(tmp_path)
     want = normalise(read_plate_values(export), read_plate_map(layout))
 
@@ -415,7 +455,6 @@ def test_plate_exports_and_maps_in_gzip_bom_and_cr_read_like_plain(tmp_path: Pat
 
 
 def test_yaml_map_gzipped_reads_like_plain(tmp_path: Path) -> None:
-    export, _ = _plate(tmp_path)
     text = ("plate_size: 96\nunit: nM\nwells:\n  - {wells: A1:H1, role: vehicle, cell_line: p}\n"
             "  - {wells: A12:H12, role: blank}\n"
             "  - {wells: A2:A11, role: sample, cell_line: p, drug: laro, dose: [1,2,3,4,5,6,7,8,9,10]}\n")  # fmt: skip
@@ -461,7 +500,9 @@ def test_arbitrary_bytes_in_plate_exports_read_or_fail_cleanly(tmp_path: Path, f
             line.split(b"\t", 1)[-1].replace(b"\t", b",") for line in raw.split(b"\n")[2:]
         )
     elif fmt == "softmax":
-        raw = b"Plate:\tP1\t1.3\tPlateFormat\n" + raw.replace(b"Reader export\n", b"").replace(b"\n", b"\n\t")
+        raw = b"Plate:\tP1\t1.3\tPlateFormat\n" + raw.replace(b"Reader export\n", b"").replace(
+            b"\n", b"\n\t"
+        )
     if cr:
         raw = raw.replace(b"\n", b"\r")
     at = min(at, len(raw))
