@@ -486,31 +486,50 @@ def test_broken_plate_maps_are_input_errors(tmp_path: Path) -> None:
         assert_input_error(exc, line=False)
 
 
-@pytest.mark.parametrize("fmt", ["grid", "gen5", "softmax", "envision"])
-@FEW
-@given(junk=st.binary(max_size=300), at=st.integers(0, 400), cr=st.booleans())
-def test_arbitrary_bytes_in_plate_exports_read_or_fail_cleanly(tmp_path: Path, fmt: str, junk: bytes,
-                                                               at: int, cr: bool) -> None:  # fmt: skip
-    export, _ = _plate(tmp_path)
-    raw = export.read_bytes()
+def _export_in(fmt: str, raw: bytes) -> bytes:
+    """The grid export of :func:`_plate` rewritten in a vendor's layout."""
     if fmt == "gen5":
-        raw = b"Results\n" + raw.replace(b"Reader export\n", b"")
-    elif fmt == "envision":
-        raw = b"Plate information\nPlate,Label\n1,lum\n" + b"\n".join(
+        return b"Results\n" + raw.replace(b"Reader export\n", b"")
+    if fmt == "envision":
+        return b"Plate information\nPlate,Label\n1,lum\n" + b"\n".join(
             line.split(b"\t", 1)[-1].replace(b"\t", b",") for line in raw.split(b"\n")[2:]
         )
-    elif fmt == "softmax":
-        raw = b"Plate:\tP1\t1.3\tPlateFormat\n" + raw.replace(b"Reader export\n", b"").replace(
-            b"\n", b"\n\t"
-        )
+    if fmt == "softmax":
+        body = raw.replace(b"Reader export\n", b"").replace(b"\n", b"\n\t")
+        return b"Plate:\tP1\t1.3\tPlateFormat\n\t" + body
+    return raw
+
+
+@pytest.mark.parametrize("fmt", ["grid", "gen5", "softmax", "envision"])
+@pytest.mark.parametrize("cr", [False, True])
+def test_vendor_layouts_read_with_either_line_end(tmp_path: Path, fmt: str, cr: bool) -> None:
+    export, _ = _plate(tmp_path)
+    raw = _export_in(fmt, export.read_bytes())
+    path = tmp_path / "v.txt"
+    path.write_bytes(raw.replace(b"\n", b"\r") if cr else raw)
+    got = read_plate_values(path, fmt)  # type: ignore[arg-type]
+    want = read_plate_values(export)
+    assert len(got) == 96
+    np.testing.assert_array_equal(got["value"], want["value"])
+
+
+@pytest.mark.parametrize("fmt", ["grid", "gen5", "softmax", "envision"])
+@FEW
+@given(junk=st.binary(max_size=300), at=st.floats(0, 1), cr=st.booleans())
+def test_arbitrary_bytes_in_plate_exports_read_or_fail_cleanly(tmp_path: Path, fmt: str, junk: bytes,
+                                                               at: float, cr: bool) -> None:  # fmt: skip
+    export, layout = _plate(tmp_path)
+    raw = _export_in(fmt, export.read_bytes())
     if cr:
         raw = raw.replace(b"\n", b"\r")
-    at = min(at, len(raw))
+    k = int(at * len(raw))
     path = tmp_path / "fuzz.txt"
-    path.write_bytes(raw[:at] + junk + raw[at:])
+    path.write_bytes(raw[:k] + junk + raw[k:])
     try:
         values = read_plate_values(path, fmt)  # type: ignore[arg-type]
+        wells = normalise(values, read_plate_map(layout), path=path)
     except InputError as exc:
         assert exc.location is not None and "np.float64" not in str(exc)
         return
     assert set(values.columns) >= {"plate", "well", "value", "flag"}
+    plate_qc(wells)
