@@ -533,3 +533,40 @@ def test_arbitrary_bytes_in_plate_exports_read_or_fail_cleanly(tmp_path: Path, f
         return
     assert set(values.columns) >= {"plate", "well", "value", "flag"}
     plate_qc(wells)
+
+
+def _gdsc(tmp_path: Path, change: dict[tuple[str, int], object] | None = None) -> Path:
+    """A tiny GDSC well table: 4 vehicle, 2 blank and 4 sample wells of one scan."""
+    tags = ["NC-1"] * 4 + ["B"] * 2 + ["L12-D1-S", "L12-D2-S", "L12-D3-S", "L12-D4-S"]
+    frame = pd.DataFrame({"SCAN_ID": 1, "POSITION": range(1, 11), "TAG": tags, "DRUG_ID": 1003,
+                          "CONC": [np.nan] * 6 + [0.01, 0.1, 1.0, 10.0],
+                          "INTENSITY": [1000.0] * 4 + [50.0] * 2 + [900.0, 700.0, 300.0, 100.0],
+                          "CELL_LINE_NAME": "X"})  # fmt: skip
+    for (col, row), value in (change or {}).items():
+        frame[col] = frame[col].astype(object)
+        frame.loc[row, col] = value
+    path = tmp_path / "gdsc.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_gdsc_tables_with_bad_cells_are_errors_or_reported_wells(tmp_path: Path) -> None:
+    from trkres.assays.plates import read_gdsc_wells
+
+    for col, value in (
+        ("POSITION", "A1"),
+        ("POSITION", 99999),
+        ("CONC", -1.0),
+        ("INTENSITY", "high"),
+    ):
+        with pytest.raises(InputError) as e:
+            read_gdsc_wells(_gdsc(tmp_path, {(col, 7): value}))
+        assert (
+            e.value.location is not None
+            and e.value.location.row == 8
+            and e.value.location.column == col
+        )
+    values, layout = read_gdsc_wells(_gdsc(tmp_path, {("INTENSITY", 8): np.inf}))
+    wells = normalise(values, layout)
+    assert "not computed" in wells.loc[wells["well"] == well_name(1, 9), "issue"].iloc[0]
+    assert plate_qc(wells)["qc"].iloc[0] != "pass"

@@ -424,6 +424,23 @@ def read_gdsc_wells(
         if frame.empty:
             raise InputError("cell line not in the GDSC table", location=Location(file=path, column="CELL_LINE_NAME"),
                              expected="a CELL_LINE_NAME of the file", found=repr(cell_line))  # fmt: skip
+    for col, lowest in (("POSITION", 1.0), ("CONC", 0.0), ("INTENSITY", None)):
+        values = pd.to_numeric(frame[col], errors="coerce")
+        # INTENSITY may be non-finite (reported per well by normalise); text is an error.
+        bad = values.isna() & frame[col].notna() if col == "INTENSITY" else ~np.isfinite(values)
+        if lowest is not None:
+            bad |= values < lowest
+        if col == "POSITION":
+            bad |= (values.round() != values) | (values > 1536)
+        if col == "CONC":  # only library-drug wells carry a concentration
+            bad &= frame["CONC"].notna()
+        if bad.any():
+            r = int(np.flatnonzero(bad.to_numpy())[0])
+            want = {"POSITION": "a well position 1 … 1536", "CONC": "a finite concentration ≥ 0 (µM)",
+                    "INTENSITY": "a number"}[col]  # fmt: skip
+            raise InputError(f"bad {col} in the GDSC well table", location=Location(file=path, row=r + 1, column=col),
+                             expected=want, found=str(frame[col].iloc[r]))  # fmt: skip
+        frame[col] = values
     tag = frame["TAG"].astype(str)
     role = tag.map(_GDSC_ROLE).fillna("empty")
     role = role.mask(tag == "PC-1", "positive_control")  # PC-2… are other control drugs: not pooled
@@ -439,7 +456,7 @@ def read_gdsc_wells(
     layout = pd.DataFrame({
         "plate": plate.astype(float), "well": wells, "row": rows, "column": cols, "role": role.to_numpy(),
         "cell_line": frame["CELL_LINE_NAME"].astype(str).to_numpy(),
-        "drug1": frame["DRUG_ID"].astype("Int64").astype(str).where(sample).to_numpy(),
+        "drug1": frame["DRUG_ID"].astype(str).str.replace(r"\.0$", "", regex=True).where(sample).to_numpy(),
         "conc1": np.where(sample, frame["CONC"].to_numpy(float) * 1e-6, 0.0),
         "scan_id": frame["SCAN_ID"].to_numpy(),
     })  # fmt: skip
