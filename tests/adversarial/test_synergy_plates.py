@@ -570,3 +570,64 @@ def test_gdsc_tables_with_bad_cells_are_errors_or_reported_wells(tmp_path: Path)
     wells = normalise(values, layout)
     assert "not computed" in wells.loc[wells["well"] == well_name(1, 9), "issue"].iloc[0]
     assert plate_qc(wells)["qc"].iloc[0] != "pass"
+
+
+YAML_MAP = (
+    "plate_size: 96\nunit: nM\nwells:\n  - {wells: A1:H1, role: vehicle, cell_line: p}\n"
+    "  - {wells: A12:H12, role: blank}\n"
+    "  - {wells: A2:A11, role: sample, cell_line: p, drug: laro, dose: [1,2,3,4,5,6,7,8,9,10]}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("plate_size: 96", "plate_size: [96]"),
+        ("plate_size: 96", "plate_size: {a: 1}"),
+        ("plate_size: 96", "plate_size: true"),
+        ("unit: nM", "unit: [nM]"),
+        ("cell_line: p}", "cell_line: {a: 1}}"),
+        ("role: blank}", "role: blank, plate: x}"),
+        ("role: blank}", "role: blank, plate: .inf}"),
+        ("role: blank}", "role: blank, plate: 1.5}"),
+        ("drug: laro", "drug: laro, drug2: tram"),
+        ("dose: [1,2", "dose: [.inf,2"),
+    ],
+)
+def test_hostile_yaml_maps_are_input_errors(tmp_path: Path, old: str, new: str) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text(YAML_MAP.replace(old, new, 1))
+    with pytest.raises(InputError) as e:
+        read_plate_map(path)
+    assert e.value.location is not None and e.value.expected is not None
+
+
+_yaml_value = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 2000), st.floats(allow_nan=True),
+    st.sampled_from(["A1", "A1:H1", "B3-B5", "ZZ9", "sample", "vehicle", "nM", "xM", ""]),
+    st.lists(st.one_of(st.floats(0, 100), st.dictionaries(st.just("k"), st.integers(), max_size=1)), max_size=12),
+    st.dictionaries(st.just("k"), st.integers(), max_size=1),
+)  # fmt: skip
+
+
+@FEW
+@given(
+    st.sampled_from(["wells", "role", "cell_line", "drug", "dose", "unit", "plate", "drug2"]),
+    _yaml_value,
+)
+def test_generated_yaml_map_values_read_or_fail_cleanly(
+    tmp_path: Path, key: str, value: object
+) -> None:
+    import yaml
+
+    doc = yaml.safe_load(YAML_MAP)
+    doc["wells"][2][key] = value
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    export, _ = _plate(tmp_path)
+    try:
+        wells = normalise(read_plate_values(export), read_plate_map(path), path=export)
+    except InputError as exc:
+        assert exc.location is not None
+        return
+    plate_qc(wells)

@@ -88,6 +88,10 @@ def _from_yaml(path: Path) -> pd.DataFrame:
         wells = _expand(str(item.get("wells", item.get("well"))), where)
         attrs = {key: v for key, v in item.items() if key not in ("wells", "well")}
         for key, v in attrs.items():
+            values = v if isinstance(v, list) else [v]
+            if not all(x is None or isinstance(x, (str, int, float)) for x in values):
+                raise InputError(f"'{key}' must be a value (or a list of values, one per well)", location=where,
+                                 expected="text or numbers", found=repr(v)[:80])  # fmt: skip
             if isinstance(v, list) and len(v) != len(wells):
                 raise InputError(f"'{key}' has one value per well, but not as many as the range", location=where,
                                  expected=f"{len(wells)} values", found=f"{len(v)}")  # fmt: skip
@@ -100,8 +104,17 @@ def _from_yaml(path: Path) -> pd.DataFrame:
             )
     frame = pd.DataFrame(rows)
     if "unit" not in frame.columns and "unit" in data:
+        if not isinstance(data["unit"], str):
+            raise InputError("'unit' must be one unit", location=doc.locate(["unit"]),
+                             expected="M, mM, uM, nM or pM", found=repr(data["unit"])[:80])  # fmt: skip
         frame["unit"] = data["unit"]
-    frame.attrs["plate_size"] = data.get("plate_size")
+    size = data.get("plate_size")
+    if size is not None and (
+        not isinstance(size, int) or isinstance(size, bool) or size not in SIZES
+    ):
+        raise InputError("unknown plate size", location=doc.locate(["plate_size"]),
+                         expected="96, 384 or 1536", found=repr(size)[:80])  # fmt: skip
+    frame.attrs["plate_size"] = size
     return frame
 
 
@@ -157,6 +170,16 @@ def read_plate_map(path: Path) -> pd.DataFrame:
                          expected="a 96-, 384- or 1536-well layout", found=f"wells up to {frame['well'].iloc[int(np.argmax(frame['row'] * 100 + frame['column']))]}")  # fmt: skip
     if "plate" not in frame.columns:
         frame["plate"] = np.nan
+    plate_no = pd.to_numeric(frame["plate"], errors="coerce")
+    bad_plate = frame["plate"].notna() & ~(
+        np.isfinite(plate_no) & (plate_no >= 1) & (plate_no.round() == plate_no)
+    )
+    if bad_plate.any():
+        r = int(np.flatnonzero(bad_plate.to_numpy())[0])
+        raise InputError("bad plate number in the plate map", location=Location(file=path, row=r + 1, column="plate"),
+                         expected="1, 2, … (the plate's order in the export), or empty for every plate",
+                         found=str(frame["plate"].iloc[r]))  # fmt: skip
+    frame["plate"] = plate_no.astype(float)
     dup = frame.duplicated(["plate", "well"], keep="first")
     if dup.any():
         r = int(np.flatnonzero(dup.to_numpy())[0])
@@ -167,6 +190,11 @@ def read_plate_map(path: Path) -> pd.DataFrame:
     if samples.any() and not conc_cols:
         raise InputError("sample wells need doses", location=Location(file=path, line=1),
                          expected="a dose (or conc) column", found=", ".join(map(str, frame.columns)))  # fmt: skip
+    for d in sorted(c for c in frame.columns if re.fullmatch(r"drug\d", c)):
+        if d.replace("drug", "conc") not in frame.columns and (samples & frame[d].notna()).any():
+            raise InputError(f"{d} has no dose column", location=Location(file=path, line=1),
+                             expected=f"{d.replace('drug', 'dose')} (or {d.replace('drug', 'conc')}) beside {d}",
+                             found=", ".join(map(str, frame.columns)))  # fmt: skip
     for c in conc_cols:
         values = pd.to_numeric(frame[c], errors="coerce")
         missing = (
