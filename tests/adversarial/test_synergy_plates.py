@@ -631,3 +631,53 @@ def test_generated_yaml_map_values_read_or_fail_cleanly(
         assert exc.location is not None
         return
     plate_qc(wells)
+
+
+def _degenerate(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
+    f = frame.copy()
+    if kind == "constant_50":  # flat single-drug curves crashed the batch 4PL fitter
+        f["response"] = 50.0
+    elif kind == "no_combination_cells":
+        f = f[(f["conc1"] == 0) | (f["conc2"] == 0)]
+    elif kind == "drug2_never_dosed":
+        f["conc2"] = 0
+    elif kind == "one_row":
+        f = f.head(1)
+    return f
+
+
+@pytest.mark.parametrize(
+    "kind", ["constant_50", "no_combination_cells", "drug2_never_dosed", "one_row"]
+)
+def test_degenerate_tables_give_labelled_blocks(combos: pd.DataFrame, kind: str) -> None:
+    import matplotlib.pyplot as plt
+
+    section = synergy_section(from_frame(_degenerate(combos, kind), response="viability"),
+                              SynergyOptions(n_boot=40, musyc=True, condition="line"))  # fmt: skip
+    for fig in section.figures:
+        plt.close(fig.static)
+    summary = next(t.frame for t in section.tables if t.name == "synergy_summary")
+    assert (summary["status"] != "ok").all()
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "words"),
+    [
+        ("block_id", np.nan, "missing block_id"),
+        ("response", 1e300, "impossible response"),
+        ("response", -5000.0, "impossible response"),
+        ("conc1", 1e12, "impossible concentration"),  # nM: 1000 M
+    ],
+)
+def test_impossible_values_are_errors_naming_the_row(combos: pd.DataFrame, column: str, value: float,
+                                                     words: str) -> None:  # fmt: skip
+    f = combos.astype({column: object})
+    f.loc[4, column] = value
+    with pytest.raises(InputError, match=words) as e:
+        from_frame(f, response="viability")
+    assert (
+        e.value.location is not None
+        and e.value.location.row == 5
+        and e.value.location.column == column
+    )
+    assert "np.float64" not in str(e.value)

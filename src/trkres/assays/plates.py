@@ -44,6 +44,7 @@ from trkres.assays.plate_io import (
     text_suffix,
     well_name,
 )
+from trkres.assays.synergy_io import MAX_MOLAR
 from trkres.errors import InputError, Location
 from trkres.yamlio import parse_yaml
 
@@ -224,6 +225,12 @@ def read_plate_map(path: Path) -> pd.DataFrame:
             frame["unit"].fillna("M") if "unit" in frame.columns else "M"
         )  # only zero doses lack one
         frame[c] = to_molar(values.fillna(0.0), unit, path)
+        too_high = frame[c] > MAX_MOLAR
+        if too_high.any():
+            r = int(np.flatnonzero(too_high.to_numpy())[0])
+            raise InputError("impossible dose in the plate map", location=Location(file=path, row=r + 1, column=c),
+                             expected=f"at most {MAX_MOLAR:g} M (is the unit right?)",
+                             found=f"{float(frame[c].iloc[r]):g} M")  # fmt: skip
     if conc_cols:
         # Doses are molar from here on: the map's own unit is kept as map_unit, and `unit`
         # says what the conc columns now hold (wells.tsv must not label molar values nM).
