@@ -460,13 +460,13 @@ def read_gdsc_wells(
             raise InputError("cell line not in the GDSC table", location=Location(file=path, column="CELL_LINE_NAME"),
                              expected="a CELL_LINE_NAME of the file", found=repr(cell_line))  # fmt: skip
     for col, lowest in (("POSITION", 1.0), ("CONC", 0.0), ("INTENSITY", None)):
-        values = pd.to_numeric(frame[col], errors="coerce")
+        numbers = pd.to_numeric(frame[col], errors="coerce")
         # INTENSITY may be non-finite (reported per well by normalise); text is an error.
-        bad = values.isna() & frame[col].notna() if col == "INTENSITY" else ~np.isfinite(values)
+        bad = numbers.isna() & frame[col].notna() if col == "INTENSITY" else ~np.isfinite(numbers)
         if lowest is not None:
-            bad |= values < lowest
+            bad |= numbers < lowest
         if col == "POSITION":
-            bad |= (values.round() != values) | (values > 1536)
+            bad |= (numbers.round() != numbers) | (numbers > 1536)
         if col == "CONC":  # only library-drug wells carry a concentration
             bad &= frame["CONC"].notna()
         if bad.any():
@@ -475,7 +475,7 @@ def read_gdsc_wells(
                     "INTENSITY": "a number"}[col]  # fmt: skip
             raise InputError(f"bad {col} in the GDSC well table", location=Location(file=path, row=r + 1, column=col),
                              expected=want, found=str(frame[col].iloc[r]))  # fmt: skip
-        frame[col] = values
+        frame[col] = numbers
     tag = frame["TAG"].astype(str)
     role = tag.map(_GDSC_ROLE).fillna("empty")
     role = role.mask(tag == "PC-1", "positive_control")  # PC-2… are other control drugs: not pooled
