@@ -117,8 +117,11 @@ def read_text_file(path: Path, what: str, *, latin1_fallback: bool = False) -> s
         m = _BINARY_CONTROL.search(raw)
         if m is not None:
             line, col = _line_col(raw, m.start())
+            utf16 = raw[:200].count(b"\x00") * 3 > len(raw[:200])  # every other byte NUL
             raise InputError(f"binary data in {what}", location=Location(file=path, line=line, column=col),
-                             expected="text (UTF-8)", found=f"control byte 0x{raw[m.start()]:02x}")  # fmt: skip
+                             expected="text (UTF-8, or UTF-16 with its byte-order mark)",
+                             found=f"control byte 0x{raw[m.start()]:02x}"
+                                   + (" (UTF-16 without a byte-order mark?)" if utf16 else ""))  # fmt: skip
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:

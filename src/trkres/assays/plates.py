@@ -222,7 +222,7 @@ def read_plate_map(path: Path) -> pd.DataFrame:
                 raise InputError("dose without a unit", location=Location(file=path, row=r + 1, column="unit"),
                                  expected="M, mM, uM, nM or pM", found="empty")  # fmt: skip
         unit = (
-            frame["unit"].fillna("M") if "unit" in frame.columns else "M"
+            frame["unit"].astype(object).fillna("M") if "unit" in frame.columns else "M"
         )  # only zero doses lack one
         frame[c] = to_molar(values.fillna(0.0), unit, path)
         too_high = frame[c] > MAX_MOLAR

@@ -84,7 +84,14 @@ def heatmap_figure(result: Synergy, combos: Combinations, model: str) -> Figure:
         ax.set_yticks(range(len(c1)), _dose_labels(c1), fontsize=6)
         ax.set_xlabel(f"{row['drug2']} (nM)")
         ax.set_ylabel(f"{row['drug1']} (nM)")
-        ax.set_title(f"{_label(row, combos)}\n{_MODEL_TITLES[model]} {row[model]:.1f}", fontsize=7)
+        basis = (
+            " (mostly Loewe fallback)"
+            if model == "loewe" and row.get("loewe_basis") == "mostly_fallback"
+            else ""
+        )
+        ax.set_title(
+            f"{_label(row, combos)}\n{_MODEL_TITLES[model]} {row[model]:.1f}{basis}", fontsize=7
+        )
     for ax in axes[len(blocks) :]:
         ax.set_visible(False)
     fig.colorbar(
