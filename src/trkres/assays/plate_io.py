@@ -142,6 +142,15 @@ def read_text_file(path: Path, what: str, *, latin1_fallback: bool = False) -> s
     return text
 
 
+def show_cell(value: object) -> str:
+    """A cell as the user wrote it: numbers plainly (``inf``, ``1e+308``), text quoted, blanks named."""
+    if value is None or (np.ndim(value) == 0 and bool(pd.isna(value))):  # type: ignore[call-overload]
+        return "empty"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return f"{float(value):g}"
+    return repr(str(value))
+
+
 def text_suffix(path: Path) -> str:
     """The suffix that says a file's format, looking through ``.gz`` (``map.csv.gz`` → ``.csv``)."""
     suffixes = [x.lower() for x in path.suffixes]

@@ -41,6 +41,7 @@ from trkres.assays.plate_io import (
     plate_size,
     read_delimited_text,
     read_text_file,
+    show_cell,
     text_suffix,
     well_name,
 )
@@ -148,7 +149,7 @@ def read_plate_map(path: Path) -> pd.DataFrame:
     bad = [i for i, p in enumerate(parsed) if p is None]
     if bad:
         raise InputError("not a well name", location=Location(file=path, row=bad[0] + 1, column="well"),
-                         expected="A1 … AF48", found=repr(frame["well"].iloc[bad[0]]))  # fmt: skip
+                         expected="A1 … AF48", found=show_cell(frame["well"].iloc[bad[0]]))  # fmt: skip
     frame["row"] = [p[0] for p in parsed]  # type: ignore[index]
     frame["column"] = [p[1] for p in parsed]  # type: ignore[index]
     frame["well"] = [well_name(r, c) for r, c in zip(frame["row"], frame["column"], strict=True)]
@@ -157,7 +158,7 @@ def read_plate_map(path: Path) -> pd.DataFrame:
     if unknown.any():
         r = int(np.flatnonzero(unknown.to_numpy())[0])
         raise InputError("unknown well role", location=Location(file=path, row=r + 1, column="role"),
-                         expected=", ".join(ROLES), found=repr(frame["role"].iloc[r]))  # fmt: skip
+                         expected=", ".join(ROLES), found=show_cell(frame["role"].iloc[r]))  # fmt: skip
     frame["role"] = roles
     size = frame.attrs.get("plate_size") or plate_size(
         int(frame["row"].max()), int(frame["column"].max())
@@ -206,7 +207,7 @@ def read_plate_map(path: Path) -> pd.DataFrame:
         if missing.any():
             r = int(np.flatnonzero(missing.to_numpy())[0])
             raise InputError("sample well without a dose", location=Location(file=path, row=r + 1, column=c),
-                             expected="a number ≥ 0", found=repr(frame[c].iloc[r]))  # fmt: skip
+                             expected="a number ≥ 0", found=show_cell(frame[c].iloc[r]))  # fmt: skip
         impossible = values.notna() & ~(np.isfinite(values) & (values >= 0))
         if impossible.any():
             r = int(np.flatnonzero(impossible.to_numpy())[0])

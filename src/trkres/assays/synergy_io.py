@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from trkres.assays.doseresponse_io import to_molar
-from trkres.assays.plate_io import read_delimited_text, text_suffix
+from trkres.assays.plate_io import read_delimited_text, show_cell, text_suffix
 from trkres.errors import InputError, Location
 
 ResponseKind = Literal["inhibition", "viability", "viability_fraction"]
@@ -65,15 +65,6 @@ def _first_bad(mask: pd.Series | np.ndarray) -> int:
     return int(np.flatnonzero(np.asarray(mask))[0])
 
 
-def _show(value: object) -> str:
-    """A cell as the user wrote it: numbers plainly (``inf``, ``1e+308``), text quoted, blanks named."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "empty"
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return f"{float(value):g}"
-    return repr(str(value))
-
-
 def from_frame(
     frame: pd.DataFrame,
     *,
@@ -112,7 +103,7 @@ def from_frame(
         if bad.any():
             r = _first_bad(bad)
             raise InputError("bad concentration", location=Location(file=where, row=r + 1, column=col),
-                             expected="a finite number ≥ 0", found=_show(frame[col].iloc[r]))  # fmt: skip
+                             expected="a finite number ≥ 0", found=show_cell(frame[col].iloc[r]))  # fmt: skip
         unit_col = next((u for u in (f"conc_unit{i}", "conc_unit") if u in frame.columns), None)
         if unit_col is None and conc_unit is None:
             raise InputError("concentration unit unknown", location=Location(file=where, line=1),
@@ -133,7 +124,7 @@ def from_frame(
         r = _first_bad(bad)
         raise InputError("non-numeric response" if pd.isna(values.iloc[r]) else "non-finite response",
                          location=Location(file=where, row=r + 1, column="response"),
-                         expected="a finite number", found=_show(frame["response"].iloc[r]))  # fmt: skip
+                         expected="a finite number", found=show_cell(frame["response"].iloc[r]))  # fmt: skip
     inhibition = {
         "inhibition": values,
         "viability": 100.0 - values,
@@ -145,7 +136,7 @@ def from_frame(
         raise InputError("impossible response", location=Location(file=where, row=r + 1, column="response"),
                          expected=f"{response} giving % inhibition within ±{MAX_ABS_INHIBITION:g} "
                                   "(is --response right?)",
-                         found=_show(frame["response"].iloc[r]))  # fmt: skip
+                         found=show_cell(frame["response"].iloc[r]))  # fmt: skip
     data["response"] = {
         "inhibition": values,
         "viability": 100.0 - values,
