@@ -144,7 +144,9 @@ def read_text_file(path: Path, what: str, *, latin1_fallback: bool = False) -> s
 
 def show_cell(value: object) -> str:
     """A cell as the user wrote it: numbers plainly (``inf``, ``1e+308``), text quoted, blanks named."""
-    if value is None or (np.ndim(value) == 0 and bool(pd.isna(value))):  # type: ignore[call-overload]
+    if value is None or value is pd.NA or value is pd.NaT:
+        return "empty"
+    if isinstance(value, (float, np.floating)) and np.isnan(value):
         return "empty"
     if isinstance(value, (int, float, np.integer, np.floating)):
         return f"{float(value):g}"
