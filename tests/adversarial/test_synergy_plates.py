@@ -681,3 +681,16 @@ def test_impossible_values_are_errors_naming_the_row(combos: pd.DataFrame, colum
         and e.value.location.column == column
     )
     assert "np.float64" not in str(e.value)
+
+
+def test_a_workbook_named_csv_is_read_as_the_workbook_it_is(tmp_path: Path) -> None:
+    sheet = pd.DataFrame(
+        [["", *range(1, 13)]] + [[chr(65 + r), *([1000.0] * 12)] for r in range(8)]
+    )
+    misnamed = tmp_path / "export.csv"
+    with pd.ExcelWriter(misnamed, engine="openpyxl") as writer:
+        sheet.to_excel(writer, header=False, index=False)
+    got = read_plate_values(misnamed)
+    assert len(got) == 96 and (got["value"] == 1000.0).all()
+    with pytest.raises(InputError, match="ZIP"):  # a synergy table has no workbook reader
+        read_combinations(misnamed)

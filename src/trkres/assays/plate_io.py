@@ -243,11 +243,14 @@ def read_grid(path: Path) -> pd.DataFrame:
 
     Several grids in one file (or in an Excel workbook's sheets, in order) are
     several plates (or reads: a text label in the cell after the last column
-    names the read). Other lines are ignored. Excel cells are read with openpyxl.
+    names the read). Other lines are ignored. Excel cells are read with openpyxl (an .xlsx is
+    recognised by its bytes too, whatever its name).
     """
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        with path.open("rb") as fh:
-            head = fh.read(4)
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    if (
+        path.suffix.lower() in (".xlsx", ".xlsm") or head == b"PK\x03\x04"
+    ):  # a workbook by name or bytes
         if head != b"PK\x03\x04":  # an .xlsx is a ZIP archive; anything else is misnamed
             raise InputError("not an Excel workbook", location=Location(file=path, line=1, column=1),
                              expected="an .xlsx file (a ZIP archive starting with PK)",
