@@ -16,7 +16,9 @@
 
 Uncertainty: each bootstrap draw resamples every cell's replicates with
 replacement and recomputes everything (single-drug fits included); CIs are
-percentile intervals. Blocks without replicates get no CI (``ci_method``
+percentile intervals, given only with at least :func:`min_draws` draws (40 at
+95%) and only when they contain their estimate (otherwise missing, and
+``ci_note`` says which). Blocks without replicates get no CI (``ci_method``
 says so). The model definitions are in :mod:`trkres.assays.synergy_models`.
 """
 
@@ -301,6 +303,12 @@ class Synergy:
                                     f"interval needs at least {min_draws(self.ci)})")  # fmt: skip
         elif self.n_boot > 0 and replicated.any():
             self._bootstrap(combos, cells, codes, grid, matrix, summary)
+        for (
+            m
+        ) in self.models:  # the same columns with or without CIs; ci_method says why they are empty
+            for bound in ("ci_low", "ci_high"):
+                if f"{m}_{bound}" not in summary:
+                    summary[f"{m}_{bound}"] = np.nan
         summary["status"] = _status(grid, params, expected, self.models)
         self.combination_index_ = self._combination_index(combos, grid)
         self.musyc_ = fit_musyc(combos) if self.musyc and combos.n_drugs == 2 else pd.DataFrame()
