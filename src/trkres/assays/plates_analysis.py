@@ -81,7 +81,9 @@ def plates_analysis(ctx: AnalysisContext) -> Section:
         title="Plates: normalisation and quality control",
         summary=(f"{len(plates)} plate export(s), {len(wells)} mapped wells: blank-subtracted and expressed as "
                  f"% of the vehicle mean per plate and cell line. Z′ ≥ 0.5, control CV ≤ 20% and no row/column "
-                 f"trend (p ≥ 0.01) pass. Used by: {uses}."),
+                 f"trend (p ≥ 0.01) pass; wells without a usable or plausible viability (non-finite reading, vehicle not "
+                 f"above blank, outside −50 to 300%) are listed with an issue and fail their plate. Doses are molar. "
+                 f"Used by: {uses}."),
         tables=[Table("plate_qc", qc, "Plate quality control"),
                 Table("plate_wells", wells, "Normalised wells", in_report=False)],
         figures=[plate_figure(n, w) for n, w in plates],
