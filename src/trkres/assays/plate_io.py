@@ -68,10 +68,11 @@ _BINARY_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 
 
 def _line_col(raw: bytes, at: int) -> tuple[int, int]:
-    """1-based line and column (in bytes) of byte offset ``at``, counting \\n, \\r\\n and \\r as line ends."""
+    """1-based line and column (in characters) of byte offset ``at``, counting \\n, \\r\\n and \\r as line ends."""
     head = raw[:at].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     start = head.rfind(b"\n") + 1
-    return head.count(b"\n") + 1, len(head) - start + 1
+    # Columns in characters, as editors count them (multi-byte UTF-8 before the offset is one each).
+    return head.count(b"\n") + 1, len(head[start:].decode("utf-8", errors="replace")) + 1
 
 
 def read_text_file(path: Path, what: str, *, latin1_fallback: bool = False) -> str:
