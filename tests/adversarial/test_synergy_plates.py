@@ -104,7 +104,7 @@ def test_min_draws_follows_the_level() -> None:
     assert min_draws(0.95) == 40 and min_draws(0.9) == 20 and min_draws(0.99) == 200
 
 
-@FEW
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(1, 80), st.integers(0, 2**31 - 1), st.floats(0.0, 20.0))
 def test_generated_matrices_and_draw_counts_never_give_a_non_bracketing_ci(
     n_boot: int, seed: int, noise: float
