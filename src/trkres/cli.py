@@ -930,7 +930,7 @@ def plate(
     export: Annotated[
         Path,
         typer.Argument(
-            help="Plate-reader export (grid CSV/TSV, Gen5, SoftMax Pro or EnVision text)."
+            help="Plate-reader export (grid CSV/TSV/XLSX, Gen5, SoftMax Pro or EnVision text; text may be .gz)."
         ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
@@ -938,8 +938,9 @@ def plate(
         Path | None,
         typer.Option(
             "--map",
-            help="Plate map (CSV/TSV/YAML): well, role, cell_line, drug(s), dose(s), unit "
-            "(not for --format gdsc, whose well table carries its own).",
+            help="Plate map (CSV/TSV/YAML, .gz too): well, role, cell_line, drug(s), dose(s), unit "
+            "(M, mM, uM, nM, pM; doses are written out in molar) (not for --format gdsc, whose well "
+            "table carries its own).",
         ),
     ] = None,
     fmt: Annotated[
@@ -957,8 +958,9 @@ def plate(
     """Normalise plates to % viability of vehicle, check their quality, and write analysis-ready tables.
 
     Writes OUT/wells.tsv (every mapped well: raw value, reader flag, blank-subtracted signal,
-    viability %), OUT/plate_qc.tsv (per plate: control means and CVs, Z', edge-to-interior
-    ratio, row/column trends, 'qc' = pass or the problems), and OUT/dose_response.tsv (one
+    viability %, doses in molar with unit M, and an 'issue' for non-finite readings or
+    implausible viability), OUT/plate_qc.tsv (per plate: control means and CVs, Z', edge-to-interior
+    ratio, row/column trends, unusable and implausible wells, 'qc' = pass or the problems), and OUT/dose_response.tsv (one
     drug: input for trkres fit / resistance) or OUT/combinations.tsv (two or more drugs:
     input for trkres synergy --response viability).
 
@@ -1010,7 +1012,7 @@ def synergy(
     data: Annotated[
         Path,
         typer.Argument(
-            help="Combination table in SynergyFinder's layout (CSV/TSV/Parquet): block_id, drug1, "
+            help="Combination table in SynergyFinder's layout (CSV/TSV, .gz too, UTF-8; or Parquet): block_id, drug1, "
             "drug2[, drug3], conc1, conc2[, conc3], response, conc_unit; replicates as repeated rows."
         ),
     ],
@@ -1029,7 +1031,11 @@ def synergy(
         str, typer.Option(help="Comma-separated reference models: bliss, hsa, loewe, zip.")
     ] = "bliss,hsa,loewe,zip",
     n_boot: Annotated[
-        int, typer.Option(help="Replicate-bootstrap draws for the CIs (0 = none).")
+        int,
+        typer.Option(
+            help="Replicate-bootstrap draws for the CIs (0 = none; a 95% percentile CI needs at "
+            "least 40, fewer give no CI and ci_method says so)."
+        ),
     ] = 100,
     seed: Annotated[
         int, typer.Option(help="Seed of the bootstrap (results are reproducible).")

@@ -17,7 +17,8 @@ Labels follow Chou's ranges: < 0.9 synergism, 0.9–1.1 nearly additive,
 asks for r ≥ 0.95 with cell cultures), and ``extrapolated`` marks effect
 levels a single drug would need more than 10× its highest tested dose to reach.
 A drug whose median-effect line never reaches the effect gives no CI
-(``not_estimable``).
+(``not_estimable``). Values above :data:`CI_UNBOUNDED` are reported as ``inf``
+(unbounded), never as 1e+120.
 """
 
 from __future__ import annotations
@@ -29,6 +30,16 @@ import pandas as pd
 
 EFFECTS = (0.5, 0.75, 0.9)
 MIN_POINTS = 3
+#: Combination indices (and their bounds) above this are reported as ``inf`` (unbounded): a CI
+#: of 100 already means a 100-fold dose excess over additivity, and the values beyond it
+#: (1e+120 …) come from a median-effect line that barely rises, not from the data.
+CI_UNBOUNDED = 100.0
+
+
+def unbounded(values: np.ndarray) -> np.ndarray:
+    """``values`` with everything above :data:`CI_UNBOUNDED` (including +inf) as +inf."""
+    v = np.asarray(values, dtype=float)
+    return np.where(v > CI_UNBOUNDED, np.inf, v)
 
 
 def _median_effect(key: np.ndarray, logd: np.ndarray, fa: np.ndarray) -> pd.DataFrame:
@@ -116,5 +127,5 @@ def combination_index_cells(block: np.ndarray, conc1: np.ndarray, conc2: np.ndar
 
 def label(ci: np.ndarray) -> np.ndarray:
     """Chou's coarse interpretation of a CI value."""
-    return np.select([~np.isfinite(ci), ci < 0.9, ci <= 1.1], ["not_estimable", "synergism", "nearly_additive"],
+    return np.select([np.isnan(ci), ci < 0.9, ci <= 1.1], ["not_estimable", "synergism", "nearly_additive"],
                      "antagonism")  # fmt: skip

@@ -15,8 +15,10 @@ tab/comma grid, read with the standard library and NumPy.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import re
+import zlib
 from pathlib import Path
 from typing import Literal
 
@@ -58,16 +60,136 @@ def plate_size(rows: int, columns: int) -> int | None:
     return None
 
 
-def _read_text(path: Path) -> str:
-    raw = path.read_bytes()
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return raw.decode("utf-16")
-    for enc in ("utf-8-sig", "latin-1"):
+#: Longest line a text input may have (characters). Plate rows, plate maps and combination
+#: tables are short; a longer line is a wrong or damaged file (and would exceed the csv module's
+#: field limit).
+MAX_LINE_CHARS = 100_000
+_BINARY_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+
+
+def _line_col(raw: bytes, at: int) -> tuple[int, int]:
+    """1-based line and column (in characters) of byte offset ``at``, counting \\n, \\r\\n and \\r as line ends."""
+    head = raw[:at].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    start = head.rfind(b"\n") + 1
+    # Columns in characters, as editors count them (multi-byte UTF-8 before the offset is one each).
+    return head.count(b"\n") + 1, len(head[start:].decode("utf-8", errors="replace")) + 1
+
+
+def read_text_file(path: Path, what: str, *, latin1_fallback: bool = False) -> str:
+    """A text input as one string with ``\\n`` line ends, or an :class:`InputError` saying why not.
+
+    gzip files (``.gz``, recognised by their magic bytes) are decompressed. A UTF-8 byte-order
+    mark is dropped, UTF-16 (with its BOM) is decoded, and old-Mac ``\\r`` and Windows
+    ``\\r\\n`` line ends become ``\\n``. Refused with file, line and column: ZIP/Excel
+    workbooks, binary data (NUL or other control bytes), text that is not UTF-8 (unless
+    ``latin1_fallback``: then it is read as Latin-1, the usual encoding of Windows reader
+    software), and lines longer than :data:`MAX_LINE_CHARS`.
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{what} not found", location=Location(file=path)) from None
+    except OSError as exc:
+        raise InputError(
+            f"cannot read {what}: {exc.strerror}", location=Location(file=path)
+        ) from None
+    if raw[:2] == b"\x1f\x8b":
         try:
-            return raw.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    raise InputError("cannot decode plate file", location=Location(file=path))  # pragma: no cover
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputError(f"broken gzip file ({what})", location=Location(file=path),
+                             expected="a complete gzip file", found=str(exc)) from None  # fmt: skip
+    if raw[:4] == b"PK\x03\x04":
+        raise InputError(f"{what} is a ZIP archive (an Excel workbook?), not text",
+                         location=Location(file=path, line=1, column=1),
+                         expected="delimited text (export the sheet as CSV or TSV)",
+                         found="ZIP/XLSX bytes 50 4b 03 04")  # fmt: skip
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            text = raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{what} starts with a UTF-16 mark but is not UTF-16", location=Location(file=path),
+                             expected="UTF-16 text", found=f"undecodable bytes at byte {exc.start}") from None  # fmt: skip
+        if "\x00" in text:
+            at = text.index("\x00")
+            raise InputError(f"binary data in {what}", location=Location(file=path, line=text.count("\n", 0, at) + 1),
+                             expected="text", found="a NUL character") from None  # fmt: skip
+    else:
+        m = _BINARY_CONTROL.search(raw)
+        if m is not None:
+            line, col = _line_col(raw, m.start())
+            utf16 = raw[:200].count(b"\x00") * 3 > len(raw[:200])  # every other byte NUL
+            raise InputError(f"binary data in {what}", location=Location(file=path, line=line, column=col),
+                             expected="text (UTF-8, or UTF-16 with its byte-order mark)",
+                             found=f"control byte 0x{raw[m.start()]:02x}"
+                                   + (" (UTF-16 without a byte-order mark?)" if utf16 else ""))  # fmt: skip
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            if not latin1_fallback:
+                line, col = _line_col(raw, exc.start)
+                raise InputError(f"{what} is not UTF-8 text", location=Location(file=path, line=line, column=col),
+                                 expected="UTF-8 text (save the file as UTF-8)",
+                                 found=f"byte 0x{raw[exc.start]:02x} (Latin-1 or Windows-1252?)") from None  # fmt: skip
+            text = raw.decode("latin-1")
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if len(text) > MAX_LINE_CHARS:
+        lengths = np.fromiter((len(line) for line in text.split("\n")), dtype=np.int64)
+        if lengths.max() > MAX_LINE_CHARS:
+            k = int(np.argmax(lengths))
+            raise InputError(f"line too long in {what}", location=Location(file=path, line=k + 1),
+                             expected=f"at most {MAX_LINE_CHARS:,} characters per line",
+                             found=f"{int(lengths[k]):,} characters")  # fmt: skip
+    return text
+
+
+def show_cell(value: object) -> str:
+    """A cell as the user wrote it: numbers plainly (``inf``, ``1e+308``), text quoted, blanks named."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return "empty"
+    if isinstance(value, (float, np.floating)) and np.isnan(value):
+        return "empty"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return f"{float(value):g}"
+    return repr(str(value))
+
+
+def text_suffix(path: Path) -> str:
+    """The suffix that says a file's format, looking through ``.gz`` (``map.csv.gz`` → ``.csv``)."""
+    suffixes = [x.lower() for x in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    return suffixes[-1] if suffixes else ""
+
+
+def read_delimited_text(path: Path, what: str, sep: str, **kwargs: object) -> pd.DataFrame:
+    """A delimited table with a header, via :func:`read_text_file`; every line must have the header's
+    number of fields (a ragged line is an error naming it, never padded or dropped)."""
+    text = read_text_file(path, what)
+    if not text.strip():
+        raise InputError(f"empty {what}", location=Location(file=path, line=1),
+                         expected="a header line and data rows", found="an empty file")  # fmt: skip
+    try:
+        reader = csv.reader(io.StringIO(text), delimiter=sep)
+        width = None
+        for fields in reader:
+            if not fields or not any(f.strip() for f in fields):
+                continue
+            if width is None:
+                width = len(fields)
+            elif len(fields) != width:
+                raise InputError(f"ragged row in {what}", location=Location(file=path, line=reader.line_num),
+                                 expected=f"{width} fields, as in the header (separator {sep!r})",
+                                 found=f"{len(fields)} fields")  # fmt: skip
+        frame = pd.read_csv(io.StringIO(text), sep=sep, **kwargs)  # type: ignore[call-overload]
+    except (csv.Error, ValueError, pd.errors.ParserError) as exc:
+        raise InputError(f"cannot read {what}: {exc}", location=Location(file=path),
+                         expected=f"delimited text (separator {sep!r}) with a header") from None  # fmt: skip
+    return frame  # type: ignore[no-any-return]
+
+
+def _read_text(path: Path) -> str:
+    return read_text_file(path, "plate export", latin1_fallback=True)
 
 
 def _cells(
@@ -122,15 +244,23 @@ def read_grid(path: Path) -> pd.DataFrame:
 
     Several grids in one file (or in an Excel workbook's sheets, in order) are
     several plates (or reads: a text label in the cell after the last column
-    names the read). Other lines are ignored. Excel cells are read with openpyxl.
+    names the read). Other lines are ignored. Excel cells are read with openpyxl (an .xlsx is
+    recognised by its bytes too, whatever its name).
     """
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    if (
+        path.suffix.lower() in (".xlsx", ".xlsm") or head == b"PK\x03\x04"
+    ):  # a workbook by name or bytes
+        if head != b"PK\x03\x04":  # an .xlsx is a ZIP archive; anything else is misnamed
+            raise InputError("not an Excel workbook", location=Location(file=path, line=1, column=1),
+                             expected="an .xlsx file (a ZIP archive starting with PK)",
+                             found=f"bytes {head.hex(' ') or 'none'}")  # fmt: skip
         try:
             sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=str, engine="openpyxl")
-        except (OSError, ValueError) as exc:
-            raise InputError(
-                f"cannot read Excel workbook: {exc}", location=Location(file=path)
-            ) from None
+        except Exception as exc:  # openpyxl raises many kinds on damaged workbooks
+            raise InputError(f"cannot read Excel workbook: {type(exc).__name__}: {exc}",
+                             location=Location(file=path), expected="a valid .xlsx workbook") from None  # fmt: skip
         lines = [["" if pd.isna(v) else re.sub(r"^(\d+)\.0$", r"\1", str(v)) for v in row] for sheet in sheets.values()
                  for row in [*sheet.itertuples(index=False, name=None), ()]]  # fmt: skip
     else:
@@ -184,7 +314,7 @@ def read_grid(path: Path) -> pd.DataFrame:
 def read_gen5(path: Path) -> pd.DataFrame:
     """BioTek Gen5 text export: the grids under ``Results`` (one per read; continuation lines
     holding further reads of the same wells); the ``Layout`` grid is skipped."""
-    lines = _read_text(path).splitlines()
+    lines = _read_text(path).split("\n")
     records: list[tuple[int, str, int, int, float, str]] = []
     plate = 0
     section = ""
@@ -236,7 +366,7 @@ def read_softmax(path: Path) -> pd.DataFrame:
     The block header gives the read (e.g. ``450``); each grid row starts with a
     tab and the temperature (on the first row only).
     """
-    lines = _read_text(path).splitlines()
+    lines = _read_text(path).split("\n")
     records: list[tuple[int, str, int, int, float, str]] = []
     plate = 0
     i = 0
@@ -343,3 +473,6 @@ def read_plate_values(path: Path, fmt: PlateFormat = "grid") -> pd.DataFrame:
         raise InputError(
             f"cannot read plate file: {exc.strerror}", location=Location(file=path)
         ) from None
+    except csv.Error as exc:
+        raise InputError(f"malformed delimited text: {exc}", location=Location(file=path),
+                         expected="CSV or tab-separated text") from None  # fmt: skip

@@ -27,6 +27,7 @@ linear row and column trends of the vehicle wells (OLS p-values).
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -34,15 +35,28 @@ import pandas as pd
 import statsmodels.api as sm
 
 from trkres.assays.doseresponse_io import to_molar
-from trkres.assays.plate_io import SIZES, parse_well, plate_size, well_name
+from trkres.assays.plate_io import (
+    SIZES,
+    parse_well,
+    plate_size,
+    read_delimited_text,
+    read_text_file,
+    show_cell,
+    text_suffix,
+    well_name,
+)
+from trkres.assays.synergy_io import MAX_MOLAR
 from trkres.errors import InputError, Location
-from trkres.yamlio import read_yaml
+from trkres.yamlio import parse_yaml
 
 ROLES = ("sample", "vehicle", "blank", "positive_control", "empty")
 #: QC thresholds behind the report's flags (common HTS practice: Z′ ≥ 0.5 is an excellent assay).
 Z_PRIME_MIN = 0.5
 CV_MAX = 20.0
 TREND_P = 0.01
+#: % viability outside this range is physically implausible (a wrong blank, an empty or
+#: overflowing well): such wells are reported and fail the plate's QC.
+VIABILITY_RANGE = (-50.0, 300.0)
 
 
 def _expand(spec: str, where: Location) -> list[str]:
@@ -62,7 +76,7 @@ def _expand(spec: str, where: Location) -> list[str]:
 
 
 def _from_yaml(path: Path) -> pd.DataFrame:
-    doc = read_yaml(path)
+    doc = parse_yaml(read_text_file(path, "plate map"), path)
     data = doc.data
     if not isinstance(data, dict) or not isinstance(data.get("wells"), list):
         raise InputError("plate map YAML needs a 'wells' list", location=Location(file=path, line=1),
@@ -76,6 +90,10 @@ def _from_yaml(path: Path) -> pd.DataFrame:
         wells = _expand(str(item.get("wells", item.get("well"))), where)
         attrs = {key: v for key, v in item.items() if key not in ("wells", "well")}
         for key, v in attrs.items():
+            values = v if isinstance(v, list) else [v]
+            if not all(x is None or isinstance(x, (str, int, float)) for x in values):
+                raise InputError(f"'{key}' must be a value (or a list of values, one per well)", location=where,
+                                 expected="text or numbers", found=repr(v)[:80])  # fmt: skip
             if isinstance(v, list) and len(v) != len(wells):
                 raise InputError(f"'{key}' has one value per well, but not as many as the range", location=where,
                                  expected=f"{len(wells)} values", found=f"{len(v)}")  # fmt: skip
@@ -88,8 +106,17 @@ def _from_yaml(path: Path) -> pd.DataFrame:
             )
     frame = pd.DataFrame(rows)
     if "unit" not in frame.columns and "unit" in data:
+        if not isinstance(data["unit"], str):
+            raise InputError("'unit' must be one unit", location=doc.locate(["unit"]),
+                             expected="M, mM, uM, nM or pM", found=repr(data["unit"])[:80])  # fmt: skip
         frame["unit"] = data["unit"]
-    frame.attrs["plate_size"] = data.get("plate_size")
+    size = data.get("plate_size")
+    if size is not None and (
+        not isinstance(size, int) or isinstance(size, bool) or size not in SIZES
+    ):
+        raise InputError("unknown plate size", location=doc.locate(["plate_size"]),
+                         expected="96, 384 or 1536", found=repr(size)[:80])  # fmt: skip
+    frame.attrs["plate_size"] = size
     return frame
 
 
@@ -100,11 +127,16 @@ def read_plate_map(path: Path) -> pd.DataFrame:
     ``role``, ``cell_line``, ``drug1…``, ``conc1…`` (molar), ``replicate``
     and any other columns as given.
     """
-    suffix = path.suffix.lower()
+    suffix = text_suffix(path)
     if suffix in (".yaml", ".yml"):
         frame = _from_yaml(path)
     else:
-        frame = pd.read_csv(path, sep="," if suffix == ".csv" else "\t", dtype={"well": str})
+        frame = read_delimited_text(
+            path, "plate map", "," if suffix == ".csv" else "\t", dtype={"well": str}
+        )
+    if frame.empty:
+        raise InputError("plate map has no wells", location=Location(file=path, line=2),
+                         expected="one row per well", found="none")  # fmt: skip
     frame = frame.rename(columns={c: str(c).strip().lower() for c in frame.columns})
     renames = {"line": "cell_line", "drug": "drug1", "dose": "conc1", "conc": "conc1", "dose1": "conc1",
                "dose2": "conc2", "dose3": "conc3", "dose_unit": "unit", "conc_unit": "unit"}  # fmt: skip
@@ -117,7 +149,7 @@ def read_plate_map(path: Path) -> pd.DataFrame:
     bad = [i for i, p in enumerate(parsed) if p is None]
     if bad:
         raise InputError("not a well name", location=Location(file=path, row=bad[0] + 1, column="well"),
-                         expected="A1 … AF48", found=repr(frame["well"].iloc[bad[0]]))  # fmt: skip
+                         expected="A1 … AF48", found=show_cell(frame["well"].iloc[bad[0]]))  # fmt: skip
     frame["row"] = [p[0] for p in parsed]  # type: ignore[index]
     frame["column"] = [p[1] for p in parsed]  # type: ignore[index]
     frame["well"] = [well_name(r, c) for r, c in zip(frame["row"], frame["column"], strict=True)]
@@ -126,7 +158,7 @@ def read_plate_map(path: Path) -> pd.DataFrame:
     if unknown.any():
         r = int(np.flatnonzero(unknown.to_numpy())[0])
         raise InputError("unknown well role", location=Location(file=path, row=r + 1, column="role"),
-                         expected=", ".join(ROLES), found=repr(frame["role"].iloc[r]))  # fmt: skip
+                         expected=", ".join(ROLES), found=show_cell(frame["role"].iloc[r]))  # fmt: skip
     frame["role"] = roles
     size = frame.attrs.get("plate_size") or plate_size(
         int(frame["row"].max()), int(frame["column"].max())
@@ -140,6 +172,16 @@ def read_plate_map(path: Path) -> pd.DataFrame:
                          expected="a 96-, 384- or 1536-well layout", found=f"wells up to {frame['well'].iloc[int(np.argmax(frame['row'] * 100 + frame['column']))]}")  # fmt: skip
     if "plate" not in frame.columns:
         frame["plate"] = np.nan
+    plate_no = pd.to_numeric(frame["plate"], errors="coerce")
+    bad_plate = frame["plate"].notna() & ~(
+        np.isfinite(plate_no) & (plate_no >= 1) & (plate_no.round() == plate_no)
+    )
+    if bad_plate.any():
+        r = int(np.flatnonzero(bad_plate.to_numpy())[0])
+        raise InputError("bad plate number in the plate map", location=Location(file=path, row=r + 1, column="plate"),
+                         expected="1, 2, … (the plate's order in the export), or empty for every plate",
+                         found=str(frame["plate"].iloc[r]))  # fmt: skip
+    frame["plate"] = plate_no.astype(float)
     dup = frame.duplicated(["plate", "well"], keep="first")
     if dup.any():
         r = int(np.flatnonzero(dup.to_numpy())[0])
@@ -150,6 +192,11 @@ def read_plate_map(path: Path) -> pd.DataFrame:
     if samples.any() and not conc_cols:
         raise InputError("sample wells need doses", location=Location(file=path, line=1),
                          expected="a dose (or conc) column", found=", ".join(map(str, frame.columns)))  # fmt: skip
+    for d in sorted(c for c in frame.columns if re.fullmatch(r"drug\d", c)):
+        if d.replace("drug", "conc") not in frame.columns and (samples & frame[d].notna()).any():
+            raise InputError(f"{d} has no dose column", location=Location(file=path, line=1),
+                             expected=f"{d.replace('drug', 'dose')} (or {d.replace('drug', 'conc')}) beside {d}",
+                             found=", ".join(map(str, frame.columns)))  # fmt: skip
     for c in conc_cols:
         values = pd.to_numeric(frame[c], errors="coerce")
         missing = (
@@ -160,12 +207,37 @@ def read_plate_map(path: Path) -> pd.DataFrame:
         if missing.any():
             r = int(np.flatnonzero(missing.to_numpy())[0])
             raise InputError("sample well without a dose", location=Location(file=path, row=r + 1, column=c),
-                             expected="a number ≥ 0", found=repr(frame[c].iloc[r]))  # fmt: skip
+                             expected="a number ≥ 0", found=show_cell(frame[c].iloc[r]))  # fmt: skip
+        impossible = values.notna() & ~(np.isfinite(values) & (values >= 0))
+        if impossible.any():
+            r = int(np.flatnonzero(impossible.to_numpy())[0])
+            raise InputError("impossible dose in the plate map", location=Location(file=path, row=r + 1, column=c),
+                             expected="a finite number ≥ 0", found=f"{float(values.iloc[r]):g}")  # fmt: skip
         if "unit" not in frame.columns and values.fillna(0).gt(0).any():
             raise InputError("plate map doses have no unit", location=Location(file=path, line=1),
                              expected="a unit column or 'unit:' (M, mM, uM, nM, pM)", found="none")  # fmt: skip
-        unit = frame["unit"].fillna("M") if "unit" in frame.columns else "M"
+        if "unit" in frame.columns:
+            no_unit = values.fillna(0).gt(0) & frame["unit"].isna()
+            if no_unit.any():
+                r = int(np.flatnonzero(no_unit.to_numpy())[0])
+                raise InputError("dose without a unit", location=Location(file=path, row=r + 1, column="unit"),
+                                 expected="M, mM, uM, nM or pM", found="empty")  # fmt: skip
+        unit = (
+            frame["unit"].astype(object).fillna("M") if "unit" in frame.columns else "M"
+        )  # only zero doses lack one
         frame[c] = to_molar(values.fillna(0.0), unit, path)
+        too_high = frame[c] > MAX_MOLAR
+        if too_high.any():
+            r = int(np.flatnonzero(too_high.to_numpy())[0])
+            raise InputError("impossible dose in the plate map", location=Location(file=path, row=r + 1, column=c),
+                             expected=f"at most {MAX_MOLAR:g} M (is the unit right?)",
+                             found=f"{float(frame[c].iloc[r]):g} M")  # fmt: skip
+    if conc_cols:
+        # Doses are molar from here on: the map's own unit is kept as map_unit, and `unit`
+        # says what the conc columns now hold (wells.tsv must not label molar values nM).
+        if "unit" in frame.columns:
+            frame["map_unit"] = frame["unit"]
+        frame["unit"] = "M"
     if "cell_line" not in frame.columns:
         frame["cell_line"] = np.nan
     return frame
@@ -201,25 +273,63 @@ def normalise(values: pd.DataFrame, plate_map: pd.DataFrame, *, read: str | None
                          location=Location(file=path) if path else None,
                          expected=f"well {r['well']} on plate {r['plate']}", found="no such well (layout does not match the plate)")  # fmt: skip
     merged = merged[merged["role"] != "empty"].copy()
-    blank = merged[merged["role"] == "blank"].groupby("plate")["value"].mean()
-    merged["signal"] = merged["value"] - merged["plate"].map(blank).fillna(0.0)
+    value = merged["value"].astype(float)
+    finite = np.isfinite(value)
+    blank = merged[(merged["role"] == "blank") & finite].groupby("plate")["value"].mean()
+    merged["signal"] = value.where(finite) - merged["plate"].map(blank).fillna(0.0)
     veh = merged[merged["role"] == "vehicle"]
     by_line = veh.groupby(["plate", "cell_line"], dropna=False)["signal"].mean()
     by_plate = veh.groupby("plate")["signal"].mean()
     key = pd.MultiIndex.from_arrays([merged["plate"], merged["cell_line"]])
     ref = pd.Series(by_line.reindex(key).to_numpy(), index=merged.index)
     ref = ref.fillna(merged["plate"].map(by_plate))
-    merged["viability"] = 100.0 * merged["signal"] / ref
+    with np.errstate(divide="ignore", invalid="ignore"):
+        viability = 100.0 * merged["signal"] / ref.where(ref > 0)
+    merged["viability"] = viability.where(np.isfinite(viability))
+    merged["issue"] = _well_issues(merged, value, ref)
     merged["read"] = chosen
     return merged.reset_index(drop=True)
 
 
+def _well_issues(merged: pd.DataFrame, value: pd.Series, ref: pd.Series) -> np.ndarray:
+    """Why a well's viability is missing or implausible ("" when it is fine)."""
+    v = merged["viability"].to_numpy(float)
+    flagged = merged["flag"].fillna("").astype(str).to_numpy() != ""
+    raw = value.to_numpy(float)
+    return np.select(
+        [
+            flagged & ~np.isfinite(raw),
+            ~np.isfinite(raw),
+            ~(ref.to_numpy(float) > 0),
+            (v < VIABILITY_RANGE[0]) | (v > VIABILITY_RANGE[1]),
+        ],
+        [
+            "no reading (reader flag): viability not computed",
+            "non-finite reading: viability not computed",
+            "vehicle mean not above blank: viability undefined",
+            f"implausible viability (outside {VIABILITY_RANGE[0]:g} to {VIABILITY_RANGE[1]:g}%)",
+        ],
+        "",
+    )
+
+
 def plate_qc(wells: pd.DataFrame) -> pd.DataFrame:
-    """One row per plate: control means, CVs, Z′, edge ratio and row/column trends (see module doc)."""
+    """One row per plate: control means, CVs, Z′, edge ratio and row/column trends (see module doc).
+
+    Degenerate plates (no usable vehicle, zero means) give NaN statistics and a failing ``qc``,
+    without warnings.
+    """
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _plate_qc(wells)
+
+
+def _plate_qc(wells: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for plate, g in wells.groupby("plate"):
-        veh = g[(g["role"] == "vehicle") & g["signal"].notna()]
-        pos = g[(g["role"] == "positive_control") & g["signal"].notna()]
+        finite = np.isfinite(g["signal"].astype(float))
+        veh = g[(g["role"] == "vehicle") & finite]
+        pos = g[(g["role"] == "positive_control") & finite]
         rec: dict[str, object] = {"plate": plate, "n_wells": len(g), "n_flagged": int((g["flag"].fillna("") != "").sum()),
                                   "vehicle_mean": veh["signal"].mean(), "vehicle_cv_pct": 100 * veh["signal"].std() / veh["signal"].mean() if len(veh) > 1 else np.nan,
                                   "positive_mean": pos["signal"].mean() if len(pos) else np.nan,
@@ -256,6 +366,15 @@ def plate_qc(wells: pd.DataFrame) -> pd.DataFrame:
                 problems.append(f"{axis} trend in vehicle wells (p = {num[f'{axis}_trend_p']:.2g})")
         if rec["n_flagged"]:
             problems.append(f"{rec['n_flagged']} well(s) flagged by the reader")
+        if not num["vehicle_mean"] > 0:  # NaN (no usable vehicle) fails too
+            problems.append("no vehicle signal above blank")
+        issues = g["issue"].fillna("").astype(str) if "issue" in g else pd.Series("", index=g.index)
+        rec["n_unusable"] = int(issues.str.contains("not computed|undefined").sum())
+        rec["n_implausible"] = int(issues.str.startswith("implausible").sum())
+        if rec["n_unusable"]:
+            problems.append(f"{rec['n_unusable']} well(s) without a usable viability")
+        if rec["n_implausible"]:
+            problems.append(f"{rec['n_implausible']} well(s) with implausible viability")
         rec["qc"] = "; ".join(problems) if problems else "pass"
         rows.append(rec)
     return pd.DataFrame(rows)
@@ -341,6 +460,23 @@ def read_gdsc_wells(
         if frame.empty:
             raise InputError("cell line not in the GDSC table", location=Location(file=path, column="CELL_LINE_NAME"),
                              expected="a CELL_LINE_NAME of the file", found=repr(cell_line))  # fmt: skip
+    for col, lowest in (("POSITION", 1.0), ("CONC", 0.0), ("INTENSITY", None)):
+        numbers = pd.to_numeric(frame[col], errors="coerce")
+        # INTENSITY may be non-finite (reported per well by normalise); text is an error.
+        bad = numbers.isna() & frame[col].notna() if col == "INTENSITY" else ~np.isfinite(numbers)
+        if lowest is not None:
+            bad |= numbers < lowest
+        if col == "POSITION":
+            bad |= (numbers.round() != numbers) | (numbers > 1536)
+        if col == "CONC":  # only library-drug wells carry a concentration
+            bad &= frame["CONC"].notna()
+        if bad.any():
+            r = int(np.flatnonzero(bad.to_numpy())[0])
+            want = {"POSITION": "a well position 1 … 1536", "CONC": "a finite concentration ≥ 0 (µM)",
+                    "INTENSITY": "a number"}[col]  # fmt: skip
+            raise InputError(f"bad {col} in the GDSC well table", location=Location(file=path, row=r + 1, column=col),
+                             expected=want, found=str(frame[col].iloc[r]))  # fmt: skip
+        frame[col] = numbers
     tag = frame["TAG"].astype(str)
     role = tag.map(_GDSC_ROLE).fillna("empty")
     role = role.mask(tag == "PC-1", "positive_control")  # PC-2… are other control drugs: not pooled
@@ -356,7 +492,7 @@ def read_gdsc_wells(
     layout = pd.DataFrame({
         "plate": plate.astype(float), "well": wells, "row": rows, "column": cols, "role": role.to_numpy(),
         "cell_line": frame["CELL_LINE_NAME"].astype(str).to_numpy(),
-        "drug1": frame["DRUG_ID"].astype("Int64").astype(str).where(sample).to_numpy(),
+        "drug1": frame["DRUG_ID"].astype(str).str.replace(r"\.0$", "", regex=True).where(sample).to_numpy(),
         "conc1": np.where(sample, frame["CONC"].to_numpy(float) * 1e-6, 0.0),
         "scan_id": frame["SCAN_ID"].to_numpy(),
     })  # fmt: skip

@@ -12,7 +12,14 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from trkres.assays.plate_io import read_plate_values
-from trkres.assays.plates import drug_count, normalise, plate_qc, read_gdsc_wells, read_plate_map
+from trkres.assays.plates import (
+    VIABILITY_RANGE,
+    drug_count,
+    normalise,
+    plate_qc,
+    read_gdsc_wells,
+    read_plate_map,
+)
 from trkres.report.figures import new_figure
 from trkres.report.model import Figure, Flag, Section, Table
 from trkres.study.manifest import InputKind
@@ -81,7 +88,9 @@ def plates_analysis(ctx: AnalysisContext) -> Section:
         title="Plates: normalisation and quality control",
         summary=(f"{len(plates)} plate export(s), {len(wells)} mapped wells: blank-subtracted and expressed as "
                  f"% of the vehicle mean per plate and cell line. Z′ ≥ 0.5, control CV ≤ 20% and no row/column "
-                 f"trend (p ≥ 0.01) pass. Used by: {uses}."),
+                 f"trend (p ≥ 0.01) pass; wells without a usable or plausible viability (non-finite reading, vehicle not "
+                 f"above blank, outside {VIABILITY_RANGE[0]:g} to {VIABILITY_RANGE[1]:g}%) are listed with an issue and fail their plate. Doses are molar. "
+                 f"Used by: {uses}."),
         tables=[Table("plate_qc", qc, "Plate quality control"),
                 Table("plate_wells", wells, "Normalised wells", in_report=False)],
         figures=[plate_figure(n, w) for n, w in plates],

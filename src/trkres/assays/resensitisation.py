@@ -16,15 +16,13 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from trkres.assays.synergy import Synergy
+from trkres.assays.synergy import Synergy, percentile_interval
 
 
-def _interval(draws: np.ndarray, ci: float) -> tuple[float, float]:
-    finite = draws[np.isfinite(draws)]
-    if len(finite) < 2:
-        return np.nan, np.nan
-    lo, hi = np.quantile(finite, [(1 - ci) / 2, 1 - (1 - ci) / 2])
-    return float(lo), float(hi)
+def _interval(draws: np.ndarray, ci: float, estimate: float) -> tuple[float, float]:
+    """Percentile CI of the draws; missing unless it brackets ``estimate`` (see percentile_interval)."""
+    low, high, _ = percentile_interval(np.asarray(draws, dtype=float)[:, None], estimate, ci)
+    return float(low[0]), float(high[0])
 
 
 def compare_lines(result: Synergy, *, condition: str, reference: str,
@@ -67,7 +65,7 @@ def compare_lines(result: Synergy, *, condition: str, reference: str,
             row[f"delta_{model}"] = blk[model] - ref[model]
             if model in draws:
                 row[f"delta_{model}_ci_low"], row[f"delta_{model}_ci_high"] = _interval(
-                    draws[model][:, i] - draws[model][:, j], ci)  # fmt: skip
+                    draws[model][:, i] - draws[model][:, j], ci, float(row[f"delta_{model}"]))  # type: ignore[arg-type]  # fmt: skip
         a = matrix[matrix["block_id"] == blk["block_id"]]
         b = matrix[matrix["block_id"] == ref["block_id"]]
         both = a.reset_index().merge(b.reset_index(), on=conc, suffixes=("", "_ref"))
@@ -92,7 +90,7 @@ def compare_lines(result: Synergy, *, condition: str, reference: str,
                     - cells[:, both.loc[sel, "index_ref"].to_numpy()]
                 )
                 row[f"delta_{kind}_response_ci_low"], row[f"delta_{kind}_response_ci_high"] = (
-                    _interval(d.mean(axis=1), ci)
+                    _interval(d.mean(axis=1), ci, float(diff.mean()))
                 )
         if not kinds["combination"].any():
             row["status"] = "no_common_combination_doses"

@@ -16,7 +16,9 @@
 
 Uncertainty: each bootstrap draw resamples every cell's replicates with
 replacement and recomputes everything (single-drug fits included); CIs are
-percentile intervals. Blocks without replicates get no CI (``ci_method``
+percentile intervals, given only with at least :func:`min_draws` draws (40 at
+95%) and only when they contain their estimate (otherwise missing, and
+``ci_note`` says which). Blocks without replicates get no CI (``ci_method``
 says so). The model definitions are in :mod:`trkres.assays.synergy_models`.
 """
 
@@ -30,7 +32,12 @@ import numpy as np
 import pandas as pd
 
 from trkres.assays import synergy_models as sm
-from trkres.assays.combination_index import EFFECTS, combination_index_cells, label
+from trkres.assays.combination_index import (
+    EFFECTS,
+    combination_index_cells,
+    label,
+    unbounded,
+)
 from trkres.assays.synergy_io import Combinations
 from trkres.assays.synergy_musyc import fit_musyc
 
@@ -148,6 +155,50 @@ def resample_means(data: pd.DataFrame, codes: pd.Series, n_cells: int, n_boot: i
     return sums / n[None, :]
 
 
+#: A Loewe summary with more than this fraction of its combination cells on the fallback
+#: (no dose solves Loewe's equation) is labelled as resting mostly on the fallback.
+LOEWE_FALLBACK_MOSTLY = 0.5
+
+
+def loewe_basis(fraction: np.ndarray) -> np.ndarray:
+    """What a block's Loewe summary rests on, from its fallback fraction (see synergy_models)."""
+    f = np.asarray(fraction, dtype=float)
+    return np.select(
+        [np.isnan(f), f > LOEWE_FALLBACK_MOSTLY, f > 0],
+        ["none", "mostly_fallback", "partly_fallback"],
+        "loewe_equation",
+    )
+
+
+def min_draws(ci: float) -> int:
+    """Fewest bootstrap draws a ``ci`` percentile interval needs: one draw beyond each bound
+    (40 at 95%); with fewer, the bounds are just the extreme draws and need not bracket anything."""
+    return int(np.ceil(2.0 / (1.0 - ci) - 1e-9))
+
+
+def percentile_interval(draws: np.ndarray, estimate: np.ndarray | float, ci: float
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """Percentile CI over axis 0 of ``draws`` that always brackets ``estimate`` or is missing.
+
+    Returns (low, high, withheld): columns with fewer than :func:`min_draws` finite draws
+    get NaN bounds; so do those whose interval does not contain the estimate (a biased
+    statistic, e.g. a refitted curve): ``withheld`` marks the latter, for a note.
+    """
+    draws = np.asarray(draws, dtype=float)
+    est = np.broadcast_to(np.asarray(estimate, dtype=float), draws.shape[1:])
+    finite = np.isfinite(draws)
+    enough = finite.sum(axis=0) >= min_draws(ci)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        low = np.nanquantile(np.where(finite, draws, np.nan), (1 - ci) / 2, axis=0)
+        high = np.nanquantile(np.where(finite, draws, np.nan), 1 - (1 - ci) / 2, axis=0)
+    tol = 1e-9 * np.maximum(1.0, np.abs(np.where(np.isfinite(est), est, 0.0)))
+    inside = (low <= est + tol) & (est - tol <= high)
+    ok = enough & inside & np.isfinite(est)
+    withheld = enough & np.isfinite(est) & ~inside
+    return np.where(ok, low, np.nan), np.where(ok, high, np.nan), withheld
+
+
 def _status(grid: sm.Grid, params: np.ndarray, expected: dict[str, np.ndarray],
             models: Sequence[str]) -> np.ndarray:  # fmt: skip
     """Labels for blocks that cannot be scored as asked ("ok" otherwise), ';'-joined."""
@@ -226,9 +277,11 @@ class Synergy:
             full = grid.present.all(axis=1)
             n_full = np.bincount(grid.block[full], minlength=grid.n_blocks)
             n_fb = np.bincount(grid.block[full & fallback], minlength=grid.n_blocks)
-            summary["loewe_fallback_fraction"] = np.where(
-                n_full > 0, n_fb / np.maximum(n_full, 1), np.nan
-            )
+            fraction = np.where(n_full > 0, n_fb / np.maximum(n_full, 1), np.nan)
+            # Beside the Loewe score, so nobody reads it without knowing what it rests on.
+            at = list(summary.columns).index("loewe") + 1
+            summary.insert(at, "loewe_fallback_fraction", fraction)
+            summary.insert(at + 1, "loewe_basis", loewe_basis(fraction))
         if "css" in expected and grid.n_drugs == 2:
             summary["css1"], summary["css2"], summary["css"] = expected["css"].T
         if grid.n_drugs == 2:
@@ -242,10 +295,20 @@ class Synergy:
             summary["best_area_conc2_level"] = where[:, 1]
         replicated = cells["n"].to_numpy() > 1
         summary["ci_method"] = "none (single replicate)"
+        summary["ci_note"] = ""
         #: Bootstrap draws: per model (n_boot, n_blocks) summaries, "cells" (n_boot, n_cells) means.
         self.draws_: dict[str, np.ndarray] = {}
-        if self.n_boot > 0 and replicated.any():
+        if 0 < self.n_boot < min_draws(self.ci) and replicated.any():
+            summary["ci_method"] = (f"none ({self.n_boot} bootstrap draws; a {self.ci:.0%} percentile "
+                                    f"interval needs at least {min_draws(self.ci)})")  # fmt: skip
+        elif self.n_boot > 0 and replicated.any():
             self._bootstrap(combos, cells, codes, grid, matrix, summary)
+        for (
+            m
+        ) in self.models:  # the same columns with or without CIs; ci_method says why they are empty
+            for bound in ("ci_low", "ci_high"):
+                if f"{m}_{bound}" not in summary:
+                    summary[f"{m}_{bound}"] = np.nan
         summary["status"] = _status(grid, params, expected, self.models)
         self.combination_index_ = self._combination_index(combos, grid)
         self.musyc_ = fit_musyc(combos) if self.musyc and combos.n_drugs == 2 else pd.DataFrame()
@@ -270,40 +333,44 @@ class Synergy:
         expected, _, _ = score(big, self.models, self.zip_max == "free")
         scores = excess(big, expected, self.models)
         means = block_means(big, scores)
-        lo_q, hi_q = (1 - self.ci) / 2, 1 - (1 - self.ci) / 2
         per_block_reps = (
             cells.groupby(grid.block)["n"].max().reindex(range(grid.n_blocks)).to_numpy()
         )
         has_reps = per_block_reps > 1
+        notes: list[list[str]] = [[] for _ in range(grid.n_blocks)]
+
+        def interval(per: np.ndarray, est: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray]:
+            low, high, withheld = percentile_interval(per, est, self.ci)
+            for b in np.flatnonzero(withheld & has_reps):
+                notes[b].append(what)
+            return np.where(has_reps, low, np.nan), np.where(has_reps, high, np.nan)
+
         for m in self.models:
             per_cell = scores[m].reshape(self.n_boot, -1)
-            matrix[f"{m}_ci_low"] = np.nanquantile(per_cell, lo_q, axis=0)
-            matrix[f"{m}_ci_high"] = np.nanquantile(per_cell, hi_q, axis=0)
+            low, high, _ = percentile_interval(per_cell, matrix[m].to_numpy(float), self.ci)
+            matrix[f"{m}_ci_low"], matrix[f"{m}_ci_high"] = low, high
             per_block = means[m].reshape(self.n_boot, grid.n_blocks)
-            with np.errstate(all="ignore"):
-                low = np.nanquantile(per_block, lo_q, axis=0)
-                high = np.nanquantile(per_block, hi_q, axis=0)
-            summary[f"{m}_ci_low"] = np.where(has_reps, low, np.nan)
-            summary[f"{m}_ci_high"] = np.where(has_reps, high, np.nan)
+            summary[f"{m}_ci_low"], summary[f"{m}_ci_high"] = interval(
+                per_block, summary[m].to_numpy(float), m
+            )
             if grid.n_drugs == 2:
                 best, _ = best_window(big, scores[m], self.window)
                 per = best.reshape(self.n_boot, grid.n_blocks)
-                summary[f"{m}_best_area_ci_low"] = np.where(
-                    has_reps, np.nanquantile(per, lo_q, axis=0), np.nan
-                )
-                summary[f"{m}_best_area_ci_high"] = np.where(
-                    has_reps, np.nanquantile(per, hi_q, axis=0), np.nan
+                summary[f"{m}_best_area_ci_low"], summary[f"{m}_best_area_ci_high"] = interval(
+                    per, summary[f"{m}_best_area"].to_numpy(float), f"{m}_best_area"
                 )
         if "css" in expected and grid.n_drugs == 2:
             per = expected["css"][:, 2].reshape(self.n_boot, grid.n_blocks)
-            with np.errstate(all="ignore"):
-                summary["css_ci_low"] = np.where(
-                    has_reps, np.nanquantile(per, lo_q, axis=0), np.nan
-                )
-                summary["css_ci_high"] = np.where(
-                    has_reps, np.nanquantile(per, hi_q, axis=0), np.nan
-                )
+            summary["css_ci_low"], summary["css_ci_high"] = interval(
+                per, summary["css"].to_numpy(float), "css"
+            )
             self.draws_["css"] = per
+        summary["ci_note"] = [
+            f"CI withheld ({', '.join(n)}): the estimate lies outside its bootstrap interval"
+            if n
+            else ""
+            for n in notes
+        ]
         for m in self.models:
             self.draws_[m] = means[m].reshape(self.n_boot, grid.n_blocks)
         self.draws_["cells"] = ys
@@ -328,13 +395,19 @@ class Synergy:
             boot = combination_index_cells(
                 big.block, big.conc[:, 0], big.conc[:, 1], big.y, self.effects
             )
+            boot["draw"] = boot["block"] // grid.n_blocks
             boot["block"] = boot["block"] % grid.n_blocks
-            lo_q, hi_q = (1 - self.ci) / 2, 1 - (1 - self.ci) / 2
-            grouped = boot.groupby(["block", "log10_ratio", "effect"])["ci"]
-            q = pd.DataFrame({"ci_low": grouped.quantile(lo_q), "ci_high": grouped.quantile(hi_q)})
-            ci = ci.merge(q.reset_index(), on=["block", "log10_ratio", "effect"], how="left")
+            key = ["block", "log10_ratio", "effect"]
+            # One column per ray and effect, one row per draw (NaN where a draw lost the ray).
+            wide = boot.set_index(["draw", *key])["ci"].unstack(key).reindex(range(len(ys)))
+            est = ci.set_index(key)["ci"].reindex(wide.columns).to_numpy(float)
+            low, high, _ = percentile_interval(wide.to_numpy(float), est, self.ci)
+            q = pd.DataFrame({"ci_low": low, "ci_high": high}, index=wide.columns)
+            ci = ci.merge(q.reset_index(), on=key, how="left")
         else:
             ci["ci_low"] = ci["ci_high"] = np.nan
+        for col in ("ci", "ci_low", "ci_high"):
+            ci[col] = unbounded(ci[col].to_numpy(float))
         ci.insert(0, "block_id", combos.blocks["block_id"].to_numpy()[ci["block"].to_numpy()])
         ci["interpretation"] = np.where(
             ci["extrapolated"], "extrapolated", label(ci["ci"].to_numpy())

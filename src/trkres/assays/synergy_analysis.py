@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from pydantic import BaseModel, ConfigDict, Field
 
+from trkres.assays.combination_index import CI_UNBOUNDED
 from trkres.assays.curvefit import log_logistic
 from trkres.assays.resensitisation import compare_lines, proliferation_tests
 from trkres.assays.synergy import MODELS, ModelName, Synergy
@@ -83,7 +84,14 @@ def heatmap_figure(result: Synergy, combos: Combinations, model: str) -> Figure:
         ax.set_yticks(range(len(c1)), _dose_labels(c1), fontsize=6)
         ax.set_xlabel(f"{row['drug2']} (nM)")
         ax.set_ylabel(f"{row['drug1']} (nM)")
-        ax.set_title(f"{_label(row, combos)}\n{_MODEL_TITLES[model]} {row[model]:.1f}", fontsize=7)
+        basis = (
+            " (mostly Loewe fallback)"
+            if model == "loewe" and row.get("loewe_basis") == "mostly_fallback"
+            else ""
+        )
+        ax.set_title(
+            f"{_label(row, combos)}\n{_MODEL_TITLES[model]} {row[model]:.1f}{basis}", fontsize=7
+        )
     for ax in axes[len(blocks) :]:
         ax.set_visible(False)
     fig.colorbar(
@@ -131,9 +139,11 @@ def bar_figure(result: Synergy, combos: Combinations) -> Figure:
         lo = s.get(f"{m}_ci_low", pd.Series(np.nan, index=s.index)).to_numpy(float)
         hi = s.get(f"{m}_ci_high", pd.Series(np.nan, index=s.index)).to_numpy(float)
         val = s[m].to_numpy(float)
+        # CIs bracket their estimate or are missing (Synergy guarantees it); clip stays as a guard.
         err = np.vstack(
             [np.where(np.isfinite(lo), val - lo, 0), np.where(np.isfinite(hi), hi - val, 0)]
         )
+        err = np.where(np.isfinite(err), np.clip(err, 0, None), 0)
         ax.barh(y, val, height=height, xerr=err, label=_MODEL_TITLES[m], capsize=2)
         pfig.add_trace(go.Bar(x=val, y=labels, orientation="h", name=_MODEL_TITLES[m],
                               error_x={"type": "data", "symmetric": False, "array": err[1], "arrayminus": err[0]}))  # fmt: skip
@@ -199,7 +209,9 @@ def synergy_section(combos: Combinations, opts: SynergyOptions, source: str = ""
     tables = [
         Table("synergy_summary", result.summary_, "Synergy per block",
               caption="Scores in percentage points of inhibition (observed − expected; > 0 synergy); "
-                      "CSS in % inhibition; status labels degenerate blocks."),
+                      "CSS in % inhibition; status labels degenerate blocks; loewe_basis says whether the "
+                      "Loewe score rests on Loewe's equation or mostly on its fallback; ci_note says why a CI "
+                      "is missing."),
         Table("synergy_matrix", result.matrix_, "Synergy per dose pair", in_report=False),
         Table("synergy_single_drugs", result.singles_, "Single-drug fits (IC50 in molar)"),
     ]  # fmt: skip
@@ -208,11 +220,20 @@ def synergy_section(combos: Combinations, opts: SynergyOptions, source: str = ""
                             caption="log10 α > 0: potency synergy; β > 0: efficacy synergy; asymptotic 95% CIs."))  # fmt: skip
     if len(result.combination_index_):
         tables.append(Table("synergy_combination_index", result.combination_index_,
-                            "Chou–Talalay combination index (fixed-ratio rays)", caption="CI < 1 is synergy."))  # fmt: skip
+                            "Chou–Talalay combination index (fixed-ratio rays)",
+                            caption=f"CI < 1 is synergy; inf = unbounded (above {CI_UNBOUNDED:g})."))  # fmt: skip
     flags: list[Flag] = []
     bad = result.summary_[result.summary_["status"] != "ok"]
     for _, r in bad.iterrows():
         flags.append(Flag("warning", f"block {r['block_id']}: {r['status']}"))
+    if "loewe_basis" in result.summary_:
+        for _, r in result.summary_[result.summary_["loewe_basis"] == "mostly_fallback"].iterrows():
+            flags.append(Flag("warning", f"block {r['block_id']}: Loewe {r['loewe']:.1f} rests mostly on the fallback "
+                                         f"({r['loewe_fallback_fraction']:.0%} of combination cells: no dose solves "
+                                         "Loewe's equation there, the expected value is the stronger single drug at "
+                                         "the summed dose); read it with care"))  # fmt: skip
+    for _, r in result.summary_[result.summary_["ci_note"] != ""].iterrows():
+        flags.append(Flag("info", f"block {r['block_id']}: {r['ci_note']}"))
     if opts.condition and opts.condition not in combos.blocks.columns:
         from trkres.errors import InputError
 

@@ -24,9 +24,15 @@ import numpy as np
 import pandas as pd
 
 from trkres.assays.doseresponse_io import to_molar
+from trkres.assays.plate_io import read_delimited_text, show_cell, text_suffix
 from trkres.errors import InputError, Location
 
 ResponseKind = Literal["inhibition", "viability", "viability_fraction"]
+#: Responses beyond ±1000 % inhibition (viability below −900 % or above 1100 % of vehicle)
+#: are not measurements but a wrong unit or --response: refused rather than fitted.
+MAX_ABS_INHIBITION = 1000.0
+#: No drug is dosed above 1 mol/L in a cell assay: a higher concentration is a wrong unit.
+MAX_MOLAR = 1.0
 
 _OLD_LAYOUT = {"drug_row": "drug1", "drug_col": "drug2", "conc_r": "conc1", "conc_c": "conc2",
                "conc_r_unit": "conc_unit1", "conc_c_unit": "conc_unit2"}  # fmt: skip
@@ -85,28 +91,52 @@ def from_frame(
     if frame.empty:
         raise InputError("combination table has no rows", location=Location(file=where, line=2),
                          expected="at least one measurement", found="none")  # fmt: skip
+    if frame["block_id"].isna().any():
+        r = _first_bad(frame["block_id"].isna())
+        raise InputError("missing block_id", location=Location(file=where, row=r + 1, column="block_id"),
+                         expected="a block identifier on every row", found="empty")  # fmt: skip
     data = pd.DataFrame({"block_id": frame["block_id"].astype(str)})
     for i in range(1, n_drugs + 1):
         col = f"conc{i}"
         values = pd.to_numeric(frame[col], errors="coerce")
-        bad = values.isna() | (values < 0)
+        bad = values.isna() | ~np.isfinite(values) | (values < 0)
         if bad.any():
             r = _first_bad(bad)
             raise InputError("bad concentration", location=Location(file=where, row=r + 1, column=col),
-                             expected="a number ≥ 0", found=repr(frame[col].iloc[r]))  # fmt: skip
+                             expected="a finite number ≥ 0", found=show_cell(frame[col].iloc[r]))  # fmt: skip
         unit_col = next((u for u in (f"conc_unit{i}", "conc_unit") if u in frame.columns), None)
         if unit_col is None and conc_unit is None:
             raise InputError("concentration unit unknown", location=Location(file=where, line=1),
                              expected=f"a conc_unit or conc_unit{i} column, or a unit option (M, mM, uM, nM, pM)",
                              found="neither")  # fmt: skip
         unit = frame[unit_col] if unit_col is not None else str(conc_unit)
-        data[col] = to_molar(values, unit, Path(where)).to_numpy()
+        molar = to_molar(values, unit, Path(where))
+        too_high = molar > MAX_MOLAR
+        if too_high.any():
+            r = _first_bad(too_high)
+            raise InputError("impossible concentration", location=Location(file=where, row=r + 1, column=col),
+                             expected=f"at most {MAX_MOLAR:g} M (is the unit right?)",
+                             found=f"{float(molar.iloc[r]):g} M")  # fmt: skip
+        data[col] = molar.to_numpy()
     values = pd.to_numeric(frame["response"], errors="coerce")
-    bad = values.isna()
+    bad = values.isna() | ~np.isfinite(values)
     if bad.any():
         r = _first_bad(bad)
-        raise InputError("non-numeric response", location=Location(file=where, row=r + 1, column="response"),
-                         expected="a number", found=repr(frame["response"].iloc[r]))  # fmt: skip
+        raise InputError("non-numeric response" if pd.isna(values.iloc[r]) else "non-finite response",
+                         location=Location(file=where, row=r + 1, column="response"),
+                         expected="a finite number", found=show_cell(frame["response"].iloc[r]))  # fmt: skip
+    inhibition = {
+        "inhibition": values,
+        "viability": 100.0 - values,
+        "viability_fraction": 100.0 * (1.0 - values),
+    }[response]
+    impossible = inhibition.abs() > MAX_ABS_INHIBITION
+    if impossible.any():
+        r = _first_bad(impossible)
+        raise InputError("impossible response", location=Location(file=where, row=r + 1, column="response"),
+                         expected=f"{response} giving % inhibition within ±{MAX_ABS_INHIBITION:g} "
+                                  "(is --response right?)",
+                         found=show_cell(frame["response"].iloc[r]))  # fmt: skip
     data["response"] = {
         "inhibition": values,
         "viability": 100.0 - values,
@@ -138,15 +168,17 @@ def from_frame(
 def read_combinations(
     path: Path, *, response: ResponseKind = "inhibition", conc_unit: str | None = None
 ) -> Combinations:
-    """Read a combination table (CSV, TSV or Parquet) in SynergyFinder's layout."""
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".parquet":
+    """Read a combination table (CSV, TSV, either gzipped, or Parquet) in SynergyFinder's layout.
+
+    Text must be UTF-8 (a BOM and any line ends are fine); every line has the header's fields.
+    """
+    suffix = text_suffix(path)
+    if suffix == ".parquet":
+        try:
             frame = pd.read_parquet(path)
-        else:
-            frame = pd.read_csv(path, sep="," if suffix == ".csv" else "\t")
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise InputError(
-            f"cannot read combination table: {exc}", location=Location(file=path)
-        ) from None
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read combination table: {exc}", location=Location(file=path),
+                             expected="a Parquet file") from None  # fmt: skip
+    else:
+        frame = read_delimited_text(path, "combination table", "," if suffix == ".csv" else "\t")
     return from_frame(frame, response=response, conc_unit=conc_unit, path=path)

@@ -138,6 +138,21 @@ def hsa_expected(grid: Grid, mono: list[np.ndarray]) -> np.ndarray:
     return np.where(np.isnan(vals).any(axis=1, where=grid.present) | ~np.isfinite(out), np.nan, out)
 
 
+def _fit_4pl(cs: CurveSet) -> tuple[np.ndarray, np.ndarray]:
+    """Batch 4PL fits of the curves whose response varies; flat curves (nothing to fit: every
+    point equal) get NaN parameters and an infinite SSE, as failed fits do."""
+    mask = np.arange(cs.x.shape[1])[None, :] < cs.n[:, None]
+    lo = np.min(np.where(mask, cs.y, np.inf), axis=1, initial=np.inf)
+    hi = np.max(np.where(mask, cs.y, -np.inf), axis=1, initial=-np.inf)
+    varies = (hi - lo > 1e-9) & np.isfinite(hi - lo)
+    params = np.full((len(cs.n), 4), np.nan)
+    sse = np.full(len(cs.n), np.inf)
+    if varies.any():
+        sub = CurveSet(cs.ids[varies], cs.x[varies], cs.y[varies], cs.n[varies])
+        params[varies], sse[varies] = fit_parameters(sub, model="4pl")
+    return params, sse
+
+
 def fit_single_drugs(grid: Grid) -> np.ndarray:
     """(n_blocks, n_drugs, 4) fitted (log10_ic50, hill, top, bottom) on the viability scale.
 
@@ -165,7 +180,7 @@ def fit_single_drugs(grid: Grid) -> np.ndarray:
         cs = pack_arrays(
             long["curve"].to_numpy(), np.log10(long["dose"].to_numpy()), long["v"].to_numpy()
         )
-        fitted, sse = fit_parameters(cs, model="4pl")
+        fitted, sse = _fit_4pl(cs)
         fitted[~np.isfinite(sse)] = np.nan
         params[cs.ids.astype(np.int64)] = fitted
     return params.reshape(grid.n_blocks, n_drugs, 4)
@@ -349,8 +364,10 @@ def css(grid: Grid, params: np.ndarray) -> np.ndarray:
         return out
     cs = pack_arrays(np.concatenate(curve), np.concatenate(xs), np.concatenate(ys))
     enough = cs.n >= MIN_SINGLE_POINTS
+    if not enough.any():
+        return out
     sub = CurveSet(cs.ids[enough], cs.x[enough], cs.y[enough], cs.n[enough])
-    fitted, sse = fit_parameters(sub, model="4pl")
+    fitted, sse = _fit_4pl(sub)
     mask = np.arange(sub.x.shape[1])[None, :] < sub.n[:, None]
     xmin = np.min(np.where(mask, sub.x, np.inf), axis=1)
     xmax = np.max(np.where(mask, sub.x, -np.inf), axis=1)
