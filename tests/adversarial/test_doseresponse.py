@@ -531,3 +531,21 @@ def test_study_without_the_reference_level_is_labelled_not_failed(tmp_path: Path
     assert any("lineA" in f.message and "parental" in f.message for f in section.flags)
     fits = pd.read_csv(tmp_path / "out" / "tables" / "dose_response_fits.tsv", sep="\t")
     assert len(fits) == 2 and (fits["n_vehicle"] == 3).all()
+
+
+def test_curves_flat_at_half_do_not_divide_by_zero() -> None:
+    """Every response 0.5: the absolute-IC50 gradient divided (Top − 0.5) by
+    (0.5 − Bottom) = 0 inside the compiled fitter (ZeroDivisionError, exit 3 in
+    synergy on flat single agents)."""
+    from trkres.assays.curvefit import fit_curves, fit_parameters, pack_arrays
+
+    x = np.tile(np.linspace(-8, -6, 5), 3)
+    cs = pack_arrays(np.repeat(["a", "b", "c"], 5), x, np.full(15, 0.5))
+    for _ in range(3):  # the failure depended on thread scheduling: repeat
+        params, sse = fit_parameters(cs, model="4pl")
+        assert np.isfinite(sse).all()
+    frame = pd.DataFrame(
+        {"curve_id": np.repeat(["a", "b"], 5), "dose_molar": 10 ** x[:10], "response": 0.5}
+    )
+    fits = fit_curves(frame)
+    assert set(fits["status"].astype(str)) <= {"flat", "ambiguous", "failed"}

@@ -336,9 +336,10 @@ def _abs_gradient(p: np.ndarray, free: np.ndarray, out: np.ndarray) -> bool:
     """Gradient of the absolute log IC50 (where the curve crosses 0.5),
     L − log10((Top − 0.5)/(0.5 − Bottom))/h, over the free parameters;
     False when the curve does not cross 0.5."""
-    ratio = (p[2] - 0.5) / (0.5 - p[3])
-    if not ratio > 0 or p[1] == 0.0:
+    # Not crossing 0.5 (either asymptote at or on the same side of it): no gradient.
+    if not (p[2] - 0.5) * (0.5 - p[3]) > 0 or p[1] == 0.0:
         return False
+    ratio = (p[2] - 0.5) / (0.5 - p[3])
     out[0] = 1.0
     out[1] = math.log10(ratio) / (p[1] * p[1])
     out[2] = -1.0 / (p[1] * _LN10 * (p[2] - 0.5))
