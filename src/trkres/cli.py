@@ -234,7 +234,9 @@ def check(
         label = "analyses that will run"
     else:
         with _progress("checking") as progress:
-            loaded, sections = check_study(study, knowledge_files=knowledge or (), progress=progress)
+            loaded, sections = check_study(
+                study, knowledge_files=knowledge or (), progress=progress
+            )
         names = [s.name for s in sections]
         label = "analyses run (nothing written)"
     out_console.print(f"[green]OK[/green] {loaded.name}: {len(loaded.manifest.inputs)} inputs")
@@ -347,9 +349,7 @@ def classify(
             found="none",
         )
     if genome_build is not None and genome_build not in ("GRCh37", "GRCh38"):
-        raise TrkresError(
-            "unknown genome build", expected="GRCh37 or GRCh38", found=genome_build
-        )
+        raise TrkresError("unknown genome build", expected="GRCh37 or GRCh38", found=genome_build)
     kb = load_knowledge(knowledge or ())
     for notice in kb.notices:
         log.warning("knowledge: %s", notice)
@@ -506,13 +506,19 @@ def ddpcr(
     for name, value in (("--droplet-volume", droplet_volume), ("--threshold-ch1", threshold_ch1),
                         ("--threshold-ch2", threshold_ch2), ("--detection-vaf", detection_vaf)):  # fmt: skip
         if value is not None and not math.isfinite(value):
-            raise TrkresError(f"{name} is not a number", expected="a finite number", found=f"{value:g}")
+            raise TrkresError(
+                f"{name} is not a number", expected="a finite number", found=f"{value:g}"
+            )
     if droplet_volume is not None and droplet_volume <= 0:
         raise TrkresError("impossible droplet volume", expected="--droplet-volume in nL > 0 "
                           "(0.85 on QX200 / QX Manager, 0.91 on old QuantaSoft)", found=f"{droplet_volume:g}")  # fmt: skip
     if not 0 < detection_vaf <= 1:
-        raise TrkresError("--detection-vaf is a fraction", expected="0 < VAF <= 1", found=f"{detection_vaf:g}")
-    fixed = None if threshold_ch1 is None and threshold_ch2 is None else [threshold_ch1, threshold_ch2]
+        raise TrkresError(
+            "--detection-vaf is a fraction", expected="0 < VAF <= 1", found=f"{detection_vaf:g}"
+        )
+    fixed = (
+        None if threshold_ch1 is None and threshold_ch2 is None else [threshold_ch1, threshold_ch2]
+    )
     options = DdpcrOptions(
         droplet_volume_nl=droplet_volume, interval=interval,  # type: ignore[arg-type]
         min_droplets=min_droplets, blank_samples=blank or (), low_samples=low or (),
@@ -732,7 +738,9 @@ def fit(
     if vehicle not in ("use", "ignore"):
         raise InputError("unknown --vehicle", expected="use or ignore", found=vehicle)
     if not (math.isfinite(alpha) and 0 < alpha < 1):
-        raise InputError("--alpha out of range", expected="a number between 0 and 1", found=f"{alpha:g}")
+        raise InputError(
+            "--alpha out of range", expected="a number between 0 and 1", found=f"{alpha:g}"
+        )
     if toml:
         frame, issues = read_curvecurator(data, toml), pd.DataFrame(columns=ISSUE_COLUMNS)
     else:
@@ -742,7 +750,9 @@ def fit(
             ignored = pd.DataFrame({"file": str(data), "line": lines[veh], "row": lines[veh] - 1,
                                     "column": dose_column, "expected": "a dose > 0 (--vehicle ignore)",
                                     "found": "0", "action": "ignored"})  # fmt: skip
-            issues = pd.concat([issues, ignored], ignore_index=True).sort_values("line", kind="stable")
+            issues = pd.concat([issues, ignored], ignore_index=True).sort_values(
+                "line", kind="stable"
+            )
     with _progress("fitting") as progress:
         progress(0, 1, f"{frame['curve_id'].nunique()} curves")
         if engine == "dask":
@@ -771,7 +781,11 @@ def fit(
         used = len(frame) - (n_vehicle if vehicle == "ignore" else 0)
         err_console.print(
             f"{used} rows used"
-            + (f" ({n_vehicle} vehicle rows as the zero-dose limit)" if vehicle == "use" and n_vehicle else "")
+            + (
+                f" ({n_vehicle} vehicle rows as the zero-dose limit)"
+                if vehicle == "use" and n_vehicle
+                else ""
+            )
             + (f"; {len(issues)} rows listed in {out / 'issues.tsv'}" if len(issues) else "")
         )
 
@@ -836,7 +850,9 @@ def resistance(
     from trkres.report.files import write_outputs
 
     if not (math.isfinite(threshold) and threshold > 1):
-        raise InputError("--threshold out of range", expected="a fold change > 1", found=f"{threshold:g}")
+        raise InputError(
+            "--threshold out of range", expected="a fold change > 1", found=f"{threshold:g}"
+        )
     keys = [*(by or []), condition]
     frame, issues = read_long_checked(
         data, group=[*keys, *([experiment] if experiment else [])], dose_unit=dose_unit
@@ -1140,7 +1156,9 @@ def escalation(
     from trkres.report.files import write_outputs
 
     if not (math.isfinite(threshold) and threshold > 1):
-        raise InputError("--threshold out of range", expected="a fold change > 1", found=f"{threshold:g}")
+        raise InputError(
+            "--threshold out of range", expected="a fold change > 1", found=f"{threshold:g}"
+        )
     frame, issues = read_long_checked(data, group=[*(by or []), time], dose_unit=dose_unit)
     times = pd.to_numeric(frame[time], errors="coerce")
     bad = ~np.isfinite(times.to_numpy(dtype=float))

@@ -543,6 +543,7 @@ def test_curves_flat_at_half_do_not_divide_by_zero() -> None:
     cs = pack_arrays(np.repeat(["a", "b", "c"], 5), x, np.full(15, 0.5))
     for _ in range(3):  # the failure depended on thread scheduling: repeat
         params, sse = fit_parameters(cs, model="4pl")
+        assert np.isfinite(params).all()
         assert np.isfinite(sse).all()
     frame = pd.DataFrame(
         {"curve_id": np.repeat(["a", "b"], 5), "dose_molar": 10 ** x[:10], "response": 0.5}

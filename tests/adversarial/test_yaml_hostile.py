@@ -121,3 +121,15 @@ def test_control_characters_in_manifest_paths_are_refused(tmp_path: Path, char: 
     with pytest.raises(ManifestError, match="control characters") as info:
         load_study(study)
     assert info.value.location is not None and info.value.location.line == 3
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [("m.maf.gz", "maf"), ("m.vcf.gz", "vcf"), ("m.vcf.bgz", "vcf"), ("m.txt.gz", "maf"),
+     ("data_mutations.txt", "maf"), ("x.bcf", "vcf")],
+)  # fmt: skip
+def test_compressed_inputs_keep_their_format(path: str, expected: str) -> None:
+    """A gzipped MAF was taken for a VCF (".gz" mapped to vcf)."""
+    from trkres.study.manifest import InputKind, StudyInput
+
+    assert StudyInput(kind=InputKind.mutations, path=path).resolved_format() == expected

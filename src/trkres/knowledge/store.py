@@ -216,7 +216,9 @@ def _summary(fact: Fact) -> str:
     if isinstance(fact, HotspotCodon):
         where = [f"{b} {loc.chromosome}:{loc.start}-{loc.start + 2}"
                  for b, loc in (("GRCh37", fact.grch37), ("GRCh38", fact.grch38)) if loc]  # fmt: skip
-        return f"{fact.gene} {fact.residue} codon {fact.codon} ({fact.strand}) at {', '.join(where)}"
+        return (
+            f"{fact.gene} {fact.residue} codon {fact.codon} ({fact.strand}) at {', '.join(where)}"
+        )
     if isinstance(fact, TherapyRule):
         cond: str = fact.when.alteration_class
         if fact.when.genes:

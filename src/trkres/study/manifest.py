@@ -59,7 +59,7 @@ KIND_FORMATS: dict[InputKind, tuple[str, ...]] = {
 }
 
 _SUFFIX_FORMATS: dict[InputKind, dict[str, str]] = {
-    InputKind.mutations: {".maf": "maf", ".vcf": "vcf", ".gz": "vcf", ".bcf": "vcf"},
+    InputKind.mutations: {".maf": "maf", ".vcf": "vcf", ".bcf": "vcf"},
     InputKind.knowledge: {".yaml": "yaml", ".yml": "yaml"},
 }
 
@@ -128,9 +128,14 @@ class StudyInput(BaseModel):
         if self.format:
             return self.format
         suffixes = _SUFFIX_FORMATS.get(self.kind, {})
+        # The last suffix that names a format; a compression suffix says nothing
+        # of the format (x.maf.gz is a MAF, x.vcf.gz a VCF).
         for suffix in reversed(PurePosixPath(self.path).suffixes):
+            if suffix.lower() in (".gz", ".bgz"):
+                continue
             if suffix.lower() in suffixes:
                 return suffixes[suffix.lower()]
+            break
         return KIND_FORMATS[self.kind][0]
 
 
