@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from trkres.errors import InputError, Location
+from trkres.textio import read_text
 
 #: Molar factor of each concentration unit.
 UNITS = {"m": 1.0, "mm": 1e-3, "um": 1e-6, "µm": 1e-6, "μm": 1e-6, "nm": 1e-9, "pm": 1e-12}
@@ -56,45 +57,6 @@ _MISSING = {"", "na", "nan", "n/a", "null", "none"}
 ISSUE_COLUMNS = ["file", "line", "row", "column", "expected", "found", "action"]
 
 
-def _decode(path: Path, raw: bytes) -> str:
-    """Text of a table file: gzip unpacked, UTF-8 (a BOM stripped) or UTF-16 with its BOM.
-
-    Anything else (binary, an Excel workbook, latin-1 bytes) is an error naming
-    the file, the line and column of the first bad byte, and what was expected.
-    """
-    if raw[:2] == b"\x1f\x8b":
-        import gzip
-
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise InputError("cannot unpack gzip file", location=Location(file=path),
-                             expected="a complete .gz file", found=str(exc)) from None  # fmt: skip
-    if raw[:4] == b"PK\x03\x04":
-        raise InputError("an Excel workbook or zip archive, not a text table", location=Location(file=path, line=1),
-                         expected="a CSV/TSV text table or Parquet", found="a zip container (.xlsx?)",
-                         hint="save the sheet as CSV or TSV (File > Save As)")  # fmt: skip
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        try:
-            return raw.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise InputError("invalid UTF-16 text", location=Location(file=path),
-                             expected="UTF-16 text", found=f"bad bytes at offset {exc.start}") from None  # fmt: skip
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InputError("not UTF-8 text", location=Location(file=path, line=line, column=col),
-                         expected="UTF-8 text (save as 'CSV UTF-8')",
-                         found=f"byte 0x{raw[exc.start]:02x}" + (" (binary data)" if b"\x00" in raw[:4096] else "")) from None  # fmt: skip
-    if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        raise InputError("binary data in a text table", location=Location(file=path, line=line),
-                         expected="a CSV/TSV text table", found="NUL bytes")  # fmt: skip
-    return text
-
-
 def read_table(path: Path) -> pd.DataFrame:
     """A CSV/TSV (by suffix; ``.gz`` allowed) or Parquet table with every cell as text.
 
@@ -111,13 +73,7 @@ def read_table(path: Path) -> pd.DataFrame:
         except (OSError, ValueError) as exc:
             raise InputError("cannot read Parquet file", location=Location(file=path),
                              expected="a Parquet table", found=str(exc).splitlines()[0][:200]) from None  # fmt: skip
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(
-            "cannot read file", location=Location(file=path), found=exc.strerror
-        ) from None
-    text = _decode(path, raw)
+    text = read_text(path, "table")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise InputError("empty file", location=Location(file=path, line=1),

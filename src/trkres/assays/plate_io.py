@@ -15,10 +15,8 @@ tab/comma grid, read with the standard library and NumPy.
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import re
-import zlib
 from pathlib import Path
 from typing import Literal
 
@@ -26,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from trkres.errors import InputError, Location
+from trkres.textio import read_text
 
 PlateFormat = Literal["grid", "gen5", "softmax", "envision"]
 #: (rows, columns) of each plate size.
@@ -64,83 +63,13 @@ def plate_size(rows: int, columns: int) -> int | None:
 #: tables are short; a longer line is a wrong or damaged file (and would exceed the csv module's
 #: field limit).
 MAX_LINE_CHARS = 100_000
-_BINARY_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
-
-
-def _line_col(raw: bytes, at: int) -> tuple[int, int]:
-    """1-based line and column (in characters) of byte offset ``at``, counting \\n, \\r\\n and \\r as line ends."""
-    head = raw[:at].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    start = head.rfind(b"\n") + 1
-    # Columns in characters, as editors count them (multi-byte UTF-8 before the offset is one each).
-    return head.count(b"\n") + 1, len(head[start:].decode("utf-8", errors="replace")) + 1
 
 
 def read_text_file(path: Path, what: str, *, latin1_fallback: bool = False) -> str:
-    """A text input as one string with ``\\n`` line ends, or an :class:`InputError` saying why not.
-
-    gzip files (``.gz``, recognised by their magic bytes) are decompressed. A UTF-8 byte-order
-    mark is dropped, UTF-16 (with its BOM) is decoded, and old-Mac ``\\r`` and Windows
-    ``\\r\\n`` line ends become ``\\n``. Refused with file, line and column: ZIP/Excel
-    workbooks, binary data (NUL or other control bytes), text that is not UTF-8 (unless
-    ``latin1_fallback``: then it is read as Latin-1, the usual encoding of Windows reader
-    software), and lines longer than :data:`MAX_LINE_CHARS`.
-    """
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{what} not found", location=Location(file=path)) from None
-    except OSError as exc:
-        raise InputError(
-            f"cannot read {what}: {exc.strerror}", location=Location(file=path)
-        ) from None
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise InputError(f"broken gzip file ({what})", location=Location(file=path),
-                             expected="a complete gzip file", found=str(exc)) from None  # fmt: skip
-    if raw[:4] == b"PK\x03\x04":
-        raise InputError(f"{what} is a ZIP archive (an Excel workbook?), not text",
-                         location=Location(file=path, line=1, column=1),
-                         expected="delimited text (export the sheet as CSV or TSV)",
-                         found="ZIP/XLSX bytes 50 4b 03 04")  # fmt: skip
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        try:
-            text = raw.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{what} starts with a UTF-16 mark but is not UTF-16", location=Location(file=path),
-                             expected="UTF-16 text", found=f"undecodable bytes at byte {exc.start}") from None  # fmt: skip
-        if "\x00" in text:
-            at = text.index("\x00")
-            raise InputError(f"binary data in {what}", location=Location(file=path, line=text.count("\n", 0, at) + 1),
-                             expected="text", found="a NUL character") from None  # fmt: skip
-    else:
-        m = _BINARY_CONTROL.search(raw)
-        if m is not None:
-            line, col = _line_col(raw, m.start())
-            utf16 = raw[:200].count(b"\x00") * 3 > len(raw[:200])  # every other byte NUL
-            raise InputError(f"binary data in {what}", location=Location(file=path, line=line, column=col),
-                             expected="text (UTF-8, or UTF-16 with its byte-order mark)",
-                             found=f"control byte 0x{raw[m.start()]:02x}"
-                                   + (" (UTF-16 without a byte-order mark?)" if utf16 else ""))  # fmt: skip
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            if not latin1_fallback:
-                line, col = _line_col(raw, exc.start)
-                raise InputError(f"{what} is not UTF-8 text", location=Location(file=path, line=line, column=col),
-                                 expected="UTF-8 text (save the file as UTF-8)",
-                                 found=f"byte 0x{raw[exc.start]:02x} (Latin-1 or Windows-1252?)") from None  # fmt: skip
-            text = raw.decode("latin-1")
-    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    if len(text) > MAX_LINE_CHARS:
-        lengths = np.fromiter((len(line) for line in text.split("\n")), dtype=np.int64)
-        if lengths.max() > MAX_LINE_CHARS:
-            k = int(np.argmax(lengths))
-            raise InputError(f"line too long in {what}", location=Location(file=path, line=k + 1),
-                             expected=f"at most {MAX_LINE_CHARS:,} characters per line",
-                             found=f"{int(lengths[k]):,} characters")  # fmt: skip
-    return text
+    """A text input as one string with ``\\n`` line ends, or an :class:`InputError` saying why
+    not (see :func:`trkres.textio.read_text`); lines longer than :data:`MAX_LINE_CHARS` are
+    refused."""
+    return read_text(path, what, latin1_fallback=latin1_fallback, max_line_chars=MAX_LINE_CHARS)
 
 
 def show_cell(value: object) -> str:

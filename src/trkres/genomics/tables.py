@@ -9,9 +9,7 @@ an error needs one.
 
 from __future__ import annotations
 
-import gzip
 import re
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from trkres.errors import InputError, Location
+from trkres.textio import check_utf8, read_text_bytes
 
 
 @dataclass(frozen=True)
@@ -80,123 +79,6 @@ class TableRead:
 
     def line_of(self, row: int) -> int:
         return int(self.lines()[row])
-
-
-def read_bytes(path: Path) -> bytes:
-    """File content, gunzipped when it is gzip; clear errors for missing files."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("file not found", location=Location(file=path)) from None
-    except OSError as exc:
-        raise InputError(
-            f"cannot read file: {exc.strerror}", location=Location(file=path)
-        ) from None
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise InputError(
-                f"broken gzip file: {exc}",
-                location=Location(file=path),
-                expected="a complete gzip file",
-                found="a truncated or corrupt gzip stream",
-            ) from None
-    return raw
-
-
-#: File signatures of binary formats people hand over instead of text.
-_SIGNATURES = (
-    (b"PK\x03\x04", "a ZIP archive (an .xlsx workbook?)"),
-    (b"\xd0\xcf\x11\xe0", "an OLE2 file (an .xls workbook?)"),
-    (b"%PDF", "a PDF document"),
-    (b"BZh", "a bzip2 file"),
-    (b"\xfd7zXZ", "an xz file"),
-    (b"PAR1", "a Parquet file"),
-    (b"BCF", "a BCF file (give it as a VCF input)"),
-)
-
-
-def read_text_bytes(path: Path, *, what: str) -> bytes:
-    """File content as UTF-8 text bytes with LF (or CRLF) line ends.
-
-    Gunzips; strips a UTF-8 byte-order mark; transcodes UTF-16 that starts with
-    a byte-order mark; turns bare-CR (old Mac, as maftools distributes some
-    MAFs) line ends into LF. Binary content (a NUL byte, an .xlsx, a PDF) is an
-    :class:`InputError` that names the kind of file, never its bytes.
-    """
-    raw = read_bytes(path)
-    if raw[:3] == b"\xef\xbb\xbf":
-        raw = raw[3:]
-    elif raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        encoding = "utf-16-le" if raw[:2] == b"\xff\xfe" else "utf-16-be"
-        try:
-            raw = raw[2:].decode(encoding).encode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InputError(
-                f"{what} file starts as UTF-16 but is not valid UTF-16",
-                location=Location(file=path),
-                expected="UTF-8 (or UTF-16 throughout) text",
-                found=f"an invalid UTF-16 sequence at byte {exc.start + 3}",
-            ) from None
-    for magic, kind in _SIGNATURES:
-        if raw.startswith(magic):
-            raise InputError(
-                f"{what} file is not text",
-                location=Location(file=path, line=1, column=1),
-                expected=f"a tab-separated {what} text file",
-                found=kind,
-                hint="export it as tab-separated text (TSV)",
-            )
-    # Binary (or UTF-16 without a byte-order mark): NUL bytes on the first line, or
-    # many of them. A stray NUL inside one data cell is left to the row checks.
-    first_end = raw.find(b"\n", 0, 4096)
-    head = raw[: first_end if first_end >= 0 else 4096]
-    sample = raw[: 1 << 16]
-    nul = raw.find(b"\x00", 0, 1 << 16)
-    if nul >= 0 and (b"\x00" in head or sample.count(b"\x00") * 10 > len(sample)):
-        line, column = _line_column(raw, nul)
-        raise InputError(
-            f"{what} file is binary, not text",
-            location=Location(file=path, line=line, column=column),
-            expected=f"a tab-separated {what} text file",
-            found="a NUL byte (binary data, or UTF-16 without a byte-order mark)",
-        )
-    # Bare-CR line ends (old Mac): the first line ends in a CR that no LF follows.
-    # Checked on the first line only, so an ordinary LF file is not scanned.
-    first_lf = raw.find(b"\n")
-    first_cr = raw.find(b"\r", 0, first_lf if first_lf >= 0 else len(raw))
-    if first_cr >= 0 and raw[first_cr + 1 : first_cr + 2] != b"\n":
-        raw = re.sub(rb"\r\n?", b"\n", raw)
-    return raw
-
-
-def _line_column(raw: bytes | memoryview, offset: int) -> tuple[int, int]:
-    """1-based line and column (in characters, UTF-8 decoded leniently) of a byte offset."""
-    data = bytes(raw[: offset + 1])
-    start = data.rfind(b"\n", 0, offset) + 1
-    line = data.count(b"\n", 0, offset) + 1
-    column = len(data[start:offset].decode("utf-8", errors="replace")) + 1
-    return line, column
-
-
-def check_utf8(raw: bytes | memoryview, path: Path, *, what: str, line0: int = 0) -> None:
-    """Raise :class:`InputError` at the first byte that is not UTF-8 (1-based line, column).
-
-    ``line0`` is the number of file lines before ``raw``, so a slice reports file lines.
-    """
-    try:
-        bytes(raw).decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line, column = _line_column(raw, exc.start)
-        byte = bytes(raw[exc.start : exc.start + 1])
-        raise InputError(
-            f"{what} file is not UTF-8 text",
-            location=Location(file=path, line=line0 + line, column=column),
-            expected="UTF-8 text",
-            found=f"byte 0x{byte.hex().upper()} (latin-1 or another 8-bit encoding?)",
-            hint="re-save the file as UTF-8",
-        ) from None
 
 
 def _line_numbers(raw: bytes, header_line: int, n_rows: int) -> np.ndarray:
