@@ -1314,8 +1314,10 @@ for _info in app.registered_commands:
         _info.callback = _declaring_inputs(_info.callback)
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the process is, so staged outputs are cleaned up."""
+class Terminated(BaseException):
+    """SIGTERM, raised where the process is, so staged outputs are cleaned up.
+
+    Not a KeyboardInterrupt: click would turn that into its own exit status."""
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import json
 import os
 import shutil
@@ -239,6 +240,10 @@ MARKER = ".trkres-output.json"
 #: Inside a staging folder while it is being built: locked for the builder's life.
 STAGING_LOCK = ".trkres-staging.lock"
 
+#: Put in an earlier output just before it is moved aside to ``.NAME.*.old`` for
+#: deletion: only folders holding it are ever cleaned up as leftovers.
+REPLACED = ".trkres-replaced"
+
 
 def _refuse(target: Path, message: str, found: str, hint: str | None = None) -> OutputError:
     return OutputError(
@@ -279,28 +284,38 @@ def _check_not_input(target: Path, inputs: Iterable[Path]) -> None:
 
 
 def _owned_files(folder: Path) -> tuple[list[str], list[str]]:
-    """Files under ``folder`` (relative paths), split into those its marker
-    lists with the same size and everything else (unlisted, changed or foreign)."""
+    """Files under ``folder`` (relative paths), split into those its marker lists
+    as trkres left them (same size and modification time) and everything else:
+    unlisted, changed, links, and folders holding no listed file."""
     try:
         listed = json.loads((folder / MARKER).read_text(encoding="utf-8"))["files"]
-        sizes = {str(k): int(v) for k, v in dict(listed).items()}
-    except (OSError, ValueError, KeyError, TypeError):
+        stamps = {str(k): (int(v[0]), int(v[1])) for k, v in dict(listed).items()}
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
         return [], ["(no valid trkres marker)"]
+    own_dirs = {p.rsplit("/", 1)[0] for p in stamps if "/" in p}
+    own_dirs |= {d.rsplit("/", i)[0] for d in list(own_dirs) for i in range(1, d.count("/") + 1)}
     owned: list[str] = []
     other: list[str] = []
     for root, dirs, files in os.walk(folder, followlinks=False):
         base = Path(root)
-        for name in files + [d for d in dirs if (base / d).is_symlink()]:
+        for name in dirs:
             rel = (base / name).relative_to(folder).as_posix()
-            if rel in (MARKER, STAGING_LOCK):
+            if (base / name).is_symlink() or rel not in own_dirs:
+                other.append(rel + "/")
+        dirs[:] = [d for d in dirs if not (base / d).is_symlink()]
+        for name in files:
+            rel = (base / name).relative_to(folder).as_posix()
+            if rel in (MARKER, STAGING_LOCK, REPLACED):
                 continue
             entry = base / name
             if entry.is_symlink() or not entry.is_file():
                 other.append(rel)
-            elif sizes.get(rel) == entry.stat().st_size:
+                continue
+            st = entry.stat()
+            if stamps.get(rel) == (st.st_size, st.st_mtime_ns):
                 owned.append(rel)
             else:
-                other.append(rel + (" (changed since trkres wrote it)" if rel in sizes else ""))
+                other.append(rel + (" (changed since trkres wrote it)" if rel in stamps else ""))
     return owned, other
 
 
@@ -364,16 +379,18 @@ def _check_replaceable_locked(target: Path) -> None:
 
 
 def _write_marker(folder: Path) -> None:
-    files: dict[str, int] = {}
+    files: dict[str, tuple[int, int]] = {}
     for root, _dirs, names in os.walk(folder):
         base = Path(root)
         for name in names:
             rel = (base / name).relative_to(folder).as_posix()
             if rel not in (MARKER, STAGING_LOCK):
-                files[rel] = (base / name).stat().st_size
+                st = (base / name).stat()
+                files[rel] = (st.st_size, st.st_mtime_ns)
     info = {
         "written_by": f"trkres {__version__}",
-        "note": "trkres replaces this folder only while it holds exactly these files",
+        "note": "trkres replaces this folder only while it holds exactly these files, "
+        "unchanged: [size in bytes, modification time in ns]",
         "files": dict(sorted(files.items())),
     }
     atomic_write_text(folder / MARKER, json.dumps(info, indent=1) + "\n")
@@ -392,13 +409,14 @@ def _clean_stale_staging(target: Path) -> None:
 
     Only folders named as trkres names them are candidates: a staging folder
     (``.tmp``) holding trkres' lock file that no live process holds, or a
-    replaced output (``.old``) holding trkres' marker and only files it lists.
+    replaced output (``.old``) that trkres itself moved aside (it holds
+    :data:`REPLACED`) and only files its marker lists.
     """
-    pattern = f".{target.name}.*"
+    pattern = f".{glob.escape(target.name)}.*"
     for path in target.parent.glob(pattern):
         if not path.is_dir() or path.is_symlink():
             continue
-        if path.name.endswith(".old") and (path / MARKER).is_file():
+        if path.name.endswith(".old") and (path / REPLACED).is_file():
             if not _owned_files(path)[1]:
                 shutil.rmtree(path, ignore_errors=True)
             continue
@@ -419,10 +437,22 @@ def _clean_stale_staging(target: Path) -> None:
 def check_output_folder(target: Path, *, inputs: Iterable[Path] = ()) -> Path:
     """Refuse ``target`` now, before any work, if :func:`atomic_directory` would
     refuse to replace it; returns the resolved path."""
-    resolved = target.expanduser().resolve()
-    _check_not_input(resolved, [*inputs, *current_inputs()])
-    _check_replaceable(resolved)
+    try:
+        resolved = target.expanduser().resolve()
+        _check_not_input(resolved, [*inputs, *current_inputs()])
+        _check_replaceable(resolved)
+    except OSError as exc:
+        raise _unusable(target, exc) from None
     return resolved
+
+
+def _unusable(target: Path, exc: OSError) -> OutputError:
+    return OutputError(
+        f"cannot use this output path: {exc.strerror or exc}",
+        location=Location(file=target),
+        expected="a folder path the system accepts (each name at most 255 bytes)",
+        hint="choose a shorter or another output folder; nothing was changed",
+    )
 
 
 @contextlib.contextmanager
@@ -443,15 +473,18 @@ def atomic_directory(
     Two runs writing the same ``target`` are serialised at the swap (a lock
     on the parent folder): each finds either nothing or a complete output.
     """
-    target = target.expanduser().resolve()
-    _check_not_input(target, [*inputs, *current_inputs()])
-    if target.exists() and not overwrite:
-        raise OutputError(
-            "output folder already exists",
-            location=Location(file=target),
-            hint="choose another folder or pass --force",
-        )
-    _check_replaceable(target)
+    try:
+        target = target.expanduser().resolve()
+        _check_not_input(target, [*inputs, *current_inputs()])
+        if target.exists() and not overwrite:
+            raise OutputError(
+                "output folder already exists",
+                location=Location(file=target),
+                hint="choose another folder or pass --force",
+            )
+        _check_replaceable(target)
+    except OSError as exc:
+        raise _unusable(target, exc) from None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         _clean_stale_staging(target)
@@ -500,10 +533,16 @@ def _swap_in(staging: Path, target: Path, *, overwrite: bool) -> None:
             return
         old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
         old.rmdir()
-        target.rename(old)
+        (target / REPLACED).touch()
+        try:
+            target.rename(old)
+        except BaseException:
+            (target / REPLACED).unlink(missing_ok=True)
+            raise
         try:
             staging.rename(target)
         except BaseException:
             old.rename(target)
+            (target / REPLACED).unlink(missing_ok=True)
             raise
     shutil.rmtree(old, ignore_errors=True)  # outside the lock: may take a while

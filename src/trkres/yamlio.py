@@ -68,6 +68,10 @@ class YamlDocument:
 #: a run ("billion laughs": a 1.7 KB file of nested aliases expands to 10^9).
 MAX_EXPANDED_NODES = 1_000_000
 
+#: Longest number a YAML file may hold (characters): Python refuses to convert
+#: integers of more than 4,300 digits, and no dose or option needs 100.
+MAX_NUMBER_CHARS = 100
+
 
 def _check_tree(
     root: yaml.Node, path: Path, error_cls: type[TrkresError], limit: int = MAX_EXPANDED_NODES
@@ -116,6 +120,17 @@ def _check_tree(
         elif isinstance(node, yaml.SequenceNode):
             for item in node.value:
                 total += size(item)
+        elif (
+            isinstance(node, yaml.ScalarNode)
+            and len(node.value) > MAX_NUMBER_CHARS
+            and node.tag.endswith((":int", ":float"))
+        ):
+            raise error_cls(
+                "number too long",
+                location=where(node),
+                expected=f"a number of at most {MAX_NUMBER_CHARS} characters",
+                found=f"a number of {len(node.value):,} digits",
+            )
         active.discard(key)
         if total > limit:
             raise error_cls(

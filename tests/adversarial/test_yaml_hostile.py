@@ -133,3 +133,11 @@ def test_compressed_inputs_keep_their_format(path: str, expected: str) -> None:
     from trkres.study.manifest import InputKind, StudyInput
 
     assert StudyInput(kind=InputKind.mutations, path=path).resolved_format() == expected
+
+
+def test_overlong_number_is_refused_with_its_position() -> None:
+    """int() refuses more than 4,300 digits: a 5,000-digit dose was exit 3."""
+    with pytest.raises(InputError, match="number too long") as info:
+        parse_yaml("a: 1\nb: " + "9" * 5000 + "\n", Path("x.yaml"))
+    assert info.value.location is not None and info.value.location.line == 2
+    assert parse_yaml("a: '" + "9" * 5000 + "'\n", Path("x.yaml")).data["a"] == "9" * 5000
