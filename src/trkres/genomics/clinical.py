@@ -49,6 +49,12 @@ def within_days(days: pd.Series) -> pd.Series:
     return days.isna() | (days.abs() <= MAX_DAYS)
 
 
+def _strip_id(ids: pd.Series) -> pd.Series:
+    """Ids without surrounding whitespace; a blank id is missing."""
+    stripped = ids.str.strip()
+    return stripped.mask(stripped == "")
+
+
 _CFDNA = re.compile(r"cfdna|ctdna|plasma|blood|liquid|cell[- ]free", re.IGNORECASE)
 
 
@@ -74,8 +80,9 @@ def read_samples(
     issues = list(read.issues)
     out = pd.DataFrame(
         {
-            "sample_id": frame[cols["sample_id"]],
-            "patient_id": frame[cols["patient_id"]],
+            # Whitespace around an id is never part of it (the genomic readers strip it too).
+            "sample_id": _strip_id(frame[cols["sample_id"]]),
+            "patient_id": _strip_id(frame[cols["patient_id"]]),
         }
     )
     kind = frame[cols["sample_type"]] if cols["sample_type"] else pd.Series("", index=frame.index)
@@ -222,7 +229,8 @@ def read_timeline(path: Path, knowledge: KnowledgeBase) -> tuple[pd.DataFrame, l
         keep = pd.Series(True, index=frame.index)
     start_col, agent_col, patient_col = cols["start"], cols["agent"], cols["patient_id"]
     assert start_col is not None and agent_col is not None and patient_col is not None
-    frame = frame.loc[keep.to_numpy()]
+    frame = frame.loc[keep.to_numpy()].copy()
+    frame[patient_col] = _strip_id(frame[patient_col])
     rows_at = np.flatnonzero(keep.to_numpy())
     start = pd.to_numeric(frame[start_col], errors="coerce").astype("float64")
     stop = (

@@ -85,7 +85,43 @@ def read_genomic_inputs(
     if timeline is not None:
         out.timeline, issues = read_timeline(timeline, knowledge)
         out.issues.extend(issues)
+    if out.samples is not None and clinical is not None:
+        out.issues.extend(unlisted_samples(out.parsed, out.samples, clinical))
     return out
+
+
+def unlisted_samples(
+    parsed: Sequence[ParsedInput], samples: pd.DataFrame, clinical: Path
+) -> list[RowIssue]:
+    """An issue row for every sample a genomic file names that the clinical file lacks.
+
+    Such a sample is kept as a patient of its own (no clinical data). An id
+    that matches a clinical sample only when case is ignored is said so, never
+    merged: ``RUSSO-P1`` and ``russo-p1`` may be different samples.
+    """
+    known = set(samples["sample_id"].astype(str))
+    folded: dict[str, list[str]] = {}
+    for sid in sorted(known):
+        folded.setdefault(sid.casefold(), []).append(sid)
+    issues = []
+    for p in parsed:
+        for sid, (line, column) in p.listed_samples().items():
+            if sid in known:
+                continue
+            found = repr(sid)
+            near = folded.get(sid.casefold())
+            if near:
+                found += (
+                    " (matches clinical sample "
+                    + " / ".join(repr(n) for n in near)
+                    + " only if case is ignored: not merged)"
+                )
+            issues.append(
+                RowIssue(str(p.path), line, column,
+                         f"a sample listed in the clinical file {clinical.name}", found,
+                         "kept as a patient of its own, without clinical data")
+            )  # fmt: skip
+    return issues
 
 
 @dataclass

@@ -110,7 +110,7 @@ def read_vcf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
             t.refseq for t in gene.transcripts if t.refseq
         }
         canonical[gene.symbol] = {i.split(".")[0] for i in ids if i}
-    samples = list(vcf.samples)
+    samples = [str(s).strip() for s in vcf.samples]
     rows: list[dict[str, Any]] = []
     issues: list[RowIssue] = []
     record_no = 0
@@ -219,6 +219,8 @@ def read_vcf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
     return ParsedInput(
         name=label, path=path, format="vcf", table=pa.Table.from_pandas(table, preserve_index=False),
         alterations=conform(alterations), issues=issues, rows_in=len(table) + len(issues),
+        header_samples={s: (chrom_line, f"sample column {k}")
+                        for k, s in enumerate(samples, start=10)},
     )  # fmt: skip
 
 

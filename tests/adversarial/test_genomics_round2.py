@@ -1,0 +1,139 @@
+"""Hostile input for classify and cfdna, round 2 (issue 12).
+
+Sample ids that differ by case or surrounding whitespace between files,
+cfDNA allele fractions given in percent, timeline patients outside the
+cohort, the same file given twice, truncated and latin-1 VCFs, impossible
+response thresholds and ddPCR reference targets and unmatched wells.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from trkres.cli import app
+from trkres.genomics.pipeline import classify_inputs, read_genomic_inputs
+from trkres.knowledge import load_knowledge
+
+KB = load_knowledge()
+FEW = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ntrk_resistance" / "genomics"
+runner = CliRunner()
+
+
+def study(tmp_path: Path) -> Path:
+    """A private copy of the example cBioPortal study."""
+    g = tmp_path / "G"
+    if not g.exists():
+        shutil.copytree(EXAMPLE, g)
+    return g
+
+
+def classify(g: Path, **extra: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Patients and issues of the example study as classify reads it."""
+    inputs = read_genomic_inputs(
+        KB,
+        mafs=extra.get("mafs", [g / "data_mutations.txt"]),
+        svs=[g / "data_sv.txt"],
+        cnas=[g / "data_cna.txt"],
+        clinical=g / "data_clinical_sample.txt",
+        timeline=g / "data_timeline_treatment.txt",
+    )
+    result = classify_inputs(inputs, KB)
+    return result.patients, result.issues_frame()
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+# ------------------------------------------------------------- 1. sample ids across files
+def test_example_calls_russo_on_target(tmp_path: Path) -> None:
+    patients, issues = classify(study(tmp_path))
+    russo = patients.set_index("patient_id").loc["PT-RUSSO"]
+    assert russo["mechanism"] == "on_target"
+    assert issues.empty
+
+
+def test_sample_id_differing_by_case_is_an_issue_row_naming_the_match(tmp_path: Path) -> None:
+    g = study(tmp_path)
+    edit(g / "data_mutations.txt", "RUSSO-P1", "russo-p1")
+    _, issues = classify(g)
+    row = issues[issues["found"].str.contains("russo-p1")]
+    assert len(row) == 1
+    row = row.iloc[0]
+    assert row["file"].endswith("data_mutations.txt")
+    assert row["column"] == "Tumor_Sample_Barcode"
+    assert row["expected"].startswith("a sample listed in the clinical file")
+    assert "'RUSSO-P1'" in row["found"] and "case" in row["found"]
+    assert int(row["line"]) >= 2
+
+
+@pytest.mark.parametrize("pad", [" {}", "{} ", "\t{} ", "  {}  "])
+def test_whitespace_around_sample_ids_is_not_part_of_them(tmp_path: Path, pad: str) -> None:
+    g = study(tmp_path)
+    edit(g / "data_mutations.txt", "RUSSO-P1", pad.format("RUSSO-P1").replace("\t", " "))
+    edit(g / "data_sv.txt", "RUSSO-P1", pad.format("RUSSO-P1").replace("\t", " "))
+    edit(g / "data_clinical_sample.txt", "PT-RUSSO", " PT-RUSSO ")
+    edit(g / "data_timeline_treatment.txt", "PT-RUSSO", "PT-RUSSO ")
+    patients, issues = classify(g)
+    assert patients.set_index("patient_id").loc["PT-RUSSO"]["mechanism"] == "on_target"
+    assert issues.empty
+
+
+def test_cna_and_sv_samples_outside_the_clinical_file_are_reported(tmp_path: Path) -> None:
+    g = study(tmp_path)
+    edit(g / "data_cna.txt", "COCCO3-P1", "Cocco3-p1")
+    _, issues = classify(g)
+    row = issues[issues["file"].str.endswith("data_cna.txt")]
+    assert len(row) == 1
+    assert row.iloc[0]["column"] == "Cocco3-p1" and int(row.iloc[0]["line"]) == 1
+    assert "'COCCO3-P1'" in row.iloc[0]["found"]
+
+
+@FEW
+@given(
+    change=st.sampled_from(["lower", "upper", "swapcase"]),
+    target=st.sampled_from(["RUSSO-P1", "DRILON-P1", "COCCO1-P1", "COCCO2-P1"]),
+)
+def test_generated_case_changes_never_pass_silently(
+    tmp_path: Path, change: str, target: str
+) -> None:
+    g = study(tmp_path)
+    text = (EXAMPLE / "data_mutations.txt").read_text()
+    if target not in text:
+        return
+    changed = getattr(target, change)()
+    (g / "data_mutations.txt").write_text(text.replace(target, changed))
+    _, issues = classify(g)
+    if changed == target:
+        assert issues.empty
+    else:
+        assert issues["found"].str.contains(repr(changed), regex=False).any()
+
+
+def cls_args(g: Path, out: Path) -> list[str]:
+    return [
+        "classify", "--maf", str(g / "data_mutations.txt"), "--sv", str(g / "data_sv.txt"),
+        "--cna", str(g / "data_cna.txt"), "--clinical", str(g / "data_clinical_sample.txt"),
+        "--timeline", str(g / "data_timeline_treatment.txt"), "-o", str(out),
+    ]  # fmt: skip
+
+
+def test_cli_writes_the_case_mismatch_to_issues(tmp_path: Path) -> None:
+    g = study(tmp_path)
+    edit(g / "data_mutations.txt", "RUSSO-P1", "russo-p1")
+    result = runner.invoke(app, cls_args(g, tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    issues = pd.read_csv(tmp_path / "out" / "issues.tsv", sep="\t")
+    assert issues["found"].str.contains("russo-p1").any()
