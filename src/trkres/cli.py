@@ -578,6 +578,16 @@ def cfdna(
     confirm_next: Annotated[
         bool, typer.Option(help="Require confirmation at the next sample.")
     ] = False,
+    vaf_unit: Annotated[
+        str,
+        typer.Option(
+            "--vaf-unit",
+            help="How the tables write VAF and detection_limit: fraction (0-1) or percent "
+            "(0-100, divided by 100). Default fraction: a table with any value above 1 and at "
+            "most 100 looks like percent and is refused. Each VAF's reading is in "
+            "cfdna_measurements.tsv (vaf_read_as).",
+        ),
+    ] = "fraction",
     knowledge: KnowledgeOption = None,
 ) -> None:
     """Monitor resistance in serial cfDNA: VAF over time, molecular response, emergence.
@@ -603,13 +613,15 @@ def cfdna(
 
     if response_metric not in ("mean", "max"):
         raise TrkresError("unknown response metric", expected="mean or max", found=response_metric)
+    if vaf_unit not in ("fraction", "percent"):
+        raise TrkresError("unknown VAF unit", expected="fraction or percent", found=vaf_unit)
     kb = load_knowledge(knowledge or ())
     for notice in kb.notices:
         log.warning("knowledge: %s", notice)
     frames = []
     issues = []
     for path in table:
-        frame, more = read_cfdna(path)
+        frame, more = read_cfdna(path, vaf_unit)
         frames.append(frame)
         issues += more
     measurements = pd.concat(frames, ignore_index=True)
@@ -651,6 +663,10 @@ def cfdna(
             int(result.emergence["status"].str.startswith("emerged").sum())
             if len(result.emergence)
             else 0
+        )
+        err_console.print(
+            f"VAFs and detection limits read as {vaf_unit}"
+            + (" (divided by 100)" if vaf_unit == "percent" else " (0-1)")
         )
         err_console.print(
             f"{n_emerged} emerging alteration(s); tables written to [bold]{out}[/bold]"

@@ -29,6 +29,17 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ntrk_resistance" /
 runner = CliRunner()
 
 
+def cli(*args: str) -> tuple[int, str]:
+    """Exit code and text (output, or the TrkresError the CLI's main() would print)."""
+    from trkres.errors import TrkresError
+
+    result = runner.invoke(app, ["-q", *args], env={"COLUMNS": "200"})
+    exc = result.exception
+    if exc is not None and not isinstance(exc, SystemExit | TrkresError):
+        raise AssertionError(f"internal error: {type(exc).__name__}: {exc}") from exc
+    return result.exit_code, result.output + (str(exc) if exc is not None else "")
+
+
 def study(tmp_path: Path) -> Path:
     """A private copy of the example cBioPortal study."""
     g = tmp_path / "G"
@@ -137,3 +148,76 @@ def test_cli_writes_the_case_mismatch_to_issues(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     issues = pd.read_csv(tmp_path / "out" / "issues.tsv", sep="\t")
     assert issues["found"].str.contains("russo-p1").any()
+
+
+# ------------------------------------------------------------------ 2. VAF in percent
+CFDNA_HEAD = "sample\tpatient\tday\tgene\talteration\tvaf\tdetection_limit\n"
+
+
+def cfdna_file(path: Path, vafs: list[float], lod: float = 0.0) -> Path:
+    rows = [f"S{i}\tP\t{i * 10}\tKRAS\tG12D\t{v:g}\t{lod:g}\n" for i, v in enumerate(vafs)]
+    path.write_text(CFDNA_HEAD + "".join(rows))
+    return path
+
+
+def test_percent_vafs_are_refused_as_fractions(tmp_path: Path) -> None:
+    from trkres.errors import InputError
+    from trkres.genomics.cfdna import read_cfdna
+
+    path = cfdna_file(tmp_path / "c.tsv", [0.4, 12.0, 0.0])
+    with pytest.raises(InputError, match="percent") as err:
+        read_cfdna(path)
+    assert err.value.location is not None and err.value.location.line == 3
+
+
+def test_percent_unit_divides_by_100_and_says_so(tmp_path: Path) -> None:
+    from trkres.genomics.cfdna import read_cfdna
+
+    path = cfdna_file(tmp_path / "c.tsv", [0.4, 12.0, 0.0], lod=0.2)
+    m, issues = read_cfdna(path, "percent")
+    assert m["vaf"].tolist() == pytest.approx([0.004, 0.12, 0.0])
+    assert m["lod"].tolist() == pytest.approx([0.002] * 3)
+    assert set(m["vaf_read_as"]) == {"percent / 100"}
+    assert not issues
+
+
+def test_cli_vaf_unit(tmp_path: Path) -> None:
+    path = cfdna_file(tmp_path / "c.tsv", [0.4, 12.0, 0.0])
+    code, text = cli("cfdna", str(path), "-o", str(tmp_path / "a"))
+    assert code == 1 and "percent" in text
+    code, text = cli("cfdna", str(path), "--vaf-unit", "percent", "-o", str(tmp_path / "b"))
+    assert code == 0, text
+    m = pd.read_csv(tmp_path / "b" / "cfdna_measurements.tsv", sep="\t")
+    assert sorted(m["vaf"]) == pytest.approx([0.0, 0.004, 0.12])
+    code, text = cli("cfdna", str(path), "--vaf-unit", "permille", "-o", str(tmp_path / "c"))
+    assert code == 1 and "fraction or percent" in text
+
+
+def test_study_option_vaf_unit() -> None:
+    from pydantic import ValidationError
+
+    from trkres.genomics.cfdna_analysis import CfdnaOptions
+
+    assert CfdnaOptions(vaf_unit="percent").vaf_unit == "percent"
+    with pytest.raises(ValidationError):
+        CfdnaOptions(vaf_unit="permille")  # type: ignore[arg-type]
+
+
+@FEW
+@given(
+    fractions=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=6),
+    percent=st.floats(1.0001, 100.0),
+)
+def test_generated_percent_values_never_read_as_fractions(
+    tmp_path: Path, fractions: list[float], percent: float
+) -> None:
+    from trkres.errors import InputError
+    from trkres.genomics.cfdna import read_cfdna
+
+    path = cfdna_file(tmp_path / "g.tsv", [*fractions, percent])
+    if float(f"{percent:g}") <= 1:
+        return
+    with pytest.raises(InputError):
+        read_cfdna(path)
+    m, _ = read_cfdna(path, "percent")
+    assert (m["vaf"].dropna() <= 1).all()
