@@ -221,3 +221,42 @@ def test_generated_percent_values_never_read_as_fractions(
         read_cfdna(path)
     m, _ = read_cfdna(path, "percent")
     assert (m["vaf"].dropna() <= 1).all()
+
+
+# ---------------------------------------------------------- 3. timeline outside the cohort
+def test_timeline_patient_outside_the_cohort_is_an_issue_row(tmp_path: Path) -> None:
+    g = study(tmp_path)
+    timeline = g / "data_timeline_treatment.txt"
+    lines = timeline.read_text().splitlines()
+    lines.append(lines[1].replace("PT-RUSSO", "PT-NOBODY"))
+    lines.append(lines[1].replace("PT-RUSSO", "pt-drilon"))
+    timeline.write_text("\n".join(lines) + "\n")
+    patients, issues = classify(g)
+    assert "PT-NOBODY" not in set(patients["patient_id"])
+    rows = issues[issues["file"].str.endswith("data_timeline_treatment.txt")]
+    assert rows["line"].astype(int).tolist() == [len(lines) - 1, len(lines)]
+    assert (rows["column"] == "PATIENT_ID").all()
+    assert "'PT-NOBODY'" in rows.iloc[0]["found"]
+    assert "'PT-DRILON'" in rows.iloc[1]["found"] and "case" in rows.iloc[1]["found"]
+
+
+def test_timeline_without_a_clinical_file_is_not_checked(tmp_path: Path) -> None:
+    from trkres.genomics.clinical import read_timeline
+
+    g = study(tmp_path)
+    _, issues = read_timeline(g / "data_timeline_treatment.txt", KB)
+    assert not issues
+
+
+@FEW
+@given(patients=st.lists(st.sampled_from(["PT-RUSSO", "PT-DRILON", "PT-X", "PT-Y", "pt-russo"]),
+                         min_size=1, max_size=6))  # fmt: skip
+def test_generated_timeline_rows_are_used_or_reported(tmp_path: Path, patients: list[str]) -> None:
+    from trkres.genomics.clinical import read_timeline
+
+    path = tmp_path / "t.txt"
+    rows = [f"{p}\t0\t10\tTREATMENT\tEntrectinib\n" for p in patients]
+    path.write_text("PATIENT_ID\tSTART_DATE\tSTOP_DATE\tEVENT_TYPE\tAGENT\n" + "".join(rows))
+    cohort = {"PT-RUSSO", "PT-DRILON"}
+    _, issues = read_timeline(path, KB, cohort)
+    assert len(issues) == sum(p not in cohort for p in patients)

@@ -208,14 +208,18 @@ def _split_agents(agent: str, knowledge: KnowledgeBase) -> tuple[list[str], list
     return drugs, classes, unknown
 
 
-def read_timeline(path: Path, knowledge: KnowledgeBase) -> tuple[pd.DataFrame, list[RowIssue]]:
+def read_timeline(
+    path: Path, knowledge: KnowledgeBase, cohort: set[str] | None = None
+) -> tuple[pd.DataFrame, list[RowIssue]]:
     """Read a cBioPortal treatment timeline (``data_timeline_treatment.txt``).
 
     Days are from the study's day 0. A row without a patient or a finite
     start day is dropped (issue row); a non-finite stop, or a stop before the
     start, is an issue row (the stop is left missing). Every agent that names
     no drug in the knowledge base is an issue row (the row is kept, the agent
-    is not taken for a TRK inhibitor): add it with ``--knowledge``.
+    is not taken for a TRK inhibitor): add it with ``--knowledge``. With a
+    ``cohort`` (the patients a clinical file or the samples define), a row of
+    any other patient is an issue row: it applies to no sample.
     """
     read = read_delimited(path, what="timeline")
     cols = resolve_columns(
@@ -258,6 +262,20 @@ def read_timeline(path: Path, knowledge: KnowledgeBase) -> tuple[pd.DataFrame, l
                          repr(stop_text.iloc[k]), "kept, stop day missing")
             )  # fmt: skip
         stop = stop.where(~(bad_stop | backwards))
+    if cohort is not None:
+        folded = {p.casefold(): p for p in sorted(cohort)}
+        outside = ~bad & ~frame[patient_col].isin(cohort).to_numpy()
+        for k in np.flatnonzero(outside):
+            patient = str(frame[patient_col].iloc[k])
+            near = folded.get(patient.casefold())
+            hint = (
+                f" (matches patient '{near}' only if case is ignored: not merged)" if near else ""
+            )
+            issues.append(
+                RowIssue(str(path), read.line_of(int(rows_at[k])), patient_col,
+                         "a patient with a sample in the cohort", repr(patient) + hint,
+                         "kept, applies to no sample")
+            )  # fmt: skip
     # Radiation and other non-drug treatments carry no agent: not a drug line.
     use = ~bad & frame[agent_col].notna().to_numpy()
     used_rows = rows_at[use]

@@ -83,7 +83,8 @@ def read_genomic_inputs(
         out.samples, issues = read_samples(clinical, knowledge)
         out.issues.extend(issues)
     if timeline is not None:
-        out.timeline, issues = read_timeline(timeline, knowledge)
+        cohort = None if out.samples is None else set(out.samples["patient_id"].astype(str))
+        out.timeline, issues = read_timeline(timeline, knowledge, cohort)
         out.issues.extend(issues)
     if out.samples is not None and clinical is not None:
         out.issues.extend(unlisted_samples(out.parsed, out.samples, clinical))
