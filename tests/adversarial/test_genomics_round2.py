@@ -260,3 +260,36 @@ def test_generated_timeline_rows_are_used_or_reported(tmp_path: Path, patients: 
     cohort = {"PT-RUSSO", "PT-DRILON"}
     _, issues = read_timeline(path, KB, cohort)
     assert len(issues) == sum(p not in cohort for p in patients)
+
+
+# ------------------------------------------------------------------- 4. one file twice
+def test_same_maf_twice_is_refused_naming_both(tmp_path: Path) -> None:
+    g = study(tmp_path)
+    maf = g / "data_mutations.txt"
+    other = g / ".." / "G" / "data_mutations.txt"
+    code, text = cli("classify", "--maf", str(maf), "--maf", str(other), "-o", str(tmp_path / "o"))
+    assert code == 1 and "twice" in text
+    assert f"--maf {maf}" in text and f"--maf {other}" in text
+
+
+def test_identical_copy_is_refused_by_its_hash(tmp_path: Path) -> None:
+    from trkres.errors import InputError
+
+    g = study(tmp_path)
+    copy = tmp_path / "copy_of_mutations.txt"
+    shutil.copy(g / "data_mutations.txt", copy)
+    with pytest.raises(InputError, match="SHA-256"):
+        classify(g, mafs=[g / "data_mutations.txt", copy])
+
+
+@FEW
+@given(kinds=st.lists(st.sampled_from(["--maf", "--sv", "--cna"]), min_size=2, max_size=4))
+def test_generated_repeats_are_refused(tmp_path: Path, kinds: list[str]) -> None:
+    g = study(tmp_path)
+    files = {"--maf": "data_mutations.txt", "--sv": "data_sv.txt", "--cna": "data_cna.txt"}
+    args = [a for k in kinds for a in (k, str(g / files[k]))]
+    code, text = cli("classify", *args, "-o", str(tmp_path / "o"))
+    if len(set(kinds)) < len(kinds):
+        assert code == 1 and "twice" in text
+    else:
+        assert code == 0, text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from trkres.errors import InputError, Location
 from trkres.genomics.annotate import combined_codes
 from trkres.genomics.classify import MECHANISMS, ResistanceCaller
 from trkres.genomics.clinical import read_samples, read_timeline
@@ -69,6 +71,11 @@ def read_genomic_inputs(
     file has no ``NCBI_Build`` column; it is never assumed.
     """
     names = names or {}
+    refuse_repeated_files(
+        [("--maf", p) for p in mafs] + [("--vcf", p) for p in vcfs]
+        + [("--sv", p) for p in svs] + [("--cna", p) for p in cnas],
+        names,
+    )  # fmt: skip
     out = GenomicInputs()
     for p in mafs:
         out.parsed.append(read_maf(p, knowledge, name=names.get(p), genome_build=genome_build))
@@ -89,6 +96,50 @@ def read_genomic_inputs(
     if out.samples is not None and clinical is not None:
         out.issues.extend(unlisted_samples(out.parsed, out.samples, clinical))
     return out
+
+
+def refuse_repeated_files(args: Sequence[tuple[str, Path]], names: dict[Path, str]) -> None:
+    """Refuse one file given twice (same resolved path, or same bytes): its rows would count twice.
+
+    Files are hashed (SHA-256) only when another has the same size.
+    """
+
+    def label(flag: str, path: Path) -> str:
+        return f"input '{names[path]}' ({path})" if path in names else f"{flag} {path}"
+
+    seen: dict[Path, tuple[str, Path]] = {}
+    by_size: dict[int, list[tuple[str, Path]]] = {}
+    for flag, path in args:
+        try:
+            resolved, size = path.resolve(), path.stat().st_size
+        except OSError:
+            continue  # the reader reports a missing or unreadable file
+        if resolved in seen:
+            first = seen[resolved]
+            raise InputError(
+                "the same file is given twice: its alterations would count twice",
+                location=Location(file=path),
+                expected="each genomic file once",
+                found=f"{label(*first)} and {label(flag, path)}",
+            )
+        seen[resolved] = (flag, path)
+        by_size.setdefault(size, []).append((flag, path))
+    for group in by_size.values():
+        if len(group) < 2:
+            continue
+        digests: dict[str, tuple[str, Path]] = {}
+        for flag, path in group:
+            with path.open("rb") as fh:
+                digest = hashlib.file_digest(fh, "sha256").hexdigest()
+            if digest in digests:
+                raise InputError(
+                    "two genomic files have identical contents (SHA-256): their alterations "
+                    "would count twice",
+                    location=Location(file=path),
+                    expected="each genomic file once",
+                    found=f"{label(*digests[digest])} and {label(flag, path)}",
+                )
+            digests[digest] = (flag, path)
 
 
 def unlisted_samples(
