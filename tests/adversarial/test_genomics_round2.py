@@ -293,3 +293,67 @@ def test_generated_repeats_are_refused(tmp_path: Path, kinds: list[str]) -> None
         assert code == 1 and "twice" in text
     else:
         assert code == 0, text
+
+
+# ------------------------------------------------------------- 5. truncated and latin-1 VCF
+VCF_HEADER = (
+    "##fileformat=VCFv4.2\n##contig=<ID=1>\n"
+    '##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence annotations from Ensembl '
+    'VEP. Format: Allele|Consequence|SYMBOL|Feature|HGVSp|CANONICAL">\n'
+    '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+)
+CSQ = "CSQ=T|missense_variant|NTRK1|ENST00000524377|p.Gly595Arg|YES"
+
+
+def vcf_bytes(samples: list[bytes], records: list[str]) -> bytes:
+    head = b"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t" + b"\t".join(samples)
+    return VCF_HEADER.encode() + head + b"\n" + "".join(r + "\n" for r in records).encode()
+
+
+def test_truncated_last_vcf_record_is_refused_with_its_line(tmp_path: Path) -> None:
+    from trkres.errors import InputError
+    from trkres.genomics.vcf import read_vcf
+
+    good = f"1\t100\t.\tG\tT\t.\tPASS\t{CSQ}\tGT\t0/1\t0/0"
+    truncated = f"1\t200\t.\tG\tT\t.\tPASS\t{CSQ}\tGT"
+    path = tmp_path / "t.vcf"
+    path.write_bytes(vcf_bytes([b"A", b"B"], [good, truncated]))
+    with pytest.raises(InputError, match="columns") as err:
+        read_vcf(path, KB)
+    assert err.value.location is not None and err.value.location.line == 7
+    path.write_bytes(vcf_bytes([b"A", b"B"], [good, good.replace("100", "200")]))
+    assert len(read_vcf(path, KB).alterations) == 2
+
+
+def test_latin1_vcf_sample_name_is_an_input_error(tmp_path: Path) -> None:
+    from trkres.errors import InputError
+    from trkres.genomics.vcf import read_vcf
+
+    path = tmp_path / "l.vcf"
+    record = f"1\t100\t.\tG\tT\t.\tPASS\t{CSQ}\tGT\t0/1\t0/1"
+    path.write_bytes(vcf_bytes(["Müller".encode("latin-1"), b"B"], [record]))
+    with pytest.raises(InputError, match="UTF-8") as err:
+        read_vcf(path, KB)
+    assert err.value.location is not None
+    assert (err.value.location.line, err.value.location.column) == (5, 10)
+    code, text = cli("classify", "--vcf", str(path), "-o", str(tmp_path / "o"))
+    assert code == 1 and "UTF-8" in text
+
+
+@FEW
+@given(keep=st.integers(8, 11), n_samples=st.integers(1, 3))
+def test_generated_record_widths_are_read_or_refused(
+    tmp_path: Path, keep: int, n_samples: int
+) -> None:
+    from trkres.errors import InputError
+    from trkres.genomics.vcf import read_vcf
+
+    full = [*f"1\t100\t.\tG\tT\t.\tPASS\t{CSQ}\tGT".split("\t"), *["0/1"] * n_samples]
+    path = tmp_path / "w.vcf"
+    names = [f"S{i}".encode() for i in range(n_samples)]
+    path.write_bytes(vcf_bytes(names, ["\t".join(full[:keep])]))
+    if keep >= len(full):
+        assert len(read_vcf(path, KB).alterations) == n_samples
+    else:
+        with pytest.raises(InputError):
+            read_vcf(path, KB)
