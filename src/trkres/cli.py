@@ -570,7 +570,11 @@ def cfdna(
     ] = None,
     timeline: Annotated[Path | None, typer.Option(help="cBioPortal treatment timeline.")] = None,
     response_fall: Annotated[
-        float, typer.Option(help="Fall from baseline VAF that is a molecular response.")
+        float,
+        typer.Option(
+            help="Fall from baseline VAF that is a molecular response, as a fraction "
+            "strictly between 0 and 1 (0.5 = a 50% fall)."
+        ),
     ] = 0.5,
     response_metric: Annotated[
         str, typer.Option(help="mean or max VAF of the baseline alterations.")
@@ -601,6 +605,8 @@ def cfdna(
 
     Example:  trkres cfdna cfdna.tsv --timeline data_timeline_treatment.txt -o cfdna
     """
+    import math
+
     import pandas as pd
 
     from trkres.assays.ddpcr_pipeline import DdpcrOptions, run_ddpcr
@@ -613,6 +619,12 @@ def cfdna(
 
     if response_metric not in ("mean", "max"):
         raise TrkresError("unknown response metric", expected="mean or max", found=response_metric)
+    if not (math.isfinite(response_fall) and 0 < response_fall < 1):
+        raise TrkresError(
+            "impossible --response-fall",
+            expected="a fraction strictly between 0 and 1 (0.5 = a 50% fall)",
+            found=f"{response_fall:g}",
+        )
     if vaf_unit not in ("fraction", "percent"):
         raise TrkresError("unknown VAF unit", expected="fraction or percent", found=vaf_unit)
     kb = load_knowledge(knowledge or ())

@@ -357,3 +357,28 @@ def test_generated_record_widths_are_read_or_refused(
     else:
         with pytest.raises(InputError):
             read_vcf(path, KB)
+
+
+# -------------------------------------------------------------------- 6. response fall
+@pytest.mark.parametrize("fall", ["nan", "-2", "0", "1", "inf", "1.5"])
+def test_impossible_response_fall_is_refused(tmp_path: Path, fall: str) -> None:
+    path = cfdna_file(tmp_path / "c.tsv", [0.1, 0.01])
+    code, text = cli("cfdna", str(path), "--response-fall", fall, "-o", str(tmp_path / "o"))
+    assert code == 1 and "between 0 and 1" in text
+    assert "np.float64" not in text
+
+
+@FEW
+@given(fall=st.floats(allow_nan=True, allow_infinity=True))
+def test_generated_response_falls_are_checked_by_monitor(fall: float) -> None:
+    from trkres.errors import InputError
+    from trkres.genomics.cfdna import monitor
+
+    m = pd.DataFrame({"sample_id": ["S0", "S1"], "patient_id": "P", "day": [0.0, 10.0],
+                      "gene": "KRAS", "alteration": "G12D", "vaf": [0.1, 0.01], "lod": 0.0,
+                      "assay": "NGS"})  # fmt: skip
+    if 0 < fall < 1:
+        assert len(monitor(m, KB, response_fall=fall).response)
+    else:
+        with pytest.raises(InputError):
+            monitor(m, KB, response_fall=fall)

@@ -317,6 +317,12 @@ def monitor(
     alteration with two values) raise :class:`InputError`; exact repeats across
     tables are collapsed.
     """
+    if not (np.isfinite(response_fall) and 0 < response_fall < 1):
+        raise InputError(
+            "impossible molecular-response fall",
+            expected="a fraction of the baseline VAF strictly between 0 and 1 (e.g. 0.5 for 50%)",
+            found=f"{response_fall:g}",
+        )
     check_measurements(measurements)
     repeat = measurements.duplicated(["sample_id", "gene", "alteration", "assay", "vaf"]) & (
         measurements["assay"] != "ddPCR"
