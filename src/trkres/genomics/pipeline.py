@@ -71,11 +71,9 @@ def read_genomic_inputs(
     file has no ``NCBI_Build`` column; it is never assumed.
     """
     names = names or {}
-    refuse_repeated_files(
-        [("--maf", p) for p in mafs] + [("--vcf", p) for p in vcfs]
-        + [("--sv", p) for p in svs] + [("--cna", p) for p in cnas],
-        names,
-    )  # fmt: skip
+    args = [("--maf", p) for p in mafs] + [("--vcf", p) for p in vcfs]
+    args += [("--sv", p) for p in svs] + [("--cna", p) for p in cnas]
+    refuse_repeated_files(args, names)
     out = GenomicInputs()
     for p in mafs:
         out.parsed.append(read_maf(p, knowledge, name=names.get(p), genome_build=genome_build))
@@ -86,6 +84,7 @@ def read_genomic_inputs(
     for p in cnas:
         out.parsed.append(read_copy_number(p, knowledge, name=names.get(p), thresholds=thresholds))
     out.fusion_data = bool(svs)
+    refuse_repeated_files(args, names, out.parsed)
     if clinical is not None:
         out.samples, issues = read_samples(clinical, knowledge)
         out.issues.extend(issues)
@@ -98,10 +97,18 @@ def read_genomic_inputs(
     return out
 
 
-def refuse_repeated_files(args: Sequence[tuple[str, Path]], names: dict[Path, str]) -> None:
-    """Refuse one file given twice (same resolved path, or same bytes): its rows would count twice.
+def refuse_repeated_files(
+    args: Sequence[tuple[str, Path]],
+    names: dict[Path, str],
+    parsed: Sequence[ParsedInput] | None = None,
+) -> None:
+    """Refuse one file given twice: its rows would count twice.
 
-    Files are hashed (SHA-256) only when another has the same size.
+    Before reading (``parsed`` None): the same resolved path. After reading
+    (``parsed`` in ``args`` order): identical bytes (SHA-256, hashed only when
+    another file has the same size) naming the same samples. Identical
+    one-sample caller tables (STAR-Fusion, Arriba) are different samples: each
+    is named after its file.
     """
 
     def label(flag: str, path: Path) -> str:
@@ -124,13 +131,18 @@ def refuse_repeated_files(args: Sequence[tuple[str, Path]], names: dict[Path, st
             )
         seen[resolved] = (flag, path)
         by_size.setdefault(size, []).append((flag, path))
+    if parsed is None:
+        return
+    samples_of = {
+        arg[1]: frozenset(p.listed_samples()) for arg, p in zip(args, parsed, strict=True)
+    }
     for group in by_size.values():
         if len(group) < 2:
             continue
-        digests: dict[str, tuple[str, Path]] = {}
+        digests: dict[tuple[str, frozenset[str]], tuple[str, Path]] = {}
         for flag, path in group:
             with path.open("rb") as fh:
-                digest = hashlib.file_digest(fh, "sha256").hexdigest()
+                digest = (hashlib.file_digest(fh, "sha256").hexdigest(), samples_of[path])
             if digest in digests:
                 raise InputError(
                     "two genomic files have identical contents (SHA-256): their alterations "
