@@ -642,7 +642,7 @@ def cfdna(
         if wells is not None:
             samples = measurements.drop_duplicates("sample_id")[["sample_id", "patient_id", "day"]]
             measurements = pd.concat(
-                [measurements, ddpcr_measurements(wells, samples)], ignore_index=True
+                [measurements, ddpcr_measurements(wells, samples, issues)], ignore_index=True
             )
     lines = None
     if timeline:

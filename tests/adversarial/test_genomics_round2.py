@@ -382,3 +382,75 @@ def test_generated_response_falls_are_checked_by_monitor(fall: float) -> None:
     else:
         with pytest.raises(InputError):
             monitor(m, KB, response_fall=fall)
+
+
+# ---------------------------------------------------------------- 7. ddPCR wells joined
+def wells_frame(rows: list[tuple[str, str, str, str, float]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        rows, columns=["well", "sample", "target", "target_type", "fractional_abundance"]
+    ).assign(call="detected", source="run1.csv")
+
+
+CF_SAMPLES = pd.DataFrame({"sample_id": ["CF0", "CF1"], "patient_id": "P", "day": [0.0, 30.0]})
+
+
+def test_wild_type_reference_target_is_not_an_alteration() -> None:
+    from trkres.genomics.cfdna import ddpcr_measurements
+    from trkres.genomics.tables import RowIssue
+
+    wells = wells_frame([
+        ("A01", "CF0", "MET D1228N", "Unknown", 2.0),
+        ("A01", "CF0", "MET WT", "Unknown", 98.0),
+        ("A02", "CF1", "MET wild-type", "Unknown", 50.0),
+        ("A03", "CF1", "MET_ref", "Reference", 50.0),
+        ("A04", "CF1", "KRAS G12D", "Reference", 50.0),
+    ])  # fmt: skip
+    issues: list[RowIssue] = []
+    m = ddpcr_measurements(wells, CF_SAMPLES, issues)
+    assert m["alteration"].tolist() == ["D1228N"]
+    assert m["vaf"].tolist() == pytest.approx([0.02])
+    assert issues == []
+
+
+def test_unmatched_ddpcr_wells_are_issue_rows() -> None:
+    from trkres.genomics.cfdna import ddpcr_measurements
+    from trkres.genomics.tables import RowIssue
+
+    wells = wells_frame([
+        ("A01", "CF0", "MET D1228N", "Unknown", 2.0),
+        ("B01", "CF9", "MET D1228N", "Unknown", 2.0),
+        ("B02", "cf1", "MET D1228N", "Unknown", 2.0),
+        ("B03", "CF1", "METD1228N", "Unknown", 2.0),
+    ])  # fmt: skip
+    issues: list[RowIssue] = []
+    m = ddpcr_measurements(wells, CF_SAMPLES, issues)
+    assert len(m) == 1
+    assert [i.found.split(",")[0] for i in issues] == ["well B01", "well B02", "well B03"]
+    assert all(i.file == "run1.csv" and i.action == "dropped" for i in issues)
+    assert "'CF1'" in issues[1].found and "case" in issues[1].found
+
+
+@FEW
+@given(
+    wells=st.lists(
+        st.tuples(
+            st.sampled_from(["CF0", "CF1", "CF2", "cf0"]),
+            st.sampled_from(["MET D1228N", "MET WT", "KRAS G12D", "KRASG12D", "MET Ref"]),
+            st.sampled_from(["Unknown", "Reference"]),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_generated_wells_are_used_reference_or_reported(
+    wells: list[tuple[str, str, str]],
+) -> None:
+    from trkres.genomics.cfdna import ddpcr_measurements
+    from trkres.genomics.tables import RowIssue
+
+    frame = wells_frame([(f"W{i}", s, t, k, 1.0) for i, (s, t, k) in enumerate(wells)])
+    issues: list[RowIssue] = []
+    m = ddpcr_measurements(frame, CF_SAMPLES, issues)
+    reference = sum(k == "Reference" or t.split()[-1] in ("WT", "Ref") for s, t, k in wells)
+    assert len(m) + len(issues) + reference == len(wells)
+    assert not m["alteration"].isin(["WT", "Ref"]).any()

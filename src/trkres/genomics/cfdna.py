@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -267,24 +268,56 @@ def check_measurements(measurements: pd.DataFrame) -> None:
             )
 
 
-def ddpcr_measurements(wells: pd.DataFrame, samples: pd.DataFrame) -> pd.DataFrame:
+#: ddPCR target words that name the wild-type / reference assay, not an alteration.
+_REFERENCE = re.compile(r"^(wt|wild[\s_-]?type|ref|reference|normal)$", re.IGNORECASE)
+
+
+def ddpcr_measurements(
+    wells: pd.DataFrame, samples: pd.DataFrame, issues: list[RowIssue] | None = None
+) -> pd.DataFrame:
     """ddPCR wells as cfDNA measurements: targets named ``GENE ALTERATION`` (or ``_``/``-``).
 
     Fractional abundance (%) becomes VAF; a ``detected`` EP17 call counts as
-    detected, anything else as not detected. Wells of samples absent from the
-    cfDNA table, or with unparseable target names, are left out.
+    detected, anything else as not detected. A reference / wild-type target
+    (``target_type`` Reference, or a name such as ``MET WT``) is the
+    denominator of the fractional abundance, never an alteration. Wells of
+    samples absent from the cfDNA table, with unparseable target names, or
+    failed, are left out and each is an issue row in ``issues``.
     """
     known = samples.drop_duplicates("sample_id").set_index("sample_id")
+    folded = {str(k).casefold(): str(k) for k in known.index}
     rows = []
-    for w in wells[wells["call"] != "failed"].itertuples():
-        parts = re.split(r"[\s_\-]+", str(w.target).strip(), maxsplit=1)
-        if len(parts) != 2 or str(w.sample) not in known.index:
+    issues = issues if issues is not None else []
+
+    def report(w: Any, expected: str, found: str, action: str) -> None:
+        source = str(getattr(w, "source", "") or "ddPCR wells")
+        well = getattr(w, "well", None)
+        where = f"well {well}, target {str(w.target).strip()!r}: " if well else ""
+        issues.append(RowIssue(source, None, "sample", expected, where + found, action))
+
+    for w in wells.itertuples():
+        target, sample = str(w.target).strip(), str(w.sample).strip()
+        parts = re.split(r"[\s_\-]+", target, maxsplit=1)
+        kind = str(getattr(w, "target_type", "") or "")
+        if kind.casefold().startswith("ref") or (len(parts) == 2 and _REFERENCE.match(parts[1])):
+            continue  # the reference channel: used as the fractional abundance's denominator
+        if sample not in known.index:
+            near = folded.get(sample.casefold())
+            hint = f" (matches cfDNA sample '{near}' only if case is ignored)" if near else ""
+            report(w, "a sample of the cfDNA table", repr(sample) + hint, "dropped")
             continue
-        s = known.loc[str(w.sample)]
+        if len(parts) != 2:
+            report(w, "a target named 'GENE ALTERATION' (e.g. 'KRAS G12D')", repr(target),
+                   "dropped")  # fmt: skip
+            continue
+        if w.call == "failed":
+            report(w, "a well that passed quality control", f"{target}: call failed", "dropped")
+            continue
+        s = known.loc[sample]
         detected = w.call == "detected"
         rows.append(
             {
-                "sample_id": str(w.sample),
+                "sample_id": sample,
                 "patient_id": s["patient_id"],
                 "day": s["day"],
                 "gene": parts[0],

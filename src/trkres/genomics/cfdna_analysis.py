@@ -48,7 +48,7 @@ def cfdna_section(ctx: AnalysisContext) -> Section:
         if wells is not None:
             samples = measurements.drop_duplicates("sample_id")[["sample_id", "patient_id", "day"]]
             measurements = pd.concat(
-                [measurements, ddpcr_measurements(wells, samples)], ignore_index=True
+                [measurements, ddpcr_measurements(wells, samples, issues)], ignore_index=True
             )
     timeline = None
     paths = ctx.paths(InputKind.treatment_timeline)
