@@ -570,7 +570,11 @@ def cfdna(
     ] = None,
     timeline: Annotated[Path | None, typer.Option(help="cBioPortal treatment timeline.")] = None,
     response_fall: Annotated[
-        float, typer.Option(help="Fall from baseline VAF that is a molecular response.")
+        float,
+        typer.Option(
+            help="Fall from baseline VAF that is a molecular response, as a fraction "
+            "strictly between 0 and 1 (0.5 = a 50% fall)."
+        ),
     ] = 0.5,
     response_metric: Annotated[
         str, typer.Option(help="mean or max VAF of the baseline alterations.")
@@ -578,6 +582,16 @@ def cfdna(
     confirm_next: Annotated[
         bool, typer.Option(help="Require confirmation at the next sample.")
     ] = False,
+    vaf_unit: Annotated[
+        str,
+        typer.Option(
+            "--vaf-unit",
+            help="How the tables write VAF and detection_limit: fraction (0-1) or percent "
+            "(0-100, divided by 100). Default fraction: a table with any value above 1 and at "
+            "most 100 looks like percent and is refused. Each VAF's reading is in "
+            "cfdna_measurements.tsv (vaf_read_as).",
+        ),
+    ] = "fraction",
     knowledge: KnowledgeOption = None,
 ) -> None:
     """Monitor resistance in serial cfDNA: VAF over time, molecular response, emergence.
@@ -591,6 +605,8 @@ def cfdna(
 
     Example:  trkres cfdna cfdna.tsv --timeline data_timeline_treatment.txt -o cfdna
     """
+    import math
+
     import pandas as pd
 
     from trkres.assays.ddpcr_pipeline import DdpcrOptions, run_ddpcr
@@ -603,13 +619,21 @@ def cfdna(
 
     if response_metric not in ("mean", "max"):
         raise TrkresError("unknown response metric", expected="mean or max", found=response_metric)
+    if not (math.isfinite(response_fall) and 0 < response_fall < 1):
+        raise TrkresError(
+            "impossible --response-fall",
+            expected="a fraction strictly between 0 and 1 (0.5 = a 50% fall)",
+            found=f"{response_fall:g}",
+        )
+    if vaf_unit not in ("fraction", "percent"):
+        raise TrkresError("unknown VAF unit", expected="fraction or percent", found=vaf_unit)
     kb = load_knowledge(knowledge or ())
     for notice in kb.notices:
         log.warning("knowledge: %s", notice)
     frames = []
     issues = []
     for path in table:
-        frame, more = read_cfdna(path)
+        frame, more = read_cfdna(path, vaf_unit)
         frames.append(frame)
         issues += more
     measurements = pd.concat(frames, ignore_index=True)
@@ -618,7 +642,7 @@ def cfdna(
         if wells is not None:
             samples = measurements.drop_duplicates("sample_id")[["sample_id", "patient_id", "day"]]
             measurements = pd.concat(
-                [measurements, ddpcr_measurements(wells, samples)], ignore_index=True
+                [measurements, ddpcr_measurements(wells, samples, issues)], ignore_index=True
             )
     lines = None
     if timeline:
@@ -651,6 +675,10 @@ def cfdna(
             int(result.emergence["status"].str.startswith("emerged").sum())
             if len(result.emergence)
             else 0
+        )
+        err_console.print(
+            f"VAFs and detection limits read as {vaf_unit}"
+            + (" (divided by 100)" if vaf_unit == "percent" else " (0-1)")
         )
         err_console.print(
             f"{n_emerged} emerging alteration(s); tables written to [bold]{out}[/bold]"

@@ -81,7 +81,7 @@ def test_example_cfdna_table() -> None:
 def test_bad_vaf_is_reported(tmp_path: Path) -> None:
     path = tmp_path / "c.tsv"
     path.write_text(
-        "sample\tpatient\tday\tgene\talteration\tvaf\nA\tP\t0\tKRAS\tG12D\t12\nB\tP\tx\tKRAS\tG12D\t0.1\n"
+        "sample\tpatient\tday\tgene\talteration\tvaf\nA\tP\t0\tKRAS\tG12D\t120\nB\tP\tx\tKRAS\tG12D\t0.1\n"
     )
     m, issues = read_cfdna(path)
     assert {i.line for i in issues} == {2, 3}

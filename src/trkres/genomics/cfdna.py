@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -66,8 +67,21 @@ class CfdnaResult:
     issues: list[RowIssue]
 
 
-def read_cfdna(path: Path) -> tuple[pd.DataFrame, list[RowIssue]]:
-    """Read a long cfDNA results table (VAF as a fraction 0-1)."""
+#: Units a cfDNA table may give its VAF and detection-limit columns in.
+VAF_UNITS = ("fraction", "percent")
+
+
+def read_cfdna(path: Path, vaf_unit: str = "fraction") -> tuple[pd.DataFrame, list[RowIssue]]:
+    """Read a long cfDNA results table.
+
+    ``vaf_unit`` says how the VAF and detection-limit columns are written:
+    ``fraction`` (0-1, the default) or ``percent`` (0-100, divided by 100).
+    Read as fractions, a file with any VAF or limit above 1 and at most 100
+    looks like percent and is refused (:class:`InputError`): 0.4% must never
+    become a VAF of 0.4. The ``vaf_read_as`` column says how each VAF was read.
+    """
+    if vaf_unit not in VAF_UNITS:
+        raise InputError("unknown VAF unit", expected="fraction or percent", found=repr(vaf_unit))
     read = read_delimited(
         path, what="cfDNA", known_columns=frozenset(a for v in CFDNA_COLUMNS.values() for a in v)
     )
@@ -102,13 +116,40 @@ def read_cfdna(path: Path) -> tuple[pd.DataFrame, list[RowIssue]]:
         return values.where(~bad)
 
     vaf = num("vaf")
+    lod = num("lod")
+    if vaf_unit == "fraction":
+        for key, values in (("vaf", vaf), ("lod", lod)):
+            percent_like = np.flatnonzero(((values > 1) & (values <= 100)).to_numpy())
+            if len(percent_like):
+                row = int(percent_like[0])
+                raise InputError(
+                    "cfDNA VAFs look like percent, not fractions",
+                    location=Location(file=path, line=read.line_of(row), column=cols[key]),
+                    expected="VAFs and detection limits as fractions 0-1, or --vaf-unit percent "
+                    "(study option vaf_unit: percent) for a file written in percent",
+                    found=f"{values.iloc[row]:g} ({len(percent_like)} value(s) between 1 and 100)",
+                )
+        given_as = "fraction"
+    else:
+        vaf, lod = vaf / 100.0, lod / 100.0
+        given_as = "percent / 100"
     alt, ref = num("alt_count"), num("ref_count")
+    read_as = pd.Series(np.where(vaf.notna(), given_as, ""), index=f.index, dtype=object)
     with np.errstate(invalid="ignore", divide="ignore"):
-        vaf = vaf.where(vaf.notna(), alt / (alt + ref))
+        from_counts = alt / (alt + ref)
+    read_as = read_as.where(vaf.notna() | from_counts.isna(), "alt / (alt + ref)")
+    vaf = vaf.where(vaf.notna(), from_counts)
+    scale = 100.0 if vaf_unit == "percent" else 1.0
     bad_vaf = (vaf < 0) | (vaf > 1)
     for i in np.flatnonzero(bad_vaf.to_numpy()):
-        issues.append(RowIssue(str(path), read.line_of(int(i)), cols["vaf"], "a VAF between 0 and 1",
+        issues.append(RowIssue(str(path), read.line_of(int(i)), cols["vaf"],
+                               f"a VAF between 0 and {scale:g} ({vaf_unit})",
                                repr(f[cols["vaf"]].iloc[i]) if cols["vaf"] else "", "kept, value missing"))  # fmt: skip
+    bad_lod = lod > 1
+    for i in np.flatnonzero(bad_lod.to_numpy()):
+        issues.append(RowIssue(str(path), read.line_of(int(i)), cols["lod"],
+                               f"a detection limit between 0 and {scale:g} ({vaf_unit})",
+                               repr(f[cols["lod"]].iloc[i]), "kept, no detection limit"))  # fmt: skip
     out = pd.DataFrame(
         {
             "sample_id": f[cols["sample_id"]].astype(str),
@@ -117,8 +158,9 @@ def read_cfdna(path: Path) -> tuple[pd.DataFrame, list[RowIssue]]:
             "gene": f[cols["gene"]].astype(str),
             "alteration": f[cols["alteration"]].astype(str),
             "vaf": vaf.where(~bad_vaf),
-            "lod": num("lod").fillna(0.0),
+            "lod": lod.where(~bad_lod).fillna(0.0),
             "assay": f[cols["assay"]].astype(str) if cols["assay"] else "NGS",
+            "vaf_read_as": read_as.where(~bad_vaf, ""),
         }
     )
     return _duplicates(out, path, read.line_of, cols, issues), issues
@@ -226,24 +268,56 @@ def check_measurements(measurements: pd.DataFrame) -> None:
             )
 
 
-def ddpcr_measurements(wells: pd.DataFrame, samples: pd.DataFrame) -> pd.DataFrame:
+#: ddPCR target words that name the wild-type / reference assay, not an alteration.
+_REFERENCE = re.compile(r"^(wt|wild[\s_-]?type|ref|reference|normal)$", re.IGNORECASE)
+
+
+def ddpcr_measurements(
+    wells: pd.DataFrame, samples: pd.DataFrame, issues: list[RowIssue] | None = None
+) -> pd.DataFrame:
     """ddPCR wells as cfDNA measurements: targets named ``GENE ALTERATION`` (or ``_``/``-``).
 
     Fractional abundance (%) becomes VAF; a ``detected`` EP17 call counts as
-    detected, anything else as not detected. Wells of samples absent from the
-    cfDNA table, or with unparseable target names, are left out.
+    detected, anything else as not detected. A reference / wild-type target
+    (``target_type`` Reference, or a name such as ``MET WT``) is the
+    denominator of the fractional abundance, never an alteration. Wells of
+    samples absent from the cfDNA table, with unparseable target names, or
+    failed, are left out and each is an issue row in ``issues``.
     """
     known = samples.drop_duplicates("sample_id").set_index("sample_id")
+    folded = {str(k).casefold(): str(k) for k in known.index}
     rows = []
-    for w in wells[wells["call"] != "failed"].itertuples():
-        parts = re.split(r"[\s_\-]+", str(w.target).strip(), maxsplit=1)
-        if len(parts) != 2 or str(w.sample) not in known.index:
+    issues = issues if issues is not None else []
+
+    def report(w: Any, expected: str, found: str, action: str) -> None:
+        source = str(getattr(w, "source", "") or "ddPCR wells")
+        well = getattr(w, "well", None)
+        where = f"well {well}, target {str(w.target).strip()!r}: " if well else ""
+        issues.append(RowIssue(source, None, "sample", expected, where + found, action))
+
+    for w in wells.itertuples():
+        target, sample = str(w.target).strip(), str(w.sample).strip()
+        parts = re.split(r"[\s_\-]+", target, maxsplit=1)
+        kind = str(getattr(w, "target_type", "") or "")
+        if kind.casefold().startswith("ref") or (len(parts) == 2 and _REFERENCE.match(parts[1])):
+            continue  # the reference channel: used as the fractional abundance's denominator
+        if sample not in known.index:
+            near = folded.get(sample.casefold())
+            hint = f" (matches cfDNA sample '{near}' only if case is ignored)" if near else ""
+            report(w, "a sample of the cfDNA table", repr(sample) + hint, "dropped")
             continue
-        s = known.loc[str(w.sample)]
+        if len(parts) != 2:
+            report(w, "a target named 'GENE ALTERATION' (e.g. 'KRAS G12D')", repr(target),
+                   "dropped")  # fmt: skip
+            continue
+        if w.call == "failed":
+            report(w, "a well that passed quality control", f"{target}: call failed", "dropped")
+            continue
+        s = known.loc[sample]
         detected = w.call == "detected"
         rows.append(
             {
-                "sample_id": str(w.sample),
+                "sample_id": sample,
                 "patient_id": s["patient_id"],
                 "day": s["day"],
                 "gene": parts[0],
@@ -251,12 +325,14 @@ def ddpcr_measurements(wells: pd.DataFrame, samples: pd.DataFrame) -> pd.DataFra
                 "vaf": float(str(w.fractional_abundance)) / 100 if detected else 0.0,
                 "lod": 0.0,
                 "assay": "ddPCR",
+                "vaf_read_as": "ddPCR fractional abundance % / 100",
             }
         )
     return pd.DataFrame(
         rows,
-        columns=["sample_id", "patient_id", "day", "gene", "alteration", "vaf", "lod", "assay"],
-    )
+        columns=["sample_id", "patient_id", "day", "gene", "alteration", "vaf", "lod", "assay",
+                 "vaf_read_as"],
+    )  # fmt: skip
 
 
 def monitor(
@@ -274,6 +350,12 @@ def monitor(
     alteration with two values) raise :class:`InputError`; exact repeats across
     tables are collapsed.
     """
+    if not (np.isfinite(response_fall) and 0 < response_fall < 1):
+        raise InputError(
+            "impossible molecular-response fall",
+            expected="a fraction of the baseline VAF strictly between 0 and 1 (e.g. 0.5 for 50%)",
+            found=f"{response_fall:g}",
+        )
     check_measurements(measurements)
     repeat = measurements.duplicated(["sample_id", "gene", "alteration", "assay", "vaf"]) & (
         measurements["assay"] != "ddPCR"

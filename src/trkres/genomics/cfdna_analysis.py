@@ -25,6 +25,11 @@ class CfdnaOptions(BaseModel):
     )
     response_metric: Literal["mean", "max"] = "mean"
     confirm_next: bool = Field(False, description="require confirmation at the next sample")
+    vaf_unit: Literal["fraction", "percent"] = Field(
+        "fraction",
+        description="how the cfDNA tables write VAF and detection limit: fraction (0-1) or "
+        "percent (0-100); a fraction table with values above 1 is refused",
+    )
 
 
 @register("cfdna", "cfDNA monitoring", requires={InputKind.cfdna}, options=CfdnaOptions, order=350)
@@ -33,7 +38,7 @@ def cfdna_section(ctx: AnalysisContext) -> Section:
     opts = ctx.options if isinstance(ctx.options, CfdnaOptions) else CfdnaOptions()
     frames, issues = [], []
     for path in ctx.paths(InputKind.cfdna):
-        m, i = read_cfdna(path)
+        m, i = read_cfdna(path, opts.vaf_unit)
         frames.append(m)
         issues += i
     measurements = pd.concat(frames, ignore_index=True)
@@ -43,7 +48,7 @@ def cfdna_section(ctx: AnalysisContext) -> Section:
         if wells is not None:
             samples = measurements.drop_duplicates("sample_id")[["sample_id", "patient_id", "day"]]
             measurements = pd.concat(
-                [measurements, ddpcr_measurements(wells, samples)], ignore_index=True
+                [measurements, ddpcr_measurements(wells, samples, issues)], ignore_index=True
             )
     timeline = None
     paths = ctx.paths(InputKind.treatment_timeline)
@@ -67,7 +72,7 @@ def cfdna_section(ctx: AnalysisContext) -> Section:
         title="cfDNA monitoring",
         summary=(
             f"{result.measurements['patient_id'].nunique()} patient(s), {result.measurements['sample_id'].nunique()} "
-            f"samples. Molecular response: the {opts.response_metric} VAF of the alterations detected at baseline "
+            f"samples; VAF unit as given: {opts.vaf_unit}. Molecular response: the {opts.response_metric} VAF of the alterations detected at baseline "
             f"falls by ≥ {opts.response_fall:.0%}. Emergence: not detected in an earlier sample, detected later."
         ),
         tables=[

@@ -49,6 +49,12 @@ def within_days(days: pd.Series) -> pd.Series:
     return days.isna() | (days.abs() <= MAX_DAYS)
 
 
+def _strip_id(ids: pd.Series) -> pd.Series:
+    """Ids without surrounding whitespace; a blank id is missing."""
+    stripped = ids.str.strip()
+    return stripped.mask(stripped == "")
+
+
 _CFDNA = re.compile(r"cfdna|ctdna|plasma|blood|liquid|cell[- ]free", re.IGNORECASE)
 
 
@@ -74,8 +80,9 @@ def read_samples(
     issues = list(read.issues)
     out = pd.DataFrame(
         {
-            "sample_id": frame[cols["sample_id"]],
-            "patient_id": frame[cols["patient_id"]],
+            # Whitespace around an id is never part of it (the genomic readers strip it too).
+            "sample_id": _strip_id(frame[cols["sample_id"]]),
+            "patient_id": _strip_id(frame[cols["patient_id"]]),
         }
     )
     kind = frame[cols["sample_type"]] if cols["sample_type"] else pd.Series("", index=frame.index)
@@ -201,14 +208,18 @@ def _split_agents(agent: str, knowledge: KnowledgeBase) -> tuple[list[str], list
     return drugs, classes, unknown
 
 
-def read_timeline(path: Path, knowledge: KnowledgeBase) -> tuple[pd.DataFrame, list[RowIssue]]:
+def read_timeline(
+    path: Path, knowledge: KnowledgeBase, cohort: set[str] | None = None
+) -> tuple[pd.DataFrame, list[RowIssue]]:
     """Read a cBioPortal treatment timeline (``data_timeline_treatment.txt``).
 
     Days are from the study's day 0. A row without a patient or a finite
     start day is dropped (issue row); a non-finite stop, or a stop before the
     start, is an issue row (the stop is left missing). Every agent that names
     no drug in the knowledge base is an issue row (the row is kept, the agent
-    is not taken for a TRK inhibitor): add it with ``--knowledge``.
+    is not taken for a TRK inhibitor): add it with ``--knowledge``. With a
+    ``cohort`` (the patients a clinical file or the samples define), a row of
+    any other patient is an issue row: it applies to no sample.
     """
     read = read_delimited(path, what="timeline")
     cols = resolve_columns(
@@ -222,7 +233,8 @@ def read_timeline(path: Path, knowledge: KnowledgeBase) -> tuple[pd.DataFrame, l
         keep = pd.Series(True, index=frame.index)
     start_col, agent_col, patient_col = cols["start"], cols["agent"], cols["patient_id"]
     assert start_col is not None and agent_col is not None and patient_col is not None
-    frame = frame.loc[keep.to_numpy()]
+    frame = frame.loc[keep.to_numpy()].copy()
+    frame[patient_col] = _strip_id(frame[patient_col])
     rows_at = np.flatnonzero(keep.to_numpy())
     start = pd.to_numeric(frame[start_col], errors="coerce").astype("float64")
     stop = (
@@ -250,6 +262,20 @@ def read_timeline(path: Path, knowledge: KnowledgeBase) -> tuple[pd.DataFrame, l
                          repr(stop_text.iloc[k]), "kept, stop day missing")
             )  # fmt: skip
         stop = stop.where(~(bad_stop | backwards))
+    if cohort is not None:
+        folded = {p.casefold(): p for p in sorted(cohort)}
+        outside = ~bad & ~frame[patient_col].isin(cohort).to_numpy()
+        for k in np.flatnonzero(outside):
+            patient = str(frame[patient_col].iloc[k])
+            near = folded.get(patient.casefold())
+            hint = (
+                f" (matches patient '{near}' only if case is ignored: not merged)" if near else ""
+            )
+            issues.append(
+                RowIssue(str(path), read.line_of(int(rows_at[k])), patient_col,
+                         "a patient with a sample in the cohort", repr(patient) + hint,
+                         "kept, applies to no sample")
+            )  # fmt: skip
     # Radiation and other non-drug treatments carry no agent: not a drug line.
     use = ~bad & frame[agent_col].notna().to_numpy()
     used_rows = rows_at[use]

@@ -202,7 +202,7 @@ def read_copy_number(
     value_col: str | None
     if is_long:
         frame = read.frame
-        sample = frame[cols["sample_id"]]
+        sample = frame[cols["sample_id"]].str.strip()
         if cols["discrete"]:
             value_col = cols["discrete"]
             values = _discrete_values(frame[value_col])
@@ -263,7 +263,13 @@ def read_copy_number(
     calls["alteration_type"] = np.where(calls["amp"], "amplification", "deletion")
     calls["input"] = label
     alterations = conform(calls.drop(columns=["amp", "del", "raw"]))
-    return ParsedInput(
+    parsed = ParsedInput(
         name=label, path=path, format="copy_number", table=read.arrow, alterations=alterations,
         issues=issues, rows_in=read.rows_in,
     )  # fmt: skip
+    if is_long:
+        parsed.sample_cells, parsed.sample_column = sample, cols["sample_id"]
+        parsed.line_of = read.line_of
+    else:
+        parsed.header_samples = {c: (read.header_line, c) for c in sample_cols}
+    return parsed

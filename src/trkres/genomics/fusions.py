@@ -161,7 +161,7 @@ def read_fusions(
     n = len(frame)
     issues: list[RowIssue] = list(read.issues)
     if cols["sample_id"]:
-        sample = frame[cols["sample_id"]]
+        sample = frame[cols["sample_id"]].str.strip()
     else:
         # A one-sample caller table (STAR-Fusion, Arriba, PCGR) is named after its file
         # (or --name); anything else without a sample column is refused here.
@@ -225,5 +225,6 @@ def read_fusions(
     alterations = conform(table.drop(columns=["a", "b"]))
     return ParsedInput(
         name=label, path=path, format="fusion", table=read.arrow, alterations=alterations,
-        issues=issues, rows_in=read.rows_in,
+        issues=issues, rows_in=read.rows_in, sample_cells=sample,
+        sample_column=cols["sample_id"], line_of=read.line_of,
     )  # fmt: skip

@@ -128,9 +128,11 @@ def read_maf(
         if len(over):
             from_reads.iloc[over] = np.nan
         vaf = vaf.where(vaf.notna(), from_reads)
+    # Whitespace around a sample id is never part of it (clinical files strip it too).
+    sample_ids = col("sample_id").str.strip()
     out = pd.DataFrame(
         {
-            "sample_id": col("sample_id"),
+            "sample_id": sample_ids,
             "gene": col("gene"),
             "protein_raw": protein,
             "variant_classification": text(col("variant_classification")),
@@ -153,6 +155,9 @@ def read_maf(
         alterations=conform(alterations),
         issues=issues,
         rows_in=read.rows_in,
+        sample_cells=sample_ids,
+        sample_column=cols.get("sample_id"),
+        line_of=read.line_of,
     )
 
 

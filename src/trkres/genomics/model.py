@@ -6,7 +6,7 @@ what their format carries; classification appends its columns.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,3 +158,24 @@ class ParsedInput:
     alterations: pd.DataFrame
     issues: list[RowIssue] = field(default_factory=list)
     rows_in: int = 0
+    #: The sample id of every ``table`` row (stripped), where samples are cells.
+    sample_cells: pd.Series | None = None
+    #: The column ``sample_cells`` came from.
+    sample_column: str | None = None
+    #: 1-based file line of a ``table`` row.
+    line_of: Callable[[int], int] | None = None
+    #: Samples named in a header (copy-number matrix, VCF): name → (line, column label).
+    header_samples: dict[str, tuple[int | None, str]] = field(default_factory=dict)
+
+    def listed_samples(self) -> dict[str, tuple[int | None, str | None]]:
+        """Every sample the file names → where it first appears (line, column)."""
+        out: dict[str, tuple[int | None, str | None]] = dict(self.header_samples)
+        if self.sample_cells is not None:
+            cells = self.sample_cells.dropna()
+            first = cells[~cells.duplicated().to_numpy()]
+            for row, sid in zip(first.index.tolist(), first.astype(str).tolist(), strict=True):
+                line = self.line_of(int(row)) if self.line_of is not None else None
+                out.setdefault(sid, (line, self.sample_column))
+        if not out and len(self.alterations):
+            out = {str(s): (None, None) for s in pd.unique(self.alterations["sample_id"])}
+        return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from trkres.errors import InputError, Location
 from trkres.genomics.annotate import combined_codes
 from trkres.genomics.classify import MECHANISMS, ResistanceCaller
 from trkres.genomics.clinical import read_samples, read_timeline
@@ -69,6 +71,9 @@ def read_genomic_inputs(
     file has no ``NCBI_Build`` column; it is never assumed.
     """
     names = names or {}
+    args = [("--maf", p) for p in mafs] + [("--vcf", p) for p in vcfs]
+    args += [("--sv", p) for p in svs] + [("--cna", p) for p in cnas]
+    refuse_repeated_files(args, names)
     out = GenomicInputs()
     for p in mafs:
         out.parsed.append(read_maf(p, knowledge, name=names.get(p), genome_build=genome_build))
@@ -79,13 +84,108 @@ def read_genomic_inputs(
     for p in cnas:
         out.parsed.append(read_copy_number(p, knowledge, name=names.get(p), thresholds=thresholds))
     out.fusion_data = bool(svs)
+    refuse_repeated_files(args, names, out.parsed)
     if clinical is not None:
         out.samples, issues = read_samples(clinical, knowledge)
         out.issues.extend(issues)
     if timeline is not None:
-        out.timeline, issues = read_timeline(timeline, knowledge)
+        cohort = None if out.samples is None else set(out.samples["patient_id"].astype(str))
+        out.timeline, issues = read_timeline(timeline, knowledge, cohort)
         out.issues.extend(issues)
+    if out.samples is not None and clinical is not None:
+        out.issues.extend(unlisted_samples(out.parsed, out.samples, clinical))
     return out
+
+
+def refuse_repeated_files(
+    args: Sequence[tuple[str, Path]],
+    names: dict[Path, str],
+    parsed: Sequence[ParsedInput] | None = None,
+) -> None:
+    """Refuse one file given twice: its rows would count twice.
+
+    Before reading (``parsed`` None): the same resolved path. After reading
+    (``parsed`` in ``args`` order): identical bytes (SHA-256, hashed only when
+    another file has the same size) naming the same samples. Identical
+    one-sample caller tables (STAR-Fusion, Arriba) are different samples: each
+    is named after its file.
+    """
+
+    def label(flag: str, path: Path) -> str:
+        return f"input '{names[path]}' ({path})" if path in names else f"{flag} {path}"
+
+    seen: dict[Path, tuple[str, Path]] = {}
+    by_size: dict[int, list[tuple[str, Path]]] = {}
+    for flag, path in args:
+        try:
+            resolved, size = path.resolve(), path.stat().st_size
+        except OSError:
+            continue  # the reader reports a missing or unreadable file
+        if resolved in seen:
+            first = seen[resolved]
+            raise InputError(
+                "the same file is given twice: its alterations would count twice",
+                location=Location(file=path),
+                expected="each genomic file once",
+                found=f"{label(*first)} and {label(flag, path)}",
+            )
+        seen[resolved] = (flag, path)
+        by_size.setdefault(size, []).append((flag, path))
+    if parsed is None:
+        return
+    samples_of = {
+        arg[1]: frozenset(p.listed_samples()) for arg, p in zip(args, parsed, strict=True)
+    }
+    for group in by_size.values():
+        if len(group) < 2:
+            continue
+        digests: dict[tuple[str, frozenset[str]], tuple[str, Path]] = {}
+        for flag, path in group:
+            with path.open("rb") as fh:
+                digest = (hashlib.file_digest(fh, "sha256").hexdigest(), samples_of[path])
+            if digest in digests:
+                raise InputError(
+                    "two genomic files have identical contents (SHA-256): their alterations "
+                    "would count twice",
+                    location=Location(file=path),
+                    expected="each genomic file once",
+                    found=f"{label(*digests[digest])} and {label(flag, path)}",
+                )
+            digests[digest] = (flag, path)
+
+
+def unlisted_samples(
+    parsed: Sequence[ParsedInput], samples: pd.DataFrame, clinical: Path
+) -> list[RowIssue]:
+    """An issue row for every sample a genomic file names that the clinical file lacks.
+
+    Such a sample is kept as a patient of its own (no clinical data). An id
+    that matches a clinical sample only when case is ignored is said so, never
+    merged: ``RUSSO-P1`` and ``russo-p1`` may be different samples.
+    """
+    known = set(samples["sample_id"].astype(str))
+    folded: dict[str, list[str]] = {}
+    for sid in sorted(known):
+        folded.setdefault(sid.casefold(), []).append(sid)
+    issues = []
+    for p in parsed:
+        for sid, (line, column) in p.listed_samples().items():
+            if sid in known:
+                continue
+            found = repr(sid)
+            near = folded.get(sid.casefold())
+            if near:
+                found += (
+                    " (matches clinical sample "
+                    + " / ".join(repr(n) for n in near)
+                    + " only if case is ignored: not merged)"
+                )
+            issues.append(
+                RowIssue(str(p.path), line, column,
+                         f"a sample listed in the clinical file {clinical.name}", found,
+                         "kept as a patient of its own, without clinical data")
+            )  # fmt: skip
+    return issues
 
 
 @dataclass

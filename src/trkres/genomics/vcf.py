@@ -110,7 +110,7 @@ def read_vcf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
             t.refseq for t in gene.transcripts if t.refseq
         }
         canonical[gene.symbol] = {i.split(".")[0] for i in ids if i}
-    samples = list(vcf.samples)
+    samples = [str(s).strip() for s in vcf.samples]
     rows: list[dict[str, Any]] = []
     issues: list[RowIssue] = []
     record_no = 0
@@ -219,6 +219,8 @@ def read_vcf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
     return ParsedInput(
         name=label, path=path, format="vcf", table=pa.Table.from_pandas(table, preserve_index=False),
         alterations=conform(alterations), issues=issues, rows_in=len(table) + len(issues),
+        header_samples={s: (chrom_line, f"sample column {k}")
+                        for k, s in enumerate(samples, start=10)},
     )  # fmt: skip
 
 
@@ -246,38 +248,91 @@ def _carries(called: np.ndarray, allele: int, alt_reads: float) -> bool:
 
 
 def _check_sample_names(path: Path) -> int | None:
-    """Refuse duplicate sample names on a text VCF's ``#CHROM`` line, by name and column.
+    """Check a text VCF's ``#CHROM`` line and the shape of every record.
 
-    htslib refuses them too, but only with "cannot parse VCF header". Returns
-    the line of ``#CHROM`` (records follow it), ``None`` for BCF and unreadable
-    files, which are left to cyvcf2.
+    Refuses, by line and column: duplicate sample names (htslib says only
+    "cannot parse VCF header"), sample names that are not UTF-8 (cyvcf2
+    raised UnicodeDecodeError), and records whose column count is not the
+    header's (htslib drops a truncated last record with a line on stderr).
+    Returns the line of ``#CHROM`` (records follow it), ``None`` for BCF and
+    unreadable files, which are left to cyvcf2.
     """
     try:
         with path.open("rb") as fh:
             magic = fh.read(2)
         opener = gzip.open if magic == b"\x1f\x8b" else open
         with opener(path, "rb") as fh:
-            for line_no, raw in enumerate(fh, start=1):
-                if raw.startswith(b"BCF"):
-                    return None
-                if raw.startswith(b"#CHROM"):
-                    names = raw.rstrip(b"\r\n").decode("utf-8", errors="replace").split("\t")
-                    seen: dict[str, int] = {}
-                    for col, name in enumerate(names[9:], start=10):
-                        if name in seen:
-                            raise InputError(
-                                f"duplicate sample name '{name}' in the VCF header",
-                                location=Location(file=path, line=line_no, column=col),
-                                expected="unique sample names after FORMAT",
-                                found=f"'{name}' in columns {seen[name]} and {col}",
-                            )
-                        seen[name] = col
-                    return line_no
-                if not raw.startswith(b"#"):
-                    return None
+            raw = fh.read()
     except (OSError, EOFError, zlib.error):
         return None  # unreadable here: cyvcf2 reports it
+    if raw.startswith(b"BCF"):
+        return None
+    pos, line_no = 0, 0
+    while pos < len(raw):
+        end = raw.find(b"\n", pos)
+        end = len(raw) if end < 0 else end
+        line_no += 1
+        line = raw[pos:end].rstrip(b"\r")
+        if line.startswith(b"#CHROM"):
+            n_fields = _check_names(path, line, line_no)
+            _check_record_shapes(path, raw[end + 1 :], line_no, n_fields)
+            return line_no
+        if not line.startswith(b"#"):
+            return None
+        pos = end + 1
     return None
+
+
+def _check_names(path: Path, line: bytes, line_no: int) -> int:
+    """Sample names unique and UTF-8; returns the number of header columns."""
+    names = line.split(b"\t")
+    seen: dict[str, int] = {}
+    for col, raw_name in enumerate(names[9:], start=10):
+        try:
+            name = raw_name.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError(
+                "VCF sample name is not UTF-8 text",
+                location=Location(file=path, line=line_no, column=col),
+                expected="UTF-8 sample names (re-save the VCF as UTF-8)",
+                found=raw_name.decode("ascii", "backslashreplace")[:80],
+            ) from None
+        if name in seen:
+            raise InputError(
+                f"duplicate sample name '{name}' in the VCF header",
+                location=Location(file=path, line=line_no, column=col),
+                expected="unique sample names after FORMAT",
+                found=f"'{name}' in columns {seen[name]} and {col}",
+            )
+        seen[name] = col
+    return len(names)
+
+
+def _check_record_shapes(path: Path, body: bytes, chrom_line: int, n_fields: int) -> None:
+    """Every non-blank record line has the header's tab-separated column count."""
+    buf = np.frombuffer(body, dtype=np.uint8)
+    if not len(buf):
+        return
+    ends = np.flatnonzero(buf == 10)
+    if buf[-1] != 10:
+        ends = np.append(ends, len(buf))
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    lengths = ends - starts
+    has_cr = (lengths > 0) & (buf[np.maximum(ends - 1, 0)] == 13)
+    blank = (lengths - has_cr) <= 0
+    tabs = np.add.reduceat((buf == 9).astype(np.int64), np.minimum(starts, len(buf) - 1))
+    tabs = np.where(lengths > 0, tabs, 0)
+    bad = np.flatnonzero(~blank & (tabs + 1 != n_fields))
+    if len(bad):
+        k = int(bad[0])
+        raise InputError(
+            "VCF record has the wrong number of columns (truncated or malformed)",
+            location=Location(file=path, line=chrom_line + 1 + k),
+            expected=f"{n_fields} tab-separated columns, as the #CHROM line "
+            f"({n_fields - 9 if n_fields > 9 else 0} sample(s))",
+            found=f"{int(tabs[k]) + 1} columns"
+            + (f" ({len(bad)} such record lines)" if len(bad) > 1 else ""),
+        )
 
 
 def _plain(exc: BaseException) -> str:
