@@ -12,6 +12,8 @@ the software printed, so they can be recomputed and compared.
 
 from __future__ import annotations
 
+import csv
+import io
 import warnings
 from pathlib import Path
 
@@ -20,6 +22,7 @@ import pandas as pd
 
 from trkres.assays.ddpcr import DROPLET_VOLUME_NL
 from trkres.errors import InputError, Location
+from trkres.textio import check_unique_header, read_text
 
 WELL_COLUMNS = [
     "well", "sample", "target", "target_type", "channel", "generation", "droplet_volume_nl",
@@ -157,28 +160,29 @@ def read_ddpcr_export(path: Path, droplet_volume_nl: float | None = None) -> pd.
     or header-only files, is an :class:`InputError` with its line and column.
     """
     check_volume(droplet_volume_nl)
-    try:
-        head = path.read_bytes()[:4096]
-    except OSError as exc:
-        raise InputError(
-            f"cannot read ddPCR export: {exc.strerror}", location=Location(file=path)
-        ) from None
-    if b"\x00" in head:
-        raise InputError("ddPCR export is binary, not text", location=Location(file=path),
-                         expected="a QuantaSoft / QX Manager CSV export", found="NUL bytes")  # fmt: skip
-    if not head.strip():
+    # Instrument exports: gzip, a BOM, UTF-16 and CR line ends are handled by textio; Windows
+    # software writes Latin-1 (µ in Conc(copies/µL)), so that is read rather than refused.
+    text = read_text(path, "ddPCR export", latin1_fallback=True)
+    if not text.strip():
         raise InputError("ddPCR export is empty", location=Location(file=path, line=1),
                          expected="a QuantaSoft / QX Manager CSV export with a header and one row per well",
                          found="an empty file")  # fmt: skip
+    first = next((i for i, ln in enumerate(text.split("\n")) if ln.strip()), 0)
+    header_line = text.split("\n", first + 1)[first]
+    check_unique_header(next(csv.reader([header_line])), path, what="ddPCR export", line=first + 1)
     try:
         with warnings.catch_warnings():
             # QuantaSoft 1.7 ends data rows with extra empty fields; index_col=False drops them.
             warnings.simplefilter("ignore", pd.errors.ParserWarning)
             frame = pd.read_csv(
-                path, dtype=str, encoding="utf-8-sig", keep_default_na=False, index_col=False
+                io.StringIO(text), dtype=str, keep_default_na=False, index_col=False
             )
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"cannot read ddPCR export: {exc}", location=Location(file=path)) from None
+    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(
+            "cannot read ddPCR export", location=Location(file=path),
+            expected="a comma-separated QuantaSoft / QX Manager export",
+            found=str(exc).strip().splitlines()[0][:200],
+        ) from None  # fmt: skip
     frame.columns = [str(c).strip().strip('"') for c in frame.columns]
     generation = detect_generation(list(frame.columns), path)
     if frame.empty:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from trkres.errors import InputError, Location
-from trkres.textio import read_text
+from trkres.textio import check_unique_header, read_text
 
 #: Molar factor of each concentration unit.
 UNITS = {"m": 1.0, "mm": 1e-3, "um": 1e-6, "µm": 1e-6, "μm": 1e-6, "nm": 1e-9, "pm": 1e-12}
@@ -69,10 +69,12 @@ def read_table(path: Path) -> pd.DataFrame:
 
     if path.suffix.lower() == ".parquet":
         try:
-            return pd.read_parquet(path).astype(object)
+            parquet = pd.read_parquet(path).astype(object)
         except (OSError, ValueError) as exc:
             raise InputError("cannot read Parquet file", location=Location(file=path),
                              expected="a Parquet table", found=str(exc).splitlines()[0][:200]) from None  # fmt: skip
+        check_unique_header(list(parquet.columns), path, what="table")
+        return parquet
     text = read_text(path, "table")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
@@ -80,6 +82,10 @@ def read_table(path: Path) -> pd.DataFrame:
                          expected="a header line and data rows", found="no text")  # fmt: skip
     name = path.name.lower().removesuffix(".gz")
     sep = "," if name.endswith(".csv") else "\t"
+    import csv
+
+    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=sep), [])
+    check_unique_header(header, path, what="table")
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                             skip_blank_lines=False, engine="c")  # fmt: skip
@@ -96,10 +102,8 @@ def read_table(path: Path) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise InputError("empty file", location=Location(file=path, line=1),
                          expected="a header line and data rows", found="no columns") from None  # fmt: skip
-    if len(frame.columns) and frame.columns.duplicated().any():
-        dup = str(frame.columns[frame.columns.duplicated()][0])
-        raise InputError("duplicate column name", location=Location(file=path, line=1),
-                         expected="distinct column names", found=dup)  # fmt: skip
+    if len(frame.columns):  # Parquet keeps duplicate names as they are
+        check_unique_header(list(frame.columns), path, what="table")
     # Short rows: pandas pads them with NaN (every real cell is text here).
     blank = frame.isna().all(axis=1) | (frame.fillna("") == "").all(axis=1)
     short = frame.isna().any(axis=1) & ~blank

@@ -1,0 +1,135 @@
+"""Adversarial assay inputs, round 2 (issue 12): duplicate column names, input counted twice,
+rain called as detection, absurd droplet volumes, encodings of instrument exports."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from trkres.assays.ddpcr_io import read_ddpcr_export
+from trkres.assays.doseresponse_io import read_long_checked
+from trkres.assays.grmetrics import read_gr_checked
+from trkres.assays.plates import read_plate_map
+from trkres.assays.synergy_io import read_combinations
+from trkres.errors import InputError
+
+FEW = settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+EXPORT_HEADER = (
+    "Well,Sample,TargetType,Target,Positives,Negatives,AcceptedDroplets,"
+    "Ch1+Ch2+,Ch1+Ch2-,Ch1-Ch2+,Ch1-Ch2-"
+)
+GOOD = ["A01,s1,Ch1Unknown,MUT,12,14988,15000,2,10,488,14500",
+        "A01,s1,Ch2Unknown,WT,490,14510,15000,2,10,488,14500"]  # fmt: skip
+
+
+def export(path: Path, rows: list[str], header: str = EXPORT_HEADER) -> Path:
+    path.write_text(header + "\n" + "\n".join(rows) + "\n")
+    return path
+
+
+# --- 1. duplicate column names ---------------------------------------------------------------
+
+
+def _assert_duplicate(info: pytest.ExceptionInfo[InputError], column: int) -> None:
+    loc = info.value.location
+    assert loc is not None and loc.line == 1 and loc.column == column
+    assert "duplicate column" in str(info.value) and "twice" in str(info.value.found)
+
+
+def test_dose_response_two_response_columns(tmp_path: Path) -> None:
+    path = tmp_path / "dr.csv"
+    path.write_text("curve_id,dose,unit,response,response\nc,1,uM,0.5,0.9\nc,2,uM,0.4,0.8\n")
+    with pytest.raises(InputError) as info:
+        read_long_checked(path)
+    _assert_duplicate(info, 5)
+
+
+def test_dose_response_case_variant_duplicate(tmp_path: Path) -> None:
+    path = tmp_path / "dr.tsv"
+    path.write_text("curve_id\tDose\tdose\tunit\tresponse\nc\t1\t2\tuM\t0.5\n")
+    with pytest.raises(InputError) as info:
+        read_long_checked(path)
+    _assert_duplicate(info, 3)
+
+
+def test_gr_duplicate_column(tmp_path: Path) -> None:
+    path = tmp_path / "gr.tsv"
+    path.write_text("concentration\tGR\tGR\n1\t0.5\t0.1\n")
+    with pytest.raises(InputError) as info:
+        read_gr_checked(path)
+    _assert_duplicate(info, 3)
+
+
+def test_synergy_duplicate_column(tmp_path: Path) -> None:
+    path = tmp_path / "combo.csv"
+    path.write_text(
+        "block_id,drug_row,drug_col,conc_r,conc_c,response,response,conc_r_unit,conc_c_unit\n"
+        "1,a,b,0,0,100,5,uM,uM\n"
+    )
+    with pytest.raises(InputError) as info:
+        read_combinations(path)
+    _assert_duplicate(info, 7)
+
+
+def test_plate_map_duplicate_column_and_alias(tmp_path: Path) -> None:
+    path = tmp_path / "map.csv"
+    path.write_text("well,role,role\nA1,sample,vehicle\n")
+    with pytest.raises(InputError) as info:
+        read_plate_map(path)
+    _assert_duplicate(info, 3)
+    path.write_text("well,role,dose,conc1,unit\nA1,sample,1,2,uM\n")
+    with pytest.raises(InputError, match="duplicate column"):
+        read_plate_map(path)
+
+
+def test_ddpcr_duplicate_column(tmp_path: Path) -> None:
+    path = export(tmp_path / "plate.csv", [r + ",3" for r in GOOD], EXPORT_HEADER + ",Positives")
+    with pytest.raises(InputError) as info:
+        read_ddpcr_export(path)
+    _assert_duplicate(info, 12)
+
+
+@FEW
+@given(
+    names=st.lists(st.sampled_from(["curve_id", "dose", "unit", "response", "x", "note"]),
+                   min_size=5, max_size=8),
+)  # fmt: skip
+def test_generated_headers_with_a_repeat_are_refused(tmp_path: Path, names: list[str]) -> None:
+    path = tmp_path / "gen.csv"
+    path.write_text(",".join(names) + "\n" + ",".join(["1"] * len(names)) + "\n")
+    try:
+        read_long_checked(path, dose_unit="uM")
+    except InputError as exc:
+        if len(set(names)) < len(names):
+            assert "duplicate column" in str(exc)
+        return
+    assert len(set(names)) == len(names)
+
+
+# --- 4b. encodings of instrument exports -----------------------------------------------------
+
+
+def test_ddpcr_export_gz_utf16_bom_latin1(tmp_path: Path) -> None:
+    text = EXPORT_HEADER + "\n" + "\n".join(GOOD) + "\n"
+    plain = read_ddpcr_export(export(tmp_path / "plain.csv", GOOD))
+    (tmp_path / "a.csv.gz").write_bytes(gzip.compress(text.encode()))
+    (tmp_path / "b.csv").write_bytes(text.encode("utf-16"))
+    (tmp_path / "c.csv").write_bytes(b"\xef\xbb\xbf" + text.encode())
+    (tmp_path / "d.csv").write_bytes(text.replace("s1", "s\xb5").encode("latin-1"))
+    for name in ("a.csv.gz", "b.csv", "c.csv"):
+        got = read_ddpcr_export(tmp_path / name)
+        assert got["positives"].tolist() == plain["positives"].tolist(), name
+    assert read_ddpcr_export(tmp_path / "d.csv")["sample"].tolist() == ["s\xb5", "s\xb5"]
+
+
+def test_ddpcr_binary_error_has_line(tmp_path: Path) -> None:
+    path = tmp_path / "bin.csv"
+    path.write_bytes((EXPORT_HEADER + "\n" + GOOD[0] + "\n").encode() + b"A02,\x01\x02\n")
+    with pytest.raises(InputError) as info:
+        read_ddpcr_export(path)
+    assert info.value.location is not None and info.value.location.line == 3
