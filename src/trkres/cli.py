@@ -396,7 +396,7 @@ def ddpcr(
     droplet_volume: Annotated[
         float | None,
         typer.Option(
-            help="Droplet volume in nL (> 0). Default: from each file's header: 0.85 for QX200 / "
+            help="Droplet volume in nL (0.1 to 10). Default: from each file's header: 0.85 for QX200 / "
             "QX Manager / QuantaSoft 1.7, 0.91 for old QuantaSoft; required for amplitude files "
             "whose header names neither. The volume used and why is in ddpcr_wells.tsv."
         ),

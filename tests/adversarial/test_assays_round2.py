@@ -133,3 +133,18 @@ def test_ddpcr_binary_error_has_line(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         read_ddpcr_export(path)
     assert info.value.location is not None and info.value.location.line == 3
+
+
+# --- 4a. droplet volume bounded ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("volume", [1e-300, 0.05, 11.0, 1e300])
+def test_absurd_droplet_volume_is_refused(tmp_path: Path, volume: float) -> None:
+    with pytest.raises(InputError, match="droplet volume") as info:
+        read_ddpcr_export(export(tmp_path / "plate.csv", GOOD), droplet_volume_nl=volume)
+    assert "between 0.1 and 10" in str(info.value.expected)
+
+
+def test_plausible_droplet_volume_is_used(tmp_path: Path) -> None:
+    got = read_ddpcr_export(export(tmp_path / "plate.csv", GOOD), droplet_volume_nl=0.72)
+    assert (got["droplet_volume_nl"] == 0.72).all()

@@ -100,16 +100,23 @@ def _count(frame: pd.DataFrame, name: str, path: Path, *, required: bool = False
     return values
 
 
+#: Plausible droplet volumes (nL): Bio-Rad droplets are 0.72-0.91 nL, other droplet
+#: generators 0.3-6 nL; outside this a number is a unit slip (pL, µL), not a droplet.
+VOLUME_RANGE_NL = (0.1, 10.0)
+
+
 def check_volume(droplet_volume_nl: float | None) -> None:
-    """A given droplet volume must be a finite number of nL > 0."""
+    """A given droplet volume must be a finite number of nL within :data:`VOLUME_RANGE_NL`."""
+    lo, hi = VOLUME_RANGE_NL
     if droplet_volume_nl is not None and not (
-        np.isfinite(droplet_volume_nl) and droplet_volume_nl > 0
+        np.isfinite(droplet_volume_nl) and lo <= droplet_volume_nl <= hi
     ):
         raise InputError(
             "impossible droplet volume",
             location=Location(column="--droplet-volume"),
-            expected="a droplet volume in nL > 0 (0.85 on QX200 / QX Manager, 0.91 on old QuantaSoft)",
-            found=f"{droplet_volume_nl:g}",
+            expected=f"a droplet volume in nL between {lo:g} and {hi:g} "
+            "(0.85 on QX200 / QX Manager, 0.91 on old QuantaSoft)",
+            found=f"{droplet_volume_nl:g} nL",
         )
 
 
