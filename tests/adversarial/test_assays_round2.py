@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trkres.assays.ddpcr_io import read_ddpcr_export
+from trkres.assays.ddpcr_pipeline import DdpcrOptions, run_ddpcr
 from trkres.assays.doseresponse_io import read_long_checked
 from trkres.assays.grmetrics import read_gr_checked
 from trkres.assays.plates import read_plate_map
@@ -148,3 +149,45 @@ def test_absurd_droplet_volume_is_refused(tmp_path: Path, volume: float) -> None
 def test_plausible_droplet_volume_is_used(tmp_path: Path) -> None:
     got = read_ddpcr_export(export(tmp_path / "plate.csv", GOOD), droplet_volume_nl=0.72)
     assert (got["droplet_volume_nl"] == 0.72).all()
+
+
+# --- 2. input counted twice --------------------------------------------------------------------
+
+
+def test_same_ddpcr_export_twice_is_refused(tmp_path: Path) -> None:
+    a = export(tmp_path / "a.csv", GOOD)
+    b = tmp_path / "b.csv"
+    b.write_bytes(a.read_bytes())
+    for files in ([a, a], [a, b]):
+        with pytest.raises(InputError, match="twice"):
+            run_ddpcr(files, [], DdpcrOptions())
+
+
+def test_exact_duplicate_well_rows_counted_once_and_reported(tmp_path: Path) -> None:
+    rows = [*GOOD, "A02,s1,Ch1Unknown,MUT,30,14970,15000,5,25,400,14570",
+            "A02,s1,Ch2Unknown,WT,405,14595,15000,5,25,400,14570"]  # fmt: skip
+    once = run_ddpcr([export(tmp_path / "once.csv", rows)], [], DdpcrOptions())
+    twice = run_ddpcr([export(tmp_path / "twice.csv", rows + rows)], [], DdpcrOptions())
+    assert len(twice["ddpcr_wells"]) == len(once["ddpcr_wells"]) == 4
+    assert twice["ddpcr_merged"]["wells"].tolist() == once["ddpcr_merged"]["wells"].tolist()
+    issues = twice["ddpcr_issues"]
+    assert issues["line"].tolist() == [6, 7, 8, 9]
+    assert issues["found"].iloc[0] == "an exact copy of line 2"
+    assert "ddpcr_issues" not in once
+
+
+def test_conflicting_duplicate_well_is_an_error_naming_both_lines(tmp_path: Path) -> None:
+    rows = [*GOOD, "A01,s1,Ch1Unknown,MUT,13,14987,15000,3,10,487,14500"]
+    with pytest.raises(InputError) as info:
+        read_ddpcr_export(export(tmp_path / "p.csv", rows))
+    assert info.value.location is not None and info.value.location.line == 4
+    assert "lines 2 and 4" in str(info.value.found)
+
+
+@FEW
+@given(copies=st.lists(st.integers(0, 1), min_size=2, max_size=2))
+def test_generated_duplicated_rows_never_double_count(tmp_path: Path, copies: list[int]) -> None:
+    rows = GOOD + [GOOD[i] for i, c in enumerate(copies) if c]
+    got = run_ddpcr([export(tmp_path / "g.csv", rows)], [], DdpcrOptions())
+    assert len(got["ddpcr_wells"]) == 2
+    assert len(got.get("ddpcr_issues", [])) == sum(copies)

@@ -158,7 +158,53 @@ def _channels(
 
 
 def read_ddpcr_export(path: Path, droplet_volume_nl: float | None = None) -> pd.DataFrame:
-    """One row per well and target with counts and the exported values.
+    """One row per well and target with counts and the exported values (see
+    :func:`read_ddpcr_export_checked`, which also returns the rows left out)."""
+    return read_ddpcr_export_checked(path, droplet_volume_nl)[0]
+
+
+#: Columns of the issues table (as the dose-response readers write it).
+ISSUE_COLUMNS = ["file", "line", "row", "column", "expected", "found", "action"]
+
+
+def _duplicate_rows(
+    frame: pd.DataFrame, key: list[str], path: Path
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Drop exact copies of a row (each reported); a well and target listed twice with
+    different values is an :class:`InputError` naming both lines."""
+    lines = np.arange(len(frame)) + 2
+    exact = frame.duplicated(keep="first").to_numpy()
+    issues = pd.DataFrame(columns=ISSUE_COLUMNS)
+    if exact.any():
+        first = frame.groupby(list(frame.columns), sort=False, dropna=False).ngroup().to_numpy()
+        first_line = pd.Series(lines).groupby(first).transform("min").to_numpy()
+        rows = np.flatnonzero(exact)
+        issues = pd.DataFrame({
+            "file": str(path), "line": lines[rows], "row": rows + 1, "column": "",
+            "expected": "each well and target once",
+            "found": [f"an exact copy of line {first_line[r]}" for r in rows],
+            "action": "dropped (counted once)",
+        })  # fmt: skip
+    kept = frame[~exact]
+    kept_lines = lines[~exact]
+    clash = kept.duplicated(subset=key, keep=False).to_numpy()
+    if clash.any():
+        codes = kept.groupby(key, sort=False, dropna=False).ngroup().to_numpy()
+        both = kept_lines[clash & (codes == codes[np.flatnonzero(clash)[0]])][:2]
+        i = int(np.flatnonzero(clash)[0])
+        raise InputError(
+            "the same well and target twice with different values",
+            location=Location(file=path, line=int(both[1])),
+            expected="each well and target once (one export per plate)",
+            found=f"well {kept['Well'].iloc[i]!s} on lines {both[0]} and {both[1]}",
+        )
+    return kept.reset_index(drop=True), issues
+
+
+def read_ddpcr_export_checked(
+    path: Path, droplet_volume_nl: float | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per well and target with counts and the exported values, and the rows left out.
 
     ``droplet_volume_nl`` overrides the generation's default (0.85 nL for
     QX200/QX Manager, 0.91 nL for older exports); the column
@@ -207,6 +253,9 @@ def read_ddpcr_export(path: Path, droplet_volume_nl: float | None = None) -> pd.
     if accepted_col is None:
         raise InputError("ddPCR export lacks droplet counts", location=Location(file=path, line=1),
                          expected="AcceptedDroplets or Accepted Droplets", found=", ".join(frame.columns[:10]))  # fmt: skip
+    key = ["Well", *(["Assay", "TypeAssay"] if generation == "quantasoft_old" else ["Target", "TargetType"])]
+    key += [c for c in ("DyeName(s)",) if c in frame.columns]
+    frame, issues = _duplicate_rows(frame, key, path)
     if generation == "quantasoft_old":
         target, target_type = frame["Assay"], frame["TypeAssay"]
     else:
@@ -266,4 +315,4 @@ def read_ddpcr_export(path: Path, droplet_volume_nl: float | None = None) -> pd.
             "exported_fractional_abundance": pd.to_numeric(_pick(frame, "fa"), errors="coerce"),
         }
     )
-    return out[WELL_COLUMNS]
+    return out[WELL_COLUMNS], issues
