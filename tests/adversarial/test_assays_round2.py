@@ -191,3 +191,50 @@ def test_generated_duplicated_rows_never_double_count(tmp_path: Path, copies: li
     got = run_ddpcr([export(tmp_path / "g.csv", rows)], [], DdpcrOptions())
     assert len(got["ddpcr_wells"]) == 2
     assert len(got.get("ddpcr_issues", [])) == sum(copies)
+
+
+def test_fit_exact_copies_with_well_column_are_counted_once(tmp_path: Path) -> None:
+    path = tmp_path / "dr.csv"
+    rows = ["curve_id,well,dose,unit,response", "c,A1,1,uM,0.9", "c,A2,1,uM,0.9", "c,A3,10,uM,0.2"]
+    path.write_text("\n".join([*rows, rows[3], rows[1]]) + "\n")
+    used, issues = read_long_checked(path)
+    assert len(used) == 3  # A1 and A2 with equal readings are two wells: both kept
+    assert issues["line"].tolist() == [5, 6]
+    assert issues["found"].tolist() == ["an exact copy of line 4", "an exact copy of line 2"]
+
+
+def test_fit_identical_rows_without_id_are_kept_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "dr.csv"
+    path.write_text("curve_id,dose,unit,response\nc,1,uM,0.9\nc,1,uM,0.9\nc,10,uM,0.2\n")
+    used, issues = read_long_checked(path)
+    assert len(used) == 3 and issues.empty
+    assert "identical to an earlier row (lines 3)" in caplog.text
+
+
+def test_gr_exact_copies_with_replicate_column(tmp_path: Path) -> None:
+    path = tmp_path / "gr.tsv"
+    path.write_text("replicate\tconcentration\tGR\n1\t1\t0.5\n2\t1\t0.4\n1\t1\t0.5\n")
+    used, issues = read_gr_checked(path)
+    assert len(used) == 2 and issues["line"].tolist() == [4]
+
+
+def test_synergy_exact_copy_with_replicate_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "combo.csv"
+    head = "block_id,drug1,drug2,conc1,conc2,response,conc_unit,replicate\n"
+    body = "1,a,b,0,0,0,uM,1\n1,a,b,1,0,20,uM,1\n1,a,b,0,0,0,uM,1\n"
+    path.write_text(head + body)
+    with pytest.raises(InputError, match="twice") as info:
+        read_combinations(path)
+    assert "rows 1 and 3" in str(info.value.found)
+
+
+@FEW
+@given(picks=st.lists(st.integers(0, 3), min_size=1, max_size=8))
+def test_generated_copies_never_count_twice(tmp_path: Path, picks: list[int]) -> None:
+    base = ["c,A1,0.1,uM,0.95", "c,A2,1,uM,0.7", "c,A3,10,uM,0.3", "c,A4,100,uM,0.1"]
+    path = tmp_path / "g.csv"
+    path.write_text("curve_id,well,dose,unit,response\n" + "\n".join(base + [base[p] for p in picks]) + "\n")
+    used, issues = read_long_checked(path)
+    assert len(used) == 4 and len(issues) == len(picks)  # rows in = used + reported
