@@ -6,13 +6,16 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trkres.assays.ddpcr_io import read_ddpcr_export
-from trkres.assays.ddpcr_pipeline import DdpcrOptions, run_ddpcr
+from trkres.assays.ddpcr_pipeline import DdpcrOptions, quantify, run_ddpcr, wells_from_droplets
 from trkres.assays.doseresponse_io import read_long_checked
+from trkres.assays.droplets import Droplets, classify_droplets
 from trkres.assays.grmetrics import read_gr_checked
 from trkres.assays.plates import read_plate_map
 from trkres.assays.synergy_io import read_combinations
@@ -238,3 +241,47 @@ def test_generated_copies_never_count_twice(tmp_path: Path, picks: list[int]) ->
     path.write_text("curve_id,well,dose,unit,response\n" + "\n".join(base + [base[p] for p in picks]) + "\n")
     used, issues = read_long_checked(path)
     assert len(used) == 4 and len(issues) == len(picks)  # rows in = used + reported
+
+
+# --- 3. rain alone is not a detection -----------------------------------------------------------
+
+
+def _amp(rng: np.random.Generator, *, k: int, rain: int, n: int = 15000) -> np.ndarray:
+    """Channel-1 negatives at 5000 (SD 200), ``k`` positives at 10000, ``rain`` between."""
+    ch1 = np.concatenate([rng.normal(5000, 200, n - k - rain), rng.normal(10000, 200, k),
+                          rng.uniform(7000, 9200, rain)])  # fmt: skip
+    return np.column_stack([ch1, rng.normal(1400, 60, n)])
+
+
+def _quantified(amps: dict[str, np.ndarray]) -> pd.DataFrame:
+    names = list(amps)
+    drops = Droplets(
+        np.concatenate([np.full(len(a), w, dtype=object) for w, a in amps.items()]),
+        np.concatenate(list(amps.values())), None, names, {w: "qx_manager" for w in names},
+    )  # fmt: skip
+    wells = wells_from_droplets(classify_droplets(drops), generation=drops.generation)
+    table = quantify(wells)
+    return table[table["channel"] == 1].set_index("well")
+
+
+def test_rain_without_a_cluster_is_not_detected() -> None:
+    rng = np.random.default_rng(7)
+    got = _quantified({"A01": _amp(rng, k=0, rain=30), "A02": _amp(rng, k=10, rain=0),
+                       "A03": _amp(rng, k=300, rain=30)})  # fmt: skip
+    assert got.loc["A01", "positives"] > 0
+    assert got.loc["A01", "call"] == "indeterminate" and "rain_only" in got.loc["A01", "flag"]
+    for w in ("A02", "A03"):
+        assert got.loc[w, "call"] == "detected" and "rain_only" not in got.loc[w, "flag"]
+
+
+@FEW
+@given(seed=st.integers(0, 2**32 - 1), rain=st.integers(30, 80), k=st.integers(10, 400))
+def test_generated_rain_only_wells_are_flagged_cluster_wells_are_not(
+    seed: int, rain: int, k: int
+) -> None:
+    # 30+ rain droplets (0.2% of 15,000, the reported case): fewer than ~15 scattered droplets
+    # cannot always be told from a cluster by their spread.
+    rng = np.random.default_rng(seed)
+    got = _quantified({"R": _amp(rng, k=0, rain=rain), "C": _amp(rng, k=k, rain=0)})
+    assert got.loc["R", "call"] != "detected"
+    assert got.loc["C", "call"] == "detected"

@@ -115,6 +115,12 @@ def quantify(
         }
     )  # fmt: skip
     out.loc[(flag == "no_droplets") | (flag == "no_count"), "call"] = "failed"
+    # Positives that are rain between the clusters, with no tight positive cluster, are not
+    # evidence of the target: neither detected nor absent.
+    rain_only = pd.Series(flag, dtype=str).str.contains("rain_only", regex=False).to_numpy()
+    rain_only = rain_only & (out["call"].to_numpy() == "detected")
+    out.loc[rain_only, "call"] = "indeterminate"
+    out.loc[rain_only, "call_rule"] = "positives are rain only (no tight positive cluster)"
     return out[WELL_OUTPUT].reset_index(drop=True)
 
 
@@ -123,7 +129,7 @@ def apply_limits(
 ) -> pd.DataFrame:
     """Replace the calls by EP17 calls on ``measure`` (failed wells stay failed)."""
     out = table.copy()
-    ok = out["call"] != "failed"
+    ok = ~out["call"].isin(["failed", "indeterminate"])
     out.loc[ok, "call"] = call(out.loc[ok, measure].to_numpy(dtype=float), limits)
     out["call_rule"] = (
         f"EP17 {limits.method}: {measure} > LoD {limits.lod:.4g} detected, > LoB {limits.lob:.4g} below_lod"
