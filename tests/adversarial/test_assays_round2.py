@@ -285,3 +285,29 @@ def test_generated_rain_only_wells_are_flagged_cluster_wells_are_not(
     got = _quantified({"R": _amp(rng, k=0, rain=rain), "C": _amp(rng, k=k, rain=0)})
     assert got.loc["R", "call"] != "detected"
     assert got.loc["C", "call"] == "detected"
+
+
+# --- 5. a study's named reference that is not in the data ----------------------------------------
+
+
+def test_study_reference_typo_is_an_error_at_the_option(tmp_path: Path) -> None:
+    import sys
+
+    from trkres.study.runner import run_study
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from conftest import write_study
+
+    rows = [f"d\t{ln}\t{d}\tuM\t{1 / (1 + d / ic)}" for ln, ic in (("parental", 0.1), ("res", 5.0))
+            for d in (0, 0.01, 0.1, 1, 10, 100)]  # fmt: skip
+    study = write_study(
+        tmp_path / "s",
+        "name: s\ninputs:\n  - {kind: dose_response, path: v.tsv}\n"
+        "options:\n  dose_response: {condition: line, reference: nonexistent}\n",
+        {"v.tsv": "drug\tline\tdose\tunit\tresponse\n" + "\n".join(rows) + "\n"},
+    )
+    with pytest.raises(InputError) as info:
+        run_study(study, tmp_path / "out", only=["dose_response"])
+    assert "nonexistent" in str(info.value) and "parental, res" in str(info.value.expected)
+    loc = info.value.location
+    assert loc is not None and loc.line == 5
