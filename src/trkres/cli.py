@@ -396,7 +396,7 @@ def ddpcr(
     droplet_volume: Annotated[
         float | None,
         typer.Option(
-            help="Droplet volume in nL (> 0). Default: from each file's header: 0.85 for QX200 / "
+            help="Droplet volume in nL (0.1 to 10). Default: from each file's header: 0.85 for QX200 / "
             "QX Manager / QuantaSoft 1.7, 0.91 for old QuantaSoft; required for amplitude files "
             "whose header names neither. The volume used and why is in ddpcr_wells.tsv."
         ),
@@ -488,7 +488,9 @@ def ddpcr(
     LoB/LoD from --blank and --low samples), OUT/ddpcr_droplets.tsv (threshold per
     well and channel, how it was set, positives at +-tolerance),
     OUT/ddpcr_control_thresholds.tsv and OUT/ddpcr_droplet_agreement.tsv (agreement
-    with labels in amplitude files).
+    with labels in amplitude files), OUT/ddpcr_issues.tsv (export rows that were exact
+    copies of another row: counted once). The same export given twice, or one well and
+    target listed twice with different values, is an error.
 
     Example:  trkres ddpcr plate1.csv -o ddpcr --blank WT --low LOW1 --low LOW2
     """
@@ -509,9 +511,9 @@ def ddpcr(
             raise TrkresError(
                 f"{name} is not a number", expected="a finite number", found=f"{value:g}"
             )
-    if droplet_volume is not None and droplet_volume <= 0:
-        raise TrkresError("impossible droplet volume", expected="--droplet-volume in nL > 0 "
-                          "(0.85 on QX200 / QX Manager, 0.91 on old QuantaSoft)", found=f"{droplet_volume:g}")  # fmt: skip
+    from trkres.assays.ddpcr_io import check_volume
+
+    check_volume(droplet_volume)  # 0.1-10 nL
     if not 0 < detection_vaf <= 1:
         raise TrkresError(
             "--detection-vaf is a fraction", expected="0 < VAF <= 1", found=f"{detection_vaf:g}"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import re
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -183,3 +184,25 @@ def read_text(
                 found=f"{int(lengths[k]):,} characters",
             )
     return text
+
+
+def check_unique_header(names: Sequence[object], path: Path, *, what: str, line: int = 1) -> None:
+    """Refuse a header that names one column twice (:class:`InputError` at its line and column).
+
+    Names are compared trimmed and case-folded (``Response`` and ``response `` are the same
+    column to readers that look columns up case-insensitively); empty names are not compared.
+    Pandas would otherwise rename the second to ``name.1`` and the first would be used silently.
+    """
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        key = str(name).strip().strip('"').casefold()
+        if not key:
+            continue
+        if key in seen:
+            raise InputError(
+                f"duplicate column name in {what}",
+                location=Location(file=path, line=line, column=i + 1),
+                expected="each column named once",
+                found=f"{str(name).strip()!r} twice: columns {seen[key] + 1} and {i + 1}",
+            )
+        seen[key] = i

@@ -129,6 +129,10 @@ def ddpcr_section(ctx: AnalysisContext) -> Section:
             flags.append(Flag("warning", f"{len(bad)} well target(s) flagged: "
                               + ", ".join(sorted(set(bad["flag"])))))  # fmt: skip
         figures.append(concentration_figure(wells))
+    copies = tables.get("ddpcr_issues")
+    if copies is not None and len(copies):
+        flags.append(Flag("warning", f"{len(copies)} export row(s) were exact copies of another row: "
+                          "counted once (see the table of repeated rows)"))  # fmt: skip
     agree = tables.get("ddpcr_droplet_agreement")
     if agree is not None and len(agree):
         flags.append(Flag("info", f"droplet calls agree with the exported labels for "
@@ -140,6 +144,7 @@ def ddpcr_section(ctx: AnalysisContext) -> Section:
         "ddpcr_droplets": "Droplet thresholds per well and channel",
         "ddpcr_droplet_agreement": "Agreement with labelled droplets",
         "ddpcr_control_thresholds": "Droplet thresholds learned from control wells",
+        "ddpcr_issues": "Export rows repeated exactly (counted once)",
     }
     summary = (
         "Concentrations are recomputed from droplet counts: λ = −ln(1 − positives/accepted), "

@@ -12,6 +12,8 @@ the software printed, so they can be recomputed and compared.
 
 from __future__ import annotations
 
+import csv
+import io
 import warnings
 from pathlib import Path
 
@@ -20,6 +22,7 @@ import pandas as pd
 
 from trkres.assays.ddpcr import DROPLET_VOLUME_NL
 from trkres.errors import InputError, Location
+from trkres.textio import check_unique_header, read_text
 
 WELL_COLUMNS = [
     "well", "sample", "target", "target_type", "channel", "generation", "droplet_volume_nl",
@@ -97,16 +100,23 @@ def _count(frame: pd.DataFrame, name: str, path: Path, *, required: bool = False
     return values
 
 
+#: Plausible droplet volumes (nL): Bio-Rad droplets are 0.72-0.91 nL, other droplet
+#: generators 0.3-6 nL; outside this a number is a unit slip (pL, µL), not a droplet.
+VOLUME_RANGE_NL = (0.1, 10.0)
+
+
 def check_volume(droplet_volume_nl: float | None) -> None:
-    """A given droplet volume must be a finite number of nL > 0."""
+    """A given droplet volume must be a finite number of nL within :data:`VOLUME_RANGE_NL`."""
+    lo, hi = VOLUME_RANGE_NL
     if droplet_volume_nl is not None and not (
-        np.isfinite(droplet_volume_nl) and droplet_volume_nl > 0
+        np.isfinite(droplet_volume_nl) and lo <= droplet_volume_nl <= hi
     ):
         raise InputError(
             "impossible droplet volume",
             location=Location(column="--droplet-volume"),
-            expected="a droplet volume in nL > 0 (0.85 on QX200 / QX Manager, 0.91 on old QuantaSoft)",
-            found=f"{droplet_volume_nl:g}",
+            expected=f"a droplet volume in nL between {lo:g} and {hi:g} "
+            "(0.85 on QX200 / QX Manager, 0.91 on old QuantaSoft)",
+            found=f"{droplet_volume_nl:g} nL",
         )
 
 
@@ -148,7 +158,53 @@ def _channels(
 
 
 def read_ddpcr_export(path: Path, droplet_volume_nl: float | None = None) -> pd.DataFrame:
-    """One row per well and target with counts and the exported values.
+    """One row per well and target with counts and the exported values (see
+    :func:`read_ddpcr_export_checked`, which also returns the rows left out)."""
+    return read_ddpcr_export_checked(path, droplet_volume_nl)[0]
+
+
+#: Columns of the issues table (as the dose-response readers write it).
+ISSUE_COLUMNS = ["file", "line", "row", "column", "expected", "found", "action"]
+
+
+def _duplicate_rows(
+    frame: pd.DataFrame, key: list[str], path: Path
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Drop exact copies of a row (each reported); a well and target listed twice with
+    different values is an :class:`InputError` naming both lines."""
+    lines = np.arange(len(frame)) + 2
+    exact = frame.duplicated(keep="first").to_numpy()
+    issues = pd.DataFrame(columns=ISSUE_COLUMNS)
+    if exact.any():
+        first = frame.groupby(list(frame.columns), sort=False, dropna=False).ngroup().to_numpy()
+        first_line = pd.Series(lines).groupby(first).transform("min").to_numpy()
+        rows = np.flatnonzero(exact)
+        issues = pd.DataFrame({
+            "file": str(path), "line": lines[rows], "row": rows + 1, "column": "",
+            "expected": "each well and target once",
+            "found": [f"an exact copy of line {first_line[r]}" for r in rows],
+            "action": "dropped (counted once)",
+        })  # fmt: skip
+    kept = frame[~exact]
+    kept_lines = lines[~exact]
+    clash = kept.duplicated(subset=key, keep=False).to_numpy()
+    if clash.any():
+        codes = kept.groupby(key, sort=False, dropna=False).ngroup().to_numpy()
+        both = kept_lines[clash & (codes == codes[np.flatnonzero(clash)[0]])][:2]
+        i = int(np.flatnonzero(clash)[0])
+        raise InputError(
+            "the same well and target twice with different values",
+            location=Location(file=path, line=int(both[1])),
+            expected="each well and target once (one export per plate)",
+            found=f"well {kept['Well'].iloc[i]!s} on lines {both[0]} and {both[1]}",
+        )
+    return kept.reset_index(drop=True), issues
+
+
+def read_ddpcr_export_checked(
+    path: Path, droplet_volume_nl: float | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per well and target with counts and the exported values, and the rows left out.
 
     ``droplet_volume_nl`` overrides the generation's default (0.85 nL for
     QX200/QX Manager, 0.91 nL for older exports); the column
@@ -157,28 +213,29 @@ def read_ddpcr_export(path: Path, droplet_volume_nl: float | None = None) -> pd.
     or header-only files, is an :class:`InputError` with its line and column.
     """
     check_volume(droplet_volume_nl)
-    try:
-        head = path.read_bytes()[:4096]
-    except OSError as exc:
-        raise InputError(
-            f"cannot read ddPCR export: {exc.strerror}", location=Location(file=path)
-        ) from None
-    if b"\x00" in head:
-        raise InputError("ddPCR export is binary, not text", location=Location(file=path),
-                         expected="a QuantaSoft / QX Manager CSV export", found="NUL bytes")  # fmt: skip
-    if not head.strip():
+    # Instrument exports: gzip, a BOM, UTF-16 and CR line ends are handled by textio; Windows
+    # software writes Latin-1 (µ in Conc(copies/µL)), so that is read rather than refused.
+    text = read_text(path, "ddPCR export", latin1_fallback=True)
+    if not text.strip():
         raise InputError("ddPCR export is empty", location=Location(file=path, line=1),
                          expected="a QuantaSoft / QX Manager CSV export with a header and one row per well",
                          found="an empty file")  # fmt: skip
+    first = next((i for i, ln in enumerate(text.split("\n")) if ln.strip()), 0)
+    header_line = text.split("\n", first + 1)[first]
+    check_unique_header(next(csv.reader([header_line])), path, what="ddPCR export", line=first + 1)
     try:
         with warnings.catch_warnings():
             # QuantaSoft 1.7 ends data rows with extra empty fields; index_col=False drops them.
             warnings.simplefilter("ignore", pd.errors.ParserWarning)
             frame = pd.read_csv(
-                path, dtype=str, encoding="utf-8-sig", keep_default_na=False, index_col=False
+                io.StringIO(text), dtype=str, keep_default_na=False, index_col=False
             )
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"cannot read ddPCR export: {exc}", location=Location(file=path)) from None
+    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(
+            "cannot read ddPCR export", location=Location(file=path),
+            expected="a comma-separated QuantaSoft / QX Manager export",
+            found=str(exc).strip().splitlines()[0][:200],
+        ) from None  # fmt: skip
     frame.columns = [str(c).strip().strip('"') for c in frame.columns]
     generation = detect_generation(list(frame.columns), path)
     if frame.empty:
@@ -196,6 +253,9 @@ def read_ddpcr_export(path: Path, droplet_volume_nl: float | None = None) -> pd.
     if accepted_col is None:
         raise InputError("ddPCR export lacks droplet counts", location=Location(file=path, line=1),
                          expected="AcceptedDroplets or Accepted Droplets", found=", ".join(frame.columns[:10]))  # fmt: skip
+    key = ["Well", *(["Assay", "TypeAssay"] if generation == "quantasoft_old" else ["Target", "TargetType"])]
+    key += [c for c in ("DyeName(s)",) if c in frame.columns]
+    frame, issues = _duplicate_rows(frame, key, path)
     if generation == "quantasoft_old":
         target, target_type = frame["Assay"], frame["TypeAssay"]
     else:
@@ -255,4 +315,4 @@ def read_ddpcr_export(path: Path, droplet_volume_nl: float | None = None) -> pd.
             "exported_fractional_abundance": pd.to_numeric(_pick(frame, "fa"), errors="coerce"),
         }
     )
-    return out[WELL_COLUMNS]
+    return out[WELL_COLUMNS], issues

@@ -115,6 +115,12 @@ def quantify(
         }
     )  # fmt: skip
     out.loc[(flag == "no_droplets") | (flag == "no_count"), "call"] = "failed"
+    # Positives that are rain between the clusters, with no tight positive cluster, are not
+    # evidence of the target: neither detected nor absent.
+    rain_only = pd.Series(flag, dtype=str).str.contains("rain_only", regex=False).to_numpy()
+    rain_only = rain_only & (out["call"].to_numpy() == "detected")
+    out.loc[rain_only, "call"] = "indeterminate"
+    out.loc[rain_only, "call_rule"] = "positives are rain only (no tight positive cluster)"
     return out[WELL_OUTPUT].reset_index(drop=True)
 
 
@@ -123,7 +129,7 @@ def apply_limits(
 ) -> pd.DataFrame:
     """Replace the calls by EP17 calls on ``measure`` (failed wells stay failed)."""
     out = table.copy()
-    ok = out["call"] != "failed"
+    ok = ~out["call"].isin(["failed", "indeterminate"])
     out.loc[ok, "call"] = call(out.loc[ok, measure].to_numpy(dtype=float), limits)
     out["call_rule"] = (
         f"EP17 {limits.method}: {measure} > LoD {limits.lod:.4g} detected, > LoB {limits.lob:.4g} below_lod"
@@ -291,18 +297,36 @@ def run_ddpcr(
     exports: Sequence[object], amplitudes: Sequence[object], options: DdpcrOptions
 ) -> dict[str, pd.DataFrame]:
     """Every table ``trkres ddpcr`` writes, from results exports and amplitude files."""
+    import hashlib
     from pathlib import Path
 
-    from trkres.assays.ddpcr_io import check_volume, read_ddpcr_export
+    from trkres.assays.ddpcr_io import check_volume, read_ddpcr_export_checked
     from trkres.assays.droplets import agreement, classify_droplets, combine, read_amplitudes
 
     check_volume(options.droplet_volume_nl)
-    parts = []
-    for path in exports:
-        wells = read_ddpcr_export(Path(str(path)), options.droplet_volume_nl)
-        wells["source"] = Path(str(path)).name
+    parts, issues = [], []
+    seen: dict[str, Path] = {}
+    for path in map(Path, map(str, exports)):
+        try:  # the same export given twice (or a copy of it) would count every well twice
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            digest = ""  # the reader says why it cannot be read
+        if digest and digest in seen:
+            raise InputError(
+                "the same ddPCR export given twice",
+                location=Location(file=path),
+                expected="each export once (its wells would be counted twice)",
+                found=f"the same content as {seen[digest]}",
+            )
+        seen[digest] = path
+        wells, dropped = read_ddpcr_export_checked(path, options.droplet_volume_nl)
+        wells["source"] = path.name
         parts.append(wells)
+        if len(dropped):
+            issues.append(dropped)
     tables: dict[str, pd.DataFrame] = {}
+    if issues:
+        tables["ddpcr_issues"] = pd.concat(issues, ignore_index=True)
     if amplitudes:
         drops = combine([read_amplitudes(Path(str(p))) for p in amplitudes])
         with np.errstate(over="ignore", invalid="ignore"):  # absurd amplitudes (1e308) stay quiet

@@ -235,6 +235,17 @@ def dose_response_section(ctx: AnalysisContext) -> Section:
     fits = fit_curves(data, model=opts.model, robust=opts.robust)
     levels = sorted(set(data[opts.condition].astype(str)))
     has_ref = opts.reference in levels
+    if not has_ref and "reference" in opts.model_fields_set:
+        # Named by the user: a typo would otherwise give an empty resistance table.
+        doc = ctx.study.document
+        shown = ", ".join(levels[:20]) + (f" … ({len(levels)} levels)" if len(levels) > 20 else "")
+        raise InputError(
+            f"dose_response option reference '{opts.reference}' is not a level of column "
+            f"'{opts.condition}'",
+            location=doc.locate(["options", "dose_response", "reference"]),
+            expected=f"one of: {shown}",
+            found=opts.reference,
+        )
     comparisons = (
         compare_conditions(data, condition=opts.condition, reference=opts.reference,
                            by=opts.by, threshold=opts.threshold, fits=fits)

@@ -9,6 +9,7 @@ CurveCurator: ``Name`` and ``Raw 0..N`` columns with the doses from its TOML
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from trkres.errors import InputError, Location
-from trkres.textio import read_text
+from trkres.textio import check_unique_header, read_text
 
 #: Molar factor of each concentration unit.
 UNITS = {"m": 1.0, "mm": 1e-3, "um": 1e-6, "µm": 1e-6, "μm": 1e-6, "nm": 1e-9, "pm": 1e-12}
@@ -69,10 +70,12 @@ def read_table(path: Path) -> pd.DataFrame:
 
     if path.suffix.lower() == ".parquet":
         try:
-            return pd.read_parquet(path).astype(object)
+            parquet = pd.read_parquet(path).astype(object)
         except (OSError, ValueError) as exc:
             raise InputError("cannot read Parquet file", location=Location(file=path),
                              expected="a Parquet table", found=str(exc).splitlines()[0][:200]) from None  # fmt: skip
+        check_unique_header(list(parquet.columns), path, what="table")
+        return parquet
     text = read_text(path, "table")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
@@ -80,6 +83,10 @@ def read_table(path: Path) -> pd.DataFrame:
                          expected="a header line and data rows", found="no text")  # fmt: skip
     name = path.name.lower().removesuffix(".gz")
     sep = "," if name.endswith(".csv") else "\t"
+    import csv
+
+    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=sep), [])
+    check_unique_header(header, path, what="table")
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                             skip_blank_lines=False, engine="c")  # fmt: skip
@@ -96,10 +103,8 @@ def read_table(path: Path) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise InputError("empty file", location=Location(file=path, line=1),
                          expected="a header line and data rows", found="no columns") from None  # fmt: skip
-    if len(frame.columns) and frame.columns.duplicated().any():
-        dup = str(frame.columns[frame.columns.duplicated()][0])
-        raise InputError("duplicate column name", location=Location(file=path, line=1),
-                         expected="distinct column names", found=dup)  # fmt: skip
+    if len(frame.columns):  # Parquet keeps duplicate names as they are
+        check_unique_header(list(frame.columns), path, what="table")
     # Short rows: pandas pads them with NaN (every real cell is text here).
     blank = frame.isna().all(axis=1) | (frame.fillna("") == "").all(axis=1)
     short = frame.isna().any(axis=1) & ~blank
@@ -113,6 +118,55 @@ def read_table(path: Path) -> pd.DataFrame:
         raise InputError("no data rows", location=Location(file=path, line=2),
                          expected="at least one data row below the header", found="header only")  # fmt: skip
     return frame
+
+
+#: Columns that name a well or replicate: with one, two identical rows are the same
+#: measurement given twice, not two replicates.
+REPLICATE_COLUMNS = ("well", "well_id", "position", "replicate", "replicate_id", "rep")
+
+log = logging.getLogger(__name__)
+
+
+def exact_copies(
+    frame: pd.DataFrame, path: Path, candidates: np.ndarray, *, what: str = "table"
+) -> tuple[np.ndarray, pd.DataFrame | None]:
+    """Rows (among ``candidates``) that repeat an earlier row cell for cell.
+
+    With a well or replicate column (:data:`REPLICATE_COLUMNS`) such a row is the same
+    measurement pasted twice: it is returned to be dropped, with issue rows (``line`` of
+    the copy, ``found`` the line it copies) so it is counted once and reported. Without
+    one, identical rows may be replicates with equal readings: they are kept and a
+    warning names them. Row ``i`` is on line ``i + 2``.
+    """
+    none = np.zeros(len(frame), dtype=bool)
+    if not candidates.any():
+        return none, None
+    sub = frame.loc[candidates].astype(str)
+    dup = sub.duplicated(keep="first").to_numpy()
+    if not dup.any():
+        return none, None
+    idx = np.flatnonzero(candidates)
+    group = sub.groupby(list(sub.columns), sort=False, dropna=False).ngroup().to_numpy()
+    first = pd.Series(idx).groupby(group).transform("min").to_numpy()
+    rows = idx[dup]
+    has_id = any(str(c).strip().lower() in REPLICATE_COLUMNS for c in frame.columns)
+    if not has_id:
+        shown = ", ".join(str(r + 2) for r in rows[:5]) + (" ..." if len(rows) > 5 else "")
+        log.warning(
+            "%s: %d row(s) identical to an earlier row (lines %s), used as replicates with "
+            "equal readings; add a well or replicate column if they are copies",
+            path, len(rows), shown,
+        )  # fmt: skip
+        return none, None
+    mask = none.copy()
+    mask[rows] = True
+    issue = pd.DataFrame({
+        "file": str(path), "line": rows + 2, "row": rows + 1, "column": "",
+        "expected": f"each {what} row once (well/replicate id included)",
+        "found": [f"an exact copy of line {f + 2}" for f in first[dup]],
+        "action": "dropped (counted once)",
+    })  # fmt: skip
+    return mask, issue
 
 
 def _issue(path: Path, rows: np.ndarray, column: str, expected: str, found: pd.Series,
@@ -227,6 +281,10 @@ def read_long_lines(
             found = cells.iloc[rows].astype(str).replace("", "empty")
             issues.append(_issue(path, rows, str(name), expected, found))
             drop |= bad
+    copies, copy_issues = exact_copies(frame, path, ~drop, what="dose-response")
+    if copy_issues is not None:
+        issues.append(copy_issues)
+        drop |= copies
     use = np.flatnonzero(~drop)
     curve = (
         frame[id_cols].iloc[use].astype(str).agg(" | ".join, axis=1)

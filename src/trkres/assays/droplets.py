@@ -33,7 +33,9 @@ cluster's median; the flag
 ``threshold_sensitive`` marks wells whose call (any positive droplet or none)
 changes within that window or whose count moves by more than a quarter (and
 more than 2 droplets). "Rain" (droplets more than ``rain_sd`` SDs above the
-negatives' mean and below the positives' mean) is counted. Wells with fewer
+negatives' mean and below the positives' mean) is counted. A well and channel whose
+positives form no tight cluster (see :data:`MAX_CLUSTER_SPREAD`) is flagged ``rain_only``:
+its positives are rain, not evidence of the target. Wells with fewer
 than ``min_droplets`` accepted droplets (8,000 by default) are flagged.
 """
 
@@ -47,6 +49,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from trkres.errors import InputError, Location
 
@@ -383,6 +386,38 @@ def _controls(
     return thresholds, sources, pd.DataFrame(rows)
 
 
+#: Flag of a well and channel whose positives are spread between the clusters (rain) rather
+#: than gathered in a positive cluster: its positives are not evidence of the target.
+RAIN_ONLY = "rain_only(no tight positive cluster)"
+#: Fewest positives whose spread is judged (one or two droplets have no spread to judge).
+MIN_CLUSTER = 3
+#: Largest spread of a positive cluster: robust SD (1.4826·MAD) of the positives over their
+#: median height above the negatives' median. Positive clusters are tight (a few per cent of
+#: their height); rain strung between the clusters spreads over tens of per cent.
+MAX_CLUSTER_SPREAD = 0.12
+
+
+def _rain_only(pos_amp: np.ndarray, other_positive: np.ndarray, negative_median: float) -> bool:
+    """Whether positive droplets are rain (spread out) rather than a tight cluster.
+
+    Positives are judged in two groups, by the other channel's call: a droplet positive in
+    both channels sits at another amplitude than a single positive (two clusters, each tight).
+    Rain only when no group of at least :data:`MIN_CLUSTER` droplets is tight.
+    """
+    if len(pos_amp) < MIN_CLUSTER:
+        return False
+    judged = False
+    for group in (pos_amp[other_positive], pos_amp[~other_positive]):
+        if len(group) < MIN_CLUSTER:
+            continue
+        judged = True
+        height = float(np.median(group)) - negative_median
+        spread = float(stats.median_abs_deviation(group, scale="normal"))
+        if not (height > 0 and spread > MAX_CLUSTER_SPREAD * height):
+            return False
+    return judged
+
+
 def classify_droplets(
     droplets: Droplets,
     *,
@@ -530,7 +565,22 @@ def classify_droplets(
                     "flag": flag,
                 }
             )
-    return Classification(positive, rain, pd.DataFrame(rows), controls)
+    table = pd.DataFrame(rows)
+    if len(table):  # rain only: judged once both channels of a well are called
+        rain_only = np.zeros(len(table), dtype=bool)
+        where = {str(name): w for w, name in enumerate(wells)}
+        medians = table["negative_median"].to_numpy(dtype=float)
+        channels = table["channel"].to_numpy(dtype=np.int64)
+        for i, name in enumerate(table["well"].astype(str)):
+            c, w = int(channels[i]) - 1, where[name]
+            idx = order[bounds[w] : bounds[w + 1]]
+            pos = positive[idx, c]
+            rain_only[i] = _rain_only(droplets.amplitude[idx, c][pos], positive[idx, 1 - c][pos],
+                                      float(medians[i]))  # fmt: skip
+        table.loc[rain_only, "flag"] = [
+            ";".join(f for f in (f0, RAIN_ONLY) if f) for f0 in table.loc[rain_only, "flag"]
+        ]
+    return Classification(positive, rain, table, controls)
 
 
 def agreement(droplets: Droplets, calls: Classification) -> pd.DataFrame:

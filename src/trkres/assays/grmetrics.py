@@ -48,7 +48,13 @@ def read_gr_checked(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     file, line, row, column, expected and found, as are concentration-0 rows
     (controls: not fitted). Rows in = rows used + rows reported.
     """
-    from trkres.assays.doseresponse_io import ISSUE_COLUMNS, _issue, _numbers, read_table
+    from trkres.assays.doseresponse_io import (
+        ISSUE_COLUMNS,
+        _issue,
+        _numbers,
+        exact_copies,
+        read_table,
+    )
     from trkres.errors import InputError, Location
 
     frame = read_table(path)
@@ -98,6 +104,10 @@ def read_gr_checked(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     report(
         conc == 0, "concentration", "a concentration > 0 (0 is a control: not fitted)", "ignored"
     )
+    copies, copy_issues = exact_copies(frame, path, ~drop, what="GR")
+    if copy_issues is not None:
+        issues.append(copy_issues)
+        drop |= copies
     use = np.flatnonzero(~drop)
     out = frame.iloc[use].reset_index(drop=True)
     for (

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from trkres.errors import InputError, Location
-from trkres.textio import read_text
+from trkres.textio import check_unique_header, read_text
 
 PlateFormat = Literal["grid", "gen5", "softmax", "envision"]
 #: (rows, columns) of each plate size.
@@ -106,6 +106,7 @@ def read_delimited_text(path: Path, what: str, sep: str, **kwargs: object) -> pd
                 continue
             if width is None:
                 width = len(fields)
+                check_unique_header(fields, path, what=what, line=reader.line_num)
             elif len(fields) != width:
                 raise InputError(f"ragged row in {what}", location=Location(file=path, line=reader.line_num),
                                  expected=f"{width} fields, as in the header (separator {sep!r})",

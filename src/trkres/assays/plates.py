@@ -47,6 +47,7 @@ from trkres.assays.plate_io import (
 )
 from trkres.assays.synergy_io import MAX_MOLAR
 from trkres.errors import InputError, Location
+from trkres.textio import check_unique_header
 from trkres.yamlio import parse_yaml
 
 ROLES = ("sample", "vehicle", "blank", "positive_control", "empty")
@@ -141,6 +142,9 @@ def read_plate_map(path: Path) -> pd.DataFrame:
     renames = {"line": "cell_line", "drug": "drug1", "dose": "conc1", "conc": "conc1", "dose1": "conc1",
                "dose2": "conc2", "dose3": "conc3", "dose_unit": "unit", "conc_unit": "unit"}  # fmt: skip
     frame = frame.rename(columns={c: renames.get(c, c) for c in frame.columns})
+    # Two spellings of one column (dose and conc1, line and cell_line) are the same column twice.
+    check_unique_header(list(frame.columns), path, what="plate map (after aliases: dose = conc1, "
+                        "line = cell_line, drug = drug1)")  # fmt: skip
     for need in ("well", "role"):
         if need not in frame.columns:
             raise InputError("plate map lacks a column", location=Location(file=path, line=1),

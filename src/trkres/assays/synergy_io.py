@@ -15,6 +15,7 @@ vehicle (1 = no effect). Concentrations become molar.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +64,29 @@ class Combinations:
 
 def _first_bad(mask: pd.Series | np.ndarray) -> int:
     return int(np.flatnonzero(np.asarray(mask))[0])
+
+
+def _refuse_copies(frame: pd.DataFrame, where: str) -> None:
+    """Identical rows: with a well/replicate column, one measurement given twice (an error naming
+    both rows: it would count twice); without one, replicates with equal readings (a warning)."""
+    from trkres.assays.doseresponse_io import REPLICATE_COLUMNS
+
+    dup = frame.astype(str).duplicated(keep="first").to_numpy()
+    if not dup.any():
+        return
+    rows = np.flatnonzero(dup)
+    if any(str(c).strip().lower() in REPLICATE_COLUMNS for c in frame.columns):
+        r = int(rows[0])
+        same = frame.astype(str).iloc[:r].eq(frame.astype(str).iloc[r]).all(axis=1).to_numpy()
+        first = int(np.flatnonzero(same)[0])
+        raise InputError("the same measurement twice", location=Location(file=where, row=r + 1),
+                         expected="each row once (its replicate id included)",
+                         found=f"rows {first + 1} and {r + 1} identical in every column")  # fmt: skip
+    logging.getLogger(__name__).warning(
+        "%s: %d row(s) identical to an earlier row (data rows %s), used as replicates with equal "
+        "readings; add a replicate column if they are copies",
+        where, len(rows), ", ".join(str(r + 1) for r in rows[:5]) + (" ..." if len(rows) > 5 else ""),
+    )  # fmt: skip
 
 
 def from_frame(
@@ -143,6 +167,7 @@ def from_frame(
         "viability_fraction": 100.0 * (1.0 - values),
     }[response].to_numpy(dtype=float)
 
+    _refuse_copies(frame, where)
     skip = {"block_id", "response", *(f"conc{i}" for i in range(1, n_drugs + 1)),
             *(f"conc_unit{i}" for i in range(1, n_drugs + 1)), "conc_unit"}  # fmt: skip
     meta = [c for c in frame.columns if c not in skip and c != "replicate"]
