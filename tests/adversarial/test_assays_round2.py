@@ -238,7 +238,9 @@ def test_synergy_exact_copy_with_replicate_is_refused(tmp_path: Path) -> None:
 def test_generated_copies_never_count_twice(tmp_path: Path, picks: list[int]) -> None:
     base = ["c,A1,0.1,uM,0.95", "c,A2,1,uM,0.7", "c,A3,10,uM,0.3", "c,A4,100,uM,0.1"]
     path = tmp_path / "g.csv"
-    path.write_text("curve_id,well,dose,unit,response\n" + "\n".join(base + [base[p] for p in picks]) + "\n")
+    path.write_text(
+        "curve_id,well,dose,unit,response\n" + "\n".join(base + [base[p] for p in picks]) + "\n"
+    )
     used, issues = read_long_checked(path)
     assert len(used) == 4 and len(issues) == len(picks)  # rows in = used + reported
 

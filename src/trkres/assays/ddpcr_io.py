@@ -253,7 +253,10 @@ def read_ddpcr_export_checked(
     if accepted_col is None:
         raise InputError("ddPCR export lacks droplet counts", location=Location(file=path, line=1),
                          expected="AcceptedDroplets or Accepted Droplets", found=", ".join(frame.columns[:10]))  # fmt: skip
-    key = ["Well", *(["Assay", "TypeAssay"] if generation == "quantasoft_old" else ["Target", "TargetType"])]
+    key = [
+        "Well",
+        *(["Assay", "TypeAssay"] if generation == "quantasoft_old" else ["Target", "TargetType"]),
+    ]
     key += [c for c in ("DyeName(s)",) if c in frame.columns]
     frame, issues = _duplicate_rows(frame, key, path)
     if generation == "quantasoft_old":
