@@ -142,12 +142,16 @@ def check_utf8(raw: bytes | memoryview, path: Path, *, what: str, line0: int = 0
         ) from None
 
 
+#: Longest line :func:`read_text` accepts (characters): far beyond any table a lab
+#: writes, and below the csv module's field limit (131,072), which would fail later.
+MAX_LINE_CHARS = 100_000
+
 #: Control bytes that never occur in a text table (tab, LF, CR, FF, ESC excepted).
 _CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 
 
 def read_text(
-    path: Path, what: str, *, latin1_fallback: bool = False, max_line_chars: int | None = None
+    path: Path, what: str, *, latin1_fallback: bool = False, max_line_chars: int = MAX_LINE_CHARS
 ) -> str:
     """A text input as one string with ``\\n`` line ends, or an :class:`InputError` saying why not.
 
@@ -173,7 +177,7 @@ def read_text(
             check_utf8(raw, path, what=what)
         text = raw.decode("latin-1")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if max_line_chars is not None and len(text) > max_line_chars:
+    if len(text) > max_line_chars:
         lengths = np.fromiter((len(line) for line in text.split("\n")), dtype=np.int64)
         if lengths.max() > max_line_chars:
             k = int(np.argmax(lengths))

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from trkres.errors import InputError, Location
-from trkres.textio import check_unique_header, read_text
+from trkres.textio import MAX_LINE_CHARS, check_unique_header, read_text
 
 PlateFormat = Literal["grid", "gen5", "softmax", "envision"]
 #: (rows, columns) of each plate size.
@@ -59,10 +59,6 @@ def plate_size(rows: int, columns: int) -> int | None:
     return None
 
 
-#: Longest line a text input may have (characters). Plate rows, plate maps and combination
-#: tables are short; a longer line is a wrong or damaged file (and would exceed the csv module's
-#: field limit).
-MAX_LINE_CHARS = 100_000
 
 
 def read_text_file(path: Path, what: str, *, latin1_fallback: bool = False) -> str:
