@@ -59,8 +59,6 @@ def plate_size(rows: int, columns: int) -> int | None:
     return None
 
 
-
-
 def read_text_file(path: Path, what: str, *, latin1_fallback: bool = False) -> str:
     """A text input as one string with ``\\n`` line ends, or an :class:`InputError` saying why
     not (see :func:`trkres.textio.read_text`); lines longer than :data:`MAX_LINE_CHARS` are
