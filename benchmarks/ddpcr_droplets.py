@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from trkres.assays.droplets import Droplets, classify_droplets
+from trkres.assays.ddpcr.droplets import Droplets, classify_droplets
 
 
 def simulate(wells: int = 96, droplets: int = 15_600, seed: int = 3) -> tuple[Droplets, np.ndarray]:
@@ -48,7 +48,9 @@ def main() -> None:
     clean = ~np.isnan(plate.amplitude).any(axis=1)
     agree = float((calls.positive[clean] == truth[clean]).mean())
     print(f"droplets: {n:,} in {len(plate.wells)} wells")
-    print(f"trkres (robust negative-cluster threshold per well and channel): {ours:.3f} s  ({n / ours / 1e6:.1f} M droplets/s)")
+    print(
+        f"trkres (robust negative-cluster threshold per well and channel): {ours:.3f} s  ({n / ours / 1e6:.1f} M droplets/s)"
+    )
     print(f"agreement with the simulated truth (rain excluded from truth): {agree:.4%}")
     try:
         from sklearn.cluster import KMeans

@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from trkres.assays.curvefit import CurveSet, fit_curves
-from trkres.assays.curvefit import _starts as _bounds_for
-from trkres.assays.curvefit_reference import scipy_multistart
+from trkres.assays.doseresponse.curvefit import CurveSet, fit_curves
+from trkres.assays.doseresponse.curvefit import _starts as _bounds_for
+from trkres.assays.doseresponse.reference import scipy_multistart
 
 DOSES = np.log10(np.logspace(-10, -5, 9))
 

@@ -145,7 +145,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
 
-    from trkres.genomics.classify import ResistanceCaller
+    from trkres.genomics.caller import ResistanceCaller
     from trkres.genomics.pipeline import read_genomic_inputs
     from trkres.knowledge import load_knowledge
 

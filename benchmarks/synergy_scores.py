@@ -27,9 +27,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from trkres.assays.synergy import Synergy
-from trkres.assays.synergy_io import from_frame
-from trkres.assays.synergy_musyc import surface
+from trkres.assays.synergy.io import from_frame
+from trkres.assays.synergy.musyc import surface
+from trkres.assays.synergy.scorer import Synergy
 
 D1 = np.array([0, 0.01, 0.1, 1, 10, 100]) * 1e-6  # molar
 D2 = np.array([0, 0.02, 0.2, 2, 20, 200]) * 1e-6

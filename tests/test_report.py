@@ -13,7 +13,7 @@ import pytest
 
 from conftest import REPO
 from trkres import __version__
-from trkres.report.figures import new_figure
+from trkres.pl.style import new_figure
 from trkres.report.html import ReportMeta, render_report
 from trkres.report.model import Figure, Flag, Section
 from trkres.study.runner import run_study

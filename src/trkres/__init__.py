@@ -1,12 +1,77 @@
 """trkres: acquired resistance to TRK inhibitors in NTRK-fusion cancers.
 
-The package is split along the loop it serves (see ``docs/architecture.md``):
-``knowledge`` (curated facts), ``genomics`` (detect and classify), ``assays``
-(measure in the lab), ``models`` (signalling and evolution), ``report``
-(figures and the HTML report) and ``study`` (study folders and the analysis
-registry). ``trkres.cli`` is a thin command-line layer over this API.
+The Python API, as a notebook uses it::
+
+    import trkres as tr
+
+    data = tr.doseresponse.prepare(df, group=["drug", "line"], dose_unit="nM")
+    fits = tr.doseresponse.fit(data)
+    res = tr.doseresponse.compare(data, condition="line", reference="parental", by=["drug"])
+    tr.pl.dose_response(data, fits, ax=ax)
+    result = tr.study.run("path/to/study")
+    result.write("out")
+
+Namespaces (each imported on first use, so ``import trkres`` stays fast):
+``genomics`` (classify resistance from sequencing), ``cfdna`` (serial cfDNA),
+``doseresponse``, ``synergy``, ``ddpcr``, ``plates`` (lab assays), ``models``
+(signalling and evolution), ``pl`` (figures), ``study`` (study folders, the
+report), ``knowledge`` (curated facts), ``units``. Every error trkres raises on
+purpose is a :class:`trkres.errors.TrkresError`. See ``docs/architecture.md``.
 """
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+#: Public namespace → the module that holds it.
+_NAMESPACES = {
+    "genomics": "trkres.genomics",
+    "cfdna": "trkres.genomics.cfdna_api",
+    "doseresponse": "trkres.assays.doseresponse",
+    "synergy": "trkres.assays.synergy",
+    "ddpcr": "trkres.assays.ddpcr",
+    "plates": "trkres.assays.plates",
+    "models": "trkres.models",
+    "pl": "trkres.pl",
+    "study": "trkres.study",
+    "knowledge": "trkres.knowledge",
+    "units": "trkres.units",
+    "errors": "trkres.errors",
+}
+
+__all__ = [
+    "__version__",
+    "cfdna",
+    "ddpcr",
+    "doseresponse",
+    "errors",
+    "genomics",
+    "knowledge",
+    "models",
+    "pl",
+    "plates",
+    "study",
+    "synergy",
+    "units",
+]
+
+if TYPE_CHECKING:
+    from trkres import errors, genomics, knowledge, models, pl, study, units
+    from trkres.assays import ddpcr, doseresponse, plates, synergy
+    from trkres.genomics import cfdna_api as cfdna
+
+
+def __getattr__(name: str) -> ModuleType:
+    if name in _NAMESPACES:
+        module = importlib.import_module(_NAMESPACES[name])
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'trkres' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

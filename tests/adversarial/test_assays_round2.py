@@ -12,13 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trkres.assays.ddpcr_io import read_ddpcr_export
-from trkres.assays.ddpcr_pipeline import DdpcrOptions, quantify, run_ddpcr, wells_from_droplets
-from trkres.assays.doseresponse_io import read_long_checked
-from trkres.assays.droplets import Droplets, classify_droplets
-from trkres.assays.grmetrics import read_gr_checked
-from trkres.assays.plates import read_plate_map
-from trkres.assays.synergy_io import read_combinations
+from trkres.assays.ddpcr.droplets import Droplets, classify_droplets
+from trkres.assays.ddpcr.io import read_ddpcr_export
+from trkres.assays.ddpcr.pipeline import DdpcrOptions, quantify, run_ddpcr, wells_from_droplets
+from trkres.assays.doseresponse.grmetrics import read_gr_checked
+from trkres.assays.doseresponse.io import read_long_checked
+from trkres.assays.plates.wells import read_plate_map
+from trkres.assays.synergy.io import read_combinations
 from trkres.errors import InputError
 
 FEW = settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])

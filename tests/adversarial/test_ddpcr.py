@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from trkres.assays.ddpcr import concentration, poisson_hpd_interval
-from trkres.assays.ddpcr_io import read_ddpcr_export
-from trkres.assays.ddpcr_pipeline import DdpcrOptions, run_ddpcr
-from trkres.assays.droplets import Droplets, classify_droplets, combine, read_amplitudes
+from trkres.assays.ddpcr.droplets import Droplets, classify_droplets, combine, read_amplitudes
+from trkres.assays.ddpcr.io import read_ddpcr_export
+from trkres.assays.ddpcr.pipeline import DdpcrOptions, run_ddpcr
+from trkres.assays.ddpcr.poisson import concentration, poisson_hpd_interval
 from trkres.errors import InputError
 
 FEW = settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -17,11 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from trkres.assays.curvefit import fit_curves
-from trkres.assays.curvefit_reference import four_pl
-from trkres.assays.doseresponse_io import read_long_checked
-from trkres.assays.grmetrics import read_gr_checked
-from trkres.assays.resistance import compare_conditions
+from trkres.assays.doseresponse.curvefit import fit_curves
+from trkres.assays.doseresponse.grmetrics import read_gr_checked
+from trkres.assays.doseresponse.io import read_long_checked
+from trkres.assays.doseresponse.reference import four_pl
+from trkres.assays.doseresponse.resistance import compare_conditions
 from trkres.cli import app
 from trkres.errors import InputError
 
@@ -232,7 +232,7 @@ def test_help_documents_ambiguous() -> None:
 def test_fit_figure_with_vehicle_rows_draws_curves() -> None:
     import warnings
 
-    from trkres.assays.doseresponse_analysis import curves_figure, overlay_figure
+    from trkres.assays.doseresponse.section import curves_figure, overlay_figure
 
     rng = np.random.default_rng(2)
     frame = long_table(
@@ -493,7 +493,7 @@ def test_gr_rows_in_equal_rows_used_plus_rows_reported(
 ) -> None:
     """Generated GR tables with zero, negative, missing and infinite counts and concentrations:
     every row is used (with a finite GR) or reported."""
-    from trkres.assays.grmetrics import gr_values
+    from trkres.assays.doseresponse.grmetrics import gr_values
 
     path = tmp_path / "gr.tsv"
     path.write_text(
@@ -537,7 +537,7 @@ def test_curves_flat_at_half_do_not_divide_by_zero() -> None:
     """Every response 0.5: the absolute-IC50 gradient divided (Top − 0.5) by
     (0.5 − Bottom) = 0 inside the compiled fitter (ZeroDivisionError, exit 3 in
     synergy on flat single agents)."""
-    from trkres.assays.curvefit import fit_curves, fit_parameters, pack_arrays
+    from trkres.assays.doseresponse.curvefit import fit_curves, fit_parameters, pack_arrays
 
     x = np.tile(np.linspace(-8, -6, 5), 3)
     cs = pack_arrays(np.repeat(["a", "b", "c"], 5), x, np.full(15, 0.5))

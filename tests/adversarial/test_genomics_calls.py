@@ -20,9 +20,9 @@ from typer.testing import CliRunner
 
 from trkres.cli import app
 from trkres.errors import InputError, KnowledgeError
+from trkres.genomics.caller import ResistanceCaller
 from trkres.genomics.cfdna import monitor, read_cfdna
-from trkres.genomics.classify import ResistanceCaller
-from trkres.genomics.clinical import MAX_DAYS, read_samples, read_timeline
+from trkres.genomics.io.clinical import MAX_DAYS, read_samples, read_timeline
 from trkres.genomics.model import conform
 from trkres.genomics.pipeline import classify_inputs, read_genomic_inputs
 from trkres.knowledge import load_knowledge

@@ -21,10 +21,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trkres.errors import InputError
-from trkres.genomics.cna import read_copy_number
-from trkres.genomics.fusions import read_fusions
-from trkres.genomics.maf import read_maf
-from trkres.genomics.vcf import read_vcf
+from trkres.genomics.io.cna import read_copy_number
+from trkres.genomics.io.fusions import read_fusions
+from trkres.genomics.io.maf import read_maf
+from trkres.genomics.io.vcf import read_vcf
 from trkres.knowledge import load_knowledge
 from trkres.knowledge.schema import GENETIC_CODE
 

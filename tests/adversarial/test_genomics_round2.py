@@ -196,7 +196,7 @@ def test_cli_vaf_unit(tmp_path: Path) -> None:
 def test_study_option_vaf_unit() -> None:
     from pydantic import ValidationError
 
-    from trkres.genomics.cfdna_analysis import CfdnaOptions
+    from trkres.genomics.cfdna_section import CfdnaOptions
 
     assert CfdnaOptions(vaf_unit="percent").vaf_unit == "percent"
     with pytest.raises(ValidationError):
@@ -241,7 +241,7 @@ def test_timeline_patient_outside_the_cohort_is_an_issue_row(tmp_path: Path) -> 
 
 
 def test_timeline_without_a_clinical_file_is_not_checked(tmp_path: Path) -> None:
-    from trkres.genomics.clinical import read_timeline
+    from trkres.genomics.io.clinical import read_timeline
 
     g = study(tmp_path)
     _, issues = read_timeline(g / "data_timeline_treatment.txt", KB)
@@ -252,7 +252,7 @@ def test_timeline_without_a_clinical_file_is_not_checked(tmp_path: Path) -> None
 @given(patients=st.lists(st.sampled_from(["PT-RUSSO", "PT-DRILON", "PT-X", "PT-Y", "pt-russo"]),
                          min_size=1, max_size=6))  # fmt: skip
 def test_generated_timeline_rows_are_used_or_reported(tmp_path: Path, patients: list[str]) -> None:
-    from trkres.genomics.clinical import read_timeline
+    from trkres.genomics.io.clinical import read_timeline
 
     path = tmp_path / "t.txt"
     rows = [f"{p}\t0\t10\tTREATMENT\tEntrectinib\n" for p in patients]
@@ -312,7 +312,7 @@ def vcf_bytes(samples: list[bytes], records: list[str]) -> bytes:
 
 def test_truncated_last_vcf_record_is_refused_with_its_line(tmp_path: Path) -> None:
     from trkres.errors import InputError
-    from trkres.genomics.vcf import read_vcf
+    from trkres.genomics.io.vcf import read_vcf
 
     good = f"1\t100\t.\tG\tT\t.\tPASS\t{CSQ}\tGT\t0/1\t0/0"
     truncated = f"1\t200\t.\tG\tT\t.\tPASS\t{CSQ}\tGT"
@@ -327,7 +327,7 @@ def test_truncated_last_vcf_record_is_refused_with_its_line(tmp_path: Path) -> N
 
 def test_latin1_vcf_sample_name_is_an_input_error(tmp_path: Path) -> None:
     from trkres.errors import InputError
-    from trkres.genomics.vcf import read_vcf
+    from trkres.genomics.io.vcf import read_vcf
 
     path = tmp_path / "l.vcf"
     record = f"1\t100\t.\tG\tT\t.\tPASS\t{CSQ}\tGT\t0/1\t0/1"
@@ -346,7 +346,7 @@ def test_generated_record_widths_are_read_or_refused(
     tmp_path: Path, keep: int, n_samples: int
 ) -> None:
     from trkres.errors import InputError
-    from trkres.genomics.vcf import read_vcf
+    from trkres.genomics.io.vcf import read_vcf
 
     full = [*f"1\t100\t.\tG\tT\t.\tPASS\t{CSQ}\tGT".split("\t"), *["0/1"] * n_samples]
     path = tmp_path / "w.vcf"
@@ -396,7 +396,7 @@ CF_SAMPLES = pd.DataFrame({"sample_id": ["CF0", "CF1"], "patient_id": "P", "day"
 
 def test_wild_type_reference_target_is_not_an_alteration() -> None:
     from trkres.genomics.cfdna import ddpcr_measurements
-    from trkres.genomics.tables import RowIssue
+    from trkres.genomics.io.tables import RowIssue
 
     wells = wells_frame([
         ("A01", "CF0", "MET D1228N", "Unknown", 2.0),
@@ -414,7 +414,7 @@ def test_wild_type_reference_target_is_not_an_alteration() -> None:
 
 def test_unmatched_ddpcr_wells_are_issue_rows() -> None:
     from trkres.genomics.cfdna import ddpcr_measurements
-    from trkres.genomics.tables import RowIssue
+    from trkres.genomics.io.tables import RowIssue
 
     wells = wells_frame([
         ("A01", "CF0", "MET D1228N", "Unknown", 2.0),
@@ -446,7 +446,7 @@ def test_generated_wells_are_used_reference_or_reported(
     wells: list[tuple[str, str, str]],
 ) -> None:
     from trkres.genomics.cfdna import ddpcr_measurements
-    from trkres.genomics.tables import RowIssue
+    from trkres.genomics.io.tables import RowIssue
 
     frame = wells_frame([(f"W{i}", s, t, k, 1.0) for i, (s, t, k) in enumerate(wells)])
     issues: list[RowIssue] = []

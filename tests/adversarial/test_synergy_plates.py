@@ -21,12 +21,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from trkres.assays.combination_index import CI_UNBOUNDED, label, unbounded
-from trkres.assays.plate_io import read_plate_values, well_name
-from trkres.assays.plates import VIABILITY_RANGE, normalise, plate_qc, read_plate_map
-from trkres.assays.synergy import Synergy, min_draws, percentile_interval
-from trkres.assays.synergy_analysis import SynergyOptions, synergy_section
-from trkres.assays.synergy_io import from_frame, read_combinations
+from trkres.assays.plates.io import read_plate_values, well_name
+from trkres.assays.plates.wells import VIABILITY_RANGE, normalise, plate_qc, read_plate_map
+from trkres.assays.synergy.combination_index import CI_UNBOUNDED, label, unbounded
+from trkres.assays.synergy.io import from_frame, read_combinations
+from trkres.assays.synergy.scorer import Synergy, min_draws, percentile_interval
+from trkres.assays.synergy.section import SynergyOptions, synergy_section
 from trkres.cli import app
 from trkres.errors import InputError, TrkresError
 
@@ -553,7 +553,7 @@ def _gdsc(tmp_path: Path, change: dict[tuple[str, int], object] | None = None) -
 
 
 def test_gdsc_tables_with_bad_cells_are_errors_or_reported_wells(tmp_path: Path) -> None:
-    from trkres.assays.plates import read_gdsc_wells
+    from trkres.assays.plates.wells import read_gdsc_wells
 
     for col, value in (
         ("POSITION", "A1"),

@@ -100,7 +100,7 @@ def test_every_yaml_reader_refuses_the_bomb(tmp_path: Path) -> None:
 
 
 def test_plate_map_bomb_is_refused(tmp_path: Path) -> None:
-    from trkres.assays.plates import read_plate_map
+    from trkres.assays.plates.wells import read_plate_map
 
     path = tmp_path / "map.yaml"
     path.write_text(laughs(9))

@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trkres.assays.curvefit import fit_curves
-from trkres.assays.curvefit_reference import four_pl, scipy_multistart
-from trkres.assays.doseresponse_io import read_curvecurator, to_molar
+from trkres.assays.doseresponse.curvefit import fit_curves
+from trkres.assays.doseresponse.io import read_curvecurator
+from trkres.assays.doseresponse.reference import four_pl, scipy_multistart
+from trkres.units import to_molar
 
 DOSES = np.logspace(-10, -5, 9)  # molar
 
@@ -223,7 +224,7 @@ def test_dask_engine_gives_the_same_fits() -> None:
     pytest.importorskip("distributed")
     from dask.distributed import Client, LocalCluster
 
-    from trkres.assays.curvefit_dask import fit_curves_dask
+    from trkres.assays.doseresponse.distributed import fit_curves_dask
 
     frame, _ = curves(30, seed=8)
     local = fit_curves(frame)

@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trkres.assays.ddpcr import (
+from trkres.assays.ddpcr.io import detect_generation, read_ddpcr_export
+from trkres.assays.ddpcr.poisson import (
     concentration,
     copies_per_droplet,
     copy_number,
     fractional_abundance,
     ratio,
 )
-from trkres.assays.ddpcr_io import detect_generation, read_ddpcr_export
 from trkres.errors import InputError
 
 
@@ -145,7 +145,7 @@ def test_unknown_dye_is_a_precise_error(ddpcr: Path, tmp_path: Path) -> None:
 
 
 def test_zero_droplet_well_is_labelled(ddpcr: Path, tmp_path: Path) -> None:
-    from trkres.assays.ddpcr_pipeline import quantify
+    from trkres.assays.ddpcr.pipeline import quantify
 
     wells = read_ddpcr_export(ddpcr / "small" / "small.csv")
     wells.loc[0, ["accepted_droplets", "positives"]] = 0
@@ -162,7 +162,7 @@ def test_missing_columns(tmp_path: Path) -> None:
 
 
 def test_probability_of_detection_from_genome_copies(ddpcr: Path) -> None:
-    from trkres.assays.ddpcr_pipeline import quantify
+    from trkres.assays.ddpcr.pipeline import quantify
 
     table = quantify(read_ddpcr_export(ddpcr / "small" / "small.csv"), detection_vaf=0.001)
     row = table[(table["well"] == "C05") & (table["channel"] == 1)].iloc[0]
@@ -172,7 +172,7 @@ def test_probability_of_detection_from_genome_copies(ddpcr: Path) -> None:
 
 
 def test_mixed_generations_in_one_run_are_labelled(ddpcr: Path) -> None:
-    from trkres.assays.ddpcr_pipeline import DdpcrOptions, run_ddpcr
+    from trkres.assays.ddpcr.pipeline import DdpcrOptions, run_ddpcr
 
     tables = run_ddpcr(
         [ddpcr / "read_quant" / "quant.csv", ddpcr / "small" / "small.csv"], [], DdpcrOptions()

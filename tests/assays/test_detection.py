@@ -6,7 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trkres.assays.detection import call, detection_limits, detection_probability, rank_percentile
+from trkres.assays.ddpcr.detection import (
+    call,
+    detection_limits,
+    detection_probability,
+    rank_percentile,
+)
 from trkres.errors import ComputationError
 
 BLANK = [0, 0, 1, 0, 2, 0, 1, 0, 0, 3, 0, 1, 0, 0, 2, 0, 0, 1, 0, 0]  # 20 results, one sample

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trkres.assays.droplets import (
+from trkres.assays.ddpcr.droplets import (
     agreement,
     classify_droplets,
     combine,
@@ -63,7 +63,7 @@ def test_bad_amplitude_is_located(tmp_path: Path) -> None:
 def test_flags_and_methods() -> None:
     rng = np.random.default_rng(0)
     amp = np.concatenate([rng.normal(2000, 100, (900, 2)), rng.normal(8000, 300, (100, 2))])
-    from trkres.assays.droplets import Droplets
+    from trkres.assays.ddpcr.droplets import Droplets
 
     drops = Droplets(np.full(1000, "A01", dtype=object), amp, None, ["A01"])
     calls = classify_droplets(drops)

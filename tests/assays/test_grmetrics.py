@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trkres.assays.grmetrics import compare_gr, fit_gr, gr_values
+from trkres.assays.doseresponse.grmetrics import compare_gr, fit_gr, gr_values
 
 KEYS = ["cell_line", "agent", "perturbation", "replicate", "time"]
 

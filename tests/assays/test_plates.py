@@ -8,16 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trkres.assays.plate_io import parse_well, read_plate_values, well_name
-from trkres.assays.plates import (
+from trkres.assays.plates.io import parse_well, read_plate_values, well_name
+from trkres.assays.plates.wells import (
     normalise,
     plate_qc,
     read_plate_map,
     to_combinations,
     to_dose_response,
 )
-from trkres.assays.synergy import Synergy
-from trkres.assays.synergy_io import from_frame
+from trkres.assays.synergy.io import from_frame
+from trkres.assays.synergy.scorer import Synergy
 from trkres.errors import InputError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ntrk_resistance" / "lab"
@@ -271,7 +271,7 @@ def test_plate_command(tmp_path: Path, combo_plate: tuple[Path, Path, pd.DataFra
 
 
 def test_gdsc_wells_normalise_as_gdscic50(shared_data: Path) -> None:
-    from trkres.assays.plates import read_gdsc_wells
+    from trkres.assays.plates.wells import read_gdsc_wells
 
     path = shared_data / "dose_response" / "gdsc_example" / "gdsc_example_wells.parquet"
     values, layout = read_gdsc_wells(path, cell_line="KM12")

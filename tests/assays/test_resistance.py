@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trkres.assays.resistance import compare_conditions
+from trkres.assays.doseresponse.resistance import compare_conditions
 
 DOSES = np.logspace(-10, -5, 9)
 
@@ -59,7 +59,7 @@ def test_emax_shift_is_reported_apart() -> None:
 def _series_rows(
     levels: dict[object, float], key: str, seed: int, **extra: object
 ) -> list[dict[str, object]]:
-    from trkres.assays.curvefit_reference import four_pl
+    from trkres.assays.doseresponse.reference import four_pl
 
     rng = np.random.default_rng(seed)
     doses = np.logspace(-10, -5, 9)
@@ -75,7 +75,7 @@ def _series_rows(
 
 
 def test_escalation_is_established_where_it_stays_above_threshold() -> None:
-    from trkres.assays.escalation import escalation_figure, track_escalation
+    from trkres.assays.doseresponse.escalation import escalation_figure, track_escalation
 
     # A jump at week 4 that falls back, then a lasting rise from week 8.
     weeks = {0: -8.7, 2: -8.5, 4: -7.4, 6: -8.4, 8: -7.3, 10: -7.0}
@@ -93,7 +93,7 @@ def test_escalation_is_established_where_it_stays_above_threshold() -> None:
 
 
 def test_pooled_fold_change_has_a_random_effect_for_experiment() -> None:
-    from trkres.assays.resistance import pool_experiments
+    from trkres.assays.doseresponse.resistance import pool_experiments
 
     rows = []
     shifts = [2.0, 2.3, 1.7, 2.1]

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from trkres.assays.resensitisation import compare_lines, proliferation_tests
-from trkres.assays.synergy import Synergy
-from trkres.assays.synergy_io import from_frame, read_combinations
+from trkres.assays.synergy.io import from_frame, read_combinations
+from trkres.assays.synergy.resensitisation import compare_lines, proliferation_tests
+from trkres.assays.synergy.scorer import Synergy
 from trkres.errors import InputError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ntrk_resistance" / "lab"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from trkres.genomics.classify import ResistanceCaller
+from trkres.genomics.caller import ResistanceCaller
 from trkres.genomics.model import conform
 from trkres.knowledge import load_knowledge
 

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from trkres.errors import InputError
-from trkres.genomics.cna import read_copy_number
-from trkres.genomics.fusions import read_fusions
-from trkres.genomics.maf import read_maf
+from trkres.genomics.io.cna import read_copy_number
+from trkres.genomics.io.fusions import read_fusions
+from trkres.genomics.io.maf import read_maf
 from trkres.knowledge import load_knowledge
 
 KB = load_knowledge()

@@ -10,10 +10,10 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from trkres.errors import InputError
-from trkres.genomics.clinical import read_samples, read_timeline
-from trkres.genomics.cna import CopyNumberThresholds, read_copy_number
-from trkres.genomics.fusions import orient, read_fusions, split_fusion_name
-from trkres.genomics.maf import read_maf
+from trkres.genomics.io.clinical import read_samples, read_timeline
+from trkres.genomics.io.cna import CopyNumberThresholds, read_copy_number
+from trkres.genomics.io.fusions import orient, read_fusions, split_fusion_name
+from trkres.genomics.io.maf import read_maf
 from trkres.genomics.protein import THREE_TO_ONE, parse_one, parse_protein_changes
 from trkres.knowledge import load_knowledge
 

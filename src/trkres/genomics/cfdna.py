@@ -15,7 +15,7 @@ and a treatment timeline. Per patient:
   ddPCR in the same sample;
 - each resistance alteration's VAF relative to the fusion's in that sample.
 
-Emerging alterations are classified by :class:`~trkres.genomics.classify.ResistanceCaller`
+Emerging alterations are classified by :class:`~trkres.genomics.caller.ResistanceCaller`
 (same classes and therapy strategies as tissue sequencing).
 """
 
@@ -31,14 +31,15 @@ import numpy as np
 import pandas as pd
 
 from trkres.errors import InputError, Location
-from trkres.genomics.classify import ResistanceCaller
-from trkres.genomics.clinical import MAX_DAYS, within_days
-from trkres.genomics.fusions import orient, split_fusion_name
+from trkres.genomics.caller import ResistanceCaller
+from trkres.genomics.io.clinical import MAX_DAYS, within_days
+from trkres.genomics.io.fusions import orient, split_fusion_name
+from trkres.genomics.io.tables import RowIssue, read_delimited, resolve_columns
 from trkres.genomics.model import conform
 from trkres.genomics.normalise import normalise_genes
 from trkres.genomics.protein import parse_protein_changes
-from trkres.genomics.tables import RowIssue, read_delimited, resolve_columns
 from trkres.knowledge.store import KnowledgeBase
+from trkres.units import VAF_UNITS
 
 CFDNA_COLUMNS = {
     "sample_id": ["sample", "sample_id", "SAMPLE_ID", "Tumor_Sample_Barcode"],
@@ -68,7 +69,6 @@ class CfdnaResult:
 
 
 #: Units a cfDNA table may give its VAF and detection-limit columns in.
-VAF_UNITS = ("fraction", "percent")
 
 
 def read_cfdna(path: Path, vaf_unit: str = "fraction") -> tuple[pd.DataFrame, list[RowIssue]]:

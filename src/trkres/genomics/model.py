@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.api.types import union_categoricals
 
-from trkres.genomics.tables import RowIssue
+from trkres.genomics.io.tables import RowIssue
 
 #: Columns of the canonical alteration table, in order.
 ALTERATION_COLUMNS: dict[str, str] = {

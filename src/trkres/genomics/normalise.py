@@ -13,9 +13,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from trkres.genomics.io.tables import RowIssue, TableRead
 from trkres.genomics.model import from_codes, text
 from trkres.genomics.protein import parse_protein_changes
-from trkres.genomics.tables import RowIssue, TableRead
 from trkres.knowledge.store import KnowledgeBase
 
 

@@ -13,14 +13,14 @@ import pyarrow as pa
 
 from trkres.errors import InputError, Location
 from trkres.genomics.annotate import combined_codes
-from trkres.genomics.classify import MECHANISMS, ResistanceCaller
-from trkres.genomics.clinical import read_samples, read_timeline
-from trkres.genomics.cna import CopyNumberThresholds, read_copy_number
-from trkres.genomics.fusions import read_fusions
-from trkres.genomics.maf import read_maf
+from trkres.genomics.caller import MECHANISMS, ResistanceCaller
+from trkres.genomics.io.clinical import read_samples, read_timeline
+from trkres.genomics.io.cna import CopyNumberThresholds, read_copy_number
+from trkres.genomics.io.fusions import read_fusions
+from trkres.genomics.io.maf import read_maf
+from trkres.genomics.io.tables import RowIssue
+from trkres.genomics.io.vcf import read_vcf
 from trkres.genomics.model import ParsedInput, concat_alterations, empty_alterations, from_codes
-from trkres.genomics.tables import RowIssue
-from trkres.genomics.vcf import read_vcf
 from trkres.knowledge.schema import OFF_TARGET_CLASSES, ON_TARGET_CLASSES
 from trkres.knowledge.store import KnowledgeBase
 from trkres.stats import wilson_interval

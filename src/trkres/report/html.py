@@ -18,7 +18,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from trkres.report.figures import figure_bytes
+from trkres.pl.style import figure_bytes
 from trkres.report.model import Section
 
 _env = jinja2.Environment(

@@ -29,7 +29,7 @@ from trkres.errors import ManifestError, TrkresError
 from trkres.knowledge.loader import load_knowledge
 from trkres.knowledge.store import KnowledgeBase
 from trkres.outputs import atomic_directory, atomic_write_text, check_output_folder
-from trkres.report.figures import close
+from trkres.pl.style import close
 from trkres.report.files import write_section_files
 from trkres.report.html import ReportMeta, render_report
 from trkres.report.model import Section

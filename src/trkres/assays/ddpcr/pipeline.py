@@ -1,0 +1,371 @@
+"""From exports or droplets to the per-well table, merged replicates and calls."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from trkres.assays.ddpcr.detection import (
+    DetectionLimits,
+    call,
+    detection_limits,
+    detection_probability,
+)
+from trkres.assays.ddpcr.droplets import Classification
+from trkres.assays.ddpcr.poisson import DROPLET_VOLUME_NL, concentration, fractional_abundance
+from trkres.errors import InputError, Location
+
+#: Columns of ``ddpcr_wells.tsv``.
+WELL_OUTPUT = [
+    "well", "sample", "target", "target_type", "channel", "accepted_droplets", "positives",
+    "concentration", "conc_ci_low", "conc_ci_high", "copies_per_well", "fractional_abundance",
+    "fa_ci_low", "fa_ci_high", "call", "call_rule", "genome_copies", "detection_vaf",
+    "p_detect", "flag", "interval", "droplet_volume_nl", "droplet_volume_source",
+    "generation", "source",
+]  # fmt: skip
+
+#: Volume of a ddPCR reaction (µL): copies per well = concentration × 20.
+WELL_VOLUME_UL = 20.0
+
+#: How each interval is named in ``ddpcr_wells.tsv``.
+INTERVAL_LABEL = {
+    "quantasoft": "QuantaSoft (Wald >= 100 positives, flat-prior Poisson HPD below)",
+    "wald": "Wald",
+    "wilson": "Wilson",
+}
+
+
+def quantify(
+    wells: pd.DataFrame,
+    *,
+    interval: Literal["quantasoft", "wald", "wilson"] = "quantasoft",
+    z: float = 1.96,
+    min_droplets: int = 8000,
+    detection_vaf: float = 0.001,
+) -> pd.DataFrame:
+    """Recompute concentration, CIs and fractional abundance for every well and target.
+
+    Fractional abundance is this channel against the other channel of the
+    same well (from the two-channel cluster counts); wells without accepted
+    droplets are labelled ``no_droplets``, those under ``min_droplets``
+    ``low_droplets``. ``genome_copies`` is the other channel's copies in the
+    well (the wild-type or reference template), and ``p_detect`` the
+    probability that a well with that many genome copies holds at least one
+    mutant copy at ``detection_vaf`` (Poisson sampling only). Wells whose
+    positives are blank are ``failed`` (``no_count``); flags from the droplet
+    classification (``droplet_flag``) are carried into ``flag``.
+    """
+    n = wells["accepted_droplets"].to_numpy(dtype=float)
+    k = wells["positives"].to_numpy(dtype=float)
+    impossible = (k < 0) | (n < 0) | (k > n) | ~np.isfinite(np.where(np.isnan(n), 0, n))
+    if impossible.any():
+        i = int(np.flatnonzero(impossible)[0])
+        raise InputError(
+            "impossible droplet counts",
+            location=Location(file=str(wells["source"].iloc[i]) if "source" in wells else None,
+                              row=i + 1, column="positives"),
+            expected="0 <= positives <= accepted droplets, all finite",
+            found=f"well {wells['well'].iloc[i]}: {k[i]:g} positives of {n[i]:g} accepted droplets",
+        )  # fmt: skip
+    est = concentration(
+        k, n, wells["droplet_volume_nl"].to_numpy(dtype=float), z=z, interval=interval
+    )
+    ch1 = wells["ch1_positives"].to_numpy(dtype=float)
+    ch2 = wells["ch2_positives"].to_numpy(dtype=float)
+    is_ch1 = wells["channel"].to_numpy() == 1
+    mine, other = np.where(is_ch1, ch1, ch2), np.where(is_ch1, ch2, ch1)
+    fa = fractional_abundance(mine, n, other, n, z=z)
+    volume_ul = wells["droplet_volume_nl"].to_numpy(dtype=float) * 1e-3
+    with np.errstate(divide="ignore", invalid="ignore"):
+        genome = -np.log1p(-other / n) / volume_ul * WELL_VOLUME_UL
+    p_detect = detection_probability(np.nan_to_num(genome), detection_vaf)
+    p_detect = np.where(np.isfinite(genome), p_detect, np.nan)
+    flag = np.where(
+        ~(n > 0),
+        "no_droplets",
+        np.where(
+            np.isnan(k),
+            "no_count",
+            np.where(n < min_droplets, f"low_droplets(<{min_droplets})", ""),
+        ),
+    )
+    # Every droplet positive: λ is unbounded (infinite copies/µL), the well must be diluted.
+    flag = np.where((n > 0) & (k == n), "saturated(all droplets positive)", flag).astype(object)
+    if "droplet_flag" in wells:
+        extra = wells["droplet_flag"].fillna("").astype(str).to_numpy()
+        flag = np.array(
+            [";".join(dict.fromkeys(f for f in (a, *b.split(";")) if f)) for a, b in zip(flag, extra, strict=True)],
+            dtype=object,
+        )  # fmt: skip
+    out = pd.DataFrame(
+        {
+            "well": wells["well"], "sample": wells["sample"], "target": wells["target"],
+            "target_type": wells["target_type"], "channel": wells["channel"],
+            "accepted_droplets": n, "positives": k,
+            "concentration": est.value, "conc_ci_low": est.low, "conc_ci_high": est.high,
+            "copies_per_well": est.value * WELL_VOLUME_UL,
+            "fractional_abundance": fa.value, "fa_ci_low": fa.low, "fa_ci_high": fa.high,
+            "call": np.where(k > 0, "detected", "not_detected"),
+            "call_rule": "positives > 0 (no detection limits given)",
+            "genome_copies": genome, "detection_vaf": detection_vaf, "p_detect": p_detect,
+            "flag": flag, "interval": f"{INTERVAL_LABEL[interval]} {100 * (2 * stats.norm.cdf(z) - 1):.0f}%",
+            "droplet_volume_nl": wells["droplet_volume_nl"],
+            "droplet_volume_source": wells.get("droplet_volume_source", pd.Series("", index=wells.index)),
+            "generation": wells["generation"],
+            "source": wells.get("source", pd.Series("", index=wells.index)),
+        }
+    )  # fmt: skip
+    out.loc[(flag == "no_droplets") | (flag == "no_count"), "call"] = "failed"
+    # Positives that are rain between the clusters, with no tight positive cluster, are not
+    # evidence of the target: neither detected nor absent.
+    rain_only = pd.Series(flag, dtype=str).str.contains("rain_only", regex=False).to_numpy()
+    rain_only = rain_only & (out["call"].to_numpy() == "detected")
+    out.loc[rain_only, "call"] = "indeterminate"
+    out.loc[rain_only, "call_rule"] = "positives are rain only (no tight positive cluster)"
+    return out[WELL_OUTPUT].reset_index(drop=True)
+
+
+def apply_limits(
+    table: pd.DataFrame, limits: DetectionLimits, measure: str = "concentration"
+) -> pd.DataFrame:
+    """Replace the calls by EP17 calls on ``measure`` (failed wells stay failed)."""
+    out = table.copy()
+    ok = ~out["call"].isin(["failed", "indeterminate"])
+    out.loc[ok, "call"] = call(out.loc[ok, measure].to_numpy(dtype=float), limits)
+    out["call_rule"] = (
+        f"EP17 {limits.method}: {measure} > LoD {limits.lod:.4g} detected, > LoB {limits.lob:.4g} below_lod"
+    )
+    return out
+
+
+def limits_from_samples(
+    table: pd.DataFrame, blank: Sequence[str], low: Sequence[str], *, target: str | None = None,
+    measure: str = "concentration", method: Literal["parametric", "nonparametric"] = "parametric",
+) -> DetectionLimits:  # fmt: skip
+    """EP17 limits from the wells of named blank (wild-type or NTC) and low-level samples."""
+    use = table["call"] != "failed"
+    if target is not None:
+        use &= table["target"] == target
+    sel = table[use]
+    b = sel[sel["sample"].isin(blank)].rename(columns={measure: "value"})[["sample", "value"]]
+    lw = sel[sel["sample"].isin(low)].rename(columns={measure: "value"})[["sample", "value"]]
+    return detection_limits(b, lw, method=method)
+
+
+def merge_replicates(table: pd.DataFrame, *, z: float = 1.96) -> pd.DataFrame:
+    """Replicate wells of a sample and target merged.
+
+    ``merged_*``: droplets pooled across wells (Poisson CI, as QuantaSoft's
+    merged wells); ``total_*``: mean of the wells' concentrations ± t·SD/√n
+    (the spread between wells, QuantaSoft's "total error").
+    """
+    ok = table[table["call"] != "failed"]
+    rows = []
+    for (sample, target), g in ok.groupby(["sample", "target"], sort=False):
+        n_wells = len(g)
+        vol = float(g["droplet_volume_nl"].iloc[0]) if n_wells else DROPLET_VOLUME_NL["qx_manager"]
+        est = concentration(g["positives"].sum(), g["accepted_droplets"].sum(), vol, z=z)
+        mean = float(g["concentration"].mean())
+        if n_wells > 1:
+            half = float(
+                stats.t.ppf(0.975, n_wells - 1) * g["concentration"].std(ddof=1) / np.sqrt(n_wells)
+            )
+        else:
+            half = float("nan")
+        rows.append(
+            {
+                "sample": sample,
+                "target": target,
+                "wells": n_wells,
+                "accepted_droplets": int(g["accepted_droplets"].sum()),
+                "positives": int(g["positives"].sum()),
+                "merged_concentration": float(est.value),
+                "merged_ci_low": float(est.low),
+                "merged_ci_high": float(est.high),
+                "total_mean": mean,
+                "total_ci_low": mean - half,
+                "total_ci_high": mean + half,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def wells_from_droplets(
+    calls: Classification, *, samples: dict[str, str] | None = None,
+    droplet_volume_nl: float | None = None, generation: dict[str, str] | None = None,
+    source: str | dict[str, str] = "",
+) -> pd.DataFrame:  # fmt: skip
+    """The per-well input table (as :func:`read_ddpcr_export` gives) from classified droplets.
+
+    The droplet volume is ``droplet_volume_nl`` when given, else the default of
+    each well's instrument generation (from its amplitude file's header), and
+    ``droplet_volume_source`` says which and why. A well whose header names no
+    generation needs ``droplet_volume_nl``: without it this is an InputError.
+    """
+    from trkres.assays.ddpcr.io import check_volume
+
+    check_volume(droplet_volume_nl)
+    w = calls.wells
+    wide = w.pivot_table(index="well", columns="channel", values="positives", aggfunc="first")
+    gen = generation or {}
+    reasons = {
+        "qx_manager": "QX Manager amplitude header (Ch1Amplitude): 0.85 nL",
+        "quantasoft_1.7": "QuantaSoft 1.7 amplitude header (Ch1 Amplitude): QX200 droplets, 0.85 nL",
+        "quantasoft_old": "old QuantaSoft amplitude header (Assay1 Amplitude): 0.91 nL",
+    }
+    rows = []
+    for r in w.itertuples():
+        g = gen.get(str(r.well), "unknown")
+        file = source.get(str(r.well), "") if isinstance(source, dict) else source
+        if droplet_volume_nl is not None:
+            volume, why = droplet_volume_nl, "given (--droplet-volume)"
+        elif g in reasons:
+            volume, why = DROPLET_VOLUME_NL[g], reasons[g]
+        else:
+            raise InputError(
+                "cannot tell the droplet volume from this amplitude file's header",
+                location=Location(file=file or None, line=1),
+                expected="--droplet-volume in nL (0.85 for QX200 / QX Manager, 0.91 for old QuantaSoft)",
+                found=f"well {r.well}: a header naming no QuantaSoft / QX Manager generation",
+            )
+        rows.append(
+            {
+                "well": r.well,
+                "sample": (samples or {}).get(str(r.well), str(r.well)),
+                "target": f"Ch{r.channel}",
+                "target_type": "droplets",
+                "channel": r.channel,
+                "generation": g,
+                "droplet_volume_nl": volume,
+                "droplet_volume_source": why,
+                "accepted_droplets": r.accepted_droplets,
+                "positives": r.positives,
+                "negatives": r.negatives,
+                "source": file,
+                "droplet_flag": r.flag,
+                "ch1_positives": wide.loc[str(r.well)].get(1, np.nan),
+                "ch2_positives": wide.loc[str(r.well)].get(2, np.nan),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+class DdpcrOptions:
+    """Settings shared by ``trkres ddpcr`` and the study analysis (see their help)."""
+
+    def __init__(
+        self,
+        droplet_volume_nl: float | None = None,
+        interval: Literal["quantasoft", "wald", "wilson"] = "quantasoft",
+        min_droplets: int = 8000,
+        blank_samples: Sequence[str] = (),
+        low_samples: Sequence[str] = (),
+        limits_target: str | None = None,
+        limits_method: Literal["parametric", "nonparametric"] = "parametric",
+        droplet_method: Literal["robust", "otsu", "fixed", "ntc"] = "robust",
+        ntc_wells: Sequence[str] = (),
+        detection_vaf: float = 0.001,
+        thresholds: Sequence[float | None] | None = None,
+        wt_wells: Sequence[str] = (),
+        positive_wells: Sequence[str] = (),
+        mutant_channel: int = 1,
+        neg_k: float = 8.0,
+        threshold_tolerance: float = 0.10,
+    ) -> None:
+        self.droplet_volume_nl = droplet_volume_nl
+        self.interval = interval
+        self.min_droplets = min_droplets
+        self.blank_samples = list(blank_samples)
+        self.low_samples = list(low_samples)
+        self.limits_target = limits_target
+        self.limits_method = limits_method
+        self.droplet_method = droplet_method
+        self.ntc_wells = list(ntc_wells)
+        self.detection_vaf = detection_vaf
+        self.thresholds = list(thresholds) if thresholds is not None else None
+        self.wt_wells = list(wt_wells)
+        self.positive_wells = list(positive_wells)
+        self.mutant_channel = mutant_channel
+        self.neg_k = neg_k
+        self.threshold_tolerance = threshold_tolerance
+
+
+def is_amplitude_file(path: object) -> bool:
+    return str(path).lower().endswith("_amplitude.csv")
+
+
+def run_ddpcr(
+    exports: Sequence[object], amplitudes: Sequence[object], options: DdpcrOptions
+) -> dict[str, pd.DataFrame]:
+    """Every table ``trkres ddpcr`` writes, from results exports and amplitude files."""
+    import hashlib
+    from pathlib import Path
+
+    from trkres.assays.ddpcr.droplets import agreement, classify_droplets, combine, read_amplitudes
+    from trkres.assays.ddpcr.io import check_volume, read_ddpcr_export_checked
+
+    check_volume(options.droplet_volume_nl)
+    parts, issues = [], []
+    seen: dict[str, Path] = {}
+    for path in map(Path, map(str, exports)):
+        try:  # the same export given twice (or a copy of it) would count every well twice
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            digest = ""  # the reader says why it cannot be read
+        if digest and digest in seen:
+            raise InputError(
+                "the same ddPCR export given twice",
+                location=Location(file=path),
+                expected="each export once (its wells would be counted twice)",
+                found=f"the same content as {seen[digest]}",
+            )
+        seen[digest] = path
+        wells, dropped = read_ddpcr_export_checked(path, options.droplet_volume_nl)
+        wells["source"] = path.name
+        parts.append(wells)
+        if len(dropped):
+            issues.append(dropped)
+    tables: dict[str, pd.DataFrame] = {}
+    if issues:
+        tables["ddpcr_issues"] = pd.concat(issues, ignore_index=True)
+    if amplitudes:
+        drops = combine([read_amplitudes(Path(str(p))) for p in amplitudes])
+        with np.errstate(over="ignore", invalid="ignore"):  # absurd amplitudes (1e308) stay quiet
+            calls = classify_droplets(
+                drops, method=options.droplet_method, thresholds=options.thresholds,
+                ntc_wells=options.ntc_wells, wt_wells=options.wt_wells,
+                positive_wells=options.positive_wells, mutant_channel=options.mutant_channel,
+                neg_k=options.neg_k, tolerance=options.threshold_tolerance,
+                min_droplets=options.min_droplets,
+            )  # fmt: skip
+        parts.append(wells_from_droplets(calls, droplet_volume_nl=options.droplet_volume_nl,
+                                         generation=drops.generation, source=drops.source))  # fmt: skip
+        notes = pd.Series(drops.header_note)
+        tables["ddpcr_droplets"] = calls.wells.assign(
+            header=calls.wells["well"].map(notes).fillna(""),
+            source=calls.wells["well"].map(pd.Series(drops.source)).fillna(""),
+        )
+        if len(calls.controls):
+            tables["ddpcr_control_thresholds"] = calls.controls
+        agree = agreement(drops, calls)
+        if len(agree):
+            tables["ddpcr_droplet_agreement"] = agree
+    if not parts:
+        return tables
+    wells_in = pd.concat(parts, ignore_index=True)
+    table = quantify(wells_in, interval=options.interval, min_droplets=options.min_droplets,
+                     detection_vaf=options.detection_vaf)  # fmt: skip
+    if options.blank_samples and options.low_samples:
+        limits = limits_from_samples(
+            table, options.blank_samples, options.low_samples, target=options.limits_target,
+            method=options.limits_method,
+        )  # fmt: skip
+        table = apply_limits(table, limits)
+        tables["ddpcr_limits"] = limits.to_frame()
+    tables["ddpcr_wells"] = table
+    tables["ddpcr_merged"] = merge_replicates(table)
+    return {k: tables[k] for k in sorted(tables, key=lambda k: k != "ddpcr_wells")}

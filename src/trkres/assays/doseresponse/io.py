@@ -1,0 +1,335 @@
+"""Dose-response tables in: long tables with units, and CurveCurator's wide layout.
+
+Long: a curve identifier (``curve_id`` or grouping columns), ``dose`` with a
+``unit`` column or a ``dose_unit`` argument, and ``response`` (fraction of
+vehicle, 1 = no effect). Doses are converted to molar.
+CurveCurator: ``Name`` and ``Raw 0..N`` columns with the doses from its TOML
+(``doses`` × ``dose_scale`` in ``dose_unit``); ``Raw 0`` at dose 0 is the control.
+"""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from trkres.errors import InputError, Location
+from trkres.textio import check_unique_header, read_text
+from trkres.units import MAX_DOSE_MOLAR, to_molar
+
+#: Cells read as a missing value (the row is reported, not used).
+_MISSING = {"", "na", "nan", "n/a", "null", "none"}
+#: Columns of the issues table: one row per input row that was not used.
+ISSUE_COLUMNS = ["file", "line", "row", "column", "expected", "found", "action"]
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A CSV/TSV (by suffix; ``.gz`` allowed) or Parquet table with every cell as text.
+
+    Errors name the file and line: empty file, header only, ragged rows, binary
+    or non-UTF-8 content. Line endings may be LF, CRLF or old-Mac CR. Data row
+    ``i`` (0-based index) is on line ``i + 2``; blank lines are kept as empty rows
+    so that holds (callers drop them).
+    """
+    import io
+
+    if path.suffix.lower() == ".parquet":
+        try:
+            parquet = pd.read_parquet(path).astype(object)
+        except (OSError, ValueError) as exc:
+            raise InputError("cannot read Parquet file", location=Location(file=path),
+                             expected="a Parquet table", found=str(exc).splitlines()[0][:200]) from None  # fmt: skip
+        check_unique_header(list(parquet.columns), path, what="table")
+        return parquet
+    text = read_text(path, "table")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise InputError("empty file", location=Location(file=path, line=1),
+                         expected="a header line and data rows", found="no text")  # fmt: skip
+    name = path.name.lower().removesuffix(".gz")
+    sep = "," if name.endswith(".csv") else "\t"
+    import csv
+
+    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=sep), [])
+    check_unique_header(header, path, what="table")
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                            skip_blank_lines=False, engine="c")  # fmt: skip
+    except pd.errors.ParserError as exc:
+        import re
+
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if m:
+            raise InputError("row has more fields than the header", location=Location(file=path, line=int(m[2])),
+                             expected=f"{m[1]} fields (separator {'comma' if sep == ',' else 'tab'})",
+                             found=f"{m[3]} fields") from None  # fmt: skip
+        raise InputError("cannot parse table", location=Location(file=path),
+                         expected="a CSV/TSV table", found=str(exc).strip()[:200]) from None  # fmt: skip
+    except pd.errors.EmptyDataError:
+        raise InputError("empty file", location=Location(file=path, line=1),
+                         expected="a header line and data rows", found="no columns") from None  # fmt: skip
+    if len(frame.columns):  # Parquet keeps duplicate names as they are
+        check_unique_header(list(frame.columns), path, what="table")
+    # Short rows: pandas pads them with NaN (every real cell is text here).
+    blank = frame.isna().all(axis=1) | (frame.fillna("") == "").all(axis=1)
+    short = frame.isna().any(axis=1) & ~blank
+    if short.any():
+        i = int(np.flatnonzero(short.to_numpy())[0])
+        n_found = int(frame.iloc[i].notna().sum())
+        raise InputError("row has fewer fields than the header", location=Location(file=path, line=i + 2),
+                         expected=f"{len(frame.columns)} fields (separator {'comma' if sep == ',' else 'tab'})",
+                         found=f"{n_found} fields")  # fmt: skip
+    if not (~blank).any():
+        raise InputError("no data rows", location=Location(file=path, line=2),
+                         expected="at least one data row below the header", found="header only")  # fmt: skip
+    return frame
+
+
+#: Columns that name a well or replicate: with one, two identical rows are the same
+#: measurement given twice, not two replicates.
+REPLICATE_COLUMNS = ("well", "well_id", "position", "replicate", "replicate_id", "rep")
+
+log = logging.getLogger(__name__)
+
+
+def exact_copies(
+    frame: pd.DataFrame, path: Path, candidates: np.ndarray, *, what: str = "table"
+) -> tuple[np.ndarray, pd.DataFrame | None]:
+    """Rows (among ``candidates``) that repeat an earlier row cell for cell.
+
+    With a well or replicate column (:data:`REPLICATE_COLUMNS`) such a row is the same
+    measurement pasted twice: it is returned to be dropped, with issue rows (``line`` of
+    the copy, ``found`` the line it copies) so it is counted once and reported. Without
+    one, identical rows may be replicates with equal readings: they are kept and a
+    warning names them. Row ``i`` is on line ``i + 2``.
+    """
+    none = np.zeros(len(frame), dtype=bool)
+    if not candidates.any():
+        return none, None
+    sub = frame.loc[candidates].astype(str)
+    dup = sub.duplicated(keep="first").to_numpy()
+    if not dup.any():
+        return none, None
+    idx = np.flatnonzero(candidates)
+    group = sub.groupby(list(sub.columns), sort=False, dropna=False).ngroup().to_numpy()
+    first = pd.Series(idx).groupby(group).transform("min").to_numpy()
+    rows = idx[dup]
+    has_id = any(str(c).strip().lower() in REPLICATE_COLUMNS for c in frame.columns)
+    if not has_id:
+        shown = ", ".join(str(r + 2) for r in rows[:5]) + (" ..." if len(rows) > 5 else "")
+        log.warning(
+            "%s: %d row(s) identical to an earlier row (lines %s), used as replicates with "
+            "equal readings; add a well or replicate column if they are copies",
+            path, len(rows), shown,
+        )  # fmt: skip
+        return none, None
+    mask = none.copy()
+    mask[rows] = True
+    issue = pd.DataFrame({
+        "file": str(path), "line": rows + 2, "row": rows + 1, "column": "",
+        "expected": f"each {what} row once (well/replicate id included)",
+        "found": [f"an exact copy of line {f + 2}" for f in first[dup]],
+        "action": "dropped (counted once)",
+    })  # fmt: skip
+    return mask, issue
+
+
+def _issue(path: Path, rows: np.ndarray, column: str, expected: str, found: pd.Series,
+           action: str = "dropped") -> pd.DataFrame:  # fmt: skip
+    return pd.DataFrame({"file": str(path), "line": rows + 2, "row": rows + 1, "column": column,
+                         "expected": expected, "found": found.astype(str).to_numpy(), "action": action})  # fmt: skip
+
+
+def _numbers(cells: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Values (NaN where missing), missing mask, and a mask of cells that are text, not numbers."""
+    text = cells.astype(str).str.strip()
+    missing = text.str.lower().isin(_MISSING).to_numpy() | cells.isna().to_numpy()
+    values = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(dtype=float)
+    bad = np.isnan(values) & ~missing & ~text.str.lower().isin({"nan"}).to_numpy()
+    return values, missing, bad
+
+
+def read_long_checked(
+    path: Path, *, group: Sequence[str] | None = None, dose_unit: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read a long dose-response table; return (usable rows, reported rows).
+
+    See :func:`read_long_lines`, which also gives each usable row's line.
+    """
+    frame, report, _, _ = read_long_lines(path, group=group, dose_unit=dose_unit)
+    return frame, report
+
+
+def read_long_lines(
+    path: Path, *, group: Sequence[str] | None = None, dose_unit: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, str]:
+    """Read a long dose-response table; return (usable rows, reported rows, the usable rows'
+    1-based lines in the file, the dose column's name).
+
+    Usable rows: curve_id, dose_molar, response (and the ``group`` columns).
+    Rows that cannot be used -- a missing or non-finite response, a missing,
+    negative, non-finite or impossible dose (> :data:`MAX_DOSE_MOLAR`), an empty
+    curve-id or grouping cell -- are left out and listed in the second table
+    (:data:`ISSUE_COLUMNS`), so rows in = rows used + rows reported. Text
+    where a number belongs, unknown units and unreadable files are errors.
+    """
+    frame = read_table(path)
+    blank = (
+        (frame.fillna("").astype(str).apply(lambda c: c.str.strip()) == "").all(axis=1).to_numpy()
+    )
+    cols = {str(c).strip().lower(): c for c in frame.columns}
+    for need in ("dose", "response"):
+        if need not in cols:
+            raise InputError("dose-response table lacks a column", location=Location(file=path, line=1),
+                             expected=need, found=", ".join(map(str, frame.columns)))  # fmt: skip
+    if group:
+        missing_cols = [g for g in group if g not in frame.columns]
+        if missing_cols:
+            raise InputError("grouping column not found", location=Location(file=path, line=1),
+                             expected=", ".join(group), found=", ".join(map(str, frame.columns)))  # fmt: skip
+        id_cols = list(group)
+    elif "curve_id" in cols:
+        id_cols = [cols["curve_id"]]
+    else:
+        raise InputError("no curve identifier", location=Location(file=path, line=1),
+                         expected="a curve_id column or grouping columns", found=", ".join(map(str, frame.columns)))  # fmt: skip
+    issues: list[pd.DataFrame] = []
+    drop = blank.copy()
+    for col in id_cols:
+        empty = (frame[col].astype(str).str.strip() == "").to_numpy() & ~drop
+        if empty.any():
+            rows = np.flatnonzero(empty)
+            issues.append(
+                _issue(
+                    path,
+                    rows,
+                    str(col),
+                    "a curve name (not empty)",
+                    pd.Series(["empty"] * len(rows)),
+                )
+            )
+            drop |= empty
+    dose, dose_missing, dose_text = _numbers(frame[cols["dose"]])
+    resp, resp_missing, resp_text = _numbers(frame[cols["response"]])
+    for name, text_mask in ((cols["dose"], dose_text), (cols["response"], resp_text)):
+        bad = text_mask & ~drop
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise InputError(f"non-numeric {str(name).lower()}", location=Location(file=path, line=row + 2, row=row + 1, column=str(name)),
+                             expected="a number", found=repr(frame[name].iloc[row]))  # fmt: skip
+    if "unit" in cols:
+        unit: pd.Series | str = frame[cols["unit"]].astype(str).str.strip()
+    elif dose_unit is not None:
+        unit = dose_unit
+    else:
+        raise InputError("dose unit unknown", location=Location(file=path, line=1),
+                         expected="a 'unit' column or a dose unit (M, mM, uM, nM, pM)", found="neither")  # fmt: skip
+    keep_idx = np.flatnonzero(~drop)
+    molar = np.full(len(frame), np.nan)
+    sub_unit = unit.iloc[keep_idx] if isinstance(unit, pd.Series) else unit
+    molar[keep_idx] = to_molar(
+        pd.Series(dose[keep_idx], index=keep_idx), sub_unit, path, rows=keep_idx
+    ).to_numpy()
+    checks = [
+        (cols["dose"], dose_missing, "a dose (0 for vehicle)", frame[cols["dose"]]),
+        (cols["response"], resp_missing, "a response (fraction of vehicle)", frame[cols["response"]]),
+        (cols["dose"], ~dose_missing & ~np.isfinite(dose), "a finite dose", frame[cols["dose"]]),
+        (cols["dose"], np.isfinite(dose) & (dose < 0), "a dose >= 0", frame[cols["dose"]]),
+        (cols["dose"], np.isfinite(molar) & (molar > MAX_DOSE_MOLAR),
+         f"a dose <= {MAX_DOSE_MOLAR:g} M (a concentration)", frame[cols["dose"]]),
+        (cols["response"], ~resp_missing & ~np.isfinite(resp), "a finite response", frame[cols["response"]]),
+    ]  # fmt: skip
+    for name, mask, expected, cells in checks:
+        bad = mask & ~drop
+        if bad.any():
+            rows = np.flatnonzero(bad)
+            found = cells.iloc[rows].astype(str).replace("", "empty")
+            issues.append(_issue(path, rows, str(name), expected, found))
+            drop |= bad
+    copies, copy_issues = exact_copies(frame, path, ~drop, what="dose-response")
+    if copy_issues is not None:
+        issues.append(copy_issues)
+        drop |= copies
+    use = np.flatnonzero(~drop)
+    curve = (
+        frame[id_cols].iloc[use].astype(str).agg(" | ".join, axis=1)
+        if len(use)
+        else pd.Series([], dtype=str)
+    )
+    out = pd.DataFrame(
+        {"curve_id": curve.to_numpy(), "dose_molar": molar[use], "response": resp[use]}
+    )
+    for g in group or []:  # the grouping columns travel along: comparisons need them
+        out[g] = frame[g].iloc[use].to_numpy()
+    report = pd.concat(issues, ignore_index=True) if issues else pd.DataFrame(columns=ISSUE_COLUMNS)
+    if len(report):
+        report = report.sort_values("line", kind="stable").reset_index(drop=True)
+    if out.empty:
+        raise InputError("no usable rows", location=Location(file=path),
+                         expected="rows with a curve, a dose >= 0 and a finite response",
+                         found=f"{len(report)} row(s), all unusable; first: line {report['line'].iloc[0]}, "
+                               f"column {report['column'].iloc[0]}: {report['found'].iloc[0]}"
+                         if len(report) else "none")  # fmt: skip
+    return out, report, use + 2, str(cols["dose"])
+
+
+def read_long(
+    path: Path, *, group: Sequence[str] | None = None, dose_unit: str | None = None
+) -> pd.DataFrame:
+    """Read a long dose-response table (CSV, TSV or Parquet) into curve_id, dose_molar, response.
+
+    With ``group``, the curve id joins those columns with " | " and they are kept.
+    Unusable rows are left out; :func:`read_long_checked` also returns them.
+    """
+    return read_long_checked(path, group=group, dose_unit=dose_unit)[0]
+
+
+def read_curvecurator(data: Path, toml: Path) -> pd.DataFrame:
+    """Read CurveCurator's wide ``Raw 0..N`` table with the doses from its TOML file."""
+    try:
+        params = tomllib.loads(toml.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(
+            f"cannot read CurveCurator parameters: {exc}", location=Location(file=toml)
+        ) from None
+    exp = params.get("Experiment", {})
+    doses = np.asarray(exp.get("doses", []), dtype=float) * float(exp.get("dose_scale", "1"))
+    unit = str(exp.get("dose_unit", "M"))
+    frame = read_table(data)
+    if "Name" not in frame.columns:
+        raise InputError("CurveCurator table lacks its Name column", location=Location(file=data, line=1),
+                         expected="Name", found=", ".join(map(str, frame.columns)))  # fmt: skip
+    raw = [c for c in frame.columns if str(c).startswith("Raw ")]
+    if len(raw) != len(doses):
+        raise InputError("doses and Raw columns disagree", location=Location(file=data, line=1),
+                         expected=f"{len(doses)} Raw columns (from {toml.name})", found=f"{len(raw)}")  # fmt: skip
+    for c in raw:  # missing values stay missing (CurveCurator's convention); text is an error
+        values, _, text = _numbers(frame[c])
+        if text.any():
+            row = int(np.flatnonzero(text)[0])
+            raise InputError("non-numeric response", location=Location(file=data, line=row + 2, row=row + 1, column=str(c)),
+                             expected="a number", found=repr(frame[c].iloc[row]))  # fmt: skip
+        frame[c] = np.where(np.isfinite(values), values, np.nan)
+    long = frame.melt(id_vars=["Name"], value_vars=raw, var_name="col", value_name="response")
+    long["dose"] = long["col"].map(dict(zip(raw, doses, strict=True)))
+    long = long.dropna(subset=["response"])
+    return pd.DataFrame({"curve_id": long["Name"].astype(str),
+                         "dose_molar": to_molar(long["dose"], unit), "response": long["response"].astype(float)})  # fmt: skip
+
+
+#: How the columns that identify a curve are joined into its ``curve_id``.
+CURVE_ID_SEPARATOR = " | "
+
+
+def curve_ids(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """The ``curve_id`` of each row: the ``keys`` columns as text joined by ``" | "``."""
+    if not keys:
+        return pd.Series("", index=frame.index, dtype=object)
+    ids = frame[keys[0]].astype(str)
+    for key in keys[1:]:
+        ids = ids + CURVE_ID_SEPARATOR + frame[key].astype(str)
+    return ids

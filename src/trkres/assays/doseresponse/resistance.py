@@ -1,0 +1,224 @@
+"""Resistant vs parental: fold change in IC50, a shared-LogIC50 F-test, Emax shift.
+
+For each group (e.g. drug) every condition (e.g. resistant line) is compared
+with the reference condition (e.g. parental line):
+
+- fold resistance = IC50_condition / IC50_reference, with a 95% CI from the
+  two fits' LogIC50 standard errors (delta method on the log scale, as drc's
+  ``EDcomp`` does for independently fitted curves; normal quantile);
+- an extra-sum-of-squares F-test of a shared LogIC50: both curves refitted
+  jointly with their own Top, Bottom and HillSlope but one LogIC50 (scipy
+  ``least_squares``), against the separate fits;
+- the Emax shift (Bottom_condition − Bottom_reference) reported apart from the
+  potency shift, so a loss of maximal effect is not mistaken for a shift in IC50;
+- ``resistant`` when the fold change reaches ``threshold`` (10 by default),
+  its CI lies above 1, and both fits are usable: status ``ok`` or
+  ``out_of_range`` (see :data:`trkres.assays.doseresponse.curvefit.USABLE_STATUSES`). An
+  ``ambiguous``, ``flat`` or ``failed`` fit never makes a call; its numbers are
+  still shown with its status.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.optimize import least_squares
+
+from trkres.assays.doseresponse.curvefit import USABLE_STATUSES, fit_curves
+from trkres.errors import InputError
+
+COMPARISON_COLUMNS = [
+    "group", "condition", "reference", "fold_change", "fold_ci_low", "fold_ci_high",
+    "log10_fold_change", "f_shared_ic50", "p_shared_ic50", "emax_shift", "condition_status",
+    "reference_status", "resistant", "threshold",
+]  # fmt: skip
+
+
+def _curve(x: np.ndarray, log_ic50: float, hill: float, top: float, bottom: float) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return bottom + (top - bottom) / (1 + 10 ** ((log_ic50 - x) * hill))
+
+
+def shared_ic50_test(
+    a: pd.DataFrame, b: pd.DataFrame, fa: pd.Series, fb: pd.Series
+) -> tuple[float, float]:
+    """F and p of H0 "one LogIC50" for two curves (rows: dose_molar, response)."""
+    with np.errstate(divide="ignore"):  # vehicle rows: x = −inf, the curve's zero-dose limit
+        xa, ya = np.log10(a["dose_molar"].to_numpy(float)), a["response"].to_numpy(float)
+        xb, yb = np.log10(b["dose_molar"].to_numpy(float)), b["response"].to_numpy(float)
+
+    def resid(p: np.ndarray) -> np.ndarray:
+        return np.concatenate(
+            [ya - _curve(xa, p[0], p[1], p[2], p[3]), yb - _curve(xb, p[0], p[4], p[5], p[6])]
+        )
+
+    start = np.array([(fa["log10_ic50"] + fb["log10_ic50"]) / 2, fa["hill_slope"], fa["top"], fa["bottom"],
+                      fb["hill_slope"], fb["top"], fb["bottom"]], dtype=float)  # fmt: skip
+    if not np.isfinite(start).all():
+        return float("nan"), float("nan")
+    fit = least_squares(resid, start, method="lm")
+    sse_shared = float(np.sum(fit.fun**2))
+    sse_sep = float(fa["sse"] + fb["sse"])
+    dof = len(xa) + len(xb) - 8
+    if dof < 1 or sse_sep <= 0:
+        return float("nan"), float("nan")
+    f = max(sse_shared - sse_sep, 0.0) / (sse_sep / dof)
+    return f, float(stats.f.sf(f, 1, dof))
+
+
+def compare_conditions(
+    data: pd.DataFrame,
+    *,
+    condition: str,
+    reference: str,
+    by: list[str] | None = None,
+    threshold: float = 10.0,
+    fits: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Compare every condition with ``reference`` within each ``by`` group.
+
+    ``data`` is long: ``condition`` and ``by`` columns, ``dose_molar`` and
+    ``response`` (fraction of vehicle); replicates are pooled into one curve
+    per group and condition. Pass ``fits`` (from :func:`fit_curves` on the same
+    curve ids) to avoid fitting twice.
+    """
+    by = by or []
+    keys = [*by, condition]
+    if condition not in data.columns:
+        raise InputError("condition column not found", expected=condition,
+                         found=", ".join(map(str, data.columns)))  # fmt: skip
+    levels = pd.unique(data[condition].astype(str))
+    if reference not in set(levels):
+        shown = ", ".join(map(str, levels[:20])) + (
+            f" … ({len(levels)} in all)" if len(levels) > 20 else ""
+        )
+        raise InputError(f"reference '{reference}' is not a level of column '{condition}'",
+                         expected=f"one of: {shown}", found=reference,
+                         hint="give --reference one of the levels found (case and spaces count)")  # fmt: skip
+    data = data.copy()
+    data["curve_id"] = data[keys].astype(str).agg(" | ".join, axis=1)
+    fitted = (fits if fits is not None else fit_curves(data)).set_index("curve_id")
+    z = stats.norm.ppf(0.975)
+    rows = []
+    groups = data.groupby(by, sort=False) if by else [((), data)]
+    for gkey, g in groups:
+        label = " | ".join(map(str, gkey if isinstance(gkey, tuple) else (gkey,)))
+        ref_rows = g[g[condition].astype(str) == reference]
+        if ref_rows.empty:
+            continue
+        ref_id = ref_rows["curve_id"].iloc[0]
+        fr = fitted.loc[ref_id]
+        for cond, c_rows in g[g[condition].astype(str) != reference].groupby(condition, sort=False):
+            fc = fitted.loc[c_rows["curve_id"].iloc[0]]
+            log_fc = fc["log10_ic50"] - fr["log10_ic50"]
+            se_a = (fc["log10_ic50_ci_high"] - fc["log10_ic50"]) / stats.t.ppf(
+                0.975, max(fc["n_points"] - 4, 1)
+            )
+            se_b = (fr["log10_ic50_ci_high"] - fr["log10_ic50"]) / stats.t.ppf(
+                0.975, max(fr["n_points"] - 4, 1)
+            )
+            se = float(np.sqrt(se_a**2 + se_b**2))
+            f, p = shared_ic50_test(ref_rows, c_rows, fr, fc)
+            fold = 10**log_fc
+            low, high = 10 ** (log_fc - z * se), 10 ** (log_fc + z * se)
+            rows.append(
+                {
+                    "group": label,
+                    "condition": cond,
+                    "reference": reference,
+                    "fold_change": fold,
+                    "fold_ci_low": low,
+                    "fold_ci_high": high,
+                    "log10_fold_change": log_fc,
+                    "f_shared_ic50": f,
+                    "p_shared_ic50": p,
+                    "emax_shift": fc["bottom"] - fr["bottom"],
+                    "condition_status": fc["status"],
+                    "reference_status": fr["status"],
+                    "resistant": bool(
+                        fold >= threshold
+                        and low > 1
+                        and fc["status"] in USABLE_STATUSES
+                        and fr["status"] in USABLE_STATUSES
+                    ),
+                    "threshold": threshold,
+                }
+            )
+    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+
+
+POOLED_COLUMNS = [
+    "group", "condition", "reference", "n_experiments", "fold_change", "fold_ci_low", "fold_ci_high",
+    "log10_fold_change", "tau2", "i2", "resistant", "threshold", "method",
+]  # fmt: skip
+
+
+def pool_experiments(
+    data: pd.DataFrame,
+    *,
+    condition: str,
+    reference: str,
+    experiment: str,
+    by: list[str] | None = None,
+    threshold: float = 10.0,
+    robust: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fold resistance pooled over replicate experiments with a random effect for experiment.
+
+    Each experiment (e.g. a plate or a day) gets its own resistant-vs-reference
+    comparison (:func:`compare_conditions` within the experiment); the
+    log10 fold changes are then combined by a DerSimonian–Laird random-effects
+    model (statsmodels' ``combine_effects``), so between-experiment scatter
+    (τ²) widens the CI instead of being ignored, as it is when replicates from
+    different days are pooled into one curve. Returns (pooled, per-experiment).
+    """
+    from statsmodels.stats.meta_analysis import combine_effects
+
+    by = by or []
+    keys = [*by, experiment]
+    data = data.copy()
+    data["curve_id"] = data[[*keys, condition]].astype(str).agg(" | ".join, axis=1)
+    per = compare_conditions(data, condition=condition, reference=reference, by=keys, threshold=threshold,
+                             fits=fit_curves(data, robust=robust))  # fmt: skip
+    parts = (
+        per["group"].str.rsplit(" | ", n=1, expand=True)
+        if len(per)
+        else pd.DataFrame(columns=[0, 1])
+    )
+    per["group"], per[experiment] = (parts[0], parts[1]) if by else ("", per["group"])
+    z = stats.norm.ppf(0.975)
+    per["se_log10"] = (np.log10(per["fold_ci_high"]) - np.log10(per["fold_ci_low"])) / (2 * z)
+    rows = []
+    for (grp, cond), g in per.groupby(["group", "condition"], sort=False):
+        # Experiments whose fits are not usable (ambiguous, flat, failed) do not enter the pool.
+        usable = g["condition_status"].astype(str).isin(USABLE_STATUSES) & g[
+            "reference_status"
+        ].astype(str).isin(USABLE_STATUSES)
+        ok = g[
+            np.isfinite(g["log10_fold_change"])
+            & np.isfinite(g["se_log10"])
+            & (g["se_log10"] > 0)
+            & usable
+        ]
+        row: dict[str, object] = {"group": grp, "condition": cond, "reference": reference,
+                                  "n_experiments": len(ok), "threshold": threshold,
+                                  "method": "DerSimonian-Laird random effects on log10 fold change"}  # fmt: skip
+        if len(ok) >= 2:
+            res = combine_effects(
+                ok["log10_fold_change"].to_numpy(), ok["se_log10"].to_numpy() ** 2, method_re="dl"
+            )
+            frame = res.summary_frame()
+            est, lo, hi = frame.loc["random effect", ["eff", "ci_low", "ci_upp"]]
+            row.update({"log10_fold_change": est, "fold_change": 10**est, "fold_ci_low": 10**lo,
+                        "fold_ci_high": 10**hi, "tau2": float(res.tau2), "i2": float(res.i2)})  # fmt: skip
+        elif len(ok) == 1:
+            r = ok.iloc[0]
+            row.update({"log10_fold_change": r["log10_fold_change"], "fold_change": r["fold_change"],
+                        "fold_ci_low": r["fold_ci_low"], "fold_ci_high": r["fold_ci_high"],
+                        "method": "one experiment: no pooling"})  # fmt: skip
+        fold = float(row.get("fold_change", np.nan))  # type: ignore[arg-type]
+        low = float(row.get("fold_ci_low", np.nan))  # type: ignore[arg-type]
+        row["resistant"] = bool(np.isfinite(fold) and fold >= threshold and low > 1)
+        rows.append(row)
+    return pd.DataFrame(rows).reindex(columns=POOLED_COLUMNS), per

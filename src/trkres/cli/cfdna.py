@@ -1,0 +1,150 @@
+"""The cfdna command: serial cfDNA monitoring, response and emerging resistance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from trkres.cli._app import (
+    KnowledgeOption,
+    app,
+    err_console,
+    log,
+    state,
+)
+from trkres.errors import TrkresError
+
+
+@app.command()
+def cfdna(
+    table: Annotated[
+        list[Path],
+        typer.Argument(
+            help="cfDNA results: sample, patient, collection_day, gene, alteration, vaf "
+            "(or alt/ref counts), detection_limit, assay (TSV/CSV; repeatable)."
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
+    ddpcr: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--ddpcr", help="ddPCR results exports; targets named 'GENE ALTERATION' join by sample."
+        ),
+    ] = None,
+    timeline: Annotated[Path | None, typer.Option(help="cBioPortal treatment timeline.")] = None,
+    response_fall: Annotated[
+        float,
+        typer.Option(
+            help="Fall from baseline VAF that is a molecular response, as a fraction "
+            "strictly between 0 and 1 (0.5 = a 50% fall)."
+        ),
+    ] = 0.5,
+    response_metric: Annotated[
+        str, typer.Option(help="mean or max VAF of the baseline alterations.")
+    ] = "mean",
+    confirm_next: Annotated[
+        bool, typer.Option(help="Require confirmation at the next sample.")
+    ] = False,
+    vaf_unit: Annotated[
+        str,
+        typer.Option(
+            "--vaf-unit",
+            help="How the tables write VAF and detection_limit: fraction (0-1) or percent "
+            "(0-100, divided by 100). Default fraction: a table with any value above 1 and at "
+            "most 100 looks like percent and is refused. Each VAF's reading is in "
+            "cfdna_measurements.tsv (vaf_read_as).",
+        ),
+    ] = "fraction",
+    knowledge: KnowledgeOption = None,
+) -> None:
+    """Monitor resistance in serial cfDNA: VAF over time, molecular response, emergence.
+
+    Writes OUT/cfdna_measurements.tsv, OUT/cfdna_response.tsv (per patient and day),
+    OUT/cfdna_emergence.tsv (each alteration: emerged / present at the first sample /
+    never detected, the day, VAF relative to the fusion's, its resistance class and
+    therapy strategies), OUT/issues.tsv (input rows with problems: file, line, column,
+    expected, found) and OUT/figures/cfdna_vaf_over_time.svg and .png. A sample under two
+    patients or days, or one alteration measured twice with different values, is an error.
+
+    Example:  trkres cfdna cfdna.tsv --timeline data_timeline_treatment.txt -o cfdna
+    """
+    import math
+
+    import pandas as pd
+
+    from trkres.assays.ddpcr.pipeline import DdpcrOptions, run_ddpcr
+    from trkres.genomics.cfdna import ddpcr_measurements, monitor, read_cfdna
+    from trkres.genomics.io.clinical import read_timeline
+    from trkres.knowledge import load_knowledge
+    from trkres.outputs import atomic_directory, atomic_write_bytes, write_table
+    from trkres.pl.genomics import cfdna_figure
+    from trkres.pl.style import figure_bytes
+
+    if response_metric not in ("mean", "max"):
+        raise TrkresError("unknown response metric", expected="mean or max", found=response_metric)
+    if not (math.isfinite(response_fall) and 0 < response_fall < 1):
+        raise TrkresError(
+            "impossible --response-fall",
+            expected="a fraction strictly between 0 and 1 (0.5 = a 50% fall)",
+            found=f"{response_fall:g}",
+        )
+    if vaf_unit not in ("fraction", "percent"):
+        raise TrkresError("unknown VAF unit", expected="fraction or percent", found=vaf_unit)
+    kb = load_knowledge(knowledge or ())
+    for notice in kb.notices:
+        log.warning("knowledge: %s", notice)
+    frames = []
+    issues = []
+    for path in table:
+        frame, more = read_cfdna(path, vaf_unit)
+        frames.append(frame)
+        issues += more
+    measurements = pd.concat(frames, ignore_index=True)
+    if ddpcr:
+        wells = run_ddpcr(ddpcr, [], DdpcrOptions()).get("ddpcr_wells")
+        if wells is not None:
+            samples = measurements.drop_duplicates("sample_id")[["sample_id", "patient_id", "day"]]
+            measurements = pd.concat(
+                [measurements, ddpcr_measurements(wells, samples, issues)], ignore_index=True
+            )
+    lines = None
+    if timeline:
+        lines, more = read_timeline(timeline, kb)
+        issues += more
+    result = monitor(measurements, kb, timeline=lines, response_fall=response_fall,
+                     response_metric=response_metric, confirm_next=confirm_next)  # fmt: skip
+    issues += result.issues
+    for issue in issues[:20]:
+        log.warning(str(issue))
+    if len(issues) > 20:
+        log.warning("... %d more row issues in %s", len(issues) - 20, out / "issues.tsv")
+    fig = cfdna_figure(result.measurements, lines)
+    with atomic_directory(out) as tmp:
+        write_table(result.measurements, tmp / "cfdna_measurements.tsv")
+        write_table(result.response, tmp / "cfdna_response.tsv")
+        write_table(result.emergence, tmp / "cfdna_emergence.tsv")
+        write_table(
+            pd.DataFrame([vars(i) for i in issues],
+                         columns=["file", "line", "column", "expected", "found", "action"]),
+            tmp / "issues.tsv",
+        )  # fmt: skip
+        if fig is not None:
+            for fmt in ("svg", "png"):
+                atomic_write_bytes(
+                    tmp / "figures" / f"{fig.name}.{fmt}", figure_bytes(fig.static, fmt)
+                )
+    if not state.quiet:
+        n_emerged = (
+            int(result.emergence["status"].str.startswith("emerged").sum())
+            if len(result.emergence)
+            else 0
+        )
+        err_console.print(
+            f"VAFs and detection limits read as {vaf_unit}"
+            + (" (divided by 100)" if vaf_unit == "percent" else " (0-1)")
+        )
+        err_console.print(
+            f"{n_emerged} emerging alteration(s); tables written to [bold]{out}[/bold]"
+        )

@@ -1,0 +1,187 @@
+"""The ddpcr command: wells to copies/uL, fractional abundance, EP17 calls."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from trkres.cli._app import (
+    _progress,
+    app,
+    err_console,
+    log,
+    state,
+)
+from trkres.errors import TrkresError
+
+
+@app.command()
+def ddpcr(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="QuantaSoft / QX Manager results exports (.csv) and/or *_Amplitude.csv droplet files."
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
+    droplet_volume: Annotated[
+        float | None,
+        typer.Option(
+            help="Droplet volume in nL (0.1 to 10). Default: from each file's header: 0.85 for QX200 / "
+            "QX Manager / QuantaSoft 1.7, 0.91 for old QuantaSoft; required for amplitude files "
+            "whose header names neither. The volume used and why is in ddpcr_wells.tsv."
+        ),
+    ] = None,
+    interval: Annotated[
+        str,
+        typer.Option(
+            help="Poisson interval: quantasoft (Wald from 100 positives, flat-prior Poisson HPD below, "
+            "as QuantaSoft's exports), wald or wilson."
+        ),
+    ] = "quantasoft",
+    blank: Annotated[
+        list[str] | None,
+        typer.Option(help="Blank sample (wild-type only or NTC) for EP17 LoB (repeatable)."),
+    ] = None,
+    low: Annotated[
+        list[str] | None, typer.Option(help="Low-level sample for EP17 LoD (repeatable).")
+    ] = None,
+    limits_target: Annotated[
+        str | None, typer.Option(help="Target whose wells give the limits.")
+    ] = None,
+    limits_method: Annotated[
+        str, typer.Option(help="EP17 method: parametric or nonparametric.")
+    ] = "parametric",
+    min_droplets: Annotated[
+        int, typer.Option(min=0, help="Wells with fewer accepted droplets are flagged.")
+    ] = 8000,
+    threshold_ch1: Annotated[
+        float | None,
+        typer.Option(help="Fixed channel-1 (FAM) amplitude threshold for droplet files."),
+    ] = None,
+    threshold_ch2: Annotated[
+        float | None,
+        typer.Option(help="Fixed channel-2 (HEX/VIC) amplitude threshold for droplet files."),
+    ] = None,
+    ntc_well: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="No-template-control well (repeatable): its droplets, pooled, set both "
+            "channels' thresholds (negative cluster median + 8 robust SD)."
+        ),
+    ] = None,
+    wt_well: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Wild-type control well (repeatable): sets the mutant channel's threshold "
+            "like an NTC."
+        ),
+    ] = None,
+    positive_control_well: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Positive-control well (repeatable): threshold midway between its negative "
+            "and positive clusters (the higher one wins when NTC/wild-type wells are given too)."
+        ),
+    ] = None,
+    mutant_channel: Annotated[
+        int, typer.Option(min=1, max=2, help="Channel of the mutant probe (1 = FAM, 2 = HEX/VIC).")
+    ] = 1,
+    threshold_tolerance: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=0.99,
+            help="Wells whose call changes, or whose positives move by > 25%, when the "
+            "threshold moves by this fraction of its height above the negative cluster are "
+            "flagged threshold_sensitive.",
+        ),
+    ] = 0.10,
+    detection_vaf: Annotated[
+        float,
+        typer.Option(
+            help="VAF (fraction) at which p_detect, the chance a well holds a mutant copy, is given."
+        ),
+    ] = 0.001,
+) -> None:
+    """Quantify ddPCR wells: concentrations with Poisson CIs, fractional abundance, calls.
+
+    Droplet files are classified per well and channel: the negative cluster is
+    found robustly (median and MAD) and droplets above median + 8 robust SD
+    are positive, so a rare mutant cluster of a few droplets is counted; fixed
+    thresholds (--threshold-ch1/--threshold-ch2) or control wells (--ntc-well,
+    --wt-well, --positive-control-well) override it per channel.
+
+    Writes OUT/ddpcr_wells.tsv (well, sample, target, accepted droplets, positives,
+    concentration in copies/uL with CI, fractional abundance in percent with CI, call,
+    flag, droplet volume in nL and why), OUT/ddpcr_merged.tsv (replicate wells pooled,
+    and the between-well "total" CI), and, when given, OUT/ddpcr_limits.tsv (EP17
+    LoB/LoD from --blank and --low samples), OUT/ddpcr_droplets.tsv (threshold per
+    well and channel, how it was set, positives at +-tolerance),
+    OUT/ddpcr_control_thresholds.tsv and OUT/ddpcr_droplet_agreement.tsv (agreement
+    with labels in amplitude files), OUT/ddpcr_issues.tsv (export rows that were exact
+    copies of another row: counted once). The same export given twice, or one well and
+    target listed twice with different values, is an error.
+
+    Example:  trkres ddpcr plate1.csv -o ddpcr --blank WT --low LOW1 --low LOW2
+    """
+    import math
+
+    from trkres.assays.ddpcr.pipeline import DdpcrOptions, is_amplitude_file, run_ddpcr
+    from trkres.outputs import write_tables
+
+    if interval not in ("quantasoft", "wald", "wilson"):
+        raise TrkresError("unknown interval", expected="quantasoft, wald or wilson", found=interval)
+    if limits_method not in ("parametric", "nonparametric"):
+        raise TrkresError(
+            "unknown EP17 method", expected="parametric or nonparametric", found=limits_method
+        )
+    for name, value in (("--droplet-volume", droplet_volume), ("--threshold-ch1", threshold_ch1),
+                        ("--threshold-ch2", threshold_ch2), ("--detection-vaf", detection_vaf)):  # fmt: skip
+        if value is not None and not math.isfinite(value):
+            raise TrkresError(
+                f"{name} is not a number", expected="a finite number", found=f"{value:g}"
+            )
+    from trkres.assays.ddpcr.io import check_volume
+
+    check_volume(droplet_volume)  # 0.1-10 nL
+    if not 0 < detection_vaf <= 1:
+        raise TrkresError(
+            "--detection-vaf is a fraction", expected="0 < VAF <= 1", found=f"{detection_vaf:g}"
+        )
+    fixed = (
+        None if threshold_ch1 is None and threshold_ch2 is None else [threshold_ch1, threshold_ch2]
+    )
+    options = DdpcrOptions(
+        droplet_volume_nl=droplet_volume, interval=interval,  # type: ignore[arg-type]
+        min_droplets=min_droplets, blank_samples=blank or (), low_samples=low or (),
+        limits_target=limits_target, limits_method=limits_method,  # type: ignore[arg-type]
+        droplet_method="robust", ntc_wells=ntc_well or (), detection_vaf=detection_vaf,
+        thresholds=fixed, wt_wells=wt_well or (), positive_wells=positive_control_well or (),
+        mutant_channel=mutant_channel, threshold_tolerance=threshold_tolerance,
+    )  # fmt: skip
+    with _progress("ddPCR") as progress:
+        progress(0, 2, "reading")
+        tables = run_ddpcr(
+            [f for f in files if not is_amplitude_file(f)],
+            [f for f in files if is_amplitude_file(f)],
+            options,
+        )
+        progress(1, 2, "writing")
+        write_tables(out, tables)
+    wells = tables.get("ddpcr_wells")
+    if wells is not None and len(wells):
+        used = wells.groupby(["droplet_volume_nl", "droplet_volume_source"], sort=False)["source"]
+        for (volume, why), sources in used:
+            names = sorted(set(sources))
+            shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+            log.warning("droplet volume %g nL for %s: %s", volume, shown, why)
+        sensitive = wells[wells["flag"].str.contains("threshold_sensitive", regex=False)]
+        if len(sensitive):
+            log.warning("%d well target(s) change with the droplet threshold (flag threshold_sensitive): %s",
+                        len(sensitive), ", ".join(sensitive["well"] + "/" + sensitive["target"]))  # fmt: skip
+    if not state.quiet:
+        n = 0 if wells is None else len(wells)
+        err_console.print(f"Quantified {n} well targets; tables written to [bold]{out}[/bold]")

@@ -1,0 +1,110 @@
+"""The synergy command: combination scores with bootstrap CIs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from trkres.cli._app import (
+    _progress,
+    app,
+    err_console,
+    state,
+)
+from trkres.errors import TrkresError
+
+
+@app.command()
+def synergy(
+    data: Annotated[
+        Path,
+        typer.Argument(
+            help="Combination table in SynergyFinder's layout (CSV/TSV, .gz too, UTF-8; or Parquet): block_id, drug1, "
+            "drug2[, drug3], conc1, conc2[, conc3], response, conc_unit; replicates as repeated rows."
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
+    response: Annotated[
+        str,
+        typer.Option(
+            help="What 'response' holds: inhibition (%), viability (% of vehicle) or "
+            "viability_fraction (1 = vehicle)."
+        ),
+    ] = "inhibition",
+    conc_unit: Annotated[
+        str | None, typer.Option(help="Concentration unit when the table has no conc_unit column.")
+    ] = None,
+    models: Annotated[
+        str, typer.Option(help="Comma-separated reference models: bliss, hsa, loewe, zip.")
+    ] = "bliss,hsa,loewe,zip",
+    n_boot: Annotated[
+        int,
+        typer.Option(
+            help="Replicate-bootstrap draws for the CIs (0 = none; a 95% percentile CI needs at "
+            "least 40, fewer give no CI and ci_method says so)."
+        ),
+    ] = 100,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the bootstrap (results are reproducible).")
+    ] = 0,
+    condition: Annotated[
+        str | None,
+        typer.Option(
+            help="Block column naming the cell line, to compare lines (re-sensitisation)."
+        ),
+    ] = None,
+    reference: Annotated[
+        str, typer.Option(help="Reference line for --condition (e.g. parental).")
+    ] = "parental",
+    musyc: Annotated[
+        bool, typer.Option(help="Also fit the MuSyC surface (potency vs efficacy synergy).")
+    ] = True,
+) -> None:
+    """Score drug combinations: Bliss, HSA, Loewe, ZIP (SynergyFinder 3's definitions), CSS,
+    MuSyC and the Chou-Talalay combination index, with replicate-bootstrap CIs.
+
+    Scores are observed minus expected % inhibition (positive = synergy). Writes
+    OUT/synergy_summary.tsv (one row per block with CIs and a status for degenerate blocks),
+    OUT/synergy_matrix.tsv (per dose pair: observed, each model's expected and score),
+    single-drug fits, MuSyC, combination index, the combination-vs-single-agent t-tests and,
+    with --condition, each line against --reference; figures in OUT/figures/.
+
+    Example:  trkres synergy combos.tsv --response viability --condition line -o synergy
+    """
+    from pydantic import ValidationError
+
+    from trkres.assays.synergy.io import read_combinations
+    from trkres.assays.synergy.section import SynergyOptions, synergy_section
+    from trkres.outputs import atomic_directory
+    from trkres.pl.style import close
+    from trkres.report.files import write_section_files
+
+    try:
+        opts = SynergyOptions.model_validate(
+            {"response": response, "conc_unit": conc_unit, "n_boot": n_boot, "seed": seed,
+             "models": [m.strip() for m in models.split(",") if m.strip()], "musyc": musyc,
+             "condition": condition, "reference": reference}
+        )  # fmt: skip
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise TrkresError(
+            f"bad option --{str(err['loc'][0]).replace('_', '-')}", expected=err["msg"],
+            found=repr(err.get("input")),
+        ) from None  # fmt: skip
+    combos = read_combinations(data, response=opts.response, conc_unit=opts.conc_unit)
+    with _progress("scoring") as progress:
+        progress(0, 1, f"{len(combos.blocks)} blocks, {opts.n_boot} bootstrap draws")
+        section = synergy_section(combos, opts, source=f" from {data.name}")
+        progress(1, 1, "writing")
+    try:
+        with atomic_directory(out) as tmp:
+            write_section_files(tmp, section, tables_subdir="")
+    finally:
+        for fig in section.figures:
+            close(fig.static)
+    if not state.quiet:
+        for flag in section.flags:
+            err_console.print(f"[{'yellow' if flag.level == 'warning' else 'cyan'}]{flag.message}")
+        err_console.print(f"Scored {len(combos.blocks)} block(s); written to [bold]{out}[/bold]")

@@ -1,0 +1,1 @@
+"""The public cfDNA API (``tr.cfdna``)."""

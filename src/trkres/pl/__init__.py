@@ -1,0 +1,46 @@
+"""Figures, one module per domain, each taking results and never recomputing them.
+
+Each public function draws on a matplotlib ``ax`` (a new figure when none is given) and
+returns it, so a notebook shows it inline::
+
+    fig, ax = plt.subplots()
+    tr.pl.dose_response(data, fits, ax=ax)
+
+``style`` holds the trkres look and deterministic SVG/PNG bytes for the report;
+nothing in ``trkres.pl`` selects or changes matplotlib's backend. Functions are
+imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+#: Public plotting function → the module that holds it.
+_FUNCTIONS = {
+    # dose-response
+    "dose_response": "trkres.pl.doseresponse",
+    "fold_resistance": "trkres.pl.doseresponse",
+    "escalation": "trkres.pl.doseresponse",
+    # combinations and plates
+    "synergy_heatmap": "trkres.pl.synergy",
+    "plate": "trkres.pl.plates",
+    # ddPCR and cfDNA
+    "ddpcr_concentrations": "trkres.pl.ddpcr",
+    "cfdna": "trkres.pl.cfdna",
+    # genomics
+    "mechanisms": "trkres.pl.genomics",
+    "oncoprint": "trkres.pl.genomics",
+}
+
+__all__ = sorted(_FUNCTIONS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FUNCTIONS:
+        return getattr(importlib.import_module(_FUNCTIONS[name]), name)
+    raise AttributeError(f"module 'trkres.pl' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__
