@@ -8,13 +8,12 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from support import EXAMPLE, REPO
+
 # Compiled kernels (numba, cache=True) compile on their first call in a fresh
 # environment: a per-example deadline would fail that one example, not a slow path.
 settings.register_profile("trkres", deadline=None)
 settings.load_profile("trkres")
-
-REPO = Path(__file__).resolve().parents[1]
-EXAMPLE = REPO / "examples" / "ntrk_resistance"
 
 
 @pytest.fixture(scope="session")
@@ -32,14 +31,3 @@ def example_copy(tmp_path: Path) -> Path:
     dest = tmp_path / "study"
     shutil.copytree(EXAMPLE, dest)
     return dest
-
-
-def write_study(folder: Path, manifest: str, files: dict[str, str] | None = None) -> Path:
-    """Create a study folder with ``study.yaml`` and the given files."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "study.yaml").write_text(manifest, encoding="utf-8")
-    for name, text in (files or {}).items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return folder

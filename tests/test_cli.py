@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from conftest import EXAMPLE, write_study
+from support import EXAMPLE, write_study
 from trkres import __version__
 from trkres.cli import app
 

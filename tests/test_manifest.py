@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE, write_study
+from support import EXAMPLE, write_study
 from trkres.errors import ManifestError
 from trkres.study.manifest import InputKind, load_study
 from trkres.study.runner import run_study

@@ -11,7 +11,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 import pytest
 
-from conftest import REPO
+from support import REPO
 from trkres import __version__
 from trkres.pl.style import new_figure
 from trkres.report.html import ReportMeta, render_report

@@ -298,7 +298,7 @@ def test_study_reference_typo_is_an_error_at_the_option(tmp_path: Path) -> None:
     from trkres.study.runner import run_study
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from conftest import write_study
+    from support import write_study
 
     rows = [f"d\t{ln}\t{d}\tuM\t{1 / (1 + d / ic)}" for ln, ic in (("parental", 0.1), ("res", 5.0))
             for d in (0, 0.01, 0.1, 1, 10, 100)]  # fmt: skip

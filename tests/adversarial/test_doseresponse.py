@@ -516,7 +516,7 @@ def test_study_without_the_reference_level_is_labelled_not_failed(tmp_path: Path
     from trkres.study.runner import run_study
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from conftest import write_study
+    from support import write_study
 
     rng = np.random.default_rng(4)
     rows = [(f"d\t{ln}\t{d}\tM\t{y}") for ln in ("lineA", "lineB")

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import EXAMPLE
+from support import EXAMPLE
 from trkres.errors import OutputError
 from trkres.outputs import MARKER, STAGING_LOCK, atomic_directory, write_tables
 from trkres.runinputs import declared_inputs

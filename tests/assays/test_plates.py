@@ -198,7 +198,7 @@ def test_vendor_exports(shared_data: Path) -> None:
 def test_plates_in_a_study_feed_dose_response_and_synergy(
     tmp_path: Path, combo_plate: tuple[Path, Path, pd.DataFrame]
 ) -> None:
-    from conftest import write_study
+    from support import write_study
     from trkres.study.runner import run_study
 
     grid, layout, _ = combo_plate

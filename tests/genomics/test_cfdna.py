@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import EXAMPLE
+from support import EXAMPLE
 from trkres.errors import InputError
 from trkres.genomics.cfdna import ddpcr_measurements, monitor, read_cfdna
 from trkres.knowledge import load_knowledge

@@ -1,0 +1,19 @@
+"""Helpers the tests import (conftest.py holds fixtures only): paths and a study builder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "examples" / "ntrk_resistance"
+
+
+def write_study(folder: Path, manifest: str, files: dict[str, str] | None = None) -> Path:
+    """Create a study folder with ``study.yaml`` and the given files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "study.yaml").write_text(manifest, encoding="utf-8")
+    for name, text in (files or {}).items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return folder
