@@ -186,7 +186,14 @@ class Terminated(BaseException):
     Not a KeyboardInterrupt: click would turn that into its own exit status."""
 
 
+#: Set by the SIGTERM handler: a signal that lands inside compiled code (numba) comes out
+#: as a ``SystemError`` wrapping :class:`Terminated`, not as Terminated itself.
+_sigterm_received = False
+
+
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    global _sigterm_received
+    _sigterm_received = True
     raise Terminated
 
 
@@ -210,6 +217,9 @@ def main() -> None:
         err_console.print("interrupted: nothing was written")
         sys.exit(130)
     except Exception as exc:
+        if _sigterm_received:
+            err_console.print("terminated: nothing was written")
+            sys.exit(143)
         if state.debug:
             raise
         err_console.print(
