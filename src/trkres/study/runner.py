@@ -25,7 +25,7 @@ import pandas as pd
 from pydantic import BaseModel, ValidationError
 
 from trkres import __version__
-from trkres.errors import ManifestError, TrkresError
+from trkres.errors import InputError, ManifestError, TrkresError
 from trkres.knowledge.loader import load_knowledge
 from trkres.knowledge.store import KnowledgeBase
 from trkres.outputs import atomic_directory, atomic_write_text, check_output_folder
@@ -46,12 +46,79 @@ from trkres.yamlio import validation_error
 
 @dataclass(frozen=True)
 class RunResult:
-    """What :func:`run_study` produced."""
+    """What :func:`run_study` produced: where it wrote and what."""
 
     out_dir: Path
     report: Path
     sections: list[Section]
     info: dict[str, Any]
+
+
+@dataclass
+class StudyResult:
+    """A study computed in memory (:func:`run`); nothing is written until :meth:`write`.
+
+    Attributes:
+        study: the validated study (manifest, folder, inputs).
+        sections: one report section per analysis that ran, in report order.
+        info: provenance that goes to ``run.json`` (version, inputs with sha256,
+            knowledge version, options used, timings in seconds).
+    """
+
+    study: Study
+    sections: list[Section]
+    info: dict[str, Any]
+    meta: ReportMeta
+    #: Paths the output folder may not be, hold or overwrite (the study and its inputs).
+    protected: list[Path]
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every result table by its name (``tables/<name>.tsv`` once written)."""
+        return {t.name: t.frame for s in self.sections for t in s.tables}
+
+    def section(self, name: str) -> Section:
+        """The section of one analysis (e.g. ``"dose_response"``)."""
+        for section in self.sections:
+            if section.name == name:
+                return section
+        raise TrkresError(
+            f"no section '{name}' in this result",
+            expected="one of: " + ", ".join(s.name for s in self.sections),
+            found=name,
+        )
+
+    def flags(self) -> pd.DataFrame:
+        """Every flag of every section: section, level, message."""
+        rows = [
+            {"section": s.name, "level": f.level, "message": f.message}
+            for s in self.sections
+            for f in s.flags
+        ]
+        return pd.DataFrame(rows, columns=["section", "level", "message"])
+
+    def write(self, out_dir: str | Path, *, overwrite: bool = True) -> RunResult:
+        """Write the report folder atomically: ``index.html``, ``tables/``, ``figures/``,
+        ``run.json``. ``out_dir`` must be new, empty or an earlier trkres output, and may
+        not be, hold or lie inside the study's inputs; with ``overwrite=False`` an earlier
+        output is refused too."""
+        out_dir = Path(out_dir)
+        check_output_folder(out_dir, inputs=self.protected)
+        info = dict(self.info)
+        with atomic_directory(out_dir, overwrite=overwrite, inputs=self.protected) as tmp:
+            for section in self.sections:
+                write_section_files(tmp, section)
+            atomic_write_text(tmp / "index.html", render_report(self.meta, self.sections))
+            info["finished_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
+            atomic_write_text(tmp / "run.json", json.dumps(info, indent=2, default=str) + "\n")
+        out = out_dir.resolve()
+        return RunResult(out_dir=out, report=out / "index.html", sections=self.sections, info=info)
+
+    def close(self) -> None:
+        """Free the figures' memory (a result that is not written any more)."""
+        for section in self.sections:
+            for fig in section.figures:
+                close(fig.static)
 
 
 def sha256_of(path: Path) -> str:
@@ -186,37 +253,48 @@ def check_study(
     return study, sections
 
 
-def run_study(
-    study_path: Path,
-    out_dir: Path,
+def _protected(study: Study, knowledge_files: Sequence[Path]) -> list[Path]:
+    return [study.folder, *(study.path_of(i) for i in study.manifest.inputs), *knowledge_files]
+
+
+def run(
+    study_path: str | Path,
     *,
-    knowledge_files: Sequence[Path] = (),
+    knowledge_files: Sequence[str | Path] = (),
     only: Sequence[str] | None = None,
     progress: ProgressCallback = no_progress,
-    overwrite: bool = True,
-) -> RunResult:
-    """Validate the study, run its analyses and write ``out_dir`` atomically.
+    _out_dir: Path | None = None,
+) -> StudyResult:
+    """Validate a study folder (or its ``study.yaml``) and run every analysis its inputs
+    allow, in memory. ``result.write(out)`` writes the report folder.
 
-    Everything is validated before anything is written: a bad manifest,
-    missing file or bad option raises a :class:`~trkres.errors.TrkresError`
-    and leaves ``out_dir`` untouched. ``out_dir`` must be new, empty or an
-    earlier trkres output, and may not equal or hold the study folder, an input
-    or a knowledge file (checked before any analysis runs).
+    Args:
+        study_path: the study folder or its ``study.yaml``.
+        knowledge_files: extra knowledge YAML files (beside the shipped knowledge).
+        only: run only these analyses (plus ``inputs`` and ``knowledge``).
+        progress: called as ``progress(done, total, label)``.
+
+    Raises:
+        TrkresError: a bad manifest, a missing or unreadable input, a bad option.
     """
+    if not isinstance(study_path, (str, Path)):
+        raise InputError(
+            "a study is a folder path", expected="str or pathlib.Path",
+            found=type(study_path).__name__,
+        )  # fmt: skip
+    if isinstance(only, str):
+        only = [only]
+    extra = [Path(p) for p in knowledge_files]
     started = datetime.now(UTC)
-    study = load_study(study_path)
-    own_inputs = [
-        study.folder,
-        *(study.path_of(i) for i in study.manifest.inputs),
-        *knowledge_files,
-    ]
-    check_output_folder(out_dir, inputs=own_inputs)
-    knowledge = study_knowledge(study, knowledge_files)
+    study = load_study(Path(study_path))
+    protected = _protected(study, extra)
+    if _out_dir is not None:  # fail before the work when the output folder is refused
+        check_output_folder(_out_dir, inputs=protected)
+    knowledge = study_knowledge(study, extra)
     registered = select_analyses(study, only)
     options = _options_for(study, [a for a in analyses()])
     inputs = describe_inputs(study)
     sections, timings = _run_analyses(study, knowledge, registered, options, progress)
-    progress(len(registered), len(registered), "writing report")
     info: dict[str, Any] = {
         "trkres_version": __version__,
         "python": sys.version.split()[0],
@@ -244,17 +322,36 @@ def run_study(
         knowledge_version=knowledge.version,
         generated=started.strftime("%Y-%m-%d %H:%M UTC"),
     )
-    with atomic_directory(out_dir, overwrite=overwrite, inputs=own_inputs) as tmp:
-        for section in sections:
-            write_section_files(tmp, section)
-        atomic_write_text(tmp / "index.html", render_report(meta, sections))
-        info["finished_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
-        atomic_write_text(tmp / "run.json", json.dumps(info, indent=2, default=str) + "\n")
-    for section in sections:
-        for fig in section.figures:
-            close(fig.static)
-    out = out_dir.resolve()
-    return RunResult(out_dir=out, report=out / "index.html", sections=sections, info=info)
+    return StudyResult(study=study, sections=sections, info=info, meta=meta, protected=protected)
+
+
+def run_study(
+    study_path: Path,
+    out_dir: Path,
+    *,
+    knowledge_files: Sequence[Path] = (),
+    only: Sequence[str] | None = None,
+    progress: ProgressCallback = no_progress,
+    overwrite: bool = True,
+) -> RunResult:
+    """:func:`run` then :meth:`StudyResult.write`: what ``trkres analyze`` does.
+
+    Everything is validated before anything is written: a bad manifest,
+    missing file or bad option raises a :class:`~trkres.errors.TrkresError`
+    and leaves ``out_dir`` untouched. ``out_dir`` must be new, empty or an
+    earlier trkres output, and may not equal or hold the study folder, an input
+    or a knowledge file (checked before any analysis runs).
+    """
+    result = run(
+        study_path, knowledge_files=knowledge_files, only=only, progress=progress,
+        _out_dir=out_dir,
+    )  # fmt: skip
+    n = len(result.info["analyses"])
+    progress(n, n, "writing report")
+    try:
+        return result.write(out_dir, overwrite=overwrite)
+    finally:
+        result.close()
 
 
 def _check_unique_outputs(sections: list[Section]) -> None:
