@@ -1,7 +1,9 @@
 """``run_ddpcr``: exports, droplet files or wells tables in memory → every ddPCR table.
 
 The one orchestration of the ddPCR analysis: ``trkres ddpcr``, the study section
-and ``tr.ddpcr`` call it; it reads, checks and computes, and writes nothing.
+and ``tr.ddpcr`` call it; it reads, checks and computes, and writes nothing. The
+compute modules (scipy) are imported on first use, so ``import trkres.assays.ddpcr``
+stays cheap.
 """
 
 from __future__ import annotations
@@ -16,14 +18,6 @@ import numpy as np
 import pandas as pd
 
 from trkres.assays.ddpcr.options import DdpcrOptions
-from trkres.assays.ddpcr.pipeline import (
-    WELL_OUTPUT,
-    apply_limits,
-    limits_from_samples,
-    merge_replicates,
-    quantify,
-    wells_from_droplets,
-)
 from trkres.errors import InputError, Location
 from trkres.study.registry import ProgressCallback, no_progress
 
@@ -67,6 +61,8 @@ class DdpcrResult(Mapping[str, pd.DataFrame]):
     @property
     def wells(self) -> pd.DataFrame:
         """One row per well and target (``ddpcr_wells.tsv``); empty when no well was read."""
+        from trkres.assays.ddpcr.pipeline import WELL_OUTPUT
+
         return self.tables.get("ddpcr_wells", pd.DataFrame(columns=WELL_OUTPUT))
 
     @property
@@ -104,6 +100,8 @@ def with_limits(
     table: pd.DataFrame, options: DdpcrOptions
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """EP17 calls when blank and low samples are named: the re-called wells and the limits."""
+    from trkres.assays.ddpcr.pipeline import apply_limits, limits_from_samples
+
     if not (options.blank_samples and options.low_samples):
         return table, None
     limits = limits_from_samples(
@@ -129,6 +127,7 @@ def run_ddpcr(
     """
     from trkres.assays.ddpcr.droplets import agreement, classify_droplets, combine, read_amplitudes
     from trkres.assays.ddpcr.io import read_ddpcr_export_checked, wells_from_frame
+    from trkres.assays.ddpcr.pipeline import merge_replicates, quantify, wells_from_droplets
 
     options = options if options is not None else DdpcrOptions()
     if not isinstance(options, DdpcrOptions):
