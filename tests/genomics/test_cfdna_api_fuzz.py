@@ -60,6 +60,11 @@ TIMELINES = st.one_of(
     st.just(pd.DataFrame({"PATIENT_ID": ["P1"], "START_DATE": [0], "STOP_DATE": [30],
                           "EVENT_TYPE": ["TREATMENT"], "AGENT": ["Larotrectinib"]})),
     st.just(pd.DataFrame({"PATIENT_ID": [None], "START_DATE": ["x"]})), st.just(pd.DataFrame()),
+    st.builds(
+        lambda p, s, e, a: pd.DataFrame({"PATIENT_ID": [p], "START_DATE": [s], "STOP_DATE": [e],
+                                         "AGENT": [a]}, dtype=object),
+        CELL, CELL, CELL, CELL,
+    ),
 )  # fmt: skip
 
 

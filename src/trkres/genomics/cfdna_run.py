@@ -52,11 +52,17 @@ def _timeline(item: TableInput, knowledge: KnowledgeBase) -> tuple[pd.DataFrame,
                          found=f"{len(item)} rows, {len(item.columns)} columns")  # fmt: skip
     # The timeline reader reads files: the frame goes through a private temporary copy,
     # and its issue rows then name the DataFrame.
+    name = "timeline DataFrame"
     with tempfile.TemporaryDirectory(prefix="trkres-timeline-") as tmp:
         path = Path(tmp) / "timeline.tsv"
         item.to_csv(path, sep="\t", index=False)
-        lines, issues = read_timeline(path, knowledge)
-    return lines, [dataclasses.replace(i, file="timeline DataFrame") for i in issues]
+        try:
+            lines, issues = read_timeline(path, knowledge)
+        except InputError as exc:  # name the frame, not the temporary copy
+            if exc.location is not None:
+                exc.location.file = name
+            raise
+    return lines, [dataclasses.replace(i, file=name) for i in issues]
 
 
 def run_cfdna(

@@ -38,7 +38,7 @@ TABLE_TITLES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DdpcrResult(Mapping[str, pd.DataFrame]):
     """Every ddPCR table by name (``ddpcr_wells`` first), in the order they are written.
 
