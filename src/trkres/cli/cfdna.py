@@ -14,7 +14,6 @@ from trkres.cli._app import (
     log,
     state,
 )
-from trkres.errors import TrkresError
 
 
 @app.command()
@@ -70,71 +69,30 @@ def cfdna(
 
     Example:  trkres cfdna cfdna.tsv --timeline data_timeline_treatment.txt -o cfdna
     """
-    import math
-
-    import pandas as pd
-
-    from trkres.assays.ddpcr.pipeline import DdpcrOptions, run_ddpcr
-    from trkres.genomics.cfdna import ddpcr_measurements, monitor, read_cfdna
-    from trkres.genomics.io.clinical import read_timeline
+    from trkres.genomics.cfdna_options import CfdnaOptions
+    from trkres.genomics.cfdna_run import run_cfdna
     from trkres.knowledge import load_knowledge
-    from trkres.outputs import atomic_directory, atomic_write_bytes, write_table
-    from trkres.pl.genomics import cfdna_figure
-    from trkres.pl.style import figure_bytes
+    from trkres.options import validate_options
+    from trkres.pl.cfdna import cfdna_figure
+    from trkres.report.files import write_outputs
 
-    if response_metric not in ("mean", "max"):
-        raise TrkresError("unknown response metric", expected="mean or max", found=response_metric)
-    if not (math.isfinite(response_fall) and 0 < response_fall < 1):
-        raise TrkresError(
-            "impossible --response-fall",
-            expected="a fraction strictly between 0 and 1 (0.5 = a 50% fall)",
-            found=f"{response_fall:g}",
-        )
-    if vaf_unit not in ("fraction", "percent"):
-        raise TrkresError("unknown VAF unit", expected="fraction or percent", found=vaf_unit)
+    options = validate_options(
+        CfdnaOptions,
+        {"response_fall": response_fall, "response_metric": response_metric,
+         "confirm_next": confirm_next, "vaf_unit": vaf_unit},
+        source="cli",
+    )  # fmt: skip
     kb = load_knowledge(knowledge or ())
     for notice in kb.notices:
         log.warning("knowledge: %s", notice)
-    frames = []
-    issues = []
-    for path in table:
-        frame, more = read_cfdna(path, vaf_unit)
-        frames.append(frame)
-        issues += more
-    measurements = pd.concat(frames, ignore_index=True)
-    if ddpcr:
-        wells = run_ddpcr(ddpcr, [], DdpcrOptions()).get("ddpcr_wells")
-        if wells is not None:
-            samples = measurements.drop_duplicates("sample_id")[["sample_id", "patient_id", "day"]]
-            measurements = pd.concat(
-                [measurements, ddpcr_measurements(wells, samples, issues)], ignore_index=True
-            )
-    lines = None
-    if timeline:
-        lines, more = read_timeline(timeline, kb)
-        issues += more
-    result = monitor(measurements, kb, timeline=lines, response_fall=response_fall,
-                     response_metric=response_metric, confirm_next=confirm_next)  # fmt: skip
-    issues += result.issues
+    result = run_cfdna(table, options, knowledge=kb, timeline=timeline, ddpcr_exports=ddpcr or ())
+    issues = result.issues
     for issue in issues[:20]:
         log.warning(str(issue))
     if len(issues) > 20:
         log.warning("... %d more row issues in %s", len(issues) - 20, out / "issues.tsv")
-    fig = cfdna_figure(result.measurements, lines)
-    with atomic_directory(out) as tmp:
-        write_table(result.measurements, tmp / "cfdna_measurements.tsv")
-        write_table(result.response, tmp / "cfdna_response.tsv")
-        write_table(result.emergence, tmp / "cfdna_emergence.tsv")
-        write_table(
-            pd.DataFrame([vars(i) for i in issues],
-                         columns=["file", "line", "column", "expected", "found", "action"]),
-            tmp / "issues.tsv",
-        )  # fmt: skip
-        if fig is not None:
-            for fmt in ("svg", "png"):
-                atomic_write_bytes(
-                    tmp / "figures" / f"{fig.name}.{fmt}", figure_bytes(fig.static, fmt)
-                )
+    fig = cfdna_figure(result.measurements, result.timeline)
+    write_outputs(out, result.tables, [fig] if fig is not None else [])
     if not state.quiet:
         n_emerged = (
             int(result.emergence["status"].str.startswith("emerged").sum())

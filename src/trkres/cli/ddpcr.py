@@ -14,7 +14,6 @@ from trkres.cli._app import (
     log,
     state,
 )
-from trkres.errors import TrkresError
 
 
 @app.command()
@@ -55,7 +54,7 @@ def ddpcr(
         str, typer.Option(help="EP17 method: parametric or nonparametric.")
     ] = "parametric",
     min_droplets: Annotated[
-        int, typer.Option(min=0, help="Wells with fewer accepted droplets are flagged.")
+        int, typer.Option(help="Wells with fewer accepted droplets are flagged.")
     ] = 8000,
     threshold_ch1: Annotated[
         float | None,
@@ -87,13 +86,11 @@ def ddpcr(
         ),
     ] = None,
     mutant_channel: Annotated[
-        int, typer.Option(min=1, max=2, help="Channel of the mutant probe (1 = FAM, 2 = HEX/VIC).")
+        int, typer.Option(help="Channel of the mutant probe (1 = FAM, 2 = HEX/VIC).")
     ] = 1,
     threshold_tolerance: Annotated[
         float,
         typer.Option(
-            min=0.0,
-            max=0.99,
             help="Wells whose call changes, or whose positives move by > 25%, when the "
             "threshold moves by this fraction of its height above the negative cluster are "
             "flagged threshold_sensitive.",
@@ -127,51 +124,33 @@ def ddpcr(
 
     Example:  trkres ddpcr plate1.csv -o ddpcr --blank WT --low LOW1 --low LOW2
     """
-    import math
+    from trkres.assays.ddpcr.options import DdpcrOptions
+    from trkres.assays.ddpcr.run import is_amplitude_file, run_ddpcr
+    from trkres.options import validate_options
+    from trkres.report.files import write_outputs
 
-    from trkres.assays.ddpcr.pipeline import DdpcrOptions, is_amplitude_file, run_ddpcr
-    from trkres.outputs import write_tables
-
-    if interval not in ("quantasoft", "wald", "wilson"):
-        raise TrkresError("unknown interval", expected="quantasoft, wald or wilson", found=interval)
-    if limits_method not in ("parametric", "nonparametric"):
-        raise TrkresError(
-            "unknown EP17 method", expected="parametric or nonparametric", found=limits_method
-        )
-    for name, value in (("--droplet-volume", droplet_volume), ("--threshold-ch1", threshold_ch1),
-                        ("--threshold-ch2", threshold_ch2), ("--detection-vaf", detection_vaf)):  # fmt: skip
-        if value is not None and not math.isfinite(value):
-            raise TrkresError(
-                f"{name} is not a number", expected="a finite number", found=f"{value:g}"
-            )
-    from trkres.assays.ddpcr.io import check_volume
-
-    check_volume(droplet_volume)  # 0.1-10 nL
-    if not 0 < detection_vaf <= 1:
-        raise TrkresError(
-            "--detection-vaf is a fraction", expected="0 < VAF <= 1", found=f"{detection_vaf:g}"
-        )
-    fixed = (
-        None if threshold_ch1 is None and threshold_ch2 is None else [threshold_ch1, threshold_ch2]
-    )
-    options = DdpcrOptions(
-        droplet_volume_nl=droplet_volume, interval=interval,  # type: ignore[arg-type]
-        min_droplets=min_droplets, blank_samples=blank or (), low_samples=low or (),
-        limits_target=limits_target, limits_method=limits_method,  # type: ignore[arg-type]
-        droplet_method="robust", ntc_wells=ntc_well or (), detection_vaf=detection_vaf,
-        thresholds=fixed, wt_wells=wt_well or (), positive_wells=positive_control_well or (),
-        mutant_channel=mutant_channel, threshold_tolerance=threshold_tolerance,
+    options = validate_options(
+        DdpcrOptions,
+        {
+            "droplet_volume": droplet_volume, "interval": interval, "min_droplets": min_droplets,
+            "blank": blank or [], "low": low or [], "limits_target": limits_target,
+            "limits_method": limits_method, "threshold_ch1": threshold_ch1,
+            "threshold_ch2": threshold_ch2, "ntc_well": ntc_well or [], "wt_well": wt_well or [],
+            "positive_control_well": positive_control_well or [],
+            "mutant_channel": mutant_channel, "threshold_tolerance": threshold_tolerance,
+            "detection_vaf": detection_vaf,
+        },
+        source="cli",
     )  # fmt: skip
     with _progress("ddPCR") as progress:
-        progress(0, 2, "reading")
-        tables = run_ddpcr(
+        result = run_ddpcr(
             [f for f in files if not is_amplitude_file(f)],
             [f for f in files if is_amplitude_file(f)],
             options,
+            progress=progress,
         )
-        progress(1, 2, "writing")
-        write_tables(out, tables)
-    wells = tables.get("ddpcr_wells")
+        write_outputs(out, dict(result))
+    wells = result.get("ddpcr_wells")
     if wells is not None and len(wells):
         used = wells.groupby(["droplet_volume_nl", "droplet_volume_source"], sort=False)["source"]
         for (volume, why), sources in used:

@@ -34,7 +34,7 @@ from trkres.errors import InputError, Location
 from trkres.genomics.caller import ResistanceCaller
 from trkres.genomics.io.clinical import MAX_DAYS, within_days
 from trkres.genomics.io.fusions import orient, split_fusion_name
-from trkres.genomics.io.tables import RowIssue, read_delimited, resolve_columns
+from trkres.genomics.io.tables import RowIssue, TableRead, read_delimited, resolve_columns
 from trkres.genomics.model import conform
 from trkres.genomics.normalise import normalise_genes
 from trkres.genomics.protein import parse_protein_changes
@@ -66,6 +66,25 @@ class CfdnaResult:
     response: pd.DataFrame
     emergence: pd.DataFrame
     issues: list[RowIssue]
+    #: Treatment lines (as :func:`~trkres.genomics.io.clinical.read_timeline` reads them),
+    #: drawn over the VAFs; ``None`` without a timeline.
+    timeline: pd.DataFrame | None = None
+
+    @property
+    def issues_table(self) -> pd.DataFrame:
+        """Input rows with problems: file, line, column, expected, found, action."""
+        return pd.DataFrame([vars(i) for i in self.issues],
+                            columns=["file", "line", "column", "expected", "found", "action"])  # fmt: skip
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables ``trkres cfdna`` writes, by file name (without ``.tsv``)."""
+        return {
+            "cfdna_measurements": self.measurements,
+            "cfdna_response": self.response,
+            "cfdna_emergence": self.emergence,
+            "issues": self.issues_table,
+        }
 
 
 #: Units a cfDNA table may give its VAF and detection-limit columns in.
@@ -85,8 +104,59 @@ def read_cfdna(path: Path, vaf_unit: str = "fraction") -> tuple[pd.DataFrame, li
     read = read_delimited(
         path, what="cfDNA", known_columns=frozenset(a for v in CFDNA_COLUMNS.values() for a in v)
     )
-    cols = resolve_columns(read, CFDNA_COLUMNS, what="cfDNA",
-                           required=["sample_id", "patient_id", "day", "gene", "alteration", "vaf|alt_count"])  # fmt: skip
+    cols = resolve_columns(read, CFDNA_COLUMNS, what="cfDNA", required=_REQUIRED)
+    return _measurements(read, cols, vaf_unit)
+
+
+#: Columns (canonical names) a cfDNA table must have; ``vaf|alt_count``: one of the two.
+_REQUIRED = ["sample_id", "patient_id", "day", "gene", "alteration", "vaf|alt_count"]
+
+
+def cfdna_from_frame(
+    frame: object, vaf_unit: str = "fraction", *, name: str = "DataFrame"
+) -> tuple[pd.DataFrame, list[RowIssue]]:
+    """A cfDNA results table held in memory, read as :func:`read_cfdna` reads a file.
+
+    Same columns (and aliases) and checks; in messages and issue rows ``name`` is
+    the file and the line is the 1-based row of ``frame``.
+    """
+    import pyarrow as pa
+
+    if vaf_unit not in VAF_UNITS:
+        raise InputError("unknown VAF unit", expected="fraction or percent", found=repr(vaf_unit))
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError("cfDNA measurements must be a pandas DataFrame or a path",
+                         expected="a DataFrame with columns sample, patient, collection_day, gene, "
+                         "alteration, vaf (or alt_count/ref_count)", found=type(frame).__name__)  # fmt: skip
+    names = [str(c) for c in frame.columns]
+    if len(set(names)) != len(names) or any(not n.strip() for n in names):
+        raise InputError(f"{name}: cfDNA column names must be unique and not empty",
+                         expected="unique column names", found=", ".join(names)[:300])  # fmt: skip
+    if frame.empty:
+        raise InputError("cfDNA table is empty", location=Location(file=name),
+                         expected="one row per sample and alteration", found="0 rows")  # fmt: skip
+    text = {}
+    for column, values in zip(names, (frame.iloc[:, i] for i in range(len(names))), strict=True):
+        missing = values.isna().to_numpy()
+        text[column] = (
+            values.astype(str).astype(object).where(~missing, None).reset_index(drop=True)
+        )
+    arrow = pa.Table.from_pandas(pd.DataFrame(text), preserve_index=False)
+    read = TableRead(path=Path(name), arrow=arrow, header_line=0,
+                     _lines=np.arange(1, len(frame) + 1))  # fmt: skip
+    try:
+        cols = resolve_columns(read, CFDNA_COLUMNS, what="cfDNA", required=_REQUIRED)
+    except InputError as exc:
+        exc.location = Location(file=name)
+        raise
+    return _measurements(read, cols, vaf_unit)
+
+
+def _measurements(
+    read: TableRead, cols: dict[str, str | None], vaf_unit: str
+) -> tuple[pd.DataFrame, list[RowIssue]]:
+    """The measurements of a cfDNA table read as text (see :func:`read_cfdna`)."""
+    path = read.path
     f = read.frame
     issues = list(read.issues)
 

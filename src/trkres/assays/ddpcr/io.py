@@ -319,3 +319,145 @@ def read_ddpcr_export_checked(
         }
     )
     return out[WELL_COLUMNS], issues
+
+
+#: Columns a wells table in memory must have, and those it may have (see :func:`wells_from_frame`).
+FRAME_REQUIRED = ("well", "sample", "target", "accepted_droplets", "positives")
+FRAME_OPTIONAL = ("target_type", "channel", "ch1_positives", "ch2_positives", "droplet_volume_nl")
+
+
+def wells_from_frame(
+    frame: object, droplet_volume_nl: float | None = None, *, name: str = "DataFrame"
+) -> pd.DataFrame:
+    """A wells table held in memory, checked, as :func:`read_ddpcr_export` gives it.
+
+    ``frame`` has one row per well and target: ``well``, ``sample``, ``target``,
+    ``accepted_droplets`` and ``positives`` (whole droplet counts), and optionally
+    ``target_type``, ``channel`` (1 or 2; needed with the cluster counts),
+    ``ch1_positives``/``ch2_positives`` (the well's positives in each channel, for
+    the fractional abundance) and ``droplet_volume_nl``. The droplet volume (nL)
+    is never guessed: ``droplet_volume_nl`` or the column must give it. Errors
+    name the row (1-based), the column, what was expected and found.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError(
+            "ddPCR wells must be a pandas DataFrame or a path to an export",
+            expected="a DataFrame with columns " + ", ".join(FRAME_REQUIRED),
+            found=type(frame).__name__,
+        )
+    columns = [str(c) for c in frame.columns]
+    if len(set(columns)) != len(columns):
+        raise InputError("ddPCR wells table has a repeated column name",
+                         location=Location(file=name), expected="each column once",
+                         found=", ".join(c for c in columns if columns.count(c) > 1)[:300])  # fmt: skip
+    missing = [c for c in FRAME_REQUIRED if c not in frame.columns]
+    if missing:
+        raise InputError(
+            "ddPCR wells table lacks a required column",
+            location=Location(file=name, column=missing[0]),
+            expected="columns " + ", ".join(FRAME_REQUIRED),
+            found=", ".join(columns[:12]) or "no columns",
+        )
+    if frame.empty:
+        raise InputError("ddPCR wells table is empty", location=Location(file=name),
+                         expected="one row per well and target", found="0 rows")  # fmt: skip
+    check_volume(droplet_volume_nl)
+    n = len(frame)
+
+    def numbers(column: str, *, count: bool) -> np.ndarray:
+        raw = frame[column]
+        values = pd.to_numeric(raw, errors="coerce") if raw.dtype != bool else raw * np.nan
+        v = np.asarray(values, dtype=float)
+        bad = ~np.isfinite(v)
+        if count:
+            bad |= np.isfinite(v) & ((v < 0) | (v != np.round(v)))
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise InputError(
+                f"impossible value in column {column}",
+                location=Location(file=name, row=row + 1, column=column),
+                expected="a whole number of droplets >= 0" if count else "a finite number",
+                found=repr(raw.iloc[row])[:100],
+            )
+        return v
+
+    accepted = numbers("accepted_droplets", count=True)
+    positives = numbers("positives", count=True)
+    over = positives > accepted
+    if over.any():
+        row = int(np.flatnonzero(over)[0])
+        raise InputError("more positive droplets than accepted droplets",
+                         location=Location(file=name, row=row + 1, column="positives"),
+                         expected=f"at most accepted_droplets = {accepted[row]:g}",
+                         found=f"{positives[row]:g}")  # fmt: skip
+    clusters = {c: numbers(c, count=True) for c in ("ch1_positives", "ch2_positives") if c in frame}
+    for column, v in clusters.items():
+        high = v > accepted
+        if high.any():
+            row = int(np.flatnonzero(high)[0])
+            raise InputError(f"more {column} than accepted droplets",
+                             location=Location(file=name, row=row + 1, column=column),
+                             expected=f"at most accepted_droplets = {accepted[row]:g}",
+                             found=f"{v[row]:g}")  # fmt: skip
+    if "channel" in frame:
+        channel = numbers("channel", count=True)
+        wrong = (channel != 1) & (channel != 2)
+        if wrong.any():
+            row = int(np.flatnonzero(wrong)[0])
+            raise InputError("unknown ddPCR channel",
+                             location=Location(file=name, row=row + 1, column="channel"),
+                             expected="1 (FAM) or 2 (HEX/VIC)", found=repr(frame["channel"].iloc[row]))  # fmt: skip
+    elif clusters:
+        raise InputError(
+            "ddPCR wells table gives cluster counts without channels",
+            location=Location(file=name, column="channel"),
+            expected="a channel column (1 or 2) with ch1_positives / ch2_positives",
+            found="no channel column",
+        )
+    else:
+        channel = np.ones(n)
+    if "droplet_volume_nl" in frame and droplet_volume_nl is None:
+        volume = numbers("droplet_volume_nl", count=False)
+        for v in np.unique(volume):
+            check_volume(float(v))
+        reason = f"given (droplet_volume_nl column of {name})"
+    elif droplet_volume_nl is not None:
+        volume, reason = np.full(n, float(droplet_volume_nl)), "given (droplet_volume_nl)"
+    else:
+        raise InputError(
+            "a ddPCR wells table in memory needs its droplet volume",
+            location=Location(file=name, column="droplet_volume_nl"),
+            expected="droplet_volume_nl in nL (0.85 for QX200 / QX Manager, 0.91 for old "
+            "QuantaSoft), as an argument or a column",
+            found="neither",
+        )
+    text = {c: frame[c].astype(str).str.strip().to_numpy() for c in ("well", "sample", "target")}
+    key = pd.DataFrame({"well": text["well"], "target": text["target"], "channel": channel})
+    twice = key.duplicated(keep=False).to_numpy()
+    if twice.any():
+        rows = np.flatnonzero(twice)
+        first = rows[0]
+        same = rows[
+            (text["well"][rows] == text["well"][first])
+            & (text["target"][rows] == text["target"][first])
+        ]
+        raise InputError("the same well and target twice",
+                         location=Location(file=name, row=int(same[1]) + 1, column="well"),
+                         expected="each well and target once",
+                         found=f"well {text['well'][first]} target {text['target'][first]} on rows "
+                         f"{same[0] + 1} and {same[1] + 1}")  # fmt: skip
+    nan = np.full(n, np.nan)
+    out = pd.DataFrame(
+        {
+            "well": text["well"], "sample": text["sample"], "target": text["target"],
+            "target_type": frame["target_type"].astype(str).to_numpy() if "target_type" in frame else "",
+            "channel": channel.astype(np.int64), "generation": "table",
+            "droplet_volume_nl": volume, "droplet_volume_source": reason,
+            "accepted_droplets": accepted, "positives": positives, "negatives": accepted - positives,
+            "ch1_positives": clusters.get("ch1_positives", nan),
+            "ch2_positives": clusters.get("ch2_positives", nan),
+            "exported_concentration": nan, "exported_conc_ci_low": nan, "exported_conc_ci_high": nan,
+            "exported_ratio": nan, "exported_fractional_abundance": nan,
+        }
+    )  # fmt: skip
+    return out[WELL_COLUMNS]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -254,118 +254,14 @@ def wells_from_droplets(
     return pd.DataFrame(rows)
 
 
-class DdpcrOptions:
-    """Settings shared by ``trkres ddpcr`` and the study analysis (see their help)."""
+def __getattr__(name: str) -> Any:
+    """``DdpcrOptions`` and ``run_ddpcr`` moved to ``options`` and ``run``; still importable here."""
+    if name == "DdpcrOptions":
+        from trkres.assays.ddpcr.options import DdpcrOptions
 
-    def __init__(
-        self,
-        droplet_volume_nl: float | None = None,
-        interval: Literal["quantasoft", "wald", "wilson"] = "quantasoft",
-        min_droplets: int = 8000,
-        blank_samples: Sequence[str] = (),
-        low_samples: Sequence[str] = (),
-        limits_target: str | None = None,
-        limits_method: Literal["parametric", "nonparametric"] = "parametric",
-        droplet_method: Literal["robust", "otsu", "fixed", "ntc"] = "robust",
-        ntc_wells: Sequence[str] = (),
-        detection_vaf: float = 0.001,
-        thresholds: Sequence[float | None] | None = None,
-        wt_wells: Sequence[str] = (),
-        positive_wells: Sequence[str] = (),
-        mutant_channel: int = 1,
-        neg_k: float = 8.0,
-        threshold_tolerance: float = 0.10,
-    ) -> None:
-        self.droplet_volume_nl = droplet_volume_nl
-        self.interval = interval
-        self.min_droplets = min_droplets
-        self.blank_samples = list(blank_samples)
-        self.low_samples = list(low_samples)
-        self.limits_target = limits_target
-        self.limits_method = limits_method
-        self.droplet_method = droplet_method
-        self.ntc_wells = list(ntc_wells)
-        self.detection_vaf = detection_vaf
-        self.thresholds = list(thresholds) if thresholds is not None else None
-        self.wt_wells = list(wt_wells)
-        self.positive_wells = list(positive_wells)
-        self.mutant_channel = mutant_channel
-        self.neg_k = neg_k
-        self.threshold_tolerance = threshold_tolerance
+        return DdpcrOptions
+    if name in ("run_ddpcr", "is_amplitude_file"):
+        from trkres.assays.ddpcr import run
 
-
-def is_amplitude_file(path: object) -> bool:
-    return str(path).lower().endswith("_amplitude.csv")
-
-
-def run_ddpcr(
-    exports: Sequence[object], amplitudes: Sequence[object], options: DdpcrOptions
-) -> dict[str, pd.DataFrame]:
-    """Every table ``trkres ddpcr`` writes, from results exports and amplitude files."""
-    import hashlib
-    from pathlib import Path
-
-    from trkres.assays.ddpcr.droplets import agreement, classify_droplets, combine, read_amplitudes
-    from trkres.assays.ddpcr.io import check_volume, read_ddpcr_export_checked
-
-    check_volume(options.droplet_volume_nl)
-    parts, issues = [], []
-    seen: dict[str, Path] = {}
-    for path in map(Path, map(str, exports)):
-        try:  # the same export given twice (or a copy of it) would count every well twice
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        except OSError:
-            digest = ""  # the reader says why it cannot be read
-        if digest and digest in seen:
-            raise InputError(
-                "the same ddPCR export given twice",
-                location=Location(file=path),
-                expected="each export once (its wells would be counted twice)",
-                found=f"the same content as {seen[digest]}",
-            )
-        seen[digest] = path
-        wells, dropped = read_ddpcr_export_checked(path, options.droplet_volume_nl)
-        wells["source"] = path.name
-        parts.append(wells)
-        if len(dropped):
-            issues.append(dropped)
-    tables: dict[str, pd.DataFrame] = {}
-    if issues:
-        tables["ddpcr_issues"] = pd.concat(issues, ignore_index=True)
-    if amplitudes:
-        drops = combine([read_amplitudes(Path(str(p))) for p in amplitudes])
-        with np.errstate(over="ignore", invalid="ignore"):  # absurd amplitudes (1e308) stay quiet
-            calls = classify_droplets(
-                drops, method=options.droplet_method, thresholds=options.thresholds,
-                ntc_wells=options.ntc_wells, wt_wells=options.wt_wells,
-                positive_wells=options.positive_wells, mutant_channel=options.mutant_channel,
-                neg_k=options.neg_k, tolerance=options.threshold_tolerance,
-                min_droplets=options.min_droplets,
-            )  # fmt: skip
-        parts.append(wells_from_droplets(calls, droplet_volume_nl=options.droplet_volume_nl,
-                                         generation=drops.generation, source=drops.source))  # fmt: skip
-        notes = pd.Series(drops.header_note)
-        tables["ddpcr_droplets"] = calls.wells.assign(
-            header=calls.wells["well"].map(notes).fillna(""),
-            source=calls.wells["well"].map(pd.Series(drops.source)).fillna(""),
-        )
-        if len(calls.controls):
-            tables["ddpcr_control_thresholds"] = calls.controls
-        agree = agreement(drops, calls)
-        if len(agree):
-            tables["ddpcr_droplet_agreement"] = agree
-    if not parts:
-        return tables
-    wells_in = pd.concat(parts, ignore_index=True)
-    table = quantify(wells_in, interval=options.interval, min_droplets=options.min_droplets,
-                     detection_vaf=options.detection_vaf)  # fmt: skip
-    if options.blank_samples and options.low_samples:
-        limits = limits_from_samples(
-            table, options.blank_samples, options.low_samples, target=options.limits_target,
-            method=options.limits_method,
-        )  # fmt: skip
-        table = apply_limits(table, limits)
-        tables["ddpcr_limits"] = limits.to_frame()
-    tables["ddpcr_wells"] = table
-    tables["ddpcr_merged"] = merge_replicates(table)
-    return {k: tables[k] for k in sorted(tables, key=lambda k: k != "ddpcr_wells")}
+        return getattr(run, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
