@@ -73,7 +73,7 @@ def cfdna(
     from trkres.genomics.cfdna_run import run_cfdna
     from trkres.knowledge import load_knowledge
     from trkres.options import validate_options
-    from trkres.pl.cfdna import cfdna_figure
+    from trkres.pl.monitoring import cfdna_figure
     from trkres.report.files import write_outputs
 
     options = validate_options(

@@ -14,7 +14,7 @@ __all__ = ["CfdnaOptions", "cfdna_section"]
 
 def figures(result: CfdnaResult) -> list[Figure]:
     """The section's figure (none without measurements)."""
-    from trkres.pl.cfdna import cfdna_figure
+    from trkres.pl.monitoring import cfdna_figure
 
     fig = cfdna_figure(result.measurements, result.timeline)
     return [fig] if fig is not None else []

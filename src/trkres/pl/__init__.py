@@ -27,7 +27,7 @@ _FUNCTIONS = {
     "plate": "trkres.pl.plates",
     # ddPCR and cfDNA
     "ddpcr_concentrations": "trkres.pl.ddpcr",
-    "cfdna": "trkres.pl.cfdna",
+    "cfdna": "trkres.pl.monitoring",
     # genomics
     "mechanisms": "trkres.pl.genomics",
     "oncoprint": "trkres.pl.genomics",

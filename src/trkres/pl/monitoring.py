@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -136,15 +134,3 @@ def cfdna(result: CfdnaResult, patient: str | None = None, ax: Any = None) -> An
     if patients:
         ax.legend(fontsize=6, frameon=False, loc="lower right")
     return ax
-
-
-class _CallableModule(types.ModuleType):
-    """``tr.pl.cfdna`` names both this module and its function :func:`cfdna`: once the
-    module is imported, Python binds ``trkres.pl.cfdna`` to the module, so the module
-    forwards a call to the function (``tr.pl.cfdna(result)`` works either way)."""
-
-    def __call__(self, result: CfdnaResult, patient: str | None = None, ax: Any = None) -> Any:
-        return cfdna(result, patient=patient, ax=ax)
-
-
-sys.modules[__name__].__class__ = _CallableModule
