@@ -177,7 +177,25 @@ def read_long_lines(
     (:data:`ISSUE_COLUMNS`), so rows in = rows used + rows reported. Text
     where a number belongs, unknown units and unreadable files are errors.
     """
-    frame = read_table(path)
+    return check_long(read_table(path), path, group=group, dose_unit=dose_unit)
+
+
+def check_long(
+    frame: pd.DataFrame,
+    path: Path | str,
+    *,
+    group: Sequence[str] | None = None,
+    dose_unit: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, str]:
+    """Check a long dose-response table already in memory (see :func:`read_long_lines`).
+
+    ``path`` names it in messages and in the issues' ``file`` column (a file, or a
+    label such as ``"<DataFrame>"``); row ``i`` (0-based) is reported as line ``i + 2``
+    and row ``i + 1``, as in a file with a header line. Returns (usable rows, reported
+    rows, the usable rows' lines, the dose column's name).
+    """
+    path = Path(path)
+    frame = frame.reset_index(drop=True)
     blank = (
         (frame.fillna("").astype(str).apply(lambda c: c.str.strip()) == "").all(axis=1).to_numpy()
     )
@@ -255,11 +273,7 @@ def read_long_lines(
         issues.append(copy_issues)
         drop |= copies
     use = np.flatnonzero(~drop)
-    curve = (
-        frame[id_cols].iloc[use].astype(str).agg(" | ".join, axis=1)
-        if len(use)
-        else pd.Series([], dtype=str)
-    )
+    curve = curve_ids(frame[id_cols].iloc[use], id_cols) if len(use) else pd.Series([], dtype=str)
     out = pd.DataFrame(
         {"curve_id": curve.to_numpy(), "dose_molar": molar[use], "response": resp[use]}
     )
