@@ -61,8 +61,9 @@ def fit(
 ) -> None:
     """Fit dose-response curves in batch and write OUT/fits.tsv (one row per curve).
 
-    Figures: OUT/figures/dose_response_curves.svg|png (the first 24 curves with their fits;
-    vehicle rows drawn at the left edge, marked 'vehicle').
+    Figures: OUT/figures/dose_response_curves.svg|png (the first 6 curves with their fits,
+    vehicle rows drawn at the left edge, marked 'vehicle'; the IC50s of the 'ok' fits and
+    the count of each status).
 
     Columns: curve_id, status and status_reason, log10_ic50 and ic50 (molar)
     with asymptotic 95% CIs, absolute IC50, hill_slope, top, bottom, emax, auc/aac over the
@@ -84,7 +85,7 @@ def fit(
     from trkres.assays.doseresponse.options import FitOptions
     from trkres.assays.doseresponse.run import run_fit
     from trkres.options import validate_options
-    from trkres.pl.doseresponse import curves_figure
+    from trkres.pl.doseresponse import fit_summary_figure
     from trkres.report.files import write_outputs
 
     opts = validate_options(FitOptions, {"model": model, "group": group, "dose_unit": dose_unit,
@@ -94,7 +95,7 @@ def fit(
         result = run_fit(data, opts, toml=toml, progress=progress)
         progress(1, 1, "writing")
     fits, issues, frame = result.fits, result.issues, result.data
-    write_outputs(out, {"fits": fits, "issues": issues}, [curves_figure(frame, fits)])
+    write_outputs(out, {"fits": fits, "issues": issues}, [fit_summary_figure(frame, fits)])
     if not state.quiet:
         tally = fits["status"].value_counts()
         counts = tally[tally > 0].to_dict()

@@ -27,19 +27,22 @@ _MISSING = {"", "na", "nan", "n/a", "null", "none"}
 ISSUE_COLUMNS = ["file", "line", "row", "column", "expected", "found", "action"]
 
 
-def read_table(path: Path) -> pd.DataFrame:
+def read_table(path: Path, *, typed: bool = False) -> pd.DataFrame:
     """A CSV/TSV (by suffix; ``.gz`` allowed) or Parquet table with every cell as text.
 
     Errors name the file and line: empty file, header only, ragged rows, binary
     or non-UTF-8 content. Line endings may be LF, CRLF or old-Mac CR. Data row
     ``i`` (0-based index) is on line ``i + 2``; blank lines are kept as empty rows
-    so that holds (callers drop them).
+    so that holds (callers drop them). With ``typed``, a Parquet table keeps its column
+    types (numbers stay numbers: the long reader checks them without going through text).
     """
     import io
 
     if path.suffix.lower() == ".parquet":
         try:
-            parquet = pd.read_parquet(path).astype(object)
+            parquet = pd.read_parquet(path)
+            if not typed:
+                parquet = parquet.astype(object)
         except (OSError, ValueError) as exc:
             raise InputError("cannot read Parquet file", location=Location(file=path),
                              expected="a Parquet table", found=str(exc).splitlines()[0][:200]) from None  # fmt: skip
@@ -110,7 +113,19 @@ def exact_copies(
     none = np.zeros(len(frame), dtype=bool)
     if not candidates.any():
         return none, None
-    sub = frame.loc[candidates].astype(str)
+    sub = frame.loc[candidates]
+    # Cells compared as their text; a float's bits stand for its (shortest round-trip) text.
+    sub = pd.DataFrame(
+        {
+            c: sub[c].to_numpy().view(np.int64)
+            if sub[c].dtype == np.float64
+            else sub[c].to_numpy()
+            if sub[c].dtype.kind in "iu"
+            else sub[c].astype(str)
+            for c in sub.columns
+        },
+        index=sub.index,
+    )
     dup = sub.duplicated(keep="first").to_numpy()
     if not dup.any():
         return none, None
@@ -144,8 +159,17 @@ def _issue(path: Path, rows: np.ndarray, column: str, expected: str, found: pd.S
                          "expected": expected, "found": found.astype(str).to_numpy(), "action": action})  # fmt: skip
 
 
+def _is_number(cells: pd.Series) -> bool:
+    """Whether a column holds numbers (int or float, not bool or text)."""
+    return cells.dtype.kind in "iuf"
+
+
 def _numbers(cells: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Values (NaN where missing), missing mask, and a mask of cells that are text, not numbers."""
+    if _is_number(cells):  # a typed Parquet column: the same values as via their text
+        values = cells.to_numpy(dtype=float, na_value=np.nan)
+        missing = np.isnan(values)
+        return values, missing, np.zeros(len(values), dtype=bool)
     text = cells.astype(str).str.strip()
     missing = text.str.lower().isin(_MISSING).to_numpy() | cells.isna().to_numpy()
     values = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(dtype=float)
@@ -177,7 +201,7 @@ def read_long_lines(
     (:data:`ISSUE_COLUMNS`), so rows in = rows used + rows reported. Text
     where a number belongs, unknown units and unreadable files are errors.
     """
-    return check_long(read_table(path), path, group=group, dose_unit=dose_unit)
+    return check_long(read_table(path, typed=True), path, group=group, dose_unit=dose_unit)
 
 
 def check_long(
@@ -196,9 +220,13 @@ def check_long(
     """
     path = Path(path)
     frame = frame.reset_index(drop=True)
-    blank = (
-        (frame.fillna("").astype(str).apply(lambda c: c.str.strip()) == "").all(axis=1).to_numpy()
-    )
+    blank = np.ones(len(frame), dtype=bool)
+    for name in frame.columns:  # numbers are blank only where missing: no text needed
+        cells = frame[name]
+        if _is_number(cells):
+            blank &= cells.isna().to_numpy()
+        else:
+            blank &= (cells.fillna("").astype(str).str.strip() == "").to_numpy()
     cols = {str(c).strip().lower(): c for c in frame.columns}
     for need in ("dose", "response"):
         if need not in cols:
