@@ -153,3 +153,16 @@ def test_plots_return_axes(table: pd.DataFrame) -> None:
     ax2 = tr.pl.fold_resistance(res)
     assert ax2.get_xscale() == "log"
     plt.close("all")
+
+
+def test_fit_summary_figure_draws_the_first_curves_and_the_status_counts(
+    table: pd.DataFrame,
+) -> None:
+    from trkres.pl.doseresponse import fit_summary_figure
+
+    result = run_fit(VIABILITY, FitOptions(group=["drug", "line"]))
+    fig = fit_summary_figure(result.data, result.fits)
+    curves, hist = fig.static.axes
+    assert len(curves.lines) >= 2  # a fitted line per curve
+    assert hist.get_title() == "ok: 2"
+    assert fig.name == "dose_response_curves"

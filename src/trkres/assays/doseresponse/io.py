@@ -303,7 +303,8 @@ def check_long(
     use = np.flatnonzero(~drop)
     curve = curve_ids(frame[id_cols].iloc[use], id_cols) if len(use) else pd.Series([], dtype=str)
     out = pd.DataFrame(
-        {"curve_id": curve.to_numpy(), "dose_molar": molar[use], "response": resp[use]}
+        # Text stays in pandas' string array (not millions of Python str objects).
+        {"curve_id": curve.array, "dose_molar": molar[use], "response": resp[use]}
     )
     for g in group or []:  # the grouping columns travel along: comparisons need them
         out[g] = frame[g].iloc[use].to_numpy()

@@ -108,7 +108,7 @@ def run_fit(
             issues = pd.concat([issues, ignored], ignore_index=True).sort_values(
                 "line", kind="stable"
             )
-    progress(0, 1, f"{frame['curve_id'].nunique()} curves")
+    progress(0, 1, f"{len(frame)} rows")
     if opts.engine == "dask":
         try:
             from trkres.assays.doseresponse.distributed import fit_curves_dask
