@@ -500,7 +500,7 @@ def pack(frame: pd.DataFrame, curve: str = "curve_id", dose: str = "dose_molar",
     with np.errstate(divide="ignore"):
         x = np.where(d > 0, np.log10(np.where(d > 0, d, 1.0)), -np.inf)
     # The ids' own array: pandas' string arrays factorize without Python str objects.
-    cs = pack_arrays(use[curve].array, x, use[response].to_numpy(dtype=float))  # type: ignore[arg-type]
+    cs = pack_arrays(use[curve].array, x, use[response].to_numpy(dtype=float))
     return CurveSet(np.asarray(cs.ids, dtype=object), cs.x, cs.y, cs.n)
 
 
