@@ -174,8 +174,9 @@ def fit_summary_figure(data: pd.DataFrame, fits: pd.DataFrame, max_curves: int =
     ax.set_position((0.08, 0.16, 0.40, 0.72))
     hx.set_position((0.58, 0.16, 0.40, 0.72))
     ids = list(fits["curve_id"].head(max_curves))
-    by_id = fits.drop_duplicates("curve_id").set_index("curve_id")
-    rows = _rows_of(data, fits.head(max_curves))
+    head = fits.head(max_curves)  # only these: an index over a million ids costs seconds
+    by_id = head.drop_duplicates("curve_id").set_index("curve_id")
+    rows = _rows_of(data, head)
     # log10 dose on a linear axis (as Prism's log[inhibitor]): no log-scale transforms or
     # mathtext tick labels, which cost most of the drawing time.
     for k, (cid, g) in enumerate(rows.groupby("curve_id", sort=False)):
