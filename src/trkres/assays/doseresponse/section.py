@@ -55,7 +55,8 @@ def dose_response_section(ctx: AnalysisContext) -> Section:
     if not paths and not plates:
         return Section(name="dose_response", title="Dose-response and fold resistance",
                        summary="No single-drug dose-response data: the study's plates hold combinations.")  # fmt: skip
-    result = run_compare(paths, opts, extra=plates, strict_reference=False, progress=ctx.progress)
+    # ctx.progress counts analyses (i of n): the fit's own steps would reset it.
+    result = run_compare(paths, opts, extra=plates, strict_reference=False)
     fits, comparisons, issues, levels = (
         result.fits,
         result.comparisons,
