@@ -146,7 +146,7 @@ def test_cli_vehicle_option_and_count(tmp_path: Path) -> None:
     assert ign["n_points"].iloc[0] + len(listed) == len(frame)
     assert (frame["dose_molar"].iloc[listed["row"].to_numpy() - 1] == 0).all()
     assert_input_error(
-        invoke("fit", str(path), "--vehicle", "maybe", "-o", str(tmp_path / "x")), "use or ignore"
+        invoke("fit", str(path), "--vehicle", "maybe", "-o", str(tmp_path / "x")), "--vehicle"
     )
 
 
@@ -232,7 +232,7 @@ def test_help_documents_ambiguous() -> None:
 def test_fit_figure_with_vehicle_rows_draws_curves() -> None:
     import warnings
 
-    from trkres.assays.doseresponse.section import curves_figure, overlay_figure
+    from trkres.pl.doseresponse import curves_figure, overlay_figure
 
     rng = np.random.default_rng(2)
     frame = long_table(

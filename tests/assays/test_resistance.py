@@ -75,7 +75,8 @@ def _series_rows(
 
 
 def test_escalation_is_established_where_it_stays_above_threshold() -> None:
-    from trkres.assays.doseresponse.escalation import escalation_figure, track_escalation
+    from trkres.assays.doseresponse.escalation import track_escalation
+    from trkres.pl.doseresponse import escalation_figure
 
     # A jump at week 4 that falls back, then a lasting rise from week 8.
     weeks = {0: -8.7, 2: -8.5, 4: -7.4, 6: -8.4, 8: -7.3, 10: -7.0}

@@ -13,7 +13,6 @@ from trkres.cli._app import (
     err_console,
     state,
 )
-from trkres.errors import TrkresError
 
 
 @app.command()
@@ -62,8 +61,9 @@ def fit(
 ) -> None:
     """Fit dose-response curves in batch and write OUT/fits.tsv (one row per curve).
 
-    Figures: OUT/figures/dose_response_curves.svg|png (the first 24 curves with their fits;
-    vehicle rows drawn at the left edge, marked 'vehicle').
+    Figures: OUT/figures/dose_response_curves.svg|png (the first 6 curves with their fits,
+    vehicle rows drawn at the left edge, marked 'vehicle'; the IC50s of the 'ok' fits and
+    the count of each status).
 
     Columns: curve_id, status and status_reason, log10_ic50 and ic50 (molar)
     with asymptotic 95% CIs, absolute IC50, hill_slope, top, bottom, emax, auc/aac over the
@@ -82,57 +82,24 @@ def fit(
 
     Example:  trkres fit viability_long.tsv -o fits --dose-unit nM
     """
-    import math
-
-    import pandas as pd
-
-    from trkres.assays.doseresponse.curvefit import fit_curves
-    from trkres.assays.doseresponse.io import ISSUE_COLUMNS, read_curvecurator, read_long_lines
-    from trkres.assays.doseresponse.section import curves_figure
-    from trkres.errors import InputError
+    from trkres.assays.doseresponse.options import FitOptions
+    from trkres.assays.doseresponse.run import run_fit
+    from trkres.options import validate_options
+    from trkres.pl.doseresponse import fit_summary_figure
     from trkres.report.files import write_outputs
 
-    if model not in ("4pl", "3pl", "2pl"):
-        raise InputError("unknown model", expected="4pl, 3pl or 2pl", found=model)
-    if vehicle not in ("use", "ignore"):
-        raise InputError("unknown --vehicle", expected="use or ignore", found=vehicle)
-    if not (math.isfinite(alpha) and 0 < alpha < 1):
-        raise InputError(
-            "--alpha out of range", expected="a number between 0 and 1", found=f"{alpha:g}"
-        )
-    if toml:
-        frame, issues = read_curvecurator(data, toml), pd.DataFrame(columns=ISSUE_COLUMNS)
-    else:
-        frame, issues, lines, dose_column = read_long_lines(data, group=group, dose_unit=dose_unit)
-        if vehicle == "ignore":  # listed too, so rows in = rows used + rows listed
-            veh = (frame["dose_molar"] == 0).to_numpy()
-            ignored = pd.DataFrame({"file": str(data), "line": lines[veh], "row": lines[veh] - 1,
-                                    "column": dose_column, "expected": "a dose > 0 (--vehicle ignore)",
-                                    "found": "0", "action": "ignored"})  # fmt: skip
-            issues = pd.concat([issues, ignored], ignore_index=True).sort_values(
-                "line", kind="stable"
-            )
+    opts = validate_options(FitOptions, {"model": model, "group": group, "dose_unit": dose_unit,
+                                         "alpha": alpha, "robust": robust, "engine": engine,
+                                         "scheduler": scheduler, "vehicle": vehicle}, source="cli")  # fmt: skip
     with _progress("fitting") as progress:
-        progress(0, 1, f"{frame['curve_id'].nunique()} curves")
-        if engine == "dask":
-            try:
-                from trkres.assays.doseresponse.distributed import fit_curves_dask
-            except ImportError:  # pragma: no cover - depends on the install
-                raise TrkresError(
-                    "the dask engine needs dask", hint="pip install 'trkres[dask]'"
-                ) from None
-            fits = fit_curves_dask(frame, scheduler=scheduler, model=model, alpha=alpha, robust=robust,  # type: ignore[arg-type]
-                                   vehicle=vehicle)  # type: ignore[arg-type]  # fmt: skip
-        elif engine == "local":
-            fits = fit_curves(frame, model=model, alpha=alpha, robust=robust, vehicle=vehicle)  # type: ignore[arg-type]
-        else:
-            raise TrkresError("unknown engine", expected="local or dask", found=engine)
+        result = run_fit(data, opts, toml=toml, progress=progress)
         progress(1, 1, "writing")
-    write_outputs(out, {"fits": fits, "issues": issues}, [curves_figure(frame, fits)])
+    fits, issues, frame = result.fits, result.issues, result.data
+    write_outputs(out, {"fits": fits, "issues": issues}, [fit_summary_figure(frame, fits)])
     if not state.quiet:
         tally = fits["status"].value_counts()
         counts = tally[tally > 0].to_dict()
-        n_vehicle = int((frame["dose_molar"] == 0).sum())
+        n_vehicle = result.n_vehicle
         err_console.print(
             f"Fitted {len(fits)} curves ({', '.join(f'{k}: {v}' for k, v in counts.items())}); "
             f"written to [bold]{out / 'fits.tsv'}[/bold]"
@@ -179,6 +146,9 @@ def resistance(
     robust: Annotated[
         bool, typer.Option(help="Down-weight outlying wells (Huber loss, IRLS).")
     ] = False,
+    model: Annotated[
+        str, typer.Option(help="4pl, 3pl (Top = 1) or 2pl (Top = 1, Bottom = 0).")
+    ] = "4pl",
 ) -> None:
     """Compare resistant and parental lines: fold change in IC50 with 95% CI, F-test, Emax shift.
 
@@ -199,42 +169,28 @@ def resistance(
 
     Example:  trkres resistance viability.tsv --condition line --reference parental --by drug -o res
     """
-    import math
-
-    from trkres.assays.doseresponse.curvefit import fit_curves
-    from trkres.assays.doseresponse.io import read_long_checked
-    from trkres.assays.doseresponse.resistance import compare_conditions, pool_experiments
-    from trkres.assays.doseresponse.section import forest_figure, overlay_figure
-    from trkres.errors import InputError, Location
+    from trkres.assays.doseresponse.options import DoseResponseOptions
+    from trkres.assays.doseresponse.run import run_compare
+    from trkres.options import validate_options
+    from trkres.pl.doseresponse import forest_figure, overlay_figure
     from trkres.report.files import write_outputs
 
-    if not (math.isfinite(threshold) and threshold > 1):
-        raise InputError(
-            "--threshold out of range", expected="a fold change > 1", found=f"{threshold:g}"
-        )
-    keys = [*(by or []), condition]
-    frame, issues = read_long_checked(
-        data, group=[*keys, *([experiment] if experiment else [])], dose_unit=dose_unit
-    )
-    frame["curve_id"] = frame[keys].astype(str).agg(" | ".join, axis=1)
-    levels = sorted(set(frame[condition].astype(str)))
-    if reference not in levels:  # before any fitting: a typo must not cost a run
-        raise InputError(f"reference '{reference}' is not a level of column '{condition}'",
-                         location=Location(file=data, column=condition),
-                         expected="one of: " + ", ".join(levels[:20]) + (" …" if len(levels) > 20 else ""),
-                         found=reference)  # fmt: skip
-    fits = fit_curves(frame, robust=robust)
-    table = compare_conditions(
-        frame, condition=condition, reference=reference, by=by or [], threshold=threshold, fits=fits
-    )
-    tables = {"resistance": table, "fits": fits, "issues": issues}
-    if experiment:
-        pooled, per = pool_experiments(frame, condition=condition, reference=reference, experiment=experiment,
-                                       by=by or [], threshold=threshold, robust=robust)  # fmt: skip
-        tables |= {"resistance_pooled": pooled, "resistance_by_experiment": per}
-    figures = [overlay_figure(frame, fits, by or [], condition)]
+    opts = validate_options(DoseResponseOptions, {"condition": condition, "reference": reference,
+                                                  "by": by or [], "dose_unit": dose_unit, "model": model,
+                                                  "threshold": threshold, "robust": robust,
+                                                  "experiment": experiment}, source="cli")  # fmt: skip
+    with _progress("fitting") as progress:
+        result = run_compare([data], opts, progress=progress)
+    table = result.comparisons
+    tables = {"resistance": table, "fits": result.fits, "issues": result.issues}
+    if result.pooled is not None and result.by_experiment is not None:
+        tables |= {
+            "resistance_pooled": result.pooled,
+            "resistance_by_experiment": result.by_experiment,
+        }
+    figures = [overlay_figure(result.data, result.fits, opts.by, opts.condition)]
     if len(table):
-        figures.append(forest_figure(table, threshold))
+        figures.append(forest_figure(table, opts.threshold))
     write_outputs(out, tables, figures)
     if not state.quiet:
         n = int(table["resistant"].sum()) if len(table) else 0
@@ -270,34 +226,22 @@ def gr(
 
     Example:  trkres gr counts.tsv --condition cell_line --reference parental -o gr
     """
-    from trkres.assays.doseresponse.grmetrics import compare_gr, fit_gr, gr_values, read_gr_checked
-    from trkres.errors import InputError
+    from trkres.assays.doseresponse.options import GROptions
+    from trkres.assays.doseresponse.run import run_gr
+    from trkres.options import validate_options
     from trkres.outputs import write_tables
 
-    if metric not in ("GR50", "GEC50"):
-        raise InputError("unknown metric", expected="GR50 or GEC50", found=metric)
-    frame, issues = read_gr_checked(data)
-    if "GR" not in frame.columns:
-        frame["GR"] = gr_values(frame)
-    metrics = fit_gr(frame)
-    tables = {"gr_values": frame, "gr_metrics": metrics, "issues": issues}
-    if condition:
-        if condition not in metrics.columns:
-            raise InputError(
-                "condition column not found",
-                expected=condition,
-                found=", ".join(map(str, metrics.columns)),
-            )
-        levels = sorted(set(metrics[condition].astype(str)))
-        if reference not in levels:
-            raise InputError(f"reference '{reference}' is not a level of column '{condition}'",
-                             expected="one of: " + ", ".join(levels[:20]), found=reference)  # fmt: skip
-        tables["gr_resistance"] = compare_gr(
-            metrics, condition=condition, reference=reference, metric=metric
-        )
+    opts = validate_options(GROptions, {"condition": condition, "reference": reference,
+                                        "metric": metric}, source="cli")  # fmt: skip
+    result = run_gr(data, opts)
+    tables = {"gr_values": result.values, "gr_metrics": result.metrics, "issues": result.issues}
+    if result.resistance is not None:
+        tables["gr_resistance"] = result.resistance
     write_tables(out, tables)
     if not state.quiet:
-        err_console.print(f"{len(metrics)} experiment(s) fitted; written to [bold]{out}[/bold]")
+        err_console.print(
+            f"{len(result.metrics)} experiment(s) fitted; written to [bold]{out}[/bold]"
+        )
 
 
 @app.command()
@@ -328,32 +272,20 @@ def escalation(
 
     Example:  trkres escalation escalation.tsv --time week --by drug --dose-unit nM -o esc
     """
-    import math
-
-    import numpy as np
-    import pandas as pd
-
-    from trkres.assays.doseresponse.escalation import escalation_figure, track_escalation
-    from trkres.assays.doseresponse.io import read_long_checked
-    from trkres.errors import InputError, Location
+    from trkres.assays.doseresponse.options import EscalationOptions
+    from trkres.assays.doseresponse.run import run_escalation
+    from trkres.options import validate_options
+    from trkres.pl.doseresponse import escalation_figure
     from trkres.report.files import write_outputs
 
-    if not (math.isfinite(threshold) and threshold > 1):
-        raise InputError(
-            "--threshold out of range", expected="a fold change > 1", found=f"{threshold:g}"
-        )
-    frame, issues = read_long_checked(data, group=[*(by or []), time], dose_unit=dose_unit)
-    times = pd.to_numeric(frame[time], errors="coerce")
-    bad = ~np.isfinite(times.to_numpy(dtype=float))
-    if bad.any():
-        raise InputError(f"column '{time}' must hold finite numbers (passage, week, day)",
-                         location=Location(file=data, column=time), expected="numbers",
-                         found=", ".join(map(str, pd.unique(frame.loc[bad, time])[:5])))  # fmt: skip
-    series = track_escalation(frame, time=time, by=by or [], threshold=threshold)
-    write_outputs(out, {"escalation": series, "issues": issues},
-                  [escalation_figure(series, time=time, by=by or [])])  # fmt: skip
+    opts = validate_options(EscalationOptions, {"time": time, "by": by or [], "dose_unit": dose_unit,
+                                                "threshold": threshold}, source="cli")  # fmt: skip
+    result = run_escalation(data, opts)
+    series = result.series
+    write_outputs(out, {"escalation": series, "issues": result.issues},
+                  [escalation_figure(series, time=opts.time, by=opts.by)])  # fmt: skip
     if not state.quiet:
-        for key, g in series.groupby(by or (lambda _: "series"), sort=False):
+        for key, g in series.groupby(opts.by or (lambda _: "series"), sort=False):
             at = g["established_at"].iloc[0]
             said = f"established at {time} {at:g}" if at == at else "not established"
             name = " | ".join(map(str, key if isinstance(key, tuple) else (key,)))

@@ -40,6 +40,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from trkres.errors import InputError
+
 Model = Literal["4pl", "3pl", "2pl"]
 _FREE = {
     "4pl": (True, True, True, True),
@@ -497,7 +499,8 @@ def pack(frame: pd.DataFrame, curve: str = "curve_id", dose: str = "dose_molar",
     use, d = use[keep], d[keep]
     with np.errstate(divide="ignore"):
         x = np.where(d > 0, np.log10(np.where(d > 0, d, 1.0)), -np.inf)
-    cs = pack_arrays(use[curve].to_numpy(), x, use[response].to_numpy(dtype=float))
+    # The ids' own array: pandas' string arrays factorize without Python str objects.
+    cs = pack_arrays(use[curve].array, x, use[response].to_numpy(dtype=float))
     return CurveSet(np.asarray(cs.ids, dtype=object), cs.x, cs.y, cs.n)
 
 
@@ -667,6 +670,27 @@ FIT_COLUMNS = [
 ]  # fmt: skip
 
 
+def _check_call(curves: object, model: object, vehicle: object) -> None:
+    """Refuse a call :func:`fit_curves` cannot serve, with a clear :class:`InputError`."""
+    if model not in _FREE:
+        raise InputError("unknown model", expected="4pl, 3pl or 2pl", found=repr(model)[:100])
+    if vehicle not in ("use", "ignore"):
+        raise InputError("unknown vehicle", expected="use or ignore", found=repr(vehicle)[:100])
+    if isinstance(curves, pd.DataFrame):
+        missing = [c for c in ("curve_id", "dose_molar", "response") if c not in curves.columns]
+        if missing:
+            raise InputError(
+                "the table is not prepared for fitting",
+                expected="columns curve_id, dose_molar (molar), response (from "
+                "trkres.doseresponse.prepare or a reader in trkres.assays.doseresponse.io)",
+                found=", ".join(map(str, curves.columns))[:300],
+                hint="tr.doseresponse.prepare(df, group=[...], dose_unit='nM') makes one",
+            )
+    elif not isinstance(curves, CurveSet):
+        raise InputError("wrong curves", expected="a DataFrame or a CurveSet",
+                         found=type(curves).__name__)  # fmt: skip
+
+
 def fit_curves(
     curves: CurveSet | pd.DataFrame,
     *,
@@ -703,6 +727,7 @@ def fit_curves(
     a single bad well then no longer drags the curve. Statistics are then the
     weighted ones and ``n_downweighted`` counts the points given weight < 1.
     """
+    _check_call(curves, model, vehicle)
     cs = pack(curves, vehicle=vehicle == "use") if isinstance(curves, pd.DataFrame) else curves
     n_curves = len(cs.ids)
     free = np.array(_FREE[model])
@@ -751,10 +776,9 @@ def fit_curves(
     se = np.where(np.isfinite(se) & (se < 50), se, np.nan)  # unidentifiable: no CI
     dofs, inverse = np.unique(np.maximum(dof, 1), return_inverse=True)
     tcrit = stats.t.ppf(0.975, dofs)[inverse]  # 95% CIs
-    span = top - bottom
     auc = mean_response(params, xmin, xmax)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        emax = bottom + span / (1 + 10 ** ((log_ic50 - xmax) * hill))
+        emax = log_logistic(xmax, log_ic50, hill, top, bottom, clamp=False)
         # Absolute IC50: where the fitted curve crosses 0.5 (if it does).
         ratio = (top - bottom) / (0.5 - bottom) - 1
         abs_log = log_ic50 - np.log10(ratio) / hill
@@ -841,10 +865,20 @@ def mean_response(params: np.ndarray, xmin: np.ndarray, xmax: np.ndarray) -> np.
 
 
 def log_logistic(x: np.ndarray, log_ic50: np.ndarray, hill: np.ndarray, top: np.ndarray,
-                 bottom: np.ndarray) -> np.ndarray:  # fmt: skip
-    """The four-parameter curve at log10 molar doses ``x`` (NumPy broadcasting)."""
+                 bottom: np.ndarray, *, clamp: bool = True) -> np.ndarray:  # fmt: skip
+    """The four-parameter curve at log10 molar doses ``x`` (NumPy broadcasting).
+
+    ``Bottom + (Top − Bottom) / (1 + 10^((LogIC50 − x) · HillSlope))`` -- the one place
+    the formula is written (Prism's parameterisation; responses as fractions of vehicle).
+    ``clamp`` caps the exponent at 300 so that 10^… stays finite; without it an
+    overflowing power is inf and the value is exactly Bottom. The expression's order
+    is fixed: every table and figure depends on its bytes.
+    """
     with np.errstate(over="ignore"):
-        value: np.ndarray = bottom + (top - bottom) / (
-            1 + 10.0 ** np.minimum((log_ic50 - x) * hill, 300.0)
-        )
+        if clamp:
+            value: np.ndarray = bottom + (top - bottom) / (
+                1 + 10.0 ** np.minimum((log_ic50 - x) * hill, 300.0)
+            )
+        else:
+            value = bottom + (top - bottom) / (1 + 10 ** ((log_ic50 - x) * hill))
     return value

@@ -16,9 +16,8 @@ import numpy as np
 import pandas as pd
 
 from trkres.assays.doseresponse.curvefit import USABLE_STATUSES, fit_curves
+from trkres.assays.doseresponse.io import curve_ids
 from trkres.assays.doseresponse.resistance import compare_conditions
-from trkres.pl.style import new_figure
-from trkres.report.model import Figure
 
 
 def track_escalation(
@@ -36,7 +35,7 @@ def track_escalation(
     data = data.copy()
     data[time] = pd.to_numeric(data[time], errors="raise")
     keys = [*by, time]
-    data["curve_id"] = data[keys].astype(str).agg(" | ".join, axis=1)
+    data["curve_id"] = curve_ids(data, keys)
     fits = fit_curves(data, robust=robust)
     out = []
     groups = data.groupby(by, sort=False) if by else [((), data)]
@@ -75,32 +74,3 @@ def track_escalation(
     cols = [*by, time, "ic50", "fold_change", "fold_ci_low", "fold_ci_high", "condition_status",
             "established", "established_at", "threshold"]  # fmt: skip
     return pd.concat(out, ignore_index=True)[cols]
-
-
-def escalation_figure(series: pd.DataFrame, *, time: str, by: list[str] | None = None) -> Figure:
-    """Fold change (log scale, 95% CI) against time, the threshold, and where resistance is established."""
-    by = by or []
-    fig, ax = new_figure(5.5, 3.4)
-    groups = series.groupby(by, sort=False) if by else [((), series)]
-    for gkey, g in groups:
-        label = " | ".join(map(str, gkey if isinstance(gkey, tuple) else (gkey,))) or "series"
-        err = np.vstack([g["fold_change"] - g["fold_ci_low"], g["fold_ci_high"] - g["fold_change"]])
-        line = ax.errorbar(
-            g[time],
-            g["fold_change"],
-            yerr=np.nan_to_num(err),
-            fmt="o-",
-            ms=3,
-            capsize=2,
-            label=label,
-        )
-        at = g["established_at"].iloc[0]
-        if np.isfinite(at):
-            ax.axvline(at, color=line[0].get_color(), ls=":", lw=1)
-    ax.axhline(float(series["threshold"].iloc[0]), color="grey", ls="--", lw=0.8, label="threshold")
-    ax.set_yscale("log")
-    ax.set_xlabel(time)
-    ax.set_ylabel("fold change in IC50 vs start (95% CI)")
-    ax.legend(fontsize=7, frameon=False)
-    return Figure("dose_escalation", "Dose escalation: fold resistance over time", fig,
-                  caption="Dotted line: where resistance is established (fold ≥ threshold with CI > 1 from then on).")  # fmt: skip

@@ -27,19 +27,22 @@ _MISSING = {"", "na", "nan", "n/a", "null", "none"}
 ISSUE_COLUMNS = ["file", "line", "row", "column", "expected", "found", "action"]
 
 
-def read_table(path: Path) -> pd.DataFrame:
+def read_table(path: Path, *, typed: bool = False) -> pd.DataFrame:
     """A CSV/TSV (by suffix; ``.gz`` allowed) or Parquet table with every cell as text.
 
     Errors name the file and line: empty file, header only, ragged rows, binary
     or non-UTF-8 content. Line endings may be LF, CRLF or old-Mac CR. Data row
     ``i`` (0-based index) is on line ``i + 2``; blank lines are kept as empty rows
-    so that holds (callers drop them).
+    so that holds (callers drop them). With ``typed``, a Parquet table keeps its column
+    types (numbers stay numbers: the long reader checks them without going through text).
     """
     import io
 
     if path.suffix.lower() == ".parquet":
         try:
-            parquet = pd.read_parquet(path).astype(object)
+            parquet = pd.read_parquet(path)
+            if not typed:
+                parquet = parquet.astype(object)
         except (OSError, ValueError) as exc:
             raise InputError("cannot read Parquet file", location=Location(file=path),
                              expected="a Parquet table", found=str(exc).splitlines()[0][:200]) from None  # fmt: skip
@@ -110,7 +113,19 @@ def exact_copies(
     none = np.zeros(len(frame), dtype=bool)
     if not candidates.any():
         return none, None
-    sub = frame.loc[candidates].astype(str)
+    sub = frame.loc[candidates]
+    # Cells compared as their text; a float's bits stand for its (shortest round-trip) text.
+    sub = pd.DataFrame(
+        {
+            c: sub[c].to_numpy().view(np.int64)
+            if sub[c].dtype == np.float64
+            else sub[c].to_numpy()
+            if sub[c].dtype.kind in "iu"
+            else sub[c].astype(str)
+            for c in sub.columns
+        },
+        index=sub.index,
+    )
     dup = sub.duplicated(keep="first").to_numpy()
     if not dup.any():
         return none, None
@@ -144,8 +159,17 @@ def _issue(path: Path, rows: np.ndarray, column: str, expected: str, found: pd.S
                          "expected": expected, "found": found.astype(str).to_numpy(), "action": action})  # fmt: skip
 
 
+def _is_number(cells: pd.Series) -> bool:
+    """Whether a column holds numbers (int or float, not bool or text)."""
+    return cells.dtype.kind in "iuf"
+
+
 def _numbers(cells: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Values (NaN where missing), missing mask, and a mask of cells that are text, not numbers."""
+    if _is_number(cells):  # a typed Parquet column: the same values as via their text
+        values = cells.to_numpy(dtype=float, na_value=np.nan)
+        missing = np.isnan(values)
+        return values, missing, np.zeros(len(values), dtype=bool)
     text = cells.astype(str).str.strip()
     missing = text.str.lower().isin(_MISSING).to_numpy() | cells.isna().to_numpy()
     values = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(dtype=float)
@@ -177,10 +201,32 @@ def read_long_lines(
     (:data:`ISSUE_COLUMNS`), so rows in = rows used + rows reported. Text
     where a number belongs, unknown units and unreadable files are errors.
     """
-    frame = read_table(path)
-    blank = (
-        (frame.fillna("").astype(str).apply(lambda c: c.str.strip()) == "").all(axis=1).to_numpy()
-    )
+    return check_long(read_table(path, typed=True), path, group=group, dose_unit=dose_unit)
+
+
+def check_long(
+    frame: pd.DataFrame,
+    path: Path | str,
+    *,
+    group: Sequence[str] | None = None,
+    dose_unit: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, str]:
+    """Check a long dose-response table already in memory (see :func:`read_long_lines`).
+
+    ``path`` names it in messages and in the issues' ``file`` column (a file, or a
+    label such as ``"<DataFrame>"``); row ``i`` (0-based) is reported as line ``i + 2``
+    and row ``i + 1``, as in a file with a header line. Returns (usable rows, reported
+    rows, the usable rows' lines, the dose column's name).
+    """
+    path = Path(path)
+    frame = frame.reset_index(drop=True)
+    blank = np.ones(len(frame), dtype=bool)
+    for name in frame.columns:  # numbers are blank only where missing: no text needed
+        cells = frame[name]
+        if _is_number(cells):
+            blank &= cells.isna().to_numpy()
+        else:
+            blank &= (cells.fillna("").astype(str).str.strip() == "").to_numpy()
     cols = {str(c).strip().lower(): c for c in frame.columns}
     for need in ("dose", "response"):
         if need not in cols:
@@ -255,13 +301,10 @@ def read_long_lines(
         issues.append(copy_issues)
         drop |= copies
     use = np.flatnonzero(~drop)
-    curve = (
-        frame[id_cols].iloc[use].astype(str).agg(" | ".join, axis=1)
-        if len(use)
-        else pd.Series([], dtype=str)
-    )
+    curve = curve_ids(frame[id_cols].iloc[use], id_cols) if len(use) else pd.Series([], dtype=str)
     out = pd.DataFrame(
-        {"curve_id": curve.to_numpy(), "dose_molar": molar[use], "response": resp[use]}
+        # Text stays in pandas' string array (not millions of Python str objects).
+        {"curve_id": curve.array, "dose_molar": molar[use], "response": resp[use]}
     )
     for g in group or []:  # the grouping columns travel along: comparisons need them
         out[g] = frame[g].iloc[use].to_numpy()

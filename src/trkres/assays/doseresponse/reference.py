@@ -11,11 +11,12 @@ import warnings
 import numpy as np
 from scipy.optimize import curve_fit
 
+from trkres.assays.doseresponse.curvefit import log_logistic
+
 
 def four_pl(x: np.ndarray, log_ic50: float, hill: float, top: float, bottom: float) -> np.ndarray:
     """The 4PL curve in Prism's parameterisation (x: log10 molar dose)."""
-    with np.errstate(over="ignore"):
-        return np.asarray(bottom + (top - bottom) / (1 + 10 ** ((log_ic50 - x) * hill)))
+    return np.asarray(log_logistic(x, log_ic50, hill, top, bottom, clamp=False))  # type: ignore[arg-type]
 
 
 def scipy_multistart(

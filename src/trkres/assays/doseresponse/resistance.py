@@ -25,7 +25,8 @@ import pandas as pd
 from scipy import stats
 from scipy.optimize import least_squares
 
-from trkres.assays.doseresponse.curvefit import USABLE_STATUSES, fit_curves
+from trkres.assays.doseresponse.curvefit import USABLE_STATUSES, fit_curves, log_logistic
+from trkres.assays.doseresponse.io import curve_ids
 from trkres.errors import InputError
 
 COMPARISON_COLUMNS = [
@@ -36,8 +37,7 @@ COMPARISON_COLUMNS = [
 
 
 def _curve(x: np.ndarray, log_ic50: float, hill: float, top: float, bottom: float) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        return bottom + (top - bottom) / (1 + 10 ** ((log_ic50 - x) * hill))
+    return log_logistic(x, log_ic50, hill, top, bottom, clamp=False)  # type: ignore[arg-type]
 
 
 def shared_ic50_test(
@@ -97,7 +97,7 @@ def compare_conditions(
                          expected=f"one of: {shown}", found=reference,
                          hint="give --reference one of the levels found (case and spaces count)")  # fmt: skip
     data = data.copy()
-    data["curve_id"] = data[keys].astype(str).agg(" | ".join, axis=1)
+    data["curve_id"] = curve_ids(data, keys)
     fitted = (fits if fits is not None else fit_curves(data)).set_index("curve_id")
     z = stats.norm.ppf(0.975)
     rows = []
@@ -178,7 +178,7 @@ def pool_experiments(
     by = by or []
     keys = [*by, experiment]
     data = data.copy()
-    data["curve_id"] = data[[*keys, condition]].astype(str).agg(" | ".join, axis=1)
+    data["curve_id"] = curve_ids(data, [*keys, condition])
     per = compare_conditions(data, condition=condition, reference=reference, by=keys, threshold=threshold,
                              fits=fit_curves(data, robust=robust))  # fmt: skip
     parts = (

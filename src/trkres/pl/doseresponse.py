@@ -1,0 +1,364 @@
+"""Dose-response figures: curves with their fits, fold resistance, dose escalation.
+
+Report figures (``*_figure``, returning :class:`trkres.report.model.Figure`) are
+used by the ``fit``, ``resistance`` and ``escalation`` commands and the study's
+dose-response section; the public functions :func:`dose_response`,
+:func:`fold_resistance` and :func:`escalation` draw the same pictures on a
+notebook's matplotlib ``ax``. None of them fits or compares anything: they take
+the tables :mod:`trkres.assays.doseresponse.run` (or the API) returns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from trkres.assays.doseresponse.curvefit import log_logistic
+from trkres.pl.style import new_figure
+from trkres.report.model import Figure
+
+__all__ = [
+    "curves_figure",
+    "dose_response",
+    "escalation",
+    "escalation_figure",
+    "fit_summary_figure",
+    "fold_resistance",
+    "forest_figure",
+    "overlay_figure",
+]
+
+_COLOURS = ["#1f5f99", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
+
+
+def _label(key: object) -> str:
+    """A group's label: its key values joined by " | " (as curve ids are)."""
+    return " | ".join(map(str, key if isinstance(key, tuple) else (key,)))
+
+
+def _fitted(xs: np.ndarray, f: pd.Series) -> np.ndarray:
+    """The fitted curve of fit row ``f`` at log10 molar doses ``xs``."""
+    return log_logistic(xs, f["log10_ic50"], f["hill_slope"], f["top"], f["bottom"], clamp=False)
+
+
+#: Where vehicle (dose 0) points are drawn on a log dose axis: this many decades left of
+#: the lowest dose, beyond an axis break ("//"), labelled "vehicle".
+_VEHICLE_DECADES = 1.0
+
+
+def _draw_vehicle(
+    ax: Any, stats_: pd.DataFrame, dmin: float, colour: str | None = None
+) -> float | None:
+    """Draw the vehicle (dose 0) mean ± SD left of an axis break; its x position (or None)."""
+    veh = stats_[stats_["dose_molar"] == 0]
+    if veh.empty or not np.isfinite(dmin) or dmin <= 0:
+        return None
+    xv = dmin / 10**_VEHICLE_DECADES
+    kw = {"color": colour} if colour else {}
+    ax.errorbar([xv], veh["mean"], yerr=veh["std"].fillna(0), fmt="s", ms=3, mfc="white",
+                capsize=1.5, **kw)  # fmt: skip
+    brk = float(np.sqrt(xv * dmin))
+    ax.text(brk, 0.0, "//", transform=ax.get_xaxis_transform(), ha="center", va="center",
+            fontsize=7, clip_on=False)  # fmt: skip
+    ax.text(xv, 0.02, "vehicle", transform=ax.get_xaxis_transform(), ha="center", va="bottom",
+            fontsize=5, rotation=90)  # fmt: skip
+    return xv
+
+
+def overlay_figure(data: pd.DataFrame, fits: pd.DataFrame, by: list[str], condition: str) -> Figure:
+    """One panel per group: mean ± SD per dose for each condition, with its fitted curve."""
+    groups = list(data.groupby(by, sort=False)) if by else [((), data)]
+    fig, axes = new_figure(4.2 * len(groups), 3.2, nrows=1, ncols=len(groups))
+    axes = np.atleast_1d(axes)
+    pfig = go.Figure()
+    fit_by_id = fits.set_index("curve_id")
+    for ax, (gkey, g) in zip(axes, groups, strict=True):
+        title = _label(gkey)
+        for k, (cond, c) in enumerate(g.groupby(condition, sort=False)):
+            colour = _COLOURS[k % len(_COLOURS)]
+            all_stats = c.groupby("dose_molar")["response"].agg(["mean", "std"]).reset_index()
+            stats_ = all_stats[all_stats["dose_molar"] > 0]  # vehicle drawn apart: no log10(0)
+            ax.errorbar(stats_["dose_molar"], stats_["mean"], yerr=stats_["std"], fmt="o", ms=3,
+                        color=colour, capsize=2, label=str(cond))  # fmt: skip
+            _draw_vehicle(
+                ax, all_stats, float(stats_["dose_molar"].min()) if len(stats_) else np.nan, colour
+            )
+            f = fit_by_id.loc[c["curve_id"].iloc[0]]
+            if len(stats_) and np.isfinite(f["log10_ic50"]):
+                xs = np.linspace(
+                    np.log10(stats_["dose_molar"].min()), np.log10(stats_["dose_molar"].max()), 200
+                )
+                ys = _fitted(xs, f)
+                ax.plot(10**xs, ys, color=colour, lw=1.2)
+                pfig.add_trace(go.Scatter(x=10**xs, y=ys, mode="lines", line={"color": colour},
+                                          name=f"{title}: {cond} fit (IC50 {f['ic50']:.3g} M)"))  # fmt: skip
+            pfig.add_trace(go.Scatter(
+                x=stats_["dose_molar"], y=stats_["mean"], mode="markers", marker={"color": colour},
+                error_y={"type": "data", "array": stats_["std"].fillna(0)}, name=f"{title}: {cond}",
+            ))  # fmt: skip
+        ax.set_xscale("log")
+        ax.set_xlabel("dose (M)")
+        ax.set_ylabel("viability (fraction of vehicle)")
+        ax.set_title(title, fontsize=9)
+        ax.legend(fontsize=7, frameon=False)
+    pfig.update_layout(
+        xaxis_type="log", xaxis_title="dose (M)", yaxis_title="viability", height=420
+    )
+    return Figure("dose_response_overlay", "Dose-response: reference vs other conditions", fig, pfig,
+                  caption="Points: mean ± SD of replicates; lines: 4PL fits; open squares left of the "
+                          "axis break (//): vehicle (dose 0) wells.")  # fmt: skip
+
+
+def curves_figure(data: pd.DataFrame, fits: pd.DataFrame, max_curves: int = 24) -> Figure:
+    """Small multiples: each curve's points (mean ± SD per dose) and its fit, status in the title."""
+    ids = list(fits["curve_id"].head(max_curves))
+    ncols = min(len(ids), 6) or 1
+    nrows = int(np.ceil(len(ids) / ncols)) or 1
+    fig, axes = new_figure(2.2 * ncols, 1.9 * nrows, nrows=nrows, ncols=ncols)
+    axes = np.atleast_1d(axes).ravel()
+    by_id = fits.set_index("curve_id")
+    groups = dict(tuple(data[data["curve_id"].isin(ids)].groupby("curve_id", sort=False)))
+    for ax, cid in zip(axes, ids, strict=False):
+        g = groups.get(cid)
+        if g is None:
+            continue
+        all_st = g.groupby("dose_molar")["response"].agg(["mean", "std"]).reset_index()
+        st = all_st[all_st["dose_molar"] > 0]  # vehicle (dose 0) drawn apart: no log10(0)
+        ax.errorbar(
+            st["dose_molar"], st["mean"], yerr=st["std"].fillna(0), fmt="o", ms=2.5, capsize=1.5
+        )
+        _draw_vehicle(ax, all_st, float(st["dose_molar"].min()) if len(st) else np.nan, "C0")
+        f = by_id.loc[cid]
+        if len(st) and np.isfinite(f["log10_ic50"]):
+            xs = np.linspace(
+                np.log10(st["dose_molar"].min()), np.log10(st["dose_molar"].max()), 100
+            )
+            ax.plot(10**xs, _fitted(xs, f), lw=1)
+        ax.set_xscale("log")
+        ax.set_title(f"{cid}\n{f['status']}, IC50 {f['ic50']:.2g} M", fontsize=6)
+        ax.tick_params(labelsize=6)
+    for ax in axes[len(ids) :]:
+        ax.set_visible(False)
+    return Figure("dose_response_curves", "Curve fits", fig,
+                  caption=f"The first {len(ids)} curves: mean ± SD per dose and the fitted curve; "
+                          "open squares left of the axis break (//): vehicle (dose 0) wells.")  # fmt: skip
+
+
+def _rows_of(data: pd.DataFrame, head: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the curves in ``head`` (the first rows of the fits: curves in order of
+    first appearance), from the shortest prefix of ``data`` that holds all their dosed
+    points (``n_points - n_vehicle`` each): no scan of millions of rows for six curves."""
+    ids = list(head["curve_id"])
+    dosed = int((head["n_points"] - head["n_vehicle"]).sum())
+    limit = 4096
+    while True:
+        part = data.iloc[:limit]
+        rows = part[part["curve_id"].isin(ids)]
+        if limit >= len(data) or int((rows["dose_molar"] > 0).sum()) >= dosed:
+            return rows
+        limit *= 8
+
+
+def fit_summary_figure(data: pd.DataFrame, fits: pd.DataFrame, max_curves: int = 6) -> Figure:
+    """``trkres fit``'s figure, cheap at any size: the first curves with their fits, and the
+    distribution of log10 IC50 over the 'ok' fits with the count of each status.
+
+    Two panels, a fixed layout (no constrained-layout solve) and a prefix scan of ``data``
+    keep it well under a second for a million curves.
+    """
+    fig, (ax, hx) = new_figure(8.0, 3.0, nrows=1, ncols=2)
+    fig.set_layout_engine("none")  # fixed positions (figure fractions): no layout solve
+    ax.set_position((0.08, 0.16, 0.40, 0.72))
+    hx.set_position((0.58, 0.16, 0.40, 0.72))
+    ids = list(fits["curve_id"].head(max_curves))
+    head = fits.head(max_curves)  # only these: an index over a million ids costs seconds
+    by_id = head.drop_duplicates("curve_id").set_index("curve_id")
+    rows = _rows_of(data, head)
+    # log10 dose on a linear axis (as Prism's log[inhibitor]): no log-scale transforms or
+    # mathtext tick labels, which cost most of the drawing time.
+    for k, (cid, g) in enumerate(rows.groupby("curve_id", sort=False)):
+        colour = _COLOURS[k % len(_COLOURS)]
+        all_st = g.groupby("dose_molar")["response"].agg(["mean", "std"]).reset_index()
+        st = all_st[all_st["dose_molar"] > 0]
+        lx = np.log10(st["dose_molar"].to_numpy(dtype=float))
+        ax.errorbar(lx, st["mean"], yerr=st["std"].fillna(0), fmt="o", ms=2.5, color=colour,
+                    capsize=1.5, label=str(cid))  # fmt: skip
+        veh = all_st[all_st["dose_molar"] == 0]
+        if len(veh) and len(lx):  # vehicle: an open square one decade left of the lowest dose
+            ax.errorbar([lx.min() - _VEHICLE_DECADES], veh["mean"], yerr=veh["std"].fillna(0),
+                        fmt="s", ms=3, mfc="white", color=colour, capsize=1.5)  # fmt: skip
+        f: pd.Series = by_id.loc[cid]  # type: ignore[assignment]
+        if len(lx) and np.isfinite(f["log10_ic50"]):
+            xs = np.linspace(lx.min(), lx.max(), 100)
+            ax.plot(xs, _fitted(xs, f), color=colour, lw=1)
+    ax.set_xlabel("log10 dose (M)")
+    ax.set_ylabel("response (fraction of vehicle)")
+    ax.set_title(f"the first {len(ids)} curves", fontsize=8)
+    if ids:
+        ax.legend(fontsize=6, frameon=False)
+    ok = fits.loc[fits["status"] == "ok", "log10_ic50"].to_numpy(dtype=float)
+    ok = ok[np.isfinite(ok)]
+    hx.hist(ok, bins=40 if len(ok) > 200 else 10, color=_COLOURS[0])
+    hx.set_xlabel("log10 IC50 (M) of 'ok' fits")
+    hx.set_ylabel("curves")
+    counts = fits["status"].value_counts()
+    hx.set_title(", ".join(f"{k}: {v}" for k, v in counts.items() if v) or "no curves", fontsize=7)
+    return Figure("dose_response_curves", "Curve fits", fig,
+                  caption=f"Left: the first {len(ids)} curves, mean ± SD per dose and the fitted "
+                          "curve on log10 dose (open squares one decade left of the lowest dose: vehicle, dose 0); right: "
+                          "IC50 of the fits with status ok, and how many curves got each status.")  # fmt: skip
+
+
+def _draw_forest(
+    ax: Any, c: pd.DataFrame, threshold: float
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Draw the forest plot of ``c`` (resistance rows) on ``ax``; its labels, errors, colours."""
+    labels = [
+        f"{r['group']}: {r['condition']} vs {r['reference']}".strip(": ") for _, r in c.iterrows()
+    ]
+    y = np.arange(len(c))[::-1]
+    err = np.vstack([c["fold_change"] - c["fold_ci_low"], c["fold_ci_high"] - c["fold_change"]])
+    colours = np.where(c["resistant"].astype(bool), "#d62728", "#1f5f99")
+    for k in range(len(c)):
+        ax.errorbar(c["fold_change"].iloc[k], y[k], xerr=np.nan_to_num(err[:, k : k + 1]), fmt="s", ms=4,
+                    color=colours[k], capsize=2)  # fmt: skip
+    ax.axvline(1, color="k", lw=0.6)
+    ax.axvline(threshold, color="grey", ls="--", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_yticks(y, labels, fontsize=7)
+    ax.set_xlabel("fold change in IC50 (95% CI)")
+    return labels, err, colours
+
+
+def forest_figure(
+    comparisons: pd.DataFrame, threshold: float, name: str = "dose_response_forest"
+) -> Figure:
+    """Fold change in IC50 with its 95% CI for every comparison (log scale), with the threshold."""
+    c = comparisons.reset_index(drop=True)
+    fig, ax = new_figure(6.0, 0.8 + 0.35 * max(len(c), 1))
+    labels, err, colours = _draw_forest(ax, c, threshold)
+    pfig = go.Figure(go.Scatter(
+        x=c["fold_change"], y=labels, mode="markers", marker={"color": list(colours), "symbol": "square"},
+        error_x={"type": "data", "symmetric": False, "array": err[1], "arrayminus": err[0]},
+    ))  # fmt: skip
+    pfig.update_layout(
+        xaxis_type="log", xaxis_title="fold change in IC50", height=200 + 30 * len(c)
+    )
+    pfig.add_vline(x=threshold, line_dash="dash", line_color="grey")
+    return Figure(name, "Fold resistance (forest plot)", fig, pfig,
+                  caption=f"Red: resistant (≥ {threshold:g}-fold with the CI above 1); dashed: the threshold.")  # fmt: skip
+
+
+def _draw_escalation(ax: Any, series: pd.DataFrame, time: str, by: list[str]) -> None:
+    """Draw fold change against time for each series on ``ax``."""
+    groups = series.groupby(by, sort=False) if by else [((), series)]
+    for gkey, g in groups:
+        label = _label(gkey) or "series"
+        err = np.vstack([g["fold_change"] - g["fold_ci_low"], g["fold_ci_high"] - g["fold_change"]])
+        line = ax.errorbar(
+            g[time],
+            g["fold_change"],
+            yerr=np.nan_to_num(err),
+            fmt="o-",
+            ms=3,
+            capsize=2,
+            label=label,
+        )
+        at = g["established_at"].iloc[0]
+        if np.isfinite(at):
+            ax.axvline(at, color=line[0].get_color(), ls=":", lw=1)
+    ax.axhline(float(series["threshold"].iloc[0]), color="grey", ls="--", lw=0.8, label="threshold")
+    ax.set_yscale("log")
+    ax.set_xlabel(time)
+    ax.set_ylabel("fold change in IC50 vs start (95% CI)")
+    ax.legend(fontsize=7, frameon=False)
+
+
+def escalation_figure(series: pd.DataFrame, *, time: str, by: list[str] | None = None) -> Figure:
+    """Fold change (log scale, 95% CI) against time, the threshold, and where resistance is established."""
+    by = by or []
+    fig, ax = new_figure(5.5, 3.4)
+    _draw_escalation(ax, series, time, by)
+    return Figure("dose_escalation", "Dose escalation: fold resistance over time", fig,
+                  caption="Dotted line: where resistance is established (fold ≥ threshold with CI > 1 from then on).")  # fmt: skip
+
+
+def _axes(ax: Any) -> Any:
+    """``ax``, or the axes of a new pyplot figure (a notebook shows it inline)."""
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots()
+    return ax
+
+
+def dose_response(
+    data: pd.DataFrame, fits: pd.DataFrame, ax: Any = None, *, max_curves: int = 12
+) -> Any:
+    """Each curve's mean ± SD per dose and its fitted curve on one log-dose axis.
+
+    ``data``: the prepared long table (``curve_id``, ``dose_molar`` in molar,
+    ``response`` as a fraction of vehicle; :func:`trkres.doseresponse.prepare`);
+    ``fits``: its fits (:func:`trkres.doseresponse.fit`). The first ``max_curves``
+    curves of ``fits`` are drawn; vehicle (dose 0) wells left of an axis break.
+    Returns the matplotlib Axes.
+    """
+    ax = _axes(ax)
+    ids = list(fits["curve_id"].head(max_curves))
+    by_id = fits.set_index("curve_id")
+    groups = dict(tuple(data[data["curve_id"].isin(ids)].groupby("curve_id", sort=False)))
+    for k, cid in enumerate(ids):
+        g = groups.get(cid)
+        if g is None:
+            continue
+        colour = _COLOURS[k % len(_COLOURS)]
+        all_st = g.groupby("dose_molar")["response"].agg(["mean", "std"]).reset_index()
+        st = all_st[all_st["dose_molar"] > 0]
+        ax.errorbar(st["dose_molar"], st["mean"], yerr=st["std"].fillna(0), fmt="o", ms=3,
+                    color=colour, capsize=2, label=str(cid))  # fmt: skip
+        _draw_vehicle(ax, all_st, float(st["dose_molar"].min()) if len(st) else np.nan, colour)
+        f = by_id.loc[cid]
+        if isinstance(f, pd.DataFrame):  # a repeated curve id: its first fit
+            f = f.iloc[0]
+        if len(st) and np.isfinite(f["log10_ic50"]):
+            xs = np.linspace(
+                np.log10(st["dose_molar"].min()), np.log10(st["dose_molar"].max()), 200
+            )
+            ax.plot(10**xs, _fitted(xs, f), color=colour, lw=1.2)
+    ax.set_xscale("log")
+    ax.set_xlabel("dose (M)")
+    ax.set_ylabel("viability (fraction of vehicle)")
+    if ids:
+        ax.legend(fontsize=7, frameon=False)
+    return ax
+
+
+def fold_resistance(res: pd.DataFrame, ax: Any = None, *, threshold: float | None = None) -> Any:
+    """Forest plot: fold change in IC50 with its 95% CI per comparison (log scale).
+
+    ``res``: the resistance table (:func:`trkres.doseresponse.compare`); red rows
+    are resistant. The dashed line is ``threshold`` (default: the table's own
+    ``threshold`` column). Returns the matplotlib Axes.
+    """
+    ax = _axes(ax)
+    c = res.reset_index(drop=True)
+    if threshold is None:
+        threshold = float(c["threshold"].iloc[0]) if len(c) else 10.0
+    _draw_forest(ax, c, threshold)
+    return ax
+
+
+def escalation(
+    series: pd.DataFrame, ax: Any = None, *, time: str = "passage", by: list[str] | None = None
+) -> Any:
+    """Fold change in IC50 (95% CI, log scale) against time for a dose-escalation series.
+
+    ``series``: :func:`trkres.doseresponse.escalation` (or ``trkres escalation``'s
+    escalation.tsv); dotted lines mark where resistance is established. Returns the Axes.
+    """
+    ax = _axes(ax)
+    _draw_escalation(ax, series, time, by or [])
+    return ax
