@@ -41,6 +41,7 @@ _NAMESPACES = {
     "knowledge": "trkres.knowledge",
     "units": "trkres.units",
     "errors": "trkres.errors",
+    "examples": "trkres.examples",
 }
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "ddpcr",
     "doseresponse",
     "errors",
+    "examples",
     "genomics",
     "knowledge",
     "models",
@@ -60,7 +62,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from trkres import errors, genomics, knowledge, models, pl, study, units
+    from trkres import errors, examples, genomics, knowledge, models, pl, study, units
     from trkres.assays import ddpcr, doseresponse, plates, synergy
     from trkres.genomics import cfdna_api as cfdna
 
