@@ -26,7 +26,9 @@ from trkres.assays.plates.wells import VIABILITY_RANGE, normalise, plate_qc, rea
 from trkres.assays.synergy.combination_index import CI_UNBOUNDED, label, unbounded
 from trkres.assays.synergy.io import from_frame, read_combinations
 from trkres.assays.synergy.scorer import Synergy, min_draws, percentile_interval
-from trkres.assays.synergy.section import SynergyOptions, synergy_section
+from trkres.assays.synergy.options import SynergyOptions
+from trkres.assays.synergy.run import run_synergy
+from trkres.assays.synergy.section import synergy_section
 from trkres.cli import app
 from trkres.errors import InputError, TrkresError
 
@@ -126,7 +128,9 @@ def test_generated_matrices_and_draw_counts_never_give_a_non_bracketing_ci(
             _brackets_or_missing(result.matrix_, m)
     if n_boot < min_draws(0.95):
         assert result.summary_["bliss_ci_low"].isna().all()
-    section = synergy_section(combos, SynergyOptions(n_boot=n_boot, seed=seed, musyc=False))
+    section = synergy_section(
+        run_synergy(combos, SynergyOptions(n_boot=n_boot, seed=seed, musyc=False))
+    )
     assert section.figures  # the error bars are drawn (negative widths used to raise)
     import matplotlib.pyplot as plt
 
@@ -154,7 +158,7 @@ def test_percentile_interval_brackets_or_is_missing(
 
 def test_loewe_resting_on_the_fallback_is_labelled_beside_the_score(combos: pd.DataFrame) -> None:
     section = synergy_section(
-        from_frame(combos, response="viability"), SynergyOptions(n_boot=0, musyc=False)
+        run_synergy(from_frame(combos, response="viability"), SynergyOptions(n_boot=0, musyc=False))
     )
     summary = next(t.frame for t in section.tables if t.name == "synergy_summary")
     cols = list(summary.columns)
@@ -654,8 +658,8 @@ def _degenerate(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
 def test_degenerate_tables_give_labelled_blocks(combos: pd.DataFrame, kind: str) -> None:
     import matplotlib.pyplot as plt
 
-    section = synergy_section(from_frame(_degenerate(combos, kind), response="viability"),
-                              SynergyOptions(n_boot=40, musyc=True, condition="line"))  # fmt: skip
+    section = synergy_section(run_synergy(from_frame(_degenerate(combos, kind), response="viability"),
+                                          SynergyOptions(n_boot=40, musyc=True, condition="line")))  # fmt: skip
     for fig in section.figures:
         plt.close(fig.static)
     summary = next(t.frame for t in section.tables if t.name == "synergy_summary")

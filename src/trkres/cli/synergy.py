@@ -13,7 +13,6 @@ from trkres.cli._app import (
     err_console,
     state,
 )
-from trkres.errors import TrkresError
 
 
 @app.command()
@@ -73,38 +72,24 @@ def synergy(
 
     Example:  trkres synergy combos.tsv --response viability --condition line -o synergy
     """
-    from pydantic import ValidationError
+    from trkres.assays.synergy.options import SynergyOptions
+    from trkres.assays.synergy.run import run_synergy
+    from trkres.options import validate_options
+    from trkres.pl.synergy import synergy_figures
+    from trkres.report.files import write_outputs
 
-    from trkres.assays.synergy.io import read_combinations
-    from trkres.assays.synergy.section import SynergyOptions, synergy_section
-    from trkres.outputs import atomic_directory
-    from trkres.pl.style import close
-    from trkres.report.files import write_section_files
-
-    try:
-        opts = SynergyOptions.model_validate(
-            {"response": response, "conc_unit": conc_unit, "n_boot": n_boot, "seed": seed,
-             "models": [m.strip() for m in models.split(",") if m.strip()], "musyc": musyc,
-             "condition": condition, "reference": reference}
-        )  # fmt: skip
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise TrkresError(
-            f"bad option --{str(err['loc'][0]).replace('_', '-')}", expected=err["msg"],
-            found=repr(err.get("input")),
-        ) from None  # fmt: skip
-    combos = read_combinations(data, response=opts.response, conc_unit=opts.conc_unit)
+    opts = validate_options(
+        SynergyOptions,
+        {"response": response, "conc_unit": conc_unit, "n_boot": n_boot, "seed": seed,
+         "models": [m.strip() for m in models.split(",") if m.strip()], "musyc": musyc,
+         "condition": condition, "reference": reference},
+        source="cli",
+    )  # fmt: skip
     with _progress("scoring") as progress:
-        progress(0, 1, f"{len(combos.blocks)} blocks, {opts.n_boot} bootstrap draws")
-        section = synergy_section(combos, opts, source=f" from {data.name}")
+        result = run_synergy(data, opts, progress=progress)
         progress(1, 1, "writing")
-    try:
-        with atomic_directory(out) as tmp:
-            write_section_files(tmp, section, tables_subdir="")
-    finally:
-        for fig in section.figures:
-            close(fig.static)
+        write_outputs(out, result.tables(), synergy_figures(result, interactive=False))
     if not state.quiet:
-        for flag in section.flags:
+        for flag in result.flags:
             err_console.print(f"[{'yellow' if flag.level == 'warning' else 'cyan'}]{flag.message}")
-        err_console.print(f"Scored {len(combos.blocks)} block(s); written to [bold]{out}[/bold]")
+        err_console.print(f"Scored {len(result.summary)} block(s); written to [bold]{out}[/bold]")
