@@ -25,9 +25,9 @@ from trkres.assays.plates.io import read_plate_values, well_name
 from trkres.assays.plates.wells import VIABILITY_RANGE, normalise, plate_qc, read_plate_map
 from trkres.assays.synergy.combination_index import CI_UNBOUNDED, label, unbounded
 from trkres.assays.synergy.io import from_frame, read_combinations
-from trkres.assays.synergy.scorer import Synergy, min_draws, percentile_interval
 from trkres.assays.synergy.options import SynergyOptions
 from trkres.assays.synergy.run import run_synergy
+from trkres.assays.synergy.scorer import Synergy, min_draws, percentile_interval
 from trkres.assays.synergy.section import synergy_section
 from trkres.cli import app
 from trkres.errors import InputError, TrkresError

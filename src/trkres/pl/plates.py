@@ -50,9 +50,12 @@ def plate(
     vehicle, 0 to 120); unmapped and unusable wells are white. ``wells``: normalised
     wells (``plate``, ``row``, ``column``, ``value``); ``plate_number``: which plate
     (default: the first). Returns the matplotlib Axes."""
-    if not isinstance(wells, pd.DataFrame):
-        raise InputError("wells must be a table", expected="a DataFrame of normalised wells",
-                         found=type(wells).__name__)  # fmt: skip
+    from trkres.assays.plates.io import check_frame
+
+    wells = check_frame(wells, "table of wells")
+    if not isinstance(value, str):
+        raise InputError("value names a column", expected="a column name such as viability",
+                         found=type(value).__name__)  # fmt: skip
     missing = [c for c in ("plate", "row", "column", value) if c not in wells.columns]
     if missing:
         raise InputError("wells lack a column", expected=", ".join(map(str, missing)),
@@ -61,10 +64,13 @@ def plate(
         raise InputError("no wells to draw", expected="at least one well", found="none")
     numbers = list(dict.fromkeys(wells["plate"]))
     chosen = numbers[0] if plate_number is None else plate_number
-    if chosen not in numbers:
+    if not isinstance(chosen, int | float | str) or chosen not in numbers:
         raise InputError("plate not in the wells", expected=", ".join(map(str, numbers[:20])),
                          found=repr(plate_number))  # fmt: skip
     g = wells[wells["plate"] == chosen]
+    if g.empty:
+        raise InputError("no wells on the plate", expected="a plate number of the wells",
+                         found=repr(chosen))  # fmt: skip
     rows = pd.to_numeric(g["row"], errors="coerce").to_numpy(float)
     cols = pd.to_numeric(g["column"], errors="coerce").to_numpy(float)
     ok = np.isfinite(rows) & np.isfinite(cols) & (rows >= 1) & (cols >= 1)

@@ -226,11 +226,14 @@ def synergy_heatmap(
     ``conc2`` in molar, and the model's score in percentage points). ``block``: which
     block (default: the first). Doses are labelled in nM. Returns the matplotlib Axes.
     """
+    from trkres.assays.plates.io import check_frame
+
     matrix = result.matrix if isinstance(result, SynergyResult) else result
     if not isinstance(matrix, pd.DataFrame):
         raise InputError("not a synergy result", expected="a SynergyResult or its matrix table",
                          found=type(result).__name__)  # fmt: skip
-    if model not in MODEL_TITLES:
+    matrix = check_frame(matrix, "synergy table")
+    if not isinstance(model, str) or model not in MODEL_TITLES:
         raise InputError(
             "unknown synergy model", expected=", ".join(MODEL_TITLES), found=repr(model)
         )
@@ -244,7 +247,7 @@ def synergy_heatmap(
     if not blocks:
         raise InputError("synergy table has no rows", expected="at least one block", found="none")
     chosen = blocks[0] if block is None else block
-    if chosen not in blocks:
+    if not isinstance(chosen, str | int) or chosen not in blocks:
         raise InputError("block not in the synergy table", expected=", ".join(map(str, blocks[:10])),
                          found=repr(block))  # fmt: skip
     try:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from trkres.assays.plates.options import ExportFormat, PlatesOptions
@@ -118,7 +119,7 @@ def _values_frame(frame: pd.DataFrame) -> pd.DataFrame:
         raise InputError("plate values have no rows", expected="one row per well", found="none")
     out = pd.DataFrame(index=frame.index)
     plate = pd.to_numeric(frame["plate"], errors="coerce")
-    bad = ~(plate.notna() & (plate >= 1) & (plate.round() == plate))
+    bad = ~(np.isfinite(plate) & (plate >= 1) & (plate <= 1e6) & (plate.round() == plate))
     if bad.any():
         r = int(bad.to_numpy().nonzero()[0][0])
         raise InputError("bad plate number", location=_row(r, "plate"),

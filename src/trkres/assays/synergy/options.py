@@ -42,7 +42,7 @@ class SynergyOptions(Options):
         description="reference models scored: bliss, hsa, loewe, zip (each at most once)",
     )
     n_boot: int = Field(100, ge=0, le=10000, description="replicate-bootstrap draws (0 = no CIs)")
-    seed: int = Field(0, description="seed of the bootstrap (results are reproducible)")
+    seed: int = Field(0, ge=0, description="seed of the bootstrap (results are reproducible)")
     ci: float = Field(0.95, gt=0, lt=1, description="level of the bootstrap CIs (a fraction)")
     musyc: bool = Field(True, description="also fit the MuSyC surface (potency vs efficacy)")
     condition: str | None = Field(None, description="block column naming the cell line (e.g. line)")

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from trkres.assays.plates.io import check_path
 from trkres.assays.synergy.io import Combinations, from_frame, read_combinations
 from trkres.assays.synergy.options import SynergyOptions
 from trkres.errors import InputError
@@ -108,7 +109,8 @@ def _read(item: SynergyInput, opts: SynergyOptions) -> Combinations:
     if isinstance(item, pd.DataFrame):
         return from_frame(item, response=opts.response, conc_unit=opts.conc_unit)
     if isinstance(item, str | Path):
-        return read_combinations(Path(item), response=opts.response, conc_unit=opts.conc_unit)
+        path = check_path(item, "combination table")
+        return read_combinations(path, response=opts.response, conc_unit=opts.conc_unit)
     raise InputError(
         "not a combination input",
         expected="a path, a DataFrame in SynergyFinder's layout or Combinations",
