@@ -700,3 +700,15 @@ def test_a_workbook_named_csv_is_read_as_the_workbook_it_is(tmp_path: Path) -> N
     assert len(got) == 96 and (got["value"] == 1000.0).all()
     with pytest.raises(InputError, match="ZIP"):  # a synergy table has no workbook reader
         read_combinations(misnamed)
+
+
+def test_synergy_without_figures_writes_the_same_tables(tmp_path: Path) -> None:
+    args = ["synergy", str(COMBO), "--response", "viability", "--n-boot", "0", "--no-musyc"]
+    with_figures = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "a")])
+    without = CliRunner().invoke(app, [*args, "--no-figures", "-o", str(tmp_path / "b")])
+    assert with_figures.exit_code == 0 and without.exit_code == 0, without.output
+    assert (tmp_path / "a" / "figures").is_dir() and not (tmp_path / "b" / "figures").exists()
+    tables = sorted(p.name for p in (tmp_path / "a").glob("*.tsv"))
+    assert tables == sorted(p.name for p in (tmp_path / "b").glob("*.tsv")) and tables
+    for name in tables:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()

@@ -60,6 +60,13 @@ def synergy(
     musyc: Annotated[
         bool, typer.Option(help="Also fit the MuSyC surface (potency vs efficacy synergy).")
     ] = True,
+    figures: Annotated[
+        bool,
+        typer.Option(
+            help="Draw the figures (SVG + PNG); --no-figures writes the tables only, "
+            "much faster with many blocks."
+        ),
+    ] = True,
 ) -> None:
     """Score drug combinations: Bliss, HSA, Loewe, ZIP (SynergyFinder 3's definitions), CSS,
     MuSyC and the Chou-Talalay combination index, with replicate-bootstrap CIs.
@@ -75,7 +82,6 @@ def synergy(
     from trkres.assays.synergy.options import SynergyOptions
     from trkres.assays.synergy.run import run_synergy
     from trkres.options import validate_options
-    from trkres.pl.synergy import synergy_figures
     from trkres.report.files import write_outputs
 
     opts = validate_options(
@@ -88,7 +94,12 @@ def synergy(
     with _progress("scoring") as progress:
         result = run_synergy(data, opts, progress=progress)
         progress(1, 1, "writing")
-        write_outputs(out, result.tables(), synergy_figures(result, interactive=False))
+        drawn = []
+        if figures:
+            from trkres.pl.synergy import synergy_figures
+
+            drawn = synergy_figures(result, interactive=False)
+        write_outputs(out, result.tables(), drawn)
     if not state.quiet:
         for flag in result.flags:
             err_console.print(f"[{'yellow' if flag.level == 'warning' else 'cyan'}]{flag.message}")
