@@ -25,8 +25,10 @@ from trkres.assays.plates.io import read_plate_values, well_name
 from trkres.assays.plates.wells import VIABILITY_RANGE, normalise, plate_qc, read_plate_map
 from trkres.assays.synergy.combination_index import CI_UNBOUNDED, label, unbounded
 from trkres.assays.synergy.io import from_frame, read_combinations
+from trkres.assays.synergy.options import SynergyOptions
+from trkres.assays.synergy.run import run_synergy
 from trkres.assays.synergy.scorer import Synergy, min_draws, percentile_interval
-from trkres.assays.synergy.section import SynergyOptions, synergy_section
+from trkres.assays.synergy.section import synergy_section
 from trkres.cli import app
 from trkres.errors import InputError, TrkresError
 
@@ -126,7 +128,9 @@ def test_generated_matrices_and_draw_counts_never_give_a_non_bracketing_ci(
             _brackets_or_missing(result.matrix_, m)
     if n_boot < min_draws(0.95):
         assert result.summary_["bliss_ci_low"].isna().all()
-    section = synergy_section(combos, SynergyOptions(n_boot=n_boot, seed=seed, musyc=False))
+    section = synergy_section(
+        run_synergy(combos, SynergyOptions(n_boot=n_boot, seed=seed, musyc=False))
+    )
     assert section.figures  # the error bars are drawn (negative widths used to raise)
     import matplotlib.pyplot as plt
 
@@ -154,7 +158,7 @@ def test_percentile_interval_brackets_or_is_missing(
 
 def test_loewe_resting_on_the_fallback_is_labelled_beside_the_score(combos: pd.DataFrame) -> None:
     section = synergy_section(
-        from_frame(combos, response="viability"), SynergyOptions(n_boot=0, musyc=False)
+        run_synergy(from_frame(combos, response="viability"), SynergyOptions(n_boot=0, musyc=False))
     )
     summary = next(t.frame for t in section.tables if t.name == "synergy_summary")
     cols = list(summary.columns)
@@ -654,8 +658,8 @@ def _degenerate(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
 def test_degenerate_tables_give_labelled_blocks(combos: pd.DataFrame, kind: str) -> None:
     import matplotlib.pyplot as plt
 
-    section = synergy_section(from_frame(_degenerate(combos, kind), response="viability"),
-                              SynergyOptions(n_boot=40, musyc=True, condition="line"))  # fmt: skip
+    section = synergy_section(run_synergy(from_frame(_degenerate(combos, kind), response="viability"),
+                                          SynergyOptions(n_boot=40, musyc=True, condition="line")))  # fmt: skip
     for fig in section.figures:
         plt.close(fig.static)
     summary = next(t.frame for t in section.tables if t.name == "synergy_summary")
@@ -696,3 +700,15 @@ def test_a_workbook_named_csv_is_read_as_the_workbook_it_is(tmp_path: Path) -> N
     assert len(got) == 96 and (got["value"] == 1000.0).all()
     with pytest.raises(InputError, match="ZIP"):  # a synergy table has no workbook reader
         read_combinations(misnamed)
+
+
+def test_synergy_without_figures_writes_the_same_tables(tmp_path: Path) -> None:
+    args = ["synergy", str(COMBO), "--response", "viability", "--n-boot", "0", "--no-musyc"]
+    with_figures = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "a")])
+    without = CliRunner().invoke(app, [*args, "--no-figures", "-o", str(tmp_path / "b")])
+    assert with_figures.exit_code == 0 and without.exit_code == 0, without.output
+    assert (tmp_path / "a" / "figures").is_dir() and not (tmp_path / "b" / "figures").exists()
+    tables = sorted(p.name for p in (tmp_path / "a").glob("*.tsv"))
+    assert tables == sorted(p.name for p in (tmp_path / "b").glob("*.tsv")) and tables
+    for name in tables:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()

@@ -12,7 +12,6 @@ from trkres.cli._app import (
     err_console,
     state,
 )
-from trkres.errors import TrkresError
 
 
 @app.command()
@@ -56,42 +55,24 @@ def plate(
 
     Example:  trkres plate reads.txt --format gen5 --map layout.yaml -o plate1
     """
-    from trkres.assays.plates.io import read_plate_values
-    from trkres.assays.plates.wells import (
-        drug_count,
-        normalise,
-        plate_qc,
-        read_gdsc_wells,
-        read_plate_map,
-        to_combinations,
-        to_dose_response,
-    )
-    from trkres.outputs import write_tables
+    from trkres.assays.plates.options import PlateReadOptions
+    from trkres.assays.plates.run import PlateInput, run_plates
+    from trkres.options import validate_options
+    from trkres.report.files import write_outputs
 
-    if fmt not in ("grid", "gen5", "softmax", "envision", "gdsc"):
-        raise TrkresError(
-            "unknown plate format", expected="grid, gen5, softmax, envision or gdsc", found=fmt
-        )
-    if fmt == "gdsc":
-        values, plate_map = read_gdsc_wells(export, cell_line=cell_line)
-    elif layout is None:
-        raise TrkresError("a plate map is needed", expected="--map MAP.csv|yaml", found="none")
-    else:
-        values, plate_map = read_plate_values(export, fmt), read_plate_map(layout)  # type: ignore[arg-type]
-    wells = normalise(values, plate_map, read=read, path=export)
-    qc = plate_qc(wells)
-    tables = {"wells": wells, "plate_qc": qc}
-    n = drug_count(wells)
-    if n >= 2:
-        tables["combinations"] = to_combinations(wells)
-    elif n == 1:
-        # In read_long's layout, so trkres fit / resistance read it back as it is.
-        tables["dose_response"] = (
-            to_dose_response(wells).rename(columns={"dose_molar": "dose"}).assign(unit="M")
-        )
-    write_tables(out, tables)
+    opts = validate_options(
+        PlateReadOptions, {"format": fmt, "cell_line": cell_line, "read": read}, source="cli"
+    )
+    item = PlateInput(export.name, export, layout, opts.format, opts.cell_line)
+    result = run_plates(item, opts)
+    (plate_set,) = result.plates
+    tables = {"wells": plate_set.wells, "plate_qc": plate_set.qc}
+    extra = plate_set.analysis_table()
+    if extra is not None:
+        tables[extra[0]] = extra[1]
+    write_outputs(out, tables)
     if not state.quiet:
-        for _, r in qc.iterrows():
+        for _, r in plate_set.qc.iterrows():
             colour = "green" if r["qc"] == "pass" else "yellow"
             err_console.print(f"[{colour}]plate {r['plate']}: Z' {r['z_prime']:.2f}, QC {r['qc']}")
-        err_console.print(f"{len(wells)} wells normalised; written to [bold]{out}[/bold]")
+        err_console.print(f"{len(plate_set.wells)} wells normalised; written to [bold]{out}[/bold]")

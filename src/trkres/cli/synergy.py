@@ -13,7 +13,6 @@ from trkres.cli._app import (
     err_console,
     state,
 )
-from trkres.errors import TrkresError
 
 
 @app.command()
@@ -61,6 +60,13 @@ def synergy(
     musyc: Annotated[
         bool, typer.Option(help="Also fit the MuSyC surface (potency vs efficacy synergy).")
     ] = True,
+    figures: Annotated[
+        bool,
+        typer.Option(
+            help="Draw the figures (SVG + PNG); --no-figures writes the tables only, "
+            "much faster with many blocks."
+        ),
+    ] = True,
 ) -> None:
     """Score drug combinations: Bliss, HSA, Loewe, ZIP (SynergyFinder 3's definitions), CSS,
     MuSyC and the Chou-Talalay combination index, with replicate-bootstrap CIs.
@@ -73,38 +79,28 @@ def synergy(
 
     Example:  trkres synergy combos.tsv --response viability --condition line -o synergy
     """
-    from pydantic import ValidationError
+    from trkres.assays.synergy.options import SynergyOptions
+    from trkres.assays.synergy.run import run_synergy
+    from trkres.options import validate_options
+    from trkres.report.files import write_outputs
 
-    from trkres.assays.synergy.io import read_combinations
-    from trkres.assays.synergy.section import SynergyOptions, synergy_section
-    from trkres.outputs import atomic_directory
-    from trkres.pl.style import close
-    from trkres.report.files import write_section_files
-
-    try:
-        opts = SynergyOptions.model_validate(
-            {"response": response, "conc_unit": conc_unit, "n_boot": n_boot, "seed": seed,
-             "models": [m.strip() for m in models.split(",") if m.strip()], "musyc": musyc,
-             "condition": condition, "reference": reference}
-        )  # fmt: skip
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise TrkresError(
-            f"bad option --{str(err['loc'][0]).replace('_', '-')}", expected=err["msg"],
-            found=repr(err.get("input")),
-        ) from None  # fmt: skip
-    combos = read_combinations(data, response=opts.response, conc_unit=opts.conc_unit)
+    opts = validate_options(
+        SynergyOptions,
+        {"response": response, "conc_unit": conc_unit, "n_boot": n_boot, "seed": seed,
+         "models": [m.strip() for m in models.split(",") if m.strip()], "musyc": musyc,
+         "condition": condition, "reference": reference},
+        source="cli",
+    )  # fmt: skip
     with _progress("scoring") as progress:
-        progress(0, 1, f"{len(combos.blocks)} blocks, {opts.n_boot} bootstrap draws")
-        section = synergy_section(combos, opts, source=f" from {data.name}")
+        result = run_synergy(data, opts, progress=progress)
         progress(1, 1, "writing")
-    try:
-        with atomic_directory(out) as tmp:
-            write_section_files(tmp, section, tables_subdir="")
-    finally:
-        for fig in section.figures:
-            close(fig.static)
+        drawn = []
+        if figures:
+            from trkres.pl.synergy import synergy_figures
+
+            drawn = synergy_figures(result, interactive=False)
+        write_outputs(out, result.tables(), drawn)
     if not state.quiet:
-        for flag in section.flags:
+        for flag in result.flags:
             err_console.print(f"[{'yellow' if flag.level == 'warning' else 'cyan'}]{flag.message}")
-        err_console.print(f"Scored {len(combos.blocks)} block(s); written to [bold]{out}[/bold]")
+        err_console.print(f"Scored {len(result.summary)} block(s); written to [bold]{out}[/bold]")

@@ -400,3 +400,44 @@ def read_plate_values(path: Path, fmt: PlateFormat = "grid") -> pd.DataFrame:
     except csv.Error as exc:
         raise InputError(f"malformed delimited text: {exc}", location=Location(file=path),
                          expected="CSV or tab-separated text") from None  # fmt: skip
+
+
+def check_frame(frame: object, what: str) -> pd.DataFrame:
+    """A table given in memory, as the readers need it: a DataFrame with flat, unique
+    column names (compared trimmed and case-folded) and one value per cell; returned with
+    its index reset and its column names as text."""
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError(f"{what} must be a table", expected="a pandas DataFrame",
+                         found=type(frame).__name__)  # fmt: skip
+    if isinstance(frame.columns, pd.MultiIndex):
+        raise InputError(f"{what} has MultiIndex columns", expected="flat column names",
+                         found="a MultiIndex")  # fmt: skip
+    names = [str(c).strip().lower() for c in frame.columns]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise InputError(f"a column of the {what} is named twice", expected="unique column names",
+                         found=", ".join(twice)[:200])  # fmt: skip
+    frame = frame.reset_index(drop=True)
+    frame.columns = [str(c) for c in frame.columns]
+    for c in frame.columns:
+        if frame[c].dtype == object:
+            bad = frame[c].map(
+                lambda v: isinstance(v, list | tuple | dict | set | bytes | pd.DataFrame)
+            )
+            if bad.any():
+                r = int(np.flatnonzero(bad.to_numpy())[0])
+                raise InputError(f"a cell of the {what} holds a collection",
+                                 location=Location(file="<table>", row=r + 1, column=str(c)),
+                                 expected="one value per cell", found=repr(frame[c].iloc[r])[:80])  # fmt: skip
+    return frame
+
+
+def check_path(path: object, what: str) -> Path:
+    """``path`` as a :class:`~pathlib.Path` a file can be opened at (text, no NUL character)."""
+    if not isinstance(path, str | Path):
+        raise InputError(f"not a path to a {what}", expected="a str or pathlib.Path",
+                         found=type(path).__name__)  # fmt: skip
+    if "\x00" in str(path) or not str(path).strip():
+        raise InputError(f"not a path to a {what}", expected="a file name",
+                         found=repr(str(path))[:80])  # fmt: skip
+    return Path(path)

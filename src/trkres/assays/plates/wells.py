@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
+from trkres.assays.doseresponse.io import curve_ids
 from trkres.assays.plates.io import (
     SIZES,
     parse_well,
@@ -135,6 +136,15 @@ def read_plate_map(path: Path) -> pd.DataFrame:
         frame = read_delimited_text(
             path, "plate map", "," if suffix == ".csv" else "\t", dtype={"well": str}
         )
+    return plate_map_from_frame(frame, path)
+
+
+def plate_map_from_frame(frame: pd.DataFrame, path: Path = Path("<table>")) -> pd.DataFrame:
+    """A plate map already in memory (the columns of a CSV map), checked and normalised as
+    :func:`read_plate_map` does; ``path`` names it in messages."""
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError("a plate map must be a table", location=Location(file=path),
+                         expected="a pandas DataFrame", found=type(frame).__name__)  # fmt: skip
     if frame.empty:
         raise InputError("plate map has no wells", location=Location(file=path, line=2),
                          expected="one row per well", found="none")  # fmt: skip
@@ -430,7 +440,7 @@ def to_dose_response(wells: pd.DataFrame) -> pd.DataFrame:
     """One drug: the long table of :mod:`trkres.assays.doseresponse.io` (fraction of vehicle)."""
     samples = wells[(wells["role"] == "sample") & (wells["conc1"] > 0)]
     return pd.DataFrame({
-        "curve_id": samples["cell_line"].astype(str) + " | " + samples["drug1"].astype(str),
+        "curve_id": curve_ids(samples, ["cell_line", "drug1"]),
         "dose_molar": samples["conc1"], "response": samples["viability"] / 100.0,
         "line": samples["cell_line"], "drug": samples["drug1"],
     }).dropna(subset=["response"]).reset_index(drop=True)  # fmt: skip

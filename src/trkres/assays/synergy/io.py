@@ -19,16 +19,15 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from trkres.assays.plates.io import read_delimited_text, show_cell, text_suffix
+from trkres.assays.synergy.options import ResponseKind
 from trkres.errors import InputError, Location
 from trkres.units import to_molar
 
-ResponseKind = Literal["inhibition", "viability", "viability_fraction"]
 #: Responses beyond ±1000 % inhibition (viability below −900 % or above 1100 % of vehicle)
 #: are not measurements but a wrong unit or --response: refused rather than fitted.
 MAX_ABS_INHIBITION = 1000.0

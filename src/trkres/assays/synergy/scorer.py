@@ -40,9 +40,7 @@ from trkres.assays.synergy.combination_index import (
 )
 from trkres.assays.synergy.io import Combinations
 from trkres.assays.synergy.musyc import fit_musyc
-
-ModelName = Literal["bliss", "hsa", "loewe", "zip"]
-MODELS: tuple[ModelName, ...] = ("bliss", "hsa", "loewe", "zip")
+from trkres.assays.synergy.options import MODELS
 
 
 def cells_of(combos: Combinations) -> tuple[pd.DataFrame, pd.Series]:
