@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 
 from trkres.assays.ddpcr.droplets import Droplets, classify_droplets
 from trkres.assays.ddpcr.io import read_ddpcr_export
-from trkres.assays.ddpcr.pipeline import DdpcrOptions, quantify, run_ddpcr, wells_from_droplets
+from trkres.assays.ddpcr.options import DdpcrOptions
+from trkres.assays.ddpcr.pipeline import quantify, wells_from_droplets
+from trkres.assays.ddpcr.run import run_ddpcr
 from trkres.assays.doseresponse.grmetrics import read_gr_checked
 from trkres.assays.doseresponse.io import read_long_checked
 from trkres.assays.plates.wells import read_plate_map

@@ -196,7 +196,7 @@ def test_cli_vaf_unit(tmp_path: Path) -> None:
 def test_study_option_vaf_unit() -> None:
     from pydantic import ValidationError
 
-    from trkres.genomics.cfdna_section import CfdnaOptions
+    from trkres.genomics.cfdna_options import CfdnaOptions
 
     assert CfdnaOptions(vaf_unit="percent").vaf_unit == "percent"
     with pytest.raises(ValidationError):

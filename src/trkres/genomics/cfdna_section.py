@@ -9,7 +9,7 @@ from trkres.report.model import Figure, Flag, Section, Table
 from trkres.study.manifest import InputKind
 from trkres.study.registry import AnalysisContext, register
 
-__all__ = ["CfdnaOptions", "cfdna_section"]
+__all__ = ["cfdna_section"]
 
 
 def figures(result: CfdnaResult) -> list[Figure]:

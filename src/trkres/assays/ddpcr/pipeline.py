@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -252,16 +252,3 @@ def wells_from_droplets(
             }
         )
     return pd.DataFrame(rows)
-
-
-def __getattr__(name: str) -> Any:
-    """``DdpcrOptions`` and ``run_ddpcr`` moved to ``options`` and ``run``; still importable here."""
-    if name == "DdpcrOptions":
-        from trkres.assays.ddpcr.options import DdpcrOptions
-
-        return DdpcrOptions
-    if name in ("run_ddpcr", "is_amplitude_file"):
-        from trkres.assays.ddpcr import run
-
-        return getattr(run, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
