@@ -17,6 +17,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from trkres.assays.doseresponse.curvefit import log_logistic
+from trkres.errors import InputError
+from trkres.pl.checks import require_frame
 from trkres.pl.style import new_figure
 from trkres.report.model import Figure
 
@@ -306,6 +308,10 @@ def dose_response(
     curves of ``fits`` are drawn; vehicle (dose 0) wells left of an axis break.
     Returns the matplotlib Axes.
     """
+    data = require_frame(data, "data", source="trkres.doseresponse.prepare",
+                         text=["curve_id"], numeric=["dose_molar", "response"])  # fmt: skip
+    fits = require_frame(fits, "fits", source="trkres.doseresponse.fit", text=["curve_id"],
+                         numeric=["log10_ic50", "hill_slope", "top", "bottom"])  # fmt: skip
     ax = _axes(ax)
     ids = list(fits["curve_id"].head(max_curves))
     by_id = fits.set_index("curve_id")
@@ -343,6 +349,10 @@ def fold_resistance(res: pd.DataFrame, ax: Any = None, *, threshold: float | Non
     are resistant. The dashed line is ``threshold`` (default: the table's own
     ``threshold`` column). Returns the matplotlib Axes.
     """
+    res = require_frame(res, "res", source="trkres.doseresponse.compare",
+                        text=["group", "condition", "reference", "resistant"],
+                        numeric=["fold_change", "fold_ci_low", "fold_ci_high"]
+                        + (["threshold"] if threshold is None else []))  # fmt: skip
     ax = _axes(ax)
     c = res.reset_index(drop=True)
     if threshold is None:
@@ -359,6 +369,12 @@ def escalation(
     ``series``: :func:`trkres.doseresponse.escalation` (or ``trkres escalation``'s
     escalation.tsv); dotted lines mark where resistance is established. Returns the Axes.
     """
+    if not isinstance(time, str) or (by is not None and not isinstance(by, list | tuple)):
+        raise InputError("time is a column name and by a list of them",
+                         expected="time: str, by: list[str]", found=f"{time!r}, {by!r}")  # fmt: skip
+    series = require_frame(series, "series", source="trkres.doseresponse.escalation_series",
+                           text=[time, *(by or []), "established_at"],
+                           numeric=["fold_change", "fold_ci_low", "fold_ci_high", "threshold"])  # fmt: skip
     ax = _axes(ax)
-    _draw_escalation(ax, series, time, by or [])
+    _draw_escalation(ax, series, time, list(by or []))
     return ax

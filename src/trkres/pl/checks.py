@@ -1,0 +1,66 @@
+"""Argument checks shared by the public plotting functions.
+
+A figure takes a result table; handed something else (a path, a table from another
+analysis, a table with text where numbers belong) it says so as an
+:class:`~trkres.errors.InputError` naming the argument, instead of failing deep inside
+pandas or matplotlib.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+from pandas.api.types import is_numeric_dtype
+
+from trkres.errors import InputError
+
+__all__ = ["require_columns", "require_frame"]
+
+
+def require_frame(
+    obj: Any,
+    name: str,
+    *,
+    source: str,
+    text: Sequence[str] = (),
+    numeric: Sequence[str] = (),
+    allow_empty: bool = False,
+) -> pd.DataFrame:
+    """``obj`` as a DataFrame with columns ``text`` (any values) and ``numeric`` (numbers).
+
+    ``name`` is the argument's name and ``source`` what produces such a table (for the
+    message). Raises :class:`InputError` on anything else.
+    """
+    if not isinstance(obj, pd.DataFrame):
+        raise InputError(
+            f"{name} is not a table", expected=f"a pandas DataFrame from {source}",
+            found=type(obj).__name__,
+        )  # fmt: skip
+    require_columns(obj, name, [*text, *numeric], source=source)
+    repeated = sorted({str(c) for c in obj.columns[obj.columns.duplicated()]})
+    if repeated:
+        raise InputError(f"{name} repeats column names", expected="unique names",
+                         found=", ".join(repeated))  # fmt: skip
+    for column in numeric:
+        values = obj[column]
+        if not is_numeric_dtype(values.dtype):
+            raise InputError(
+                f"{name}: column '{column}' holds {values.dtype}", expected="numbers",
+                found=str(values.dtype),
+            )  # fmt: skip
+    if obj.empty and not allow_empty:
+        raise InputError(f"{name} is empty", expected=f"rows from {source}", found="0 rows")
+    return obj
+
+
+def require_columns(frame: pd.DataFrame, name: str, columns: Sequence[str], *, source: str) -> None:
+    """Raise :class:`InputError` unless ``frame`` has every one of ``columns``."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        shown = ", ".join(map(str, list(frame.columns)[:12])) or "(no columns)"
+        raise InputError(
+            f"{name} lacks column(s) {', '.join(missing)}",
+            expected=f"the table {source} returns", found=f"columns: {shown}",
+        )  # fmt: skip
