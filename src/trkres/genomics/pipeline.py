@@ -188,6 +188,18 @@ def unlisted_samples(
     return issues
 
 
+#: Columns of OUT/alterations.tsv (the canonical table plus annotation).
+ALTERATION_OUTPUT = [
+    "sample_id", "patient_id", "sample_type", "collection_day", "timepoint", "gene",
+    "alteration_type", "protein_change", "partner_gene", "fusion", "copy_number", "alt_count",
+    "ref_count", "vaf", "reference_af", "reference_af_source", "vaf_ratio", "clonality",
+    "alteration_class", "counts_as", "class_fact", "known_fact", "fact_status",
+    "paralog_equivalents", "timing", "therapy_strategies", "unverified_strategies",
+    "therapy_rules", "ch_flag",
+    "annotation_note", "target_note", "normalisation", "transcript", "input", "source_row",
+]  # fmt: skip
+
+
 @dataclass
 class GenomicResult:
     """A classification with its inputs, ready for tables and figures."""
