@@ -133,12 +133,11 @@ def refuse_repeated_files(
         by_size.setdefault(size, []).append((flag, path))
     if parsed is None:
         return
-    samples_of = {
-        arg[1]: frozenset(p.listed_samples()) for arg, p in zip(args, parsed, strict=True)
-    }
+    parsed_of = {arg[1]: p for arg, p in zip(args, parsed, strict=True)}
     for group in by_size.values():
         if len(group) < 2:
             continue
+        samples_of = {path: frozenset(parsed_of[path].sample_names()) for _, path in group}
         digests: dict[tuple[str, frozenset[str]], tuple[str, Path]] = {}
         for flag, path in group:
             with path.open("rb") as fh:
@@ -169,7 +168,10 @@ def unlisted_samples(
         folded.setdefault(sid.casefold(), []).append(sid)
     issues = []
     for p in parsed:
-        for sid, (line, column) in p.listed_samples().items():
+        unknown = p.sample_names() - known
+        if not unknown:
+            continue
+        for sid, (line, column) in p.listed_samples(locate=unknown).items():
             if sid in known:
                 continue
             found = repr(sid)

@@ -87,6 +87,12 @@ _STOP, _EQUAL, _X = _LETTERS.index("*"), len(_LETTERS), len(_LETTERS) + 1
 #: change_type labels of the fast path (codes 0-3); the slow path may add more.
 _KINDS = ["other", "missense", "nonsense", "silent"]
 _FAST_FS = r"^(?P<ref>[A-Z*])(?P<pos>[0-9]+)[A-Z*]?fs"
+#: One-letter in-frame indels, positions without leading zeros (as :data:`_INDEL` parses them).
+_FAST_INDEL = (
+    r"^(?P<ref>[A-Z*])(?P<pos>[1-9][0-9]*)(?:_[A-Z*][1-9][0-9]*)?(?:delins|del|ins|dup)[A-Z*]*$"
+)
+#: Splice sites as MAFs write them (``X123_splice``): the position is the first number.
+_FAST_SPLICE = r"^[A-Z*]?(?P<pos>[0-9]+)_splice$"
 
 
 def _clean(arr: pa.Array) -> pa.Array:
@@ -226,7 +232,27 @@ def _parse_rest(
         ref[is_fs] = fs_ref.to_numpy(zero_copy_only=False)
         pos[is_fs] = fs_pos.to_numpy(zero_copy_only=False)
         kind[is_fs] = "frameshift"
-    slow = np.flatnonzero(~is_fs)
+    # One-letter in-frame indels (A123del, E746_A750delinsQ) and splice sites
+    # (X123_splice) by one regex pass each: nothing in them can be three-letter
+    # code (which starts upper-case and goes on lower-case), so the name is the text.
+    for pattern, labels in ((_FAST_INDEL, "inframe_indel"), (_FAST_SPLICE, "splice")):
+        todo = np.flatnonzero(~is_fs & (kind == "other"))
+        if not len(todo):
+            break
+        found = pc.extract_regex(clean.take(pa.array(todo)), pattern)
+        hit = pc.fill_null(pc.is_valid(found), False).to_numpy(zero_copy_only=False)
+        if not hit.any():
+            continue
+        at = todo[hit]
+        matched = found.filter(pa.array(hit))
+        change[at] = clean.take(pa.array(at)).to_numpy(zero_copy_only=False)
+        if labels == "inframe_indel":
+            ref[at] = pc.struct_field(matched, "ref").to_numpy(zero_copy_only=False)
+        pos[at] = pc.cast(pc.struct_field(matched, "pos"), pa.int64()).to_numpy(
+            zero_copy_only=False
+        )
+        kind[at] = labels
+    slow = np.flatnonzero(~is_fs & (kind == "other"))
     if len(slow):
         codes, uniques = pd.factorize(raw.iloc[slow])
         answers = list(zip(*(parse_one(u) for u in uniques), strict=True))
