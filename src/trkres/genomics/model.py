@@ -192,4 +192,9 @@ class ParsedInput:
 
     def sample_names(self) -> set[str]:
         """The samples the file names (the keys of :meth:`listed_samples`, no lines)."""
-        return set(self.listed_samples(locate=()))
+        out = set(self.header_samples)
+        if self.sample_cells is not None:
+            out.update(str(s) for s in self.sample_cells.dropna().unique())
+        if not out and len(self.alterations):
+            out = {str(s) for s in pd.unique(self.alterations["sample_id"])}
+        return out
