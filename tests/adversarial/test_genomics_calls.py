@@ -527,4 +527,5 @@ def test_genome_build_option_names_hotspots_of_a_minimal_maf_without_a_build(
     bad = runner.invoke(
         app, ["classify", "--maf", str(maf), "--genome-build", "hg20", "-o", str(tmp_path / "x")]
     )
-    assert bad.exit_code == 1 and "genome build" in str(bad.exception)
+    assert bad.exit_code == 1 and "bad option --genome-build" in str(bad.exception)
+    assert "GRCh38" in str(bad.exception) and "hg20" in str(bad.exception)

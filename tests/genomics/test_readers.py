@@ -223,3 +223,17 @@ def test_empty_and_headerless_files(tmp_path: Path) -> None:
     dup.write_text("Hugo_Symbol\tHugo_Symbol\n")
     with pytest.raises(InputError, match="duplicate column 'Hugo_Symbol'"):
         read_maf(dup, KB)
+
+
+def test_an_empty_partner_cell_is_an_issue_not_a_nan_gene(tmp_path: Path) -> None:
+    sv = tmp_path / "sv.txt"
+    sv.write_text(
+        "Sample_Id\tSite1_Hugo_Symbol\tSite2_Hugo_Symbol\tClass\n"
+        "S1\t\tNTRK1\tFUSION\nS2\tETV6\tNTRK3\tFUSION\n",
+        encoding="utf-8",
+    )
+    parsed = read_fusions(sv, KB)
+    assert parsed.alterations["fusion"].astype(str).tolist() == ["ETV6::NTRK3"]
+    [issue] = parsed.issues
+    assert (issue.line, issue.column, issue.action) == (2, "Site1_Hugo_Symbol", "dropped")
+    assert issue.found == "(empty) and 'NTRK1'"

@@ -114,42 +114,40 @@ def classify(
     Example:  trkres classify --maf data_mutations.txt --sv data_sv.txt --cna data_cna.txt
               --clinical data_clinical_sample.txt --timeline data_timeline_treatment.txt -o out
     """
-    from trkres.genomics.export import write_classification
-    from trkres.genomics.pipeline import classify_inputs, read_genomic_inputs
+    from trkres.genomics.options import GenomicsOptions
+    from trkres.genomics.run import ClassifyInputs, run_classify
     from trkres.knowledge import load_knowledge
+    from trkres.options import validate_options
 
     if table_format not in ("tsv", "parquet"):
         raise TrkresError("unknown table format", expected="tsv or parquet", found=table_format)
-    if not any([maf, vcf, sv, cna]):
-        raise TrkresError(
-            "nothing to classify",
-            expected="at least one --maf, --vcf, --sv or --cna file",
-            found="none",
-        )
-    if genome_build is not None and genome_build not in ("GRCh37", "GRCh38"):
-        raise TrkresError("unknown genome build", expected="GRCh37 or GRCh38", found=genome_build)
+    options = validate_options(
+        GenomicsOptions,
+        {
+            "subclonal_ratio": subclonal_ratio,
+            "assume_trk_fusion": assume_trk_fusion,
+            "include_unverified": include_unverified,
+            "genome_build": genome_build,
+        },
+        source="cli",
+    )
+    inputs = ClassifyInputs(
+        maf=maf or [], vcf=vcf or [], sv=sv or [], cna=cna or [],
+        clinical=clinical, timeline=timeline,
+    )  # fmt: skip
+    inputs.check()  # before loading knowledge: a quick answer
     kb = load_knowledge(knowledge or ())
     for notice in kb.notices:
         log.warning("knowledge: %s", notice)
     with _progress("classifying") as progress:
-        progress(0, 3, "reading inputs")
-        inputs = read_genomic_inputs(
-            kb, mafs=maf or [], vcfs=vcf or [], svs=sv or [], cnas=cna or [],
-            clinical=clinical, timeline=timeline, genome_build=genome_build,
-        )  # fmt: skip
-        progress(1, 3, "classifying")
-        result = classify_inputs(
-            inputs, kb, subclonal_ratio=subclonal_ratio,
-            assume_trk_fusion=assume_trk_fusion, include_unverified=include_unverified,
-        )  # fmt: skip
+        result = run_classify(inputs, options, knowledge=kb, progress=progress)
         progress(2, 3, "writing")
-        write_classification(result, out, table_format=cast("TableFormat", table_format))
-    issues = result.issues_frame()
-    for issue in inputs.all_issues()[:20]:
+        result.write(out, table_format=cast("TableFormat", table_format))
+    for issue in result.row_issues[:20]:
         log.warning(str(issue))
-    if len(issues) > 20:
+    if len(result.issues) > 20:
         log.warning(
-            "... %d more row issues in %s", len(issues) - 20, out / f"issues.{table_format}"
+            "... %d more row issues in %s", len(result.issues) - 20, out / f"issues.{table_format}"
         )
     if not state.quiet:
         counts = result.samples["mechanism"].value_counts().to_dict()
@@ -157,6 +155,6 @@ def classify(
             f"Classified {len(result.alterations)} alterations in {len(result.samples)} samples "
             f"({', '.join(f'{k}: {v}' for k, v in counts.items())})"
         )
-        for line in result.statements():
+        for line in result.statements:
             err_console.print(line)
         err_console.print(f"Tables written to [bold]{out}[/bold]")

@@ -313,9 +313,7 @@ class ResistanceCaller:
                 "patient": sample_table["patient_id"].astype(str).to_numpy(),
                 "covered": True
                 if fusion_data
-                else (
-                    sample_table["sample_id"].astype(str).isin(covered) | (call != "")
-                ).to_numpy(),
+                else (_in_set(sample_table["sample_id"], covered) | (call != "").to_numpy()),
                 "stated": (call == "detected").to_numpy(),
             }
         )
@@ -757,6 +755,14 @@ def _lookup(values: pd.Series, index: pd.Index) -> np.ndarray:
     return np.asarray(index.get_indexer(pd.Index(values)))
 
 
+def _in_set(values: pd.Series, members: set[str]) -> np.ndarray:
+    """Whether each value (as text) is in ``members``: one hash look-up per value
+    (arrow-backed text's ``isin`` builds a Python object per member)."""
+    text_ = pd.Index(values.astype(str).to_numpy(dtype=object), dtype=object)
+    found: np.ndarray = text_.isin(list(members))
+    return found
+
+
 def _split_all(values: pd.Series) -> set[str]:
     out: set[str] = set()
     for v in pd.unique(values):
@@ -775,7 +781,14 @@ def _unverified_locations(alts: pd.DataFrame) -> pd.Series:
     status = alts["fact_status"]
     if "normalisation" not in alts or not len(alts):
         return status
-    flagged = alts["normalisation"].astype(str).str.contains(UNVERIFIED_LOCATION, regex=False)
+    notes = alts["normalisation"]
+    if isinstance(notes.dtype, pd.CategoricalDtype):  # tested once per distinct note
+        per_note = np.append(
+            notes.cat.categories.astype(str).str.contains(UNVERIFIED_LOCATION, regex=False), False
+        )
+        flagged = pd.Series(per_note[notes.cat.codes.to_numpy()], index=alts.index)
+    else:
+        flagged = notes.astype(str).str.contains(UNVERIFIED_LOCATION, regex=False)
     if not flagged.any():
         return status
     out = status.astype(str).where(~(flagged & (status.astype(str) == "verified")), "needs_review")

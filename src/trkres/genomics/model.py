@@ -6,7 +6,7 @@ what their format carries; classification appends its columns.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -167,15 +167,34 @@ class ParsedInput:
     #: Samples named in a header (copy-number matrix, VCF): name → (line, column label).
     header_samples: dict[str, tuple[int | None, str]] = field(default_factory=dict)
 
-    def listed_samples(self) -> dict[str, tuple[int | None, str | None]]:
-        """Every sample the file names → where it first appears (line, column)."""
+    def listed_samples(
+        self, locate: Container[str] | None = None
+    ) -> dict[str, tuple[int | None, str | None]]:
+        """Every sample the file names → where it first appears (line, column).
+
+        With ``locate``, file lines are looked up only for those samples (the
+        others get ``None``): numbering the lines of a large file costs a pass
+        over all of its bytes, and is paid only when an issue needs a line.
+        """
         out: dict[str, tuple[int | None, str | None]] = dict(self.header_samples)
         if self.sample_cells is not None:
             cells = self.sample_cells.dropna()
             first = cells[~cells.duplicated().to_numpy()]
             for row, sid in zip(first.index.tolist(), first.astype(str).tolist(), strict=True):
-                line = self.line_of(int(row)) if self.line_of is not None else None
-                out.setdefault(sid, (line, self.sample_column))
+                if sid in out:
+                    continue
+                wanted = self.line_of is not None and (locate is None or sid in locate)
+                line = self.line_of(int(row)) if wanted and self.line_of is not None else None
+                out[sid] = (line, self.sample_column)
         if not out and len(self.alterations):
             out = {str(s): (None, None) for s in pd.unique(self.alterations["sample_id"])}
+        return out
+
+    def sample_names(self) -> set[str]:
+        """The samples the file names (the keys of :meth:`listed_samples`, no lines)."""
+        out = set(self.header_samples)
+        if self.sample_cells is not None:
+            out.update(str(s) for s in self.sample_cells.dropna().unique())
+        if not out and len(self.alterations):
+            out = {str(s) for s in pd.unique(self.alterations["sample_id"])}
         return out

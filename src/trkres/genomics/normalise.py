@@ -102,9 +102,13 @@ def apply_residue_maps(frame: pd.DataFrame, knowledge: KnowledgeBase) -> pd.Data
     the mapped gene's rows are looked at.
     """
     frame = frame.copy()
-    note = np.full(len(frame), "", dtype=object)
+    # The notes as codes into a few distinct texts ('' for none): no per-row strings.
+    note_codes = np.zeros(len(frame), dtype=np.int64)
+    note_labels: list[str] = [""]
     if "coordinate_note" in frame:  # set by the MAF reader for rows named from coordinates
-        note = frame["coordinate_note"].fillna("").to_numpy(dtype=object).copy()
+        codes, distinct = pd.factorize(frame["coordinate_note"], use_na_sentinel=True)
+        note_codes = np.where(codes < 0, 0, codes + 1)
+        note_labels += [str(d) for d in distinct]
         frame = frame.drop(columns=["coordinate_note"])
     for rmap in knowledge.residue_maps.values():
         rows = np.flatnonzero((frame["gene"] == rmap.gene).to_numpy())
@@ -124,9 +128,10 @@ def apply_residue_maps(frame: pd.DataFrame, knowledge: KnowledgeBase) -> pd.Data
             frame.loc[frame.index[at], "aa_pos"] = int(dst[1:])
             changes = frame["protein_change"].to_numpy(dtype=object)[at]
             frame.loc[frame.index[at], "protein_change"] = [c.replace(src, dst, 1) for c in changes]
-            sep = np.where(note[at] != "", "; ", "").astype(object)
-            note[at] = (
-                note[at]
+            before = np.asarray(note_labels, dtype=object)[note_codes[at]]
+            sep = np.where(before != "", "; ", "").astype(object)
+            after = (
+                before
                 + sep
                 + np.where(
                     on_map[hit],
@@ -134,7 +139,10 @@ def apply_residue_maps(frame: pd.DataFrame, knowledge: KnowledgeBase) -> pd.Data
                     f"renumbered {src}→{dst}: no transcript given, assumed {rmap.transcript}",
                 )
             )
-    frame["normalisation"] = pd.Series(note, index=frame.index).astype("str")
+            new_codes, new_labels = pd.factorize(after)
+            note_codes[at] = len(note_labels) + new_codes
+            note_labels += [str(x) for x in new_labels]
+    frame["normalisation"] = pd.Series(from_codes(note_codes, note_labels), index=frame.index)
     return frame
 
 

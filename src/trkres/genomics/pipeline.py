@@ -133,12 +133,11 @@ def refuse_repeated_files(
         by_size.setdefault(size, []).append((flag, path))
     if parsed is None:
         return
-    samples_of = {
-        arg[1]: frozenset(p.listed_samples()) for arg, p in zip(args, parsed, strict=True)
-    }
+    parsed_of = {arg[1]: p for arg, p in zip(args, parsed, strict=True)}
     for group in by_size.values():
         if len(group) < 2:
             continue
+        samples_of = {path: frozenset(parsed_of[path].sample_names()) for _, path in group}
         digests: dict[tuple[str, frozenset[str]], tuple[str, Path]] = {}
         for flag, path in group:
             with path.open("rb") as fh:
@@ -169,7 +168,10 @@ def unlisted_samples(
         folded.setdefault(sid.casefold(), []).append(sid)
     issues = []
     for p in parsed:
-        for sid, (line, column) in p.listed_samples().items():
+        unknown = p.sample_names() - known
+        if not unknown:
+            continue
+        for sid, (line, column) in p.listed_samples(locate=unknown).items():
             if sid in known:
                 continue
             found = repr(sid)
@@ -186,6 +188,18 @@ def unlisted_samples(
                          "kept as a patient of its own, without clinical data")
             )  # fmt: skip
     return issues
+
+
+#: Columns of OUT/alterations.tsv (the canonical table plus annotation).
+ALTERATION_OUTPUT = [
+    "sample_id", "patient_id", "sample_type", "collection_day", "timepoint", "gene",
+    "alteration_type", "protein_change", "partner_gene", "fusion", "copy_number", "alt_count",
+    "ref_count", "vaf", "reference_af", "reference_af_source", "vaf_ratio", "clonality",
+    "alteration_class", "counts_as", "class_fact", "known_fact", "fact_status",
+    "paralog_equivalents", "timing", "therapy_strategies", "unverified_strategies",
+    "therapy_rules", "ch_flag",
+    "annotation_note", "target_note", "normalisation", "transcript", "input", "source_row",
+]  # fmt: skip
 
 
 @dataclass

@@ -81,12 +81,16 @@ def parse_one(text: str | None) -> tuple[str, str, int, str, str]:
 
 
 _LETTERS = list("ACDEFGHIKLMNPQRSTVWY*")
-_AA1 = pa.array(_LETTERS)
-_ALT1 = pa.array([*_LETTERS, "=", "X"])
 _STOP, _EQUAL, _X = _LETTERS.index("*"), len(_LETTERS), len(_LETTERS) + 1
 #: change_type labels of the fast path (codes 0-3); the slow path may add more.
 _KINDS = ["other", "missense", "nonsense", "silent"]
 _FAST_FS = r"^(?P<ref>[A-Z*])(?P<pos>[0-9]+)[A-Z*]?fs"
+#: One-letter in-frame indels, positions without leading zeros (as :data:`_INDEL` parses them).
+_FAST_INDEL = (
+    r"^(?P<ref>[A-Z*])(?P<pos>[1-9][0-9]*)(?:_[A-Z*][1-9][0-9]*)?(?:delins|del|ins|dup)[A-Z*]*$"
+)
+#: Splice sites as MAFs write them (``X123_splice``): the position is the first number.
+_FAST_SPLICE = r"^[A-Z*]?(?P<pos>[0-9]+)_splice$"
 
 
 def _clean(arr: pa.Array) -> pa.Array:
@@ -127,12 +131,10 @@ def parse_protein_changes(values: pd.Series) -> pd.DataFrame:
     if not pa.types.is_large_string(arr.type):
         arr = arr.cast(pa.large_string())
     clean = _clean(arr)
-    first = pc.utf8_slice_codeunits(clean, 0, 1)
     last = pc.utf8_slice_codeunits(clean, -1)
     # ASCII digits without a leading zero (the scalar parser rewrites "G012D" as G12D).
     digits = pc.match_substring_regex(pc.utf8_slice_codeunits(clean, 1, -1), r"^[1-9][0-9]*$")
-    ref_code = _codes(pc.index_in(first, value_set=_AA1))
-    alt_code = _codes(pc.index_in(last, value_set=_ALT1))
+    ref_code, alt_code = _end_codes(clean)
     ok = (ref_code >= 0) & (alt_code >= 0) & pc.fill_null(digits, False).to_numpy(False)
     alt_code = np.where(alt_code == _X, _STOP, np.where(alt_code == _EQUAL, ref_code, alt_code))
     silent = ok & (alt_code == ref_code)
@@ -189,9 +191,41 @@ def parse_protein_changes(values: pd.Series) -> pd.DataFrame:
     )
 
 
-def _codes(indices: pa.Array) -> np.ndarray:
-    """``index_in`` results as int64 with -1 for not found."""
-    return np.asarray(pc.fill_null(indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+#: Byte → position in :data:`_LETTERS` (ref) / letters, '=', 'X' (alt); -1 elsewhere.
+_REF_OF_BYTE = np.full(256, -1, dtype=np.int64)
+_ALT_OF_BYTE = np.full(256, -1, dtype=np.int64)
+for _k, _letter in enumerate(_LETTERS):
+    _REF_OF_BYTE[ord(_letter)] = _ALT_OF_BYTE[ord(_letter)] = _k
+_ALT_OF_BYTE[ord("=")], _ALT_OF_BYTE[ord("X")] = _EQUAL, _X
+
+
+def _end_codes(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of each string's first character in :data:`_LETTERS` and of its last
+    character in letters, '=', 'X' (-1: none, empty or missing).
+
+    Read straight from the UTF-8 bytes (a hash look-up per row costs ten times
+    more): an ASCII character is its byte, and any byte of a multi-byte
+    character is above 127, so it maps to -1 as the character would.
+    """
+    n = len(text)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if not pa.types.is_large_string(text.type):
+        text = text.cast(pa.large_string())
+    _, offsets_buf, data_buf = text.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[text.offset : text.offset + n + 1]
+    data = (
+        np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    )
+    starts, ends = offsets[:-1], offsets[1:]
+    usable = (ends > starts) & text.is_valid().to_numpy(zero_copy_only=False)
+    first = np.zeros(n, dtype=np.int64)
+    last = np.zeros(n, dtype=np.int64)
+    first[usable] = data[starts[usable]]
+    last[usable] = data[ends[usable] - 1]
+    ref = np.where(usable, _REF_OF_BYTE[first], -1)
+    alt = np.where(usable, _ALT_OF_BYTE[last], -1)
+    return ref, alt
 
 
 def _mask(n: int, rows: np.ndarray) -> np.ndarray:
@@ -226,7 +260,27 @@ def _parse_rest(
         ref[is_fs] = fs_ref.to_numpy(zero_copy_only=False)
         pos[is_fs] = fs_pos.to_numpy(zero_copy_only=False)
         kind[is_fs] = "frameshift"
-    slow = np.flatnonzero(~is_fs)
+    # One-letter in-frame indels (A123del, E746_A750delinsQ) and splice sites
+    # (X123_splice) by one regex pass each: nothing in them can be three-letter
+    # code (which starts upper-case and goes on lower-case), so the name is the text.
+    for pattern, labels in ((_FAST_INDEL, "inframe_indel"), (_FAST_SPLICE, "splice")):
+        todo = np.flatnonzero(~is_fs & (kind == "other"))
+        if not len(todo):
+            break
+        found = pc.extract_regex(clean.take(pa.array(todo)), pattern)
+        hit = pc.fill_null(pc.is_valid(found), False).to_numpy(zero_copy_only=False)
+        if not hit.any():
+            continue
+        at = todo[hit]
+        matched = found.filter(pa.array(hit))
+        change[at] = clean.take(pa.array(at)).to_numpy(zero_copy_only=False)
+        if labels == "inframe_indel":
+            ref[at] = pc.struct_field(matched, "ref").to_numpy(zero_copy_only=False)
+        pos[at] = pc.cast(pc.struct_field(matched, "pos"), pa.int64()).to_numpy(
+            zero_copy_only=False
+        )
+        kind[at] = labels
+    slow = np.flatnonzero(~is_fs & (kind == "other"))
     if len(slow):
         codes, uniques = pd.factorize(raw.iloc[slow])
         answers = list(zip(*(parse_one(u) for u in uniques), strict=True))

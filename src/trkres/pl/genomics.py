@@ -1,15 +1,28 @@
-"""Genomics figures: cohort mechanisms, an oncoprint, per-patient timelines."""
+"""Genomics figures: cohort mechanisms, an oncoprint, per-patient timelines.
+
+Public (notebook) functions take a :func:`trkres.genomics.classify` result and
+draw on a matplotlib ``ax`` (a new one when none is given): :func:`mechanisms`,
+:func:`oncoprint`. The ``*_figure`` builders make the report's figures.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from matplotlib.patches import Patch, Rectangle
 
+from trkres.errors import InputError
 from trkres.genomics.model import plain
 from trkres.pl.style import CLASS_COLOURS, new_figure
 from trkres.report.model import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from trkres.genomics.run import ClassifyResult
 
 _MECH_COLOURS = {
     "on_target": "#d62728", "off_target": "#1f77b4", "on_and_off_target": "#9467bd",
@@ -20,8 +33,17 @@ _DRUG_COLOURS = {"trk_inhibitor": "#2ca02c", "mek_inhibitor": "#1f77b4", "raf_in
 
 
 def mechanism_figure(freq: pd.DataFrame) -> Figure:
-    """Bar chart of patients per mechanism with Wilson 95% CIs."""
+    """Bar chart of patients per mechanism with Wilson 95% CIs (the report figure)."""
     fig, ax = new_figure(5.5, 2.8)
+    _draw_mechanisms(ax, freq)
+    total = int(freq["total"].iloc[0]) if len(freq) else 0
+    return Figure(
+        "genomics_mechanisms", "Resistance mechanisms across patients", fig,
+        caption=f"Percent of {total} patients; error bars are Wilson 95% confidence intervals.",
+    )  # fmt: skip
+
+
+def _draw_mechanisms(ax: Axes, freq: pd.DataFrame) -> None:
     x = np.arange(len(freq))
     pct = freq["percent"].to_numpy(dtype=float)
     err = np.vstack([pct - freq["ci95_low_percent"], freq["ci95_high_percent"] - pct])
@@ -32,11 +54,46 @@ def mechanism_figure(freq: pd.DataFrame) -> Figure:
     ax.set_xticks(x, [m.replace("_", " ") for m in freq["mechanism"]], rotation=20, ha="right")
     ax.set_ylabel("patients (%)")
     ax.set_ylim(0, 100)
-    total = int(freq["total"].iloc[0]) if len(freq) else 0
-    return Figure(
-        "genomics_mechanisms", "Resistance mechanisms across patients", fig,
-        caption=f"Percent of {total} patients; error bars are Wilson 95% confidence intervals.",
-    )  # fmt: skip
+
+
+def mechanisms(result: ClassifyResult, ax: Axes | None = None) -> Axes:
+    """Patients per resistance mechanism (percent) with Wilson 95% CIs, from a
+    :func:`trkres.genomics.classify` result (its ``mechanisms`` table); returns the Axes."""
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(5.5, 2.8))
+    _draw_mechanisms(ax, _table(result, "mechanisms"))
+    return ax
+
+
+def oncoprint(result: ClassifyResult, ax: Axes | None = None) -> Axes:
+    """Genes × samples, each cell coloured by the class of its counted resistance
+    alterations and NTRK fusions (hatched: acquired on a TRK inhibitor), from a
+    :func:`trkres.genomics.classify` result; returns the Axes (empty when nothing
+    is counted)."""
+    alterations, samples = _table(result, "alterations"), _table(result, "samples")
+    shown = _shown(alterations)
+    cols = _sample_order(samples)
+    genes = _gene_order(shown)
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=_oncoprint_size(cols, genes))
+    if not shown.empty:
+        _draw_oncoprint(ax, shown, cols, genes)
+    return ax
+
+
+def _table(result: object, name: str) -> pd.DataFrame:
+    table = getattr(result, name, None)
+    if not isinstance(table, pd.DataFrame):
+        raise InputError(
+            "not a genomics result",
+            expected="the result of trkres.genomics.classify (a ClassifyResult)",
+            found=type(result).__name__,
+        )
+    return table
 
 
 def _sample_order(samples: pd.DataFrame) -> list[str]:
@@ -44,31 +101,39 @@ def _sample_order(samples: pd.DataFrame) -> list[str]:
     return order["sample_id"].tolist()
 
 
-def oncoprint_figure(alterations: pd.DataFrame, samples: pd.DataFrame) -> Figure | None:
-    """Genes × samples, each cell coloured by the alteration's class (counted ones and fusions)."""
+def _shown(alterations: pd.DataFrame) -> pd.DataFrame:
+    """Counted alterations and fusions; fusions in a row of their own per gene."""
     shown = plain(
         alterations[
             (alterations["counts_as"] != "") | (alterations["alteration_class"] == "fusion_driver")
         ]
     )
-    if shown.empty:
-        return None
-    cols = _sample_order(samples)
     # Fusions get their own row so a kinase-domain mutation in the fused gene stays visible.
-    shown = shown.assign(
+    return shown.assign(
         gene=np.where(
             shown["alteration_class"] == "fusion_driver", shown["gene"] + " fusion", shown["gene"]
         )
     )
-    genes = (
+
+
+def _gene_order(shown: pd.DataFrame) -> list[str]:
+    """Genes by the number of samples altered, most first."""
+    genes: list[str] = (
         shown.groupby("gene")["sample_id"]
         .nunique()
         .sort_values(ascending=False, kind="stable")
         .index.tolist()
     )
+    return genes
+
+
+def _oncoprint_size(cols: list[str], genes: list[str]) -> tuple[float, float]:
+    return max(4.0, 0.45 * len(cols) + 2), max(1.8, 0.32 * len(genes) + 1.2)
+
+
+def _draw_oncoprint(ax: Axes, shown: pd.DataFrame, cols: list[str], genes: list[str]) -> None:
     col_of = {s: i for i, s in enumerate(cols)}
     row_of = {g: i for i, g in enumerate(genes)}
-    fig, ax = new_figure(max(4.0, 0.45 * len(cols) + 2), max(1.8, 0.32 * len(genes) + 1.2))
     # Several alterations of one gene in one sample share the cell, stacked.
     for (sample_id, gene), cell in shown.groupby(["sample_id", "gene"], sort=False):
         x, y = col_of.get(str(sample_id)), row_of[str(gene)]
@@ -93,6 +158,17 @@ def oncoprint_figure(alterations: pd.DataFrame, samples: pd.DataFrame) -> Figure
     ax.legend(
         handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=7
     )
+
+
+def oncoprint_figure(alterations: pd.DataFrame, samples: pd.DataFrame) -> Figure | None:
+    """Genes × samples, each cell coloured by the alteration's class (counted ones and fusions)."""
+    shown = _shown(alterations)
+    if shown.empty:
+        return None
+    cols = _sample_order(samples)
+    genes = _gene_order(shown)
+    fig, ax = new_figure(*_oncoprint_size(cols, genes))
+    _draw_oncoprint(ax, shown, cols, genes)
     # Interactive version: one heatmap trace per class for hover text.
     hover = shown.assign(
         x=shown["sample_id"], y=shown["gene"],

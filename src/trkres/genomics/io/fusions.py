@@ -139,6 +139,12 @@ def _one_sample_format(read: TableRead, cols: dict[str, str | None]) -> str:
     return fmt
 
 
+def _cells(values: pd.Series) -> list[str | None]:
+    """A text column as a list, empty cells as None (pandas gives NaN, which is truthy)."""
+    cells: list[str | None] = values.astype(object).where(values.notna(), None).tolist()
+    return cells
+
+
 def read_fusions(
     path: Path,
     knowledge: KnowledgeBase,
@@ -170,9 +176,9 @@ def read_fusions(
     gene_a: list[str | None] = [None] * n
     gene_b: list[str | None] = [None] * n
     if cols["site1"] and cols["site2"]:
-        gene_a = frame[cols["site1"]].tolist()
-        gene_b = frame[cols["site2"]].tolist()
-    names = frame[cols["fusion"]].tolist() if cols["fusion"] else [None] * n
+        gene_a = _cells(frame[cols["site1"]])
+        gene_b = _cells(frame[cols["site2"]])
+    names = _cells(frame[cols["fusion"]]) if cols["fusion"] else [None] * n
     # Parse distinct names once.
     parsed_names: dict[str, tuple[str, str] | None] = {}
     rows = []
@@ -194,7 +200,8 @@ def read_fusions(
         elif not a or not b:
             issues.append(
                 RowIssue(str(path), read.line_of(i), cols["site1"] or cols["fusion"],
-                         "two partner genes", f"{a!r} and {b!r}", "dropped")
+                         "two partner genes", " and ".join(repr(g) if g else "(empty)" for g in (a, b)),
+                         "dropped")
             )  # fmt: skip
             continue
         if pd.isna(samples[i]):
