@@ -17,7 +17,8 @@ from scipy import stats
 
 from trkres.assays.ddpcr.droplets import Droplets, classify_droplets, combine, read_amplitudes
 from trkres.assays.ddpcr.io import read_ddpcr_export
-from trkres.assays.ddpcr.pipeline import DdpcrOptions, run_ddpcr
+from trkres.assays.ddpcr.options import DdpcrOptions
+from trkres.assays.ddpcr.run import run_ddpcr
 from trkres.assays.ddpcr.poisson import concentration, poisson_hpd_interval
 from trkres.errors import InputError
 

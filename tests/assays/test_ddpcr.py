@@ -172,7 +172,8 @@ def test_probability_of_detection_from_genome_copies(ddpcr: Path) -> None:
 
 
 def test_mixed_generations_in_one_run_are_labelled(ddpcr: Path) -> None:
-    from trkres.assays.ddpcr.pipeline import DdpcrOptions, run_ddpcr
+    from trkres.assays.ddpcr.options import DdpcrOptions
+    from trkres.assays.ddpcr.run import run_ddpcr
 
     tables = run_ddpcr(
         [ddpcr / "read_quant" / "quant.csv", ddpcr / "small" / "small.csv"], [], DdpcrOptions()
