@@ -278,7 +278,12 @@ def test_rain_without_a_cluster_is_not_detected() -> None:
         assert got.loc[w, "call"] == "detected" and "rain_only" not in got.loc[w, "flag"]
 
 
-@FEW
+# The spread test is statistical: 30 uniform rain droplets look as tight as a cluster
+# (robust SD under 12% of their height) with probability ~2e-3 (50 droplets: ~5e-5; Monte
+# Carlo, 200,000 draws), so with fresh random seeds this property would fail about one run
+# in fifteen. The examples are therefore drawn from a fixed seed: a regression of the rule
+# still fails, chance alone does not (seed 3477, rain 30 is one such chance miss).
+@settings(max_examples=30, derandomize=True)
 @given(seed=st.integers(0, 2**32 - 1), rain=st.integers(30, 80), k=st.integers(10, 400))
 def test_generated_rain_only_wells_are_flagged_cluster_wells_are_not(
     seed: int, rain: int, k: int
