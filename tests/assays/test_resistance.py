@@ -151,3 +151,49 @@ def test_escalation_and_pooled_resistance_commands(tmp_path: Path) -> None:
     pooled = pd.read_csv(tmp_path / "r" / "resistance_pooled.tsv", sep="\t")
     assert pooled["n_experiments"].iloc[0] == 2 and pooled["fold_change"].iloc[0] > 10
     assert (tmp_path / "r" / "figures" / "dose_response_forest.svg").exists()
+
+
+def test_shared_ic50_test_is_deterministic_and_matches_an_independent_bounded_fit() -> None:
+    """The joint fit gives the same bits however the heap looks (MINPACK's lm did not), and
+    its F equals one assembled from scipy's curve_fit on the same bounded joint model."""
+    from scipy.optimize import curve_fit
+
+    from trkres.assays.doseresponse.curvefit import fit_curves
+    from trkres.assays.doseresponse.resistance import _bounds, shared_ic50_test
+
+    data = lines(np.log10(507 / 2), seed=5)
+    data["curve_id"] = data["line"]
+    fits = fit_curves(data).set_index("curve_id")
+    a, b = data[data["line"] == "parental"], data[data["line"] == "resistant"]
+    fa, fb = fits.loc["parental"], fits.loc["resistant"]
+    got = set()
+    for size in (1, 1000, 77, 5000):
+        _churn = [np.empty(size) for _ in range(4)]
+        got.add(shared_ic50_test(a, b, fa, fb))
+    assert len(got) == 1
+    f, p = got.pop()
+
+    xa, xb = np.log10(a["dose_molar"].to_numpy()), np.log10(b["dose_molar"].to_numpy())
+    x = np.concatenate([xa, xb])
+    y = np.concatenate([a["response"].to_numpy(), b["response"].to_numpy()])
+    first = np.arange(len(x)) < len(xa)
+
+    def joint(_: np.ndarray, lic: float, ha: float, ta: float, ba: float, hb: float,
+              tb: float, bb: float) -> np.ndarray:  # fmt: skip
+        h, t, bo = np.where(first, ha, hb), np.where(first, ta, tb), np.where(first, ba, bb)
+        return bo + (t - bo) / (1 + 10 ** ((lic - x) * h))
+
+    lo_a, hi_a = _bounds(xa, a["response"].to_numpy(), float(fa["hill_slope"]))
+    lo_b, hi_b = _bounds(xb, b["response"].to_numpy(), float(fb["hill_slope"]))
+    lo = [max(lo_a[0], lo_b[0]), *lo_a[1:], *lo_b[1:]]
+    hi = [min(hi_a[0], hi_b[0]), *hi_a[1:], *hi_b[1:]]
+    p0 = np.clip([(fa["log10_ic50"] + fb["log10_ic50"]) / 2, fa["hill_slope"], fa["top"],
+                  fa["bottom"], fb["hill_slope"], fb["top"], fb["bottom"]], lo, hi)  # fmt: skip
+    popt, _ = curve_fit(joint, x, y, p0=p0, bounds=(lo, hi), method="trf", max_nfev=20000,
+                        ftol=1e-14, xtol=1e-14, gtol=1e-14)  # fmt: skip
+    sse_shared = float(np.sum((y - joint(x, *popt)) ** 2))
+    dof = len(x) - 8
+    sse_sep = float(fa["sse"] + fb["sse"])
+    expected = (sse_shared - sse_sep) / (sse_sep / dof)
+    assert f == pytest.approx(expected, rel=1e-4)
+    assert 0 < p < 1e-6

@@ -8,7 +8,7 @@ with the reference condition (e.g. parental line):
   ``EDcomp`` does for independently fitted curves; normal quantile);
 - an extra-sum-of-squares F-test of a shared LogIC50: both curves refitted
   jointly with their own Top, Bottom and HillSlope but one LogIC50 (scipy
-  ``least_squares``), against the separate fits;
+  ``least_squares``, within the separate fits' bounds), against the separate fits;
 - the Emax shift (Bottom_condition − Bottom_reference) reported apart from the
   potency shift, so a loss of maximal effect is not mistaken for a shift in IC50;
 - ``resistant`` when the fold change reaches ``threshold`` (10 by default),
@@ -40,24 +40,71 @@ def _curve(x: np.ndarray, log_ic50: float, hill: float, top: float, bottom: floa
     return log_logistic(x, log_ic50, hill, top, bottom, clamp=False)  # type: ignore[arg-type]
 
 
+def _bounds(x: np.ndarray, y: np.ndarray, hill: float) -> tuple[np.ndarray, np.ndarray]:
+    """The batch fitter's bounds for one curve, as (LogIC50, HillSlope, Top, Bottom) lows
+    and highs: LogIC50 within the tested log doses ± 3, |HillSlope| in [0.1, 20] with the
+    fitted slope's sign, Top and Bottom within the responses' range ± its span."""
+    finite = x[np.isfinite(x)]
+    span = float(np.ptp(y)) if len(y) else 0.0
+    ymin, ymax = float(np.min(y)), float(np.max(y))
+    hill_lo, hill_hi = (0.1, 20.0) if hill >= 0 else (-20.0, -0.1)
+    lo = np.array([finite.min() - 3, hill_lo, ymin - span, ymin - span])
+    hi = np.array([finite.max() + 3, hill_hi, ymax + span, ymax + span])
+    return lo, hi
+
+
+def _gradients(
+    x: np.ndarray, log_ic50: float, hill: float, top: float, bottom: float
+) -> np.ndarray:
+    """Columns d curve / d (LogIC50, HillSlope, Top, Bottom) at log doses ``x`` (vehicle:
+    ``x = -inf``, where the curve is its zero-dose asymptote and only Top or Bottom moves it)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        u = 10.0 ** ((log_ic50 - x) * hill)
+        s = np.where(np.isfinite(u), 1.0 / (1.0 + u), 0.0)
+        d = np.where(np.isfinite(u), -(top - bottom) * s * s * u * np.log(10.0), 0.0)
+        d_hill = np.where(np.isfinite(x), d * (log_ic50 - x), 0.0)
+    return np.column_stack([d * hill, d_hill, s, 1.0 - s])
+
+
 def shared_ic50_test(
     a: pd.DataFrame, b: pd.DataFrame, fa: pd.Series, fb: pd.Series
 ) -> tuple[float, float]:
-    """F and p of H0 "one LogIC50" for two curves (rows: dose_molar, response)."""
+    """F and p of H0 "one LogIC50" for two curves (rows: dose_molar, response).
+
+    The shared model is fitted within the bounds the separate fits obey (see
+    :func:`_bounds`), with the analytic Jacobian, by scipy's trust-region reflective
+    ``least_squares`` -- deterministic, where MINPACK's ``lm`` (unbounded, finite
+    differences) stopped at different points of a flat valley from run to run.
+    """
     with np.errstate(divide="ignore"):  # vehicle rows: x = −inf, the curve's zero-dose limit
         xa, ya = np.log10(a["dose_molar"].to_numpy(float)), a["response"].to_numpy(float)
         xb, yb = np.log10(b["dose_molar"].to_numpy(float)), b["response"].to_numpy(float)
+    na = len(xa)
 
     def resid(p: np.ndarray) -> np.ndarray:
         return np.concatenate(
             [ya - _curve(xa, p[0], p[1], p[2], p[3]), yb - _curve(xb, p[0], p[4], p[5], p[6])]
         )
 
+    def jac(p: np.ndarray) -> np.ndarray:
+        out = np.zeros((na + len(xb), 7))
+        ga, gb = _gradients(xa, p[0], p[1], p[2], p[3]), _gradients(xb, p[0], p[4], p[5], p[6])
+        out[:na, [0, 1, 2, 3]] = -ga
+        out[na:, [0, 4, 5, 6]] = -gb
+        return out
+
     start = np.array([(fa["log10_ic50"] + fb["log10_ic50"]) / 2, fa["hill_slope"], fa["top"], fa["bottom"],
                       fb["hill_slope"], fb["top"], fb["bottom"]], dtype=float)  # fmt: skip
-    if not np.isfinite(start).all():
+    if not np.isfinite(start).all() or not (np.isfinite(xa).any() and np.isfinite(xb).any()):
         return float("nan"), float("nan")
-    fit = least_squares(resid, start, method="lm")
+    lo_a, hi_a = _bounds(xa, ya, float(fa["hill_slope"]))
+    lo_b, hi_b = _bounds(xb, yb, float(fb["hill_slope"]))
+    lo = np.array([max(lo_a[0], lo_b[0]), *lo_a[1:], *lo_b[1:]])
+    hi = np.array([min(hi_a[0], hi_b[0]), *hi_a[1:], *hi_b[1:]])
+    if not (lo < hi).all():  # no LogIC50 lies within both curves' ranges
+        lo[0], hi[0] = min(lo_a[0], lo_b[0]), max(hi_a[0], hi_b[0])
+    start = np.clip(start, lo, hi)
+    fit = least_squares(resid, start, jac=jac, bounds=(lo, hi), method="trf")
     sse_shared = float(np.sum(fit.fun**2))
     sse_sep = float(fa["sse"] + fb["sse"])
     dof = len(xa) + len(xb) - 8
