@@ -18,8 +18,8 @@ from scipy import stats
 from trkres.assays.ddpcr.droplets import Droplets, classify_droplets, combine, read_amplitudes
 from trkres.assays.ddpcr.io import read_ddpcr_export
 from trkres.assays.ddpcr.options import DdpcrOptions
-from trkres.assays.ddpcr.run import run_ddpcr
 from trkres.assays.ddpcr.poisson import concentration, poisson_hpd_interval
+from trkres.assays.ddpcr.run import run_ddpcr
 from trkres.errors import InputError
 
 FEW = settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
