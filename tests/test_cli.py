@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from support import EXAMPLE, write_study
+from support import EXAMPLE, genomics_study, write_study
 from trkres import __version__
 from trkres.cli import app
 
@@ -71,7 +71,8 @@ def test_demo_writes_report_and_says_where(tmp_path: Path) -> None:
 
 
 def test_quiet_prints_nothing(tmp_path: Path) -> None:
-    result = run_cli("-q", "analyze", str(EXAMPLE), "-o", str(tmp_path / "rep"))
+    study = genomics_study(tmp_path / "study")
+    result = run_cli("-q", "analyze", str(study), "-o", str(tmp_path / "rep"))
     assert result.returncode == 0
     assert result.stdout == "" and result.stderr == ""
 
@@ -139,7 +140,8 @@ def test_lab_knowledge_on_analyze(tmp_path: Path) -> None:
         "    status: needs_review\n"
         "    evidence: [{source: lab1, statement: 'in-house compound', level: lab}]\n"
     )
-    result = run_cli("analyze", str(EXAMPLE), "-o", str(tmp_path / "out"), "--knowledge", str(lab))
+    study = genomics_study(tmp_path / "study")
+    result = run_cli("analyze", str(study), "-o", str(tmp_path / "out"), "--knowledge", str(lab))
     assert result.returncode == 0, result.stderr
     html = (tmp_path / "out" / "index.html").read_text()
     assert "zz-001" in html and "lab knowledge files" in html
