@@ -16,7 +16,7 @@ from pandas.api.types import is_numeric_dtype
 
 from trkres.errors import InputError
 
-__all__ = ["require_columns", "require_frame"]
+__all__ = ["require_axes", "require_columns", "require_frame"]
 
 
 def require_frame(
@@ -63,4 +63,15 @@ def require_columns(frame: pd.DataFrame, name: str, columns: Sequence[str], *, s
         raise InputError(
             f"{name} lacks column(s) {', '.join(missing)}",
             expected=f"the table {source} returns", found=f"columns: {shown}",
+        )  # fmt: skip
+
+
+def require_axes(ax: Any) -> None:
+    """Raise :class:`InputError` unless ``ax`` is None or a matplotlib Axes."""
+    from matplotlib.axes import Axes
+
+    if ax is not None and not isinstance(ax, Axes):
+        raise InputError(
+            "ax is not a matplotlib Axes", expected="None (a new figure) or an Axes",
+            found=type(ax).__name__,
         )  # fmt: skip

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from trkres.pl.checks import require_axes
+
 if TYPE_CHECKING:
     from trkres.report.model import Figure
 
@@ -94,6 +96,7 @@ def ddpcr_concentrations(result: Mapping[str, pd.DataFrame] | pd.DataFrame, ax: 
     their upper 95% bound. Draws on ``ax`` (a new figure when ``None``); returns it.
     """
     data = _wells(result)
+    require_axes(ax)
     if ax is None:
         import matplotlib.pyplot as plt
 

@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 
 from trkres.assays.doseresponse.curvefit import log_logistic
 from trkres.errors import InputError
-from trkres.pl.checks import require_frame
+from trkres.pl.checks import require_axes, require_frame
 from trkres.pl.style import new_figure
 from trkres.report.model import Figure
 
@@ -290,6 +290,7 @@ def escalation_figure(series: pd.DataFrame, *, time: str, by: list[str] | None =
 
 def _axes(ax: Any) -> Any:
     """``ax``, or the axes of a new pyplot figure (a notebook shows it inline)."""
+    require_axes(ax)
     if ax is None:
         import matplotlib.pyplot as plt
 
@@ -312,6 +313,9 @@ def dose_response(
                          text=["curve_id"], numeric=["dose_molar", "response"])  # fmt: skip
     fits = require_frame(fits, "fits", source="trkres.doseresponse.fit", text=["curve_id"],
                          numeric=["log10_ic50", "hill_slope", "top", "bottom"])  # fmt: skip
+    if not isinstance(max_curves, int) or isinstance(max_curves, bool) or max_curves < 1:
+        raise InputError("bad option max_curves", expected="a whole number >= 1",
+                         found=repr(max_curves)[:100])  # fmt: skip
     ax = _axes(ax)
     ids = list(fits["curve_id"].head(max_curves))
     by_id = fits.set_index("curve_id")
@@ -362,13 +366,19 @@ def fold_resistance(res: pd.DataFrame, ax: Any = None, *, threshold: float | Non
 
 
 def escalation(
-    series: pd.DataFrame, ax: Any = None, *, time: str = "passage", by: list[str] | None = None
+    series: pd.DataFrame,
+    ax: Any = None,
+    *,
+    time: str = "passage",
+    by: str | list[str] | None = None,
 ) -> Any:
     """Fold change in IC50 (95% CI, log scale) against time for a dose-escalation series.
 
-    ``series``: :func:`trkres.doseresponse.escalation` (or ``trkres escalation``'s
+    ``series``: :func:`trkres.doseresponse.escalation_series` (or ``trkres escalation``'s
     escalation.tsv); dotted lines mark where resistance is established. Returns the Axes.
     """
+    if isinstance(by, str):
+        by = [by]
     if not isinstance(time, str) or (by is not None and not isinstance(by, list | tuple)):
         raise InputError("time is a column name and by a list of them",
                          expected="time: str, by: list[str]", found=f"{time!r}, {by!r}")  # fmt: skip

@@ -16,6 +16,7 @@ from matplotlib.patches import Patch, Rectangle
 
 from trkres.errors import InputError
 from trkres.genomics.model import plain
+from trkres.pl.checks import require_axes
 from trkres.pl.style import CLASS_COLOURS, new_figure
 from trkres.report.model import Figure
 
@@ -59,6 +60,7 @@ def _draw_mechanisms(ax: Axes, freq: pd.DataFrame) -> None:
 def mechanisms(result: ClassifyResult, ax: Axes | None = None) -> Axes:
     """Patients per resistance mechanism (percent) with Wilson 95% CIs, from a
     :func:`trkres.genomics.classify` result (its ``mechanisms`` table); returns the Axes."""
+    require_axes(ax)
     if ax is None:
         import matplotlib.pyplot as plt
 
@@ -76,6 +78,7 @@ def oncoprint(result: ClassifyResult, ax: Axes | None = None) -> Axes:
     shown = _shown(alterations)
     cols = _sample_order(samples)
     genes = _gene_order(shown)
+    require_axes(ax)
     if ax is None:
         import matplotlib.pyplot as plt
 

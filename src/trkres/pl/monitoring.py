@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from trkres.pl.checks import require_axes
+
 if TYPE_CHECKING:
     from trkres.genomics.cfdna import CfdnaResult
     from trkres.report.model import Figure
@@ -120,6 +122,7 @@ def cfdna(result: CfdnaResult, patient: str | None = None, ax: Any = None) -> An
                              expected="one of: " + ", ".join(map(str, patients))[:300],
                              found=repr(patient))  # fmt: skip
         patients = [patient]
+    require_axes(ax)
     if ax is None:
         import matplotlib.pyplot as plt
 

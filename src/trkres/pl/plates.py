@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from trkres.errors import InputError
+from trkres.pl.checks import require_axes
 from trkres.pl.style import new_figure
 from trkres.report.model import Figure
 
@@ -81,6 +82,7 @@ def plate(
     values = pd.to_numeric(g[value], errors="coerce").to_numpy(float)
     grid = np.full((int(rows.max()), int(cols.max())), np.nan)
     grid[rows.astype(int) - 1, cols.astype(int) - 1] = values
+    require_axes(ax)
     if ax is None:
         import matplotlib.pyplot as plt
 

@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 from trkres.assays.doseresponse.curvefit import log_logistic
 from trkres.assays.synergy.run import MODEL_TITLES, SynergyResult
 from trkres.errors import InputError
+from trkres.pl.checks import require_axes
 from trkres.pl.style import new_figure
 from trkres.report.model import Figure
 
@@ -217,7 +218,7 @@ def synergy_heatmap(
     result: SynergyResult | pd.DataFrame,
     model: str = "bliss",
     *,
-    block: str | None = None,
+    block: str | int | None = None,
     ax: Any = None,
 ) -> Any:
     """One block's synergy score per dose pair (two drugs) on ``ax``; red = synergy.
@@ -247,6 +248,9 @@ def synergy_heatmap(
     if not blocks:
         raise InputError("synergy table has no rows", expected="at least one block", found="none")
     chosen = blocks[0] if block is None else block
+    if isinstance(chosen, int) and not isinstance(chosen, bool) and chosen not in blocks:
+        by_text = {str(b): b for b in blocks}  # block ids are text in the tables: 2 means "2"
+        chosen = by_text.get(str(chosen), chosen)
     if not isinstance(chosen, str | int) or chosen not in blocks:
         raise InputError("block not in the synergy table", expected=", ".join(map(str, blocks[:10])),
                          found=repr(block))  # fmt: skip
@@ -255,6 +259,7 @@ def synergy_heatmap(
     except (TypeError, ValueError) as exc:
         raise InputError("synergy table is not numeric", expected="numbers in conc1, conc2 and "
                          f"{model}", found=str(exc)[:200]) from None  # fmt: skip
+    require_axes(ax)
     if ax is None:
         import matplotlib.pyplot as plt
 

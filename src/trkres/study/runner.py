@@ -72,6 +72,12 @@ class StudyResult:
     #: Paths the output folder may not be, hold or overwrite (the study and its inputs).
     protected: list[Path]
 
+    def __repr__(self) -> str:
+        names = ", ".join(s.name for s in self.sections)
+        return (f"StudyResult({self.study.name!r}: {len(self.sections)} sections ({names}), "
+                f"{sum(len(s.tables) for s in self.sections)} tables, "
+                f"{sum(len(s.flags) for s in self.sections)} flags)")  # fmt: skip
+
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every result table by its name (``tables/<name>.tsv`` once written)."""
@@ -102,6 +108,9 @@ class StudyResult:
         ``run.json``. ``out_dir`` must be new, empty or an earlier trkres output, and may
         not be, hold or lie inside the study's inputs; with ``overwrite=False`` an earlier
         output is refused too."""
+        if not isinstance(out_dir, (str, Path)):
+            raise InputError("an output folder is a path", expected="str or pathlib.Path",
+                             found=type(out_dir).__name__)  # fmt: skip
         out_dir = Path(out_dir)
         check_output_folder(out_dir, inputs=self.protected)
         info = dict(self.info)

@@ -75,6 +75,18 @@ def quantify(
         if not isinstance(item, (pd.DataFrame, str, os.PathLike)):
             raise InputError("not a wells table or file", expected="a DataFrame or a path",
                              found=type(item).__name__)  # fmt: skip
+        if (
+            droplet_volume_nl is not None
+            and isinstance(item, pd.DataFrame)
+            and "droplet_volume_nl" in item.columns
+        ):  # both stated: they must agree, or one would win silently
+            stated = pd.to_numeric(item["droplet_volume_nl"], errors="coerce").dropna().unique()
+            if len(stated) and not (abs(stated - droplet_volume_nl) <= 1e-12).all():
+                raise InputError(
+                    "droplet_volume_nl contradicts the table's droplet_volume_nl column",
+                    expected=f"{droplet_volume_nl:g} nL (as given), or no argument",
+                    found=", ".join(f"{v:g}" for v in stated[:5]) + " nL",
+                )
     return run_ddpcr(
         [i for i in items if not is_amplitude_file(i)],
         [i for i in items if is_amplitude_file(i)],

@@ -51,6 +51,10 @@ def _frame(df: Any, what: str = "df") -> pd.DataFrame:
     if df.empty:
         raise InputError(f"{what} is empty", location=Location(file=_LABEL),
                          expected="rows with a dose and a response", found=f"{len(df)} rows")  # fmt: skip
+    repeated = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
+    if repeated:
+        raise InputError(f"{what} repeats column names", location=Location(file=_LABEL),
+                         expected="unique column names", found=", ".join(repeated)[:300])  # fmt: skip
     if not all(isinstance(c, str) for c in df.columns):
         bad = next(c for c in df.columns if not isinstance(c, str))
         raise InputError(f"{what} has a column name that is not text", location=Location(file=_LABEL),
@@ -74,8 +78,8 @@ def _raise_issues(issues: pd.DataFrame) -> None:
     if len(issues):
         first = issues.iloc[0]
         raise InputError(
-            f"{len(issues)} unusable row(s) in the table (errors='drop' leaves them out and "
-            "lists them in attrs['issues'])",
+            f"{len(issues)} unusable row(s) in the table (tr.doseresponse.prepare(..., "
+            "errors='drop') leaves them out and lists them in attrs['issues'])",
             location=Location(file=_LABEL, row=int(first["row"]), column=str(first["column"])),
             expected=str(first["expected"]),
             found=str(first["found"]),
@@ -109,8 +113,13 @@ def prepare(
         raise InputError(
             "bad option errors", expected="'raise' or 'drop'", found=repr(errors)[:300]
         )
-    # Every cell as an object, as the Parquet reader gives them (categoricals included).
-    out, issues, _, _ = check_long(frame.astype(object), _LABEL, group=groups, dose_unit=dose_unit)
+    # Every cell as an object, as the Parquet reader gives them (categoricals included);
+    # a missing group value is an empty curve name (listed, as the file readers do).
+    cells = frame.astype(object)
+    for name in groups or []:
+        if name in cells.columns:
+            cells[name] = cells[name].where(cells[name].notna(), "")
+    out, issues, _, _ = check_long(cells, _LABEL, group=groups, dose_unit=dose_unit)
     if errors == "raise":
         _raise_issues(issues)
     out.attrs["issues"] = issues
@@ -122,7 +131,18 @@ def _prepared(data: Any, group: Any, dose_unit: str | None) -> pd.DataFrame:
     frame = _frame(data, "data")
     if "dose" in frame.columns or not set(PREPARED) <= set(frame.columns):
         return prepare(frame, group=group, dose_unit=dose_unit)
+    if group is not None or dose_unit is not None:
+        raise InputError("group and dose_unit apply to a raw table, not a prepared one",
+                         expected="no group/dose_unit with a table from tr.doseresponse.prepare",
+                         found=f"group={group!r}, dose_unit={dose_unit!r}")  # fmt: skip
     import numpy as np
+
+    missing = frame["curve_id"].isna().to_numpy()
+    if missing.any():
+        i = int(np.flatnonzero(missing)[0])
+        raise InputError("missing curve_id in a prepared table",
+                         location=Location(file=_LABEL, row=i + 1, column="curve_id"),
+                         expected="a curve name", found="missing")  # fmt: skip
 
     for name in ("dose_molar", "response"):
         values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from trkres.errors import InputError, Location
 from trkres.textio import check_unique_header, read_text
-from trkres.units import MAX_DOSE_MOLAR, to_molar
+from trkres.units import MAX_DOSE_MOLAR, UNITS, to_molar
 
 #: Cells read as a missing value (the row is reported, not used).
 _MISSING = {"", "na", "nan", "n/a", "null", "none"}
@@ -268,7 +268,16 @@ def check_long(
             raise InputError(f"non-numeric {str(name).lower()}", location=Location(file=path, line=row + 2, row=row + 1, column=str(name)),
                              expected="a number", found=repr(frame[name].iloc[row]))  # fmt: skip
     if "unit" in cols:
-        unit: pd.Series | str = frame[cols["unit"]].astype(str).str.strip()
+        unit_column = frame[cols["unit"]].astype(str).str.strip()
+        unit: pd.Series | str = unit_column
+        if dose_unit is not None:  # both given: they must agree, or the column would win silently
+            given = UNITS.get(dose_unit.strip().lower())
+            listed = sorted(set(unit_column.iloc[np.flatnonzero(~drop)]))
+            if any(UNITS.get(u.lower()) != given for u in listed):
+                raise InputError("the dose unit given contradicts the table's unit column",
+                                 location=Location(file=path, column=str(cols["unit"])),
+                                 expected=f"{dose_unit} (as given), or no dose unit for a table "
+                                 "with a unit column", found=", ".join(listed)[:300])  # fmt: skip
     elif dose_unit is not None:
         unit = dose_unit
     else:
