@@ -84,3 +84,9 @@ def test_a_droplet_volume_that_contradicts_the_table_is_refused() -> None:
     frame = wells.assign(droplet_volume_nl=0.85)
     with pytest.raises(InputError, match="contradicts the table's droplet_volume_nl"):
         tr.ddpcr.quantify(frame, droplet_volume_nl=0.5)
+
+
+def test_a_dose_beyond_pure_water_molarity_is_an_impossible_row() -> None:
+    frame = VIABILITY.assign(dose=VIABILITY["dose"].where(VIABILITY["dose"] == 0, 3000.0), unit="M")
+    with pytest.raises(InputError, match="a dose <= 55.5 M"):
+        tr.doseresponse.prepare(frame, group=GROUP)

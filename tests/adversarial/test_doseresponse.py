@@ -24,6 +24,7 @@ from trkres.assays.doseresponse.reference import four_pl
 from trkres.assays.doseresponse.resistance import compare_conditions
 from trkres.cli import app
 from trkres.errors import InputError
+from trkres.units import MAX_DOSE_MOLAR
 
 runner = CliRunner()
 DOSES = np.logspace(-9, -5, 8)  # molar
@@ -447,7 +448,7 @@ def test_rows_in_equal_rows_used_plus_rows_reported(
         return
     assert len(frame) + len(issues) == len(cells)
     assert np.isfinite(frame["dose_molar"]).all() and (frame["dose_molar"] >= 0).all()
-    assert (frame["dose_molar"] <= 1e6).all() and np.isfinite(frame["response"]).all()
+    assert (frame["dose_molar"] <= MAX_DOSE_MOLAR).all() and np.isfinite(frame["response"]).all()
     assert set(issues.columns) >= {"file", "row", "line", "column", "expected", "found"}
 
 
