@@ -87,6 +87,9 @@ def test_a_droplet_volume_that_contradicts_the_table_is_refused() -> None:
 
 
 def test_a_dose_beyond_pure_water_molarity_is_an_impossible_row() -> None:
-    frame = VIABILITY.assign(dose=VIABILITY["dose"].where(VIABILITY["dose"] == 0, 3000.0), unit="M")
-    with pytest.raises(InputError, match="a dose <= 55.5 M"):
+    top = VIABILITY["dose"] == VIABILITY["dose"].max()
+    frame = VIABILITY.assign(dose=VIABILITY["dose"].where(~top, 3000.0e9))  # 3000 M, in nM
+    with pytest.raises(InputError, match=r"a dose <= 55\.5 M"):
         tr.doseresponse.prepare(frame, group=GROUP)
+    kept = tr.doseresponse.prepare(frame, group=GROUP, errors="drop")
+    assert len(kept.attrs["issues"]) == int(top.sum()) and len(kept) == len(frame) - top.sum()
