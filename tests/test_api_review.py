@@ -93,3 +93,10 @@ def test_a_dose_beyond_pure_water_molarity_is_an_impossible_row() -> None:
         tr.doseresponse.prepare(frame, group=GROUP)
     kept = tr.doseresponse.prepare(frame, group=GROUP, errors="drop")
     assert len(kept.attrs["issues"]) == int(top.sum()) and len(kept) == len(frame) - top.sum()
+
+
+def test_viability_scored_as_inhibition_is_refused_not_turned_into_antagonism() -> None:
+    with pytest.raises(InputError, match="at the vehicle"):
+        tr.synergy.score(COMBO)  # the default response kind is inhibition; this is viability
+    scored = tr.synergy.score(COMBO, response="viability", condition="line")
+    assert len(scored.tables()["synergy_summary"]) == 2

@@ -28,6 +28,9 @@ from trkres.assays.synergy.options import ResponseKind
 from trkres.errors import InputError, Location
 from trkres.units import to_molar
 
+#: Largest |median % inhibition| accepted at the vehicle (every dose 0): vehicle wells define
+#: 0 %, so a median beyond this means the response kind is wrong (viability read as inhibition).
+MAX_VEHICLE_INHIBITION = 50.0
 #: Responses beyond ±1000 % inhibition (viability below −900 % or above 1100 % of vehicle)
 #: are not measurements but a wrong unit or --response: refused rather than fitted.
 MAX_ABS_INHIBITION = 1000.0
@@ -165,6 +168,19 @@ def from_frame(
         "viability": 100.0 - values,
         "viability_fraction": 100.0 * (1.0 - values),
     }[response].to_numpy(dtype=float)
+    vehicle = np.ones(len(data), dtype=bool)
+    for i in range(1, n_drugs + 1):
+        vehicle &= data[f"conc{i}"].to_numpy(dtype=float) == 0
+    if vehicle.any():  # vehicle wells are 0 % inhibition by definition: far off, the kind is wrong
+        at_vehicle = float(np.median(data["response"].to_numpy(dtype=float)[vehicle]))
+        if abs(at_vehicle) > MAX_VEHICLE_INHIBITION:
+            raise InputError(
+                f"responses at the vehicle (every dose 0) read as {at_vehicle:.1f} % inhibition",
+                location=Location(file=where, column="response"),
+                expected=f"about 0 % inhibition at the vehicle: is response={response!r} right "
+                "(inhibition in %, viability in % of vehicle, viability_fraction)?",
+                found=f"median {response} {float(values[vehicle].median()):g} at the vehicle",
+            )
 
     _refuse_copies(frame, where)
     skip = {"block_id", "response", *(f"conc{i}" for i in range(1, n_drugs + 1)),
