@@ -86,15 +86,6 @@ def test_a_droplet_volume_that_contradicts_the_table_is_refused() -> None:
         tr.ddpcr.quantify(frame, droplet_volume_nl=0.5)
 
 
-def test_a_dose_beyond_pure_water_molarity_is_an_impossible_row() -> None:
-    top = VIABILITY["dose"] == VIABILITY["dose"].max()
-    frame = VIABILITY.assign(dose=VIABILITY["dose"].where(~top, 3000.0e9))  # 3000 M, in nM
-    with pytest.raises(InputError, match=r"a dose <= 55\.5 M"):
-        tr.doseresponse.prepare(frame, group=GROUP)
-    kept = tr.doseresponse.prepare(frame, group=GROUP, errors="drop")
-    assert len(kept.attrs["issues"]) == int(top.sum()) and len(kept) == len(frame) - top.sum()
-
-
 def test_viability_scored_as_inhibition_is_refused_not_turned_into_antagonism() -> None:
     with pytest.raises(InputError, match="at the vehicle"):
         tr.synergy.score(COMBO)  # the default response kind is inhibition; this is viability

@@ -44,9 +44,8 @@ def to_molar(dose: pd.Series, unit: pd.Series | str, path: Path | None = None,
     return dose.astype(float) * factor.astype(float)
 
 
-#: Largest dose accepted, in molar: beyond it a number is not a concentration (pure water is
-#: 55.5 M); a dose above it is listed as an impossible row (usually a unit mix-up).
-MAX_DOSE_MOLAR = 55.5
+#: Largest dose accepted, in molar: beyond it a number is not a concentration (pure water is 55 M).
+MAX_DOSE_MOLAR = 1e6
 
 #: Units of a variant allele fraction column: a fraction (0-1) or a percent (0-100).
 VAF_UNITS = ("fraction", "percent")
