@@ -91,3 +91,21 @@ def test_viability_scored_as_inhibition_is_refused_not_turned_into_antagonism() 
         tr.synergy.score(COMBO)  # the default response kind is inhibition; this is viability
     scored = tr.synergy.score(COMBO, response="viability", condition="line")
     assert len(scored.tables()["synergy_summary"]) == 2
+
+
+def test_a_ddpcr_well_without_a_sample_name_is_an_error_not_a_missing_merged_row() -> None:
+    wells = tr.ddpcr.quantify(EXAMPLE / "ddpcr" / "qx_manager_export.csv").wells
+    frame = wells.assign(sample=wells["sample"].where(wells.index != 0, None))
+    with pytest.raises(InputError, match="missing sample"):
+        tr.ddpcr.quantify(frame)
+
+
+def test_a_cfdna_row_without_vaf_or_counts_is_listed() -> None:
+    table = pd.read_csv(EXAMPLE / "genomics" / "cfdna.tsv", sep="\t")
+    table.loc[0, "vaf"] = np.nan
+    for column in ("alt_count", "ref_count"):
+        if column in table.columns:
+            table.loc[0, column] = np.nan
+    result = tr.cfdna.track(table, timeline=EXAMPLE / "genomics" / "data_timeline_treatment.txt")
+    issues = result.issues_table
+    assert len(issues) >= 1 and issues["action"].str.contains("value missing").any()

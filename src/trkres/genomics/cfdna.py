@@ -215,6 +215,12 @@ def _measurements(
         issues.append(RowIssue(str(path), read.line_of(int(i)), cols["vaf"],
                                f"a VAF between 0 and {scale:g} ({vaf_unit})",
                                repr(f[cols["vaf"]].iloc[i]) if cols["vaf"] else "", "kept, value missing"))  # fmt: skip
+    no_vaf = vaf.isna() & ~bad_vaf  # neither a VAF nor counts: listed, not silently "not detected"
+    for i in np.flatnonzero(no_vaf.to_numpy()):
+        issues.append(RowIssue(str(path), read.line_of(int(i)), cols["vaf"] or "vaf",
+                               f"a VAF ({vaf_unit}) or alt_count and ref_count",
+                               repr(f[cols["vaf"]].iloc[i]) if cols["vaf"] else "none",
+                               "kept, value missing"))  # fmt: skip
     bad_lod = lod > 1
     for i in np.flatnonzero(bad_lod.to_numpy()):
         issues.append(RowIssue(str(path), read.line_of(int(i)), cols["lod"],

@@ -363,6 +363,12 @@ def wells_from_frame(
                          expected="one row per well and target", found="0 rows")  # fmt: skip
     check_volume(droplet_volume_nl)
     n = len(frame)
+    for column in ("well", "sample", "target"):  # replicates merge by sample and target
+        empty = frame[column].isna().to_numpy() | (frame[column].astype(str).str.strip() == "")
+        if empty.any():
+            row = int(np.flatnonzero(empty)[0])
+            raise InputError(f"missing {column}", location=Location(file=name, row=row + 1, column=column),
+                             expected=f"a {column} name on every row", found="empty")  # fmt: skip
 
     def numbers(column: str, *, count: bool) -> np.ndarray:
         raw = frame[column]
