@@ -21,7 +21,7 @@ from trkres.pl.style import close
 from trkres.report.model import Section
 from trkres.study.manifest import InputKind, load_study
 from trkres.study.registry import AnalysisContext, analyses, register
-from trkres.study.runner import select_analyses, study_knowledge
+from trkres.study.runner import _options_for, select_analyses, study_knowledge
 
 
 @pytest.fixture(scope="module")
@@ -76,9 +76,9 @@ def test_each_section_runs_alone_from_the_registry() -> None:
     returns a section under its own name whose tables carry its name as prefix."""
     study = load_study(EXAMPLE)
     knowledge = study_knowledge(study)
+    options = _options_for(study, analyses())  # the study's own options (study.yaml)
     for analysis in select_analyses(study):
-        model = analysis.options_model
-        ctx = AnalysisContext(study=study, knowledge=knowledge, options=model() if model else None)
+        ctx = AnalysisContext(study=study, knowledge=knowledge, options=options[analysis.name])
         section = analysis.function(ctx)
         assert section.name == analysis.name
         if analysis.name != "inputs":

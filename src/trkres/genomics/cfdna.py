@@ -215,10 +215,14 @@ def _measurements(
         issues.append(RowIssue(str(path), read.line_of(int(i)), cols["vaf"],
                                f"a VAF between 0 and {scale:g} ({vaf_unit})",
                                repr(f[cols["vaf"]].iloc[i]) if cols["vaf"] else "", "kept, value missing"))  # fmt: skip
+
     # Neither a VAF nor counts: listed, not silently "not detected" (a cell holding text was
     # listed by num() already).
-    empty_cell = f[cols["vaf"]].isna() if cols["vaf"] else pd.Series(True, index=f.index)
-    no_vaf = vaf.isna() & ~bad_vaf & empty_cell
+    def empty(key: str) -> pd.Series:
+        c = cols[key]
+        return f[c].isna() if c is not None else pd.Series(True, index=f.index)
+
+    no_vaf = vaf.isna() & ~bad_vaf & empty("vaf") & empty("alt_count") & empty("ref_count")
     for i in np.flatnonzero(no_vaf.to_numpy()):
         issues.append(RowIssue(str(path), read.line_of(int(i)), cols["vaf"] or "vaf",
                                f"a VAF ({vaf_unit}) or alt_count and ref_count",
