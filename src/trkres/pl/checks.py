@@ -15,6 +15,7 @@ import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
 from trkres.errors import InputError
+from trkres.frames import check_table
 
 __all__ = ["require_axes", "require_columns", "require_frame"]
 
@@ -33,26 +34,18 @@ def require_frame(
     ``name`` is the argument's name and ``source`` what produces such a table (for the
     message). Raises :class:`InputError` on anything else.
     """
-    if not isinstance(obj, pd.DataFrame):
-        raise InputError(
-            f"{name} is not a table", expected=f"a pandas DataFrame from {source}",
-            found=type(obj).__name__,
-        )  # fmt: skip
-    require_columns(obj, name, [*text, *numeric], source=source)
-    repeated = sorted({str(c) for c in obj.columns[obj.columns.duplicated()]})
-    if repeated:
-        raise InputError(f"{name} repeats column names", expected="unique names",
-                         found=", ".join(repeated))  # fmt: skip
+    frame = check_table(obj, name)
+    require_columns(frame, name, [*text, *numeric], source=source)
     for column in numeric:
-        values = obj[column]
+        values = frame[column]
         if not is_numeric_dtype(values.dtype):
             raise InputError(
                 f"{name}: column '{column}' holds {values.dtype}", expected="numbers",
                 found=str(values.dtype),
             )  # fmt: skip
-    if obj.empty and not allow_empty:
+    if frame.empty and not allow_empty:
         raise InputError(f"{name} is empty", expected=f"rows from {source}", found="0 rows")
-    return obj
+    return frame
 
 
 def require_columns(frame: pd.DataFrame, name: str, columns: Sequence[str], *, source: str) -> None:

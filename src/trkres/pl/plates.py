@@ -51,7 +51,7 @@ def plate(
     vehicle, 0 to 120); unmapped and unusable wells are white. ``wells``: normalised
     wells (``plate``, ``row``, ``column``, ``value``); ``plate_number``: which plate
     (default: the first). Returns the matplotlib Axes."""
-    from trkres.assays.plates.io import check_frame
+    from trkres.frames import check_frame
 
     wells = check_frame(wells, "table of wells")
     if not isinstance(value, str):

@@ -227,7 +227,7 @@ def synergy_heatmap(
     ``conc2`` in molar, and the model's score in percentage points). ``block``: which
     block (default: the first). Doses are labelled in nM. Returns the matplotlib Axes.
     """
-    from trkres.assays.plates.io import check_frame
+    from trkres.frames import check_frame
 
     matrix = result.matrix if isinstance(result, SynergyResult) else result
     if not isinstance(matrix, pd.DataFrame):

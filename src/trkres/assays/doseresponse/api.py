@@ -35,6 +35,7 @@ from trkres.assays.doseresponse.options import (
     FitOptions,
 )
 from trkres.errors import InputError, Location
+from trkres.frames import check_table
 from trkres.options import validate_options
 
 __all__ = ["compare", "escalation_series", "fit", "prepare"]
@@ -44,17 +45,11 @@ _LABEL = "<DataFrame>"
 PREPARED = ("curve_id", "dose_molar", "response")
 
 
-def _frame(df: Any, what: str = "df") -> pd.DataFrame:
-    if not isinstance(df, pd.DataFrame):
-        raise InputError(f"{what} must be a pandas DataFrame", expected="a DataFrame",
-                         found=type(df).__name__)  # fmt: skip
+def _frame(obj: Any, what: str = "df") -> pd.DataFrame:
+    df = check_table(obj, what)
     if df.empty:
         raise InputError(f"{what} is empty", location=Location(file=_LABEL),
                          expected="rows with a dose and a response", found=f"{len(df)} rows")  # fmt: skip
-    repeated = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
-    if repeated:
-        raise InputError(f"{what} repeats column names", location=Location(file=_LABEL),
-                         expected="unique column names", found=", ".join(repeated)[:300])  # fmt: skip
     if not all(isinstance(c, str) for c in df.columns):
         bad = next(c for c in df.columns if not isinstance(c, str))
         raise InputError(f"{what} has a column name that is not text", location=Location(file=_LABEL),

@@ -26,10 +26,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trkres.assays.plates.io import check_frame, check_path
 from trkres.assays.plates.options import PlateReadOptions, PlatesOptions
 from trkres.assays.plates.run import PlateInput, PlatesResult, normalise_input
 from trkres.errors import InputError
+from trkres.frames import check_frame, check_path
 from trkres.options import validate_options
 
 __all__ = [

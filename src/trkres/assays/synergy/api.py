@@ -26,11 +26,11 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel
 
-from trkres.assays.plates.io import check_frame
 from trkres.assays.synergy.io import Combinations, from_frame
 from trkres.assays.synergy.options import SynergyOptions
 from trkres.assays.synergy.run import SynergyInput, SynergyResult, run_synergy
 from trkres.errors import InputError
+from trkres.frames import check_frame
 from trkres.options import validate_options
 
 __all__ = ["SynergyOptions", "SynergyResult", "combinations", "score"]

@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from trkres.assays.plates.io import check_path
 from trkres.assays.synergy.io import Combinations, from_frame, read_combinations
 from trkres.assays.synergy.options import SynergyOptions
 from trkres.errors import InputError
+from trkres.frames import check_path
 from trkres.report.model import Flag
 from trkres.study.registry import ProgressCallback, no_progress
 
