@@ -6,14 +6,17 @@ care here: it must be a DataFrame, its column names flat and unique, its cells s
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from trkres.errors import InputError, Location
 
-__all__ = ["check_frame", "check_path", "check_table"]
+__all__ = ["check_frame", "check_path", "check_table", "tables_or_paths"]
 
 
 def check_table(frame: object, what: str) -> pd.DataFrame:
@@ -60,3 +63,24 @@ def check_path(path: object, what: str) -> Path:
         raise InputError(f"not a path to a {what}", expected="a file name",
                          found=repr(str(path))[:80])  # fmt: skip
     return Path(path)
+
+
+def tables_or_paths(obj: object, what: str) -> list[pd.DataFrame | str | os.PathLike[str]]:
+    """One DataFrame or path, or a list of them, as a non-empty list; ``what`` names the table
+    in the messages (e.g. ``"ddPCR wells"``). Raises :class:`InputError` otherwise."""
+    items: list[Any]
+    if isinstance(obj, pd.DataFrame | str | os.PathLike):
+        items = [obj]
+    elif isinstance(obj, Sequence):
+        items = list(obj)
+    else:
+        raise InputError(f"no {what} given", expected=f"a {what} DataFrame, a path, or a list of them",
+                         found=type(obj).__name__)  # fmt: skip
+    if not items:
+        raise InputError(f"no {what} given", expected=f"at least one {what} table or file",
+                         found="an empty list")  # fmt: skip
+    for item in items:
+        if not isinstance(item, pd.DataFrame | str | os.PathLike):
+            raise InputError(f"not a {what} table or file", expected="a DataFrame or a path",
+                             found=type(item).__name__)  # fmt: skip
+    return items

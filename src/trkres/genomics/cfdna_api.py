@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from trkres.errors import InputError
+from trkres.frames import tables_or_paths
 from trkres.genomics.cfdna import CfdnaResult
 from trkres.genomics.cfdna_options import CfdnaOptions
 from trkres.genomics.cfdna_run import run_cfdna
@@ -65,19 +66,7 @@ def track(
     if knowledge is not None and not isinstance(knowledge, KnowledgeBase):
         raise InputError("bad option knowledge", expected="a KnowledgeBase (trkres.knowledge.load_knowledge())",
                          found=type(knowledge).__name__)  # fmt: skip
-    tables: list[Any]
-    if isinstance(measurements, (pd.DataFrame, str, os.PathLike)):
-        tables = [measurements]
-    elif isinstance(measurements, Sequence):
-        tables = list(measurements)
-    else:
-        raise InputError("nothing to track", expected="a cfDNA DataFrame, a path, or a list of them",
-                         found=type(measurements).__name__)  # fmt: skip
-    for item in tables:
-        if not isinstance(item, (pd.DataFrame, str, os.PathLike)):
-            raise InputError(
-                "not a cfDNA table", expected="a DataFrame or a path", found=type(item).__name__
-            )
+    tables = tables_or_paths(measurements, "cfDNA")
     if timeline is not None and not isinstance(timeline, (pd.DataFrame, str, os.PathLike)):
         raise InputError("bad option timeline", expected="a timeline DataFrame or a path",
                          found=type(timeline).__name__)  # fmt: skip

@@ -19,6 +19,7 @@ import pandas as pd
 from trkres.assays.ddpcr.options import DdpcrOptions
 from trkres.assays.ddpcr.run import DdpcrResult, is_amplitude_file, run_ddpcr, with_limits
 from trkres.errors import InputError
+from trkres.frames import tables_or_paths
 from trkres.options import validate_options
 
 __all__ = ["detect", "quantify"]
@@ -60,21 +61,8 @@ def quantify(
     """
     opts = _options(options, {**kwargs, "droplet_volume_nl": droplet_volume_nl}
                     if droplet_volume_nl is not None else kwargs)  # fmt: skip
-    items: list[Any]
-    if isinstance(wells, (pd.DataFrame, str, os.PathLike)):
-        items = [wells]
-    elif isinstance(wells, Sequence):
-        items = list(wells)
-    else:
-        raise InputError("nothing to quantify", expected="a wells DataFrame, a path, or a list of them",
-                         found=type(wells).__name__)  # fmt: skip
-    if not items:
-        raise InputError("nothing to quantify", expected="at least one wells table or file",
-                         found="an empty list")  # fmt: skip
+    items = tables_or_paths(wells, "ddPCR wells")
     for item in items:
-        if not isinstance(item, (pd.DataFrame, str, os.PathLike)):
-            raise InputError("not a wells table or file", expected="a DataFrame or a path",
-                             found=type(item).__name__)  # fmt: skip
         if (
             droplet_volume_nl is not None
             and isinstance(item, pd.DataFrame)
