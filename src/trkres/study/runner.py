@@ -112,7 +112,6 @@ class StudyResult:
             raise InputError("an output folder is a path", expected="str or pathlib.Path",
                              found=type(out_dir).__name__)  # fmt: skip
         out_dir = Path(out_dir)
-        check_output_folder(out_dir, inputs=self.protected)
         info = dict(self.info)
         with atomic_directory(out_dir, overwrite=overwrite, inputs=self.protected) as tmp:
             for section in self.sections:

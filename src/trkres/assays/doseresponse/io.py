@@ -272,7 +272,7 @@ def check_long(
         unit: pd.Series | str = unit_column
         if dose_unit is not None:  # both given: they must agree, or the column would win silently
             given = UNITS.get(dose_unit.strip().lower())
-            listed = sorted(set(unit_column.iloc[np.flatnonzero(~drop)]))
+            listed = sorted(map(str, pd.unique(unit_column.to_numpy()[~drop])))
             if any(UNITS.get(u.lower()) != given for u in listed):
                 raise InputError("the dose unit given contradicts the table's unit column",
                                  location=Location(file=path, column=str(cols["unit"])),
