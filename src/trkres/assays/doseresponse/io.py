@@ -18,79 +18,10 @@ import numpy as np
 import pandas as pd
 
 from trkres.errors import InputError, Location
-from trkres.textio import check_unique_header, read_text
+from trkres.tables import ISSUE_COLUMNS as ISSUE_COLUMNS  # re-exported: readers of old paths
+from trkres.tables import MISSING_CELLS as _MISSING
+from trkres.tables import read_table as read_table
 from trkres.units import MAX_DOSE_MOLAR, UNITS, to_molar
-
-#: Cells read as a missing value (the row is reported, not used).
-_MISSING = {"", "na", "nan", "n/a", "null", "none"}
-#: Columns of the issues table: one row per input row that was not used.
-ISSUE_COLUMNS = ["file", "line", "row", "column", "expected", "found", "action"]
-
-
-def read_table(path: Path, *, typed: bool = False) -> pd.DataFrame:
-    """A CSV/TSV (by suffix; ``.gz`` allowed) or Parquet table with every cell as text.
-
-    Errors name the file and line: empty file, header only, ragged rows, binary
-    or non-UTF-8 content. Line endings may be LF, CRLF or old-Mac CR. Data row
-    ``i`` (0-based index) is on line ``i + 2``; blank lines are kept as empty rows
-    so that holds (callers drop them). With ``typed``, a Parquet table keeps its column
-    types (numbers stay numbers: the long reader checks them without going through text).
-    """
-    import io
-
-    if path.suffix.lower() == ".parquet":
-        try:
-            parquet = pd.read_parquet(path)
-            if not typed:
-                parquet = parquet.astype(object)
-        except (OSError, ValueError) as exc:
-            raise InputError("cannot read Parquet file", location=Location(file=path),
-                             expected="a Parquet table", found=str(exc).splitlines()[0][:200]) from None  # fmt: skip
-        check_unique_header(list(parquet.columns), path, what="table")
-        return parquet
-    text = read_text(path, "table")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
-        raise InputError("empty file", location=Location(file=path, line=1),
-                         expected="a header line and data rows", found="no text")  # fmt: skip
-    name = path.name.lower().removesuffix(".gz")
-    sep = "," if name.endswith(".csv") else "\t"
-    import csv
-
-    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=sep), [])
-    check_unique_header(header, path, what="table")
-    try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                            skip_blank_lines=False, engine="c")  # fmt: skip
-    except pd.errors.ParserError as exc:
-        import re
-
-        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        if m:
-            raise InputError("row has more fields than the header", location=Location(file=path, line=int(m[2])),
-                             expected=f"{m[1]} fields (separator {'comma' if sep == ',' else 'tab'})",
-                             found=f"{m[3]} fields") from None  # fmt: skip
-        raise InputError("cannot parse table", location=Location(file=path),
-                         expected="a CSV/TSV table", found=str(exc).strip()[:200]) from None  # fmt: skip
-    except pd.errors.EmptyDataError:
-        raise InputError("empty file", location=Location(file=path, line=1),
-                         expected="a header line and data rows", found="no columns") from None  # fmt: skip
-    if len(frame.columns):  # Parquet keeps duplicate names as they are
-        check_unique_header(list(frame.columns), path, what="table")
-    # Short rows: pandas pads them with NaN (every real cell is text here).
-    blank = frame.isna().all(axis=1) | (frame.fillna("") == "").all(axis=1)
-    short = frame.isna().any(axis=1) & ~blank
-    if short.any():
-        i = int(np.flatnonzero(short.to_numpy())[0])
-        n_found = int(frame.iloc[i].notna().sum())
-        raise InputError("row has fewer fields than the header", location=Location(file=path, line=i + 2),
-                         expected=f"{len(frame.columns)} fields (separator {'comma' if sep == ',' else 'tab'})",
-                         found=f"{n_found} fields")  # fmt: skip
-    if not (~blank).any():
-        raise InputError("no data rows", location=Location(file=path, line=2),
-                         expected="at least one data row below the header", found="header only")  # fmt: skip
-    return frame
-
 
 #: Columns that name a well or replicate: with one, two identical rows are the same
 #: measurement given twice, not two replicates.
