@@ -59,7 +59,9 @@ def validate_options(
         found = err.get("input")
         kind = "unknown option" if err["type"] == "extra_forbidden" else "bad option"
         raise InputError(
-            f"{kind} {_name(err['loc'], source)}",
+            f"{kind} {_name(err['loc'], source)}"
+            if err["loc"]
+            else "options that do not fit together",
             expected=(
                 "one of: " + ", ".join(sorted(model.model_fields))
                 if err["type"] == "extra_forbidden"

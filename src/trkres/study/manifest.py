@@ -36,7 +36,8 @@ class InputKind(StrEnum):
     droplet_amplitudes = "droplet_amplitudes"
     cfdna = "cfdna"  # serial cfDNA sequencing results
     western_blot = "western_blot"
-    xenograft = "xenograft"
+    tumour_volumes = "tumour_volumes"  # in vivo caliper volumes (xenograft, PDX)
+    xenograft = "xenograft"  # the earlier name of tumour_volumes, still read
     knowledge = "knowledge"  # a lab's extra knowledge YAML
 
 
@@ -54,6 +55,7 @@ KIND_FORMATS: dict[InputKind, tuple[str, ...]] = {
     InputKind.droplet_amplitudes: ("quantasoft_amplitude",),
     InputKind.cfdna: ("long",),
     InputKind.western_blot: ("long",),
+    InputKind.tumour_volumes: ("long",),
     InputKind.xenograft: ("long",),
     InputKind.knowledge: ("yaml",),
 }
