@@ -165,6 +165,23 @@ def test_endpoint_and_censoring() -> None:
         mouse_metrics(pd.DataFrame({"mouse_id": ["a"], "day": [0.0]}))
 
 
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([("a", "x", 0.0, 100.0), ("a", "x", 3.0, float("nan"))], "finite"),
+        ([("a", "x", 0.0, 100.0), ("a", "x", 3.0, -1.0)], "finite"),
+        ([("a", "x", 0.0, 100.0), ("a", "x", 0.0, 120.0)], "two measurements"),
+        ([("a", "x", 0.0, 100.0), ("a", "y", 3.0, 120.0)], "more than one arm"),
+    ],
+)
+def test_contract_violations_are_input_errors(
+    rows: list[tuple[str, str, float, float]], message: str
+) -> None:
+    df = pd.DataFrame(rows, columns=["mouse_id", "arm", "day", "volume"])
+    with pytest.raises(InputError, match=message):
+        mouse_metrics(df)
+
+
 # Volumes chosen so that ΔVol lands on and around the thresholds: multiples of V0 = 100.
 _VOLS = st.sampled_from(
     [
