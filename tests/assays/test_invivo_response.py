@@ -131,6 +131,23 @@ def test_edge_cases_are_labelled() -> None:
     assert (m["mrecist_note"] == "").sum() == 3
 
 
+def test_running_mean_starts_at_baseline_and_thresholds_are_strict() -> None:
+    # ΔVol 0, 0, -96, -64: running means 0, 0, -32, -40 (exactly); BR = -96.
+    days = [0.0, 5.0, 10.0, 15.0]
+    mice = {
+        "bar_at_-40": (days, [100.0, 100.0, 4.0, 36.0]),  # BAR = -40, not < -40: PR
+        "bar_below": (days, [100.0, 100.0, 4.0, 35.99]),  # BAR = -40.0025: CR
+        "br_at_-95": ([0.0, 10.0, 12.0], [100.0, 5.0, 5.0]),  # BR = -95, BAR = -63.3: PR
+    }
+    m = mouse_metrics(frame(mice)).set_index("mouse_id")
+    assert m.loc["bar_at_-40", "best_average_response"] == -40.0
+    assert m.loc["bar_at_-40", "best_response"] == -96.0
+    assert m.loc["bar_at_-40", "mrecist"] == "PR"
+    assert m.loc["bar_below", "mrecist"] == "CR"
+    assert m.loc["br_at_-95", "best_response"] == -95.0
+    assert m.loc["br_at_-95", "mrecist"] == "PR"
+
+
 def test_mrecist_min_day_is_relative_to_first_day() -> None:
     # The same mouse shifted by 100 days gives the same metrics.
     days = [0, 4, 8, 12, 16]
