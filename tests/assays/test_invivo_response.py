@@ -239,7 +239,7 @@ def mouse(draw: st.DrawFn) -> tuple[list[float], list[float]]:
     return [float(d) for d in days], vols
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(mouse(), min_size=1, max_size=6))
 def test_mrecist_agrees_with_the_published_rule(
     mice: list[tuple[list[float], list[float]]],
