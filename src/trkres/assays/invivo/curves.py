@@ -81,6 +81,29 @@ def check_volumes(volumes: pd.DataFrame) -> pd.DataFrame:
     out["arm"] = out["arm"].astype(str)
     out["day"] = out["day"].astype("float64")
     out["volume"] = out["volume"].astype("float64")
+    bad = ~np.isfinite(out["day"]) | ~np.isfinite(out["volume"]) | (out["volume"] < 0)
+    if bad.any():
+        first = out[bad].iloc[0]
+        raise InputError(
+            "days and volumes must be finite and volumes >= 0 (the reader reports such rows)",
+            expected="finite day, finite volume >= 0 mm³",
+            found=f"{int(bad.sum())} row(s), first: mouse {first['mouse_id']}, day {first['day']}, "
+            f"volume {first['volume']}",
+        )
+    if out.duplicated(["mouse_id", "day"]).any():
+        dup = out[out.duplicated(["mouse_id", "day"], keep=False)].iloc[0]
+        raise InputError(
+            "a mouse has two measurements on one day",
+            expected="unique (mouse_id, day)",
+            found=f"mouse {dup['mouse_id']}, day {dup['day']}",
+        )
+    arms_per_mouse = out.groupby("mouse_id", sort=False)["arm"].nunique()
+    if (arms_per_mouse > 1).any():
+        raise InputError(
+            "a mouse is in more than one arm",
+            expected="each mouse in exactly one arm",
+            found="mouse " + str(arms_per_mouse[arms_per_mouse > 1].index[0]),
+        )
     return out.sort_values(["arm", "mouse_id", "day"], kind="stable").reset_index(drop=True)
 
 
