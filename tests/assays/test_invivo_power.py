@@ -155,3 +155,21 @@ def test_bad_inputs() -> None:
         apriori_power(slopes=_slopes(0.1, 0.08, 0.07, 0.02), **{**base, "n_mice_per_arm": 1})
     with pytest.raises(InputError):
         apriori_power(slopes=_slopes(0.1, 0.08, 0.07, 0.02), **{**base, "times": [0]})
+
+
+def test_time_power_variance_with_a_baseline_time() -> None:
+    design = dict(
+        n_mice_per_arm=6,
+        slopes=_slopes(0.1, 0.08, 0.08, 0.03),
+        tau=0.02,
+        sigma=0.1,
+        variance="time-power",
+        variance_params={"power": 0.4, "arm:DrugA": 1.5},
+        simulate=False,
+        **ARMS,
+    )
+    with0 = apriori_power(times=[0, 2, 4, 8, 12], **design)
+    without = apriori_power(times=[2, 4, 8, 12], **design)
+    assert np.isfinite(with0.analytic_power)
+    assert with0.effect_se == pytest.approx(without.effect_se, rel=1e-12)  # t = 0: no information
+    assert with0.ddf == without.ddf + 24  # but counted in N, as nlme / SynergyLMM do

@@ -168,7 +168,14 @@ def analytic_power(
     """
     n_mice = int(row_mouse.max()) + 1
     s = np.bincount(
-        row_mouse, weights=t * t / (sigma * sigma * row_scale * row_scale), minlength=n_mice
+        row_mouse,
+        weights=np.divide(
+            t * t,
+            sigma * sigma * row_scale * row_scale,
+            out=np.zeros_like(t),
+            where=t > 0,
+        ),
+        minlength=n_mice,
     )
     info_mouse = s / (1.0 + tau * tau * s)
     mouse_arm = np.zeros(n_mice, dtype=int)

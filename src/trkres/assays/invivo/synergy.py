@@ -40,6 +40,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 from scipy import stats
+from statsmodels.stats.multitest import multipletests
 
 from trkres.errors import ComputationError, InputError
 
@@ -64,6 +65,7 @@ SYNERGY_COLUMNS = (
     "ss_low",
     "ss_high",
     "p_value",
+    "p_adjusted",
     "estimate",
     "std_error",
     "reference",
@@ -74,6 +76,18 @@ SYNERGY_COLUMNS = (
 )
 
 METHODS = ("bliss", "hsa", "ra")
+
+#: R's ``p.adjust`` methods → statsmodels ``multipletests`` names.
+P_ADJUST = {
+    "none": "",
+    "holm": "holm",
+    "hochberg": "simes-hochberg",
+    "hommel": "hommel",
+    "bonferroni": "bonferroni",
+    "BH": "fdr_bh",
+    "fdr": "fdr_bh",
+    "BY": "fdr_by",
+}
 
 #: An RA combination index whose denominator area is 0 is capped here (as SynergyLMM).
 RA_RATIO_CAP = 100.0
@@ -187,13 +201,14 @@ def contrast_weights(
 
 def _covariance(fit: GrowthFitLike, robust: bool) -> np.ndarray:
     cov = fit.cov_robust if robust else fit.cov
-    if cov is None:
+    arr = np.asarray(cov, dtype=float) if cov is not None else np.zeros((0, 0))
+    if cov is None or arr.size == 0 or not np.all(np.isfinite(arr)):
         raise ComputationError(
             "the growth-model fit has no " + ("robust " if robust else "") + "covariance",
-            expected="a covariance matrix of the slopes",
-            found="None",
+            expected="a finite covariance matrix of the slopes",
+            found="None" if cov is None else "non-finite values",
         )
-    return np.asarray(cov, dtype=float)
+    return arr
 
 
 def synergy_from_fit(
@@ -319,6 +334,7 @@ def invivo_synergy(
     ra_nsim: int = 1000,
     seed: int = 0,
     conf_level: float = 0.95,
+    p_adjust: str = "none",
     fitter: Callable[..., GrowthFitLike] | None = None,
 ) -> pd.DataFrame:
     """Combination synergy at every time point (see the module docstring for the method).
@@ -331,7 +347,9 @@ def invivo_synergy(
     *since time_start* at which to test (default: every measured time); ``min_observations``
     rows a mouse needs in the full window (SynergyLMM's rule, applied once: the refits keep
     the same mice); ``robust`` CR2 covariance; ``ra_nsim`` draws for RA; ``seed`` their
-    seed; ``fitter`` a replacement for :func:`.lmm.fit_growth` (tests).
+    seed; ``p_adjust`` adjusts each method's p-values over its time points (R's
+    ``p.adjust`` names: none, holm, hochberg, hommel, bonferroni, BH/fdr, BY; column
+    ``p_adjusted``, as SynergyLMM's ``padj``); ``fitter`` a replacement for :func:`.lmm.fit_growth` (tests).
 
     Returns one row per method × time: :data:`SYNERGY_COLUMNS`. ``time`` is time since
     ``time_start`` (the unit of the slopes; CI = exp(δ·time)), ``day`` the input's day;
@@ -341,6 +359,12 @@ def invivo_synergy(
     takes exactly the 4 or 5 arms).
     """
     design = _design(control, drug_a, drug_b, drug_c, combination)
+    if p_adjust not in P_ADJUST:
+        raise InputError(
+            "unknown p-value adjustment",
+            expected=", ".join(P_ADJUST),
+            found=repr(p_adjust),
+        )
     methods = tuple(str(m).lower() for m in methods)
     bad = [m for m in methods if m not in METHODS]
     if bad or not methods:
@@ -436,13 +460,7 @@ def invivo_synergy(
                         reference=hsa_ref,
                         conf_level=conf_level,
                     )
-                note = (
-                    ""
-                    if np.isfinite(row["std_error"])
-                    else "no standard error: the fit's "
-                    + ("robust " if robust else "")
-                    + "covariance is not available"
-                )
+                note = "" if np.isfinite(row["std_error"]) else "no standard error"
             except (ComputationError, np.linalg.LinAlgError, ValueError) as err:
                 row, note = {}, f"synergy failed: {getattr(err, 'message', str(err))}"
             rows.append(
@@ -456,6 +474,15 @@ def invivo_synergy(
                 }
             )
     out = pd.DataFrame(rows).reindex(columns=list(SYNERGY_COLUMNS))
+    out["p_adjusted"] = out["p_value"]
+    if p_adjust != "none":
+        for _, rows_of in out.groupby("method", sort=False).groups.items():
+            p = out.loc[rows_of, "p_value"].to_numpy(dtype=float)
+            ok = np.isfinite(p)
+            if ok.any():
+                adj = np.full(p.shape, np.nan)
+                adj[ok] = multipletests(p[ok], method=P_ADJUST[p_adjust])[1]
+                out.loc[rows_of, "p_adjusted"] = adj
     out["reference"] = out["reference"].fillna("")
     out["note"] = out["note"].fillna("")
     return out.reset_index(drop=True)
