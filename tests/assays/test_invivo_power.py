@@ -119,7 +119,7 @@ def test_posthoc_power_from_a_fit() -> None:
     fit = fit_growth(vol, min_observations=1)
     res = posthoc_power(
         fit, vol, control="Control", drug_a="DrugA", drug_b="DrugB", combination="Combo",
-        method="hsa", nsim=100, seed=4,
+        method="hsa", nsim=60, seed=4,
     )  # fmt: skip
     assert res.method == "hsa" and res.n_failed == 0
     assert abs(res.power - res.analytic_power) < 4 * max(res.mc_se, 0.02)
