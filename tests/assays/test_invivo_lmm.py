@@ -1,0 +1,183 @@
+"""The growth model (trkres.assays.invivo.lmm) against nlme / emmeans / clubSandwich golden
+values (tools/golden/invivo_lmm.R on tools/golden/make_invivo_inputs.py's data)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from tests.support import REPO
+
+from trkres.assays.invivo import lmm
+from trkres.errors import InputError
+
+DATA = REPO / "tests" / "data" / "invivo"
+DATASETS = ("balanced", "dropout", "power", "arms")
+
+
+def _volumes(name: str) -> pd.DataFrame:
+    return pd.read_csv(DATA / f"lmm_{name}.tsv", sep="\t", dtype={"mouse_id": str, "arm": str})
+
+
+@pytest.fixture(scope="module")
+def golden() -> pd.DataFrame:
+    return pd.read_csv(DATA / "lmm_golden.tsv", sep="\t", keep_default_na=False,
+                       na_values=["NA"])  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def fits() -> dict[tuple[str, str], lmm.GrowthFit]:
+    return {(ds, v): lmm.fit_growth(_volumes(ds), variance=v, min_observations=1)
+            for ds in DATASETS for v in lmm.VARIANCES}  # fmt: skip
+
+
+def _g(golden: pd.DataFrame, ds: str, v: str, quantity: str) -> pd.Series:
+    rows = golden[(golden.dataset == ds) & (golden.variance == v) & (golden.quantity == quantity)]
+    return rows.set_index("name")["value"]
+
+
+@pytest.mark.parametrize("variance", lmm.VARIANCES)
+@pytest.mark.parametrize("ds", DATASETS)
+def test_fixed_effects_and_ses_match_nlme(fits, golden, ds: str, variance: str) -> None:
+    fit = fits[(ds, variance)]
+    assert fit.converged
+    beta = _g(golden, ds, variance, "beta")
+    se = _g(golden, ds, variance, "se")
+    arms = list(fit.arms)
+    # nlme names the arms in factor order (first appearance), as fit.arms
+    np.testing.assert_allclose(fit.beta, beta.to_numpy(), rtol=5e-3)
+    np.testing.assert_allclose(np.sqrt(np.diag(fit.cov)), se.to_numpy(), rtol=1e-2)
+    # tighter: we and nlme reach the same optimum
+    np.testing.assert_allclose(fit.beta, beta.to_numpy(), rtol=1e-4)
+    np.testing.assert_allclose(np.sqrt(np.diag(fit.cov)), se.to_numpy(), rtol=1e-3)
+    assert fit.loglik == pytest.approx(_g(golden, ds, variance, "loglik").iloc[0], abs=1e-5)
+    assert fit.aic == pytest.approx(_g(golden, ds, variance, "aic").iloc[0], abs=1e-4)
+    assert fit.bic == pytest.approx(_g(golden, ds, variance, "bic").iloc[0], abs=1e-4)
+    assert fit.tau == pytest.approx(_g(golden, ds, variance, "tau").iloc[0], rel=1e-3)
+    table = fit.table()
+    assert list(table["arm"]) == arms
+    assert table["n_observations"].sum() == len(fit.data)
+
+
+@pytest.mark.parametrize("variance", [v for v in lmm.VARIANCES if v != "none"])
+@pytest.mark.parametrize("ds", DATASETS)
+def test_variance_parameters_match_nlme(fits, golden, ds: str, variance: str) -> None:
+    """nlme's varIdent reference is the stratum of its first group (alphabetical mouse):
+    compare residual SDs per stratum, sigma * delta, which do not depend on the reference."""
+    fit = fits[(ds, variance)]
+    par = _g(golden, ds, variance, "varpar")
+    # varComb names its parts A.<level> (varIdent) and B.power (varPower)
+    par.index = [k.split(".", 1)[1] if k[:2] in ("A.", "B.") else k for k in par.index]
+    sigma_r = _g(golden, ds, variance, "sigma").iloc[0]
+    if "power" in variance:
+        assert fit.variance_params["power"] == pytest.approx(par["power"], abs=1e-3)
+    prefix = (
+        "arm" if variance.startswith("arm") else "mouse" if variance.startswith("mouse") else ""
+    )
+    if prefix:
+        ours = {k.split(":", 1)[1]: fit.sigma * v for k, v in fit.variance_params.items()
+                if k.startswith(prefix + ":")}  # fmt: skip
+        theirs = {k: sigma_r * v for k, v in par.items() if k != "power"}
+        assert set(ours) == set(theirs)
+        for level, value in ours.items():
+            assert value == pytest.approx(theirs[level], rel=2e-3), level
+    else:
+        assert fit.sigma == pytest.approx(sigma_r, rel=1e-3)
+
+
+@pytest.mark.parametrize("variance", lmm.VARIANCES)
+@pytest.mark.parametrize("ds", DATASETS)
+def test_satterthwaite_df_match_emmeans(fits, golden, ds: str, variance: str) -> None:
+    """emmeans(mode = "satterthwaite") differentiates nlme's vcov numerically: a few tenths
+    of a percent apart, up to 2% (the worst, dataset arms / varIdent by arm)."""
+    fit = fits[(ds, variance)]
+    df = _g(golden, ds, variance, "df_satt")
+    if df.empty:
+        pytest.skip("emmeans gave no Satterthwaite df for this structure (varIdent by mouse)")
+    ours = [fit.contrast(np.eye(len(fit.arms))[k]).df for k in range(len(fit.arms))]
+    np.testing.assert_allclose(ours, df.to_numpy(), rtol=2.5e-2)
+
+
+@pytest.mark.parametrize("ds", DATASETS)
+def test_satterthwaite_df_match_lmertest(fits, golden, ds: str) -> None:
+    """No variance function: the same model in lme4, lmerTest's Satterthwaite df."""
+    fit = fits[(ds, "none")]
+    df = _g(golden, ds, "none", "lmer_df_satt")
+    ours = [fit.contrast(np.eye(len(fit.arms))[k]).df for k in range(len(fit.arms))]
+    np.testing.assert_allclose(ours, df.to_numpy(), rtol=1e-3)
+    pairs = lmm.pairwise_contrasts(fit)
+    theirs = _g(golden, ds, "none", "pair_df_lmer_satt")
+    names = [f"{a} - {b}" for a, b in zip(pairs.arm_a, pairs.arm_b, strict=True)]
+    np.testing.assert_allclose(pairs["df"].to_numpy(), theirs[names].to_numpy(), rtol=1e-3)
+
+
+def test_log_relative_volume_accounts_for_every_row() -> None:
+    vol = _volumes("dropout")
+    vol.loc[3, "volume"] = 0.0  # a zero after baseline: excluded
+    first = vol.groupby("mouse_id").head(1).index
+    vol.loc[first[2], "volume"] = 0.0  # a zero baseline: the whole mouse excluded
+    model, excluded = lmm.log_relative_volume(vol, time_end=20)
+    assert len(vol) == len(model) + len(excluded) + model["mouse_id"].nunique()
+    assert (model["time"] > 0).all() and (model["day"] <= 20).all()
+    assert set(excluded["reason"]) >= {"outside the time window",
+                                       "volume is zero or missing (log undefined)"}  # fmt: skip
+    mouse0 = vol.loc[first[2], "mouse_id"]
+    assert (excluded["mouse_id"] == mouse0).sum() == (vol["mouse_id"] == mouse0).sum()
+    m = model.iloc[0]
+    v0 = vol[(vol.mouse_id == m.mouse_id) & (vol.day == 0)]["volume"].iloc[0]
+    assert m.log_rtv == pytest.approx(np.log(m.volume / v0))
+
+
+def test_time_start_shifts_time_and_drops_earlier_rows() -> None:
+    vol = _volumes("balanced")
+    model, excluded = lmm.log_relative_volume(vol, time_start=6)
+    assert model["time"].min() == 3 and (model["day"] > 6).all()
+    assert (excluded["day"] < 6).all()
+    assert len(vol) == len(model) + len(excluded) + model["mouse_id"].nunique()
+
+
+def test_min_observations_excludes_mice_with_reason() -> None:
+    vol = _volumes("dropout")
+    fit = lmm.fit_growth(vol, min_observations=8)
+    counts = fit.data.groupby("mouse_id").size()
+    assert counts.min() >= 8
+    assert fit.excluded["reason"].str.contains("fewer than 8").any()
+    assert len(vol) == len(fit.data) + len(fit.excluded) + fit.data["mouse_id"].nunique()
+
+
+def _tiny(slopes: dict[str, list[float]]) -> pd.DataFrame:
+    rows = []
+    for arm, per_mouse in slopes.items():
+        for k, s in enumerate(per_mouse):
+            for day in range(0, 15, 3):
+                rows.append((f"{arm}{k}", arm, float(day), 100.0 * np.exp(s * day)))
+    return pd.DataFrame(rows, columns=["mouse_id", "arm", "day", "volume"])
+
+
+def test_degenerate_inputs_raise_input_error_with_expected_and_found() -> None:
+    one = _tiny({"A": [0.1]})
+    one.loc[2, "volume"] *= 1.1
+    with pytest.raises(InputError) as err:
+        lmm.fit_growth(one)
+    assert err.value.expected and err.value.found
+    flat = _tiny({"A": [0.0, 0.0], "B": [0.0, 0.0]})
+    with pytest.raises(InputError, match="proportional"):
+        lmm.fit_growth(flat)
+    with pytest.raises(InputError, match="unknown variance"):
+        lmm.fit_growth(flat, variance="exponential")
+    vol = _volumes("dropout")
+    first = vol["mouse_id"].iloc[0]
+    short = vol.drop(vol.index[(vol.mouse_id == first)][2:])  # baseline + one measurement
+    with pytest.raises(InputError, match="fewer than 2 observations"):
+        lmm.fit_growth(short, variance="mouse+time-power", min_observations=1)
+    assert lmm.fit_growth(short, variance="mouse+time-power").converged  # default excludes it
+
+
+def test_no_random_slope_variation_is_a_labelled_boundary_fit() -> None:
+    rng = np.random.default_rng(1)
+    vol = _tiny({"A": [0.1] * 6, "B": [0.05] * 6})
+    vol["volume"] *= np.exp(rng.normal(0, 0.1, len(vol)) * (vol["day"] > 0))
+    fit = lmm.fit_growth(vol)
+    assert fit.boundary and fit.tau < 1e-4 and "boundary" in fit.message
+    table = fit.table()
+    assert np.isfinite(table[["slope", "slope_se"]].to_numpy()).all()

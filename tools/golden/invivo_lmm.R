@@ -1,0 +1,102 @@
+# Golden values for trkres.assays.invivo.lmm (issue 14): nlme REML fits of
+#   log(V/V0) ~ 0 + time:arm, random = ~0 + time | mouse
+# with every variance structure of lmm.VARIANCES, on the synthetic inputs of
+# tools/golden/make_invivo_inputs.py (tests/data/invivo/lmm_<name>.tsv).
+#
+# Run from the repository root (dev only; CI reads the committed output):
+#   python tools/golden/make_invivo_inputs.py
+#   Rscript tools/golden/invivo_lmm.R
+# Needs R >= 4 with nlme, clubSandwich, emmeans, lme4, lmerTest, pbkrtest (Debian: r-cran-*).
+# Writes tests/data/invivo/lmm_golden.tsv: dataset, variance, quantity, name, value.
+suppressPackageStartupMessages({
+  library(nlme); library(clubSandwich); library(emmeans)
+  library(lme4); library(lmerTest); library(pbkrtest)
+})
+emm_options(lmer.df = "satterthwaite")
+dir <- "tests/data/invivo"
+datasets <- c("balanced", "dropout", "power", "arms")
+variances <- c("none", "arm", "mouse", "time-power", "arm+time-power", "mouse+time-power")
+weights_for <- function(v) switch(v,
+  "none" = NULL,
+  "arm" = varIdent(form = ~1 | arm),
+  "mouse" = varIdent(form = ~1 | mouse_id),
+  "time-power" = varPower(form = ~time),
+  "arm+time-power" = varComb(varIdent(form = ~1 | arm), varPower(form = ~time)),
+  "mouse+time-power" = varComb(varIdent(form = ~1 | mouse_id), varPower(form = ~time)))
+ctrl <- lmeControl(maxIter = 1000, msMaxIter = 1000, niterEM = 200, msMaxEval = 5000,
+                   tolerance = 1e-10, msTol = 1e-12, returnObject = TRUE)
+out <- list()
+add <- function(ds, v, q, n, x) out[[length(out) + 1]] <<-
+  data.frame(dataset = ds, variance = v, quantity = q, name = n, value = as.numeric(x))
+prepare <- function(path) {
+  d <- read.delim(path, stringsAsFactors = FALSE)
+  t0 <- min(d$day)
+  base <- d[d$day == t0, c("mouse_id", "volume")]
+  names(base)[2] <- "v0"
+  d <- merge(d, base, by = "mouse_id")
+  d <- d[d$day != t0 & d$volume > 0, ]
+  d$time <- d$day - t0
+  d$log_rtv <- log(d$volume / d$v0)
+  d$arm <- factor(d$arm, levels = unique(read.delim(path)$arm))
+  d$mouse_id <- factor(d$mouse_id)
+  d[order(d$arm, d$mouse_id, d$day), ]
+}
+for (ds in datasets) {
+  d <- prepare(file.path(dir, paste0("lmm_", ds, ".tsv")))
+  for (v in variances) {
+    args <- list(fixed = log_rtv ~ 0 + time:arm, random = ~0 + time | mouse_id, data = d,
+                 method = "REML", control = ctrl)
+    w <- weights_for(v)
+    if (!is.null(w)) args$weights <- w
+    fit <- tryCatch(do.call(lme, args), error = function(e) NULL)
+    if (is.null(fit)) { add(ds, v, "failed", "", 1); next }
+    arms <- levels(d$arm)
+    b <- fixef(fit); se <- sqrt(diag(vcov(fit)))
+    add(ds, v, "beta", arms, b); add(ds, v, "se", arms, se)
+    add(ds, v, "df_residual", arms, summary(fit)$tTable[, "DF"])
+    add(ds, v, "sigma", "", fit$sigma)
+    add(ds, v, "tau", "", sqrt(as.numeric(getVarCov(fit))))
+    add(ds, v, "loglik", "", as.numeric(logLik(fit)))
+    add(ds, v, "aic", "", AIC(fit)); add(ds, v, "bic", "", BIC(fit))
+    if (!is.null(w)) {
+      vf <- fit$modelStruct$varStruct
+      cf <- coef(vf, unconstrained = FALSE, allCoef = TRUE)
+      add(ds, v, "varpar", names(cf), cf)
+    }
+    rob <- tryCatch(sqrt(diag(as.matrix(vcovCR(fit, type = "CR2")))), error = function(e) rep(NA, length(arms)))
+    add(ds, v, "se_cr2", arms, rob)
+    ct <- tryCatch(coef_test(fit, vcov = "CR2", test = "Satterthwaite"), error = function(e) NULL)
+    if (!is.null(ct)) add(ds, v, "df_cr2", arms, ct$df_Satt)
+    em <- tryCatch(emmeans(fit, ~ arm, mode = "satterthwaite", at = list(time = 1),
+                           data = d), error = function(e) NULL)
+    if (!is.null(em)) {
+      s <- summary(em)
+      add(ds, v, "df_satt", as.character(s$arm), s$df)
+      pw <- summary(pairs(em, adjust = "none"))
+      add(ds, v, "pair_df_satt", as.character(pw$contrast), pw$df)
+      add(ds, v, "pair_se", as.character(pw$contrast), pw$SE)
+    }
+    if (v == "none") {
+      m4 <- lmer(log_rtv ~ 0 + time:arm + (0 + time | mouse_id), data = d, REML = TRUE,
+                 control = lmerControl(optimizer = "bobyqa"))
+      co <- summary(m4)$coefficients
+      add(ds, v, "lmer_beta", arms, co[, "Estimate"])
+      add(ds, v, "lmer_df_satt", arms, co[, "df"])
+      for (j in seq_along(arms)) {
+        L <- matrix(0, 1, length(arms)); L[1, j] <- 1
+        add(ds, v, "df_kr", arms[j], pbkrtest::get_Lb_ddf(m4, L))
+        add(ds, v, "se_kr", arms[j], sqrt(as.numeric(L %*% as.matrix(vcovAdj(m4)) %*% t(L))))
+      }
+      k <- 0
+      for (i in 1:(length(arms) - 1)) for (j in (i + 1):length(arms)) {
+        L <- matrix(0, 1, length(arms)); L[1, i] <- 1; L[1, j] <- -1
+        nm <- paste(arms[i], "-", arms[j])
+        add(ds, v, "pair_df_kr", nm, pbkrtest::get_Lb_ddf(m4, L))
+        add(ds, v, "pair_se_kr", nm, sqrt(as.numeric(L %*% as.matrix(vcovAdj(m4)) %*% t(L))))
+        add(ds, v, "pair_df_lmer_satt", nm, lmerTest::contest(m4, L, joint = FALSE)$df)
+      }
+    }
+  }
+}
+res <- do.call(rbind, out)
+write.table(res, file.path(dir, "lmm_golden.tsv"), sep = "\t", quote = FALSE, row.names = FALSE)
