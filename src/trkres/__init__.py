@@ -13,7 +13,7 @@ The Python API, as a notebook uses it::
 
 Namespaces (each imported on first use, so ``import trkres`` stays fast):
 ``genomics`` (classify resistance from sequencing), ``cfdna`` (serial cfDNA),
-``doseresponse``, ``synergy``, ``ddpcr``, ``plates`` (lab assays), ``models``
+``doseresponse``, ``synergy``, ``ddpcr``, ``plates``, ``invivo`` (lab assays), ``models``
 (signalling and evolution), ``pl`` (figures), ``study`` (study folders, the
 report), ``knowledge`` (curated facts), ``units``. Every error trkres raises on
 purpose is a :class:`trkres.errors.TrkresError`. See ``docs/architecture.md``.
@@ -35,6 +35,7 @@ _NAMESPACES = {
     "synergy": "trkres.assays.synergy",
     "ddpcr": "trkres.assays.ddpcr",
     "plates": "trkres.assays.plates",
+    "invivo": "trkres.assays.invivo",
     "models": "trkres.models",
     "pl": "trkres.pl",
     "study": "trkres.study",
@@ -52,6 +53,7 @@ __all__ = [
     "errors",
     "examples",
     "genomics",
+    "invivo",
     "knowledge",
     "models",
     "pl",
@@ -63,7 +65,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from trkres import errors, examples, genomics, knowledge, models, pl, study, units
-    from trkres.assays import ddpcr, doseresponse, plates, synergy
+    from trkres.assays import ddpcr, doseresponse, invivo, plates, synergy
     from trkres.genomics import cfdna_api as cfdna
 
 

@@ -17,6 +17,7 @@ for _module in (
     "doseresponse",
     "plates",
     "synergy",
+    "invivo",
     "knowledge",
 ):
     importlib.import_module(f"trkres.cli.{_module}")

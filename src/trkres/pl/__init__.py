@@ -28,6 +28,13 @@ _FUNCTIONS = {
     # ddPCR and cfDNA
     "ddpcr_concentrations": "trkres.pl.ddpcr",
     "cfdna": "trkres.pl.monitoring",
+    # in vivo
+    "invivo_spider": "trkres.pl.invivo",
+    "invivo_growth": "trkres.pl.invivo",
+    "invivo_waterfall": "trkres.pl.invivo",
+    "invivo_model": "trkres.pl.invivo",
+    "invivo_synergy": "trkres.pl.invivo",
+    "invivo_survival": "trkres.pl.invivo",
     # genomics
     "mechanisms": "trkres.pl.genomics",
     "oncoprint": "trkres.pl.genomics",

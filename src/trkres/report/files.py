@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -29,13 +29,19 @@ def write_section_files(folder: Path, section: Section, *, tables_subdir: str = 
 
 
 def write_outputs(
-    out: Path, tables: dict[str, pd.DataFrame], figures: Sequence[Figure] = ()
+    out: Path,
+    tables: dict[str, pd.DataFrame],
+    figures: Sequence[Figure] = (),
+    files: Mapping[str, str] | None = None,
 ) -> None:
-    """A command's output folder, atomically: ``out/<name>.tsv`` and ``out/figures/<figure>.svg|png``."""
+    """A command's output folder, atomically: ``out/<name>.tsv``, ``out/figures/<figure>.svg|png``
+    and any other text ``files`` (name → content, e.g. ``model.json``)."""
     try:
         with atomic_directory(out) as tmp:
             for name, frame in tables.items():
                 write_table(frame, tmp / f"{name}.tsv")
+            for name, text in (files or {}).items():
+                atomic_write_bytes(tmp / name, text.encode("utf-8"))
             for fig in figures:
                 for fmt in ("svg", "png"):
                     atomic_write_bytes(

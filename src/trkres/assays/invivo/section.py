@@ -1,0 +1,74 @@
+"""The in vivo report section: one block of tables and figures per tumour-volume input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from trkres.assays.invivo.options import InvivoOptions
+from trkres.assays.invivo.run import TABLE_TITLES, InvivoResult, run_invivo
+from trkres.report.model import Figure, Flag, Section, Table
+from trkres.study.manifest import InputKind
+from trkres.study.registry import AnalysisContext, register
+
+SUMMARY = (
+    "Tumour volumes per mouse (mm³; caliper volume = length · width² / 2). mRECIST as Gao et al. "
+    "2015 (ΔVol from each mouse's first day; best response and best average response over "
+    "t ≥ 10 days). T/C and TGI as NCI (Δ of arm means from the start). Growth model: "
+    "log(V_t/V_0) ~ 0 + time:arm with a random slope per mouse, REML, as SynergyLMM; "
+    "synergy over time by Bliss, HSA and response additivity (Demidenko & Miller 2019). "
+    "Kaplan–Meier to the endpoint, log-rank and Cox hazard ratios against the control."
+)
+
+
+def flags(result: InvivoResult, label: str = "") -> list[Flag]:
+    """What a reader should notice: unused rows, a model that did not converge, the decisions."""
+    where = f"{label}: " if label else ""
+    out = [Flag("info", where + note) for note in result.notes]
+    issues = result.tables.get("issues")
+    if issues is not None and len(issues):
+        out.append(Flag("warning", f"{where}{len(issues)} of {result.rows_in} row(s) not used "
+                        "(see the table of rows not used): "
+                        + ", ".join(sorted(set(issues["action"].astype(str))))[:300]))  # fmt: skip
+    if result.fit is not None and not result.fit.converged:
+        out.append(Flag("warning", f"{where}growth model: {result.fit.message}"))
+    return out
+
+
+def _label(path: Path, paths: list[Path]) -> str:
+    return path.stem if len(paths) > 1 else ""
+
+
+@register(
+    "invivo",
+    "In vivo tumour growth",
+    any_of={InputKind.tumour_volumes, InputKind.xenograft},
+    options=InvivoOptions,
+    order=320,
+)
+def invivo_section(ctx: AnalysisContext) -> Section:
+    """Every tumour-volume input of the study, each analysed as its own experiment."""
+    from trkres.pl.invivo import invivo_figures
+
+    opts = ctx.options if isinstance(ctx.options, InvivoOptions) else InvivoOptions()
+    paths = ctx.paths(InputKind.tumour_volumes) + ctx.paths(InputKind.xenograft)
+    frames: dict[str, list[pd.DataFrame]] = {}
+    figures: list[Figure] = []
+    found: list[Flag] = []
+    for i, path in enumerate(paths):
+        ctx.progress(i, len(paths), f"in vivo: {path.name}")
+        result = run_invivo(path, opts)
+        label = _label(path, paths)
+        for name, frame in result.items():
+            frames.setdefault(name, []).append(
+                frame.assign(experiment=path.stem) if label else frame
+            )
+        figures.extend(invivo_figures(result, prefix=f"invivo_{label}" if label else "invivo"))
+        found.extend(flags(result, label))
+    tables = [
+        Table(f"invivo_{name}", pd.concat(parts, ignore_index=True), TABLE_TITLES.get(name, name))
+        for name, parts in frames.items()
+    ]
+    return Section(name="invivo", title="In vivo tumour growth", summary=SUMMARY,
+                   tables=tables, figures=figures, flags=found)  # fmt: skip
