@@ -324,3 +324,35 @@ def test_degenerate_data_is_an_input_error_or_a_labelled_row() -> None:
     out = invivo_synergy(vol, **TWO, methods=("bliss", "ra"), robust=True, ra_nsim=50)
     bad = ~np.isfinite(out["std_error"])
     assert (out.loc[bad, "note"].str.len() > 0).all()
+
+
+def test_melanoma1_end_to_end() -> None:
+    """tumr melanoma1 (A375: A control, B vemurafenib, C BSO, D both; shared/, GPL, read
+    only): every time point after the first gives a finite row, the last one is the
+    full-window model's contrast, and the combination is synergistic late (Bliss CI < 1)."""
+    path = VALIDATION.parent.parent / "data" / "invivo" / "tumr" / "melanoma1.csv"
+    if not path.is_file():
+        pytest.skip("shared/data/invivo/tumr/melanoma1.csv is absent")
+    raw = pd.read_csv(path)
+    vol = raw.rename(
+        columns={"ID": "mouse_id", "Day": "day", "Volume": "volume", "Treatment": "arm"}
+    )
+    vol["mouse_id"] = vol["mouse_id"].astype(str)
+    vol = vol.sort_values(["arm", "mouse_id", "day"]).reset_index(drop=True)
+    out = invivo_synergy(
+        vol, control="A", drug_a="B", drug_b="C", combination="D", methods=("bliss", "hsa")
+    )
+    days = np.unique(vol["day"])
+    assert len(out) == 2 * (len(days) - 1)
+    fitted = out[out["note"] == ""]
+    assert len(fitted) >= len(out) - 2  # the first window: one measurement per mouse
+    assert np.isfinite(fitted[["combination_index", "ci_low", "ci_high", "p_value"]]).all().all()
+    from trkres.assays.invivo.lmm import fit_growth
+
+    fit = fit_growth(vol, min_observations=1)
+    b = dict(zip(fit.arms, fit.beta, strict=True))
+    last = out[out["method"] == "bliss"].iloc[-1]
+    assert last["estimate"] == pytest.approx(b["D"] - b["B"] - b["C"] + b["A"], rel=1e-9)
+    hsa = fitted[fitted["method"] == "hsa"]
+    assert set(hsa["reference"]) == {min(("B", "C"), key=lambda a: b[a])}
+    assert last["combination_index"] < 1.0 and last["p_value"] < 0.05
