@@ -168,3 +168,33 @@ def test_fuzz_api_only_trkres_errors(
         return
     assert res.rows_in == len(res.volumes) + len(res.issues)
     assert np.isfinite(res.volumes["volume"]).all()
+
+
+def test_api_parts_take_raw_frames_and_agree_with_analyze(example: tr.invivo.InvivoResult) -> None:
+    df = pd.read_csv(XENOGRAFT)
+    metrics = tr.invivo.mouse_metrics(df)
+    pd.testing.assert_frame_equal(metrics, example["mrecist"])
+    fit = tr.invivo.fit_growth(df)
+    assert np.allclose(fit.table()["slope"], example["growth_model"]["slope"])
+    bliss = tr.invivo.synergy_over_time(df, control="Vehicle", drug_a="Larotrectinib", drug_b="Trametinib",
+                                        combination="Larotrectinib+Trametinib", methods="bliss")  # fmt: skip
+    full = example["synergy"][example["synergy"]["method"] == "bliss"].reset_index(drop=True)
+    assert np.allclose(bliss["combination_index"], full["combination_index"], equal_nan=True)
+    power = tr.invivo.posthoc_power(df, control="Vehicle", drug_a="Larotrectinib", drug_b="Trametinib",
+                                    combination="Larotrectinib+Trametinib", nsim=20)  # fmt: skip
+    assert 0 <= power.power <= 1 and 0 <= power.analytic_power <= 1
+    with pytest.raises(InputError, match="not in the data"):
+        tr.invivo.synergy_over_time(df, control="Vehicle", drug_a="Lar", drug_b="Trametinib",
+                                    combination="Larotrectinib+Trametinib")  # fmt: skip
+
+
+def test_planning_power_grows_with_mice() -> None:
+    design = {"times": [0, 3, 7, 10, 14], "tau": 0.02, "sigma": 0.1, "control": "V", "drug_a": "A",
+              "drug_b": "B", "combination": "AB",
+              "slopes": {"V": 0.1, "A": 0.08, "B": 0.08, "AB": 0.02}}  # fmt: skip
+    small = tr.invivo.apriori_power(n_mice_per_arm=3, simulate=False, **design).analytic_power
+    large = tr.invivo.apriori_power(n_mice_per_arm=12, simulate=False, **design).analytic_power
+    assert small < large
+    n, table = tr.invivo.mice_per_arm(0.8, **design)
+    assert table["analytic_power"].is_monotonic_increasing
+    assert n == int(table.loc[table["analytic_power"] >= 0.8, "n_mice_per_arm"].min())

@@ -10,8 +10,8 @@ silently (``result.issues``).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -21,7 +21,20 @@ from trkres.assays.invivo.run import InvivoResult, run_invivo
 from trkres.errors import InputError
 from trkres.options import validate_options
 
-__all__ = ["analyze", "read"]
+if TYPE_CHECKING:
+    from trkres.assays.invivo.lmm import GrowthFit
+    from trkres.assays.invivo.power import PowerResult
+
+__all__ = [
+    "analyze",
+    "apriori_power",
+    "fit_growth",
+    "mice_per_arm",
+    "mouse_metrics",
+    "posthoc_power",
+    "read",
+    "synergy_over_time",
+]
 
 Volumes = pd.DataFrame | str | os.PathLike[str]
 
@@ -81,3 +94,117 @@ def analyze(
     """
     opts = _options(options, kwargs)
     return run_invivo(_check_input(volumes), opts)
+
+
+def _checked(volumes: Volumes, columns: Mapping[str, str] | None) -> pd.DataFrame:
+    """The checked volumes frame; unusable rows are dropped only after being reported
+    (a warning names how many: use :func:`read` to see them)."""
+    import logging
+
+    got = read(volumes, columns=columns)
+    if len(got.issues):
+        logging.getLogger("trkres").warning(
+            "%d of %d row(s) not used (see tr.invivo.read(...).issues)",
+            len(got.issues),
+            got.rows_in,
+        )
+    if not len(got.volumes):
+        raise InputError("no usable measurement", expected="rows with mouse, arm, day and a volume",
+                         found=f"{got.rows_in} row(s), none usable")  # fmt: skip
+    return got.volumes
+
+
+def mouse_metrics(
+    volumes: Volumes, *, endpoint_fold: float | None = None, endpoint_volume: float | None = None,
+    columns: Mapping[str, str] | None = None,
+) -> pd.DataFrame:  # fmt: skip
+    """Per mouse: best response and best average response (%), mRECIST (Gao et al. 2015),
+    AUC, angle, doubling time (days) and the day the endpoint was reached (fold of baseline
+    or mm³; default 2 × baseline)."""
+    from trkres.assays.invivo.response import mouse_metrics as _metrics
+
+    opts = _options(None, {"endpoint_fold": endpoint_fold, "endpoint_volume": endpoint_volume})
+    kind, value = opts.endpoint
+    data = _checked(volumes, columns)
+    if kind == "fold":
+        return _metrics(data, endpoint_fold=value)
+    return _metrics(data, endpoint_volume=value)
+
+
+def fit_growth(
+    volumes: Volumes, *, variance: str = "none", time_start: float | None = None,
+    time_end: float | None = None, columns: Mapping[str, str] | None = None,
+) -> GrowthFit:  # fmt: skip
+    """The growth model: ``log(V_t/V_0) ~ 0 + time:arm`` with a random slope per mouse, REML,
+    with nlme's variance functions (``none``, ``arm``, ``mouse``, ``time-power``,
+    ``arm+time-power``, ``mouse+time-power``). ``.table()`` gives the slopes (1/day) with
+    CIs, ``.contrast(...)`` any arm contrast, ``.summary()`` the parameters."""
+    from trkres.assays.invivo.lmm import fit_growth as _fit
+
+    opts = _options(None, {"variance": variance, "time_start": time_start, "time_end": time_end})
+    return _fit(_checked(volumes, columns), variance=opts.variance, time_start=opts.time_start,
+                time_end=opts.time_end)  # fmt: skip
+
+
+def synergy_over_time(
+    volumes: Volumes, *, control: str, drug_a: str, drug_b: str, combination: str,
+    drug_c: str | None = None, methods: Sequence[str] = ("bliss", "hsa", "ra"),
+    variance: str = "none", robust: bool = False, time_start: float | None = None,
+    seed: int = 0, columns: Mapping[str, str] | None = None,
+) -> pd.DataFrame:  # fmt: skip
+    """Combination synergy at every time (SynergyLMM, Demidenko & Miller 2019): combination
+    index with 95% CI (< 1 synergy), synergy score (> 0 synergy) and p-value per method."""
+    from trkres.assays.invivo.synergy import invivo_synergy
+
+    if isinstance(methods, str):
+        methods = [methods]
+    opts = _options(None, {"control": control, "drug_a": drug_a, "drug_b": drug_b,
+                           "drug_c": drug_c, "combination": combination,
+                           "synergy_methods": list(methods), "variance": variance,
+                           "robust": robust, "time_start": time_start, "seed": seed})  # fmt: skip
+    data = _checked(volumes, columns)
+    from trkres.assays.invivo.run import resolve_design
+
+    design = resolve_design(sorted(data["arm"].unique()), opts)
+    return invivo_synergy(
+        data, control=design.control or control, drug_a=drug_a, drug_b=drug_b, drug_c=drug_c,
+        combination=combination, methods=tuple(opts.synergy_methods), variance=opts.variance,
+        robust=opts.robust, time_start=opts.time_start, seed=opts.seed,
+    )  # fmt: skip
+
+
+def posthoc_power(
+    volumes: Volumes, *, control: str, drug_a: str, drug_b: str, combination: str,
+    drug_c: str | None = None, method: str = "bliss", variance: str = "none", nsim: int = 200,
+    alpha: float = 0.05, seed: int = 0, columns: Mapping[str, str] | None = None,
+) -> PowerResult:  # fmt: skip
+    """Post hoc power of the combination test (Bliss or HSA) by simulating the experiment's
+    own design from its fitted growth model ``nsim`` times (with the analytic power beside)."""
+    from trkres.assays.invivo.power import posthoc_power as _power
+    from trkres.assays.invivo.run import resolve_design
+
+    opts = _options(None, {"control": control, "drug_a": drug_a, "drug_b": drug_b,
+                           "drug_c": drug_c, "combination": combination, "variance": variance,
+                           "seed": seed})  # fmt: skip
+    data = _checked(volumes, columns)
+    resolve_design(sorted(data["arm"].unique()), opts)  # arms must be in the data
+    fit = fit_growth(data, variance=opts.variance)
+    return _power(fit, data, control=control, drug_a=drug_a, drug_b=drug_b, drug_c=drug_c,
+                  combination=combination, method=method, nsim=nsim, alpha=alpha, seed=seed)  # fmt: skip
+
+
+def apriori_power(**design: Any) -> PowerResult:
+    """A priori power of the combination test for a planned experiment (see
+    :func:`trkres.assays.invivo.power.apriori_power`: ``n_mice_per_arm``, ``times`` (days
+    after the baseline), ``slopes`` per arm (1/day), ``tau``, ``sigma``, the arms ...)."""
+    from trkres.assays.invivo.power import apriori_power as _apriori
+
+    return _apriori(**design)
+
+
+def mice_per_arm(target_power: float = 0.8, **design: Any) -> tuple[int, pd.DataFrame]:
+    """The smallest number of mice per arm reaching ``target_power`` (see
+    :func:`trkres.assays.invivo.power.mice_per_arm`); returns (n, every n tried)."""
+    from trkres.assays.invivo.power import mice_per_arm as _mice
+
+    return _mice(target_power, **design)

@@ -49,7 +49,8 @@ TABLE_TITLES = {
     "survival": "Time to endpoint per arm: Kaplan–Meier medians, log-rank and Cox",
     "logrank": "Time to endpoint: log-rank tests",
     "km": "Kaplan–Meier estimates",
-    "influence": "Growth model: influence of each mouse",
+    "influence": "Growth model: influence of each mouse (leave-one-mouse-out)",
+    "random_effects": "Growth model: each mouse's random slope (BLUP) and its normality",
     "power": "Post hoc power of the combination test",
     "issues": "Rows not used, and why",
 }
@@ -322,6 +323,12 @@ def run_invivo(
             tables["power"] = pd.DataFrame(rows)
     progress(5, steps, "survival")
     tables.update(_survival_tables(metrics, design.control))
+    progress(6, steps, "diagnostics")
+    if fit is not None:
+        diag = lmm.diagnostics(fit)
+        for name in ("influence", "random_effects"):
+            if name in diag:
+                tables[name] = diag[name]
     tables["issues"] = read.issues
     progress(steps, steps, "done")
     return InvivoResult(
