@@ -181,3 +181,21 @@ def test_no_random_slope_variation_is_a_labelled_boundary_fit() -> None:
     assert fit.boundary and fit.tau < 1e-4 and "boundary" in fit.message
     table = fit.table()
     assert np.isfinite(table[["slope", "slope_se"]].to_numpy()).all()
+
+
+@pytest.mark.parametrize("variance", lmm.VARIANCES)
+@pytest.mark.parametrize("ds", DATASETS)
+def test_cr2_robust_ses_and_df_match_clubsandwich(fits, golden, ds: str, variance: str) -> None:
+    """vcovCR(type = "CR2") and coef_test(test = "Satterthwaite") of clubSandwich."""
+    fit = fits[(ds, variance)]
+    se = _g(golden, ds, variance, "se_cr2").to_numpy()
+    df = _g(golden, ds, variance, "df_cr2").to_numpy()
+    np.testing.assert_allclose(np.sqrt(np.diag(fit.cov_robust)), se, rtol=1e-3)
+    k = len(fit.arms)
+    ours = [fit.contrast(np.eye(k)[j], robust=True).df for j in range(k)]
+    np.testing.assert_allclose(ours, df, rtol=1e-3)
+    pair_df = _g(golden, ds, variance, "pair_df_cr2")
+    if not pair_df.empty:
+        pairs = lmm.pairwise_contrasts(fit, robust=True)
+        np.testing.assert_allclose(pairs["se"], _g(golden, ds, variance, "pair_se_cr2"), rtol=1e-3)
+        np.testing.assert_allclose(pairs["df"], pair_df, rtol=1e-3)

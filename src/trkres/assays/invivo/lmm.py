@@ -46,6 +46,7 @@ __all__ = [
     "VARIANCES",
     "Contrast",
     "GrowthFit",
+    "diagnostics",
     "fit_growth",
     "log_relative_volume",
     "pairwise_contrasts",
@@ -59,6 +60,9 @@ DfMethod = Literal["satterthwaite", "kenward-roger", "residual"]
 _LOG_GAMMA_BOUNDS = (-25.0, 25.0)
 #: log(tau^2 / sigma^2) below this is reported as the boundary tau = 0.
 _BOUNDARY = -18.0
+#: Converged when every gradient entry of -2 log-likelihood (per unit of a log parameter)
+#: is below this: a change of 0.01 in any parameter then moves -2 loglik by < 1e-5.
+_GTOL = 1e-3
 _F64 = NDArray[np.float64]
 _I64 = NDArray[np.int64]
 
@@ -146,7 +150,7 @@ def log_relative_volume(
     reason[bad_volume] = "volume is zero or missing (log undefined)"
     used = (reason == "") & ~at_start
     mice_used = pd.unique(frame["mouse_id"].to_numpy()[used])
-    lonely = (reason == "") & at_start & ~np.isin(frame["mouse_id"].to_numpy(), mice_used)
+    lonely = (reason == "") & at_start & ~frame["mouse_id"].isin(mice_used).to_numpy()
     reason[lonely] = "no usable measurement after time_start"
     model = frame.loc[used].copy()
     model["time"] = model["day"] - start
@@ -181,6 +185,7 @@ class _Design:
     power: bool
     n_mice: int
     n_arms: int
+    reml: bool = True  # False: maximum likelihood (the influence diagnostics)
 
     @property
     def n(self) -> int:
@@ -243,9 +248,9 @@ def _profiled(d: _Design, x: _F64) -> tuple[float, _F64]:
     gamma = math.exp(x[0])
     phi = x[1:]
     st = _state(d, gamma, phi)
-    dof = d.n - d.n_arms
+    dof = d.n - d.n_arms if d.reml else d.n
     r = max(st.r, 1e-300)
-    f = dof * math.log(r) + st.logdet_h + st.logdet_x
+    f = dof * math.log(r) + st.logdet_h + (st.logdet_x if d.reml else 0.0)
     k = dof / r
     return f, _gradient(d, st, gamma, k)
 
@@ -261,12 +266,13 @@ def _gradient(d: _Design, st: _State, gamma: float, k: float) -> _F64:
     # derivative in gamma
     dr_dg = -float(np.sum(c2 * resid_m * resid_m))
     dh_dg = float(np.sum(st.s * c))
-    dx_dg = -float(np.sum(_sum(d.mouse_arm, st.s * st.s * c2, d.n_arms) / st.den))
+    reml = 1.0 if d.reml else 0.0
+    dx_dg = -reml * float(np.sum(_sum(d.mouse_arm, st.s * st.s * c2, d.n_arms) / st.den))
     g_rho = gamma * (k * dr_dg + dh_dg + dx_dg)
     if d.n_var == 0:
         return np.array([g_rho])
     # derivatives in the per-mouse sums, then per row precision
-    df_ds = k * c2 * (gamma * st.u + b) ** 2 + gamma * c + c2 / den_m
+    df_ds = k * c2 * (gamma * st.u + b) ** 2 + gamma * c + reml * c2 / den_m
     df_du = -2.0 * k * c * (gamma * st.u + b)
     df_dq = k * np.ones_like(c)
     m = d.row_mouse
@@ -362,6 +368,7 @@ class GrowthFit:
     information: _F64 = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
     _design: Any = field(default=None, repr=False)
     _theta: Any = field(default=None, repr=False)
+    _cr2: Any = field(default=None, repr=False)
 
     # ---- contrasts
     def _weights(self, weights: Sequence[float] | Mapping[str, float] | NDArray[Any]) -> _F64:
@@ -488,8 +495,85 @@ def _satterthwaite_df(fit: GrowthFit, w: _F64) -> float:
     return 2.0 * g0 * g0 / var_g
 
 
+@dataclass(frozen=True)
+class _CR2:
+    """Per-mouse pieces of the CR2 sandwich: ``p_i = A_i W_i z_i`` (padded rows) and the
+    scalars that the estimate and its Satterthwaite df need."""
+
+    cov: _F64  # CR2 covariance of beta (diagonal: one arm per mouse)
+    alpha: _F64  # per mouse p_i' V_i p_i  (for a unit contrast weight and m_a = 1)
+    kappa: _F64  # per mouse p_i' z_i
+    m: _F64  # per arm M_aa = (X'V⁻¹X)⁻¹_aa
+
+
+def _padded(d: _Design) -> tuple[_I64, _I64, int]:
+    """Row order by mouse, position of each row within its mouse, largest mouse."""
+    order = np.argsort(d.row_mouse, kind="stable")
+    counts = np.bincount(d.row_mouse, minlength=d.n_mice)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    pos = np.empty(d.n, dtype=np.int64)
+    pos[order] = np.arange(d.n) - np.repeat(starts, counts)
+    return order, pos, int(counts.max())
+
+
+def _cr2(d: _Design, theta: _F64, beta: _F64) -> _CR2:
+    """clubSandwich ``vcovCR(type = "CR2")`` for lme (working model = the fitted marginal
+    covariance, ``inverse_var = TRUE``), batched over mice padded to the largest one (the
+    padding is an identity block that contributes nothing)."""
+    s2, gamma = math.exp(theta[0]), math.exp(theta[1])
+    g2 = np.exp(2.0 * _log_g(d, theta[2:]))
+    _, pos, k = _padded(d)
+    nm = d.n_mice
+    z = np.zeros((nm, k))
+    e = np.zeros((nm, k))
+    diag = np.ones((nm, k))
+    z[d.row_mouse, pos] = d.t
+    e[d.row_mouse, pos] = d.y - beta[d.mouse_arm[d.row_mouse]] * d.t
+    diag[d.row_mouse, pos] = s2 * g2
+    v = s2 * gamma * z[:, :, None] * z[:, None, :]
+    v[:, np.arange(k), np.arange(k)] += diag
+    st = _state(d, gamma, theta[2:])
+    m = s2 / st.den
+    low = np.linalg.cholesky(v)  # V = L L'; clubSandwich's chol() is R = L'
+    ma = m[d.mouse_arm]
+    b = v - ma[:, None, None] * z[:, :, None] * z[:, None, :]
+    g = np.swapaxes(low, 1, 2) @ b @ low
+    g = 0.5 * (g + np.swapaxes(g, 1, 2))
+    vals, vecs = np.linalg.eigh(g)
+    vals = np.where(vals > 1e-12 * np.max(vals, axis=1, keepdims=True), vals, np.inf)
+    g_inv_half = (vecs / np.sqrt(vals)[:, None, :]) @ np.swapaxes(vecs, 1, 2)
+    a = low @ g_inv_half @ np.swapaxes(low, 1, 2)
+    wz = np.linalg.solve(v, z[:, :, None])[:, :, 0]
+    p = (a @ wz[:, :, None])[:, :, 0]  # A_i W_i z_i
+    score = ma * np.einsum("ij,ij->i", p, e)  # m_a z'W A e (A symmetric)
+    cov = np.diag(_sum(d.mouse_arm, score * score, d.n_arms))
+    alpha = np.einsum("ij,ijk,ik->i", p, v, p)
+    kappa = np.einsum("ij,ij->i", p, z)
+    return _CR2(cov, alpha, kappa, m)
+
+
 def _robust_df(fit: GrowthFit, w: _F64) -> float:
-    return math.nan  # filled in by the CR2 step
+    """Satterthwaite df of a CR2 contrast (clubSandwich ``coef_test`` / ``linear_contrast``,
+    test = "Satterthwaite"): 2 E[v]^2 / Var[v] of the contrast's CR2 variance v under the
+    working model, with Omega = V - X M X' (the covariance of the residuals)."""
+    d = fit._design
+    cr = fit._cr2
+    if d is None or cr is None:
+        return math.nan
+    # p_i for the contrast: w_a * m_a * A_i W_i z_i
+    f = (w * cr.m)[d.mouse_arm]
+    alpha = f * f * cr.alpha
+    kappa = f * cr.kappa
+    ma = cr.m[d.mouse_arm]
+    s_diag = alpha - ma * kappa * kappa
+    per_arm = _sum(d.mouse_arm, kappa * kappa, d.n_arms)
+    total_sq = (
+        float(np.sum(alpha * alpha))
+        - 2.0 * float(np.sum(alpha * ma * kappa * kappa))
+        + float(np.sum(cr.m * cr.m * per_arm * per_arm))
+    )
+    num = float(np.sum(s_diag)) ** 2
+    return num / total_sq if total_sq > 0 else math.nan
 
 
 # --------------------------------------------------------------------------- fitting
@@ -568,40 +652,77 @@ def _start(d: _Design) -> _F64:
     return np.concatenate([[math.log(gamma)], np.zeros(d.n_var)])
 
 
+def _newton(d: _Design, x: _F64, iters: int) -> tuple[_F64, bool]:
+    """Damped Newton steps on the profiled objective (Hessian by central differences of the
+    analytic gradient; a few parameters, or one per mouse for varIdent by mouse). log gamma
+    below the boundary threshold is held fixed. True when the gradient vanishes."""
+    lower = _LOG_GAMMA_BOUNDS[0]
+    for _ in range(iters):  # iterations (few), not rows
+        f0, g0 = _profiled(d, x)
+        free = np.ones(x.size, dtype=bool)
+        if x[0] <= _BOUNDARY:
+            free[0] = False
+        if not free.any() or float(np.max(np.abs(g0[free]))) < 1e-7:
+            return x, True
+        hess = _num_hessian(lambda z: _profiled(d, z), x, 1e-5)[np.ix_(free, free)]
+        lam = 0.0
+        for _ in range(8):  # Levenberg damping until positive definite
+            try:
+                np.linalg.cholesky(hess + lam * np.eye(hess.shape[0]))
+                break
+            except np.linalg.LinAlgError:
+                lam = max(2.0 * lam, 1e-6 * float(np.max(np.abs(np.diag(hess)))) + 1e-8)
+        else:
+            return x, False
+        step = np.zeros_like(x)
+        step[free] = np.linalg.solve(hess + lam * np.eye(hess.shape[0]), g0[free])
+        big = float(np.max(np.abs(step)))
+        if big > 2.0:
+            step *= 2.0 / big
+        t = 1.0
+        while t > 1e-6:
+            x_new = x - t * step
+            x_new[0] = max(x_new[0], lower)
+            f1, _ = _profiled(d, x_new)
+            if math.isfinite(f1) and f1 <= f0 + 1e-12:
+                break
+            t *= 0.5
+        else:  # no descent left within rounding: judge by the gradient
+            break
+        if float(np.max(np.abs(x_new - x))) < 1e-12:
+            return x_new, True
+        x = x_new
+    _, g = _profiled(d, x)
+    gf = g[1:] if x[0] <= _BOUNDARY else g
+    return x, bool(gf.size == 0 or float(np.max(np.abs(gf))) < _GTOL)
+
+
 def _optimise(d: _Design, x0: _F64) -> tuple[_F64, bool, str]:
+    """Minimise the profiled objective from ``x0``: damped Newton when there are few
+    parameters; L-BFGS-B (analytic gradient) when there are many (varIdent by mouse) or
+    Newton fails, then a Newton polish."""
     from scipy import optimize
 
+    if x0.size <= 20:
+        x, ok = _newton(d, x0.copy(), 50)
+        if ok:
+            return x, True, "converged (Newton)"
     bounds = [_LOG_GAMMA_BOUNDS] + [(-30.0, 30.0)] * d.n_var
-    res = optimize.minimize(
-        lambda z: _profiled(d, z), x0, jac=True, method="L-BFGS-B", bounds=bounds,
-        options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9, "maxcor": 20},
-    )  # fmt: skip
+    with np.errstate(all="ignore"):
+        res = optimize.minimize(
+            lambda z: _profiled(d, z), x0, jac=True, method="L-BFGS-B", bounds=bounds,
+            options={"maxiter": 3000, "ftol": 0.0, "gtol": 1e-7,
+                     "maxcor": 10 if x0.size <= 20 else 30},
+        )  # fmt: skip
     x = np.asarray(res.x, dtype=np.float64)
-    # Newton polish on the interior (L-BFGS stops a little short on flat REML surfaces)
-    for _ in range(8):
-        if x[0] <= _BOUNDARY:
-            break
-        f0, g0 = _profiled(d, x)
-        hess = _num_hessian(lambda z: _profiled(d, z), x, 1e-5)
-        try:
-            step = np.linalg.solve(hess, g0)
-        except np.linalg.LinAlgError:
-            break
-        if not np.isfinite(step).all() or np.max(np.abs(step)) > 1.0:
-            break
-        x_new = x - step
-        f1, _ = _profiled(d, x_new)
-        if f1 > f0 + 1e-10:
-            break
-        x = x_new
-        if np.max(np.abs(step)) < 1e-10:
-            break
-    _, grad = _profiled(d, x)
-    interior = x[0] > _BOUNDARY
-    g_check = grad if interior else grad[1:]
-    converged = bool(res.success or (g_check.size == 0 or np.max(np.abs(g_check)) < 1e-4))
-    msg = str(res.message)
-    return x, converged, msg
+    if x.size <= 20:
+        x, ok = _newton(d, x, 30)
+    else:  # one parameter per mouse: a numerical Hessian per step costs too much
+        _, g = _profiled(d, x)
+        gf = g[1:] if x[0] <= _BOUNDARY else g
+        ok = bool(float(np.max(np.abs(gf))) < _GTOL)
+    msg = "converged" if ok else f"not converged: {res.message}"
+    return x, ok, msg
 
 
 def _nlme_loglik(d: _Design, x: _F64) -> tuple[float, float]:
@@ -684,15 +805,16 @@ def fit_growth(
     params = _variance_params(d, x[1:], model, arms, variance)
     n_par = d.n_arms + 2 + d.n_var
     n_eff = d.n - d.n_arms
+    cr2 = _cr2(d, theta, st.beta)
     n_mice = {a: int(np.sum(d.mouse_arm == k)) for k, a in enumerate(arms)}
     n_obs = {a: int(np.sum(d.mouse_arm[d.row_mouse] == k)) for k, a in enumerate(arms)}
     fit = GrowthFit(
         arms=arms, variance=variance, beta=st.beta.copy(), cov=cov,
-        cov_robust=np.full_like(cov, np.nan), tau=tau, sigma=sigma,
+        cov_robust=cr2.cov, tau=tau, sigma=sigma,
         variance_params=params, loglik=ll, aic=-2 * ll + 2 * n_par,
         bic=-2 * ll + math.log(n_eff) * n_par, n_mice=n_mice, n_observations=n_obs,
         converged=converged, message=msg, boundary=boundary, data=model.reset_index(drop=True),
-        excluded=excluded, information=info, _design=d, _theta=theta,
+        excluded=excluded, information=info, _design=d, _theta=theta, _cr2=cr2,
     )  # fmt: skip
     return fit
 
@@ -739,3 +861,12 @@ def pairwise_contrasts(
         holm[ok] = multipletests(p[ok], method="holm")[1]
     out.insert(7, "p_holm", holm)
     return out
+
+
+def diagnostics(fit: GrowthFit, *, influence: bool = True) -> dict[str, pd.DataFrame]:
+    """Residuals, random effects (BLUPs) with Shapiro–Wilk tests, and influence per mouse
+    (Cook's distance on beta, likelihood displacement) of a fit: see
+    :mod:`trkres.assays.invivo.lmm_diagnostics`."""
+    from trkres.assays.invivo.lmm_diagnostics import diagnostics as _diagnostics
+
+    return _diagnostics(fit, influence=influence)
