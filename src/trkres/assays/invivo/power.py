@@ -9,7 +9,9 @@ t^power``); every replicate is refitted with :func:`.lmm.fit_growth` and tested 
 synergy contrast of :mod:`.synergy` (Bliss or HSA, Wald z-test as ``lmmSynergy``); power
 is the share of replicates with ``p < alpha``. All replicates are drawn at once with numpy
 (one ``nsim × rows`` matrix); the refits are the cost, one per replicate (a Python loop
-over replicates: each is a whole REML fit).
+over replicates: each is a whole REML fit). Measured (2 shared cores): nsim = 200 on
+4 arms × 8 mice × 10 times takes 1.4 s with variance ``none`` and 2.0 s with
+``time-power``; the analytic power takes microseconds.
 
 Analytic (as ``APrioriPwr`` / ``nlmeU::Pwr``): with the variance parameters known, the
 slopes' covariance under the design is exact (each mouse's ``V_i = τ² t tᵀ + σ² diag(g²)``
