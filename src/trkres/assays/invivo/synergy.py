@@ -24,8 +24,10 @@ growth model ``log(V_t/V_0) = (β_arm + b_mouse)·t + ε`` fitted by :mod:`.lmm`
   distribution (model or robust covariance): a negative right-hand area is set to 0,
   ``Δ = AUC_lhs − AUC_rhs``, ratio ``= AUC_lhs / AUC_rhs`` (an infinite ratio is capped at
   100). CI = median ratio with its 2.5 %/97.5 % quantiles; SS = −median(Δ)/sd(Δ) with
-  ``−q97.5(Δ)/sd … −q2.5(Δ)/sd``; p = 2·min(P(Δ ≤ 0), P(Δ ≥ 0)) over the draws (0 means
-  below ``1/ra_nsim``). The draws use one seed at every time (common random numbers).
+  ``−q97.5(Δ)/sd … −q2.5(Δ)/sd``; p = 2·min(P(Δ ≤ 0), P(Δ ≥ 0)) over the draws; when no
+  draw falls on one side the p-value is below what the draws resolve: it is reported as
+  its bound ``2/ra_nsim`` with a ``note`` saying so (SynergyLMM prints 0). The draws use
+  one seed at every time (common random numbers).
 
 The model fits are the cost (one per time point); everything else is vectorised numpy.
 """
@@ -287,6 +289,8 @@ def ra_synergy(
     r_lo, r_hi = np.quantile(ratio, [a, 1.0 - a])
     med = float(np.median(delta))
     p = float(2.0 * min(np.mean(delta <= 0), np.mean(delta >= 0)))
+    # No draw on one side: the p-value is below what nsim draws can resolve, not 0.
+    floor = p == 0.0
     return {
         "method": "ra",
         "time": float(time),
@@ -296,10 +300,13 @@ def ra_synergy(
         "synergy_score": -med / sd if sd > 0 else float("nan"),
         "ss_low": -float(q_hi) / sd if sd > 0 else float("nan"),
         "ss_high": -float(q_lo) / sd if sd > 0 else float("nan"),
-        "p_value": min(p, 1.0),
+        "p_value": 2.0 / nsim if floor else min(p, 1.0),
         "estimate": med,
         "std_error": sd,
         "reference": "ra",
+        "note": f"p < {2.0 / nsim:.2g}: no simulated draw on one side (ra_nsim = {nsim})"
+        if floor
+        else "",
     }
 
 
@@ -460,7 +467,7 @@ def invivo_synergy(
                         reference=hsa_ref,
                         conf_level=conf_level,
                     )
-                note = "" if np.isfinite(row["std_error"]) else "no standard error"
+                note = row.pop("note", "") if np.isfinite(row["std_error"]) else "no standard error"
             except (ComputationError, np.linalg.LinAlgError, ValueError) as err:
                 row, note = {}, f"synergy failed: {getattr(err, 'message', str(err))}"
             rows.append(
