@@ -199,3 +199,71 @@ def test_cr2_robust_ses_and_df_match_clubsandwich(fits, golden, ds: str, varianc
         pairs = lmm.pairwise_contrasts(fit, robust=True)
         np.testing.assert_allclose(pairs["se"], _g(golden, ds, variance, "pair_se_cr2"), rtol=1e-3)
         np.testing.assert_allclose(pairs["df"], pair_df, rtol=1e-3)
+
+
+@pytest.mark.parametrize("ds", DATASETS)
+def test_kenward_roger_matches_pbkrtest(fits, golden, ds: str) -> None:
+    """pbkrtest get_Lb_ddf and vcovAdj on the same model in lme4 (variance none)."""
+    fit = fits[(ds, "none")]
+    k = len(fit.arms)
+    cons = [fit.contrast(np.eye(k)[j], df="kenward-roger") for j in range(k)]
+    np.testing.assert_allclose([c.df for c in cons], _g(golden, ds, "none", "df_kr"), rtol=1e-6)
+    np.testing.assert_allclose([c.se for c in cons], _g(golden, ds, "none", "se_kr"), rtol=1e-6)
+    pairs = lmm.pairwise_contrasts(fit, df="kenward-roger")
+    names = [f"{a} - {b}" for a, b in zip(pairs.arm_a, pairs.arm_b, strict=True)]
+    np.testing.assert_allclose(pairs["df"], _g(golden, ds, "none", "pair_df_kr")[names], rtol=1e-6)
+    np.testing.assert_allclose(pairs["se"], _g(golden, ds, "none", "pair_se_kr")[names], rtol=1e-6)
+    with pytest.raises(InputError, match="variance 'none' only"):
+        fits[(ds, "arm")].contrast(np.eye(k)[0], df="kenward-roger")
+
+
+def test_residual_df_and_holm(fits, golden) -> None:
+    fit = fits[("dropout", "none")]
+    c = fit.contrast([1, -1, 0, 0], df="residual")
+    assert c.df == _g(golden, "dropout", "none", "df_residual").iloc[0]
+    pairs = lmm.pairwise_contrasts(fit)
+    from statsmodels.stats.multitest import multipletests
+
+    np.testing.assert_allclose(pairs["p_holm"], multipletests(pairs["p_value"], method="holm")[1])
+    assert (pairs["ci_low"] < pairs["difference"]).all()
+
+
+@pytest.fixture(scope="module")
+def golden_diagnostics() -> pd.DataFrame:
+    return pd.read_csv(DATA / "lmm_golden_diagnostics.tsv", sep="\t", dtype={"mouse_id": str})
+
+
+@pytest.mark.parametrize("variance", ["none", "time-power", "arm", "arm+time-power"])
+def test_diagnostics_match_nlme(fits, golden_diagnostics, variance: str) -> None:
+    """Level-1 fitted values, Pearson residuals and BLUPs of nlme; Cook's distance and the
+    likelihood displacement from nlme refits without each mouse (nlme's own refits stop
+    short of the optimum by up to ~0.1% in the displacement: the tolerances)."""
+    fit = fits[("dropout", variance)]
+    out = lmm.diagnostics(fit)
+    g = golden_diagnostics[golden_diagnostics.variance == variance]
+    res = out["residuals"].set_index(["mouse_id", "day"])
+    for quantity in ("fitted", "pearson"):
+        want = g[g.quantity == quantity].set_index(["mouse_id", "day"])["value"]
+        np.testing.assert_allclose(res.loc[want.index, quantity], want, atol=1e-4)
+    blup = out["random_effects"].set_index("mouse_id")["slope_deviation"]
+    want = g[g.quantity == "blup"].set_index("mouse_id")["value"]
+    np.testing.assert_allclose(blup[want.index], want, atol=1e-6)
+    infl = out["influence"].set_index("mouse_id")
+    for quantity in ("cooks_distance", "likelihood_displacement"):
+        want = g[g.quantity == quantity].set_index("mouse_id")["value"]
+        np.testing.assert_allclose(infl.loc[want.index, quantity], want, rtol=3e-3, atol=1e-6)
+    norm = out["normality"].set_index("what")
+    assert 0 < norm.loc["random_effects", "p_value"] <= 1
+
+
+def test_influence_of_a_lone_mouse_is_labelled() -> None:
+    vol = _volumes("dropout")
+    arm0 = vol["arm"].iloc[0]
+    keep = vol["mouse_id"].isin(vol.loc[vol.arm == arm0, "mouse_id"].unique()[:1]) | (
+        vol.arm != arm0
+    )
+    fit = lmm.fit_growth(vol[keep], min_observations=1)
+    infl = lmm.diagnostics(fit)["influence"]
+    lone = infl[infl.arm == arm0]
+    assert len(lone) == 1 and np.isnan(lone["cooks_distance"]).all()
+    assert "only mouse" in lone["note"].iloc[0]
