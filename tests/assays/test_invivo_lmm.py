@@ -88,14 +88,30 @@ def test_variance_parameters_match_nlme(fits, golden, ds: str, variance: str) ->
 @pytest.mark.parametrize("variance", lmm.VARIANCES)
 @pytest.mark.parametrize("ds", DATASETS)
 def test_satterthwaite_df_match_emmeans(fits, golden, ds: str, variance: str) -> None:
-    """emmeans(mode = "satterthwaite") differentiates nlme's vcov numerically: a few tenths
-    of a percent apart, up to 2% (the worst, dataset arms / varIdent by arm)."""
+    """emmeans(mode = "satterthwaite") is approximate for lme: its own df moved by up to 2.9%
+    between two runs of the R script on the same data, and it is up to 2% from ours. The
+    by-definition check below (numDeriv on the REML likelihood) agrees with us to 3e-5."""
     fit = fits[(ds, variance)]
     df = _g(golden, ds, variance, "df_satt")
     if df.empty:
         pytest.skip("emmeans gave no Satterthwaite df for this structure (varIdent by mouse)")
     ours = [fit.contrast(np.eye(len(fit.arms))[k]).df for k in range(len(fit.arms))]
-    np.testing.assert_allclose(ours, df.to_numpy(), rtol=2.5e-2)
+    np.testing.assert_allclose(ours, df.to_numpy(), rtol=5e-2)
+
+
+@pytest.mark.parametrize("variance", ["none", "arm", "time-power", "arm+time-power"])
+@pytest.mark.parametrize("ds", DATASETS)
+def test_satterthwaite_df_match_the_definition(fits, golden, ds: str, variance: str) -> None:
+    """The R script writes the REML likelihood out with dense matrices (it equals nlme's
+    logLik to 1e-12) and takes the Satterthwaite df by definition with numDeriv: the
+    tolerance is numDeriv's (measured worst 2.7e-5)."""
+    fit = fits[(ds, variance)]
+    assert abs(_g(golden, ds, variance, "exact_ll_check").iloc[0]) < 1e-8
+    want = _g(golden, ds, variance, "df_satt_exact")
+    k = len(fit.arms)
+    ours = [fit.contrast(np.eye(k)[j]).df for j in range(k)]
+    ours += list(lmm.pairwise_contrasts(fit)["df"])
+    np.testing.assert_allclose(ours, want.to_numpy(), rtol=2e-4)
 
 
 @pytest.mark.parametrize("ds", DATASETS)
@@ -267,3 +283,31 @@ def test_influence_of_a_lone_mouse_is_labelled() -> None:
     lone = infl[infl.arm == arm0]
     assert len(lone) == 1 and np.isnan(lone["cooks_distance"]).all()
     assert "only mouse" in lone["note"].iloc[0]
+
+
+def test_summary_is_json_and_table_has_the_issue_columns(fits) -> None:
+    import json
+
+    fit = fits[("power", "arm+time-power")]
+    summary = json.loads(json.dumps(fit.summary()))
+    assert summary["variance"] == "arm+time-power" and "power" in summary["variance_params"]
+    assert summary["n_observations"] == len(fit.data)
+    cols = ["arm", "slope", "slope_se", "slope_ci_low", "slope_ci_high", "n_mice", "n_observations"]
+    table = fit.table()
+    assert set(cols) <= set(table.columns)
+    assert (table["slope_ci_low"] < table["slope"]).all() and (
+        table["slope"] < table["slope_ci_high"]
+    ).all()
+
+
+def test_boundary_fit_still_gives_finite_contrasts() -> None:
+    rng = np.random.default_rng(1)
+    vol = _tiny({"A": [0.1] * 6, "B": [0.05] * 6})
+    vol["volume"] *= np.exp(rng.normal(0, 0.1, len(vol)) * (vol["day"] > 0))
+    fit = lmm.fit_growth(vol)
+    assert fit.boundary
+    for df in ("satterthwaite", "residual", "kenward-roger"):
+        c = fit.contrast({"A": 1, "B": -1}, df=df)
+        assert np.isfinite([c.estimate, c.se, c.df, c.p_value]).all(), df
+    with pytest.raises(InputError, match="names an arm"):
+        fit.contrast({"C": 1})

@@ -28,6 +28,52 @@ weights_for <- function(v) switch(v,
 ctrl <- lmeControl(maxIter = 1000, msMaxIter = 1000, niterEM = 200, msMaxEval = 5000,
                    tolerance = 1e-10, msTol = 1e-12, returnObject = TRUE)
 only_diagnostics <- identical(commandArgs(trailingOnly = TRUE), "diagnostics")
+
+# Satterthwaite df by definition, independently of emmeans' approximations: the REML
+# log-likelihood written out with dense per-mouse covariance matrices, its Hessian and the
+# gradient of L (X'V^-1X)^-1 L' by numDeriv (Richardson) at nlme's estimates; A = inverse
+# observed information of theta = (log sigma, log tau, log varIdent ratios to the first
+# arm, varPower exponent). Not for varIdent by mouse (one parameter per mouse: too slow).
+reml_parts <- function(theta, d, v) {
+  arms <- levels(d$arm)
+  ls <- theta[1]; lt <- theta[2]; k <- 3
+  lg <- rep(0, nrow(d))
+  if (startsWith(v, "arm")) {
+    ident <- c(0, theta[k:(k + length(arms) - 2)]); k <- k + length(arms) - 1
+    lg <- lg + ident[as.integer(d$arm)]
+  }
+  if (endsWith(v, "time-power")) lg <- lg + theta[k] * log(d$time)
+  X <- model.matrix(~ 0 + time:arm, d)
+  XtVX <- matrix(0, ncol(X), ncol(X)); XtVy <- rep(0, ncol(X)); ldet <- 0
+  blocks <- split(seq_len(nrow(d)), d$mouse_id, drop = TRUE)
+  inv <- list()
+  for (m in names(blocks)) {
+    i <- blocks[[m]]; z <- d$time[i]
+    V <- exp(2 * lt) * outer(z, z) + diag(exp(2 * ls) * exp(2 * lg[i]), nrow = length(i))
+    Vi <- solve(V); inv[[m]] <- Vi
+    ldet <- ldet + as.numeric(determinant(V)$modulus)
+    XtVX <- XtVX + t(X[i, , drop = FALSE]) %*% Vi %*% X[i, , drop = FALSE]
+    XtVy <- XtVy + t(X[i, , drop = FALSE]) %*% Vi %*% d$log_rtv[i]
+  }
+  beta <- solve(XtVX, XtVy); e <- d$log_rtv - X %*% beta; q <- 0
+  for (m in names(blocks)) { i <- blocks[[m]]; q <- q + as.numeric(t(e[i]) %*% inv[[m]] %*% e[i]) }
+  list(ll = -0.5 * ((nrow(d) - ncol(X)) * log(2 * pi) + ldet +
+                      as.numeric(determinant(XtVX)$modulus) + q),
+       phi = solve(XtVX))
+}
+theta_of <- function(fit, d, v) {
+  arms <- levels(d$arm); s <- fit$sigma; th <- c(log(s), log(sqrt(as.numeric(getVarCov(fit)))))
+  if (v != "none") {
+    cf <- coef(fit$modelStruct$varStruct, unconstrained = FALSE, allCoef = TRUE)
+    names(cf) <- sub("^[AB]\\.", "", names(cf))
+    if (startsWith(v, "arm")) {
+      r <- cf[arms] / cf[[arms[1]]]
+      th[1] <- log(s * cf[[arms[1]]]); th <- c(th, log(r[-1]))
+    }
+    if (endsWith(v, "time-power")) th <- c(th, cf[["power"]])
+  }
+  unname(th)
+}
 out <- list()
 add <- function(ds, v, q, n, x) out[[length(out) + 1]] <<-
   data.frame(dataset = ds, variance = v, quantity = q, name = n, value = as.numeric(x))
@@ -85,6 +131,24 @@ for (ds in if (only_diagnostics) character(0) else datasets) {
       pw <- summary(pairs(em, adjust = "none"))
       add(ds, v, "pair_df_satt", as.character(pw$contrast), pw$df)
       add(ds, v, "pair_se", as.character(pw$contrast), pw$SE)
+    }
+    if (!startsWith(v, "mouse")) {
+      th <- theta_of(fit, d, v)
+      add(ds, v, "exact_ll_check", "", reml_parts(th, d, v)$ll - as.numeric(logLik(fit)))
+      H <- numDeriv::hessian(function(t) -reml_parts(t, d, v)$ll, th)
+      A <- solve(H)
+      Ls <- list(); nms <- c()
+      for (j in seq_along(arms)) { L <- rep(0, length(arms)); L[j] <- 1; Ls[[length(Ls) + 1]] <- L; nms <- c(nms, arms[j]) }
+      for (i in 1:(length(arms) - 1)) for (j in (i + 1):length(arms)) {
+        L <- rep(0, length(arms)); L[i] <- 1; L[j] <- -1
+        Ls[[length(Ls) + 1]] <- L; nms <- c(nms, paste(arms[i], "-", arms[j]))
+      }
+      for (j in seq_along(Ls)) {
+        L <- Ls[[j]]
+        gfun <- function(t) as.numeric(t(L) %*% reml_parts(t, d, v)$phi %*% L)
+        g0 <- gfun(th); gr <- numDeriv::grad(gfun, th)
+        add(ds, v, "df_satt_exact", nms[j], 2 * g0^2 / as.numeric(t(gr) %*% A %*% gr))
+      }
     }
     if (v == "none") {
       m4 <- lmer(log_rtv ~ 0 + time:arm + (0 + time | mouse_id), data = d, REML = TRUE,

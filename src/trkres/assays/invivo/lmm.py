@@ -334,7 +334,7 @@ class Contrast:
     robust: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class GrowthFit:
     """A REML fit of :func:`fit_growth`.
 
@@ -348,6 +348,19 @@ class GrowthFit:
     "CR2")``). ``loglik``, ``aic``, ``bic`` are nlme's REML values. ``boundary`` is True when
     tau is estimated at 0 (the random slope adds nothing); the fit is then that of the
     boundary, stated in ``message``.
+
+    The simulation model, exactly: for mouse i in arm a with measurement times t_ij > 0
+    (days after ``time_start``), ``log(V_ij / V_i0) = (beta[a] + b_i) * t_ij + e_ij`` with
+    ``b_i ~ N(0, tau^2)`` and independent ``e_ij ~ N(0, (sigma * g_ij)^2)``, ``g_ij =
+    delta[a or i] * t_ij**power`` (the factors a structure does not have are 1). varIdent
+    ratios are relative to the first level (``arms[0]`` or the first mouse of ``data``),
+    whose delta is 1 by construction; nlme may pick another reference level, which changes
+    sigma and the deltas but not sigma * delta.
+
+    Also: ``data`` (the model rows: ``mouse_id, arm, day, time, volume, log_rtv``),
+    ``excluded`` (rows not used, with ``reason``; the baseline rows of the mice in ``data``
+    are in neither, one per mouse), ``information`` (observed REML information of
+    ``(log sigma^2, log(tau^2/sigma^2), variance-function parameters)``, for Satterthwaite).
     """
 
     arms: tuple[str, ...]
