@@ -33,7 +33,8 @@ only_diagnostics <- identical(commandArgs(trailingOnly = TRUE), "diagnostics")
 # log-likelihood written out with dense per-mouse covariance matrices, its Hessian and the
 # gradient of L (X'V^-1X)^-1 L' by numDeriv (Richardson) at nlme's estimates; A = inverse
 # observed information of theta = (log sigma, log tau, log varIdent ratios to the first
-# arm, varPower exponent). Not for varIdent by mouse (one parameter per mouse: too slow).
+# arm or mouse, varPower exponent). varIdent by mouse (one parameter per mouse: slow) on
+# the dataset "dropout" only.
 reml_parts <- function(theta, d, v) {
   arms <- levels(d$arm)
   ls <- theta[1]; lt <- theta[2]; k <- 3
@@ -41,6 +42,11 @@ reml_parts <- function(theta, d, v) {
   if (startsWith(v, "arm")) {
     ident <- c(0, theta[k:(k + length(arms) - 2)]); k <- k + length(arms) - 1
     lg <- lg + ident[as.integer(d$arm)]
+  }
+  if (startsWith(v, "mouse")) {
+    nm <- nlevels(d$mouse_id)
+    ident <- c(0, theta[k:(k + nm - 2)]); k <- k + nm - 1
+    lg <- lg + ident[as.integer(d$mouse_id)]
   }
   if (endsWith(v, "time-power")) lg <- lg + theta[k] * log(d$time)
   X <- model.matrix(~ 0 + time:arm, d)
@@ -69,6 +75,11 @@ theta_of <- function(fit, d, v) {
     if (startsWith(v, "arm")) {
       r <- cf[arms] / cf[[arms[1]]]
       th[1] <- log(s * cf[[arms[1]]]); th <- c(th, log(r[-1]))
+    }
+    if (startsWith(v, "mouse")) {
+      mice <- levels(d$mouse_id)
+      r <- cf[mice] / cf[[mice[1]]]
+      th[1] <- log(s * cf[[mice[1]]]); th <- c(th, log(r[-1]))
     }
     if (endsWith(v, "time-power")) th <- c(th, cf[["power"]])
   }
@@ -132,7 +143,7 @@ for (ds in if (only_diagnostics) character(0) else datasets) {
       add(ds, v, "pair_df_satt", as.character(pw$contrast), pw$df)
       add(ds, v, "pair_se", as.character(pw$contrast), pw$SE)
     }
-    if (!startsWith(v, "mouse")) {
+    if (!startsWith(v, "mouse") || ds == "dropout") {
       th <- theta_of(fit, d, v)
       add(ds, v, "exact_ll_check", "", reml_parts(th, d, v)$ll - as.numeric(logLik(fit)))
       H <- numDeriv::hessian(function(t) -reml_parts(t, d, v)$ll, th)

@@ -495,12 +495,17 @@ class GrowthFit:
 
 
 def _sigma_and_d(d: _Design, theta: _F64) -> _F64:
-    """Diagonal of X'V⁻¹X⁻¹ ... the per-arm model variances sigma^2 / den at ``theta``."""
+    """Diagonal of (X'V⁻¹X)⁻¹ (diagonal: one slope per arm, one arm per mouse), the
+    per-arm variances of beta, sigma^2 / den, at ``theta``."""
     st = _state(d, math.exp(theta[1]), theta[2:])
     return np.asarray(math.exp(theta[0]) / st.den)
 
 
 def _satterthwaite_df(fit: GrowthFit, w: _F64) -> float:
+    """Satterthwaite df of ``w @ beta``: ``2 g^2 / (grad g' A grad g)`` with ``g(theta) = w'
+    (X'V⁻¹X)⁻¹ w`` and ``A`` the inverse observed REML information of all variance
+    parameters (sigma not profiled), as lmerTest defines it for lme4 fits; the gradient by
+    central differences of the closed-form g."""
     d = fit._design
     theta = fit._theta
     if d is None or theta is None or fit.information.size == 0:
