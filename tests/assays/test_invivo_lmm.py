@@ -85,16 +85,14 @@ def test_variance_parameters_match_nlme(fits, golden, ds: str, variance: str) ->
         assert fit.sigma == pytest.approx(sigma_r, rel=1e-3)
 
 
-@pytest.mark.parametrize("variance", lmm.VARIANCES)
+@pytest.mark.parametrize("variance", [v for v in lmm.VARIANCES if not v.startswith("mouse")])
 @pytest.mark.parametrize("ds", DATASETS)
 def test_satterthwaite_df_match_emmeans(fits, golden, ds: str, variance: str) -> None:
     """emmeans(mode = "satterthwaite") is approximate for lme: its own df moved by up to 2.9%
     between two runs of the R script on the same data, and it is up to 2% from ours. The
     by-definition check below (numDeriv on the REML likelihood) agrees with us to 3e-5."""
     fit = fits[(ds, variance)]
-    df = _g(golden, ds, variance, "df_satt")
-    if df.empty:
-        pytest.skip("emmeans gave no Satterthwaite df for this structure (varIdent by mouse)")
+    df = _g(golden, ds, variance, "df_satt")  # emmeans fails on varIdent by mouse
     ours = [fit.contrast(np.eye(len(fit.arms))[k]).df for k in range(len(fit.arms))]
     np.testing.assert_allclose(ours, df.to_numpy(), rtol=5e-2)
 

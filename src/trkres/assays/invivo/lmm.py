@@ -750,10 +750,11 @@ def _newton(d: _Design, x: _F64, iters: int) -> tuple[_F64, bool]:
     return x, bool(gf.size == 0 or float(np.max(np.abs(gf))) < _GTOL)
 
 
-def _optimise(d: _Design, x0: _F64) -> tuple[_F64, bool, str]:
+def _optimise(d: _Design, x0: _F64, *, refit: bool = False) -> tuple[_F64, bool, str]:
     """Minimise the profiled objective from ``x0``: damped Newton when there are few
     parameters; L-BFGS-B (analytic gradient) when there are many (varIdent by mouse) or
-    Newton fails, then a Newton polish."""
+    Newton fails, then a Newton polish. ``refit``: a warm start next to the optimum (the
+    leave-one-mouse-out refits), where L-BFGS stops at gradient 1e-5 instead of 1e-7."""
     from scipy import optimize
 
     if x0.size <= 20:
@@ -764,8 +765,9 @@ def _optimise(d: _Design, x0: _F64) -> tuple[_F64, bool, str]:
     with np.errstate(all="ignore"):
         res = optimize.minimize(
             lambda z: _profiled(d, z), x0, jac=True, method="L-BFGS-B", bounds=bounds,
-            options={"maxiter": 3000, "ftol": 0.0, "gtol": 1e-7,
-                     "maxcor": 10 if x0.size <= 20 else 30},
+            options={"maxiter": 3000, "ftol": 0.0,
+                     "gtol": 1e-5 if refit else 1e-7,
+                     "maxcor": 10 if x0.size <= 20 or refit else 30},
         )  # fmt: skip
     x = np.asarray(res.x, dtype=np.float64)
     if x.size <= 20:

@@ -107,12 +107,12 @@ def _influence(fit: GrowthFit) -> pd.DataFrame:
         try:
             with np.errstate(all="ignore"):
                 d_r = _without(d, i, reml=True)
-                x_r, ok_r, _ = _lmm._optimise(d_r, x_full.copy())
+                x_r, ok_r, _ = _lmm._optimise(d_r, x_full.copy(), refit=True)
                 beta_r = _lmm._state(d_r, math.exp(x_r[0]), x_r[1:]).beta
                 diff = fit.beta - beta_r
                 row["cooks_distance"] = float(diff @ cov_inv @ diff) / p
                 d_m = _without(d, i, reml=False)
-                x_m, ok_m, _ = _lmm._optimise(d_m, x_ml.copy())
+                x_m, ok_m, _ = _lmm._optimise(d_m, x_ml.copy(), refit=True)
                 st_m = _lmm._state(d_m, math.exp(x_m[0]), x_m[1:])
                 ll = _ml_loglik(d_ml, st_m.beta, st_m.r / d_m.n, math.exp(x_m[0]), x_m[1:])
                 row["likelihood_displacement"] = 2.0 * (ll_full - ll)
