@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from tests.support import REPO
 
+from support import REPO
 from trkres.assays.invivo import lmm
 from trkres.errors import InputError
 
