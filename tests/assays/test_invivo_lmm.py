@@ -312,3 +312,20 @@ def test_boundary_fit_still_gives_finite_contrasts() -> None:
         assert np.isfinite([c.estimate, c.se, c.df, c.p_value]).all(), df
     with pytest.raises(InputError, match="names an arm"):
         fit.contrast({"C": 1})
+
+
+def test_arms_order_sets_the_varident_reference(fits) -> None:
+    vol = _volumes("balanced")
+    ref = fits[("balanced", "arm")]
+    order = ("Combo", "Control", "DrugB", "DrugA")
+    fit = lmm.fit_growth(vol, variance="arm", min_observations=1, arms=order)
+    assert fit.arms == order and fit.variance_params["arm:Combo"] == 1.0
+    idx = [ref.arms.index(a) for a in order]
+    np.testing.assert_allclose(fit.beta, ref.beta[idx], rtol=1e-7)
+    sd = {a: fit.sigma * fit.variance_params[f"arm:{a}"] for a in order}
+    sd_ref = {a: ref.sigma * ref.variance_params[f"arm:{a}"] for a in order}
+    for a in order:
+        assert sd[a] == pytest.approx(sd_ref[a], rel=1e-5)
+    assert fit.loglik == pytest.approx(ref.loglik, abs=1e-7)
+    with pytest.raises(InputError, match="does not name the arms"):
+        lmm.fit_growth(vol, arms=("Combo", "Control"))

@@ -797,9 +797,14 @@ def fit_growth(
     time_start: float | None = None,
     time_end: float | None = None,
     min_observations: int = 2,
+    arms: Sequence[str] | None = None,
 ) -> GrowthFit:
     """Fit the growth model (module docstring) to a volumes frame (``mouse_id, arm, day,
     volume``; day in days, volume in mm³) by REML.
+
+    ``arms`` orders the arms (``beta``, ``cov``, tables) and makes ``arms[0]`` the varIdent
+    reference (SynergyLMM: control, drug A, drug B, [drug C,] combination); it must name
+    exactly the arms left in the model. Default: the order of first appearance.
 
     Rows are prepared by :func:`log_relative_volume`; mice with fewer than
     ``min_observations`` model rows (rows after the baseline) are excluded too, with a
@@ -836,7 +841,15 @@ def fit_growth(
     if model.empty:
         raise InputError("no measurement is left to model", expected="mice with measurements "
                          "after time_start", found=f"{len(excluded)} rows all excluded")  # fmt: skip
-    arms = tuple(str(a) for a in pd.unique(model["arm"]))
+    present = tuple(str(a) for a in pd.unique(model["arm"]))
+    if arms is None:
+        arms = present
+    else:
+        arms = tuple(str(a) for a in arms)
+        if sorted(arms) != sorted(present) or len(set(arms)) != len(arms):
+            raise InputError("arms does not name the arms of the model",
+                             expected=", ".join(present) + " (each once, in any order)",
+                             found=", ".join(arms) or "none")  # fmt: skip
     d = _design(model, arms, variance)
     _check_identifiable(d, model, variance)
     with np.errstate(all="ignore"):  # trial points far out overflow harmlessly (rejected)
