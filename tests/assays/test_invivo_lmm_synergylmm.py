@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from tests.support import REPO
 
+from support import REPO
 from trkres.assays.invivo import lmm
 
 

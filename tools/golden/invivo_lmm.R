@@ -7,7 +7,9 @@
 #   python tools/golden/make_invivo_inputs.py
 #   Rscript tools/golden/invivo_lmm.R
 # Needs R >= 4 with nlme, clubSandwich, emmeans, lme4, lmerTest, pbkrtest (Debian: r-cran-*).
-# Writes tests/data/invivo/lmm_golden.tsv: dataset, variance, quantity, name, value.
+# Writes tests/data/invivo/lmm_golden.tsv (dataset, variance, quantity, name, value) and
+# lmm_golden_diagnostics.tsv; `Rscript tools/golden/invivo_lmm.R diagnostics` redoes only
+# the second (the first takes about 4 minutes).
 suppressPackageStartupMessages({
   library(nlme); library(clubSandwich); library(emmeans)
   library(lme4); library(lmerTest); library(pbkrtest)
@@ -25,6 +27,64 @@ weights_for <- function(v) switch(v,
   "mouse+time-power" = varComb(varIdent(form = ~1 | mouse_id), varPower(form = ~time)))
 ctrl <- lmeControl(maxIter = 1000, msMaxIter = 1000, niterEM = 200, msMaxEval = 5000,
                    tolerance = 1e-10, msTol = 1e-12, returnObject = TRUE)
+only_diagnostics <- identical(commandArgs(trailingOnly = TRUE), "diagnostics")
+
+# Satterthwaite df by definition, independently of emmeans' approximations: the REML
+# log-likelihood written out with dense per-mouse covariance matrices, its Hessian and the
+# gradient of L (X'V^-1X)^-1 L' by numDeriv (Richardson) at nlme's estimates; A = inverse
+# observed information of theta = (log sigma, log tau, log varIdent ratios to the first
+# arm or mouse, varPower exponent). varIdent by mouse (one parameter per mouse: slow) on
+# the dataset "dropout" only.
+reml_parts <- function(theta, d, v) {
+  arms <- levels(d$arm)
+  ls <- theta[1]; lt <- theta[2]; k <- 3
+  lg <- rep(0, nrow(d))
+  if (startsWith(v, "arm")) {
+    ident <- c(0, theta[k:(k + length(arms) - 2)]); k <- k + length(arms) - 1
+    lg <- lg + ident[as.integer(d$arm)]
+  }
+  if (startsWith(v, "mouse")) {
+    nm <- nlevels(d$mouse_id)
+    ident <- c(0, theta[k:(k + nm - 2)]); k <- k + nm - 1
+    lg <- lg + ident[as.integer(d$mouse_id)]
+  }
+  if (endsWith(v, "time-power")) lg <- lg + theta[k] * log(d$time)
+  X <- model.matrix(~ 0 + time:arm, d)
+  XtVX <- matrix(0, ncol(X), ncol(X)); XtVy <- rep(0, ncol(X)); ldet <- 0
+  blocks <- split(seq_len(nrow(d)), d$mouse_id, drop = TRUE)
+  inv <- list()
+  for (m in names(blocks)) {
+    i <- blocks[[m]]; z <- d$time[i]
+    V <- exp(2 * lt) * outer(z, z) + diag(exp(2 * ls) * exp(2 * lg[i]), nrow = length(i))
+    Vi <- solve(V); inv[[m]] <- Vi
+    ldet <- ldet + as.numeric(determinant(V)$modulus)
+    XtVX <- XtVX + t(X[i, , drop = FALSE]) %*% Vi %*% X[i, , drop = FALSE]
+    XtVy <- XtVy + t(X[i, , drop = FALSE]) %*% Vi %*% d$log_rtv[i]
+  }
+  beta <- solve(XtVX, XtVy); e <- d$log_rtv - X %*% beta; q <- 0
+  for (m in names(blocks)) { i <- blocks[[m]]; q <- q + as.numeric(t(e[i]) %*% inv[[m]] %*% e[i]) }
+  list(ll = -0.5 * ((nrow(d) - ncol(X)) * log(2 * pi) + ldet +
+                      as.numeric(determinant(XtVX)$modulus) + q),
+       phi = solve(XtVX))
+}
+theta_of <- function(fit, d, v) {
+  arms <- levels(d$arm); s <- fit$sigma; th <- c(log(s), log(sqrt(as.numeric(getVarCov(fit)))))
+  if (v != "none") {
+    cf <- coef(fit$modelStruct$varStruct, unconstrained = FALSE, allCoef = TRUE)
+    names(cf) <- sub("^[AB]\\.", "", names(cf))
+    if (startsWith(v, "arm")) {
+      r <- cf[arms] / cf[[arms[1]]]
+      th[1] <- log(s * cf[[arms[1]]]); th <- c(th, log(r[-1]))
+    }
+    if (startsWith(v, "mouse")) {
+      mice <- levels(d$mouse_id)
+      r <- cf[mice] / cf[[mice[1]]]
+      th[1] <- log(s * cf[[mice[1]]]); th <- c(th, log(r[-1]))
+    }
+    if (endsWith(v, "time-power")) th <- c(th, cf[["power"]])
+  }
+  unname(th)
+}
 out <- list()
 add <- function(ds, v, q, n, x) out[[length(out) + 1]] <<-
   data.frame(dataset = ds, variance = v, quantity = q, name = n, value = as.numeric(x))
@@ -41,7 +101,7 @@ prepare <- function(path) {
   d$mouse_id <- factor(d$mouse_id)
   d[order(d$arm, d$mouse_id, d$day), ]
 }
-for (ds in datasets) {
+for (ds in if (only_diagnostics) character(0) else datasets) {
   d <- prepare(file.path(dir, paste0("lmm_", ds, ".tsv")))
   for (v in variances) {
     args <- list(fixed = log_rtv ~ 0 + time:arm, random = ~0 + time | mouse_id, data = d,
@@ -67,6 +127,13 @@ for (ds in datasets) {
     add(ds, v, "se_cr2", arms, rob)
     ct <- tryCatch(coef_test(fit, vcov = "CR2", test = "Satterthwaite"), error = function(e) NULL)
     if (!is.null(ct)) add(ds, v, "df_cr2", arms, ct$df_Satt)
+    lc <- tryCatch(linear_contrast(fit, vcov = "CR2", test = "Satterthwaite",
+                                   contrasts = constrain_pairwise(1:length(arms))),
+                   error = function(e) NULL)
+    if (!is.null(lc)) {
+      add(ds, v, "pair_se_cr2", as.character(lc$Coef), lc$SE)
+      add(ds, v, "pair_df_cr2", as.character(lc$Coef), lc$df)
+    }
     em <- tryCatch(emmeans(fit, ~ arm, mode = "satterthwaite", at = list(time = 1),
                            data = d), error = function(e) NULL)
     if (!is.null(em)) {
@@ -75,6 +142,24 @@ for (ds in datasets) {
       pw <- summary(pairs(em, adjust = "none"))
       add(ds, v, "pair_df_satt", as.character(pw$contrast), pw$df)
       add(ds, v, "pair_se", as.character(pw$contrast), pw$SE)
+    }
+    if (!startsWith(v, "mouse") || ds == "dropout") {
+      th <- theta_of(fit, d, v)
+      add(ds, v, "exact_ll_check", "", reml_parts(th, d, v)$ll - as.numeric(logLik(fit)))
+      H <- numDeriv::hessian(function(t) -reml_parts(t, d, v)$ll, th)
+      A <- solve(H)
+      Ls <- list(); nms <- c()
+      for (j in seq_along(arms)) { L <- rep(0, length(arms)); L[j] <- 1; Ls[[length(Ls) + 1]] <- L; nms <- c(nms, arms[j]) }
+      for (i in 1:(length(arms) - 1)) for (j in (i + 1):length(arms)) {
+        L <- rep(0, length(arms)); L[i] <- 1; L[j] <- -1
+        Ls[[length(Ls) + 1]] <- L; nms <- c(nms, paste(arms[i], "-", arms[j]))
+      }
+      for (j in seq_along(Ls)) {
+        L <- Ls[[j]]
+        gfun <- function(t) as.numeric(t(L) %*% reml_parts(t, d, v)$phi %*% L)
+        g0 <- gfun(th); gr <- numDeriv::grad(gfun, th)
+        add(ds, v, "df_satt_exact", nms[j], 2 * g0^2 / as.numeric(t(gr) %*% A %*% gr))
+      }
     }
     if (v == "none") {
       m4 <- lmer(log_rtv ~ 0 + time:arm + (0 + time | mouse_id), data = d, REML = TRUE,
@@ -98,5 +183,67 @@ for (ds in datasets) {
     }
   }
 }
-res <- do.call(rbind, out)
-write.table(res, file.path(dir, "lmm_golden.tsv"), sep = "\t", quote = FALSE, row.names = FALSE)
+if (!only_diagnostics) write.table(do.call(rbind, out), file.path(dir, "lmm_golden.tsv"), sep = "\t", quote = FALSE, row.names = FALSE)
+
+# ---- diagnostics (tests/data/invivo/lmm_golden_diagnostics.tsv): dataset "dropout".
+# Per row: level-1 fitted values and Pearson residuals; per mouse: ranef (BLUP), Cook's
+# distance on the fixed effects from REML leave-one-mouse-out refits (SynergyLMM
+# CookDistance(type = "fixef")), likelihood displacement 2 [l(ML fit) - l(ML LOO estimates;
+# all data)] (Verbeke & Molenberghs; SynergyLMM logLikSubjectDisplacements without its
+# varIdent short cut), the ML log-likelihood at the LOO estimates computed from the
+# marginal covariance by hand.
+diag_out <- list()
+addd <- function(v, q, m, day, x) diag_out[[length(diag_out) + 1]] <<-
+  data.frame(variance = v, quantity = q, mouse_id = m, day = day, value = as.numeric(x))
+d <- prepare(file.path(dir, "lmm_dropout.tsv"))
+ml_loglik <- function(f, d) {
+  beta <- fixef(f); s <- f$sigma; tau2 <- as.numeric(getVarCov(f))
+  sd <- rep(s, nrow(d))
+  vs <- f$modelStruct$varStruct
+  if (!is.null(vs)) {
+    cf <- coef(vs, unconstrained = FALSE, allCoef = TRUE)
+    names(cf) <- sub("^[AB]\\.", "", names(cf))
+    if ("power" %in% names(cf)) sd <- sd * d$time^cf[["power"]]
+    arm_cf <- cf[names(cf) %in% levels(d$arm)]
+    if (length(arm_cf)) sd <- sd * arm_cf[as.character(d$arm)]
+  }
+  X <- model.matrix(~ 0 + time:arm, d)
+  e <- d$log_rtv - as.numeric(X %*% beta)
+  ll <- 0
+  for (m in levels(d$mouse_id)) {
+    k <- d$mouse_id == m
+    if (!any(k)) next
+    z <- d$time[k]
+    V <- tau2 * outer(z, z) + diag(sd[k]^2, nrow = sum(k))
+    ll <- ll - 0.5 * (sum(k) * log(2 * pi) + as.numeric(determinant(V)$modulus) +
+                        as.numeric(t(e[k]) %*% solve(V, e[k])))
+  }
+  ll
+}
+for (v in c("none", "time-power", "arm", "arm+time-power")) {
+  args <- list(fixed = log_rtv ~ 0 + time:arm, random = ~0 + time | mouse_id, data = d,
+               method = "REML", control = ctrl)
+  w <- weights_for(v)
+  if (!is.null(w)) args$weights <- w
+  fit <- do.call(lme, args)
+  addd(v, "fitted", as.character(d$mouse_id), d$day, fitted(fit, level = 1))
+  addd(v, "pearson", as.character(d$mouse_id), d$day, residuals(fit, level = 1, type = "pearson"))
+  re <- ranef(fit)
+  addd(v, "blup", rownames(re), NA, re[, 1])
+  b0 <- fixef(fit); vinv <- solve(vcov(fit)); p <- length(b0)
+  args_ml <- args; args_ml$method <- "ML"
+  fit_ml <- do.call(lme, args_ml)
+  ll_full <- as.numeric(logLik(fit_ml))
+  addd(v, "ml_loglik_check", "", NA, ll_full - ml_loglik(fit_ml, d))
+  for (m in levels(d$mouse_id)) {
+    a <- args; a$data <- droplevels(d[d$mouse_id != m, ])
+    fu <- do.call(lme, a)
+    db <- b0 - fixef(fu)
+    addd(v, "cooks_distance", m, NA, as.numeric(t(db) %*% vinv %*% db) / p)
+    a$method <- "ML"
+    fu_ml <- do.call(lme, a)
+    addd(v, "likelihood_displacement", m, NA, 2 * (ll_full - ml_loglik(fu_ml, d)))
+  }
+}
+write.table(do.call(rbind, diag_out), file.path(dir, "lmm_golden_diagnostics.tsv"), sep = "\t",
+            quote = FALSE, row.names = FALSE)

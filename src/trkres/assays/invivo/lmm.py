@@ -58,6 +58,9 @@ VARIANCES = ("none", "arm", "mouse", "time-power", "arm+time-power", "mouse+time
 DfMethod = Literal["satterthwaite", "kenward-roger", "residual"]
 
 _LOG_GAMMA_BOUNDS = (-25.0, 25.0)
+#: Bound on the variance-function parameters (log varIdent ratio, varPower exponent); an
+#: estimate near it means a residual variance collapsing to 0 (an unbounded likelihood).
+_PHI_BOUND = 30.0
 #: log(tau^2 / sigma^2) below this is reported as the boundary tau = 0.
 _BOUNDARY = -18.0
 #: Converged when every gradient entry of -2 log-likelihood (per unit of a log parameter)
@@ -331,7 +334,7 @@ class Contrast:
     robust: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class GrowthFit:
     """A REML fit of :func:`fit_growth`.
 
@@ -345,6 +348,19 @@ class GrowthFit:
     "CR2")``). ``loglik``, ``aic``, ``bic`` are nlme's REML values. ``boundary`` is True when
     tau is estimated at 0 (the random slope adds nothing); the fit is then that of the
     boundary, stated in ``message``.
+
+    The simulation model, exactly: for mouse i in arm a with measurement times t_ij > 0
+    (days after ``time_start``), ``log(V_ij / V_i0) = (beta[a] + b_i) * t_ij + e_ij`` with
+    ``b_i ~ N(0, tau^2)`` and independent ``e_ij ~ N(0, (sigma * g_ij)^2)``, ``g_ij =
+    delta[a or i] * t_ij**power`` (the factors a structure does not have are 1). varIdent
+    ratios are relative to the first level (``arms[0]`` or the first mouse of ``data``),
+    whose delta is 1 by construction; nlme may pick another reference level, which changes
+    sigma and the deltas but not sigma * delta.
+
+    Also: ``data`` (the model rows: ``mouse_id, arm, day, time, volume, log_rtv``),
+    ``excluded`` (rows not used, with ``reason``; the baseline rows of the mice in ``data``
+    are in neither, one per mouse), ``information`` (observed REML information of
+    ``(log sigma^2, log(tau^2/sigma^2), variance-function parameters)``, for Satterthwaite).
     """
 
     arms: tuple[str, ...]
@@ -398,8 +414,9 @@ class GrowthFit:
         of the REML variance parameters, their covariance the inverse REML information, as
         lmerTest / emmeans ``mode = "satterthwaite"``; with ``robust=True`` the CR2
         Satterthwaite df of clubSandwich's ``coef_test``), ``"residual"`` (nlme's
-        within-mouse df, N - n_mice - p... as ``summary.lme``) or ``"kenward-roger"``
-        (variance ``none`` only, as pbkrtest). ``robust`` uses :attr:`cov_robust`.
+        within-mouse df as ``summary.lme`` reports it: N - n_mice - (p - 1)) or ``"kenward-roger"`` (variance
+        ``none`` only, as pbkrtest: the SE is then from the KR-adjusted covariance).
+        ``robust`` uses :attr:`cov_robust`.
         """
         from scipy import stats
 
@@ -410,11 +427,23 @@ class GrowthFit:
         if df == "satterthwaite":
             dof = _robust_df(self, w) if robust else _satterthwaite_df(self, w)
         elif df == "residual":
-            dof = float(self._design.n - self._design.n_mice) if self._design else math.nan
+            # nlme's containment df for time:arm (inner to mouse): N - n_mice - (p - 1)
+            d_ = self._design
+            dof = float(d_.n - d_.n_mice - d_.n_arms + 1) if d_ is not None else math.nan
         elif df == "kenward-roger":
-            raise InputError("Kenward–Roger df are not implemented",
-                             expected="df='satterthwaite' or 'residual'",
-                             found="df='kenward-roger'")  # fmt: skip
+            if self.variance != "none" or self._design is None:
+                raise InputError("Kenward–Roger df are implemented for variance 'none' only "
+                                 "(as pbkrtest: a covariance linear in its parameters)",
+                                 expected="variance='none', or df='satterthwaite'",
+                                 found=f"variance={self.variance!r}")  # fmt: skip
+            if robust:
+                raise InputError("Kenward–Roger adjusts the model-based covariance",
+                                 expected="robust=False with df='kenward-roger'",
+                                 found="robust=True")  # fmt: skip
+            from trkres.assays.invivo.lmm_diagnostics import kenward_roger
+
+            dof, se_kr = kenward_roger(self, w)
+            var = se_kr * se_kr
         else:
             raise InputError("unknown df method",
                              expected="satterthwaite, kenward-roger or residual", found=str(df))  # fmt: skip
@@ -466,12 +495,17 @@ class GrowthFit:
 
 
 def _sigma_and_d(d: _Design, theta: _F64) -> _F64:
-    """Diagonal of X'V⁻¹X⁻¹ ... the per-arm model variances sigma^2 / den at ``theta``."""
+    """Diagonal of (X'V⁻¹X)⁻¹ (diagonal: one slope per arm, one arm per mouse), the
+    per-arm variances of beta, sigma^2 / den, at ``theta``."""
     st = _state(d, math.exp(theta[1]), theta[2:])
     return np.asarray(math.exp(theta[0]) / st.den)
 
 
 def _satterthwaite_df(fit: GrowthFit, w: _F64) -> float:
+    """Satterthwaite df of ``w @ beta``: ``2 g^2 / (grad g' A grad g)`` with ``g(theta) = w'
+    (X'V⁻¹X)⁻¹ w`` and ``A`` the inverse observed REML information of all variance
+    parameters (sigma not profiled), as lmerTest defines it for lme4 fits; the gradient by
+    central differences of the closed-form g."""
     d = fit._design
     theta = fit._theta
     if d is None or theta is None or fit.information.size == 0:
@@ -633,6 +667,24 @@ def _check_identifiable(d: _Design, model: pd.DataFrame, variance: str) -> None:
                          found="residual variance 0")  # fmt: skip
 
 
+def _check_estimable(d: _Design, x: _F64, variance: str) -> None:
+    """InputError when the optimum is degenerate: a variance-function parameter running to
+    its bound or no residual variance left (the likelihood then grows without bound)."""
+    phi = x[1:]
+    st = _state(d, math.exp(x[0]), phi)
+    s2 = st.r / max(d.n - d.n_arms, 1)
+    scale = max(float(np.mean(d.y * d.y)), 1e-300)
+    runaway = phi.size > 0 and float(np.max(np.abs(phi))) > _PHI_BOUND - 1.0
+    if runaway or not math.isfinite(s2) or s2 <= 1e-20 * scale:
+        raise InputError(f"the variance structure {variance!r} cannot be estimated on these data: "
+                         "a residual variance collapses to 0 (some measurements are fitted "
+                         "exactly), so the likelihood has no maximum",
+                         expected="residual variation in every variance level and time",
+                         found="variance parameters " + ", ".join(f"{v:.3g}" for v in phi)
+                         if runaway else f"residual variance {s2:.3g}",
+                         hint="choose variance='none' or a simpler structure")  # fmt: skip
+
+
 def _start(d: _Design) -> _F64:
     """Starting values: per-mouse least-squares slopes give gamma by moments."""
     s = _sum(d.row_mouse, d.t * d.t, d.n_mice)
@@ -683,6 +735,7 @@ def _newton(d: _Design, x: _F64, iters: int) -> tuple[_F64, bool]:
         while t > 1e-6:
             x_new = x - t * step
             x_new[0] = max(x_new[0], lower)
+            x_new[1:] = np.clip(x_new[1:], -_PHI_BOUND, _PHI_BOUND)
             f1, _ = _profiled(d, x_new)
             if math.isfinite(f1) and f1 <= f0 + 1e-12:
                 break
@@ -697,22 +750,24 @@ def _newton(d: _Design, x: _F64, iters: int) -> tuple[_F64, bool]:
     return x, bool(gf.size == 0 or float(np.max(np.abs(gf))) < _GTOL)
 
 
-def _optimise(d: _Design, x0: _F64) -> tuple[_F64, bool, str]:
+def _optimise(d: _Design, x0: _F64, *, refit: bool = False) -> tuple[_F64, bool, str]:
     """Minimise the profiled objective from ``x0``: damped Newton when there are few
     parameters; L-BFGS-B (analytic gradient) when there are many (varIdent by mouse) or
-    Newton fails, then a Newton polish."""
+    Newton fails, then a Newton polish. ``refit``: a warm start next to the optimum (the
+    leave-one-mouse-out refits), where L-BFGS stops at gradient 1e-5 instead of 1e-7."""
     from scipy import optimize
 
     if x0.size <= 20:
         x, ok = _newton(d, x0.copy(), 50)
         if ok:
             return x, True, "converged (Newton)"
-    bounds = [_LOG_GAMMA_BOUNDS] + [(-30.0, 30.0)] * d.n_var
+    bounds = [_LOG_GAMMA_BOUNDS] + [(-_PHI_BOUND, _PHI_BOUND)] * d.n_var
     with np.errstate(all="ignore"):
         res = optimize.minimize(
             lambda z: _profiled(d, z), x0, jac=True, method="L-BFGS-B", bounds=bounds,
-            options={"maxiter": 3000, "ftol": 0.0, "gtol": 1e-7,
-                     "maxcor": 10 if x0.size <= 20 else 30},
+            options={"maxiter": 3000, "ftol": 0.0,
+                     "gtol": 1e-5 if refit else 1e-7,
+                     "maxcor": 10 if x0.size <= 20 or refit else 30},
         )  # fmt: skip
     x = np.asarray(res.x, dtype=np.float64)
     if x.size <= 20:
@@ -742,9 +797,14 @@ def fit_growth(
     time_start: float | None = None,
     time_end: float | None = None,
     min_observations: int = 2,
+    arms: Sequence[str] | None = None,
 ) -> GrowthFit:
     """Fit the growth model (module docstring) to a volumes frame (``mouse_id, arm, day,
     volume``; day in days, volume in mm³) by REML.
+
+    ``arms`` orders the arms (``beta``, ``cov``, tables) and makes ``arms[0]`` the varIdent
+    reference (SynergyLMM: control, drug A, drug B, [drug C,] combination); it must name
+    exactly the arms left in the model. Default: the order of first appearance.
 
     Rows are prepared by :func:`log_relative_volume`; mice with fewer than
     ``min_observations`` model rows (rows after the baseline) are excluded too, with a
@@ -781,10 +841,20 @@ def fit_growth(
     if model.empty:
         raise InputError("no measurement is left to model", expected="mice with measurements "
                          "after time_start", found=f"{len(excluded)} rows all excluded")  # fmt: skip
-    arms = tuple(str(a) for a in pd.unique(model["arm"]))
+    present = tuple(str(a) for a in pd.unique(model["arm"]))
+    if arms is None:
+        arms = present
+    else:
+        arms = tuple(str(a) for a in arms)
+        if sorted(arms) != sorted(present) or len(set(arms)) != len(arms):
+            raise InputError("arms does not name the arms of the model",
+                             expected=", ".join(present) + " (each once, in any order)",
+                             found=", ".join(arms) or "none")  # fmt: skip
     d = _design(model, arms, variance)
     _check_identifiable(d, model, variance)
-    x, converged, msg = _optimise(d, _start(d))
+    with np.errstate(all="ignore"):  # trial points far out overflow harmlessly (rejected)
+        x, converged, msg = _optimise(d, _start(d))
+    _check_estimable(d, x, variance)
     ll, s2 = _nlme_loglik(d, x)
     gamma = math.exp(x[0])
     boundary = bool(x[0] <= _BOUNDARY)
@@ -793,7 +863,8 @@ def fit_growth(
     sigma = math.sqrt(s2)
     tau = math.sqrt(gamma * s2)
     theta = np.concatenate([[math.log(s2)], x])
-    info = 0.5 * _num_hessian(lambda z: _full(d, z), theta, 1e-4)
+    with np.errstate(all="ignore"):
+        info = 0.5 * _num_hessian(lambda z: _full(d, z), theta, 1e-4)
     if boundary:
         # tau at 0: its parameter is off the information (a boundary estimate)
         keep = np.r_[0, 2 : theta.size]
@@ -805,7 +876,13 @@ def fit_growth(
     params = _variance_params(d, x[1:], model, arms, variance)
     n_par = d.n_arms + 2 + d.n_var
     n_eff = d.n - d.n_arms
-    cr2 = _cr2(d, theta, st.beta)
+    try:
+        with np.errstate(all="ignore"):
+            cr2 = _cr2(d, theta, st.beta)
+    except np.linalg.LinAlgError:
+        nan = np.full(d.n_arms, np.nan)
+        cr2 = _CR2(np.diag(nan), np.full(d.n_mice, np.nan), np.full(d.n_mice, np.nan), nan)
+        msg += "; CR2 covariance not computable (singular working covariance)"
     n_mice = {a: int(np.sum(d.mouse_arm == k)) for k, a in enumerate(arms)}
     n_obs = {a: int(np.sum(d.mouse_arm[d.row_mouse] == k)) for k, a in enumerate(arms)}
     fit = GrowthFit(

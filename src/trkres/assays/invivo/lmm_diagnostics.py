@@ -88,9 +88,13 @@ def _influence(fit: GrowthFit) -> pd.DataFrame:
     p = d.n_arms
     # the full-data ML fit, for the displacement
     d_ml = replace(d, reml=False)
-    x_ml, _, _ = _lmm._optimise(d_ml, x_full.copy())
-    st = _lmm._state(d_ml, math.exp(x_ml[0]), x_ml[1:])
-    ll_full = _ml_loglik(d_ml, st.beta, st.r / d.n, math.exp(x_ml[0]), x_ml[1:])
+    try:
+        with np.errstate(all="ignore"):
+            x_ml, _, _ = _lmm._optimise(d_ml, x_full.copy())
+            st = _lmm._state(d_ml, math.exp(x_ml[0]), x_ml[1:])
+            ll_full = _ml_loglik(d_ml, st.beta, st.r / d.n, math.exp(x_ml[0]), x_ml[1:])
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError):
+        x_ml, ll_full = x_full.copy(), math.nan
     rows = []
     for i, mouse in enumerate(mice):  # one refit per mouse (not the hot path)
         arm = fit.arms[int(d.mouse_arm[i])]
@@ -103,12 +107,12 @@ def _influence(fit: GrowthFit) -> pd.DataFrame:
         try:
             with np.errstate(all="ignore"):
                 d_r = _without(d, i, reml=True)
-                x_r, ok_r, _ = _lmm._optimise(d_r, x_full.copy())
+                x_r, ok_r, _ = _lmm._optimise(d_r, x_full.copy(), refit=True)
                 beta_r = _lmm._state(d_r, math.exp(x_r[0]), x_r[1:]).beta
                 diff = fit.beta - beta_r
                 row["cooks_distance"] = float(diff @ cov_inv @ diff) / p
                 d_m = _without(d, i, reml=False)
-                x_m, ok_m, _ = _lmm._optimise(d_m, x_ml.copy())
+                x_m, ok_m, _ = _lmm._optimise(d_m, x_ml.copy(), refit=True)
                 st_m = _lmm._state(d_m, math.exp(x_m[0]), x_m[1:])
                 ll = _ml_loglik(d_ml, st_m.beta, st_m.r / d_m.n, math.exp(x_m[0]), x_m[1:])
                 row["likelihood_displacement"] = 2.0 * (ll_full - ll)
@@ -156,3 +160,69 @@ def diagnostics(fit: GrowthFit, *, influence: bool = True) -> dict[str, pd.DataF
     if influence:
         out["influence"] = _influence(fit)
     return out
+
+
+def kenward_roger(fit: GrowthFit, weights: np.ndarray) -> tuple[float, float]:
+    """Kenward–Roger (1997) denominator df and adjusted SE of the contrast ``weights @ beta``
+    for a fit without a variance function, as pbkrtest (``get_Lb_ddf``, ``vcovAdj``; the
+    R_ij second-derivative term left out, as pbkrtest does).
+
+    The covariance is linear in (sigma^2, tau^2), V_i = sigma^2 I + tau^2 z z'. Because each
+    mouse lies in one arm, every p × p matrix of the method (Phi, P_r, Q_rs) is diagonal and
+    all that is needed per mouse is ||V⁻¹||_F², v'v, z'v and v'V⁻¹v with v = V⁻¹z (mice
+    padded to the largest, batched). Not defined for variance functions (their covariance
+    is not linear in the parameters; pbkrtest has none either)."""
+    d = fit._design
+    if fit.variance != "none":
+        raise ValueError("Kenward–Roger needs variance 'none'")
+    s2, gamma = math.exp(fit._theta[0]), math.exp(fit._theta[1])
+    _, pos, k = _lmm._padded(d)
+    nm = d.n_mice
+    z = np.zeros((nm, k))
+    mask = np.zeros((nm, k))
+    z[d.row_mouse, pos] = d.t
+    mask[d.row_mouse, pos] = 1.0
+    v_mat = (
+        s2 * gamma * z[:, :, None] * z[:, None, :]
+        + np.eye(k)[None] * np.where(mask > 0, s2, 1.0)[:, :, None]
+    )
+    vinv = np.linalg.inv(v_mat)
+    vinv = vinv * mask[:, :, None] * mask[:, None, :]  # padding out
+    v = np.einsum("ijk,ik->ij", vinv, z)
+    vv = np.einsum("ij,ij->i", v, v)
+    zv = np.einsum("ij,ij->i", z, v)
+    vvinvv = np.einsum("ij,ijk,ik->i", v, vinv, v)
+    fro = np.einsum("ijk,ijk->i", vinv, vinv)
+    arm, na = d.mouse_arm, d.n_arms
+    phi = np.diag(fit.cov).copy()
+    # parameters r = 0: sigma^2 (G = I), 1: tau^2 (G = z z')
+    p_r = [-_lmm._sum(arm, vv, na), -_lmm._sum(arm, zv * zv, na)]
+    q_rs = [[_lmm._sum(arm, vvinvv, na), _lmm._sum(arm, vv * zv, na)],
+            [_lmm._sum(arm, vv * zv, na), _lmm._sum(arm, zv**3, na)]]  # fmt: skip
+    tr_aa = [[float(fro.sum()), float(vv.sum())], [float(vv.sum()), float((zv * zv).sum())]]
+    info = np.empty((2, 2))
+    for r in range(2):  # the two variance parameters
+        for s in range(2):
+            info[r, s] = (tr_aa[r][s] - float(np.sum(phi * q_rs[r][s]))
+                          - float(np.sum(phi * q_rs[s][r]))
+                          + float(np.sum(phi * p_r[r] * phi * p_r[s])))  # fmt: skip
+    w_mat = 2.0 * np.linalg.inv(info)
+    u = np.zeros(na)
+    for r in range(2):
+        for s in range(2):
+            u += w_mat[r, s] * (q_rs[r][s] - p_r[r] * phi * p_r[s])
+    phi_a = phi + 2.0 * phi * u * phi
+    w = np.asarray(weights, dtype=np.float64)
+    c0 = float(np.sum(w * w * phi))
+    t_r = [float(np.sum(w * w * phi * p * phi)) / c0 for p in p_r]
+    a1 = sum(w_mat[r, s] * t_r[r] * t_r[s] for r in range(2) for s in range(2))
+    a2 = a1  # one contrast row: tr(Θ Φ P_r Φ Θ Φ P_s Φ) = tr(Θ Φ P_r Φ) tr(Θ Φ P_s Φ)
+    q = 1.0
+    b = (a1 + 6.0 * a2) / (2.0 * q)
+    g = ((q + 1.0) * a1 - (q + 4.0) * a2) / ((q + 2.0) * a2)
+    den = 3.0 * q + 2.0 * (1.0 - g)
+    c1, c2, c3 = g / den, (q - g) / den, (q + 2.0 - g) / den
+    v0, v1, v2 = 1.0 + c1 * b, 1.0 - c2 * b, 1.0 - c3 * b
+    rho = (1.0 / q) * ((1.0 - a2 / q) / v1) ** 2 * v0 / v2
+    ddf = 4.0 + (q + 2.0) / (q * rho - 1.0)
+    return float(ddf), math.sqrt(float(np.sum(w * w * phi_a)))
