@@ -198,3 +198,20 @@ def test_planning_power_grows_with_mice() -> None:
     n, table = tr.invivo.mice_per_arm(0.8, **design)
     assert table["analytic_power"].is_monotonic_increasing
     assert n == int(table.loc[table["analytic_power"] >= 0.8, "n_mice_per_arm"].min())
+
+
+def test_notebook_plots_draw_on_given_axes(example: tr.invivo.InvivoResult) -> None:
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    for name in ("invivo_spider", "invivo_growth", "invivo_waterfall", "invivo_model",
+                 "invivo_synergy", "invivo_survival"):  # fmt: skip
+        ax = fig.add_subplot()
+        assert getattr(tr.pl, name)(example, ax=ax) is ax
+        assert ax.has_data(), name
+        fig.clear()
+    pair = fig.subplots(1, 2)
+    tr.pl.invivo_diagnostics(example, ax=pair)
+    assert pair[0].has_data() and pair[1].has_data()
+    with pytest.raises(InputError, match="two axes"):
+        tr.pl.invivo_diagnostics(example, ax=pair[0])

@@ -92,6 +92,13 @@ def invivo(
             help="Simulated experiments for the post hoc power of the combination test (0: skip)."
         ),
     ] = 0,
+    influence: Annotated[
+        str,
+        typer.Option(
+            help="Leave-one-mouse-out influence (one refit per mouse): auto (up to 100 "
+            "mice, not with variance by mouse), yes or no."
+        ),
+    ] = "auto",
     columns: Annotated[
         list[str] | None,
         typer.Option(
@@ -137,7 +144,7 @@ def invivo(
             "time_start": time_start, "time_end": time_end, "min_observations": min_observations,
             "endpoint_fold": endpoint_fold, "endpoint_volume": endpoint_volume, "robust": robust,
             "power_simulations": power_simulations, "columns": _mapping(columns),
-            "time_unit": time_unit,
+            "time_unit": time_unit, "influence": influence,
         },
         source="cli",
     )  # fmt: skip

@@ -35,6 +35,7 @@ _FUNCTIONS = {
     "invivo_model": "trkres.pl.invivo",
     "invivo_synergy": "trkres.pl.invivo",
     "invivo_survival": "trkres.pl.invivo",
+    "invivo_diagnostics": "trkres.pl.invivo",
     # genomics
     "mechanisms": "trkres.pl.genomics",
     "oncoprint": "trkres.pl.genomics",

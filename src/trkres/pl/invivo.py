@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from trkres.report.model import Figure
 
 __all__ = [
+    "invivo_diagnostics",
     "invivo_figures",
     "invivo_growth",
     "invivo_model",
@@ -168,12 +169,65 @@ def _draw_survival(ax: Any, res: InvivoResult) -> None:
         colour = colours[str(arm)]
         ax.step(sub["time"], sub["survival"], where="post", color=colour, label=str(arm))
         if {"ci_low", "ci_high"} <= set(sub.columns):
-            ax.fill_between(sub["time"], sub["ci_low"], sub["ci_high"], step="post",
+            # R leaves the interval empty once S = 0: drawn there as the point itself.
+            ax.fill_between(sub["time"], sub["ci_low"].fillna(sub["survival"]),
+                            sub["ci_high"].fillna(sub["survival"]), step="post",
                             color=colour, alpha=0.12, lw=0)  # fmt: skip
     ax.set_ylim(0, 1.05)
     ax.set_xlabel("day")
     ax.set_ylabel("fraction not at endpoint")
     ax.legend(fontsize=7, frameon=False)
+
+
+def _draw_diagnostics(axes: Any, res: InvivoResult) -> None:
+    from scipy import stats
+
+    resid, ranef = res.tables.get("residuals"), res.tables.get("random_effects")
+    if resid is None or ranef is None or not len(resid):
+        return
+    colours = _colours(sorted(resid["arm"].astype(str).unique()))
+    ax = axes[0]
+    for arm, sub in resid.groupby("arm", sort=True):
+        ax.plot(sub["fitted"], sub["pearson"], "o", ms=2.5, alpha=0.6, color=colours[str(arm)],
+                label=str(arm))  # fmt: skip
+    ax.axhline(0, color="grey", lw=0.6)
+    ax.set_xlabel("fitted log relative volume")
+    ax.set_ylabel("Pearson residual")
+    ax.legend(fontsize=6, frameon=False)
+    ax = axes[1]
+    dev = np.sort(ranef["slope_deviation"].to_numpy(dtype=float))
+    dev = dev[np.isfinite(dev)]
+    if len(dev) >= 3:
+        q = stats.norm.ppf((np.arange(1, len(dev) + 1) - 0.5) / len(dev))
+        ax.plot(q, dev, "o", ms=3, color="#1f5f99")
+        slope, intercept = np.polyfit(q, dev, 1)
+        ax.plot(q, intercept + slope * q, "-", lw=0.8, color="grey")
+    ax.set_xlabel("normal quantile")
+    ax.set_ylabel("random slope (BLUP, 1/day)")
+
+
+def invivo_diagnostics(result: InvivoResult, ax: Any = None) -> Any:
+    """The growth model's residuals against fitted values, and a normal Q–Q plot of the
+    mice's random slopes. ``ax``: a pair of matplotlib axes (a new figure when ``None``);
+    returns the pair."""
+    res = _result(result)
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(1, 2, figsize=(8.0, 3.5))
+    try:
+        pair = list(ax)
+    except TypeError:
+        pair = [ax]
+    if len(pair) != 2:
+        from trkres.errors import InputError
+
+        raise InputError("two axes are needed", expected="a pair of matplotlib axes "
+                         "(plt.subplots(1, 2)[1])", found=f"{len(pair)} axes")  # fmt: skip
+    for one in pair:
+        require_axes(one)
+    _draw_diagnostics(pair, res)
+    return ax
 
 
 def invivo_spider(result: InvivoResult, ax: Any = None) -> Any:
@@ -279,6 +333,13 @@ def invivo_figures(result: InvivoResult, prefix: str = "invivo") -> list[Figure]
         _draw_model(ax, res)
         out.append(Figure(f"{prefix}_model", "Growth model: log relative volume and fitted slopes",
                           fig, caption=f"Linear mixed model (REML), variance: {res.fit.variance}."))  # fmt: skip
+    if res.tables.get("residuals") is not None and len(res.tables["residuals"]):
+        fig, axes = new_figure(8.0, 3.5, 1, 2)
+        _draw_diagnostics(axes, res)
+        out.append(Figure(f"{prefix}_diagnostics", "Growth model diagnostics", fig,
+                          caption="Left: Pearson residuals against fitted values (a funnel asks "
+                          "for a variance function). Right: normal Q–Q plot of the mice's random "
+                          "slopes (Shapiro–Wilk in the normality table)."))  # fmt: skip
     syn = res.tables.get("synergy")
     if syn is not None and len(syn):
         fig, ax = new_figure(6.5, 3.5)

@@ -80,6 +80,11 @@ class InvivoOptions(Options):
         0, ge=0, le=100_000,
         description="simulated experiments for the post hoc power of the combination test (0: skip)",
     )  # fmt: skip
+    influence: Literal["auto", "yes", "no"] = Field(
+        "auto",
+        description="leave-one-mouse-out influence of each mouse on the growth model (one refit "
+        "per mouse): auto = yes up to 100 mice unless the variance is by mouse",
+    )
     columns: dict[str, str] = Field(
         default_factory=dict,
         description="which column plays which role: {mouse_id: ID, arm: Group, day: Day, "

@@ -50,7 +50,9 @@ TABLE_TITLES = {
     "logrank": "Time to endpoint: log-rank tests",
     "km": "Kaplan–Meier estimates",
     "influence": "Growth model: influence of each mouse (leave-one-mouse-out)",
-    "random_effects": "Growth model: each mouse's random slope (BLUP) and its normality",
+    "random_effects": "Growth model: each mouse's random slope (BLUP)",
+    "residuals": "Growth model: fitted values and residuals per measurement",
+    "normality": "Growth model: Shapiro–Wilk tests of random slopes and residuals",
     "power": "Post hoc power of the combination test",
     "issues": "Rows not used, and why",
 }
@@ -274,8 +276,10 @@ def run_invivo(
     fit: GrowthFit | None = None
     model: dict[str, Any] = {}
     try:
+        # The option counts measurements with the baseline; the model counts rows after it.
         fit = lmm.fit_growth(data, variance=options.variance, time_start=options.time_start,
-                             time_end=options.time_end)  # fmt: skip
+                             time_end=options.time_end,
+                             min_observations=max(1, options.min_observations - 1))  # fmt: skip
     except InputError as exc:
         notes.append(f"growth model not fitted: {exc.message}")
     if fit is not None:
@@ -307,7 +311,9 @@ def run_invivo(
         tables["synergy"] = invivo_synergy(
             data, control=design.control or "", combination=design.combination,
             methods=tuple(options.synergy_methods), variance=options.variance,
-            time_start=options.time_start, robust=options.robust, seed=options.seed, drug_a=drug_a,
+            time_start=options.time_start, time_end=options.time_end,
+            min_observations=max(1, options.min_observations - 1), robust=options.robust,
+            seed=options.seed, drug_a=drug_a,
             drug_b=drug_b, drug_c=drug_c,
         )  # fmt: skip
         if options.power_simulations:
@@ -325,8 +331,15 @@ def run_invivo(
     tables.update(_survival_tables(metrics, design.control))
     progress(6, steps, "diagnostics")
     if fit is not None:
-        diag = lmm.diagnostics(fit)
-        for name in ("influence", "random_effects"):
+        n_mice = sum(fit.n_mice.values())
+        influence = options.influence == "yes" or (
+            options.influence == "auto" and "mouse" not in fit.variance and n_mice <= 100
+        )
+        if not influence and options.influence == "auto":
+            notes.append(f"influence of each mouse not computed ({n_mice} mice, variance "
+                         f"{fit.variance}: one refit per mouse); set influence: yes to compute it")  # fmt: skip
+        diag = lmm.diagnostics(fit, influence=influence)
+        for name in ("influence", "random_effects", "residuals", "normality"):
             if name in diag:
                 tables[name] = diag[name]
     tables["issues"] = read.issues
