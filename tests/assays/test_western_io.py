@@ -205,3 +205,22 @@ def test_lzw_tiff_without_imagecodecs(tmp_path: Path, bright: np.ndarray) -> Non
     Image.fromarray(bright).save(tmp_path / "lzw.tif", compression="tiff_lzw")
     (blot,) = read_blot(tmp_path / "lzw.tif")
     assert blot.bit_depth == 16 and np.array_equal(blot.raw, bright)
+
+
+def test_channel_names_from_imagej_labels_and_ome(tmp_path: Path, bright: np.ndarray) -> None:
+    stack = np.stack([bright, bright // 2])
+    tifffile.imwrite(
+        tmp_path / "ij.tif",
+        stack,
+        imagej=True,
+        metadata={"axes": "CYX", "Labels": ["IRDye 680", "IRDye 800CW"]},
+    )
+    assert [b.channel for b in read_blot(tmp_path / "ij.tif")] == ["IRDye 680", "IRDye 800CW"]
+    assert read_blot(tmp_path / "ij.tif", channel="800")[0].page == 1
+    tifffile.imwrite(
+        tmp_path / "ome.tif",
+        stack,
+        ome=True,
+        metadata={"axes": "CYX", "Channel": {"Name": ["700 nm", "800 nm"]}},
+    )
+    assert [b.channel for b in read_blot(tmp_path / "ome.tif")] == ["700 nm", "800 nm"]

@@ -402,6 +402,34 @@ def _page_name(page: Any, index: int, n_pages: int) -> str | None:
     return f"page {index + 1}" if n_pages > 1 else None
 
 
+def _file_channel_names(tif: Any, n_pages: int) -> list[str] | None:
+    """Channel names stored for the whole file: ImageJ's slice labels or OME channel names,
+    when there is exactly one per page (else None)."""
+    try:
+        ij = tif.imagej_metadata
+        labels = ij.get("Labels") if isinstance(ij, dict) else None
+        if (
+            isinstance(labels, list)
+            and len(labels) == n_pages
+            and all(isinstance(x, str) and x.strip() for x in labels)
+        ):
+            return [x.strip() for x in labels]
+        if tif.is_ome and tif.ome_metadata:
+            import xml.etree.ElementTree as ET
+
+            root = ET.fromstring(tif.ome_metadata)
+            names = [
+                el.get("Name", "").strip()
+                for el in root.iter()
+                if el.tag.endswith("}Channel") or el.tag == "Channel"
+            ]
+            if len(names) == n_pages and all(names):
+                return names
+    except Exception:  # metadata is a bonus: a broken block falls back to the page tags
+        return None
+    return None
+
+
 def _select(blots: list[BlotImage], channel: str | None, source: str) -> list[BlotImage]:
     if channel is None:
         return blots
@@ -486,6 +514,7 @@ def _read_tiff(path: Path, invert: str | bool, detector_max: float | None) -> li
                 keep.append(page)
             if not keep:
                 raise InputError("TIFF has no image pages", location=Location(file=source))
+            file_names = _file_channel_names(tif, len(keep)) if len(keep) > 1 else None
             for index, page in enumerate(keep):
                 try:
                     shape = tuple(int(s) for s in page.shape)
@@ -518,7 +547,7 @@ def _read_tiff(path: Path, invert: str | bool, detector_max: float | None) -> li
                     if isinstance(tag_value, tuple | list):
                         tag_value = tag_value[0] if tag_value else None
                     tag_max = float(tag_value) if isinstance(tag_value, int | float) else None
-                    name = _page_name(page, index, len(keep))
+                    name = file_names[index] if file_names else _page_name(page, index, len(keep))
                 except TrkresError:
                     raise
                 except Exception as err:
@@ -645,8 +674,9 @@ def read_blot(
     700/800 exports) or one for PNG/JPEG.
 
     ``invert``: ``"auto"`` (default; reason in ``invert_reason``), ``"yes"`` or ``"no"``.
-    ``channel``: keep only the page whose name (PageName tag or short ImageDescription, e.g.
-    "700"/"800", or "page N") matches, exactly or as a substring, or the 1-based page number;
+    ``channel``: keep only the page whose name (ImageJ slice label or OME channel name for
+    the file, else the page's PageName tag or short ImageDescription, e.g. "700"/"800", else
+    "page N") matches, exactly or as a substring, or the 1-based page number;
     an unknown or ambiguous name is an InputError listing the channels. ``detector_max``
     overrides the detector maximum (e.g. 4095 for a 12-bit camera saved as 16-bit; an argument
     added to the shared contract). Every problem with the file is an InputError naming it.
