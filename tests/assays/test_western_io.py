@@ -224,3 +224,10 @@ def test_channel_names_from_imagej_labels_and_ome(tmp_path: Path, bright: np.nda
         metadata={"axes": "CYX", "Channel": {"Name": ["700 nm", "800 nm"]}},
     )
     assert [b.channel for b in read_blot(tmp_path / "ome.tif")] == ["700 nm", "800 nm"]
+
+
+def test_blot_image_is_frozen_and_hashable() -> None:
+    blot = blot_from_array(np.arange(100, dtype=np.uint16).reshape(10, 10))
+    assert blot.shape == (10, 10) and hash(blot) == hash(blot) and blot == blot
+    with pytest.raises(AttributeError):
+        blot.inverted = True  # type: ignore[misc]

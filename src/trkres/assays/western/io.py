@@ -62,9 +62,10 @@ _LUMA = np.array([0.299, 0.587, 0.114])
 _INVERT_CHOICES = ("auto", "yes", "no")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BlotImage:
-    """One blot image (one page/channel of a file).
+    """One blot image (one page/channel of a file). Compared and hashed by identity (its
+    fields are arrays).
 
     ``signal``: float64 grey levels, larger = more protein (``detector_max - raw`` when
     ``inverted``). ``raw``: the pixels as read (luminance for colour images). ``saturated``:
