@@ -231,3 +231,13 @@ def test_blot_image_is_frozen_and_hashable() -> None:
     assert blot.shape == (10, 10) and hash(blot) == hash(blot) and blot == blot
     with pytest.raises(AttributeError):
         blot.inverted = True  # type: ignore[misc]
+
+
+def test_sizes_in_a_description_are_not_channels(tmp_path: Path) -> None:
+    img = (np.random.default_rng(1).random((700, 800)) * 5000).astype(np.uint16)
+    tifffile.imwrite(tmp_path / "s.tif", img)  # tifffile's description: {"shape": [700, 800]}
+    assert read_blot(tmp_path / "s.tif")[0].channel is None
+    with tifffile.TiffWriter(tmp_path / "two.tif") as tw:
+        tw.write(img, description="scan of 700 x 800 pixels\nresolution 84 um")
+        tw.write(img, description="scan of 700 x 800 pixels\nIRDye 800CW")
+    assert [b.channel for b in read_blot(tmp_path / "two.tif")] == ["page 1", "800"]

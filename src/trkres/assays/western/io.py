@@ -380,7 +380,12 @@ def _sniff(path: Path) -> str:
     )
 
 
-_LICOR = re.compile(r"(?<!\d)(700|800)(?!\d)")
+#: A LI-COR channel named in free text: "700 nm", "800CW", "700 channel", "IRDye 800",
+#: "channel 700" (a bare 700 or 800 could be any number, e.g. an image size).
+_LICOR = re.compile(
+    r"(?<![\d.])(700|800)(?![\d.])\s*(?:nm|cw|channel|ch)\b|(?:irdye|channel|ch)\s*(700|800)(?![\d.])",
+    re.IGNORECASE,
+)
 
 
 def _page_name(page: Any, index: int, n_pages: int) -> str | None:
@@ -395,11 +400,11 @@ def _page_name(page: Any, index: int, n_pages: int) -> str | None:
     if desc is not None and isinstance(desc.value, str):
         text = desc.value.strip()
         structured = text.startswith(("ImageJ=", "{", "<", "shape=")) or "\n" in text
-        if text and not structured and len(text) <= 64:
+        if text and not structured and len(text) <= 64 and "\n" not in text:
             return text
-        licor = _LICOR.search(text)
+        licor = None if text.startswith(("{", "<", "shape=")) else _LICOR.search(text)
         if licor:
-            return licor.group(1)
+            return licor.group(1) or licor.group(2)
     return f"page {index + 1}" if n_pages > 1 else None
 
 
