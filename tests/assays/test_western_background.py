@@ -185,3 +185,9 @@ def test_background_methods_recover_band_volumes_in_true_boxes() -> None:
     for method, hits in within.items():
         assert np.mean(hits) >= 0.9, (method, np.mean(hits))
     assert empty_worst <= 0.02
+
+
+def test_absurd_radius_is_refused_not_hours_of_work() -> None:
+    img = np.zeros((1500, 2000))
+    with pytest.raises(InputError, match="too large"):
+        rolling_ball(img, 20000)

@@ -35,6 +35,10 @@ from scipy.signal import find_peaks, peak_widths
 from trkres.errors import InputError
 
 _FLT_MAX = np.float32(np.finfo(np.float32).max)
+
+#: Most ball-rolling steps allowed (about 20 s): a radius of thousands of pixels would
+#: otherwise run for hours (ImageJ too).
+MAX_BALL_WORK = 2e10
 _THIRD = np.float32(0.333333333)
 
 
@@ -209,6 +213,16 @@ def rolling_ball(
     h, w = arr.shape
     if factor > 1 and (-(-h // factor) < 2 or -(-w // factor) < 2):
         factor, ball = ball_geometry(radius, shrink=False)
+    sh, sw = -(-h // factor), -(-w // factor)
+    bw = ball.shape[0]
+    work = 2.0 * (sh + bw) * (sw + bw) * min(bw, sh) * min(bw, sw)
+    if work > MAX_BALL_WORK:
+        raise InputError(
+            "rolling-ball radius too large for this image",
+            expected=f"at most {MAX_BALL_WORK:.0e} ball steps (a radius well below the image's {max(h, w)} px)",
+            found=f"radius {radius:g} px on a {w} × {h} image (~{work:.1e} steps)",
+            hint="a ball far wider than the bands gains nothing; ImageJ's default is 50 px",
+        )
     px = arr.astype(np.float32)
     if light_background:
         px = -px
