@@ -856,10 +856,13 @@ def linear_range(
 
     Fit: ordinary least squares ``signal = intercept + slope * amount`` through every
     unsaturated, measured point of the series; ``r2`` is its coefficient of determination.
-    **Rule for the range**: points sorted by amount; the linear range is the longest run
-    from the lowest amount up (at least ``min_points`` points) whose own least-squares line
-    has every point within ``tolerance`` (10% by default) of its fitted value,
-    ``|signal - fit| <= tolerance * |fit|``. ``linear_low``/``linear_high`` are its lowest and
+    **Rule for the range**: points sorted by amount; the ``min_points`` lowest must lie
+    within ``tolerance`` (10% by default) of their own least-squares line, ``|signal - fit|
+    <= tolerance * |fit|``; then the series grows one amount at a time while the next
+    signal lies within ``tolerance`` of the value predicted by the line through the points
+    below it. The first point that breaks this ends the linear range (the lowest
+    ``min_points`` failing already: no linear range). Judging each new point by the line
+    of the points below keeps one high-leverage top point from tipping the low ones. ``linear_low``/``linear_high`` are its lowest and
     highest amounts (layout ``amount_unit``), ``signal_high`` the highest signal in it: a
     sample band above ``signal_high`` is beyond the demonstrated linear range.
 
@@ -885,7 +888,10 @@ def linear_range(
     dil = lay[lay["role"].astype(str) == "dilution"]
     cols = ["blot", "target", "n_points", "n_saturated", "slope", "intercept", "r2", "linear_low",
             "linear_high", "n_linear", "r2_linear", "signal_high", "amount_unit", "rule", "note"]  # fmt: skip
-    rule = f"longest series from the lowest amount within {tolerance:.0%} of its own least-squares line"
+    rule = (
+        f"from the lowest amount up, while each next signal is within {tolerance:.0%} of the "
+        "value predicted by the least-squares line through the points below it"
+    )
     m = s.merge(dil[["blot", "lane", "amount", *(["amount_unit"] if "amount_unit" in dil else [])]],
                 on=["blot", "lane"], how="inner")  # fmt: skip
     rows = []
@@ -913,7 +919,7 @@ def linear_range(
                        signal_high=float(np.max(y[:k])))  # fmt: skip
         else:
             notes.append(
-                f"no run of {min_points}+ points from the lowest amount is within {tolerance:.0%} of a line"
+                f"the {min_points} lowest points are not within {tolerance:.0%} of their line: no linear range"
             )
             row.update(
                 linear_low=np.nan,
@@ -938,9 +944,13 @@ def _line(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
 
 
 def _linear_run(x: np.ndarray, y: np.ndarray, tolerance: float, min_points: int) -> int:
-    """Largest k >= min_points such that the first k points lie within tolerance of their own line (0 if none).
+    """Number of points (from the lowest amount) over which the series stays linear.
 
-    Every prefix's least-squares line comes from cumulative sums (vectorised over k)."""
+    The ``min_points`` lowest must lie within ``tolerance`` of their least-squares line; then
+    each next amount joins while its signal lies within ``tolerance`` of the value that the
+    line through the points below it predicts; the first that does not ends the range.
+    0 when the lowest ``min_points`` already fail. Every prefix's least-squares line comes
+    from cumulative sums (vectorised over the prefixes)."""
     n = len(x)
     k = np.arange(1, n + 1, dtype=float)
     sx, sy = np.cumsum(x), np.cumsum(y)
@@ -948,12 +958,18 @@ def _linear_run(x: np.ndarray, y: np.ndarray, tolerance: float, min_points: int)
     with np.errstate(divide="ignore", invalid="ignore"):
         slope = (k * sxy - sx * sy) / (k * sxx - sx * sx)
         intercept = (sy - slope * sx) / k
-    fit = intercept[:, None] + slope[:, None] * x[None, :]  # row k-1: prefix of k points
-    within = np.abs(y[None, :] - fit) <= tolerance * np.abs(fit)
-    inside = np.tril(np.ones((n, n), dtype=bool))  # point j belongs to prefix k-1 when j <= k-1
-    ok = np.all(within | ~inside, axis=1) & np.isfinite(slope) & (k >= min_points)
-    good = np.flatnonzero(ok)
-    return int(good[-1] + 1) if len(good) else 0
+    m = min_points
+    start = intercept[m - 1] + slope[m - 1] * x[:m]
+    if not (
+        np.isfinite(slope[m - 1]) and np.all(np.abs(y[:m] - start) <= tolerance * np.abs(start))
+    ):
+        return 0
+    # prediction of point j (j >= m) by the line through points 0 .. j-1
+    j = np.arange(m, n)
+    pred = intercept[j - 1] + slope[j - 1] * x[j]
+    ok = np.isfinite(pred) & (np.abs(y[j] - pred) <= tolerance * np.abs(pred))
+    fails = np.flatnonzero(~ok)
+    return n if len(fails) == 0 else m + int(fails[0])
 
 
 def loading_cv(
