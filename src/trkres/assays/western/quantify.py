@@ -350,13 +350,24 @@ def _check_signals(signals: object, what: str) -> pd.DataFrame:
                          "(blot, lane, target, signal, saturated, note)", found=f"missing {', '.join(missing)}")  # fmt: skip
     out = frame.copy()
     out["blot"] = out["blot"].astype(str)
-    out["lane"] = out["lane"].astype(np.int64)
+    out["lane"] = _lane_numbers(out["lane"], what)
     out["signal"] = pd.to_numeric(out["signal"], errors="coerce").astype(float)
     out["saturated"] = out["saturated"].astype(bool)
     if "note" not in out.columns:
         out["note"] = ""
     out["note"] = out["note"].fillna("").astype(str)
     return out
+
+
+def _lane_numbers(lanes: pd.Series, what: str) -> pd.Series:
+    """Lane numbers as int64; InputError naming the first that is not a whole number."""
+    values = pd.to_numeric(lanes, errors="coerce").to_numpy(dtype=float)
+    bad = ~(np.isfinite(values) & (values == np.round(values)))
+    if bad.any():
+        r = int(np.flatnonzero(bad)[0])
+        raise InputError(f"{what}: lane is not a whole number", expected="lane numbers (1, 2, ...)",
+                         found=f"row {r + 1}: {lanes.iloc[r]!r}"[:200])  # fmt: skip
+    return pd.Series(values.astype(np.int64), index=lanes.index)
 
 
 def _matched(num: pd.DataFrame, den: pd.DataFrame, num_what: str, den_what: str) -> pd.DataFrame:
@@ -568,7 +579,7 @@ def fold_change(
         frame["target"] = value
     lay = _check_layout_frame(layout)
     frame["blot"] = frame["blot"].astype(str)
-    frame["lane"] = frame["lane"].astype(np.int64)
+    frame["lane"] = _lane_numbers(frame["lane"], "ratios table")
     if "note" not in frame.columns:
         frame["note"] = ""
     frame["note"] = frame["note"].fillna("").astype(str)
@@ -625,7 +636,7 @@ def _check_layout_frame(layout: object) -> pd.DataFrame:
                          found=", ".join(map(str, lay.columns))[:300])  # fmt: skip
     lay = lay.copy()
     lay["blot"] = lay["blot"].astype(str) if "blot" in lay.columns else "1"
-    lay["lane"] = lay["lane"].astype(np.int64)
+    lay["lane"] = _lane_numbers(lay["lane"], "lane layout")
     if lay.duplicated(["blot", "lane"]).any():
         raise InputError("a lane is listed twice on one blot in the layout", expected="one row per (blot, lane)",
                          found=str(lay.loc[lay.duplicated(["blot", "lane"]), ["blot", "lane"]].iloc[0].to_dict()))  # fmt: skip
@@ -764,6 +775,8 @@ def compare_conditions(
     """
     units, _ = _units(table, value)
     frame = check_table(table, "fold-change table")
+    bio = frame[frame["role"].astype(str).isin(_BIOLOGICAL)] if "role" in frame.columns else frame
+    conditions = [str(c) for c in pd.unique(bio["condition"].astype(str))]
     if comparisons is None:
         ref = reference
         if ref is None and "role" in frame.columns:
@@ -771,18 +784,19 @@ def compare_conditions(
                 frame.loc[frame["role"].astype(str) == "control", "condition"].astype(str)
             )
             ref = str(ctl[0]) if len(ctl) == 1 else None
-        conditions = [str(c) for c in pd.unique(units["condition"].astype(str))]
         if ref is not None:
-            if ref not in conditions:
-                raise InputError("reference condition not found", expected="one of " + "; ".join(conditions)[:250],
-                                 found=repr(ref))  # fmt: skip
             pairs = [(ref, c) for c in conditions if c != ref]
         else:
             pairs = [(a, b) for i, a in enumerate(conditions) for b in conditions[i + 1 :]]
     else:
         pairs = [(str(a), str(b)) for a, b in comparisons]
+    unknown = sorted({c for pair in pairs for c in pair} - set(conditions))
+    if unknown:
+        raise InputError("condition not found", expected="one of " + "; ".join(conditions)[:250],
+                         found="; ".join(map(repr, unknown))[:200])  # fmt: skip
     rows = []
-    for target, tu in units.groupby("target", sort=False):
+    for target in pd.unique(bio["target"].astype(str)):
+        tu = units[units["target"].astype(str) == target]
         wide = tu.pivot_table(index="unit", columns="condition", values="log2", aggfunc="mean")
         for a, b in pairs:
             xa = wide[a].dropna() if a in wide.columns else pd.Series(dtype=float)
