@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from trkres.assays.western.layout import read_layout
 from trkres.assays.western.quantify import (
     SIGNAL_COLUMNS,
+    check_linear_range,
     compare_conditions,
     fold_change,
     lane_signals,
@@ -468,3 +469,18 @@ def test_any_numbers_give_labelled_tables_never_a_traceback(
     compare_conditions(fc)
     loading_cv(loading, layout)
     linear_range(loading, layout)
+
+
+def test_lanes_are_checked_against_the_linear_range() -> None:
+    layout = read_layout(pd.DataFrame({"lane": range(1, 9),
+                                       "role": ["dilution"] * 5 + ["control", "sample", "sample"],
+                                       "amount": ["1", "2", "4", "8", "16", "", "", ""],
+                                       "treatment": [""] * 5 + ["DMSO", "a", "b"]}))  # fmt: skip
+    sig = signals([100, 200, 400, 800, 1000, 50, 500, 900], "TRKA")
+    ranges = linear_range(sig, layout)
+    assert ranges["signal_low"].iloc[0] == 100 and ranges["signal_high"].iloc[0] == 800
+    checked = check_linear_range(sig, ranges).set_index("lane")
+    assert checked.loc[[6, 7, 8], "linear_range"].tolist() == ["below", "within", "above"]
+    assert "above the linear range" in checked.loc[8, "note"] and checked.loc[7, "note"] == ""
+    other = check_linear_range(signals([1.0, np.nan], "GAPDH"), ranges)
+    assert other["linear_range"].tolist() == ["no range", "not measured"]

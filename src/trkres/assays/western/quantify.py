@@ -45,6 +45,7 @@ from trkres.frames import check_table
 
 __all__ = [
     "BANDS_COLUMNS",
+    "check_linear_range",
     "compare_conditions",
     "fold_change",
     "lane_signals",
@@ -876,12 +877,14 @@ def linear_range(
     signal lies within ``tolerance`` of the value predicted by the line through the points
     below it. The first point that breaks this ends the linear range (the lowest
     ``min_points`` failing already: no linear range). Judging each new point by the line
-    of the points below keeps one high-leverage top point from tipping the low ones. ``linear_low``/``linear_high`` are its lowest and
-    highest amounts (layout ``amount_unit``), ``signal_high`` the highest signal in it: a
-    sample band above ``signal_high`` is beyond the demonstrated linear range.
+    of the points below keeps one high-leverage top point from tipping the low ones.
+    ``linear_low``/``linear_high`` are its lowest and highest amounts (layout
+    ``amount_unit``), ``signal_low``/``signal_high`` the lowest and highest signals in it: a
+    sample band outside them is outside the demonstrated linear range
+    (:func:`check_linear_range` marks those lanes).
 
     Returns ``blot, target, n_points, n_saturated, slope, intercept, r2, linear_low,
-    linear_high, n_linear, r2_linear, signal_high, amount_unit, rule, note``. A blot without
+    linear_high, n_linear, r2_linear, signal_low, signal_high, amount_unit, rule, note``. A blot without
     a dilution series gives no row; fewer than ``min_points`` usable points give NaN and a
     note.
     """
@@ -901,7 +904,8 @@ def linear_range(
         lay["amount"] = np.nan
     dil = lay[lay["role"].astype(str) == "dilution"]
     cols = ["blot", "target", "n_points", "n_saturated", "slope", "intercept", "r2", "linear_low",
-            "linear_high", "n_linear", "r2_linear", "signal_high", "amount_unit", "rule", "note"]  # fmt: skip
+            "linear_high", "n_linear", "r2_linear", "signal_low", "signal_high", "amount_unit", "rule",
+            "note"]  # fmt: skip
     rule = (
         f"from the lowest amount up, while each next signal is within {tolerance:.0%} of the "
         "value predicted by the least-squares line through the points below it"
@@ -922,7 +926,7 @@ def linear_range(
         notes = [f"{int(sat.sum())} saturated point(s) left out"] if sat.any() else []
         if len(x) < min_points or np.ptp(x) == 0:
             rows.append({**row, "slope": np.nan, "intercept": np.nan, "r2": np.nan, "linear_low": np.nan,
-                         "linear_high": np.nan, "n_linear": 0, "r2_linear": np.nan, "signal_high": np.nan,
+                         "linear_high": np.nan, "n_linear": 0, "r2_linear": np.nan, "signal_low": np.nan, "signal_high": np.nan,
                          "note": "; ".join([*notes, f"fewer than {min_points} usable points at distinct amounts"])})  # fmt: skip
             continue
         slope, intercept, r2 = _line(x, y)
@@ -930,7 +934,7 @@ def linear_range(
         if k:
             _, _, r2k = _line(x[:k], y[:k])
             row.update(linear_low=float(x[0]), linear_high=float(x[k - 1]), n_linear=k, r2_linear=r2k,
-                       signal_high=float(np.max(y[:k])))  # fmt: skip
+                       signal_low=float(np.min(y[:k])), signal_high=float(np.max(y[:k])))  # fmt: skip
         else:
             notes.append(
                 f"the {min_points} lowest points are not within {tolerance:.0%} of their line: no linear range"
@@ -940,12 +944,48 @@ def linear_range(
                 linear_high=np.nan,
                 n_linear=0,
                 r2_linear=np.nan,
+                signal_low=np.nan,
                 signal_high=np.nan,
             )
         rows.append(
             {**row, "slope": slope, "intercept": intercept, "r2": r2, "note": "; ".join(notes)}
         )
     return pd.DataFrame(rows, columns=cols)
+
+
+def check_linear_range(signals: pd.DataFrame, ranges: pd.DataFrame) -> pd.DataFrame:
+    """Each lane's signal against the linear range of its blot and target.
+
+    ``signals``: :func:`lane_signals` output; ``ranges``: :func:`linear_range` output.
+    Returns ``signals`` with ``linear_range``: ``"within"`` (signal_low <= signal <=
+    signal_high), ``"above"``, ``"below"``, ``"no range"`` (no dilution series for this
+    blot and target, or none linear) or ``"not measured"`` (NaN signal); lanes above or
+    below also get a note (the ratio stays: it is flagged, not removed).
+    """
+    s = _check_signals(signals, "lane signals")
+    r = check_table(ranges, "linear-range table")
+    missing = [c for c in ("blot", "target", "signal_low", "signal_high") if c not in r.columns]
+    if missing:
+        raise InputError("not a linear-range table", expected="linear_range's output",
+                         found=f"missing {', '.join(missing)}")  # fmt: skip
+    r = r[["blot", "target", "signal_low", "signal_high"]].astype({"blot": str, "target": str})
+    m = s.merge(r, on=["blot", "target"], how="left", validate="many_to_one")
+    v = m["signal"].to_numpy(float)
+    lo, hi = m["signal_low"].to_numpy(float), m["signal_high"].to_numpy(float)
+    has = np.isfinite(lo) & np.isfinite(hi)
+    state = np.select(
+        [~np.isfinite(v), ~has, v > hi, v < lo],
+        ["not measured", "no range", "above", "below"],
+        "within",
+    )
+    note = _add_note(
+        m["note"].to_numpy(), state == "above", "above the linear range of the dilution series"
+    )
+    note = _add_note(note, state == "below", "below the linear range of the dilution series")
+    out = s.copy()
+    out["linear_range"] = state
+    out["note"] = note
+    return out
 
 
 def _line(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
