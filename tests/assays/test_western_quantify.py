@@ -484,3 +484,13 @@ def test_lanes_are_checked_against_the_linear_range() -> None:
     assert "above the linear range" in checked.loc[8, "note"] and checked.loc[7, "note"] == ""
     other = check_linear_range(signals([1.0, np.nan], "GAPDH"), ranges)
     assert other["linear_range"].tolist() == ["no range", "not measured"]
+
+
+def test_a_lane_without_the_chosen_band_stays_with_a_note() -> None:
+    table = bands([[300, 900], [200]], rows=(60, 100))
+    for doublet in (None, "sum", "separate"):
+        out = lane_signals(table, "X", which="index", band=2, doublet=doublet)  # type: ignore[arg-type]
+        lane2 = out[out["lane"] == 2]
+        assert len(lane2) == (2 if doublet == "separate" else 1)
+        assert lane2["signal"].isna().all() and (lane2["note"] == "no band 2").all()
+    assert lane_signals(table, "X", which="index", band=2, doublet="sum")["signal"].iloc[0] == 1200

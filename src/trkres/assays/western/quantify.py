@@ -160,6 +160,8 @@ def lane_signals(
         notes[outside] = "y outside the nearest band"
     chosen = frame.loc[first.to_numpy()].copy()
     chosen["note"] = notes.loc[first.to_numpy()].to_numpy()
+    missing = _lanes_without(frame, chosen, key)  # e.g. no band ``band`` in the lane
+    missing["note"] = f"no band {band}" if which == "index" else "no band"
     if doublet is None:
         out = chosen[[*key, "volume", "saturated", "band", "yc", "note"]].rename(
             columns={"volume": "signal", "band": "bands", "yc": "y_center"}
@@ -169,10 +171,8 @@ def lane_signals(
         out.loc[out["signal"].isna(), "note"] = _join(
             out.loc[out["signal"].isna(), "note"], "no volume measured"
         )
-        missing = _lanes_without(frame, chosen, key)
         if len(missing):
-            note = f"no band {band}" if which == "index" else "no band"
-            out = pd.concat([out, missing.assign(target=target, note=note)], ignore_index=True)
+            out = pd.concat([out, missing.assign(target=target)], ignore_index=True)
         return _with_all_lanes(out.reset_index(drop=True), lanes)
 
     # doublet: the nearest other band of the same lane, by centre row
@@ -198,6 +198,8 @@ def lane_signals(
                 ),
             }
         )
+        if len(missing):
+            out = pd.concat([out, missing.assign(target=target)], ignore_index=True)
         return _with_all_lanes(out, lanes)
     names = doublet_names or (f"{target} upper", f"{target} lower")
     upper_is_c = c["yc"] <= p["yc"]
@@ -223,6 +225,8 @@ def lane_signals(
                 }
             )
         )
+    if len(missing):
+        rows += [missing.assign(target=name) for name in names]
     out = pd.concat(rows, ignore_index=True).sort_values(["blot", "lane"], kind="stable")
     return _with_all_lanes(out.reset_index(drop=True), lanes)
 
