@@ -4,6 +4,7 @@ replicate statistics (checked against closed forms), the linear range and the lo
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -494,3 +495,20 @@ def test_a_lane_without_the_chosen_band_stays_with_a_note() -> None:
         assert len(lane2) == (2 if doublet == "separate" else 1)
         assert lane2["signal"].isna().all() and (lane2["note"] == "no band 2").all()
     assert lane_signals(table, "X", which="index", band=2, doublet="sum")["signal"].iloc[0] == 1200
+
+
+def test_layouts_may_be_raw_tables_or_paths(tmp_path: Path) -> None:
+    raw = pd.DataFrame(
+        {"lane": [1, 2], "treatment": ["DMSO", "laro"], "role": ["control", "sample"]}
+    )
+    path = tmp_path / "lanes.csv"
+    raw.to_csv(path, index=False)
+    values = signals([2.0, 1.0], "pTRK")
+    for layout in (raw, path, str(path)):
+        fc = fold_change(values, layout, value="signal")
+        assert fc["fold_change"].tolist() == [1.0, 0.5] and fc["condition"].tolist() == [
+            "DMSO",
+            "laro",
+        ]
+    with pytest.raises(InputError, match="not a lane layout"):
+        fold_change(values, 3, value="signal")  # type: ignore[arg-type]

@@ -33,6 +33,7 @@ Decisions (stated here once and in each table's ``note``):
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
@@ -548,7 +549,7 @@ def phospho_total(
 # --------------------------------------------------------------------------- fold change
 def fold_change(
     values: pd.DataFrame,
-    layout: pd.DataFrame,
+    layout: pd.DataFrame | str | os.PathLike[str],
     *,
     value: str = "ratio",
     control: Mapping[str, object] | str | None = None,
@@ -635,20 +636,23 @@ def fold_change(
 
 
 def _check_layout_frame(layout: object) -> pd.DataFrame:
-    lay = check_table(layout, "lane layout")
-    if "lane" not in lay.columns:
-        raise InputError("lane layout lacks a lane column", expected="read_layout's output (blot, lane, ...)",
-                         found=", ".join(map(str, lay.columns))[:300])  # fmt: skip
-    lay = lay.copy()
-    lay["blot"] = lay["blot"].astype(str) if "blot" in lay.columns else "1"
+    """A layout as :func:`~trkres.assays.western.layout.read_layout` returns it: its output
+    is used as is; a path or any other lane table goes through ``read_layout`` first (so
+    its checks, units and condition labels apply)."""
+    from trkres.assays.western.layout import LAYOUT_COLUMNS, read_layout
+
+    if isinstance(layout, pd.DataFrame) and all(c in layout.columns for c in LAYOUT_COLUMNS):
+        lay = layout.copy()
+    elif isinstance(layout, pd.DataFrame | str | os.PathLike):
+        lay = read_layout(layout)
+    else:
+        raise InputError("not a lane layout", expected="read_layout's output, a DataFrame or a path",
+                         found=type(layout).__name__)  # fmt: skip
+    lay["blot"] = lay["blot"].astype(str)
     lay["lane"] = _lane_numbers(lay["lane"], "lane layout")
     if lay.duplicated(["blot", "lane"]).any():
         raise InputError("a lane is listed twice on one blot in the layout", expected="one row per (blot, lane)",
                          found=str(lay.loc[lay.duplicated(["blot", "lane"]), ["blot", "lane"]].iloc[0].to_dict()))  # fmt: skip
-    if "role" not in lay.columns:
-        lay["role"] = "sample"
-    if "replicate" not in lay.columns:
-        lay["replicate"] = "1"
     lay["replicate"] = lay["replicate"].astype(str)
     return lay
 
@@ -865,7 +869,7 @@ def _one_test(
 # --------------------------------------------------------------------------- QC
 def linear_range(
     signals: pd.DataFrame,
-    layout: pd.DataFrame,
+    layout: pd.DataFrame | str | os.PathLike[str],
     *,
     tolerance: float = 0.10,
     min_points: int = 3,
@@ -1031,7 +1035,10 @@ def _linear_run(x: np.ndarray, y: np.ndarray, tolerance: float, min_points: int)
 
 
 def loading_cv(
-    loading: pd.DataFrame, layout: pd.DataFrame | None = None, *, threshold: float = 0.20
+    loading: pd.DataFrame,
+    layout: pd.DataFrame | str | os.PathLike[str] | None = None,
+    *,
+    threshold: float = 0.20,
 ) -> pd.DataFrame:
     """Coefficient of variation of the loading control across the lanes of each blot.
 
