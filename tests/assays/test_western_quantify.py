@@ -512,3 +512,18 @@ def test_layouts_may_be_raw_tables_or_paths(tmp_path: Path) -> None:
         ]
     with pytest.raises(InputError, match="not a lane layout"):
         fold_change(values, 3, value="signal")  # type: ignore[arg-type]
+
+
+def test_a_saturated_band_flags_its_lane_but_not_another_band_of_it() -> None:
+    table = bands([[900, 300], [800, 200]], rows=(60, 100), saturated={(1, 1)})
+    other = lane_signals(table, "AKT", which="index", band=2)
+    assert other["saturated"].tolist() == [False, False]
+    assert other["lane_saturated"].tolist() == [True, False]
+    assert "another band of the lane is saturated" in other["note"].iloc[0]
+    ratio = normalise(other, signals([100.0, 100.0], "GAPDH"))
+    assert ratio["ratio"].tolist() == [3.0, 2.0]  # flagged, still quantified
+    chosen = lane_signals(table, "AKT")
+    assert chosen["saturated"].tolist() == [True, False] and chosen["lane_saturated"].tolist() == [
+        True,
+        False,
+    ]

@@ -61,7 +61,9 @@ __all__ = [
 BANDS_COLUMNS = ["lane", "band", "y0", "y1", "volume", "saturated"]
 
 #: Columns of a lane-signals table (:func:`lane_signals`).
-SIGNAL_COLUMNS = ["blot", "lane", "target", "signal", "saturated", "bands", "y_center", "note"]
+SIGNAL_COLUMNS = [
+    "blot", "lane", "target", "signal", "saturated", "lane_saturated", "bands", "y_center", "note",
+]  # fmt: skip
 
 #: Roles whose lanes carry biology (the others -- ladder, empty, dilution -- do not).
 _BIOLOGICAL = ("sample", "control")
@@ -101,7 +103,9 @@ def lane_signals(
 
     Returns :data:`SIGNAL_COLUMNS`: ``signal`` is band volume (grey levels x pixels above
     background, the bands table's unit), ``saturated`` whether any band used has a
-    saturated pixel, ``bands`` the band numbers used (``"1+2"``), ``y_center`` the mean
+    saturated pixel (such a signal never enters a ratio), ``lane_saturated`` whether any band
+    of the lane has one (the lane is flagged, with a note, but an unsaturated chosen band
+    stays quantifiable), ``bands`` the band numbers used (``"1+2"``), ``y_center`` the mean
     centre row of the bands used (pixels), ``note`` what went wrong ("" when nothing).
     """
     frame = _check_bands(bands)
@@ -140,7 +144,7 @@ def lane_signals(
         ).reset_index()
         out["target"] = target
         out["note"] = np.where(out["signal"].isna(), "no volume measured", "")
-        return _with_all_lanes(out, lanes)
+        return _with_all_lanes(out, lanes, frame)
 
     notes = pd.Series("", index=frame.index, dtype=object)
     if which == "largest":
@@ -174,7 +178,7 @@ def lane_signals(
         )
         if len(missing):
             out = pd.concat([out, missing.assign(target=target)], ignore_index=True)
-        return _with_all_lanes(out.reset_index(drop=True), lanes)
+        return _with_all_lanes(out.reset_index(drop=True), lanes, frame)
 
     # doublet: the nearest other band of the same lane, by centre row
     partner = _nearest_partner(frame, first.to_numpy())
@@ -201,7 +205,7 @@ def lane_signals(
         )
         if len(missing):
             out = pd.concat([out, missing.assign(target=target)], ignore_index=True)
-        return _with_all_lanes(out, lanes)
+        return _with_all_lanes(out, lanes, frame)
     names = doublet_names or (f"{target} upper", f"{target} lower")
     upper_is_c = c["yc"] <= p["yc"]
     rows = []
@@ -229,7 +233,7 @@ def lane_signals(
     if len(missing):
         rows += [missing.assign(target=name) for name in names]
     out = pd.concat(rows, ignore_index=True).sort_values(["blot", "lane"], kind="stable")
-    return _with_all_lanes(out.reset_index(drop=True), lanes)
+    return _with_all_lanes(out.reset_index(drop=True), lanes, frame)
 
 
 def _check_bands(bands: object) -> pd.DataFrame:
@@ -288,10 +292,20 @@ def _lanes_without(frame: pd.DataFrame, chosen: pd.DataFrame, key: list[str]) ->
     return miss.assign(signal=np.nan, saturated=False, bands="", y_center=np.nan)
 
 
-def _with_all_lanes(out: pd.DataFrame, lanes: Sequence[int] | None) -> pd.DataFrame:
-    """``out`` in :data:`SIGNAL_COLUMNS` order, with a NaN row for each lane of ``lanes`` without a band."""
+def _with_all_lanes(
+    out: pd.DataFrame, lanes: Sequence[int] | None, frame: pd.DataFrame
+) -> pd.DataFrame:
+    """``out`` in :data:`SIGNAL_COLUMNS` order, with a NaN row for each lane of ``lanes``
+    without a band, and ``lane_saturated`` (any band of the lane in ``frame`` saturated)."""
     out = out.copy()
     out["saturated"] = out["saturated"].astype(bool)
+    any_sat = (
+        frame.groupby(["blot", "lane"])["saturated"].any().rename("lane_saturated").reset_index()
+    )
+    out = out.merge(any_sat, on=["blot", "lane"], how="left")
+    out["lane_saturated"] = out["lane_saturated"].fillna(False).astype(bool) | out["saturated"]
+    out["note"] = _add_note(out["note"], out["lane_saturated"] & ~out["saturated"],
+                            "another band of the lane is saturated (this one is not)")  # fmt: skip
     if lanes is not None:
         want = pd.Index(np.asarray(list(lanes), dtype=np.int64))
         extra = []
@@ -299,8 +313,8 @@ def _with_all_lanes(out: pd.DataFrame, lanes: Sequence[int] | None) -> pd.DataFr
             miss = want.difference(pd.Index(group["lane"]))
             if len(miss):
                 row: dict[str, object] = {"blot": b, "lane": miss.to_numpy(), "target": t, "signal": np.nan,
-                                          "saturated": False, "bands": "", "y_center": np.nan,
-                                          "note": "no band in this lane"}  # fmt: skip
+                                          "saturated": False, "lane_saturated": False, "bands": "",
+                                          "y_center": np.nan, "note": "no band in this lane"}  # fmt: skip
                 extra.append(pd.DataFrame(row))
         if extra:
             out = pd.concat([out, *extra], ignore_index=True)
