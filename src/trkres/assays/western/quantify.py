@@ -13,12 +13,15 @@ The chain::
     fold_change(ratios, layout)            / the control lane(s) of the same blot
     replicate_summary(fc) / compare_conditions(fc)
     linear_range(signals, layout)          R² and linear range of a dilution series
+    check_linear_range(signals, ranges)    each lane within / above / below that range
     loading_cv(loading, layout)            CV of the loading control across lanes
 
 Decisions (stated here once and in each table's ``note``):
 
 * A **saturated** band never enters a ratio: the ratio (and everything built on it) is NaN
-  with the note ``"<target> saturated"``; the raw signals stay in the table.
+  with the note ``"<target> saturated"``; the raw signals stay in the table. A lane with a
+  saturated band other than the one quantified is flagged (``lane_saturated`` and a note),
+  not emptied.
 * A loading control (denominator) that is <= 0 or missing gives a NaN ratio with a note.
 * Lanes are matched by **lane number** within a blot; different lane sets between the
   target and the control of one blot are an :class:`~trkres.errors.InputError`.
