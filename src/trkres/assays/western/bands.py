@@ -182,6 +182,7 @@ def find_bands(
     match: float | None = None,
     max_width: float = 3.0,
     weak: float = 0.25,
+    single: float = 0.5,
 ) -> pd.DataFrame:
     """Band boxes of every lane (see the module docstring for the method).
 
@@ -194,8 +195,11 @@ def find_bands(
     neighbouring lanes (default: a third of the median box height, at least 3 px);
     ``max_width``: a peak more than this many times as wide (at half prominence) as the
     median of the lanes' strongest peaks is a background swell and not a band; ``weak``:
-    a band with less than this fraction of the strongest prominence in its band row takes
-    the row's box height (the median of the others) instead of its own edges.
+    a band with less than this fraction of the strongest prominence in its band row (and
+    below the row's median) takes the row's box height (the median of the others) instead
+    of its own edges; ``single``: a band row found in one lane only is kept when its band's
+    prominence is at least this fraction of the median prominence of the bands of rows
+    found in several lanes (else it is taken for a swell of the background).
 
     Returns :data:`BAND_COLUMNS`: ``lane``, ``band`` (1 = top band row), the box
     ``x0, x1, y0, y1`` (pixels, 0-based, exclusive ends), ``peak_y`` (row of the peak),
@@ -278,8 +282,13 @@ def find_bands(
                 r = int(order[m])
                 rows[r][j] = f
                 last[r] = f["y"]
-    # Merge rows that never share a lane and lie within tol of each other where they meet?
-    # Not needed: the alignment already follows rows across gaps (last position kept).
+    # A band row seen in one lane only is kept when that band is clear (at least ``single``
+    # times the median prominence of the bands of the rows seen in several lanes): a swell
+    # of the background looks like a weak band in one lane.
+    shared = [f["prominence"] for r in rows if len(r) > 1 for f in r.values()]
+    if shared:
+        bar = single * float(np.median(shared))
+        rows = [r for r in rows if len(r) > 1 or next(iter(r.values()))["prominence"] >= bar]
     rows.sort(key=lambda r: float(np.median([f["y"] for f in r.values()])))
 
     centers = np.array([ln.center for ln in lanes])
@@ -290,8 +299,9 @@ def find_bands(
         row_ys = np.array([row[j]["y"] for j in have])
         # The row's extent comes from its clear bands (a weak band's edges are lost in the
         # noise and background swells); weak bands take it.
-        top_prom = max(row[j]["prominence"] for j in have)
-        clear = [j for j in have if row[j]["prominence"] >= weak * top_prom]
+        proms = np.array([row[j]["prominence"] for j in have])
+        bar = min(weak * float(proms.max()), float(np.median(proms)))
+        clear = [j for j in have if row[j]["prominence"] >= bar]
         up = float(np.median([row[j]["y"] - row[j]["y0"] for j in clear]))
         down = float(np.median([row[j]["y1"] - row[j]["y"] for j in clear]))
         for j, lane in enumerate(lanes):
@@ -305,15 +315,16 @@ def find_bands(
                     True,
                     "",
                 )
-                # A box far taller than its row's (a background swell beside a weak band) is cut back.
+                # A box far taller than its row's (a background swell beside the band) is cut back.
                 if j not in clear:
                     y0 = max(y0, round(float(y - up)))
                     y1 = min(y1, round(float(y + down)) + 1)
                     note = "weak band: box height from its band row's clear bands"
-                lo, hi = int(np.floor(y - 1.5 * up - 2)), int(np.ceil(y + 1.5 * down + 2))
+                lo = int(np.floor(y - max(1.25 * up, up + 3)))
+                hi = int(np.ceil(y + max(1.25 * down, down + 3))) + 1
                 if y0 < lo or y1 > hi:
                     y0, y1 = max(y0, lo), min(y1, hi)
-                    note = "box cut to 1.5 times its band row's median extent"
+                    note = "box cut to its band row's median extent (+25% or 3 px)"
             else:
                 y = float(np.interp(lane.center, xs, row_ys))
                 y0 = max(0, round(float(y - up)))
