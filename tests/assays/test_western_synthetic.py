@@ -79,3 +79,21 @@ def test_geometry_follows_the_width_and_bad_requests_are_input_errors() -> None:
         synthetic_blot(2, background="checkerboard")
     with pytest.raises(InputError):
         synthetic_blot(2, width=50)
+
+
+def test_lane_smear_raises_only_the_loaded_lanes_background() -> None:
+    plain = synthetic_parts(6, gain=0, noise_sd=0)
+    smear = synthetic_parts(6, gain=0, noise_sd=0, lane_smear=600.0)
+    extra = smear.background - plain.background
+    assert np.array_equal(smear.bands, plain.bands) and extra.min() >= 0
+    truth = smear.truth
+    empty_lane = truth[truth["empty"]]
+    loaded = truth[~truth["empty"]]
+    cols = slice(int(empty_lane.x0.min()), int(empty_lane.x1.max()))
+    assert extra[:, cols].max() < 1.0  # the empty lane has no smear
+    top = loaded.iloc[0]
+    assert extra[: int(top.y1), int(top.x0) : int(top.x1)].max() > 100
+    # the truth's background_mean is the box mean of the true background
+    for band in truth.itertuples():
+        box = smear.background[band.y0 : band.y1, band.x0 : band.x1]
+        assert band.background_mean == pytest.approx(box.mean())

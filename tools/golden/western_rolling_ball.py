@@ -39,9 +39,9 @@ IJ_JAR = Path("/usr/share/java/ij.jar")
 #: (radius px, light background, pre-smoothing) per image: ImageJ's shrink classes
 #: (radius <= 10: none; <= 30: 2; <= 100: 4; above: 8), both polarities, smoothing off.
 #: (Few enough to keep the golden file small.)
-CASES = {
-    "blot": [(3, 0, 1), (5, 0, 1), (20, 0, 1), (20, 0, 0), (50, 0, 1), (120, 0, 1)],
-    "film": [(5, 1, 1), (20, 1, 1), (50, 1, 1), (50, 1, 0)],
+CASES: dict[str, list[tuple[float, int, int]]] = {
+    "blot": [(3, 0, 1), (5, 0, 1), (12.5, 0, 1), (20, 0, 1), (20, 0, 0), (50, 0, 1), (120, 0, 1)],
+    "film": [(5, 1, 1), (7.5, 1, 1), (20, 1, 1), (50, 1, 1), (50, 1, 0)],
     "flat": [(5, 0, 1), (20, 0, 1), (20, 1, 1), (50, 0, 1), (50, 1, 1)],
 }
 

@@ -29,11 +29,16 @@ import numba as nb
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy.signal import find_peaks
+from scipy.ndimage import uniform_filter1d
+from scipy.signal import find_peaks, peak_widths
 
 from trkres.errors import InputError
 
 _FLT_MAX = np.float32(np.finfo(np.float32).max)
+
+#: Most ball-rolling steps allowed (about 20 s): a radius of thousands of pixels would
+#: otherwise run for hours (ImageJ too).
+MAX_BALL_WORK = 2e10
 _THIRD = np.float32(0.333333333)
 
 
@@ -93,31 +98,41 @@ def _roll_ball(
     img: NDArray[np.float32], ball: NDArray[np.float32]
 ) -> NDArray[np.float32]:  # pragma: no cover
     """ImageJ's ``rollBall``: for every ball centre (also beyond the edges by the patch
-    radius), the highest ball position touching the image from below, and the hull of all
-    those ball surfaces."""
+    radius), the highest ball position touching the image from below (``z``), then the hull
+    of all those ball surfaces. Two passes (serial: threads lose on a loaded 2-core box); the same numbers as
+    ImageJ's single sweep (a minimum and a maximum of the same float32 sums)."""
     h, w = img.shape
     bw = ball.shape[0]
     r = bw // 2
-    out = np.full((h, w), -_FLT_MAX, dtype=np.float32)
-    for y in range(-r, h + r):
+    z = np.empty((h + 2 * r, w + 2 * r), dtype=np.float32)
+    for iy in range(h + 2 * r):
+        y = iy - r
         y0 = max(y - r, 0)
         y1 = min(y + r, h - 1)
-        for x in range(-r, w + r):
+        for ix in range(w + 2 * r):
+            x = ix - r
             x0 = max(x - r, 0)
             x1 = min(x + r, w - 1)
-            z = _FLT_MAX
+            zz = _FLT_MAX
             for yp in range(y0, y1 + 1):
                 yb = yp - y + r
                 for xp in range(x0, x1 + 1):
                     zr = img[yp, xp] - ball[yb, xp - x + r]
-                    if z > zr:
-                        z = zr
-            for yp in range(y0, y1 + 1):
-                yb = yp - y + r
-                for xp in range(x0, x1 + 1):
-                    zm = z + ball[yb, xp - x + r]
-                    if out[yp, xp] < zm:
-                        out[yp, xp] = zm
+                    if zz > zr:
+                        zz = zr
+            z[iy, ix] = zz
+    out = np.empty((h, w), dtype=np.float32)
+    for yp in range(h):
+        for xp in range(w):
+            best = -_FLT_MAX
+            # ball centres within r of (xp, yp): z index = centre + r
+            for iy in range(yp, yp + 2 * r + 1):
+                yb = yp - (iy - r) + r
+                for ix in range(xp, xp + 2 * r + 1):
+                    v = z[iy, ix] + ball[yb, xp - (ix - r) + r]
+                    if v > best:
+                        best = v
+            out[yp, xp] = best
     return out
 
 
@@ -198,6 +213,16 @@ def rolling_ball(
     h, w = arr.shape
     if factor > 1 and (-(-h // factor) < 2 or -(-w // factor) < 2):
         factor, ball = ball_geometry(radius, shrink=False)
+    sh, sw = -(-h // factor), -(-w // factor)
+    bw = ball.shape[0]
+    work = 2.0 * (sh + bw) * (sw + bw) * min(bw, sh) * min(bw, sw)
+    if work > MAX_BALL_WORK:
+        raise InputError(
+            "rolling-ball radius too large for this image",
+            expected=f"at most {MAX_BALL_WORK:.0e} ball steps (a radius well below the image's {max(h, w)} px)",
+            found=f"radius {radius:g} px on a {w} × {h} image (~{work:.1e} steps)",
+            hint="a ball far wider than the bands gains nothing; ImageJ's default is 50 px",
+        )
     px = arr.astype(np.float32)
     if light_background:
         px = -px
@@ -307,37 +332,75 @@ def _noise_sd(profile: NDArray[np.float64]) -> float:
     return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2.0))
 
 
-def profile_peaks(profile: ArrayLike, *, min_prominence: float | None = None) -> NDArray[np.intp]:
-    """Peaks of a lane profile: :func:`scipy.signal.find_peaks` with a prominence of at least
-    ``min_prominence`` (default: 5 noise SDs, and 1 % of the profile's range)."""
+def profile_peaks(
+    profile: ArrayLike,
+    *,
+    min_prominence: float | None = None,
+    max_width: float | None = None,
+    noise_sd: float | None = None,
+) -> NDArray[np.intp]:
+    """Peaks of a lane profile (bands): :func:`scipy.signal.find_peaks` with a prominence of
+    at least ``min_prominence`` (default: 5 noise SDs and 1 % of the profile's range; the noise
+    SD from the profile's first differences unless ``noise_sd`` is given) and a width at half
+    prominence of at most ``max_width`` pixels (default: a tenth of the profile, at least 15:
+    wider humps are background, e.g. a blob, not a band)."""
     y = np.asarray(profile, dtype=np.float64)
     if min_prominence is None:
         span = float(np.ptp(y)) if y.size else 0.0
-        min_prominence = max(5.0 * _noise_sd(y), 0.01 * span, 1e-12)
-    peaks, _ = find_peaks(y, prominence=min_prominence)
+        sd = _noise_sd(y) if noise_sd is None else noise_sd
+        min_prominence = max(5.0 * sd, 0.01 * span, 1e-12)
+    if max_width is None:
+        max_width = max(y.size / 10, 15.0)
+    peaks, _ = find_peaks(y, prominence=min_prominence, width=(None, max_width))
     return np.asarray(peaks, dtype=np.intp)
 
 
+def _flat_run(y: NDArray[np.float64], v: int, tol: float) -> int:
+    """Points around ``v`` (inclusive) staying within ``tol`` of ``y[v]``: the width of the
+    valley floor (a background gap is wide and flat; the overlap of two bands' tails is a V)."""
+    lo = v
+    while lo > 0 and y[lo - 1] <= y[v] + tol:
+        lo -= 1
+    hi = v
+    while hi < y.size - 1 and y[hi + 1] <= y[v] + tol:
+        hi += 1
+    return hi - lo + 1
+
+
 def _valley_baseline(
-    y: NDArray[np.float64], peaks: NDArray[np.intp], merge: float
+    y: NDArray[np.float64], peaks: NDArray[np.intp], merge: float, sd: float, flat: int = 7
 ) -> NDArray[np.float64]:
     n = y.size
     x = np.arange(n, dtype=np.float64)
     if peaks.size == 0:
-        # no band: the straight line between the two ends' minima (first and last quarter)
-        q = max(n // 4, 1)
-        a = int(np.argmin(y[:q]))
-        b = n - q + int(np.argmin(y[n - q :]))
-        anchors = [a, b] if b > a else [a]
+        # no band: the (smoothed) profile is all background
+        return y.copy()
     else:
-        edges = [0, *peaks.tolist(), n - 1]
+        # The valleys: the lowest point between two neighbouring peaks, each looked for within
+        # a peak's reach (twice its width at half height, at least 10 px): beyond the outer
+        # peaks, and on both sides of a gap wider than the two reaches (two valleys then), so
+        # a far-away dip of a curved background is not taken for the band's base.
+        reach = np.maximum(2 * peak_widths(y, peaks, rel_height=0.5)[0], 10).astype(int)
+        pk = peaks.tolist()
         valleys = [
-            edges[i] + int(np.argmin(y[edges[i] : edges[i + 1] + 1])) for i in range(len(edges) - 1)
+            max(pk[0] - int(reach[0]), 0)
+            + int(np.argmin(y[max(pk[0] - int(reach[0]), 0) : pk[0] + 1]))
         ]
+        for i in range(len(pk) - 1):
+            a, b = pk[i], pk[i + 1]
+            if b - a > reach[i] + reach[i + 1]:
+                valleys.append(a + int(np.argmin(y[a : a + int(reach[i]) + 1])))
+                lo = b - int(reach[i + 1])
+                valleys.append(lo + int(np.argmin(y[lo : b + 1])))
+            else:
+                valleys.append(a + int(np.argmin(y[a : b + 1])))
+        hi = min(pk[-1] + int(reach[-1]), n - 1)
+        valleys.append(pk[-1] + int(np.argmin(y[pk[-1] : hi + 1])))
         anchors = list(dict.fromkeys(valleys))
         # A valley that stays high between two peaks (an unresolved doublet) is not a baseline
-        # point: drop it while its height above the line joining its neighbours is more than
-        # `merge` of the smaller neighbouring peak's height above that line.
+        # point: drop it while it stands more than `merge` of the smaller neighbouring peak's
+        # height above the line joining its neighbouring valleys and its floor is a V (fewer
+        # than `flat` points within 3 noise SDs), not a stretch of background.
         changed = True
         while changed and len(anchors) > 2:
             changed = False
@@ -352,7 +415,7 @@ def _valley_baseline(
                 line = y[a] + (y[b] - y[a]) * (np.array([left.max(), right.min()]) - a) / (b - a)
                 heights = np.array([y[left].max(), y[right].max()]) - line
                 small = float(heights.min())
-                if small <= 0:
+                if small <= 0 or _flat_run(y, v, 3.0 * sd) >= flat:
                     continue
                 ratio = (y[v] - line_v) / small
                 if ratio > worst_ratio:
@@ -362,6 +425,9 @@ def _valley_baseline(
                 changed = True
     idx = np.asarray(anchors, dtype=np.intp)
     base = np.interp(x, idx.astype(np.float64), y[idx])
+    # beyond the outer valleys there is no band: the baseline is the profile itself
+    base[: idx[0]] = y[: idx[0]]
+    base[idx[-1] + 1 :] = y[idx[-1] + 1 :]
     out: NDArray[np.float64] = np.minimum(base, y)
     return out
 
@@ -411,18 +477,26 @@ def profile_baseline(
     *,
     peaks: ArrayLike | None = None,
     window: int | None = None,
-    merge: float = 0.25,
+    merge: float = 0.05,
+    smooth: int = 5,
 ) -> NDArray[np.float64]:
-    """A baseline under a lane profile (grey levels, same length; never above the profile).
+    """A baseline under a lane profile (grey levels, same length).
+
+    Both methods work on the profile smoothed by a ``smooth``-point running mean (5; 1 turns
+    it off), and the baseline never rises above that smoothed profile: a baseline pinned to
+    single noisy minima would sit about two noise SDs low and inflate every volume.
 
     - ``"valley"`` (valley-to-valley): straight lines between the minima either side of each
-      peak (the lowest point between neighbouring peaks, and between the outer peaks and the
-      profile ends). A valley between two peaks that does not come down to within ``merge``
-      (25 %) of the smaller peak's height above the line joining its neighbouring valleys is an
-      unresolved pair (an ERK1/2 doublet): the pair shares the baseline under both. With no
-      peak, the line between the minima of the first and last quarters.
+      peak (the lowest point between neighbouring peaks, and beyond the outer peaks the lowest
+      point within twice their width at half height, at least 10 px). A valley between two peaks
+      that stands more than ``merge`` (5 %) of the smaller peak's height above the line joining
+      its neighbouring valleys, and whose floor is a V (fewer than 7 points within 3 noise SDs
+      of it) rather than a stretch of background, is the overlap of an unresolved pair (an
+      ERK1/2 doublet): the pair shares the baseline under both. With no peak the whole
+      (smoothed) profile is background.
     - ``"local"``: a robust local fit: a running local linear regression over ``window``
-      pixels (default: a quarter of the profile, at least 15), refitted up to 20 times with the
+      pixels (default: five times the widest band's width at half height, between 15 px and
+      a quarter of the profile; an eighth of the profile when no band is found), refitted up to 20 times with the
       points more than 2 noise SDs above the fit (bands) given zero weight, so it follows a
       curved background and passes under the bands.
 
@@ -441,17 +515,35 @@ def profile_baseline(
             expected="finite grey levels",
             found="non-finite values",
         )
+    if smooth < 1:
+        raise InputError(
+            "smoothing width must be at least 1", expected="smooth >= 1", found=str(smooth)
+        )
+    sd = _noise_sd(y) / np.sqrt(smooth)
+    if smooth > 1:
+        y = uniform_filter1d(y, size=int(smooth), mode="nearest")
     if method == "valley":
-        pk = profile_peaks(y) if peaks is None else np.asarray(peaks, dtype=np.intp)
+        pk = profile_peaks(y, noise_sd=sd) if peaks is None else np.asarray(peaks, dtype=np.intp)
         if pk.size and (pk.min() < 0 or pk.max() >= y.size):
             raise InputError(
                 "peak index outside the profile",
                 expected=f"0 to {y.size - 1}",
                 found=str(pk.tolist()),
             )
-        return _valley_baseline(y, np.unique(pk), merge)
+        return _valley_baseline(y, np.unique(pk), merge, sd)
     if method == "local":
-        win = max(y.size // 4, 15) if window is None else int(window)
+        if window is None:
+            pk = (
+                profile_peaks(y, noise_sd=sd) if peaks is None else np.asarray(peaks, dtype=np.intp)
+            )
+            pk = pk[(pk >= 0) & (pk < y.size)]
+            if pk.size:
+                widest = float(peak_widths(y, pk, rel_height=0.5)[0].max())
+                win = int(min(max(5 * widest, 15), max(y.size // 4, 15)))
+            else:
+                win = max(y.size // 8, 15)
+        else:
+            win = int(window)
         if win < 3:
             raise InputError(
                 "local baseline window too small", expected="window >= 3 pixels", found=str(window)

@@ -32,6 +32,7 @@ from trkres.errors import InputError
 TRUTH_COLUMNS = [
     "lane", "band", "x0", "x1", "y0", "y1", "true_volume", "clipped", "empty",
     "lane_x0", "lane_x1", "lane_center", "row", "doublet", "peak", "relative_volume",
+    "background_mean",
 ]  # fmt: skip
 
 #: Fraction of a band's peak below which its soft edge is left out of its box (the box holds
@@ -113,6 +114,7 @@ def synthetic_parts(
     slope: float = 1500.0,
     n_blobs: int = 3,
     blob_amplitude: float = 2500.0,
+    lane_smear: float = 0.0,
     noise_sd: float = 40.0,
     gain: float = 1.0,
     smile: float = 6.0,
@@ -238,6 +240,23 @@ def synthetic_parts(
                 }
             )  # fmt: skip
 
+    if lane_smear > 0:
+        # a vertical smear down each loaded lane (in-lane background the gaps do not show),
+        # drawn from its own stream so the other layers stay those of lane_smear=0
+        smear_rng = np.random.default_rng([seed, 1])
+        x = np.arange(width, dtype=np.float64)
+        for lane in range(n_lanes):
+            if lane in empty:
+                continue
+            xc = float(centres[lane])
+            hx = _plateau(x, xc - half_w + edge_soft, xc + half_w - edge_soft, edge_soft)
+            decay = smear_rng.uniform(0.3, 1.0) * height
+            level = lane_smear * min(float(strength[lane]) * 2, 1.0) * smear_rng.uniform(0.5, 1.0)
+            bg += level * hx[None, :] * np.exp(-yy[:, :1] / decay)
+    for row in rows:
+        y0, y1, x0, x1 = (int(str(row[k])) for k in ("y0", "y1", "x0", "x1"))
+        row["background_mean"] = float(bg[y0:y1, x0:x1].mean())
+
     expected = bg + bands
     noisy: NDArray[np.float64] = expected.copy()
     if gain > 0:
@@ -285,6 +304,8 @@ def synthetic_blot(seed: int, **kwargs: object) -> tuple[NDArray[np.uint16], pd.
     - ``background``: ``flat``, ``sloped``, ``blobs`` or ``sloped+blobs`` (default), with
       ``background_level`` (2000), ``slope`` (1500 across the image, random direction),
       ``n_blobs`` (3) Gaussian blobs of σ 25–90 px up to ``blob_amplitude`` (2500);
+      ``lane_smear`` (0: off) adds up to that many grey levels of smear down each loaded lane,
+      fading with depth (in-lane background that the gaps between lanes do not show);
     - noise: Poisson with ``gain`` grey levels per count (1; 0 turns it off) plus Gaussian read
       noise ``noise_sd`` (40);
     - ``smile`` (6 px: edge lanes' rows run higher than the centre's), ``tilt`` (4 px across);
@@ -297,8 +318,9 @@ def synthetic_blot(seed: int, **kwargs: object) -> tuple[NDArray[np.uint16], pd.
     background, before noise and clipping), ``clipped`` (a raw pixel in the box sits at the
     clipped side: the detector maximum, or 0 for dark-on-light), ``empty`` (the lane has no
     protein), plus ``lane_x0, lane_x1, lane_center, row`` (index into ``band_rows``),
-    ``doublet``, ``peak`` (grey levels above background) and ``relative_volume`` (to the
-    largest band of a lane with no clipped band).
+    ``doublet``, ``peak`` (grey levels above background), ``relative_volume`` (to the
+    largest band of a lane with no clipped band) and ``background_mean`` (the true background
+    in the box, grey levels per pixel).
     """
     parts = synthetic_parts(seed, **kwargs)  # type: ignore[arg-type]
     return parts.raw, parts.truth
