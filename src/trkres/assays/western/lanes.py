@@ -1,0 +1,492 @@
+"""Lanes of a blot from its column profile.
+
+A lane is a vertical strip of the (background-corrected) signal. The column profile
+(mean signal of each column, after each row's 5th percentile is taken off so that a
+background varying down the blot does not count) is detrended with a grey opening wider
+than a lane, smoothed, and its peaks (``scipy.signal.find_peaks``) are the lane centres.
+
+* **Lane count given** (``n_lanes``): lanes sit on a regular grid (the comb makes them
+  evenly spaced): the pitch comes from the spacings of the peaks found (each spacing a
+  whole number of pitches, fitted by least squares), lanes with a peak keep the peak's
+  centre, and lanes without one (empty lanes: a fully inhibited phospho band) are placed
+  at the pitch and carry a note. More lanes asked than peaks found is therefore not an
+  error: the result holds the lanes asked for, the placed ones labelled; lanes that would
+  fall outside the image at that pitch are left out and :attr:`Lanes.notes` says so.
+* **Automatic** (``n_lanes=None``): every peak with a prominence of at least
+  ``min_prominence`` (a fraction of the strongest lane's) is a lane; a gap of two or more
+  pitches between lanes gets placed lanes (noted); nothing is added at the edges.
+
+Width: one width for all lanes, the median width of the found peaks at 10% of their
+prominence, capped at 96% of the pitch so that neighbouring lanes do not overlap.
+
+Tilt (a blot scanned slightly rotated): the blot is cut into horizontal strips, each
+strip's column profile is cross-correlated with the whole blot's, and a straight line
+through the shifts (weighted by each strip's signal) gives the tilt in pixels of x per
+pixel of y. The lane's ``center``, ``x0`` and ``x1`` are at the reference row
+``y_ref`` (the middle row); :meth:`Lane.center_at` gives the centre at any row, and the
+band boxes use it. Lane smile (bands higher at the edges of the gel) is a matter for
+the bands (:mod:`~trkres.assays.western.bands` follows each band row across lanes).
+
+Coordinates are pixels, 0-based, ``x1`` exclusive. Lanes are numbered 1, 2, ... from the
+left.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy import ndimage, signal
+
+from trkres.errors import InputError
+
+__all__ = ["LANE_COLUMNS", "Lane", "Lanes", "column_profile", "find_lanes", "lanes_table"]
+
+#: Columns of :func:`lanes_table`.
+LANE_COLUMNS = [
+    "lane",
+    "x0",
+    "x1",
+    "center",
+    "width",
+    "tilt",
+    "y_ref",
+    "detected",
+    "prominence",
+    "note",
+]
+
+#: Height of the strips used to measure the tilt (fraction of the image height).
+_STRIP_FRACTION = 1 / 8
+
+#: Tilts larger than this (pixels of x per pixel of y, about 5.7°) are not "slight":
+#: the estimate is not used and the lanes are found upright.
+MAX_TILT = 0.1
+
+Array = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Lane:
+    """One lane: a vertical strip ``x0 <= x < x1`` (pixels) at row ``y_ref``.
+
+    ``center`` (pixels, fractional) is the lane's centre at row ``y_ref``; with a
+    ``tilt`` (pixels of x per pixel of y) the lane's centre at row ``y`` is
+    ``center + tilt * (y - y_ref)``. ``detected`` is False for a lane placed by the
+    lane spacing (no peak in the column profile there); ``prominence`` is the peak's
+    prominence in the column profile (grey levels, mean over rows), 0 when placed.
+    """
+
+    index: int
+    x0: int
+    x1: int
+    center: float
+    width: int
+    tilt: float = 0.0
+    y_ref: float = 0.0
+    detected: bool = True
+    prominence: float = 0.0
+    note: str = ""
+
+    def center_at(self, y: float | npt.NDArray[np.float64]) -> float | npt.NDArray[np.float64]:
+        """Centre of the lane at row(s) ``y`` (pixels)."""
+        return self.center + self.tilt * (y - self.y_ref)
+
+    def bounds_at(self, y: float, n_cols: int) -> tuple[int, int]:
+        """``(x0, x1)`` of the lane at row ``y``, clipped to ``[0, n_cols]``."""
+        c = float(self.center_at(y))
+        x0 = round(float(c - self.width / 2))
+        return max(0, x0), min(n_cols, x0 + self.width)
+
+
+class Lanes(list[Lane]):
+    """The lanes found (a list of :class:`Lane`) with notes about the whole search."""
+
+    def __init__(self, lanes: list[Lane] | None = None, notes: list[str] | None = None) -> None:
+        super().__init__(lanes or [])
+        self.notes: list[str] = list(notes or [])
+
+
+def _as_signal(signal_: npt.ArrayLike) -> Array:
+    arr = np.asarray(signal_, dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[0] < 3 or arr.shape[1] < 3:
+        raise InputError("the blot signal is not an image", expected="a 2-D array of at least 3 × 3 pixels",
+                         found=f"an array of shape {arr.shape}")  # fmt: skip
+    if not np.isfinite(arr).all():
+        arr = np.where(np.isfinite(arr), arr, 0.0)
+    return arr
+
+
+def column_profile(signal_: npt.ArrayLike, tilt: float = 0.0) -> Array:
+    """Mean over rows of each column (grey levels), each row's 5th percentile taken off.
+
+    With a ``tilt``, each horizontal strip is shifted by ``-tilt * (y - y_ref)`` before
+    the strips are added, so tilted lanes stay sharp.
+    """
+    arr = _as_signal(signal_)
+    rows = arr - np.percentile(arr, 5, axis=1, keepdims=True)
+    if tilt == 0.0:
+        return np.asarray(rows.mean(axis=0), dtype=np.float64)
+    strips = _strips(rows)
+    y_ref = (arr.shape[0] - 1) / 2
+    total = np.zeros(arr.shape[1])
+    for (a, b), prof in strips:
+        total += ndimage.shift(prof, -tilt * ((a + b - 1) / 2 - y_ref), order=1, mode="nearest") * (
+            b - a
+        )
+    return np.asarray(total / arr.shape[0], dtype=np.float64)
+
+
+def _strips(rows: Array) -> list[tuple[tuple[int, int], Array]]:
+    n = rows.shape[0]
+    h = max(4, round(float(n * _STRIP_FRACTION)))
+    out = []
+    for a in range(0, n, h):
+        b = min(n, a + h)
+        if b - a >= max(2, h // 2):
+            out.append(((a, b), np.asarray(rows[a:b].mean(axis=0), dtype=np.float64)))
+    return out
+
+
+def _detrend(profile: Array, window: int) -> Array:
+    """``profile`` minus a baseline that follows it below features narrower than ``window``."""
+    window = max(3, min(int(window), profile.size))
+    base = ndimage.grey_opening(profile, size=window, mode="nearest")
+    base = ndimage.uniform_filter1d(base, size=max(3, window // 2), mode="nearest")
+    return np.asarray(profile - np.minimum(base, profile), dtype=np.float64)
+
+
+def _estimate_pitch(profile: Array) -> float | None:
+    """The lane pitch (pixels) from the first clear peak of the profile's autocorrelation."""
+    p = profile - profile.mean()
+    if not np.any(p):
+        return None
+    n = p.size
+    ac = np.correlate(p, p, mode="full")[n - 1 :]
+    ac = ac / ac[0]
+    peaks, props = signal.find_peaks(ac[: n // 2], height=0.05, prominence=0.05)
+    if peaks.size == 0:
+        return None
+    return float(peaks[int(np.argmax(props["peak_heights"] >= 0.25 * props["peak_heights"].max()))])
+
+
+def _estimate_tilt(rows: Array, centers: Array, pitch: float) -> float:
+    """Tilt (pixels of x per pixel of y) from the lanes' mid-points in horizontal strips.
+
+    In each strip and lane (a window of one pitch around the upright centre), the lane's
+    mid-point is halfway between the crossings of half its height in the strip; a line
+    with one offset per lane and a common slope (weighted by the lane's signal in the
+    strip) is fitted to them. Mid-points at half height do not move with a background
+    sloping across the lane, as a centroid would.
+    """
+    strips = _strips(rows)
+    if len(strips) < 3 or centers.size == 0 or pitch < 4:
+        return 0.0
+    half = pitch / 2
+    n_cols = rows.shape[1]
+    ys, mids, lanes, weights = [], [], [], []
+    for j, c in enumerate(centers):
+        a, b = max(0, round(float(c - half))), min(n_cols, round(float(c + half)))
+        if b - a < 4:
+            continue
+        for (r0, r1), prof in strips:
+            p = prof[a:b] - float(np.min(prof[a:b]))
+            top = float(p.max())
+            if top <= 0:
+                continue
+            above = np.flatnonzero(p >= 0.5 * top)
+            lo, hi = int(above[0]), int(above[-1])
+            # Sub-pixel crossings by linear interpolation on each side.
+            left = (
+                lo - (p[lo] - 0.5 * top) / (p[lo] - p[lo - 1])
+                if lo > 0 and p[lo] != p[lo - 1]
+                else float(lo)
+            )
+            right = (
+                hi + (p[hi] - 0.5 * top) / (p[hi] - p[hi + 1])
+                if hi < p.size - 1 and p[hi] != p[hi + 1]
+                else float(hi)
+            )
+            ys.append((r0 + r1 - 1) / 2)
+            mids.append(a + (left + right) / 2)
+            lanes.append(j)
+            weights.append(top * (hi - lo + 1))
+    if len(ys) < 3:
+        return 0.0
+    y, m, ln, w = np.asarray(ys), np.asarray(mids), np.asarray(lanes), np.asarray(weights)
+    keep = np.zeros(y.size, dtype=bool)
+    for j in np.unique(ln):
+        sel = ln == j
+        keep |= sel & (w >= 0.2 * w[sel].max())
+    y, m, ln, w = y[keep], m[keep], ln[keep], w[keep]
+    yc, mc = y.copy(), m.copy()
+    for j in np.unique(ln):  # one offset per lane: centre each lane's points
+        sel = ln == j
+        yc[sel] -= np.average(y[sel], weights=w[sel])
+        mc[sel] -= np.average(m[sel], weights=w[sel])
+    den = float(np.sum(w * yc * yc))
+    if den <= 0:
+        return 0.0
+    slope = float(np.sum(w * yc * mc) / den)
+    if not np.isfinite(slope) or abs(slope) > MAX_TILT:
+        return 0.0
+    resid = mc - slope * yc
+    sd = float(np.sqrt(np.sum(w * resid**2) / np.sum(w)))
+    se = sd / np.sqrt(den / np.sum(w)) / np.sqrt(max(1, int(keep.sum()) - 2))
+    spread = float(yc.max() - yc.min())
+    # A tilt within its noise, or that moves lanes by under a pixel over the blot, is taken as none.
+    return slope if abs(slope) > 3 * se and abs(slope) * spread >= 1.0 else 0.0
+
+
+def find_lanes(
+    signal_: npt.ArrayLike,
+    n_lanes: int | None = None,
+    *,
+    min_prominence: float = 0.01,
+    tilt: bool = True,
+) -> Lanes:
+    """Lanes of a blot (see the module docstring for the method).
+
+    ``signal_`` is the blot's signal (larger = more protein, background subtracted or
+    not: the profile is detrended here too). ``n_lanes`` is the number of lanes on the
+    blot, or None to find them. ``min_prominence`` (fraction of the column profile's
+    highest point) is the weakest lane signal counted as a lane (and never less than 5
+    noise SDs of the profile). ``tilt`` False finds upright lanes only.
+
+    Returns :class:`Lanes`: never raises on a blank or odd image (an empty result or
+    evenly placed lanes, with notes); raises :class:`~trkres.errors.InputError` only
+    when ``signal_`` is not a 2-D image or ``n_lanes`` is not a whole number between 1
+    and a third of the image width.
+    """
+    arr = _as_signal(signal_)
+    n_rows, n_cols = arr.shape
+    if n_lanes is not None and (
+        isinstance(n_lanes, bool) or not isinstance(n_lanes, int | np.integer) or n_lanes < 1
+    ):
+        raise InputError(
+            "bad lane count", expected="a whole number of lanes >= 1", found=repr(n_lanes)
+        )
+    if n_lanes is not None and n_lanes > n_cols // 3:
+        raise InputError("more lanes asked than the image can hold", expected=f"at most {n_cols // 3} lanes "
+                         f"(3 pixels each) in an image {n_cols} pixels wide", found=f"{n_lanes} lanes")  # fmt: skip
+    y_ref = (n_rows - 1) / 2
+    rows = arr - np.percentile(arr, 5, axis=1, keepdims=True)
+    raw = np.asarray(rows.mean(axis=0), dtype=np.float64)
+    pitch_guess = n_cols / n_lanes if n_lanes else _estimate_pitch(_detrend(raw, n_cols // 4))
+    if pitch_guess is None:
+        pitch_guess = n_cols / 4
+    window = round(float(1.1 * pitch_guess))
+    notes: list[str] = []
+    prof = _detrend(raw, window)
+    located = _locate(prof, n_lanes, pitch_guess, min_prominence)
+    tilt_value = 0.0
+    if tilt and located is not None and located[1].sum() >= 1:
+        centers, found, _, _, pitch = located
+        tilt_value = _estimate_tilt(rows, centers[found], pitch)
+        if tilt_value:
+            prof = _detrend(column_profile(arr, tilt_value), window)
+            located = _locate(prof, n_lanes, pitch_guess, min_prominence)
+    if located is None:
+        if n_lanes is None:
+            return Lanes(
+                [],
+                ["no lanes found: the column profile has no peak above its noise (blank image?)"],
+            )
+        pitch = n_cols / n_lanes
+        notes.append(f"no lane signal found: {n_lanes} lanes placed evenly across the image")
+        width = int(max(1, np.floor(0.96 * pitch)))
+        centers = pitch * (np.arange(n_lanes) + 0.5)
+        return _build(centers, np.zeros(n_lanes, dtype=bool), np.zeros(n_lanes), width, tilt_value, y_ref,
+                      n_cols, notes)  # fmt: skip
+    centers, found, heights, widths, pitch = located
+    width_f = float(np.median(widths[found])) + 2.0
+    if centers.size > 1:
+        width_f = min(width_f, 0.96 * pitch)
+    width = int(max(1, round(width_f)))
+    if (~found).any():
+        what = (
+            "empty lanes, or fewer lanes on the blot than asked"
+            if n_lanes
+            else "empty lanes between lanes"
+        )
+        notes.append(
+            f"{int((~found).sum())} of {found.size} lanes have no signal: placed by the lane spacing ({what})"
+        )
+    return _build(centers, found, heights, width, tilt_value, y_ref, n_cols, notes)
+
+
+def _locate(
+    prof: Array, n_lanes: int | None, pitch_guess: float, min_prominence: float
+) -> tuple[Array, npt.NDArray[np.bool_], Array, Array, float] | None:
+    """Lanes on the detrended column profile: centres, found, heights, widths (px) and pitch.
+
+    A regular grid of lanes is fitted to the profile (each lane's signal, capped at the
+    detection level so weak lanes count as much as strong ones, minus the signal in the
+    gaps between lanes), then each lane is moved to the mid-point (at half height) of
+    the signal within half a pitch of its grid position. None when no lane has signal.
+    """
+    n_cols = prof.size
+    smooth = ndimage.gaussian_filter1d(prof, sigma=max(1.0, pitch_guess / 20), mode="nearest")
+    sigma = max(1.0, pitch_guess / 20)
+    d = np.diff(prof)
+    noise = (
+        1.4826
+        * float(np.median(np.abs(d - np.median(d))))
+        / np.sqrt(2)
+        / np.sqrt(2 * np.sqrt(np.pi) * sigma)
+    )
+    top = float(smooth.max())
+    level = max(5 * noise, min_prominence * top)
+    if top <= level or top <= 0:
+        return None
+    peaks, _ = signal.find_peaks(smooth, prominence=level)
+    if peaks.size == 0:
+        return None
+    q = np.clip(smooth / level, 0.0, 1.0)
+    if n_lanes is None:
+        pitch0 = _pitch_from_peaks(peaks.astype(float), pitch_guess)
+        n = round(float((peaks[-1] - peaks[0]) / pitch0)) + 1 if peaks.size > 1 else 1
+        lo, hi = 0.85 * pitch0, 1.15 * pitch0
+    else:
+        n = n_lanes
+        lo, hi = 0.3 * n_cols / n, n_cols / n
+    if n == 1:
+        centers = np.array([float(peaks[np.argmax(smooth[peaks])])])
+        pitch = float(n_cols)
+    else:
+        centers, pitch = _fit_grid(q, n, lo, hi)
+    half = pitch / 2
+    out_c, found, heights, widths = (
+        centers.copy(),
+        np.zeros(n, dtype=bool),
+        np.zeros(n),
+        np.zeros(n),
+    )
+    for i, c in enumerate(centers):
+        a, b = max(0, int(np.floor(c - half))), min(n_cols, int(np.ceil(c + half)) + 1)
+        seg = smooth[a:b]
+        if seg.size == 0:
+            continue
+        k = int(np.argmax(seg))
+        h = float(seg[k])
+        if h < level or k == 0 or k == seg.size - 1:  # no signal, or the slope of a neighbour
+            continue
+        left_h, right_h = _crossings(seg, k, 0.5 * h)
+        left_w, right_w = _crossings(seg, k, 0.1 * h)
+        found[i], heights[i], widths[i] = True, h, right_w - left_w
+        mid = a + (left_h + right_h) / 2
+        if left_h > 0 and right_h < seg.size - 1 and abs(mid - c) <= pitch / 6:
+            out_c[i] = mid
+    return out_c, found, heights, widths, float(pitch)
+
+
+def _crossings(seg: Array, k: int, level: float) -> tuple[float, float]:
+    """Sub-pixel positions left and right of ``k`` where ``seg`` falls to ``level``."""
+    below = np.flatnonzero(seg[:k] < level)
+    if below.size:
+        i = int(below[-1])
+        left = i + (level - seg[i]) / (seg[i + 1] - seg[i]) if seg[i + 1] != seg[i] else float(i)
+    else:
+        left = 0.0
+    below = np.flatnonzero(seg[k:] < level)
+    if below.size:
+        j = k + int(below[0])
+        right = (
+            j - 1 + (seg[j - 1] - level) / (seg[j - 1] - seg[j])
+            if seg[j - 1] != seg[j]
+            else float(j)
+        )
+    else:
+        right = float(seg.size - 1)
+    return float(left), float(right)
+
+
+def _pitch_from_peaks(peaks: Array, guess: float) -> float:
+    """The lane pitch (px) from peak positions: each spacing a whole number of pitches."""
+    if peaks.size < 2:
+        return guess
+    d = np.diff(peaks)
+    base = float(np.min(d))
+    near = d[d < 1.5 * base]
+    pitch = float(np.median(near))
+    slots = np.round((peaks - peaks[0]) / pitch)
+    if slots[-1] > 0 and np.unique(slots).size == slots.size:
+        pitch = float(np.polyfit(slots, peaks, 1)[0])
+    return pitch
+
+
+def _fit_grid(q: Array, n: int, lo: float, hi: float) -> tuple[Array, float]:
+    """Centres of ``n`` evenly spaced lanes (pitch in ``[lo, hi]`` px) that best fit ``q``.
+
+    Score: the lanes' values of ``q`` at their centres minus the values half a pitch
+    between them; ties go to the grid most centred in the image. A coarse search (1 px)
+    then a fine one (0.1 px) around the best.
+    """
+    n_cols = q.size
+    x = np.arange(n_cols, dtype=np.float64)
+    idx = np.arange(n, dtype=np.float64)
+    gaps = idx[:-1] + 0.5
+
+    def best(pitches: Array, offsets_for: object) -> tuple[float, float, float]:
+        top = (-np.inf, 0.0, 0.0)
+        for p in pitches:
+            offs = offsets_for(p)  # type: ignore[operator]
+            if offs.size == 0:
+                continue
+            c = offs[:, None] + p * idx[None, :]
+            g = offs[:, None] + p * gaps[None, :]
+            score = np.interp(c, x, q).sum(axis=1) - np.interp(g, x, q).sum(axis=1)
+            margin = offs - (n_cols - 1 - (offs + p * (n - 1)))
+            score = score - 1e-3 * np.abs(margin) / n_cols
+            k = int(np.argmax(score))
+            if score[k] > top[0]:
+                top = (float(score[k]), float(p), float(offs[k]))
+        return top
+
+    hi = min(hi, (n_cols - 1) / max(1, n - 1))
+    lo = min(lo, hi)
+    coarse = np.arange(lo, hi + 1e-9, 1.0) if hi - lo >= 1 else np.array([hi])
+    _, p0, o0 = best(coarse, lambda p: np.arange(0.0, n_cols - 1 - p * (n - 1) + 1e-9, 1.0))
+    fine = np.arange(max(lo, p0 - 1), min(hi, p0 + 1) + 1e-9, 0.1)
+    _, p1, o1 = best(
+        fine,
+        lambda p: np.arange(
+            max(0.0, o0 - 1 - (n - 1)), min(n_cols - 1 - p * (n - 1), o0 + 1 + (n - 1)) + 1e-9, 0.1
+        ),
+    )
+    return o1 + p1 * idx, p1
+
+
+def _build(
+    centers: Array,
+    found: npt.NDArray[np.bool_],
+    proms: Array,
+    width: int,
+    tilt_value: float,
+    y_ref: float,
+    n_cols: int,
+    notes: list[str],
+) -> Lanes:
+    lanes = []
+    for i, (c, f, p) in enumerate(zip(centers, found, proms, strict=True)):
+        x0 = round(float(c - width / 2))
+        x1 = x0 + width
+        note = "" if f else "no peak in the column profile: placed by the lane spacing"
+        if x0 < 0 or x1 > n_cols:
+            note = "; ".join(filter(None, [note, "cut by the image edge"]))
+        lanes.append(Lane(index=i + 1, x0=max(0, x0), x1=min(n_cols, x1), center=float(c), width=width,
+                          tilt=tilt_value, y_ref=y_ref, detected=bool(f), prominence=float(p), note=note))  # fmt: skip
+    if tilt_value:
+        notes.append(
+            f"blot tilted by {tilt_value:+.4f} px of x per px of y ({np.degrees(np.arctan(tilt_value)):+.2f}°)"
+        )
+    return Lanes(lanes, notes)
+
+
+def lanes_table(lanes: list[Lane]) -> pd.DataFrame:
+    """The lanes as a table (:data:`LANE_COLUMNS`), for ``lanes.tsv``."""
+    rows = [[ln.index, ln.x0, ln.x1, ln.center, ln.width, ln.tilt, ln.y_ref, ln.detected, ln.prominence, ln.note]
+            for ln in lanes]  # fmt: skip
+    return pd.DataFrame(rows, columns=LANE_COLUMNS)
