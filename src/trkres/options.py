@@ -67,5 +67,6 @@ def validate_options(
                 if err["type"] == "extra_forbidden"
                 else err["msg"]
             ),
-            found=repr(found)[:300],
+            # A rule across options names its options in ``expected``; the whole dict would be noise.
+            found=repr(found)[:300] if err["loc"] else None,
         ) from None

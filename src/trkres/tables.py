@@ -16,6 +16,8 @@ from trkres.textio import check_unique_header, read_text
 
 __all__ = ["EXCEL_SUFFIXES", "ISSUE_COLUMNS", "MISSING_CELLS", "read_table"]
 
+_SEP_NAMES = {",": "comma", "\t": "tab", ";": "semicolon"}
+
 #: Spreadsheet suffixes read with openpyxl (first sheet unless one is named).
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 
@@ -33,6 +35,8 @@ def read_table(path: Path, *, typed: bool = False) -> pd.DataFrame:
     ``i`` (0-based index) is on line ``i + 2``; blank lines are kept as empty rows
     so that holds (callers drop them). With ``typed``, a Parquet table keeps its column
     types (numbers stay numbers: the long reader checks them without going through text).
+    A ``.csv`` whose header holds semicolons and no comma is read with ``;``
+    (spreadsheets in decimal-comma locales write those).
     """
     import io
 
@@ -55,6 +59,9 @@ def read_table(path: Path, *, typed: bool = False) -> pd.DataFrame:
                          expected="a header line and data rows", found="no text")  # fmt: skip
     name = path.name.lower().removesuffix(".gz")
     sep = "," if name.endswith(".csv") else "\t"
+    first = text.split("\n", 1)[0]
+    if sep == "," and ";" in first and "," not in first:
+        sep = ";"  # a "CSV" from a spreadsheet set to a decimal-comma locale
     import csv
 
     header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=sep), [])
@@ -68,7 +75,7 @@ def read_table(path: Path, *, typed: bool = False) -> pd.DataFrame:
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
         if m:
             raise InputError("row has more fields than the header", location=Location(file=path, line=int(m[2])),
-                             expected=f"{m[1]} fields (separator {'comma' if sep == ',' else 'tab'})",
+                             expected=f"{m[1]} fields (separator {_SEP_NAMES[sep]})",
                              found=f"{m[3]} fields") from None  # fmt: skip
         raise InputError("cannot parse table", location=Location(file=path),
                          expected="a CSV/TSV table", found=str(exc).strip()[:200]) from None  # fmt: skip
@@ -84,7 +91,7 @@ def read_table(path: Path, *, typed: bool = False) -> pd.DataFrame:
         i = int(np.flatnonzero(short.to_numpy())[0])
         n_found = int(frame.iloc[i].notna().sum())
         raise InputError("row has fewer fields than the header", location=Location(file=path, line=i + 2),
-                         expected=f"{len(frame.columns)} fields (separator {'comma' if sep == ',' else 'tab'})",
+                         expected=f"{len(frame.columns)} fields (separator {_SEP_NAMES[sep]})",
                          found=f"{n_found} fields")  # fmt: skip
     if not (~blank).any():
         raise InputError("no data rows", location=Location(file=path, line=2),

@@ -147,3 +147,36 @@ def test_fuzz_rows_in_equal_rows_used_plus_rows_reported(rows: list[tuple[object
     )
     assert not v.duplicated(["mouse_id", "day"]).any()
     assert (v.groupby("mouse_id")["arm"].nunique() <= 1).all()
+
+
+def test_ids_restarting_in_each_arm_are_told_apart_by_arm(tmp_path: Path) -> None:
+    text = "mouse,arm,day,volume\n" + "".join(
+        f"{m},{a},{d},{100 + d}\n" for a in ("V", "T") for m in (1, 2) for d in (0, 3)
+    )
+    read = read_volumes(_write(tmp_path, "perarm.csv", text))
+    assert read.issues.empty
+    assert sorted(read.volumes["mouse_id"].unique()) == ["T/1", "T/2", "V/1", "V/2"]
+    assert any("restart in each arm" in n for n in read.notes)
+    # one mouse wrongly in two arms among many is still an error, not renamed
+    text = "mouse,arm,day,volume\na,V,0,1\na,V,3,2\nb,V,0,1\nb,V,3,2\nc,T,0,1\nc,T,3,2\na,T,7,3\n"
+    read = read_volumes(_write(tmp_path, "two.csv", text))
+    assert set(read.issues["action"]) == {"dropped (mouse in two arms)"}
+
+
+def test_semicolons_and_decimal_commas(tmp_path: Path) -> None:
+    path = _write(tmp_path, "eu.csv", "mouse;arm;day;volume\nm;A;0;12,5\nm;A;3;20,25\n")
+    read = read_volumes(path)
+    assert read.volumes["volume"].tolist() == [12.5, 20.25]
+    assert any("decimal comma" in n for n in read.notes)
+
+
+def test_absurd_numbers_are_reported_not_computed(tmp_path: Path) -> None:
+    text = "mouse,arm,day,volume\nm,A,0,100\nm,A,3,1e308\nm,A,1e12,150\nm,A,7,120\n"
+    read = read_volumes(_write(tmp_path, "big.csv", text))
+    assert set(read.issues["action"]) == {"dropped (implausibly large)", "dropped"}
+    assert read.volumes["day"].tolist() == [0.0, 7.0]
+
+
+def test_weeks_are_whole_days(tmp_path: Path) -> None:
+    read = read_volumes(_write(tmp_path, "w.csv", "ID,Treatment,Week,Volume\n1,A,1,5\n1,A,3,9\n"))
+    assert read.volumes["day"].tolist() == [7.0, 21.0]

@@ -215,3 +215,49 @@ def test_notebook_plots_draw_on_given_axes(example: tr.invivo.InvivoResult) -> N
     assert pair[0].has_data() and pair[1].has_data()
     with pytest.raises(InputError, match="two axes"):
         tr.pl.invivo_diagnostics(example, ax=pair[0])
+
+
+def test_zero_volumes_after_baseline_are_warned_or_floored(shared_data: Path) -> None:
+    path = shared_data / "invivo" / "tumr" / "melanoma1.csv"
+    arms = {"control": "A", "drug_a": "B", "drug_b": "C", "combination": "D"}
+    res = run_invivo(path, InvivoOptions(**arms))
+    assert any("left out of the growth model" in w for w in res.warnings)
+    assert set(res["model_excluded"]["arm"]) <= {"B", "D"} and len(res["model_excluded"]) > 100
+    floored = run_invivo(path, InvivoOptions(**arms, zero_volumes="floor"))
+    assert not floored.warnings or not any("left out" in w for w in floored.warnings)
+    before = res["growth_model"].set_index("arm")
+    after = floored["growth_model"].set_index("arm")
+    gone = res["model_excluded"]["arm"].value_counts()
+    for arm in ("B", "D"):  # the vanished tumours now count
+        assert after.loc[arm, "n_observations"] == before.loc[arm, "n_observations"] + gone[arm]
+    assert after.loc["A", "n_observations"] == before.loc["A", "n_observations"]
+    assert any("set to" in n for n in floored.notes)
+
+
+def test_options_errors_name_what_is_missing() -> None:
+    with pytest.raises(InputError) as err:
+        tr.invivo.analyze(XENOGRAFT, combination="Larotrectinib+Trametinib")
+    assert "missing drug_a, drug_b" in str(err.value)
+    with pytest.raises(InputError, match="time_start 10, time_end 5"):
+        tr.invivo.analyze(XENOGRAFT, time_start=10, time_end=5)
+    with pytest.raises(InputError, match="bad design"):
+        tr.invivo.apriori_power(n_mice_per_arm=3)
+    with pytest.raises(InputError, match="alpha"):
+        tr.invivo.posthoc_power(XENOGRAFT, control="Vehicle", drug_a="Larotrectinib",
+                                drug_b="Trametinib", combination="Larotrectinib+Trametinib", alpha=2)  # fmt: skip
+
+
+def test_two_experiments_in_one_study_are_labelled_by_input_id(tmp_path: Path) -> None:
+    text = XENOGRAFT.read_text()
+    manifest = ("name: two\ninputs:\n  - {id: pdx1, kind: tumour_volumes, path: a/vol.csv}\n"
+                "  - {id: pdx2, kind: tumour_volumes, path: b/vol.csv}\n")  # fmt: skip
+    folder = write_study(tmp_path / "s", manifest, {"a/vol.csv": text, "b/vol.csv": text})
+    result = tr.study.run(folder)
+    assert set(result.tables["invivo_growth_model"]["experiment"]) == {"pdx1", "pdx2"}
+    bad = ("name: two\ninputs:\n  - {id: pdx1, kind: tumour_volumes, path: a/vol.csv}\n"
+           "  - {id: other, kind: tumour_volumes, path: b/vol.csv}\n"
+           "options:\n  invivo: {control: Vehicle}\n")  # fmt: skip
+    other = "mouse_id,arm,day,volume\nm,Saline,0,1\nm,Saline,3,2\n"
+    folder = write_study(tmp_path / "t", bad, {"a/vol.csv": text, "b/vol.csv": other})
+    with pytest.raises(InputError, match="in vivo input 'other'"):
+        tr.study.run(folder)

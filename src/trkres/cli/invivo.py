@@ -158,6 +158,8 @@ def invivo(
         write_outputs(out, dict(result), figures, files={"model.json": model_json(result)})
     for note in result.notes:
         log.info("%s", note)
+    for text in result.warnings:
+        log.warning("%s", text)
     issues = result.issues
     if len(issues):
         log.warning("%d of %d row(s) not used: see %s", len(issues), result.rows_in,

@@ -75,7 +75,7 @@ def _draw_spider(ax: Any, res: InvivoResult) -> None:
         ax.plot([], [], "-", color=colour, label=arm)
     ax.set_yscale("log")
     ax.set_xlabel("day")
-    ax.set_ylabel("tumour volume (mm³, log)" if res.volumes["volume"].gt(0).any() else "volume")
+    ax.set_ylabel(f"tumour volume ({res.volume_unit}, log)")
     ax.legend(fontsize=7, frameon=False)
 
 
@@ -314,13 +314,16 @@ def invivo_figures(result: InvivoResult, prefix: str = "invivo") -> list[Figure]
     fig, ax = new_figure(6.5, 3.8)
     _draw_spider(ax, res)
     out.append(Figure(f"{prefix}_spider", "Tumour volume per mouse", fig,
-                      _plotly_lines(res.volumes, "day", "volume", "arm", log_y=True, per="mouse_id")))  # fmt: skip
+                      _plotly_lines(res.volumes, "day", "volume", "arm", log_y=True, per="mouse_id"),
+                      caption=f"Each line is one mouse (volume in {res.volume_unit}, log scale)."))  # fmt: skip
     curves = res.tables.get("curves")
     if curves is not None and len(curves):
         fig, ax = new_figure(6.5, 3.8)
         _draw_growth(ax, res)
         out.append(Figure(f"{prefix}_growth", "Mean tumour volume ± SEM per arm", fig,
-                          _plotly_lines(curves, "day", "mean", "arm", error="sem")))  # fmt: skip
+                          _plotly_lines(curves, "day", "mean", "arm", error="sem"),
+                          caption="Mean of the mice measured on each day, ± standard error; "
+                          "arms thin out as mice leave the study."))  # fmt: skip
     m = res.tables.get("mrecist")
     if m is not None and len(m):
         fig, ax = new_figure(7.0, 3.8)
@@ -344,11 +347,16 @@ def invivo_figures(result: InvivoResult, prefix: str = "invivo") -> list[Figure]
     if syn is not None and len(syn):
         fig, ax = new_figure(6.5, 3.5)
         _draw_synergy(ax, res)
-        out.append(Figure(f"{prefix}_synergy", "Combination synergy over time", fig))
+        out.append(Figure(f"{prefix}_synergy", "Combination synergy over time", fig,
+                          caption="Combination index (observed / expected relative volume under "
+                          "each reference model) with 95% CI at every time, the model refitted on "
+                          "the data up to that time; below 1: synergy."))  # fmt: skip
     km = res.tables.get("km")
     if km is not None and len(km):
         fig, ax = new_figure(6.5, 3.5)
         _draw_survival(ax, res)
         out.append(Figure(f"{prefix}_survival", "Time to endpoint (Kaplan–Meier)", fig,
-                          _plotly_lines(_from_zero(km), "time", "survival", "arm", step=True)))  # fmt: skip
+                          _plotly_lines(_from_zero(km), "time", "survival", "arm", step=True),
+                          caption="Fraction of mice not yet at the endpoint (see the notes), with "
+                          "95% log-scale bands as R's survfit; mice leaving early are censored."))  # fmt: skip
     return out

@@ -183,6 +183,13 @@ def posthoc_power(
     from trkres.assays.invivo.power import posthoc_power as _power
     from trkres.assays.invivo.run import resolve_design
 
+    if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
+        raise InputError("bad option alpha", expected="a significance level, 0 < alpha < 1",
+                         found=repr(alpha))  # fmt: skip
+    if not (isinstance(nsim, int) and nsim >= 1):
+        raise InputError(
+            "bad option nsim", expected="a number of simulations >= 1", found=repr(nsim)
+        )
     opts = _options(None, {"control": control, "drug_a": drug_a, "drug_b": drug_b,
                            "drug_c": drug_c, "combination": combination, "variance": variance,
                            "seed": seed})  # fmt: skip
@@ -199,7 +206,12 @@ def apriori_power(**design: Any) -> PowerResult:
     after the baseline), ``slopes`` per arm (1/day), ``tau``, ``sigma``, the arms ...)."""
     from trkres.assays.invivo.power import apriori_power as _apriori
 
-    return _apriori(**design)
+    try:
+        return _apriori(**design)
+    except TypeError as exc:  # a missing or unknown keyword: say which, as an input error
+        raise InputError("bad design for apriori_power", expected="keywords n_mice_per_arm, times, "
+                         "slopes, tau, sigma, control, drug_a, drug_b, combination (see "
+                         "help(tr.invivo.apriori_power))", found=str(exc)) from None  # fmt: skip
 
 
 def mice_per_arm(target_power: float = 0.8, **design: Any) -> tuple[int, pd.DataFrame]:
@@ -207,4 +219,8 @@ def mice_per_arm(target_power: float = 0.8, **design: Any) -> tuple[int, pd.Data
     :func:`trkres.assays.invivo.power.mice_per_arm`); returns (n, every n tried)."""
     from trkres.assays.invivo.power import mice_per_arm as _mice
 
-    return _mice(target_power, **design)
+    try:
+        return _mice(target_power, **design)
+    except TypeError as exc:
+        raise InputError("bad design for mice_per_arm", expected="the keywords of "
+                         "tr.invivo.apriori_power except n_mice_per_arm", found=str(exc)) from None  # fmt: skip

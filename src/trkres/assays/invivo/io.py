@@ -75,6 +75,11 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "removed_reason": ("removed_reason", "removal_reason", "reason_removed"),
 }
 
+#: Largest time (days, either sign) and volume (mm³ or signal units) read as a measurement:
+#: beyond them a cell is a typo or an overflow, and arithmetic on it would only spread inf.
+MAX_DAY = 1e5
+MAX_VOLUME = 1e12
+
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f", ""}
 
@@ -148,15 +153,33 @@ def _issue(source: str, rows: np.ndarray, column: str, expected: str, found: obj
                          "action": action})  # fmt: skip
 
 
-def _numbers(cells: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Values (NaN where missing), the missing mask, and the mask of cells that are not numbers."""
+_DECIMAL_COMMA = r"^[+-]?\d+,\d+$"
+
+
+def _numbers(
+    cells: pd.Series, notes: list[str] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Values (NaN where missing), the missing mask, and the mask of cells that are not numbers.
+
+    A column whose every non-number cell is a decimal-comma number (``12,5``) and which
+    has no decimal point elsewhere is read with the comma as the decimal mark (said in
+    ``notes``)."""
     if cells.dtype.kind in "iuf":
         values = cells.to_numpy(dtype=float, na_value=np.nan)
         return values, np.isnan(values), np.zeros(len(values), dtype=bool)
     text = cells.astype(str).str.strip()
     missing = text.str.lower().isin(MISSING_CELLS).to_numpy() | cells.isna().to_numpy()
     values = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(dtype=float)
-    return values, missing, np.isnan(values) & ~missing
+    bad = np.isnan(values) & ~missing
+    if bad.any() and notes is not None:
+        comma = text.str.fullmatch(_DECIMAL_COMMA).to_numpy()
+        if comma[bad].all() and not text[~missing].str.contains(".", regex=False).any():
+            values = pd.to_numeric(text.str.replace(",", ".", regex=False).where(~missing),
+                                   errors="coerce").to_numpy(dtype=float)  # fmt: skip
+            notes.append(f"column {cells.name!r} uses a decimal comma (e.g. {text[bad].iloc[0]!r}): "
+                         "read as a decimal mark")  # fmt: skip
+            bad = np.isnan(values) & ~missing
+    return values, missing, bad
 
 
 def _text(cells: pd.Series) -> pd.Series:
@@ -227,26 +250,33 @@ def check_volumes(
         bad = keep & (values == "").to_numpy()
         if bad.any():
             parts.append(
-                _issue(source, rows[bad], roles[role], f"a {role}", "an empty cell", "dropped")
+                _issue(
+                    source,
+                    rows[bad],
+                    roles[role],
+                    f"{role.replace('_', ' ')} (not empty)",
+                    "an empty cell",
+                    "dropped",
+                )
             )
             keep &= ~bad
-    day, day_missing, day_bad = _numbers(frame[roles[time_role]])
-    bad = keep & (day_missing | day_bad | ~np.isfinite(day))
+    day, day_missing, day_bad = _numbers(frame[roles[time_role]], notes)
+    with np.errstate(invalid="ignore"):
+        bad = keep & (day_missing | day_bad | ~(np.abs(day) <= MAX_DAY))
     if bad.any():
         found = frame[roles[time_role]].astype(str).to_numpy()[bad]
-        parts.append(
-            _issue(source, rows[bad], roles[time_role], "a finite number (time)", found, "dropped")
-        )
+        parts.append(_issue(source, rows[bad], roles[time_role], f"a time in days (|day| ≤ {MAX_DAY:g})",
+                            found, "dropped"))  # fmt: skip
         keep &= ~bad
     unit = time_unit if time_unit != "auto" else ("weeks" if time_role == "week" else "days")
     if unit == "weeks":
-        day = day * 7.0
+        day = np.round(day * 7.0, 9)  # 3 weeks are 21 days, not 20.999999999999996
         notes.append(f"time column {roles[time_role]!r} is in weeks: converted to days (× 7)")
     else:
         notes.append(f"time column {roles[time_role]!r} is read as days")
     volume_unit = "mm³"
     if vol_role is not None:
-        vol, vmiss, vbad = _numbers(frame[roles[vol_role]])
+        vol, vmiss, vbad = _numbers(frame[roles[vol_role]], notes)
         vcol = roles[vol_role]
         if vol_role == "signal":
             volume_unit = "signal units"
@@ -258,8 +288,8 @@ def check_volumes(
             notes.append("caliper length and width were also given: the volume column is used")
         vmsg = "a volume ≥ 0"
     else:
-        length, lmiss, lbad = _numbers(frame[roles["length"]])
-        width, wmiss, wbad = _numbers(frame[roles["width"]])
+        length, lmiss, lbad = _numbers(frame[roles["length"]], notes)
+        width, wmiss, wbad = _numbers(frame[roles["width"]], notes)
         vcol = f"{roles['length']}/{roles['width']}"
         swapped = keep & (width > length)
         big, small = np.fmax(length, width), np.fmin(length, width)
@@ -271,11 +301,14 @@ def check_volumes(
             notes.append(f"{int(swapped.sum())} row(s) had width > length: the longer axis was "
                          "taken as the length")  # fmt: skip
         vmsg = "caliper length and width ≥ 0 (mm)"
+    finite = np.isfinite(vol)
     for mask, expected, action in (
         (keep & vmiss, vmsg, "dropped (no measurement)"),
-        (keep & ~vmiss & (vbad | ~np.isfinite(vol)), vmsg, "dropped"),
-        (keep & ~vmiss & np.isfinite(vol) & (vol < 0), vmsg, "dropped (negative)"),
-    ):
+        (keep & ~vmiss & (vbad | ~finite), vmsg, "dropped"),
+        (keep & ~vmiss & finite & (vol < 0), vmsg, "dropped (negative)"),
+        (keep & ~vmiss & finite & (vol > MAX_VOLUME), f"a volume ≤ {MAX_VOLUME:g}",
+         "dropped (implausibly large)"),
+    ):  # fmt: skip
         if mask.any():
             src = frame[roles[vol_role]] if vol_role is not None else \
                 frame[roles["length"]].astype(str) + " × " + frame[roles["width"]].astype(str)  # fmt: skip
@@ -297,8 +330,14 @@ def check_volumes(
         if extra in roles:
             table[extra] = _text(frame[roles[extra]]).to_numpy(dtype=object)
     table = table[keep]
-    # A mouse in two arms: which arm is right cannot be known.
+    # Mice numbered within each arm (1, 2, 3 ... again in every arm) are told apart by arm.
     arms_of = table.groupby("mouse_id", sort=False)["arm"].nunique()
+    if len(arms_of) and (arms_of > 1).mean() > 0.5 and table["arm"].nunique() > 1:
+        table["mouse_id"] = table["arm"].astype(str) + "/" + table["mouse_id"].astype(str)
+        notes.append(f"mouse ids restart in each arm ({int((arms_of > 1).sum())} of {len(arms_of)} ids "
+                     "appear in several arms): a mouse is arm/mouse_id")  # fmt: skip
+        arms_of = table.groupby("mouse_id", sort=False)["arm"].nunique()
+    # A mouse in two arms: which arm is right cannot be known.
     two = arms_of.index[arms_of > 1]
     if len(two):
         mask = table["mouse_id"].isin(two).to_numpy()

@@ -80,6 +80,11 @@ class InvivoOptions(Options):
         0, ge=0, le=100_000,
         description="simulated experiments for the post hoc power of the combination test (0: skip)",
     )  # fmt: skip
+    zero_volumes: Literal["exclude", "floor"] = Field(
+        "exclude",
+        description="volumes of 0 after baseline (tumours gone) in the growth model: exclude "
+        "(as SynergyLMM; the output warns) or floor (half the smallest positive volume)",
+    )
     influence: Literal["auto", "yes", "no"] = Field(
         "auto",
         description="leave-one-mouse-out influence of each mouse on the growth model (one refit "
@@ -131,21 +136,26 @@ class InvivoOptions(Options):
     def _consistent(self) -> InvivoOptions:
         if self.endpoint_fold is not None and self.endpoint_volume is not None:
             raise PydanticCustomError(
-                "endpoint", "one endpoint: endpoint_fold or endpoint_volume, not both"
+                "endpoint", "one endpoint: endpoint_fold or endpoint_volume, not both (given both)"
             )
         if (
             self.time_start is not None
             and self.time_end is not None
             and self.time_end <= self.time_start
         ):
-            raise PydanticCustomError("window", "time_end after time_start")
-        named = [self.drug_a, self.drug_b, self.combination]
-        if any(v is not None for v in [*named, self.drug_c]) and not all(
-            v is not None for v in named
-        ):
             raise PydanticCustomError(
-                "combination", "drug_a, drug_b and combination together (drug_c optional)"
-            )
+                "window", "time_end after time_start (given time_start {start}, time_end {end})",
+                {"start": f"{self.time_start:g}", "end": f"{self.time_end:g}"},
+            )  # fmt: skip
+        roles = {"drug_a": self.drug_a, "drug_b": self.drug_b, "combination": self.combination}
+        given = [k for k, v in {**roles, "drug_c": self.drug_c}.items() if v is not None]
+        missing = [k for k, v in roles.items() if v is None]
+        if given and missing:
+            raise PydanticCustomError(
+                "combination", "drug_a, drug_b and combination together (drug_c optional); "
+                "given {given}, missing {missing}",
+                {"given": ", ".join(given), "missing": ", ".join(missing)},
+            )  # fmt: skip
         return self
 
     @property

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from trkres.assays.invivo.io import VolumesRead, check_volumes, read_volumes
@@ -54,6 +55,7 @@ TABLE_TITLES = {
     "residuals": "Growth model: fitted values and residuals per measurement",
     "normality": "Growth model: Shapiro–Wilk tests of random slopes and residuals",
     "power": "Post hoc power of the combination test",
+    "model_excluded": "Measurements left out of the growth model, and why",
     "issues": "Rows not used, and why",
 }
 
@@ -77,7 +79,8 @@ class InvivoResult(Mapping[str, pd.DataFrame]):
     A read-only mapping (``result["mrecist"]``) with attributes: :attr:`volumes` (the
     checked input), :attr:`fit` (the mixed model, ``None`` when it could not be fitted),
     :attr:`model` (``model.json``: variance parameters, random-slope SD, residual SD,
-    log-likelihood, AIC, BIC), :attr:`design`, :attr:`notes` (what was decided, as sentences).
+    log-likelihood, AIC, BIC), :attr:`design`, :attr:`notes` (what was decided, as sentences),
+    :attr:`warnings` (what may bias a result, as sentences).
     """
 
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -87,10 +90,15 @@ class InvivoResult(Mapping[str, pd.DataFrame]):
     design: Design = field(default_factory=lambda: Design(None))
     options: InvivoOptions = field(default_factory=InvivoOptions)
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
     source: str = ""
     rows_in: int = 0
+    volume_unit: str = "mm³"
 
     def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self.tables:
+            raise KeyError(f"no table {name!r} in this result (computed: {', '.join(self.tables)}; "
+                           "see result.notes for why a part was left out)")  # fmt: skip
         return self.tables[name]
 
     def __iter__(self) -> Iterator[str]:
@@ -134,6 +142,7 @@ def model_json(result: InvivoResult) -> str:
                    "combination": design.combination},
         "options": result.options.model_dump(),
         "notes": list(result.notes),
+        "warnings": list(result.warnings),
     }  # fmt: skip
     return json.dumps(_plain(doc), indent=2, allow_nan=False) + "\n"
 
@@ -184,6 +193,36 @@ def resolve_design(arms: list[str], options: InvivoOptions) -> Design:
     return Design(control, (), None, tuple(notes))
 
 
+#: Unit of the growth model's slopes.
+SLOPE_UNIT = "1/day (natural log of relative volume per day)"
+
+
+def _model_data(
+    data: pd.DataFrame, options: InvivoOptions, notes: list[str], warnings: list[str]
+) -> pd.DataFrame:
+    """The volumes the growth model, synergy and power use: zeros after a mouse's baseline
+    (tumours gone) are left out (log 0 is undefined; SynergyLMM does the same) or, with
+    ``zero_volumes: floor``, set to half the smallest positive volume of the experiment."""
+    first = ~data.duplicated("mouse_id", keep="first").to_numpy()
+    zero = (data["volume"].to_numpy() <= 0) & ~first
+    if not zero.any():
+        return data
+    per_arm = data.loc[zero, "arm"].value_counts().sort_index()
+    listing = ", ".join(f"{arm} {n}" for arm, n in per_arm.items())
+    if options.zero_volumes == "floor":
+        floor = float(data.loc[data["volume"] > 0, "volume"].min()) / 2.0
+        notes.append(f"{int(zero.sum())} volume(s) of 0 after baseline ({listing}) set to {floor:g} "
+                     "(half the smallest positive volume) in the growth model, synergy and power")  # fmt: skip
+        return data.assign(volume=np.where(zero, floor, data["volume"].to_numpy()))
+    warnings.append(
+        f"{int(zero.sum())} volume(s) of 0 after baseline (tumours gone: {listing}) are left out of "
+        "the growth model, synergy and power (log 0 is undefined; SynergyLMM does the same), so "
+        "those arms' slopes overstate growth; zero_volumes: floor uses half the smallest positive "
+        "volume instead (see model_excluded)"
+    )
+    return data
+
+
 def _survival_tables(metrics: pd.DataFrame, control: str | None) -> dict[str, pd.DataFrame]:
     """``survival`` (per arm: n, events, median with CI, log-rank and Cox against the control),
     ``logrank`` (all arms and each arm against the control) and ``km`` (the curves)."""
@@ -207,6 +246,9 @@ def _survival_tables(metrics: pd.DataFrame, control: str | None) -> dict[str, pd
             on="arm", how="left",
         )  # fmt: skip
         summary.insert(1, "control", control)
+        summary["cox_model"] = (
+            "one Cox model (Efron ties) with every arm; hazard ratio vs the control"
+        )
         out["logrank"] = logrank
     elif summary["arm"].nunique() > 1:
         out["logrank"] = survival.logrank_tests(times)
@@ -249,12 +291,23 @@ def run_invivo(
     read = _read(volumes, options)
     data = read.volumes
     notes = list(read.notes)
+    warnings: list[str] = []
     tables: dict[str, pd.DataFrame] = {}
     if not len(data):
         tables["issues"] = read.issues
         notes.append("no usable measurement: nothing was computed")
         return InvivoResult(
-            tables, data, None, {}, Design(None), options, tuple(notes), read.source, read.rows_in
+            tables,
+            data,
+            None,
+            {},
+            Design(None),
+            options,
+            tuple(notes),
+            (),
+            read.source,
+            read.rows_in,
+            read.volume_unit,
         )
     design = resolve_design(sorted(data["arm"].unique()), options)
     notes.extend(design.notes)
@@ -275,9 +328,10 @@ def run_invivo(
     progress(2, steps, "growth model")
     fit: GrowthFit | None = None
     model: dict[str, Any] = {}
+    modelled = _model_data(data, options, notes, warnings)
     try:
         # The option counts measurements with the baseline; the model counts rows after it.
-        fit = lmm.fit_growth(data, variance=options.variance, time_start=options.time_start,
+        fit = lmm.fit_growth(modelled, variance=options.variance, time_start=options.time_start,
                              time_end=options.time_end,
                              min_observations=max(1, options.min_observations - 1))  # fmt: skip
     except InputError as exc:
@@ -293,11 +347,15 @@ def run_invivo(
             "n_mice",
             "n_observations",
         ]
-        tables["growth_model"] = growth[first + [c for c in growth.columns if c not in first]]
+        growth = growth[first + [c for c in growth.columns if c not in first]]
+        tables["growth_model"] = growth.assign(slope_unit=SLOPE_UNIT)
         tables["contrasts"] = lmm.pairwise_contrasts(fit, robust=options.robust)
-        model = fit.summary()
+        model = {**fit.summary(), "slope_unit": SLOPE_UNIT, "time_unit": "day",
+                 "volume_unit": read.volume_unit}  # fmt: skip
         if not fit.converged:
-            notes.append(f"growth model: {fit.message}")
+            warnings.append(f"growth model: {fit.message}")
+        if len(fit.excluded):
+            tables["model_excluded"] = fit.excluded
     progress(3, steps, "growth curves")
     from trkres.assays.invivo import curves
 
@@ -309,7 +367,7 @@ def run_invivo(
         drug_a, drug_b = design.drugs[0], design.drugs[1]
         drug_c = design.drugs[2] if len(design.drugs) > 2 else None
         tables["synergy"] = invivo_synergy(
-            data, control=design.control or "", combination=design.combination,
+            modelled, control=design.control or "", combination=design.combination,
             methods=tuple(options.synergy_methods), variance=options.variance,
             time_start=options.time_start, time_end=options.time_end,
             min_observations=max(1, options.min_observations - 1), robust=options.robust,
@@ -320,7 +378,7 @@ def run_invivo(
             from trkres.assays.invivo.power import posthoc_power
 
             rows = [
-                posthoc_power(fit, data, combination=design.combination, control=design.control or "",
+                posthoc_power(fit, modelled, combination=design.combination, control=design.control or "",
                               method=method, nsim=options.power_simulations, seed=options.seed,
                               robust=options.robust, drug_a=drug_a, drug_b=drug_b,
                               drug_c=drug_c).as_dict()
@@ -345,5 +403,15 @@ def run_invivo(
     tables["issues"] = read.issues
     progress(steps, steps, "done")
     return InvivoResult(
-        tables, data, fit, model, design, options, tuple(notes), read.source, read.rows_in
+        tables,
+        data,
+        fit,
+        model,
+        design,
+        options,
+        tuple(notes),
+        tuple(warnings),
+        read.source,
+        read.rows_in,
+        read.volume_unit,
     )

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 from trkres.assays.invivo.options import InvivoOptions
 from trkres.assays.invivo.run import TABLE_TITLES, InvivoResult, run_invivo
+from trkres.errors import InputError
 from trkres.report.model import Figure, Flag, Section, Table
 from trkres.study.manifest import InputKind
 from trkres.study.registry import AnalysisContext, register
@@ -25,7 +24,8 @@ SUMMARY = (
 def flags(result: InvivoResult, label: str = "") -> list[Flag]:
     """What a reader should notice: unused rows, a model that did not converge, the decisions."""
     where = f"{label}: " if label else ""
-    out = [Flag("info", where + note) for note in result.notes]
+    out = [Flag("warning", where + text) for text in result.warnings]
+    out += [Flag("info", where + note) for note in result.notes]
     issues = result.tables.get("issues")
     if issues is not None and len(issues):
         out.append(Flag("warning", f"{where}{len(issues)} of {result.rows_in} row(s) not used "
@@ -36,8 +36,8 @@ def flags(result: InvivoResult, label: str = "") -> list[Flag]:
     return out
 
 
-def _label(path: Path, paths: list[Path]) -> str:
-    return path.stem if len(paths) > 1 else ""
+#: Tables written to TSV but too long to be useful in the HTML page.
+_NOT_IN_REPORT = {"residuals", "km", "model_excluded"}
 
 
 @register(
@@ -52,22 +52,33 @@ def invivo_section(ctx: AnalysisContext) -> Section:
     from trkres.pl.invivo import invivo_figures
 
     opts = ctx.options if isinstance(ctx.options, InvivoOptions) else InvivoOptions()
-    paths = ctx.paths(InputKind.tumour_volumes) + ctx.paths(InputKind.xenograft)
+    inputs = ctx.study.inputs_of(InputKind.tumour_volumes) + ctx.study.inputs_of(
+        InputKind.xenograft
+    )
     frames: dict[str, list[pd.DataFrame]] = {}
     figures: list[Figure] = []
     found: list[Flag] = []
-    for i, path in enumerate(paths):
-        ctx.progress(i, len(paths), f"in vivo: {path.name}")
-        result = run_invivo(path, opts)
-        label = _label(path, paths)
+    for i, item in enumerate(inputs):
+        path = ctx.study.path_of(item)
+        ctx.progress(i, len(inputs), f"in vivo: {item.name}")
+        try:
+            result = run_invivo(path, opts)
+        except InputError as exc:
+            if exc.location is None and len(inputs) > 1:  # say which experiment it was
+                exc.message = f"in vivo input {item.name!r} ({item.path}): {exc.message}"
+            raise
+        label = item.name if len(inputs) > 1 else ""
         for name, frame in result.items():
-            frames.setdefault(name, []).append(
-                frame.assign(experiment=path.stem) if label else frame
-            )
+            frames.setdefault(name, []).append(frame.assign(experiment=label) if label else frame)
         figures.extend(invivo_figures(result, prefix=f"invivo_{label}" if label else "invivo"))
         found.extend(flags(result, label))
     tables = [
-        Table(f"invivo_{name}", pd.concat(parts, ignore_index=True), TABLE_TITLES.get(name, name))
+        Table(
+            f"invivo_{name}",
+            pd.concat(parts, ignore_index=True),
+            TABLE_TITLES.get(name, name),
+            in_report=name not in _NOT_IN_REPORT,
+        )
         for name, parts in frames.items()
     ]
     return Section(name="invivo", title="In vivo tumour growth", summary=SUMMARY,

@@ -430,7 +430,12 @@ def invivo_synergy(
                 )
             )
         except (InputError, ComputationError) as err:
-            fits.append(f"fit failed: {err.message}")
+            window = model_data[model_data["time"] <= t]
+            if len(window) and window.groupby("mouse_id").size().max() == 1:
+                fits.append("one measurement per mouse after the baseline up to this time: the "
+                            "arm slopes and the mouse-to-mouse variation cannot be told apart")  # fmt: skip
+            else:
+                fits.append(f"fit failed: {err.message}")
     fits.append(full)
     hsa_ref: str | None = None
     if "hsa" in methods:
