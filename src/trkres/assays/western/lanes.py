@@ -596,8 +596,8 @@ def _fit_grid(q: Array, n: int, lo: float, hi: float) -> tuple[Array, float]:
 
     Score: the lanes' values of ``q`` (0 outside the image) at their centres minus the
     values half a pitch between them, less 0.25 for each lane outside the image; ties go
-    to the grid most centred in the image. A coarse search (1 px) then a fine one
-    (0.1 px) around the best.
+    to the grid most centred in the image. A coarse search (about 150 pitches, offsets in
+    steps of a twentieth of the smallest pitch) then a fine one (0.1 px) around the best.
     """
     n_cols = q.size
     x = np.arange(n_cols, dtype=np.float64)
@@ -625,19 +625,22 @@ def _fit_grid(q: Array, n: int, lo: float, hi: float) -> tuple[Array, float]:
         return top
 
     lo = min(lo, hi)
-    coarse = np.arange(lo, hi + 1e-9, 1.0) if hi - lo >= 1 else np.array([hi])
+    # Coarse steps: about 150 pitches, offsets a twentieth of the smallest pitch (>= 1 px).
+    p_step = max(1.0, (hi - lo) / 150)
+    o_step = max(1.0, lo / 20)
+    coarse = np.arange(lo, hi + 1e-9, p_step) if hi - lo >= p_step else np.array([hi])
 
     def offsets(p: float) -> Array:
         # Lanes may fall outside the image, but at least one stays inside.
-        return np.arange(-p * (n - 1) / 2, n_cols - 1 - p * (n - 1) / 2 + 1e-9, 1.0)
+        return np.arange(-p * (n - 1) / 2, n_cols - 1 - p * (n - 1) / 2 + 1e-9, o_step)
 
     _, p0, o0 = best(coarse, offsets)
-    fine = np.arange(max(lo, p0 - 1), min(hi, p0 + 1) + 1e-9, 0.1)
+    fine = np.arange(max(lo, p0 - p_step), min(hi, p0 + p_step) + 1e-9, 0.1)
 
     def near(p: float) -> Array:
         centre = o0 + p0 * (n - 1) / 2  # keep the grid's middle where it was
         o = centre - p * (n - 1) / 2
-        return np.arange(o - 1.0, o + 1.0 + 1e-9, 0.1)
+        return np.arange(o - o_step, o + o_step + 1e-9, 0.1)
 
     _, p1, o1 = best(fine, near)
     return o1 + p1 * idx, p1
