@@ -2,8 +2,9 @@
 
 A lane is a vertical strip of the (background-corrected) signal. The column profile
 (mean signal of each column, after each row's 5th percentile is taken off so that a
-background varying down the blot does not count) is detrended with a grey opening wider
-than a lane, smoothed, and its peaks (``scipy.signal.find_peaks``) are the lane centres.
+background varying down the blot does not count, and with the rows weighted by their band
+signal so that residual background swells between band rows do not bury weak lanes) is
+detrended with a grey opening wider than a lane and smoothed.
 
 * **Lane count given** (``n_lanes``): lanes sit on a regular grid (the comb makes them
   evenly spaced): the pitch comes from the spacings of the peaks found (each spacing a
@@ -33,6 +34,7 @@ left.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -119,14 +121,33 @@ def _as_signal(signal_: npt.ArrayLike) -> Array:
     return arr
 
 
+def _weighted_rows(arr: Array) -> Array:
+    """``arr`` with each row's 5th percentile taken off, rows weighted by their band signal.
+
+    The weight of a row is its mean (after the percentile) above a grey opening of the
+    row profile (window a sixth of the height, at least 15 rows), normalised to a mean of
+    1: rows holding bands count, rows of plain background (whose residual swells would
+    bury a weak lane) hardly do. Uniform weights when no row stands out.
+    """
+    rows = arr - np.percentile(arr, 5, axis=1, keepdims=True)
+    r = rows.mean(axis=1)
+    window = max(15, r.size // 6)
+    w = np.clip(r - ndimage.grey_opening(r, size=min(window, r.size), mode="nearest"), 0.0, None)
+    if not np.isfinite(w).all() or w.sum() <= 0:
+        return np.asarray(rows, dtype=np.float64)
+    w = w / w.mean()
+    return np.asarray(rows * w[:, None], dtype=np.float64)
+
+
 def column_profile(signal_: npt.ArrayLike, tilt: float = 0.0) -> Array:
-    """Mean over rows of each column (grey levels), each row's 5th percentile taken off.
+    """Mean over rows of each column (grey levels), each row's 5th percentile taken off
+    and rows weighted by their band signal (see :func:`_weighted_rows`).
 
     With a ``tilt``, each horizontal strip is shifted by ``-tilt * (y - y_ref)`` before
     the strips are added, so tilted lanes stay sharp.
     """
     arr = _as_signal(signal_)
-    rows = arr - np.percentile(arr, 5, axis=1, keepdims=True)
+    rows = _weighted_rows(arr)
     if tilt == 0.0:
         return np.asarray(rows.mean(axis=0), dtype=np.float64)
     strips = _strips(rows)
@@ -172,11 +193,59 @@ def _estimate_pitch(profile: Array) -> float | None:
     return float(peaks[int(np.argmax(props["peak_heights"] >= 0.25 * props["peak_heights"].max()))])
 
 
+def _compressed(raw: Array) -> Array:
+    """The detrended, smoothed column profile on a log scale of its detection level (0..1):
+    weak lanes count nearly as much as strong (or clipped) ones."""
+    n_cols = raw.size
+    prof = ndimage.gaussian_filter1d(_detrend(raw, max(3, n_cols // 2)), 2.0)
+    d = np.diff(raw)
+    noise = (
+        1.4826
+        * float(np.median(np.abs(d - np.median(d))))
+        / np.sqrt(2)
+        / np.sqrt(2 * np.sqrt(np.pi) * 2.0)
+    )
+    top = float(prof.max())
+    level = max(8 * noise, 0.002 * top)
+    if top <= level:
+        return np.zeros(n_cols)
+    return np.asarray(
+        np.log1p(np.clip(prof, 0.0, None) / level) / np.log1p(top / level), dtype=np.float64
+    )
+
+
+def _auto_pitch(raw: Array) -> float:
+    """A first guess of the lane pitch (px) when the lane count is not given.
+
+    The first clear peak of the autocorrelation of the log-compressed profile
+    (:func:`_compressed`, so one strong lane does not dominate), but never less than
+    1.25 times the lanes' width at half height, so a flat-topped lane is not split in two.
+    """
+    n_cols = raw.size
+    q = _compressed(raw)
+    guess = _estimate_pitch(q) or n_cols / 4
+    if q.max() > 0:
+        peaks, _ = signal.find_peaks(q, prominence=0.3)
+        if peaks.size:
+            linear = ndimage.gaussian_filter1d(_detrend(raw, max(3, n_cols // 2)), 2.0)
+            widths = signal.peak_widths(linear, peaks, rel_height=0.5)[0]
+            least = 1.25 * float(np.median(widths))
+            # Clear lanes at least a lane apart: their closest spacings are one pitch.
+            peaks, _ = signal.find_peaks(q, prominence=0.3, distance=max(1, int(least / 1.25)))
+            if peaks.size >= 3:
+                d = np.diff(peaks).astype(np.float64)
+                near = d[d < 1.5 * d.min()]
+                guess = float(np.median(near))
+            guess = max(guess, least)
+    return float(guess)
+
+
 def _estimate_tilt(rows: Array, centers: Array, pitch: float) -> float:
     """Tilt (pixels of x per pixel of y) from the lanes' mid-points in horizontal strips.
 
     In each strip and lane (a window of one pitch around the upright centre), the lane's
-    mid-point is halfway between the crossings of half its height in the strip; a line
+    mid-point is halfway between the crossings of half its height in the strip, at the
+    strip's signal-weighted mean row (where its band lies); a line
     with one offset per lane and a common slope (weighted by the lane's signal in the
     strip) is fitted to them. Mid-points at half height do not move with a background
     sloping across the lane, as a centroid would.
@@ -209,7 +278,13 @@ def _estimate_tilt(rows: Array, centers: Array, pitch: float) -> float:
                 if hi < p.size - 1 and p[hi] != p[hi + 1]
                 else float(hi)
             )
-            ys.append((r0 + r1 - 1) / 2)
+            # The strip's row is where its signal lies in this lane (a band row), not its middle.
+            rw = np.clip(rows[r0:r1, a:b] - float(np.min(prof[a:b])), 0, None).sum(axis=1)
+            ys.append(
+                float(np.average(np.arange(r0, r1), weights=rw))
+                if rw.sum() > 0
+                else (r0 + r1 - 1) / 2
+            )
             mids.append(a + (left + right) / 2)
             lanes.append(j)
             weights.append(top * (hi - lo + 1))
@@ -244,7 +319,7 @@ def find_lanes(
     signal_: npt.ArrayLike,
     n_lanes: int | None = None,
     *,
-    min_prominence: float = 0.01,
+    min_prominence: float = 0.002,
     tilt: bool = True,
 ) -> Lanes:
     """Lanes of a blot (see the module docstring for the method).
@@ -252,8 +327,8 @@ def find_lanes(
     ``signal_`` is the blot's signal (larger = more protein, background subtracted or
     not: the profile is detrended here too). ``n_lanes`` is the number of lanes on the
     blot, or None to find them. ``min_prominence`` (fraction of the column profile's
-    highest point) is the weakest lane signal counted as a lane (and never less than 5
-    noise SDs of the profile). ``tilt`` False finds upright lanes only.
+    highest point) is the weakest lane signal counted as a lane (and never less than 8
+    noise SDs of the smoothed profile). ``tilt`` False finds upright lanes only.
 
     Returns :class:`Lanes`: never raises on a blank or odd image (an empty result or
     evenly placed lanes, with notes); raises :class:`~trkres.errors.InputError` only
@@ -272,11 +347,9 @@ def find_lanes(
         raise InputError("more lanes asked than the image can hold", expected=f"at most {n_cols // 3} lanes "
                          f"(3 pixels each) in an image {n_cols} pixels wide", found=f"{n_lanes} lanes")  # fmt: skip
     y_ref = (n_rows - 1) / 2
-    rows = arr - np.percentile(arr, 5, axis=1, keepdims=True)
+    rows = _weighted_rows(arr)
     raw = np.asarray(rows.mean(axis=0), dtype=np.float64)
-    pitch_guess = n_cols / n_lanes if n_lanes else _estimate_pitch(_detrend(raw, n_cols // 4))
-    if pitch_guess is None:
-        pitch_guess = n_cols / 4
+    pitch_guess = n_cols / n_lanes if n_lanes else _auto_pitch(raw)
     window = round(float(1.1 * pitch_guess))
     notes: list[str] = []
     prof = _detrend(raw, window)
@@ -301,6 +374,16 @@ def find_lanes(
         return _build(centers, np.zeros(n_lanes, dtype=bool), np.zeros(n_lanes), width, tilt_value, y_ref,
                       n_cols, notes)  # fmt: skip
     centers, found, heights, widths, pitch = located
+    inside = (centers >= 0) & (centers <= n_cols - 1)
+    if not inside.all():
+        notes.append(f"{int((~inside).sum())} of the {centers.size} lanes asked would lie outside the image at "
+                     f"the lane spacing of {pitch:.1f} px: left out ({int(inside.sum())} lanes returned)")  # fmt: skip
+        centers, found, heights, widths = (
+            centers[inside],
+            found[inside],
+            heights[inside],
+            widths[inside],
+        )
     width_f = float(np.median(widths[found])) + 2.0
     if centers.size > 1:
         width_f = min(width_f, 0.96 * pitch)
@@ -322,14 +405,19 @@ def _locate(
 ) -> tuple[Array, npt.NDArray[np.bool_], Array, Array, float] | None:
     """Lanes on the detrended column profile: centres, found, heights, widths (px) and pitch.
 
-    A regular grid of lanes is fitted to the profile (each lane's signal, capped at the
-    detection level so weak lanes count as much as strong ones, minus the signal in the
-    gaps between lanes), then each lane is moved to the mid-point (at half height) of
-    the signal within half a pitch of its grid position. None when no lane has signal.
+    A regular grid of lanes is fitted to the profile (each lane's signal, on a log scale
+    of the detection level so weak lanes count nearly as much as strong ones, minus the signal in the
+    gaps between lanes; lanes may fall outside the image, at a small cost, so that a
+    narrow image does not squeeze the grid). Each lane with a lane-shaped bump within a
+    sixth of a pitch of its grid position (a local maximum above the detection level, as
+    wide at half height as the clear lanes within a factor 0.5-1.6) is found and moved to
+    the bump's mid-point at half height; a straight line through the found lanes' centres
+    (by index) then places the others. Lanes outside the image are left out. None when
+    no lane has signal.
     """
     n_cols = prof.size
-    smooth = ndimage.gaussian_filter1d(prof, sigma=max(1.0, pitch_guess / 20), mode="nearest")
     sigma = max(1.0, pitch_guess / 20)
+    smooth = ndimage.gaussian_filter1d(prof, sigma=sigma, mode="nearest")
     d = np.diff(prof)
     noise = (
         1.4826
@@ -338,48 +426,134 @@ def _locate(
         / np.sqrt(2 * np.sqrt(np.pi) * sigma)
     )
     top = float(smooth.max())
-    level = max(5 * noise, min_prominence * top)
+    level = max(8 * noise, min_prominence * top)
     if top <= level or top <= 0:
         return None
     peaks, _ = signal.find_peaks(smooth, prominence=level)
     if peaks.size == 0:
         return None
-    q = np.clip(smooth / level, 0.0, 1.0)
+    q = np.log1p(np.clip(smooth, 0.0, None) / level) / np.log1p(top / level)
     if n_lanes is None:
-        pitch0 = _pitch_from_peaks(peaks.astype(float), pitch_guess)
-        n = round(float((peaks[-1] - peaks[0]) / pitch0)) + 1 if peaks.size > 1 else 1
+        # Lanes from the first to the last clear peak (on the log scale, a third of the way
+        # up), at the guessed pitch.
+        clear = peaks[q[peaks] >= 0.3] if (q[peaks] >= 0.3).any() else peaks
+        pitch0 = pitch_guess
+        n = round(float((clear[-1] - clear[0]) / pitch0)) + 1 if clear.size > 1 else 1
         lo, hi = 0.85 * pitch0, 1.15 * pitch0
     else:
         n = n_lanes
-        lo, hi = 0.3 * n_cols / n, n_cols / n
+        # Up to twice the spacing that fills the image: more lanes may be asked than the
+        # blot holds (those fall outside the image and are left out).
+        lo, hi = 0.3 * n_cols / n, 2 * n_cols / n
     if n == 1:
-        centers = np.array([float(peaks[np.argmax(smooth[peaks])])])
+        grid = np.array([float(peaks[np.argmax(smooth[peaks])])])
         pitch = float(n_cols)
     else:
-        centers, pitch = _fit_grid(q, n, lo, hi)
-    half = pitch / 2
-    out_c, found, heights, widths = (
-        centers.copy(),
-        np.zeros(n, dtype=bool),
-        np.zeros(n),
-        np.zeros(n),
-    )
-    for i, c in enumerate(centers):
-        a, b = max(0, int(np.floor(c - half))), min(n_cols, int(np.ceil(c + half)) + 1)
-        seg = smooth[a:b]
-        if seg.size == 0:
-            continue
-        k = int(np.argmax(seg))
-        h = float(seg[k])
-        if h < level or k == 0 or k == seg.size - 1:  # no signal, or the slope of a neighbour
-            continue
-        left_h, right_h = _crossings(seg, k, 0.5 * h)
-        left_w, right_w = _crossings(seg, k, 0.1 * h)
-        found[i], heights[i], widths[i] = True, h, right_w - left_w
-        mid = a + (left_h + right_h) / 2
-        if left_h > 0 and right_h < seg.size - 1 and abs(mid - c) <= pitch / 6:
-            out_c[i] = mid
-    return out_c, found, heights, widths, float(pitch)
+        grid, pitch = _fit_grid(q, n, lo, hi)
+    centers, heights, widths, halfw = grid.copy(), np.zeros(n), np.zeros(n), np.zeros(n)
+    candidate = np.zeros(n, dtype=bool)
+    for i, c in enumerate(grid):
+        probe = _probe(smooth, float(c), pitch if n > 1 else None, level)
+        if probe is not None:
+            candidate[i] = True
+            centers[i], heights[i], widths[i], halfw[i] = probe
+    if not candidate.any():
+        return None
+    clear = candidate & (heights >= np.median(heights[candidate]))
+    ref = float(np.median(halfw[clear]))
+    found = candidate & (halfw >= 0.5 * ref) & (halfw <= 1.6 * ref)
+    if not found.any():
+        found = clear
+    heights[~found], widths[~found] = 0.0, 0.0
+    if n_lanes is None and n > 1:
+        # Without a count, lanes past the clear ones are added while lane-shaped bumps
+        # sit one pitch further out.
+        typical = float(np.median(heights[found]))
+        for side in (-1, 1):
+            while True:
+                edge = (
+                    int(np.argmax(found))
+                    if side < 0
+                    else found.size - 1 - int(np.argmax(found[::-1]))
+                )
+                c = float(centers[edge] + side * pitch)
+                at_end = (side < 0 and edge == 0) or (side > 0 and edge == found.size - 1)
+                probe = _probe(smooth, c, pitch, level) if at_end and 0 <= c <= n_cols - 1 else None
+                if (
+                    probe is None
+                    or not 0.5 * ref <= probe[3] <= 1.6 * ref
+                    or probe[1] < 0.1 * typical
+                ):
+                    break
+                row = (
+                    np.array([probe[0]]),
+                    np.array([True]),
+                    np.array([probe[1]]),
+                    np.array([probe[2]]),
+                )
+                if side < 0:
+                    centers, found, heights, widths = (
+                        np.concatenate([r, v])
+                        for r, v in zip(row, (centers, found, heights, widths), strict=True)
+                    )
+                else:
+                    centers, found, heights, widths = (
+                        np.concatenate([v, r])
+                        for r, v in zip(row, (centers, found, heights, widths), strict=True)
+                    )
+        n = found.size
+    if n > 1:
+        idx = np.arange(n, dtype=np.float64)
+        if found.sum() >= 2:
+            use = found.copy()
+            for _ in range(3):  # a line robust to a lane or two off the comb's spacing
+                slope, offset = np.polyfit(idx[use], centers[use], 1)
+                resid = np.abs(centers - (offset + slope * idx))
+                keep = found & (resid <= max(2.0, pitch / 10))
+                if keep.sum() < 2 or np.array_equal(keep, use):
+                    break
+                use = keep
+            pitch = float(slope)
+            # A found lane off the line by more than a tenth of the pitch is a weak lane
+            # whose bump leans on the background: it is put on the line.
+            off = found & ~use
+            centers[off] = offset + pitch * idx[off]
+        else:
+            offset = float(centers[found][0] - pitch * idx[found][0])
+        centers[~found] = offset + pitch * idx[~found]
+    return centers, found, heights, widths, float(pitch)
+
+
+def _probe(
+    smooth: Array, c: float, pitch: float | None, level: float
+) -> tuple[float, float, float, float] | None:
+    """The lane-shaped bump at ``c`` on ``smooth``: (centre, height, width at 10%, width at 50%).
+
+    The bump's top must lie within a sixth of a ``pitch`` of ``c`` and reach ``level``;
+    its half-height crossings must lie within half a pitch of ``c`` (else it is a
+    neighbour's slope) and their mid-point within a sixth of a pitch of ``c``. With
+    ``pitch`` None (one lane), the whole profile is the window. None when there is none.
+    """
+    n_cols = smooth.size
+    if pitch is None:
+        a, b, lo_w, hi_w = 0, n_cols, 0, n_cols
+    else:
+        a, b = max(0, int(np.floor(c - pitch / 6))), min(n_cols, int(np.ceil(c + pitch / 6)) + 1)
+        lo_w, hi_w = (
+            max(0, int(np.floor(c - pitch / 2))),
+            min(n_cols, int(np.ceil(c + pitch / 2)) + 1),
+        )
+    if b - a < 3 or float(smooth[a:b].max()) < level:
+        return None
+    seg = smooth[lo_w:hi_w]
+    k = a - lo_w + int(np.argmax(smooth[a:b]))
+    h = float(seg[k])
+    left_h, right_h = _crossings(seg, k, 0.5 * h)
+    left_w, right_w = _crossings(seg, k, 0.1 * h)
+    mid = lo_w + (left_h + right_h) / 2
+    if pitch is not None and (left_h <= 0 or right_h >= seg.size - 1 or abs(mid - c) > pitch / 6):
+        return None
+    return mid, h, right_w - left_w, right_h - left_h
 
 
 def _crossings(seg: Array, k: int, level: float) -> tuple[float, float]:
@@ -420,24 +594,29 @@ def _pitch_from_peaks(peaks: Array, guess: float) -> float:
 def _fit_grid(q: Array, n: int, lo: float, hi: float) -> tuple[Array, float]:
     """Centres of ``n`` evenly spaced lanes (pitch in ``[lo, hi]`` px) that best fit ``q``.
 
-    Score: the lanes' values of ``q`` at their centres minus the values half a pitch
-    between them; ties go to the grid most centred in the image. A coarse search (1 px)
-    then a fine one (0.1 px) around the best.
+    Score: the lanes' values of ``q`` (0 outside the image) at their centres minus the
+    values half a pitch between them, less 0.25 for each lane outside the image; ties go
+    to the grid most centred in the image. A coarse search (about 150 pitches, offsets in
+    steps of a twentieth of the smallest pitch) then a fine one (0.1 px) around the best.
     """
     n_cols = q.size
     x = np.arange(n_cols, dtype=np.float64)
     idx = np.arange(n, dtype=np.float64)
     gaps = idx[:-1] + 0.5
 
-    def best(pitches: Array, offsets_for: object) -> tuple[float, float, float]:
+    def at(pos: Array) -> Array:
+        return np.where((pos >= 0) & (pos <= n_cols - 1), np.interp(pos, x, q), 0.0)
+
+    def best(pitches: Array, offsets_for: Callable[[float], Array]) -> tuple[float, float, float]:
         top = (-np.inf, 0.0, 0.0)
         for p in pitches:
-            offs = offsets_for(p)  # type: ignore[operator]
+            offs = offsets_for(float(p))
             if offs.size == 0:
                 continue
             c = offs[:, None] + p * idx[None, :]
             g = offs[:, None] + p * gaps[None, :]
-            score = np.interp(c, x, q).sum(axis=1) - np.interp(g, x, q).sum(axis=1)
+            outside = ((c < 0) | (c > n_cols - 1)).sum(axis=1)
+            score = at(c).sum(axis=1) - at(g).sum(axis=1) - 0.25 * outside
             margin = offs - (n_cols - 1 - (offs + p * (n - 1)))
             score = score - 1e-3 * np.abs(margin) / n_cols
             k = int(np.argmax(score))
@@ -445,17 +624,25 @@ def _fit_grid(q: Array, n: int, lo: float, hi: float) -> tuple[Array, float]:
                 top = (float(score[k]), float(p), float(offs[k]))
         return top
 
-    hi = min(hi, (n_cols - 1) / max(1, n - 1))
     lo = min(lo, hi)
-    coarse = np.arange(lo, hi + 1e-9, 1.0) if hi - lo >= 1 else np.array([hi])
-    _, p0, o0 = best(coarse, lambda p: np.arange(0.0, n_cols - 1 - p * (n - 1) + 1e-9, 1.0))
-    fine = np.arange(max(lo, p0 - 1), min(hi, p0 + 1) + 1e-9, 0.1)
-    _, p1, o1 = best(
-        fine,
-        lambda p: np.arange(
-            max(0.0, o0 - 1 - (n - 1)), min(n_cols - 1 - p * (n - 1), o0 + 1 + (n - 1)) + 1e-9, 0.1
-        ),
-    )
+    # Coarse steps: about 150 pitches, offsets a twentieth of the smallest pitch (>= 1 px).
+    p_step = max(1.0, (hi - lo) / 150)
+    o_step = max(1.0, lo / 20)
+    coarse = np.arange(lo, hi + 1e-9, p_step) if hi - lo >= p_step else np.array([hi])
+
+    def offsets(p: float) -> Array:
+        # Lanes may fall outside the image, but at least one stays inside.
+        return np.arange(-p * (n - 1) / 2, n_cols - 1 - p * (n - 1) / 2 + 1e-9, o_step)
+
+    _, p0, o0 = best(coarse, offsets)
+    fine = np.arange(max(lo, p0 - p_step), min(hi, p0 + p_step) + 1e-9, 0.1)
+
+    def near(p: float) -> Array:
+        centre = o0 + p0 * (n - 1) / 2  # keep the grid's middle where it was
+        o = centre - p * (n - 1) / 2
+        return np.arange(o - o_step, o + o_step + 1e-9, 0.1)
+
+    _, p1, o1 = best(fine, near)
     return o1 + p1 * idx, p1
 
 
