@@ -13,7 +13,7 @@ The Python API, as a notebook uses it::
 
 Namespaces (each imported on first use, so ``import trkres`` stays fast):
 ``genomics`` (classify resistance from sequencing), ``cfdna`` (serial cfDNA),
-``doseresponse``, ``synergy``, ``ddpcr``, ``plates``, ``invivo`` (lab assays), ``models``
+``doseresponse``, ``synergy``, ``ddpcr``, ``plates``, ``invivo``, ``western`` (lab assays), ``models``
 (signalling and evolution), ``pl`` (figures), ``study`` (study folders, the
 report), ``knowledge`` (curated facts), ``units``. Every error trkres raises on
 purpose is a :class:`trkres.errors.TrkresError`. See ``docs/architecture.md``.
@@ -36,6 +36,7 @@ _NAMESPACES = {
     "ddpcr": "trkres.assays.ddpcr",
     "plates": "trkres.assays.plates",
     "invivo": "trkres.assays.invivo",
+    "western": "trkres.assays.western",
     "models": "trkres.models",
     "pl": "trkres.pl",
     "study": "trkres.study",
@@ -61,11 +62,12 @@ __all__ = [
     "study",
     "synergy",
     "units",
+    "western",
 ]
 
 if TYPE_CHECKING:
     from trkres import errors, examples, genomics, knowledge, models, pl, study, units
-    from trkres.assays import ddpcr, doseresponse, invivo, plates, synergy
+    from trkres.assays import ddpcr, doseresponse, invivo, plates, synergy, western
     from trkres.genomics import cfdna_api as cfdna
 
 

@@ -18,6 +18,7 @@ for _module in (
     "plates",
     "synergy",
     "invivo",
+    "western",
     "knowledge",
 ):
     importlib.import_module(f"trkres.cli.{_module}")

@@ -36,6 +36,10 @@ _FUNCTIONS = {
     "invivo_synergy": "trkres.pl.invivo",
     "invivo_survival": "trkres.pl.invivo",
     "invivo_diagnostics": "trkres.pl.invivo",
+    # western blots
+    "blot_overlay": "trkres.pl.western",
+    "blot_profiles": "trkres.pl.western",
+    "blot_fold_change": "trkres.pl.western",
     # genomics
     "mechanisms": "trkres.pl.genomics",
     "oncoprint": "trkres.pl.genomics",

@@ -35,7 +35,8 @@ class InputKind(StrEnum):
     ddpcr = "ddpcr"  # QuantaSoft / QX Manager results exports
     droplet_amplitudes = "droplet_amplitudes"
     cfdna = "cfdna"  # serial cfDNA sequencing results
-    western_blot = "western_blot"
+    western = "western"  # a blot image (with its loading control and lane layout)
+    western_blot = "western_blot"  # the earlier name of western, still read
     tumour_volumes = "tumour_volumes"  # in vivo caliper volumes (xenograft, PDX)
     xenograft = "xenograft"  # the earlier name of tumour_volumes, still read
     knowledge = "knowledge"  # a lab's extra knowledge YAML
@@ -54,7 +55,8 @@ KIND_FORMATS: dict[InputKind, tuple[str, ...]] = {
     InputKind.ddpcr: ("quantasoft",),
     InputKind.droplet_amplitudes: ("quantasoft_amplitude",),
     InputKind.cfdna: ("long",),
-    InputKind.western_blot: ("long",),
+    InputKind.western: ("image",),
+    InputKind.western_blot: ("image",),
     InputKind.tumour_volumes: ("long",),
     InputKind.xenograft: ("long",),
     InputKind.knowledge: ("yaml",),
@@ -77,12 +79,19 @@ class StudyInput(BaseModel):
     kind: InputKind
     path: str = Field(min_length=1, description="relative to the study folder")
     format: str | None = None
-    layout: str | None = Field(default=None, description="plate layout file (plates only)")
+    layout: str | None = Field(
+        default=None, description="plate layout file (plates), lane layout (westerns)"
+    )
+    loading_control: str | None = Field(
+        default=None, description="image of the loading control of the same lanes (westerns)"
+    )
+    target: str | None = Field(default=None, description="protein on the image (westerns)")
+    blot: str | None = Field(default=None, description="replicate blot id (westerns)")
     provenance: Provenance = "measured"
     source: str | None = Field(default=None, description="where the data came from, licence")
     description: str | None = None
 
-    @field_validator("path", "layout")
+    @field_validator("path", "layout", "loading_control")
     @classmethod
     def _relative(cls, value: str | None) -> str | None:
         if value is None:
@@ -107,8 +116,12 @@ class StudyInput(BaseModel):
             raise ValueError(
                 f"format '{self.format}' is not one of {', '.join(allowed)} for kind '{self.kind}'"
             )
-        if self.layout is not None and self.kind is not InputKind.plate:
-            raise ValueError("'layout' applies to inputs of kind 'plate' only")
+        western = self.kind in (InputKind.western, InputKind.western_blot)
+        if self.layout is not None and self.kind is not InputKind.plate and not western:
+            raise ValueError("'layout' applies to inputs of kind 'plate' or 'western' only")
+        for name in ("loading_control", "target", "blot"):
+            if getattr(self, name) is not None and not western:
+                raise ValueError(f"'{name}' applies to inputs of kind 'western' only")
         if self.kind is InputKind.plate and self.layout is None and self.format != "gdsc":
             raise ValueError(
                 "a plate needs a 'layout' (the plate map file; GDSC well tables carry their own)"
@@ -231,6 +244,8 @@ def load_study(folder: Path) -> Study:
         _check_file(study, index, "path", item.path)
         if item.layout is not None:
             _check_file(study, index, "layout", item.layout)
+        if item.loading_control is not None:
+            _check_file(study, index, "loading_control", item.loading_control)
     return study
 
 

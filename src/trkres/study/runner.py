@@ -149,6 +149,7 @@ def describe_inputs(study: Study) -> pd.DataFrame:
                 "format": item.resolved_format(),
                 "path": item.path,
                 "layout": item.layout or "",
+                "loading_control": item.loading_control or "",
                 "provenance": item.provenance,
                 "source": item.source or "",
                 "bytes": path.stat().st_size,

@@ -1,0 +1,250 @@
+"""``run_blot``: a blot image (and its loading control and lane layout) → bands, lanes,
+normalised signals and fold changes.
+
+The one orchestration of the western analysis: ``trkres blot``, the study section and
+``tr.western.blot`` call it; it reads, checks and computes, and writes nothing.
+Steps: read the image (inverting a dark-on-light scan) → ImageJ's rolling ball for lane
+and band detection → lanes from the column profile → bands as lane-profile peaks (or the
+user's ROIs) → band volumes over the chosen background → one signal per lane → the
+target over its loading control → fold change against the control lanes of the blot.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from trkres.assays.western.options import BlotOptions
+from trkres.errors import InputError
+from trkres.study.registry import ProgressCallback, no_progress
+
+if TYPE_CHECKING:
+    from trkres.assays.western.io import BlotImage
+
+__all__ = ["TABLE_TITLES", "BlotResult", "MeasuredImage", "run_blot"]
+
+#: An image file (path) or an image in memory (2-D array of grey levels).
+ImageInput = str | os.PathLike[str] | np.ndarray
+#: A table (lane layout, ROIs) as a path or a DataFrame.
+TableInput = str | os.PathLike[str] | pd.DataFrame
+
+TABLE_TITLES = {
+    "bands": "Bands: volume (grey levels × pixels above background), area, peak, saturation",
+    "lanes": "Lanes found on each image",
+    "rois": "Band boxes (edit and pass back with --rois)",
+    "signals": "One signal per lane and target",
+    "quantified": "Target over loading control, fold change against the control lanes",
+    "loading_cv": "Loading control: coefficient of variation across lanes",
+    "linear_range": "Dilution series: linear range of the signal",
+    "layout_issues": "Layout rows not used, and why",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class MeasuredImage:
+    """One image as measured: the image, its lanes and its band boxes (for the overlay)."""
+
+    image: BlotImage
+    role: str  # "target" or "loading"
+    bands: pd.DataFrame
+    lanes: pd.DataFrame
+    background: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class BlotResult(Mapping[str, pd.DataFrame]):
+    """Every western table by name, with the measured images and what was decided.
+
+    Tables: ``bands`` (every band of every image), ``lanes``, ``rois`` (the target's boxes,
+    editable), ``signals`` (one per lane and target), ``quantified`` (ratios to the loading
+    control and fold changes, with a layout), ``loading_cv``, ``linear_range``,
+    ``layout_issues``. :attr:`images` holds the measured images; :attr:`notes` what was
+    decided (inversion, lanes, background) as sentences.
+    """
+
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    images: tuple[MeasuredImage, ...] = ()
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    options: BlotOptions = field(default_factory=BlotOptions)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self.tables:
+            raise KeyError(f"no table {name!r} in this result (computed: {', '.join(self.tables)})")
+        return self.tables[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.tables)
+
+    def __len__(self) -> int:
+        return len(self.tables)
+
+
+def _images(item: ImageInput, options: BlotOptions, channel: str | None) -> list[BlotImage]:
+    from trkres.assays.western.io import blot_from_array, read_blot
+
+    if isinstance(item, np.ndarray):
+        return [blot_from_array(item, invert=options.invert, detector_max=options.detector_max)]
+    if isinstance(item, (str, os.PathLike)):
+        return read_blot(Path(os.fspath(item)), invert=options.invert, channel=channel,
+                         detector_max=options.detector_max)  # fmt: skip
+    raise InputError("not a blot image", expected="a path to a TIFF/PNG/JPEG or a 2-D array",
+                     found=type(item).__name__)  # fmt: skip
+
+
+def _rois(rois: TableInput | None) -> pd.DataFrame | None:
+    from trkres.assays.western.bands import read_rois
+
+    if rois is None or isinstance(rois, pd.DataFrame):
+        return rois
+    if isinstance(rois, (str, os.PathLike)):
+        return read_rois(Path(os.fspath(rois)))
+    raise InputError("not an ROI table", expected="a path or a DataFrame (lane, band, x0, x1, y0, y1)",
+                     found=type(rois).__name__)  # fmt: skip
+
+
+def measure_image(
+    image: BlotImage, options: BlotOptions, role: str, rois: pd.DataFrame | None = None
+) -> tuple[MeasuredImage, list[str]]:
+    """Lanes, bands and band volumes of one image (``rois`` override the detection)."""
+    from trkres.assays.western.background import rolling_ball
+    from trkres.assays.western.bands import find_bands
+    from trkres.assays.western.lanes import find_lanes, lanes_table
+    from trkres.assays.western.measure import measure
+
+    notes = [
+        f"{image.source}{f' [{image.channel}]' if image.channel else ''}: {image.invert_reason}"
+    ]
+    notes.extend(f"{image.source}: {w}" for w in image.warnings)
+    background = rolling_ball(image.signal, options.radius)
+    corrected = image.signal - background
+    if rois is None:
+        lanes = find_lanes(corrected, options.lanes)
+        notes.extend(f"{image.source}: {n}" for n in lanes.notes)
+        boxes = find_bands(corrected, lanes)
+        lane_frame = lanes_table(lanes)
+    else:
+        boxes = rois
+        lane_frame = pd.DataFrame({"lane": sorted(pd.unique(rois["lane"]))})
+        notes.append(f"{image.source}: {len(rois)} band box(es) from the ROI file (no detection)")
+    bands = measure(image, boxes, background=options.background, radius=options.radius,
+                    background_image=background)  # fmt: skip
+    bands.insert(1, "role", role)
+    lane_frame.insert(0, "image", bands["image"].iloc[0] if len(bands) else image.source)
+    lane_frame.insert(1, "role", role)
+    return MeasuredImage(image, role, bands, lane_frame, background), notes
+
+
+def _pick(images: list[BlotImage], what: str, notes: list[str]) -> BlotImage:
+    if len(images) > 1:
+        names = ", ".join(i.channel or f"page {k + 1}" for k, i in enumerate(images))
+        notes.append(f"the {what} file holds {len(images)} pages ({names}): the first is quantified; "
+                     "choose one with channel")  # fmt: skip
+    return images[0]
+
+
+def run_blot(
+    image: ImageInput,
+    options: BlotOptions | None = None,
+    *,
+    loading: ImageInput | None = None,
+    layout: TableInput | None = None,
+    rois: TableInput | None = None,
+    loading_channel: str | None = None,
+    blot: str = "1",
+    progress: ProgressCallback = no_progress,
+) -> BlotResult:
+    """Every table ``trkres blot`` writes, from one blot image.
+
+    ``image``: the target (a TIFF/PNG/JPEG path or a 2-D array); ``loading``: the loading
+    control or total-protein stain of the same lanes (another image, or the same file with
+    ``loading_channel``); ``layout``: lane → sample, treatment, dose, time, replicate, role;
+    ``rois``: band boxes that replace the detection. Volumes are grey levels × pixels above
+    background; ratios and fold changes are unitless.
+    """
+    from trkres.assays.western import quantify
+    from trkres.assays.western.layout import read_layout
+
+    options = options if options is not None else BlotOptions()
+    if not isinstance(options, BlotOptions):
+        raise InputError(
+            "wrong options object", expected="BlotOptions", found=type(options).__name__
+        )
+    notes: list[str] = []
+    warnings: list[str] = []
+    progress(0, 4, "reading the image")
+    target_images = _images(image, options, options.channel)
+    boxes = _rois(rois)
+    measured: list[MeasuredImage] = []
+    for k, img in enumerate(target_images):
+        progress(1, 4, f"measuring image {k + 1} of {len(target_images)}")
+        got, said = measure_image(img, options, "target", boxes)
+        measured.append(got)
+        notes.extend(said)
+    target_image = _pick(target_images, "target", notes)
+    target = measured[target_images.index(target_image)]
+    name = options.target or (
+        Path(os.fspath(image)).stem if not isinstance(image, np.ndarray) else "target"
+    )
+    loading_measured: MeasuredImage | None = None
+    if loading is not None or loading_channel is not None:
+        progress(2, 4, "measuring the loading control")
+        source = loading if loading is not None else image
+        load_images = _images(source, options, loading_channel)
+        got, said = measure_image(_pick(load_images, "loading-control", notes), options, "loading")
+        loading_measured = got
+        measured.append(got)
+        notes.extend(said)
+    bands = pd.concat([m.bands for m in measured], ignore_index=True)
+    for lane in sorted(set(bands.loc[bands["lane_saturated"].astype(bool), "lane"])):
+        images = sorted(
+            set(bands.loc[(bands["lane"] == lane) & bands["lane_saturated"].astype(bool), "image"])
+        )
+        warnings.append(f"lane {lane} has a saturated band on {', '.join(images)}: it cannot be "
+                        "quantified (its ratios are left empty)")  # fmt: skip
+    tables: dict[str, pd.DataFrame] = {
+        "bands": bands,
+        "lanes": pd.concat([m.lanes for m in measured], ignore_index=True),
+    }
+    from trkres.assays.western.bands import rois_table
+
+    tables["rois"] = rois_table(target.bands)
+    progress(3, 4, "quantifying")
+    lane_ids = [int(v) for v in target.lanes["lane"]]
+    which = options.band
+    doublet = None if options.doublet == "none" else options.doublet
+    signals = quantify.lane_signals(target.bands.assign(blot=blot), name, which=which,
+                                    band=options.band_index, doublet=doublet, lanes=lane_ids)  # fmt: skip
+    parts = [signals]
+    values, value = signals, "signal"
+    if loading_measured is not None:
+        load = quantify.lane_signals(loading_measured.bands.assign(blot=blot), options.loading_target,
+                                     which="lane-total" if options.band == "lane-total" else "largest",
+                                     lanes=[int(v) for v in loading_measured.lanes["lane"]])  # fmt: skip
+        parts.append(load)
+        values, value = quantify.normalise(signals, load), "ratio"
+    tables["signals"] = pd.concat(parts, ignore_index=True)
+    if layout is not None:
+        lay = read_layout(layout)
+        issues = lay.attrs.get("issues")
+        # A layout of one blot describes this blot, whatever it called it (often nothing: "1").
+        if "blot" not in lay.columns or lay["blot"].astype(str).nunique() <= 1:
+            lay = lay.assign(blot=blot)
+        if isinstance(issues, pd.DataFrame) and len(issues):
+            tables["layout_issues"] = issues
+        control: Any = options.control
+        tables["quantified"] = quantify.fold_change(values, lay, value=value, control=control)
+        if loading_measured is not None:
+            tables["loading_cv"] = quantify.loading_cv(parts[1], lay)
+        if "role" in lay.columns and (lay["role"] == "dilution").any():
+            tables["linear_range"] = quantify.linear_range(signals, lay)
+    elif loading_measured is not None:
+        tables["quantified"] = values
+    progress(4, 4, "done")
+    return BlotResult(tables, tuple(measured), tuple(notes), tuple(warnings), options)

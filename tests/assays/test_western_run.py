@@ -1,0 +1,134 @@
+"""The western analysis end to end: run_blot, the CLI, the study section and tr.western."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import trkres as tr
+from support import EXAMPLE, write_study
+from trkres.assays.western.options import BlotOptions
+from trkres.assays.western.run import run_blot
+from trkres.cli import app
+from trkres.errors import InputError, TrkresError
+
+BLOTS = EXAMPLE / "western"
+#: Relative pERK per lane the example was simulated with (western/simulate_western.py).
+DESIGN = np.array([1.0, 0.55, 0.18, 0.06, 1.1, 1.05, 0.95, 0.9])
+OPTIONS = BlotOptions(lanes=8, doublet="sum", target="pERK", loading_target="GAPDH")
+
+
+@pytest.fixture(scope="module")
+def example() -> tr.western.BlotResult:
+    return run_blot(
+        BLOTS / "pERK.tif", OPTIONS, loading=BLOTS / "GAPDH.tif", layout=BLOTS / "lanes.tsv"
+    )
+
+
+def test_example_fold_changes_recover_the_design(example: tr.western.BlotResult) -> None:
+    q = example["quantified"].sort_values("lane")
+    assert q["lane"].tolist() == list(range(1, 9))
+    fc = q["fold_change"].to_numpy(dtype=float)
+    assert np.allclose(fc, DESIGN, rtol=0.05), fc  # loading differences divided out
+    assert q["condition"].iloc[0] == "parental | DMSO | 0 nM"
+    assert not example.warnings  # nothing saturated on the example
+    assert any("not inverted" in n for n in example.notes)
+
+
+def test_saturated_lane_is_flagged_and_left_out_of_ratios() -> None:
+    from trkres.assays.western.synthetic import synthetic_blot
+
+    raw, _truth = synthetic_blot(5, n_lanes=6, clipped_lanes=[2], empty_lanes=[])
+    res = run_blot(raw, BlotOptions(lanes=6), loading=raw)
+    assert any("lane 3 has a saturated band" in w for w in res.warnings)
+    q = res["quantified"].set_index("lane")
+    assert np.isnan(q.loc[3, "ratio"]) and q.drop(index=3)["ratio"].notna().all()
+
+
+def test_cli_writes_tables_rois_and_figures_and_takes_rois_back(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["blot", str(BLOTS / "pERK.tif"), "--lanes", "8", "--loading-control", str(BLOTS / "GAPDH.tif"),
+            "--layout", str(BLOTS / "lanes.tsv"), "--doublet", "sum", "-o", str(out)]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    for name in (
+        "bands.tsv",
+        "lanes.tsv",
+        "rois.tsv",
+        "signals.tsv",
+        "quantified.tsv",
+        "loading_cv.tsv",
+    ):
+        assert (out / name).is_file(), name
+    assert (out / "figures" / "western_target_1.svg").is_file()
+    bands = pd.read_csv(out / "bands.tsv", sep="\t")
+    assert {"image", "lane", "band", "x0", "x1", "y0", "y1", "volume", "area", "background",
+            "saturated"} <= set(bands.columns)  # fmt: skip
+    # a person's edited ROIs replace the detection: same boxes, same volumes
+    again = tmp_path / "again"
+    result = CliRunner().invoke(app, ["blot", str(BLOTS / "pERK.tif"), "--rois", str(out / "rois.tsv"),
+                                      "-o", str(again)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    first = bands[bands["role"] == "target"].reset_index(drop=True)
+    second = pd.read_csv(again / "bands.tsv", sep="\t")
+    assert np.allclose(first["volume"], second["volume"])
+
+
+def test_cli_bad_input_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.tif"
+    bad.write_bytes(b"II*\x00" + b"\x00" * 20)
+    result = CliRunner().invoke(app, ["blot", str(bad), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 1 and isinstance(result.exception, TrkresError)
+    assert not (tmp_path / "o").exists()
+    result = CliRunner().invoke(app, ["blot", str(BLOTS / "pERK.tif"), "--background", "magic",
+                                      "-o", str(tmp_path / "o")])  # fmt: skip
+    assert result.exit_code == 1 and "--background" in str(result.exception)
+
+
+def test_api_and_replicate_blots() -> None:
+    kwargs = {
+        "loading": BLOTS / "GAPDH.tif",
+        "layout": BLOTS / "lanes.tsv",
+        "lanes": 8,
+        "doublet": "sum",
+    }
+    one = tr.western.blot(BLOTS / "pERK.tif", blot="1", **kwargs)
+    two = tr.western.blot(BLOTS / "pERK.tif", blot="2", **kwargs)
+    both = tr.western.combine([one, two])
+    summary = both["summary"].set_index("condition")
+    assert (summary["n"] == 2).all()
+    assert summary.loc["parental | larotrectinib | 1000 nM", "geometric_mean"] == pytest.approx(
+        DESIGN[3], rel=0.05
+    )
+    with pytest.raises(InputError):
+        tr.western.blot(42)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="unknown option"):
+        tr.western.blot(BLOTS / "pERK.tif", lane=8)
+    with pytest.raises(InputError, match="nothing to combine"):
+        tr.western.combine([])
+
+
+def test_study_section_with_the_example(tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "s"
+    shutil.copytree(BLOTS, folder / "western")
+    manifest = ("name: blots\ninputs:\n  - {id: b1, kind: western, path: western/pERK.tif, target: pERK,"
+                " loading_control: western/GAPDH.tif, layout: western/lanes.tsv}\n"
+                "options:\n  western: {lanes: 8, doublet: sum}\n")  # fmt: skip
+    write_study(folder, manifest)
+    result = tr.study.run(folder)
+    q = result.tables["western_quantified"].sort_values("lane")
+    assert np.allclose(q["fold_change"], DESIGN, rtol=0.05)
+    assert "western_replicates" in result.tables
+
+
+def test_manifest_refuses_western_fields_on_other_kinds(tmp_path: Path) -> None:
+    folder = write_study(tmp_path / "s", "name: x\ninputs:\n  - {kind: tumour_volumes, path: v.csv, "
+                         "target: pERK}\n", {"v.csv": "a\n"})  # fmt: skip
+    with pytest.raises(TrkresError, match="'target' applies to inputs of kind 'western' only"):
+        tr.study.run(folder)
