@@ -7,26 +7,38 @@ signal so that residual background swells between band rows do not bury weak lan
 detrended with a grey opening wider than a lane and smoothed.
 
 * **Lane count given** (``n_lanes``): lanes sit on a regular grid (the comb makes them
-  evenly spaced): the pitch comes from the spacings of the peaks found (each spacing a
-  whole number of pitches, fitted by least squares), lanes with a peak keep the peak's
-  centre, and lanes without one (empty lanes: a fully inhibited phospho band) are placed
-  at the pitch and carry a note. More lanes asked than peaks found is therefore not an
-  error: the result holds the lanes asked for, the placed ones labelled; lanes that would
-  fall outside the image at that pitch are left out and :attr:`Lanes.notes` says so.
-* **Automatic** (``n_lanes=None``): every peak with a prominence of at least
-  ``min_prominence`` (a fraction of the strongest lane's) is a lane; a gap of two or more
-  pitches between lanes gets placed lanes (noted); nothing is added at the edges.
+  evenly spaced). The grid (pitch and offset) is the one that best fits the profile on a
+  log scale (so weak lanes count nearly as much as strong or clipped ones): high at the
+  lane centres, low half a pitch between them; lanes may fall outside the image. Each
+  lane with a lane-shaped bump near its grid place is *found* and centred on the bump's
+  mid-point at half height; a straight line through the found lanes (robust to one or
+  two off the spacing) places the others (empty lanes: a fully inhibited phospho band),
+  which carry ``detected=False`` and a note. More lanes asked than the blot holds is not
+  an error: the extra lanes are placed in the image where there is room (labelled), and
+  those that would lie outside it are left out, which :attr:`Lanes.notes` says. Measured
+  on synthetic blots (6-12 lanes, 40 seeds): found lanes within 3.5 px of the truth,
+  placed ones within 4 px (lanes there are jittered ±3 px off the comb's spacing).
+* **Automatic** (``n_lanes=None``): the pitch is guessed from the closest spacings of the
+  clear peaks (or the profile's autocorrelation), never below 1.25 lane widths; the lanes
+  from the first to the last clear peak are fitted as above, and lanes are added past
+  the ends while a lane-shaped bump lies one pitch further out. Empty lanes at the edges
+  cannot be found. This is reliable only for lanes of similar loads: on synthetic blots
+  with loads from 2% to 100% and a clipped lane it got the count right on 22 of 40
+  (give the count).
 
-Width: one width for all lanes, the median width of the found peaks at 10% of their
-prominence, capped at 96% of the pitch so that neighbouring lanes do not overlap.
+Width: one width for all lanes, the median width of the found lanes at 10% of their
+height plus 2 px, capped at 96% of the pitch so that neighbouring lanes do not overlap.
 
-Tilt (a blot scanned slightly rotated): the blot is cut into horizontal strips, each
-strip's column profile is cross-correlated with the whole blot's, and a straight line
-through the shifts (weighted by each strip's signal) gives the tilt in pixels of x per
-pixel of y. The lane's ``center``, ``x0`` and ``x1`` are at the reference row
-``y_ref`` (the middle row); :meth:`Lane.center_at` gives the centre at any row, and the
-band boxes use it. Lane smile (bands higher at the edges of the gel) is a matter for
-the bands (:mod:`~trkres.assays.western.bands` follows each band row across lanes).
+Tilt (a blot scanned slightly rotated, up to :data:`MAX_TILT`): the blot is cut into
+eight horizontal strips; in each strip and lane the lane's mid-point at half height is
+taken at the strip's band row (its signal-weighted mean row), and a line with one offset
+per lane and a common slope gives the tilt in pixels of x per pixel of y (kept when it
+is over 3 standard errors and moves lanes by a pixel or more). The column profile is then
+rebuilt from the strips shifted back. The lane's ``center``, ``x0`` and ``x1`` are at the
+reference row ``y_ref`` (the middle row); :meth:`Lane.center_at` gives the centre at any
+row, and the band boxes use it. Lane smile (bands higher at the edges of the gel) is a
+matter for the bands (:mod:`~trkres.assays.western.bands` follows each band row across
+lanes).
 
 Coordinates are pixels, 0-based, ``x1`` exclusive. Lanes are numbered 1, 2, ... from the
 left.
