@@ -27,7 +27,7 @@ detrended with a grey opening wider than a lane and smoothed.
   lane within 6 px, on 40 of 40 blots it was tuned on and 77 of 80 others.
 
 Width: one width for all lanes, the median width of the found lanes at 10% of their
-height plus 2 px, capped at 96% of the pitch so that neighbouring lanes do not overlap.
+height plus 4 px (a band's soft edge reaches past it), capped at 96% of the pitch so that neighbouring lanes do not overlap.
 
 Tilt (a blot scanned slightly rotated, up to :data:`MAX_TILT`): the blot is cut into
 eight horizontal strips; in each strip and lane the lane's mid-point at half height is
@@ -392,7 +392,7 @@ def find_lanes(
             heights[inside],
             widths[inside],
         )
-    width_f = float(np.median(widths[found])) + 2.0
+    width_f = float(np.median(widths[found])) + 4.0
     if centers.size > 1:
         width_f = min(width_f, 0.96 * pitch)
     width = int(max(1, round(width_f)))
