@@ -27,7 +27,8 @@ detrended with a grey opening wider than a lane and smoothed.
   lane within 6 px, on 40 of 40 blots it was tuned on and 77 of 80 others.
 
 Width: one width for all lanes, the median width of the found lanes at 10% of their
-height plus 4 px (a band's soft edge reaches past it), capped at 96% of the pitch so that neighbouring lanes do not overlap.
+height plus 4 px (a band's soft edge reaches past it), capped at 96% of the pitch so that
+neighbouring lanes do not overlap.
 
 Tilt (a blot scanned slightly rotated, up to :data:`MAX_TILT`): the blot is cut into
 eight horizontal strips; in each strip and lane the lane's mid-point at half height is
