@@ -146,7 +146,7 @@ def main() -> None:
         corrected = image.signal - back
         t_lanes, lanes = best_of(args.repeat, lambda: find_lanes(corrected, N_LANES))
         t_bands, bands = best_of(args.repeat, lambda: find_bands(corrected, lanes))
-        t_measure, measured = best_of(args.repeat, lambda: measure(image, bands))
+        t_measure, _ = best_of(args.repeat, lambda: measure(image, bands))
         total = t_read + t_bg + t_lanes + t_bands + t_measure
         print(f"image: {raw.shape[1]} x {raw.shape[0]} px, 16-bit, {N_LANES} lanes, {len(bands)} bands "
               f"({bands['band'].nunique()} band rows); best of {args.repeat}")  # fmt: skip

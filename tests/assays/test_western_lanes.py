@@ -45,18 +45,30 @@ def test_lanes_given_count_match_truth(seed: int, n_lanes: int) -> None:
 
 @pytest.mark.parametrize("seed", [5, 8])
 def test_lanes_automatic_without_empty_edges(seed: int) -> None:
-    # Without a count, lanes are found when they carry signal (loads >= 20% of the
-    # strongest here); an empty lane between others is placed by the spacing. (With loads
-    # down to 2% and a clipped lane the count is often wrong: give the count.)
+    # Without a count: an empty lane between others is counted and placed by the spacing.
     raw, truth = synthetic_blot(
         seed, n_lanes=10, empty_lanes=[4], clipped_lanes=0, min_relative=0.2
     )
     lanes = find_lanes(_corrected(raw))
-    # The empty lane between others is placed by the spacing; the count is found.
     assert len(lanes) == 10
     assert np.abs(np.array([ln.center for ln in lanes]) - _true_centres(truth)).max() <= 4.0
     assert not lanes[4].detected
     assert any("placed by the lane spacing" in n for n in lanes.notes)
+    assert "10 lanes counted" in lanes.notes[0]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 9])
+def test_lanes_automatic_on_hard_blots(seed: int) -> None:
+    # Loads from 2% to 100%, a clipped lane, an empty lane: the count is right unless the
+    # empty lane is at an edge (it cannot be counted there).
+    n_lanes = (6, 8, 10, 12)[seed % 4]
+    raw, truth = synthetic_blot(seed, n_lanes=n_lanes)
+    empty = set(truth.loc[truth["empty"], "lane"])
+    first, last = int(0 in empty), n_lanes - int(n_lanes - 1 in empty)
+    lanes = find_lanes(_corrected(raw))
+    assert len(lanes) == last - first
+    centres = np.array([ln.center for ln in lanes])
+    assert np.abs(centres - _true_centres(truth)[first:last]).max() <= 6.0
 
 
 def test_more_lanes_asked_than_on_the_blot_is_labelled() -> None:

@@ -149,3 +149,29 @@ def test_bad_method_and_radius() -> None:
     for radius in (0, -5, float("nan")):
         with pytest.raises(InputError, match="radius"):
             measure(image, ROI, background="rolling-ball", radius=radius)
+
+
+def test_box_covering_the_whole_image_is_labelled_not_a_traceback() -> None:
+    image = _image(np.full((H, W), 1000.0))
+    whole = _rois((1, 1, 0, W, 0, H))
+    for method in ("local", "border"):
+        r = measure(image, whole, background=method).iloc[0]
+        assert np.isnan(r["volume"]) and "volume not measured" in r["note"]
+    assert measure(image, whole, background="none").iloc[0]["volume"] == pytest.approx(
+        1000.0 * H * W + VOLUME
+    )
+
+
+def test_numpy_radius_and_mismatched_mask() -> None:
+    image = _image(np.full((H, W), 1000.0))
+    r = measure(image, ROI, background="rolling-ball", radius=np.int64(20)).iloc[0]
+    assert r["volume"] == pytest.approx(VOLUME, rel=2e-3)
+
+    class Odd:
+        signal = np.zeros((10, 10))
+        saturated = np.zeros((5, 5), dtype=bool)
+        source = "odd"
+        channel = None
+
+    with pytest.raises(InputError, match="not a blot image"):
+        measure(Odd(), ROI.iloc[:0])  # type: ignore[arg-type]

@@ -2,27 +2,33 @@
 
 **Per lane.** The lane's vertical profile is the mean signal over the lane's central
 ``central_fraction`` of its width (at each row, following the lane's tilt), detrended by
-a grey opening taller than a band and smoothed (Gaussian, ``smooth`` px). Bands are its
-peaks (``scipy.signal.find_peaks``) with a prominence of at least ``min_prominence`` of
-the lane's range, and never less than ``floor`` of the strongest lane's range on the blot
-nor 5 noise SDs (so an empty lane gives no bands of noise). Two close peaks (ERK1/2 at
-44/42 kDa) stay two bands.
+a grey opening taller than a band (less the median, the level most rows stand on) and
+smoothed (Gaussian, ``smooth`` px). Bands are its peaks (``scipy.signal.find_peaks``)
+with a prominence of at least ``min_prominence`` of the lane's range, never less than
+``floor`` of the strongest lane's range on the blot nor 5 noise SDs (so an empty lane
+gives no bands of noise), and no more than ``max_width`` times as wide as the lanes'
+strongest peaks (a swell of the background is wider than a band). Two close peaks
+(ERK1/2 at 44/42 kDa) stay two bands.
 
 **Box.** A band's rows ``y0 <= y < y1`` come from the profile over the lane's *full*
 width (a smiling band spreads over more rows at the lane's edges): from the peak outwards
-to where that profile falls to ``edge`` of the peak's height, or to the valley (lowest
-point) between this peak and the next, whichever is nearer. Its columns are the lane's
-at the band's row (tilt followed).
+to where that profile falls to ``edge`` of the peak's height (or 3 noise SDs), or to the
+lowest point before it climbs again, never past the valley between this peak and the
+next; then ``pad`` of the box's height (at least 2 px) further for the soft edge. A weak
+band (below ``weak`` of its row's strongest and below the row's median) takes its row's
+median extent instead of its own (its edges are lost in the noise), and every box is cut
+to its row's median extent + 25% (or 3 px). Its columns are the lane's at the band's row
+(tilt followed).
 
 **Band rows.** The peaks of neighbouring lanes are matched in order (an alignment that
 never crosses bands, so a doublet stays two rows) when they lie within ``match``
-pixels of each other, which follows a smile. Each band row is numbered from the top
-(band 1). A lane without a peak in a band row (an empty or fully inhibited lane) gets a
-box there all the same, at the row interpolated from the other lanes and with their
-median box height (``detected`` False, noted), so that its volume is measured and reads
-near 0 rather than missing. Boxes of one lane never overlap: where a placed box meets a
-detected one (a doublet resolved in other lanes but not in this one), they are cut at the
-midpoint between the two rows' expected centres.
+pixels of each other, which follows a smile. A row seen in one lane only must be clear
+(``single``). Each band row is numbered from the top (band 1). A lane without a peak in a
+band row (an empty or fully inhibited lane) gets a box there all the same, at the row
+interpolated from the other lanes and with their median extent (``detected`` False,
+noted), so that its volume is measured and reads near 0 rather than missing. Boxes of one
+lane never overlap: where a placed box meets a detected one (a doublet resolved in other
+lanes but not in this one), they are cut at the midpoint between the two rows' centres.
 
 **ROI files** (``--rois``): TSV or CSV, columns ``lane, band, x0, x1, y0, y1`` (other
 columns ignored: a ``bands.tsv`` reads back as ROIs), pixel coordinates, 0-based, ``x1``

@@ -7,26 +7,39 @@ signal so that residual background swells between band rows do not bury weak lan
 detrended with a grey opening wider than a lane and smoothed.
 
 * **Lane count given** (``n_lanes``): lanes sit on a regular grid (the comb makes them
-  evenly spaced): the pitch comes from the spacings of the peaks found (each spacing a
-  whole number of pitches, fitted by least squares), lanes with a peak keep the peak's
-  centre, and lanes without one (empty lanes: a fully inhibited phospho band) are placed
-  at the pitch and carry a note. More lanes asked than peaks found is therefore not an
-  error: the result holds the lanes asked for, the placed ones labelled; lanes that would
-  fall outside the image at that pitch are left out and :attr:`Lanes.notes` says so.
-* **Automatic** (``n_lanes=None``): every peak with a prominence of at least
-  ``min_prominence`` (a fraction of the strongest lane's) is a lane; a gap of two or more
-  pitches between lanes gets placed lanes (noted); nothing is added at the edges.
+  evenly spaced). The grid (pitch and offset) is the one that best fits the profile on a
+  log scale (so weak lanes count nearly as much as strong or clipped ones): high at the
+  lane centres, low half a pitch between them; lanes may fall outside the image. Each
+  lane with a lane-shaped bump near its grid place is *found* and centred on the bump's
+  mid-point at half height; a straight line through the found lanes (robust to one or
+  two off the spacing) places the others (empty lanes: a fully inhibited phospho band),
+  which carry ``detected=False`` and a note. More lanes asked than the blot holds is not
+  an error: the extra lanes are placed in the image where there is room (labelled), and
+  those that would lie outside it are left out, which :attr:`Lanes.notes` says. Measured
+  on synthetic blots (6-12 lanes, 40 seeds): found lanes within 3.5 px of the truth,
+  placed ones within 4 px (lanes there are jittered ±3 px off the comb's spacing).
+* **Automatic** (``n_lanes=None``): the count is chosen first (:func:`_auto_count`): on
+  the log-scaled profile, the grid is fitted for each count from the number of clear
+  peaks to three times that, and the count with the best score less 0.05 per lane wins
+  (a lane must bring signal at its centre and none between lanes); then the lanes are
+  found as above. Empty lanes at the edges cannot be counted. On synthetic blots (6-12
+  lanes, loads 2-100%, a clipped and an empty lane) it got the count right, with every
+  lane within 6 px, on 40 of 40 blots it was tuned on and 77 of 80 others.
 
-Width: one width for all lanes, the median width of the found peaks at 10% of their
-prominence, capped at 96% of the pitch so that neighbouring lanes do not overlap.
+Width: one width for all lanes, the median width of the found lanes at 10% of their
+height plus 4 px (a band's soft edge reaches past it), capped at 96% of the pitch so that
+neighbouring lanes do not overlap.
 
-Tilt (a blot scanned slightly rotated): the blot is cut into horizontal strips, each
-strip's column profile is cross-correlated with the whole blot's, and a straight line
-through the shifts (weighted by each strip's signal) gives the tilt in pixels of x per
-pixel of y. The lane's ``center``, ``x0`` and ``x1`` are at the reference row
-``y_ref`` (the middle row); :meth:`Lane.center_at` gives the centre at any row, and the
-band boxes use it. Lane smile (bands higher at the edges of the gel) is a matter for
-the bands (:mod:`~trkres.assays.western.bands` follows each band row across lanes).
+Tilt (a blot scanned slightly rotated, up to :data:`MAX_TILT`): the blot is cut into
+eight horizontal strips; in each strip and lane the lane's mid-point at half height is
+taken at the strip's band row (its signal-weighted mean row), and a line with one offset
+per lane and a common slope gives the tilt in pixels of x per pixel of y (kept when it
+is over 3 standard errors and moves lanes by a pixel or more). The column profile is then
+rebuilt from the strips shifted back. The lane's ``center``, ``x0`` and ``x1`` are at the
+reference row ``y_ref`` (the middle row); :meth:`Lane.center_at` gives the centre at any
+row, and the band boxes use it. Lane smile (bands higher at the edges of the gel) is a
+matter for the bands (:mod:`~trkres.assays.western.bands` follows each band row across
+lanes).
 
 Coordinates are pixels, 0-based, ``x1`` exclusive. Lanes are numbered 1, 2, ... from the
 left.
@@ -179,20 +192,6 @@ def _detrend(profile: Array, window: int) -> Array:
     return np.asarray(profile - np.minimum(base, profile), dtype=np.float64)
 
 
-def _estimate_pitch(profile: Array) -> float | None:
-    """The lane pitch (pixels) from the first clear peak of the profile's autocorrelation."""
-    p = profile - profile.mean()
-    if not np.any(p):
-        return None
-    n = p.size
-    ac = np.correlate(p, p, mode="full")[n - 1 :]
-    ac = ac / ac[0]
-    peaks, props = signal.find_peaks(ac[: n // 2], height=0.05, prominence=0.05)
-    if peaks.size == 0:
-        return None
-    return float(peaks[int(np.argmax(props["peak_heights"] >= 0.25 * props["peak_heights"].max()))])
-
-
 def _compressed(raw: Array) -> Array:
     """The detrended, smoothed column profile on a log scale of its detection level (0..1):
     weak lanes count nearly as much as strong (or clipped) ones."""
@@ -214,30 +213,33 @@ def _compressed(raw: Array) -> Array:
     )
 
 
-def _auto_pitch(raw: Array) -> float:
-    """A first guess of the lane pitch (px) when the lane count is not given.
+def _auto_count(raw: Array) -> int | None:
+    """The number of lanes when it is not given (None: no lane signal).
 
-    The first clear peak of the autocorrelation of the log-compressed profile
-    (:func:`_compressed`, so one strong lane does not dominate), but never less than
-    1.25 times the lanes' width at half height, so a flat-topped lane is not split in two.
+    On the log-compressed profile (:func:`_compressed`), a regular grid is fitted for each
+    count from the number of clear peaks (a third of the way up the log scale, at least a
+    lane width apart) to three times that (pitches from 1.25 lane widths up), and the count
+    with the best score less 0.05 per lane is kept: a lane must add signal at its centre
+    (and none between) to be counted, so empty lanes at the edges are not.
     """
     n_cols = raw.size
     q = _compressed(raw)
-    guess = _estimate_pitch(q) or n_cols / 4
-    if q.max() > 0:
-        peaks, _ = signal.find_peaks(q, prominence=0.3)
-        if peaks.size:
-            linear = ndimage.gaussian_filter1d(_detrend(raw, max(3, n_cols // 2)), 2.0)
-            widths = signal.peak_widths(linear, peaks, rel_height=0.5)[0]
-            least = 1.25 * float(np.median(widths))
-            # Clear lanes at least a lane apart: their closest spacings are one pitch.
-            peaks, _ = signal.find_peaks(q, prominence=0.3, distance=max(1, int(least / 1.25)))
-            if peaks.size >= 3:
-                d = np.diff(peaks).astype(np.float64)
-                near = d[d < 1.5 * d.min()]
-                guess = float(np.median(near))
-            guess = max(guess, least)
-    return float(guess)
+    if q.max() <= 0:
+        return None
+    linear = ndimage.gaussian_filter1d(_detrend(raw, max(3, n_cols // 2)), 2.0)
+    peaks, _ = signal.find_peaks(q, prominence=0.3)
+    if peaks.size == 0:
+        return None
+    least = max(3.0, 1.25 * float(np.median(signal.peak_widths(linear, peaks, rel_height=0.5)[0])))
+    clear, _ = signal.find_peaks(q, prominence=0.3, distance=max(1, int(least / 1.25)))
+    n_lo = max(1, int(clear.size))
+    n_hi = min(int(n_cols // least), max(3 * n_lo, n_lo + 4))
+    best_n, best_score = 1, float(q.max()) - 0.05
+    for n in range(max(2, n_lo), n_hi + 1):
+        _, _, score = _fit_grid(q, n, least, min(2.0 * n_cols / n, float(n_cols)))
+        if score - 0.05 * n > best_score:
+            best_n, best_score = n, score - 0.05 * n
+    return best_n
 
 
 def _estimate_tilt(rows: Array, centers: Array, pitch: float) -> float:
@@ -349,18 +351,25 @@ def find_lanes(
     y_ref = (n_rows - 1) / 2
     rows = _weighted_rows(arr)
     raw = np.asarray(rows.mean(axis=0), dtype=np.float64)
-    pitch_guess = n_cols / n_lanes if n_lanes else _auto_pitch(raw)
+    count = n_lanes if n_lanes is not None else _auto_count(raw)
+    if count is None:
+        return Lanes(
+            [], ["no lanes found: the column profile has no peak above its noise (blank image?)"]
+        )
+    pitch_guess = n_cols / count
+    notes: list[str] = (
+        [] if n_lanes is not None else [f"{count} lanes counted (no lane count given)"]
+    )
     window = round(float(1.1 * pitch_guess))
-    notes: list[str] = []
     prof = _detrend(raw, window)
-    located = _locate(prof, n_lanes, pitch_guess, min_prominence)
+    located = _locate(prof, count, pitch_guess, min_prominence)
     tilt_value = 0.0
     if tilt and located is not None and located[1].sum() >= 1:
         centers, found, _, _, pitch = located
         tilt_value = _estimate_tilt(rows, centers[found], pitch)
         if tilt_value:
             prof = _detrend(column_profile(arr, tilt_value), window)
-            located = _locate(prof, n_lanes, pitch_guess, min_prominence)
+            located = _locate(prof, count, pitch_guess, min_prominence)
     if located is None:
         if n_lanes is None:
             return Lanes(
@@ -384,7 +393,7 @@ def find_lanes(
             heights[inside],
             widths[inside],
         )
-    width_f = float(np.median(widths[found])) + 2.0
+    width_f = float(np.median(widths[found])) + 4.0
     if centers.size > 1:
         width_f = min(width_f, 0.96 * pitch)
     width = int(max(1, round(width_f)))
@@ -401,7 +410,7 @@ def find_lanes(
 
 
 def _locate(
-    prof: Array, n_lanes: int | None, pitch_guess: float, min_prominence: float
+    prof: Array, n_lanes: int, pitch_guess: float, min_prominence: float
 ) -> tuple[Array, npt.NDArray[np.bool_], Array, Array, float] | None:
     """Lanes on the detrended column profile: centres, found, heights, widths (px) and pitch.
 
@@ -433,23 +442,13 @@ def _locate(
     if peaks.size == 0:
         return None
     q = np.log1p(np.clip(smooth, 0.0, None) / level) / np.log1p(top / level)
-    if n_lanes is None:
-        # Lanes from the first to the last clear peak (on the log scale, a third of the way
-        # up), at the guessed pitch.
-        clear = peaks[q[peaks] >= 0.3] if (q[peaks] >= 0.3).any() else peaks
-        pitch0 = pitch_guess
-        n = round(float((clear[-1] - clear[0]) / pitch0)) + 1 if clear.size > 1 else 1
-        lo, hi = 0.85 * pitch0, 1.15 * pitch0
-    else:
-        n = n_lanes
-        # Up to twice the spacing that fills the image: more lanes may be asked than the
-        # blot holds (those fall outside the image and are left out).
-        lo, hi = 0.3 * n_cols / n, 2 * n_cols / n
+    n = n_lanes
+    lo, hi = 0.3 * n_cols / n, 2 * n_cols / n
     if n == 1:
         grid = np.array([float(peaks[np.argmax(smooth[peaks])])])
         pitch = float(n_cols)
     else:
-        grid, pitch = _fit_grid(q, n, lo, hi)
+        grid, pitch, _ = _fit_grid(q, n, lo, hi)
     centers, heights, widths, halfw = grid.copy(), np.zeros(n), np.zeros(n), np.zeros(n)
     candidate = np.zeros(n, dtype=bool)
     for i, c in enumerate(grid):
@@ -465,43 +464,6 @@ def _locate(
     if not found.any():
         found = clear
     heights[~found], widths[~found] = 0.0, 0.0
-    if n_lanes is None and n > 1:
-        # Without a count, lanes past the clear ones are added while lane-shaped bumps
-        # sit one pitch further out.
-        typical = float(np.median(heights[found]))
-        for side in (-1, 1):
-            while True:
-                edge = (
-                    int(np.argmax(found))
-                    if side < 0
-                    else found.size - 1 - int(np.argmax(found[::-1]))
-                )
-                c = float(centers[edge] + side * pitch)
-                at_end = (side < 0 and edge == 0) or (side > 0 and edge == found.size - 1)
-                probe = _probe(smooth, c, pitch, level) if at_end and 0 <= c <= n_cols - 1 else None
-                if (
-                    probe is None
-                    or not 0.5 * ref <= probe[3] <= 1.6 * ref
-                    or probe[1] < 0.1 * typical
-                ):
-                    break
-                row = (
-                    np.array([probe[0]]),
-                    np.array([True]),
-                    np.array([probe[1]]),
-                    np.array([probe[2]]),
-                )
-                if side < 0:
-                    centers, found, heights, widths = (
-                        np.concatenate([r, v])
-                        for r, v in zip(row, (centers, found, heights, widths), strict=True)
-                    )
-                else:
-                    centers, found, heights, widths = (
-                        np.concatenate([v, r])
-                        for r, v in zip(row, (centers, found, heights, widths), strict=True)
-                    )
-        n = found.size
     if n > 1:
         idx = np.arange(n, dtype=np.float64)
         if found.sum() >= 2:
@@ -577,21 +539,7 @@ def _crossings(seg: Array, k: int, level: float) -> tuple[float, float]:
     return float(left), float(right)
 
 
-def _pitch_from_peaks(peaks: Array, guess: float) -> float:
-    """The lane pitch (px) from peak positions: each spacing a whole number of pitches."""
-    if peaks.size < 2:
-        return guess
-    d = np.diff(peaks)
-    base = float(np.min(d))
-    near = d[d < 1.5 * base]
-    pitch = float(np.median(near))
-    slots = np.round((peaks - peaks[0]) / pitch)
-    if slots[-1] > 0 and np.unique(slots).size == slots.size:
-        pitch = float(np.polyfit(slots, peaks, 1)[0])
-    return pitch
-
-
-def _fit_grid(q: Array, n: int, lo: float, hi: float) -> tuple[Array, float]:
+def _fit_grid(q: Array, n: int, lo: float, hi: float) -> tuple[Array, float, float]:
     """Centres of ``n`` evenly spaced lanes (pitch in ``[lo, hi]`` px) that best fit ``q``.
 
     Score: the lanes' values of ``q`` (0 outside the image) at their centres minus the
@@ -642,8 +590,8 @@ def _fit_grid(q: Array, n: int, lo: float, hi: float) -> tuple[Array, float]:
         o = centre - p * (n - 1) / 2
         return np.arange(o - o_step, o + o_step + 1e-9, 0.1)
 
-    _, p1, o1 = best(fine, near)
-    return o1 + p1 * idx, p1
+    s1, p1, o1 = best(fine, near)
+    return o1 + p1 * idx, p1, s1
 
 
 def _build(

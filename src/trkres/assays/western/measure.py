@@ -247,12 +247,19 @@ def measure(
             expected=" | ".join(BACKGROUND_METHODS),
             found=repr(background),
         )
-    if not (isinstance(radius, int | float) and np.isfinite(radius) and radius > 0):
+    if isinstance(radius, bool) or not (
+        isinstance(radius, int | float | np.integer | np.floating)
+        and np.isfinite(radius)
+        and radius > 0
+    ):
         raise InputError(
             "bad rolling-ball radius", expected="a radius > 0 (pixels)", found=repr(radius)
         )
     sig = np.asarray(image.signal, dtype=np.float64)
     sat = np.asarray(image.saturated, dtype=bool)
+    if sig.ndim != 2 or sat.shape != sig.shape:
+        raise InputError("not a blot image", expected="a 2-D signal and a saturation mask of the same shape",
+                         found=f"signal {sig.shape}, saturated {sat.shape}")  # fmt: skip
     table = _check_rois(rois, (sig.shape[0], sig.shape[1]))
     extra = [c for c in table.columns if c not in MEASURE_COLUMNS]
     if table.empty:
@@ -334,6 +341,10 @@ def measure(
             peak[i] = float(np.max(box - base[y0:y1, None] / (x1 - x0)))
         else:
             volume[i], peak[i], level[i] = float(box.sum()), float(box.max()), 0.0
+        if not np.isfinite(volume[i]):
+            note = "; ".join(
+                filter(None, [note, "no background pixels around the box: volume not measured"])
+            )
         if n_sat[i]:
             note = "; ".join(
                 filter(None, [note, f"{n_sat[i]} clipped pixel(s): the band cannot be quantified"])
