@@ -2,7 +2,7 @@
 
 The one orchestration of the in vivo analysis: ``trkres invivo``, the study section and
 ``tr.invivo.analyze`` call it; it reads, checks and computes, and writes nothing. The
-compute modules (scipy, lifelines) are imported on first use.
+compute modules (scipy, statsmodels) are imported on first use.
 """
 
 from __future__ import annotations

@@ -8,25 +8,24 @@ days from the mouse's baseline to the first measured day at or above the endpoin
 What is computed, and which reference it matches (R's ``survival``, to 1e-6 in the tests,
 golden files from ``tools/golden/invivo_survival.R``):
 
-* **Kaplan–Meier** (:func:`km_table`): the estimate and the risk-set counts come from
-  lifelines' ``KaplanMeierFitter``. Its confidence interval is the log(−log) one; R's
-  ``survfit`` default is ``conf.type = "log"``, so the interval here is R's, computed from
-  the event table: Greenwood ``se = sqrt(Σ d/(n(n − d)))`` (the standard error of the
-  cumulative hazard, R's ``std.err``), ``S·exp(∓z·se)`` with z = 1.959964, the upper
-  bound capped at 1, and NaN once S = 0 (as R's NA).
+* **Kaplan–Meier** (:func:`km_table`): the product-limit estimate from the event table
+  (numpy), with R's ``survfit`` default interval, ``conf.type = "log"``: Greenwood
+  ``se = sqrt(Σ d/(n(n − d)))`` (the standard error of the cumulative hazard, R's
+  ``std.err``), ``S·exp(∓z·se)`` with z = 1.959964, the upper bound capped at 1, and NaN
+  once S = 0 (as R's NA).
 * **Median and its CI** (:func:`survival_summary`): as ``summary(survfit)$table``
   (R's ``survmean``): the first time at which the curve is ≤ 0.5 (within 1.5e-8); when
   the curve sits exactly at 0.5 there and drops below it later, the midpoint between that
   time and the first time it is below 0.5; NaN when it never reaches 0.5. The CI bounds
   apply the same rule to the lower and upper confidence curves.
-* **Log-rank** (:func:`logrank_tests`): lifelines' ``multivariate_logrank_test`` across all
-  arms (df = arms − 1) and ``logrank_test`` for each arm against the control (R's
-  ``survdiff``, rho = 0).
-* **Cox** (:func:`cox_hazard_ratios`): lifelines' ``CoxPHFitter`` (Efron ties, as
+* **Log-rank** (:func:`logrank_tests`): statsmodels' ``survdiff`` across all arms
+  (df = arms − 1) and for each arm against the control (R's ``survdiff``, rho = 0).
+* **Cox** (:func:`cox_hazard_ratios`): statsmodels' ``PHReg`` with Efron ties (as
   ``coxph(ties = "efron")``) on indicator columns of the arms with the control as the
   reference; hazard ratio ``exp(coef)`` with Wald 95% CI ``exp(coef ± z·se)`` and Wald p.
 
-lifelines is imported inside the functions (it takes about a second to import).
+statsmodels is imported inside the functions. (lifelines was the first choice; it pins
+pandas below 3, which trkres needs.)
 """
 
 from __future__ import annotations
@@ -137,17 +136,14 @@ def _check_times(times: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
 
 
 def _km_one(time: np.ndarray, event: np.ndarray) -> pd.DataFrame:
-    from lifelines import KaplanMeierFitter  # type: ignore[import-untyped]
-
-    kmf = KaplanMeierFitter()
-    kmf.fit(time, event_observed=event)
-    tab = kmf.event_table
-    tab = tab[tab["removed"] > 0]
-    t = tab.index.to_numpy(dtype=float)
-    n = tab["at_risk"].to_numpy(dtype=float)
-    d = tab["observed"].to_numpy(dtype=float)
-    surv = kmf.survival_function_.iloc[:, 0].reindex(t).to_numpy(dtype=float)
+    """The Kaplan–Meier table of one arm at each distinct time (numpy, no loop)."""
+    event = event.astype(bool)
+    t, inv = np.unique(time.astype(float), return_inverse=True)
+    d = np.bincount(inv, weights=event.astype(float), minlength=len(t))
+    c = np.bincount(inv, weights=(~event).astype(float), minlength=len(t))
+    n = len(time) - np.concatenate([[0.0], np.cumsum(d + c)[:-1]])
     with np.errstate(divide="ignore", invalid="ignore"):
+        surv = np.cumprod(1.0 - d / n)
         term = np.where(d > 0, d / (n * (n - d)), 0.0)
         se = np.sqrt(np.cumsum(term))
         pos = surv > 0
@@ -158,7 +154,7 @@ def _km_one(time: np.ndarray, event: np.ndarray) -> pd.DataFrame:
             "time": t,
             "at_risk": n.astype(int),
             "events": d.astype(int),
-            "censored": tab["censored"].to_numpy(dtype=int),
+            "censored": c.astype(int),
             "survival": surv,
             "std_err": se,
             "ci_low": low,
@@ -247,10 +243,7 @@ def logrank_tests(times: pd.DataFrame, *, control: str | None = None) -> pd.Data
     ``chisq``, ``df``, ``p_value``. With one arm there is nothing to compare: the "all"
     row has NaN values.
     """
-    from lifelines.statistics import (  # type: ignore[import-untyped]
-        logrank_test,
-        multivariate_logrank_test,
-    )
+    from statsmodels.duration.survfunc import survdiff
 
     df, _ = _check_times(times)
     arms = list(pd.unique(df["arm"]))
@@ -263,14 +256,15 @@ def logrank_tests(times: pd.DataFrame, *, control: str | None = None) -> pd.Data
     rows: list[dict[str, Any]] = []
     test = "log-rank (Mantel-Haenszel, rho = 0), chi-square"
     if len(arms) >= 2:
-        res = multivariate_logrank_test(df["time"], df["arm"], df["event"])
+        chisq, p = survdiff(df["time"].to_numpy(dtype=float), df["event"].to_numpy(dtype=float),
+                            df["arm"].astype(str).to_numpy())  # fmt: skip
         rows.append(
             {
                 "comparison": "all",
                 "arms": ", ".join(arms),
-                "chisq": float(res.test_statistic),
+                "chisq": float(chisq),
                 "df": len(arms) - 1,
-                "p_value": float(res.p_value),
+                "p_value": float(p),
                 "test": test,
             }
         )
@@ -290,15 +284,17 @@ def logrank_tests(times: pd.DataFrame, *, control: str | None = None) -> pd.Data
         for arm in arms:  # a loop over arms
             if arm == control:
                 continue
-            t = df[df["arm"] == arm]
-            res = logrank_test(t["time"], c["time"], t["event"], c["event"])
+            pair = pd.concat([df[df["arm"] == arm], c])
+            chisq, p = survdiff(pair["time"].to_numpy(dtype=float),
+                                pair["event"].to_numpy(dtype=float),
+                                pair["arm"].astype(str).to_numpy())  # fmt: skip
             rows.append(
                 {
                     "comparison": f"{arm} vs {control}",
                     "arms": f"{arm}, {control}",
-                    "chisq": float(res.test_statistic),
+                    "chisq": float(chisq),
                     "df": 1,
-                    "p_value": float(res.p_value),
+                    "p_value": float(p),
                     "test": test,
                 }
             )
@@ -311,13 +307,10 @@ def cox_hazard_ratios(times: pd.DataFrame, *, control: str) -> pd.DataFrame:
     Columns :data:`COX_COLUMNS`: ``coef`` (log hazard ratio), ``se``, ``hazard_ratio``,
     Wald 95% ``ci_low``/``ci_high``, Wald ``p_value``, ``n`` and ``events`` of the arm.
     A fit that fails (e.g. no event at all, or an arm without events whose coefficient
-    runs off to −∞) gives NaN values with the reason in ``note``, never a lifelines error.
+    runs off to −∞) gives NaN values with the reason in ``note``, never a statsmodels error.
     """
-    from lifelines import CoxPHFitter
-    from lifelines.exceptions import (  # type: ignore[import-untyped]
-        ConvergenceError,
-        ConvergenceWarning,
-    )
+    from statsmodels.duration.hazard_regression import PHReg
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
     df, _ = _check_times(times)
     arms = list(pd.unique(df["arm"]))
@@ -390,41 +383,33 @@ def cox_hazard_ratios(times: pd.DataFrame, *, control: str) -> pd.DataFrame:
     design = pd.DataFrame(
         {c: (sub["arm"] == a).astype(float).to_numpy() for c, a in zip(cols, fitted, strict=True)}
     )
-    design["time"] = sub["time"].to_numpy()
-    design["event"] = sub["event"].astype(int).to_numpy()
-    cph = CoxPHFitter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            cph.fit(
-                design,
-                duration_col="time",
-                event_col="event",
-                fit_options={"precision": 1e-12, "r_precision": 1e-14},
-            )
-        except (ConvergenceError, np.linalg.LinAlgError, ValueError) as err:
+            fit = PHReg(sub["time"].to_numpy(dtype=float), design.to_numpy(),
+                        status=sub["event"].astype(float).to_numpy(), ties="efron").fit(
+                gtol=1e-10, maxiter=200)  # fmt: skip
+            params = np.asarray(fit.params, dtype=float)
+            bse = np.asarray(fit.bse, dtype=float)
+            pvalues = np.asarray(fit.pvalues, dtype=float)
+        except (np.linalg.LinAlgError, ValueError) as err:
             msg = str(err).splitlines()[0] if str(err) else type(err).__name__
             return pd.DataFrame(
                 [row(a, note=f"Cox fit failed: {msg}") for a in others],
                 columns=list(COX_COLUMNS),
             )
     for w in caught:
-        if issubclass(w.category, ConvergenceWarning):
+        if issubclass(w.category, (ConvergenceWarning, RuntimeWarning)):
             text = str(w.message).splitlines()[0]
-            named = [a for c, a in zip(cols, fitted, strict=True) if c in text]
-            for c, a in zip(cols, fitted, strict=True):
-                text = text.replace(c, f"arm {a}")
-            for a in named or fitted:
-                notes_all[a].append("lifelines: " + text)
-    summ = cph.summary
+            for a in fitted:
+                notes_all[a].append("Cox fit: " + text)
     out = []
     for a in others:
         if a not in fitted:
             out.append(row(a, note="no event in this arm: the hazard ratio is not estimable"))
             continue
-        c = cols[fitted.index(a)]
-        coef = float(summ.loc[c, "coef"])
-        se = float(summ.loc[c, "se(coef)"])
+        k = fitted.index(a)
+        coef, se = float(params[k]), float(bse[k])
         with np.errstate(over="ignore"):
             hr, lo, hi = np.exp([coef, coef - Z95 * se, coef + Z95 * se])
         out.append(
@@ -435,7 +420,7 @@ def cox_hazard_ratios(times: pd.DataFrame, *, control: str) -> pd.DataFrame:
                 hazard_ratio=float(hr),
                 ci_low=float(lo),
                 ci_high=float(hi),
-                p_value=float(summ.loc[c, "p"]),
+                p_value=float(pvalues[k]),
                 note="; ".join(notes_all[a]),
             )
         )
