@@ -123,21 +123,27 @@ def loglinear_fit(volumes: pd.DataFrame) -> pd.DataFrame:
     y = np.where(pos, np.log(np.where(pos, v, 1.0)), 0.0)
     w = pos.astype(float)
     tw = t * w
-    key = df["mouse_id"]
+    key = df["mouse_id"].to_numpy()
+    # Centred per mouse before the products: Σty − n·t̄·ȳ would cancel to ~1e-16 instead of
+    # 0 on a flat tumour (a doubling time of 1e16 days instead of inf).
+    grouped = pd.DataFrame({"n": w, "st": tw, "sy": y * w}).groupby(key, sort=False)
+    totals = grouped.sum()
+    n_row = grouped["n"].transform("sum").to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tc = np.where(pos, t - grouped["st"].transform("sum").to_numpy() / n_row, 0.0)
+        yc = np.where(pos, y - grouped["sy"].transform("sum").to_numpy() / n_row, 0.0)
     sums = (
-        pd.DataFrame(
-            {"n": w, "st": tw, "sy": y * w, "stt": t * tw, "sty": tw * y, "syy": y * y * w},
-        )
-        .groupby(key.to_numpy(), sort=False)
+        pd.DataFrame({"sxx": tc * tc, "sxy": tc * yc, "syy": yc * yc, "stt": t * tw})
+        .groupby(key, sort=False)
         .sum()
     )
-    n = sums["n"].to_numpy()
+    n = totals["n"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
-        tbar = sums["st"].to_numpy() / n
-        ybar = sums["sy"].to_numpy() / n
-        sxx = sums["stt"].to_numpy() - n * tbar**2
-        sxy = sums["sty"].to_numpy() - n * tbar * ybar
-        syy = sums["syy"].to_numpy() - n * ybar**2
+        tbar = totals["st"].to_numpy() / n
+        ybar = totals["sy"].to_numpy() / n
+        sxx = sums["sxx"].to_numpy()
+        sxy = sums["sxy"].to_numpy()
+        syy = sums["syy"].to_numpy()
         ok = (n >= 2) & (sxx > 1e-12 * np.maximum(sums["stt"].to_numpy(), 1.0))
         slope = np.where(ok, sxy / sxx, np.nan)
         intercept = np.where(ok, ybar - slope * tbar, np.nan)

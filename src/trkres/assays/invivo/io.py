@@ -239,8 +239,10 @@ def check_volumes(
     parts: list[pd.DataFrame] = []
     keep = np.ones(n, dtype=bool)
     # Blank lines (every cell empty) are not measurements: reported, never counted as used.
-    empty = frame.isna() | frame.astype(str).apply(lambda c: c.str.strip() == "")
-    blank = empty.all(axis=1).to_numpy() if n else np.zeros(0, dtype=bool)
+    empty = frame.isna().to_numpy() | (
+        frame.astype(str).apply(lambda c: c.str.strip() == "")
+    ).to_numpy(dtype=bool)
+    blank = empty.all(axis=1) if n else np.zeros(0, dtype=bool)
     if blank.any():
         parts.append(_issue(source, rows[blank], "", "a measurement", "a blank line", "skipped"))
         keep &= ~blank

@@ -243,7 +243,17 @@ def logrank_tests(times: pd.DataFrame, *, control: str | None = None) -> pd.Data
     ``chisq``, ``df``, ``p_value``. With one arm there is nothing to compare: the "all"
     row has NaN values.
     """
-    from statsmodels.duration.survfunc import survdiff
+    from statsmodels.duration.survfunc import survdiff as _survdiff
+
+    def survdiff(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> tuple[float, float]:
+        """statsmodels' log-rank; no event (or one group) has no test: NaN, not an error."""
+        if not event.any() or len(np.unique(group)) < 2:
+            return math.nan, math.nan
+        try:
+            chisq, p = _survdiff(time, event, group)
+        except np.linalg.LinAlgError:  # every event in one group at one time
+            return math.nan, math.nan
+        return float(chisq), float(p)
 
     df, _ = _check_times(times)
     arms = list(pd.unique(df["arm"]))

@@ -115,7 +115,7 @@ def values_at_day(volumes: pd.DataFrame, day: float) -> pd.DataFrame:
     )
     before = df[df["day"] <= day].groupby("mouse_id", sort=False)[["day", "volume"]].last()
     after = df[df["day"] >= day].groupby("mouse_id", sort=False)[["day", "volume"]].first()
-    both = before.join(after, how="inner", lsuffix="_lo", rsuffix="_hi")
+    both = before.add_suffix("_lo").join(after.add_suffix("_hi"), how="inner")
     span = both["day_hi"] - both["day_lo"]
     frac = ((day - both["day_lo"]) / span.where(span > 0)).fillna(0.0)
     value = both["volume_lo"] + frac * (both["volume_hi"] - both["volume_lo"])
