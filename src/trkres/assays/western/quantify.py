@@ -444,7 +444,7 @@ def _divide(
     ):
         note = _add_note(note, mask, text.to_numpy(dtype=str))
         bad |= mask
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = np.where(bad, np.nan, n / d)
     return ratio, note
 
