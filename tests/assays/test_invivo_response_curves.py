@@ -110,7 +110,7 @@ def test_failures_are_labelled_not_raised() -> None:
         per_mouse_growth(df, "logistic")  # type: ignore[arg-type]
 
 
-def test_200_mice_converge() -> None:
+def test_200_mice_converge(shared_data: Path) -> None:
     rng = np.random.default_rng(1)
     days = np.arange(15) * 2.5
     rows = []
