@@ -114,22 +114,24 @@ def invivo(
 ) -> None:
     """Analyse a xenograft or PDX experiment from tumour volumes.
 
-    Per mouse: volume change, mRECIST (Gao et al. 2015: best response and best average
-    response over t >= 10 days; CR/PR/SD/PD), AUC, doubling time, time to the endpoint.
-    Per arm: mean +- SEM curves, T/C% and TGI% (NCI), mRECIST counts. Growth model:
-    log(V_t/V_0) ~ 0 + time:arm with a random slope per mouse (REML, as SynergyLMM),
-    with nlme's variance functions. With a combination: Bliss, HSA and response
-    additivity synergy over time (combination index, synergy score, p). Survival:
-    Kaplan-Meier to the endpoint, log-rank and Cox hazard ratios against the control.
+    Per mouse: volume change, mRECIST (Gao et al. 2015: best response and
+    best average response over t >= 10 days; CR/PR/SD/PD), AUC, doubling
+    time, time to the endpoint. Per arm: mean +- SEM curves, T/C% and TGI%
+    (NCI), mRECIST counts. Growth model: log(V_t/V_0) ~ 0 + time:arm with a
+    random slope per mouse (REML, as SynergyLMM), with nlme's variance
+    functions. With a combination: Bliss, HSA and response additivity
+    synergy over time (combination index, synergy score, p). Survival:
+    Kaplan-Meier to the endpoint, log-rank and Cox hazard ratios against the
+    control.
 
-    Writes OUT/growth_model.tsv (arm, slope, slope_se, CI, n_mice, n_observations),
-    OUT/model.json (variance parameters, random-slope SD, residual SD, log-likelihood,
-    AIC, BIC), OUT/contrasts.tsv, OUT/synergy.tsv, OUT/mrecist.tsv, OUT/tgi.tsv,
-    OUT/survival.tsv, OUT/km.tsv, OUT/curves.tsv, OUT/growth_curves.tsv,
-    OUT/issues.tsv (every row not used, and why) and figures/.
+    Writes OUT/growth_model.tsv (arm, slope, slope_se, CI, n_mice,
+    n_observations), OUT/model.json (variance parameters, random-slope SD,
+    residual SD, log-likelihood, AIC, BIC), OUT/contrasts.tsv,
+    OUT/synergy.tsv, OUT/mrecist.tsv, OUT/tgi.tsv, OUT/survival.tsv,
+    OUT/km.tsv, OUT/curves.tsv, OUT/growth_curves.tsv, OUT/issues.tsv (every
+    row not used, and why) and figures/.
 
-    Example:  trkres invivo volumes.csv -o invivo --control Vehicle --drug-a Lar
-    --drug-b Tram --combination Lar+Tram --variance arm
+    Example:  trkres invivo volumes.csv -o invivo --control Vehicle --drug-a Lar --drug-b Tram --combination Lar+Tram --variance arm
     """
     from trkres.assays.invivo.options import InvivoOptions
     from trkres.assays.invivo.run import model_json, run_invivo

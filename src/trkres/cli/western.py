@@ -98,19 +98,22 @@ def blot(
     ] = None,
     no_figures: Annotated[bool, typer.Option("--no-figures", help="Write tables only.")] = False,
 ) -> None:
-    """Quantify a western blot: lanes, bands, volumes, saturation, normalised fold changes.
+    """Quantify a western blot: lanes, bands, volumes, saturation, normalised fold
+    changes.
 
-    The image is inverted when it is a dark-on-light scan (said in the output); ImageJ's
-    rolling ball (--radius) finds lanes and bands; each band's volume is its integrated
-    signal above the --background; any band pixel at the detector maximum flags its lane
-    (a clipped band cannot be quantified). With --loading-control each lane's target is
-    divided by its loading control; with --layout, fold changes against the control lanes,
+    The image is inverted when it is a dark-on-light scan (said in the
+    output); ImageJ's rolling ball (--radius) finds lanes and bands; each
+    band's volume is its integrated signal above the --background; any band
+    pixel at the detector maximum flags its lane (a clipped band cannot be
+    quantified). With --loading-control each lane's target is divided by its
+    loading control; with --layout, fold changes against the control lanes,
     the loading-control CV and a dilution series' linear range.
 
-    Writes OUT/bands.tsv (image, lane, band, x0, x1, y0, y1, volume, area, peak,
-    background, saturated ...), OUT/lanes.tsv, OUT/rois.tsv (edit and pass back with
-    --rois), OUT/signals.tsv, OUT/quantified.tsv (ratios and fold changes),
-    OUT/loading_cv.tsv, OUT/linear_range.tsv and figures/ (overlay, profiles, fold change).
+    Writes OUT/bands.tsv (image, lane, band, x0, x1, y0, y1, volume, area,
+    peak, background, saturated ...), OUT/lanes.tsv, OUT/rois.tsv (edit and
+    pass back with --rois), OUT/signals.tsv, OUT/quantified.tsv (ratios and
+    fold changes), OUT/loading_cv.tsv, OUT/linear_range.tsv and figures/
+    (overlay, profiles, fold change).
 
     Example:  trkres blot pERK.tif --lanes 12 --loading-control GAPDH.tif --layout lanes.tsv -o blot1
     """
