@@ -44,7 +44,7 @@ def image(levels: np.ndarray, rows: list[float], peak: float) -> np.ndarray:
 
 tifffile.imwrite(HERE / "pERK.tif", image(perk * loading, [95.0, 106.0], 16000), compression="zlib")
 tifffile.imwrite(HERE / "GAPDH.tif", image(loading, [150.0], 20000), compression="zlib")
-with open(HERE / "lanes.tsv", "w") as fh:
+with (HERE / "lanes.tsv").open("w") as fh:
     fh.write("lane\tsample\ttreatment\tdose\trole\n")
     for i in range(n):
         line = "parental" if i < 4 else "KRAS_G12D_resistant"
