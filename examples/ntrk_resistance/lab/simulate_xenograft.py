@@ -17,7 +17,12 @@ import numpy as np
 rng = np.random.default_rng(20190817)
 days = np.array([0, 3, 7, 10, 14, 17, 21, 24, 28])
 # Mean growth rate of log volume (1/day) per arm.
-arms = {"Vehicle": 0.11, "Larotrectinib": 0.10, "Trametinib": 0.07, "Larotrectinib+Trametinib": -0.02}
+arms = {
+    "Vehicle": 0.11,
+    "Larotrectinib": 0.10,
+    "Trametinib": 0.07,
+    "Larotrectinib+Trametinib": -0.02,
+}
 out = sys.stdout
 out.write("mouse_id,arm,day,length_mm,width_mm\n")
 for a, (arm, rate) in enumerate(arms.items()):

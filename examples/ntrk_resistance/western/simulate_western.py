@@ -33,7 +33,11 @@ def band(x0: float, y0: float, w: float, h: float, soft: float = 2.0) -> np.ndar
 
 
 def image(levels: np.ndarray, rows: list[float], peak: float) -> np.ndarray:
-    img = 1800 + 600 * (x / width) + 900 * np.exp(-((x - width * 0.7) ** 2 + (y - 60) ** 2) / (2 * 45**2))
+    img = (
+        1800
+        + 600 * (x / width)
+        + 900 * np.exp(-((x - width * 0.7) ** 2 + (y - 60) ** 2) / (2 * 45**2))
+    )
     for i in range(n):
         x0 = margin + i * (lane_w + gap) + 4
         for r in rows:
