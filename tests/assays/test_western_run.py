@@ -132,3 +132,29 @@ def test_manifest_refuses_western_fields_on_other_kinds(tmp_path: Path) -> None:
                          "target: pERK}\n", {"v.csv": "a\n"})  # fmt: skip
     with pytest.raises(TrkresError, match="'target' applies to inputs of kind 'western' only"):
         tr.study.run(folder)
+
+
+def test_review_fixes_saturated_reference_lane_counts_rois_and_which(tmp_path: Path) -> None:
+    from trkres.assays.western.synthetic import synthetic_blot
+
+    # a saturated control lane is never the fold-change reference (no loading control)
+    raw, _truth = synthetic_blot(3, n_lanes=6, clipped_lanes=[0], empty_lanes=[])
+    layout = pd.DataFrame({"lane": range(1, 7), "treatment": ["DMSO"] + ["drug"] * 5,
+                           "role": ["control"] + ["sample"] * 5})  # fmt: skip
+    res = run_blot(raw, BlotOptions(lanes=6), layout=layout)
+    q = res["quantified"]
+    assert q["fold_change"].isna().all() and q["control_value"].isna().all()
+    # more lanes asked than the blot holds: a warning, not a quiet guess
+    res = run_blot(BLOTS / "pERK.tif", BlotOptions(lanes=12), layout=BLOTS / "lanes.tsv")
+    assert any("12 lanes asked, 8 fit" in w for w in res.warnings)
+    res = run_blot(BLOTS / "pERK.tif", BlotOptions(lanes=16), layout=BLOTS / "lanes.tsv")
+    assert any("show no lane signal" in w for w in res.warnings)
+    assert any("the layout names lanes" in w for w in res.warnings)
+    # absurd ROI cells are input errors
+    rois = tmp_path / "rois.tsv"
+    rois.write_text("lane\tband\tx0\tx1\ty0\ty1\n1\t1\t0\t1e20\t0\t5\n")
+    with pytest.raises(InputError, match="out of range"):
+        run_blot(BLOTS / "pERK.tif", rois=rois)
+    example = run_blot(BLOTS / "pERK.tif", BlotOptions(lanes=8))
+    with pytest.raises(InputError, match="bad which"):
+        tr.pl.blot_overlay(example, which="a")  # type: ignore[arg-type]

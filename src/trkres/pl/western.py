@@ -42,6 +42,21 @@ def _axes(ax: Any, width: float = 6.0, height: float = 4.0) -> Any:
     return ax
 
 
+def _image(res: BlotResult, which: object) -> MeasuredImage | None:
+    from trkres.errors import InputError
+
+    if not res.images:
+        return None
+    if (
+        isinstance(which, bool)
+        or not isinstance(which, (int, np.integer))
+        or not (0 <= which < len(res.images))
+    ):
+        raise InputError("bad which", expected=f"an image number from 0 to {len(res.images) - 1}",
+                         found=repr(which))  # fmt: skip
+    return res.images[int(which)]
+
+
 def _shown(signal: np.ndarray) -> tuple[np.ndarray, int]:
     """The signal block-averaged so its longest side is at most :data:`MAX_SIDE`, and the factor."""
     step = max(1, int(np.ceil(max(signal.shape) / MAX_SIDE)))
@@ -116,9 +131,10 @@ def blot_overlay(result: BlotResult, ax: Any = None, *, which: int = 0) -> Any:
     """The ``which``-th measured image with its lanes (dotted) and band boxes (green;
     red when saturated). Returns ``ax``."""
     res = _result(result)
+    image = _image(res, which)
     ax = _axes(ax)
-    if res.images:
-        _draw_overlay(ax, res.images[min(max(which, 0), len(res.images) - 1)])
+    if image is not None:
+        _draw_overlay(ax, image)
     return ax
 
 
@@ -126,9 +142,10 @@ def blot_profiles(result: BlotResult, ax: Any = None, *, which: int = 0) -> Any:
     """Each lane's vertical profile (mean across the lane) with the rolling-ball background
     used to find bands (dashed), lanes offset upward. Returns ``ax``."""
     res = _result(result)
+    image = _image(res, which)
     ax = _axes(ax)
-    if res.images:
-        _draw_profiles(ax, res.images[min(max(which, 0), len(res.images) - 1)])
+    if image is not None:
+        _draw_profiles(ax, image)
     return ax
 
 

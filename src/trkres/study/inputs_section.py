@@ -25,7 +25,7 @@ def content_summary(path: Path, fmt: str) -> dict[str, object]:
 
     Comment lines (``#``) are skipped; for VCF the ``#CHROM`` line is the header.
     """
-    if fmt == "yaml":
+    if fmt in ("yaml", "image"):  # not a table: nothing to count
         return {"data_rows": None, "columns": None, "header": ""}
     lines = [ln for ln in _open_text(path) if ln.strip()]
     header: list[str] = []
@@ -66,6 +66,7 @@ def inputs_section(ctx: AnalysisContext) -> Section:
         "layout",
         "bytes",
         "sha256",
+        "extra_sha256",
     ]
     frame = frame[order]
     flags = []

@@ -150,6 +150,15 @@ def describe_inputs(study: Study) -> pd.DataFrame:
                 "path": item.path,
                 "layout": item.layout or "",
                 "loading_control": item.loading_control or "",
+                # The other files an input reads are part of the run's provenance too.
+                "extra_sha256": "; ".join(
+                    f"{name}:{sha256_of(study.folder / rel)}"
+                    for name, rel in (
+                        ("layout", item.layout),
+                        ("loading_control", item.loading_control),
+                    )
+                    if rel
+                ),
                 "provenance": item.provenance,
                 "source": item.source or "",
                 "bytes": path.stat().st_size,

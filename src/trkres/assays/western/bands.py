@@ -54,6 +54,8 @@ __all__ = ["BAND_COLUMNS", "ROI_COLUMNS", "find_bands", "lane_profile", "read_ro
 
 #: The columns of an ROI file, in order.
 ROI_COLUMNS = ["lane", "band", "x0", "x1", "y0", "y1"]
+#: Largest pixel coordinate (or lane/band number) an ROI file may hold.
+MAX_PIXEL = 1_000_000
 #: Columns of :func:`find_bands`.
 BAND_COLUMNS = [*ROI_COLUMNS, "peak_y", "prominence", "detected", "note"]
 
@@ -423,14 +425,14 @@ def read_rois(path: Path | str) -> pd.DataFrame:
                 try:
                     f = float(cell)
                     v = int(f) if f.is_integer() else -1
-                except ValueError:
+                except (ValueError, OverflowError):
                     v = -1
                 if v < 0:
                     raise InputError("ROI cell is not a whole number", location=Location(file=path, line=line, column=c),
                                      expected=f"a whole number >= {low}", found=repr(cell)) from None  # fmt: skip
-            if v < low:
+            if v < low or v > MAX_PIXEL:
                 raise InputError("ROI cell out of range", location=Location(file=path, line=line, column=c),
-                                 expected=f"a whole number >= {low}", found=repr(cell))  # fmt: skip
+                                 expected=f"a whole number from {low} to {MAX_PIXEL}", found=repr(cell))  # fmt: skip
             values[c].append(v)
         lines.append(line)
         for lo, hi in (("x0", "x1"), ("y0", "y1")):

@@ -121,12 +121,21 @@ def measure_image(
     notes = [
         f"{image.source}{f' [{image.channel}]' if image.channel else ''}: {image.invert_reason}"
     ]
-    notes.extend(f"{image.source}: {w}" for w in image.warnings)
+    # The image's own warnings (8-bit, lossy, saturation not judged) go to the warnings.
+    notes.extend(f"WARNING {w}" for w in image.warnings)
     background = rolling_ball(image.signal, options.radius)
     corrected = image.signal - background
     if rois is None:
         lanes = find_lanes(corrected, options.lanes)
         notes.extend(f"{image.source}: {n}" for n in lanes.notes)
+        if options.lanes is not None and len(lanes) != options.lanes:
+            notes.append(f"WARNING {image.source}: {options.lanes} lanes asked, {len(lanes)} fit on "
+                         "the image (see the notes); check --lanes and the overlay")  # fmt: skip
+        placed = [ln.index for ln in lanes if not ln.detected]
+        if placed and options.lanes is not None:
+            notes.append(f"WARNING {image.source}: {len(placed)} of {len(lanes)} lanes asked for "
+                         f"show no lane signal (lanes {', '.join(map(str, placed[:12]))}): empty "
+                         "lanes, or fewer lanes on the blot than --lanes says; check the overlay")  # fmt: skip
         boxes = find_bands(corrected, lanes)
         lane_frame = lanes_table(lanes)
     else:
@@ -139,6 +148,15 @@ def measure_image(
     lane_frame.insert(0, "image", bands["image"].iloc[0] if len(bands) else image.source)
     lane_frame.insert(1, "role", role)
     return MeasuredImage(image, role, bands, lane_frame, background), notes
+
+
+def _ranges(values: list[int]) -> str:
+    return ", ".join(map(str, values[:20])) + (" ..." if len(values) > 20 else "")
+
+
+def _route(said: list[str], notes: list[str], warnings: list[str]) -> None:
+    for text in said:
+        (warnings if text.startswith("WARNING ") else notes).append(text.removeprefix("WARNING "))
 
 
 def _pick(images: list[BlotImage], what: str, notes: list[str]) -> BlotImage:
@@ -186,7 +204,7 @@ def run_blot(
         progress(1, 4, f"measuring image {k + 1} of {len(target_images)}")
         got, said = measure_image(img, options, "target", boxes)
         measured.append(got)
-        notes.extend(said)
+        _route(said, notes, warnings)
     target_image = _pick(target_images, "target", notes)
     target = measured[target_images.index(target_image)]
     name = options.target or (
@@ -200,7 +218,7 @@ def run_blot(
         got, said = measure_image(_pick(load_images, "loading-control", notes), options, "loading")
         loading_measured = got
         measured.append(got)
-        notes.extend(said)
+        _route(said, notes, warnings)
     bands = pd.concat([m.bands for m in measured], ignore_index=True)
     for lane in sorted(set(bands.loc[bands["lane_saturated"].astype(bool), "lane"])):
         images = sorted(
@@ -222,7 +240,14 @@ def run_blot(
     signals = quantify.lane_signals(target.bands.assign(blot=blot), name, which=which,
                                     band=options.band_index, doublet=doublet, lanes=lane_ids)  # fmt: skip
     parts = [signals]
-    values, value = signals, "signal"
+    # Without a loading control the signal itself is compared: a saturated one is no value.
+    clipped = signals["saturated"].astype(bool).to_numpy()
+    old_notes = signals["note"].fillna("").astype(str)
+    values = signals.assign(
+        signal=signals["signal"].where(~clipped),
+        note=np.where(clipped, (old_notes + "; saturated").str.strip("; "), old_notes),
+    )
+    value = "signal"
     if loading_measured is not None:
         load = quantify.lane_signals(loading_measured.bands.assign(blot=blot), options.loading_target,
                                      which="lane-total" if options.band == "lane-total" else "largest",
@@ -238,6 +263,14 @@ def run_blot(
             lay = lay.assign(blot=blot)
         if isinstance(issues, pd.DataFrame) and len(issues):
             tables["layout_issues"] = issues
+        laid = {int(v) for v in pd.to_numeric(lay["lane"], errors="coerce").dropna()}
+        found = set(lane_ids)
+        if laid != found:
+            warnings.append(
+                f"the layout names lanes {_ranges(sorted(laid))} but {len(found)} lane(s) were "
+                f"measured ({_ranges(sorted(found))}): lanes are matched by number, so check "
+                "--lanes and the overlay"
+            )
         control: Any = options.control
         tables["quantified"] = quantify.fold_change(values, lay, value=value, control=control)
         if loading_measured is not None:
