@@ -118,22 +118,23 @@ def measure_image(
     from trkres.assays.western.lanes import find_lanes, lanes_table
     from trkres.assays.western.measure import measure
 
-    notes = [
-        f"{image.source}{f' [{image.channel}]' if image.channel else ''}: {image.invert_reason}"
-    ]
+    # The file's name, not its path: reports travel between machines (and people).
+    name = Path(image.source).name + (f" [{image.channel}]" if image.channel else "")
+    notes = [f"{name}: {image.invert_reason}"]
     # The image's own warnings (8-bit, lossy, saturation not judged) go to the warnings.
-    notes.extend(f"WARNING {w}" for w in image.warnings)
+    folder = str(Path(image.source).parent) + "/"
+    notes.extend(f"WARNING {w.replace(folder, '')}" for w in image.warnings)
     background = rolling_ball(image.signal, options.radius)
     corrected = image.signal - background
     if rois is None:
         lanes = find_lanes(corrected, options.lanes)
-        notes.extend(f"{image.source}: {n}" for n in lanes.notes)
+        notes.extend(f"{name}: {n}" for n in lanes.notes)
         if options.lanes is not None and len(lanes) != options.lanes:
-            notes.append(f"WARNING {image.source}: {options.lanes} lanes asked, {len(lanes)} fit on "
+            notes.append(f"WARNING {name}: {options.lanes} lanes asked, {len(lanes)} fit on "
                          "the image (see the notes); check --lanes and the overlay")  # fmt: skip
         placed = [ln.index for ln in lanes if not ln.detected]
         if placed and options.lanes is not None:
-            notes.append(f"WARNING {image.source}: {len(placed)} of {len(lanes)} lanes asked for "
+            notes.append(f"WARNING {name}: {len(placed)} of {len(lanes)} lanes asked for "
                          f"show no lane signal (lanes {', '.join(map(str, placed[:12]))}): empty "
                          "lanes, or fewer lanes on the blot than --lanes says; check the overlay")  # fmt: skip
         boxes = find_bands(corrected, lanes)
@@ -141,11 +142,12 @@ def measure_image(
     else:
         boxes = rois
         lane_frame = pd.DataFrame({"lane": sorted(pd.unique(rois["lane"]))})
-        notes.append(f"{image.source}: {len(rois)} band box(es) from the ROI file (no detection)")
+        notes.append(f"{name}: {len(rois)} band box(es) from the ROI file (no detection)")
     bands = measure(image, boxes, background=options.background, radius=options.radius,
                     background_image=background)  # fmt: skip
+    bands["image"] = name
     bands.insert(1, "role", role)
-    lane_frame.insert(0, "image", bands["image"].iloc[0] if len(bands) else image.source)
+    lane_frame.insert(0, "image", bands["image"].iloc[0] if len(bands) else name)
     lane_frame.insert(1, "role", role)
     return MeasuredImage(image, role, bands, lane_frame, background), notes
 
