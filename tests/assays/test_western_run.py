@@ -158,3 +158,14 @@ def test_review_fixes_saturated_reference_lane_counts_rois_and_which(tmp_path: P
     example = run_blot(BLOTS / "pERK.tif", BlotOptions(lanes=8))
     with pytest.raises(InputError, match="bad which"):
         tr.pl.blot_overlay(example, which="a")  # type: ignore[arg-type]
+
+
+def test_overlapping_rois_are_a_warning_and_band_index_needs_band_index(tmp_path: Path) -> None:
+    rois = tmp_path / "rois.tsv"
+    rois.write_text("lane\tband\tx0\tx1\ty0\ty1\n1\t1\t15\t45\t90\t110\n1\t2\t15\t45\t100\t121\n"
+                    "2\t1\t65\t95\t90\t110\n")  # fmt: skip
+    res = run_blot(BLOTS / "pERK.tif", rois=rois)
+    assert any("overlap in lane(s) 1" in w for w in res.warnings)
+    assert not any("lane(s) 2" in w for w in res.warnings)
+    with pytest.raises(InputError, match="band_index only with band index"):
+        tr.western.blot(BLOTS / "pERK.tif", band_index=2)

@@ -94,4 +94,9 @@ class BlotOptions(Options):
             raise PydanticCustomError(
                 "band", "band index needs band_index (given band: index only)"
             )
+        if self.band_index is not None and self.band != "index":
+            raise PydanticCustomError(
+                "band", "band_index only with band index (given band_index with band {band})",
+                {"band": self.band},
+            )  # fmt: skip
         return self

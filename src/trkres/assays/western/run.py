@@ -147,9 +147,27 @@ def measure_image(
                     background_image=background)  # fmt: skip
     bands["image"] = name
     bands.insert(1, "role", role)
+    overlap = _overlapping_lanes(bands)
+    if overlap:
+        notes.append(f"WARNING {name}: band boxes overlap in lane(s) {_ranges(overlap)}: the shared "
+                     "pixels are counted in each box (and twice in a doublet sum); check the ROIs")  # fmt: skip
     lane_frame.insert(0, "image", bands["image"].iloc[0] if len(bands) else name)
     lane_frame.insert(1, "role", role)
     return MeasuredImage(image, role, bands, lane_frame, background), notes
+
+
+def _overlapping_lanes(bands: pd.DataFrame) -> list[int]:
+    """Lanes with two band boxes sharing pixels (rows and columns both overlap)."""
+    if len(bands) < 2:
+        return []
+    b = bands.sort_values(["lane", "y0"], kind="stable")
+    same = b["lane"].to_numpy()[1:] == b["lane"].to_numpy()[:-1]
+    rows = b["y0"].to_numpy()[1:] < b["y1"].to_numpy()[:-1]
+    cols = (b["x0"].to_numpy()[1:] < b["x1"].to_numpy()[:-1]) & (
+        b["x1"].to_numpy()[1:] > b["x0"].to_numpy()[:-1]
+    )
+    hit = same & rows & cols
+    return sorted({int(v) for v in b["lane"].to_numpy()[1:][hit]})
 
 
 def _ranges(values: list[int]) -> str:
