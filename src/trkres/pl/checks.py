@@ -17,7 +17,7 @@ from pandas.api.types import is_numeric_dtype
 from trkres.errors import InputError
 from trkres.frames import check_table
 
-__all__ = ["require_axes", "require_columns", "require_frame"]
+__all__ = ["axes_or_new", "require_axes", "require_columns", "require_frame"]
 
 
 def require_frame(
@@ -68,3 +68,14 @@ def require_axes(ax: Any) -> None:
             "ax is not a matplotlib Axes", expected="None (a new figure) or an Axes",
             found=type(ax).__name__,
         )  # fmt: skip
+
+
+def axes_or_new(ax: Any, width: float = 6.0, height: float = 3.5) -> Any:
+    """``ax`` when it is a matplotlib Axes, else (``None``) a new figure's axes of
+    ``width`` × ``height`` inches, made with pyplot so a notebook shows it inline."""
+    require_axes(ax)
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(width, height))
+    return ax

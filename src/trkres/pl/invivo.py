@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from trkres.pl.checks import require_axes
+from trkres.pl.checks import axes_or_new, require_axes
 
 if TYPE_CHECKING:
     from trkres.assays.invivo.run import InvivoResult
@@ -55,15 +55,6 @@ def _result(result: object) -> InvivoResult:
 
 def _colours(arms: list[str]) -> dict[str, str]:
     return {a: _PALETTE[i % len(_PALETTE)] for i, a in enumerate(arms)}
-
-
-def _axes(ax: Any, width: float = 6.0, height: float = 3.5) -> Any:
-    require_axes(ax)
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(width, height))
-    return ax
 
 
 def _draw_spider(ax: Any, res: InvivoResult) -> None:
@@ -206,6 +197,14 @@ def _draw_diagnostics(axes: Any, res: InvivoResult) -> None:
     ax.set_ylabel("random slope (BLUP, 1/day)")
 
 
+def _plot(result: object, ax: Any, draw: Any, size: tuple[float, float]) -> Any:
+    """Check the result, take or make the axes, draw, return the axes."""
+    res = _result(result)
+    ax = axes_or_new(ax, *size)
+    draw(ax, res)
+    return ax
+
+
 def invivo_diagnostics(result: InvivoResult, ax: Any = None) -> Any:
     """The growth model's residuals against fitted values, and a normal Q–Q plot of the
     mice's random slopes. ``ax``: a pair of matplotlib axes (a new figure when ``None``);
@@ -232,50 +231,32 @@ def invivo_diagnostics(result: InvivoResult, ax: Any = None) -> Any:
 
 def invivo_spider(result: InvivoResult, ax: Any = None) -> Any:
     """Each mouse's volume (mm³, log scale) over days, coloured by arm. Returns ``ax``."""
-    res = _result(result)
-    ax = _axes(ax)
-    _draw_spider(ax, res)
-    return ax
+    return _plot(result, ax, _draw_spider, (6.0, 3.5))
 
 
 def invivo_growth(result: InvivoResult, ax: Any = None) -> Any:
     """Mean volume (mm³) ± SEM per arm and day. Returns ``ax``."""
-    res = _result(result)
-    ax = _axes(ax)
-    _draw_growth(ax, res)
-    return ax
+    return _plot(result, ax, _draw_growth, (6.0, 3.5))
 
 
 def invivo_waterfall(result: InvivoResult, ax: Any = None) -> Any:
     """Best response (% volume change) per mouse, sorted, coloured by mRECIST class."""
-    res = _result(result)
-    ax = _axes(ax, 7.0, 3.5)
-    _draw_waterfall(ax, res)
-    return ax
+    return _plot(result, ax, _draw_waterfall, (7.0, 3.5))
 
 
 def invivo_model(result: InvivoResult, ax: Any = None) -> Any:
     """Log relative volume per measurement with the mixed model's slope per arm."""
-    res = _result(result)
-    ax = _axes(ax)
-    _draw_model(ax, res)
-    return ax
+    return _plot(result, ax, _draw_model, (6.0, 3.5))
 
 
 def invivo_synergy(result: InvivoResult, ax: Any = None) -> Any:
     """Combination index over time per reference model, with 95% CIs (< 1: synergy)."""
-    res = _result(result)
-    ax = _axes(ax)
-    _draw_synergy(ax, res)
-    return ax
+    return _plot(result, ax, _draw_synergy, (6.0, 3.5))
 
 
 def invivo_survival(result: InvivoResult, ax: Any = None) -> Any:
     """Kaplan–Meier curves of time to the endpoint per arm, with 95% bands."""
-    res = _result(result)
-    ax = _axes(ax)
-    _draw_survival(ax, res)
-    return ax
+    return _plot(result, ax, _draw_survival, (6.0, 3.5))
 
 
 def _plotly_lines(frame: pd.DataFrame, x: str, y: str, by: str, *, log_y: bool = False,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from trkres.pl.checks import require_axes
+from trkres.pl.checks import axes_or_new
 
 if TYPE_CHECKING:
     from trkres.assays.western.run import BlotResult, MeasuredImage
@@ -31,15 +31,6 @@ def _result(result: object) -> BlotResult:
         raise InputError("nothing to draw", expected="a western result (tr.western.blot)",
                          found=type(result).__name__)  # fmt: skip
     return result
-
-
-def _axes(ax: Any, width: float = 6.0, height: float = 4.0) -> Any:
-    require_axes(ax)
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(width, height))
-    return ax
 
 
 def _image(res: BlotResult, which: object) -> MeasuredImage | None:
@@ -132,7 +123,7 @@ def blot_overlay(result: BlotResult, ax: Any = None, *, which: int = 0) -> Any:
     red when saturated). Returns ``ax``."""
     res = _result(result)
     image = _image(res, which)
-    ax = _axes(ax)
+    ax = axes_or_new(ax, 6.0, 4.0)
     if image is not None:
         _draw_overlay(ax, image)
     return ax
@@ -143,7 +134,7 @@ def blot_profiles(result: BlotResult, ax: Any = None, *, which: int = 0) -> Any:
     used to find bands (dashed), lanes offset upward. Returns ``ax``."""
     res = _result(result)
     image = _image(res, which)
-    ax = _axes(ax)
+    ax = axes_or_new(ax, 6.0, 4.0)
     if image is not None:
         _draw_profiles(ax, image)
     return ax
@@ -152,7 +143,7 @@ def blot_profiles(result: BlotResult, ax: Any = None, *, which: int = 0) -> Any:
 def blot_fold_change(result: BlotResult, ax: Any = None) -> Any:
     """Fold change of each lane against the blot's control lanes (grey: not quantifiable)."""
     res = _result(result)
-    ax = _axes(ax)
+    ax = axes_or_new(ax, 6.0, 4.0)
     _draw_fold(ax, res)
     return ax
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +19,7 @@ import pandas as pd
 
 from trkres.assays.ddpcr.options import DdpcrOptions
 from trkres.errors import InputError, Location
+from trkres.results import TableResult
 from trkres.study.registry import ProgressCallback, no_progress
 
 __all__ = ["TABLE_TITLES", "DdpcrResult", "is_amplitude_file", "run_ddpcr"]
@@ -39,24 +40,13 @@ TABLE_TITLES = {
 
 
 @dataclass(frozen=True, eq=False)
-class DdpcrResult(Mapping[str, pd.DataFrame]):
+class DdpcrResult(TableResult):
     """Every ddPCR table by name (``ddpcr_wells`` first), in the order they are written.
 
     A read-only mapping (``result["ddpcr_wells"]``, ``"ddpcr_limits" in result``) with
     the usual tables as attributes: :attr:`wells` (concentration in copies/µL,
     fractional abundance in %), :attr:`merged`, :attr:`limits`, :attr:`issues`.
     """
-
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-
-    def __getitem__(self, name: str) -> pd.DataFrame:
-        return self.tables[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.tables)
-
-    def __len__(self) -> int:
-        return len(self.tables)
 
     @property
     def wells(self) -> pd.DataFrame:

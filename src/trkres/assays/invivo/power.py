@@ -42,6 +42,7 @@ from trkres.assays.invivo.synergy import (
     GrowthFitLike,
     SynergyDesign,
     contrast_weights,
+    synergy_design,
     synergy_from_fit,
 )
 from trkres.errors import ComputationError, InputError
@@ -84,20 +85,6 @@ class PowerResult:
     def as_dict(self) -> dict[str, Any]:
         """The fields as a plain dict (one row of a table)."""
         return dict(self.__dict__)
-
-
-def _design(
-    control: str, drug_a: str, drug_b: str, drug_c: str | None, combination: str
-) -> SynergyDesign:
-    drugs = (drug_a, drug_b) if drug_c is None else (drug_a, drug_b, drug_c)
-    design = SynergyDesign(control, drugs, combination)
-    if len(set(design.arms)) != len(design.arms):
-        raise InputError(
-            "power needs distinct arms for the control, each drug and the combination",
-            expected="distinct arm names",
-            found=", ".join(design.arms),
-        )
-    return design
 
 
 def _check_method(method: str) -> str:
@@ -303,7 +290,7 @@ def posthoc_power(
     refitted too (they share the variance parameters). ``nsim`` replicates; ``seed``.
     """
     del volumes  # the design is the fit's own data
-    design = _design(control, drug_a, drug_b, drug_c, combination)
+    design = synergy_design(control, drug_a, drug_b, drug_c, combination, what="power")
     method = _check_method(method)
     if nsim < 1:
         raise InputError("nsim must be positive", expected=">= 1", found=str(nsim))
@@ -416,7 +403,7 @@ def apriori_power(
     analytic power (fast, exact for known variance parameters); with simulation, ``nsim``
     experiments are drawn and refitted (the power a REML analysis actually has).
     """
-    design = _design(control, drug_a, drug_b, drug_c, combination)
+    design = synergy_design(control, drug_a, drug_b, drug_c, combination, what="power")
     method = _check_method(method)
     if (
         isinstance(n_mice_per_arm, bool)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +20,7 @@ import pandas as pd
 from trkres.assays.invivo.io import VolumesRead, check_volumes, read_volumes
 from trkres.assays.invivo.options import InvivoOptions
 from trkres.errors import InputError
+from trkres.results import TableResult
 from trkres.study.registry import ProgressCallback, no_progress
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ class Design:
 
 
 @dataclass(frozen=True, eq=False)
-class InvivoResult(Mapping[str, pd.DataFrame]):
+class InvivoResult(TableResult):
     """Every in vivo table by name, the fitted growth model, the design and the notes.
 
     A read-only mapping (``result["mrecist"]``) with attributes: :attr:`volumes` (the
@@ -83,7 +84,6 @@ class InvivoResult(Mapping[str, pd.DataFrame]):
     :attr:`warnings` (what may bias a result, as sentences).
     """
 
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     volumes: pd.DataFrame = field(default_factory=pd.DataFrame)
     fit: GrowthFit | None = None
     model: dict[str, Any] = field(default_factory=dict)
@@ -94,18 +94,6 @@ class InvivoResult(Mapping[str, pd.DataFrame]):
     source: str = ""
     rows_in: int = 0
     volume_unit: str = "mm³"
-
-    def __getitem__(self, name: str) -> pd.DataFrame:
-        if name not in self.tables:
-            raise KeyError(f"no table {name!r} in this result (computed: {', '.join(self.tables)}; "
-                           "see result.notes for why a part was left out)")  # fmt: skip
-        return self.tables[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.tables)
-
-    def __len__(self) -> int:
-        return len(self.tables)
 
     @property
     def issues(self) -> pd.DataFrame:

@@ -134,14 +134,16 @@ class SynergyDesign:
         return (self.control, *self.drugs, self.combination)
 
 
-def _design(
-    control: str, drug_a: str, drug_b: str, drug_c: str | None, combination: str
-) -> SynergyDesign:
+def synergy_design(
+    control: str, drug_a: str, drug_b: str, drug_c: str | None, combination: str,
+    *, what: str = "synergy",
+) -> SynergyDesign:  # fmt: skip
+    """The design's arms, refused when two roles name the same arm (``what`` needs them)."""
     drugs = (drug_a, drug_b) if drug_c is None else (drug_a, drug_b, drug_c)
     design = SynergyDesign(control=control, drugs=drugs, combination=combination)
     if len(set(design.arms)) != len(design.arms):
         raise InputError(
-            "synergy needs distinct arms for the control, each drug and the combination",
+            f"{what} needs distinct arms for the control, each drug and the combination",
             expected="distinct arm names",
             found=", ".join(design.arms),
         )
@@ -365,7 +367,7 @@ def invivo_synergy(
     is empty (a refit that failed). Arms other than the named ones are left out (SynergyLMM
     takes exactly the 4 or 5 arms).
     """
-    design = _design(control, drug_a, drug_b, drug_c, combination)
+    design = synergy_design(control, drug_a, drug_b, drug_c, combination)
     if p_adjust not in P_ADJUST:
         raise InputError(
             "unknown p-value adjustment",

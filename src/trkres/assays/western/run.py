@@ -12,7 +12,6 @@ target over its loading control → fold change against the control lanes of the
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +21,7 @@ import pandas as pd
 
 from trkres.assays.western.options import BlotOptions
 from trkres.errors import InputError
+from trkres.results import TableResult
 from trkres.study.registry import ProgressCallback, no_progress
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ class MeasuredImage:
 
 
 @dataclass(frozen=True, eq=False)
-class BlotResult(Mapping[str, pd.DataFrame]):
+class BlotResult(TableResult):
     """Every western table by name, with the measured images and what was decided.
 
     Tables: ``bands`` (every band of every image), ``lanes``, ``rois`` (the target's boxes,
@@ -68,22 +68,10 @@ class BlotResult(Mapping[str, pd.DataFrame]):
     decided (inversion, lanes, background) as sentences.
     """
 
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     images: tuple[MeasuredImage, ...] = ()
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     options: BlotOptions = field(default_factory=BlotOptions)
-
-    def __getitem__(self, name: str) -> pd.DataFrame:
-        if name not in self.tables:
-            raise KeyError(f"no table {name!r} in this result (computed: {', '.join(self.tables)})")
-        return self.tables[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.tables)
-
-    def __len__(self) -> int:
-        return len(self.tables)
 
 
 def _images(item: ImageInput, options: BlotOptions, channel: str | None) -> list[BlotImage]:
