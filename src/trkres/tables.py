@@ -14,7 +14,7 @@ import pandas as pd
 from trkres.errors import InputError, Location
 from trkres.textio import check_unique_header, read_text
 
-__all__ = ["EXCEL_SUFFIXES", "ISSUE_COLUMNS", "MISSING_CELLS", "read_table"]
+__all__ = ["EXCEL_SUFFIXES", "ISSUE_COLUMNS", "MISSING_CELLS", "parse_numbers", "read_table"]
 
 _SEP_NAMES = {",": "comma", "\t": "tab", ";": "semicolon"}
 
@@ -120,3 +120,33 @@ def _read_excel(path: Path) -> pd.DataFrame:
         raise InputError("no data rows", location=Location(file=path, line=2),
                          expected="at least one data row below the header", found="header only")  # fmt: skip
     return frame
+
+
+_DECIMAL_COMMA = r"^[+-]?\d+,\d+$"
+
+
+def parse_numbers(
+    cells: pd.Series, notes: list[str] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Values (NaN where missing), the missing mask, and the mask of cells that are not numbers.
+
+    Typed number columns (Parquet, DataFrames) pass as they are; text cells are parsed, with
+    :data:`MISSING_CELLS` read as missing. With ``notes``, a column whose every non-number cell is a decimal-comma number (``12,5``) and which
+    has no decimal point elsewhere is read with the comma as the decimal mark (said in
+    ``notes``)."""
+    if cells.dtype.kind in "iuf":
+        values = cells.to_numpy(dtype=float, na_value=np.nan)
+        return values, np.isnan(values), np.zeros(len(values), dtype=bool)
+    text = cells.astype(str).str.strip()
+    missing = text.str.lower().isin(MISSING_CELLS).to_numpy() | cells.isna().to_numpy()
+    values = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(dtype=float)
+    bad = np.isnan(values) & ~missing
+    if bad.any() and notes is not None:
+        comma = text.str.fullmatch(_DECIMAL_COMMA).to_numpy()
+        if comma[bad].all() and not text[~missing].str.contains(".", regex=False).any():
+            values = pd.to_numeric(text.str.replace(",", ".", regex=False).where(~missing),
+                                   errors="coerce").to_numpy(dtype=float)  # fmt: skip
+            notes.append(f"column {cells.name!r} uses a decimal comma (e.g. {text[bad].iloc[0]!r}): "
+                         "read as a decimal mark")  # fmt: skip
+            bad = np.isnan(values) & ~missing
+    return values, missing, bad

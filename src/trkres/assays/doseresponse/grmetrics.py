@@ -48,14 +48,9 @@ def read_gr_checked(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     file, line, row, column, expected and found, as are concentration-0 rows
     (controls: not fitted). Rows in = rows used + rows reported.
     """
-    from trkres.assays.doseresponse.io import (
-        ISSUE_COLUMNS,
-        _issue,
-        _numbers,
-        exact_copies,
-        read_table,
-    )
+    from trkres.assays.doseresponse.io import ISSUE_COLUMNS, _issue, exact_copies, read_table
     from trkres.errors import InputError, Location
+    from trkres.tables import parse_numbers as _numbers
 
     frame = read_table(path)
     has_gr = "GR" in frame.columns

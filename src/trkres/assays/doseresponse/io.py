@@ -19,7 +19,7 @@ import pandas as pd
 
 from trkres.errors import InputError, Location
 from trkres.tables import ISSUE_COLUMNS as ISSUE_COLUMNS  # re-exported: readers of old paths
-from trkres.tables import MISSING_CELLS as _MISSING
+from trkres.tables import parse_numbers as _numbers
 from trkres.tables import read_table as read_table
 from trkres.units import MAX_DOSE_MOLAR, UNITS, to_molar
 
@@ -93,19 +93,6 @@ def _issue(path: Path, rows: np.ndarray, column: str, expected: str, found: pd.S
 def _is_number(cells: pd.Series) -> bool:
     """Whether a column holds numbers (int or float, not bool or text)."""
     return cells.dtype.kind in "iuf"
-
-
-def _numbers(cells: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Values (NaN where missing), missing mask, and a mask of cells that are text, not numbers."""
-    if _is_number(cells):  # a typed Parquet column: the same values as via their text
-        values = cells.to_numpy(dtype=float, na_value=np.nan)
-        missing = np.isnan(values)
-        return values, missing, np.zeros(len(values), dtype=bool)
-    text = cells.astype(str).str.strip()
-    missing = text.str.lower().isin(_MISSING).to_numpy() | cells.isna().to_numpy()
-    values = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(dtype=float)
-    bad = np.isnan(values) & ~missing & ~text.str.lower().isin({"nan"}).to_numpy()
-    return values, missing, bad
 
 
 def read_long_checked(

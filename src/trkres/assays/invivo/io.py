@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from trkres.errors import InputError, Location
-from trkres.tables import ISSUE_COLUMNS, MISSING_CELLS, read_table
+from trkres.tables import ISSUE_COLUMNS, MISSING_CELLS, parse_numbers, read_table
 
 __all__ = [
     "ALIASES",
@@ -153,35 +153,6 @@ def _issue(source: str, rows: np.ndarray, column: str, expected: str, found: obj
                          "action": action})  # fmt: skip
 
 
-_DECIMAL_COMMA = r"^[+-]?\d+,\d+$"
-
-
-def _numbers(
-    cells: pd.Series, notes: list[str] | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Values (NaN where missing), the missing mask, and the mask of cells that are not numbers.
-
-    A column whose every non-number cell is a decimal-comma number (``12,5``) and which
-    has no decimal point elsewhere is read with the comma as the decimal mark (said in
-    ``notes``)."""
-    if cells.dtype.kind in "iuf":
-        values = cells.to_numpy(dtype=float, na_value=np.nan)
-        return values, np.isnan(values), np.zeros(len(values), dtype=bool)
-    text = cells.astype(str).str.strip()
-    missing = text.str.lower().isin(MISSING_CELLS).to_numpy() | cells.isna().to_numpy()
-    values = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(dtype=float)
-    bad = np.isnan(values) & ~missing
-    if bad.any() and notes is not None:
-        comma = text.str.fullmatch(_DECIMAL_COMMA).to_numpy()
-        if comma[bad].all() and not text[~missing].str.contains(".", regex=False).any():
-            values = pd.to_numeric(text.str.replace(",", ".", regex=False).where(~missing),
-                                   errors="coerce").to_numpy(dtype=float)  # fmt: skip
-            notes.append(f"column {cells.name!r} uses a decimal comma (e.g. {text[bad].iloc[0]!r}): "
-                         "read as a decimal mark")  # fmt: skip
-            bad = np.isnan(values) & ~missing
-    return values, missing, bad
-
-
 def _text(cells: pd.Series) -> pd.Series:
     out = cells.astype(str).str.strip()
     return out.where(~(cells.isna() | out.str.lower().isin(MISSING_CELLS)), "")
@@ -262,7 +233,7 @@ def check_volumes(
                 )
             )
             keep &= ~bad
-    day, day_missing, day_bad = _numbers(frame[roles[time_role]], notes)
+    day, day_missing, day_bad = parse_numbers(frame[roles[time_role]], notes)
     with np.errstate(invalid="ignore"):
         bad = keep & (day_missing | day_bad | ~(np.abs(day) <= MAX_DAY))
     if bad.any():
@@ -278,7 +249,7 @@ def check_volumes(
         notes.append(f"time column {roles[time_role]!r} is read as days")
     volume_unit = "mm³"
     if vol_role is not None:
-        vol, vmiss, vbad = _numbers(frame[roles[vol_role]], notes)
+        vol, vmiss, vbad = parse_numbers(frame[roles[vol_role]], notes)
         vcol = roles[vol_role]
         if vol_role == "signal":
             volume_unit = "signal units"
@@ -290,8 +261,8 @@ def check_volumes(
             notes.append("caliper length and width were also given: the volume column is used")
         vmsg = "a volume ≥ 0"
     else:
-        length, lmiss, lbad = _numbers(frame[roles["length"]], notes)
-        width, wmiss, wbad = _numbers(frame[roles["width"]], notes)
+        length, lmiss, lbad = parse_numbers(frame[roles["length"]], notes)
+        width, wmiss, wbad = parse_numbers(frame[roles["width"]], notes)
         vcol = f"{roles['length']}/{roles['width']}"
         swapped = keep & (width > length)
         big, small = np.fmax(length, width), np.fmin(length, width)
