@@ -258,7 +258,8 @@ class Network:
             values = [y[i] for i in range(n_species)]
             values += [np.broadcast_to(v, y.shape[1:]) if y.ndim > 1 else v for v in p]
             v = np.array([np.broadcast_to(rate(*values), y.shape[1:]) for rate in rates])
-            return stoich @ v
+            out: np.ndarray = stoich @ v
+            return out
 
         return rhs
 
