@@ -221,6 +221,25 @@ class Drug(Fact):
     trk_generation: Literal["first", "next"] | None = None
 
 
+class Potency(Fact):
+    """How strongly a drug inhibits one target form, in one assay (nM).
+
+    ``value_nm`` is the figure the source gives (a representative value for a range,
+    ``low_nm``–``high_nm``); ``qualifier`` keeps ``>``/``<`` bounds honest. The
+    signalling model reads these for its drug potencies and says which fact it used.
+    """
+
+    drug: FactId
+    target: Literal["TRK", "MEK", "BRAF_V600E", "MET"]
+    kinase_form: Literal["wild_type", "solvent_front", "gatekeeper", "xdfg"] = "wild_type"
+    assay: Literal["enzyme", "cell"]
+    value_nm: float = Field(gt=0)
+    low_nm: float | None = Field(default=None, gt=0)
+    high_nm: float | None = Field(default=None, gt=0)
+    qualifier: Literal["=", ">", "<"] = "="
+    context: str = ""
+
+
 class StrategyDrug(_Strict):
     drug: str
     status: Status
@@ -355,6 +374,7 @@ TOPICS: dict[str, type[BaseModel]] = {
     "therapy_rules": TherapyRule,
     "residue_maps": ResidueMap,
     "hotspot_codons": HotspotCodon,
+    "potencies": Potency,
 }
 
 
@@ -375,6 +395,7 @@ class KnowledgeFile(_Strict):
     therapy_rules: list[TherapyRule] = Field(default_factory=list)
     residue_maps: list[ResidueMap] = Field(default_factory=list)
     hotspot_codons: list[HotspotCodon] = Field(default_factory=list)
+    potencies: list[Potency] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod

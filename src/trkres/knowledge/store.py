@@ -20,6 +20,7 @@ from trkres.knowledge.schema import (
     Gene,
     HotspotCodon,
     KinasePosition,
+    Potency,
     ResidueMap,
     ResistanceMutation,
     Source,
@@ -49,6 +50,7 @@ class KnowledgeBase:
     therapy_rules: dict[str, TherapyRule] = field(default_factory=dict)
     residue_maps: dict[str, ResidueMap] = field(default_factory=dict)
     hotspot_codons: dict[str, HotspotCodon] = field(default_factory=dict)
+    potencies: dict[str, Potency] = field(default_factory=dict)
 
     # ----------------------------------------------------------------- look-ups
     @cached_property
@@ -121,6 +123,7 @@ class KnowledgeBase:
             "therapy_rules",
             "residue_maps",
             "hotspot_codons",
+            "potencies",
         ):
             for ident, fact in getattr(self, topic).items():
                 out[f"{topic}:{ident}"] = fact
@@ -219,6 +222,11 @@ def _summary(fact: Fact) -> str:
         return (
             f"{fact.gene} {fact.residue} codon {fact.codon} ({fact.strand}) at {', '.join(where)}"
         )
+    if isinstance(fact, Potency):
+        span = f" ({fact.low_nm:g}–{fact.high_nm:g})" if fact.low_nm and fact.high_nm else ""
+        form = "" if fact.kinase_form == "wild_type" else f" {fact.kinase_form}"
+        return (f"{fact.drug} vs {fact.target}{form}, {fact.assay}: "
+                f"{fact.qualifier if fact.qualifier != '=' else ''}{fact.value_nm:g} nM{span}")  # fmt: skip
     if isinstance(fact, TherapyRule):
         cond: str = fact.when.alteration_class
         if fact.when.genes:
