@@ -26,7 +26,6 @@ HUANG_FERRELL_DOI = "doi:10.1073/pnas.93.19.10078"
 KHOLODENKO_DOI = "doi:10.1046/j.1432-1327.2000.01197.x"
 
 _PER_S = 3600.0  # 1/s → 1/h
-_NM = 1e-3  # nM → µM
 
 
 def huang_ferrell(e1_total: float = 3e-5) -> Network:
@@ -108,10 +107,10 @@ def kholodenko() -> Network:
     src = f"{KHOLODENKO_DOI} (BioModels BIOMD0000000010)"
 
     def conc(name: str, nm: float, what: str) -> Parameter:
-        return Parameter(name, nm * _NM, "µM", what, src)
+        return Parameter(name, nm / 1000, "µM", what, src)
 
     def vmax(name: str, nm_s: float, what: str) -> Parameter:
-        return Parameter(name, nm_s * _NM * _PER_S, "µM/h", what, src)
+        return Parameter(name, nm_s * _PER_S / 1000, "µM/h", what, src)
 
     def kcat(name: str, per_s: float, what: str) -> Parameter:
         return Parameter(name, per_s * _PER_S, "1/h", what, src)
@@ -141,14 +140,14 @@ def kholodenko() -> Network:
         conc("K10", 15.0, "Km"),
     ]
     species = [
-        Species("MKKK", 90 * _NM, "MAPKKK"),
-        Species("MKKK_P", 10 * _NM, "MAPKKK-P"),
-        Species("MKK", 280 * _NM, "MAPKK"),
-        Species("MKK_P", 10 * _NM, "MAPKK-P"),
-        Species("MKK_PP", 10 * _NM, "MAPKK-PP"),
-        Species("MAPK", 280 * _NM, "MAPK"),
-        Species("MAPK_P", 10 * _NM, "MAPK-P"),
-        Species("MAPK_PP", 10 * _NM, "MAPK-PP"),
+        Species("MKKK", 90 / 1000, "MAPKKK"),
+        Species("MKKK_P", 10 / 1000, "MAPKKK-P"),
+        Species("MKK", 280 / 1000, "MAPKK"),
+        Species("MKK_P", 10 / 1000, "MAPKK-P"),
+        Species("MKK_PP", 10 / 1000, "MAPKK-PP"),
+        Species("MAPK", 280 / 1000, "MAPK"),
+        Species("MAPK_P", 10 / 1000, "MAPK-P"),
+        Species("MAPK_PP", 10 / 1000, "MAPK-PP"),
     ]
     reactions = [
         Reaction("J1", ("MKKK",), ("MKKK_P",),
