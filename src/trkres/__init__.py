@@ -13,8 +13,8 @@ The Python API, as a notebook uses it::
 
 Namespaces (each imported on first use, so ``import trkres`` stays fast):
 ``genomics`` (classify resistance from sequencing), ``cfdna`` (serial cfDNA),
-``doseresponse``, ``synergy``, ``ddpcr``, ``plates``, ``invivo``, ``western`` (lab assays), ``models``
-(signalling and evolution), ``pl`` (figures), ``study`` (study folders, the
+``doseresponse``, ``synergy``, ``ddpcr``, ``plates``, ``invivo``, ``western`` (lab assays),
+``signalling`` (the TRK signalling model; ``models`` holds it and the evolution simulator), ``pl`` (figures), ``study`` (study folders, the
 report), ``knowledge`` (curated facts), ``units``. Every error trkres raises on
 purpose is a :class:`trkres.errors.TrkresError`. See ``docs/architecture.md``.
 """
@@ -38,6 +38,7 @@ _NAMESPACES = {
     "invivo": "trkres.assays.invivo",
     "western": "trkres.assays.western",
     "models": "trkres.models",
+    "signalling": "trkres.models.signalling",
     "pl": "trkres.pl",
     "study": "trkres.study",
     "knowledge": "trkres.knowledge",
@@ -59,6 +60,7 @@ __all__ = [
     "models",
     "pl",
     "plates",
+    "signalling",
     "study",
     "synergy",
     "units",
@@ -69,6 +71,7 @@ if TYPE_CHECKING:
     from trkres import errors, examples, genomics, knowledge, models, pl, study, units
     from trkres.assays import ddpcr, doseresponse, invivo, plates, synergy, western
     from trkres.genomics import cfdna_api as cfdna
+    from trkres.models import signalling
 
 
 def __getattr__(name: str) -> ModuleType:

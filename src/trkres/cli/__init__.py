@@ -19,6 +19,7 @@ for _module in (
     "synergy",
     "invivo",
     "western",
+    "signalling",
     "knowledge",
 ):
     importlib.import_module(f"trkres.cli.{_module}")

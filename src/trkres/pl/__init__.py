@@ -40,6 +40,10 @@ _FUNCTIONS = {
     "blot_overlay": "trkres.pl.western",
     "blot_profiles": "trkres.pl.western",
     "blot_fold_change": "trkres.pl.western",
+    # signalling model
+    "signal_heatmap": "trkres.pl.signalling",
+    "signal_dose_response": "trkres.pl.signalling",
+    "signal_time_course": "trkres.pl.signalling",
     # genomics
     "mechanisms": "trkres.pl.genomics",
     "oncoprint": "trkres.pl.genomics",

@@ -68,8 +68,15 @@ class Analysis:
     options_model: type[BaseModel] | None = None
     #: Lower runs first; the knowledge section runs last (1000).
     order: int = 100
+    #: Runs when study.yaml gives it options (for analyses that read no input file,
+    #: such as the models); otherwise never.
+    on_options: bool = False
 
-    def applies_to(self, kinds: frozenset[InputKind]) -> bool:
+    def applies_to(
+        self, kinds: frozenset[InputKind], options: frozenset[str] = frozenset()
+    ) -> bool:
+        if self.on_options:
+            return self.name in options
         return self.requires <= kinds and (not self.any_of or bool(self.any_of & kinds))
 
 
@@ -84,6 +91,7 @@ def register(
     any_of: frozenset[InputKind] | set[InputKind] = frozenset(),
     options: type[BaseModel] | None = None,
     order: int = 100,
+    on_options: bool = False,
 ) -> Callable[[AnalysisFunction], AnalysisFunction]:
     """Decorator registering ``function`` as the analysis ``name``."""
 
@@ -101,6 +109,7 @@ def register(
             any_of=frozenset(any_of),
             options_model=options,
             order=order,
+            on_options=on_options,
         )
         return function
 

@@ -170,7 +170,8 @@ def describe_inputs(study: Study) -> pd.DataFrame:
 
 def select_analyses(study: Study, only: Sequence[str] | None = None) -> list[Analysis]:
     """The registered analyses whose input needs the study meets."""
-    chosen = [a for a in analyses() if a.applies_to(study.kinds)]
+    given = frozenset(study.manifest.options)
+    chosen = [a for a in analyses() if a.applies_to(study.kinds, given)]
     if only:
         known = {a.name for a in analyses()}
         for name in only:

@@ -1,1 +1,26 @@
-"""TRK-fusion signalling under drugs and resistance alterations (planned: issue 16; no code yet)."""
+"""TRK-fusion signalling under drugs and resistance alterations (issue 16).
+
+Modules: ``network`` (a reaction network written once: species, parameters with sources,
+reactions as infix rate laws), ``compile`` (networks → numba right-hand sides and analytic
+Jacobians), ``integrate`` (batched Rodas4 integration and steady states; scipy reference),
+``sbml`` (SBML L3V2 export), ``reference_models`` (Huang–Ferrell 1996, Kholodenko 2000:
+checks of the engine), ``trk`` (the TRK-fusion network), ``drugs`` (occupancy constants from
+the knowledge base's potencies or stated assumptions), ``genotype`` (genotypes and
+treatments → mechanisms and parameters), ``grid`` (genotype × treatment × time simulations),
+``options`` / ``run`` / ``api`` / ``section``.
+
+The public API (``tr.signalling``)::
+
+    import trkres as tr
+    res = tr.signalling.simulate(["LMNA::NTRK1", "LMNA::NTRK1 + NTRK1 G595R"],
+                                 ["larotrectinib=100nM", "selitrectinib=50nM"])
+    res.readout("pERK")           # genotype × treatment, fraction of untreated at 2 h
+    res["ic50"]                   # single-drug half-maximal doses (nM)
+    tr.pl.signal_heatmap(res, "viability")
+"""
+
+from trkres.models.signalling.api import export_sbml, model, simulate
+from trkres.models.signalling.options import SignalOptions
+from trkres.models.signalling.run import SignalResult, run_signal
+
+__all__ = ["SignalOptions", "SignalResult", "export_sbml", "model", "run_signal", "simulate"]

@@ -1,0 +1,81 @@
+"""The public signalling API (``tr.signalling``): what should this genotype do under this regimen?
+
+Genotypes are written as a biologist writes them (``"LMNA::NTRK1 + NTRK1 G595R + KRAS G12D"``),
+treatments as ``drug=dose`` pairs joined by ``+`` (``"selitrectinib=50nM+binimetinib=50nM"``).
+Bad arguments raise :class:`~trkres.errors.InputError` naming what was expected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from trkres.errors import InputError
+from trkres.models.signalling.options import SignalOptions
+from trkres.models.signalling.run import SignalResult, run_signal
+from trkres.options import validate_options
+
+if TYPE_CHECKING:
+    from trkres.knowledge.store import KnowledgeBase
+    from trkres.models.signalling.network import Network
+
+__all__ = ["export_sbml", "model", "simulate"]
+
+
+def _texts(value: object, what: str) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Sequence) and value and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise InputError(f"bad {what}", expected=f"a {what[:-1]} or a non-empty list of them (text)",
+                     found=repr(value)[:80])  # fmt: skip
+
+
+def simulate(
+    genotypes: str | Sequence[str],
+    treatments: str | Sequence[str],
+    *,
+    options: SignalOptions | Mapping[str, Any] | None = None,
+    knowledge: KnowledgeBase | None = None,
+    **kwargs: Any,
+) -> SignalResult:
+    """Simulate each genotype under each treatment (``none`` is added as the reference).
+
+    Keyword options (see :class:`SignalOptions`): ``times_h`` (readout times, hours;
+    default 2 and 24), ``viability_h`` (72), ``dose_points`` (single-drug curves; 0 skips
+    them), ``rtol``. Returns a :class:`SignalResult`: ``result["readouts"]`` (tidy:
+    genotype, treatment, time_h, readout, value as a fraction of untreated),
+    ``result.readout("pERK")`` (genotype × treatment), ``result["ic50"]`` …
+    """
+    if options is not None and not isinstance(options, (SignalOptions, Mapping)):
+        raise InputError("wrong options object", expected="SignalOptions or a dict",
+                         found=type(options).__name__)  # fmt: skip
+    values = dict(options.model_dump() if isinstance(options, SignalOptions) else options or {})
+    values.update(
+        genotypes=_texts(genotypes, "genotypes"), treatments=_texts(treatments, "treatments")
+    )
+    opts = validate_options(SignalOptions, values, source="api", **kwargs)
+    return run_signal(opts, knowledge=knowledge)
+
+
+def model() -> Network:
+    """The TRK-fusion network (species, parameters with units and sources, reactions)."""
+    from trkres.models.signalling.trk import trk_network
+
+    return trk_network()
+
+
+def export_sbml(path: str | Path | None = None) -> str:
+    """The TRK network as SBML Level 3 Version 2 text; also written to ``path`` when given
+    (atomically). Needs python-libsbml (``pip install trkres[sbml]``)."""
+    from trkres.models.signalling.sbml import to_sbml, write_sbml
+    from trkres.models.signalling.trk import trk_network
+
+    net = trk_network()
+    if path is None:
+        return to_sbml(net)
+    if not isinstance(path, (str, Path)):
+        raise InputError("bad path", expected="a file path", found=type(path).__name__)
+    write_sbml(net, path)
+    return Path(path).read_text(encoding="utf-8")
