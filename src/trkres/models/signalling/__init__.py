@@ -19,8 +19,18 @@ The public API (``tr.signalling``)::
     tr.pl.signal_heatmap(res, "viability")
 """
 
-from trkres.models.signalling.api import export_sbml, model, simulate
+from trkres.models.signalling.api import calibrate, export_sbml, model, simulate
+from trkres.models.signalling.calibrate import CalibrationResult
 from trkres.models.signalling.options import SignalOptions
 from trkres.models.signalling.run import SignalResult, run_signal
 
-__all__ = ["SignalOptions", "SignalResult", "export_sbml", "model", "run_signal", "simulate"]
+__all__ = [
+    "CalibrationResult",
+    "SignalOptions",
+    "SignalResult",
+    "calibrate",
+    "export_sbml",
+    "model",
+    "run_signal",
+    "simulate",
+]

@@ -11,7 +11,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from trkres.errors import InputError
+from trkres.models.signalling.calibrate import CalibrationResult
 from trkres.models.signalling.options import SignalOptions
 from trkres.models.signalling.run import SignalResult, run_signal
 from trkres.options import validate_options
@@ -20,7 +23,7 @@ if TYPE_CHECKING:
     from trkres.knowledge.store import KnowledgeBase
     from trkres.models.signalling.network import Network
 
-__all__ = ["export_sbml", "model", "simulate"]
+__all__ = ["calibrate", "export_sbml", "model", "simulate"]
 
 
 def _texts(value: object, what: str) -> list[str]:
@@ -38,6 +41,7 @@ def simulate(
     *,
     options: SignalOptions | Mapping[str, Any] | None = None,
     knowledge: KnowledgeBase | None = None,
+    calibration: CalibrationResult | None = None,
     **kwargs: Any,
 ) -> SignalResult:
     """Simulate each genotype under each treatment (``none`` is added as the reference).
@@ -47,7 +51,11 @@ def simulate(
     them), ``rtol``. Returns a :class:`SignalResult`: ``result["readouts"]`` (tidy:
     genotype, treatment, time_h, readout, value as a fraction of untreated),
     ``result.readout("pERK")`` (genotype × treatment), ``result["ic50"]`` …
+    ``calibration``: a :func:`calibrate` result whose fitted parameters replace the shipped ones.
     """
+    if calibration is not None and not isinstance(calibration, CalibrationResult):
+        raise InputError("wrong calibration object", expected="the result of tr.signalling.calibrate",
+                         found=type(calibration).__name__)  # fmt: skip
     if options is not None and not isinstance(options, (SignalOptions, Mapping)):
         raise InputError("wrong options object", expected="SignalOptions or a dict",
                          found=type(options).__name__)  # fmt: skip
@@ -56,7 +64,25 @@ def simulate(
         genotypes=_texts(genotypes, "genotypes"), treatments=_texts(treatments, "treatments")
     )
     opts = validate_options(SignalOptions, values, source="api", **kwargs)
-    return run_signal(opts, knowledge=knowledge)
+    overrides = calibration.overrides if calibration is not None else None
+    return run_signal(opts, knowledge=knowledge, overrides=overrides)
+
+
+def calibrate(
+    observations: pd.DataFrame,
+    parameters: Sequence[str],
+    **kwargs: Any,
+) -> CalibrationResult:
+    """Fit model parameters to a lab's fold changes and IC50s, with profile-likelihood CIs.
+
+    ``observations``: rows of ``genotype, treatment, time_h, readout, value`` (fold change
+    vs untreated, e.g. a western's pERK) and/or ``kind="ic50", genotype, drug, value`` (nM);
+    optional ``se`` of the log value. ``parameters``: core parameter names or
+    ``potency:<drug>``. See :mod:`trkres.models.signalling.calibrate`.
+    """
+    from trkres.models.signalling.calibrate import calibrate as fit
+
+    return fit(observations, parameters, **kwargs)
 
 
 def model() -> Network:

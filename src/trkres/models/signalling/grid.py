@@ -9,8 +9,8 @@ fold change or a viability assay's "% of DMSO" measures) and as an absolute leve
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from trkres.knowledge.store import KnowledgeBase
     from trkres.models.signalling.compile import CompiledNetwork
 
-__all__ = ["DOSE_RANGE_NM", "Grid", "dose_grid", "simulate_grid", "trk_model"]
+__all__ = ["DOSE_RANGE_NM", "Grid", "Overrides", "dose_grid", "simulate_grid", "trk_model"]
 
 #: Dose range of the single-drug curves (nM).
 DOSE_RANGE_NM = (0.1, 10_000.0)
@@ -58,8 +58,25 @@ class Grid:
     failed: tuple[str, ...] = ()
 
 
-def _parameters(net: Network, genotype: Genotype, drugs: dict[str, ModelDrug]) -> np.ndarray:
-    values = {**potency_parameters(genotype, drugs), **genotype.parameters}
+@dataclass(frozen=True)
+class Overrides:
+    """Changes to the shipped parameters (calibration, sensitivity): core parameters by
+    name, and each drug's occupancy constants scaled by a factor (all targets and forms)."""
+
+    parameters: Mapping[str, float] = field(default_factory=dict)
+    potency_scale: Mapping[str, float] = field(default_factory=dict)
+
+
+def _parameters(
+    net: Network, genotype: Genotype, drugs: dict[str, ModelDrug], overrides: Overrides
+) -> np.ndarray:
+    potencies = potency_parameters(genotype, drugs)
+    for drug, factor in overrides.potency_scale.items():
+        suffix = f"_{_SHORT[drug]}"
+        for name in potencies:
+            if name.endswith(suffix):
+                potencies[name] *= factor
+    values = {**potencies, **genotype.parameters, **overrides.parameters}
     return net.parameter_values(values)
 
 
@@ -71,7 +88,7 @@ def _initial(net: Network, genotype: Genotype) -> np.ndarray:
 
 
 def steady_states(
-    genotypes: Sequence[Genotype], kb: KnowledgeBase
+    genotypes: Sequence[Genotype], kb: KnowledgeBase, overrides: Overrides | None = None
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Untreated steady states (n_genotypes, n_species) with N = 1, their parameters, and
     the labels of genotypes whose steady state did not converge."""
@@ -79,7 +96,8 @@ def steady_states(
 
     net, compiled = trk_model()
     drugs = model_drugs(kb)
-    params = np.array([_parameters(net, g, drugs) for g in genotypes])
+    change = overrides or Overrides()
+    params = np.array([_parameters(net, g, drugs, change) for g in genotypes])
     pre = params.copy()
     pre[:, net.parameter_names.index("growth_on")] = 0.0
     y0 = np.array([_initial(net, g) for g in genotypes])
@@ -105,6 +123,7 @@ def simulate_grid(
     *,
     viability_h: float = 72.0,
     rtol: float = 1e-6,
+    overrides: Overrides | None = None,
     progress: ProgressCallback = no_progress,
 ) -> Grid:
     """Every genotype × treatment (the untreated reference added), readouts at ``times_h``
@@ -113,7 +132,7 @@ def simulate_grid(
 
     net, compiled = trk_model()
     progress(0, 3, "signalling: untreated steady states")
-    states, base, failed_ss = steady_states(genotypes, kb)
+    states, base, failed_ss = steady_states(genotypes, kb, overrides)
     if not any(t.label == "none" for t in treatments):
         treatments = [Treatment("none"), *treatments]
     n_g, n_t = len(genotypes), len(treatments)

@@ -26,6 +26,7 @@ from trkres.study.registry import ProgressCallback, no_progress
 
 if TYPE_CHECKING:
     from trkres.knowledge.store import KnowledgeBase
+    from trkres.models.signalling.grid import Overrides
 
 __all__ = ["TABLE_TITLES", "SignalResult", "half_maximal", "run_signal"]
 
@@ -103,6 +104,7 @@ def _dose_response(
     treatments: list[Treatment],
     options: SignalOptions,
     kb: KnowledgeBase,
+    overrides: Overrides | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     from trkres.models.signalling.grid import dose_grid, simulate_grid
 
@@ -115,7 +117,7 @@ def _dose_response(
     singles = [Treatment(f"{d}={x:g}nM", {d: float(x)}) for d in drugs for x in doses]
     first = options.times_h[0]
     grid = simulate_grid(genotypes, singles, [first], kb, viability_h=options.viability_h,
-                         rtol=options.rtol)  # fmt: skip
+                         rtol=options.rtol, overrides=overrides)  # fmt: skip
     table = grid.readouts
     table = table[table["treatment"] != "none"]
     table = table[(table["readout"] == "viability") | (table["readout"] == "pERK")]
@@ -183,9 +185,11 @@ def run_signal(
     options: SignalOptions | Mapping[str, Any] | None = None,
     *,
     knowledge: KnowledgeBase | None = None,
+    overrides: Overrides | None = None,
     progress: ProgressCallback = no_progress,
 ) -> SignalResult:
-    """Simulate every genotype × treatment of ``options`` (see :class:`SignalOptions`)."""
+    """Simulate every genotype × treatment of ``options`` (see :class:`SignalOptions`);
+    ``overrides``: changed parameters (e.g. a calibration's ``overrides``)."""
     from trkres.knowledge.loader import load_knowledge
     from trkres.models.signalling.grid import simulate_grid
 
@@ -203,14 +207,18 @@ def run_signal(
     ]
     treatments = list({t.label: t for t in treatments}.values())
     grid = simulate_grid(genotypes, treatments, opts.times_h, kb, viability_h=opts.viability_h,
-                         rtol=opts.rtol, progress=progress)  # fmt: skip
-    curves, ic50, n_curves = _dose_response(genotypes, treatments, opts, kb)
+                         rtol=opts.rtol, overrides=overrides, progress=progress)  # fmt: skip
+    curves, ic50, n_curves = _dose_response(genotypes, treatments, opts, kb, overrides)
     used = {d for t in treatments for d in t.drugs}
     warnings = [f"did not finish: {what}" for what in grid.failed]
     notes = [
         "model prediction, not a measurement; parameters marked 'assumption' were chosen "
         "to reproduce the published pharmacology (docs/signalling.md)",
     ]
+    if overrides is not None and (overrides.parameters or overrides.potency_scale):
+        changed = [f"{k}={v:.4g}" for k, v in overrides.parameters.items()]
+        changed += [f"potency:{k}×{v:.4g}" for k, v in overrides.potency_scale.items()]
+        notes.append("parameters changed from the shipped set: " + ", ".join(changed))
     statuses = _potency_table(kb, used)
     review = statuses[statuses["status"] != "verified"]["drug"].unique()
     if len(review):

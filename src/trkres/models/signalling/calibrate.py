@@ -1,0 +1,368 @@
+"""Calibration of the signalling model to a lab's own data, with profile-likelihood CIs.
+
+Observations are a tidy table, one row per measurement:
+
+- ``kind = "readout"``: ``genotype, treatment, time_h, readout, value`` — a fold change
+  against the same genotype untreated (a western's pERK/ERK fold change, a viability
+  fraction), optionally with ``se`` (standard error of the log fold change);
+- ``kind = "ic50"``: ``genotype, drug, value`` — a half-maximal viability dose in nM (from
+  ``trkres fit``), optionally ``se`` of its log.
+
+The fitted quantities are core parameters by name (``k_sos``, ``ke_growth`` …) and drug
+potencies as ``potency:<drug>`` (a factor on that drug's occupancy constants, all
+targets and kinase forms). Everything is fitted on the log scale; residuals are on the
+log scale too (fold changes and IC50s are log-normal). With ``se`` given, the objective
+is the Gaussian likelihood with those errors; without, a common σ is profiled out
+(−2 log L = n·log(RSS/n) + const).
+
+Confidence intervals come from the profile likelihood (Raue et al., Bioinformatics
+2009;25:1923, doi:10.1093/bioinformatics/btp358): each parameter is stepped away from its
+optimum with the others re-optimised until −2 log L rises by the χ²₁ 95% quantile (3.84).
+A side that never reaches it within the bounds is reported as *not identifiable* from
+these data (practically non-identifiable, in Raue's words); a profile flat everywhere as
+*structurally* unidentifiable from these data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from trkres.errors import InputError
+from trkres.results import TableResult
+
+if TYPE_CHECKING:
+    from trkres.knowledge.store import KnowledgeBase
+    from trkres.models.signalling.grid import Overrides
+
+__all__ = ["CalibrationResult", "calibrate", "observations_from_fits"]
+
+_CHI2_95 = 3.841458820694124  # χ²₁ 0.95 quantile (scipy.stats.chi2.ppf(0.95, 1))
+_READOUTS = ("pTRK", "pMEK", "pERK", "pAKT", "viability")
+
+
+@dataclass(frozen=True, eq=False)
+class CalibrationResult(TableResult):
+    """Fitted parameters with profile-likelihood CIs (``estimates``), the fit per observation
+    (``fit``), the profiles themselves (``profiles``) and the overrides to simulate with."""
+
+    overrides: Any = None
+    neg2loglik: float = float("nan")
+    converged: bool = False
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class _Problem:
+    observations: pd.DataFrame
+    names: list[str]
+    start: np.ndarray  # log values
+    lower: np.ndarray
+    upper: np.ndarray
+    knowledge: KnowledgeBase
+    dose_points: int
+    has_se: bool
+    evaluations: int = 0
+    cache: dict[bytes, np.ndarray] = field(default_factory=dict)
+
+
+def _check(observations: pd.DataFrame) -> pd.DataFrame:
+    if not isinstance(observations, pd.DataFrame) or observations.empty:
+        raise InputError("no observations", expected="a non-empty DataFrame",
+                         found=type(observations).__name__)  # fmt: skip
+    obs = observations.copy()
+    if "kind" not in obs.columns:
+        obs["kind"] = np.where(obs.get("readout", pd.Series(index=obs.index)).notna()
+                               if "readout" in obs.columns else False, "readout", "ic50")  # fmt: skip
+    need = {"readout": ["genotype", "treatment", "time_h", "readout", "value"],
+            "ic50": ["genotype", "drug", "value"]}  # fmt: skip
+    for kind in obs["kind"].unique():
+        if kind not in need:
+            raise InputError(
+                "unknown observation kind", expected="readout or ic50", found=str(kind)
+            )
+        missing = [c for c in need[kind] if c not in obs.columns]
+        if missing:
+            raise InputError(f"{kind} observations lack columns", expected=", ".join(need[kind]),
+                             found=", ".join(map(str, obs.columns)))  # fmt: skip
+    values = pd.to_numeric(obs["value"], errors="coerce")
+    bad = ~(values > 0) | ~np.isfinite(values)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"observation row {row + 1}: bad value",
+                         expected="a positive number (fold change or nM)",
+                         found=str(obs["value"].iloc[row]))  # fmt: skip
+    obs["value"] = values.astype(float)
+    if "se" in obs.columns:
+        se = pd.to_numeric(obs["se"], errors="coerce")
+        if (~(se > 0)).any():
+            row = int(np.flatnonzero(~(se > 0).to_numpy())[0])
+            raise InputError(f"observation row {row + 1}: bad se",
+                             expected="a positive standard error of the log value",
+                             found=str(obs["se"].iloc[row]))  # fmt: skip
+        obs["se"] = se.astype(float)
+    if "readout" in obs.columns:
+        readouts = obs.loc[obs["kind"] == "readout", "readout"]
+        unknown = sorted(set(readouts) - set(_READOUTS))
+        if unknown:
+            raise InputError(
+                "unknown readout", expected=", ".join(_READOUTS), found=", ".join(unknown)
+            )
+    return obs.reset_index(drop=True)
+
+
+def _overrides(problem: _Problem, logs: np.ndarray) -> Overrides:
+    from trkres.models.signalling.grid import Overrides
+
+    params: dict[str, float] = {}
+    scale: dict[str, float] = {}
+    for name, value in zip(problem.names, np.exp(logs), strict=True):
+        if name.startswith("potency:"):
+            scale[name.split(":", 1)[1]] = float(value)
+        else:
+            params[name] = float(value)
+    return Overrides(params, scale)
+
+
+def _predict(problem: _Problem, logs: np.ndarray) -> np.ndarray:
+    """Model values (same order as the observations) for log parameters ``logs``."""
+    from trkres.models.signalling.genotype import Treatment, parse_genotype, parse_treatment
+    from trkres.models.signalling.grid import dose_grid, simulate_grid
+    from trkres.models.signalling.run import half_maximal
+
+    key = np.round(logs, 12).tobytes()
+    if key in problem.cache:
+        return problem.cache[key]
+    problem.evaluations += 1
+    obs, kb = problem.observations, problem.knowledge
+    change = _overrides(problem, logs)
+    out = np.full(len(obs), np.nan)
+    genotypes = {g: parse_genotype(g, kb) for g in obs["genotype"].unique()}
+    readouts = obs[obs["kind"] == "readout"]
+    if len(readouts):
+        treatments = {t: parse_treatment(t, kb) for t in readouts["treatment"].unique()}
+        grid = simulate_grid(list(genotypes.values()), list(treatments.values()),
+                             sorted(set(readouts["time_h"].astype(float))), kb,
+                             overrides=change).readouts  # fmt: skip
+        index = grid.set_index(["genotype", "treatment", "time_h", "readout"])["value"]
+        for i in np.flatnonzero((obs["kind"] == "readout").to_numpy()):
+            row = obs.iloc[i]
+            key4 = (genotypes[row["genotype"]].label, treatments[row["treatment"]].label,
+                    float(row["time_h"]) if row["readout"] != "viability" else 72.0,
+                    row["readout"])  # fmt: skip
+            out[i] = index.get(key4, np.nan)
+    ic50 = obs[obs["kind"] == "ic50"]
+    if len(ic50):
+        doses = dose_grid(problem.dose_points)
+        drugs = sorted(set(ic50["drug"]))
+        ids = {d: parse_treatment(f"{d}=1nM", kb).drugs[0] for d in drugs}
+        singles = [Treatment(f"{ids[d]}={x:g}nM", {ids[d]: float(x)}) for d in drugs for x in doses]
+        grid = simulate_grid(
+            list(genotypes.values()), singles, [2.0], kb, overrides=change
+        ).readouts
+        via = grid[(grid["readout"] == "viability") & (grid["treatment"] != "none")]
+        for i in np.flatnonzero((obs["kind"] == "ic50").to_numpy()):
+            row = obs.iloc[i]
+            label = genotypes[row["genotype"]].label
+            prefix = f"{ids[row['drug']]}="
+            part = via[(via["genotype"] == label) & via["treatment"].str.startswith(prefix)]
+            out[i] = half_maximal(doses, part["value"].to_numpy())
+    problem.cache[key] = out
+    return out
+
+
+def _residuals(problem: _Problem, logs: np.ndarray) -> np.ndarray:
+    pred = _predict(problem, logs)
+    obs = problem.observations
+    # a prediction that does not exist (IC50 never reached, a failed simulation) counts as
+    # the far end of the dose range: a large but finite residual keeps the optimiser going.
+    pred = np.where(np.isfinite(pred) & (pred > 0), pred, 1e5)
+    r: np.ndarray = np.log(pred) - np.log(obs["value"].to_numpy(dtype=float))
+    if problem.has_se:
+        r = r / obs["se"].to_numpy(dtype=float)
+    return r
+
+
+def _neg2ll(problem: _Problem, r: np.ndarray) -> float:
+    if problem.has_se:
+        return float(np.sum(r**2))
+    n = len(r)
+    return float(n * np.log(max(float(np.sum(r**2)), 1e-300) / n))
+
+
+def _optimise(
+    problem: _Problem, start: np.ndarray, free: np.ndarray
+) -> tuple[np.ndarray, float, bool]:
+    from scipy.optimize import least_squares
+
+    logs = start.copy()
+    if not free.any():
+        return logs, _neg2ll(problem, _residuals(problem, logs)), True
+
+    def fun(x: np.ndarray) -> np.ndarray:
+        full = logs.copy()
+        full[free] = x
+        return _residuals(problem, full)
+
+    fit = least_squares(fun, logs[free], bounds=(problem.lower[free], problem.upper[free]),
+                        x_scale=1.0, diff_step=1e-3, xtol=1e-8, ftol=1e-10, max_nfev=200)  # fmt: skip
+    logs[free] = fit.x
+    return logs, _neg2ll(problem, fit.fun), bool(fit.status > 0)
+
+
+def _profile(problem: _Problem, best: np.ndarray, best_nll: float, i: int, steps: int
+             ) -> tuple[list[dict[str, Any]], float, float]:  # fmt: skip
+    free = np.ones(len(best), dtype=bool)
+    free[i] = False
+    rows: list[dict[str, Any]] = [{"parameter": problem.names[i], "value": float(np.exp(best[i])),
+                                   "delta_neg2loglik": 0.0}]  # fmt: skip
+    ends = []
+    for direction in (-1.0, 1.0):
+        limit = problem.lower[i] if direction < 0 else problem.upper[i]
+        span = abs(limit - best[i])
+        current = best.copy()
+        end = float("nan")
+        previous_x, previous_d = best[i], 0.0
+        for k in range(1, steps + 1):
+            x = best[i] + direction * span * k / steps
+            current[i] = x
+            current, nll, _ = _optimise(problem, current, free)
+            d = nll - best_nll
+            rows.append({"parameter": problem.names[i], "value": float(np.exp(x)),
+                         "delta_neg2loglik": d})  # fmt: skip
+            if d >= _CHI2_95:
+                # linear interpolation of the crossing between the last two points
+                t = (_CHI2_95 - previous_d) / (d - previous_d) if d != previous_d else 1.0
+                end = float(np.exp(previous_x + t * (x - previous_x)))
+                break
+            previous_x, previous_d = x, d
+        ends.append(end)
+    return rows, ends[0], ends[1]
+
+
+def calibrate(
+    observations: pd.DataFrame,
+    parameters: Sequence[str],
+    *,
+    knowledge: KnowledgeBase | None = None,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
+    fold: float = 100.0,
+    profile_steps: int = 8,
+    dose_points: int = 25,
+) -> CalibrationResult:
+    """Fit ``parameters`` to ``observations`` (see the module doc) and profile each one.
+
+    ``bounds``: (low, high) per parameter in its own unit (a factor for ``potency:<drug>``);
+    default: the shipped value ÷/× ``fold``. ``profile_steps``: points per side of each
+    profile. ``dose_points``: doses per simulated curve for IC50 observations.
+    """
+    from trkres.knowledge.loader import load_knowledge
+    from trkres.models.signalling.drugs import DRUGS
+    from trkres.models.signalling.trk import CORE_PARAMETERS
+
+    kb = knowledge or load_knowledge()
+    obs = _check(observations)
+    if isinstance(parameters, str) or not parameters:
+        raise InputError("no parameters to fit", expected="a list of parameter names",
+                         found=repr(parameters))  # fmt: skip
+    core = {name: value for name, value, *_ in CORE_PARAMETERS}
+    drugs = {d for d, _ in DRUGS}
+    names = list(dict.fromkeys(parameters))
+    start = []
+    for name in names:
+        if name.startswith("potency:"):
+            drug = kb.find_drug(name.split(":", 1)[1])
+            if drug is None or drug.id not in drugs:
+                raise InputError("unknown drug in a potency parameter",
+                                 expected="potency:<one of " + ", ".join(sorted(drugs)) + ">",
+                                 found=name)  # fmt: skip
+            start.append(1.0)
+        elif name in core and core[name] > 0:
+            start.append(core[name])
+        else:
+            raise InputError("unknown or unfittable parameter",
+                             expected="a positive core parameter (see the parameters table) "
+                             "or potency:<drug>", found=name)  # fmt: skip
+    names = [f"potency:{kb.find_drug(n.split(':', 1)[1]).id}" if n.startswith("potency:") else n  # type: ignore[union-attr]
+             for n in names]  # fmt: skip
+    if len(obs) < len(names):
+        raise InputError("fewer observations than parameters",
+                         expected=f"at least {len(names)} observations", found=str(len(obs)))  # fmt: skip
+    logs0 = np.log(np.array(start))
+    lower = logs0 - np.log(fold)
+    upper = logs0 + np.log(fold)
+    for i, name in enumerate(names):
+        if bounds and name in bounds:
+            lo, hi = bounds[name]
+            if not (0 < lo < hi):
+                raise InputError(f"bad bounds for {name}", expected="0 < low < high",
+                                 found=f"{lo}, {hi}")  # fmt: skip
+            lower[i], upper[i] = np.log(lo), np.log(hi)
+    logs0 = np.clip(logs0, lower, upper)
+    problem = _Problem(obs, names, logs0, lower, upper, kb, dose_points, "se" in obs.columns)
+    best, best_nll, converged = _optimise(problem, logs0, np.ones(len(names), dtype=bool))
+    profiles: list[dict[str, Any]] = []
+    estimates = []
+    for i, name in enumerate(names):
+        rows, low, high = _profile(problem, best, best_nll, i, profile_steps)
+        profiles.extend(rows)
+        rises = max(r["delta_neg2loglik"] for r in rows)
+        if np.isfinite(low) and np.isfinite(high):
+            status = "identifiable"
+        elif rises < 0.1 * _CHI2_95:
+            status = "not identifiable (flat profile)"
+        else:
+            status = (
+                "not identifiable on the "
+                + ("lower" if not np.isfinite(low) else "upper")
+                + " side"
+            )
+        estimates.append({"parameter": name, "estimate": float(np.exp(best[i])),
+                          "shipped": float(np.exp(logs0[i])) if name.startswith("potency:") else core[name],
+                          "ci_low": low, "ci_high": high, "identifiability": status,
+                          "bound_low": float(np.exp(lower[i])), "bound_high": float(np.exp(upper[i]))})  # fmt: skip
+    pred = _predict(problem, best)
+    fit = obs.assign(
+        predicted=pred, log_residual=np.log(np.where(pred > 0, pred, np.nan)) - np.log(obs["value"])
+    )
+    notes = [
+        f"{problem.evaluations} model evaluations; −2 log L = {best_nll:.4g}"
+        + ("" if problem.has_se else " (σ profiled out: no se column)"),
+        "95% CIs from the profile likelihood (Δ(−2 log L) = 3.84, Raue et al. 2009)",
+    ]
+    if not converged:
+        notes.append("the optimiser stopped before converging: estimates may not be the optimum")
+    return CalibrationResult(
+        tables={"estimates": pd.DataFrame(estimates), "fit": fit,
+                "profiles": pd.DataFrame(profiles)},
+        overrides=_overrides(problem, best),
+        neg2loglik=best_nll,
+        converged=converged,
+        notes=tuple(notes),
+    )  # fmt: skip
+
+
+def observations_from_fits(
+    fits: pd.DataFrame, genotypes: Mapping[str, str], *, drug_column: str = "drug",
+    line_column: str = "line", ic50_column: str = "ic50_nm",
+) -> pd.DataFrame:  # fmt: skip
+    """IC50 observations from a dose-response fit table (``trkres fit``'s curves): each cell
+    line mapped to a genotype (``{"parental": "LMNA::NTRK1", "R1": "LMNA::NTRK1 + NTRK1 G595R"}``)."""
+    for column in (drug_column, line_column, ic50_column):
+        if column not in fits.columns:
+            raise InputError("the fit table lacks a column", expected=column,
+                             found=", ".join(map(str, fits.columns)))  # fmt: skip
+    unknown = sorted(set(fits[line_column].astype(str)) - set(genotypes))
+    if unknown:
+        raise InputError("cell lines without a genotype", expected="a genotype for each line",
+                         found=", ".join(unknown))  # fmt: skip
+    return pd.DataFrame({
+        "kind": "ic50",
+        "genotype": fits[line_column].astype(str).map(genotypes).to_numpy(),
+        "drug": fits[drug_column].astype(str).to_numpy(),
+        "value": pd.to_numeric(fits[ic50_column], errors="coerce").to_numpy(),
+    })  # fmt: skip

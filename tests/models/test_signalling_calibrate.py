@@ -1,0 +1,99 @@
+"""Calibration: parameters that shaped the data are recovered with CIs covering them; a
+parameter the data cannot see is reported as not identifiable; bad tables are refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import trkres as tr
+from trkres.errors import InputError
+from trkres.knowledge.loader import load_knowledge
+from trkres.models.signalling.genotype import parse_genotype, parse_treatment
+from trkres.models.signalling.grid import Overrides, simulate_grid
+
+KB = load_knowledge()
+TRUTH = Overrides({}, {"larotrectinib": 3.0})
+
+
+def _observations() -> pd.DataFrame:
+    """pERK and viability of the parental line under larotrectinib, made by the model with
+    larotrectinib three times less potent than shipped (as a lab's line might be)."""
+    genotypes = [parse_genotype("LMNA::NTRK1", KB)]
+    treatments = [parse_treatment(f"larotrectinib={d}nM", KB) for d in (10, 30, 100, 300)]
+    grid = simulate_grid(genotypes, treatments, [2.0], KB, overrides=TRUTH).readouts
+    grid = grid[(grid["treatment"] != "none") & grid["readout"].isin(["pERK", "viability"])]
+    return grid.assign(kind="readout", se=0.1).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def fitted() -> tr.signalling.CalibrationResult:
+    return tr.signalling.calibrate(
+        _observations(), ["potency:LOXO-101", "f_int_mut"], profile_steps=3
+    )
+
+
+def test_noise_free_truth_is_recovered_inside_its_ci(fitted) -> None:
+    est = fitted["estimates"].set_index("parameter")
+    laro = est.loc["potency:larotrectinib"]
+    assert laro["estimate"] == pytest.approx(3.0, rel=1e-2)
+    assert laro["ci_low"] < 3.0 < laro["ci_high"]
+    assert laro["identifiability"] == "identifiable"
+    assert fitted.neg2loglik < 1e-3  # the data are the model's own
+    assert np.all(np.abs(fitted["fit"]["log_residual"]) < 0.01)
+
+
+def test_a_parameter_the_data_cannot_see_is_not_identifiable(fitted) -> None:
+    # mutant KRAS hydrolysis acts on a RAS pool the parental line does not have
+    est = fitted["estimates"].set_index("parameter")
+    assert est.loc["f_int_mut", "identifiability"] == "not identifiable (flat profile)"
+    assert np.isnan(est.loc["f_int_mut", "ci_low"]) and np.isnan(est.loc["f_int_mut", "ci_high"])
+    profiles = fitted["profiles"]
+    assert set(profiles["parameter"]) == {"potency:larotrectinib", "f_int_mut"}
+
+
+def test_simulating_with_a_calibration_uses_its_parameters(fitted) -> None:
+    res = tr.signalling.simulate("LMNA::NTRK1", "larotrectinib=30nM", calibration=fitted,
+                                 times_h=[2], dose_points=0)  # fmt: skip
+    shipped = tr.signalling.simulate(
+        "LMNA::NTRK1", "larotrectinib=30nM", times_h=[2], dose_points=0
+    )
+    calibrated = res.readout("pERK").iloc[0, 1]
+    assert calibrated > shipped.readout("pERK").iloc[0, 1]  # weaker drug, more pERK left
+    assert any("potency:larotrectinib" in n for n in res.notes)
+
+
+@pytest.mark.parametrize(
+    ("frame", "parameters", "message"),
+    [
+        (pd.DataFrame(), ["k_sos"], "no observations"),
+        (pd.DataFrame({"genotype": ["LMNA::NTRK1"], "value": [1.0]}), ["k_sos"], "lack columns"),
+        (pd.DataFrame({"kind": ["readout"], "genotype": ["LMNA::NTRK1"], "treatment": ["none"],
+                       "time_h": [2], "readout": ["pERK"], "value": [-1.0]}), ["k_sos"], "bad value"),
+        (pd.DataFrame({"kind": ["readout"], "genotype": ["LMNA::NTRK1"], "treatment": ["none"],
+                       "time_h": [2], "readout": ["pSTAT"], "value": [1.0]}), ["k_sos"], "unknown readout"),
+        (pd.DataFrame({"kind": ["ic50"], "genotype": ["LMNA::NTRK1"], "drug": ["larotrectinib"],
+                       "value": [30.0]}), ["nope"], "unknown or unfittable"),
+        (pd.DataFrame({"kind": ["ic50"], "genotype": ["LMNA::NTRK1"], "drug": ["larotrectinib"],
+                       "value": [30.0]}), ["potency:aspirin"], "unknown drug"),
+        (pd.DataFrame({"kind": ["ic50"], "genotype": ["LMNA::NTRK1"], "drug": ["larotrectinib"],
+                       "value": [30.0]}), ["k_sos", "k_gef"], "fewer observations"),
+    ],
+)  # fmt: skip
+def test_bad_calibration_input_is_refused(frame, parameters, message) -> None:
+    with pytest.raises(InputError, match=message):
+        tr.signalling.calibrate(frame, parameters)
+
+
+def test_observations_from_fits_maps_lines_to_genotypes() -> None:
+    from trkres.models.signalling.calibrate import observations_from_fits
+
+    fits = pd.DataFrame({"drug": ["larotrectinib"] * 2, "line": ["parental", "R1"],
+                         "ic50_nm": [30.0, 900.0]})  # fmt: skip
+    obs = observations_from_fits(
+        fits, {"parental": "LMNA::NTRK1", "R1": "LMNA::NTRK1 + NTRK1 G595R"}
+    )
+    assert list(obs["kind"]) == ["ic50", "ic50"] and obs["value"].tolist() == [30.0, 900.0]
+    with pytest.raises(InputError, match="without a genotype"):
+        observations_from_fits(fits, {"parental": "LMNA::NTRK1"})
