@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from trkres.cli._app import KnowledgeOption, _progress, app, err_console, log, state
+
+if TYPE_CHECKING:
+    from trkres.knowledge.store import KnowledgeBase
+    from trkres.models.signalling.run import SignalResult
 
 
 @app.command()
@@ -50,6 +54,15 @@ def signal(
     sbml: Annotated[
         bool, typer.Option("--sbml", help="Also write the model as SBML L3V2 (model.sbml.xml).")
     ] = False,
+    virtual_lab: Annotated[
+        bool,
+        typer.Option(
+            "--virtual-lab",
+            help="Also write simulated lab files (virtual/): for each drug a 96-well viability "
+            "plate (plate-reader grid + plate map, 8% CV) and a pERK western table (3 blots, "
+            "20% CV) — for teaching, power planning and testing pipelines.",
+        ),
+    ] = False,
     knowledge: KnowledgeOption = None,
     no_figures: Annotated[bool, typer.Option("--no-figures", help="Write tables only.")] = False,
 ) -> None:
@@ -67,7 +80,8 @@ def signal(
     time; viability at --viability-h), OUT/levels.tsv (absolute, µM),
     OUT/dose_response.tsv and OUT/ic50.tsv (single-drug curves), and
     OUT/genotypes.tsv, OUT/potencies.tsv, OUT/parameters.tsv (what the
-    prediction rests on, with sources), figures/.
+    prediction rests on, with sources), figures/; with --virtual-lab,
+    OUT/virtual/ (simulated plate-reader exports, plate maps, western table).
 
     Example:  trkres signal -g "LMNA::NTRK1" -g "LMNA::NTRK1 + NTRK1 G595R" -t larotrectinib=100nM -t selitrectinib=50nM -o signal
     """
@@ -95,7 +109,16 @@ def signal(
             from trkres.models.signalling.api import export_sbml
 
             files["model.sbml.xml"] = export_sbml()
-        write_outputs(out, dict(result), figures, files=files)
+        tables = dict(result)
+        if virtual_lab:
+            files.update(_virtual_lab(result, kb))
+            from trkres.models.signalling.virtual import virtual_western
+
+            tables["virtual/western_pERK"] = virtual_western(
+                [g.label for g in result.genotypes], [t.label for t in result.treatments],
+                time_h=options.times_h[0], knowledge=kb,
+            )  # fmt: skip
+        write_outputs(out, tables, figures, files=files)
     for note in result.notes:
         log.info("%s", note)
     for text in result.warnings:
@@ -104,3 +127,16 @@ def signal(
         err_console.print(f"Simulated {len(result.genotypes)} genotype(s) × "
                           f"{len(result.treatments) + 1} treatment(s) ({result.simulations} "
                           f"simulations); tables written to [bold]{out}[/bold]")  # fmt: skip
+
+
+def _virtual_lab(result: SignalResult, kb: KnowledgeBase) -> dict[str, str]:
+    """Simulated plate exports and maps per drug, as text files for the output folder."""
+    from trkres.models.signalling.virtual import plate_texts, virtual_plate
+
+    files: dict[str, str] = {}
+    genotypes = [g.label for g in result.genotypes]
+    for drug in dict.fromkeys(d for t in result.treatments for d in t.drugs):
+        grid, plate_map = plate_texts(*virtual_plate(genotypes, drug, knowledge=kb))
+        files[f"virtual/{drug}/plates.csv"] = grid
+        files[f"virtual/{drug}/plate_map.tsv"] = plate_map
+    return files

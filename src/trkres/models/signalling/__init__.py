@@ -7,6 +7,8 @@ Jacobians), ``integrate`` (batched Rodas4 integration and steady states; scipy r
 checks of the engine), ``trk`` (the TRK-fusion network), ``drugs`` (occupancy constants from
 the knowledge base's potencies or stated assumptions), ``genotype`` (genotypes and
 treatments → mechanisms and parameters), ``grid`` (genotype × treatment × time simulations),
+``calibrate`` (fits to a lab's fold changes and IC50s, profile-likelihood CIs), ``virtual``
+(the virtual lab: plate-reader exports and western tables made by the model),
 ``options`` / ``run`` / ``api`` / ``section``.
 
 The public API (``tr.signalling``)::
@@ -17,9 +19,19 @@ The public API (``tr.signalling``)::
     res.readout("pERK")           # genotype × treatment, fraction of untreated at 2 h
     res["ic50"]                   # single-drug half-maximal doses (nM)
     tr.pl.signal_heatmap(res, "viability")
+    fit = tr.signalling.calibrate(western_fold_changes, ["potency:larotrectinib"])
+    values, plate_map = tr.signalling.virtual_plate(["LMNA::NTRK1"], "larotrectinib")
 """
 
-from trkres.models.signalling.api import calibrate, export_sbml, model, simulate
+from trkres.models.signalling.api import (
+    calibrate,
+    export_sbml,
+    model,
+    simulate,
+    virtual_plate,
+    virtual_western,
+    write_virtual_plate,
+)
 from trkres.models.signalling.calibrate import CalibrationResult
 from trkres.models.signalling.options import SignalOptions
 from trkres.models.signalling.run import SignalResult, run_signal
@@ -33,4 +45,7 @@ __all__ = [
     "model",
     "run_signal",
     "simulate",
+    "virtual_plate",
+    "virtual_western",
+    "write_virtual_plate",
 ]

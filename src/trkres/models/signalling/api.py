@@ -17,13 +17,22 @@ from trkres.errors import InputError
 from trkres.models.signalling.calibrate import CalibrationResult
 from trkres.models.signalling.options import SignalOptions
 from trkres.models.signalling.run import SignalResult, run_signal
+from trkres.models.signalling.virtual import virtual_plate, virtual_western, write_virtual_plate
 from trkres.options import validate_options
 
 if TYPE_CHECKING:
     from trkres.knowledge.store import KnowledgeBase
     from trkres.models.signalling.network import Network
 
-__all__ = ["calibrate", "export_sbml", "model", "simulate"]
+__all__ = [
+    "calibrate",
+    "export_sbml",
+    "model",
+    "simulate",
+    "virtual_plate",
+    "virtual_western",
+    "write_virtual_plate",
+]
 
 
 def _texts(value: object, what: str) -> list[str]:
