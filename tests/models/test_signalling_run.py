@@ -228,3 +228,12 @@ options:
     study = write_study(tmp_path / "s", manifest, {"viability.tsv": VIABILITY})
     with pytest.raises(TrkresError, match=r"line 7.*times_h"):
         tr.study.run(study)
+
+
+def test_docs_list_every_core_parameter_with_its_value() -> None:
+    from support import REPO
+    from trkres.models.signalling.trk import CORE_PARAMETERS
+
+    text = (REPO / "docs" / "signalling.md").read_text(encoding="utf-8")
+    for name, value, *_ in CORE_PARAMETERS:
+        assert f"| `{name}` | {value:g} |" in text, name
