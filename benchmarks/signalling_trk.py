@@ -49,6 +49,7 @@ def main() -> None:
     from scipy.integrate import solve_ivp
 
     from trkres.knowledge.loader import load_knowledge
+    from trkres.models.signalling.drugs import model_drugs
     from trkres.models.signalling.genotype import parse_genotype, parse_treatment
     from trkres.models.signalling.grid import (
         Overrides,
@@ -57,7 +58,6 @@ def main() -> None:
         steady_states,
         trk_model,
     )
-    from trkres.models.signalling.drugs import model_drugs
     from trkres.models.signalling.run import run_signal
 
     kb = load_knowledge()
