@@ -97,3 +97,22 @@ def test_observations_from_fits_maps_lines_to_genotypes() -> None:
     assert list(obs["kind"]) == ["ic50", "ic50"] and obs["value"].tolist() == [30.0, 900.0]
     with pytest.raises(InputError, match="without a genotype"):
         observations_from_fits(fits, {"parental": "LMNA::NTRK1"})
+
+
+def test_observations_from_blots_reads_a_quantified_table() -> None:
+    from trkres.models.signalling.calibrate import observations_from_blots
+
+    quantified = pd.DataFrame({
+        "blot": [1, 1, 1, 1], "lane": [1, 2, 3, 4], "target": ["pERK"] * 4,
+        "sample": ["KM12", "KM12", "KM12", "KM12"], "role": ["control", "sample", "sample", "sample"],
+        "treatment": ["DMSO", "larotrectinib", "larotrectinib", "larotrectinib=100nM+trametinib=10nM"],
+        "dose": [np.nan, 10.0, 100.0, np.nan], "dose_unit": ["", "nM", "nM", ""],
+        "time": [2, 2, 120, 2], "time_unit": ["h", "h", "min", "h"],
+        "fold_change": [1.0, 0.4, 0.05, np.nan],
+    })  # fmt: skip
+    obs = observations_from_blots(quantified, {"KM12": "TPM3::NTRK1"}, {"pERK": "pERK"})
+    assert obs["treatment"].tolist() == ["larotrectinib=10nM", "larotrectinib=100nM"]
+    assert obs["time_h"].tolist() == [2.0, 2.0]
+    assert "1 lane(s)" in obs["note"].iloc[0]
+    with pytest.raises(InputError, match="without a genotype"):
+        observations_from_blots(quantified, {"other": "LMNA::NTRK1"}, {"pERK": "pERK"})

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from trkres.knowledge.store import KnowledgeBase
     from trkres.models.signalling.grid import Overrides
 
-__all__ = ["CalibrationResult", "calibrate", "observations_from_fits"]
+__all__ = ["CalibrationResult", "calibrate", "observations_from_blots", "observations_from_fits"]
 
 _CHI2_95 = 3.841458820694124  # χ²₁ 0.95 quantile (scipy.stats.chi2.ppf(0.95, 1))
 _READOUTS = ("pTRK", "pMEK", "pERK", "pAKT", "viability")
@@ -366,3 +366,72 @@ def observations_from_fits(
         "drug": fits[drug_column].astype(str).to_numpy(),
         "value": pd.to_numeric(fits[ic50_column], errors="coerce").to_numpy(),
     })  # fmt: skip
+
+
+def observations_from_blots(
+    quantified: pd.DataFrame,
+    genotypes: Mapping[str, str],
+    readouts: Mapping[str, str],
+) -> pd.DataFrame:
+    """Readout observations from western fold changes (``trkres blot``'s ``quantified`` table,
+    or ``tr.western.blot(...)["quantified"]`` of several blots concatenated).
+
+    ``genotypes``: each layout ``sample`` → its genotype; ``readouts``: each ``target`` →
+    the model readout (``{"pERK": "pERK", "p-ERK1/2": "pERK"}``). A lane's treatment is its
+    layout ``treatment`` with its ``dose`` and ``dose_unit`` (``larotrectinib`` + 100 nM →
+    ``larotrectinib=100nM``), or the treatment text itself when it already says
+    ``drug=dose`` (combinations: ``larotrectinib=100nM+trametinib=10nM``); control lanes
+    (role ``control``, fold change 1 by definition) are left out. Time is the layout's
+    ``time`` in hours (``time_unit`` h or min). Rows without a fold change are left out and
+    counted in the ``note`` column's first row.
+    """
+    need = ["sample", "treatment", "target", "fold_change"]
+    missing = [c for c in need if c not in quantified.columns]
+    if missing:
+        raise InputError("the western table lacks columns", expected=", ".join(need),
+                         found=", ".join(map(str, quantified.columns)))  # fmt: skip
+    frame = quantified.copy()
+    if "role" in frame.columns:
+        frame = frame[frame["role"].astype(str).str.lower() != "control"]
+    frame = frame[frame["target"].astype(str).isin(readouts)]
+    unknown = sorted(set(frame["sample"].astype(str)) - set(genotypes))
+    if unknown:
+        raise InputError("samples without a genotype", expected="a genotype for each sample",
+                         found=", ".join(unknown))  # fmt: skip
+    fold = pd.to_numeric(frame["fold_change"], errors="coerce")
+    dropped = int((~(fold > 0)).sum())
+    frame = frame[fold > 0]
+
+    def treatment(row: pd.Series) -> str:
+        text = str(row["treatment"]).strip()
+        if "=" in text:
+            return text
+        dose = row.get("dose")
+        unit = str(row.get("dose_unit", "") or "").strip()
+        if dose is None or pd.isna(dose) or not unit:
+            raise InputError(f"lane {row.get('lane', '?')}: no dose for {text}",
+                             expected="dose and dose_unit in the layout, or 'drug=dose' text",
+                             found=f"{dose!r} {unit!r}")  # fmt: skip
+        return f"{text}={float(dose):g}{unit}"
+
+    def hours(row: pd.Series) -> float:
+        if "time" not in row or pd.isna(row["time"]):
+            return 2.0
+        unit = str(row.get("time_unit", "h") or "h").strip().lower()
+        scale = {"h": 1.0, "hr": 1.0, "hours": 1.0, "min": 1 / 60, "minutes": 1 / 60}.get(unit)
+        if scale is None:
+            raise InputError("unknown time unit", expected="h or min", found=unit)
+        return float(row["time"]) * scale
+
+    out = pd.DataFrame({
+        "kind": "readout",
+        "genotype": frame["sample"].astype(str).map(genotypes).to_numpy(),
+        "treatment": [treatment(r) for _, r in frame.iterrows()],
+        "time_h": [hours(r) for _, r in frame.iterrows()],
+        "readout": frame["target"].astype(str).map(readouts).to_numpy(),
+        "value": fold[fold > 0].to_numpy(dtype=float),
+    })  # fmt: skip
+    out["note"] = ""
+    if dropped and len(out):
+        out.loc[out.index[0], "note"] = f"{dropped} lane(s) without a positive fold change left out"
+    return out
