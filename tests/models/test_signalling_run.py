@@ -237,3 +237,31 @@ def test_docs_list_every_core_parameter_with_its_value() -> None:
     text = (REPO / "docs" / "signalling.md").read_text(encoding="utf-8")
     for name, value, *_ in CORE_PARAMETERS:
         assert f"| `{name}` | {value:g} |" in text, name
+
+
+def test_figures_draw_from_a_result_and_refuse_what_it_lacks() -> None:
+    from matplotlib.figure import Figure
+
+    from trkres.pl.signalling import signal_figures
+    from trkres.pl.style import close
+
+    res = tr.signalling.simulate(["LMNA::NTRK1", "LMNA::NTRK1 + BRAF V600E"],
+                                 ["larotrectinib=100nM", "dabrafenib=100nM+trametinib=10nM"],
+                                 times_h=[2, 24], dose_points=4)  # fmt: skip
+    fig = Figure()
+    for draw in (tr.pl.signal_heatmap, tr.pl.signal_dose_response, tr.pl.signal_time_course):
+        ax = fig.add_subplot()
+        assert draw(res, ax=ax) is ax
+    assert len(fig.axes[0].texts) == 2 * 3  # one number per genotype × treatment cell
+    with pytest.raises(InputError, match="nothing at that time"):
+        tr.pl.signal_heatmap(res, "pERK", time_h=5, ax=fig.add_subplot())
+    with pytest.raises(InputError, match="no dose-response curve"):
+        tr.pl.signal_dose_response(res, "crizotinib", ax=fig.add_subplot())
+    with pytest.raises(InputError, match="no such genotype"):
+        tr.pl.signal_time_course(res, "ETV6::NTRK3", ax=fig.add_subplot())
+    figures = signal_figures(res)
+    names = [f.name for f in figures]
+    assert names[:3] == ["signal_heatmap_pERK", "signal_heatmap_pAKT", "signal_heatmap_viability"]
+    assert {"signal_dose_larotrectinib", "signal_time_1", "signal_time_2"} <= set(names)
+    for f in figures:
+        close(f.static)

@@ -44,6 +44,11 @@ def _short(text: str, width: int = 38) -> str:
 
 def _draw_heatmap(ax: Any, res: SignalResult, readout: str, time_h: float | None) -> None:
     wide = res.readout(readout, time_h)
+    if wide.empty:
+        from trkres.errors import InputError
+
+        raise InputError("nothing at that time", expected="one of the readout times "
+                         f"{sorted(set(res.tables['readouts']['time_h']))}", found=repr(time_h))  # fmt: skip
     values = wide.to_numpy(dtype=float)
     image = ax.imshow(values, cmap="RdYlBu_r", vmin=0.0, vmax=max(1.0, float(np.nanmax(values))),
                       aspect="auto")  # fmt: skip
@@ -96,22 +101,40 @@ def signal_heatmap(
 
 
 def signal_dose_response(
-    result: SignalResult, drug: str, readout: str = "viability", ax: Any = None
+    result: SignalResult, drug: str | None = None, readout: str = "viability", ax: Any = None
 ) -> Any:
-    """One drug's single-agent curve per genotype (fraction of untreated, log dose in nM)."""
+    """One drug's single-agent curve per genotype (fraction of untreated, log dose in nM);
+    ``drug`` defaults to the first drug of the result's curves."""
     res = _result(result)
+    curves = res.tables.get("dose_response")
+    drugs = [] if curves is None else list(dict.fromkeys(curves["drug"]))
+    chosen = drugs[0] if drug is None and drugs else drug
+    if chosen not in drugs:
+        from trkres.errors import InputError
+
+        raise InputError("no dose-response curve for that drug",
+                         expected=", ".join(drugs) or "a result simulated with dose_points > 0",
+                         found=repr(drug))  # fmt: skip
     ax = axes_or_new(ax, 6.0, 3.5)
-    _draw_dose_response(ax, res, drug, readout)
+    _draw_dose_response(ax, res, str(chosen), readout)
     return ax
 
 
 def signal_time_course(
-    result: SignalResult, genotype: str, readout: str = "pERK", ax: Any = None
+    result: SignalResult, genotype: str | None = None, readout: str = "pERK", ax: Any = None
 ) -> Any:
-    """One genotype's readout over the readout times, one line per treatment."""
+    """One genotype's readout over the readout times, one line per treatment; ``genotype``
+    defaults to the first of the result."""
     res = _result(result)
+    labels = [g.label for g in res.genotypes]
+    chosen = labels[0] if genotype is None and labels else genotype
+    if chosen not in labels:
+        from trkres.errors import InputError
+
+        raise InputError("no such genotype in the result", expected=", ".join(labels),
+                         found=repr(genotype))  # fmt: skip
     ax = axes_or_new(ax, 6.0, 3.5)
-    _draw_time_course(ax, res, genotype, readout)
+    _draw_time_course(ax, res, str(chosen), readout)
     return ax
 
 
