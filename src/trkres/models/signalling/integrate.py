@@ -117,7 +117,13 @@ GAMMA = 0.25
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def lu_factor(a, piv):
+    """In-place LU with partial pivoting (rows swapped whole, LAPACK style), skipping
+    zeros: signalling Jacobians are sparse. piv (int64, 3n + 1 + n*n) receives the
+    pivots [0, n), then row pointers [n, 2n], the L/U split of each row [2n + 1, 3n + 1)
+    and the column indices of the non-zeros of L and U [3n + 1, ...), for lu_solve.
+    Returns False if a pivot is zero or not finite."""
     n = a.shape[0]
+    base = 3 * n + 1
     for k in range(n):
         m = k
         big = abs(a[k, k])
@@ -135,17 +141,37 @@ def lu_factor(a, piv):
                 a[k, j] = a[m, j]
                 a[m, j] = tmp
         inv = 1.0 / a[k, k]
+        cnt = 0
+        for j in range(k + 1, n):
+            if a[k, j] != 0.0:
+                piv[base + cnt] = j
+                cnt += 1
         for i in range(k + 1, n):
-            f = a[i, k] * inv
-            a[i, k] = f
-            if f != 0.0:
-                for j in range(k + 1, n):
+            if a[i, k] != 0.0:
+                f = a[i, k] * inv
+                a[i, k] = f
+                for q in range(cnt):
+                    j = piv[base + q]
                     a[i, j] -= f * a[k, j]
+    pos = base
+    for i in range(n):
+        piv[n + i] = pos
+        for j in range(i):
+            if a[i, j] != 0.0:
+                piv[pos] = j
+                pos += 1
+        piv[2 * n + 1 + i] = pos
+        for j in range(i + 1, n):
+            if a[i, j] != 0.0:
+                piv[pos] = j
+                pos += 1
+    piv[2 * n] = pos
     return True
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def lu_solve(a, piv, b):
+    """Solve with the factors of lu_factor (b overwritten), over their non-zeros only."""
     n = a.shape[0]
     for k in range(n):
         m = piv[k]
@@ -155,13 +181,13 @@ def lu_solve(a, piv, b):
             b[m] = tmp
     for i in range(n):
         s = b[i]
-        for j in range(i):
-            s -= a[i, j] * b[j]
+        for q in range(piv[n + i], piv[2 * n + 1 + i]):
+            s -= a[i, piv[q]] * b[piv[q]]
         b[i] = s
     for i in range(n - 1, -1, -1):
         s = b[i]
-        for j in range(i + 1, n):
-            s -= a[i, j] * b[j]
+        for q in range(piv[2 * n + 1 + i], piv[n + i + 1]):
+            s -= a[i, piv[q]] * b[piv[q]]
         b[i] = s / a[i, i]
 
 
@@ -310,7 +336,7 @@ def simulate_batch(rhs, jac, flux_scale, y0, P, t0, times, rtol, atol, max_steps
         fv = np.empty(n)
         J = np.empty((n, n))
         E = np.empty((n, n))
-        piv = np.empty(n, dtype=np.int64)
+        piv = np.empty(3 * n + 1 + n * n, dtype=np.int64)
         counters = np.zeros(3)
         lowest = 0.0
         for i in range(n):
@@ -396,7 +422,7 @@ def steady_batch(rhs, jac, flux_scale, y0, P, t_max, rtol, atol, max_steps, swit
         dy = np.empty(n)
         J = np.empty((n, n))
         E = np.empty((n, n))
-        piv = np.empty(n, dtype=np.int64)
+        piv = np.empty(3 * n + 1 + n * n, dtype=np.int64)
         counters = np.zeros(3)
         lowest = 0.0
         for i in range(n):
