@@ -12,7 +12,7 @@
   Eur. J. Biochem. 267:1583–1588, doi:10.1046/j.1432-1327.2000.01197.x. Eight species,
   Michaelis–Menten rate laws, MAPK-PP inhibiting the first tier (Ki, n); with the
   paper's parameters (n = 1, Ki = 9 nM) MAPK-PP oscillates without damping (this port:
-  period 21.7 min, MAPK-PP between ~7 and ~299 nM of 300).
+  period 21.7 min, MAPK-PP between ~36 and ~297 nM of 300 once settled).
 
 Values are the papers' (as curated in BioModels BIOMD0000000009 and BIOMD0000000010),
 converted to this package's units: µM and hours (1 nM = 1e-3 µM; 1/s = 3600/h).
