@@ -55,6 +55,8 @@ __all__ = [
     "cache_dir",
     "compile_network",
     "derivative",
+    "jacobian_pattern",
+    "lu_pattern",
     "network_key",
     "parse_formula",
     "to_source",
@@ -413,6 +415,49 @@ def _generate(net: Network) -> str:
     return "\n".join(out) + "\n"
 
 
+def lu_pattern(n: int, nonzeros: set[tuple[int, int]]) -> np.ndarray:
+    """Symbolic LU (no pivoting) of an n × n pattern, packed for the kernels' sparse LU.
+
+    Layout (int64): 6 offsets, then three CSR structures (n + 1 pointers relative to their
+    index list, then the indices): the column lists of L (rows i > k with L[i, k] ≠ 0, for
+    the elimination), the row lists of L (j < i, forward solve) and of U (j > i, the
+    elimination and the back solve). Fill-in is included.
+    """
+    rows = [{j for (i, j) in nonzeros if i == r} | {r} for r in range(n)]
+    for k in range(n):
+        upper = [j for j in rows[k] if j > k]
+        for i in range(k + 1, n):
+            if k in rows[i]:
+                rows[i].update(upper)
+    lcol = [sorted(i for i in range(k + 1, n) if k in rows[i]) for k in range(n)]
+    lrow = [sorted(j for j in rows[i] if j < i) for i in range(n)]
+    urow = [sorted(j for j in rows[i] if j > i) for i in range(n)]
+    out: list[int] = [0] * 6
+    for s, lists in enumerate((lcol, lrow, urow)):
+        ptr = [0]
+        for lst in lists:
+            ptr.append(ptr[-1] + len(lst))
+        out[2 * s] = len(out)
+        out += ptr
+        out[2 * s + 1] = len(out)
+        out += [x for lst in lists for x in lst]
+    return np.array(out, dtype=np.int64)
+
+
+def jacobian_pattern(net: Network) -> set[tuple[int, int]]:
+    """(row, column) of every entry of the Jacobian that is not identically zero."""
+    species_index = {s: i for i, s in enumerate(net.species_names)}
+    stoich = net.stoichiometry()
+    out: set[tuple[int, int]] = set()
+    for j, r in enumerate(net.reactions):
+        rate = parse_formula(r.rate, f"reaction {r.name}")
+        for name in formula_names(r.rate) & set(species_index):
+            if _is_num(derivative(rate, name), 0.0):
+                continue
+            out |= {(i, species_index[name]) for i in range(len(species_index)) if stoich[i, j]}
+    return out
+
+
 def cache_dir() -> Path:
     """The writable folder the generated modules live in (created if missing)."""
     candidates: list[Path] = []
@@ -488,7 +533,8 @@ class CompiledNetwork:
     ``jac(t, y, p, out)`` writes ∂(dy/dt)/∂y (1/h) into ``out`` (n_species, n_species),
     analytic (symbolic differentiation of the rate formulas);
     ``observables(y, p, out)`` writes the readouts into ``out`` (n_observables,);
-    ``flux_scale(t, y, p, out)`` writes Σ_j |S_ij·v_j| (the round-off scale of ``rhs``).
+    ``flux_scale(t, y, p, out)`` writes Σ_j |S_ij·v_j| (the round-off scale of ``rhs``);
+    ``lu_pattern`` is the symbolic sparse LU of I/(hγ) − J (:func:`lu_pattern`).
     All take C-contiguous float64 arrays. ``module`` is the generated module,
     ``source_path`` its file, ``key`` its structural hash; ``kernels`` the shared
     integrator module (:mod:`.integrate`).
@@ -505,6 +551,7 @@ class CompiledNetwork:
     jac: Callable[..., Any]
     observables: Callable[..., Any]
     flux_scale: Callable[..., Any]
+    lu_pattern: np.ndarray
     module: ModuleType
     kernels: ModuleType
     source_path: Path
@@ -548,6 +595,7 @@ def compile_network(net: Network) -> CompiledNetwork:
         jac=module.jac,
         observables=module.observables,
         flux_scale=module.flux_scale,
+        lu_pattern=lu_pattern(len(net.species), jacobian_pattern(net)),
         module=module,
         kernels=kernels(),
         source_path=path,

@@ -6,7 +6,9 @@ coefficients of their ``rodas.f``) with its embedded 3rd-order solution for erro
 control (error = the last stage, norm = RMS of ``err / (atol + rtol·max(|y|, |y_new|))``,
 step factor ``0.9·err^(-1/4)`` within [0.2, 6], no growth right after a rejection).
 The Jacobian is the analytic one of :mod:`.compile`, evaluated once per step; the
-linear systems are solved by an LU factorisation with partial pivoting written here.
+linear systems are solved by a sparse LU over the network's symbolic fill pattern
+(no pivoting; signalling Jacobians are mostly zeros), falling back to a dense LU with
+partial pivoting for a step whose diagonal pivot is small.
 Steps end exactly on the requested output times (no interpolation).
 
 Simulations run in parallel over the batch (chunks on a thread per core; the kernels
@@ -86,8 +88,8 @@ I8 = types.int64
 RHS_T = types.FunctionType(types.void(F8, V, V, V))
 JAC_T = types.FunctionType(types.void(F8, V, V, M))
 OBS_T = types.FunctionType(types.void(V, V, V))
-SIMULATE_SIG = types.void(RHS_T, JAC_T, RHS_T, M, M, F8, V, F8, F8, I8, A3, IV, M)
-STEADY_SIG = types.void(RHS_T, JAC_T, RHS_T, M, M, F8, F8, F8, I8, F8, F8, M, IV, V, V, M)
+SIMULATE_SIG = types.void(RHS_T, JAC_T, RHS_T, IV, M, M, F8, V, F8, F8, I8, A3, IV, M)
+STEADY_SIG = types.void(RHS_T, JAC_T, RHS_T, IV, M, M, F8, F8, F8, I8, F8, F8, M, IV, V, V, M)
 OBSERVE_SIG = types.void(OBS_T, A3, M, A3)
 
 
@@ -117,7 +119,13 @@ GAMMA = 0.25
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def lu_factor(a, piv):
+    """In-place LU with partial pivoting (rows swapped whole, LAPACK style), skipping
+    zeros: signalling Jacobians are sparse. piv (int64, 3n + 1 + n*n) receives the
+    pivots [0, n), then row pointers [n, 2n], the L/U split of each row [2n + 1, 3n + 1)
+    and the column indices of the non-zeros of L and U [3n + 1, ...), for lu_solve.
+    Returns False if a pivot is zero or not finite."""
     n = a.shape[0]
+    base = 3 * n + 1
     for k in range(n):
         m = k
         big = abs(a[k, k])
@@ -135,17 +143,37 @@ def lu_factor(a, piv):
                 a[k, j] = a[m, j]
                 a[m, j] = tmp
         inv = 1.0 / a[k, k]
+        cnt = 0
+        for j in range(k + 1, n):
+            if a[k, j] != 0.0:
+                piv[base + cnt] = j
+                cnt += 1
         for i in range(k + 1, n):
-            f = a[i, k] * inv
-            a[i, k] = f
-            if f != 0.0:
-                for j in range(k + 1, n):
+            if a[i, k] != 0.0:
+                f = a[i, k] * inv
+                a[i, k] = f
+                for q in range(cnt):
+                    j = piv[base + q]
                     a[i, j] -= f * a[k, j]
+    pos = base
+    for i in range(n):
+        piv[n + i] = pos
+        for j in range(i):
+            if a[i, j] != 0.0:
+                piv[pos] = j
+                pos += 1
+        piv[2 * n + 1 + i] = pos
+        for j in range(i + 1, n):
+            if a[i, j] != 0.0:
+                piv[pos] = j
+                pos += 1
+    piv[2 * n] = pos
     return True
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def lu_solve(a, piv, b):
+    """Solve with the factors of lu_factor (b overwritten), over their non-zeros only."""
     n = a.shape[0]
     for k in range(n):
         m = piv[k]
@@ -155,12 +183,62 @@ def lu_solve(a, piv, b):
             b[m] = tmp
     for i in range(n):
         s = b[i]
-        for j in range(i):
+        for q in range(piv[n + i], piv[2 * n + 1 + i]):
+            s -= a[i, piv[q]] * b[piv[q]]
+        b[i] = s
+    for i in range(n - 1, -1, -1):
+        s = b[i]
+        for q in range(piv[2 * n + 1 + i], piv[n + i + 1]):
+            s -= a[i, piv[q]] * b[piv[q]]
+        b[i] = s / a[i, i]
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def sparse_factor(a, pat, scale):
+    """LU without pivoting over the symbolic non-zeros of pat (see compile.lu_pattern).
+
+    pat: [6 offsets] then column lists of L (for the elimination), row lists of L (forward
+    solve) and row lists of U, each as (n + 1 pointers, indices). Returns False (a left
+    partly factored) if a pivot is below 1e-6 of its row's scale: the caller then uses
+    lu_factor, with partial pivoting."""
+    n = a.shape[0]
+    lcp = pat[0]
+    lci = pat[1]
+    urp = pat[4]
+    uri = pat[5]
+    for k in range(n):
+        d = a[k, k]
+        if not (abs(d) >= 1e-6 * scale[k]) or not np.isfinite(d) or d == 0.0:
+            return False
+        inv = 1.0 / d
+        for q in range(pat[lcp + k], pat[lcp + k + 1]):
+            i = pat[lci + q]
+            f = a[i, k] * inv
+            a[i, k] = f
+            if f != 0.0:
+                for r in range(pat[urp + k], pat[urp + k + 1]):
+                    j = pat[uri + r]
+                    a[i, j] -= f * a[k, j]
+    return True
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def sparse_solve(a, pat, b):
+    n = a.shape[0]
+    lrp = pat[2]
+    lri = pat[3]
+    urp = pat[4]
+    uri = pat[5]
+    for i in range(n):
+        s = b[i]
+        for q in range(pat[lrp + i], pat[lrp + i + 1]):
+            j = pat[lri + q]
             s -= a[i, j] * b[j]
         b[i] = s
     for i in range(n - 1, -1, -1):
         s = b[i]
-        for j in range(i + 1, n):
+        for q in range(pat[urp + i], pat[urp + i + 1]):
+            j = pat[uri + q]
             s -= a[i, j] * b[j]
         b[i] = s / a[i, i]
 
@@ -202,7 +280,7 @@ def initial_step(rhs, y, p, rtol, atol, span, fv):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def advance(rhs, jac, flux_scale, y, p, t, t_end, h, rtol, atol, max_steps, switch_rate, K, ytmp, ynew, fv,
+def advance(rhs, jac, flux_scale, pat, y, p, t, t_end, h, rtol, atol, max_steps, switch_rate, K, ytmp, ynew, fv,
             J, E, piv, counters):
     """Integrate y (in place) from t to t_end. Returns (status, t, h).
 
@@ -228,14 +306,24 @@ def advance(rhs, jac, flux_scale, y, p, t, t_end, h, rtol, atol, max_steps, swit
         jac(t, y, p, J)
         fac = 1.0 / (GAMMA * hh)
         for i in range(n):
+            big = 0.0
             for j in range(n):
                 E[i, j] = -J[i, j]
+                big = max(big, abs(J[i, j]))
             E[i, i] += fac
-        if not lu_factor(E, piv):
-            counters[1] += 1
-            h = hh * 0.25
-            rejected_last = True
-            continue
+            ynew[i] = max(big, abs(E[i, i]))  # row scale, for the pivot test
+        pivoted = not sparse_factor(E, pat, ynew)
+        if pivoted:
+            # a small diagonal pivot: redo with partial pivoting
+            for i in range(n):
+                for j in range(n):
+                    E[i, j] = -J[i, j]
+                E[i, i] += fac
+            if not lu_factor(E, piv):
+                counters[1] += 1
+                h = hh * 0.25
+                rejected_last = True
+                continue
         ih = 1.0 / hh
         for st in range(6):
             if st == 0:
@@ -253,7 +341,10 @@ def advance(rhs, jac, flux_scale, y, p, t, t_end, h, rtol, atol, max_steps, swit
                     for j in range(st):
                         acc += C[st, j] * K[j, i]
                     K[st, i] = fv[i] + ih * acc
-            lu_solve(E, piv, K[st])
+            if pivoted:
+                lu_solve(E, piv, K[st])
+            else:
+                sparse_solve(E, pat, K[st])
         err = 0.0
         for i in range(n):
             ynew[i] = ytmp[i] + K[5, i]
@@ -295,7 +386,7 @@ def advance(rhs, jac, flux_scale, y, p, t, t_end, h, rtol, atol, max_steps, swit
 
 
 @nb.njit(SIMULATE_SIG, cache=True, nogil=True, error_model="numpy")
-def simulate_batch(rhs, jac, flux_scale, y0, P, t0, times, rtol, atol, max_steps, out, status, stats):
+def simulate_batch(rhs, jac, flux_scale, pat, y0, P, t0, times, rtol, atol, max_steps, out, status, stats):
     """out: (S, T, n) states; status: (S,); stats: (S, 3) steps, rejected, lowest value."""
     S = P.shape[0]
     n = y0.shape[1]
@@ -310,7 +401,7 @@ def simulate_batch(rhs, jac, flux_scale, y0, P, t0, times, rtol, atol, max_steps
         fv = np.empty(n)
         J = np.empty((n, n))
         E = np.empty((n, n))
-        piv = np.empty(n, dtype=np.int64)
+        piv = np.empty(3 * n + 1 + n * n, dtype=np.int64)
         counters = np.zeros(3)
         lowest = 0.0
         for i in range(n):
@@ -321,7 +412,7 @@ def simulate_batch(rhs, jac, flux_scale, y0, P, t0, times, rtol, atol, max_steps
         code = 0
         for k in range(T):
             if code == 0:
-                code, t, h = advance(rhs, jac, flux_scale, y, p, t, times[k], h, rtol, atol, max_steps, 0.0, K,
+                code, t, h = advance(rhs, jac, flux_scale, pat, y, p, t, times[k], h, rtol, atol, max_steps, 0.0, K,
                                      ytmp, ynew, fv, J, E, piv, counters)
             if code == 0:
                 for i in range(n):
@@ -382,7 +473,7 @@ def polish(rhs, jac, flux_scale, y, p, atol, ftol, max_iter, fv, J, E, piv, dy):
 
 
 @nb.njit(STEADY_SIG, cache=True, nogil=True, error_model="numpy")
-def steady_batch(rhs, jac, flux_scale, y0, P, t_max, rtol, atol, max_steps, switch_rate, ftol, out, status,
+def steady_batch(rhs, jac, flux_scale, pat, y0, P, t_max, rtol, atol, max_steps, switch_rate, ftol, out, status,
                  t_reached, rate_out, stats):
     S = P.shape[0]
     n = y0.shape[1]
@@ -396,7 +487,7 @@ def steady_batch(rhs, jac, flux_scale, y0, P, t_max, rtol, atol, max_steps, swit
         dy = np.empty(n)
         J = np.empty((n, n))
         E = np.empty((n, n))
-        piv = np.empty(n, dtype=np.int64)
+        piv = np.empty(3 * n + 1 + n * n, dtype=np.int64)
         counters = np.zeros(3)
         lowest = 0.0
         for i in range(n):
@@ -408,7 +499,7 @@ def steady_batch(rhs, jac, flux_scale, y0, P, t_max, rtol, atol, max_steps, swit
         code = 4
         rate = np.inf
         while True:
-            c, t, h = advance(rhs, jac, flux_scale, y, p, t, t_max, h, rtol, atol, max_steps, sw, K, ytmp, ynew,
+            c, t, h = advance(rhs, jac, flux_scale, pat, y, p, t, t_max, h, rtol, atol, max_steps, sw, K, ytmp, ynew,
                               fv, J, E, piv, counters)
             if c == 10:
                 ycand = y.copy()
@@ -573,7 +664,7 @@ def _run_chunks(
 
 
 def _fns(compiled: CompiledNetwork) -> tuple[Any, ...]:
-    return (compiled.rhs, compiled.jac, compiled.flux_scale)
+    return (compiled.rhs, compiled.jac, compiled.flux_scale, compiled.lu_pattern)
 
 
 def _observe(compiled: CompiledNetwork, y: np.ndarray, params: np.ndarray) -> dict[str, np.ndarray]:

@@ -5,12 +5,14 @@
   tiers of mass-action enzyme reactions (binding, unbinding, catalysis for each of the
   ten phosphorylation/dephosphorylation steps; 22 species). The paper's point: the
   steady-state response of MAPK-PP to the input enzyme E1 is as steep as a Hill
-  curve with coefficient ≈ 4.9 (MAPKK-PP ≈ 1.7, MAPKKK* ≈ 1.0).
+  curve with coefficient ≈ 4.9 (MAPKK-PP ≈ 1.7, MAPKKK* ≈ 1.0), the effective Hill
+  coefficient being log(81) / log(EC90 / EC10). This port gives 4.8, 1.5 and 0.8.
 * :func:`kholodenko` — Kholodenko (2000) *Negative feedback and ultrasensitivity can
   bring about oscillations in the mitogen-activated protein kinase cascades*,
   Eur. J. Biochem. 267:1583–1588, doi:10.1046/j.1432-1327.2000.01197.x. Eight species,
   Michaelis–Menten rate laws, MAPK-PP inhibiting the first tier (Ki, n); with the
-  paper's parameters (n = 1, Ki = 9 nM) MAPK-PP oscillates without damping.
+  paper's parameters (n = 1, Ki = 9 nM) MAPK-PP oscillates without damping (this port:
+  period 21.7 min, MAPK-PP between ~36 and ~297 nM of 300 once settled).
 
 Values are the papers' (as curated in BioModels BIOMD0000000009 and BIOMD0000000010),
 converted to this package's units: µM and hours (1 nM = 1e-3 µM; 1/s = 3600/h).
@@ -99,7 +101,8 @@ def huang_ferrell(e1_total: float = 3e-5) -> Network:
 def kholodenko() -> Network:
     """Kholodenko 2000 MAPK cascade with negative feedback (8 species, µM and hours).
 
-    Rate laws and values of the paper's Table/Fig. 1 legend: V1 = 2.5 nM/s, Ki = 9 nM,
+    Rate laws and values as curated from the paper in BioModels BIOMD0000000010 (the
+    paper's own table was not re-read for this port): V1 = 2.5 nM/s, Ki = 9 nM,
     n = 1, K1 = 10 nM, V2 = 0.25 nM/s, K2 = 8 nM, k3 = k4 = k7 = k8 = 0.025 /s,
     K3..K10 = 15 nM, V5 = V6 = 0.75 nM/s, V9 = V10 = 0.5 nM/s; totals MKKK 100 nM,
     MKK 300 nM, MAPK 300 nM (initial: 90/10, 280/10/10, 280/10/10 nM).
