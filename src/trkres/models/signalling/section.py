@@ -30,7 +30,7 @@ def signalling_section(ctx: AnalysisContext) -> Section:
     result = run_signal(opts, knowledge=ctx.knowledge, progress=ctx.progress)
     tables = [
         Table(f"signal_{name}", frame, TABLE_TITLES.get(name, name),
-              in_report=name not in _NOT_IN_REPORT)
+              in_report=name not in _NOT_IN_REPORT and len(frame) > 0)
         for name, frame in result.items()
     ]  # fmt: skip
     flags = [Flag("warning", text) for text in result.warnings]
