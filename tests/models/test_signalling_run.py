@@ -265,3 +265,15 @@ def test_figures_draw_from_a_result_and_refuse_what_it_lacks() -> None:
     assert {"signal_dose_larotrectinib", "signal_time_1", "signal_time_2"} <= set(names)
     for f in figures:
         close(f.static)
+
+
+def test_growth_rates_follow_viability() -> None:
+    res = tr.signalling.simulate("LMNA::NTRK1", "larotrectinib=100nM", times_h=[2], dose_points=0)
+    rates = res["growth_rates"].set_index("treatment")["net_growth_per_day"]
+    assert rates["none"] > 0 > rates["larotrectinib=100nM"]  # grows untreated, shrinks treated
+    via = res.readout("viability").iloc[0, 1]
+    assert np.exp((rates["larotrectinib=100nM"] - rates["none"]) * 3) == pytest.approx(
+        via, rel=1e-6
+    )
+    doubling = res["growth_rates"].set_index("treatment")["doubling_days"]
+    assert 0.8 < doubling["none"] < 1.2  # ~24 h, as docs/signalling.md states

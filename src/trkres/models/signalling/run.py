@@ -36,6 +36,7 @@ TABLE_TITLES = {
     "levels": "Readouts as absolute levels (µM; viability: cells relative to the start)",
     "dose_response": "Single-drug dose-response curves (fraction of untreated)",
     "ic50": "Half-maximal doses of the single-drug curves (nM)",
+    "growth_rates": "Net growth rate of the cells over the viability period (per day)",
     "genotypes": "Genotypes: each alteration and the model mechanism it maps to",
     "potencies": "Drug occupancy constants used, and where each comes from",
     "parameters": "Model parameters, units and sources",
@@ -144,6 +145,20 @@ def _dose_response(
     return curves, pd.DataFrame(ic50), grid.simulations
 
 
+def growth_rates(levels: pd.DataFrame, viability_h: float) -> pd.DataFrame:
+    """Net growth rate (per day) of each genotype × treatment: ln(N(t)/N(0)) / t over the
+    viability period, the average rate a population model (e.g. the evolution simulator's
+    birth − death) can take; ``doubling_days`` where it grows, else empty."""
+    rows = levels[levels["readout"] == "viability"]
+    days = viability_h / 24.0
+    rate = np.log(rows["level"].to_numpy(dtype=float)) / days
+    with np.errstate(divide="ignore"):
+        doubling = np.where(rate > 0, np.log(2) / rate, np.nan)
+    return pd.DataFrame({"genotype": rows["genotype"].to_numpy(),
+                         "treatment": rows["treatment"].to_numpy(), "days": days,
+                         "net_growth_per_day": rate, "doubling_days": doubling})  # fmt: skip
+
+
 def _genotype_table(genotypes: list[Genotype]) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     for g in genotypes:
@@ -227,6 +242,7 @@ def run_signal(
     tables = {
         "readouts": grid.readouts,
         "levels": grid.levels,
+        "growth_rates": growth_rates(grid.levels, opts.viability_h),
         "dose_response": curves,
         "ic50": ic50,
         "genotypes": _genotype_table(genotypes),
