@@ -116,3 +116,56 @@ def test_observations_from_blots_reads_a_quantified_table() -> None:
     assert "1 lane(s)" in obs["note"].iloc[0]
     with pytest.raises(InputError, match="without a genotype"):
         observations_from_blots(quantified, {"other": "LMNA::NTRK1"}, {"pERK": "pERK"})
+
+
+def test_calibration_options_are_checked_and_synonyms_merge() -> None:
+    obs = _observations()
+    fit = tr.signalling.calibrate(obs, ["potency:larotrectinib", "potency:LOXO-101"],
+                                  bounds={"potency:LOXO-101": (0.5, 5.0)}, profile_steps=1)  # fmt: skip
+    est = fit["estimates"]
+    assert est["parameter"].tolist() == ["potency:larotrectinib"]
+    assert (est["bound_low"].iloc[0], est["bound_high"].iloc[0]) == pytest.approx((0.5, 5.0))
+    for kwargs, message in [
+        ({"fold": 1}, "bad fold"),
+        ({"profile_steps": "a"}, "bad profile_steps"),
+        ({"bounds": {"potency:larotrectinib": "x"}}, "bad bounds"),
+        ({"bounds": {"potency:larotrectinib": (2, 1)}}, "bad bounds"),
+        ({"bounds": {"k_sos": (1, 2)}}, "not fitted"),
+        ({"bounds": [1, 2]}, "bad bounds"),
+        ({"knowledge": "x"}, "bad knowledge"),
+    ]:
+        with pytest.raises(InputError, match=message):
+            tr.signalling.calibrate(obs, ["potency:larotrectinib"], **kwargs)
+    with pytest.raises(InputError, match="no parameters"):
+        tr.signalling.calibrate(obs, [3])
+    bad_time = obs.assign(time_h="two")
+    with pytest.raises(InputError, match="bad time_h"):
+        tr.signalling.calibrate(bad_time, ["potency:larotrectinib"])
+    ic50 = pd.DataFrame({"kind": ["ic50"], "genotype": ["LMNA::NTRK1"], "drug": ["larotrectinib"],
+                         "value": [30.0]})  # fmt: skip
+    with pytest.raises(InputError, match="dose_points"):
+        tr.signalling.calibrate(ic50, ["potency:larotrectinib"], dose_points=0)
+
+
+def test_viability_observations_are_predicted_at_their_own_time() -> None:
+    from trkres.models.signalling.calibrate import _check, _predict, _Problem
+
+    obs = pd.DataFrame({"kind": "readout", "genotype": "LMNA::NTRK1",
+                        "treatment": "larotrectinib=30nM", "time_h": [24.0, 72.0],
+                        "readout": "viability", "value": 0.5})  # fmt: skip
+    problem = _Problem(_check(obs), ["k_sos"], np.log([100.0]), np.log([1.0]), np.log([1e4]),
+                       KB, 0, False)  # fmt: skip
+    at24, at72 = _predict(problem, np.log([100.0]))
+    assert at72 < at24 < 1.0  # the drug keeps killing: less left at 72 h than at 24 h
+
+
+def test_a_mechanism_parameter_starts_from_the_genotype_s_value() -> None:
+    genotypes = [parse_genotype("LMNA::NTRK1 + KRAS G12D", KB)]
+    treatments = [parse_treatment(f"trametinib={d}nM", KB) for d in (1, 3, 10)]
+    grid = simulate_grid(genotypes, treatments, [2.0], KB).readouts
+    obs = grid[(grid["treatment"] != "none") & (grid["readout"] == "pERK")].assign(kind="readout")
+    fit = tr.signalling.calibrate(obs, ["f_gap_mut"], profile_steps=1)
+    row = fit["estimates"].iloc[0]
+    assert row["shipped"] == pytest.approx(0.01)
+    assert "set by the genotype's mechanism" in row["note"]
+    assert row["estimate"] == pytest.approx(0.01, rel=0.05)  # the data are the shipped model's

@@ -151,3 +151,29 @@ def test_readouts_are_relative_to_the_same_genotype_untreated(grid):
     from trkres.models.signalling.genotype import parse_genotype
 
     assert by[parse_genotype(KRAS, kb).label] > by[PARENTAL]
+
+
+_FORM_GENOTYPE = {"wild_type": PARENTAL, "solvent_front": G595R}
+
+
+def test_model_respects_every_cell_potency_fact():
+    """Each cell-assay potency in the knowledge base, as the model's 72 h viability IC50 in a
+    genotype of that kinase form: '>' and '<' bounds hold, values within × 3 (the model is a
+    generic fusion line, the facts come from Ba/F3 and fusion lines)."""
+    kb = load_knowledge()
+    facts = [f for f in kb.potencies.values() if f.assay == "cell" and f.target == "TRK"]
+    assert len(facts) >= 6
+    res = run_signal({"genotypes": [PARENTAL, G595R],
+                      "treatments": [f"{f.drug}=1nM" for f in facts],
+                      "times_h": [2], "dose_points": 41})  # fmt: skip
+    ic50 = res["ic50"]
+    ic50 = ic50[ic50["readout"] == "viability"].set_index(["genotype", "drug"])["ic50_nm"]
+    for f in facts:
+        model = float(ic50[(_FORM_GENOTYPE[f.kinase_form], f.drug)])
+        if f.qualifier == ">":
+            assert model > f.value_nm, (f.id, model)
+        elif f.qualifier == "<":
+            assert model < f.value_nm, (f.id, model)
+        else:
+            low, high = (f.low_nm or f.value_nm) / 3, (f.high_nm or f.value_nm) * 3
+            assert low <= model <= high, (f.id, model)

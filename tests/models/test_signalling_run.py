@@ -37,6 +37,7 @@ VIABILITY = "drug\tline\tdose\tunit\tresponse\n" + "".join(
         ("LMNA::NTRK1 + NTRK1 G595R + KRAS G12D", "solvent_front", ("solvent_front", "ras_mutant")),
         ("LMNA::NTRK1 + NRAS Q61K", "wild_type", ("ras_mutant",)),
         ("LMNA::NTRK1 + BRAF p.V600E", "wild_type", ("braf_v600e",)),
+        ("lmna::ntrk1 + kras g12v", "wild_type", ("ras_mutant",)),
         ("PLEKHA6::NTRK1 + MET amplification", "wild_type", ("met_amplification",)),
     ],
 )
@@ -67,6 +68,13 @@ def test_mechanisms_set_parameters_and_amounts() -> None:
         ("LMNA::NTRK1 + EGFR L858R", "cannot represent"),
         ("LMNA::NTRK1 + NTRK1 G595R + NTRK1 G667C", "two kinase-domain mutations"),
         ("LMNA::NTRK1 + KRAS G12D + NRAS Q61K", "listed twice"),
+        ("LMNA::NTRK1 + NTRK1 G595G", "not a missense change"),
+        ("LMNA::NTRK1 + NTRK1 A595R", "reference residue is wrong"),
+        ("LMNA::NTRK1 + KRAS A12D", "reference residue is wrong"),
+        ("LMNA::NTRK1 + KRAS G12*", "not a missense change"),
+        ("LMNA::NTRK1 + NRAS G61K", "reference residue is wrong"),
+        ("LMNA::NTRK1; KRAS G12D", "joined by '\\+'"),
+        ("LMNA::NTRK1 + KRAS G12D, BRAF V600E", "join alterations with '\\+'"),
     ],
 )
 def test_bad_genotypes_are_refused_clearly(text: str, message: str) -> None:
@@ -173,7 +181,7 @@ def test_cli_writes_tables_and_figures(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["signal", "-g", "LMNA::NTRK1 + KRAS G12D", "-t",
                                       "larotrectinib=100nM", "-t",
                                       "larotrectinib=100nM+trametinib=10nM", "--time", "2",
-                                      "--dose-points", "3", "-o", str(out)])  # fmt: skip
+                                      "--dose-points", "5", "-o", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output
     for name in ("readouts", "levels", "dose_response", "ic50", "genotypes", "potencies",
                  "parameters"):  # fmt: skip
@@ -202,7 +210,7 @@ options:
     genotypes: ["LMNA::NTRK1", "LMNA::NTRK1 + NTRK1 G595R"]
     treatments: ["larotrectinib=100nM", "selitrectinib=50nM"]
     times_h: [2]
-    dose_points: 3
+    dose_points: 5
 """
     study = write_study(tmp_path / "s", manifest, {"viability.tsv": VIABILITY})
     result = tr.study.run(study)
@@ -247,13 +255,13 @@ def test_figures_draw_from_a_result_and_refuse_what_it_lacks() -> None:
 
     res = tr.signalling.simulate(["LMNA::NTRK1", "LMNA::NTRK1 + BRAF V600E"],
                                  ["larotrectinib=100nM", "dabrafenib=100nM+trametinib=10nM"],
-                                 times_h=[2, 24], dose_points=4)  # fmt: skip
+                                 times_h=[2, 24], dose_points=5)  # fmt: skip
     fig = Figure()
     for draw in (tr.pl.signal_heatmap, tr.pl.signal_dose_response, tr.pl.signal_time_course):
         ax = fig.add_subplot()
         assert draw(res, ax=ax) is ax
     assert len(fig.axes[0].texts) == 2 * 3  # one number per genotype × treatment cell
-    with pytest.raises(InputError, match="nothing at that time"):
+    with pytest.raises(InputError, match="no pERK at 5 h"):
         tr.pl.signal_heatmap(res, "pERK", time_h=5, ax=fig.add_subplot())
     with pytest.raises(InputError, match="no dose-response curve"):
         tr.pl.signal_dose_response(res, "crizotinib", ax=fig.add_subplot())
@@ -277,3 +285,28 @@ def test_growth_rates_follow_viability() -> None:
     )
     doubling = res["growth_rates"].set_index("treatment")["doubling_days"]
     assert 0.8 < doubling["none"] < 1.2  # ~24 h, as docs/signalling.md states
+
+
+def test_study_genotype_errors_point_at_their_line(tmp_path: Path) -> None:
+    manifest = """name: bad genotype
+inputs:
+  - {id: viability, kind: dose_response, path: viability.tsv}
+options:
+  signalling:
+    genotypes:
+      - "LMNA::NTRK1"
+      - "LMNA::NTRK1 + EGFR amplification"
+"""
+    study = write_study(tmp_path / "s", manifest, {"viability.tsv": VIABILITY})
+    with pytest.raises(InputError, match="cannot represent") as err:
+        tr.study.run(study)
+    assert err.value.location is not None and err.value.location.line == 8
+
+
+def test_only_signalling_without_options_is_refused(tmp_path: Path) -> None:
+    manifest = (
+        "name: none\ninputs:\n  - {id: viability, kind: dose_response, path: viability.tsv}\n"
+    )
+    study = write_study(tmp_path / "s", manifest, {"viability.tsv": VIABILITY})
+    with pytest.raises(TrkresError, match="runs only when study.yaml gives it options"):
+        tr.study.run(study, only=["signalling"])

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import trkres as tr
 from trkres.cli import app
-from trkres.errors import InputError
+from trkres.errors import InputError, TrkresError
 
 PARENTAL = "LMNA::NTRK1"
 G595R = "LMNA::NTRK1 + NTRK1 G595R"
@@ -91,3 +94,24 @@ def test_cli_virtual_lab_writes_readable_files(tmp_path: Path) -> None:
     assert set(wells["cell_line"].dropna()) >= {"line1"}
     western = pd.read_csv(out / "virtual" / "western_pERK.tsv", sep="\t")
     assert set(western["treatment"]) == {"none", "trametinib=10nM"}
+
+
+JUNK = st.one_of(st.none(), st.integers(-3, 3), st.floats(allow_nan=True), st.text(max_size=6),
+                 st.lists(st.text(max_size=4), max_size=2), st.just(pd.DataFrame()))  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(a=JUNK, b=JUNK, c=JUNK)
+def test_virtual_and_calibration_api_raise_only_trkres_errors(a, b, c) -> None:
+    for call in (
+        lambda: tr.signalling.virtual_plate(a, b, cv=0.1, seed=1),
+        lambda: tr.signalling.virtual_plate([PARENTAL], "larotrectinib", vehicle_signal=a, seed=c),
+        lambda: tr.signalling.virtual_western(a, b, time_h=c),
+        lambda: tr.signalling.calibrate(a, b),
+        lambda: tr.signalling.calibrate(pd.DataFrame({"genotype": [a], "treatment": [b],
+                                                      "time_h": [c], "readout": ["pERK"],
+                                                      "value": [0.5]}), ["k_sos"],
+                                        profile_steps=1),
+    ):  # fmt: skip
+        with contextlib.suppress(TrkresError):
+            call()

@@ -47,10 +47,10 @@ def signal(
     dose_points: Annotated[
         int,
         typer.Option(
-            help="Doses per single-drug curve (0.1 nM–10 µM) for each drug of the treatments "
-            "in each genotype; 0 skips the curves."
+            help="Doses per single-drug curve (0.1 nM–10 µM, log-spaced; IC50s interpolated "
+            "between them) for each drug of the treatments in each genotype; 0 skips the curves."
         ),
-    ] = 13,
+    ] = 25,
     sbml: Annotated[
         bool, typer.Option("--sbml", help="Also write the model as SBML L3V2 (model.sbml.xml).")
     ] = False,
@@ -124,8 +124,9 @@ def signal(
     for text in result.warnings:
         log.warning("%s", text)
     if not state.quiet:
-        err_console.print(f"Simulated {len(result.genotypes)} genotype(s) × "
-                          f"{len(result.treatments) + 1} treatment(s) ({result.simulations} "
+        n_treat = len({t.label for t in result.treatments} | {"none"})
+        err_console.print(f"Simulated {len(result.genotypes)} genotype(s) × {n_treat} "
+                          f"treatment(s) with the untreated reference ({result.simulations} "
                           f"simulations); tables written to [bold]{out}[/bold]")  # fmt: skip
 
 

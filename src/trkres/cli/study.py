@@ -113,7 +113,8 @@ def check(
 def list_analyses() -> None:
     """List the analyses trkres knows and the input kinds each needs.
 
-    An analysis runs in 'trkres analyze' when the study holds every kind it needs.
+    An analysis runs in 'trkres analyze' when the study holds every kind it needs;
+    a model (signalling) runs when study.yaml gives it options.
 
     Example:  trkres analyses
     """
@@ -125,7 +126,8 @@ def list_analyses() -> None:
             a.name,
             a.title,
             ", ".join(sorted(k.value for k in a.requires)) or "-",
-            ", ".join(sorted(k.value for k in a.any_of)) or "-",
+            ", ".join(sorted(k.value for k in a.any_of))
+            or (f"no file: options: {{{a.name}: …}}" if a.on_options else "-"),
             "yes" if a.options_model else "-",
         )
     out_console.print(table)

@@ -44,11 +44,6 @@ def _short(text: str, width: int = 38) -> str:
 
 def _draw_heatmap(ax: Any, res: SignalResult, readout: str, time_h: float | None) -> None:
     wide = res.readout(readout, time_h)
-    if wide.empty:
-        from trkres.errors import InputError
-
-        raise InputError("nothing at that time", expected="one of the readout times "
-                         f"{sorted(set(res.tables['readouts']['time_h']))}", found=repr(time_h))  # fmt: skip
     values = wide.to_numpy(dtype=float)
     image = ax.imshow(values, cmap="RdYlBu_r", vmin=0.0, vmax=max(1.0, float(np.nanmax(values))),
                       aspect="auto")  # fmt: skip

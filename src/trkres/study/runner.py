@@ -181,6 +181,13 @@ def select_analyses(study: Study, only: Sequence[str] | None = None) -> list[Ana
                     expected=f"one of: {', '.join(sorted(known))}",
                     found=name,
                 )
+        for a in analyses():
+            if a.name in only and a.on_options and a.name not in given:
+                raise TrkresError(
+                    f"'{a.name}' runs only when study.yaml gives it options",
+                    expected=f"options: {{{a.name}: {{...}}}} in study.yaml",
+                    found="no options for it",
+                )
         chosen = [a for a in chosen if a.name in only or a.name in {"inputs", "knowledge"}]
     return chosen
 

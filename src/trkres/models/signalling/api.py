@@ -73,8 +73,17 @@ def simulate(
         genotypes=_texts(genotypes, "genotypes"), treatments=_texts(treatments, "treatments")
     )
     opts = validate_options(SignalOptions, values, source="api", **kwargs)
+    _check_knowledge(knowledge)
     overrides = calibration.overrides if calibration is not None else None
     return run_signal(opts, knowledge=knowledge, overrides=overrides)
+
+
+def _check_knowledge(knowledge: object) -> None:
+    from trkres.knowledge.store import KnowledgeBase as _KB
+
+    if knowledge is not None and not isinstance(knowledge, _KB):
+        raise InputError("bad knowledge", expected="a KnowledgeBase (tr.knowledge.load())",
+                         found=type(knowledge).__name__)  # fmt: skip
 
 
 def calibrate(
@@ -112,5 +121,8 @@ def export_sbml(path: str | Path | None = None) -> str:
         return to_sbml(net)
     if not isinstance(path, (str, Path)):
         raise InputError("bad path", expected="a file path", found=type(path).__name__)
+    if Path(path).is_dir():
+        raise InputError("the path is a folder", expected="a file path (e.g. trk.sbml.xml)",
+                         found=str(path))  # fmt: skip
     write_sbml(net, path)
     return Path(path).read_text(encoding="utf-8")

@@ -105,6 +105,28 @@ def _check(observations: pd.DataFrame) -> pd.DataFrame:
                              expected="a positive standard error of the log value",
                              found=str(obs["se"].iloc[row]))  # fmt: skip
         obs["se"] = se.astype(float)
+    is_readout = (obs["kind"] == "readout").to_numpy()
+    if is_readout.any():
+        times = pd.to_numeric(obs["time_h"], errors="coerce")
+        bad_time = is_readout & ~((times > 0) & (times <= 720)).to_numpy()
+        if bad_time.any():
+            row = int(np.flatnonzero(bad_time)[0])
+            raise InputError(f"observation row {row + 1}: bad time_h",
+                             expected="hours after the drugs, in (0, 720]",
+                             found=str(obs["time_h"].iloc[row]))  # fmt: skip
+        obs["time_h"] = times.astype(float)
+    for column in ("genotype", "treatment", "drug"):
+        if column in obs.columns:
+            need_it = is_readout if column == "treatment" else (
+                ~is_readout if column == "drug" else np.ones(len(obs), dtype=bool))  # fmt: skip
+            cells = obs[column]
+            bad_text = (
+                need_it & ~cells.map(lambda v: isinstance(v, str) and bool(v.strip())).to_numpy()
+            )
+            if bad_text.any():
+                row = int(np.flatnonzero(bad_text)[0])
+                raise InputError(f"observation row {row + 1}: bad {column}", expected="text",
+                                 found=repr(cells.iloc[row]))  # fmt: skip
     if "readout" in obs.columns:
         readouts = obs.loc[obs["kind"] == "readout", "readout"]
         unknown = sorted(set(readouts) - set(_READOUTS))
@@ -113,6 +135,55 @@ def _check(observations: pd.DataFrame) -> pd.DataFrame:
                 "unknown readout", expected=", ".join(_READOUTS), found=", ".join(unknown)
             )
     return obs.reset_index(drop=True)
+
+
+def _settings(fold: object, profile_steps: object, dose_points: object) -> None:
+    if not (isinstance(fold, int | float) and not isinstance(fold, bool) and fold > 1
+            and np.isfinite(fold)):  # fmt: skip
+        raise InputError("bad fold", expected="a number > 1 (default bounds ÷/× fold)",
+                         found=repr(fold))  # fmt: skip
+    for name, value, low in (("profile_steps", profile_steps, 1), ("dose_points", dose_points, 0)):
+        if not (isinstance(value, int) and not isinstance(value, bool) and low <= value <= 500):
+            raise InputError(f"bad {name}", expected=f"an integer from {low} to 500",
+                             found=repr(value))  # fmt: skip
+
+
+def _canonical(name: str, kb: KnowledgeBase, drugs: set[str]) -> str:
+    """``potency:LOXO-101`` → ``potency:larotrectinib``; other names unchanged."""
+    if not name.startswith("potency:"):
+        return name
+    drug = kb.find_drug(name.split(":", 1)[1])
+    if drug is None or drug.id not in drugs:
+        raise InputError("unknown drug in a potency parameter",
+                         expected="potency:<one of " + ", ".join(sorted(drugs)) + ">",
+                         found=name)  # fmt: skip
+    return f"potency:{drug.id}"
+
+
+def _bounds(
+    bounds: object, kb: KnowledgeBase, drugs: set[str], names: list[str]
+) -> dict[str, tuple[float, float]]:
+    if bounds is None:
+        return {}
+    if not isinstance(bounds, Mapping):
+        raise InputError("bad bounds", expected="a dict of parameter → (low, high)",
+                         found=type(bounds).__name__)  # fmt: skip
+    out: dict[str, tuple[float, float]] = {}
+    for key, pair in bounds.items():
+        name = _canonical(str(key), kb, drugs)
+        if name not in names:
+            raise InputError("bounds for a parameter that is not fitted", expected=", ".join(names),
+                             found=str(key))  # fmt: skip
+        try:
+            lo, hi = (float(v) for v in pair)
+        except (TypeError, ValueError):
+            raise InputError(f"bad bounds for {key}", expected="(low, high), two numbers",
+                             found=repr(pair)[:60]) from None  # fmt: skip
+        if not (0 < lo < hi < np.inf):
+            raise InputError(f"bad bounds for {key}", expected="0 < low < high",
+                             found=f"{lo}, {hi}")  # fmt: skip
+        out[name] = (lo, hi)
+    return out
 
 
 def _overrides(problem: _Problem, logs: np.ndarray) -> Overrides:
@@ -145,15 +216,22 @@ def _predict(problem: _Problem, logs: np.ndarray) -> np.ndarray:
     readouts = obs[obs["kind"] == "readout"]
     if len(readouts):
         treatments = {t: parse_treatment(t, kb) for t in readouts["treatment"].unique()}
-        grid = simulate_grid(list(genotypes.values()), list(treatments.values()),
-                             sorted(set(readouts["time_h"].astype(float))), kb,
-                             overrides=change).readouts  # fmt: skip
-        index = grid.set_index(["genotype", "treatment", "time_h", "readout"])["value"]
+        geno, treat = list(genotypes.values()), list(treatments.values())
+        signalling = readouts[readouts["readout"] != "viability"]
+        grids = []
+        if len(signalling):
+            grids.append(simulate_grid(geno, treat, sorted(set(signalling["time_h"])), kb,
+                                       overrides=change).readouts)  # fmt: skip
+        for when in sorted(set(readouts.loc[readouts["readout"] == "viability", "time_h"])):
+            grid = simulate_grid(geno, treat, [when], kb, viability_h=when, overrides=change)
+            grids.append(grid.readouts[grid.readouts["readout"] == "viability"])
+        table = pd.concat(grids, ignore_index=True)
+        index = table.set_index(["genotype", "treatment", "time_h", "readout"])["value"]
+        index = index[~index.index.duplicated()]
         for i in np.flatnonzero((obs["kind"] == "readout").to_numpy()):
             row = obs.iloc[i]
             key4 = (genotypes[row["genotype"]].label, treatments[row["treatment"]].label,
-                    float(row["time_h"]) if row["readout"] != "viability" else 72.0,
-                    row["readout"])  # fmt: skip
+                    float(row["time_h"]), row["readout"])  # fmt: skip
             out[i] = index.get(key4, np.nan)
     ic50 = obs[obs["kind"] == "ic50"]
     if len(ic50):
@@ -161,10 +239,10 @@ def _predict(problem: _Problem, logs: np.ndarray) -> np.ndarray:
         drugs = sorted(set(ic50["drug"]))
         ids = {d: parse_treatment(f"{d}=1nM", kb).drugs[0] for d in drugs}
         singles = [Treatment(f"{ids[d]}={x:g}nM", {ids[d]: float(x)}) for d in drugs for x in doses]
-        grid = simulate_grid(
+        curves = simulate_grid(
             list(genotypes.values()), singles, [2.0], kb, overrides=change
         ).readouts
-        via = grid[(grid["readout"] == "viability") & (grid["treatment"] != "none")]
+        via = curves[(curves["readout"] == "viability") & (curves["treatment"] != "none")]
         for i in np.flatnonzero((obs["kind"] == "ic50").to_numpy()):
             row = obs.iloc[i]
             label = genotypes[row["genotype"]].label
@@ -261,34 +339,50 @@ def calibrate(
     profile. ``dose_points``: doses per simulated curve for IC50 observations.
     """
     from trkres.knowledge.loader import load_knowledge
+    from trkres.knowledge.store import KnowledgeBase as _KB
     from trkres.models.signalling.drugs import DRUGS
+    from trkres.models.signalling.genotype import parse_genotype
     from trkres.models.signalling.trk import CORE_PARAMETERS
 
+    if knowledge is not None and not isinstance(knowledge, _KB):
+        raise InputError("bad knowledge", expected="a KnowledgeBase (tr.knowledge.load())",
+                         found=type(knowledge).__name__)  # fmt: skip
     kb = knowledge or load_knowledge()
+    _settings(fold, profile_steps, dose_points)
     obs = _check(observations)
-    if isinstance(parameters, str) or not parameters:
-        raise InputError("no parameters to fit", expected="a list of parameter names",
-                         found=repr(parameters))  # fmt: skip
+    if (isinstance(parameters, str) or not isinstance(parameters, Sequence) or not parameters
+            or not all(isinstance(p, str) for p in parameters)):  # fmt: skip
+        raise InputError("no parameters to fit", expected="a list of parameter names (text)",
+                         found=repr(parameters)[:80])  # fmt: skip
+    if "ic50" in set(obs["kind"]) and dose_points < 5:
+        raise InputError("IC50 observations need dose-response curves",
+                         expected="dose_points ≥ 5", found=str(dose_points))  # fmt: skip
     core = {name: value for name, value, *_ in CORE_PARAMETERS}
     drugs = {d for d, _ in DRUGS}
-    names = list(dict.fromkeys(parameters))
-    start = []
+    genotypes = [parse_genotype(g, kb, "observations") for g in obs["genotype"].unique()]
+    names = list(dict.fromkeys(_canonical(p, kb, drugs) for p in parameters))
+    canonical_bounds = _bounds(bounds, kb, drugs, names)
+    start, shipped, notes_by = [], [], {}
     for name in names:
         if name.startswith("potency:"):
-            drug = kb.find_drug(name.split(":", 1)[1])
-            if drug is None or drug.id not in drugs:
-                raise InputError("unknown drug in a potency parameter",
-                                 expected="potency:<one of " + ", ".join(sorted(drugs)) + ">",
-                                 found=name)  # fmt: skip
             start.append(1.0)
-        elif name in core and core[name] > 0:
-            start.append(core[name])
-        else:
+            shipped.append(1.0)
+            continue
+        set_by = {g.label: g.parameters[name] for g in genotypes if name in g.parameters}
+        value = core.get(name, 0.0)
+        if set_by:
+            values = sorted(set(set_by.values()))
+            notes_by[name] = ("set by the genotype's mechanism: " +
+                              "; ".join(f"{g} = {v:g}" for g, v in set_by.items()))  # fmt: skip
+            if len(values) == 1:
+                value = values[0]
+        if not value > 0:
             raise InputError("unknown or unfittable parameter",
-                             expected="a positive core parameter (see the parameters table) "
-                             "or potency:<drug>", found=name)  # fmt: skip
-    names = [f"potency:{kb.find_drug(n.split(':', 1)[1]).id}" if n.startswith("potency:") else n  # type: ignore[union-attr]
-             for n in names]  # fmt: skip
+                             expected="a positive core parameter (see the parameters table), "
+                             "a mechanism's parameter of an observed genotype, or "
+                             "potency:<drug>", found=name)  # fmt: skip
+        start.append(value)
+        shipped.append(value)
     if len(obs) < len(names):
         raise InputError("fewer observations than parameters",
                          expected=f"at least {len(names)} observations", found=str(len(obs)))  # fmt: skip
@@ -296,11 +390,8 @@ def calibrate(
     lower = logs0 - np.log(fold)
     upper = logs0 + np.log(fold)
     for i, name in enumerate(names):
-        if bounds and name in bounds:
-            lo, hi = bounds[name]
-            if not (0 < lo < hi):
-                raise InputError(f"bad bounds for {name}", expected="0 < low < high",
-                                 found=f"{lo}, {hi}")  # fmt: skip
+        if name in canonical_bounds:
+            lo, hi = canonical_bounds[name]
             lower[i], upper[i] = np.log(lo), np.log(hi)
     logs0 = np.clip(logs0, lower, upper)
     problem = _Problem(obs, names, logs0, lower, upper, kb, dose_points, "se" in obs.columns)
@@ -322,9 +413,9 @@ def calibrate(
                 + " side"
             )
         estimates.append({"parameter": name, "estimate": float(np.exp(best[i])),
-                          "shipped": float(np.exp(logs0[i])) if name.startswith("potency:") else core[name],
-                          "ci_low": low, "ci_high": high, "identifiability": status,
-                          "bound_low": float(np.exp(lower[i])), "bound_high": float(np.exp(upper[i]))})  # fmt: skip
+                          "shipped": shipped[i], "ci_low": low, "ci_high": high,
+                          "identifiability": status, "bound_low": float(np.exp(lower[i])),
+                          "bound_high": float(np.exp(upper[i])), "note": notes_by.get(name, "")})  # fmt: skip
     pred = _predict(problem, best)
     fit = obs.assign(
         predicted=pred, log_residual=np.log(np.where(pred > 0, pred, np.nan)) - np.log(obs["value"])

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from trkres.errors import InputError
+from trkres.knowledge.schema import Potency
 from trkres.knowledge.store import KnowledgeBase
 
 __all__ = [
@@ -27,7 +28,10 @@ __all__ = [
     "TARGETS",
     "DrugPotency",
     "ModelDrug",
+    "cell_to_occupancy",
     "model_drugs",
+    "representative",
+    "worst",
 ]
 
 #: Targets the model's drugs act on (parameter suffixes).
@@ -65,40 +69,57 @@ class ModelDrug:
         return None
 
 
-#: Fold change of the TRK occupancy constant by kinase form, per drug: (factor, source).
-#: Factors > 1 mean weaker binding (resistance).
-FORM_SHIFTS: dict[str, dict[str, tuple[float, str]]] = {
+#: Fold change of the TRK occupancy constant by kinase form, per drug (> 1: weaker binding).
+#: A pair of potency fact ids is the ratio of their representative values (see
+#: :func:`representative`); a number is an assumption, with why.
+FORM_SHIFTS: dict[str, dict[str, tuple[str, str] | tuple[float, str]]] = {
     "larotrectinib": {
-        "solvent_front": (1000 / 34, "fact:potencies:larotrectinib_ntrk3_g623r_cell / "
-                          "fact:potencies:larotrectinib_trk_cell (a lower bound: > 1000 nM)"),
-        "gatekeeper": (1000 / 34, "assumption (resistance is fact:kinase_positions:gatekeeper, "
-                       "FDA label R1; the size is taken equal to the solvent front's)"),
-        "xdfg": (100.0, "assumption (type I resistance is fact:potencies via cocco2021; size assumed)"),
+        "solvent_front": ("larotrectinib_ntrk3_g623r_cell", "larotrectinib_trk_cell"),
+        "gatekeeper": (1000 / 17, "assumption: resistance is fact:kinase_positions:gatekeeper "
+                       "(FDA label R1); its size is taken as the shipped solvent-front factor (2000/34)"),
+        "xdfg": (100.0, "assumption: type I resistance (Cocco et al. 2021), size assumed"),
     },
     "entrectinib": {
-        "solvent_front": (507 / 2, "fact:potencies:entrectinib_trk_sf_cell / "
-                          "fact:potencies:entrectinib_trk_cell"),
-        "gatekeeper": (1000 / 34, "assumption (taken equal to larotrectinib's)"),
-        "xdfg": (100.0, "assumption (type I resistance, cocco2021; size assumed)"),
+        "solvent_front": ("entrectinib_trk_sf_cell", "entrectinib_trk_cell"),
+        "gatekeeper": (1000 / 17, "assumption: taken as larotrectinib's (2000/34)"),
+        "xdfg": (100.0, "assumption: type I resistance (Cocco et al. 2021), size assumed"),
     },
     "selitrectinib": {
-        "solvent_front": (3.0, "assumption ('low nM' against the solvent front, "
-                          "fact:potencies:selitrectinib_trk_cell, needs_review)"),
+        "solvent_front": (3.0, "assumption: 'low nM' against the solvent front "
+                          "(fact:potencies:selitrectinib_trk_cell, needs_review)"),
         "gatekeeper": (10.0, "assumption"),
-        "xdfg": (100.0, "assumption (type I resistance incl. next generation, cocco2021)"),
+        "xdfg": (100.0, "assumption: type I resistance incl. next generation (Cocco et al. 2021)"),
     },
     "repotrectinib": {
-        "solvent_front": (1.5, "fact:potencies:repotrectinib_trk_sf_cell / "
-                          "fact:potencies:repotrectinib_trk_cell (both upper bounds)"),
+        "solvent_front": ("repotrectinib_trk_sf_cell", "repotrectinib_trk_cell"),
         "gatekeeper": (1.0, "assumption"),
-        "xdfg": (100.0, "assumption (type I resistance incl. next generation, cocco2021)"),
+        "xdfg": (100.0, "assumption: type I resistance incl. next generation (Cocco et al. 2021)"),
     },
     "cabozantinib": {
         "solvent_front": (30.0, "assumption"),
         "gatekeeper": (1.0, "assumption"),
-        "xdfg": (0.3, "assumption (type II sensitivity switch, cocco2021; size assumed)"),
+        "xdfg": (0.3, "assumption: the type II sensitivity switch (Cocco et al. 2021), size assumed"),
     },
 }  # fmt: skip
+
+_RANK = {"verified": 0, "needs_review": 1, "assumption": 2}
+
+
+def worst(*statuses: str) -> str:
+    """The weakest of several statuses (assumption < needs_review < verified)."""
+    return max(statuses, key=lambda s: _RANK.get(s, 2))
+
+
+def representative(fact: Potency) -> float:
+    """The value a potency fact stands for in the model (nM): its value, or for a bound
+    twice a lower bound ('> x') and half an upper bound ('< x'), so the model lies on the
+    bound's side rather than on the bound itself (a stated convention)."""
+    if fact.qualifier == ">":
+        return 2.0 * fact.value_nm
+    if fact.qualifier == "<":
+        return 0.5 * fact.value_nm
+    return fact.value_nm
+
 
 #: Potencies with no knowledge-base figure: (drug, target) → K in nM (all assumptions,
 #: chosen in the range of published enzyme/cell potencies; listed in docs/signalling.md).
@@ -137,24 +158,32 @@ DRUGS = (
 )
 
 
-def _cell_to_occupancy(kb: KnowledgeBase) -> tuple[float, str]:
-    enzyme = kb.potencies.get("larotrectinib_trk_enzyme")
-    cell = kb.potencies.get("larotrectinib_trk_cell")
-    if enzyme is None or cell is None:
-        raise InputError(
-            "the knowledge base lacks larotrectinib's enzyme and cell potencies",
-            expected="potencies larotrectinib_trk_enzyme and larotrectinib_trk_cell",
-            found=", ".join(sorted(kb.potencies)) or "no potencies",
-        )
-    return enzyme.value_nm / cell.value_nm, (
-        "× enzyme/cell ratio fact:potencies:larotrectinib_trk_enzyme / "
-        "fact:potencies:larotrectinib_trk_cell"
-    )
+def _fact(kb: KnowledgeBase, fact_id: str) -> Potency:
+    fact = kb.potencies.get(fact_id)
+    if fact is None:
+        raise InputError("the knowledge base lacks a potency the model needs",
+                         expected=f"potencies:{fact_id}",
+                         found=", ".join(sorted(kb.potencies)) or "no potencies")  # fmt: skip
+    return fact
+
+
+def cell_to_occupancy(kb: KnowledgeBase) -> tuple[float, str, str]:
+    """(ratio, how, status): cell potencies × ratio = occupancy constants, from the one drug
+    with both an enzyme and a cell figure (larotrectinib)."""
+    enzyme = _fact(kb, "larotrectinib_trk_enzyme")
+    cell = _fact(kb, "larotrectinib_trk_cell")
+    ratio = representative(enzyme) / representative(cell)
+    how = (f"× {ratio:.3g} (enzyme/cell: fact:potencies:larotrectinib_trk_enzyme / "
+           "fact:potencies:larotrectinib_trk_cell)")  # fmt: skip
+    return ratio, how, worst(enzyme.status, cell.status)
 
 
 def model_drugs(kb: KnowledgeBase) -> dict[str, ModelDrug]:
-    """Every drug the model simulates, keyed by knowledge-base id, with its potencies."""
-    ratio, ratio_note = _cell_to_occupancy(kb)
+    """Every drug the model simulates, keyed by knowledge-base id, with its potencies.
+
+    Each constant's status is the weakest of every fact it rests on (``assumption`` where
+    a number is assumed)."""
+    ratio, ratio_note, ratio_status = cell_to_occupancy(kb)
     out: dict[str, ModelDrug] = {}
     for drug_id, short in DRUGS:
         potencies: list[DrugPotency] = []
@@ -162,25 +191,29 @@ def model_drugs(kb: KnowledgeBase) -> dict[str, ModelDrug]:
             fact_id = _FACTS.get((drug_id, target))
             if fact_id is not None and fact_id in kb.potencies:
                 fact = kb.potencies[fact_id]
-                scale = ratio if fact.assay == "cell" else 1.0
-                base = fact.value_nm * scale
-                source = f"fact:potencies:{fact_id}" + (f" {ratio_note}" if scale != 1 else "")
+                base = representative(fact)
+                source = f"fact:potencies:{fact_id}"
                 status: str = fact.status
+                if fact.assay == "cell":
+                    base *= ratio
+                    source += f" {ratio_note}"
+                    status = worst(status, ratio_status)
             elif (drug_id, target) in _ASSUMED:
                 base, source, status = _ASSUMED[(drug_id, target)], "assumption", "assumption"
             else:
                 continue
             potencies.append(DrugPotency(target, "wild_type", base, source, status))
-            if target == "TRK":
-                for form, (factor, why) in FORM_SHIFTS.get(drug_id, {}).items():
-                    potencies.append(
-                        DrugPotency(
-                            target,
-                            form,
-                            base * factor,
-                            f"wild type × {factor:.3g}: {why}",
-                            status if why.startswith("fact") else "assumption",
-                        )
-                    )
+            if target != "TRK":
+                continue
+            for form, (first, second) in FORM_SHIFTS.get(drug_id, {}).items():
+                if isinstance(first, str):
+                    num, den = _fact(kb, first), _fact(kb, str(second))
+                    factor = representative(num) / representative(den)
+                    why = f"fact:potencies:{first} / fact:potencies:{second}"
+                    shift_status = worst(status, num.status, den.status)
+                else:
+                    factor, why, shift_status = float(first), str(second), "assumption"
+                potencies.append(DrugPotency(target, form, base * factor,
+                                             f"wild type × {factor:.3g}: {why}", shift_status))  # fmt: skip
         out[drug_id] = ModelDrug(drug_id, short, tuple(potencies))
     return out

@@ -90,16 +90,35 @@ def _fusion(text: str, kb: KnowledgeBase, where: str) -> tuple[str, str]:
     from trkres.genomics.io.fusions import orient, split_fusion_name
 
     parts = split_fusion_name(text, kb)
-    if parts is None:
-        raise InputError(f"{where}: the genotype must start with a TRK fusion",
+    if parts is None or any(sep in text for sep in (";", ",", "＋", "&")):
+        raise InputError(f"{where}: the genotype must start with a TRK fusion, then "
+                         "alterations joined by '+'",
                          expected="PARTNER::NTRK1|2|3 (e.g. LMNA::NTRK1, ETV6::NTRK3)",
                          found=text)  # fmt: skip
     a, b = (kb.normalise_gene(p) for p in parts)
     partner, trk = orient(a, b, kb)
     if trk not in kb.trk_genes:
+        if any(sep in text for sep in (";", ",", "＋", "&", " ")):
+            raise InputError(f"{where}: cannot read the fusion",
+                             expected="PARTNER::NTRKx, then alterations joined by '+'",
+                             found=text)  # fmt: skip
         raise InputError(f"{where}: the fusion has no NTRK gene",
                          expected="a fusion with NTRK1, NTRK2 or NTRK3", found=text)  # fmt: skip
     return partner, trk
+
+
+_RAS_REFERENCE = {12: "G", 13: "G", 61: "Q"}
+
+
+def _missense(text: str, change: str, ref: str, alt: str, expected_ref: str, where: str) -> None:
+    """Refuse a change whose reference residue is wrong, or that is silent or a stop."""
+    if ref != expected_ref:
+        raise InputError(f"{where}: {text}: the reference residue is wrong",
+                         expected=f"{expected_ref}{change[1:-1]} (the residue there)",
+                         found=change)  # fmt: skip
+    if alt in (ref, "*"):
+        raise InputError(f"{where}: {text} is not a missense change",
+                         expected="a change to another amino acid", found=change)  # fmt: skip
 
 
 def _alteration(text: str, trk: str, kb: KnowledgeBase, where: str) -> Alteration:
@@ -112,11 +131,11 @@ def _alteration(text: str, trk: str, kb: KnowledgeBase, where: str) -> Alteratio
                               fact if fact.split(":")[1] in kb.bypass_alterations else "")  # fmt: skip
     if len(words) == 2:
         gene = kb.normalise_gene(words[0])
-        change = words[1].removeprefix("p.")
+        change = words[1].removeprefix("p.").upper()
         try:
-            ref, number, _ = parse_change(change)
+            ref, number, alt = parse_change(change)
         except ValueError:
-            ref, number = "", -1
+            ref, number, alt = "", -1, ""
         if number > 0:
             if gene in kb.trk_genes:
                 if gene != trk:
@@ -125,11 +144,12 @@ def _alteration(text: str, trk: str, kb: KnowledgeBase, where: str) -> Alteratio
                         expected=f"a mutation of {trk} (the fusion's kinase)", found=text,
                     )  # fmt: skip
                 hit = kb.residue_positions.get((gene, number))
-                if hit is None or hit[0] != ref:
+                if hit is None:
                     raise InputError(
                         f"{where}: {text} is not a kinase-domain resistance position the "
                         "knowledge base knows", expected=_SUPPORTED, found=text,
                     )  # fmt: skip
+                _missense(text, change, ref, alt, hit[0], where)
                 position = hit[2]
                 form = position.alteration_class
                 if form not in {"solvent_front", "gatekeeper", "xdfg"}:
@@ -139,13 +159,20 @@ def _alteration(text: str, trk: str, kb: KnowledgeBase, where: str) -> Alteratio
                     )  # fmt: skip
                 return Alteration(text, gene, change, form, f"kinase_positions:{position.id}")
             if gene in _RAS_GENES and number in _RAS_RESIDUES:
-                fact = next((f"bypass_alterations:{b.id}" for b in kb.bypass_alterations.values()
-                             if b.gene == gene and change in (b.changes or [])), "")  # fmt: skip
+                _missense(text, change, ref, alt, _RAS_REFERENCE[number], where)
+                facts = [b for b in kb.bypass_alterations.values() if b.gene == gene]
+                exact = [b for b in facts if change in (b.changes or [])]
+                residue = [b for b in facts if f"{ref}{number}" in (b.residues or [])]
+                chosen = (exact or residue)[:1]
+                fact = f"bypass_alterations:{chosen[0].id}" if chosen else ""
                 return Alteration(text, gene, change, "ras_mutant", fact)
             if gene == "BRAF" and change == "V600E":
                 return Alteration(text, gene, change, "braf_v600e",
                                   "bypass_alterations:braf_v600e")  # fmt: skip
-    raise InputError(f"{where}: the model cannot represent {text!r}", expected=_SUPPORTED,
+    hint = ""
+    if any(sep in text for sep in (";", ",", "＋", "&")):
+        hint = " (join alterations with '+')"
+    raise InputError(f"{where}: the model cannot represent {text!r}{hint}", expected=_SUPPORTED,
                      found=text)  # fmt: skip
 
 
@@ -235,7 +262,7 @@ def parse_treatment(text: str, kb: KnowledgeBase, where: str = "treatment") -> T
             raise InputError(f"{where}: {drug.id} dose is implausible",
                              expected="at most 1 mM", found=dose)  # fmt: skip
         doses[drug.id] = value
-    label = " + ".join(f"{d}={v:g}nM" for d, v in doses.items())
+    label = " + ".join(f"{d}={v:.12g}nM" for d, v in doses.items())
     return Treatment(label, doses)
 
 

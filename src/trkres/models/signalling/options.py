@@ -40,11 +40,12 @@ class SignalOptions(Options):
         description="time of the viability readout (hours; 72 h as a CellTiter-Glo assay)",
     )
     dose_points: int = Field(
-        13,
+        25,
         ge=0,
         le=200,
-        description="doses per single-drug dose-response curve (0.1 nM to 10 µM, log-spaced) "
-        "for every drug of the treatments in every genotype; 0 skips the curves",
+        description="doses per single-drug dose-response curve (0.1 nM to 10 µM, log-spaced; "
+        "the half-maximal dose is interpolated between them) for every drug of the "
+        "treatments in every genotype; 0 skips the curves, else at least 5",
     )
     rtol: float = Field(1e-6, gt=0, lt=1e-2, description="relative tolerance of the integrator")
 
@@ -55,6 +56,13 @@ class SignalOptions(Options):
             if not (math.isfinite(v) and 0 < v <= 720):
                 raise ValueError(f"readout times must be in (0, 720] hours, found {v}")
         return sorted(set(values))
+
+    @field_validator("dose_points")
+    @classmethod
+    def _points(cls, value: int) -> int:
+        if 0 < value < 5:
+            raise ValueError("0 (no curves) or at least 5 doses")
+        return value
 
     @field_validator("genotypes", "treatments")
     @classmethod

@@ -6,6 +6,7 @@ The one orchestration of the signalling model: ``trkres signal``, the study sect
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from trkres.knowledge.store import KnowledgeBase
     from trkres.models.signalling.grid import Overrides
 
-__all__ = ["TABLE_TITLES", "SignalResult", "half_maximal", "run_signal"]
+__all__ = ["TABLE_TITLES", "SignalResult", "facts_used", "half_maximal", "run_signal"]
 
 #: What each table of :class:`SignalResult` holds (the report's titles).
 TABLE_TITLES = {
@@ -73,15 +74,24 @@ class SignalResult(TableResult):
 
         ``time_h`` defaults to the first readout time (the viability time for viability).
         """
+        from trkres.errors import InputError
+
         table = self.tables["readouts"]
         rows = table[table["readout"] == readout]
         if rows.empty:
-            from trkres.errors import InputError
-
             raise InputError("unknown readout", expected=", ".join(table["readout"].unique()),
-                             found=readout)  # fmt: skip
-        when = float(rows["time_h"].min()) if time_h is None else float(time_h)
+                             found=repr(readout))  # fmt: skip
+        times = sorted(set(rows["time_h"]))
+        if time_h is None:
+            when = float(times[0])
+        elif isinstance(time_h, int | float) and not isinstance(time_h, bool):
+            when = float(time_h)
+        else:
+            raise InputError("bad time_h", expected="hours (a number)", found=repr(time_h))
         rows = rows[np.isclose(rows["time_h"], when)]
+        if rows.empty:
+            raise InputError(f"no {readout} at {when:g} h", expected=f"one of {times} (hours)",
+                             found=repr(time_h))  # fmt: skip
         wide = rows.pivot(index="genotype", columns="treatment", values="value")
         genotypes = [g.label for g in self.genotypes if g.label in wide.index]
         treatments = [t for t in rows["treatment"].unique() if t in wide.columns]
@@ -136,12 +146,14 @@ def _dose_response(
     curves = curves.sort_values(["_g", "_d", "readout", "dose_nm"], kind="stable")
     curves = curves.drop(columns=["_g", "_d"]).reset_index(drop=True)
     top = f"not reached by {doses[-1]:g} nM"
+    per_decade = (len(doses) - 1) / np.log10(doses[-1] / doses[0])
+    how = f"interpolated on log dose between grid doses ({per_decade:.3g} per decade)"
     ic50 = []
     for (g, d, r), part in curves.groupby(["genotype", "drug", "readout"], sort=False):
         value = half_maximal(part["dose_nm"].to_numpy(), part["value"].to_numpy())
         ic50.append({"genotype": g, "drug": d, "readout": r,
                      "time_h": float(part["time_h"].iloc[0]), "ic50_nm": value,
-                     "note": top if np.isnan(value) else ""})  # fmt: skip
+                     "note": top if np.isnan(value) else how})  # fmt: skip
     return curves, pd.DataFrame(ic50), grid.simulations
 
 
@@ -172,13 +184,15 @@ def _genotype_table(genotypes: list[Genotype]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _potency_table(kb: KnowledgeBase, used: set[str]) -> pd.DataFrame:
+def _potency_table(kb: KnowledgeBase, used: set[str], forms: set[str]) -> pd.DataFrame:
+    """The occupancy constants the run used: its drugs, and for TRK the genotypes' forms."""
     from trkres.models.signalling.drugs import model_drugs
 
     rows = [
         {"drug": d.id, "target": p.target, "kinase_form": p.form, "k_nm": p.k_nm,
          "status": p.status, "source": p.source}
         for d in model_drugs(kb).values() if d.id in used for p in d.potencies
+        if p.target != "TRK" or p.form in forms
     ]  # fmt: skip
     return pd.DataFrame(rows, columns=["drug", "target", "kinase_form", "k_nm", "status", "source"])
 
@@ -226,15 +240,20 @@ def run_signal(
     curves, ic50, n_curves = _dose_response(genotypes, treatments, opts, kb, overrides)
     used = {d for t in treatments for d in t.drugs}
     warnings = [f"did not finish: {what}" for what in grid.failed]
+    from trkres.models.signalling.drugs import cell_to_occupancy
+
+    ratio, _, _ = cell_to_occupancy(kb)
     notes = [
         "model prediction, not a measurement; parameters marked 'assumption' were chosen "
         "to reproduce the published pharmacology (docs/signalling.md)",
+        f"cell potencies become occupancy constants × {ratio:.3g} (larotrectinib's enzyme/cell "
+        "ratio): a knowledge file that changes either figure changes every cell-based drug",
     ]
     if overrides is not None and (overrides.parameters or overrides.potency_scale):
         changed = [f"{k}={v:.4g}" for k, v in overrides.parameters.items()]
         changed += [f"potency:{k}×{v:.4g}" for k, v in overrides.potency_scale.items()]
         notes.append("parameters changed from the shipped set: " + ", ".join(changed))
-    statuses = _potency_table(kb, used)
+    statuses = _potency_table(kb, used, {g.kinase_form for g in genotypes})
     review = statuses[statuses["status"] != "verified"]["drug"].unique()
     if len(review):
         notes.append("potencies resting on unverified figures or assumptions: "
@@ -258,3 +277,15 @@ def run_signal(
         notes=tuple(notes),
         warnings=tuple(warnings),
     )
+
+
+_FACT = re.compile(r"fact:([a-z_]+:[a-z0-9][a-z0-9_.\-]*[a-z0-9])")
+
+
+def facts_used(result: SignalResult) -> set[str]:
+    """Knowledge facts (``topic:id``) a result rests on: its genotypes' alterations and the
+    potency facts behind the constants it used."""
+    facts = {a.fact for g in result.genotypes for a in g.alterations if a.fact}
+    for source in result.tables["potencies"]["source"]:
+        facts.update(_FACT.findall(str(source)))
+    return facts

@@ -6,8 +6,11 @@ the model predicts and what the prediction rests on (potencies and parameters wi
 
 from __future__ import annotations
 
+import re
+
+from trkres.errors import InputError
 from trkres.models.signalling.options import SignalOptions
-from trkres.models.signalling.run import SUMMARY, TABLE_TITLES, run_signal
+from trkres.models.signalling.run import SUMMARY, TABLE_TITLES, facts_used, run_signal
 from trkres.report.model import Flag, Section, Table
 from trkres.study.registry import AnalysisContext, register
 
@@ -27,21 +30,24 @@ def signalling_section(ctx: AnalysisContext) -> Section:
     from trkres.pl.signalling import signal_figures
 
     opts = ctx.options if isinstance(ctx.options, SignalOptions) else SignalOptions()
-    result = run_signal(opts, knowledge=ctx.knowledge, progress=ctx.progress)
+    try:
+        result = run_signal(opts, knowledge=ctx.knowledge, progress=ctx.progress)
+    except InputError as exc:
+        # "genotype 2: …" → the line of study.yaml that holds that genotype
+        which = re.match(r"(genotype|treatment) (\d+):", exc.message)
+        if which and exc.location is None:
+            exc.location = ctx.study.document.locate(
+                ("options", "signalling", f"{which[1]}s", int(which[2]) - 1)
+            )
+        raise
     tables = [
-        Table(f"signal_{name}", frame, TABLE_TITLES.get(name, name),
+        Table(f"signalling_{name}", frame, TABLE_TITLES.get(name, name),
               in_report=name not in _NOT_IN_REPORT and len(frame) > 0)
         for name, frame in result.items()
     ]  # fmt: skip
     flags = [Flag("warning", text) for text in result.warnings]
     flags += [Flag("info", text) for text in result.notes]
-    facts = {a.fact for g in result.genotypes for a in g.alterations if a.fact}
-    facts |= {
-        part.removeprefix("fact:")
-        for source in result["potencies"]["source"]
-        for part in str(source).split()
-        if part.startswith("fact:")
-    }
+    facts = facts_used(result)
     return Section(name="signalling", title="Signalling model: predicted response by genotype",
-                   summary=SUMMARY, tables=tables, figures=signal_figures(result), flags=flags,
+                   summary=SUMMARY, tables=tables, figures=signal_figures(result, prefix="signalling"), flags=flags,
                    facts_used=facts)  # fmt: skip

@@ -13,8 +13,9 @@ For teaching, power planning and testing a pipeline end to end, with the noise s
   replicate blot: the phospho readout's fold change against the untreated lane of the same
   blot), the model's fraction of untreated times log-normal noise (``cv``) per blot.
 
-Every file says it is simulated (a ``# simulated`` header line in the map, a column in
-the tables); nothing here is data.
+Every file says it is simulated (a ``# simulated`` first line in the plate-reader grid, a
+``simulated`` column in the western table); nothing here is data. Fold changes have no
+detection floor: a real blot cannot show 1e-5 of untreated, the model can.
 """
 
 from __future__ import annotations
@@ -45,19 +46,40 @@ def _lognormal(rng: np.random.Generator, cv: float, size: int | tuple[int, ...])
 
 
 def _check_noise(cv: float, seed: int | None) -> None:
-    if not (isinstance(cv, int | float) and 0 <= cv <= 1):
-        raise InputError(
-            "bad noise", expected="a coefficient of variation in [0, 1]", found=repr(cv)
-        )
-    if seed is not None and not isinstance(seed, int):
-        raise InputError("bad seed", expected="an integer or None", found=repr(seed))
+    if not (isinstance(cv, int | float) and not isinstance(cv, bool) and 0 <= cv <= 1):
+        raise InputError("bad noise", expected="a coefficient of variation in [0, 1]",
+                         found=repr(cv))  # fmt: skip
+    if seed is not None and not (
+        isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0
+    ):
+        raise InputError("bad seed", expected="an integer ≥ 0 or None", found=repr(seed))
+
+
+def _texts(value: object, what: str) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if (isinstance(value, Sequence) and value
+            and all(isinstance(v, str) and v.strip() for v in value)):  # fmt: skip
+        return list(value)
+    raise InputError(f"bad {what}", expected=f"a non-empty list of {what} (text)",
+                     found=repr(value)[:80])  # fmt: skip
+
+
+def _positive(value: object, what: str, *, zero: bool = False) -> float:
+    number = (
+        float(value) if isinstance(value, int | float) and not isinstance(value, bool) else np.nan
+    )
+    if not np.isfinite(number) or not (number >= 0 if zero else number > 0):
+        raise InputError(f"bad {what}", expected="a finite number " + ("≥ 0" if zero else "> 0"),
+                         found=repr(value))  # fmt: skip
+    return number
 
 
 def virtual_plate(
     genotypes: Sequence[str],
     drug: str,
     *,
-    top_nm: float = 3000.0,
+    top_nm: float = 10_000.0,
     cv: float = 0.08,
     vehicle_signal: float = 50_000.0,
     blank_signal: float = 500.0,
@@ -77,10 +99,11 @@ def virtual_plate(
     from trkres.models.signalling.grid import simulate_grid
 
     _check_noise(cv, seed)
-    if isinstance(genotypes, str) or not genotypes:
-        raise InputError("no genotypes", expected="a list of genotypes", found=repr(genotypes))
+    genotypes = _texts(genotypes, "genotypes")
     if not (isinstance(top_nm, int | float) and 0 < top_nm <= 1e6):
         raise InputError("bad top dose", expected="0 < top_nm ≤ 1e6 nM", found=repr(top_nm))
+    vehicle_signal = _positive(vehicle_signal, "vehicle signal")
+    blank_signal = _positive(blank_signal, "blank signal", zero=True)
     kb = knowledge or load_knowledge()
     drug_id = parse_treatment(f"{drug}=1nM", kb).drugs[0]
     parsed = [parse_genotype(g, kb) for g in genotypes]
@@ -155,6 +178,8 @@ def write_virtual_plate(
     from trkres.outputs import atomic_write_text
 
     out = Path(folder)
+    if out.exists() and not out.is_dir():
+        raise InputError("not a folder", expected="a folder (created if missing)", found=str(out))
     out.mkdir(parents=True, exist_ok=True)
     grid_text, map_text = plate_texts(values, layout)
     atomic_write_text(out / "plates.csv", grid_text)
@@ -183,6 +208,10 @@ def virtual_western(
     from trkres.models.signalling.grid import simulate_grid
 
     _check_noise(cv, seed)
+    genotypes = _texts(genotypes, "genotypes")
+    treatments = _texts(treatments, "treatments")
+    if not (isinstance(time_h, int | float) and not isinstance(time_h, bool) and 0 < time_h <= 720):
+        raise InputError("bad time_h", expected="hours in (0, 720]", found=repr(time_h))
     if readout not in ("pTRK", "pMEK", "pERK", "pAKT"):
         raise InputError("bad readout", expected="pTRK, pMEK, pERK or pAKT", found=repr(readout))
     if not (isinstance(replicates, int) and 1 <= replicates <= 100):
