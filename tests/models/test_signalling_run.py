@@ -308,5 +308,5 @@ def test_only_signalling_without_options_is_refused(tmp_path: Path) -> None:
         "name: none\ninputs:\n  - {id: viability, kind: dose_response, path: viability.tsv}\n"
     )
     study = write_study(tmp_path / "s", manifest, {"viability.tsv": VIABILITY})
-    with pytest.raises(TrkresError, match="runs only when study.yaml gives it options"):
+    with pytest.raises(TrkresError, match=r"runs only when study\.yaml gives it options"):
         tr.study.run(study, only=["signalling"])
