@@ -1,0 +1,624 @@
+"""Compiled simulation kernels: the exact (Gillespie) and the hybrid engine.
+
+Both kernels take a compiled scenario as plain arrays (see :class:`Compiled` in
+``scenario.py``) and fill per-patient output arrays for a block of patients
+``start .. start + n``. Every patient draws from its own random stream, a
+SplitMix64 sequence started from ``mix(mix(seed) + patient · K)``, so a patient's
+result depends only on ``(seed, patient index)``: the same seed gives the same
+patients whether they are simulated in one block, in threads or on Dask workers.
+
+Units: time in days, rates per cell per day, sizes in cells.
+
+Outputs per patient and regimen: ``outcome`` (0 cured, 1 progressed, 2 ongoing),
+``ttp`` (days from treatment start to progression on the last step; NaN when none),
+``driver`` (index of the most abundant type at the end; −1 when cured), ``comp``
+(cells of each type at progression, at the horizon or at cure), ``steps`` (regimen
+steps reached). Per patient: ``res_start`` (any non-sensitive cell alive at treatment
+start). The exact kernel also counts ``redraws`` (tumours extinct before detection).
+See docs/evolution.md for the model and every approximation of the hybrid engine.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+CURED, PROGRESSED, ONGOING = 0, 1, 2
+
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_K = np.uint64(0xD1B54A32D192ED03)
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
+_S11 = np.uint64(11)
+_INV53 = 1.0 / 9007199254740992.0
+
+#: Events one hybrid patient-regimen may take before it is stopped as 'ongoing' (a
+#: scenario whose u·N is so large that arrivals are not rare; the run notes it).
+MAX_HYBRID_EVENTS = 2_000_000
+
+
+@njit(inline="always")
+def _mix(z: np.uint64) -> np.uint64:
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+@njit(inline="always")
+def _stream(seed: np.uint64, patient: np.int64) -> np.uint64:
+    return _mix(_mix(seed) + np.uint64(patient) * _K)
+
+
+@njit(inline="always")
+def _uniform(state: np.ndarray) -> float:
+    """A uniform number in (0, 1), never 0 or 1 (53 bits)."""
+    state[0] += _GAMMA
+    z = _mix(state[0])
+    return (float(z >> _S11) + 0.5) * _INV53
+
+
+@njit(inline="always")
+def _expo(state: np.ndarray) -> float:
+    return -math.log(_uniform(state))
+
+
+@njit(cache=True)
+def uniforms(seed: np.uint64, patient: np.int64, n: np.int64) -> np.ndarray:
+    """The first ``n`` uniforms of a patient's stream (for tests of the generator)."""
+    state = np.empty(1, np.uint64)
+    state[0] = _stream(seed, patient)
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = _uniform(state)
+    return out
+
+
+# --------------------------------------------------------------------------- exact
+
+
+@njit(inline="always")
+def _gillespie_event(
+    cnt: np.ndarray,
+    birth: np.ndarray,
+    death: np.ndarray,
+    cum_u: np.ndarray,
+    total_rate: float,
+    state: np.ndarray,
+) -> int:
+    """One birth or death (direct method); returns ``2·type + 1`` for a cell of ``type``
+    added, ``2·type`` for one removed."""
+    n_types = cnt.size
+    target = _uniform(state) * total_rate
+    acc = 0.0
+    for k in range(n_types):
+        if cnt[k] == 0:
+            continue
+        acc += birth[k] * cnt[k]
+        if target < acc:
+            v = _uniform(state)
+            for j in range(n_types):
+                if v < cum_u[k, j]:
+                    cnt[j] += 1  # one daughter is the mutant j, the other stays k
+                    return 2 * j + 1
+            cnt[k] += 1
+            return 2 * k + 1
+        acc += death[k] * cnt[k]
+        if target < acc:
+            cnt[k] -= 1
+            return 2 * k
+    # rounding at the very end of the sum: the last living type's death
+    for k in range(n_types - 1, -1, -1):
+        if cnt[k] > 0:
+            cnt[k] -= 1
+            return 2 * k
+    return 0
+
+
+@njit(inline="always")
+def _rate(cnt: np.ndarray, birth: np.ndarray, death: np.ndarray) -> float:
+    r = 0.0
+    for k in range(cnt.size):
+        r += (birth[k] + death[k]) * cnt[k]
+    return r
+
+
+@njit(cache=True, nogil=True)
+def exact_block(
+    birth: np.ndarray,
+    death: np.ndarray,
+    u: np.ndarray,
+    step_death: np.ndarray,
+    n_steps: np.ndarray,
+    initial: np.int64,
+    detection: float,
+    progression: float,
+    horizon: float,
+    seed: np.uint64,
+    start: np.int64,
+    outcome: np.ndarray,
+    ttp: np.ndarray,
+    driver: np.ndarray,
+    comp: np.ndarray,
+    steps: np.ndarray,
+    res_start: np.ndarray,
+    redraws: np.ndarray,
+    max_redraws: np.int64,
+) -> None:
+    """Gillespie's direct method, one patient after another (see the module docstring)."""
+    n_types = birth.size
+    n_reg = n_steps.size
+    n = outcome.shape[0]
+    cum_u = np.zeros((n_types, n_types))
+    for i in range(n_types):
+        acc = 0.0
+        for j in range(n_types):
+            acc += u[i, j]
+            cum_u[i, j] = acc if u[i, j] > 0 else -1.0
+    state = np.empty(1, np.uint64)
+    cnt = np.zeros(n_types, np.int64)
+    work = np.zeros(n_types, np.int64)
+    for k in range(n):
+        state[0] = _stream(seed, start + k)
+        tries = 0
+        while True:
+            cnt[:] = 0
+            cnt[0] = initial
+            total = initial
+            rate = _rate(cnt, birth, death)
+            events = 0
+            while 0 < total < detection:
+                code = _gillespie_event(cnt, birth, death, cum_u, rate, state)
+                j = code >> 1
+                if code & 1:
+                    total += 1
+                    rate += birth[j] + death[j]
+                else:
+                    total -= 1
+                    rate -= birth[j] + death[j]
+                events += 1
+                if events % 4096 == 0:
+                    rate = _rate(cnt, birth, death)
+            if total > 0:
+                break
+            tries += 1
+            if tries > max_redraws:
+                break
+        redraws[k] = tries
+        if tries > max_redraws:
+            outcome[k, :] = -1
+            continue
+        alive_other = False
+        for j in range(1, n_types):
+            if cnt[j] > 0:
+                alive_other = True
+        res_start[k] = alive_other
+        for r in range(n_reg):
+            work[:] = cnt
+            total = 0
+            for j in range(n_types):
+                total += work[j]
+            s = 0
+            d = step_death[r, 0]
+            lowest = total
+            t = 0.0
+            out = ONGOING
+            when = np.nan
+            rate = _rate(work, birth, d)
+            events = 0
+            while True:
+                if total == 0:
+                    out = CURED
+                    break
+                events += 1
+                if events % 4096 == 0:
+                    rate = _rate(work, birth, d)
+                t += _expo(state) / rate
+                if t >= horizon:
+                    break
+                code = _gillespie_event(work, birth, d, cum_u, rate, state)
+                j = code >> 1
+                if code & 1:
+                    total += 1
+                    rate += birth[j] + d[j]
+                else:
+                    total -= 1
+                    rate -= birth[j] + d[j]
+                if total < lowest:
+                    lowest = total
+                if total > progression and total >= 1.2 * lowest:
+                    if s < n_steps[r] - 1:
+                        s += 1
+                        d = step_death[r, s]
+                        rate = _rate(work, birth, d)
+                        lowest = total
+                    else:
+                        out = PROGRESSED
+                        when = t
+                        break
+            outcome[k, r] = out
+            ttp[k, r] = when
+            steps[k, r] = s + 1
+            best = -1
+            for j in range(n_types):
+                comp[k, r, j] = work[j]
+                if work[j] > 0 and (best < 0 or work[j] > work[best]):
+                    best = j
+            driver[k, r] = best
+
+
+# -------------------------------------------------------------------------- hybrid
+
+
+@njit(inline="always")
+def _total(x: np.ndarray, lam: np.ndarray, tau: float) -> float:
+    f = 0.0
+    for j in range(x.size):
+        if x[j] > 0:
+            f += x[j] * math.exp(lam[j] * tau)
+    return f
+
+
+@njit(inline="always")
+def _slope(x: np.ndarray, lam: np.ndarray, tau: float) -> float:
+    f = 0.0
+    for j in range(x.size):
+        if x[j] > 0:
+            f += x[j] * lam[j] * math.exp(lam[j] * tau)
+    return f
+
+
+@njit(inline="always")
+def _logtotal(x: np.ndarray, lam: np.ndarray, tau: float) -> float:
+    """log Σ x·e^{λτ} without overflow (−inf when every x is 0)."""
+    m = -np.inf
+    for j in range(x.size):
+        if x[j] > 0:
+            v = math.log(x[j]) + lam[j] * tau
+            if v > m:
+                m = v
+    if m == -np.inf:
+        return m
+    f = 0.0
+    for j in range(x.size):
+        if x[j] > 0:
+            f += math.exp(math.log(x[j]) + lam[j] * tau - m)
+    return m + math.log(f)
+
+
+@njit(inline="always")
+def _root_from_right(x: np.ndarray, lam: np.ndarray, level: float, lo: float, hi: float) -> float:
+    """τ in [lo, hi] with Σ x·e^{λτ} = level, the sum increasing on [lo, hi] and ≥ level at
+    hi. Newton on the log of the sum (convex: log-sum-exp) from the right converges
+    monotonically, in a few steps since the log is nearly linear."""
+    target = math.log(level)
+    tau = hi
+    for _ in range(200):
+        g = _logtotal(x, lam, tau) - target
+        if g <= 1e-13:
+            break
+        m = _logtotal(x, lam, tau)
+        # d/dτ log f = Σ xλe^{λτ} / Σ xe^{λτ}
+        num = 0.0
+        for j in range(x.size):
+            if x[j] > 0:
+                num += lam[j] * math.exp(math.log(x[j]) + lam[j] * tau - m)
+        if num <= 0:
+            break
+        step = g / num
+        tau -= step
+        if tau <= lo:
+            tau = lo
+            break
+        if step < 1e-11:
+            break
+    return tau
+
+
+@njit(inline="always")
+def _argmin_slope(x: np.ndarray, lam: np.ndarray, hi: float) -> float:
+    """Where the (convex) sum has its minimum on [0, hi]."""
+    if _slope(x, lam, 0.0) >= 0:
+        return 0.0
+    if _slope(x, lam, hi) <= 0:  # the sum still falls at hi (hi finite: the horizon)
+        return hi
+    lo = 0.0
+    for _ in range(80):
+        mid = 0.5 * (lo + hi)
+        if _slope(x, lam, mid) < 0:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo < 1e-7:
+            break
+    return 0.5 * (lo + hi)
+
+
+@njit(inline="always")
+def _arrival(
+    t: float, x_src: float, lam_src: float, c_unit: float, ext_src: float, state: np.ndarray
+) -> float:
+    """Next time of a Poisson process of intensity c_unit·x_src·e^{λ(τ−t)} (inf if none
+    before the source's extinction)."""
+    c = c_unit * x_src
+    if c <= 0.0:
+        return np.inf
+    e = _expo(state)
+    if lam_src == 0.0:
+        tau = e / c
+    else:
+        arg = 1.0 + e * lam_src / c
+        if arg <= 0.0:
+            return np.inf
+        tau = math.log(arg) / lam_src
+    if t + tau >= ext_src:
+        return np.inf
+    return t + tau
+
+
+@njit(inline="always")
+def _extinction_time(n_cells: float, b: float, d: float, state: np.ndarray) -> float:
+    """Exact extinction time of a linear birth-death process (b < d) from n cells:
+    P(T ≤ τ) = α(τ)^n, α(τ) = d(e^{λτ}−1)/(b e^{λτ}−d), inverted at a uniform."""
+    lam = b - d
+    v = _uniform(state)
+    one_minus_a = -math.expm1(math.log(v) / n_cells)
+    a = 1.0 - one_minus_a
+    denom = d - a * b
+    if denom <= 0.0 or one_minus_a <= 0.0:
+        return np.inf
+    ratio = d * one_minus_a / denom
+    if ratio <= 0.0:
+        return np.inf
+    return math.log(ratio) / lam
+
+
+@njit(inline="always")
+def _setup_step(
+    x: np.ndarray,
+    lam: np.ndarray,
+    pest: np.ndarray,
+    wmean: np.ndarray,
+    ext: np.ndarray,
+    decaying: np.ndarray,
+    b_eff: np.ndarray,
+    d_step: np.ndarray,
+    t: float,
+    state: np.ndarray,
+) -> None:
+    n_types = x.size
+    for j in range(n_types):
+        lam[j] = b_eff[j] - d_step[j]
+        if lam[j] > 0:
+            pest[j] = lam[j] / b_eff[j]
+            wmean[j] = b_eff[j] / lam[j]
+        else:
+            pest[j] = 0.0
+            wmean[j] = 0.0
+        ext[j] = np.inf
+        if x[j] <= 0:
+            decaying[j] = lam[j] <= 0
+            continue
+        if lam[j] <= 0:
+            n_cells = max(1.0, math.floor(x[j] + 0.5))
+            if lam[j] == 0.0:  # critical: P(T ≤ τ) = (bτ/(1+bτ))^n
+                v = _uniform(state) ** (1.0 / n_cells)
+                ext[j] = t + v / (d_step[j] * (1.0 - v))
+            else:
+                ext[j] = t + _extinction_time(n_cells, b_eff[j], d_step[j], state)
+            decaying[j] = True
+        else:
+            if decaying[j] and x[j] < 1000.0:
+                # A declining type now grows: of its n cells, each founds a lineage that
+                # survives with probability pest; survivors contribute W ~ Exp(mean b/λ).
+                n_cells = max(1, int(math.floor(x[j] + 0.5)))
+                w = 0.0
+                for _ in range(n_cells):
+                    if _uniform(state) < pest[j]:
+                        w += wmean[j] * _expo(state)
+                x[j] = w
+            decaying[j] = False
+
+
+@njit(cache=True, nogil=True)
+def hybrid_block(
+    birth: np.ndarray,
+    death: np.ndarray,
+    u: np.ndarray,
+    step_death: np.ndarray,
+    n_steps: np.ndarray,
+    initial: np.int64,
+    detection: float,
+    progression: float,
+    horizon: float,
+    transient_mean: float,
+    seed: np.uint64,
+    start: np.int64,
+    outcome: np.ndarray,
+    ttp: np.ndarray,
+    driver: np.ndarray,
+    comp: np.ndarray,
+    steps: np.ndarray,
+    res_start: np.ndarray,
+    overflow: np.ndarray,
+) -> None:
+    """Deterministic growth of established clones, Poisson arrival of new ones (see
+    docs/evolution.md, 'Hybrid engine')."""
+    n_types = birth.size
+    n_reg = n_steps.size
+    n = outcome.shape[0]
+    b_eff = np.empty(n_types)
+    c_unit = np.zeros((n_types, n_types))
+    for i in range(n_types):
+        tot = 0.0
+        for j in range(n_types):
+            tot += u[i, j]
+        b_eff[i] = birth[i] * (1.0 - tot)
+    state = np.empty(1, np.uint64)
+    x = np.zeros(n_types)
+    x0 = np.zeros(n_types)
+    lam = np.zeros(n_types)
+    pest = np.zeros(n_types)
+    wmean = np.zeros(n_types)
+    ext = np.full(n_types, np.inf)
+    decaying = np.zeros(n_types, np.bool_)
+    nxt = np.full((n_types, n_types), np.inf)
+    p_transient = -math.expm1(-transient_mean)
+    for k in range(n):
+        state[0] = _stream(seed, start + k)
+        # ---- before treatment: every type at its untreated rates
+        x[:] = 0.0
+        x[0] = initial
+        decaying[:] = False
+        _setup_step(x, lam, pest, wmean, ext, decaying, b_eff, death, 0.0, state)
+        for i in range(n_types):
+            for j in range(n_types):
+                c_unit[i, j] = u[i, j] * birth[i] * pest[j]
+        t = 0.0
+        for i in range(n_types):
+            for j in range(n_types):
+                nxt[i, j] = _arrival(t, x[i], lam[i], c_unit[i, j], ext[i], state)
+        while True:
+            ta = np.inf
+            ai = 0
+            aj = 0
+            for i in range(n_types):
+                for j in range(n_types):
+                    if nxt[i, j] < ta:
+                        ta = nxt[i, j]
+                        ai = i
+                        aj = j
+            # The total only grows before treatment: the arrival comes first when the
+            # total has not reached detection by then.
+            if ta < np.inf and _total(x, lam, ta - t) < detection:
+                for j in range(n_types):
+                    x[j] *= math.exp(lam[j] * (ta - t))
+                t = ta
+                x[aj] += wmean[aj] * _expo(state)
+                nxt[ai, aj] = _arrival(t, x[ai], lam[ai], c_unit[ai, aj], ext[ai], state)
+                for j in range(n_types):
+                    nxt[aj, j] = _arrival(t, x[aj], lam[aj], c_unit[aj, j], ext[aj], state)
+                continue
+            lam_min = np.inf
+            xt = 0.0
+            for j in range(n_types):
+                if x[j] > 0:
+                    xt += x[j]
+                    if lam[j] < lam_min:
+                        lam_min = lam[j]
+            hi = math.log(detection / xt) / lam_min if xt < detection else 0.0
+            t_det = _root_from_right(x, lam, detection, 0.0, hi)
+            for j in range(n_types):
+                x[j] *= math.exp(lam[j] * t_det)
+            break
+        present = False
+        for j in range(1, n_types):
+            if x[j] > 0:
+                present = True
+        if not present and p_transient > 0:
+            present = _uniform(state) < p_transient
+        res_start[k] = present
+        x0[:] = x
+        # ---- each regimen from the same tumour
+        for r in range(n_reg):
+            x[:] = x0
+            decaying[:] = False
+            t = 0.0
+            s = 0
+            _setup_step(x, lam, pest, wmean, ext, decaying, b_eff, step_death[r, 0], t, state)
+            for i in range(n_types):
+                for j in range(n_types):
+                    c_unit[i, j] = u[i, j] * birth[i] * pest[j]
+                    nxt[i, j] = _arrival(t, x[i], lam[i], c_unit[i, j], ext[i], state)
+            lowest = _total(x, lam, 0.0)
+            out = ONGOING
+            when = np.nan
+            events = 0
+            while True:
+                events += 1
+                if events > MAX_HYBRID_EVENTS:
+                    overflow[k] = True
+                    break
+                te = np.inf
+                ej = -1
+                for j in range(n_types):
+                    if ext[j] < te:
+                        te = ext[j]
+                        ej = j
+                ta = np.inf
+                ai = 0
+                aj = 0
+                for i in range(n_types):
+                    for j in range(n_types):
+                        if nxt[i, j] < ta:
+                            ta = nxt[i, j]
+                            ai = i
+                            aj = j
+                t_next = min(te, ta, horizon)
+                span = t_next - t
+                f0 = _total(x, lam, 0.0)
+                if f0 < lowest:
+                    lowest = f0
+                tmin = 0.0
+                if 1.2 * lowest > progression:
+                    # Only then can the lowest total move the threshold above
+                    # progression_size: find the minimum of the convex sum.
+                    tmin = _argmin_slope(x, lam, span)
+                    fmin = _total(x, lam, tmin)
+                    if fmin < lowest:
+                        lowest = fmin
+                level = max(progression, 1.2 * lowest)
+                if tmin < span and _logtotal(x, lam, span) >= math.log(level):
+                    tc = _root_from_right(x, lam, level, tmin, span)
+                    for j in range(n_types):
+                        x[j] *= math.exp(lam[j] * tc)
+                    t += tc
+                    if s < n_steps[r] - 1:
+                        s += 1
+                        _setup_step(
+                            x, lam, pest, wmean, ext, decaying, b_eff, step_death[r, s], t, state
+                        )
+                        for i in range(n_types):
+                            for j in range(n_types):
+                                c_unit[i, j] = u[i, j] * birth[i] * pest[j]
+                                nxt[i, j] = _arrival(t, x[i], lam[i], c_unit[i, j], ext[i], state)
+                        lowest = _total(x, lam, 0.0)
+                        continue
+                    out = PROGRESSED
+                    when = t
+                    break
+                for j in range(n_types):
+                    x[j] *= math.exp(lam[j] * span)
+                t = t_next
+                if t_next >= horizon:
+                    break
+                if te <= ta:
+                    x[ej] = 0.0
+                    ext[ej] = np.inf
+                    for j in range(n_types):
+                        nxt[ej, j] = np.inf
+                    alive = False
+                    for j in range(n_types):
+                        if x[j] > 0:
+                            alive = True
+                    if not alive:
+                        out = CURED
+                        break
+                else:
+                    x[aj] += wmean[aj] * _expo(state)
+                    nxt[ai, aj] = _arrival(t, x[ai], lam[ai], c_unit[ai, aj], ext[ai], state)
+                    for j in range(n_types):
+                        nxt[aj, j] = _arrival(t, x[aj], lam[aj], c_unit[aj, j], ext[aj], state)
+            outcome[k, r] = out
+            ttp[k, r] = when
+            steps[k, r] = s + 1
+            best = -1
+            for j in range(n_types):
+                comp[k, r, j] = x[j]
+                if x[j] > 0 and (best < 0 or x[j] > x[best]):
+                    best = j
+            driver[k, r] = best
