@@ -38,7 +38,11 @@ __all__ = [
 
 def _check(**values: float) -> None:
     for name, value in values.items():
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        if (
+            not isinstance(value, (int, float))
+            or isinstance(value, bool)
+            or not math.isfinite(value)
+        ):
             raise InputError(f"bad argument {name}", expected="a finite number", found=repr(value))
 
 
@@ -155,4 +159,4 @@ def transient_resistant_mean(
         return math.exp(-lam0 * a) * (alive(a) - p_forever)
 
     value, _ = quad(integrand, 0.0, t_det, limit=200)
-    return max(0.0, u * source_birth * size * value)
+    return max(0.0, u * source_birth * size * float(value))

@@ -42,19 +42,19 @@ _INV53 = 1.0 / 9007199254740992.0
 MAX_HYBRID_EVENTS = 2_000_000
 
 
-@njit(inline="always")
+@njit(cache=True)
 def _mix(z: np.uint64) -> np.uint64:
     z = (z ^ (z >> _S30)) * _M1
     z = (z ^ (z >> _S27)) * _M2
     return z ^ (z >> _S31)
 
 
-@njit(inline="always")
+@njit(cache=True)
 def _stream(seed: np.uint64, patient: np.int64) -> np.uint64:
     return _mix(_mix(seed) + np.uint64(patient) * _K)
 
 
-@njit(inline="always")
+@njit(cache=True)
 def _uniform(state: np.ndarray) -> float:
     """A uniform number in (0, 1), never 0 or 1 (53 bits)."""
     state[0] += _GAMMA
@@ -62,7 +62,7 @@ def _uniform(state: np.ndarray) -> float:
     return (float(z >> _S11) + 0.5) * _INV53
 
 
-@njit(inline="always")
+@njit(cache=True)
 def _expo(state: np.ndarray) -> float:
     return -math.log(_uniform(state))
 
@@ -81,7 +81,7 @@ def uniforms(seed: np.uint64, patient: np.int64, n: np.int64) -> np.ndarray:
 # --------------------------------------------------------------------------- exact
 
 
-@njit(inline="always")
+@njit(cache=True)
 def _gillespie_event(
     cnt: np.ndarray,
     birth: np.ndarray,
@@ -119,7 +119,7 @@ def _gillespie_event(
     return 0
 
 
-@njit(inline="always")
+@njit(cache=True)
 def _rate(cnt: np.ndarray, birth: np.ndarray, death: np.ndarray) -> float:
     r = 0.0
     for k in range(cnt.size):
@@ -199,7 +199,7 @@ def exact_block(
         res_start[k] = alive_other
         for r in range(n_reg):
             work[:] = cnt
-            total = 0
+            total = np.int64(0)
             for j in range(n_types):
                 total += work[j]
             s = 0
@@ -254,7 +254,7 @@ def exact_block(
 # -------------------------------------------------------------------------- hybrid
 
 
-@njit(inline="always")
+@njit(cache=True)
 def _total(x: np.ndarray, lam: np.ndarray, tau: float) -> float:
     f = 0.0
     for j in range(x.size):
@@ -263,7 +263,7 @@ def _total(x: np.ndarray, lam: np.ndarray, tau: float) -> float:
     return f
 
 
-@njit(inline="always")
+@njit(cache=True)
 def _slope(x: np.ndarray, lam: np.ndarray, tau: float) -> float:
     f = 0.0
     for j in range(x.size):
@@ -272,7 +272,7 @@ def _slope(x: np.ndarray, lam: np.ndarray, tau: float) -> float:
     return f
 
 
-@njit(inline="always")
+@njit(cache=True)
 def _logtotal(x: np.ndarray, lam: np.ndarray, tau: float) -> float:
     """log Σ x·e^{λτ} without overflow (−inf when every x is 0)."""
     m = -np.inf
@@ -290,7 +290,7 @@ def _logtotal(x: np.ndarray, lam: np.ndarray, tau: float) -> float:
     return m + math.log(f)
 
 
-@njit(inline="always")
+@njit(cache=True)
 def _root_from_right(x: np.ndarray, lam: np.ndarray, level: float, lo: float, hi: float) -> float:
     """τ in [lo, hi] with Σ x·e^{λτ} = level, the sum increasing on [lo, hi] and ≥ level at
     hi. Newton on the log of the sum (convex: log-sum-exp) from the right converges
@@ -319,7 +319,7 @@ def _root_from_right(x: np.ndarray, lam: np.ndarray, level: float, lo: float, hi
     return tau
 
 
-@njit(inline="always")
+@njit(cache=True)
 def _argmin_slope(x: np.ndarray, lam: np.ndarray, hi: float) -> float:
     """Where the (convex) sum has its minimum on [0, hi]."""
     if _slope(x, lam, 0.0) >= 0:
@@ -338,7 +338,7 @@ def _argmin_slope(x: np.ndarray, lam: np.ndarray, hi: float) -> float:
     return 0.5 * (lo + hi)
 
 
-@njit(inline="always")
+@njit(cache=True)
 def _arrival(
     t: float, x_src: float, lam_src: float, c_unit: float, ext_src: float, state: np.ndarray
 ) -> float:
@@ -360,7 +360,7 @@ def _arrival(
     return t + tau
 
 
-@njit(inline="always")
+@njit(cache=True)
 def _extinction_time(n_cells: float, b: float, d: float, state: np.ndarray) -> float:
     """Exact extinction time of a linear birth-death process (b < d) from n cells:
     P(T ≤ τ) = α(τ)^n, α(τ) = d(e^{λτ}−1)/(b e^{λτ}−d), inverted at a uniform."""
@@ -377,7 +377,7 @@ def _extinction_time(n_cells: float, b: float, d: float, state: np.ndarray) -> f
     return math.log(ratio) / lam
 
 
-@njit(inline="always")
+@njit(cache=True)
 def _setup_step(
     x: np.ndarray,
     lam: np.ndarray,
@@ -415,7 +415,7 @@ def _setup_step(
             if decaying[j] and x[j] < 1000.0:
                 # A declining type now grows: of its n cells, each founds a lineage that
                 # survives with probability pest; survivors contribute W ~ Exp(mean b/λ).
-                n_cells = max(1, int(math.floor(x[j] + 0.5)))
+                n_cells = max(1, math.floor(x[j] + 0.5))
                 w = 0.0
                 for _ in range(n_cells):
                     if _uniform(state) < pest[j]:

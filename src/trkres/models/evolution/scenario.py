@@ -117,9 +117,7 @@ class Scenario(_Strict):
 
         for name in value:
             if not re.match(_NAME, str(name)):
-                raise ValueError(
-                    f"names of letters, digits and _ . + - (found {str(name)[:40]!r})"
-                )
+                raise ValueError(f"names of letters, digits and _ . + - (found {str(name)[:40]!r})")
         return value
 
     def type_birth(self, name: str) -> float:

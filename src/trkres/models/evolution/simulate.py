@@ -96,10 +96,11 @@ def simulate_raw(
         block_size = 2_000 if method == "exact" else 50_000
     blocks = _blocks(patients, block_size)
     if engine == "dask":
-        import dask
+        from dask import compute, delayed  # type: ignore[attr-defined]
 
-        tasks = [dask.delayed(_block)(c, method, seed, s, k, transient) for s, k in blocks]
-        parts = list(dask.compute(*tasks))
+        # The current Dask scheduler: a distributed Client when one is active, else threads.
+        tasks = [delayed(_block)(c, method, seed, s, k, transient) for s, k in blocks]
+        parts = list(compute(*tasks))  # type: ignore[no-untyped-call]
     else:
         workers = threads if threads > 0 else max(1, min(len(blocks), os.cpu_count() or 1))
         if workers == 1 or len(blocks) == 1:
