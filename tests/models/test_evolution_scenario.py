@@ -66,7 +66,7 @@ def test_compile_the_issue_example(tmp_path: Path) -> None:
     c = compile_scenario(sc, ["sequential"])
     assert c.regimens == ["sequential"] and c.n_steps.tolist() == [2]
     assert c.u[0, 1] == 5e-8 and c.u[1, 3] == 5e-8 and c.u.sum() == pytest.approx(1e-7)
-    sc2, notes, _ = scenario_from(sc)
+    _, notes, _ = scenario_from(sc)
     assert any("resisted but given in no regimen" in n for n in notes) is False
     with pytest.raises(InputError, match="unknown regimen"):
         compile_scenario(sc, ["nope"])
