@@ -12,12 +12,11 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import trkres as tr
+from support import write_study
 from trkres.cli import app
 from trkres.errors import InputError, TrkresError
 from trkres.models.evolution.options import EvolutionOptions
 from trkres.models.evolution.run import run_evolution
-
-from support import write_study
 
 ROOT = Path(__file__).resolve().parents[2]
 COCCO = ROOT / "examples" / "evolution" / "cocco_trk_mek.yaml"
