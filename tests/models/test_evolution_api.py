@@ -69,14 +69,21 @@ def test_cli_writes_the_tables_and_figures(tmp_path: Path) -> None:
 
 
 def test_study_section(tmp_path: Path) -> None:
-    import trkres.models.evolution.section  # noqa: F401  (registers the analysis)
+    # The section alone (tr.study.run would also import every installed plug-in).
+    from trkres.models.evolution.section import evolution_section
+    from trkres.study.manifest import load_study
+    from trkres.study.registry import AnalysisContext
 
     manifest = ("name: evo\ninputs:\n  - {kind: evolution_scenario, path: s.yaml}\n"
                 "options:\n  evolution: {patients: 200, seed: 3}\n")  # fmt: skip
     folder = write_study(tmp_path / "s", manifest, {"s.yaml": COCCO.read_text()})
-    result = tr.study.run(folder)
-    assert "evolution_summary" in result.tables
-    assert len(result.tables["evolution_patients"]) == 400
+    study = load_study(folder)
+    opts = EvolutionOptions(**study.manifest.options["evolution"])
+    section = evolution_section(AnalysisContext(study, None, opts))  # type: ignore[arg-type]
+    tables = {t.name: t for t in section.tables}
+    assert "evolution_summary" in tables and len(tables["evolution_patients"].frame) == 400
+    assert not tables["evolution_patients"].in_report
+    assert {f.name for f in section.figures} >= {"evolution_km", "evolution_cure"}
 
 
 def test_run_evolution_refuses_other_options() -> None:

@@ -424,6 +424,111 @@ def _setup_step(
             decaying[j] = False
 
 
+@njit(cache=True)
+def _pretreatment_clones(
+    x: np.ndarray,
+    lam: np.ndarray,
+    wmean: np.ndarray,
+    c_unit: np.ndarray,
+    initial: float,
+    detection: float,
+    cl_type: np.ndarray,
+    cl_s: np.ndarray,
+    cl_w: np.ndarray,
+    state: np.ndarray,
+) -> int:
+    """The tumour at detection when nothing mutates into ``sensitive``: the sensitive bulk
+    is then a known exponential, so clone arrivals are independent Poisson processes
+    (superposition): each clone's own children are drawn from its own trajectory, with
+    no global event queue. Fills ``x`` with the cells of each type at detection and
+    returns the number of clones, or −1 when the buffers are too small (the caller
+    grows them and simulates the patient again from the start of its stream)."""
+    n_types = x.size
+    lam0 = lam[0]
+    t_end = math.log(detection / initial) / lam0  # the bulk alone reaches detection
+    n_cl = 0
+    # arrivals from the bulk initial·e^{λ0 t}: cumulative intensity c·initial·(e^{λ0 t}−1)/λ0
+    for j in range(1, n_types):
+        c = c_unit[0, j]
+        if c <= 0.0:
+            continue
+        acc = 0.0
+        while True:
+            acc += _expo(state)
+            t = math.log1p(lam0 * acc / (c * initial)) / lam0
+            if t > t_end:
+                break
+            if n_cl == cl_s.size:
+                return -1
+            cl_type[n_cl] = j
+            cl_s[n_cl] = t
+            cl_w[n_cl] = wmean[j] * _expo(state)
+            n_cl += 1
+    # each clone's children: intensity c·W·e^{λ_j (t − s)} from its birth s
+    k = 0
+    while k < n_cl:
+        j = cl_type[k]
+        for m in range(n_types):
+            c = c_unit[j, m]
+            if c <= 0.0 or m == 0:
+                continue
+            base = c * cl_w[k]
+            acc = 0.0
+            while True:
+                acc += _expo(state)
+                t = cl_s[k] + math.log1p(lam[j] * acc / base) / lam[j]
+                if t > t_end:
+                    break
+                if n_cl == cl_s.size:
+                    return -1
+                cl_type[n_cl] = m
+                cl_s[n_cl] = t
+                cl_w[n_cl] = wmean[m] * _expo(state)
+                n_cl += 1
+        k += 1
+    # detection: f(τ) = M e^{λ0 τ} + Σ_clones born by T_end+τ W e^{λ_j (T_end − s)} e^{λ_j τ}
+    # (τ ≤ 0 from the bulk's own detection time); clones born after detection are dropped.
+    pre = np.empty(n_cl)
+    for q in range(n_cl):
+        pre[q] = cl_w[q] * math.exp(lam[cl_type[q]] * (t_end - cl_s[q]))
+    t_lo = -np.inf
+    tau = 0.0
+    for _ in range(1000):
+        x[:] = 0.0
+        x[0] = detection
+        for q in range(n_cl):
+            if cl_s[q] - t_end <= t_lo or t_lo == -np.inf:
+                x[cl_type[q]] += pre[q]
+        lam_low = lam0
+        for j in range(1, n_types):
+            if x[j] > 0 and lam[j] < lam_low:
+                lam_low = lam[j]
+        # f(τ) ≤ f(0)·e^{λ_low τ} for τ < 0, so f(lo) < detection
+        lo = -math.log(max(1.0, _total(x, lam, 0.0) / detection)) / lam_low - 1.0
+        tau = _root_from_right(x, lam, detection, lo, 0.0)
+        if t_lo == -np.inf:
+            t_lo = tau  # every clone counted: detection no later than this
+            continue
+        first = np.inf
+        fq = -1
+        for q in range(n_cl):
+            rel = cl_s[q] - t_end
+            if t_lo < rel <= tau and rel < first:
+                first = rel
+                fq = q
+        if fq < 0:
+            break
+        t_lo = first
+        # the total reaches detection at this clone's arrival
+        if _total(x, lam, first) + pre[fq] * math.exp(lam[cl_type[fq]] * first) >= detection:
+            tau = first
+            x[cl_type[fq]] += pre[fq]
+            break
+    for j in range(n_types):
+        x[j] *= math.exp(lam[j] * tau)
+    return n_cl
+
+
 @njit(cache=True, nogil=True)
 def hybrid_block(
     birth: np.ndarray,
@@ -445,6 +550,7 @@ def hybrid_block(
     steps: np.ndarray,
     res_start: np.ndarray,
     overflow: np.ndarray,
+    fast: bool = True,
 ) -> None:
     """Deterministic growth of established clones, Poisson arrival of new ones (see
     docs/evolution.md, 'Hybrid engine')."""
@@ -468,6 +574,13 @@ def hybrid_block(
     decaying = np.zeros(n_types, np.bool_)
     nxt = np.full((n_types, n_types), np.inf)
     p_transient = -math.expm1(-transient_mean)
+    fast_pre = fast
+    for j in range(1, n_types):
+        if u[j, 0] > 0:
+            fast_pre = False
+    cl_type = np.empty(1024, np.int64)
+    cl_s = np.empty(1024)
+    cl_w = np.empty(1024)
     for k in range(n):
         state[0] = _stream(seed, start + k)
         # ---- before treatment: every type at its untreated rates
@@ -478,43 +591,55 @@ def hybrid_block(
         for i in range(n_types):
             for j in range(n_types):
                 c_unit[i, j] = u[i, j] * birth[i] * pest[j]
-        t = 0.0
-        for i in range(n_types):
-            for j in range(n_types):
-                nxt[i, j] = _arrival(t, x[i], lam[i], c_unit[i, j], ext[i], state)
-        while True:
-            ta = np.inf
-            ai = 0
-            aj = 0
+        if fast_pre:
+            while (
+                _pretreatment_clones(
+                    x, lam, wmean, c_unit, float(initial), detection, cl_type, cl_s, cl_w, state
+                )
+                < 0
+            ):
+                cl_type = np.empty(2 * cl_type.size, np.int64)
+                cl_s = np.empty(cl_type.size)
+                cl_w = np.empty(cl_type.size)
+                state[0] = _stream(seed, start + k)
+        else:
+            t = 0.0
             for i in range(n_types):
                 for j in range(n_types):
-                    if nxt[i, j] < ta:
-                        ta = nxt[i, j]
-                        ai = i
-                        aj = j
-            # The total only grows before treatment: the arrival comes first when the
-            # total has not reached detection by then.
-            if ta < np.inf and _total(x, lam, ta - t) < detection:
+                    nxt[i, j] = _arrival(t, x[i], lam[i], c_unit[i, j], ext[i], state)
+            while True:
+                ta = np.inf
+                ai = 0
+                aj = 0
+                for i in range(n_types):
+                    for j in range(n_types):
+                        if nxt[i, j] < ta:
+                            ta = nxt[i, j]
+                            ai = i
+                            aj = j
+                # The total only grows before treatment: the arrival comes first when the
+                # total has not reached detection by then.
+                if ta < np.inf and _total(x, lam, ta - t) < detection:
+                    for j in range(n_types):
+                        x[j] *= math.exp(lam[j] * (ta - t))
+                    t = ta
+                    x[aj] += wmean[aj] * _expo(state)
+                    nxt[ai, aj] = _arrival(t, x[ai], lam[ai], c_unit[ai, aj], ext[ai], state)
+                    for j in range(n_types):
+                        nxt[aj, j] = _arrival(t, x[aj], lam[aj], c_unit[aj, j], ext[aj], state)
+                    continue
+                lam_min = np.inf
+                xt = 0.0
                 for j in range(n_types):
-                    x[j] *= math.exp(lam[j] * (ta - t))
-                t = ta
-                x[aj] += wmean[aj] * _expo(state)
-                nxt[ai, aj] = _arrival(t, x[ai], lam[ai], c_unit[ai, aj], ext[ai], state)
+                    if x[j] > 0:
+                        xt += x[j]
+                        if lam[j] < lam_min:
+                            lam_min = lam[j]
+                hi = math.log(detection / xt) / lam_min if xt < detection else 0.0
+                t_det = _root_from_right(x, lam, detection, 0.0, hi)
                 for j in range(n_types):
-                    nxt[aj, j] = _arrival(t, x[aj], lam[aj], c_unit[aj, j], ext[aj], state)
-                continue
-            lam_min = np.inf
-            xt = 0.0
-            for j in range(n_types):
-                if x[j] > 0:
-                    xt += x[j]
-                    if lam[j] < lam_min:
-                        lam_min = lam[j]
-            hi = math.log(detection / xt) / lam_min if xt < detection else 0.0
-            t_det = _root_from_right(x, lam, detection, 0.0, hi)
-            for j in range(n_types):
-                x[j] *= math.exp(lam[j] * t_det)
-            break
+                    x[j] *= math.exp(lam[j] * t_det)
+                break
         present = False
         for j in range(1, n_types):
             if x[j] > 0:
@@ -572,7 +697,17 @@ def hybrid_block(
                     if fmin < lowest:
                         lowest = fmin
                 level = max(progression, 1.2 * lowest)
-                if tmin < span and _logtotal(x, lam, span) >= math.log(level):
+                # f(span) ≤ f(0)·e^{λ_max·span}: no crossing possible when that is below
+                lam_max = -np.inf
+                for j in range(n_types):
+                    if x[j] > 0 and lam[j] > lam_max:
+                        lam_max = lam[j]
+                reach = math.log(f0) + lam_max * span if f0 > 0 else -np.inf
+                if (
+                    tmin < span
+                    and reach >= math.log(level)
+                    and _logtotal(x, lam, span) >= math.log(level)
+                ):
                     tc = _root_from_right(x, lam, level, tmin, span)
                     for j in range(n_types):
                         x[j] *= math.exp(lam[j] * tc)

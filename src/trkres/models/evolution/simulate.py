@@ -51,7 +51,9 @@ def _empty(n: int, n_reg: int, n_types: int) -> Raw:
     )
 
 
-def _block(c: Compiled, method: str, seed: int, start: int, n: int, transient: float) -> Raw:
+def _block(
+    c: Compiled, method: str, seed: int, start: int, n: int, transient: float, fast: bool = True
+) -> Raw:
     from trkres.models.evolution import engine
 
     out = _empty(n, len(c.regimens), len(c.types))
@@ -66,7 +68,7 @@ def _block(c: Compiled, method: str, seed: int, start: int, n: int, transient: f
         engine.hybrid_block(
             c.birth, c.death, c.u, c.step_death, c.n_steps, np.int64(c.initial), c.detection,
             c.progression, c.horizon, float(transient), seed64, np.int64(start), out.outcome,
-            out.ttp, out.driver, out.comp, out.steps, out.res_start, out.overflow,
+            out.ttp, out.driver, out.comp, out.steps, out.res_start, out.overflow, fast,
         )  # fmt: skip
     return out
 
