@@ -5,10 +5,10 @@ compiled before timing, every thread of this machine used):
 
 * ``head-to-head``: Bozic 2013's two-drug scenario (examples/evolution/bozic2013.yaml:
   b 0.14, d 0.13, d' 0.17 per day, u 1e-9 per site per division, n1 = n2 = 50,
-  n12 = 1; simultaneous and sequential regimens, both counted as one patient) scaled
-  down to a detection size the exact engine reaches (``--exact-size``, default 1e4
-  cells, progression at 2x), with u scaled up so that u·M stays that of the paper
-  (the same expected number of resistant clones).
+  n12 = 1; simultaneous and sequential regimens, both counted as one patient) and a
+  one-drug scenario (n = 50), scaled down to a detection size the exact engine reaches
+  (``--exact-size``, default 1e4 cells, progression at 2x), with u scaled up so that u·M
+  stays that of the paper (the same expected number of resistant clones).
 * ``target``: the hybrid engine at the issue's size, detection 1e9 cells, on the same
   Bozic scenario and on a one-drug scenario (n = 50 sites), in patients per second.
 
@@ -30,7 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def bozic(size: float, scale: float = 1.0) -> dict[str, Any]:
-    sc = ev.read_scenario(ROOT / "examples" / "evolution" / "bozic2013.yaml").model_dump(by_alias=True)
+    sc = ev.read_scenario(ROOT / "examples" / "evolution" / "bozic2013.yaml").model_dump(
+        by_alias=True
+    )
     sc["detection_size"] = size
     sc["progression_size"] = 2 * size
     for m in sc["mutations"]:
@@ -38,10 +40,10 @@ def bozic(size: float, scale: float = 1.0) -> dict[str, Any]:
     return sc
 
 
-def one_drug(size: float) -> dict[str, Any]:
+def one_drug(size: float, scale: float = 1.0) -> dict[str, Any]:
     sc = bozic(size)
     sc["types"] = {"sensitive": {"resists": []}, "r": {"resists": ["drug1"]}}
-    sc["mutations"] = [{"from": "sensitive", "to": "r", "rate": 5e-8}]
+    sc["mutations"] = [{"from": "sensitive", "to": "r", "rate": min(1.0, 5e-8 * scale)}]
     sc["regimens"] = {"mono": [{"drugs": ["drug1"]}]}
     return sc
 
@@ -63,15 +65,23 @@ def main() -> None:
     a = parser.parse_args()
     lines = [f"evolution_patients: {os.cpu_count()} CPU core(s), threads={a.threads or 'all'}"]
     scale = 1e9 / a.exact_size
-    small = bozic(a.exact_size, scale)
-    exact = rate(small, "exact", a.exact_patients, a.threads)
-    hybrid = rate(small, "hybrid", a.hybrid_patients, a.threads)
-    lines.append(f"head-to-head, Bozic 2013 at detection {a.exact_size:.0e} (u x {scale:.0e}):")
-    lines.append(f"  exact   {exact:14,.1f} patients/s")
-    lines.append(f"  hybrid  {hybrid:14,.1f} patients/s   ({hybrid / exact:,.0f}x the exact engine)")
+    for name, small in (("Bozic 2013, 2 drugs, 2 regimens", bozic(a.exact_size, scale)),
+                        ("one drug, n = 50", one_drug(a.exact_size, scale))):  # fmt: skip
+        exact = rate(small, "exact", a.exact_patients, a.threads)
+        hybrid = rate(small, "hybrid", a.hybrid_patients, a.threads)
+        lines.append(f"head-to-head at detection {a.exact_size:.0e} (u x {scale:.0e}), {name}:")
+        lines.append(f"  exact   {exact:14,.1f} patients/s")
+        lines.append(
+            f"  hybrid  {hybrid:14,.1f} patients/s   ({hybrid / exact:,.0f}x the exact engine)"
+        )
     lines.append("target, detection 1e9 (hybrid):")
-    for name, sc in (("Bozic 2013, 2 drugs, 2 regimens", bozic(1e9)), ("one drug, n = 50", one_drug(1e9))):
-        lines.append(f"  {name:32s} {rate(sc, 'hybrid', a.hybrid_patients, a.threads):12,.0f} patients/s")
+    for name, sc in (
+        ("Bozic 2013, 2 drugs, 2 regimens", bozic(1e9)),
+        ("one drug, n = 50", one_drug(1e9)),
+    ):
+        lines.append(
+            f"  {name:32s} {rate(sc, 'hybrid', a.hybrid_patients, a.threads):12,.0f} patients/s"
+        )
     text = "\n".join(lines)
     print(text)
     if a.out:

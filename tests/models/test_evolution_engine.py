@@ -100,7 +100,7 @@ def test_hybrid_against_closed_forms(size: float, u: float, b: float, d: float, 
 
 def test_exact_against_closed_forms() -> None:
     size, u = 1e3, 1e-3
-    res = ev.simulate(one_drug(size, u), patients=1500, seed=5, method="exact")
+    res = ev.simulate(one_drug(size, u), patients=1000, seed=5, method="exact")
     p_res, n = share(res, "mono", "resistant_at_start")
     p_cure, _ = share(res, "mono", "outcome", "cured")
     assert near(p_res, n, ev.p_resistance_at_detection(size, u, 1.0, 0.5))
@@ -110,7 +110,7 @@ def test_exact_against_closed_forms() -> None:
 
 def test_hybrid_agrees_with_exact() -> None:
     sc = two_drugs(1e3, 3e-3, 3e-4)
-    exact = ev.simulate(sc, patients=1000, seed=1, method="exact")
+    exact = ev.simulate(sc, patients=600, seed=1, method="exact")
     hybrid = ev.simulate(sc, patients=20_000, seed=2, method="hybrid")
     for regimen in ("simultaneous", "sequential"):
         pe, ne = share(exact, regimen, "outcome", "cured")
