@@ -529,6 +529,168 @@ def _pretreatment_clones(
     return n_cl
 
 
+@njit(cache=True)
+def _crossing(
+    x: np.ndarray, lam: np.ndarray, lowest: float, span: float, progression: float
+) -> tuple[float, float]:
+    """First τ in [0, span] where the total Σ x·e^{λτ} meets progression (> progression_size
+    and ≥ 1.2 × the lowest total of the step), or −1; and the updated lowest total."""
+    n_types = x.size
+    tmin = 0.0
+    if 1.2 * lowest > progression:
+        # Only then can the lowest total move the threshold above progression_size:
+        # find the minimum of the convex sum.
+        tmin = _argmin_slope(x, lam, span)
+        fmin = _total(x, lam, tmin)
+        if fmin < lowest:
+            lowest = fmin
+    level = max(progression, 1.2 * lowest)
+    f0 = _total(x, lam, 0.0)
+    if f0 <= 0 or tmin >= span:
+        return -1.0, lowest
+    # f(span) ≤ f(0)·e^{λ_max·span}: no crossing possible when that is below the level
+    lam_max = -np.inf
+    for j in range(n_types):
+        if x[j] > 0 and lam[j] > lam_max:
+            lam_max = lam[j]
+    if math.log(f0) + lam_max * span < math.log(level):
+        return -1.0, lowest
+    if _logtotal(x, lam, span) < math.log(level):
+        return -1.0, lowest
+    return _root_from_right(x, lam, level, tmin, span), lowest
+
+
+@njit(cache=True)
+def _channels(
+    x: np.ndarray,
+    lam: np.ndarray,
+    pest: np.ndarray,
+    ext: np.ndarray,
+    u: np.ndarray,
+    birth: np.ndarray,
+    c_unit: np.ndarray,
+    terminal: np.ndarray,
+    nxt: np.ndarray,
+    batch: bool,
+    t: float,
+    state: np.ndarray,
+) -> None:
+    """Arrival rates of the step and the next arrival of every event channel. A growing type
+    with no onward mutation (terminal) takes its clones by batch when ``batch``."""
+    n_types = x.size
+    for i in range(n_types):
+        for j in range(n_types):
+            c_unit[i, j] = u[i, j] * birth[i] * pest[j]
+    for j in range(n_types):
+        onward = False
+        for m in range(n_types):
+            if c_unit[j, m] > 0:
+                onward = True
+        terminal[j] = batch and pest[j] > 0 and not onward
+    for i in range(n_types):
+        for j in range(n_types):
+            if terminal[j]:
+                nxt[i, j] = np.inf
+            else:
+                nxt[i, j] = _arrival(t, x[i], lam[i], c_unit[i, j], ext[i], state)
+
+
+@njit(cache=True)
+def _batch(
+    x: np.ndarray,
+    lam: np.ndarray,
+    c_unit: np.ndarray,
+    terminal: np.ndarray,
+    ext: np.ndarray,
+    t: float,
+    length: float,
+    wmean: np.ndarray,
+    add: np.ndarray,
+    zpre: np.ndarray,
+    state: np.ndarray,
+) -> bool:
+    """Clones of terminal types born in (t, t + length]: ``add`` their cells at the end,
+    ``zpre`` the same mass carried back to t (W·e^{−λ(s−t)}). True when any was born."""
+    n_types = x.size
+    any_born = False
+    for j in range(n_types):
+        add[j] = 0.0
+        zpre[j] = 0.0
+    for j in range(n_types):
+        if not terminal[j]:
+            continue
+        for i in range(n_types):
+            c = c_unit[i, j]
+            if c <= 0.0 or x[i] <= 0.0:
+                continue
+            end = min(length, ext[i] - t)
+            base = c * x[i]
+            acc = 0.0
+            while True:
+                acc += _expo(state)
+                if lam[i] == 0.0:
+                    tau = acc / base
+                else:
+                    arg = 1.0 + lam[i] * acc / base
+                    if arg <= 0.0:
+                        break
+                    tau = math.log(arg) / lam[i]
+                if tau > end:
+                    break
+                w = wmean[j] * _expo(state)
+                add[j] += w * math.exp(lam[j] * (length - tau))
+                zpre[j] += w * math.exp(-lam[j] * tau)
+                any_born = True
+    return any_born
+
+
+@njit(cache=True)
+def _after_event(
+    x: np.ndarray,
+    ext: np.ndarray,
+    nxt: np.ndarray,
+    te: float,
+    ta: float,
+    ej: int,
+    ai: int,
+    aj: int,
+    horizon: float,
+    t: float,
+    lam: np.ndarray,
+    c_unit: np.ndarray,
+    terminal: np.ndarray,
+    wmean: np.ndarray,
+    state: np.ndarray,
+) -> bool:
+    """Apply the event at ``t`` (an extinction or an arrival); True when the regimen ends
+    (the horizon, or no cell left)."""
+    n_types = x.size
+    if t >= horizon:
+        return True
+    if te <= ta:
+        x[ej] = 0.0
+        ext[ej] = np.inf
+        alive = False
+        for j in range(n_types):
+            nxt[ej, j] = np.inf
+            alive = alive or x[j] > 0
+        return not alive
+    x[aj] += wmean[aj] * _expo(state)
+    nxt[ai, aj] = _arrival(t, x[ai], lam[ai], c_unit[ai, aj], ext[ai], state)
+    for j in range(n_types):
+        if not terminal[j]:
+            nxt[aj, j] = _arrival(t, x[aj], lam[aj], c_unit[aj, j], ext[aj], state)
+    return False
+
+
+@njit(cache=True)
+def _state_outcome(x: np.ndarray, t: float, horizon: float) -> int:
+    for j in range(x.size):
+        if x[j] > 0:
+            return ONGOING
+    return CURED
+
+
 @njit(cache=True, nogil=True)
 def hybrid_block(
     birth: np.ndarray,
@@ -551,6 +713,7 @@ def hybrid_block(
     res_start: np.ndarray,
     overflow: np.ndarray,
     fast: bool = True,
+    batch: bool = True,
 ) -> None:
     """Deterministic growth of established clones, Poisson arrival of new ones (see
     docs/evolution.md, 'Hybrid engine')."""
@@ -581,6 +744,10 @@ def hybrid_block(
     cl_type = np.empty(1024, np.int64)
     cl_s = np.empty(1024)
     cl_w = np.empty(1024)
+    terminal = np.zeros(n_types, np.bool_)
+    add = np.zeros(n_types)
+    zpre = np.zeros(n_types)
+    xz = np.zeros(n_types)
     for k in range(n):
         state[0] = _stream(seed, start + k)
         # ---- before treatment: every type at its untreated rates
@@ -655,10 +822,7 @@ def hybrid_block(
             t = 0.0
             s = 0
             _setup_step(x, lam, pest, wmean, ext, decaying, b_eff, step_death[r, 0], t, state)
-            for i in range(n_types):
-                for j in range(n_types):
-                    c_unit[i, j] = u[i, j] * birth[i] * pest[j]
-                    nxt[i, j] = _arrival(t, x[i], lam[i], c_unit[i, j], ext[i], state)
+            _channels(x, lam, pest, ext, u, birth, c_unit, terminal, nxt, batch, t, state)
             lowest = _total(x, lam, 0.0)
             out = ONGOING
             when = np.nan
@@ -688,27 +852,30 @@ def hybrid_block(
                 f0 = _total(x, lam, 0.0)
                 if f0 < lowest:
                     lowest = f0
-                tmin = 0.0
-                if 1.2 * lowest > progression:
-                    # Only then can the lowest total move the threshold above
-                    # progression_size: find the minimum of the convex sum.
-                    tmin = _argmin_slope(x, lam, span)
-                    fmin = _total(x, lam, tmin)
-                    if fmin < lowest:
-                        lowest = fmin
-                level = max(progression, 1.2 * lowest)
-                # f(span) ≤ f(0)·e^{λ_max·span}: no crossing possible when that is below
-                lam_max = -np.inf
-                for j in range(n_types):
-                    if x[j] > 0 and lam[j] > lam_max:
-                        lam_max = lam[j]
-                reach = math.log(f0) + lam_max * span if f0 > 0 else -np.inf
-                if (
-                    tmin < span
-                    and reach >= math.log(level)
-                    and _logtotal(x, lam, span) >= math.log(level)
-                ):
-                    tc = _root_from_right(x, lam, level, tmin, span)
+                tc, lowest = _crossing(x, lam, lowest, span, progression)
+                if batch:
+                    # Clones of terminal types (no onward mutation under this step) born in
+                    # this interval, drawn by superposition instead of one event each.
+                    reach = tc if tc >= 0 else span
+                    if _batch(x, lam, c_unit, terminal, ext, t, reach, wmean, add, zpre, state):
+                        for j in range(n_types):
+                            xz[j] = x[j] + zpre[j]
+                        tz, lowest = _crossing(xz, lam, lowest, reach, progression)
+                        if tz >= 0:
+                            tc = tz
+                            for j in range(n_types):
+                                x[j] = xz[j]  # clones counted from the interval's start
+                        else:
+                            tc = -1.0
+                            for j in range(n_types):
+                                x[j] = x[j] * math.exp(lam[j] * span) + add[j]
+                            t = t_next
+                            if _after_event(x, ext, nxt, te, ta, ej, ai, aj, horizon, t_next,
+                                            lam, c_unit, terminal, wmean, state):  # fmt: skip
+                                out = _state_outcome(x, t_next, horizon)
+                                break
+                            continue
+                if tc >= 0:
                     for j in range(n_types):
                         x[j] *= math.exp(lam[j] * tc)
                     t += tc
@@ -717,10 +884,9 @@ def hybrid_block(
                         _setup_step(
                             x, lam, pest, wmean, ext, decaying, b_eff, step_death[r, s], t, state
                         )
-                        for i in range(n_types):
-                            for j in range(n_types):
-                                c_unit[i, j] = u[i, j] * birth[i] * pest[j]
-                                nxt[i, j] = _arrival(t, x[i], lam[i], c_unit[i, j], ext[i], state)
+                        _channels(
+                            x, lam, pest, ext, u, birth, c_unit, terminal, nxt, batch, t, state
+                        )
                         lowest = _total(x, lam, 0.0)
                         continue
                     out = PROGRESSED
@@ -729,25 +895,10 @@ def hybrid_block(
                 for j in range(n_types):
                     x[j] *= math.exp(lam[j] * span)
                 t = t_next
-                if t_next >= horizon:
+                if _after_event(x, ext, nxt, te, ta, ej, ai, aj, horizon, t_next, lam, c_unit,
+                                terminal, wmean, state):  # fmt: skip
+                    out = _state_outcome(x, t_next, horizon)
                     break
-                if te <= ta:
-                    x[ej] = 0.0
-                    ext[ej] = np.inf
-                    for j in range(n_types):
-                        nxt[ej, j] = np.inf
-                    alive = False
-                    for j in range(n_types):
-                        if x[j] > 0:
-                            alive = True
-                    if not alive:
-                        out = CURED
-                        break
-                else:
-                    x[aj] += wmean[aj] * _expo(state)
-                    nxt[ai, aj] = _arrival(t, x[ai], lam[ai], c_unit[ai, aj], ext[ai], state)
-                    for j in range(n_types):
-                        nxt[aj, j] = _arrival(t, x[aj], lam[aj], c_unit[aj, j], ext[aj], state)
             outcome[k, r] = out
             ttp[k, r] = when
             steps[k, r] = s + 1

@@ -52,7 +52,14 @@ def _empty(n: int, n_reg: int, n_types: int) -> Raw:
 
 
 def _block(
-    c: Compiled, method: str, seed: int, start: int, n: int, transient: float, fast: bool = True
+    c: Compiled,
+    method: str,
+    seed: int,
+    start: int,
+    n: int,
+    transient: float,
+    fast: bool = True,
+    batch: bool = True,
 ) -> Raw:
     from trkres.models.evolution import engine
 
@@ -68,7 +75,7 @@ def _block(
         engine.hybrid_block(
             c.birth, c.death, c.u, c.step_death, c.n_steps, np.int64(c.initial), c.detection,
             c.progression, c.horizon, float(transient), seed64, np.int64(start), out.outcome,
-            out.ttp, out.driver, out.comp, out.steps, out.res_start, out.overflow, fast,
+            out.ttp, out.driver, out.comp, out.steps, out.res_start, out.overflow, fast, batch,
         )  # fmt: skip
     return out
 
