@@ -162,17 +162,18 @@ def test_degenerate_scenarios_are_labelled() -> None:
     assert comp["progressed_patients"].eq(0).all() and comp["share_drove"].isna().all()
 
 
-def test_hybrid_pretreatment_paths_agree() -> None:
-    """The superposition shortcut before treatment (no back-mutation into sensitive) and the
-    general event queue draw from the same law."""
+def test_hybrid_shortcuts_agree_with_the_event_queue() -> None:
+    """The superposition shortcuts (before treatment without back-mutation into sensitive;
+    clones of terminal types by batch during treatment) and the general event queue draw
+    from the same law."""
     from trkres.models.evolution.run import _transient
     from trkres.models.evolution.scenario import compile_scenario, scenario_from
     from trkres.models.evolution.simulate import _block
 
     c = compile_scenario(scenario_from(two_drugs(1e6, 2e-6, 2e-7))[0])
     tm = _transient(c)
-    fast = _block(c, "hybrid", 5, 0, 20_000, tm, True)
-    slow = _block(c, "hybrid", 6, 0, 20_000, tm, False)
+    fast = _block(c, "hybrid", 5, 0, 20_000, tm, True, True)
+    slow = _block(c, "hybrid", 6, 0, 20_000, tm, False, False)
     for r in range(2):
         pf, ps = (fast.outcome[:, r] == 0).mean(), (slow.outcome[:, r] == 0).mean()
         se = math.sqrt((pf * (1 - pf) + ps * (1 - ps)) / 20_000 + 1e-12)
