@@ -98,7 +98,8 @@ ODD = st.one_of(
     st.text(max_size=5), st.sampled_from(["exact", "hybrid", "dask", "mono", "-1"]),
     st.lists(st.sampled_from(["mono", "x", ""]), max_size=2), st.just({"a": 1}),
 )  # fmt: skip
-KEYS = ["patients", "seed", "engine", "method", "regimens", "threads", "block_size", "bogus"]
+KEYS = ["patients", "seed", "engine", "method", "regimens", "threads", "block_size", "bogus",
+        "vary", "vary_points"]  # fmt: skip
 SCENARIO_KEYS = ["detection_size", "progression_size", "horizon", "birth", "death",
                  "death_on_drug", "initial_cells", "types", "mutations", "regimens", "name"]  # fmt: skip
 
@@ -120,3 +121,26 @@ def test_fuzz_only_trkres_errors(option: str, value: Any, key: str, bad: Any, wh
             assert 0 <= out <= 1 or math.isnan(out)
     except TrkresError:
         pass
+
+
+def test_sensitivity_sweeps_one_parameter_at_a_time(tmp_path: Path) -> None:
+    res = tr.evolution.simulate(SMALL, patients=300, seed=2, method="hybrid",
+                                vary={"death_on_drug": (1.2, 2.0), "rate.sensitive.r": (1e-4, 1e-2)},
+                                vary_points=3)  # fmt: skip
+    sens = res["sensitivity"]
+    assert len(sens) == 6 and set(sens["parameter"]) == {"death_on_drug", "rate.sensitive.r"}
+    rates = sens[sens["parameter"] == "rate.sensitive.r"]["value"].tolist()
+    assert rates == pytest.approx([1e-4, 1e-3, 1e-2])  # a log grid: hi/lo >= 100
+    cure = sens[sens["parameter"] == "rate.sensitive.r"]["p_cure"].to_numpy()
+    assert cure[0] > cure[-1]  # more mutants, fewer cures
+    with pytest.raises(InputError, match="unknown parameter"):
+        tr.evolution.simulate(SMALL, patients=10, vary={"rate.r.sensitive": (0.1, 0.2)})
+    out = tmp_path / "o"
+    result = CliRunner().invoke(app, ["evolve", str(COCCO), "-o", str(out), "--patients", "100",
+                                      "--vary", "death_on_drug=0.15:0.2", "--vary-points", "2",
+                                      "--no-figures"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (out / "sensitivity.tsv").is_file()
+    bad = CliRunner().invoke(app, ["evolve", str(COCCO), "-o", str(tmp_path / "b"),
+                                   "--vary", "death_on_drug=0.15"])  # fmt: skip
+    assert bad.exit_code != 0 and "--vary" in str(bad.exception)

@@ -45,6 +45,17 @@ def evolve(
     threads: Annotated[
         int, typer.Option(help="Threads of the local engine (0: one per CPU core).")
     ] = 0,
+    vary: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Sensitivity analysis (repeatable): name=lo:hi, name one of birth, death, "
+            "death_on_drug, detection_size, progression_size, types.NAME.birth, rate.FROM.TO; "
+            "writes sensitivity.tsv."
+        ),
+    ] = None,
+    vary_points: Annotated[
+        int, typer.Option(help="Values per varied parameter (log grid when hi/lo >= 100).")
+    ] = 5,
     no_figures: Annotated[bool, typer.Option("--no-figures", help="Write tables only.")] = False,
 ) -> None:
     """Simulate tumour evolution under each regimen of a scenario (Bozic et al. 2013).
@@ -62,16 +73,19 @@ def evolve(
     OUT/composition.tsv, OUT/km.tsv and figures/.
 
     Example:  trkres evolve examples/evolution/bozic2013.yaml -o evo --patients 100000 --seed 1
+    Sensitivity:  trkres evolve s.yaml -o evo --vary death_on_drug=0.15:0.21 --vary rate.sensitive.r1=1e-9:1e-7
     """
     from trkres.models.evolution.options import EvolutionOptions
     from trkres.models.evolution.run import run_evolution
+    from trkres.models.evolution.sensitivity import parse_vary
     from trkres.options import validate_options
     from trkres.report.files import write_outputs
 
     options = validate_options(
         EvolutionOptions,
         {"patients": patients, "seed": seed, "engine": engine, "method": method,
-         "regimens": regimen or None, "threads": threads},
+         "regimens": regimen or None, "threads": threads, "vary": parse_vary(vary or []),
+         "vary_points": vary_points},
         source="cli",
     )  # fmt: skip
     with _progress("evolution") as progress:

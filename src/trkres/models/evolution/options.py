@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from trkres.options import Options
 
@@ -50,3 +52,23 @@ class EvolutionOptions(Options):
         0, ge=0, le=10_000_000,
         description="patients per block (thread task or Dask task); 0: 2,000 exact, 50,000 hybrid",
     )  # fmt: skip
+    vary: dict[str, tuple[float, float]] = Field(
+        default_factory=dict,
+        description="one-at-a-time sensitivity analysis: parameter → (lo, hi); parameters "
+        "birth, death, death_on_drug, detection_size, progression_size, types.NAME.birth, "
+        "rate.FROM.TO (per day, cells or per division as in the scenario)",
+    )
+    vary_points: int = Field(
+        5, ge=2, le=50, description="values per varied parameter (log grid when hi/lo >= 100)"
+    )
+
+    @field_validator("vary")
+    @classmethod
+    def _finite(cls, value: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        for name, (lo, hi) in value.items():
+            if not (math.isfinite(lo) and math.isfinite(hi)) or lo == hi:
+                raise PydanticCustomError(
+                    "vary", "finite lo != hi for {name} (found {lo}:{hi})",
+                    {"name": name, "lo": lo, "hi": hi},
+                )  # fmt: skip
+        return value

@@ -43,6 +43,8 @@ TABLE_TITLES = {
     "km": "Kaplan–Meier estimate of progression-free time per regimen (days)",
     "patients": "Per virtual patient and regimen: outcome, time to progression, resistance "
     "at start, the type that drove progression",
+    "sensitivity": "One-at-a-time sensitivity: P(cure) and median time to progression per "
+    "regimen as each parameter varies (same seed at every value)",
 }
 
 #: Kaplan–Meier rows kept per regimen (the full curve is a step at every progression).
@@ -247,6 +249,24 @@ def run_evolution(
         "km": _km(patients, c.horizon, c.regimens),
         "patients": patients,
     }
+    if options.vary:
+        from trkres.models.evolution.sensitivity import sweep
+
+        def one(changed: Scenario) -> pd.DataFrame:
+            cc = compile_scenario(changed, options.regimens)
+            m = _method(options, cc)
+            raw_v = simulate_raw(
+                cc, method=m, patients=options.patients, seed=options.seed, engine=options.engine,
+                threads=options.threads, block_size=options.block_size,
+                transient=_transient(cc) if m == "hybrid" else 0.0,
+            )  # fmt: skip
+            return summarise(_patients_table(raw_v, cc), cc.regimens)
+
+        tables["sensitivity"] = sweep(model, options.vary, options.vary_points, one)
+        notes.append(
+            f"sensitivity: {len(options.vary)} parameter(s) x {options.vary_points} values, "
+            f"{options.patients:,} patients each, seed {options.seed} at every value"
+        )
     notes.append(
         f"{method} engine, {options.patients:,} patients, seed {options.seed}, "
         f"{options.engine}: {seconds:.2f} s ({options.patients / max(seconds, 1e-9):,.0f} "
