@@ -44,6 +44,10 @@ def test_api_simulate_and_read() -> None:
         tr.evolution.simulate(sc, patiens=3)
     with pytest.raises(InputError, match="the exact engine cannot reach"):
         tr.evolution.simulate(sc, method="exact")
+    greedy = {**SMALL, "detection_size": 1e9, "progression_size": 2e9,
+              "mutations": [{"from": "sensitive", "to": "r", "rate": 0.01}]}  # fmt: skip
+    with pytest.raises(InputError, match="too high for the hybrid engine"):
+        tr.evolution.simulate(greedy, patients=10)
     assert tr.evolution.rates_from_growth(0.01, birth=0.14) == pytest.approx(
         {"birth": 0.14, "death": 0.13}
     )

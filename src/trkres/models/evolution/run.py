@@ -188,10 +188,25 @@ def _km(patients: pd.DataFrame, horizon: float, regimens: list[str]) -> pd.DataF
     return pd.concat(parts, ignore_index=True) if parts else km
 
 
+#: Expected clones per patient (mutation rate × size) above which the hybrid engine refuses:
+#: its premise (rare arrivals) has failed and a patient would take minutes and gigabytes.
+MAX_CLONES = 1e7
+
+
 def _method(options: EvolutionOptions, c: Compiled) -> str:
-    if options.method == "auto":
-        return "exact" if c.progression <= AUTO_EXACT_LIMIT else "hybrid"
-    if options.method == "exact" and c.progression > EXACT_MAX:
+    method = options.method
+    if method == "auto":
+        method = "exact" if c.progression <= AUTO_EXACT_LIMIT else "hybrid"
+    load = float((c.u.sum(axis=1) * c.progression).max())
+    if method == "hybrid" and load > MAX_CLONES:
+        raise InputError(
+            "mutation rates too high for the hybrid engine",
+            expected=f"mutation rate x progression_size <= {MAX_CLONES:.0e} new clones per "
+            "patient (rare mutations: the premise of the hybrid engine)",
+            found=f"{load:.3g}",
+            hint="lower the rates, or use method exact at small sizes",
+        )
+    if method == "exact" and c.progression > EXACT_MAX:
         raise InputError(
             "the exact engine cannot reach this size",
             expected=f"progression_size <= {EXACT_MAX:.0e} cells with method exact "
@@ -199,7 +214,7 @@ def _method(options: EvolutionOptions, c: Compiled) -> str:
             found=f"{c.progression:g}",
             hint="use method hybrid (or auto)",
         )
-    return options.method
+    return method
 
 
 def _transient(c: Compiled) -> float:
