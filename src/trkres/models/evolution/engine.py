@@ -575,18 +575,14 @@ def _channels(
     t: float,
     state: np.ndarray,
 ) -> None:
-    """Arrival rates of the step and the next arrival of every event channel. A growing type
-    with no onward mutation (terminal) takes its clones by batch when ``batch``."""
+    """Arrival rates of the step and the next arrival of every event channel. With ``batch``
+    every growing type (``terminal``: batched) takes its clones by superposition instead."""
     n_types = x.size
     for i in range(n_types):
         for j in range(n_types):
             c_unit[i, j] = u[i, j] * birth[i] * pest[j]
     for j in range(n_types):
-        onward = False
-        for m in range(n_types):
-            if c_unit[j, m] > 0:
-                onward = True
-        terminal[j] = batch and pest[j] > 0 and not onward
+        terminal[j] = batch and pest[j] > 0
     for i in range(n_types):
         for j in range(n_types):
             if terminal[j]:
@@ -607,15 +603,21 @@ def _batch(
     wmean: np.ndarray,
     add: np.ndarray,
     zpre: np.ndarray,
+    st_type: np.ndarray,
+    st_s: np.ndarray,
+    st_w: np.ndarray,
     state: np.ndarray,
-) -> bool:
-    """Clones of terminal types born in (t, t + length]: ``add`` their cells at the end,
-    ``zpre`` the same mass carried back to t (W·e^{−λ(s−t)}). True when any was born."""
+) -> int:
+    """Clones of batched types born in (t, t + length], by superposition: from each type's
+    cells at t (``x``), then from each new clone its own children, and so on. ``add``: their
+    cells at the end of the interval; ``zpre``: the same mass carried back to t
+    (W·e^{−λ(s−t)}). Returns the number of clones, or −1 when the buffer overflowed."""
     n_types = x.size
-    any_born = False
     for j in range(n_types):
         add[j] = 0.0
         zpre[j] = 0.0
+    cap = st_s.size
+    n = 0
     for j in range(n_types):
         if not terminal[j]:
             continue
@@ -637,11 +639,38 @@ def _batch(
                     tau = math.log(arg) / lam[i]
                 if tau > end:
                     break
-                w = wmean[j] * _expo(state)
-                add[j] += w * math.exp(lam[j] * (length - tau))
-                zpre[j] += w * math.exp(-lam[j] * tau)
-                any_born = True
-    return any_born
+                if n == cap:
+                    return -1
+                st_type[n] = j
+                st_s[n] = tau
+                st_w[n] = wmean[j] * _expo(state)
+                n += 1
+    q = 0
+    while q < n:
+        j = st_type[q]
+        born = st_s[q]
+        w = st_w[q]
+        add[j] += w * math.exp(lam[j] * (length - born))
+        zpre[j] += w * math.exp(-lam[j] * born)
+        for m in range(n_types):
+            c = c_unit[j, m]
+            if c <= 0.0 or not terminal[m]:
+                continue
+            base = c * w
+            acc = 0.0
+            while True:
+                acc += _expo(state)
+                tau = born + math.log1p(lam[j] * acc / base) / lam[j]
+                if tau > length:
+                    break
+                if n == cap:
+                    return -1
+                st_type[n] = m
+                st_s[n] = tau
+                st_w[n] = wmean[m] * _expo(state)
+                n += 1
+        q += 1
+    return n
 
 
 @njit(cache=True)
@@ -748,6 +777,9 @@ def hybrid_block(
     add = np.zeros(n_types)
     zpre = np.zeros(n_types)
     xz = np.zeros(n_types)
+    st_type = np.empty(1 << 16, np.int64)
+    st_s = np.empty(1 << 16)
+    st_w = np.empty(1 << 16)
     for k in range(n):
         state[0] = _stream(seed, start + k)
         # ---- before treatment: every type at its untreated rates
@@ -854,10 +886,15 @@ def hybrid_block(
                     lowest = f0
                 tc, lowest = _crossing(x, lam, lowest, span, progression)
                 if batch:
-                    # Clones of terminal types (no onward mutation under this step) born in
-                    # this interval, drawn by superposition instead of one event each.
+                    # Clones born in this interval (into growing types, and their own
+                    # children), drawn by superposition instead of one event each.
                     reach = tc if tc >= 0 else span
-                    if _batch(x, lam, c_unit, terminal, ext, t, reach, wmean, add, zpre, state):
+                    born = _batch(x, lam, c_unit, terminal, ext, t, reach, wmean, add, zpre,
+                                  st_type, st_s, st_w, state)  # fmt: skip
+                    if born < 0:
+                        overflow[k] = True
+                        break
+                    if born > 0:
                         for j in range(n_types):
                             xz[j] = x[j] + zpre[j]
                         tz, lowest = _crossing(xz, lam, lowest, reach, progression)
