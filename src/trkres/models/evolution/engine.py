@@ -433,8 +433,9 @@ def _pretreatment_clones(
     initial: float,
     detection: float,
     cl_type: np.ndarray,
-    cl_s: np.ndarray,
+    cl_h: np.ndarray,
     cl_w: np.ndarray,
+    cl_p: np.ndarray,
     state: np.ndarray,
 ) -> int:
     """The tumour at detection when nothing mutates into ``sensitive``: the sensitive bulk
@@ -442,63 +443,71 @@ def _pretreatment_clones(
     (superposition): each clone's own children are drawn from its own trajectory, with
     no global event queue. Fills ``x`` with the cells of each type at detection and
     returns the number of clones, or −1 when the buffers are too small (the caller
-    grows them and simulates the patient again from the start of its stream)."""
+    grows them and simulates the patient again from the start of its stream).
+
+    A clone born at s is kept as h = e^{λ0 (s − T)} (T: when the bulk alone reaches
+    detection), so bulk arrivals need no logarithm: e^{λ0 s} = 1 + λ0·Λ/(c·initial) at the
+    cumulative intensity Λ; ``cl_p`` holds its cells at T, W·e^{λ_j (T − s)}."""
     n_types = x.size
     lam0 = lam[0]
-    t_end = math.log(detection / initial) / lam0  # the bulk alone reaches detection
+    g_end = detection / initial
+    cap = cl_h.size
     n_cl = 0
-    # arrivals from the bulk initial·e^{λ0 t}: cumulative intensity c·initial·(e^{λ0 t}−1)/λ0
     for j in range(1, n_types):
         c = c_unit[0, j]
         if c <= 0.0:
             continue
+        scale = lam0 / (c * initial)
         acc = 0.0
         while True:
             acc += _expo(state)
-            t = math.log1p(lam0 * acc / (c * initial)) / lam0
-            if t > t_end:
+            g = 1.0 + scale * acc  # e^{λ0 s}
+            if g > g_end:
                 break
-            if n_cl == cl_s.size:
+            if n_cl == cap:
                 return -1
             cl_type[n_cl] = j
-            cl_s[n_cl] = t
+            cl_h[n_cl] = g / g_end
             cl_w[n_cl] = wmean[j] * _expo(state)
             n_cl += 1
-    # each clone's children: intensity c·W·e^{λ_j (t − s)} from its birth s
+    # each clone's children: intensity c·W·e^{λ_j (t − s)} from its birth s to T
     k = 0
     while k < n_cl:
         j = cl_type[k]
-        for m in range(n_types):
+        h = cl_h[k]
+        w = cl_w[k]
+        grow = 1.0 / h if lam[j] == lam0 else h ** (-lam[j] / lam0)
+        cl_p[k] = w * grow
+        for m in range(1, n_types):
             c = c_unit[j, m]
-            if c <= 0.0 or m == 0:
+            if c <= 0.0:
                 continue
-            base = c * cl_w[k]
-            acc = 0.0
-            while True:
-                acc += _expo(state)
-                t = cl_s[k] + math.log1p(lam[j] * acc / base) / lam[j]
-                if t > t_end:
-                    break
-                if n_cl == cl_s.size:
+            expected = c * w * (grow - 1.0) / lam[j]
+            acc = _expo(state)
+            if acc > expected:
+                continue
+            s_rel = math.log(h) / lam0
+            base = c * w
+            while acc <= expected:
+                tau_c = s_rel + math.log1p(lam[j] * acc / base) / lam[j]
+                if n_cl == cap:
                     return -1
                 cl_type[n_cl] = m
-                cl_s[n_cl] = t
+                cl_h[n_cl] = math.exp(lam0 * tau_c)
                 cl_w[n_cl] = wmean[m] * _expo(state)
                 n_cl += 1
+                acc += _expo(state)
         k += 1
-    # detection: f(τ) = M e^{λ0 τ} + Σ_clones born by T_end+τ W e^{λ_j (T_end − s)} e^{λ_j τ}
-    # (τ ≤ 0 from the bulk's own detection time); clones born after detection are dropped.
-    pre = np.empty(n_cl)
-    for q in range(n_cl):
-        pre[q] = cl_w[q] * math.exp(lam[cl_type[q]] * (t_end - cl_s[q]))
-    t_lo = -np.inf
+    # detection: f(τ) = M e^{λ0 τ} + Σ_clones born by T+τ  cl_p·e^{λ_j τ}  (τ ≤ 0);
+    # clones born after detection are dropped.
+    h_lo = -1.0  # every clone counted in the first pass
     tau = 0.0
     for _ in range(1000):
         x[:] = 0.0
         x[0] = detection
         for q in range(n_cl):
-            if cl_s[q] - t_end <= t_lo or t_lo == -np.inf:
-                x[cl_type[q]] += pre[q]
+            if h_lo < 0.0 or cl_h[q] <= h_lo:
+                x[cl_type[q]] += cl_p[q]
         lam_low = lam0
         for j in range(1, n_types):
             if x[j] > 0 and lam[j] < lam_low:
@@ -506,23 +515,24 @@ def _pretreatment_clones(
         # f(τ) ≤ f(0)·e^{λ_low τ} for τ < 0, so f(lo) < detection
         lo = -math.log(max(1.0, _total(x, lam, 0.0) / detection)) / lam_low - 1.0
         tau = _root_from_right(x, lam, detection, lo, 0.0)
-        if t_lo == -np.inf:
-            t_lo = tau  # every clone counted: detection no later than this
+        if h_lo < 0.0:
+            h_lo = math.exp(lam0 * tau)  # every clone counted: detection no later than this
             continue
+        h_tau = math.exp(lam0 * tau)
         first = np.inf
         fq = -1
         for q in range(n_cl):
-            rel = cl_s[q] - t_end
-            if t_lo < rel <= tau and rel < first:
-                first = rel
+            if h_lo < cl_h[q] <= h_tau and cl_h[q] < first:
+                first = cl_h[q]
                 fq = q
         if fq < 0:
             break
-        t_lo = first
+        h_lo = first
+        t_first = math.log(first) / lam0
         # the total reaches detection at this clone's arrival
-        if _total(x, lam, first) + pre[fq] * math.exp(lam[cl_type[fq]] * first) >= detection:
-            tau = first
-            x[cl_type[fq]] += pre[fq]
+        if _total(x, lam, t_first) + cl_w[fq] >= detection:
+            tau = t_first
+            x[cl_type[fq]] += cl_p[fq]
             break
     for j in range(n_types):
         x[j] *= math.exp(lam[j] * tau)
@@ -618,6 +628,10 @@ def _batch(
         zpre[j] = 0.0
     cap = st_s.size
     n = 0
+    # From each type's cells at t: intensity c·x_i·e^{λ_i τ}. The growth factor of the
+    # source at an arrival is g = e^{λ_i τ} = 1 + λ_i·Λ/(c·x_i) (Λ: cumulative intensity),
+    # so a clone's cells at the end, W·e^{λ_j (L − τ)} = W·e^{λ_j L}·g^{−λ_j/λ_i}, need no
+    # logarithm; its birth time is computed only when it has children.
     for j in range(n_types):
         if not terminal[j]:
             continue
@@ -627,48 +641,53 @@ def _batch(
                 continue
             end = min(length, ext[i] - t)
             base = c * x[i]
+            # the cumulative intensity by the end of the window
+            lam_end = base * end if lam[i] == 0.0 else base * math.expm1(lam[i] * end) / lam[i]
+            ratio = lam[j] / lam[i] if lam[i] != 0.0 else 0.0
             acc = 0.0
             while True:
                 acc += _expo(state)
-                if lam[i] == 0.0:
-                    tau = acc / base
-                else:
-                    arg = 1.0 + lam[i] * acc / base
-                    if arg <= 0.0:
-                        break
-                    tau = math.log(arg) / lam[i]
-                if tau > end:
+                if acc > lam_end:
                     break
                 if n == cap:
                     return -1
+                if lam[i] == 0.0:
+                    back = math.exp(-lam[j] * acc / base)  # e^{−λ_j τ}, τ = Λ/base
+                else:
+                    g = 1.0 + lam[i] * acc / base
+                    back = 1.0 / g if ratio == 1.0 else g ** (-ratio)
+                w = wmean[j] * _expo(state)
                 st_type[n] = j
-                st_s[n] = tau
-                st_w[n] = wmean[j] * _expo(state)
+                st_s[n] = back  # e^{−λ_j τ}: the birth time, as a factor
+                st_w[n] = w
                 n += 1
     q = 0
     while q < n:
         j = st_type[q]
-        born = st_s[q]
+        back = st_s[q]
         w = st_w[q]
-        add[j] += w * math.exp(lam[j] * (length - born))
-        zpre[j] += w * math.exp(-lam[j] * born)
+        end_cells = w * math.exp(lam[j] * length) * back
+        add[j] += end_cells
+        zpre[j] += w * back
         for m in range(n_types):
             c = c_unit[j, m]
             if c <= 0.0 or not terminal[m]:
                 continue
+            expected = c * (end_cells - w) / lam[j]
+            acc = _expo(state)
+            if acc > expected:
+                continue
+            born = -math.log(back) / lam[j]
             base = c * w
-            acc = 0.0
-            while True:
-                acc += _expo(state)
+            while acc <= expected:
                 tau = born + math.log1p(lam[j] * acc / base) / lam[j]
-                if tau > length:
-                    break
                 if n == cap:
                     return -1
                 st_type[n] = m
-                st_s[n] = tau
+                st_s[n] = math.exp(-lam[m] * tau)
                 st_w[n] = wmean[m] * _expo(state)
                 n += 1
+                acc += _expo(state)
         q += 1
     return n
 
@@ -773,6 +792,7 @@ def hybrid_block(
     cl_type = np.empty(1024, np.int64)
     cl_s = np.empty(1024)
     cl_w = np.empty(1024)
+    cl_p = np.empty(1024)
     terminal = np.zeros(n_types, np.bool_)
     add = np.zeros(n_types)
     zpre = np.zeros(n_types)
@@ -793,13 +813,15 @@ def hybrid_block(
         if fast_pre:
             while (
                 _pretreatment_clones(
-                    x, lam, wmean, c_unit, float(initial), detection, cl_type, cl_s, cl_w, state
+                    x, lam, wmean, c_unit, float(initial), detection, cl_type, cl_s, cl_w, cl_p,
+                    state,
                 )
                 < 0
-            ):
+            ):  # fmt: skip
                 cl_type = np.empty(2 * cl_type.size, np.int64)
                 cl_s = np.empty(cl_type.size)
                 cl_w = np.empty(cl_type.size)
+                cl_p = np.empty(cl_type.size)
                 state[0] = _stream(seed, start + k)
         else:
             t = 0.0
