@@ -320,22 +320,40 @@ def _root_from_right(x: np.ndarray, lam: np.ndarray, level: float, lo: float, hi
 
 
 @njit(cache=True)
+def _curvature(x: np.ndarray, lam: np.ndarray, tau: float) -> float:
+    f = 0.0
+    for j in range(x.size):
+        if x[j] > 0:
+            f += x[j] * lam[j] * lam[j] * math.exp(lam[j] * tau)
+    return f
+
+
+@njit(cache=True)
 def _argmin_slope(x: np.ndarray, lam: np.ndarray, hi: float) -> float:
-    """Where the (convex) sum has its minimum on [0, hi]."""
+    """Where the (convex) sum has its minimum on [0, hi]: the root of its increasing
+    derivative, by Newton's method kept inside a shrinking bracket (bisection when a
+    Newton step leaves it)."""
     if _slope(x, lam, 0.0) >= 0:
         return 0.0
     if _slope(x, lam, hi) <= 0:  # the sum still falls at hi (hi finite: the horizon)
         return hi
     lo = 0.0
-    for _ in range(80):
-        mid = 0.5 * (lo + hi)
-        if _slope(x, lam, mid) < 0:
-            lo = mid
+    tau = 0.5 * (lo + hi)
+    for _ in range(100):
+        g = _slope(x, lam, tau)
+        if g < 0:
+            lo = tau
         else:
-            hi = mid
-        if hi - lo < 1e-7:
-            break
-    return 0.5 * (lo + hi)
+            hi = tau
+        h = _curvature(x, lam, tau)
+        step = g / h if h > 0 else 0.0
+        nxt = tau - step
+        if not (lo < nxt < hi) or h <= 0:
+            nxt = 0.5 * (lo + hi)
+        if abs(nxt - tau) < 1e-7 * (1.0 + abs(tau)) or hi - lo < 1e-9:
+            return nxt
+        tau = nxt
+    return tau
 
 
 @njit(cache=True)
