@@ -37,6 +37,7 @@ _NAMESPACES = {
     "plates": "trkres.assays.plates",
     "invivo": "trkres.assays.invivo",
     "western": "trkres.assays.western",
+    "evolution": "trkres.models.evolution",
     "models": "trkres.models",
     "signalling": "trkres.models.signalling",
     "pl": "trkres.pl",
@@ -53,6 +54,7 @@ __all__ = [
     "ddpcr",
     "doseresponse",
     "errors",
+    "evolution",
     "examples",
     "genomics",
     "invivo",
@@ -71,7 +73,7 @@ if TYPE_CHECKING:
     from trkres import errors, examples, genomics, knowledge, models, pl, study, units
     from trkres.assays import ddpcr, doseresponse, invivo, plates, synergy, western
     from trkres.genomics import cfdna_api as cfdna
-    from trkres.models import signalling
+    from trkres.models import evolution, signalling
 
 
 def __getattr__(name: str) -> ModuleType:

@@ -20,6 +20,7 @@ for _module in (
     "invivo",
     "western",
     "signalling",
+    "evolution",
     "knowledge",
 ):
     importlib.import_module(f"trkres.cli.{_module}")

@@ -40,6 +40,7 @@ class InputKind(StrEnum):
     tumour_volumes = "tumour_volumes"  # in vivo caliper volumes (xenograft, PDX)
     xenograft = "xenograft"  # the earlier name of tumour_volumes, still read
     knowledge = "knowledge"  # a lab's extra knowledge YAML
+    evolution_scenario = "evolution_scenario"  # a scenario of the evolution simulator
 
 
 #: Formats each kind accepts; ``None`` means the reader decides.
@@ -60,11 +61,13 @@ KIND_FORMATS: dict[InputKind, tuple[str, ...]] = {
     InputKind.tumour_volumes: ("long",),
     InputKind.xenograft: ("long",),
     InputKind.knowledge: ("yaml",),
+    InputKind.evolution_scenario: ("yaml",),
 }
 
 _SUFFIX_FORMATS: dict[InputKind, dict[str, str]] = {
     InputKind.mutations: {".maf": "maf", ".vcf": "vcf", ".bcf": "vcf"},
     InputKind.knowledge: {".yaml": "yaml", ".yml": "yaml"},
+    InputKind.evolution_scenario: {".yaml": "yaml", ".yml": "yaml"},
 }
 
 Provenance = Literal["measured", "published", "public_dataset", "illustrative"]
