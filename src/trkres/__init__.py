@@ -14,8 +14,8 @@ The Python API, as a notebook uses it::
 Namespaces (each imported on first use, so ``import trkres`` stays fast):
 ``genomics`` (classify resistance from sequencing), ``cfdna`` (serial cfDNA),
 ``doseresponse``, ``synergy``, ``ddpcr``, ``plates``, ``invivo``, ``western`` (lab assays),
-``signalling`` (the TRK signalling model; ``models`` holds it and the evolution simulator), ``pl`` (figures), ``study`` (study folders, the
-report), ``knowledge`` (curated facts), ``units``. Every error trkres raises on
+``signalling`` (the TRK signalling model), ``evolution`` (tumour evolution under regimens;
+``models`` holds both), ``pl`` (figures), ``study`` (study folders, the report), ``knowledge`` (curated facts), ``units``. Every error trkres raises on
 purpose is a :class:`trkres.errors.TrkresError`. See ``docs/architecture.md``.
 """
 

@@ -1,3 +1,3 @@
-"""Models of resistance: ``signalling`` (TRK-fusion signalling under drugs) and
-``evolution`` (tumour evolution under regimens). Both are planned (issues 16 and 19)
-and hold no code yet."""
+"""Models of resistance: ``signalling`` (TRK-fusion signalling under drugs and resistance
+alterations; docs/signalling.md) and ``evolution`` (tumour evolution under regimens, a
+multi-type branching process; docs/evolution.md)."""

@@ -44,6 +44,10 @@ _FUNCTIONS = {
     "signal_heatmap": "trkres.pl.signalling",
     "signal_dose_response": "trkres.pl.signalling",
     "signal_time_course": "trkres.pl.signalling",
+    # evolution simulator
+    "evolution_km": "trkres.pl.evolution",
+    "evolution_cure": "trkres.pl.evolution",
+    "evolution_composition": "trkres.pl.evolution",
     # genomics
     "mechanisms": "trkres.pl.genomics",
     "oncoprint": "trkres.pl.genomics",
