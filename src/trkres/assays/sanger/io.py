@@ -169,6 +169,10 @@ def trace_from_bytes(data: bytes, name: str = "<bytes>") -> Trace:
     if isinstance(pcon, (bytes, str)) and len(pcon) == len(bases):
         quality = np.frombuffer(pcon if isinstance(pcon, bytes) else pcon.encode("latin-1"),
                                 dtype=np.uint8).astype(np.int64)  # fmt: skip
+        if not quality.any():
+            quality = np.full(len(bases), -1, dtype=np.int64)
+            notes.append("every base quality is 0 (a basecaller that writes none): the ends "
+                         "are not quality-trimmed")  # fmt: skip
     else:
         quality = np.full(len(bases), -1, dtype=np.int64)
         notes.append("no base qualities (PCON2): the ends are not quality-trimmed")

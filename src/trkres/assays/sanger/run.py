@@ -36,7 +36,7 @@ ReferenceInput = str | os.PathLike[str] | Reference
 CALL_COLUMNS = [
     "position", "ref", "alt", "mutant_fraction", "ci_low", "ci_high", "noise", "call",
     "codon", "protein_change", "gene", "sample_position", "raw_fraction", "control_fraction",
-    "flank_noise", "lod", "quality", "alteration_class", "class_fact", "known_fact",
+    "noise_level", "lod", "quality", "alteration_class", "class_fact", "known_fact",
     "fact_status", "annotation_note",
 ]  # fmt: skip
 
@@ -118,10 +118,6 @@ def _orient(trace: Trace, role: str, ref: str, options: SangerOptions, try_rever
     best: tuple[float, Trace, bool, tuple[int, int], caller.Aligned] | None = None
     for cand, rev in candidates:
         start, end = caller.mott_trim(cand.quality, options.trim_cutoff)
-        if end - start < 20:
-            start, end = (
-                (0, len(cand)) if end - start < 20 and not cand.has_quality else (start, end)
-            )
         aligned = caller.align_to(ref, cand.bases[start:end])
         if best is None or aligned.score > best[0]:
             best = (aligned.score, cand, rev, (start, end), aligned)
@@ -210,44 +206,53 @@ def run_sanger(
     chan = caller.channel_fractions(s.norm[:, si], ref_idx)
     with np.errstate(all="ignore"):
         # The background under a peak, per dye: the flank median of that channel's fraction.
-        global_bg = np.nanmedian(chan, axis=1)
+        global_bg = np.nanmedian(chan, axis=1)  # where a flank is too short
         meds = np.vstack([caller.flank_stats(chan[k], options.flank)[0] for k in range(4)])
         meds = np.where(np.isfinite(meds), meds, global_bg[:, None])
         m = np.clip(np.nan_to_num(meds[alt_idx, cols]), 0.0, 0.5)
-        m_all = float(np.clip(np.nan_to_num(np.nanmedian(chan)), 0.0, 0.5))
         med, mad = caller.flank_stats(raw, options.flank)
         med = np.where(np.isfinite(med), med, np.nanmedian(raw))
         mad = np.where(
             np.isfinite(mad), mad, 1.4826 * np.nanmedian(np.abs(raw - np.nanmedian(raw)))
         )
     control_frac = np.full(len(sel), np.nan)
-    lod_source = "the sample"
+    level = med  # the local noise level: the sample's flank median (site left out)
     if c is not None:
         ci_ = c.to_trace[sel]
         has = ci_ >= 0
         control_frac[has] = caller.fraction_of(c.norm[:, ci_[has]], ref_idx[has], alt_idx[has])
         ok = np.flatnonzero(control_ok)
-        _, noise_dist = caller.fractions_against(c.norm[:, c.to_trace[ok]], ref_idx_all[ok])
+        _, c_raw = caller.fractions_against(c.norm[:, c.to_trace[ok]], ref_idx_all[ok])
+        c_med, _ = caller.flank_stats(c_raw, options.flank)
+        with np.errstate(all="ignore"):
+            # The level never below the trace's median: a quiet stretch is no cleaner than that.
+            c_med = np.fmax(np.where(np.isfinite(c_med), c_med, 0.0), np.nanmedian(c_raw))
+            noise = c_raw / np.fmax(c_med, 1e-4)
+        c_level = np.full(len(ref), np.nan)
+        c_level[ok] = c_med
+        level = np.fmax(level, np.nan_to_num(c_level[sel]))
         lod_source = f"the control {c.trace.name}"
     else:
-        noise_dist = raw
-    lod_raw = caller.tail_threshold(noise_dist, len(sel), options.alpha)
-    if not np.isfinite(lod_raw):
-        lod_raw = float(np.max(noise_dist)) if len(noise_dist) else 0.5
-        warnings.append(f"only {len(noise_dist)} positions to measure the noise: the limit of "
-                        "detection is the largest secondary peak seen")  # fmt: skip
-    # The noise scales along a read (weak ends, a noisy stretch): the LOD is scaled by the
-    # sample's flank median over the noise distribution's median where that is larger.
-    scale = np.fmax(med / max(float(np.median(noise_dist)), 1e-6), 1.0)
-    flank_thr = lod_raw * scale
-    threshold = np.fmax(np.fmax(flank_thr, lod_raw), control_frac + options.min_difference)
+        with np.errstate(all="ignore"):
+            level = np.fmax(med, np.nanmedian(raw))
+            noise = raw / np.fmax(level, 1e-4)
+        lod_source = "the sample"
+    multiple = caller.tail_threshold(noise, len(sel), options.alpha)
+    if not np.isfinite(multiple):
+        multiple = float(np.max(noise)) if len(noise) else 10.0
+        warnings.append(f"only {len(noise)} positions to measure the noise: the limit of "
+                        "detection uses the largest secondary peak seen")  # fmt: skip
+    floor = np.fmax(m + options.min_difference, control_frac + options.min_difference)
+    threshold = np.fmax(multiple * np.fmax(level, 1e-4), floor)
     called = raw > threshold
 
     def corrected_scale(x: np.ndarray | float, bg: np.ndarray | float) -> np.ndarray:
         return np.clip((np.asarray(x) - bg) / (1.0 - np.asarray(bg)), 0.0, 1.0)
 
     corrected = corrected_scale(raw, m)
-    lod = float(corrected_scale(lod_raw, m_all))
+    noise_corr = corrected_scale(threshold, m)
+    lod = float(np.median(noise_corr))
+    lod_lo, lod_hi = (float(v) for v in np.quantile(noise_corr, [0.1, 0.9]))
     half = 1.96 * np.sqrt(mad**2 + (corrected * (1 - corrected) * options.ratio_sd) ** 2)
     quality = s.trace.quality[si]
     positions = pd.DataFrame({
@@ -263,8 +268,8 @@ def run_sanger(
         "ci_high": np.clip(corrected + half, 0.0, 1.0),
         "control_fraction": control_frac,
         "background": m,
-        "flank_noise": corrected_scale(flank_thr, m),
-        "noise": corrected_scale(threshold, m),
+        "noise_level": level,
+        "noise": noise_corr,
         "called": called,
     })  # fmt: skip
     progress(3, 4, "naming")
@@ -286,13 +291,14 @@ def run_sanger(
         "control_trim_start": c.trim[0] + 1 if c else np.nan,
         "control_trim_end": c.trim[1] if c else np.nan,
         "control_identity": c.identity if c else np.nan,
-        "positions_compared": len(positions), "lod": lod, "lod_source": lod_source,
+        "positions_compared": len(positions), "lod": lod, "lod_p10": lod_lo, "lod_p90": lod_hi,
+        "noise_multiple": multiple, "lod_source": lod_source,
         "calls": len(calls),
     }])  # fmt: skip
-    notes.append(f"limit of detection {lod:.1%} (mutant fraction): the secondary-peak fraction "
-                 f"that the noise of {lod_source} ({len(noise_dist)} positions; exponential tail "
-                 f"above its 90th percentile) exceeds with probability {options.alpha:g}/"
-                 f"{len(sel)}, less the background")  # fmt: skip
+    notes.append(f"limit of detection {lod:.1%} (mutant fraction; median over {len(sel)} "
+                 f"positions, 10-90% range {lod_lo:.1%}-{lod_hi:.1%}): {multiple:.1f} x the local "
+                 f"noise level, the multiple that the noise of {lod_source} (secondary fraction "
+                 f"over its flank median) exceeds with probability {options.alpha:g}/{len(sel)}")  # fmt: skip
     progress(4, 4, "done")
     return SangerResult(tables, s, c, ref, ref_name, lod, tuple(notes), tuple(warnings),
                         tuple(facts), options)  # fmt: skip
@@ -347,7 +353,7 @@ def _name_calls(called: pd.DataFrame, ref: str, frame: object | None, gene: str 
             "ci_high": r["ci_high"], "noise": r["noise"], "call": "detected",
             "codon": codon_text, "protein_change": change, "gene": gene or "",
             "sample_position": int(r["sample_position"]), "raw_fraction": r["raw_fraction"],
-            "control_fraction": r["control_fraction"], "flank_noise": r["flank_noise"],
+            "control_fraction": r["control_fraction"], "noise_level": r["noise_level"],
             "lod": lod, "quality": int(r["quality"]), **cls,
         })  # fmt: skip
     return pd.DataFrame(rows, columns=CALL_COLUMNS)

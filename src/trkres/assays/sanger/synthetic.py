@@ -41,7 +41,7 @@ def make_trace(
     height_cv: float = 0.3,
     allele_cv: float = 0.05,
     dye_scale: tuple[float, float, float, float] = (1.0, 0.8, 0.6, 1.2),
-    background: float = 0.03,
+    background: float = 0.015,
     noise: float = 8.0,
     bad_ends: tuple[int, int] = (15, 25),
     name: str = "synthetic",
