@@ -217,6 +217,27 @@ def tail_threshold(noise: np.ndarray, n_tests: int, alpha: float = 0.05,
     return u + beta * float(np.log(p_tail / target))
 
 
+def noise_level(frac: np.ndarray, flank: int, exclude: int = 2, floor: float = 0.0) -> np.ndarray:
+    """The local noise level at each position: the larger of the medians of the left and
+    right flanks (``flank`` positions each side, ``±exclude`` around the site left out;
+    a side with fewer than 5 values is ignored), never below ``floor``. Taking the larger
+    side follows noise that rises toward a read's end."""
+    n = len(frac)
+    padded = np.concatenate([np.full(flank, np.nan), frac, np.full(flank, np.nan)])
+    windows = sliding_window_view(padded, 2 * flank + 1)
+    left = windows[:, : flank - exclude]
+    right = windows[:, flank + exclude + 1 :]
+    out = np.full(n, np.nan)
+    with np.errstate(all="ignore"):
+        for side in (left, right):
+            ok = np.isfinite(side).sum(axis=1) >= 5
+            if ok.any():
+                med = np.full(n, np.nan)
+                med[ok] = np.nanmedian(side[ok], axis=1)
+                out = np.fmax(out, med)
+    return np.fmax(np.where(np.isfinite(out), out, floor), floor)
+
+
 def flank_stats(frac: np.ndarray, flank: int, exclude: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """Median and 1.4826·MAD of ``frac`` within ``±flank`` positions of each position,
     ``±exclude`` around it left out (NaN entries ignored). Returns two arrays."""

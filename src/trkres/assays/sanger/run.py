@@ -216,26 +216,24 @@ def run_sanger(
             np.isfinite(mad), mad, 1.4826 * np.nanmedian(np.abs(raw - np.nanmedian(raw)))
         )
     control_frac = np.full(len(sel), np.nan)
-    level = med  # the local noise level: the sample's flank median (site left out)
+    # The local noise level, from each trace's own calls over the whole read (its trimmed
+    # ends included, so noise rising toward an end is seen before the end).
+    s_all = caller.fractions_against(s.norm, np.full(len(s.trace), -1))[1]
+    s_keep = s_all[s.trim[0] : s.trim[1]]
+    level = caller.noise_level(s_all, options.flank, floor=float(np.median(s_keep)))[si]
     if c is not None:
         ci_ = c.to_trace[sel]
         has = ci_ >= 0
         control_frac[has] = caller.fraction_of(c.norm[:, ci_[has]], ref_idx[has], alt_idx[has])
-        ok = np.flatnonzero(control_ok)
-        _, c_raw = caller.fractions_against(c.norm[:, c.to_trace[ok]], ref_idx_all[ok])
-        c_med, _ = caller.flank_stats(c_raw, options.flank)
-        with np.errstate(all="ignore"):
-            # The level never below the trace's median: a quiet stretch is no cleaner than that.
-            c_med = np.fmax(np.where(np.isfinite(c_med), c_med, 0.0), np.nanmedian(c_raw))
-            noise = c_raw / np.fmax(c_med, 1e-4)
-        c_level = np.full(len(ref), np.nan)
-        c_level[ok] = c_med
-        level = np.fmax(level, np.nan_to_num(c_level[sel]))
+        c_all = caller.fractions_against(c.norm, np.full(len(c.trace), -1))[1]
+        c_floor = float(np.median(c_all[c.trim[0] : c.trim[1]]))
+        c_level_all = caller.noise_level(c_all, options.flank, floor=c_floor)
+        ok = c.to_trace[np.flatnonzero(control_ok)]
+        noise = c_all[ok] / np.fmax(c_level_all[ok], 1e-4)
+        level = np.where(has, np.fmax(level, c_level_all[np.clip(ci_, 0, None)]), level)
         lod_source = f"the control {c.trace.name}"
     else:
-        with np.errstate(all="ignore"):
-            level = np.fmax(med, np.nanmedian(raw))
-            noise = raw / np.fmax(level, 1e-4)
+        noise = raw / np.fmax(level, 1e-4)
         lod_source = "the sample"
     multiple = caller.tail_threshold(noise, len(sel), options.alpha)
     if not np.isfinite(multiple):
@@ -251,9 +249,18 @@ def run_sanger(
 
     corrected = corrected_scale(raw, m)
     noise_corr = corrected_scale(threshold, m)
-    lod = float(np.median(noise_corr))
-    lod_lo, lod_hi = (float(v) for v in np.quantile(noise_corr, [0.1, 0.9]))
-    half = 1.96 * np.sqrt(mad**2 + (corrected * (1 - corrected) * options.ratio_sd) ** 2)
+
+    def sd_of(f: np.ndarray) -> np.ndarray:
+        """SD of a measured mutant fraction ``f``: the flank spread and the allele ratio."""
+        out: np.ndarray = np.sqrt(mad**2 + (f * (1 - f) * options.ratio_sd) ** 2)
+        return out
+
+    # EP17's shape: the threshold is the critical value (a blank exceeds it with
+    # probability alpha/n), the LOD the fraction detected 95% of the time above it.
+    lod_pos = np.clip(noise_corr + 1.645 * sd_of(noise_corr), 0.0, 1.0)
+    lod = float(np.median(lod_pos))
+    lod_lo, lod_hi = (float(v) for v in np.quantile(lod_pos, [0.1, 0.9]))
+    half = 1.96 * sd_of(corrected)
     quality = s.trace.quality[si]
     positions = pd.DataFrame({
         "position": sel + 1,
@@ -270,6 +277,7 @@ def run_sanger(
         "background": m,
         "noise_level": level,
         "noise": noise_corr,
+        "lod": lod_pos,
         "called": called,
     })  # fmt: skip
     progress(3, 4, "naming")
@@ -292,13 +300,15 @@ def run_sanger(
         "control_trim_end": c.trim[1] if c else np.nan,
         "control_identity": c.identity if c else np.nan,
         "positions_compared": len(positions), "lod": lod, "lod_p10": lod_lo, "lod_p90": lod_hi,
+        "threshold": float(np.median(noise_corr)),
         "noise_multiple": multiple, "lod_source": lod_source,
         "calls": len(calls),
     }])  # fmt: skip
-    notes.append(f"limit of detection {lod:.1%} (mutant fraction; median over {len(sel)} "
-                 f"positions, 10-90% range {lod_lo:.1%}-{lod_hi:.1%}): {multiple:.1f} x the local "
-                 f"noise level, the multiple that the noise of {lod_source} (secondary fraction "
-                 f"over its flank median) exceeds with probability {options.alpha:g}/{len(sel)}")  # fmt: skip
+    notes.append(f"limit of detection {lod:.1%} (mutant fraction detected 95% of the time; "
+                 f"median over {len(sel)} positions, 10-90% range {lod_lo:.1%}-{lod_hi:.1%}): "
+                 f"the call threshold ({float(np.median(noise_corr)):.1%}: {multiple:.1f} x the "
+                 f"local noise level, the multiple that the noise of {lod_source} exceeds with "
+                 f"probability {options.alpha:g}/{len(sel)}) + 1.645 SD of a measured fraction")  # fmt: skip
     progress(4, 4, "done")
     return SangerResult(tables, s, c, ref, ref_name, lod, tuple(notes), tuple(warnings),
                         tuple(facts), options)  # fmt: skip
@@ -354,7 +364,7 @@ def _name_calls(called: pd.DataFrame, ref: str, frame: object | None, gene: str 
             "codon": codon_text, "protein_change": change, "gene": gene or "",
             "sample_position": int(r["sample_position"]), "raw_fraction": r["raw_fraction"],
             "control_fraction": r["control_fraction"], "noise_level": r["noise_level"],
-            "lod": lod, "quality": int(r["quality"]), **cls,
+            "lod": r["lod"], "quality": int(r["quality"]), **cls,
         })  # fmt: skip
     return pd.DataFrame(rows, columns=CALL_COLUMNS)
 
@@ -416,7 +426,8 @@ def _expect(text: str, gene: str | None, positions: pd.DataFrame, s: OrientedTra
         m = float(r["background"])
         corr = min(max((raw - m) / (1 - m), 0.0), 1.0)
         hit = calls[(calls["position"] == p + 1) & (calls["alt"] == read_base)]
-        row.update(detected=bool(len(hit)), mutant_fraction=corr, noise=float(r["noise"]))
+        row.update(detected=bool(len(hit)), mutant_fraction=corr, noise=float(r["noise"]),
+                   lod=float(r["lod"]))  # fmt: skip
         if len(hit):
             row.update(ci_low=float(hit["ci_low"].iloc[0]), ci_high=float(hit["ci_high"].iloc[0]))
         rows.append(row)
@@ -432,7 +443,8 @@ def _expect(text: str, gene: str | None, positions: pd.DataFrame, s: OrientedTra
                   f"{best['ci_low']:.0%}-{best['ci_high']:.0%}; {best['ref_codon']}>"
                   f"{best['alt_codon']} at position {int(best['position'])})")  # fmt: skip
     else:
-        answer = (f"{asked} not detected: measured {best['mutant_fraction']:.0%}, below the noise "
-                  f"at this position ({best['noise']:.0%}); limit of detection {lod:.0%}")  # fmt: skip
+        answer = (f"{asked} not detected: measured {best['mutant_fraction']:.0%}, below the call "
+                  f"threshold at this position ({best['noise']:.0%}); limit of detection here "
+                  f"{best['lod']:.0%} (trace median {lod:.0%})")  # fmt: skip
     out = pd.DataFrame([{**best.to_dict(), "answer": answer}])
     return out, used
