@@ -19,8 +19,9 @@ Noise, three ways (the call must beat all of them):
 * the **control at the site**: the control's fraction for the same alt base at the same
   aligned position, plus ``min_difference``.
 
-The reported ``mutant_fraction`` is corrected for the background under every peak:
-``(f - m) / (1 - m)`` with ``m`` the flank median. Its 95% CI is by the delta method on
+The reported ``mutant_fraction`` is corrected for the background under every peak,
+taken to add to both channels: ``f = raw (1 + 2m) - m`` with ``m`` the flank median of
+that channel's fraction (``run.background_corrected``). Its 95% CI is by the delta method on
 ``log(h_alt / h_ref)``: the spread of the flank fractions (1.4826·MAD) added in quadrature
 to ``f(1 - f)·ratio_sd`` (the allele peak-height ratio's log-scale SD, an assumption the
 user can set from heterozygous controls).

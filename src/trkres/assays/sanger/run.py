@@ -244,11 +244,8 @@ def run_sanger(
     threshold = np.fmax(multiple * np.fmax(level, 1e-4), floor)
     called = raw > threshold
 
-    def corrected_scale(x: np.ndarray | float, bg: np.ndarray | float) -> np.ndarray:
-        return np.clip((np.asarray(x) - bg) / (1.0 - np.asarray(bg)), 0.0, 1.0)
-
-    corrected = corrected_scale(raw, m)
-    noise_corr = corrected_scale(threshold, m)
+    corrected = background_corrected(raw, m)
+    noise_corr = background_corrected(threshold, m)
 
     def sd_of(f: np.ndarray) -> np.ndarray:
         """SD of a measured mutant fraction ``f``: the flank spread and the allele ratio."""
@@ -312,6 +309,15 @@ def run_sanger(
     progress(4, 4, "done")
     return SangerResult(tables, s, c, ref, ref_name, lod, tuple(notes), tuple(warnings),
                         tuple(facts), options)  # fmt: skip
+
+
+def background_corrected(raw: np.ndarray, background: np.ndarray | float) -> np.ndarray:
+    """The mutant fraction from a raw secondary-peak fraction, the background ``b`` (a
+    share of the peak) taken to add to both channels: ``raw = (f + b) / (1 + 2b)``, so
+    ``f = raw (1 + 2b) - b``, clipped to [0, 1]."""
+    b = np.asarray(background, dtype=float)
+    out: np.ndarray = np.clip(np.asarray(raw, dtype=float) * (1 + 2 * b) - b, 0.0, 1.0)
+    return out
 
 
 def _frame(ref_obj: Reference | None, length: int, options: SangerOptions,
@@ -424,7 +430,7 @@ def _expect(text: str, gene: str | None, positions: pd.DataFrame, s: OrientedTra
         ri, ai = BASES.find(str(r["ref"])), BASES.find(read_base)
         raw = float(caller.fraction_of(s.norm[:, [si]], np.array([ri]), np.array([ai]))[0])
         m = float(r["background"])
-        corr = min(max((raw - m) / (1 - m), 0.0), 1.0)
+        corr = float(background_corrected(np.asarray(raw), m))
         hit = calls[(calls["position"] == p + 1) & (calls["alt"] == read_base)]
         row.update(detected=bool(len(hit)), mutant_fraction=corr, noise=float(r["noise"]),
                    lod=float(r["lod"]))  # fmt: skip
