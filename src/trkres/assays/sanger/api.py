@@ -25,6 +25,13 @@ __all__ = ["compare", "read_trace"]
 _PATH = (str, os.PathLike)
 
 
+def _is_file(text: str) -> bool:
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):  # a name too long to be a path
+        return False
+
+
 def read_trace(path: str | os.PathLike[str]) -> Trace:
     """The chromatogram in an ABIF file: ``trace.channels`` (4 × samples, A/C/G/T, RFU),
     ``trace.bases``, ``trace.peaks`` (sample index of each call), ``trace.quality`` (Phred).
@@ -71,13 +78,9 @@ def compare(
     if reference is not None and not isinstance(reference, (*_PATH, Reference)):
         raise InputError("bad reference", expected="a FASTA/GenBank path, a Reference or a "
                          "sequence string", found=type(reference).__name__)  # fmt: skip
-    if (
-        isinstance(reference, str)
-        and reference
-        and set(reference.upper()) <= set("ACGTN")
-        and not Path(reference).exists()
-    ):
-        reference = Reference("reference", reference.upper())
+    if isinstance(reference, str) and reference and set(reference.upper()) <= set("ACGTN"):
+        if not _is_file(reference):
+            reference = Reference("reference", reference.upper())
     if options is not None and not isinstance(options, (SangerOptions, Mapping)):
         raise InputError("wrong options object", expected="SangerOptions or a dict",
                          found=type(options).__name__)  # fmt: skip
