@@ -78,9 +78,9 @@ def compare(
     if reference is not None and not isinstance(reference, (*_PATH, Reference)):
         raise InputError("bad reference", expected="a FASTA/GenBank path, a Reference or a "
                          "sequence string", found=type(reference).__name__)  # fmt: skip
-    if isinstance(reference, str) and reference and set(reference.upper()) <= set("ACGTN"):
-        if not _is_file(reference):
-            reference = Reference("reference", reference.upper())
+    dna = isinstance(reference, str) and bool(reference) and set(reference.upper()) <= set("ACGTN")
+    if isinstance(reference, str) and dna and not _is_file(reference):
+        reference = Reference("reference", reference.upper())
     if options is not None and not isinstance(options, (SangerOptions, Mapping)):
         raise InputError("wrong options object", expected="SangerOptions or a dict",
                          found=type(options).__name__)  # fmt: skip
