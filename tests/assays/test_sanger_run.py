@@ -137,6 +137,12 @@ def test_real_traces_end_to_end(name: str) -> None:
     assert len(itself["calls"]) == 0
 
 
+def test_another_amplicon_is_refused() -> None:
+    with pytest.raises(TrkresError, match="does not match the reference") as info:
+        run_sanger(DATA / "3730.ab1", control=DATA / "3100.ab1")
+    assert "identity" in (info.value.found or "")
+
+
 def test_1000_bases_in_under_a_second(tmp_path: Path) -> None:
     seq = random_sequence(1000, 5)
     control = write_abif(make_trace(seq, seed=1), tmp_path / "c.ab1")

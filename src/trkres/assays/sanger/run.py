@@ -49,6 +49,8 @@ TABLE_TITLES = {
 
 #: Lowest share of matching bases between a trace and the reference before a warning.
 MIN_IDENTITY = 0.9
+#: Below this share the trace is taken to be of another amplicon: an error, not calls.
+NOT_SAME_AMPLICON = 0.75
 
 
 @dataclass(frozen=True, eq=False)
@@ -138,7 +140,13 @@ def _orient(trace: Trace, role: str, ref: str, options: SangerOptions, try_rever
                     " (no qualities: not trimmed)")
                  + f"; {aligned.aligned} aligned, {aligned.identity:.1%} identical"
                  + ("; read as its reverse complement" if rev else ""))  # fmt: skip
-    if aligned.aligned < 20 or aligned.identity < MIN_IDENTITY:
+    if aligned.aligned < 20 or aligned.identity < NOT_SAME_AMPLICON:
+        raise InputError(f"{role} trace {name} does not match the reference",
+                         expected=f"the same amplicon (at least {NOT_SAME_AMPLICON:.0%} of aligned "
+                         "bases identical, in either orientation)",
+                         found=f"{aligned.aligned} bases aligned at {aligned.identity:.1%} identity",
+                         hint="check that the control/reference is of the same amplicon")  # fmt: skip
+    if aligned.identity < MIN_IDENTITY:
         warnings.append(f"{role} {name}: only {aligned.aligned} bases aligned to the reference "
                         f"at {aligned.identity:.1%} identity: a different amplicon or a poor "
                         "trace? calls are unreliable")  # fmt: skip
