@@ -162,7 +162,7 @@ def sanger_figures(result: SangerResult, prefix: str = "sanger") -> list[Figure]
             _draw_trace(axes[0], res.sample, pos, "sample")
         if res.control is not None:
             _draw_trace(axes[1], res.control, pos, "control")
-        axes[0].legend(fontsize=6, frameon=False, ncol=4, loc="upper right")
+        axes[0].legend(fontsize=6, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
         out.append(Figure(f"{prefix}_site_{k + 1}", title[:120], fig,
                           caption="The sample's chromatogram around the site (shaded), the "
                           "control beneath; base calls above the peaks."))  # fmt: skip

@@ -6,18 +6,14 @@ by each dye's median called-peak height (dye normalisation). At a reference posi
 with base ``ref`` the fraction for base ``x`` is ``h_x / (h_ref + h_x)``; the *alt* is the
 non-reference channel with the highest normalised height.
 
-Noise, three ways (the call must beat all of them):
+Noise (``run.run_sanger`` combines these; docs/sanger.md states the rule):
 
-* the trace's **limit of detection** (LOD): the fraction that the noise (the secondary
-  fractions of the control trace over its trimmed, aligned region; of the sample itself
-  without a control) exceeds with probability ``alpha / n`` for ``n`` positions compared,
-  from an exponential tail fitted above the noise's 90th percentile (peaks over
-  threshold), so a trace without a mutation has at most an ``alpha`` chance of any call;
-* the **flank noise**: the LOD scaled by the sample's flank median (``±flank`` positions,
-  the site and two neighbours left out) over the noise's median, where that is above 1
-  (weak read ends, a noisy stretch, a noisier sample than control);
-* the **control at the site**: the control's fraction for the same alt base at the same
-  aligned position, plus ``min_difference``.
+* :func:`noise_level`: the local level of the secondary fractions, the larger of the left
+  and right flank medians, over each trace's whole read;
+* :func:`tail_threshold`: the multiple of that level the control's noise exceeds with
+  probability ``alpha / n`` (an exponential tail fitted above its 90th percentile), so a
+  trace without a mutation has at most an ``alpha`` chance of any call;
+* the control's own fraction for the same base at the site (plus ``min_difference``).
 
 The reported ``mutant_fraction`` is corrected for the background under every peak,
 taken to add to both channels: ``f = raw (1 + 2m) - m`` with ``m`` the flank median of
