@@ -99,3 +99,18 @@ def test_api_options_junk_on_a_real_run(options: dict[str, object]) -> None:
     """Valid traces, junk options: a result or a TrkresError."""
     with contextlib.suppress(TrkresError):
         tr.sanger.compare(TRACE, control=TRACE, **options)  # type: ignore[arg-type]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(1, 90), seed=st.integers(0, 10**6), frac=st.floats(0, 1),
+       site=st.integers(0, 89), control=st.booleans())  # fmt: skip
+def test_run_on_any_short_trace(n: int, seed: int, frac: float, site: int, control: bool) -> None:
+    """Tiny and odd traces: a result or a TrkresError (never an IndexError)."""
+    seq = random_sequence(n, seed % 1000)
+    muts = {site % n: ("A" if seq[site % n] != "A" else "C", frac)}
+    sample = make_trace(seq, muts, seed=seed)
+    other = make_trace(seq, seed=seed + 1) if control else None
+    with contextlib.suppress(TrkresError):
+        res = tr.sanger.compare(sample, control=other, gene="NTRK1", codon_start=10,
+                                expect="NTRK1 G12R")  # fmt: skip
+        assert set(res) >= {"calls", "positions", "summary"}

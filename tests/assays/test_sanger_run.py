@@ -153,3 +153,18 @@ def test_1000_bases_in_under_a_second(tmp_path: Path) -> None:
     res = run_sanger(sample, control=control)
     assert time.perf_counter() - start < 1.0
     assert len(res["positions"]) > 900
+
+
+def test_figures_draw_from_a_result(traces: tuple[Path, Path]) -> None:
+    from matplotlib.figure import Figure
+
+    sample, control = traces
+    res = tr.sanger.compare(sample, control=control, gene="NTRK1", codon_start=595,
+                            codon_position=SITE + 1, expect="NTRK1 G595R")  # fmt: skip
+    fig = Figure()
+    ax = tr.pl.sanger_chromatogram(res, ax=fig.add_subplot(2, 1, 1))
+    assert len(ax.lines) == 4
+    tr.pl.sanger_chromatogram(res, ax=fig.add_subplot(2, 1, 2), control=True)
+    assert len(tr.pl.sanger_fractions(res).lines) >= 2
+    with pytest.raises(TrkresError, match="which"):
+        tr.pl.sanger_chromatogram(res, which=5)

@@ -141,11 +141,7 @@ def trace_from_bytes(data: bytes, name: str = "<bytes>") -> Trace:
     order_text = order.decode("ascii", "replace") if isinstance(order, bytes) else str(order)
     if sorted(order_text.upper()) != sorted(BASES):
         raise _bad(name, "bad base order (FWO_)", "the four bases, e.g. GATC", repr(order_text))
-    channels_raw = []
-    for tag in _DATA_TAGS:
-        values = raw[tag]
-        arr = np.asarray(values if isinstance(values, tuple) else (values,), dtype=float)
-        channels_raw.append(arr)
+    channels_raw = [_numbers(raw[tag], tag, name).astype(float) for tag in _DATA_TAGS]
     n_samples = min(len(c) for c in channels_raw)
     if n_samples < 2 or len({len(c) for c in channels_raw}) != 1:
         raise _bad(name, "channels of unequal or no length", "four channels of equal length",
@@ -153,9 +149,11 @@ def trace_from_bytes(data: bytes, name: str = "<bytes>") -> Trace:
     by_base = dict(zip(order_text.upper(), channels_raw, strict=True))
     channels = np.vstack([by_base[b] for b in BASES])
     pbas = raw["PBAS2"]
-    bases = (pbas.decode("ascii", "replace") if isinstance(pbas, bytes) else str(pbas)).upper()
-    ploc = raw["PLOC2"]
-    peaks = np.asarray(ploc if isinstance(ploc, tuple) else (ploc,), dtype=np.int64)
+    if not isinstance(pbas, bytes):
+        raise _bad(name, "bad base calls (PBAS2)", "a string of base letters",
+                   type(pbas).__name__)  # fmt: skip
+    bases = pbas.decode("ascii", "replace").upper()
+    peaks = _numbers(raw["PLOC2"], "PLOC2", name)
     if len(bases) == 0:
         raise _bad(name, "trace without base calls", "at least one base call", "PBAS2 is empty")
     if len(peaks) != len(bases):
@@ -181,6 +179,16 @@ def trace_from_bytes(data: bytes, name: str = "<bytes>") -> Trace:
     short = name.replace("\\", "/").rsplit("/", 1)[-1]
     return Trace(short, bases, peaks, quality, channels, source=name, sample=sample_text,
                  notes=tuple(notes))  # fmt: skip
+
+
+def _numbers(value: object, tag: str, name: str) -> np.ndarray:
+    """An ABIF numeric array (a tuple, or one number) as int64; anything else (a tag whose
+    element type was changed, which Biopython returns as ``None`` or bytes) an InputError."""
+    items = value if isinstance(value, tuple) else (value,)
+    if not items or not all(isinstance(v, int) and not isinstance(v, bool) for v in items):
+        raise _bad(name, f"bad {tag} tag", "integers (ABIF element type short)",
+                   f"{type(value).__name__}")  # fmt: skip
+    return np.asarray(items, dtype=np.int64)
 
 
 _DNA = set("ACGTNRYSWKMBDHV")

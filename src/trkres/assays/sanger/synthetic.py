@@ -65,9 +65,11 @@ def make_trace(
     bg = rng.exponential(background, (4, n))
     lo, hi = bad_ends
     ends = np.zeros(n)
-    ends[:lo] = np.linspace(0.5, 0.0, lo)[: min(lo, n)] if lo else 0
-    if hi:
-        ends[n - hi :] = np.linspace(0.0, 0.5, hi)[: min(hi, n)]
+    k_lo, k_hi = min(lo, n), min(hi, n)
+    if k_lo:
+        ends[:k_lo] = np.linspace(0.5, 0.0, lo)[:k_lo]
+    if k_hi:
+        ends[n - k_hi :] = np.fmax(ends[n - k_hi :], np.linspace(0.0, 0.5, hi)[hi - k_hi :])
     bg += rng.exponential(1.0, (4, n)) * ends
     heights = bg * amp  # background peaks in every channel
     a_sigma = np.sqrt(np.log(1 + allele_cv**2))
