@@ -147,3 +147,12 @@ def test_expect_answers_its_limits() -> None:
     assert "outside the reference" in answer("NTRK1 G900R")
     with pytest.raises(InputError, match="coding frame"):
         run_sanger(sample, SangerOptions(expect="NTRK1 G595R"), control=control)
+
+
+def test_gene_from_expect_names_the_calls() -> None:
+    seq = random_sequence(400, 43)
+    seq = seq[:200] + "GGG" + seq[203:]
+    sample = make_trace(seq, {200: ("A", 0.4)}, seed=6)
+    opts = SangerOptions(codon_start=595, codon_position=201, expect="NTRK1 G595R")
+    res = run_sanger(sample, opts, control=make_trace(seq, seed=7))
+    assert list(res["calls"]["protein_change"]) == ["NTRK1 G595R"]

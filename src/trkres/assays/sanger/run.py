@@ -288,6 +288,10 @@ def run_sanger(
     progress(3, 4, "naming")
     frame = _frame(ref_obj, len(ref), options, notes)
     gene = options.gene or (ref_obj.gene if ref_obj is not None else None)
+    if gene is None and options.expect:  # "NTRK1 G595R" names the amplicon's gene too
+        from trkres.assays.sanger.naming import parse_expect
+
+        gene = parse_expect(options.expect, None)[0]
     calls = _name_calls(positions[positions["called"]], ref, frame, gene, lod)
     tables: dict[str, pd.DataFrame] = {"calls": calls}
     facts = sorted({f for col in ("class_fact", "known_fact") for f in calls[col] if f})
