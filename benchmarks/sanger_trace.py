@@ -10,7 +10,8 @@ figures (``sanger_figures``) and the CLI's whole write (tables + figures).
 Accuracy: for each background level (``synthetic.make_trace(background=...)``: mean
 height of the noise peaks under each peak in every other channel, a fraction of the main
 peak; 0.015 matches the median secondary peak of Biopython's 3730 trace, 0.03 is twice
-that) and each of ``--seeds`` seeds, a 500-base control and samples with the mutant at
+that; and 0.0075 independent + 0.015 sequence-context noise shared by sample and control,
+as real context noise is) and each of ``--seeds`` seeds, a 500-base control and samples with the mutant at
 0, 2.5, 5, 7.5, 10, 12.5, 15, 20, 25, 30, 40, 50%. Reported per level and fraction: the
 detection rate at the site, the mean and worst error of the recovered mutant fraction
 when detected, the CI coverage, and false calls elsewhere; per level the stated LOD
@@ -76,15 +77,18 @@ def speed(repeat: int) -> pd.DataFrame:
     return pd.DataFrame(rows).min().to_frame("best_s").T
 
 
-def accuracy(seeds: int, background: float) -> tuple[pd.DataFrame, list[float]]:
+def accuracy(
+    seeds: int, background: float, context: float = 0.0
+) -> tuple[pd.DataFrame, list[float]]:
     opts = SangerOptions(gene="NTRK1", codon_start=595, codon_position=SITE + 1)
     rows, lods = [], []
     for seed in range(seeds):
         seq = amplicon(500, 100 + seed)
-        ctl = make_trace(seq, seed=1000 + seed, background=background, name="ctl")
+        ctl = make_trace(seq, seed=1000 + seed, background=background, context=context,
+                         name="ctl")  # fmt: skip
         for f in FRACTIONS:
             smp = make_trace(seq, {SITE: ("A", f)} if f else None, seed=2000 + 37 * seed + int(f * 1000),
-                             background=background, name="smp")  # fmt: skip
+                             background=background, context=context, name="smp")  # fmt: skip
             res = run_sanger(smp, opts, control=ctl)
             calls = res["calls"]
             at = calls[calls["position"] == SITE + 1]
@@ -111,9 +115,9 @@ def main() -> None:
     sp = speed(args.repeat)
     lines += ["## Speed: 1,000-base sample + control (ABIF), best of "
               f"{args.repeat}", sp.round(4).to_string(index=False), ""]  # fmt: skip
-    for bg in (0.015, 0.03):
+    for bg, ctx in ((0.015, 0.0), (0.03, 0.0), (0.0075, 0.015)):
         t0 = time.perf_counter()
-        table, lods = accuracy(args.seeds, bg)
+        table, lods = accuracy(args.seeds, bg, ctx)
         took = time.perf_counter() - t0
         det = table[table["detected"]]
         det = det.assign(error=det["measured"] - det["fraction"])
@@ -129,7 +133,7 @@ def main() -> None:
         first = next(
             (f for f in summ.index if all(x in reliable for x in summ.index if x >= f)), None
         )
-        lines += [f"## Mixtures, background {bg} ({args.seeds} seeds x {len(FRACTIONS)} fractions, "
+        lines += [f"## Mixtures, background {bg}, context {ctx} ({args.seeds} seeds x {len(FRACTIONS)} fractions, "
                   f"{took:.1f} s)",
                   f"stated LOD (mutant fraction): median {np.median(lods):.3f}, range "
                   f"{np.min(lods):.3f}-{np.max(lods):.3f}",

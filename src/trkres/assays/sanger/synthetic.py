@@ -6,7 +6,9 @@ amplitude varies log-normally between peaks (CV ``height_cv``, ~0.3), each dye h
 scale (``dye_scale``); at a mixed position the reference and mutant peaks share the
 position's amplitude, split ``1 - f`` : ``f``, each with a small allele-specific factor
 (CV ``allele_cv``); under every peak the other three channels carry background peaks
-(exponential heights, mean ``background`` of the main peak: the "noise" of real traces),
+(exponential heights, mean ``background`` of the main peak: the "noise" of real traces;
+``context`` adds more that is the same in every trace of one sequence, as sequence-context
+noise is),
 plus Gaussian baseline noise (``noise`` RFU). Qualities are Phred-like from the purity
 of each peak, with poor (Q < 10) first and last bases so end trimming has work to do.
 """
@@ -14,6 +16,7 @@ of each peak, with poor (Q < 10) first and last bases so end trimming has work t
 from __future__ import annotations
 
 import struct
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -42,6 +45,7 @@ def make_trace(
     allele_cv: float = 0.05,
     dye_scale: tuple[float, float, float, float] = (1.0, 0.8, 0.6, 1.2),
     background: float = 0.015,
+    context: float = 0.0,
     noise: float = 8.0,
     bad_ends: tuple[int, int] = (15, 25),
     name: str = "synthetic",
@@ -63,6 +67,9 @@ def make_trace(
     # The signal fades along the read; the first and last bases are poor.
     amp *= np.linspace(1.2, 0.7, n)
     bg = rng.exponential(background, (4, n))
+    if context > 0:  # sequence-context noise: the same in every trace of this amplicon
+        shared = np.random.default_rng(zlib.crc32(seq.encode("ascii", "replace")))
+        bg += shared.exponential(context, (4, n))
     lo, hi = bad_ends
     ends = np.zeros(n)
     k_lo, k_hi = min(lo, n), min(hi, n)
