@@ -13,7 +13,7 @@ The Python API, as a notebook uses it::
 
 Namespaces (each imported on first use, so ``import trkres`` stays fast):
 ``genomics`` (classify resistance from sequencing), ``cfdna`` (serial cfDNA),
-``doseresponse``, ``synergy``, ``ddpcr``, ``plates``, ``invivo``, ``western`` (lab assays),
+``doseresponse``, ``synergy``, ``ddpcr``, ``plates``, ``invivo``, ``western``, ``sanger`` (lab assays),
 ``signalling`` (the TRK signalling model), ``evolution`` (tumour evolution under regimens;
 ``models`` holds both), ``pl`` (figures), ``study`` (study folders, the report), ``knowledge`` (curated facts), ``units``. Every error trkres raises on
 purpose is a :class:`trkres.errors.TrkresError`. See ``docs/architecture.md``.
@@ -37,6 +37,7 @@ _NAMESPACES = {
     "plates": "trkres.assays.plates",
     "invivo": "trkres.assays.invivo",
     "western": "trkres.assays.western",
+    "sanger": "trkres.assays.sanger",
     "evolution": "trkres.models.evolution",
     "models": "trkres.models",
     "signalling": "trkres.models.signalling",
@@ -62,6 +63,7 @@ __all__ = [
     "models",
     "pl",
     "plates",
+    "sanger",
     "signalling",
     "study",
     "synergy",
@@ -71,7 +73,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from trkres import errors, examples, genomics, knowledge, models, pl, study, units
-    from trkres.assays import ddpcr, doseresponse, invivo, plates, synergy, western
+    from trkres.assays import ddpcr, doseresponse, invivo, plates, sanger, synergy, western
     from trkres.genomics import cfdna_api as cfdna
     from trkres.models import evolution, signalling
 

@@ -19,6 +19,7 @@ for _module in (
     "synergy",
     "invivo",
     "western",
+    "sanger",
     "signalling",
     "evolution",
     "knowledge",

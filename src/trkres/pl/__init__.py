@@ -40,6 +40,9 @@ _FUNCTIONS = {
     "blot_overlay": "trkres.pl.western",
     "blot_profiles": "trkres.pl.western",
     "blot_fold_change": "trkres.pl.western",
+    # Sanger traces
+    "sanger_chromatogram": "trkres.pl.sanger",
+    "sanger_fractions": "trkres.pl.sanger",
     # signalling model
     "signal_heatmap": "trkres.pl.signalling",
     "signal_dose_response": "trkres.pl.signalling",

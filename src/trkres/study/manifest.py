@@ -37,6 +37,7 @@ class InputKind(StrEnum):
     cfdna = "cfdna"  # serial cfDNA sequencing results
     western = "western"  # a blot image (with its loading control and lane layout)
     western_blot = "western_blot"  # the earlier name of western, still read
+    sanger = "sanger"  # a Sanger trace (ABIF), with its control trace and/or reference
     tumour_volumes = "tumour_volumes"  # in vivo caliper volumes (xenograft, PDX)
     xenograft = "xenograft"  # the earlier name of tumour_volumes, still read
     knowledge = "knowledge"  # a lab's extra knowledge YAML
@@ -58,6 +59,7 @@ KIND_FORMATS: dict[InputKind, tuple[str, ...]] = {
     InputKind.cfdna: ("long",),
     InputKind.western: ("image",),
     InputKind.western_blot: ("image",),
+    InputKind.sanger: ("abi",),
     InputKind.tumour_volumes: ("long",),
     InputKind.xenograft: ("long",),
     InputKind.knowledge: ("yaml",),
@@ -90,11 +92,20 @@ class StudyInput(BaseModel):
     )
     target: str | None = Field(default=None, description="protein on the image (westerns)")
     blot: str | None = Field(default=None, description="replicate blot id (westerns)")
+    control: str | None = Field(
+        default=None, description="control trace of the same amplicon (sanger)"
+    )
+    reference: str | None = Field(
+        default=None, description="reference FASTA/GenBank of the amplicon (sanger)"
+    )
+    expect: str | None = Field(
+        default=None, description="the mutation asked about, e.g. 'NTRK1 G595R' (sanger)"
+    )
     provenance: Provenance = "measured"
     source: str | None = Field(default=None, description="where the data came from, licence")
     description: str | None = None
 
-    @field_validator("path", "layout", "loading_control")
+    @field_validator("path", "layout", "loading_control", "control", "reference")
     @classmethod
     def _relative(cls, value: str | None) -> str | None:
         if value is None:
@@ -125,6 +136,9 @@ class StudyInput(BaseModel):
         for name in ("loading_control", "target", "blot"):
             if getattr(self, name) is not None and not western:
                 raise ValueError(f"'{name}' applies to inputs of kind 'western' only")
+        for name in ("control", "reference", "expect"):
+            if getattr(self, name) is not None and self.kind is not InputKind.sanger:
+                raise ValueError(f"'{name}' applies to inputs of kind 'sanger' only")
         if self.kind is InputKind.plate and self.layout is None and self.format != "gdsc":
             raise ValueError(
                 "a plate needs a 'layout' (the plate map file; GDSC well tables carry their own)"
@@ -249,6 +263,9 @@ def load_study(folder: Path) -> Study:
             _check_file(study, index, "layout", item.layout)
         if item.loading_control is not None:
             _check_file(study, index, "loading_control", item.loading_control)
+        for name in ("control", "reference"):
+            if getattr(item, name) is not None:
+                _check_file(study, index, name, getattr(item, name))
     return study
 
 

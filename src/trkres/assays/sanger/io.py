@@ -1,0 +1,238 @@
+"""Reading Sanger traces (ABIF ``.ab1``/``.abi``) and reference sequences (FASTA, GenBank).
+
+A :class:`Trace` holds what the comparison needs: the four analysed channels (DATA9–12,
+reordered to A, C, G, T from the file's ``FWO_`` base order), the base calls (``PBAS2``),
+the peak location of each call in samples (``PLOC2``) and the Phred qualities (``PCON2``).
+Files are parsed by Biopython (``Bio.SeqIO.read(path, "abi")``, imported on first read);
+anything it cannot read, a truncated file, or an ABIF file without the tags above is an
+:class:`~trkres.errors.InputError` naming the file, what was expected and what was found.
+
+SCF traces: Biopython's ``SeqIO`` has no SCF reader, so ``.scf`` files are refused with a
+clear error (convert them to ABIF or FASTQ elsewhere) rather than read by a guess.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trkres.errors import InputError, Location
+
+__all__ = ["BASES", "Reference", "Trace", "read_reference", "read_trace", "trace_from_bytes"]
+
+#: Channel order of :attr:`Trace.channels`.
+BASES = "ACGT"
+_DATA_TAGS = ("DATA9", "DATA10", "DATA11", "DATA12")
+#: Largest trace file read (bytes): real ABIF files are < 1 MB.
+MAX_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True, eq=False)
+class Trace:
+    """One chromatogram.
+
+    ``channels``: float array (4, n_samples), analysed signal (RFU) in A, C, G, T order;
+    ``bases``: the base calls (upper case, IUPAC letters kept); ``peaks``: the sample index
+    of each call (int, same length as ``bases``); ``quality``: Phred quality of each call
+    (all ``-1`` when the file has none); ``name``: the file name (or sample name).
+    """
+
+    name: str
+    bases: str
+    peaks: np.ndarray
+    quality: np.ndarray
+    channels: np.ndarray
+    source: str = ""
+    sample: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def __len__(self) -> int:
+        return len(self.bases)
+
+    @property
+    def has_quality(self) -> bool:
+        """Whether the file carried base qualities (PCON2)."""
+        return bool(len(self.quality)) and bool((self.quality >= 0).all())
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A reference sequence, with the coding frame when a GenBank CDS gave one.
+
+    ``cds``: 0-based reference positions of the CDS in coding order (complemented when
+    ``cds_strand`` is -1), or ``None``; ``gene``: the CDS's ``/gene`` qualifier.
+    """
+
+    name: str
+    sequence: str
+    cds: tuple[int, ...] | None = None
+    cds_strand: int = 1
+    gene: str | None = None
+    codon_offset: int = 0  # bases of the CDS before its first complete codon (/codon_start - 1)
+
+
+def _seqio() -> Any:
+    """Biopython's ``Bio.SeqIO``, imported on first use (typed ``Any``: Biopython's
+    functions carry no annotations, whatever its version)."""
+    return importlib.import_module("Bio.SeqIO")
+
+
+def _bad(path: str, message: str, expected: str, found: str) -> InputError:
+    return InputError(message, location=Location(file=path), expected=expected, found=found)
+
+
+def _read_bytes(path: str | os.PathLike[str], what: str) -> tuple[str, bytes]:
+    p = Path(os.fspath(path))
+    name = str(p)
+    if not p.exists():
+        raise _bad(name, f"no such {what} file", f"an existing {what} file", "nothing at that path")
+    if p.is_dir():
+        raise _bad(name, f"a folder, not a {what} file", f"a {what} file", "a folder")
+    size = p.stat().st_size
+    if size > MAX_BYTES:
+        raise _bad(name, f"{what} file too large", f"at most {MAX_BYTES} bytes",
+                   f"{size} bytes")  # fmt: skip
+    try:
+        return name, p.read_bytes()
+    except OSError as exc:
+        raise _bad(name, f"cannot read the {what} file", "a readable file", str(exc)) from None
+
+
+def read_trace(path: str | os.PathLike[str]) -> Trace:
+    """The chromatogram in an ABIF file (``.ab1``, ``.abi``). ``.scf`` is refused (no
+    Biopython reader). Raises :class:`InputError` for anything not a complete ABIF trace."""
+    name, data = _read_bytes(path, "trace")
+    if name.lower().endswith(".scf") or data[:4] == b".scf":
+        raise _bad(name, "SCF traces are not supported", "an ABIF trace (.ab1/.abi)",
+                   "an SCF file (Biopython's SeqIO has no SCF reader; export ABIF from the "
+                   "sequencer software or convert the file)")  # fmt: skip
+    return trace_from_bytes(data, name)
+
+
+def trace_from_bytes(data: bytes, name: str = "<bytes>") -> Trace:
+    """A :class:`Trace` from the bytes of an ABIF file (``name`` appears in errors)."""
+    if not isinstance(data, (bytes, bytearray)):
+        raise InputError("not trace bytes", expected="bytes of an ABIF file",
+                         found=type(data).__name__)  # fmt: skip
+    if len(data) < 34 or data[:4] != b"ABIF":
+        raise _bad(name, "not an ABIF trace", "a file starting with 'ABIF' (an .ab1 chromatogram)",
+                   f"{len(data)} bytes starting {bytes(data[:8])!r}")  # fmt: skip
+    try:
+        seqio = _seqio()
+        record = seqio.read(io.BytesIO(bytes(data)), "abi")
+        raw = dict(record.annotations.get("abif_raw", {}))
+    except Exception as exc:  # Biopython raises ValueError, struct.error, AssertionError ...
+        raise _bad(name, "unreadable or truncated ABIF trace", "a complete ABIF file",
+                   f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) from None  # fmt: skip
+    missing = [t for t in (*_DATA_TAGS, "PBAS2", "PLOC2") if t not in raw]
+    if missing:
+        found = "an ABIF file without " + ", ".join(missing)
+        if "PBAS1" not in raw and "PBAS2" not in raw:
+            found += " (no base calls: a fragment-analysis .fsa file or an unanalysed run?)"
+        raise _bad(name, "ABIF file without an analysed trace",
+                   "analysed channels DATA9-12, base calls PBAS2 and peak locations PLOC2", found)  # fmt: skip
+    order = raw.get("FWO_1", b"GATC")
+    order_text = order.decode("ascii", "replace") if isinstance(order, bytes) else str(order)
+    if sorted(order_text.upper()) != sorted(BASES):
+        raise _bad(name, "bad base order (FWO_)", "the four bases, e.g. GATC", repr(order_text))
+    channels_raw = [_numbers(raw[tag], tag, name).astype(float) for tag in _DATA_TAGS]
+    n_samples = min(len(c) for c in channels_raw)
+    if n_samples < 2 or len({len(c) for c in channels_raw}) != 1:
+        raise _bad(name, "channels of unequal or no length", "four channels of equal length",
+                   f"lengths {[len(c) for c in channels_raw]}")  # fmt: skip
+    by_base = dict(zip(order_text.upper(), channels_raw, strict=True))
+    channels = np.vstack([by_base[b] for b in BASES])
+    pbas = raw["PBAS2"]
+    if not isinstance(pbas, bytes):
+        raise _bad(name, "bad base calls (PBAS2)", "a string of base letters",
+                   type(pbas).__name__)  # fmt: skip
+    bases = pbas.decode("ascii", "replace").upper()
+    peaks = _numbers(raw["PLOC2"], "PLOC2", name)
+    if len(bases) == 0:
+        raise _bad(name, "trace without base calls", "at least one base call", "PBAS2 is empty")
+    if len(peaks) != len(bases):
+        raise _bad(name, "peak locations do not match the base calls",
+                   "one PLOC2 entry per PBAS2 base", f"{len(peaks)} locations, {len(bases)} bases")  # fmt: skip
+    if peaks.min() < 0 or peaks.max() >= n_samples:
+        raise _bad(name, "peak locations outside the trace", f"sample indices 0..{n_samples - 1}",
+                   f"{int(peaks.min())}..{int(peaks.max())}")  # fmt: skip
+    pcon = raw.get("PCON2")
+    notes: list[str] = []
+    if isinstance(pcon, (bytes, str)) and len(pcon) == len(bases):
+        quality = np.frombuffer(pcon if isinstance(pcon, bytes) else pcon.encode("latin-1"),
+                                dtype=np.uint8).astype(np.int64)  # fmt: skip
+        if not quality.any():
+            quality = np.full(len(bases), -1, dtype=np.int64)
+            notes.append("every base quality is 0 (a basecaller that writes none): the ends "
+                         "are not quality-trimmed")  # fmt: skip
+    else:
+        quality = np.full(len(bases), -1, dtype=np.int64)
+        notes.append("no base qualities (PCON2): the ends are not quality-trimmed")
+    sample = raw.get("SMPL1", b"")
+    sample_text = sample.decode("latin-1") if isinstance(sample, bytes) else str(sample or "")
+    short = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return Trace(short, bases, peaks, quality, channels, source=name, sample=sample_text,
+                 notes=tuple(notes))  # fmt: skip
+
+
+def _numbers(value: object, tag: str, name: str) -> np.ndarray:
+    """An ABIF numeric array (a tuple, or one number) as int64; anything else (a tag whose
+    element type was changed, which Biopython returns as ``None`` or bytes) an InputError."""
+    items = value if isinstance(value, tuple) else (value,)
+    if not items or not all(isinstance(v, int) and not isinstance(v, bool) for v in items):
+        raise _bad(name, f"bad {tag} tag", "integers (ABIF element type short)",
+                   f"{type(value).__name__}")  # fmt: skip
+    return np.asarray(items, dtype=np.int64)
+
+
+_DNA = set("ACGTNRYSWKMBDHV")
+
+
+def read_reference(path: str | os.PathLike[str]) -> Reference:
+    """A reference sequence from FASTA (``>`` first) or GenBank (``LOCUS`` first); the first
+    CDS feature of a GenBank record gives the coding frame and gene. Raises :class:`InputError`."""
+    name, data = _read_bytes(path, "reference")
+    text = data.decode("utf-8", "replace")
+    head = text.lstrip()[:5].upper()
+    fmt = "genbank" if head.startswith("LOCUS") else "fasta" if head.startswith(">") else None
+    if fmt is None:
+        raise _bad(name, "not a FASTA or GenBank reference",
+                   "a FASTA ('>' first) or GenBank ('LOCUS' first) file", repr(text[:40]))  # fmt: skip
+    try:
+        records = list(_seqio().parse(io.StringIO(text), fmt))
+    except Exception as exc:
+        raise _bad(name, f"unreadable {fmt} reference", f"a valid {fmt} file",
+                   f"{type(exc).__name__}: {exc}") from None  # fmt: skip
+    if len(records) != 1:
+        raise _bad(name, "a reference must hold one sequence", "one record", f"{len(records)}")
+    record = records[0]
+    try:
+        seq = str(record.seq).upper()
+    except Exception as exc:  # an undefined sequence (GenBank without ORIGIN)
+        raise _bad(name, "reference without a sequence", "bases (GenBank ORIGIN / FASTA lines)",
+                   str(exc)) from None  # fmt: skip
+    bad = sorted(set(seq) - _DNA)
+    if not seq or bad:
+        raise _bad(name, "not a DNA sequence", "bases A, C, G, T (N and IUPAC codes allowed)",
+                   f"characters {''.join(bad[:10])}" if bad else "an empty sequence")  # fmt: skip
+    cds: tuple[int, ...] | None = None
+    strand, gene, offset = 1, None, 0
+    for feature in getattr(record, "features", []):
+        if feature.type != "CDS" or feature.location is None:
+            continue
+        cds = tuple(int(p) for p in feature.location)
+        strand = -1 if feature.location.strand == -1 else 1
+        quals = feature.qualifiers
+        gene = (quals.get("gene") or [None])[0]
+        try:
+            offset = int((quals.get("codon_start") or ["1"])[0]) - 1
+        except ValueError:
+            offset = 0
+        break
+    return Reference(record.id or Path(name).stem, seq, cds, strand, gene, max(0, min(offset, 2)))

@@ -1,0 +1,128 @@
+"""The coding frame of an amplicon, codon and protein names of calls, and their class.
+
+Convention (``--codon-start N --codon-position P``): reference position ``P`` (1-based, on
+the reference: the reference file, else the control trace's base calls, else the sample's)
+is the **first base of codon N**; codons run on with the reference (``strand +``), or,
+with ``strand -`` (the reference is the coding strand's reverse complement), position
+``P`` is still codon N's first base and the codon reads ``P, P-1, P-2`` complemented.
+A GenBank reference's first CDS feature gives the frame instead (its first complete codon
+is codon 1, or codon ``N`` when ``--codon-start`` is given too).
+
+Protein changes use the knowledge base's genetic code (``NTRK1 G595R``) and are classed
+with the genomics annotator (kinase positions, bypass alterations).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from trkres.assays.sanger.caller import complement
+from trkres.errors import InputError
+from trkres.knowledge.schema import GENETIC_CODE
+
+__all__ = ["Frame", "classify", "frame_from_cds", "frame_from_start", "parse_expect"]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Codon numbers of reference positions: ``codons[k]`` holds the three 0-based
+    reference positions of codon ``first + k`` in coding order; ``strand`` -1 means the
+    coding base is the complement of the reference base."""
+
+    codons: tuple[tuple[int, int, int], ...]
+    first: int
+    strand: int
+
+    def locate(self, position: int) -> tuple[int, int] | None:
+        """``(codon number, 0-based base within the codon)`` of a 0-based reference position."""
+        index = self._index.get(position)
+        return index
+
+    @property
+    def _index(self) -> dict[int, tuple[int, int]]:
+        cached = self.__dict__.get("_cache")
+        if cached is None:
+            cached = {p: (self.first + k, j) for k, c in enumerate(self.codons)
+                      for j, p in enumerate(c)}  # fmt: skip
+            object.__setattr__(self, "_cache", cached)
+        return cached
+
+    def positions_of(self, codon: int) -> tuple[int, int, int] | None:
+        k = codon - self.first
+        return self.codons[k] if 0 <= k < len(self.codons) else None
+
+    def coding(self, reference: str, positions: tuple[int, int, int]) -> str:
+        """The coding-strand codon at ``positions`` of ``reference``."""
+        bases = "".join(reference[p] for p in positions)
+        return complement(bases) if self.strand < 0 else bases
+
+
+def frame_from_start(length: int, codon_start: int, codon_position: int, strand: int) -> Frame:
+    """The frame where 1-based reference position ``codon_position`` is codon
+    ``codon_start``'s first base (see the module docstring)."""
+    p = codon_position - 1
+    if not 0 <= p < length:
+        raise InputError("codon position outside the reference",
+                         expected=f"a position from 1 to {length}", found=str(codon_position))  # fmt: skip
+    if strand >= 0:
+        start = p % 3
+        order = list(range(start, length))
+        first = codon_start - p // 3
+    else:
+        back = (length - 1 - p) // 3
+        top = p + 3 * back
+        order = list(range(top, -1, -1))
+        first = codon_start - back
+    codons = tuple(tuple(order[i : i + 3]) for i in range(0, len(order) - 2, 3))
+    return Frame(codons, first, 1 if strand >= 0 else -1)  # type: ignore[arg-type]
+
+
+def frame_from_cds(cds: tuple[int, ...], strand: int, offset: int, first: int = 1) -> Frame:
+    """The frame of a GenBank CDS (positions in coding order; ``offset`` bases before the
+    first complete codon, from ``/codon_start``)."""
+    order = list(cds[offset:])
+    codons = tuple(tuple(order[i : i + 3]) for i in range(0, len(order) - 2, 3))
+    return Frame(codons, first, strand)  # type: ignore[arg-type]
+
+
+def translate_codon(codon: str) -> str:
+    """One-letter amino acid (``*`` stop), ``X`` for codons with other than A/C/G/T."""
+    return GENETIC_CODE.get(codon.upper(), "X")
+
+
+_EXPECT = re.compile(r"^\s*(?:([A-Za-z0-9-]+)\s+)?(?:p\.)?([A-Z\*])(\d+)([A-Z\*])\s*$")
+
+
+def parse_expect(text: str, gene: str | None) -> tuple[str, str, int, str]:
+    """``"NTRK1 G595R"`` (or ``"G595R"`` with ``gene``) → ``(gene, ref aa, number, alt aa)``."""
+    m = _EXPECT.match(text or "")
+    if not m:
+        raise InputError("bad expected mutation", expected="a gene and a substitution, e.g. "
+                         "'NTRK1 G595R' or 'KRAS G12D'", found=repr(text))  # fmt: skip
+    name = m.group(1) or gene
+    if not name:
+        raise InputError("expected mutation without a gene", expected="'GENE X123Y' or --gene",
+                         found=repr(text))  # fmt: skip
+    return name.upper(), m.group(2), int(m.group(3)), m.group(4)
+
+
+def classify(gene: str, ref: str, number: int, alt: str) -> dict[str, Any]:
+    """The knowledge base's class of ``gene ref{number}alt``: ``alteration_class``,
+    ``class_fact`` (``topic:id``), ``known_fact``, ``fact_status`` and a note."""
+    from trkres.genomics.annotate import Annotator
+    from trkres.knowledge.loader import load_knowledge
+
+    kb = load_knowledge()
+    symbol = kb.normalise_gene(gene)
+    if ref == alt:
+        return {"alteration_class": "", "class_fact": "", "known_fact": "", "fact_status": "",
+                "annotation_note": "synonymous"}  # fmt: skip
+    hit = Annotator(kb).annotate_one({
+        "gene": symbol, "alteration_type": "mutation", "aa_ref": ref, "aa_pos": number,
+        "protein_change": f"{ref}{number}{alt}", "partner_gene": "",
+    })  # fmt: skip
+    return {"alteration_class": hit.alteration_class, "class_fact": hit.class_fact,
+            "known_fact": hit.known_fact, "fact_status": hit.status,
+            "annotation_note": hit.note}  # fmt: skip

@@ -1,0 +1,468 @@
+"""``run_sanger``: a sample chromatogram against a control trace and/or reference → the
+secondary-peak fraction at each position, calls with their CI and limit of detection,
+codon and protein names, and the answer to ``--expect``.
+
+The one orchestration of the Sanger analysis (``trkres sanger``, the study section and
+``tr.sanger.compare`` call it); it reads and computes, and writes nothing. Steps: read the
+traces → Mott-trim their ends → choose the reference (the reference file, else the
+control's base calls, else the sample's own) → orient each trace (the reverse complement
+when it aligns better) and align its trimmed calls to the reference → channel heights at
+each peak, dye-normalised → fractions, noise, calls (see :mod:`.caller`) → names
+(:mod:`.naming`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from trkres.assays.sanger import caller
+from trkres.assays.sanger.io import BASES, Reference, Trace
+from trkres.assays.sanger.options import SangerOptions
+from trkres.errors import InputError
+from trkres.results import TableResult
+from trkres.study.registry import ProgressCallback, no_progress
+
+__all__ = ["CALL_COLUMNS", "TABLE_TITLES", "OrientedTrace", "SangerResult", "run_sanger"]
+
+TraceInput = str | os.PathLike[str] | Trace
+ReferenceInput = str | os.PathLike[str] | Reference
+
+#: Columns of ``calls.tsv`` (the issue's first ten, then context).
+CALL_COLUMNS = [
+    "position", "ref", "alt", "mutant_fraction", "ci_low", "ci_high", "noise", "call",
+    "codon", "protein_change", "gene", "sample_position", "raw_fraction", "control_fraction",
+    "noise_level", "lod", "quality", "alteration_class", "class_fact", "known_fact",
+    "fact_status", "annotation_note",
+]  # fmt: skip
+
+TABLE_TITLES = {
+    "calls": "Calls: secondary peaks above the noise, with mutant fraction, 95% CI and name",
+    "expect": "The mutation asked about: detected or not, at what fraction",
+    "positions": "Every aligned position: secondary-peak fraction, control, flank noise",
+    "summary": "Traces, trimming, alignment and the limit of detection",
+}
+
+#: Lowest share of matching bases between a trace and the reference before a warning.
+MIN_IDENTITY = 0.9
+#: Below this share the trace is taken to be of another amplicon: an error, not calls.
+NOT_SAME_AMPLICON = 0.75
+
+
+@dataclass(frozen=True, eq=False)
+class OrientedTrace:
+    """A trace as compared: oriented to the reference, trimmed, aligned and normalised.
+
+    ``trim``: ``(start, end)`` 0-based end-exclusive; ``to_trace``: reference position →
+    trace base index (-1 unaligned); ``norm``: dye-normalised heights (4 × bases)."""
+
+    trace: Trace
+    role: str
+    reversed: bool
+    trim: tuple[int, int]
+    to_trace: np.ndarray
+    norm: np.ndarray
+    identity: float
+
+
+@dataclass(frozen=True, eq=False)
+class SangerResult(TableResult):
+    """Every Sanger table by name with the traces as compared.
+
+    Tables: ``calls`` (:data:`CALL_COLUMNS`), ``expect`` (with ``expect``), ``positions``,
+    ``summary``. ``sample`` / ``control`` hold the oriented traces (for the figures);
+    ``reference`` the reference sequence; ``lod`` the limit of detection (fraction 0-1).
+    """
+
+    sample: OrientedTrace | None = None
+    control: OrientedTrace | None = None
+    reference: str = ""
+    reference_name: str = ""
+    lod: float = float("nan")
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    facts_used: tuple[str, ...] = ()
+    options: SangerOptions = field(default_factory=SangerOptions)
+
+
+def _trace(item: TraceInput, what: str) -> Trace:
+    from trkres.assays.sanger.io import read_trace
+
+    if isinstance(item, Trace):
+        return item
+    if isinstance(item, (str, os.PathLike)) and not isinstance(item, bytes):
+        return read_trace(Path(os.fspath(item)))
+    raise InputError(f"not a {what} trace", expected="a path to an .ab1 file or a Trace",
+                     found=type(item).__name__)  # fmt: skip
+
+
+def _reference(item: ReferenceInput) -> Reference:
+    from trkres.assays.sanger.io import read_reference
+
+    if isinstance(item, Reference):
+        return item
+    if isinstance(item, (str, os.PathLike)):
+        return read_reference(Path(os.fspath(item)))
+    raise InputError("not a reference", expected="a FASTA/GenBank path or a Reference",
+                     found=type(item).__name__)  # fmt: skip
+
+
+def _orient(trace: Trace, role: str, ref: str, options: SangerOptions, try_reverse: bool,
+            notes: list[str], warnings: list[str]) -> OrientedTrace:  # fmt: skip
+    """Trim, orient (reverse complement when it aligns better), align and normalise."""
+    candidates = [(trace, False)]
+    if try_reverse:
+        candidates.append((caller.reverse_complement(trace), True))
+    best: tuple[float, Trace, bool, tuple[int, int], caller.Aligned] | None = None
+    for cand, rev in candidates:
+        start, end = caller.mott_trim(cand.quality, options.trim_cutoff)
+        aligned = caller.align_to(ref, cand.bases[start:end])
+        if best is None or aligned.score > best[0]:
+            best = (aligned.score, cand, rev, (start, end), aligned)
+    assert best is not None
+    _, chosen, rev, (start, end), aligned = best
+    name = trace.name
+    if end - start < 20:
+        raise InputError(f"{role} trace {name}: too few good bases after quality trimming",
+                         expected="at least 20 bases with Phred quality above the trim cutoff",
+                         found=f"{end - start} bases (of {len(trace)})")  # fmt: skip
+    to_trace = np.where(aligned.to_trace >= 0, aligned.to_trace + start, -1)
+    keep = np.zeros(len(chosen), dtype=bool)
+    keep[start:end] = True
+    heights = caller.peak_heights(chosen, options.window)
+    norm = caller.dye_normalised(chosen, heights, keep)
+    notes.append(f"{role} {name}: bases {start + 1}-{end} of {len(chosen)} kept after trimming"
+                 + (" (quality cutoff " + f"{options.trim_cutoff:g})" if chosen.has_quality else
+                    " (no qualities: not trimmed)")
+                 + f"; {aligned.aligned} aligned, {aligned.identity:.1%} identical"
+                 + ("; read as its reverse complement" if rev else ""))  # fmt: skip
+    if aligned.aligned < 20 or aligned.identity < NOT_SAME_AMPLICON:
+        raise InputError(f"{role} trace {name} does not match the reference",
+                         expected=f"the same amplicon (at least {NOT_SAME_AMPLICON:.0%} of aligned "
+                         "bases identical, in either orientation)",
+                         found=f"{aligned.aligned} bases aligned at {aligned.identity:.1%} identity",
+                         hint="check that the control/reference is of the same amplicon")  # fmt: skip
+    if aligned.identity < MIN_IDENTITY:
+        warnings.append(f"{role} {name}: only {aligned.aligned} bases aligned to the reference "
+                        f"at {aligned.identity:.1%} identity: a different amplicon or a poor "
+                        "trace? calls are unreliable")  # fmt: skip
+    return OrientedTrace(chosen, role, rev, (start, end), to_trace, norm, aligned.identity)
+
+
+def run_sanger(
+    sample: TraceInput,
+    options: SangerOptions | None = None,
+    *,
+    control: TraceInput | None = None,
+    reference: ReferenceInput | None = None,
+    progress: ProgressCallback = no_progress,
+) -> SangerResult:
+    """Every table ``trkres sanger`` writes, from a sample trace (and its control/reference).
+
+    Fractions are unitless (0-1) shares of the normalised channel heights; positions are
+    1-based on the reference (the reference file, else the control's calls, else the
+    sample's own calls).
+    """
+    options = options if options is not None else SangerOptions()
+    if not isinstance(options, SangerOptions):
+        raise InputError("wrong options object", expected="SangerOptions",
+                         found=type(options).__name__)  # fmt: skip
+    notes: list[str] = []
+    warnings: list[str] = []
+    progress(0, 4, "reading traces")
+    s_trace = _trace(sample, "sample")
+    c_trace = _trace(control, "control") if control is not None else None
+    ref_obj = _reference(reference) if reference is not None else None
+    notes.extend(f"sample {s_trace.name}: {n}" for n in s_trace.notes)
+    if c_trace is not None:
+        notes.extend(f"control {c_trace.name}: {n}" for n in c_trace.notes)
+    progress(1, 4, "aligning")
+    if ref_obj is not None:
+        ref, ref_name, ref_kind = ref_obj.sequence, ref_obj.name, "reference"
+    elif c_trace is not None:
+        ref, ref_name, ref_kind = c_trace.bases, c_trace.name, "control"
+    else:
+        ref, ref_name, ref_kind = s_trace.bases, s_trace.name, "sample"
+        notes.append("no control or reference: each position is compared with the sample's own "
+                     "call (a mutation above 50% is read as the reference) and the noise comes "
+                     "from the sample's flanks only")  # fmt: skip
+    s = _orient(s_trace, "sample", ref, options, ref_kind != "sample", notes, warnings)
+    c = (
+        _orient(c_trace, "control", ref, options, ref_kind == "reference", notes, warnings)
+        if c_trace is not None
+        else None
+    )
+    progress(2, 4, "measuring peaks")
+    ref_idx_all = np.array([BASES.find(b) for b in ref.upper()], dtype=np.int64)
+    sel = np.flatnonzero((s.to_trace >= 0) & (ref_idx_all >= 0))
+    if c is not None:
+        control_ok = (c.to_trace >= 0) & (ref_idx_all >= 0)
+        if ref_kind == "control":  # the control's trimmed ends are no reference
+            sel = sel[control_ok[sel]]
+    if len(sel) < 10:
+        raise InputError("too little of the sample aligns to the reference",
+                         expected="at least 10 aligned bases within the trimmed regions",
+                         found=f"{len(sel)} aligned bases")  # fmt: skip
+    si = s.to_trace[sel]
+    ref_idx = ref_idx_all[sel]
+    alt_idx, raw = caller.fractions_against(s.norm[:, si], ref_idx)
+    cols = np.arange(len(sel))
+    chan = caller.channel_fractions(s.norm[:, si], ref_idx)
+    with np.errstate(all="ignore"):
+        # The background under a peak, per dye: the flank median of that channel's fraction.
+        global_bg = np.nanmedian(chan, axis=1)  # where a flank is too short
+        meds = np.vstack([caller.flank_stats(chan[k], options.flank)[0] for k in range(4)])
+        meds = np.where(np.isfinite(meds), meds, global_bg[:, None])
+        m = np.clip(np.nan_to_num(meds[alt_idx, cols]), 0.0, 0.5)
+        med, mad = caller.flank_stats(raw, options.flank)
+        med = np.where(np.isfinite(med), med, np.nanmedian(raw))
+        mad = np.where(
+            np.isfinite(mad), mad, 1.4826 * np.nanmedian(np.abs(raw - np.nanmedian(raw)))
+        )
+    control_frac = np.full(len(sel), np.nan)
+    # The local noise level, from each trace's own calls over the whole read (its trimmed
+    # ends included, so noise rising toward an end is seen before the end).
+    s_all = caller.fractions_against(s.norm, np.full(len(s.trace), -1))[1]
+    s_keep = s_all[s.trim[0] : s.trim[1]]
+    level = caller.noise_level(s_all, options.flank, floor=float(np.median(s_keep)))[si]
+    if c is not None:
+        ci_ = c.to_trace[sel]
+        has = ci_ >= 0
+        control_frac[has] = caller.fraction_of(c.norm[:, ci_[has]], ref_idx[has], alt_idx[has])
+        c_all = caller.fractions_against(c.norm, np.full(len(c.trace), -1))[1]
+        c_floor = float(np.median(c_all[c.trim[0] : c.trim[1]]))
+        c_level_all = caller.noise_level(c_all, options.flank, floor=c_floor)
+        ok = c.to_trace[np.flatnonzero(control_ok)]
+        noise = c_all[ok] / np.fmax(c_level_all[ok], 1e-4)
+        level = np.where(has, np.fmax(level, c_level_all[np.clip(ci_, 0, None)]), level)
+        lod_source = f"the control {c.trace.name}"
+    else:
+        noise = raw / np.fmax(level, 1e-4)
+        lod_source = "the sample"
+    multiple = caller.tail_threshold(noise, len(sel), options.alpha)
+    if not np.isfinite(multiple):
+        multiple = float(np.max(noise)) if len(noise) else 10.0
+        warnings.append(f"only {len(noise)} positions to measure the noise: the limit of "
+                        "detection uses the largest secondary peak seen")  # fmt: skip
+    floor = np.fmax(m + options.min_difference, control_frac + options.min_difference)
+    threshold = np.fmax(multiple * np.fmax(level, 1e-4), floor)
+    called = raw > threshold
+
+    corrected = background_corrected(raw, m)
+    noise_corr = background_corrected(threshold, m)
+
+    def sd_of(f: np.ndarray) -> np.ndarray:
+        """SD of a measured mutant fraction ``f``: the flank spread and the allele ratio."""
+        out: np.ndarray = np.sqrt(mad**2 + (f * (1 - f) * options.ratio_sd) ** 2)
+        return out
+
+    # EP17's shape: the threshold is the critical value (a blank exceeds it with
+    # probability alpha/n), the LOD the fraction detected 95% of the time above it.
+    lod_pos = np.clip(noise_corr + 1.645 * sd_of(noise_corr), 0.0, 1.0)
+    lod = float(np.median(lod_pos))
+    lod_lo, lod_hi = (float(v) for v in np.quantile(lod_pos, [0.1, 0.9]))
+    half = 1.96 * sd_of(corrected)
+    quality = s.trace.quality[si]
+    positions = pd.DataFrame({
+        "position": sel + 1,
+        "ref": [ref[i].upper() for i in sel],
+        "sample_position": si + 1,
+        "sample_base": [s.trace.bases[i] for i in si],
+        "quality": quality,
+        "alt": [BASES[a] for a in alt_idx],
+        "raw_fraction": raw,
+        "mutant_fraction": corrected,
+        "ci_low": np.clip(corrected - half, 0.0, 1.0),
+        "ci_high": np.clip(corrected + half, 0.0, 1.0),
+        "control_fraction": control_frac,
+        "background": m,
+        "noise_level": level,
+        "noise": noise_corr,
+        "lod": lod_pos,
+        "called": called,
+    })  # fmt: skip
+    progress(3, 4, "naming")
+    frame = _frame(ref_obj, len(ref), options, notes)
+    gene = options.gene or (ref_obj.gene if ref_obj is not None else None)
+    if gene is None and options.expect:  # "NTRK1 G595R" names the amplicon's gene too
+        from trkres.assays.sanger.naming import parse_expect
+
+        gene = parse_expect(options.expect, None)[0]
+    calls = _name_calls(positions[positions["called"]], ref, frame, gene, lod)
+    tables: dict[str, pd.DataFrame] = {"calls": calls}
+    facts = sorted({f for col in ("class_fact", "known_fact") for f in calls[col] if f})
+    if options.expect:
+        expect, used = _expect(options.expect, gene, positions, s, ref, frame, lod, calls)
+        tables["expect"] = expect
+        facts = sorted(set(facts) | set(used))
+    tables["positions"] = positions
+    tables["summary"] = pd.DataFrame([{
+        "sample": s.trace.name, "control": c.trace.name if c else "",
+        "reference": ref_name, "reference_kind": ref_kind,
+        "sample_reversed": s.reversed, "sample_trim_start": s.trim[0] + 1,
+        "sample_trim_end": s.trim[1], "sample_identity": s.identity,
+        "control_trim_start": c.trim[0] + 1 if c else np.nan,
+        "control_trim_end": c.trim[1] if c else np.nan,
+        "control_identity": c.identity if c else np.nan,
+        "positions_compared": len(positions), "lod": lod, "lod_p10": lod_lo, "lod_p90": lod_hi,
+        "threshold": float(np.median(noise_corr)),
+        "noise_multiple": multiple, "lod_source": lod_source,
+        "calls": len(calls),
+    }])  # fmt: skip
+    notes.append(f"limit of detection {lod:.1%} (mutant fraction detected 95% of the time; "
+                 f"median over {len(sel)} positions, 10-90% range {lod_lo:.1%}-{lod_hi:.1%}): "
+                 f"the call threshold ({float(np.median(noise_corr)):.1%}: {multiple:.1f} x the "
+                 f"local noise level, the multiple that the noise of {lod_source} exceeds with "
+                 f"probability {options.alpha:g}/{len(sel)}) + 1.645 SD of a measured fraction")  # fmt: skip
+    progress(4, 4, "done")
+    return SangerResult(tables, s, c, ref, ref_name, lod, tuple(notes), tuple(warnings),
+                        tuple(facts), options)  # fmt: skip
+
+
+def background_corrected(raw: np.ndarray, background: np.ndarray | float) -> np.ndarray:
+    """The mutant fraction from a raw secondary-peak fraction, the background ``b`` (a
+    share of the peak) taken to add to both channels: ``raw = (f + b) / (1 + 2b)``, so
+    ``f = raw (1 + 2b) - b``, clipped to [0, 1]."""
+    b = np.asarray(background, dtype=float)
+    out: np.ndarray = np.clip(np.asarray(raw, dtype=float) * (1 + 2 * b) - b, 0.0, 1.0)
+    return out
+
+
+def _frame(ref_obj: Reference | None, length: int, options: SangerOptions,
+           notes: list[str]) -> object | None:  # fmt: skip
+    from trkres.assays.sanger import naming
+
+    strand = -1 if options.strand == "-" else 1
+    if ref_obj is not None and ref_obj.cds:
+        first = options.codon_start or 1
+        notes.append(f"coding frame from the GenBank CDS of {ref_obj.name} (first complete codon "
+                     f"numbered {first})")  # fmt: skip
+        return naming.frame_from_cds(ref_obj.cds, ref_obj.cds_strand, ref_obj.codon_offset, first)
+    if options.codon_start is not None:
+        notes.append(f"coding frame: reference position {options.codon_position} is the first base "
+                     f"of codon {options.codon_start} (strand {options.strand})")  # fmt: skip
+        return naming.frame_from_start(length, options.codon_start, options.codon_position, strand)
+    return None
+
+
+def _name_calls(called: pd.DataFrame, ref: str, frame: object | None, gene: str | None,
+                lod: float) -> pd.DataFrame:  # fmt: skip
+    from trkres.assays.sanger.naming import Frame, classify, translate_codon
+
+    rows = []
+    for r in called.to_dict(orient="records"):
+        pos0 = int(r["position"]) - 1
+        codon_text, change = "", ""
+        cls: dict[str, object] = {"alteration_class": "", "class_fact": "", "known_fact": "",
+                                  "fact_status": "", "annotation_note": ""}  # fmt: skip
+        if isinstance(frame, Frame):
+            hit = frame.locate(pos0)
+            if hit is not None:
+                number, phase = hit
+                where = frame.positions_of(number)
+                assert where is not None
+                ref_codon = frame.coding(ref, where)
+                alt_base = str(r["alt"])
+                coding_alt = caller.complement(alt_base) if frame.strand < 0 else alt_base
+                alt_codon = ref_codon[:phase] + coding_alt + ref_codon[phase + 1 :]
+                aa_ref, aa_alt = translate_codon(ref_codon), translate_codon(alt_codon)
+                codon_text = f"{number} {ref_codon}>{alt_codon}"
+                short = f"{aa_ref}{number}{'=' if aa_ref == aa_alt else aa_alt}"
+                change = f"{gene} {short}" if gene else f"p.{short}"
+                if gene and aa_ref not in "X*" and aa_alt != "X":
+                    cls = classify(gene, aa_ref, number, aa_alt)
+        rows.append({
+            "position": int(r["position"]), "ref": r["ref"], "alt": r["alt"],
+            "mutant_fraction": r["mutant_fraction"], "ci_low": r["ci_low"],
+            "ci_high": r["ci_high"], "noise": r["noise"], "call": "detected",
+            "codon": codon_text, "protein_change": change, "gene": gene or "",
+            "sample_position": int(r["sample_position"]), "raw_fraction": r["raw_fraction"],
+            "control_fraction": r["control_fraction"], "noise_level": r["noise_level"],
+            "lod": r["lod"], "quality": int(r["quality"]), **cls,
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=CALL_COLUMNS)
+
+
+def _expect(text: str, gene: str | None, positions: pd.DataFrame, s: OrientedTrace, ref: str,
+            frame: object | None, lod: float, calls: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:  # fmt: skip
+    """The answer to ``--expect``: every single-base change of the codon that gives the
+    asked amino acid, measured; detected when one of them is called."""
+    from trkres.assays.sanger.naming import Frame, classify, parse_expect, translate_codon
+
+    e_gene, aa_ref, number, aa_alt = parse_expect(text, gene)
+    asked = f"{e_gene} {aa_ref}{number}{aa_alt}"
+    base = {"expected": asked, "gene": e_gene, "codon": number, "ref_codon": "", "alt_codon": "",
+            "position": np.nan, "alt": "", "detected": False, "mutant_fraction": np.nan,
+            "ci_low": np.nan, "ci_high": np.nan, "noise": np.nan, "lod": lod}  # fmt: skip
+    if not isinstance(frame, Frame):
+        raise InputError("--expect needs the coding frame", expected="--codon-start N (with "
+                         "--codon-position P) or a GenBank reference with a CDS",
+                         found="neither")  # fmt: skip
+    if gene and e_gene != gene.upper():
+        return pd.DataFrame([{**base, "answer": f"{asked}: not assessable: the amplicon is "
+                              f"{gene}, not {e_gene}"}]), []  # fmt: skip
+    where = frame.positions_of(number)
+    cls = classify(e_gene, aa_ref, number, aa_alt)
+    used = [f for f in (cls["class_fact"], cls["known_fact"]) if f]
+    if where is None:
+        return pd.DataFrame([{**base, "answer": f"{asked}: not assessable: codon {number} is "
+                              "outside the reference"}]), used  # fmt: skip
+    ref_codon = frame.coding(ref, where)
+    base["ref_codon"] = ref_codon
+    if translate_codon(ref_codon) != aa_ref:
+        return pd.DataFrame([{**base, "answer": f"{asked}: the reference codon {number} is "
+                              f"{ref_codon} ({translate_codon(ref_codon)}), not {aa_ref}: check "
+                              "--codon-start/--codon-position and --strand"}]), used  # fmt: skip
+    by_pos = positions.set_index("position")
+    options_found = []
+    for phase, p in enumerate(where):
+        for b in "ACGT":
+            alt_codon = ref_codon[:phase] + b + ref_codon[phase + 1 :]
+            if b == ref_codon[phase] or translate_codon(alt_codon) != aa_alt:
+                continue
+            read_base = caller.complement(b) if frame.strand < 0 else b
+            options_found.append((p, read_base, alt_codon))
+    if not options_found:
+        return pd.DataFrame([{**base, "answer": f"{asked}: not assessable: {aa_ref}>{aa_alt} at "
+                              f"codon {ref_codon} needs more than one base change"}]), used  # fmt: skip
+    rows = []
+    for p, read_base, alt_codon in options_found:
+        row = dict(base, alt_codon=alt_codon, position=p + 1, alt=read_base)
+        if p + 1 not in by_pos.index:
+            row["answer"] = "position not analysed (trimmed or unaligned)"
+            rows.append(row)
+            continue
+        r = by_pos.loc[p + 1]
+        assert isinstance(r, pd.Series)
+        si = int(r["sample_position"]) - 1
+        ri, ai = BASES.find(str(r["ref"])), BASES.find(read_base)
+        raw = float(caller.fraction_of(s.norm[:, [si]], np.array([ri]), np.array([ai]))[0])
+        m = float(r["background"])
+        corr = float(background_corrected(np.asarray(raw), m))
+        hit = calls[(calls["position"] == p + 1) & (calls["alt"] == read_base)]
+        row.update(detected=bool(len(hit)), mutant_fraction=corr, noise=float(r["noise"]),
+                   lod=float(r["lod"]))  # fmt: skip
+        if len(hit):
+            row.update(ci_low=float(hit["ci_low"].iloc[0]), ci_high=float(hit["ci_high"].iloc[0]))
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    assessed = table[table["noise"].notna()]
+    if not len(assessed):
+        answer = f"{asked}: not assessable: codon {number} lies in the trimmed or unaligned part"
+        table["answer"] = answer
+        return table.head(1), used
+    best = assessed.sort_values(["detected", "mutant_fraction"], ascending=False).iloc[0]
+    if bool(best["detected"]):
+        answer = (f"{asked} detected: mutant fraction {best['mutant_fraction']:.0%} (95% CI "
+                  f"{best['ci_low']:.0%}-{best['ci_high']:.0%}; {best['ref_codon']}>"
+                  f"{best['alt_codon']} at position {int(best['position'])})")  # fmt: skip
+    else:
+        answer = (f"{asked} not detected: measured {best['mutant_fraction']:.0%}, below the call "
+                  f"threshold at this position ({best['noise']:.0%}); limit of detection here "
+                  f"{best['lod']:.0%} (trace median {lod:.0%})")  # fmt: skip
+    out = pd.DataFrame([{**best.to_dict(), "answer": answer}])
+    return out, used
