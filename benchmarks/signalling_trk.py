@@ -30,19 +30,21 @@ GENOTYPES = [
 
 
 def regimens(n: int) -> list[str]:
-    """``n`` regimens: TRK inhibitor × MEK/RAF/MET partner × doses."""
+    """``n`` regimens: TRK inhibitor × (MEK, RAF, MET or RAF + MEK partner) × doses."""
     trk = [f"{d}={x:g}nM" for d in ("larotrectinib", "selitrectinib", "repotrectinib", "entrectinib")
            for x in (1, 3, 10, 30, 100, 300)]  # fmt: skip
     partner = ["none"] + [f"{d}={x:g}nM" for d in ("trametinib", "binimetinib", "dabrafenib",
                                                     "crizotinib", "cobimetinib")
                           for x in (1, 3, 10, 30, 100, 300, 1000)]  # fmt: skip
+    doses = (1, 3, 10, 30, 100, 300, 1000)
+    partner += [f"dabrafenib={a}nM+trametinib={b}nM" for a, b in itertools.product(doses, doses)]
     out = [t if p == "none" else f"{t}+{p}" for t, p in itertools.product(trk, partner)]
     return out[:n]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--regimens", type=int, default=420)
+    parser.add_argument("--regimens", type=int, default=1250)
     parser.add_argument("--times", type=float, nargs="+", default=[1, 2, 6, 24])
     parser.add_argument("--sample", type=int, default=20)
     args = parser.parse_args()
