@@ -36,7 +36,7 @@ def test_api_simulate_and_read() -> None:
     assert res.regimens == ("upfront",) and list(res["summary"]["regimen"]) == ["upfront"]
     assert set(res) == {"summary", "composition", "km", "patients"}
     cols = ["patient", "regimen", "outcome", "time_to_progression", "resistant_at_start",
-            "progression_type", "steps_reached"]  # fmt: skip
+            "progression_type", "steps_reached", "stopped_early"]  # fmt: skip
     assert list(res["patients"].columns) == cols
     s = res["summary"].iloc[0]
     assert s["p_cure_ci_low"] <= s["p_cure"] <= s["p_cure_ci_high"]

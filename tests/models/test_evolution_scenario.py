@@ -113,3 +113,44 @@ def test_mappings_are_checked_without_a_file() -> None:
         scenario_from({"name": "x"})
     with pytest.raises(InputError, match="not a scenario"):
         scenario_from(3)  # type: ignore[arg-type]
+
+
+def test_review_findings_are_refused_or_fixed(tmp_path) -> None:
+    """An adversarial pass: a bulk that mutates away faster than it grows (an endless
+    loop before), booleans as numbers, duplicate regimens, out-of-domain closed forms."""
+    import math
+
+    import pytest
+
+    import trkres as tr
+    from trkres.errors import InputError
+    from trkres.models.evolution import closed_forms
+
+    base = {
+        "name": "s", "detection_size": 1e5, "progression_size": 2e5, "horizon": 100,
+        "birth": 0.14, "death": 0.13, "death_on_drug": 0.17,
+        "types": {"sensitive": {"resists": []}, "r_a": {"resists": ["A"]}},
+        "mutations": [{"from": "sensitive", "to": "r_a", "rate": 0.1}],
+        "regimens": {"mono": [{"drugs": ["A"]}]},
+    }  # fmt: skip
+    with pytest.raises(InputError, match="sensitive bulk does not grow"):
+        tr.evolution.simulate(base, patients=5)
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\ninitial_cells: 1\ndetection_size: 1.0e5\nprogression_size: 2.0e5\n"
+                    "horizon: 100\nbirth: true\ndeath: 0.13\ndeath_on_drug: 0.17\n"
+                    "types: {sensitive: {resists: []}}\nregimens: {mono: [{drugs: [A]}]}\n")  # fmt: skip
+    with pytest.raises(InputError, match="birth must be a number") as err:
+        tr.evolution.read_scenario(path)
+    assert err.value.location is not None and err.value.location.line == 6
+    with pytest.raises(InputError, match="not a scenario file"):
+        tr.evolution.read_scenario(3)  # type: ignore[arg-type]
+    ok = dict(base, mutations=[{"from": "sensitive", "to": "r_a", "rate": 1e-4}])
+    res = tr.evolution.simulate(ok, patients=20, regimens=["mono", "mono"])
+    assert res["summary"]["patients"].tolist() == [20]
+    with pytest.raises(InputError, match="closed form does not hold"):
+        closed_forms.p_cure_dual(1e9, 0.5, 0.14, 0.13, 0.17, 50, 50, 1)
+    with pytest.raises(InputError, match="bad argument n12"):
+        closed_forms.p_cure_dual(1e9, 1e-9, 0.14, 0.13, 0.17, 50, 50, -1)
+    assert closed_forms.expected_resistant_cells(1, 1e-8, 0.14, 0.13) == 0.0
+    assert math.isclose(closed_forms.p_cure_dual(1e9, 1e-9, 0.14, 0.13, 0.17, 50, 50, 1),
+                        0.2632, abs_tol=1e-3)  # fmt: skip

@@ -37,13 +37,27 @@ __all__ = [
 
 
 def _check(**values: float) -> None:
+    import numbers
+
     for name, value in values.items():
+        real: object = value
         if (
-            not isinstance(value, (int, float))
-            or isinstance(value, bool)
-            or not math.isfinite(value)
+            type(real) is bool
+            or not isinstance(real, numbers.Real)
+            or not math.isfinite(float(real))
         ):
             raise InputError(f"bad argument {name}", expected="a finite number", found=repr(value))
+
+
+def _probability(value: float, what: str) -> float:
+    """A closed form's result, refused when the formula has left its domain (a value
+    outside [0, 1] or not finite means the approximation does not hold there)."""
+    if not (math.isfinite(value) and -1e-12 <= value <= 1 + 1e-12):
+        raise InputError(f"{what}: the closed form does not hold for these arguments",
+                         expected="arguments where the formula gives a probability "
+                         "(rare mutations: size × u × sites well below 1e6)",
+                         found=f"{value!r}")  # fmt: skip
+    return min(max(value, 0.0), 1.0)
 
 
 def _s(birth: float, death: float) -> float:
@@ -104,8 +118,22 @@ def p_cure_dual(
     _m_u(size, u)
     s = _s(birth, death)
     _check(death_on_drug=death_on_drug, n1=n1, n2=n2, n12=n12)
+    for name, value in (("n1", n1), ("n2", n2), ("n12", n12)):
+        if not 0 <= value <= 1e6:
+            raise InputError(f"bad argument {name}", expected="a number of sites, 0 to 1e6",
+                             found=repr(value))  # fmt: skip
     sp = 1.0 - death_on_drug / birth
+    if not sp < 0:
+        raise InputError("the drugs do not shrink sensitive cells",
+                         expected="death_on_drug > birth", found=f"{death_on_drug}")  # fmt: skip
     m = size
+    try:
+        return _dual(m, u, s, sp, n1, n2, n12)
+    except (OverflowError, ValueError, ZeroDivisionError):
+        return _probability(math.nan, "p_cure_dual")
+
+
+def _dual(m: float, u: float, s: float, sp: float, n1: float, n2: float, n12: float) -> float:
     p1_up = math.exp(-m * u * n12)
     p1_down = math.exp(m * u * n12 * s / sp)
     k = (sp - s) / (s * sp)
@@ -116,14 +144,16 @@ def p_cure_dual(
         )
     )  # fmt: skip
     p2_down = math.exp(-m * u * u * (2 * n1 * n2 + n12 * (n1 + n2)) * s / (sp * sp))
-    return p1_up * p1_down * p2_up * p2_down
+    return _probability(p1_up * p1_down * p2_up * p2_down, "p_cure_dual")
 
 
 def expected_resistant_cells(size: float, u: float, birth: float, death: float) -> float:
-    """Bozic 2013: expected resistant cells (one step, ``u`` per division) at ``size``."""
+    """Bozic 2013: expected resistant cells (one step, ``u`` per division) at ``size``;
+    the formula holds for ``size × (1 − death/birth) > 1`` (else 0 is returned: the
+    asymptotic form has no meaning for so small a tumour)."""
     _m_u(size, u)
     s = _s(birth, death)
-    return size * u / s * math.log(size * s)
+    return max(0.0, size * u / s * math.log(size * s))
 
 
 def transient_resistant_mean(

@@ -25,7 +25,11 @@ class EvolutionOptions(Options):
     """Settings of a simulation (``trkres evolve``, ``options: {evolution: ...}``, ``tr.evolution``)."""
 
     patients: int = Field(
-        10_000, ge=1, le=100_000_000, description="virtual patients (tumours) per regimen"
+        10_000,
+        ge=1,
+        le=5_000_000,
+        description="virtual patients (tumours) per regimen (at most 5 million: ~1 KB of "
+        "memory each)",
     )
     seed: int = Field(
         0, ge=0, le=2**63 - 1,
@@ -72,3 +76,9 @@ class EvolutionOptions(Options):
                     {"name": name, "lo": lo, "hi": hi},
                 )  # fmt: skip
         return value
+
+    @field_validator("regimens")
+    @classmethod
+    def _unique_regimens(cls, value: list[str] | None) -> list[str] | None:
+        """A regimen named twice is simulated once (not counted twice)."""
+        return None if value is None else list(dict.fromkeys(value))

@@ -128,6 +128,8 @@ def summarise(patients: pd.DataFrame, regimens: list[str]) -> pd.DataFrame:
             "p_resistance_at_start": res / n if n else math.nan,
             "p_resistance_at_start_ci_low": lo[2], "p_resistance_at_start_ci_high": hi[2],
             "p_ongoing": (n - cured - prog) / n if n else math.nan,
+            # patients whose run hit the event cap (in any regimen: the cap is per patient)
+            "patients_stopped_early": int(g["stopped_early"].sum()) if "stopped_early" in g else 0,
         })  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -145,6 +147,8 @@ def _patients_table(raw: Raw, c: Compiled) -> pd.DataFrame:
             "resistant_at_start": np.repeat(raw.res_start, n_reg),
             "progression_type": types[driver.ravel()],
             "steps_reached": raw.steps.ravel().astype(np.int64),
+            # stopped by the engine's event cap: 'ongoing' only because the run was cut
+            "stopped_early": np.repeat(raw.overflow, n_reg),
         }
     )
 
@@ -193,10 +197,22 @@ def _km(patients: pd.DataFrame, horizon: float, regimens: list[str]) -> pd.DataF
 MAX_CLONES = 1e7
 
 
+#: Expected events per patient above which ``auto`` leaves the exact engine (minutes each).
+AUTO_EXACT_EVENTS = 1e7
+
+
+def exact_events(c: Compiled) -> float:
+    """Expected events of one patient's growth to detection in the exact engine: a
+    supercritical birth–death process makes (b + d)/(b − d) events per cell it adds."""
+    b, d = float(c.birth[0]), float(c.death[0])
+    return (b + d) / max(b - d, 1e-300) * c.detection
+
+
 def _method(options: EvolutionOptions, c: Compiled) -> str:
     method = options.method
     if method == "auto":
-        method = "exact" if c.progression <= AUTO_EXACT_LIMIT else "hybrid"
+        small = c.progression <= AUTO_EXACT_LIMIT and exact_events(c) <= AUTO_EXACT_EVENTS
+        method = "exact" if small else "hybrid"
     load = float((c.u.sum(axis=1) * c.progression).max())
     if method == "hybrid" and load > MAX_CLONES:
         raise InputError(
@@ -212,6 +228,14 @@ def _method(options: EvolutionOptions, c: Compiled) -> str:
             expected=f"progression_size <= {EXACT_MAX:.0e} cells with method exact "
             "(about 30 events per cell grown, per patient)",
             found=f"{c.progression:g}",
+            hint="use method hybrid (or auto)",
+        )
+    if method == "exact" and exact_events(c) > AUTO_EXACT_EVENTS:
+        raise InputError(
+            "the exact engine would take too long",
+            expected=f"at most {AUTO_EXACT_EVENTS:.0e} events per patient with method exact "
+            "((birth + death)/(birth − death) × detection_size)",
+            found=f"{exact_events(c):.3g} (birth {c.birth[0]:g}, death {c.death[0]:g} per day)",
             hint="use method hybrid (or auto)",
         )
     return method
@@ -306,8 +330,9 @@ def run_evolution(
             )
         if raw.overflow.any():
             warnings.append(
-                f"{int(raw.overflow.sum())} patient(s) stopped after too many events (counted "
-                "as ongoing)"
+                f"{int(raw.overflow.sum())} of {len(raw.overflow)} patient(s) stopped after too "
+                "many events and are counted as ongoing (column stopped_early; the cap is per patient, across regimens): p_progression "
+                "and p_ongoing are not to be trusted; lower the mutation rates or sizes"
             )
     if any(c.u[j, 0] > 0 for j in range(1, len(c.types))):
         notes.append("back-mutations into 'sensitive' are simulated as any other mutation")

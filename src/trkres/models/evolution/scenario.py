@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from trkres.errors import InputError, Location
 from trkres.yamlio import YamlDocument, read_yaml, validation_error
@@ -43,6 +44,8 @@ __all__ = [
 SENSITIVE = "sensitive"
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.+\-]*$"
+#: Numbers YAML 1.1 leaves as text (1.0e9: PyYAML needs a sign in the exponent).
+_YAML_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
 
 def _finite(value: float, what: str) -> float:
@@ -55,6 +58,16 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+def _number(value: Any, info: ValidationInfo) -> Any:
+    """YAML's true/false (and text that is no number) are not numbers here: pydantic would
+    take true as 1. Text like 1.0e9 stays allowed (PyYAML reads it as text)."""
+    if isinstance(value, bool) or (
+        isinstance(value, str) and not _YAML_NUMBER.match(value.strip())
+    ):
+        raise ValueError(f"{info.field_name} must be a number, found {value!r}")
+    return value
+
+
 class TypeSpec(_Strict):
     """A cell type: the drugs it resists and, optionally, its own birth rate (per day)."""
 
@@ -62,6 +75,8 @@ class TypeSpec(_Strict):
     birth: float | None = Field(
         None, ge=0, description="birth rate of this type, per cell per day (fitness cost)"
     )
+
+    _numbers = field_validator("birth", mode="before")(_number)
 
     @field_validator("birth")
     @classmethod
@@ -75,6 +90,8 @@ class Mutation(_Strict):
     source: str = Field(alias="from", description="type that divides")
     target: str = Field(alias="to", description="type of the mutant daughter")
     rate: float = Field(ge=0, le=1, description="probability per division (0–1)")
+
+    _numbers = field_validator("rate", mode="before")(_number)
 
 
 class Step(_Strict):
@@ -103,6 +120,17 @@ class Scenario(_Strict):
     types: dict[str, TypeSpec] = Field(min_length=1)
     mutations: list[Mutation] = Field(default_factory=list)
     regimens: dict[str, list[Step]] = Field(min_length=1)
+
+    _numbers = field_validator(
+        "initial_cells",
+        "detection_size",
+        "progression_size",
+        "horizon",
+        "birth",
+        "death",
+        "death_on_drug",
+        mode="before",
+    )(_number)
 
     @field_validator("detection_size", "progression_size", "horizon", "birth", "death",
                      "death_on_drug")  # fmt: skip
@@ -171,6 +199,13 @@ def check_scenario(scenario: Scenario, doc: YamlDocument | None = None) -> list[
             SENSITIVE].birth is not None else ("birth",)  # fmt: skip
         raise _fail(doc, loc, "the sensitive type does not grow before treatment",
                     f"its birth rate above death ({scenario.death:g} per day)", f"{b0:g}")  # fmt: skip
+    out_of_sensitive = sum(m.rate for m in scenario.mutations if m.source == SENSITIVE)
+    if out_of_sensitive < 1 and not b0 * (1 - out_of_sensitive) > scenario.death:
+        raise _fail(doc, ("mutations",), "the sensitive bulk does not grow before treatment",
+                    f"birth × (1 − mutation rates out of sensitive) above death "
+                    f"({scenario.death:g} per day): every division that makes a mutant takes a "
+                    "sensitive cell away",
+                    f"{b0:g} × (1 − {out_of_sensitive:g}) = {b0 * (1 - out_of_sensitive):g}")  # fmt: skip
     seen: dict[tuple[str, str], int] = {}
     totals: dict[str, float] = {}
     for i, mut in enumerate(scenario.mutations):
@@ -220,6 +255,9 @@ def check_scenario(scenario: Scenario, doc: YamlDocument | None = None) -> list[
 
 def read_scenario(path: str | os.PathLike[str]) -> Scenario:
     """Read and validate a scenario YAML file (errors with line and column)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise InputError("not a scenario file", expected="a path to a YAML file",
+                         found=type(path).__name__)  # fmt: skip
     scenario, _ = _read(Path(path))
     return scenario
 

@@ -91,7 +91,8 @@ def sweep(
             changed, _, _ = scenario_from(set_parameter(base, name, float(value)))
             summary = run(changed)
             part = summary[["regimen", "p_cure", "p_cure_ci_low", "p_cure_ci_high",
-                            "p_progression", "median_ttp"]].copy()  # fmt: skip
+                            "p_progression", "p_ongoing", "median_ttp",
+                            "patients_stopped_early"]].copy()  # fmt: skip
             part.insert(0, "value", float(value))
             part.insert(0, "parameter", name)
             rows.append(part)
