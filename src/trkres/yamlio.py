@@ -242,21 +242,23 @@ def validation_error(
     doc: YamlDocument,
     error_cls: type[TrkresError],
     what: str,
+    prefix: tuple[str | int, ...] = (),
 ) -> TrkresError:
     """Turn a pydantic ``ValidationError`` into one located trkres error.
 
     The first problem becomes the message with its line and column; the others
-    are listed as details so the user can fix them in one pass.
+    are listed as details so the user can fix them in one pass. ``prefix``: where the
+    validated mapping sits in the document (``("options", "evolution")``).
     """
     errors = exc.errors(include_url=False)
     first = errors[0]
     loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-    location = doc.locate(loc)
+    location = doc.locate((*prefix, *loc))
     field = ".".join(str(p) for p in loc) or "(document)"
     details = []
     for err in errors[1:]:
         other_loc = tuple(err["loc"])
-        where = doc.locate(other_loc)
+        where = doc.locate((*prefix, *other_loc))
         details.append(
             f"also: line {where.line}: {'.'.join(str(p) for p in other_loc)}: {err['msg']}"
         )

@@ -214,9 +214,8 @@ def _options_for(study: Study, registered: list[Analysis]) -> dict[str, BaseMode
             parsed[analysis.name] = analysis.options_model.model_validate(raw)
         except ValidationError as exc:
             doc = study.document
-            err = validation_error(exc, doc, ManifestError, f"options for '{analysis.name}'")
-            first = exc.errors()[0]["loc"]
-            err.location = doc.locate(("options", analysis.name, *first))
+            err = validation_error(exc, doc, ManifestError, f"options for '{analysis.name}'",
+                                   prefix=("options", analysis.name))  # fmt: skip
             raise err from None
     return parsed
 
