@@ -281,4 +281,8 @@ def _expected_for(err: Any) -> str | None:
         return f"a value for '{err['loc'][-1]}'"
     if kind == "extra_forbidden":
         return "only the documented keys (check spelling)"
+    bounds = {"greater_than": "> {gt}", "greater_than_equal": ">= {ge}", "less_than": "< {lt}",
+              "less_than_equal": "<= {le}"}  # fmt: skip
+    if kind in bounds:
+        return "a number " + bounds[kind].format(**ctx)
     return None

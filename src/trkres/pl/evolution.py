@@ -88,7 +88,8 @@ def _draw_composition(ax: Any, res: EvolutionResult) -> None:
     ax.set_xticks(x, list(res.regimens))
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("mean share of the tumour at progression")
-    ax.legend(fontsize=7, frameon=False)
+    # beside the bars, not over them (a bar can fill the whole height)
+    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
 
 def _plot(result: object, ax: Any, draw: Any, size: tuple[float, float]) -> Any:

@@ -109,8 +109,12 @@ class Scenario(_Strict):
     name: str = Field(min_length=1)
     description: str | None = None
     initial_cells: int = Field(1, ge=1, le=10**6, description="sensitive cells at the start")
-    detection_size: float = Field(gt=0, description="treatment starts at this total (cells)")
-    progression_size: float = Field(gt=0, description="progression threshold (cells)")
+    detection_size: float = Field(
+        gt=0, le=1e15, description="treatment starts at this total (cells; at most 1e15)"
+    )
+    progression_size: float = Field(
+        gt=0, le=1e15, description="progression threshold (cells; at most 1e15)"
+    )
     horizon: float = Field(gt=0, description="days of follow-up after treatment starts")
     birth: float = Field(gt=0, description="birth rate, per cell per day")
     death: float = Field(ge=0, description="death rate untreated, per cell per day")
@@ -264,6 +268,10 @@ def read_scenario(path: str | os.PathLike[str]) -> Scenario:
 
 def _read(path: Path) -> tuple[Scenario, list[str]]:
     doc = read_yaml(path, InputError)
+    if doc.data is None:
+        raise InputError("the scenario file is empty", location=Location(file=path),
+                         expected="a YAML mapping: name, detection_size, … (docs/evolution.md)",
+                         found="nothing")  # fmt: skip
     if not isinstance(doc.data, dict):
         raise InputError("a scenario must be a mapping", location=Location(file=path),
                          expected="keys name, initial_cells, detection_size, progression_size, "

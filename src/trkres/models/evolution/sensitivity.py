@@ -83,17 +83,26 @@ def sweep(
 ) -> pd.DataFrame:
     """Run ``run(scenario) -> summary table`` at every grid point; one row per parameter,
     value and regimen."""
+    from trkres.errors import InputError
+
     base = scenario.model_dump(by_alias=True)
-    rows = []
+    # every grid point's scenario is built and checked before any simulation runs
+    planned: list[tuple[str, float, Scenario]] = []
     for name, (lo, hi) in vary.items():
-        set_parameter(base, name, lo)  # refuse an unknown name before any work
         for value in grid(lo, hi, points):
-            changed, _, _ = scenario_from(set_parameter(base, name, float(value)))
-            summary = run(changed)
-            part = summary[["regimen", "p_cure", "p_cure_ci_low", "p_cure_ci_high",
-                            "p_progression", "p_ongoing", "median_ttp",
-                            "patients_stopped_early"]].copy()  # fmt: skip
-            part.insert(0, "value", float(value))
-            part.insert(0, "parameter", name)
-            rows.append(part)
+            try:
+                changed, _, _ = scenario_from(set_parameter(base, name, float(value)))
+            except InputError as exc:
+                exc.message = f"--vary {name}={lo:g}:{hi:g} at {float(value):g}: {exc.message}"
+                raise
+            planned.append((name, float(value), changed))
+    rows = []
+    for name, value, changed in planned:
+        summary = run(changed)
+        part = summary[["regimen", "p_cure", "p_cure_ci_low", "p_cure_ci_high",
+                        "p_progression", "p_ongoing", "median_ttp",
+                        "patients_stopped_early"]].copy()  # fmt: skip
+        part.insert(0, "value", value)
+        part.insert(0, "parameter", name)
+        rows.append(part)
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
