@@ -228,3 +228,11 @@ def main() -> None:
             highlight=False,
         )
         sys.exit(3)
+
+
+def log_notes(result: object) -> None:
+    """Log a result's ``notes`` (info) and ``warnings`` (warning), as every command does."""
+    for note in getattr(result, "notes", ()):
+        log.info("%s", note)
+    for text in getattr(result, "warnings", ()):
+        log.warning("%s", text)

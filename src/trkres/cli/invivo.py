@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from trkres.cli._app import _progress, app, err_console, log, state
+from trkres.cli._app import _progress, app, err_console, log, log_notes, state
 
 
 def _mapping(pairs: list[str] | None) -> dict[str, str]:
@@ -158,10 +158,7 @@ def invivo(
 
             figures = invivo_figures(result)
         write_outputs(out, dict(result), figures, files={"model.json": model_json(result)})
-    for note in result.notes:
-        log.info("%s", note)
-    for text in result.warnings:
-        log.warning("%s", text)
+    log_notes(result)
     issues = result.issues
     if len(issues):
         log.warning("%d of %d row(s) not used: see %s", len(issues), result.rows_in,

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from trkres.cli._app import _progress, app, err_console, log, state
+from trkres.cli._app import _progress, app, err_console, log_notes, state
 
 
 @app.command()
@@ -105,10 +105,7 @@ def sanger(
 
             figures = sanger_figures(result)
         write_outputs(out, dict(result), figures)
-    for note in result.notes:
-        log.info("%s", note)
-    for text in result.warnings:
-        log.warning("%s", text)
+    log_notes(result)
     if not state.quiet:
         calls = result["calls"]
         names = ", ".join(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from trkres.cli._app import KnowledgeOption, _progress, app, err_console, log, state
+from trkres.cli._app import KnowledgeOption, _progress, app, err_console, log_notes, state
 
 if TYPE_CHECKING:
     from trkres.knowledge.store import KnowledgeBase
@@ -119,10 +119,7 @@ def signal(
                 time_h=options.times_h[0], knowledge=kb,
             )  # fmt: skip
         write_outputs(out, tables, figures, files=files)
-    for note in result.notes:
-        log.info("%s", note)
-    for text in result.warnings:
-        log.warning("%s", text)
+    log_notes(result)
     if not state.quiet:
         n_treat = len({t.label for t in result.treatments} | {"none"})
         err_console.print(f"Simulated {len(result.genotypes)} genotype(s) × {n_treat} "

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from trkres.cli._app import _progress, app, err_console, log, state
+from trkres.cli._app import _progress, app, err_console, log_notes, state
 
 
 @app.command()
@@ -141,10 +141,7 @@ def blot(
 
             figures = western_figures(result)
         write_outputs(out, dict(result), figures)
-    for note in result.notes:
-        log.info("%s", note)
-    for text in result.warnings:
-        log.warning("%s", text)
+    log_notes(result)
     if not state.quiet:
         bands = result["bands"]
         err_console.print(f"Measured {len(bands)} band(s) in {bands['lane'].nunique()} lane(s); "
