@@ -16,7 +16,7 @@ import pandas as pd
 
 from trkres.errors import InputError, Location
 
-__all__ = ["check_frame", "check_path", "check_table", "tables_or_paths"]
+__all__ = ["check_frame", "check_path", "check_table", "check_texts", "tables_or_paths"]
 
 
 def check_table(frame: object, what: str) -> pd.DataFrame:
@@ -84,3 +84,14 @@ def tables_or_paths(obj: object, what: str) -> list[pd.DataFrame | str | os.Path
             raise InputError(f"not a {what} table or file", expected="a DataFrame or a path",
                              found=type(item).__name__)  # fmt: skip
     return items
+
+
+def check_texts(value: object, what: str) -> list[str]:
+    """One text or a non-empty list of non-blank texts (genotypes, treatments …) as a list."""
+    if isinstance(value, str):
+        return [value]
+    if (isinstance(value, Sequence) and value
+            and all(isinstance(v, str) and v.strip() for v in value)):  # fmt: skip
+        return list(value)
+    raise InputError(f"bad {what}", expected=f"one text or a non-empty list of {what}",
+                     found=repr(value)[:80])  # fmt: skip

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from trkres.errors import InputError
+from trkres.frames import check_texts
 from trkres.models.signalling.calibrate import CalibrationResult
 from trkres.models.signalling.options import SignalOptions
 from trkres.models.signalling.run import SignalResult, run_signal
@@ -33,15 +34,6 @@ __all__ = [
     "virtual_western",
     "write_virtual_plate",
 ]
-
-
-def _texts(value: object, what: str) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, Sequence) and value and all(isinstance(v, str) for v in value):
-        return list(value)
-    raise InputError(f"bad {what}", expected=f"a {what[:-1]} or a non-empty list of them (text)",
-                     found=repr(value)[:80])  # fmt: skip
 
 
 def simulate(
@@ -70,7 +62,8 @@ def simulate(
                          found=type(options).__name__)  # fmt: skip
     values = dict(options.model_dump() if isinstance(options, SignalOptions) else options or {})
     values.update(
-        genotypes=_texts(genotypes, "genotypes"), treatments=_texts(treatments, "treatments")
+        genotypes=check_texts(genotypes, "genotypes"),
+        treatments=check_texts(treatments, "treatments"),
     )
     opts = validate_options(SignalOptions, values, source="api", **kwargs)
     _check_knowledge(knowledge)

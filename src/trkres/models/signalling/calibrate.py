@@ -201,8 +201,8 @@ def _overrides(problem: _Problem, logs: np.ndarray) -> Overrides:
 
 def _predict(problem: _Problem, logs: np.ndarray) -> np.ndarray:
     """Model values (same order as the observations) for log parameters ``logs``."""
-    from trkres.models.signalling.genotype import Treatment, parse_genotype, parse_treatment
-    from trkres.models.signalling.grid import dose_grid, simulate_grid
+    from trkres.models.signalling.genotype import parse_genotype, parse_treatment
+    from trkres.models.signalling.grid import dose_grid, simulate_grid, single_drug_curves
     from trkres.models.signalling.run import half_maximal
 
     key = np.round(logs, 12).tobytes()
@@ -236,18 +236,14 @@ def _predict(problem: _Problem, logs: np.ndarray) -> np.ndarray:
     ic50 = obs[obs["kind"] == "ic50"]
     if len(ic50):
         doses = dose_grid(problem.dose_points)
-        drugs = sorted(set(ic50["drug"]))
-        ids = {d: parse_treatment(f"{d}=1nM", kb).drugs[0] for d in drugs}
-        singles = [Treatment(f"{ids[d]}={x:g}nM", {ids[d]: float(x)}) for d in drugs for x in doses]
-        curves = simulate_grid(
-            list(genotypes.values()), singles, [2.0], kb, overrides=change
-        ).readouts
-        via = curves[(curves["readout"] == "viability") & (curves["treatment"] != "none")]
+        ids = {d: parse_treatment(f"{d}=1nM", kb).drugs[0] for d in sorted(set(ic50["drug"]))}
+        curves, _ = single_drug_curves(list(genotypes.values()), list(dict.fromkeys(ids.values())),
+                                       doses, kb, overrides=change)  # fmt: skip
+        via = curves[curves["readout"] == "viability"]
         for i in np.flatnonzero((obs["kind"] == "ic50").to_numpy()):
             row = obs.iloc[i]
             label = genotypes[row["genotype"]].label
-            prefix = f"{ids[row['drug']]}="
-            part = via[(via["genotype"] == label) & via["treatment"].str.startswith(prefix)]
+            part = via[(via["genotype"] == label) & (via["drug"] == ids[row["drug"]])]
             out[i] = half_maximal(doses, part["value"].to_numpy())
     problem.cache[key] = out
     return out

@@ -31,7 +31,15 @@ if TYPE_CHECKING:
     from trkres.knowledge.store import KnowledgeBase
     from trkres.models.signalling.compile import CompiledNetwork
 
-__all__ = ["DOSE_RANGE_NM", "Grid", "Overrides", "dose_grid", "simulate_grid", "trk_model"]
+__all__ = [
+    "DOSE_RANGE_NM",
+    "Grid",
+    "Overrides",
+    "dose_grid",
+    "simulate_grid",
+    "single_drug_curves",
+    "trk_model",
+]
 
 #: Dose range of the single-drug curves (nM).
 DOSE_RANGE_NM = (0.1, 10_000.0)
@@ -182,6 +190,42 @@ def _in_order(frame: pd.DataFrame, orders: dict[str, list[str]]) -> pd.DataFrame
     keys = [frame[c].map({v: i for i, v in enumerate(values)}) for c, values in orders.items()]
     order = np.lexsort((frame["time_h"].to_numpy(), keys[2], keys[1], keys[0]))
     return frame.iloc[order].reset_index(drop=True)
+
+
+def single_drug_curves(
+    genotypes: Sequence[Genotype],
+    drugs: Sequence[str],
+    doses: np.ndarray,
+    kb: KnowledgeBase,
+    *,
+    time_h: float = 2.0,
+    viability_h: float = 72.0,
+    rtol: float = 1e-6,
+    overrides: Overrides | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """Each drug alone at each dose (nM) in each genotype: a tidy table (``genotype, drug,
+    dose_nm, time_h, readout, value``; pERK at ``time_h``, viability at ``viability_h``,
+    fractions of untreated) in the order given, and how many simulations ran."""
+    singles = {f"{d}={x:.12g}nM": (d, float(x)) for d in drugs for x in doses}
+    treatments = [Treatment(label, {d: x}) for label, (d, x) in singles.items()]
+    grid = simulate_grid(genotypes, treatments, [time_h], kb, viability_h=viability_h,
+                         rtol=rtol, overrides=overrides)  # fmt: skip
+    table = grid.readouts
+    table = table[(table["treatment"] != "none") & table["readout"].isin(["pERK", "viability"])]
+    drug_dose = table["treatment"].map(singles)
+    curves = pd.DataFrame({
+        "genotype": table["genotype"].to_numpy(),
+        "drug": [d for d, _ in drug_dose],
+        "dose_nm": [x for _, x in drug_dose],
+        "time_h": table["time_h"].to_numpy(),
+        "readout": table["readout"].to_numpy(),
+        "value": table["value"].to_numpy(),
+    })  # fmt: skip
+    rank = {g.label: i for i, g in enumerate(genotypes)}
+    order = {d: i for i, d in enumerate(drugs)}
+    curves = curves.assign(_g=curves["genotype"].map(rank), _d=curves["drug"].map(order))
+    curves = curves.sort_values(["_g", "_d", "readout", "dose_nm"], kind="stable")
+    return curves.drop(columns=["_g", "_d"]).reset_index(drop=True), grid.simulations
 
 
 def dose_grid(points: int) -> np.ndarray:

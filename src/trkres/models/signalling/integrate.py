@@ -392,17 +392,20 @@ def simulate_batch(rhs, jac, flux_scale, pat, y0, P, t0, times, rtol, atol, max_
     n = y0.shape[1]
     T = times.shape[0]
     span = times[T - 1] - t0
+    # work arrays once per chunk, not per simulation (every field is rewritten before use)
+    y = np.empty(n)
+    K = np.empty((6, n))
+    ytmp = np.empty(n)
+    ynew = np.empty(n)
+    fv = np.empty(n)
+    J = np.empty((n, n))
+    E = np.empty((n, n))
+    piv = np.empty(3 * n + 1 + n * n, dtype=np.int64)
+    counters = np.zeros(3)
     for s in range(S):
-        y = y0[s].copy()
+        y[:] = y0[s]
         p = P[s]
-        K = np.empty((6, n))
-        ytmp = np.empty(n)
-        ynew = np.empty(n)
-        fv = np.empty(n)
-        J = np.empty((n, n))
-        E = np.empty((n, n))
-        piv = np.empty(3 * n + 1 + n * n, dtype=np.int64)
-        counters = np.zeros(3)
+        counters[:] = 0.0
         lowest = 0.0
         for i in range(n):
             lowest = min(lowest, y[i])
@@ -477,18 +480,21 @@ def steady_batch(rhs, jac, flux_scale, pat, y0, P, t_max, rtol, atol, max_steps,
                  t_reached, rate_out, stats):
     S = P.shape[0]
     n = y0.shape[1]
+    # work arrays once per chunk, not per simulation (every field is rewritten before use)
+    y = np.empty(n)
+    K = np.empty((6, n))
+    ytmp = np.empty(n)
+    ynew = np.empty(n)
+    fv = np.empty(n)
+    dy = np.empty(n)
+    J = np.empty((n, n))
+    E = np.empty((n, n))
+    piv = np.empty(3 * n + 1 + n * n, dtype=np.int64)
+    counters = np.zeros(3)
     for s in range(S):
-        y = y0[s].copy()
+        y[:] = y0[s]
         p = P[s]
-        K = np.empty((6, n))
-        ytmp = np.empty(n)
-        ynew = np.empty(n)
-        fv = np.empty(n)
-        dy = np.empty(n)
-        J = np.empty((n, n))
-        E = np.empty((n, n))
-        piv = np.empty(3 * n + 1 + n * n, dtype=np.int64)
-        counters = np.zeros(3)
+        counters[:] = 0.0
         lowest = 0.0
         for i in range(n):
             lowest = min(lowest, y[i])

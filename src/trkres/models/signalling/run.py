@@ -117,7 +117,7 @@ def _dose_response(
     kb: KnowledgeBase,
     overrides: Overrides | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    from trkres.models.signalling.grid import dose_grid, simulate_grid
+    from trkres.models.signalling.grid import dose_grid, single_drug_curves
 
     drugs = list(dict.fromkeys(d for t in treatments for d in t.drugs))
     empty = pd.DataFrame(columns=["genotype", "drug", "dose_nm", "time_h", "readout", "value"])
@@ -125,26 +125,10 @@ def _dose_response(
         columns = ["genotype", "drug", "readout", "time_h", "ic50_nm", "note"]
         return empty, pd.DataFrame(columns=columns), 0
     doses = dose_grid(options.dose_points)
-    singles = [Treatment(f"{d}={x:g}nM", {d: float(x)}) for d in drugs for x in doses]
-    first = options.times_h[0]
-    grid = simulate_grid(genotypes, singles, [first], kb, viability_h=options.viability_h,
-                         rtol=options.rtol, overrides=overrides)  # fmt: skip
-    table = grid.readouts
-    table = table[table["treatment"] != "none"]
-    table = table[(table["readout"] == "viability") | (table["readout"] == "pERK")]
-    split = table["treatment"].str.rsplit("=", n=1, expand=True)
-    curves = pd.DataFrame({
-        "genotype": table["genotype"].to_numpy(),
-        "drug": split[0].to_numpy(),
-        "dose_nm": split[1].str.removesuffix("nM").astype(float).to_numpy(),
-        "time_h": table["time_h"].to_numpy(),
-        "readout": table["readout"].to_numpy(),
-        "value": table["value"].to_numpy(),
-    })  # fmt: skip
-    rank = {g.label: i for i, g in enumerate(genotypes)}
-    curves = curves.assign(_g=curves["genotype"].map(rank), _d=curves["drug"].map(drugs.index))
-    curves = curves.sort_values(["_g", "_d", "readout", "dose_nm"], kind="stable")
-    curves = curves.drop(columns=["_g", "_d"]).reset_index(drop=True)
+    curves, simulations = single_drug_curves(
+        genotypes, drugs, doses, kb, time_h=options.times_h[0], viability_h=options.viability_h,
+        rtol=options.rtol, overrides=overrides,
+    )  # fmt: skip
     top = f"not reached by {doses[-1]:g} nM"
     per_decade = (len(doses) - 1) / np.log10(doses[-1] / doses[0])
     how = f"interpolated on log dose between grid doses ({per_decade:.3g} per decade)"
@@ -154,7 +138,7 @@ def _dose_response(
         ic50.append({"genotype": g, "drug": d, "readout": r,
                      "time_h": float(part["time_h"].iloc[0]), "ic50_nm": value,
                      "note": top if np.isnan(value) else how})  # fmt: skip
-    return curves, pd.DataFrame(ic50), grid.simulations
+    return curves, pd.DataFrame(ic50), simulations
 
 
 def growth_rates(levels: pd.DataFrame, viability_h: float) -> pd.DataFrame:

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from trkres.errors import InputError
+from trkres.frames import check_texts
 
 if TYPE_CHECKING:
     from trkres.knowledge.store import KnowledgeBase
@@ -53,16 +54,6 @@ def _check_noise(cv: float, seed: int | None) -> None:
         isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0
     ):
         raise InputError("bad seed", expected="an integer ≥ 0 or None", found=repr(seed))
-
-
-def _texts(value: object, what: str) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if (isinstance(value, Sequence) and value
-            and all(isinstance(v, str) and v.strip() for v in value)):  # fmt: skip
-        return list(value)
-    raise InputError(f"bad {what}", expected=f"a non-empty list of {what} (text)",
-                     found=repr(value)[:80])  # fmt: skip
 
 
 def _positive(value: object, what: str, *, zero: bool = False) -> float:
@@ -95,11 +86,11 @@ def virtual_plate(
     Cell-line names are ``line1``, ``line2``… (the map's ``genotype`` column says which is which).
     """
     from trkres.knowledge.loader import load_knowledge
-    from trkres.models.signalling.genotype import Treatment, parse_genotype, parse_treatment
-    from trkres.models.signalling.grid import simulate_grid
+    from trkres.models.signalling.genotype import parse_genotype, parse_treatment
+    from trkres.models.signalling.grid import single_drug_curves
 
     _check_noise(cv, seed)
-    genotypes = _texts(genotypes, "genotypes")
+    genotypes = check_texts(genotypes, "genotypes")
     if not (isinstance(top_nm, int | float) and 0 < top_nm <= 1e6):
         raise InputError("bad top dose", expected="0 < top_nm ≤ 1e6 nM", found=repr(top_nm))
     vehicle_signal = _positive(vehicle_signal, "vehicle signal")
@@ -108,9 +99,8 @@ def virtual_plate(
     drug_id = parse_treatment(f"{drug}=1nM", kb).drugs[0]
     parsed = [parse_genotype(g, kb) for g in genotypes]
     doses = top_nm / 3.0 ** np.arange(9, -1, -1)  # ten 3-fold doses, ascending
-    treatments = [Treatment(f"{drug_id}={d:g}nM", {drug_id: float(d)}) for d in doses]
-    grid = simulate_grid(parsed, treatments, [72.0], kb, overrides=overrides).readouts
-    via = grid[(grid["readout"] == "viability") & (grid["treatment"] != "none")]
+    curves, _ = single_drug_curves(parsed, [drug_id], doses, kb, overrides=overrides)
+    via = curves[curves["readout"] == "viability"]
     rng = np.random.default_rng(seed)
     values: list[dict[str, object]] = []
     layout: list[dict[str, object]] = []
@@ -208,8 +198,8 @@ def virtual_western(
     from trkres.models.signalling.grid import simulate_grid
 
     _check_noise(cv, seed)
-    genotypes = _texts(genotypes, "genotypes")
-    treatments = _texts(treatments, "treatments")
+    genotypes = check_texts(genotypes, "genotypes")
+    treatments = check_texts(treatments, "treatments")
     if not (isinstance(time_h, int | float) and not isinstance(time_h, bool) and 0 < time_h <= 720):
         raise InputError("bad time_h", expected="hours in (0, 720]", found=repr(time_h))
     if readout not in ("pTRK", "pMEK", "pERK", "pAKT"):
