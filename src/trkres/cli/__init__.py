@@ -23,6 +23,7 @@ for _module in (
     "signalling",
     "evolution",
     "knowledge",
+    "serve",
 ):
     importlib.import_module(f"trkres.cli.{_module}")
 wrap_commands()

@@ -12,16 +12,19 @@ from trkres.pl.style import close, figure_bytes
 from trkres.report.model import Figure, Section
 
 
-def write_section_files(folder: Path, section: Section, *, tables_subdir: str = "tables") -> None:
+def write_section_files(
+    folder: Path, section: Section, *, tables_subdir: str = "tables", figures: bool = True
+) -> None:
     """``folder/<tables_subdir>/<table>.tsv`` and ``folder/figures/<figure>.svg|png``.
 
     Meant for the staging folder of :func:`trkres.outputs.atomic_directory`, so
-    the whole output appears at once or not at all.
+    the whole output appears at once or not at all. ``figures=False`` writes the
+    tables only (the web app: its report shows the figures, each downloadable).
     """
     tables = folder / tables_subdir if tables_subdir else folder
     for table in section.tables:
         write_table(table.frame, tables / f"{table.name}.tsv")
-    for fig in section.figures:
+    for fig in section.figures if figures else ():
         for fmt in ("svg", "png"):
             atomic_write_bytes(
                 folder / "figures" / f"{fig.name}.{fmt}", figure_bytes(fig.static, fmt)

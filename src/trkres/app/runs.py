@@ -1,0 +1,148 @@
+"""The pool of worker processes that execute runs, and the bookkeeping around it.
+
+State of a run lives in the database (:mod:`trkres.app.store`): ``queued`` when
+created, ``running`` when a worker picks it up, then ``done`` (its tables loaded and
+the status set in one transaction) or ``failed`` (with the error shown to the user).
+A server killed mid-run leaves it ``queued``/``running``; the next start marks it
+failed (:meth:`Store.recover`), so no run is left pretending to progress.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import queue as queue_module
+import shutil
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+from trkres.app import worker
+from trkres.app.store import Store
+
+log = logging.getLogger("trkres.app")
+
+
+class RunPool:
+    """Worker processes (forked from a server-side template that has trkres imported)."""
+
+    def __init__(self, store: Store, workers: int) -> None:
+        self.store = store
+        self.workers = max(1, workers)
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload(["trkres.app.worker"])
+        self._messages: Any = self._context.Queue()
+        self._futures: dict[str, Future[dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+        self._pool = self._new_pool()
+        self._closing = False
+        self._reader = threading.Thread(
+            target=self._read_messages, name="trkres-progress", daemon=True
+        )
+        self._reader.start()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=self._context,
+            initializer=worker.init_worker,
+            initargs=(self._messages, os.getpid()),
+        )
+
+    def warm(self) -> None:
+        """Start every worker and import the analyses in it (in the background)."""
+        for _ in range(self.workers):
+            self._pool.submit(worker.warm)
+
+    def run_dir(self, rid: str) -> Path:
+        return self.store.folder / "runs" / rid
+
+    def submit(self, rid: str, figures: bool) -> None:
+        with self._lock:
+            try:
+                future = self._pool.submit(worker.execute, rid, str(self.run_dir(rid)), figures)
+            except BrokenProcessPool:
+                self._pool = self._new_pool()
+                future = self._pool.submit(worker.execute, rid, str(self.run_dir(rid)), figures)
+            self._futures[rid] = future
+        future.add_done_callback(lambda f: self._finished(rid, f))
+
+    def cancel(self, rid: str) -> str:
+        """Cancel a queued or running run; what happened, in words."""
+        with self._lock:
+            future = self._futures.get(rid)
+        if future is not None and future.cancel():
+            self.store.fail_run(rid, "cancelled before it started")
+            return "cancelled"
+        run = self.store.run(rid)
+        if run["status"] in ("done", "failed"):
+            return f"already {run['status']}"
+        flag = self.run_dir(rid) / worker.CANCEL_FLAG
+        flag.touch()
+        return "cancelling: the run stops at its next step"
+
+    def _finished(self, rid: str, future: Future[dict[str, Any]]) -> None:
+        with self._lock:
+            self._futures.pop(rid, None)
+        if future.cancelled():
+            return
+        try:
+            outcome = future.result()
+        except BrokenProcessPool:
+            self.store.fail_run(rid, "the worker process died during this run (out of memory?)")
+            with self._lock:
+                if not self._closing:
+                    self._pool = self._new_pool()
+            return
+        except Exception as exc:  # pickling or pool failure: a bug, said as one
+            self.store.fail_run(rid, f"internal error ({type(exc).__name__}: {exc})")
+            return
+        if outcome.get("cancelled"):
+            self.store.fail_run(rid, "cancelled by the user")
+            self._discard_outputs(rid)
+        elif "error" in outcome:
+            self.store.fail_run(rid, outcome["error"])
+        else:
+            try:
+                self.store.finish_run(rid, outcome["tables"], outcome["summary"])
+            except Exception as exc:
+                log.exception("committing run %s failed", rid)
+                self.store.fail_run(rid, f"its results could not be stored ({exc})")
+
+    def _discard_outputs(self, rid: str) -> None:
+        for part in ("report", "data"):
+            shutil.rmtree(self.run_dir(rid) / part, ignore_errors=True)
+
+    def _read_messages(self) -> None:
+        while True:
+            try:
+                message = self._messages.get(timeout=0.5)
+            except queue_module.Empty:
+                if self._closing:
+                    return
+                continue
+            except (EOFError, OSError):
+                return
+            try:
+                if message[0] == "start":
+                    self.store.set_running(message[1])
+                elif message[0] == "progress":
+                    self.store.set_progress(message[1], float(message[2]), str(message[3]))
+            except Exception:  # a closed store at shutdown
+                log.debug("progress message dropped", exc_info=True)
+
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._futures)
+
+    def shutdown(self) -> None:
+        self._closing = True
+        with self._lock:
+            futures = list(self._futures.items())
+        for rid, future in futures:
+            if future.cancel():
+                self.store.fail_run(rid, "the server stopped before this run started")
+        self._pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,424 @@
+"""The FastAPI application: the REST API (``/api``, documented at ``/docs``) and the pages.
+
+Routes fixed by the app's contract (JSON unless said)::
+
+    GET  /api/health
+    POST /api/projects                 {"name": …} → {"id": …}
+    GET  /api/projects
+    POST /api/projects/{id}/files      multipart file + form field kind → {"id": …} | 422
+    POST /api/projects/{id}/study      multipart file: a zip of a study folder
+    POST /api/projects/{id}/runs       → {"id": …}
+    GET  /api/runs/{id}                → {"status", "progress", "error", …}
+    POST /api/runs/{id}/cancel
+    GET  /api/runs/{id}/report         the HTML report
+    GET  /api/runs/{id}/tables/{name}  TSV (``?format=json`` for a sorted, filtered page)
+
+The pages (``/``, ``/projects/{id}``, ``/runs/{id}``, …) are server-rendered and use
+the same API from ``static/app.js``.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Body, FastAPI, File, Form, Query, Request, UploadFile
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.background import BackgroundTask
+
+from trkres import __version__
+from trkres.app import studies
+from trkres.app.security import (
+    REPORT_CSP,
+    SESSION_COOKIE,
+    BodyTooLarge,
+    Guard,
+    is_loopback,
+)
+from trkres.app.service import AppConfig, Service, TooLarge, error_body
+from trkres.app.store import NotFound, StoreError
+from trkres.errors import InputError, TrkresError
+
+Id = Annotated[str, PathParam(pattern=r"^[0-9a-f]{16}$", description="a project/run id")]
+TableName = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_.\-]{1,120}$")]
+
+_env = Environment(
+    loader=PackageLoader("trkres.app", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _page(name: str, **context: Any) -> HTMLResponse:
+    return HTMLResponse(_env.get_template(name).render(version=__version__, **context))
+
+
+def create_app(service: Service) -> FastAPI:
+    """The app over ``service`` (its store and run pool)."""
+    config = service.config
+    app = FastAPI(
+        title="trkres",
+        version=__version__,
+        description="Local web app of trkres: projects, uploads validated by trkres' readers, "
+        "runs of every analysis, reports and result tables.",
+    )
+    app.state.service = service
+
+    @app.exception_handler(TrkresError)
+    async def trkres_error(request: Request, exc: TrkresError) -> JSONResponse:
+        status = 422
+        if isinstance(exc, NotFound):
+            status = 404
+        elif isinstance(exc, TooLarge):
+            status = 413
+        elif isinstance(exc, StoreError):
+            status = 503
+        return JSONResponse(error_body(exc), status_code=status)
+
+    @app.exception_handler(BodyTooLarge)
+    async def too_large(request: Request, exc: BodyTooLarge) -> JSONResponse:
+        return JSONResponse(
+            error_body(
+                TooLarge(
+                    "the request is larger than this server accepts",
+                    expected=f"at most {config.max_upload / 1024**2:.0f} MB",
+                )
+            ),
+            status_code=413,
+        )
+
+    # -- REST API ----------------------------------------------------------------------
+
+    @app.get("/api/health", tags=["app"])
+    def health() -> dict[str, Any]:
+        """Alive, with the version and the number of runs queued or running."""
+        return {
+            "status": "ok",
+            "version": __version__,
+            "pending_runs": service.pool.pending(),
+            "workers": service.pool.workers,
+        }
+
+    @app.post("/api/projects", status_code=201, tags=["projects"])
+    def create_project(
+        body: Annotated[dict[str, Any], Body(examples=[{"name": "PDX-12"}])],
+    ) -> dict[str, str]:
+        """Create a project: ``{"name": …}`` → ``{"id": …}``."""
+        name = body.get("name")
+        if not isinstance(name, str) or not name.strip() or len(name) > 200:
+            raise InputError(
+                "a project needs a name",
+                expected="text of 1 to 200 characters",
+                found=repr(name)[:80],
+            )
+        return {"id": service.store.create_project(name.strip())}
+
+    @app.get("/api/projects", tags=["projects"])
+    def list_projects() -> list[dict[str, Any]]:
+        return service.store.projects()
+
+    @app.get("/api/projects/{pid}", tags=["projects"])
+    def get_project(pid: Id) -> dict[str, Any]:
+        """A project: its study definition, files and runs."""
+        project = service.store.project(pid)
+        project["files"] = [_file_json(f) for f in service.store.files(pid)]
+        project["runs"] = service.store.runs(pid)
+        return project
+
+    @app.post("/api/projects/{pid}/files", tags=["projects"])
+    def upload_file(
+        pid: Id, file: Annotated[UploadFile, File()], kind: Annotated[str, Form()]
+    ) -> dict[str, Any]:
+        """Upload one file of a kind (``mutations``, ``dose_response``, …, or
+        ``attachment`` for plate maps, lane layouts, loading controls, Sanger controls
+        and references). It is read by trkres' reader for that kind first; a file the
+        reader refuses gives 422 with the reader's error and is not kept."""
+        return service.add_file(pid, file.file, file.filename or "upload", kind)
+
+    @app.post("/api/projects/{pid}/study", tags=["projects"])
+    def import_study(pid: Id, file: Annotated[UploadFile, File()]) -> dict[str, Any]:
+        """Import a zip of a study folder (``study.yaml`` and the files it names)."""
+        return service.import_study(pid, file.file, file.filename or "study.zip")
+
+    @app.put("/api/projects/{pid}/study", tags=["projects"])
+    def put_study(pid: Id, definition: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+        """Replace the study definition (inputs, their links to files, options)."""
+        return service.update_study(pid, definition)
+
+    @app.get("/api/projects/{pid}/study.yaml", tags=["projects"])
+    def get_study_yaml(pid: Id) -> Response:
+        """The study.yaml that reproduces the project's runs with ``trkres analyze``."""
+        return Response(
+            service.study_yaml(pid=pid),
+            media_type="application/yaml",
+            headers=_download("study.yaml"),
+        )
+
+    @app.get("/api/projects/{pid}/study.zip", tags=["projects"])
+    def get_study_zip(pid: Id) -> FileResponse:
+        """The study folder (study.yaml and every file, under the users' names) as a zip."""
+        path = service.study_zip(pid=pid)
+        return FileResponse(
+            path,
+            media_type="application/zip",
+            filename="study.zip",
+            background=BackgroundTask(path.unlink, missing_ok=True),
+        )
+
+    @app.post("/api/projects/{pid}/runs", tags=["runs"])
+    def start_run(pid: Id, body: Annotated[dict[str, Any] | None, Body()] = None) -> dict[str, str]:
+        """Run every analysis the project's study allows → ``{"id": …}``. Optional body:
+        ``{"options": {...}}`` (replaces the study's options for this run) and
+        ``{"figures": true}`` (also write SVG/PNG figure files; slower)."""
+        body = body or {}
+        figures = body.get("figures", False)
+        if not isinstance(figures, bool):
+            raise InputError("'figures' is true or false", found=repr(figures)[:40])
+        return {"id": service.start_run(pid, body.get("options"), figures)}
+
+    @app.get("/api/projects/{pid}/runs", tags=["runs"])
+    def list_runs(pid: Id) -> list[dict[str, Any]]:
+        service.store.project(pid)
+        return service.store.runs(pid)
+
+    @app.get("/api/runs/{rid}", tags=["runs"])
+    def get_run(rid: Id) -> dict[str, Any]:
+        """``status`` (queued, running, done, failed), ``progress`` (0–1), ``error``; for a
+        finished run its tables and sections."""
+        run = service.store.run(rid)
+        out = {
+            k: run[k]
+            for k in (
+                "id",
+                "project_id",
+                "status",
+                "progress",
+                "label",
+                "error",
+                "created",
+                "started",
+                "finished",
+                "options",
+                "figures",
+            )
+        }
+        if run["status"] == "done":
+            out["tables"] = [
+                {k: t[k] for k in ("name", "section", "title", "rows", "columns")}
+                for t in service.store.run_tables(rid)
+            ]
+            out["summary"] = run["summary"]
+        return out
+
+    @app.post("/api/runs/{rid}/cancel", tags=["runs"])
+    def cancel_run(rid: Id) -> dict[str, str]:
+        return {"result": service.cancel_run(rid)}
+
+    @app.get("/api/runs/{rid}/report", tags=["runs"], response_class=HTMLResponse)
+    def get_report(rid: Id, download: bool = False) -> FileResponse:
+        """The run's self-contained HTML report (served sandboxed)."""
+        headers = {"content-security-policy": REPORT_CSP}
+        if download:
+            headers.update(_download(f"trkres-report-{rid}.html"))
+        return FileResponse(service.report_path(rid), media_type="text/html", headers=headers)
+
+    @app.get("/api/runs/{rid}/study.yaml", tags=["runs"])
+    def get_run_study_yaml(rid: Id) -> Response:
+        """The study.yaml that reproduces this run from the command line."""
+        return Response(
+            service.study_yaml(rid=rid),
+            media_type="application/yaml",
+            headers=_download("study.yaml"),
+        )
+
+    @app.get("/api/runs/{rid}/study.zip", tags=["runs"])
+    def get_run_study_zip(rid: Id) -> FileResponse:
+        """The study folder of this run as a zip: unzip, then ``trkres analyze FOLDER``."""
+        path = service.study_zip(rid=rid)
+        return FileResponse(
+            path,
+            media_type="application/zip",
+            filename=f"study-{rid}.zip",
+            background=BackgroundTask(path.unlink, missing_ok=True),
+        )
+
+    @app.get("/api/runs/{rid}/manifest", tags=["runs"])
+    def get_run_manifest(rid: Id) -> Response:
+        """The study.yaml this run used (file paths as laid out for the run)."""
+        return Response(service.store.run(rid)["manifest"], media_type="text/plain")
+
+    @app.get("/api/runs/{rid}/tables/{name}", tags=["runs"], response_model=None)
+    def get_table(
+        rid: Id,
+        name: TableName,
+        format: Annotated[str, Query(pattern="^(tsv|json)$")] = "tsv",
+        sort: str | None = None,
+        desc: bool = False,
+        q: str = "",
+        offset: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=5000)] = 100,
+    ) -> Response | dict[str, Any]:
+        """A result table: the TSV the report folder holds, or with ``format=json`` one
+        page of it, sorted by ``sort`` and filtered by ``q`` (any cell, case-insensitive)."""
+        path = service.table_path(rid, name)
+        if format == "json":
+            return service.store.query_table(
+                rid, name, sort=sort, descending=desc, search=q, offset=offset, limit=limit
+            )
+        return FileResponse(
+            path, media_type="text/tab-separated-values", headers=_download(f"{name}.tsv")
+        )
+
+    # -- pages -------------------------------------------------------------------------
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def projects_page() -> HTMLResponse:
+        return _page("projects.html", projects=service.store.projects())
+
+    @app.get("/projects/{pid}", response_class=HTMLResponse, include_in_schema=False)
+    def project_page(pid: Id) -> HTMLResponse:
+        project = service.store.project(pid)
+        files = service.store.files(pid)
+        return _page(
+            "project.html",
+            project=project,
+            files=files,
+            runs=service.store.runs(pid),
+            kinds=studies.INPUT_KINDS,
+            attachment=studies.ATTACHMENT,
+            file_fields=studies.FILE_FIELDS,
+            options_json=json.dumps(project["study"].get("options", {}), indent=2),
+            files_brief=[{"id": f.id, "name": f.name, "kind": f.kind} for f in files],
+        )
+
+    @app.get("/runs/{rid}", response_class=HTMLResponse, include_in_schema=False)
+    def run_page(rid: Id) -> HTMLResponse:
+        run = service.store.run(rid)
+        project = service.store.project(run["project_id"])
+        tables = service.store.run_tables(rid) if run["status"] == "done" else []
+        others = [
+            r
+            for r in service.store.runs(run["project_id"])
+            if r["id"] != rid and r["status"] == "done"
+        ]
+        return _page(
+            "run.html",
+            run=run,
+            project=project,
+            tables=tables,
+            others=others,
+            options_json=json.dumps(run["options"], indent=2),
+        )
+
+    @app.get("/runs/{rid}/tables/{name}", response_class=HTMLResponse, include_in_schema=False)
+    def table_page(rid: Id, name: TableName) -> HTMLResponse:
+        run = service.store.run(rid)
+        meta = next((t for t in service.store.run_tables(rid) if t["name"] == name), None)
+        if meta is None:
+            raise NotFound("table", name)
+        return _page("table.html", run=run, table=meta)
+
+    @app.get("/compare", response_class=HTMLResponse, include_in_schema=False)
+    def compare_page(
+        a: Annotated[str, Query(pattern=r"^[0-9a-f]{16}$")],
+        b: Annotated[str, Query(pattern=r"^[0-9a-f]{16}$")],
+    ) -> HTMLResponse:
+        from trkres.app.compare import compare_runs
+
+        return _page("compare.html", **compare_runs(service.store, a, b))
+
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    def login_page() -> HTMLResponse:
+        return _page("login.html", error=None)
+
+    @app.post("/login", include_in_schema=False, response_model=None)
+    def login(token: Annotated[str, Form()]) -> Response:
+        guard_token = config.token
+        if guard_token is not None and not _same(token, guard_token):
+            return _page("login.html", error="That is not the token this server printed.")
+        response = RedirectResponse("/", status_code=303)
+        if guard_token is not None:
+            response.set_cookie(SESSION_COOKIE, guard_token, httponly=True, samesite="strict")
+        return response
+
+    @app.get("/static/{name}", include_in_schema=False)
+    def static(
+        name: Annotated[str, PathParam(pattern=r"^[a-z0-9_\-]+\.(js|css|svg)$")],
+    ) -> Response:
+        resource = resources.files("trkres.app").joinpath("static", name)
+        if not resource.is_file():
+            raise NotFound("static file", name)
+        media = {"js": "text/javascript", "css": "text/css", "svg": "image/svg+xml"}
+        return Response(
+            resource.read_bytes(),
+            media_type=media[name.rsplit(".", 1)[1]],
+            headers={"cache-control": "no-cache"},
+        )
+
+    return app
+
+
+def guarded(service: Service) -> Guard:
+    """The app behind its :class:`Guard` (token, hosts, CSRF, body size, headers)."""
+    config = service.config
+    return Guard(
+        create_app(service),
+        token=config.token,
+        bind_host=config.host,
+        max_body=config.max_upload + 1024**2,
+    )
+
+
+def _same(a: str, b: str) -> bool:
+    import hmac
+
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def _download(name: str) -> dict[str, str]:
+    return {"content-disposition": f'attachment; filename="{name}"'}
+
+
+def _file_json(f: Any) -> dict[str, Any]:
+    return {
+        "id": f.id,
+        "name": f.name,
+        "kind": f.kind,
+        "format": f.format,
+        "bytes": f.bytes,
+        "rows": f.rows,
+        "summary": f.summary,
+        "notes": f.notes,
+        "sha256": f.sha256,
+        "created": f.created,
+    }
+
+
+def default_data_dir() -> Path:
+    """The user's data directory for trkres (XDG on Linux, the platform's elsewhere)."""
+    import os
+    import sys
+
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "trkres" / "app"
+
+
+def check_bind(config: AppConfig) -> str | None:
+    """A token is required off loopback: generate one when none was given. Returns the
+    token generated (to print), or None."""
+    from trkres.app.security import new_token
+
+    if config.token is None and not is_loopback(config.host):
+        config.token = new_token()
+        return config.token
+    return None

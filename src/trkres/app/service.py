@@ -1,0 +1,297 @@
+"""What the app does, apart from HTTP: projects, uploads, studies and runs.
+
+Both the REST API and the pages call this; it calls the store, the same readers
+as the command line (:func:`trkres.study.validate.check_input`) and the run pool.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from trkres.app import studies
+from trkres.app.runs import RunPool
+from trkres.app.store import NotFound, Store
+from trkres.errors import InputError, Location, TrkresError
+
+#: Largest upload accepted (bytes) unless ``--max-upload-mb`` says otherwise.
+DEFAULT_MAX_UPLOAD = 512 * 1024**2
+
+_RUN_DIR = re.compile(r"^[0-9a-f]{16}$")
+
+
+@dataclass
+class AppConfig:
+    """How ``trkres serve`` was started."""
+
+    data: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    token: str | None = None
+    max_upload: int = DEFAULT_MAX_UPLOAD
+    workers: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
+
+
+class TooLarge(InputError):
+    """An upload larger than the server's limit."""
+
+
+class Service:
+    """The app's state: one store, one pool of run workers."""
+
+    def __init__(self, config: AppConfig, *, start_workers: bool = True) -> None:
+        self.config = config
+        self.store = Store(config.data)
+        self.recovered = self.store.recover()
+        self._clean_run_folders()
+        self.pool = RunPool(self.store, config.workers)
+        if start_workers:
+            self.pool.warm()
+
+    def close(self) -> None:
+        self.pool.shutdown()
+        self.store.close()
+
+    def _clean_run_folders(self) -> None:
+        """Remove what runs that never finished left on disk (all of it trkres' own)."""
+        known = {r["id"]: r["status"] for r in self.store._rows("SELECT id, status FROM runs")}
+        for folder in (self.store.folder / "runs").iterdir():
+            if not _RUN_DIR.match(folder.name) or not folder.is_dir():
+                continue
+            if folder.name not in known:
+                shutil.rmtree(folder, ignore_errors=True)  # created, never recorded
+            elif known[folder.name] == "failed":
+                for part in folder.iterdir():
+                    if part.name not in ("study", "error.txt"):
+                        shutil.rmtree(part, ignore_errors=True)
+                        with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+                            part.unlink()
+
+    # -- uploads -----------------------------------------------------------------------
+
+    def receive(self, stream: BinaryIO, name: str) -> Path:
+        """Copy an upload into a temporary file in the data folder, enforcing the size limit."""
+        tmp = self.store.temp_upload()
+        size = 0
+        try:
+            with tmp.open("wb") as out:
+                for block in iter(lambda: stream.read(1 << 20), b""):
+                    size += len(block)
+                    if size > self.config.max_upload:
+                        raise TooLarge(
+                            "the file is larger than this server accepts",
+                            location=Location(file=studies.display_name(name)),
+                            expected=f"at most {self.config.max_upload / 1024**2:.0f} MB",
+                            found=f"more than that ({size / 1024**2:.0f} MB read so far)",
+                            hint="start the server with a larger --max-upload-mb",
+                        )
+                    out.write(block)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return tmp
+
+    def add_file(self, pid: str, stream: BinaryIO, name: str, kind: str) -> dict[str, Any]:
+        """Store an uploaded file after reading it with its kind's reader.
+
+        Raises the reader's :class:`TrkresError` (located in the user's file name) and
+        keeps nothing when the file is not valid. A file of an input kind becomes an
+        input of the project's study; an ``attachment`` waits to be linked to one.
+        """
+        project = self.store.project(pid)
+        shown = studies.display_name(name)
+        if kind != studies.ATTACHMENT and kind not in studies.INPUT_KINDS:
+            raise InputError(
+                "unknown file kind",
+                location=Location(file=shown),
+                expected="one of: " + ", ".join((*studies.INPUT_KINDS, studies.ATTACHMENT)),
+                found=kind[:80],
+            )
+        tmp = self.receive(stream, name)
+        try:
+            check = studies.check_upload(tmp, kind, shown)
+            sha, size = self.store.put_blob(tmp)
+        finally:
+            tmp.unlink(missing_ok=True)
+        fid = self.store.add_file(
+            pid, sha, size, shown, kind, check.format, check.rows, check.summary, check.notes
+        )
+        if kind != studies.ATTACHMENT:
+            study = project["study"]
+            taken = {i["id"] for i in study["inputs"]}
+            study["inputs"].append(
+                {"id": studies.input_id(shown, taken), "kind": kind, "file": fid}
+            )
+            self.store.set_study(pid, study)
+        return {
+            "id": fid,
+            "name": shown,
+            "kind": kind,
+            "format": check.format,
+            "rows": check.rows,
+            "summary": check.summary,
+            "notes": check.notes,
+            "sha256": sha,
+            "bytes": size,
+        }
+
+    def import_study(self, pid: str, stream: BinaryIO, name: str) -> dict[str, Any]:
+        """Import a zipped study folder: every file it names, its inputs and options."""
+        self.store.project(pid)
+        tmp = self.receive(stream, name)
+        try:
+            folder, study = studies.read_study_zip(tmp, name)
+        finally:
+            tmp.unlink(missing_ok=True)
+        try:
+            paths: dict[str, str] = {}
+            for item in study.manifest.inputs:
+                paths[item.path] = item.kind.value
+                for attr in studies.FILE_FIELDS:
+                    rel = getattr(item, attr)
+                    if rel:
+                        paths.setdefault(rel, studies.ATTACHMENT)
+            checked = {
+                rel: studies.check_upload(folder / rel, kind, rel) for rel, kind in paths.items()
+            }
+            file_ids: dict[str, str] = {}
+            for rel, kind in paths.items():
+                copy_path = self.store.temp_upload()
+                shutil.copyfile(folder / rel, copy_path)
+                sha, size = self.store.put_blob(copy_path)
+                check = checked[rel]
+                file_ids[rel] = self.store.add_file(
+                    pid, sha, size, rel, kind, check.format, check.rows, check.summary, check.notes
+                )
+            definition = studies.study_inputs_from(study, file_ids)
+            self.store.set_study(pid, definition)
+            self.store.rename_project(pid, study.manifest.name)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return {
+            "id": pid,
+            "name": study.manifest.name,
+            "files": len(file_ids),
+            "inputs": len(definition["inputs"]),
+        }
+
+    def update_study(self, pid: str, definition: dict[str, Any]) -> dict[str, Any]:
+        """Replace a project's study (inputs, links, options) after checking its shape."""
+        self.store.project(pid)
+        clean = studies.check_definition(definition, {f.id for f in self.store.files(pid)})
+        self.store.set_study(pid, clean)
+        return clean
+
+    # -- runs --------------------------------------------------------------------------
+
+    def start_run(
+        self, pid: str, options: dict[str, Any] | None = None, figures: bool = False
+    ) -> str:
+        """Lay out the study, validate it as ``trkres analyze`` would, queue the run."""
+        project = self.store.project(pid)
+        study = copy.deepcopy(project["study"])
+        if options is not None:
+            if not isinstance(options, dict):
+                raise InputError(
+                    "options are a mapping of analysis → its options",
+                    expected="a JSON object",
+                    found=type(options).__name__,
+                )
+            study["options"] = options
+        if not study["inputs"] and not study.get("options"):
+            raise InputError(
+                "this project has no inputs yet",
+                expected="at least one uploaded file (or model options)",
+                found="none",
+            )
+        rid = self.store.new_run_id()
+        run_dir = self.pool.run_dir(rid)
+        try:
+            text = studies.materialise(self.store, project["name"], study, run_dir / "study")
+            studies.validate_folder(run_dir / "study")
+        except BaseException:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            raise
+        self.store.create_run(rid, pid, text, study, figures)
+        self.pool.submit(rid, figures)
+        return rid
+
+    def cancel_run(self, rid: str) -> str:
+        self.store.run(rid)
+        return self.pool.cancel(rid)
+
+    def report_path(self, rid: str) -> Path:
+        run = self.store.run(rid)
+        if run["status"] != "done":
+            raise NotFound("report of a finished run", rid)
+        return self.pool.run_dir(rid) / "report" / "index.html"
+
+    def table_path(self, rid: str, name: str) -> Path:
+        run = self.store.run(rid)
+        if run["status"] != "done":
+            raise NotFound("table of a finished run", rid)
+        names = {t["name"] for t in self.store.run_tables(rid)}
+        if name not in names:
+            raise NotFound("table", name)
+        return self.pool.run_dir(rid) / "report" / "tables" / f"{name}.tsv"
+
+    def _definition(self, pid: str | None, rid: str | None) -> tuple[str, dict[str, Any]]:
+        """(name, study definition) of a project now, or of the study a run ran."""
+        if rid is not None:
+            run = self.store.run(rid)
+            return self.store.project(run["project_id"])["name"], run["definition"]
+        assert pid is not None
+        project = self.store.project(pid)
+        return project["name"], project["study"]
+
+    def study_yaml(self, pid: str | None = None, rid: str | None = None) -> str:
+        """The study.yaml (the users' file names) of a project, or of a run's study."""
+        name, definition = self._definition(pid, rid)
+        files = self.store.files_by_ids(studies.used_ids(definition))
+        names = studies.download_names(files)
+        doc = studies.manifest(name, definition, {f.id: f for f in files}, lambda f: names[f.id])
+        return studies.to_yaml(doc)
+
+    def study_zip(self, pid: str | None = None, rid: str | None = None) -> Path:
+        """A zip of the study folder (study.yaml and its files) of a project or a run."""
+        name, definition = self._definition(pid, rid)
+        fd, path = tempfile.mkstemp(
+            suffix=".zip", dir=self.store.folder / "blobs", prefix=".download-"
+        )
+        os.close(fd)
+        try:
+            studies.study_zip(self.store, name, definition, Path(path))
+        except BaseException:
+            Path(path).unlink(missing_ok=True)
+            raise
+        return Path(path)
+
+
+def error_body(exc: TrkresError) -> dict[str, Any]:
+    """A :class:`TrkresError` as JSON: message, where, expected, found, hint, and the text."""
+    loc = exc.location
+    return {
+        "error": {
+            "type": type(exc).__name__,
+            "message": exc.message,
+            "location": None
+            if loc is None
+            else {
+                "file": None if loc.file is None else str(loc.file),
+                "line": loc.line,
+                "row": loc.row,
+                "column": None if loc.column is None else str(loc.column),
+            },
+            "expected": exc.expected,
+            "found": exc.found,
+            "hint": exc.hint,
+            "text": str(exc),
+        }
+    }

@@ -1,0 +1,457 @@
+"""The app's store: one DuckDB database plus content-addressed files beside it.
+
+Layout of the data folder (``trkres serve --data DIR``)::
+
+    DIR/trkres.duckdb        projects, files, runs, their parameters, result tables
+    DIR/blobs/ab/abcdef…     every uploaded file, named by its SHA-256, read-only
+    DIR/runs/<run id>/       study/ (the run's inputs, linked from blobs), report/
+                             (index.html, tables/, figures/, run.json: the CLI's layout)
+
+Only the server process opens the database (DuckDB allows one writing process);
+inside it, one connection guarded by a lock serialises every statement, so
+concurrent requests never interleave a transaction. Uploaded files are written
+to a temporary file and renamed to their hash: a crash leaves no half file under
+a hash name. File names given by users are kept as text only, never used as paths.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from trkres.errors import InputError, TrkresError
+
+DB_NAME = "trkres.duckdb"
+
+#: Schema version written to ``meta``; bump with a migration when tables change.
+SCHEMA_VERSION = 1
+
+_SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+    """CREATE TABLE IF NOT EXISTS projects (
+        id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, created TIMESTAMPTZ NOT NULL,
+        study JSON NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS files (
+        id VARCHAR PRIMARY KEY, project_id VARCHAR NOT NULL, sha256 VARCHAR NOT NULL,
+        name VARCHAR NOT NULL, kind VARCHAR NOT NULL, format VARCHAR, bytes BIGINT NOT NULL,
+        rows BIGINT, summary VARCHAR, notes JSON, created TIMESTAMPTZ NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS runs (
+        id VARCHAR PRIMARY KEY, project_id VARCHAR NOT NULL, status VARCHAR NOT NULL,
+        progress DOUBLE NOT NULL, label VARCHAR, error VARCHAR, manifest VARCHAR NOT NULL,
+        options JSON NOT NULL, figures BOOLEAN NOT NULL, definition JSON NOT NULL,
+        created TIMESTAMPTZ NOT NULL,
+        started TIMESTAMPTZ, finished TIMESTAMPTZ, summary JSON)""",
+    """CREATE TABLE IF NOT EXISTS run_tables (
+        run_id VARCHAR NOT NULL, name VARCHAR NOT NULL, section VARCHAR NOT NULL,
+        title VARCHAR, rows BIGINT NOT NULL, columns JSON NOT NULL, db_table VARCHAR NOT NULL,
+        PRIMARY KEY (run_id, name))""",
+]
+
+RUN_STATUSES = ("queued", "running", "done", "failed")
+
+
+class StoreError(TrkresError):
+    """The app's data folder cannot be used (locked by another server, unreadable)."""
+
+
+def new_id() -> str:
+    """A random, URL-safe, unguessable id (16 hex characters)."""
+    return secrets.token_hex(8)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file uploaded to a project (its bytes live under ``blobs/`` by hash)."""
+
+    id: str
+    project_id: str
+    sha256: str
+    name: str
+    kind: str
+    format: str | None
+    bytes: int
+    rows: int | None
+    summary: str | None
+    notes: list[str]
+    created: datetime
+
+
+class Store:
+    """Projects, files, runs and result tables of one data folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder.expanduser().resolve()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / "blobs").mkdir(exist_ok=True)
+        (self.folder / "runs").mkdir(exist_ok=True)
+        self._lock = threading.RLock()
+        try:
+            self._db = duckdb.connect(str(self.folder / DB_NAME))
+        except duckdb.IOException as exc:
+            raise StoreError(
+                "the app's database is in use or unreadable",
+                expected=f"a data folder no other trkres serve is using: {self.folder}",
+                found=str(exc).splitlines()[0],
+                hint="stop the other server, or start this one with --data OTHER_DIR",
+            ) from None
+        with self._lock:
+            for statement in _SCHEMA:
+                self._db.execute(statement)
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- low level ---------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One transaction under the store's lock: all of it lands, or none."""
+        with self._lock:
+            self._db.execute("BEGIN TRANSACTION")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            cursor = self._db.execute(sql, params or [])
+            names = [d[0] for d in cursor.description or []]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def _execute(self, sql: str, params: list[Any] | None = None) -> None:
+        with self._lock:
+            self._db.execute(sql, params or [])
+
+    # -- blobs -------------------------------------------------------------------------
+
+    def blob_path(self, sha256: str) -> Path:
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise InputError("not a SHA-256 hex digest", found=sha256[:80])
+        return self.folder / "blobs" / sha256[:2] / sha256
+
+    def put_blob(self, source: Path) -> tuple[str, int]:
+        """Move the temporary file ``source`` into the blob store; its hash and size."""
+        digest = hashlib.sha256()
+        size = 0
+        with source.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+                size += len(block)
+        sha = digest.hexdigest()
+        target = self.blob_path(sha)
+        target.parent.mkdir(exist_ok=True)
+        if target.exists():
+            source.unlink()
+        else:
+            source.chmod(0o444)
+            source.replace(target)  # atomic: a crash leaves no half file under the hash
+        return sha, size
+
+    def temp_upload(self) -> Path:
+        """A new temporary file inside the data folder (same filesystem as the blobs)."""
+        fd, name = tempfile.mkstemp(prefix=".upload-", dir=self.folder / "blobs")
+        os.close(fd)
+        return Path(name)
+
+    # -- projects ----------------------------------------------------------------------
+
+    def create_project(self, name: str, study: dict[str, Any] | None = None) -> str:
+        pid = new_id()
+        body = study or {"description": "", "inputs": [], "options": {}}
+        self._execute(
+            "INSERT INTO projects VALUES (?, ?, ?, ?)", [pid, name, now(), json.dumps(body)]
+        )
+        return pid
+
+    def projects(self) -> list[dict[str, Any]]:
+        return self._rows(
+            """SELECT p.id, p.name, p.created,
+                 (SELECT count(*) FROM files f WHERE f.project_id = p.id) AS files,
+                 (SELECT count(*) FROM runs r WHERE r.project_id = p.id) AS runs
+               FROM projects p ORDER BY p.created DESC"""
+        )
+
+    def project(self, pid: str) -> dict[str, Any]:
+        rows = self._rows("SELECT id, name, created, study FROM projects WHERE id = ?", [pid])
+        if not rows:
+            raise NotFound("project", pid)
+        row = rows[0]
+        row["study"] = json.loads(row["study"])
+        return row
+
+    def rename_project(self, pid: str, name: str) -> None:
+        self._execute("UPDATE projects SET name = ? WHERE id = ?", [name, pid])
+
+    def set_study(self, pid: str, study: dict[str, Any]) -> None:
+        self.project(pid)
+        self._execute("UPDATE projects SET study = ? WHERE id = ?", [json.dumps(study), pid])
+
+    # -- files -------------------------------------------------------------------------
+
+    def add_file(
+        self,
+        pid: str,
+        sha: str,
+        size: int,
+        name: str,
+        kind: str,
+        fmt: str | None,
+        rows: int | None,
+        summary: str | None,
+        notes: list[str],
+    ) -> str:
+        fid = new_id()
+        self._execute(
+            "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [fid, pid, sha, name, kind, fmt, size, rows, summary, json.dumps(notes), now()],
+        )
+        return fid
+
+    def files(self, pid: str) -> list[StoredFile]:
+        rows = self._rows("SELECT * FROM files WHERE project_id = ? ORDER BY created, name", [pid])
+        return [_file(r) for r in rows]
+
+    def files_by_ids(self, ids: list[str]) -> list[StoredFile]:
+        """The files with these ids, in the order given; an unknown id is an error."""
+        if not ids:
+            return []
+        rows = self._rows(
+            f"SELECT * FROM files WHERE id IN ({', '.join('?' for _ in ids)})", list(ids)
+        )
+        by_id = {r["id"]: _file(r) for r in rows}
+        missing = [i for i in ids if i not in by_id]
+        if missing:
+            raise NotFound("file", missing[0])
+        return [by_id[i] for i in ids]
+
+    def file(self, fid: str) -> StoredFile:
+        rows = self._rows("SELECT * FROM files WHERE id = ?", [fid])
+        if not rows:
+            raise NotFound("file", fid)
+        return _file(rows[0])
+
+    # -- runs --------------------------------------------------------------------------
+
+    def new_run_id(self) -> str:
+        return new_id()
+
+    def create_run(
+        self, rid: str, pid: str, manifest: str, definition: dict[str, Any], figures: bool
+    ) -> str:
+        """Record a queued run: the study.yaml it runs and the study definition (with the
+        options) it was made from."""
+        self._execute(
+            "INSERT INTO runs (id, project_id, status, progress, manifest, options, figures, "
+            "definition, created) VALUES (?, ?, 'queued', 0, ?, ?, ?, ?, ?)",
+            [
+                rid,
+                pid,
+                manifest,
+                json.dumps(definition.get("options", {})),
+                figures,
+                json.dumps(definition),
+                now(),
+            ],
+        )
+        return rid
+
+    def run(self, rid: str) -> dict[str, Any]:
+        rows = self._rows("SELECT * FROM runs WHERE id = ?", [rid])
+        if not rows:
+            raise NotFound("run", rid)
+        row = rows[0]
+        row["options"] = json.loads(row["options"])
+        row["definition"] = json.loads(row["definition"])
+        row["summary"] = json.loads(row["summary"]) if row["summary"] else None
+        return row
+
+    def runs(self, pid: str) -> list[dict[str, Any]]:
+        return self._rows(
+            "SELECT id, status, progress, label, error, created, finished FROM runs "
+            "WHERE project_id = ? ORDER BY created DESC",
+            [pid],
+        )
+
+    def set_running(self, rid: str) -> bool:
+        """Mark a queued run running; False when it is no longer queued (cancelled)."""
+        with self._lock:
+            row = self._db.execute(
+                "UPDATE runs SET status = 'running', started = ? WHERE id = ? "
+                "AND status = 'queued' RETURNING id",
+                [now(), rid],
+            ).fetchall()
+        return bool(row)
+
+    def set_progress(self, rid: str, progress: float, label: str) -> None:
+        self._execute(
+            "UPDATE runs SET progress = ?, label = ? WHERE id = ? AND status = 'running'",
+            [progress, label, rid],
+        )
+
+    def fail_run(self, rid: str, error: str) -> None:
+        self._execute(
+            "UPDATE runs SET status = 'failed', error = ?, finished = ? "
+            "WHERE id = ? AND status IN ('queued', 'running')",
+            [error, now(), rid],
+        )
+
+    def finish_run(self, rid: str, tables: list[dict[str, Any]], summary: dict[str, Any]) -> None:
+        """Load the run's result tables and mark it done, in one transaction.
+
+        ``tables``: name, section, title, parquet (path), rows, columns. A crash
+        before the commit leaves neither the tables nor the 'done' visible.
+        """
+        with self.transaction() as db:
+            status = db.execute("SELECT status FROM runs WHERE id = ?", [rid]).fetchone()
+            if status is None or status[0] != "running":
+                return  # cancelled or failed meanwhile: it stays as it is
+            for i, table in enumerate(tables):
+                db_table = f"result_{rid}_{i}"
+                db.execute(
+                    f'CREATE TABLE "{db_table}" AS SELECT * FROM read_parquet(?)',
+                    [str(table["parquet"])],
+                )
+                db.execute(
+                    "INSERT INTO run_tables VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        rid,
+                        table["name"],
+                        table["section"],
+                        table["title"],
+                        table["rows"],
+                        json.dumps(table["columns"]),
+                        db_table,
+                    ],
+                )
+            db.execute(
+                "UPDATE runs SET status = 'done', progress = 1, label = 'done', finished = ?, "
+                "summary = ? WHERE id = ?",
+                [now(), json.dumps(summary), rid],
+            )
+
+    def run_tables(self, rid: str) -> list[dict[str, Any]]:
+        rows = self._rows(
+            "SELECT name, section, title, rows, columns, db_table FROM run_tables "
+            "WHERE run_id = ? ORDER BY section, name",
+            [rid],
+        )
+        for row in rows:
+            row["columns"] = json.loads(row["columns"])
+        return rows
+
+    def query_table(
+        self,
+        rid: str,
+        name: str,
+        *,
+        sort: str | None = None,
+        descending: bool = False,
+        search: str = "",
+        offset: int = 0,
+        limit: int = 100,
+    ) -> dict[str, Any]:
+        """A page of a result table: rows matching ``search`` (any cell, case-insensitive),
+        sorted by the column ``sort``. Column names are checked against the table's own,
+        never pasted into SQL unchecked."""
+        meta = next((t for t in self.run_tables(rid) if t["name"] == name), None)
+        if meta is None:
+            raise NotFound("table", name)
+        columns: list[str] = meta["columns"]
+        if sort is not None and sort not in columns:
+            raise InputError("no such column to sort by", expected=", ".join(columns), found=sort)
+        quoted = [_quote(c) for c in columns]
+        where, params = "", []
+        if search:
+            where = "WHERE " + " OR ".join(
+                f"contains(lower(CAST({q} AS VARCHAR)), ?)" for q in quoted
+            )
+            params = [search.lower()] * len(quoted)
+        order = (
+            f"ORDER BY {_quote(sort)} {'DESC' if descending else 'ASC'} NULLS LAST" if sort else ""
+        )
+        table = _quote(meta["db_table"])
+        with self._lock:
+            total = self._db.execute(f"SELECT count(*) FROM {table} {where}", params).fetchone()
+            frame = self._db.execute(
+                f"SELECT * FROM {table} {where} {order} LIMIT ? OFFSET ?",
+                [*params, int(limit), int(offset)],
+            ).df()
+        records = json.loads(frame.to_json(orient="values", date_format="iso"))
+        return {
+            "columns": columns,
+            "rows": records,
+            "total": int(total[0] if total else 0),
+            "offset": offset,
+            "limit": limit,
+        }
+
+    def frame(self, db_table: str) -> pd.DataFrame:
+        """A whole result table (by its database name, as :meth:`run_tables` gives it)."""
+        with self._lock:
+            return self._db.execute(f"SELECT * FROM {_quote(db_table)}").df()
+
+    def recover(self) -> list[str]:
+        """At start-up: runs left queued or running by a server that stopped are marked
+        failed (their results were never committed, so none are visible)."""
+        with self._lock:
+            rows = self._db.execute(
+                "UPDATE runs SET status = 'failed', finished = ?, error = ? "
+                "WHERE status IN ('queued', 'running') RETURNING id",
+                [
+                    now(),
+                    "interrupted: the server stopped during this run; nothing of it was "
+                    "kept. Start the run again.",
+                ],
+            ).fetchall()
+        return [r[0] for r in rows]
+
+
+class NotFound(TrkresError):
+    """A project, file, run or table id that does not exist."""
+
+    def __init__(self, what: str, ident: str) -> None:
+        super().__init__(f"no {what} '{ident[:80]}'")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _file(row: dict[str, Any]) -> StoredFile:
+    return StoredFile(
+        id=row["id"],
+        project_id=row["project_id"],
+        sha256=row["sha256"],
+        name=row["name"],
+        kind=row["kind"],
+        format=row["format"],
+        bytes=row["bytes"],
+        rows=row["rows"],
+        summary=row["summary"],
+        notes=json.loads(row["notes"] or "[]"),
+        created=row["created"],
+    )

@@ -1,0 +1,424 @@
+"""A project's study: its inputs (stored files with their kinds) and options.
+
+A project holds a study definition as JSON::
+
+    {"description": "...",
+     "inputs": [{"id": "viability", "kind": "dose_response", "file": "<file id>",
+                 "format": null, "layout": "<file id>" | null, ...}],
+     "options": {"dose_response": {...}}}
+
+It becomes a ``study.yaml`` two ways: for a run, with each file linked in under a
+name trkres chooses (``inputs/<file id><suffix>``: users' file names never become
+server paths); for download, with the users' own file names, so the study runs
+again from the command line (``trkres analyze``) exactly as in the app.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
+
+from trkres.app.store import Store, StoredFile
+from trkres.errors import InputError, Location, ManifestError
+from trkres.study.manifest import MANIFEST_NAME, InputKind, load_study
+
+#: Kind of an uploaded file that is not an input of its own but belongs to one: a plate
+#: map, a western lane layout or loading-control image, a Sanger control or reference.
+ATTACHMENT = "attachment"
+
+#: Fields of an input that name another file of the project.
+FILE_FIELDS = ("layout", "loading_control", "control", "reference")
+#: Text fields of an input copied into study.yaml as they are.
+TEXT_FIELDS = ("format", "target", "blot", "expect", "provenance", "source", "description")
+
+#: Most members, and most bytes once unpacked, a study zip may hold.
+ZIP_MAX_MEMBERS = 2_000
+ZIP_MAX_BYTES = 2 * 1024**3
+
+_SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,10}$")
+_ID = re.compile(r"[^A-Za-z0-9_.\-]+")
+
+
+def safe_suffix(name: str) -> str:
+    """The last one or two suffixes of a user's file name, when they are plain
+    (``.maf.gz``, ``.tif``): readers infer formats from them. Anything else is dropped."""
+    suffixes = PurePosixPath(name.replace("\\", "/")).suffixes[-2:]
+    kept = [s for s in suffixes if _SUFFIX.match(s)]
+    return "".join(kept) if len(kept) == len(suffixes) else ""
+
+
+def display_name(name: str) -> str:
+    """A user's file name as shown and downloaded: the last path part, no control
+    characters, at most 200 characters (never used as a server path)."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(c for c in base if ord(c) >= 32 and ord(c) != 127).strip()
+    return (base or "file")[:200]
+
+
+def input_id(name: str, taken: set[str]) -> str:
+    """An input id for study.yaml from a file name, unique among ``taken``."""
+    stem = display_name(name)
+    for suffix in reversed(PurePosixPath(stem).suffixes):
+        stem = stem.removesuffix(suffix)
+    base = _ID.sub("_", stem).strip("_.-") or "input"
+    if not base[0].isalnum():
+        base = "x" + base
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}_{n}", n + 1
+    return candidate
+
+
+def run_path(file: StoredFile) -> str:
+    """Where a file sits inside a run's study folder (chosen by trkres, not the user)."""
+    return f"inputs/{file.id}{safe_suffix(file.name)}"
+
+
+def manifest(
+    name: str,
+    study: dict[str, Any],
+    files: dict[str, StoredFile],
+    path_of: Callable[[StoredFile], str],
+) -> dict[str, Any]:
+    """The ``study.yaml`` content of a project's study, files placed by ``path_of``."""
+    inputs = []
+    for item in study.get("inputs", []):
+        entry: dict[str, Any] = {"id": item["id"], "kind": item["kind"]}
+        entry["path"] = path_of(_file(files, item["file"], item["id"], "file"))
+        for field in FILE_FIELDS:
+            if item.get(field):
+                entry[field] = path_of(_file(files, item[field], item["id"], field))
+        for field in TEXT_FIELDS:
+            if item.get(field):
+                entry[field] = item[field]
+        inputs.append(entry)
+    doc: dict[str, Any] = {"name": name}
+    if study.get("description"):
+        doc["description"] = study["description"]
+    doc["inputs"] = inputs
+    if study.get("options"):
+        doc["options"] = study["options"]
+    return doc
+
+
+def _file(files: dict[str, StoredFile], fid: str, input_name: str, field: str) -> StoredFile:
+    if fid not in files:
+        raise InputError(
+            f"input '{input_name}' names a file that is not in this project",
+            location=Location(column=field),
+            found=str(fid)[:80],
+        )
+    return files[fid]
+
+
+def download_names(files: list[StoredFile]) -> dict[str, str]:
+    """File id → a unique relative path for the downloadable study (the user's names;
+    an imported study's sub-folders kept; clashes numbered)."""
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for file in files:
+        rel = (
+            "/".join(
+                display_name(part)
+                for part in file.name.replace("\\", "/").split("/")
+                if part not in ("", ".", "..")
+            )
+            or "file"
+        )
+        candidate, n = rel, 2
+        while candidate.lower() in used or candidate == MANIFEST_NAME:
+            stem, dot, ext = rel.partition(".")
+            candidate, n = f"{stem}-{n}{dot}{ext}", n + 1
+        used.add(candidate.lower())
+        names[file.id] = candidate
+    return names
+
+
+def to_yaml(doc: dict[str, Any]) -> str:
+    header = "# Written by trkres serve: run it with `trkres analyze FOLDER -o OUT`.\n"
+    return header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+
+
+def materialise(store: Store, name: str, study: dict[str, Any], folder: Path) -> str:
+    """Lay out a run's study folder: the project's files hard-linked (or copied) from the
+    blob store, and its study.yaml. Returns the study.yaml text."""
+    files = {f.id: f for f in store.files_by_ids(used_ids(study))}
+    doc = manifest(name, study, files, run_path)
+    folder.mkdir(parents=True, exist_ok=False)
+    for fid in used_ids(study):
+        file = files[fid]
+        target = folder / run_path(file)
+        target.parent.mkdir(exist_ok=True)
+        source = store.blob_path(file.sha256)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copyfile(source, target)
+    text = to_yaml(doc)
+    (folder / MANIFEST_NAME).write_text(text, encoding="utf-8")
+    return text
+
+
+def used_ids(study: dict[str, Any]) -> list[str]:
+    """Ids of every file a study definition names, each once, in order."""
+    ids: list[str] = []
+    for item in study.get("inputs", []):
+        for field in ("file", *FILE_FIELDS):
+            fid = item.get(field)
+            if fid and fid not in ids:
+                ids.append(str(fid))
+    return ids
+
+
+def study_zip(store: Store, name: str, study: dict[str, Any], target: Path) -> None:
+    """A zip of the study folder with the users' file names: unzip and ``trkres analyze``."""
+    files = store.files_by_ids(used_ids(study))
+    names = download_names(files)
+    by_id = {f.id: f for f in files}
+    doc = manifest(name, study, by_id, lambda f: names[f.id])
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(MANIFEST_NAME, to_yaml(doc))
+        for file in files:
+            zf.write(store.blob_path(file.sha256), names[file.id])
+
+
+def read_study_zip(archive: Path, upload_name: str) -> tuple[Path, Any]:
+    """Unpack the parts of a study zip its study.yaml names into a new temporary folder
+    and validate it as ``trkres analyze`` would. Returns (folder, Study); the caller
+    removes the folder. Member names are checked, never trusted: only files the
+    manifest names are unpacked, each resolved inside the folder."""
+    shown = display_name(upload_name)
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(
+            "not a zip archive",
+            location=Location(file=shown),
+            expected="a .zip of a study folder holding study.yaml",
+            found=str(exc)[:120],
+        ) from None
+    with zf:
+        members = [m for m in zf.infolist() if not m.is_dir()]
+        if len(members) > ZIP_MAX_MEMBERS or sum(m.file_size for m in members) > ZIP_MAX_BYTES:
+            raise InputError(
+                "the zip is too large to import",
+                location=Location(file=shown),
+                expected=f"at most {ZIP_MAX_MEMBERS} files and "
+                f"{ZIP_MAX_BYTES // 1024**3} GB unpacked",
+                found=f"{len(members)} files",
+            )
+        names = {_member_name(m.filename): m for m in members}
+        manifests = sorted(
+            (n for n in names if PurePosixPath(n).name == MANIFEST_NAME), key=lambda n: n.count("/")
+        )
+        if not manifests:
+            raise InputError(
+                "no study.yaml in the zip",
+                location=Location(file=shown),
+                expected="study.yaml at the top or in one top folder",
+                found=", ".join(sorted(names)[:5]) or "an empty zip",
+            )
+        root = PurePosixPath(manifests[0]).parent
+        folder = Path(tempfile.mkdtemp(prefix="trkres-import-"))
+        try:
+            for name, member in names.items():
+                rel = PurePosixPath(name)
+                if root != PurePosixPath(".") and not rel.is_relative_to(root):
+                    continue
+                rel = rel.relative_to(root) if root != PurePosixPath(".") else rel
+                target = (folder / rel).resolve()
+                if not target.is_relative_to(folder.resolve()) or not name:
+                    continue  # never unpack outside the folder
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(member) as src, target.open("wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+            try:
+                study = load_study(folder)
+            except ManifestError as exc:
+                if exc.location is not None:
+                    exc.location.file = f"{shown}: study.yaml"
+                raise
+            return folder, study
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+
+
+def _member_name(name: str) -> str:
+    """A zip member name made relative and plain ('..', absolute parts and drive letters
+    dropped); the unpacking also checks that every target stays inside its folder."""
+    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".", "..")]
+    if parts and len(parts[0]) == 2 and parts[0][1] == ":":
+        parts = parts[1:]
+    return "/".join(parts)
+
+
+def study_inputs_from(study: Any, file_ids: dict[str, str]) -> dict[str, Any]:
+    """A project study definition from a validated :class:`Study` whose files were stored
+    (relative path → file id)."""
+    inputs = []
+    for item in study.manifest.inputs:
+        entry: dict[str, Any] = {
+            "id": item.name,
+            "kind": item.kind.value,
+            "file": file_ids[item.path],
+        }
+        for field in FILE_FIELDS:
+            value = getattr(item, field)
+            if value:
+                entry[field] = file_ids[value]
+        for field in TEXT_FIELDS:
+            value = getattr(item, field)
+            if value:
+                entry[field] = value
+        inputs.append(entry)
+    return {
+        "description": study.manifest.description or "",
+        "inputs": inputs,
+        "options": dict(study.manifest.options),
+    }
+
+
+INPUT_KINDS = tuple(
+    k.value for k in InputKind if k not in (InputKind.western_blot, InputKind.xenograft)
+)
+
+
+@dataclass(frozen=True)
+class UploadCheck:
+    """What reading an uploaded file found (see :func:`trkres.study.validate.check_input`)."""
+
+    format: str | None
+    rows: int | None
+    summary: str
+    notes: list[str]
+
+
+#: Suffixes an attachment may have: plate maps, lane layouts, images, traces, references.
+ATTACHMENT_SUFFIXES = (
+    ".yaml",
+    ".yml",
+    ".tsv",
+    ".csv",
+    ".txt",
+    ".tif",
+    ".tiff",
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".ab1",
+    ".abi",
+    ".scf",
+    ".fa",
+    ".fasta",
+    ".fna",
+    ".gb",
+    ".gbk",
+    ".genbank",
+)
+
+
+def check_upload(path: Path, kind: str, shown: str) -> UploadCheck:
+    """Read an uploaded file as its kind's reader does; errors name ``shown``, never ``path``."""
+    if kind == ATTACHMENT:
+        suffix = PurePosixPath(shown.lower()).suffix
+        if suffix not in ATTACHMENT_SUFFIXES:
+            raise InputError(
+                "not a file type a study input can refer to",
+                location=Location(file=shown),
+                expected="a plate map or lane layout (.yaml/.tsv/.csv), an image (.tif/.png/"
+                ".jpg), a Sanger trace (.ab1/.scf) or a reference (.fasta/.gb)",
+                found=suffix or "no suffix",
+            )
+        size = path.stat().st_size
+        if size == 0:
+            raise InputError(
+                "the file is empty",
+                location=Location(file=shown),
+                expected="a non-empty file",
+                found="0 bytes",
+            )
+        return UploadCheck(None, None, f"{size:,} bytes; linked to an input in the study", [])
+    from trkres.study.validate import check_input, sniff_ok
+
+    with path.open("rb") as fh:
+        head = fh.read(8192)
+    problem = sniff_ok(head, kind)
+    if problem is not None:
+        raise InputError(problem, location=Location(file=shown), found=f"kind {kind}")
+    check = check_input(path, kind, display_name=shown)
+    return UploadCheck(check.format, check.rows, check.summary, list(check.notes))
+
+
+def check_definition(definition: Any, file_ids: set[str]) -> dict[str, Any]:
+    """A project's study definition sent by the study builder, checked field by field."""
+    if not isinstance(definition, dict):
+        raise InputError("a study definition is a JSON object", found=type(definition).__name__)
+    unknown = set(definition) - {"description", "inputs", "options"}
+    if unknown:
+        raise InputError(
+            "unknown study field",
+            expected="description, inputs, options",
+            found=", ".join(sorted(unknown)),
+        )
+    inputs = definition.get("inputs", [])
+    options = definition.get("options", {}) or {}
+    if not isinstance(inputs, list) or not isinstance(options, dict):
+        raise InputError(
+            "inputs are a list and options a mapping",
+            found=f"{type(inputs).__name__}, {type(options).__name__}",
+        )
+    allowed = {"id", "kind", "file", *FILE_FIELDS, *TEXT_FIELDS}
+    clean: list[dict[str, Any]] = []
+    for n, item in enumerate(inputs, start=1):
+        if not isinstance(item, dict):
+            raise InputError(f"input {n} is not an object", found=type(item).__name__)
+        extra = set(item) - allowed
+        if extra:
+            raise InputError(
+                f"input {n}: unknown field",
+                expected=", ".join(sorted(allowed)),
+                found=", ".join(sorted(extra)),
+            )
+        if item.get("kind") not in INPUT_KINDS:
+            raise InputError(
+                f"input {n}: unknown kind",
+                expected=", ".join(INPUT_KINDS),
+                found=str(item.get("kind"))[:80],
+            )
+        for name in ("file", *FILE_FIELDS):
+            value = item.get(name)
+            if value in (None, "") and name != "file":
+                continue
+            if value not in file_ids:
+                raise InputError(
+                    f"input {n}: '{name}' is not a file of this project", found=str(value)[:80]
+                )
+        entry = {k: v for k, v in item.items() if v not in (None, "")}
+        for name in ("id", *TEXT_FIELDS):
+            if name in entry and not isinstance(entry[name], str):
+                raise InputError(f"input {n}: '{name}' is text", found=type(entry[name]).__name__)
+        clean.append(entry)
+    description = definition.get("description") or ""
+    if not isinstance(description, str):
+        raise InputError("the description is text", found=type(description).__name__)
+    return {"description": description, "inputs": clean, "options": options}
+
+
+def validate_folder(folder: Path) -> None:
+    """Validate a laid-out study as ``trkres analyze`` does (manifest, kinds, files)."""
+    try:
+        load_study(folder)
+    except ManifestError as exc:
+        if exc.location is not None:
+            exc.location.file = "this project's study.yaml (download it to see the lines)"
+        raise

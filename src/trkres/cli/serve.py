@@ -1,0 +1,108 @@
+"""``trkres serve``: the local web app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from trkres.cli._app import app, err_console, out_console
+from trkres.errors import TrkresError
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on. Anything but loopback needs a token.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="Folder of the app's database, uploaded files and run reports "
+            "[default: the user's data folder, e.g. ~/.local/share/trkres/app].",
+        ),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            help="Require this token (Authorization: Bearer TOKEN, or typed once on the login "
+            "page). Generated and printed when listening on a non-loopback address.",
+            envvar="TRKRES_TOKEN",
+        ),
+    ] = None,
+    max_upload_mb: Annotated[
+        int, typer.Option("--max-upload-mb", help="Largest file accepted (MB).", min=1)
+    ] = 512,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Worker processes running analyses [default: cores, at most 4].", min=1),
+    ] = None,
+    example: Annotated[
+        bool,
+        typer.Option(
+            "--example", help="Add the bundled example study as a project (once) before serving."
+        ),
+    ] = False,
+) -> None:
+    """Start the local web app: upload files, build a study, run it, read the report.
+
+    Runs on this computer only (127.0.0.1) unless --host says otherwise; nothing goes to
+    the network. Everything is kept in one folder (--data): a DuckDB database, the files
+    you upload (by checksum, originals kept) and each run's report. Stop with Ctrl-C.
+
+    Example:  trkres serve --example   (then open http://127.0.0.1:8000)
+    """
+    try:
+        import uvicorn
+
+        from trkres.app.server import check_bind, default_data_dir, guarded
+        from trkres.app.service import AppConfig, Service
+    except ImportError as exc:
+        raise TrkresError(
+            "the web app's packages are not installed",
+            expected="fastapi, uvicorn, duckdb, python-multipart",
+            found=f"missing: {exc.name}",
+            hint='pip install "trkres[app]"',
+        ) from None
+    config = AppConfig(
+        data=data or default_data_dir(),
+        host=host,
+        port=port,
+        token=token,
+        max_upload=max_upload_mb * 1024**2,
+    )
+    if workers is not None:
+        config.workers = workers
+    generated = check_bind(config)
+    service = Service(config)
+    try:
+        if example:
+            from trkres.app.examples import add_example
+
+            added = add_example(service)
+            out_console.print(f"example study: {'added' if added else 'already there'}")
+        shown = f"[{host}]" if ":" in host else host
+        out_console.print(f"trkres {service.store.folder} → http://{shown}:{port}", highlight=False)
+        if service.recovered:
+            err_console.print(
+                f"{len(service.recovered)} run(s) interrupted by the last stop were marked failed"
+            )
+        if generated:
+            out_console.print(
+                f"token (send as 'Authorization: Bearer …' or type it on the "
+                f"login page): {generated}",
+                highlight=False,
+            )
+        uvicorn.run(
+            guarded(service),
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=5,
+        )
+    finally:
+        service.close()
