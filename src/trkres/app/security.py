@@ -118,12 +118,15 @@ class BodyTooLarge(Exception):
 class Guard:
     """ASGI middleware applying the rules in this module's docstring."""
 
-    def __init__(self, app: ASGIApp, *, token: str | None, bind_host: str, max_body: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, token: str | None, bind_host: str, max_body: int, upload_limit: int
+    ) -> None:
         self.app = app
         self.token = token
         self.loopback_only = is_loopback(bind_host)
         self.bind_host = bind_host
-        self.max_body = max_body
+        self.max_body = max_body  # the upload limit plus room for the form around the file
+        self.upload_limit = upload_limit
 
     def token_ok(self, headers: dict[str, str], cookies: dict[str, str]) -> bool:
         if self.token is None:
@@ -196,26 +199,36 @@ class Guard:
                 send,
                 413,
                 _error(
-                    f"the request is larger than this server accepts "
-                    f"({self.max_body / 1024**2:.0f} MB)",
+                    f"the request is larger than this server accepts ({_size(self.upload_limit)})",
                     "start the server with a larger --max-upload-mb",
                 ),
             )
             return
         received = 0
         started = False
+        too_large = False
+        limit_error = _error(
+            f"the request is larger than this server accepts ({_size(self.upload_limit)})",
+            "start the server with a larger --max-upload-mb",
+        )
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body:
+                    too_large = True
                     raise BodyTooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if too_large:  # whatever the app made of the cut-off body, the answer is 413
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await _reply(send, 413, limit_error)
+                return
             if message["type"] == "http.response.start":
                 started = True
                 extra = [
@@ -227,14 +240,8 @@ class Guard:
                     extra.append((b"content-security-policy", PAGE_CSP.encode()))
                     extra.append((b"x-frame-options", b"SAMEORIGIN"))
                 if CSRF_COOKIE not in cookies:
-                    extra.append(
-                        (
-                            b"set-cookie",
-                            (
-                                f"{CSRF_COOKIE}={secrets.token_urlsafe(24)}; Path=/; SameSite=Strict"
-                            ).encode(),
-                        )
-                    )
+                    cookie = f"{CSRF_COOKIE}={secrets.token_urlsafe(24)}; Path=/; SameSite=Strict"
+                    extra.append((b"set-cookie", cookie.encode()))
                 message["headers"] = list(message.get("headers", [])) + extra
             await send(message)
 
@@ -242,11 +249,9 @@ class Guard:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await _reply(
-                    send,
-                    413,
-                    _error(
-                        f"the request is larger than this server accepts "
-                        f"({self.max_body / 1024**2:.0f} MB)"
-                    ),
-                )
+                started = True
+                await _reply(send, 413, limit_error)
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024**2:.0f} MB" if n >= 1024**2 else f"{n:,} bytes"

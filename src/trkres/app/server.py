@@ -371,6 +371,7 @@ def guarded(service: Service) -> Guard:
         token=config.token,
         bind_host=config.host,
         max_body=config.max_upload + 1024**2,
+        upload_limit=config.max_upload,
     )
 
 

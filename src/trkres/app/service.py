@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
 import os
 import re
 import shutil
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from trkres.app import studies
+from trkres.app import studies, worker
 from trkres.app.runs import RunPool
 from trkres.app.store import NotFound, Store
 from trkres.errors import InputError, Location, TrkresError
@@ -215,6 +216,11 @@ class Service:
         run_dir = self.pool.run_dir(rid)
         try:
             text = studies.materialise(self.store, project["name"], study, run_dir / "study")
+            names = {
+                studies.run_path(f): f.name
+                for f in self.store.files_by_ids(studies.used_ids(study))
+            }
+            (run_dir / worker.NAMES_FILE).write_text(json.dumps(names), encoding="utf-8")
             studies.validate_folder(run_dir / "study")
         except BaseException:
             shutil.rmtree(run_dir, ignore_errors=True)

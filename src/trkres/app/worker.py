@@ -125,7 +125,7 @@ def execute(run_id: str, run_dir: str, figures: bool) -> dict[str, Any]:
     except RunCancelled:
         return {"cancelled": True}
     except TrkresError as exc:
-        return {"error": str(exc)}
+        return {"error": users_words(str(exc), folder)}
     except Exception as exc:  # a bug: say so, keep the traceback for a report
         (folder / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
         return {
@@ -134,6 +134,27 @@ def execute(run_id: str, run_dir: str, figures: bool) -> dict[str, Any]:
             "internal": True,
         }
     return {"tables": tables, "summary": summary}
+
+
+#: File in a run folder mapping the study's file paths to the names users gave them.
+NAMES_FILE = "names.json"
+
+
+def users_words(text: str, folder: Path) -> str:
+    """An error message with the run's server paths replaced by the users' file names."""
+    import json
+
+    study = folder / "study"
+    try:
+        names: dict[str, str] = json.loads((folder / NAMES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        names = {}
+    names = {**names, "study.yaml": "study.yaml (of this run)"}
+    for rel, shown in sorted(names.items(), key=lambda kv: -len(kv[0])):
+        text = text.replace(str(study / rel), shown).replace(str(study.resolve() / rel), shown)
+    return text.replace(str(study.resolve()), "the run's study folder").replace(
+        str(study), "the run's study folder"
+    )
 
 
 def _to_parquet(frame: pd.DataFrame, path: Path) -> None:

@@ -1,0 +1,82 @@
+"""Helpers of the web app's tests: a real ``trkres serve`` process, polling runs."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from support import EXAMPLE
+
+BASE = "http://127.0.0.1:8000"
+VIABILITY = EXAMPLE / "lab" / "viability_entrectinib.tsv"
+
+
+def wait_for(client: TestClient, rid: str, timeout: float = 120.0) -> dict[str, object]:
+    """Poll a run until it is done or failed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = client.get(f"/api/runs/{rid}").json()
+        if run["status"] in ("done", "failed"):
+            return run
+        time.sleep(0.1)
+    raise AssertionError(f"run {rid} still {run['status']} after {timeout} s")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """A ``trkres serve`` process on a free loopback port."""
+
+    def __init__(self, data: Path, *extra: str) -> None:
+        self.data = data
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.extra = extra
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30.0) -> float:
+        """Start and wait until /api/health answers; seconds it took."""
+        import httpx
+
+        cmd = [sys.executable, "-m", "trkres", "serve", "--port", str(self.port),
+               "--data", str(self.data), *self.extra]  # fmt: skip
+        t0 = time.perf_counter()
+        self.process = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ}
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                out = self.process.stdout.read().decode() if self.process.stdout else ""
+                raise AssertionError(f"trkres serve exited {self.process.returncode}: {out}")
+            try:
+                if httpx.get(f"{self.url}/api/health", timeout=1).status_code in (200, 401):
+                    return time.perf_counter() - t0
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError("trkres serve did not answer")
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)

@@ -1,0 +1,174 @@
+"""The REST API: projects, uploads read by trkres' readers, study import, runs, tables."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from trkres.app.service import Service
+from webapp.helpers import VIABILITY, wait_for
+
+
+def project(client: TestClient, name: str = "PDX") -> str:
+    response = client.post("/api/projects", json={"name": name})
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def upload(client: TestClient, pid: str, name: str, data: bytes, kind: str):  # type: ignore[no-untyped-def]
+    return client.post(f"/api/projects/{pid}/files", files={"file": (name, data)},
+                       data={"kind": kind})  # fmt: skip
+
+
+def test_health_and_projects(client: TestClient) -> None:
+    health = client.get("/api/health").json()
+    assert health["status"] == "ok"
+    pid = project(client, "LOXO-195 resistant line")
+    listed = client.get("/api/projects").json()
+    assert [(p["id"], p["name"], p["files"]) for p in listed] == [
+        (pid, "LOXO-195 resistant line", 0)
+    ]
+    assert client.post("/api/projects", json={"name": "  "}).status_code == 422
+    assert client.get("/api/projects/0123456789abcdef").status_code == 404
+
+
+def test_upload_valid_file_becomes_an_input(client: TestClient, service: Service) -> None:
+    pid = project(client)
+    response = upload(client, pid, "viability.tsv", VIABILITY.read_bytes(), "dose_response")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["rows"] == 60 and body["kind"] == "dose_response"
+    stored = service.store.file(body["id"])
+    # Content-addressed: the blob is named by the file's SHA-256 and holds the original bytes.
+    assert service.store.blob_path(stored.sha256).read_bytes() == VIABILITY.read_bytes()
+    study = client.get(f"/api/projects/{pid}").json()["study"]
+    assert study["inputs"] == [{"id": "viability", "kind": "dose_response", "file": body["id"]}]
+
+
+def test_bad_file_gives_the_readers_error_and_is_not_kept(client: TestClient) -> None:
+    pid = project(client)
+    response = upload(client, pid, "plate1.tsv", b"drug\tdose\nA\tx\n", "dose_response")
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["location"]["file"] == "plate1.tsv"  # the user's name, not the server path
+    assert error["expected"] and error["found"]
+    assert "/blobs/" not in error["text"] and ".upload-" not in error["text"]
+    assert client.get(f"/api/projects/{pid}").json()["files"] == []
+
+
+def test_unknown_kind_and_binary_file_refused(client: TestClient) -> None:
+    pid = project(client)
+    assert upload(client, pid, "x.tsv", b"a\tb\n", "plasmid").status_code == 422
+    response = upload(client, pid, "x.maf", b"\x00\x01\x02binary" * 100, "mutations")
+    assert response.status_code == 422
+    assert "x.maf" in response.json()["error"]["text"]
+
+
+def test_import_example_study_run_it_and_read_results(
+    client: TestClient, example_zip: Path
+) -> None:
+    pid = project(client, "example")
+    with example_zip.open("rb") as fh:
+        response = client.post(f"/api/projects/{pid}/study", files={"file": ("ex.zip", fh)})
+    assert response.status_code == 200, response.text
+    assert response.json()["inputs"] == 13
+    # Only the dose-response input and its options: a quick run.
+    definition = client.get(f"/api/projects/{pid}").json()["study"]
+    definition["inputs"] = [i for i in definition["inputs"] if i["kind"] == "dose_response"]
+    definition["options"] = {"dose_response": definition["options"]["dose_response"]}
+    assert client.put(f"/api/projects/{pid}/study", json=definition).status_code == 200
+    rid = client.post(f"/api/projects/{pid}/runs", json={}).json()["id"]
+    run = wait_for(client, rid)
+    assert run["status"] == "done", run["error"]
+    names = {t["name"] for t in run["tables"]}
+    assert {"inputs", "dose_response_fits", "dose_response_resistance"} <= names
+    report = client.get(f"/api/runs/{rid}/report")
+    assert report.status_code == 200 and "Dose-response" in report.text
+    assert "sandbox" in report.headers["content-security-policy"]
+    tsv = client.get(f"/api/runs/{rid}/tables/dose_response_fits")
+    assert tsv.status_code == 200 and tsv.text.startswith("curve_id\t")
+    # A sorted, filtered page comes from the database copy of the same table.
+    page = client.get(
+        f"/api/runs/{rid}/tables/dose_response_fits",
+        params={"format": "json", "q": "G623R", "sort": "ic50", "desc": True},
+    ).json()
+    assert page["total"] >= 1
+    column = page["columns"].index("curve_id")
+    assert all("g623r" in str(row[column]).lower() for row in page["rows"])
+    ic50 = [row[page["columns"].index("ic50")] for row in page["rows"]]
+    assert ic50 == sorted(ic50, reverse=True)
+    bad_sort = client.get(
+        f"/api/runs/{rid}/tables/dose_response_fits",
+        params={"format": "json", "sort": "ic50; DROP TABLE runs"},
+    )
+    assert bad_sort.status_code == 422
+    assert client.get(f"/api/runs/{rid}/tables/nope").status_code == 404
+    # The study folder of the run reproduces it from the command line.
+    archive = zipfile.ZipFile(io.BytesIO(client.get(f"/api/runs/{rid}/study.zip").content))
+    assert archive.namelist() == ["study.yaml", "lab/viability_entrectinib.tsv"]
+    assert b"kind: dose_response" in archive.read("study.yaml")
+
+
+def test_run_of_a_study_that_does_not_validate_is_refused(client: TestClient) -> None:
+    pid = project(client)
+    assert client.post(f"/api/projects/{pid}/runs", json={}).status_code == 422  # no inputs
+    response = upload(client, pid, "viability.tsv", VIABILITY.read_bytes(), "dose_response")
+    assert response.status_code == 200
+    bad = client.post(
+        f"/api/projects/{pid}/runs", json={"options": {"dose_response": {"modle": "4pl"}}}
+    )
+    # Bad options are found by the run (the same check as trkres analyze) and reported.
+    if bad.status_code == 200:
+        run = wait_for(client, bad.json()["id"])
+        assert run["status"] == "failed" and "modle" in str(run["error"])
+        assert "/runs/" not in str(run["error"])  # no server path in the message
+    else:
+        assert bad.status_code == 422
+
+
+def test_study_definition_checked(client: TestClient) -> None:
+    pid = project(client)
+    fid = upload(client, pid, "viability.tsv", VIABILITY.read_bytes(), "dose_response").json()["id"]
+    ok = {"inputs": [{"id": "v", "kind": "dose_response", "file": fid}], "options": {}}
+    assert client.put(f"/api/projects/{pid}/study", json=ok).status_code == 200
+    for bad in (
+        {"inputs": [{"id": "v", "kind": "dose_response", "file": "../../etc/passwd"}]},
+        {"inputs": [{"id": "v", "kind": "nonsense", "file": fid}]},
+        {"inputs": [{"id": "v", "kind": "dose_response", "file": fid, "path": "/etc/passwd"}]},
+        {"steps": []},
+    ):
+        assert client.put(f"/api/projects/{pid}/study", json=bad).status_code == 422, bad
+
+
+def test_cancel_queued_run(client: TestClient, service: Service) -> None:
+    pid = project(client)
+    upload(client, pid, "viability.tsv", VIABILITY.read_bytes(), "dose_response")
+    ids = [client.post(f"/api/projects/{pid}/runs", json={}).json()["id"] for _ in range(3)]
+    answer = client.post(f"/api/runs/{ids[-1]}/cancel").json()["result"]
+    last = wait_for(client, ids[-1])
+    assert last["status"] in ("failed", "done")
+    if answer == "cancelled" or answer.startswith("cancelling"):
+        assert last["status"] == "failed" and "cancel" in str(last["error"])
+    for rid in ids[:-1]:
+        assert wait_for(client, rid)["status"] == "done"
+    assert client.get(f"/api/runs/{ids[-1]}/report").status_code in (200, 404)
+
+
+def test_compare_two_runs(client: TestClient) -> None:
+    pid = project(client)
+    upload(client, pid, "viability.tsv", VIABILITY.read_bytes(), "dose_response")
+    a = client.post(f"/api/projects/{pid}/runs", json={}).json()["id"]
+    b = client.post(
+        f"/api/projects/{pid}/runs", json={"options": {"dose_response": {"model": "3pl"}}}
+    ).json()["id"]
+    assert wait_for(client, a)["status"] == "done"
+    run_b = wait_for(client, b)
+    assert run_b["status"] == "done", run_b["error"]
+    page = client.get("/compare", params={"a": a, "b": b})
+    assert page.status_code == 200
+    assert "dose_response.model" in page.text
+    assert "cell(s) differ" in page.text  # the 3PL fits differ from the 4PL ones
+    assert "identical" in page.text  # the inputs table does not
