@@ -206,7 +206,9 @@ def check_input(
         )
     reader = _READERS[input_kind]
     with _named(path, display_name) as (read_path, hidden):
-        labels = [str(read_path), str(path), str(path.resolve()), str(read_path.parent)]
+        labels = [str(read_path), str(path), str(path.resolve())]
+        if hidden:  # the temporary folder of the link says nothing to the user
+            labels.append(str(read_path.parent))
         try:
             rows, columns, summary, notes = reader(read_path, fmt)
         except TrkresError as exc:
