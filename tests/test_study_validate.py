@@ -204,6 +204,27 @@ def test_vendor_plate_exports(shared_data: Path) -> None:
     assert str(err.value).startswith("run 3.txt")
 
 
+def test_gzip_and_odd_display_names(tmp_path: Path) -> None:
+    import gzip
+
+    maf = (EXAMPLE / "genomics" / "data_mutations.txt").read_bytes()
+    stored = _stored(tmp_path, gzip.compress(maf))
+    check = check_input(stored, "mutations", display_name="cohort.maf.gz")
+    assert (check.format, check.rows) == ("maf", 7)
+    table = (EXAMPLE / "lab" / "xenograft_larotrectinib_trametinib.csv").read_bytes()
+    stored = _stored(tmp_path, table)
+    long_name = "m" * 400 + ".csv"  # longer than a file name may be: its suffix still counts
+    check = check_input(stored, "tumour_volumes", display_name=long_name)
+    assert check.rows == 258 and check.columns[:2] == ["mouse_id", "arm"]
+    for odd in ("../../etc/passwd.csv", "C:\\Users\\me\\mice.csv", "a\nb.csv"):
+        check = check_input(stored, "tumour_volumes", display_name=odd)
+        assert check.rows == 258
+    stored = _stored(tmp_path, b"mouse_id,arm,day\nM1,A,0\n")
+    with pytest.raises(InputError) as err:
+        check_input(stored, "tumour_volumes", display_name=long_name)
+    assert str(err.value).startswith(long_name[:100]) and str(tmp_path) not in str(err.value)
+
+
 def test_without_a_display_name_the_path_is_kept(tmp_path: Path) -> None:
     path = _write(tmp_path, "mice.csv", "mouse_id,arm,day,volume\nM1,A,0,1\nM1,A,,2\nM1,A,6,3\n")
     check = check_input(path, "tumour_volumes")

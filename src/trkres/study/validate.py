@@ -242,19 +242,27 @@ def check_input(
 def _named(path: Path, display_name: str | None) -> Iterator[tuple[Path, bool]]:
     """``path``, or a temporary link to it named as the user named the file (so that
     readers that look at the suffix or the stem see the user's), and whether a link
-    was made."""
+    was made. A name the file system refuses (too long, odd bytes) keeps only its
+    suffixes; where no link can be made the path is read as it is."""
     name = PurePath(display_name.replace("\\", "/")).name if display_name else ""
     if not name or name in (".", "..") or name == path.name or "\x00" in name:
         yield path, False
         return
-    folder = tempfile.mkdtemp(prefix="trkres-check-")
+    folder = Path(tempfile.mkdtemp(prefix="trkres-check-"))
     try:
-        link = Path(folder) / name
-        try:
-            link.symlink_to(path.resolve())
-        except OSError:
-            shutil.copyfile(path, link)
-        yield link, True
+        suffixes = "".join(s for s in PurePath(name).suffixes if len(s) <= 10)
+        for candidate in (name, "upload" + suffixes):
+            link = folder / candidate
+            try:
+                link.symlink_to(path.resolve())
+            except (OSError, ValueError):
+                try:
+                    shutil.copyfile(path, link)
+                except (OSError, ValueError):
+                    continue
+            yield link, True
+            return
+        yield path, False
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
