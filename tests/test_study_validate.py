@@ -204,6 +204,28 @@ def test_vendor_plate_exports(shared_data: Path) -> None:
     assert str(err.value).startswith("run 3.txt")
 
 
+def test_gdsc_well_table(tmp_path: Path, shared_data: Path) -> None:
+    wells = pd.read_parquet(
+        shared_data / "dose_response" / "gdsc_example" / "gdsc_example_wells.parquet"
+    )
+    small = wells[wells["SCAN_ID"].isin(wells["SCAN_ID"].unique()[:3])]
+    path = tmp_path / "gdsc.csv"
+    small.to_csv(path, index=False)
+    check = check_input(_stored(tmp_path, path.read_bytes()), "plate", format="gdsc",
+                        display_name="gdsc.csv")  # fmt: skip
+    assert check.format == "gdsc" and check.rows == len(small)
+    assert check.columns == list(small.columns)
+    n_lines = small["CELL_LINE_NAME"].nunique()
+    treated = small["TAG"].astype(str).str.fullmatch(r"L\d+-D\d+-S")  # wells given a drug
+    n_drugs = small.loc[treated, "DRUG_ID"].nunique()
+    assert re.fullmatch(rf"{len(small):,} wells: 3 plates, {n_lines} cell lines?, {n_drugs} drugs?",
+                        check.summary), check.summary  # fmt: skip
+    with pytest.raises(InputError) as err:
+        check_input(_stored(tmp_path, "SCAN_ID,POSITION\n1,1\n"), "plate", format="gdsc",
+                    display_name="gdsc.csv")  # fmt: skip
+    assert str(err.value).startswith("gdsc.csv") and str(tmp_path) not in str(err.value)
+
+
 def test_gzip_and_odd_display_names(tmp_path: Path) -> None:
     import gzip
 

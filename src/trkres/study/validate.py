@@ -417,11 +417,14 @@ def _plate(path: Path, fmt: str) -> Read:
         from trkres.assays.plates.wells import read_gdsc_wells
 
         values, layout = read_gdsc_wells(path)
-        plates = values["plate"].nunique() if "plate" in values.columns else 0
-        drugs = layout["drug"].replace("", pd.NA).dropna().nunique() if "drug" in layout else 0
-        summary = f"{_plural(len(values), 'well')}: {_plural(int(plates), 'plate')}"
-        summary += f", {_plural(int(drugs), 'drug')}" if drugs else ""
-        return len(values), list(values.columns), summary, []
+        plates = int(values["plate"].nunique())
+        lines = int(layout["cell_line"].nunique()) if "cell_line" in layout.columns else 0
+        drugs = int(layout["drug1"].dropna().nunique()) if "drug1" in layout.columns else 0
+        summary = (
+            f"{_plural(len(values), 'well')}: {_plural(plates, 'plate')}, "
+            f"{_plural(lines, 'cell line')}, {_plural(drugs, 'drug')}"
+        )
+        return len(values), _gdsc_columns(path), summary, []
     from trkres.assays.plates.io import read_plate_values
 
     values = read_plate_values(path, fmt)  # type: ignore[arg-type]
@@ -439,6 +442,15 @@ def _plate(path: Path, fmt: str) -> Read:
         else []
     )
     return len(values), [], summary, notes
+
+
+def _gdsc_columns(path: Path) -> list[str]:
+    """The columns of a GDSC well table (Parquet schema or CSV header)."""
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names)
+    return [str(c) for c in pd.read_csv(path, nrows=0).columns]
 
 
 def _dose_response(path: Path, fmt: str) -> Read:
