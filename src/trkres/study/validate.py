@@ -212,7 +212,7 @@ def check_input(
         try:
             rows, columns, summary, notes = reader(read_path, fmt)
         except TrkresError as exc:
-            raise _relabel(exc, hidden, labels, shown) from None
+            raise _relabel(exc, labels, shown) from None
         except RecursionError:
             raise InputError(
                 "the file is nested too deeply to read", location=Location(file=shown)
@@ -274,7 +274,7 @@ def _scrub(text: str, labels: Sequence[str], shown: str) -> str:
     return text
 
 
-def _relabel(exc: TrkresError, hidden: bool, labels: Sequence[str], shown: str) -> TrkresError:
+def _relabel(exc: TrkresError, labels: Sequence[str], shown: str) -> TrkresError:
     """The reader's error with the user's file name wherever the path was."""
     location = exc.location
     if location is not None:
