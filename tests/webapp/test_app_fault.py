@@ -1,0 +1,104 @@
+"""A server killed (SIGKILL) during a run: the store stays intact and the run is reported
+honestly after a restart."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+import httpx
+
+from webapp.helpers import VIABILITY, Server
+
+
+def _descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                children = (task / "children").read_text().split()
+            except OSError:
+                continue
+            for child in map(int, children):
+                if child not in found:
+                    found.add(child)
+                    todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _wait_run(client: httpx.Client, rid: str, timeout: float = 120) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = client.get(f"/api/runs/{rid}").json()
+        if run["status"] in ("done", "failed"):
+            return run
+        time.sleep(0.1)
+    raise AssertionError(f"run {rid} did not finish")
+
+
+def test_kill_during_a_run_then_restart(tmp_path: Path, example_zip: Path) -> None:
+    server = Server(tmp_path / "data")
+    server.start()
+    try:
+        client = httpx.Client(base_url=server.url, timeout=30)
+        pid = client.post("/api/projects", json={"name": "example"}).json()["id"]
+        with example_zip.open("rb") as fh:
+            imported = client.post(f"/api/projects/{pid}/study", files={"file": ("ex.zip", fh)})
+        assert imported.status_code == 200, imported.text
+        files_before = client.get(f"/api/projects/{pid}").json()["files"]
+        rid = client.post(f"/api/projects/{pid}/runs", json={}).json()["id"]
+        deadline = time.monotonic() + 60
+        while True:  # until the run is under way in a worker
+            run = client.get(f"/api/runs/{rid}").json()
+            if run["status"] == "running" and run["progress"] > 0:
+                break
+            assert run["status"] != "done", "the run finished before it could be interrupted"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert server.process is not None
+        workers = _descendants(server.process.pid)
+        assert workers, "the run should be executing in worker processes"
+        server.kill()  # SIGKILL: no clean-up code runs
+        deadline = time.monotonic() + 10
+        while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(p) for p in workers), "workers outlived the server"
+
+        server.start()  # the same data folder
+        client = httpx.Client(base_url=server.url, timeout=30)
+        run = client.get(f"/api/runs/{rid}").json()
+        assert run["status"] == "failed"
+        assert "interrupted" in str(run["error"])
+        assert "tables" not in run
+        assert client.get(f"/api/runs/{rid}/report").status_code == 404
+        assert client.get(f"/api/runs/{rid}/tables/inputs").status_code == 404
+        # Nothing half-written is left of it on disk either.
+        run_dir = tmp_path / "data" / "runs" / rid
+        assert {p.name for p in run_dir.iterdir()} <= {"error.txt", "names.json", "study"}
+        # The files are intact: same list, blobs still hash to their names.
+        project = client.get(f"/api/projects/{pid}").json()
+        assert project["files"] == files_before
+        for file in project["files"]:
+            blob = tmp_path / "data" / "blobs" / file["sha256"][:2] / file["sha256"]
+            assert hashlib.sha256(blob.read_bytes()).hexdigest() == file["sha256"]
+        # And the store works: a new run in a new project completes.
+        quick = client.post("/api/projects", json={"name": "after restart"}).json()["id"]
+        upload = client.post(f"/api/projects/{quick}/files",
+                             files={"file": ("v.tsv", VIABILITY.read_bytes())},
+                             data={"kind": "dose_response"})  # fmt: skip
+        assert upload.status_code == 200, upload.text
+        again = client.post(f"/api/projects/{quick}/runs", json={}).json()["id"]
+        assert _wait_run(client, again)["status"] == "done"
+    finally:
+        server.stop()
