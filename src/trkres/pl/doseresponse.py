@@ -10,7 +10,7 @@ the tables :mod:`trkres.assays.doseresponse.run` (or the API) returns.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,9 @@ from trkres.errors import InputError
 from trkres.pl.checks import require_axes, require_frame
 from trkres.pl.style import new_figure
 from trkres.report.model import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as MplFigure
 
 __all__ = [
     "curves_figure",
@@ -73,43 +76,59 @@ def _draw_vehicle(
 def overlay_figure(data: pd.DataFrame, fits: pd.DataFrame, by: list[str], condition: str) -> Figure:
     """One panel per group: mean ± SD per dose for each condition, with its fitted curve."""
     groups = list(data.groupby(by, sort=False)) if by else [((), data)]
-    fig, axes = new_figure(4.2 * len(groups), 3.2, nrows=1, ncols=len(groups))
-    axes = np.atleast_1d(axes)
-    pfig = go.Figure()
     fit_by_id = fits.set_index("curve_id")
-    for ax, (gkey, g) in zip(axes, groups, strict=True):
-        title = _label(gkey)
+    # Per panel: its title and, per condition, colour, label, dose stats and the fitted line.
+    panels: list[tuple[str, list[dict[str, Any]]]] = []
+    for gkey, g in groups:
+        series: list[dict[str, Any]] = []
         for k, (cond, c) in enumerate(g.groupby(condition, sort=False)):
-            colour = _COLOURS[k % len(_COLOURS)]
             all_stats = c.groupby("dose_molar")["response"].agg(["mean", "std"]).reset_index()
             stats_ = all_stats[all_stats["dose_molar"] > 0]  # vehicle drawn apart: no log10(0)
-            ax.errorbar(stats_["dose_molar"], stats_["mean"], yerr=stats_["std"], fmt="o", ms=3,
-                        color=colour, capsize=2, label=str(cond))  # fmt: skip
-            _draw_vehicle(
-                ax, all_stats, float(stats_["dose_molar"].min()) if len(stats_) else np.nan, colour
-            )
             f = fit_by_id.loc[c["curve_id"].iloc[0]]
+            line = None
             if len(stats_) and np.isfinite(f["log10_ic50"]):
                 xs = np.linspace(
                     np.log10(stats_["dose_molar"].min()), np.log10(stats_["dose_molar"].max()), 200
                 )
-                ys = _fitted(xs, f)
-                ax.plot(10**xs, ys, color=colour, lw=1.2)
-                pfig.add_trace(go.Scatter(x=10**xs, y=ys, mode="lines", line={"color": colour},
-                                          name=f"{title}: {cond} fit (IC50 {f['ic50']:.3g} M)"))  # fmt: skip
+                line = (10**xs, _fitted(xs, f), float(f["ic50"]))
+            series.append({"colour": _COLOURS[k % len(_COLOURS)], "label": str(cond),
+                           "all": all_stats, "stats": stats_, "line": line})  # fmt: skip
+        panels.append((_label(gkey), series))
+
+    def draw() -> MplFigure:
+        fig, axes = new_figure(4.2 * len(panels), 3.2, nrows=1, ncols=len(panels))
+        for ax, (title, series) in zip(np.atleast_1d(axes), panels, strict=True):
+            for s in series:
+                st = s["stats"]
+                ax.errorbar(st["dose_molar"], st["mean"], yerr=st["std"], fmt="o", ms=3,
+                            color=s["colour"], capsize=2, label=s["label"])  # fmt: skip
+                first = float(st["dose_molar"].min()) if len(st) else np.nan
+                _draw_vehicle(ax, s["all"], first, s["colour"])
+                if s["line"] is not None:
+                    ax.plot(s["line"][0], s["line"][1], color=s["colour"], lw=1.2)
+            ax.set_xscale("log")
+            ax.set_xlabel("dose (M)")
+            ax.set_ylabel("viability (fraction of vehicle)")
+            ax.set_title(title, fontsize=9)
+            ax.legend(fontsize=7, frameon=False)
+        return fig
+
+    pfig = go.Figure()
+    for title, series in panels:
+        for s in series:
+            st = s["stats"]
+            if s["line"] is not None:
+                x, yv, ic50 = s["line"]
+                pfig.add_trace(go.Scatter(x=x, y=yv, mode="lines", line={"color": s["colour"]},
+                                          name=f"{title}: {s['label']} fit (IC50 {ic50:.3g} M)"))  # fmt: skip
             pfig.add_trace(go.Scatter(
-                x=stats_["dose_molar"], y=stats_["mean"], mode="markers", marker={"color": colour},
-                error_y={"type": "data", "array": stats_["std"].fillna(0)}, name=f"{title}: {cond}",
+                x=st["dose_molar"], y=st["mean"], mode="markers", marker={"color": s["colour"]},
+                error_y={"type": "data", "array": st["std"].fillna(0)}, name=f"{title}: {s['label']}",
             ))  # fmt: skip
-        ax.set_xscale("log")
-        ax.set_xlabel("dose (M)")
-        ax.set_ylabel("viability (fraction of vehicle)")
-        ax.set_title(title, fontsize=9)
-        ax.legend(fontsize=7, frameon=False)
     pfig.update_layout(
         xaxis_type="log", xaxis_title="dose (M)", yaxis_title="viability", height=420
     )
-    return Figure("dose_response_overlay", "Dose-response: reference vs other conditions", fig, pfig,
+    return Figure("dose_response_overlay", "Dose-response: reference vs other conditions", draw, pfig,
                   caption="Points: mean ± SD of replicates; lines: 4PL fits; open squares left of the "
                           "axis break (//): vehicle (dose 0) wells.")  # fmt: skip
 
@@ -214,13 +233,17 @@ def fit_summary_figure(data: pd.DataFrame, fits: pd.DataFrame, max_curves: int =
                           "IC50 of the fits with status ok, and how many curves got each status.")  # fmt: skip
 
 
+def _forest_labels(c: pd.DataFrame) -> list[str]:
+    return [
+        f"{r['group']}: {r['condition']} vs {r['reference']}".strip(": ") for _, r in c.iterrows()
+    ]
+
+
 def _draw_forest(
     ax: Any, c: pd.DataFrame, threshold: float
 ) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Draw the forest plot of ``c`` (resistance rows) on ``ax``; its labels, errors, colours."""
-    labels = [
-        f"{r['group']}: {r['condition']} vs {r['reference']}".strip(": ") for _, r in c.iterrows()
-    ]
+    labels = _forest_labels(c)
     y = np.arange(len(c))[::-1]
     err = np.vstack([c["fold_change"] - c["fold_ci_low"], c["fold_ci_high"] - c["fold_change"]])
     colours = np.where(c["resistant"].astype(bool), "#d62728", "#1f5f99")
@@ -240,8 +263,15 @@ def forest_figure(
 ) -> Figure:
     """Fold change in IC50 with its 95% CI for every comparison (log scale), with the threshold."""
     c = comparisons.reset_index(drop=True)
-    fig, ax = new_figure(6.0, 0.8 + 0.35 * max(len(c), 1))
-    labels, err, colours = _draw_forest(ax, c, threshold)
+
+    def draw() -> MplFigure:
+        fig, ax = new_figure(6.0, 0.8 + 0.35 * max(len(c), 1))
+        _draw_forest(ax, c, threshold)
+        return fig
+
+    labels = _forest_labels(c)
+    err = np.vstack([c["fold_change"] - c["fold_ci_low"], c["fold_ci_high"] - c["fold_change"]])
+    colours = np.where(c["resistant"].astype(bool), "#d62728", "#1f5f99")
     pfig = go.Figure(go.Scatter(
         x=c["fold_change"], y=labels, mode="markers", marker={"color": list(colours), "symbol": "square"},
         error_x={"type": "data", "symmetric": False, "array": err[1], "arrayminus": err[0]},
@@ -250,7 +280,7 @@ def forest_figure(
         xaxis_type="log", xaxis_title="fold change in IC50", height=200 + 30 * len(c)
     )
     pfig.add_vline(x=threshold, line_dash="dash", line_color="grey")
-    return Figure(name, "Fold resistance (forest plot)", fig, pfig,
+    return Figure(name, "Fold resistance (forest plot)", draw, pfig,
                   caption=f"Red: resistant (≥ {threshold:g}-fold with the CI above 1); dashed: the threshold.")  # fmt: skip
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from trkres.outputs import atomic_directory, atomic_write_bytes, write_table
-from trkres.pl.style import close, figure_bytes
+from trkres.pl.style import figure_bytes
 from trkres.report.model import Figure, Section
 
 
@@ -52,4 +52,4 @@ def write_outputs(
                     )
     finally:
         for fig in figures:
-            close(fig.static)
+            fig.close()

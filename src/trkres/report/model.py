@@ -6,6 +6,7 @@ runner writes the tables (TSV), figures (SVG and PNG) and the HTML report.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -38,16 +39,58 @@ class Table:
     in_report: bool = True
 
 
-@dataclass(frozen=True)
 class Figure:
     """A figure: a static matplotlib version (SVG and PNG) and, optionally, an
-    interactive plotly version shown in the HTML report instead of the SVG."""
+    interactive plotly version shown in the HTML report instead of the SVG.
 
-    name: str
-    title: str
-    static: MplFigure
-    interactive: Any | None = None  # plotly.graph_objects.Figure
-    caption: str = ""
+    ``static`` is a matplotlib figure, or a function of no arguments that draws it:
+    then it is drawn on first use of :attr:`static`, and never when only the
+    interactive version is needed (the web app's runs write no figure files and the
+    report shows the plotly version). Drawing a matplotlib figure costs 20-100 ms.
+    """
+
+    __slots__ = ("_draw", "_static", "caption", "interactive", "name", "title")
+
+    def __init__(
+        self,
+        name: str,
+        title: str,
+        static: MplFigure | Callable[[], MplFigure],
+        interactive: Any | None = None,
+        caption: str = "",
+    ) -> None:
+        self.name = name
+        self.title = title
+        self.interactive = interactive
+        self.caption = caption
+        self._draw: Callable[[], MplFigure] | None = None
+        self._static: MplFigure | None = None
+        if callable(static):
+            self._draw = static
+        else:
+            self._static = static
+
+    @property
+    def static(self) -> MplFigure:
+        """The matplotlib figure (drawn now if it was given as a function)."""
+        if self._static is None:
+            assert self._draw is not None
+            self._static = self._draw()
+        return self._static
+
+    @property
+    def drawn(self) -> bool:
+        """Whether the matplotlib figure exists (a lazy one is drawn on first use)."""
+        return self._static is not None
+
+    def close(self) -> None:
+        """Free the matplotlib figure's drawing, if it was drawn."""
+        if self._static is not None:
+            self._static.clear()
+
+    def __repr__(self) -> str:
+        kind = "static + interactive" if self.interactive is not None else "static"
+        return f"Figure({self.name!r}, {self.title!r}, {kind})"
 
 
 @dataclass

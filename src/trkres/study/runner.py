@@ -29,7 +29,6 @@ from trkres.errors import InputError, ManifestError, TrkresError
 from trkres.knowledge.loader import load_knowledge
 from trkres.knowledge.store import KnowledgeBase
 from trkres.outputs import atomic_directory, atomic_write_text, check_output_folder
-from trkres.pl.style import close
 from trkres.report.files import write_section_files
 from trkres.report.html import ReportMeta, render_report
 from trkres.report.model import Section
@@ -130,7 +129,7 @@ class StudyResult:
         """Free the figures' memory (a result that is not written any more)."""
         for section in self.sections:
             for fig in section.figures:
-                close(fig.static)
+                fig.close()
 
 
 def sha256_of(path: Path) -> str:
@@ -278,7 +277,7 @@ def check_study(
     sections, _ = _run_analyses(study, knowledge, registered, options, progress)
     for section in sections:
         for fig in section.figures:
-            close(fig.static)
+            fig.close()
     return study, sections
 
 
