@@ -15,6 +15,7 @@ import os
 import queue as queue_module
 import shutil
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -33,12 +34,14 @@ class RunPool:
         self.store = store
         self.workers = max(1, workers)
         self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(["trkres.app.worker"])
+        self._context.set_forkserver_preload(["trkres.app.preload"])
         self._messages: Any = self._context.Queue()
         self._futures: dict[str, Future[dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self._pool = self._new_pool()
         self._closing = False
+        #: Called with a run's id when it ends (done or failed), from a pool thread.
+        self.listeners: list[Callable[[str], None]] = []
         self._reader = threading.Thread(
             target=self._read_messages, name="trkres-progress", daemon=True
         )
@@ -53,9 +56,15 @@ class RunPool:
         )
 
     def warm(self) -> None:
-        """Start every worker and import the analyses in it (in the background)."""
-        for _ in range(self.workers):
-            self._pool.submit(worker.warm)
+        """Start every worker and import the analyses in it, in the background (the
+        server answers meanwhile; a run submitted early waits for its worker)."""
+
+        def start() -> None:
+            pool = self._pool  # submit is thread-safe; holding the lock would stall requests
+            for _ in range(self.workers):
+                pool.submit(worker.warm)
+
+        threading.Thread(target=start, name="trkres-warm", daemon=True).start()
 
     def run_dir(self, rid: str) -> Path:
         return self.store.folder / "runs" / rid
@@ -76,6 +85,7 @@ class RunPool:
             future = self._futures.get(rid)
         if future is not None and future.cancel():
             self.store.fail_run(rid, "cancelled before it started")
+            self._tell(rid)
             return "cancelled"
         run = self.store.run(rid)
         if run["status"] in ("done", "failed"):
@@ -85,6 +95,19 @@ class RunPool:
         return "cancelling: the run stops at its next step"
 
     def _finished(self, rid: str, future: Future[dict[str, Any]]) -> None:
+        try:
+            self._record(rid, future)
+        finally:
+            self._tell(rid)
+
+    def _tell(self, rid: str) -> None:
+        for listener in self.listeners:
+            try:
+                listener(rid)
+            except Exception:  # a listener's failure must not lose the run's state
+                log.exception("run listener failed")
+
+    def _record(self, rid: str, future: Future[dict[str, Any]]) -> None:
         with self._lock:
             self._futures.pop(rid, None)
         if future.cancelled():

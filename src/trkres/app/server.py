@@ -19,6 +19,8 @@ the same API from ``static/app.js``.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from importlib import resources
 from pathlib import Path
@@ -29,6 +31,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
 from trkres import __version__
 from trkres.app import studies
@@ -186,34 +189,52 @@ def create_app(service: Service) -> FastAPI:
         service.store.project(pid)
         return service.store.runs(pid)
 
-    @app.get("/api/runs/{rid}", tags=["runs"])
-    def get_run(rid: Id) -> dict[str, Any]:
-        """``status`` (queued, running, done, failed), ``progress`` (0–1), ``error``; for a
-        finished run its tables and sections."""
+    waiters: dict[str, list[asyncio.Event]] = {}
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    def wake(rid: str) -> None:  # on the event loop
+        for event in waiters.pop(rid, []):
+            event.set()
+
+    def run_ended(rid: str) -> None:  # from a pool thread
+        if loops:
+            loops[0].call_soon_threadsafe(wake, rid)
+
+    service.pool.listeners.append(run_ended)
+
+    def run_json(rid: str) -> dict[str, Any]:
         run = service.store.run(rid)
-        out = {
-            k: run[k]
-            for k in (
-                "id",
-                "project_id",
-                "status",
-                "progress",
-                "label",
-                "error",
-                "created",
-                "started",
-                "finished",
-                "options",
-                "figures",
-            )
-        }
+        keys = ("id", "project_id", "status", "progress", "label", "error", "created", "started",
+                "finished", "options", "figures")  # fmt: skip
+        out = {k: run[k] for k in keys}
         if run["status"] == "done":
-            out["tables"] = [
-                {k: t[k] for k in ("name", "section", "title", "rows", "columns")}
-                for t in service.store.run_tables(rid)
-            ]
+            out["tables"] = [{k: t[k] for k in ("name", "section", "title", "rows", "columns")}
+                             for t in service.store.run_tables(rid)]  # fmt: skip
             out["summary"] = run["summary"]
         return out
+
+    @app.get("/api/runs/{rid}", tags=["runs"])
+    async def get_run(rid: Id, wait: Annotated[float, Query(ge=0, le=60)] = 0) -> dict[str, Any]:
+        """``status`` (queued, running, done, failed), ``progress`` (0–1), ``error``; for a
+        finished run its tables and sections. ``wait=S`` answers as soon as the run ends,
+        or after S seconds (at most 60): no need to poll."""
+        out = await run_in_threadpool(run_json, rid)
+        if wait <= 0 or out["status"] in ("done", "failed"):
+            return out
+        if not loops:
+            loops.append(asyncio.get_running_loop())
+        event = asyncio.Event()
+        waiters.setdefault(rid, []).append(event)
+        try:
+            out = await run_in_threadpool(run_json, rid)  # it may have ended meanwhile
+            if out["status"] in ("done", "failed"):
+                return out
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), wait)
+        finally:
+            if event in waiters.get(rid, []):
+                waiters[rid].remove(event)
+        return await run_in_threadpool(run_json, rid)
 
     @app.post("/api/runs/{rid}/cancel", tags=["runs"])
     def cancel_run(rid: Id) -> dict[str, str]:

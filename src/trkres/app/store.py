@@ -27,12 +27,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 
 from trkres.errors import InputError, TrkresError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DB_NAME = "trkres.duckdb"
 

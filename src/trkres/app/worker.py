@@ -18,11 +18,12 @@ import time
 import traceback
 from multiprocessing.queues import Queue
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from trkres.errors import TrkresError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _queue: Queue[tuple[Any, ...]] | None = None
 
