@@ -53,12 +53,19 @@ def test_nothing_imports_the_cli() -> None:
     assert not {m: h for m, h in bad.items() if h}
 
 
-def test_only_the_cli_and_study_reach_the_runner() -> None:
+def test_only_the_cli_study_and_app_reach_the_runner() -> None:
     bad = {
         m: _hits(i, ("trkres.study.runner",))
         for m, i in MODULES.items()
-        if not m.startswith(("trkres.cli", "trkres.study"))
+        if not m.startswith(("trkres.cli", "trkres.study", "trkres.app"))
     }
+    assert not {m: h for m, h in bad.items() if h}
+
+
+def test_only_the_cli_imports_the_app() -> None:
+    """The web app is a door, like the CLI: no analysis depends on it."""
+    outside = [m for m in MODULES if not m.startswith(("trkres.cli", "trkres.app"))]
+    bad = {m: _hits(MODULES[m], ("trkres.app",)) for m in outside}
     assert not {m: h for m, h in bad.items() if h}
 
 

@@ -102,3 +102,16 @@ def test_kill_during_a_run_then_restart(tmp_path: Path, example_zip: Path) -> No
         assert _wait_run(client, again)["status"] == "done"
     finally:
         server.stop()
+
+
+def test_second_server_on_the_same_data_is_refused(server: Server) -> None:
+    import subprocess
+    import sys
+
+    other = subprocess.run(
+        [sys.executable, "-m", "trkres", "serve", "--port", "1", "--data", str(server.data)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert other.returncode == 1
+    assert "in use" in other.stderr and "Traceback" not in other.stderr
+    assert httpx.get(f"{server.url}/api/health").status_code == 200  # the first one goes on
