@@ -521,3 +521,15 @@ def test_fuzz_only_trkres_errors(tmp_path: Path, kind: str, data: bytes) -> None
         assert exc.location is not None and exc.location.file == "fuzz.tsv"
     else:
         assert check.kind == kind and (check.rows is None or check.rows >= 0)
+
+
+def test_reader_modules_list_every_reader_imported_here() -> None:
+    """READER_MODULES (imported ahead by the web app) names every module the readers use."""
+    import re
+
+    from trkres.study import validate
+
+    text = Path(validate.__file__).read_text(encoding="utf-8")
+    used = set(re.findall(r"^    from (trkres\.[\w.]+) import", text, flags=re.M))
+    assert used <= set(validate.READER_MODULES)
+    validate.import_readers()

@@ -172,3 +172,32 @@ def test_compare_two_runs(client: TestClient) -> None:
     assert "dose_response.model" in page.text
     assert "cell(s) differ" in page.text  # the 3PL fits differ from the 4PL ones
     assert "identical" in page.text  # the inputs table does not
+
+
+def test_plate_map_from_the_editor(client: TestClient) -> None:
+    pid = project(client)
+    wells = [{"well": f"A{c}", "role": "sample", "cell_line": "KM12", "drug1": "larotrectinib",
+              "conc1": 1000 / 3**(c - 1), "replicate": 1} for c in range(1, 11)]  # fmt: skip
+    wells += [{"well": "A11", "role": "vehicle", "cell_line": "KM12"},
+              {"well": "A12", "role": "blank"}]  # fmt: skip
+    body = {"name": "laro plate", "plate_size": 96, "unit": "nM", "wells": wells}
+    saved = client.post(f"/api/projects/{pid}/platemaps", json=body)
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["name"] == "laro plate.yaml"
+    assert saved.json()["summary"] == "plate map, 12 wells: 10 sample, 1 vehicle, 1 blank"
+    back = client.get(f"/api/files/{saved.json()['id']}/platemap").json()
+    assert back["plate_size"] == 96 and len(back["wells"]) == 12
+    a1 = next(w for w in back["wells"] if w["well"] == "A1")
+    assert a1["conc1"] == 1e-6 and a1["drug1"] == "larotrectinib"  # 1000 nM, in molar
+    # The plate map reader checks what the editor sends.
+    bad = {**body, "wells": [*wells, {"well": "Z99", "role": "sample"}]}
+    refused = client.post(f"/api/projects/{pid}/platemaps", json=bad)
+    assert refused.status_code == 422 and "Z99" in refused.json()["error"]["text"]
+    wrong_role = {**body, "wells": [{"well": "A1", "role": "control"}]}
+    assert client.post(f"/api/projects/{pid}/platemaps", json=wrong_role).status_code == 422
+    assert (
+        client.post(f"/api/projects/{pid}/platemaps", json={**body, "plate_size": 1536}).status_code
+        == 422
+    )
+    files = client.get(f"/api/projects/{pid}").json()["files"]
+    assert [f["name"] for f in files] == ["laro plate.yaml"]

@@ -157,3 +157,45 @@ def test_script_in_names_is_shown_as_text(page) -> None:  # type: ignore[no-unty
     page.goto("/")
     expect(page.locator("#projects a", has_text=name)).to_be_visible()
     assert page.dialogs == []
+
+
+def test_plate_layout_editor(page) -> None:  # type: ignore[no-untyped-def]
+    expect = sync_api.expect
+    _new_project(page, "Plate maps")
+    page.click("#new-plate-map")
+    page.wait_for_url(re.compile(r"/platemap$"))
+
+    def drag(first: str, last: str) -> None:
+        page.hover(f"td[data-well='{first}']")
+        page.mouse.down()
+        page.hover(f"td[data-well='{last}']")
+        page.mouse.up()
+
+    drag("A1", "H2")
+    expect(page.locator("#selected-count")).to_contain_text("16 well(s) selected")
+    page.select_option("#role", "sample")
+    page.fill("#cell_line", "KM12")
+    page.fill("#drug1", "larotrectinib")
+    page.click("#apply")
+    page.fill("#top", "1000")
+    page.fill("#factor", "10")
+    page.click("#dilute")
+    expect(page.locator("td[data-well='A2']")).to_contain_text("100")
+    drag("A3", "H3")
+    page.select_option("#role", "vehicle")
+    page.fill("#drug1", "")
+    page.click("#apply")
+    expect(page.locator("td[data-well='C3']")).to_have_class(re.compile("r-vehicle"))
+    page.click("#save-map")
+    expect(page.locator("#map-error")).to_be_hidden()
+    expect(page.locator("#map-status")).to_contain_text(
+        "24 wells: 16 sample, 8 vehicle", timeout=20_000
+    )
+    # Listed in the project, and opens again in the editor as saved.
+    page.click("text=← Plate maps")
+    link = page.locator("#files a", has_text="edit")
+    expect(link).to_have_count(1)
+    link.click()
+    expect(page.locator("#selected-count")).to_contain_text("24 filled")
+    expect(page.locator("td[data-well='B1']")).to_contain_text("larotrectinib")
+    assert page.dialogs == []

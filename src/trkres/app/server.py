@@ -153,6 +153,19 @@ def create_app(service: Service) -> FastAPI:
         """Replace the study definition (inputs, their links to files, options)."""
         return service.update_study(pid, definition)
 
+    @app.post("/api/projects/{pid}/platemaps", tags=["projects"])
+    def save_plate_map(pid: Id, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+        """Save a plate map from the layout editor: ``{"name", "plate_size": 96|384,
+        "unit": "nM", "wells": [{"well": "A1", "role": "sample", "cell_line", "drug1",
+        "conc1", "replicate"}, …]}``. It is read back by the plate map reader and kept
+        as an attachment (link it to a plate input as its layout)."""
+        return service.save_plate_map(pid, body)
+
+    @app.get("/api/files/{fid}/platemap", tags=["projects"])
+    def get_plate_map(fid: Id) -> dict[str, Any]:
+        """A stored plate map as the editor shows it (doses in molar)."""
+        return service.plate_map(fid)
+
     @app.get("/api/projects/{pid}/study.yaml", tags=["projects"])
     def get_study_yaml(pid: Id) -> Response:
         """The study.yaml that reproduces the project's runs with ``trkres analyze``."""
@@ -316,6 +329,16 @@ def create_app(service: Service) -> FastAPI:
             options_json=json.dumps(project["study"].get("options", {}), indent=2),
             files_brief=[{"id": f.id, "name": f.name, "kind": f.kind} for f in files],
         )
+
+    @app.get("/projects/{pid}/platemap", response_class=HTMLResponse, include_in_schema=False)
+    def plate_map_page(
+        pid: Id, file: Annotated[str | None, Query(pattern=r"^[0-9a-f]{16}$")] = None
+    ) -> HTMLResponse:
+        from trkres.app.platemaps import ROLES, UNITS
+
+        project = service.store.project(pid)
+        start = service.plate_map(file) if file else None
+        return _page("platemap.html", project=project, roles=ROLES, units=UNITS, start=start)
 
     @app.get("/runs/{rid}", response_class=HTMLResponse, include_in_schema=False)
     def run_page(rid: Id) -> HTMLResponse:

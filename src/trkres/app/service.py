@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -55,6 +56,7 @@ class Service:
         self.pool = RunPool(self.store, config.workers)
         if start_workers:
             self.pool.warm()
+            threading.Thread(target=_import_readers, name="trkres-readers", daemon=True).start()
 
     def close(self) -> None:
         self.pool.shutdown()
@@ -183,6 +185,36 @@ class Service:
             "inputs": len(definition["inputs"]),
         }
 
+    def save_plate_map(self, pid: str, body: Any) -> dict[str, Any]:
+        """Store a plate map made in the editor (checked by the plate map reader) as an
+        attachment of the project."""
+        from trkres.app.platemaps import plate_map_yaml
+        from trkres.assays.plates.wells import read_plate_map
+        from trkres.study.validate import read_named
+
+        self.store.project(pid)
+        name, text = plate_map_yaml(body)
+        tmp = self.store.temp_upload()
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            frame = read_named(tmp, name, read_plate_map)
+            sha, size = self.store.put_blob(tmp)
+        finally:
+            tmp.unlink(missing_ok=True)
+        roles = frame["role"].value_counts()
+        summary = f"plate map, {len(frame)} wells: " + ", ".join(
+            f"{n} {role}" for role, n in roles.items()
+        )
+        fid = self.store.add_file(pid, sha, size, name, studies.ATTACHMENT, "yaml", len(frame),
+                                  summary, [])  # fmt: skip
+        return {"id": fid, "name": name, "rows": len(frame), "summary": summary}
+
+    def plate_map(self, fid: str) -> dict[str, Any]:
+        from trkres.app.platemaps import plate_map_json
+
+        file = self.store.file(fid)
+        return plate_map_json(self.store.blob_path(file.sha256), file.name)
+
     def update_study(self, pid: str, definition: dict[str, Any]) -> dict[str, Any]:
         """Replace a project's study (inputs, links, options) after checking its shape."""
         self.store.project(pid)
@@ -278,6 +310,14 @@ class Service:
             Path(path).unlink(missing_ok=True)
             raise
         return Path(path)
+
+
+def _import_readers() -> None:
+    """Import the readers uploads go through, in the background (the first upload then
+    answers at once)."""
+    from trkres.study.validate import import_readers
+
+    import_readers()
 
 
 def error_body(exc: TrkresError) -> dict[str, Any]:

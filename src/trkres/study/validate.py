@@ -22,12 +22,14 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
 from trkres.errors import InputError, Location, TrkresError
 from trkres.study.manifest import KIND_FORMATS, InputKind, StudyInput
+
+T = TypeVar("T")
 
 __all__ = ["KIND_SUFFIXES", "InputCheck", "check_input", "sniff_ok"]
 
@@ -236,6 +238,19 @@ def check_input(
         summary=_scrub(summary, labels, shown),
         notes=notes,
     )
+
+
+def read_named(path: Path, display_name: str, reader: Callable[[Path], T]) -> T:
+    """``reader(path)`` with the file seen under the user's name (for readers that look at
+    the suffix), every error naming ``display_name``, never the server path."""
+    with _named(Path(path), display_name) as (read_path, hidden):
+        labels = [str(read_path), str(path), str(Path(path).resolve())]
+        if hidden:
+            labels.append(str(read_path.parent))
+        try:
+            return reader(read_path)
+        except TrkresError as exc:
+            raise _relabel(exc, labels, display_name) from None
 
 
 @contextmanager
@@ -678,3 +693,40 @@ _READERS: dict[InputKind, Callable[[Path, str], Read]] = {
     InputKind.knowledge: _knowledge_file,
     InputKind.evolution_scenario: _evolution_scenario,
 }
+
+
+#: Modules holding the readers used here: a server imports them ahead
+#: (:func:`import_readers`), so its first upload does not pay for them (1-3 s).
+READER_MODULES = (
+    "trkres.assays.ddpcr.droplets",
+    "trkres.assays.ddpcr.io",
+    "trkres.assays.doseresponse.io",
+    "trkres.assays.doseresponse.options",
+    "trkres.assays.invivo.io",
+    "trkres.assays.plates.io",
+    "trkres.assays.plates.wells",
+    "trkres.assays.sanger.io",
+    "trkres.assays.synergy.io",
+    "trkres.assays.western.io",
+    "trkres.genomics.cfdna",
+    "trkres.genomics.io.clinical",
+    "trkres.genomics.io.cna",
+    "trkres.genomics.io.fusions",
+    "trkres.genomics.io.maf",
+    "trkres.genomics.io.tables",
+    "trkres.genomics.io.vcf",
+    "trkres.knowledge",
+    "trkres.knowledge.loader",
+    "trkres.knowledge.schema",
+    "trkres.models.evolution.scenario",
+    "trkres.tables",
+    "trkres.textio",
+)
+
+
+def import_readers() -> None:
+    """Import every reader module (see :data:`READER_MODULES`)."""
+    import importlib
+
+    for name in READER_MODULES:
+        importlib.import_module(name)

@@ -314,9 +314,159 @@ function initTable() {
   load();
 }
 
+// ---- plate layout editor ----------------------------------------------------------------
+const ROW_NAMES = "ABCDEFGHIJKLMNOP";
+
+function initPlateEditor() {
+  const box = document.getElementById("plate-editor");
+  if (!box) return;
+  const pid = box.dataset.project;
+  const start = JSON.parse(document.getElementById("map-data").textContent);
+  const wells = new Map(); // well name -> record
+  let size = 96;
+  let selected = new Set();
+  let anchor = null;
+  let dragging = false;
+  if (start) {
+    size = start.plate_size;
+    document.getElementById("plate-size").value = String(size);
+    document.getElementById("unit").value = start.unit;
+    for (const w of start.wells) wells.set(w.well, w);
+  }
+  const dims = () => (size === 384 ? [16, 24] : [8, 12]);
+  const table = document.getElementById("plate");
+
+  function label(w) {
+    if (!w) return "";
+    const dose = w.conc1 !== undefined && w.conc1 !== "" ? ` ${w.conc1}` : "";
+    return `${w.role === "sample" ? "" : w.role.replace("_", " ")}${w.drug1 || ""}${dose}`.trim();
+  }
+
+  function build() {
+    const [nr, nc] = dims();
+    table.className = size === 384 ? "plate p384" : "plate";
+    const head = el("tr", {}, el("th", {}));
+    for (let c = 1; c <= nc; c++) head.append(el("th", { text: String(c) }));
+    const rows = [head];
+    for (let r = 0; r < nr; r++) {
+      const tr = el("tr", {}, el("th", { text: ROW_NAMES[r] }));
+      for (let c = 1; c <= nc; c++) {
+        const name = `${ROW_NAMES[r]}${c}`;
+        tr.append(el("td", { "data-well": name, title: name }));
+      }
+      rows.push(tr);
+    }
+    table.replaceChildren(...rows);
+    paint();
+  }
+
+  function paint() { // cells are updated in place: a drag never replaces them
+    for (const td of table.querySelectorAll("td[data-well]")) {
+      const name = td.dataset.well;
+      const w = wells.get(name);
+      td.textContent = label(w);
+      td.className = w ? `r-${w.role}` : "";
+      if (selected.has(name)) td.classList.add("sel");
+    }
+    document.getElementById("selected-count").textContent = `${selected.size} well(s) selected, ${wells.size} filled`;
+  }
+
+  function block(a, b) {
+    const [ra, ca] = [ROW_NAMES.indexOf(a[0]), Number(a.slice(1))];
+    const [rb, cb] = [ROW_NAMES.indexOf(b[0]), Number(b.slice(1))];
+    const out = [];
+    for (let r = Math.min(ra, rb); r <= Math.max(ra, rb); r++)
+      for (let c = Math.min(ca, cb); c <= Math.max(ca, cb); c++) out.push(`${ROW_NAMES[r]}${c}`);
+    return out;
+  }
+
+  table.addEventListener("mousedown", (e) => {
+    const td = e.target.closest("td[data-well]");
+    if (!td) return;
+    e.preventDefault();
+    dragging = true;
+    anchor = td.dataset.well;
+    if (!e.shiftKey) selected = new Set();
+    selected.add(anchor);
+    paint();
+  });
+  table.addEventListener("mouseover", (e) => {
+    const td = e.target.closest("td[data-well]");
+    if (!dragging || !td) return;
+    selected = new Set(block(anchor, td.dataset.well));
+    paint();
+  });
+  document.addEventListener("mouseup", () => { dragging = false; });
+
+  document.getElementById("plate-size").addEventListener("change", (e) => {
+    size = Number(e.target.value);
+    const [nr, nc] = dims();
+    for (const name of Array.from(wells.keys())) {
+      if (ROW_NAMES.indexOf(name[0]) >= nr || Number(name.slice(1)) > nc) wells.delete(name);
+    }
+    selected = new Set();
+    build();
+  });
+
+  document.getElementById("apply").addEventListener("click", () => {
+    const values = {};
+    for (const field of ["cell_line", "drug1", "conc1", "replicate"]) {
+      const v = document.getElementById(field).value.trim();
+      if (v !== "") values[field] = field === "conc1" || field === "replicate" ? Number(v) : v;
+    }
+    const role = document.getElementById("role").value;
+    for (const name of selected) wells.set(name, { ...(wells.get(name) || {}), well: name, role, ...values });
+    paint();
+  });
+  document.getElementById("clear").addEventListener("click", () => {
+    for (const name of selected) wells.delete(name);
+    paint();
+  });
+  document.getElementById("dilute").addEventListener("click", () => {
+    const top = Number(document.getElementById("top").value);
+    const factor = Number(document.getElementById("factor").value);
+    const byRow = document.getElementById("direction").value === "row";
+    if (!(top > 0) || !(factor > 1)) {
+      showError("map-error", "a dilution needs a top dose > 0 and a factor > 1");
+      return;
+    }
+    showError("map-error", "");
+    const names = Array.from(selected);
+    const lines = new Map();
+    for (const name of names) {
+      const key = byRow ? name[0] : name.slice(1);
+      if (!lines.has(key)) lines.set(key, []);
+      lines.get(key).push(name);
+    }
+    for (const line of lines.values()) {
+      line.sort((a, b) => (byRow ? Number(a.slice(1)) - Number(b.slice(1)) : ROW_NAMES.indexOf(a[0]) - ROW_NAMES.indexOf(b[0])));
+      line.forEach((name, i) => {
+        const dose = Number((top / factor ** i).toPrecision(4));
+        const w = wells.get(name) || { well: name, role: "sample" };
+        wells.set(name, { ...w, conc1: dose });
+      });
+    }
+    paint();
+  });
+  document.getElementById("save-map").addEventListener("click", async () => {
+    showError("map-error", "");
+    const body = {
+      name: document.getElementById("map-name").value,
+      plate_size: size,
+      unit: document.getElementById("unit").value,
+      wells: Array.from(wells.values()),
+    };
+    const result = await api("POST", `/api/projects/${pid}/platemaps`, body);
+    if (!result.ok) return showError("map-error", errorText(result));
+    document.getElementById("map-status").textContent = `saved as ${result.data.name}: ${result.data.summary}`;
+  });
+  build();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   initProjects();
   initProject();
   initRun();
   initTable();
+  initPlateEditor();
 });
