@@ -6,6 +6,7 @@ import io
 import zipfile
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from trkres.app.service import Service
@@ -201,3 +202,67 @@ def test_plate_map_from_the_editor(client: TestClient) -> None:
     )
     files = client.get(f"/api/projects/{pid}").json()["files"]
     assert [f["name"] for f in files] == ["laro plate.yaml"]
+
+
+def _western_project(client: TestClient, example_zip: Path) -> str:
+    pid = project(client, "western")
+    with example_zip.open("rb") as fh:
+        assert (
+            client.post(f"/api/projects/{pid}/study", files={"file": ("ex.zip", fh)}).status_code
+            == 200
+        )
+    definition = client.get(f"/api/projects/{pid}").json()["study"]
+    definition["inputs"] = [i for i in definition["inputs"] if i["kind"] == "western"]
+    definition["options"] = {"western": definition["options"]["western"]}
+    assert client.put(f"/api/projects/{pid}/study", json=definition).status_code == 200
+    return pid
+
+
+def test_western_band_boxes_edited_measured_and_saved(
+    client: TestClient, example_zip: Path
+) -> None:
+    pid = _western_project(client, example_zip)
+    rid = client.post(f"/api/projects/{pid}/runs", json={}).json()["id"]
+    assert wait_for(client, rid)["status"] == "done"
+    view = client.get(f"/api/runs/{rid}/western/perk_blot").json()
+    assert len(view["bands"]) >= 8 and len(view["quantified"]) == 8
+    png = client.get(f"/api/runs/{rid}/western/perk_blot/image.png")
+    assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"
+    boxes = [{k: b[k] for k in ("lane", "band", "x0", "x1", "y0", "y1")} for b in view["bands"]]
+    # The same boxes measure the same volumes as the run.
+    same = client.post(f"/api/runs/{rid}/western/perk_blot/quantify", json={"rois": boxes}).json()
+    run_volumes = {(b["lane"], b["band"]): b["volume"] for b in view["bands"]}
+    for b in same["bands"]:
+        assert b["volume"] == pytest.approx(run_volumes[(b["lane"], b["band"])], rel=1e-9)
+    # Moving lane 1's first box off its band lowers its volume.
+    moved = [dict(b) for b in boxes]
+    first = next(b for b in moved if b["lane"] == 1 and b["band"] == 1)
+    first["y0"] += 30
+    first["y1"] += 30
+    again = client.post(f"/api/runs/{rid}/western/perk_blot/quantify", json={"rois": moved}).json()
+    new = next(b for b in again["bands"] if b["lane"] == 1 and b["band"] == 1)
+    assert new["volume"] < 0.5 * run_volumes[(1, 1)]
+    # A box the ROI reader refuses: 422 with its message, no server path.
+    bad = [dict(b) for b in boxes]
+    bad[0]["x1"] = bad[0]["x0"]
+    refused = client.post(f"/api/runs/{rid}/western/perk_blot/quantify", json={"rois": bad})
+    assert refused.status_code == 422 and "x1" in refused.json()["error"]["text"]
+    assert "/runs/" not in refused.json()["error"]["text"]
+    assert (
+        client.post(
+            f"/api/runs/{rid}/western/perk_blot/quantify", json={"rois": [{"lane": "one"}]}
+        ).status_code
+        == 422
+    )
+    assert client.get(f"/api/runs/{rid}/western/nope").status_code == 404
+    # Saved: linked to the input, and the next run measures those boxes.
+    saved = client.post(f"/api/runs/{rid}/western/perk_blot/rois", json={"rois": moved}).json()
+    assert saved["linked"] is True
+    study = client.get(f"/api/projects/{pid}").json()["study"]
+    assert study["inputs"][0]["rois"] == saved["id"]
+    rerun = client.post(f"/api/projects/{pid}/runs", json={}).json()["id"]
+    assert wait_for(client, rerun)["status"] == "done"
+    after = client.get(f"/api/runs/{rerun}/western/perk_blot").json()
+    lane1 = next(b for b in after["bands"] if b["lane"] == 1 and b["band"] == 1)
+    assert (lane1["y0"], lane1["volume"]) == (first["y0"], pytest.approx(new["volume"], rel=1e-9))
+    assert b"rois: perk_blot_rois.tsv" in client.get(f"/api/runs/{rerun}/study.yaml").content

@@ -199,3 +199,49 @@ def test_plate_layout_editor(page) -> None:  # type: ignore[no-untyped-def]
     expect(page.locator("#selected-count")).to_contain_text("24 filled")
     expect(page.locator("td[data-well='B1']")).to_contain_text("larotrectinib")
     assert page.dialogs == []
+
+
+def test_western_band_box_moved_changes_its_number(
+    page, app_server: Server, example_zip: Path
+) -> None:  # type: ignore[no-untyped-def]
+    expect = sync_api.expect
+    pid = _new_project(page, "Western")
+    page.set_input_files("#file-input", str(example_zip))
+    expect(page.locator("#upload-results li.ok")).to_contain_text("study imported")
+    # Keep the western input only (a quick run): through the API, as the builder would.
+    api = httpx.Client(base_url=app_server.url)
+    study = api.get(f"/api/projects/{pid}").json()["study"]
+    study["inputs"] = [i for i in study["inputs"] if i["kind"] == "western"]
+    study["options"] = {"western": study["options"]["western"]}
+    assert api.put(f"/api/projects/{pid}/study", json=study).status_code == 200
+    page.reload()
+    page.click("#run")
+    page.wait_for_url(re.compile(r"/runs/[0-9a-f]{16}$"))
+    expect(page.locator("#status")).to_have_text("done", timeout=120_000)
+    page.click("#blots a")
+    page.wait_for_url(re.compile(r"/western/perk_blot$"))
+    box = page.locator(".roi[data-roi='1-1']")
+    expect(box).to_be_visible()
+    label = box.locator(".roi-label")
+    before = label.inner_text()
+    cell = page.locator("#boxes tr[data-roi='1-1'] td.volume")
+    volume_before = cell.inner_text()
+    # Drag lane 1's first box 30 image pixels down, off its band.
+    bounds = box.bounding_box()
+    assert bounds is not None
+    scale = page.locator("#blot").evaluate("img => img.clientWidth / img.naturalWidth")
+    page.mouse.move(bounds["x"] + bounds["width"] / 2, bounds["y"] + bounds["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(bounds["x"] + bounds["width"] / 2,
+                    bounds["y"] + bounds["height"] / 2 + 30 * scale, steps=5)  # fmt: skip
+    page.mouse.up()
+    expect(label).to_contain_text("1/1: —")  # moved: not measured yet
+    page.click("#requantify")
+    expect(page.locator("#roi-status")).to_have_text("measured with these boxes", timeout=60_000)
+    after = cell.inner_text()
+    assert after not in ("—", volume_before), (volume_before, after)
+    assert float(after) < 0.5 * float(volume_before)
+    assert label.inner_text() != before
+    page.click("#save-rois")
+    expect(page.locator("#roi-status")).to_contain_text("linked to input perk_blot")
+    assert page.dialogs == []

@@ -79,6 +79,13 @@ class RunPool:
             self._futures[rid] = future
         future.add_done_callback(lambda f: self._finished(rid, f))
 
+    def call(self, function: Callable[..., dict[str, Any]], *args: Any,
+             timeout: float = 300) -> dict[str, Any]:  # fmt: skip
+        """Run ``function(*args)`` in a worker (queued behind runs) and wait for its answer."""
+        with self._lock:
+            pool = self._pool
+        return pool.submit(function, *args).result(timeout=timeout)
+
     def cancel(self, rid: str) -> str:
         """Cancel a queued or running run; what happened, in words."""
         with self._lock:

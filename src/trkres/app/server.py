@@ -57,8 +57,8 @@ _env = Environment(
 )
 
 
-def _page(name: str, **context: Any) -> HTMLResponse:
-    return HTMLResponse(_env.get_template(name).render(version=__version__, **context))
+def _page(template: str, **context: Any) -> HTMLResponse:
+    return HTMLResponse(_env.get_template(template).render(version=__version__, **context))
 
 
 def create_app(service: Service) -> FastAPI:
@@ -281,6 +281,31 @@ def create_app(service: Service) -> FastAPI:
             background=BackgroundTask(path.unlink, missing_ok=True),
         )
 
+    @app.get("/api/runs/{rid}/western/{name}", tags=["western"])
+    def western_view(rid: Id, name: TableName) -> dict[str, Any]:
+        """A western input of a finished run: its band boxes with volumes, quantified lanes."""
+        return service.western_view(rid, name)
+
+    @app.get("/api/runs/{rid}/western/{name}/image.png", tags=["western"])
+    def western_image(rid: Id, name: TableName) -> Response:
+        """The target image, contrast-stretched to 8 bits (for drawing boxes on)."""
+        return Response(service.western_png(rid, name), media_type="image/png")
+
+    @app.post("/api/runs/{rid}/western/{name}/quantify", tags=["western"])
+    def western_quantify(rid: Id, name: TableName,
+                         body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:  # fmt: skip
+        """Measure again with edited boxes ``{"rois": [{"lane", "band", "x0", "x1", "y0",
+        "y1"}, …]}`` (pixels, 0-based, x1/y1 exclusive): bands with volumes, quantified
+        lanes. Nothing is kept."""
+        return service.western_requantify(rid, name, body.get("rois"))
+
+    @app.post("/api/runs/{rid}/western/{name}/rois", tags=["western"])
+    def western_save(rid: Id, name: TableName,
+                     body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:  # fmt: skip
+        """Keep edited boxes as the input's ROI file (``rois:`` in study.yaml): the
+        project's next run measures them."""
+        return service.western_save_rois(rid, name, body.get("rois"))
+
     @app.get("/api/runs/{rid}/manifest", tags=["runs"])
     def get_run_manifest(rid: Id) -> Response:
         """The study.yaml this run used (file paths as laid out for the run)."""
@@ -345,6 +370,8 @@ def create_app(service: Service) -> FastAPI:
         run = service.store.run(rid)
         project = service.store.project(run["project_id"])
         tables = service.store.run_tables(rid) if run["status"] == "done" else []
+        blots = sorted({str(r["input"]) for r in service.store.result_rows(rid, "western_rois", {})
+                        if r.get("input")})  # fmt: skip
         others = [
             r
             for r in service.store.runs(run["project_id"])
@@ -357,7 +384,14 @@ def create_app(service: Service) -> FastAPI:
             tables=tables,
             others=others,
             options_json=json.dumps(run["options"], indent=2),
+            blots=blots,
         )
+
+    @app.get("/runs/{rid}/western/{name}", response_class=HTMLResponse, include_in_schema=False)
+    def western_page(rid: Id, name: TableName) -> HTMLResponse:
+        run = service.store.run(rid)
+        view = service.western_view(rid, name)
+        return _page("western.html", run=run, name=name, view=view)
 
     @app.get("/runs/{rid}/tables/{name}", response_class=HTMLResponse, include_in_schema=False)
     def table_page(rid: Id, name: TableName) -> HTMLResponse:

@@ -215,6 +215,78 @@ class Service:
         file = self.store.file(fid)
         return plate_map_json(self.store.blob_path(file.sha256), file.name)
 
+    # -- western ROI editor ---------------------------------------------------------------
+
+    def _done_study(self, rid: str) -> Path:
+        if self.store.run(rid)["status"] != "done":
+            raise NotFound("finished run", rid)
+        return self.pool.run_dir(rid) / "study"
+
+    def western_view(self, rid: str, name: str) -> dict[str, Any]:
+        """The band boxes (with volumes) and quantified lanes of a western input of a run."""
+        self._done_study(rid)
+        bands = self.store.result_rows(rid, "western_bands", {"input": name, "role": "target"})
+        if not bands:
+            raise NotFound("western input of this run", name)
+        keep = ("lane", "band", "x0", "x1", "y0", "y1", "volume", "saturated")
+        quantified = self.store.result_rows(rid, "western_quantified", {"input": name})
+        cols = ("lane", "sample", "treatment", "dose", "dose_unit", "target_signal",
+                "loading_signal", "ratio", "fold_change")  # fmt: skip
+        return {
+            "input": name,
+            "bands": [{k: b[k] for k in keep} for b in bands],
+            "quantified": [{k: q.get(k) for k in cols if k in q} for q in quantified],
+        }
+
+    def western_png(self, rid: str, name: str) -> bytes:
+        answer = self.pool.call(worker.blot_preview, str(self._done_study(rid)), name)
+        if "error" in answer:
+            raise InputError(answer["error"])
+        return bytes(answer["png"])
+
+    def western_requantify(self, rid: str, name: str, rois: Any) -> dict[str, Any]:
+        """Measure a western input of a run again with edited band boxes (nothing is kept)."""
+        study = self._done_study(rid)
+        text = studies.rois_tsv(rois)
+        fd, tmp = tempfile.mkstemp(suffix=".tsv", prefix=".rois-", dir=study.parent)
+        os.close(fd)
+        try:
+            Path(tmp).write_text(text, encoding="utf-8")
+            answer = self.pool.call(worker.requantify_blot, str(study), name, tmp)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        if "error" in answer:
+            raise InputError(answer["error"])
+        return answer
+
+    def western_save_rois(self, rid: str, name: str, rois: Any) -> dict[str, Any]:
+        """Keep edited band boxes as an attachment and link them to the project's western
+        input of that name: the next run measures those boxes."""
+        from trkres.assays.western.bands import read_rois
+        from trkres.study.validate import read_named
+
+        run = self.store.run(rid)
+        pid = run["project_id"]
+        shown = studies.display_name(f"{name}_rois.tsv")
+        tmp = self.store.temp_upload()
+        try:
+            tmp.write_text(studies.rois_tsv(rois), encoding="utf-8")
+            boxes = read_named(tmp, shown, read_rois)
+            sha, size = self.store.put_blob(tmp)
+        finally:
+            tmp.unlink(missing_ok=True)
+        fid = self.store.add_file(pid, sha, size, shown, studies.ATTACHMENT, "tsv", len(boxes),
+                                  f"band boxes of {name}: {len(boxes)} boxes", [])  # fmt: skip
+        study = self.store.project(pid)["study"]
+        linked = False
+        for item in study["inputs"]:
+            if item["id"] == name and item["kind"] in ("western", "western_blot"):
+                item["rois"] = fid
+                linked = True
+        if linked:
+            self.store.set_study(pid, study)
+        return {"id": fid, "name": shown, "linked": linked}
+
     def update_study(self, pid: str, definition: dict[str, Any]) -> dict[str, Any]:
         """Replace a project's study (inputs, links, options) after checking its shape."""
         self.store.project(pid)

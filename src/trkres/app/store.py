@@ -411,6 +411,17 @@ class Store:
             "limit": limit,
         }
 
+    def result_rows(self, rid: str, name: str, where: dict[str, Any]) -> list[dict[str, Any]]:
+        """Rows of a run's result table matching ``where`` (column → value; columns the
+        table lacks match nothing). Empty when the table does not exist."""
+        meta = next((t for t in self.run_tables(rid) if t["name"] == name), None)
+        if meta is None or any(c not in meta["columns"] for c in where):
+            return []
+        clause = " AND ".join(f"{_quote(c)} = ?" for c in where) or "TRUE"
+        return self._rows(
+            f"SELECT * FROM {_quote(meta['db_table'])} WHERE {clause}", list(where.values())
+        )
+
     def frame(self, db_table: str) -> pd.DataFrame:
         """A whole result table (by its database name, as :meth:`run_tables` gives it)."""
         with self._lock:

@@ -36,7 +36,7 @@ from trkres.study.manifest import MANIFEST_NAME, InputKind, load_study
 ATTACHMENT = "attachment"
 
 #: Fields of an input that name another file of the project.
-FILE_FIELDS = ("layout", "loading_control", "control", "reference")
+FILE_FIELDS = ("layout", "loading_control", "rois", "control", "reference")
 #: Text fields of an input copied into study.yaml as they are.
 TEXT_FIELDS = ("format", "target", "blot", "expect", "provenance", "source", "description")
 
@@ -422,3 +422,30 @@ def validate_folder(folder: Path) -> None:
         if exc.location is not None:
             exc.location.file = "this project's study.yaml (download it to see the lines)"
         raise
+
+
+#: Columns of a band-box (ROI) file, as ``trkres blot --rois`` reads them.
+ROI_COLUMNS = ("lane", "band", "x0", "x1", "y0", "y1")
+
+
+def rois_tsv(rois: Any) -> str:
+    """Band boxes sent by the ROI editor as the TSV ``trkres blot --rois`` reads (its
+    reader checks the values; here only the shape: whole numbers in the six columns)."""
+    if not isinstance(rois, list) or not rois or len(rois) > 10_000:
+        raise InputError("band boxes are a list", expected="1 to 10,000 boxes",
+                         found=type(rois).__name__)  # fmt: skip
+    lines = ["\t".join(ROI_COLUMNS)]
+    for n, box in enumerate(rois, start=1):
+        if not isinstance(box, dict):
+            raise InputError(f"box {n} is not an object", found=type(box).__name__)
+        cells = []
+        for column in ROI_COLUMNS:
+            value = box.get(column)
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise InputError(f"box {n}: '{column}' must be a whole number",
+                                 location=Location(row=n, column=column), found=repr(value)[:40])  # fmt: skip
+            cells.append(str(value))
+        lines.append("\t".join(cells))
+    return "\n".join(lines) + "\n"

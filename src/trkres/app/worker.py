@@ -175,3 +175,87 @@ def _text(value: Any) -> str | None:
     if value is None or (isinstance(value, float) and value != value):
         return None
     return str(value)
+
+
+# -- the western ROI editor ------------------------------------------------------------
+
+
+def _western_input(study_dir: Path, input_name: str) -> tuple[Any, Any, Any]:
+    """(study, its western input named ``input_name``, the run's western options)."""
+    from trkres.assays.western.options import BlotOptions
+    from trkres.errors import InputError
+    from trkres.study.manifest import InputKind, load_study
+
+    study = load_study(study_dir)
+    kinds = (InputKind.western, InputKind.western_blot)
+    item = next(
+        (i for i in study.manifest.inputs if i.name == input_name and i.kind in kinds), None
+    )
+    if item is None:
+        raise InputError(f"no western input '{input_name[:80]}' in this run")
+    options = BlotOptions.model_validate(study.manifest.options.get("western", {}))
+    if item.target:
+        options = options.model_copy(update={"target": item.target})
+    return study, item, options
+
+
+def blot_preview(study_dir: str, input_name: str) -> dict[str, Any]:
+    """The target image of a western input as an 8-bit PNG for the ROI editor (contrast
+    stretched between the 0.5th and 99.5th percentiles, as the scanner showed it)."""
+    import io
+
+    import numpy as np
+    from matplotlib.image import imsave
+
+    from trkres.assays.western.io import read_blot
+
+    try:
+        study, item, options = _western_input(Path(study_dir), input_name)
+        image = read_blot(study.path_of(item), invert=options.invert)[0]
+    except TrkresError as exc:
+        return {"error": users_words(str(exc), Path(study_dir).parent)}
+    raw = np.asarray(image.raw, dtype=np.float64)
+    low, high = np.percentile(raw, [0.5, 99.5])
+    scaled = np.clip((raw - low) / max(high - low, 1e-12), 0, 1)
+    buffer = io.BytesIO()
+    imsave(buffer, scaled, cmap="gray", vmin=0, vmax=1, format="png")
+    return {"png": buffer.getvalue(), "width": int(raw.shape[1]), "height": int(raw.shape[0])}
+
+
+def requantify_blot(study_dir: str, input_name: str, rois_tsv: str) -> dict[str, Any]:
+    """Measure a western input again with the band boxes in ``rois_tsv`` (checked by the
+    ROI reader ``trkres blot --rois`` uses): the target's bands and the quantified lanes."""
+    from trkres.assays.western.bands import read_rois
+    from trkres.assays.western.run import run_blot
+
+    folder = Path(study_dir)
+    try:
+        study, item, options = _western_input(folder, input_name)
+        rois = read_rois(Path(rois_tsv))
+        result = run_blot(
+            study.path_of(item),
+            options,
+            loading=study.folder / item.loading_control if item.loading_control else None,
+            layout=study.folder / item.layout if item.layout else None,
+            rois=rois,
+            blot=item.blot or item.name,
+        )
+    except TrkresError as exc:
+        text = str(exc).replace(rois_tsv, "the band boxes")
+        return {"error": users_words(text, folder.parent)}
+    bands = result.tables["bands"]
+    bands = bands[bands["role"] == "target"]
+    keep = ["lane", "band", "x0", "x1", "y0", "y1", "volume", "saturated"]
+    out: dict[str, Any] = {"bands": _records(bands[keep])}
+    quantified = result.tables.get("quantified")
+    if quantified is not None:
+        cols = [c for c in ("lane", "sample", "treatment", "dose", "dose_unit", "target_signal",
+                            "loading_signal", "ratio", "fold_change") if c in quantified]  # fmt: skip
+        out["quantified"] = _records(quantified[cols])
+    return out
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    import json
+
+    return list(json.loads(frame.to_json(orient="records")))

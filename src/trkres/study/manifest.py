@@ -90,6 +90,10 @@ class StudyInput(BaseModel):
     loading_control: str | None = Field(
         default=None, description="image of the loading control of the same lanes (westerns)"
     )
+    rois: str | None = Field(
+        default=None,
+        description="band boxes (lane, band, x0, x1, y0, y1) replacing the detection (westerns)",
+    )
     target: str | None = Field(default=None, description="protein on the image (westerns)")
     blot: str | None = Field(default=None, description="replicate blot id (westerns)")
     control: str | None = Field(
@@ -105,7 +109,7 @@ class StudyInput(BaseModel):
     source: str | None = Field(default=None, description="where the data came from, licence")
     description: str | None = None
 
-    @field_validator("path", "layout", "loading_control", "control", "reference")
+    @field_validator("path", "layout", "loading_control", "rois", "control", "reference")
     @classmethod
     def _relative(cls, value: str | None) -> str | None:
         if value is None:
@@ -133,7 +137,7 @@ class StudyInput(BaseModel):
         western = self.kind in (InputKind.western, InputKind.western_blot)
         if self.layout is not None and self.kind is not InputKind.plate and not western:
             raise ValueError("'layout' applies to inputs of kind 'plate' or 'western' only")
-        for name in ("loading_control", "target", "blot"):
+        for name in ("loading_control", "rois", "target", "blot"):
             if getattr(self, name) is not None and not western:
                 raise ValueError(f"'{name}' applies to inputs of kind 'western' only")
         for name in ("control", "reference", "expect"):
@@ -263,6 +267,8 @@ def load_study(folder: Path) -> Study:
             _check_file(study, index, "layout", item.layout)
         if item.loading_control is not None:
             _check_file(study, index, "loading_control", item.loading_control)
+        if item.rois is not None:
+            _check_file(study, index, "rois", item.rois)
         for name in ("control", "reference"):
             if getattr(item, name) is not None:
                 _check_file(study, index, name, getattr(item, name))

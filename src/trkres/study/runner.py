@@ -153,12 +153,14 @@ def describe_inputs(study: Study) -> pd.DataFrame:
                 "path": item.path,
                 "layout": item.layout or "",
                 "loading_control": item.loading_control or "",
+                "rois": item.rois or "",
                 # The other files an input reads are part of the run's provenance too.
                 "extra_sha256": "; ".join(
                     f"{name}:{sha256_of(study.folder / rel)}"
                     for name, rel in (
                         ("layout", item.layout),
                         ("loading_control", item.loading_control),
+                        ("rois", item.rois),
                     )
                     if rel
                 ),

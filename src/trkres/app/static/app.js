@@ -155,7 +155,7 @@ async function refreshProject(pid) {
   renderInputs();
 }
 
-const FILE_FIELDS = ["layout", "loading_control", "control", "reference"];
+const FILE_FIELDS = ["layout", "loading_control", "rois", "control", "reference"];
 const KINDS = () => Array.from(document.querySelectorAll("#kind option")).map((o) => o.value)
   .filter((v) => v && v !== "attachment");
 
@@ -463,10 +463,129 @@ function initPlateEditor() {
   build();
 }
 
+// ---- western ROI editor -------------------------------------------------------------------
+function initRoiEditor() {
+  const box = document.getElementById("roi-editor");
+  if (!box) return;
+  const rid = box.dataset.run;
+  const name = box.dataset.input;
+  const view = JSON.parse(document.getElementById("roi-data").textContent);
+  const original = view.bands.map((b) => ({ ...b }));
+  let bands = view.bands.map((b) => ({ ...b }));
+  let selected = null;
+  const img = document.getElementById("blot");
+  const stage = document.getElementById("roi-stage");
+  const scale = () => (img.naturalWidth ? img.clientWidth / img.naturalWidth : 1);
+  const key = (b) => `${b.lane}-${b.band}`;
+
+  function fmt(v) {
+    if (v === null || v === undefined) return "—";
+    return typeof v === "number" ? (Math.abs(v) >= 1000 ? v.toExponential(3) : String(Number(v.toPrecision(4)))) : String(v);
+  }
+
+  function draw() {
+    const k = scale();
+    stage.querySelectorAll(".roi").forEach((n) => n.remove());
+    for (const b of bands) {
+      const div = el("div", { class: "roi", "data-roi": key(b), tabindex: "0" },
+        el("span", { class: "roi-label", text: `${b.lane}/${b.band}: ${fmt(b.volume)}` }),
+        el("span", { class: "handle" }));
+      if (b.saturated) div.classList.add("saturated");
+      if (selected === key(b)) div.classList.add("selected");
+      Object.assign(div.style, { left: `${b.x0 * k}px`, top: `${b.y0 * k}px`,
+        width: `${(b.x1 - b.x0) * k}px`, height: `${(b.y1 - b.y0) * k}px` });
+      stage.append(div);
+    }
+    document.querySelector("#boxes tbody").replaceChildren(...bands.map((b) => el("tr", { "data-roi": key(b) },
+      ...["lane", "band", "x0", "x1", "y0", "y1"].map((c) => el("td", { text: String(b[c]) })),
+      el("td", { class: "volume", text: fmt(b.volume) }), el("td", { text: b.saturated ? "yes" : "" }))));
+  }
+
+  function quantified(rows) {
+    if (!rows || !rows.length) return;
+    const cols = Object.keys(rows[0]);
+    document.querySelector("#quantified thead").replaceChildren(el("tr", {}, ...cols.map((c) => el("th", { text: c }))));
+    document.querySelector("#quantified tbody").replaceChildren(...rows.map((r) =>
+      el("tr", {}, ...cols.map((c) => el("td", { text: fmt(r[c]) })))));
+  }
+
+  let drag = null;
+  stage.addEventListener("pointerdown", (e) => {
+    const div = e.target.closest(".roi");
+    if (!div) return;
+    e.preventDefault();
+    selected = div.dataset.roi;
+    const b = bands.find((x) => key(x) === selected);
+    drag = { b, resize: e.target.classList.contains("handle"), x: e.clientX, y: e.clientY, start: { ...b } };
+    stage.setPointerCapture(e.pointerId);
+    draw();
+  });
+  stage.addEventListener("pointermove", (e) => {
+    if (!drag) return;
+    const k = scale();
+    const dx = Math.round((e.clientX - drag.x) / k);
+    const dy = Math.round((e.clientY - drag.y) / k);
+    const s = drag.start;
+    const W = img.naturalWidth, H = img.naturalHeight;
+    if (drag.resize) {
+      drag.b.x1 = Math.min(W, Math.max(s.x0 + 1, s.x1 + dx));
+      drag.b.y1 = Math.min(H, Math.max(s.y0 + 1, s.y1 + dy));
+    } else {
+      const w = s.x1 - s.x0, h = s.y1 - s.y0;
+      drag.b.x0 = Math.min(W - w, Math.max(0, s.x0 + dx)); drag.b.x1 = drag.b.x0 + w;
+      drag.b.y0 = Math.min(H - h, Math.max(0, s.y0 + dy)); drag.b.y1 = drag.b.y0 + h;
+    }
+    drag.b.volume = null;
+    draw();
+  });
+  stage.addEventListener("pointerup", () => { drag = null; });
+  document.addEventListener("keydown", (e) => {
+    if (!selected || !e.key.startsWith("Arrow") || e.target.tagName === "INPUT") return;
+    const b = bands.find((x) => key(x) === selected);
+    const d = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[e.key];
+    e.preventDefault();
+    if (e.shiftKey) { b.x1 = Math.max(b.x0 + 1, b.x1 + d[0]); b.y1 = Math.max(b.y0 + 1, b.y1 + d[1]); }
+    else { b.x0 += d[0]; b.x1 += d[0]; b.y0 += d[1]; b.y1 += d[1]; }
+    b.volume = null;
+    draw();
+  });
+
+  const boxes = () => bands.map((b) => ({ lane: b.lane, band: b.band, x0: b.x0, x1: b.x1, y0: b.y0, y1: b.y1 }));
+  document.getElementById("requantify").addEventListener("click", async () => {
+    showError("roi-error", "");
+    document.getElementById("roi-status").textContent = "measuring…";
+    const result = await api("POST", `/api/runs/${rid}/western/${name}/quantify`, { rois: boxes() });
+    document.getElementById("roi-status").textContent = "";
+    if (!result.ok) return showError("roi-error", errorText(result));
+    const byKey = new Map(result.data.bands.map((b) => [key(b), b]));
+    bands = bands.map((b) => ({ ...b, ...(byKey.get(key(b)) || {}) }));
+    quantified(result.data.quantified);
+    document.getElementById("roi-status").textContent = "measured with these boxes";
+    draw();
+  });
+  document.getElementById("save-rois").addEventListener("click", async () => {
+    showError("roi-error", "");
+    const result = await api("POST", `/api/runs/${rid}/western/${name}/rois`, { rois: boxes() });
+    if (!result.ok) return showError("roi-error", errorText(result));
+    document.getElementById("roi-status").textContent = result.data.linked
+      ? `saved as ${result.data.name} and linked to input ${name}: run the project again to use them`
+      : `saved as ${result.data.name} (no input '${name}' in the project's study to link it to)`;
+  });
+  document.getElementById("reset-rois").addEventListener("click", () => {
+    bands = original.map((b) => ({ ...b }));
+    quantified(view.quantified);
+    draw();
+  });
+  quantified(view.quantified);
+  if (img.complete) draw(); else img.addEventListener("load", draw);
+  window.addEventListener("resize", draw);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   initProjects();
   initProject();
   initRun();
   initTable();
   initPlateEditor();
+  initRoiEditor();
 });

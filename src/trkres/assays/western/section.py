@@ -63,6 +63,7 @@ def western_section(ctx: AnalysisContext) -> Section:
                 ctx.study.path_of(item), options,
                 loading=folder / item.loading_control if item.loading_control else None,
                 layout=folder / item.layout if item.layout else None,
+                rois=folder / item.rois if item.rois else None,
                 blot=item.blot or item.name,
             )  # fmt: skip
         except InputError as exc:
