@@ -319,7 +319,7 @@ BROKEN: list[tuple[str, str | None, str, Callable[[], str | bytes], str]] = [
      r"line 1"),
     ("cfdna", None, "cfdna.tsv",
      lambda: _edit(EXAMPLE / "genomics" / "cfdna.tsv", 1, "gene", "genes"), r"line 1"),
-    ("plate", "grid", "plate.txt", lambda: _short_grid(), r"line 5: short row in a plate grid"),
+    ("plate", "grid", "plate.txt", lambda: _short_grid(), r"line 5, column 13: short row in a plate grid"),
     ("dose_response", None, "viability.tsv",
      lambda: _edit(EXAMPLE / "lab" / "viability_entrectinib.tsv", 5, "0.", "x0."),
      r"line 5, row 4, column (dose|response): non-numeric"),
