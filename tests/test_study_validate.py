@@ -334,7 +334,7 @@ BROKEN: list[tuple[str, str | None, str, Callable[[], str | bytes], str]] = [
      lambda: "Ch1 Amplitude,Ch2 Amplitude\n1.0,2.0\n3.0,oops\n", r"line 3"),
     ("tumour_volumes", None, "mice.csv",
      lambda: "mouse_id,arm,day,volume\nM1,A,0,10\nM1,A,3,20,5\n",
-     r"line 3: row has more fields than the header"),
+     r"line 3, column 5: row has more fields than the header"),
     ("xenograft", None, "mice.csv", lambda: "mouse_id,arm,day,day\nM1,A,0,1\n", r"line 1"),
     ("knowledge", None, "lab.yaml",
      lambda: LAB_KNOWLEDGE.replace("status: verified", "status: maybe"), r"line 11"),
