@@ -187,6 +187,16 @@ def test_formats_follow_the_manifest(tmp_path: Path) -> None:
     assert check_input(_grid(tmp_path), "plate", format="grid").format == "grid"
 
 
+def test_lines_outside_the_plate_grids_are_noted(tmp_path: Path) -> None:
+    path = _grid(tmp_path)
+    path.write_text(path.read_text(encoding="utf-8") + "\nmean\t1034.5\n", encoding="utf-8")
+    check = check_input(path, "plate", format="grid", display_name="plate.txt")
+    assert check.rows == 96
+    assert check.notes == [
+        "plate.txt, lines 1, 12: outside every plate grid (a title or note?), not read"
+    ]
+
+
 def test_vendor_plate_exports(shared_data: Path) -> None:
     folder = shared_data / "dose_response" / "plate_reader_exports"
     gen5 = check_input(
