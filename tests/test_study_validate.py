@@ -187,6 +187,16 @@ def test_formats_follow_the_manifest(tmp_path: Path) -> None:
     assert check_input(_grid(tmp_path), "plate", format="grid").format == "grid"
 
 
+def test_lines_outside_the_plate_grids_are_noted(tmp_path: Path) -> None:
+    path = _grid(tmp_path)
+    path.write_text(path.read_text(encoding="utf-8") + "\nmean\t1034.5\n", encoding="utf-8")
+    check = check_input(path, "plate", format="grid", display_name="plate.txt")
+    assert check.rows == 96
+    assert check.notes == [
+        "plate.txt, lines 1, 12: outside every plate grid (a title or note?), not read"
+    ]
+
+
 def test_vendor_plate_exports(shared_data: Path) -> None:
     folder = shared_data / "dose_response" / "plate_reader_exports"
     gen5 = check_input(
@@ -319,7 +329,7 @@ BROKEN: list[tuple[str, str | None, str, Callable[[], str | bytes], str]] = [
      r"line 1"),
     ("cfdna", None, "cfdna.tsv",
      lambda: _edit(EXAMPLE / "genomics" / "cfdna.tsv", 1, "gene", "genes"), r"line 1"),
-    ("plate", "grid", "plate.txt", lambda: _short_grid(), r"line 5: short row in a plate grid"),
+    ("plate", "grid", "plate.txt", lambda: _short_grid(), r"line 5, column 13: short row in a plate grid"),
     ("dose_response", None, "viability.tsv",
      lambda: _edit(EXAMPLE / "lab" / "viability_entrectinib.tsv", 5, "0.", "x0."),
      r"line 5, row 4, column (dose|response): non-numeric"),
@@ -334,7 +344,7 @@ BROKEN: list[tuple[str, str | None, str, Callable[[], str | bytes], str]] = [
      lambda: "Ch1 Amplitude,Ch2 Amplitude\n1.0,2.0\n3.0,oops\n", r"line 3"),
     ("tumour_volumes", None, "mice.csv",
      lambda: "mouse_id,arm,day,volume\nM1,A,0,10\nM1,A,3,20,5\n",
-     r"line 3: row has more fields than the header"),
+     r"line 3, column 5: row has more fields than the header"),
     ("xenograft", None, "mice.csv", lambda: "mouse_id,arm,day,day\nM1,A,0,1\n", r"line 1"),
     ("knowledge", None, "lab.yaml",
      lambda: LAB_KNOWLEDGE.replace("status: verified", "status: maybe"), r"line 11"),

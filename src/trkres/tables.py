@@ -30,7 +30,9 @@ ISSUE_COLUMNS = ["file", "line", "row", "column", "expected", "found", "action"]
 def read_table(path: Path, *, typed: bool = False) -> pd.DataFrame:
     """A CSV/TSV (by suffix; ``.gz`` allowed), Parquet or Excel table with every cell as text.
 
-    Errors name the file and line: empty file, header only, ragged rows, binary
+    Errors name the file and line: empty file, header only, ragged rows (a row with fewer
+    fields than the header, e.g. ``M1,A`` under four columns, is refused like one with more:
+    a cut-off or mis-separated line is not a row of empty cells), binary
     or non-UTF-8 content. Line endings may be LF, CRLF or old-Mac CR. Data row
     ``i`` (0-based index) is on line ``i + 2``; blank lines are kept as empty rows
     so that holds (callers drop them). With ``typed``, a Parquet table keeps its column
@@ -66,6 +68,7 @@ def read_table(path: Path, *, typed: bool = False) -> pd.DataFrame:
 
     header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=sep), [])
     check_unique_header(header, path, what="table")
+    _check_widths(text, path, sep)
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                             skip_blank_lines=False, engine="c")  # fmt: skip
@@ -84,19 +87,35 @@ def read_table(path: Path, *, typed: bool = False) -> pd.DataFrame:
                          expected="a header line and data rows", found="no columns") from None  # fmt: skip
     if len(frame.columns):  # Parquet keeps duplicate names as they are
         check_unique_header(list(frame.columns), path, what="table")
-    # Short rows: pandas pads them with NaN (every real cell is text here).
     blank = frame.isna().all(axis=1) | (frame.fillna("") == "").all(axis=1)
-    short = frame.isna().any(axis=1) & ~blank
-    if short.any():
-        i = int(np.flatnonzero(short.to_numpy())[0])
-        n_found = int(frame.iloc[i].notna().sum())
-        raise InputError("row has fewer fields than the header", location=Location(file=path, line=i + 2),
-                         expected=f"{len(frame.columns)} fields (separator {_SEP_NAMES[sep]})",
-                         found=f"{n_found} fields")  # fmt: skip
     if not (~blank).any():
         raise InputError("no data rows", location=Location(file=path, line=2),
                          expected="at least one data row below the header", found="header only")  # fmt: skip
     return frame
+
+
+def _check_widths(text: str, path: Path, sep: str) -> None:
+    """Refuse the first ragged line of a delimited ``text``: a row with more or fewer fields
+    than its header.
+
+    Pandas pads a short row with empty cells (indistinguishable from cells written empty)
+    and reads a long first data row as an index column; a line of only separators and
+    blanks is a blank row (kept empty, for the callers to drop) and is not checked."""
+    import csv
+    import io
+
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    width = len(next(reader, []))
+    for fields in reader:
+        if len(fields) == width or not any(f.strip() for f in fields):
+            continue
+        if len(fields) < width:
+            raise InputError("row has fewer fields than the header", location=Location(file=path, line=reader.line_num, column=len(fields) + 1),
+                             expected=f"{width} fields (separator {_SEP_NAMES[sep]})",
+                             found=f"{len(fields)} fields")  # fmt: skip
+        raise InputError("row has more fields than the header", location=Location(file=path, line=reader.line_num, column=width + 1),
+                         expected=f"{width} fields (separator {_SEP_NAMES[sep]})",
+                         found=f"{len(fields)} fields")  # fmt: skip
 
 
 def _read_excel(path: Path) -> pd.DataFrame:

@@ -456,6 +456,13 @@ def _plate(path: Path, fmt: str) -> Read:
         if flagged
         else []
     )
+    skipped = values.attrs.get("skipped_lines", ())
+    if skipped:  # the grid reader's lines outside its grids: said, not dropped silently
+        shown = ", ".join(str(n) for n in skipped[:10]) + (", …" if len(skipped) > 10 else "")
+        notes.append(
+            f"{path}, {'line' if len(skipped) == 1 else 'lines'} {shown}: "
+            "outside every plate grid (a title or note?), not read"
+        )
     return len(values), [], summary, notes
 
 

@@ -168,8 +168,15 @@ def read_grid(path: Path) -> pd.DataFrame:
 
     Several grids in one file (or in an Excel workbook's sheets, in order) are
     several plates (or reads: a text label in the cell after the last column
-    names the read). Other lines are ignored. Excel cells are read with openpyxl (an .xlsx is
-    recognised by its bytes too, whatever its name).
+    names the read, the same on every row of the grid). A blank or text line ends a grid;
+    other lines (titles, notes) are not read, and nothing is dropped unsaid: the table's
+    ``attrs["grids"]`` holds (header line, rows, columns) of each grid read and
+    ``attrs["skipped_lines"]`` every other non-blank line (a header with no rows too).
+    A row label out of order (``Q`` after ``C``, a second ``A``), a value beyond the
+    header's last column and cells after the read label are errors at their line and
+    column; empty cells after the last column are padding. Excel cells are read with
+    openpyxl (an .xlsx is recognised by its bytes too, whatever its name); an Excel
+    file's lines are its sheets' rows in order, one blank line after each sheet.
     """
     with path.open("rb") as fh:
         head = fh.read(4)
@@ -192,47 +199,93 @@ def read_grid(path: Path) -> pd.DataFrame:
         delim = "\t" if text.count("\t") > text.count(",") else ","
         lines = list(csv.reader(io.StringIO(text), delimiter=delim))
     records: list[tuple[int, str, int, int, float, str]] = []
-    plate = 0
+    grids: list[tuple[int, int, int]] = []  # (header line, rows, columns)
+    skipped: list[int] = []
     i = 0
     while i < len(lines):
         cells = [c.strip() for c in lines[i]]
-        nums = [c for c in cells[1:] if c]
-        if (
-            len(nums) >= 2
-            and all(c.isdigit() for c in nums[: len(nums)])
-            and [int(c) for c in nums] == list(range(1, len(nums) + 1))
-        ):
-            width = len(nums)
-            plate += 1
-            j = i + 1
-            expected_row = 1
-            while (
-                j < len(lines)
-                and lines[j]
-                and lines[j][0].strip().upper() == _ROW_LETTERS[expected_row - 1]
-            ):
-                row_cells = lines[j]
-                values, flags = _cells(row_cells[1 : 1 + width], path, j + 1, 2)
-                if len(values) < width:
-                    raise InputError("short row in a plate grid", location=Location(file=path, line=j + 1),
-                                     expected=f"{width} values", found=f"{len(values)}")  # fmt: skip
-                label = (
-                    row_cells[1 + width].strip()
-                    if len(row_cells) > 1 + width and row_cells[1 + width].strip()
-                    else "value"
-                )
-                records.extend(_row(plate, label, expected_row, values, flags))
-                expected_row += 1
-                j += 1
-                if expected_row > len(_ROW_LETTERS):
-                    break
-            _check_shape(path, i + 1, expected_row - 1, width)
-            i = j
+        width = _grid_width(cells)
+        if not width:
+            if any(cells):
+                skipped.append(i + 1)
+            i += 1
             continue
-        i += 1
-    return _frame(
+        rows, label = 0, ""
+        j = i + 1
+        while j < len(lines):
+            letter = lines[j][0].strip() if lines[j] else ""
+            if letter.upper() not in _ROW_LETTERS:
+                break  # a blank or text line ends the grid
+            if rows == len(_ROW_LETTERS) or letter.upper() != _ROW_LETTERS[rows]:
+                want = (
+                    f"row {_ROW_LETTERS[rows]}" if rows < len(_ROW_LETTERS) else "no row after AF"
+                )
+                raise InputError("row label out of sequence in a plate grid", location=Location(file=path, line=j + 1, column=1),
+                                 expected=f"{want} (rows A, B, … in order; a blank or text line ends the grid)",
+                                 found=f"row {letter}")  # fmt: skip
+            values, flags = _cells(lines[j][1 : 1 + width], path, j + 1, 2)
+            if len(values) < width:
+                raise InputError("short row in a plate grid", location=Location(file=path, line=j + 1, column=len(lines[j]) + 1),
+                                 expected=f"{width} values", found=f"{len(values)}")  # fmt: skip
+            row_label = _read_label(lines[j][1 + width :], path, j + 1, width)
+            if rows == 0:
+                label = row_label
+            elif row_label != label:
+                first = f"{label!r}" if label else "no label"
+                raise InputError("read label differs between rows of one plate grid", location=Location(file=path, line=j + 1, column=width + 2),
+                                 expected=f"{first}, as on row A (line {i + 2}): one grid is one read",
+                                 found=repr(row_label) if row_label else "no label")  # fmt: skip
+            rows += 1
+            records.extend(_row(len(grids) + 1, label or "value", rows, values, flags))
+            j += 1
+        if rows:
+            _check_shape(path, i + 1, rows, width)
+            grids.append((i + 1, rows, width))
+        else:  # a header with no rows under it is no plate
+            skipped.append(i + 1)
+        i = j
+    out = _frame(
         records, path, "no plate grid found", "a header row 1, 2, … then rows A, B, … of values"
     )
+    out.attrs["grids"] = tuple(grids)
+    out.attrs["skipped_lines"] = tuple(skipped)
+    return out
+
+
+def _grid_width(cells: list[str]) -> int:
+    """N if ``cells`` (stripped) are a grid header -- any first cell, then 1, 2, …, N (N ≥ 2) -- else 0."""
+    nums = [c for c in cells[1:] if c]
+    if (
+        len(nums) >= 2
+        and all(c.isascii() and c.isdigit() for c in nums)
+        and [int(c) for c in nums] == list(range(1, len(nums) + 1))
+    ):
+        return len(nums)
+    return 0
+
+
+def _read_label(extra: list[str], path: Path, line: int, width: int) -> str:
+    """The read label in the cells after a grid row's last column: one text cell, or none.
+
+    Empty cells at the end are padding (spreadsheets write them); a number there is one
+    value more than the header has columns, and anything after the label is an error."""
+    cells = [c.strip() for c in extra]
+    while cells and not cells[-1]:
+        cells.pop()
+    if not cells:
+        return ""
+    column = width + 2  # the label column, 1-based: row label, then ``width`` values
+    if _is_number(cells[0]):
+        raise InputError("row has more values than the header has columns", location=Location(file=path, line=line, column=column),
+                         expected=f"{width} values (columns 1..{width}), then at most a read label (text)",
+                         found=f"{width + sum(_is_number(c) for c in cells)} values: {cells[0]!r} in column {column}")  # fmt: skip
+    if len(cells) > 1:
+        at = next(k for k in range(1, len(cells)) if cells[k])
+        after = repr(cells[0]) if cells[0] else "an empty label cell"
+        raise InputError("cell after the read label of a plate grid row", location=Location(file=path, line=line, column=column + at),
+                         expected=f"the {width} values, then at most one read label (text)",
+                         found=f"{cells[at]!r} after {after}")  # fmt: skip
+    return cells[0]
 
 
 def read_gen5(path: Path) -> pd.DataFrame:
