@@ -42,6 +42,7 @@ def compare_runs(store: Store, a: str, b: str) -> dict[str, Any]:
         for k in sorted(set(opts_a) | set(opts_b))
         if opts_a.get(k) != opts_b.get(k)
     ]
+    inputs = _inputs_differ(store, run_a["definition"], run_b["definition"])
     tables_a = {t["name"]: t for t in store.run_tables(a)}
     tables_b = {t["name"]: t for t in store.run_tables(b)}
     tables = []
@@ -59,4 +60,27 @@ def compare_runs(store: Store, a: str, b: str) -> dict[str, Any]:
                 "verdict": verdict,
             }
         )
-    return {"a": run_a, "b": run_b, "options": options, "tables": tables}
+    return {"a": run_a, "b": run_b, "options": options, "inputs": inputs, "tables": tables}
+
+
+def _inputs_differ(store: Store, a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, str]]:
+    """Inputs whose files (by content) or settings differ between two runs' studies."""
+
+    def described(definition: dict[str, Any]) -> dict[str, str]:
+        out = {}
+        for item in definition.get("inputs", []):
+            parts = []
+            for field, value in sorted(item.items()):
+                if field == "id":
+                    continue
+                if field == "file" or field in ("layout", "loading_control", "rois", "control",
+                                                "reference"):  # fmt: skip
+                    file = store.file(value)
+                    value = f"{file.name} ({file.sha256[:10]})"
+                parts.append(f"{field}: {value}")
+            out[item["id"]] = "; ".join(parts)
+        return out
+
+    da, db = described(a), described(b)
+    return [{"input": k, "a": da.get(k, "—"), "b": db.get(k, "—")}
+            for k in sorted(set(da) | set(db)) if da.get(k) != db.get(k)]  # fmt: skip

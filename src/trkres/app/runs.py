@@ -169,10 +169,15 @@ class RunPool:
             return len(self._futures)
 
     def shutdown(self) -> None:
+        """Stop now: queued runs never start, running ones are told to stop and marked
+        failed (their workers stop with the server); nothing waits for a long run."""
         self._closing = True
         with self._lock:
             futures = list(self._futures.items())
         for rid, future in futures:
             if future.cancel():
                 self.store.fail_run(rid, "the server stopped before this run started")
-        self._pool.shutdown(wait=True, cancel_futures=True)
+            else:
+                (self.run_dir(rid) / worker.CANCEL_FLAG).touch()
+                self.store.fail_run(rid, "the server was stopped during this run; start it again")
+        self._pool.shutdown(wait=False, cancel_futures=True)

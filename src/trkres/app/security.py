@@ -66,8 +66,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+#: Shortest token accepted (characters): a token is a password for the whole app.
+MIN_TOKEN = 16
+
+
 def new_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+def new_session() -> str:
+    return secrets.token_urlsafe(32)
 
 
 def _headers(scope: Scope) -> dict[str, str]:
@@ -119,11 +127,21 @@ class Guard:
     """ASGI middleware applying the rules in this module's docstring."""
 
     def __init__(
-        self, app: ASGIApp, *, token: str | None, bind_host: str, max_body: int, upload_limit: int
+        self,
+        app: ASGIApp,
+        *,
+        token: str | None,
+        bind_host: str,
+        max_body: int,
+        upload_limit: int,
+        sessions: set[str] | None = None,
     ) -> None:
         self.app = app
         self.token = token
+        #: Random session ids given by /login (never the token itself), kept in memory.
+        self.sessions = sessions if sessions is not None else set()
         self.loopback_only = is_loopback(bind_host)
+        self.names = LOOPBACK_NAMES | {bind_host.lower(), f"[{bind_host.lower()}]"}
         self.bind_host = bind_host
         self.max_body = max_body  # the upload limit plus room for the form around the file
         self.upload_limit = upload_limit
@@ -132,14 +150,17 @@ class Guard:
         if self.token is None:
             return True
         auth = headers.get("authorization", "")
-        if auth.lower().startswith("bearer ") and hmac.compare_digest(
-            auth[7:].strip().encode(), self.token.encode()
-        ):
+        # Only ASCII blanks are trimmed: str.strip() would also eat U+00A0 and U+0085.
+        sent = auth[7:].strip(" \t") if auth[:7].lower() == "bearer " else ""
+        if sent and hmac.compare_digest(sent.encode(), self.token.encode()):
             return True
         session = cookies.get(SESSION_COOKIE, "")
-        return bool(session) and hmac.compare_digest(session.encode(), self.token.encode())
+        return bool(session) and session in self.sessions
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":  # the app has no websocket routes: refuse them all
+            await send({"type": "websocket.close", "code": 1008})
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -148,7 +169,7 @@ class Guard:
         path: str = scope.get("path", "")
         method: str = scope.get("method", "GET")
         host = _host_name(headers.get("host", ""))
-        if self.loopback_only and host.lower() not in LOOPBACK_NAMES:
+        if self.loopback_only and host.lower() not in self.names:
             await _reply(
                 send, 421, _error(f"this server answers only to loopback names, not '{host[:80]}'")
             )

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -36,18 +37,22 @@ from starlette.concurrency import run_in_threadpool
 from trkres import __version__
 from trkres.app import studies
 from trkres.app.security import (
+    MIN_TOKEN,
     REPORT_CSP,
     SESSION_COOKIE,
     BodyTooLarge,
     Guard,
     is_loopback,
+    new_session,
 )
 from trkres.app.service import AppConfig, Service, TooLarge, error_body
-from trkres.app.store import NotFound, StoreError
+from trkres.app.store import NotFound, StoreError, StudyChanged
 from trkres.errors import InputError, TrkresError
 
 Id = Annotated[str, PathParam(pattern=r"^[0-9a-f]{16}$", description="a project/run id")]
 TableName = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_.\-]{1,120}$")]
+
+_ID = re.compile(r"^[0-9a-f]{16}$")
 
 _env = Environment(
     loader=PackageLoader("trkres.app", "templates"),
@@ -69,6 +74,8 @@ def create_app(service: Service) -> FastAPI:
         version=__version__,
         description="Local web app of trkres: projects, uploads validated by trkres' readers, "
         "runs of every analysis, reports and result tables.",
+        docs_url=None,  # served below from the installed swagger-ui-bundle: no CDN, no network
+        redoc_url=None,
     )
     app.state.service = service
 
@@ -81,6 +88,8 @@ def create_app(service: Service) -> FastAPI:
             status = 413
         elif isinstance(exc, StoreError):
             status = 503
+        elif isinstance(exc, StudyChanged):
+            status = 409
         return JSONResponse(error_body(exc), status_code=status)
 
     @app.exception_handler(BodyTooLarge)
@@ -190,12 +199,16 @@ def create_app(service: Service) -> FastAPI:
     def start_run(pid: Id, body: Annotated[dict[str, Any] | None, Body()] = None) -> dict[str, str]:
         """Run every analysis the project's study allows → ``{"id": …}``. Optional body:
         ``{"options": {...}}`` (replaces the study's options for this run) and
-        ``{"figures": true}`` (also write SVG/PNG figure files; slower)."""
+        ``{"figures": true}`` (also write SVG/PNG figure files; slower), ``{"from_run":
+        id}`` (that run's inputs again instead of the project's current ones)."""
         body = body or {}
         figures = body.get("figures", False)
         if not isinstance(figures, bool):
             raise InputError("'figures' is true or false", found=repr(figures)[:40])
-        return {"id": service.start_run(pid, body.get("options"), figures)}
+        from_run = body.get("from_run")
+        if from_run is not None and not (isinstance(from_run, str) and _ID.match(from_run)):
+            raise InputError("'from_run' is a run id", found=repr(from_run)[:40])
+        return {"id": service.start_run(pid, body.get("options"), figures, from_run)}
 
     @app.get("/api/projects/{pid}/runs", tags=["runs"])
     def list_runs(pid: Id) -> list[dict[str, Any]]:
@@ -421,8 +434,31 @@ def create_app(service: Service) -> FastAPI:
             return _page("login.html", error="That is not the token this server printed.")
         response = RedirectResponse("/", status_code=303)
         if guard_token is not None:
-            response.set_cookie(SESSION_COOKIE, guard_token, httponly=True, samesite="strict")
+            session = new_session()  # a random id, not the token (cookies are not per port)
+            service.sessions.add(session)
+            response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="strict")
         return response
+
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    def docs_page() -> HTMLResponse:
+        return _page("docs.html", swagger=_swagger_folder() is not None, routes=_routes(app))
+
+    @app.get("/docs/openapi.json", include_in_schema=False)
+    def docs_openapi() -> dict[str, Any]:
+        """The API description labelled 3.0 for the bundled Swagger UI 4, which does not
+        read 3.1 (what FastAPI writes; /openapi.json stays the true one)."""
+        return {**app.openapi(), "openapi": "3.0.3"}
+
+    @app.get("/docs/{asset}", include_in_schema=False)
+    def docs_asset(
+        asset: Annotated[str, PathParam(pattern=r"^swagger-ui(-bundle\.js|\.css)$")],
+    ) -> Response:
+        folder = _swagger_folder()
+        if folder is None:
+            raise NotFound("API docs asset", asset)
+        media = "text/css" if asset.endswith(".css") else "text/javascript"
+        return Response((folder / asset).read_bytes(), media_type=media,
+                        headers={"cache-control": "max-age=86400"})  # fmt: skip
 
     @app.get("/static/{name}", include_in_schema=False)
     def static(
@@ -441,6 +477,26 @@ def create_app(service: Service) -> FastAPI:
     return app
 
 
+def _swagger_folder() -> Path | None:
+    """The Swagger UI files of the installed ``swagger-ui-bundle`` package (or None)."""
+    try:
+        import swagger_ui_bundle  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    return Path(swagger_ui_bundle.swagger_ui_path)
+
+
+def _routes(app: FastAPI) -> list[dict[str, str]]:
+    """The API's routes for the plain docs page (method, path, summary)."""
+    schema = app.openapi()
+    out = []
+    for path, methods in schema.get("paths", {}).items():
+        for method, spec in methods.items():
+            text = (spec.get("description") or spec.get("summary") or "").strip()
+            out.append({"method": method.upper(), "path": path, "text": text.split("\n\n")[0]})
+    return out
+
+
 def guarded(service: Service) -> Guard:
     """The app behind its :class:`Guard` (token, hosts, CSRF, body size, headers)."""
     config = service.config
@@ -450,6 +506,7 @@ def guarded(service: Service) -> Guard:
         bind_host=config.host,
         max_body=config.max_upload + 1024**2,
         upload_limit=config.max_upload,
+        sessions=service.sessions,
     )
 
 
@@ -497,6 +554,12 @@ def check_bind(config: AppConfig) -> str | None:
     token generated (to print), or None."""
     from trkres.app.security import new_token
 
+    if config.token is not None and len(config.token.strip()) < MIN_TOKEN:
+        raise InputError(
+            "the token is too short", expected=f"at least {MIN_TOKEN} characters",
+            found=f"{len(config.token.strip())}",
+            hint="leave --token out on a network address: one is generated and printed",
+        )  # fmt: skip
     if config.token is None and not is_loopback(config.host):
         config.token = new_token()
         return config.token

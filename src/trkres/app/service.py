@@ -50,8 +50,11 @@ class Service:
 
     def __init__(self, config: AppConfig, *, start_workers: bool = True) -> None:
         self.config = config
+        #: Sessions given by /login (random ids; lost when the server stops).
+        self.sessions: set[str] = set()
         self.store = Store(config.data)
         self.recovered = self.store.recover()
+        self._clean_leftovers()
         self._clean_run_folders()
         self.pool = RunPool(self.store, config.workers)
         if start_workers:
@@ -61,6 +64,14 @@ class Service:
     def close(self) -> None:
         self.pool.shutdown()
         self.store.close()
+
+    def _clean_leftovers(self) -> None:
+        """Remove what a server killed mid-request left: partial uploads and downloads in
+        ``blobs/`` (never under a hash name) and unpacked study zips in ``tmp/``."""
+        for pattern in (".upload-*", ".download-*"):
+            for path in (self.store.folder / "blobs").glob(pattern):
+                path.unlink(missing_ok=True)
+        shutil.rmtree(self.store.folder / "tmp", ignore_errors=True)
 
     def _clean_run_folders(self) -> None:
         """Remove what runs that never finished left on disk (all of it trkres' own)."""
@@ -108,7 +119,7 @@ class Service:
         keeps nothing when the file is not valid. A file of an input kind becomes an
         input of the project's study; an ``attachment`` waits to be linked to one.
         """
-        project = self.store.project(pid)
+        self.store.project(pid)
         shown = studies.display_name(name)
         if kind != studies.ATTACHMENT and kind not in studies.INPUT_KINDS:
             raise InputError(
@@ -127,12 +138,14 @@ class Service:
             pid, sha, size, shown, kind, check.format, check.rows, check.summary, check.notes
         )
         if kind != studies.ATTACHMENT:
-            study = project["study"]
-            taken = {i["id"] for i in study["inputs"]}
-            study["inputs"].append(
-                {"id": studies.input_id(shown, taken), "kind": kind, "file": fid}
-            )
-            self.store.set_study(pid, study)
+
+            def add_input(study: dict[str, Any]) -> dict[str, Any]:
+                taken = {i["id"] for i in study["inputs"]}
+                entry = {"id": studies.input_id(shown, taken), "kind": kind, "file": fid}
+                study["inputs"].append(entry)
+                return study
+
+            self.store.modify_study(pid, add_input)
         return {
             "id": fid,
             "name": shown,
@@ -150,7 +163,9 @@ class Service:
         self.store.project(pid)
         tmp = self.receive(stream, name)
         try:
-            folder, study = studies.read_study_zip(tmp, name)
+            folder, study = studies.read_study_zip(
+                tmp, name, self.store.folder / "tmp", self.config.max_upload
+            )
         finally:
             tmp.unlink(missing_ok=True)
         try:
@@ -277,31 +292,49 @@ class Service:
             tmp.unlink(missing_ok=True)
         fid = self.store.add_file(pid, sha, size, shown, studies.ATTACHMENT, "tsv", len(boxes),
                                   f"band boxes of {name}: {len(boxes)} boxes", [])  # fmt: skip
-        study = self.store.project(pid)["study"]
-        linked = False
-        for item in study["inputs"]:
-            if item["id"] == name and item["kind"] in ("western", "western_blot"):
-                item["rois"] = fid
-                linked = True
-        if linked:
-            self.store.set_study(pid, study)
-        return {"id": fid, "name": shown, "linked": linked}
+        linked = []
+
+        def link(study: dict[str, Any]) -> dict[str, Any]:
+            for item in study["inputs"]:
+                if item["id"] == name and item["kind"] in ("western", "western_blot"):
+                    item["rois"] = fid
+                    linked.append(item["id"])
+            return study
+
+        self.store.modify_study(pid, link)
+        return {"id": fid, "name": shown, "linked": bool(linked)}
 
     def update_study(self, pid: str, definition: dict[str, Any]) -> dict[str, Any]:
-        """Replace a project's study (inputs, links, options) after checking its shape."""
+        """Replace a project's study (inputs, links, options) after checking its shape.
+        With ``"version"`` (the version the page loaded), a study changed since is refused."""
         self.store.project(pid)
+        version = definition.pop("version", None) if isinstance(definition, dict) else None
+        if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+            raise InputError("'version' is a whole number", found=repr(version)[:40])
         clean = studies.check_definition(definition, {f.id for f in self.store.files(pid)})
-        self.store.set_study(pid, clean)
-        return clean
+        clean = studies.check_links(self.store, clean)
+        study, new_version = self.store.modify_study(pid, lambda _old: clean, version)
+        return {**study, "version": new_version}
 
     # -- runs --------------------------------------------------------------------------
 
     def start_run(
-        self, pid: str, options: dict[str, Any] | None = None, figures: bool = False
+        self,
+        pid: str,
+        options: dict[str, Any] | None = None,
+        figures: bool = False,
+        from_run: str | None = None,
     ) -> str:
-        """Lay out the study, validate it as ``trkres analyze`` would, queue the run."""
+        """Lay out the study, validate it as ``trkres analyze`` would, queue the run.
+        ``from_run``: run that run's inputs again (with ``options`` if given), not the
+        project's current ones."""
         project = self.store.project(pid)
         study = copy.deepcopy(project["study"])
+        if from_run is not None:
+            base = self.store.run(from_run)
+            if base["project_id"] != pid:
+                raise NotFound("run of this project", from_run)
+            study = copy.deepcopy(base["definition"])
         if options is not None:
             if not isinstance(options, dict):
                 raise InputError(

@@ -23,7 +23,7 @@ import os
 import secrets
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,7 +45,7 @@ _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
     """CREATE TABLE IF NOT EXISTS projects (
         id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, created TIMESTAMPTZ NOT NULL,
-        study JSON NOT NULL)""",
+        study JSON NOT NULL, study_version BIGINT NOT NULL DEFAULT 0)""",
     """CREATE TABLE IF NOT EXISTS files (
         id VARCHAR PRIMARY KEY, project_id VARCHAR NOT NULL, sha256 VARCHAR NOT NULL,
         name VARCHAR NOT NULL, kind VARCHAR NOT NULL, format VARCHAR, bytes BIGINT NOT NULL,
@@ -185,7 +185,7 @@ class Store:
         pid = new_id()
         body = study or {"description": "", "inputs": [], "options": {}}
         self._execute(
-            "INSERT INTO projects VALUES (?, ?, ?, ?)", [pid, name, now(), json.dumps(body)]
+            "INSERT INTO projects VALUES (?, ?, ?, ?, 0)", [pid, name, now(), json.dumps(body)]
         )
         return pid
 
@@ -198,7 +198,9 @@ class Store:
         )
 
     def project(self, pid: str) -> dict[str, Any]:
-        rows = self._rows("SELECT id, name, created, study FROM projects WHERE id = ?", [pid])
+        rows = self._rows(
+            "SELECT id, name, created, study, study_version FROM projects WHERE id = ?", [pid]
+        )
         if not rows:
             raise NotFound("project", pid)
         row = rows[0]
@@ -208,9 +210,38 @@ class Store:
     def rename_project(self, pid: str, name: str) -> None:
         self._execute("UPDATE projects SET name = ? WHERE id = ?", [name, pid])
 
+    def modify_study(
+        self,
+        pid: str,
+        change: Callable[[dict[str, Any]], dict[str, Any]],
+        expect_version: int | None = None,
+    ) -> tuple[dict[str, Any], int]:
+        """Read, change and write a project's study in one transaction (concurrent uploads
+        never lose each other's inputs); with ``expect_version``, a study changed since
+        that version is refused (:class:`StudyChanged`) instead of overwritten.
+        Returns the new study and its version."""
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT study, study_version FROM projects WHERE id = ?", [pid]
+            ).fetchone()
+            if row is None:
+                raise NotFound("project", pid)
+            version = int(row[1])
+            if expect_version is not None and expect_version != version:
+                raise StudyChanged(
+                    "the study was changed elsewhere since this page loaded it",
+                    expected=f"version {expect_version}", found=f"version {version}",
+                    hint="reload the page (your edits are not saved) and make them again",
+                )  # fmt: skip
+            study = change(json.loads(row[0]))
+            db.execute(
+                "UPDATE projects SET study = ?, study_version = ? WHERE id = ?",
+                [json.dumps(study), version + 1, pid],
+            )
+        return study, version + 1
+
     def set_study(self, pid: str, study: dict[str, Any]) -> None:
-        self.project(pid)
-        self._execute("UPDATE projects SET study = ? WHERE id = ?", [json.dumps(study), pid])
+        self.modify_study(pid, lambda _old: study)
 
     # -- files -------------------------------------------------------------------------
 
@@ -441,6 +472,10 @@ class Store:
                 ],
             ).fetchall()
         return [r[0] for r in rows]
+
+
+class StudyChanged(TrkresError):
+    """A study saved from a page that loaded an older version of it (HTTP 409)."""
 
 
 class NotFound(TrkresError):

@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from trkres.app.store import Store, StoredFile
-from trkres.errors import InputError, Location, ManifestError
+from trkres.errors import InputError, Location, ManifestError, TrkresError
 from trkres.study.manifest import MANIFEST_NAME, InputKind, load_study
 
 #: Kind of an uploaded file that is not an input of its own but belongs to one: a plate
@@ -40,9 +40,8 @@ FILE_FIELDS = ("layout", "loading_control", "rois", "control", "reference")
 #: Text fields of an input copied into study.yaml as they are.
 TEXT_FIELDS = ("format", "target", "blot", "expect", "provenance", "source", "description")
 
-#: Most members, and most bytes once unpacked, a study zip may hold.
-ZIP_MAX_MEMBERS = 2_000
-ZIP_MAX_BYTES = 2 * 1024**3
+#: Most members a study zip may hold (its unpacked size is bounded by the upload limit).
+ZIP_MAX_MEMBERS = 10_000
 
 _SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,10}$")
 _ID = re.compile(r"[^A-Za-z0-9_.\-]+")
@@ -191,63 +190,87 @@ def study_zip(store: Store, name: str, study: dict[str, Any], target: Path) -> N
             zf.write(store.blob_path(file.sha256), names[file.id])
 
 
-def read_study_zip(archive: Path, upload_name: str) -> tuple[Path, Any]:
-    """Unpack the parts of a study zip its study.yaml names into a new temporary folder
-    and validate it as ``trkres analyze`` would. Returns (folder, Study); the caller
-    removes the folder. Member names are checked, never trusted: only files the
-    manifest names are unpacked, each resolved inside the folder."""
+def read_study_zip(archive: Path, upload_name: str, workdir: Path,
+                   max_bytes: int) -> tuple[Path, Any]:  # fmt: skip
+    """Unpack a study zip into a new folder under ``workdir`` and validate it as ``trkres
+    analyze`` would. Returns (folder, Study); the caller removes the folder.
+
+    Only ``study.yaml`` and the files it names are unpacked (nothing else in the zip is
+    ever written), at most ``max_bytes`` in all, counted as they are decompressed (a zip
+    may lie about its sizes). Member names are made relative and plain, and every target
+    is checked to stay inside the folder.
+    """
+    from pydantic import ValidationError
+
+    from trkres.study.manifest import Manifest
+    from trkres.yamlio import read_yaml, validation_error
+
     shown = display_name(upload_name)
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError(
-            "not a zip archive",
-            location=Location(file=shown),
-            expected="a .zip of a study folder holding study.yaml",
-            found=str(exc)[:120],
-        ) from None
+        raise InputError("not a zip archive", location=Location(file=shown),
+                         expected="a .zip of a study folder holding study.yaml",
+                         found=str(exc)[:120]) from None  # fmt: skip
     with zf:
         members = [m for m in zf.infolist() if not m.is_dir()]
-        if len(members) > ZIP_MAX_MEMBERS or sum(m.file_size for m in members) > ZIP_MAX_BYTES:
-            raise InputError(
-                "the zip is too large to import",
-                location=Location(file=shown),
-                expected=f"at most {ZIP_MAX_MEMBERS} files and "
-                f"{ZIP_MAX_BYTES // 1024**3} GB unpacked",
-                found=f"{len(members)} files",
-            )
+        if len(members) > ZIP_MAX_MEMBERS:
+            raise InputError("the zip holds too many files", location=Location(file=shown),
+                             expected=f"at most {ZIP_MAX_MEMBERS}", found=f"{len(members)}")  # fmt: skip
         names = {_member_name(m.filename): m for m in members}
-        manifests = sorted(
-            (n for n in names if PurePosixPath(n).name == MANIFEST_NAME), key=lambda n: n.count("/")
-        )
+        manifests = sorted((n for n in names if PurePosixPath(n).name == MANIFEST_NAME),
+                           key=lambda n: n.count("/"))  # fmt: skip
         if not manifests:
-            raise InputError(
-                "no study.yaml in the zip",
-                location=Location(file=shown),
-                expected="study.yaml at the top or in one top folder",
-                found=", ".join(sorted(names)[:5]) or "an empty zip",
-            )
+            raise InputError("no study.yaml in the zip", location=Location(file=shown),
+                             expected="study.yaml at the top or in one top folder",
+                             found=", ".join(sorted(names)[:5]) or "an empty zip")  # fmt: skip
         root = PurePosixPath(manifests[0]).parent
-        folder = Path(tempfile.mkdtemp(prefix="trkres-import-"))
+        workdir.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix="import-", dir=workdir))
+        budget = [max_bytes]
+
+        def unpack(rel: str) -> None:
+            member = names.get(str(root / rel) if root != PurePosixPath(".") else rel)
+            target = (folder / rel).resolve()
+            if member is None or not target.is_relative_to(folder.resolve()):
+                return  # missing: load_study says so, at its line in study.yaml
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(member) as src, target.open("wb") as dst:
+                for block in iter(lambda: src.read(1 << 20), b""):
+                    budget[0] -= len(block)
+                    if budget[0] < 0:
+                        raise InputError(
+                            "the study in the zip is larger than this server accepts",
+                            location=Location(file=shown),
+                            expected=f"at most {max_bytes / 1024**2:.0f} MB unpacked",
+                            found=f"more ({rel} and the files before it)",
+                            hint="start the server with a larger --max-upload-mb",
+                        )
+                    dst.write(block)
+
         try:
-            for name, member in names.items():
-                rel = PurePosixPath(name)
-                if root != PurePosixPath(".") and not rel.is_relative_to(root):
-                    continue
-                rel = rel.relative_to(root) if root != PurePosixPath(".") else rel
-                target = (folder / rel).resolve()
-                if not target.is_relative_to(folder.resolve()) or not name:
-                    continue  # never unpack outside the folder
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(member) as src, target.open("wb") as dst:
-                    shutil.copyfileobj(src, dst, 1 << 20)
+            unpack(MANIFEST_NAME)
+            doc = read_yaml(folder / MANIFEST_NAME, ManifestError)
             try:
-                study = load_study(folder)
-            except ManifestError as exc:
-                if exc.location is not None:
-                    exc.location.file = f"{shown}: study.yaml"
-                raise
+                manifest = Manifest.model_validate(doc.data)
+            except ValidationError as exc:
+                raise validation_error(exc, doc, ManifestError, "study manifest") from None
+            wanted: list[str] = []
+            for item in manifest.inputs:
+                for rel in (item.path, *(getattr(item, f) for f in FILE_FIELDS)):
+                    if rel and rel not in wanted:
+                        wanted.append(rel)
+            for rel in wanted:
+                clean = "/".join(p for p in rel.replace("\\", "/").split("/") if p not in ("", "."))
+                if ".." not in clean.split("/"):
+                    unpack(clean)
+            study = load_study(folder)
             return folder, study
+        except ManifestError as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            if exc.location is not None:
+                exc.location.file = f"{shown}: study.yaml"
+            raise
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -347,7 +370,7 @@ def check_upload(path: Path, kind: str, shown: str) -> UploadCheck:
                 expected="a non-empty file",
                 found="0 bytes",
             )
-        return UploadCheck(None, None, f"{size:,} bytes; linked to an input in the study", [])
+        return UploadCheck(None, None, f"{size:,} bytes; link it to an input in the study", [])
     from trkres.study.validate import check_input, sniff_ok
 
     with path.open("rb") as fh:
@@ -370,6 +393,9 @@ def check_definition(definition: Any, file_ids: set[str]) -> dict[str, Any]:
             expected="description, inputs, options",
             found=", ".join(sorted(unknown)),
         )
+    if _depth(definition) > MAX_DEPTH:
+        raise InputError("the study is nested too deeply", expected=f"at most {MAX_DEPTH} levels",
+                         found="more")  # fmt: skip
     inputs = definition.get("inputs", [])
     options = definition.get("options", {}) or {}
     if not isinstance(inputs, list) or not isinstance(options, dict):
@@ -414,6 +440,20 @@ def check_definition(definition: Any, file_ids: set[str]) -> dict[str, Any]:
     return {"description": description, "inputs": clean, "options": options}
 
 
+#: Deepest nesting of a study definition (options are a few levels deep at most).
+MAX_DEPTH = 12
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > MAX_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level + 1)
+    return level
+
+
 def validate_folder(folder: Path) -> None:
     """Validate a laid-out study as ``trkres analyze`` does (manifest, kinds, files)."""
     try:
@@ -449,3 +489,66 @@ def rois_tsv(rois: Any) -> str:
             cells.append(str(value))
         lines.append("\t".join(cells))
     return "\n".join(lines) + "\n"
+
+
+def _link_reader(kind: str, field: str) -> tuple[str, Callable[[Path], Any]] | None:
+    """(what the file is, its reader) for a file linked to an input of ``kind`` as
+    ``field``; None where no reader applies."""
+    if kind == "plate" and field == "layout":
+        from trkres.assays.plates.wells import read_plate_map
+
+        return "plate map", read_plate_map
+    if kind in ("western", "western_blot"):
+        if field == "layout":
+            from trkres.assays.western.layout import read_layout
+
+            return "lane layout", read_layout
+        if field == "loading_control":
+            from trkres.assays.western.io import read_blot
+
+            return "loading-control image", read_blot
+        if field == "rois":
+            from trkres.assays.western.bands import read_rois
+
+            return "band boxes", read_rois
+    if kind == "sanger":
+        from trkres.assays.sanger.io import read_reference, read_trace
+
+        if field == "control":
+            return "control trace", read_trace
+        if field == "reference":
+            return "reference", read_reference
+    return None
+
+
+def check_links(store: Store, definition: dict[str, Any]) -> dict[str, Any]:
+    """Read every file linked to an input with the reader of its role (plate map, lane
+    layout, loading-control image, band boxes, control trace, reference), and each input's
+    file in its chosen format: a study that saves is one whose files all read. Errors name
+    the input and the user's file."""
+    from trkres.study.validate import check_input, read_named
+
+    for item in definition["inputs"]:
+        if item.get("format"):
+            main = store.file(item["file"])
+            check_input(store.blob_path(main.sha256), item["kind"], format=item["format"],
+                        display_name=main.name)  # fmt: skip
+        for field in FILE_FIELDS:
+            fid = item.get(field)
+            if not fid:
+                continue
+            reader = _link_reader(item["kind"], field)
+            if reader is None:
+                raise InputError(
+                    f"input '{item['id']}' ({item['kind']}) takes no '{field}'",
+                    expected="layout for plates and westerns; loading_control and rois for "
+                    "westerns; control and reference for Sanger traces",
+                    found=field,
+                )
+            file = store.file(fid)
+            try:
+                read_named(store.blob_path(file.sha256), file.name, reader[1])
+            except TrkresError as exc:
+                exc.message = f"input '{item['id']}', {field} ({reader[0]}): {exc.message}"
+                raise
+    return definition

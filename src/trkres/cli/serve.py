@@ -77,6 +77,10 @@ def serve(
     if workers is not None:
         config.workers = workers
     generated = check_bind(config)
+    if config.data.exists() and not config.data.is_dir():
+        raise TrkresError("the data folder is a file", expected="a folder (created if missing)",
+                          found=str(config.data))  # fmt: skip
+    _check_port(host, port)
     service = Service(config)
     try:
         if example:
@@ -106,3 +110,19 @@ def serve(
         )
     finally:
         service.close()
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuse, before anything starts, a port another program holds."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise TrkresError(
+                f"cannot listen on {host}:{port}", expected="a free port on an address of this computer",
+                found=exc.strerror or str(exc), hint="choose another --port",
+            ) from None  # fmt: skip

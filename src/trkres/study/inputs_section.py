@@ -52,7 +52,10 @@ def inputs_section(ctx: AnalysisContext) -> Section:
         content_summary(ctx.study.path_of(item), item.resolved_format())
         for item in ctx.study.manifest.inputs
     ]
-    frame = pd.concat([frame, pd.DataFrame(summaries)], axis=1)
+    looks = pd.DataFrame(summaries)
+    for column in ("data_rows", "columns"):  # counts, or empty where not a table
+        looks[column] = looks[column].astype("Int64")
+    frame = pd.concat([frame, looks], axis=1)
     order = [
         "input",
         "kind",

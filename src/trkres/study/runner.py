@@ -231,6 +231,21 @@ def study_knowledge(study: Study, extra: Sequence[Path] = ()) -> KnowledgeBase:
     return load_knowledge([*files, *extra])
 
 
+#: Steps of the overall progress per analysis: an analysis' own progress (its done/total)
+#: moves the bar inside its share, so the bar never goes back.
+_STEPS = 1000
+
+
+def _within(progress: ProgressCallback, index: int, n: int, title: str) -> ProgressCallback:
+    """The progress callback an analysis gets: its own fraction mapped into its share."""
+
+    def report(done: int, total: int, label: str) -> None:
+        share = min(max(done / total, 0.0), 1.0) if total > 0 else 0.0
+        progress(index * _STEPS + int(share * (_STEPS - 1)), n * _STEPS, f"{title}: {label}")
+
+    return report
+
+
 def _run_analyses(
     study: Study,
     knowledge: KnowledgeBase,
@@ -244,12 +259,12 @@ def _run_analyses(
     previous: dict[str, Section] = {}
     total = len(registered)
     for i, analysis in enumerate(registered):
-        progress(i, total, analysis.title)
+        progress(i * _STEPS, total * _STEPS, analysis.title)
         ctx = AnalysisContext(
             study=study,
             knowledge=knowledge,
             options=options.get(analysis.name),
-            progress=progress,
+            progress=_within(progress, i, total, analysis.title),
             previous=previous,
         )
         t0 = time.perf_counter()
@@ -257,7 +272,7 @@ def _run_analyses(
         timings[analysis.name] = round(time.perf_counter() - t0, 4)
         sections.append(section)
         previous[analysis.name] = section
-    progress(total, total, "done")
+    progress(total * _STEPS, total * _STEPS, "done")
     _check_unique_outputs(sections)
     return sections, timings
 

@@ -78,6 +78,8 @@ function guessKind(name) {
 
 let study = null;
 let files = [];
+let studyVersion = null; // the version of the study this page shows (a stale save gets 409)
+let unsaved = false;
 
 function initProject() {
   const box = document.getElementById("upload");
@@ -85,6 +87,9 @@ function initProject() {
   const pid = box.dataset.project;
   study = JSON.parse(document.getElementById("study-data").textContent);
   files = JSON.parse(document.getElementById("files-data").textContent);
+  studyVersion = Number(document.getElementById("builder").dataset.version);
+  document.getElementById("inputs").addEventListener("change", () => { unsaved = true; });
+  document.getElementById("options").addEventListener("input", () => { unsaved = true; });
   renderInputs();
   const drop = document.getElementById("drop");
   const input = document.getElementById("file-input");
@@ -140,10 +145,19 @@ async function uploadAll(pid, list) {
 async function refreshProject(pid) {
   const result = await api("GET", `/api/projects/${pid}`);
   if (!result.ok) return;
-  study = result.data.study;
   files = result.data.files;
+  if (unsaved) {
+    // Keep the edits not saved yet; add the inputs the upload created.
+    collectInputs();
+    const known = new Set(study.inputs.map((i) => i.file));
+    for (const item of result.data.study.inputs) if (!known.has(item.file)) study.inputs.push(item);
+    showError("study-error", "You have unsaved changes to the study: save them.");
+  } else {
+    study = result.data.study;
+    document.getElementById("options").value = JSON.stringify(study.options || {}, null, 2);
+  }
+  studyVersion = result.data.study_version;
   document.getElementById("project-title").textContent = result.data.name;
-  document.getElementById("options").value = JSON.stringify(study.options || {}, null, 2);
   const body = document.querySelector("#files tbody");
   body.replaceChildren(...files.map((f) => {
     const notes = (f.notes || []).join("; ");
@@ -218,9 +232,13 @@ async function saveStudy(pid) {
     showError("study-error", `options are not valid JSON: ${err.message}`);
     return false;
   }
-  const result = await api("PUT", `/api/projects/${pid}/study`, { description: study.description || "", inputs: study.inputs, options });
+  const result = await api("PUT", `/api/projects/${pid}/study`,
+    { description: study.description || "", inputs: study.inputs, options, version: studyVersion });
   if (!result.ok) { showError("study-error", errorText(result)); return false; }
+  studyVersion = result.data.version;
+  delete result.data.version;
   study = result.data;
+  unsaved = false;
   document.getElementById("study-status").textContent = "saved";
   return true;
 }
@@ -251,7 +269,7 @@ function initRun() {
       try { options = JSON.parse(area.value || "{}"); } catch (err) {
         return showError("rerun-error", `options are not valid JSON: ${err.message}`);
       }
-      const result = await api("POST", `/api/projects/${area.dataset.project}/runs`, { options });
+      const result = await api("POST", `/api/projects/${area.dataset.project}/runs`, { options, from_run: rid });
       if (!result.ok) return showError("rerun-error", errorText(result));
       window.location.href = `/runs/${result.data.id}`;
     });
@@ -259,8 +277,15 @@ function initRun() {
   if (box.dataset.status === "queued" || box.dataset.status === "running") poll(rid);
 }
 
-async function poll(rid) {
-  const result = await api("GET", `/api/runs/${rid}`);
+async function poll(rid, failures = 0) {
+  let result;
+  try {
+    result = await api("GET", `/api/runs/${rid}`);
+  } catch (err) { // the server is restarting: say so, and keep asking (at most every 5 s)
+    document.getElementById("label").textContent = "the server does not answer; retrying…";
+    setTimeout(() => poll(rid, failures + 1), Math.min(5000, 250 * 2 ** failures));
+    return;
+  }
   if (result.ok) {
     const run = result.data;
     document.getElementById("status").textContent = run.status;

@@ -1,0 +1,219 @@
+"""Fixes from the adversarial review of the app: concurrent study edits, tokens and
+sessions, zip imports, leftovers, docs offline, monotonic progress, checked links."""
+
+from __future__ import annotations
+
+import io
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from support import EXAMPLE
+from trkres.app.server import check_bind, guarded
+from trkres.app.service import AppConfig, Service
+from trkres.errors import InputError
+from webapp.helpers import BASE, VIABILITY, wait_for
+
+
+def _project(client: TestClient) -> str:
+    return str(client.post("/api/projects", json={"name": "p"}).json()["id"])
+
+
+def test_concurrent_uploads_keep_every_input(service: Service) -> None:
+    pid = _project(TestClient(guarded(service), base_url=BASE))
+    data = VIABILITY.read_bytes()
+    codes: list[int] = []
+
+    def upload(i: int) -> None:
+        client = TestClient(guarded(service), base_url=BASE)
+        response = client.post(f"/api/projects/{pid}/files", files={"file": (f"v{i}.tsv", data)},
+                               data={"kind": "dose_response"})  # fmt: skip
+        codes.append(response.status_code)
+
+    threads = [threading.Thread(target=upload, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert codes == [200] * 6
+    study = service.store.project(pid)["study"]
+    assert sorted(i["id"] for i in study["inputs"]) == [f"v{i}" for i in range(6)]
+
+
+def test_a_stale_save_is_refused(client: TestClient) -> None:
+    pid = _project(client)
+    page = client.get(f"/api/projects/{pid}").json()  # tab A loads the study
+    client.post(f"/api/projects/{pid}/files", files={"file": ("v.tsv", VIABILITY.read_bytes())},
+                data={"kind": "dose_response"})  # tab B uploads  # fmt: skip
+    stale = {**page["study"], "version": page["study_version"]}
+    response = client.put(f"/api/projects/{pid}/study", json=stale)
+    assert response.status_code == 409
+    assert len(client.get(f"/api/projects/{pid}").json()["study"]["inputs"]) == 1
+    fresh = client.get(f"/api/projects/{pid}").json()
+    ok = client.put(
+        f"/api/projects/{pid}/study", json={**fresh["study"], "version": fresh["study_version"]}
+    )
+    assert ok.status_code == 200 and ok.json()["version"] == fresh["study_version"] + 1
+
+
+def test_short_tokens_refused_and_tokens_compared_exactly(tmp_path: Path) -> None:
+    for token in ("", "   ", "short"):
+        with pytest.raises(InputError, match="too short"):
+            check_bind(AppConfig(data=tmp_path, host="0.0.0.0", token=token))
+    config = AppConfig(
+        data=tmp_path / "d", host="0.0.0.0", token="a-long-enough-token-123", workers=1
+    )
+    check_bind(config)
+    svc = Service(config, start_workers=False)
+    try:
+        client = TestClient(guarded(svc), base_url="http://192.0.2.1:8000")
+        for header in (b"Bearer \xa0", b"Bearer \x85", b"Bearer  ", b"Bearer a-long-enough-token-12"):
+            response = client.get("/api/projects", headers={"Authorization": header})
+            assert response.status_code == 401, header
+        assert (
+            client.get(
+                "/api/projects", headers={"Authorization": "Bearer a-long-enough-token-123"}
+            ).status_code
+            == 200
+        )
+        # The session cookie is a random id, never the token itself.
+        client.post("/login", data={"token": "a-long-enough-token-123"}, follow_redirects=False)
+        session = client.cookies.get("trkres_session")
+        assert session and "a-long-enough-token-123" not in session
+        assert client.get("/api/projects").status_code == 200
+    finally:
+        svc.close()
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_zip_import_unpacks_only_what_study_yaml_names(tmp_path: Path) -> None:
+    svc = Service(AppConfig(data=tmp_path / "data", max_upload=2 * 1024**2, workers=1),
+                  start_workers=False)  # fmt: skip
+    try:
+        client = TestClient(guarded(svc), base_url=BASE)
+        pid = _project(client)
+        manifest = b"name: s\ninputs:\n  - {kind: dose_response, path: lab/v.tsv}\n"
+        bomb = b"\0" * (50 * 1024**2)  # 50 MB of zeros: ~50 kB compressed, never named
+        archive = _zip({"s/study.yaml": manifest, "s/lab/v.tsv": VIABILITY.read_bytes(),
+                        "s/junk.bin": bomb})  # fmt: skip
+        response = client.post(f"/api/projects/{pid}/study", files={"file": ("s.zip", archive)})
+        assert response.status_code == 200, response.text
+        assert [f["name"] for f in client.get(f"/api/projects/{pid}").json()["files"]] == [
+            "lab/v.tsv"
+        ]
+        # A named file larger than the limit once unpacked: refused while unpacking.
+        big = _zip({"study.yaml": manifest, "lab/v.tsv": bomb})
+        response = client.post(f"/api/projects/{pid}/study", files={"file": ("b.zip", big)})
+        assert response.status_code == 422
+        assert "larger than this server accepts" in response.json()["error"]["text"]
+        leftovers = (
+            list((svc.store.folder / "tmp").glob("*"))
+            if (svc.store.folder / "tmp").exists()
+            else []
+        )
+        assert leftovers == []
+    finally:
+        svc.close()
+
+
+def test_leftovers_of_a_killed_server_are_removed_at_start(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    Service(AppConfig(data=data, workers=1), start_workers=False).close()
+    (data / "blobs" / ".upload-abc").write_bytes(b"x" * 100)
+    (data / "tmp" / "import-xyz").mkdir(parents=True)
+    (data / "tmp" / "import-xyz" / "big").write_bytes(b"x" * 100)
+    svc = Service(AppConfig(data=data, workers=1), start_workers=False)
+    try:
+        assert not (data / "blobs" / ".upload-abc").exists()
+        assert not (data / "tmp").exists()
+    finally:
+        svc.close()
+
+
+def test_api_docs_work_offline(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200 and "/docs/swagger-ui-bundle.js" in page.text
+    assert "cdn" not in page.text.lower()
+    asset = client.get("/docs/swagger-ui-bundle.js")
+    assert asset.status_code == 200 and len(asset.content) > 100_000
+    assert client.get("/docs/openapi.json").json()["openapi"] == "3.0.3"
+    assert client.get("/openapi.json").json()["openapi"].startswith("3.1")
+    assert client.get("/docs/..%2Fserver.py").status_code in (404, 422)
+
+
+def test_a_server_bound_to_another_loopback_address_answers_to_it(tmp_path: Path) -> None:
+    svc = Service(AppConfig(data=tmp_path / "d", host="127.0.0.2", workers=1), start_workers=False)
+    try:
+        client = TestClient(guarded(svc), base_url="http://127.0.0.2:8000")
+        assert client.get("/api/health").status_code == 200
+        other = client.get("/api/health", headers={"Host": "attacker.example"})
+        assert other.status_code == 421
+    finally:
+        svc.close()
+
+
+def test_study_progress_never_goes_back() -> None:
+    from trkres.study.runner import run
+
+    seen: list[float] = []
+    run(EXAMPLE, only=["dose_response", "western"],
+        progress=lambda done, total, label: seen.append(done / total))  # fmt: skip
+    assert len(seen) > 4 and seen == sorted(seen) and seen[-1] == 1.0
+
+
+def test_study_definition_limits_and_linked_files_read(client: TestClient) -> None:
+    pid = _project(client)
+    fid = client.post(f"/api/projects/{pid}/files", files={"file": ("v.tsv", VIABILITY.read_bytes())},
+                      data={"kind": "dose_response"}).json()["id"]  # fmt: skip
+    deep: dict[str, object] = {}
+    node = deep
+    for _ in range(40):
+        node["x"] = {}
+        node = node["x"]  # type: ignore[assignment]
+    nested = {"inputs": [{"id": "v", "kind": "dose_response", "file": fid}], "options": deep}
+    assert client.put(f"/api/projects/{pid}/study", json=nested).status_code == 422
+    assert client.get(f"/api/projects/{pid}").status_code == 200
+    # A bad plate map linked to a plate is refused when the study is saved.
+    bad_map = client.post(f"/api/projects/{pid}/files",
+                          files={"file": ("map.yaml", b"wells:\n  - {wells: A1:B2, role: sample}\n")},
+                          data={"kind": "attachment"}).json()["id"]  # fmt: skip
+    plate = {"inputs": [{"id": "v", "kind": "plate", "file": fid, "layout": bad_map}]}
+    response = client.put(f"/api/projects/{pid}/study", json=plate)
+    assert response.status_code == 422
+    text = response.json()["error"]["text"]
+    assert "plate map" in text and "map.yaml" in text and "/blobs/" not in text
+
+
+def test_run_again_uses_that_runs_inputs_and_compare_shows_inputs(client: TestClient) -> None:
+    pid = _project(client)
+    client.post(f"/api/projects/{pid}/files", files={"file": ("v.tsv", VIABILITY.read_bytes())},
+                data={"kind": "dose_response"})  # fmt: skip
+    first = client.post(f"/api/projects/{pid}/runs", json={}).json()["id"]
+    assert wait_for(client, first)["status"] == "done"
+    changed = VIABILITY.read_text().replace("0.9061", "0.8061").encode()
+    client.post(f"/api/projects/{pid}/files", files={"file": ("w.tsv", changed)},
+                data={"kind": "dose_response"})  # fmt: skip
+    study = client.get(f"/api/projects/{pid}").json()
+    study["study"]["inputs"] = study["study"]["inputs"][1:]  # the project now has w.tsv only
+    client.put(f"/api/projects/{pid}/study", json=study["study"])
+    again = client.post(
+        f"/api/projects/{pid}/runs",
+        json={"from_run": first, "options": {"dose_response": {"model": "3pl"}}},
+    )
+    run = wait_for(client, again.json()["id"])
+    assert run["status"] == "done", run["error"]
+    assert b"path: v.tsv" in client.get(f"/api/runs/{run['id']}/study.yaml").content
+    latest = client.post(f"/api/projects/{pid}/runs", json={}).json()["id"]
+    assert wait_for(client, latest)["status"] == "done"
+    page = client.get("/compare", params={"a": first, "b": latest}).text
+    assert "v.tsv" in page and "w.tsv" in page  # the inputs differ, and the page says how
