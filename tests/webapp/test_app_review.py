@@ -70,7 +70,12 @@ def test_short_tokens_refused_and_tokens_compared_exactly(tmp_path: Path) -> Non
     svc = Service(config, start_workers=False)
     try:
         client = TestClient(guarded(svc), base_url="http://192.0.2.1:8000")
-        for header in (b"Bearer \xa0", b"Bearer \x85", b"Bearer  ", b"Bearer a-long-enough-token-12"):
+        for header in (
+            b"Bearer \xa0",
+            b"Bearer \x85",
+            b"Bearer  ",
+            b"Bearer a-long-enough-token-12",
+        ):
             response = client.get("/api/projects", headers={"Authorization": header})
             assert response.status_code == 401, header
         assert (
@@ -217,3 +222,35 @@ def test_run_again_uses_that_runs_inputs_and_compare_shows_inputs(client: TestCl
     assert wait_for(client, latest)["status"] == "done"
     page = client.get("/compare", params={"a": first, "b": latest}).text
     assert "v.tsv" in page and "w.tsv" in page  # the inputs differ, and the page says how
+
+
+def test_deleting_runs_files_and_projects(client: TestClient, service: Service) -> None:
+    pid = _project(client)
+    fid = client.post(f"/api/projects/{pid}/files", files={"file": ("v.tsv", VIABILITY.read_bytes())},
+                      data={"kind": "dose_response"}).json()["id"]  # fmt: skip
+    rid = client.post(f"/api/projects/{pid}/runs", json={}).json()["id"]
+    assert wait_for(client, rid)["status"] == "done"
+    tables = [t["db_table"] for t in service.store.run_tables(rid)]
+    assert client.delete(f"/api/projects/{pid}/files/{fid}").status_code == 409  # in the study
+    client.put(f"/api/projects/{pid}/study", json={"inputs": [], "options": {}})
+    refused = client.delete(f"/api/projects/{pid}/files/{fid}")
+    assert refused.status_code == 409 and rid in refused.json()["error"]["text"]  # a run used it
+    assert client.delete(f"/api/runs/{rid}").status_code == 200
+    assert client.get(f"/api/runs/{rid}").status_code == 404
+    assert not (service.store.folder / "runs" / rid).exists()
+    left = service.store._rows("SELECT table_name FROM information_schema.tables")
+    assert not {r["table_name"] for r in left} & set(tables)
+    sha = service.store.file(fid).sha256
+    assert client.delete(f"/api/projects/{pid}/files/{fid}").status_code == 200
+    assert not service.store.blob_path(sha).exists()
+    # A whole project, with its runs and files.
+    other = _project(client)
+    client.post(f"/api/projects/{other}/files", files={"file": ("v.tsv", VIABILITY.read_bytes())},
+                data={"kind": "dose_response"})  # fmt: skip
+    run2 = client.post(f"/api/projects/{other}/runs", json={}).json()["id"]
+    assert wait_for(client, run2)["status"] == "done"
+    assert client.delete(f"/api/projects/{other}").status_code == 200
+    assert client.get(f"/api/projects/{other}").status_code == 404
+    assert client.get(f"/api/runs/{run2}").status_code == 404
+    assert list((service.store.folder / "blobs").rglob("*.tsv")) == []
+    assert [p for p in (service.store.folder / "blobs").rglob("*") if p.is_file()] == []

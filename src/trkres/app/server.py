@@ -46,8 +46,9 @@ from trkres.app.security import (
     new_session,
 )
 from trkres.app.service import AppConfig, Service, TooLarge, error_body
-from trkres.app.store import NotFound, StoreError, StudyChanged
+from trkres.app.store import Conflict, NotFound, StoreError
 from trkres.errors import InputError, TrkresError
+from trkres.study.manifest import KIND_FORMATS
 
 Id = Annotated[str, PathParam(pattern=r"^[0-9a-f]{16}$", description="a project/run id")]
 TableName = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_.\-]{1,120}$")]
@@ -88,7 +89,7 @@ def create_app(service: Service) -> FastAPI:
             status = 413
         elif isinstance(exc, StoreError):
             status = 503
-        elif isinstance(exc, StudyChanged):
+        elif isinstance(exc, Conflict):
             status = 409
         return JSONResponse(error_body(exc), status_code=status)
 
@@ -161,6 +162,18 @@ def create_app(service: Service) -> FastAPI:
     def put_study(pid: Id, definition: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
         """Replace the study definition (inputs, their links to files, options)."""
         return service.update_study(pid, definition)
+
+    @app.delete("/api/projects/{pid}", tags=["projects"])
+    def delete_project(pid: Id) -> dict[str, str]:
+        """Delete a project, its files and runs (refused while a run is queued or running)."""
+        service.delete_project(pid)
+        return {"deleted": pid}
+
+    @app.delete("/api/projects/{pid}/files/{fid}", tags=["projects"])
+    def delete_file(pid: Id, fid: Id) -> dict[str, str]:
+        """Delete a file no input of the study and no run uses (409 otherwise)."""
+        service.delete_file(pid, fid)
+        return {"deleted": fid}
 
     @app.post("/api/projects/{pid}/platemaps", tags=["projects"])
     def save_plate_map(pid: Id, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
@@ -261,6 +274,12 @@ def create_app(service: Service) -> FastAPI:
             if event in waiters.get(rid, []):
                 waiters[rid].remove(event)
         return await run_in_threadpool(run_json, rid)
+
+    @app.delete("/api/runs/{rid}", tags=["runs"])
+    def delete_run(rid: Id) -> dict[str, str]:
+        """Delete a finished run: its report, tables and folder."""
+        service.delete_run(rid)
+        return {"deleted": rid}
 
     @app.post("/api/runs/{rid}/cancel", tags=["runs"])
     def cancel_run(rid: Id) -> dict[str, str]:
@@ -366,6 +385,7 @@ def create_app(service: Service) -> FastAPI:
             file_fields=studies.FILE_FIELDS,
             options_json=json.dumps(project["study"].get("options", {}), indent=2),
             files_brief=[{"id": f.id, "name": f.name, "kind": f.kind} for f in files],
+            formats={k.value: list(v) for k, v in KIND_FORMATS.items()},
         )
 
     @app.get("/projects/{pid}/platemap", response_class=HTMLResponse, include_in_schema=False)

@@ -230,6 +230,24 @@ class Service:
         file = self.store.file(fid)
         return plate_map_json(self.store.blob_path(file.sha256), file.name)
 
+    # -- deleting ------------------------------------------------------------------------
+
+    def delete_run(self, rid: str) -> None:
+        self.store.delete_run(rid)
+        shutil.rmtree(self.pool.run_dir(rid), ignore_errors=True)
+
+    def delete_file(self, pid: str, fid: str) -> None:
+        orphan = self.store.delete_file(pid, fid)
+        if orphan is not None:
+            self.store.blob_path(orphan).unlink(missing_ok=True)
+
+    def delete_project(self, pid: str) -> None:
+        runs, orphans = self.store.delete_project(pid)
+        for rid in runs:
+            shutil.rmtree(self.pool.run_dir(rid), ignore_errors=True)
+        for sha in orphans:
+            self.store.blob_path(sha).unlink(missing_ok=True)
+
     # -- western ROI editor ---------------------------------------------------------------
 
     def _done_study(self, rid: str) -> Path:

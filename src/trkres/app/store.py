@@ -458,6 +458,81 @@ class Store:
         with self._lock:
             return self._db.execute(f"SELECT * FROM {_quote(db_table)}").df()
 
+    # -- deleting ------------------------------------------------------------------------
+
+    def delete_run(self, rid: str) -> None:
+        """A finished run's record and result tables, in one transaction (its folder is
+        the caller's to remove)."""
+        with self.transaction() as db:
+            row = db.execute("SELECT status FROM runs WHERE id = ?", [rid]).fetchone()
+            if row is None:
+                raise NotFound("run", rid)
+            if row[0] not in ("done", "failed"):
+                raise Conflict("a run that is queued or running cannot be deleted",
+                               hint="cancel it first")  # fmt: skip
+            for (table,) in db.execute(
+                "SELECT db_table FROM run_tables WHERE run_id = ?", [rid]
+            ).fetchall():
+                db.execute(f"DROP TABLE IF EXISTS {_quote(table)}")
+            db.execute("DELETE FROM run_tables WHERE run_id = ?", [rid])
+            db.execute("DELETE FROM runs WHERE id = ?", [rid])
+
+    def delete_file(self, pid: str, fid: str) -> str | None:
+        """A file of a project no study or run of it uses. Returns the SHA-256 of a blob no
+        file refers to any more (the caller removes it), else None."""
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT sha256 FROM files WHERE id = ? AND project_id = ?", [fid, pid]
+            ).fetchone()
+            if row is None:
+                raise NotFound("file of this project", fid)
+            study = db.execute("SELECT study FROM projects WHERE id = ?", [pid]).fetchone()
+            if study is not None and fid in json.dumps(json.loads(study[0])):
+                raise Conflict("the study uses this file", hint="remove it from the study first")
+            for run_id, definition in db.execute(
+                "SELECT id, definition FROM runs WHERE project_id = ?", [pid]
+            ).fetchall():
+                if fid in definition:
+                    raise Conflict(f"run {run_id} used this file",
+                                   hint="delete that run first (its study keeps the file)")  # fmt: skip
+            db.execute("DELETE FROM files WHERE id = ?", [fid])
+            left = db.execute("SELECT count(*) FROM files WHERE sha256 = ?", [row[0]]).fetchone()
+        return str(row[0]) if left is not None and left[0] == 0 else None
+
+    def delete_project(self, pid: str) -> tuple[list[str], list[str]]:
+        """A project with its runs and files, in one transaction. Returns (run ids, blob
+        hashes no file refers to any more) for the caller to remove from disk."""
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM projects WHERE id = ?", [pid]).fetchone() is None:
+                raise NotFound("project", pid)
+            busy = db.execute(
+                "SELECT count(*) FROM runs WHERE project_id = ? AND status IN ('queued', 'running')",
+                [pid],
+            ).fetchone()
+            if busy is not None and busy[0]:
+                raise Conflict("the project has runs queued or running", hint="cancel them first")
+            runs = [
+                r[0]
+                for r in db.execute("SELECT id FROM runs WHERE project_id = ?", [pid]).fetchall()
+            ]
+            for rid in runs:
+                for (table,) in db.execute(
+                    "SELECT db_table FROM run_tables WHERE run_id = ?", [rid]
+                ).fetchall():
+                    db.execute(f"DROP TABLE IF EXISTS {_quote(table)}")
+                db.execute("DELETE FROM run_tables WHERE run_id = ?", [rid])
+            db.execute("DELETE FROM runs WHERE project_id = ?", [pid])
+            hashes = [r[0] for r in db.execute(
+                "SELECT DISTINCT sha256 FROM files WHERE project_id = ?", [pid]).fetchall()]  # fmt: skip
+            db.execute("DELETE FROM files WHERE project_id = ?", [pid])
+            db.execute("DELETE FROM projects WHERE id = ?", [pid])
+            orphans = [
+                h for h in hashes
+                if (db.execute("SELECT count(*) FROM files WHERE sha256 = ?", [h]).fetchone()
+                    or (0,))[0] == 0
+            ]  # fmt: skip
+        return runs, orphans
+
     def recover(self) -> list[str]:
         """At start-up: runs left queued or running by a server that stopped are marked
         failed (their results were never committed, so none are visible)."""
@@ -474,7 +549,11 @@ class Store:
         return [r[0] for r in rows]
 
 
-class StudyChanged(TrkresError):
+class Conflict(TrkresError):
+    """A change refused because of the state something is in (HTTP 409)."""
+
+
+class StudyChanged(Conflict):
     """A study saved from a page that loaded an older version of it (HTTP 409)."""
 
 

@@ -88,6 +88,35 @@ function initProject() {
   study = JSON.parse(document.getElementById("study-data").textContent);
   files = JSON.parse(document.getElementById("files-data").textContent);
   studyVersion = Number(document.getElementById("builder").dataset.version);
+  formats = JSON.parse(document.getElementById("formats-data").textContent);
+  document.getElementById("add-input").addEventListener("click", () => {
+    if (!files.length) return showError("study-error", "upload a file first");
+    collectInputs();
+    const file = files[0];
+    const taken = new Set(study.inputs.map((i) => i.id));
+    let n = study.inputs.length + 1;
+    while (taken.has(`input_${n}`)) n += 1;
+    study.inputs.push({ id: `input_${n}`, kind: KINDS().includes(file.kind) ? file.kind : KINDS()[0], file: file.id });
+    unsaved = true;
+    renderInputs();
+  });
+  document.getElementById("delete-project").addEventListener("click", async () => {
+    if (!window.confirm("Delete this project, its files and its runs?")) return;
+    const result = await api("DELETE", `/api/projects/${pid}`);
+    if (!result.ok) return showError("delete-error", errorText(result));
+    window.location.href = "/";
+  });
+  document.addEventListener("click", async (e) => {
+    const fileButton = e.target.closest("button.delete-file");
+    const runButton = e.target.closest("button.delete-run");
+    if (!fileButton && !runButton) return;
+    const url = fileButton ? `/api/projects/${pid}/files/${fileButton.dataset.file}`
+      : `/api/runs/${runButton.dataset.run}`;
+    const result = await api("DELETE", url);
+    if (!result.ok) return showError("delete-error", errorText(result));
+    (fileButton || runButton).closest("tr").remove();
+    if (fileButton) await refreshProject(pid);
+  });
   document.getElementById("inputs").addEventListener("change", () => { unsaved = true; });
   document.getElementById("options").addEventListener("input", () => { unsaved = true; });
   renderInputs();
@@ -163,8 +192,10 @@ async function refreshProject(pid) {
     const notes = (f.notes || []).join("; ");
     const summary = el("td", {}, f.summary || "");
     if (notes) summary.append(el("br"), el("span", { class: "hint", text: notes }));
+    const del = el("button", { type: "button", class: "delete-file", "data-file": f.id, text: "delete" });
     return el("tr", { "data-file": f.id }, el("td", { text: f.name }), el("td", { text: f.kind }),
-      el("td", { text: f.format || "" }), el("td", { text: f.rows === null ? "" : String(f.rows) }), summary);
+      el("td", { text: f.format || "" }), el("td", { text: f.rows === null ? "" : String(f.rows) }), summary,
+      el("td", {}, del));
   }));
   renderInputs();
 }
@@ -184,6 +215,19 @@ function fileSelect(value, optional) {
   return select;
 }
 
+let formats = {};
+
+function formatSelect(kind, value) {
+  const select = el("select", {});
+  select.append(el("option", { value: "", text: "from the file name" }));
+  for (const f of formats[kind] || []) {
+    const option = el("option", { value: f, text: f });
+    if (f === value) option.selected = true;
+    select.append(option);
+  }
+  return select;
+}
+
 function renderInputs() {
   const body = document.querySelector("#inputs tbody");
   body.replaceChildren();
@@ -195,13 +239,17 @@ function renderInputs() {
       if (k === item.kind) option.selected = true;
       kind.append(option);
     }
-    const cells = [el("td", {}, id), el("td", {}, kind), el("td", {}, fileSelect(item.file, false))];
+    kind.addEventListener("change", () => { collectInputs(); renderInputs(); unsaved = true; });
+    const cells = [el("td", {}, id), el("td", {}, kind), el("td", {}, formatSelect(item.kind, item.format)),
+      el("td", {}, fileSelect(item.file, false))];
     for (const field of FILE_FIELDS) cells.push(el("td", {}, fileSelect(item[field] || "", true)));
+    const takesNote = ["western", "western_blot", "sanger"].includes(item.kind);
     const note = el("input", { value: item.target || item.expect || "", size: "12",
-      placeholder: "pERK / NTRK1 G595R" });
+      placeholder: takesNote ? (item.kind === "sanger" ? "NTRK1 G595R" : "pERK") : "—" });
+    if (!takesNote) note.disabled = true;
     cells.push(el("td", {}, note));
     const remove = el("button", { type: "button", text: "remove" });
-    remove.addEventListener("click", () => { collectInputs(); study.inputs.splice(index, 1); renderInputs(); });
+    remove.addEventListener("click", () => { collectInputs(); study.inputs.splice(index, 1); renderInputs(); unsaved = true; });
     cells.push(el("td", {}, remove));
     body.append(el("tr", { "data-index": String(index) }, ...cells));
   });
@@ -211,8 +259,9 @@ function collectInputs() {
   const rows = document.querySelectorAll("#inputs tbody tr");
   study.inputs = Array.from(rows).map((row, index) => {
     const old = study.inputs[index] || {};
-    const [idCell, kindCell, fileCell, ...rest] = row.children;
-    const item = { ...old, id: idCell.firstChild.value, kind: kindCell.firstChild.value, file: fileCell.firstChild.value };
+    const [idCell, kindCell, formatCell, fileCell, ...rest] = row.children;
+    const item = { ...old, id: idCell.firstChild.value, kind: kindCell.firstChild.value,
+      file: fileCell.firstChild.value, format: formatCell.firstChild.value || null };
     FILE_FIELDS.forEach((field, i) => { item[field] = rest[i].firstChild.value || null; });
     const note = rest[FILE_FIELDS.length].firstChild.value || null;
     delete item.target; delete item.expect;
