@@ -2,7 +2,7 @@
 example's dose-response plate and running it, on loopback only.
 
 What is measured, against a real ``trkres serve`` process (its default workers: one per
-core, at most 4) on a fresh data folder:
+core, at most 8) on a fresh data folder:
 
 * **start**: seconds from launching ``trkres serve`` to ``/api/health`` answering
   (issue target: < 2 s);
@@ -26,6 +26,7 @@ Run: ``python benchmarks/app_load.py [--clients 20] [--workers N]``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import socket
@@ -98,6 +99,32 @@ def load_pages(url: str, pid: str, rid: str, barrier: threading.Barrier,
             out[name] = time.perf_counter() - t0
 
 
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """(server process, its descendants: the workers) CPU seconds used so far (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def own(p: int) -> float:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    def children(p: int) -> list[int]:
+        out = []
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            with contextlib.suppress(OSError):
+                out += [int(c) for c in (task / "children").read_text().split()]
+        return out
+
+    todo, rest = children(pid), 0.0
+    while todo:
+        p = todo.pop()
+        rest += own(p)
+        todo += children(p)
+    return own(pid), rest
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -133,12 +160,14 @@ def main() -> None:
         barrier = threading.Barrier(args.clients)
         threads = [threading.Thread(target=one_client, args=(url, i, barrier, results[i]))
                    for i in range(args.clients)]  # fmt: skip
+        cpu0 = cpu_seconds(server.pid)
         wall0 = time.perf_counter()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         wall = time.perf_counter() - wall0
+        cpu1 = cpu_seconds(server.pid)
         latencies = [float(r["latency"]) for r in results if "latency" in r]  # type: ignore[arg-type]
         errors = [str(r["error"]) for r in results if "error" in r]
         ok = [r for r in results if "rid" in r]
@@ -163,6 +192,9 @@ def main() -> None:
               f"p95 {pct(latencies, 0.95):.2f} s, max {max(latencies):.2f} s  "
               f"(target p95 < 2 s)")  # fmt: skip
         print(f"  throughput {len(latencies) / wall:.1f} runs/s")
+        n = max(len(latencies), 1)
+        print(f"  CPU per upload+run: server process {(cpu1[0] - cpu0[0]) / n:.3f} s, "
+              f"workers {(cpu1[1] - cpu0[1]) / n:.3f} s (the clients' own CPU excluded)")  # fmt: skip
     print(f"  errors: {len(errors)}" + (f" — {errors[:3]}" if errors else ""))
     for name in ("projects", "project", "run", "table", "report"):
         times = [p[name] for p in page_times if name in p]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 from pathlib import Path
 
@@ -266,3 +267,17 @@ def test_western_band_boxes_edited_measured_and_saved(
     lane1 = next(b for b in after["bands"] if b["lane"] == 1 and b["band"] == 1)
     assert (lane1["y0"], lane1["volume"]) == (first["y0"], pytest.approx(new["volume"], rel=1e-9))
     assert b"rois: perk_blot_rois.tsv" in client.get(f"/api/runs/{rerun}/study.yaml").content
+
+
+def test_waiting_for_runs_to_end(client: TestClient) -> None:
+    """``?wait=`` answers when the run ends, request after request (each TestClient request
+    runs on an event loop of its own, as several server loops would)."""
+    pid = project(client)
+    upload(client, pid, "viability.tsv", VIABILITY.read_bytes(), "dose_response")
+    for _ in range(2):
+        rid = client.post(f"/api/projects/{pid}/runs", json={}).json()["id"]
+        t0 = time.monotonic()
+        run = client.get(f"/api/runs/{rid}", params={"wait": 60}).json()
+        assert run["status"] == "done"
+        assert time.monotonic() - t0 < 30  # answered at the end, not after the full wait
+    assert client.get(f"/api/runs/{rid}", params={"wait": 61}).status_code == 422

@@ -42,6 +42,9 @@ class RunPool:
         self._closing = False
         #: Called with a run's id when it ends (done or failed), from a pool thread.
         self.listeners: list[Callable[[str], None]] = []
+        #: Progress of running runs (fraction, label), kept in memory: a run reports it
+        #: many times, and only its start and end are worth a database write.
+        self.live: dict[str, tuple[float, str]] = {}
         self._reader = threading.Thread(
             target=self._read_messages, name="trkres-progress", daemon=True
         )
@@ -105,6 +108,7 @@ class RunPool:
         try:
             self._record(rid, future)
         finally:
+            self.live.pop(rid, None)
             self._tell(rid)
 
     def _tell(self, rid: str) -> None:
@@ -160,7 +164,7 @@ class RunPool:
                 if message[0] == "start":
                     self.store.set_running(message[1])
                 elif message[0] == "progress":
-                    self.store.set_progress(message[1], float(message[2]), str(message[3]))
+                    self.live[message[1]] = (float(message[2]), str(message[3]))
             except Exception:  # a closed store at shutdown
                 log.debug("progress message dropped", exc_info=True)
 

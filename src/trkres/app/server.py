@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import json
 import re
+import threading
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -228,16 +229,16 @@ def create_app(service: Service) -> FastAPI:
         service.store.project(pid)
         return service.store.runs(pid)
 
-    waiters: dict[str, list[asyncio.Event]] = {}
-    loops: list[asyncio.AbstractEventLoop] = []
-
-    def wake(rid: str) -> None:  # on the event loop
-        for event in waiters.pop(rid, []):
-            event.set()
+    #: Requests waiting for a run to end: (their event loop, their event), per run.
+    waiters: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
+    waiters_lock = threading.Lock()
 
     def run_ended(rid: str) -> None:  # from a pool thread
-        if loops:
-            loops[0].call_soon_threadsafe(wake, rid)
+        with waiters_lock:
+            waiting = waiters.pop(rid, [])
+        for loop, event in waiting:
+            with contextlib.suppress(RuntimeError):  # that request's loop has closed
+                loop.call_soon_threadsafe(event.set)
 
     service.pool.listeners.append(run_ended)
 
@@ -246,6 +247,9 @@ def create_app(service: Service) -> FastAPI:
         keys = ("id", "project_id", "status", "progress", "label", "error", "created", "started",
                 "finished", "options", "figures")  # fmt: skip
         out = {k: run[k] for k in keys}
+        live = service.pool.live.get(rid)
+        if live is not None and run["status"] == "running":
+            out["progress"], out["label"] = live
         if run["status"] == "done":
             out["tables"] = [{k: t[k] for k in ("name", "section", "title", "rows", "columns")}
                              for t in service.store.run_tables(rid)]  # fmt: skip
@@ -260,10 +264,10 @@ def create_app(service: Service) -> FastAPI:
         out = await run_in_threadpool(run_json, rid)
         if wait <= 0 or out["status"] in ("done", "failed"):
             return out
-        if not loops:
-            loops.append(asyncio.get_running_loop())
         event = asyncio.Event()
-        waiters.setdefault(rid, []).append(event)
+        entry = (asyncio.get_running_loop(), event)
+        with waiters_lock:
+            waiters.setdefault(rid, []).append(entry)
         try:
             out = await run_in_threadpool(run_json, rid)  # it may have ended meanwhile
             if out["status"] in ("done", "failed"):
@@ -271,8 +275,9 @@ def create_app(service: Service) -> FastAPI:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), wait)
         finally:
-            if event in waiters.get(rid, []):
-                waiters[rid].remove(event)
+            with waiters_lock:
+                if entry in waiters.get(rid, []):
+                    waiters[rid].remove(entry)
         return await run_in_threadpool(run_json, rid)
 
     @app.delete("/api/runs/{rid}", tags=["runs"])

@@ -38,7 +38,7 @@ class AppConfig:
     port: int = 8000
     token: str | None = None
     max_upload: int = DEFAULT_MAX_UPLOAD
-    workers: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
+    workers: int = field(default_factory=lambda: max(1, min(8, os.cpu_count() or 1)))
 
 
 class TooLarge(InputError):

@@ -339,12 +339,6 @@ class Store:
             ).fetchall()
         return bool(row)
 
-    def set_progress(self, rid: str, progress: float, label: str) -> None:
-        self._execute(
-            "UPDATE runs SET progress = ?, label = ? WHERE id = ? AND status = 'running'",
-            [progress, label, rid],
-        )
-
     def fail_run(self, rid: str, error: str) -> None:
         self._execute(
             "UPDATE runs SET status = 'failed', error = ?, finished = ? "

@@ -38,7 +38,7 @@ def serve(
     ] = 512,
     workers: Annotated[
         int | None,
-        typer.Option(help="Worker processes running analyses [default: cores, at most 4].", min=1),
+        typer.Option(help="Worker processes running analyses [default: cores, at most 8].", min=1),
     ] = None,
     example: Annotated[
         bool,
