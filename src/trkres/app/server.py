@@ -17,8 +17,6 @@ The pages (``/``, ``/projects/{id}``, ``/runs/{id}``, …) are server-rendered a
 the same API from ``static/app.js``.
 """
 
-from __future__ import annotations
-
 import asyncio
 import contextlib
 import json
@@ -51,10 +49,19 @@ from trkres.app.store import Conflict, NotFound, StoreError
 from trkres.errors import InputError, TrkresError
 from trkres.study.manifest import KIND_FORMATS
 
-Id = Annotated[str, PathParam(pattern=r"^[0-9a-f]{16}$", description="a project/run id")]
-TableName = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_.\-]{1,120}$")]
-
 _ID = re.compile(r"^[0-9a-f]{16}$")
+
+
+def _id() -> Any:
+    """A path parameter holding an id. Each route parameter gets its own object: FastAPI
+    writes a parameter's alias into it, so one object shared by routes would clash."""
+    return PathParam(pattern=r"^[0-9a-f]{16}$", description="an id (16 hex characters)")
+
+
+def _name() -> Any:
+    """A path parameter holding a table or input name."""
+    return PathParam(pattern=r"^[A-Za-z0-9_.\-]{1,120}$")
+
 
 _env = Environment(
     loader=PackageLoader("trkres.app", "templates"),
@@ -137,7 +144,7 @@ def create_app(service: Service) -> FastAPI:
         return service.store.projects()
 
     @app.get("/api/projects/{pid}", tags=["projects"])
-    def get_project(pid: Id) -> dict[str, Any]:
+    def get_project(pid: Annotated[str, _id()]) -> dict[str, Any]:
         """A project: its study definition, files and runs."""
         project = service.store.project(pid)
         project["files"] = [_file_json(f) for f in service.store.files(pid)]
@@ -146,7 +153,9 @@ def create_app(service: Service) -> FastAPI:
 
     @app.post("/api/projects/{pid}/files", tags=["projects"])
     def upload_file(
-        pid: Id, file: Annotated[UploadFile, File()], kind: Annotated[str, Form()]
+        pid: Annotated[str, _id()],
+        file: Annotated[UploadFile, File()],
+        kind: Annotated[str, Form()],
     ) -> dict[str, Any]:
         """Upload one file of a kind (``mutations``, ``dose_response``, …, or
         ``attachment`` for plate maps, lane layouts, loading controls, Sanger controls
@@ -155,29 +164,35 @@ def create_app(service: Service) -> FastAPI:
         return service.add_file(pid, file.file, file.filename or "upload", kind)
 
     @app.post("/api/projects/{pid}/study", tags=["projects"])
-    def import_study(pid: Id, file: Annotated[UploadFile, File()]) -> dict[str, Any]:
+    def import_study(
+        pid: Annotated[str, _id()], file: Annotated[UploadFile, File()]
+    ) -> dict[str, Any]:
         """Import a zip of a study folder (``study.yaml`` and the files it names)."""
         return service.import_study(pid, file.file, file.filename or "study.zip")
 
     @app.put("/api/projects/{pid}/study", tags=["projects"])
-    def put_study(pid: Id, definition: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    def put_study(
+        pid: Annotated[str, _id()], definition: Annotated[dict[str, Any], Body()]
+    ) -> dict[str, Any]:
         """Replace the study definition (inputs, their links to files, options)."""
         return service.update_study(pid, definition)
 
     @app.delete("/api/projects/{pid}", tags=["projects"])
-    def delete_project(pid: Id) -> dict[str, str]:
+    def delete_project(pid: Annotated[str, _id()]) -> dict[str, str]:
         """Delete a project, its files and runs (refused while a run is queued or running)."""
         service.delete_project(pid)
         return {"deleted": pid}
 
     @app.delete("/api/projects/{pid}/files/{fid}", tags=["projects"])
-    def delete_file(pid: Id, fid: Id) -> dict[str, str]:
+    def delete_file(pid: Annotated[str, _id()], fid: Annotated[str, _id()]) -> dict[str, str]:
         """Delete a file no input of the study and no run uses (409 otherwise)."""
         service.delete_file(pid, fid)
         return {"deleted": fid}
 
     @app.post("/api/projects/{pid}/platemaps", tags=["projects"])
-    def save_plate_map(pid: Id, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    def save_plate_map(
+        pid: Annotated[str, _id()], body: Annotated[dict[str, Any], Body()]
+    ) -> dict[str, Any]:
         """Save a plate map from the layout editor: ``{"name", "plate_size": 96|384,
         "unit": "nM", "wells": [{"well": "A1", "role": "sample", "cell_line", "drug1",
         "conc1", "replicate"}, …]}``. It is read back by the plate map reader and kept
@@ -185,12 +200,12 @@ def create_app(service: Service) -> FastAPI:
         return service.save_plate_map(pid, body)
 
     @app.get("/api/files/{fid}/platemap", tags=["projects"])
-    def get_plate_map(fid: Id) -> dict[str, Any]:
+    def get_plate_map(fid: Annotated[str, _id()]) -> dict[str, Any]:
         """A stored plate map as the editor shows it (doses in molar)."""
         return service.plate_map(fid)
 
     @app.get("/api/projects/{pid}/study.yaml", tags=["projects"])
-    def get_study_yaml(pid: Id) -> Response:
+    def get_study_yaml(pid: Annotated[str, _id()]) -> Response:
         """The study.yaml that reproduces the project's runs with ``trkres analyze``."""
         return Response(
             service.study_yaml(pid=pid),
@@ -199,7 +214,7 @@ def create_app(service: Service) -> FastAPI:
         )
 
     @app.get("/api/projects/{pid}/study.zip", tags=["projects"])
-    def get_study_zip(pid: Id) -> FileResponse:
+    def get_study_zip(pid: Annotated[str, _id()]) -> FileResponse:
         """The study folder (study.yaml and every file, under the users' names) as a zip."""
         path = service.study_zip(pid=pid)
         return FileResponse(
@@ -210,7 +225,9 @@ def create_app(service: Service) -> FastAPI:
         )
 
     @app.post("/api/projects/{pid}/runs", tags=["runs"])
-    def start_run(pid: Id, body: Annotated[dict[str, Any] | None, Body()] = None) -> dict[str, str]:
+    def start_run(
+        pid: Annotated[str, _id()], body: Annotated[dict[str, Any] | None, Body()] = None
+    ) -> dict[str, str]:
         """Run every analysis the project's study allows → ``{"id": …}``. Optional body:
         ``{"options": {...}}`` (replaces the study's options for this run) and
         ``{"figures": true}`` (also write SVG/PNG figure files; slower), ``{"from_run":
@@ -225,7 +242,7 @@ def create_app(service: Service) -> FastAPI:
         return {"id": service.start_run(pid, body.get("options"), figures, from_run)}
 
     @app.get("/api/projects/{pid}/runs", tags=["runs"])
-    def list_runs(pid: Id) -> list[dict[str, Any]]:
+    def list_runs(pid: Annotated[str, _id()]) -> list[dict[str, Any]]:
         service.store.project(pid)
         return service.store.runs(pid)
 
@@ -257,7 +274,9 @@ def create_app(service: Service) -> FastAPI:
         return out
 
     @app.get("/api/runs/{rid}", tags=["runs"])
-    async def get_run(rid: Id, wait: Annotated[float, Query(ge=0, le=60)] = 0) -> dict[str, Any]:
+    async def get_run(
+        rid: Annotated[str, _id()], wait: Annotated[float, Query(ge=0, le=60)] = 0
+    ) -> dict[str, Any]:
         """``status`` (queued, running, done, failed), ``progress`` (0–1), ``error``; for a
         finished run its tables and sections. ``wait=S`` answers as soon as the run ends,
         or after S seconds (at most 60): no need to poll."""
@@ -281,17 +300,17 @@ def create_app(service: Service) -> FastAPI:
         return await run_in_threadpool(run_json, rid)
 
     @app.delete("/api/runs/{rid}", tags=["runs"])
-    def delete_run(rid: Id) -> dict[str, str]:
+    def delete_run(rid: Annotated[str, _id()]) -> dict[str, str]:
         """Delete a finished run: its report, tables and folder."""
         service.delete_run(rid)
         return {"deleted": rid}
 
     @app.post("/api/runs/{rid}/cancel", tags=["runs"])
-    def cancel_run(rid: Id) -> dict[str, str]:
+    def cancel_run(rid: Annotated[str, _id()]) -> dict[str, str]:
         return {"result": service.cancel_run(rid)}
 
     @app.get("/api/runs/{rid}/report", tags=["runs"], response_class=HTMLResponse)
-    def get_report(rid: Id, download: bool = False) -> FileResponse:
+    def get_report(rid: Annotated[str, _id()], download: bool = False) -> FileResponse:
         """The run's self-contained HTML report (served sandboxed)."""
         headers = {"content-security-policy": REPORT_CSP}
         if download:
@@ -299,7 +318,7 @@ def create_app(service: Service) -> FastAPI:
         return FileResponse(service.report_path(rid), media_type="text/html", headers=headers)
 
     @app.get("/api/runs/{rid}/study.yaml", tags=["runs"])
-    def get_run_study_yaml(rid: Id) -> Response:
+    def get_run_study_yaml(rid: Annotated[str, _id()]) -> Response:
         """The study.yaml that reproduces this run from the command line."""
         return Response(
             service.study_yaml(rid=rid),
@@ -308,7 +327,7 @@ def create_app(service: Service) -> FastAPI:
         )
 
     @app.get("/api/runs/{rid}/study.zip", tags=["runs"])
-    def get_run_study_zip(rid: Id) -> FileResponse:
+    def get_run_study_zip(rid: Annotated[str, _id()]) -> FileResponse:
         """The study folder of this run as a zip: unzip, then ``trkres analyze FOLDER``."""
         path = service.study_zip(rid=rid)
         return FileResponse(
@@ -319,17 +338,17 @@ def create_app(service: Service) -> FastAPI:
         )
 
     @app.get("/api/runs/{rid}/western/{name}", tags=["western"])
-    def western_view(rid: Id, name: TableName) -> dict[str, Any]:
+    def western_view(rid: Annotated[str, _id()], name: Annotated[str, _name()]) -> dict[str, Any]:
         """A western input of a finished run: its band boxes with volumes, quantified lanes."""
         return service.western_view(rid, name)
 
     @app.get("/api/runs/{rid}/western/{name}/image.png", tags=["western"])
-    def western_image(rid: Id, name: TableName) -> Response:
+    def western_image(rid: Annotated[str, _id()], name: Annotated[str, _name()]) -> Response:
         """The target image, contrast-stretched to 8 bits (for drawing boxes on)."""
         return Response(service.western_png(rid, name), media_type="image/png")
 
     @app.post("/api/runs/{rid}/western/{name}/quantify", tags=["western"])
-    def western_quantify(rid: Id, name: TableName,
+    def western_quantify(rid: Annotated[str, _id()], name: Annotated[str, _name()],
                          body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:  # fmt: skip
         """Measure again with edited boxes ``{"rois": [{"lane", "band", "x0", "x1", "y0",
         "y1"}, …]}`` (pixels, 0-based, x1/y1 exclusive): bands with volumes, quantified
@@ -337,21 +356,21 @@ def create_app(service: Service) -> FastAPI:
         return service.western_requantify(rid, name, body.get("rois"))
 
     @app.post("/api/runs/{rid}/western/{name}/rois", tags=["western"])
-    def western_save(rid: Id, name: TableName,
+    def western_save(rid: Annotated[str, _id()], name: Annotated[str, _name()],
                      body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:  # fmt: skip
         """Keep edited boxes as the input's ROI file (``rois:`` in study.yaml): the
         project's next run measures them."""
         return service.western_save_rois(rid, name, body.get("rois"))
 
     @app.get("/api/runs/{rid}/manifest", tags=["runs"])
-    def get_run_manifest(rid: Id) -> Response:
+    def get_run_manifest(rid: Annotated[str, _id()]) -> Response:
         """The study.yaml this run used (file paths as laid out for the run)."""
         return Response(service.store.run(rid)["manifest"], media_type="text/plain")
 
     @app.get("/api/runs/{rid}/tables/{name}", tags=["runs"], response_model=None)
     def get_table(
-        rid: Id,
-        name: TableName,
+        rid: Annotated[str, _id()],
+        name: Annotated[str, _name()],
         format: Annotated[str, Query(pattern="^(tsv|json)$")] = "tsv",
         sort: str | None = None,
         desc: bool = False,
@@ -377,7 +396,7 @@ def create_app(service: Service) -> FastAPI:
         return _page("projects.html", projects=service.store.projects())
 
     @app.get("/projects/{pid}", response_class=HTMLResponse, include_in_schema=False)
-    def project_page(pid: Id) -> HTMLResponse:
+    def project_page(pid: Annotated[str, _id()]) -> HTMLResponse:
         project = service.store.project(pid)
         files = service.store.files(pid)
         return _page(
@@ -395,7 +414,8 @@ def create_app(service: Service) -> FastAPI:
 
     @app.get("/projects/{pid}/platemap", response_class=HTMLResponse, include_in_schema=False)
     def plate_map_page(
-        pid: Id, file: Annotated[str | None, Query(pattern=r"^[0-9a-f]{16}$")] = None
+        pid: Annotated[str, _id()],
+        file: Annotated[str | None, Query(pattern=r"^[0-9a-f]{16}$")] = None,
     ) -> HTMLResponse:
         from trkres.app.platemaps import ROLES, UNITS
 
@@ -404,7 +424,7 @@ def create_app(service: Service) -> FastAPI:
         return _page("platemap.html", project=project, roles=ROLES, units=UNITS, start=start)
 
     @app.get("/runs/{rid}", response_class=HTMLResponse, include_in_schema=False)
-    def run_page(rid: Id) -> HTMLResponse:
+    def run_page(rid: Annotated[str, _id()]) -> HTMLResponse:
         run = service.store.run(rid)
         project = service.store.project(run["project_id"])
         tables = service.store.run_tables(rid) if run["status"] == "done" else []
@@ -426,13 +446,13 @@ def create_app(service: Service) -> FastAPI:
         )
 
     @app.get("/runs/{rid}/western/{name}", response_class=HTMLResponse, include_in_schema=False)
-    def western_page(rid: Id, name: TableName) -> HTMLResponse:
+    def western_page(rid: Annotated[str, _id()], name: Annotated[str, _name()]) -> HTMLResponse:
         run = service.store.run(rid)
         view = service.western_view(rid, name)
         return _page("western.html", run=run, name=name, view=view)
 
     @app.get("/runs/{rid}/tables/{name}", response_class=HTMLResponse, include_in_schema=False)
-    def table_page(rid: Id, name: TableName) -> HTMLResponse:
+    def table_page(rid: Annotated[str, _id()], name: Annotated[str, _name()]) -> HTMLResponse:
         run = service.store.run(rid)
         meta = next((t for t in service.store.run_tables(rid) if t["name"] == name), None)
         if meta is None:
