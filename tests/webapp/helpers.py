@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 from fastapi.testclient import TestClient
 
 from support import EXAMPLE
@@ -17,8 +18,10 @@ BASE = "http://127.0.0.1:8000"
 VIABILITY = EXAMPLE / "lab" / "viability_entrectinib.tsv"
 
 
-def wait_for(client: TestClient, rid: str, timeout: float = 120.0) -> dict[str, object]:
-    """Poll a run until it is done or failed."""
+def wait_for(
+    client: TestClient | httpx.Client, rid: str, timeout: float = 120.0
+) -> dict[str, object]:
+    """Poll a run until it is done or failed (a TestClient or an httpx client)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         run = client.get(f"/api/runs/{rid}").json()

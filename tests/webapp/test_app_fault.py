@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from webapp.helpers import VIABILITY, Server
+from webapp.helpers import VIABILITY, Server, wait_for
 
 
 def _descendants(pid: int) -> set[int]:
@@ -35,16 +35,6 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
-
-
-def _wait_run(client: httpx.Client, rid: str, timeout: float = 120) -> dict[str, object]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = client.get(f"/api/runs/{rid}").json()
-        if run["status"] in ("done", "failed"):
-            return run
-        time.sleep(0.1)
-    raise AssertionError(f"run {rid} did not finish")
 
 
 def test_kill_during_a_run_then_restart(tmp_path: Path, example_zip: Path) -> None:
@@ -99,7 +89,7 @@ def test_kill_during_a_run_then_restart(tmp_path: Path, example_zip: Path) -> No
                              data={"kind": "dose_response"})  # fmt: skip
         assert upload.status_code == 200, upload.text
         again = client.post(f"/api/projects/{quick}/runs", json={}).json()["id"]
-        assert _wait_run(client, again)["status"] == "done"
+        assert wait_for(client, again)["status"] == "done"
     finally:
         server.stop()
 

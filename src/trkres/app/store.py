@@ -464,11 +464,7 @@ class Store:
             if row[0] not in ("done", "failed"):
                 raise Conflict("a run that is queued or running cannot be deleted",
                                hint="cancel it first")  # fmt: skip
-            for (table,) in db.execute(
-                "SELECT db_table FROM run_tables WHERE run_id = ?", [rid]
-            ).fetchall():
-                db.execute(f"DROP TABLE IF EXISTS {_quote(table)}")
-            db.execute("DELETE FROM run_tables WHERE run_id = ?", [rid])
+            _drop_results(db, rid)
             db.execute("DELETE FROM runs WHERE id = ?", [rid])
 
     def delete_file(self, pid: str, fid: str) -> str | None:
@@ -510,11 +506,7 @@ class Store:
                 for r in db.execute("SELECT id FROM runs WHERE project_id = ?", [pid]).fetchall()
             ]
             for rid in runs:
-                for (table,) in db.execute(
-                    "SELECT db_table FROM run_tables WHERE run_id = ?", [rid]
-                ).fetchall():
-                    db.execute(f"DROP TABLE IF EXISTS {_quote(table)}")
-                db.execute("DELETE FROM run_tables WHERE run_id = ?", [rid])
+                _drop_results(db, rid)
             db.execute("DELETE FROM runs WHERE project_id = ?", [pid])
             hashes = [r[0] for r in db.execute(
                 "SELECT DISTINCT sha256 FROM files WHERE project_id = ?", [pid]).fetchall()]  # fmt: skip
@@ -556,6 +548,15 @@ class NotFound(TrkresError):
 
     def __init__(self, what: str, ident: str) -> None:
         super().__init__(f"no {what} '{ident[:80]}'")
+
+
+def _drop_results(db: duckdb.DuckDBPyConnection, rid: str) -> None:
+    """A run's result tables and their catalogue rows (inside the caller's transaction)."""
+    for (table,) in db.execute(
+        "SELECT db_table FROM run_tables WHERE run_id = ?", [rid]
+    ).fetchall():
+        db.execute(f"DROP TABLE IF EXISTS {_quote(table)}")
+    db.execute("DELETE FROM run_tables WHERE run_id = ?", [rid])
 
 
 def _quote(name: str) -> str:
