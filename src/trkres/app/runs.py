@@ -105,6 +105,9 @@ class RunPool:
         return "cancelling: the run stops at its next step"
 
     def _finished(self, rid: str, future: Future[dict[str, Any]]) -> None:
+        if self._closing:  # shutdown has recorded this run already; the store may be closed
+            self.live.pop(rid, None)
+            return
         try:
             self._record(rid, future)
         finally:
@@ -126,7 +129,11 @@ class RunPool:
         try:
             outcome = future.result()
         except BrokenProcessPool:
-            self.store.fail_run(rid, "the worker process died during this run (out of memory?)")
+            self.store.fail_run(
+                rid,
+                "the worker process running it stopped (the server was being stopped, or the "
+                "worker was killed or ran out of memory); start the run again",
+            )
             with self._lock:
                 if not self._closing:
                     self._pool = self._new_pool()

@@ -13,6 +13,7 @@ no orphan writes results for a server that will never commit them.
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 import traceback
@@ -39,6 +40,9 @@ def init_worker(queue: Queue[tuple[Any, ...]], server_pid: int) -> None:
     """Pool initialiser: remember the message queue; exit when the server dies."""
     global _queue
     _queue = queue
+    # Ctrl-C in the server's terminal reaches every process of its group: the server
+    # stops the runs itself (cancel flags; workers exit when it is gone).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch() -> None:
         while True:
