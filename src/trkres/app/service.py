@@ -436,11 +436,13 @@ class Service:
 
 
 def _import_readers() -> None:
-    """Import the readers uploads go through, in the background (the first upload then
-    answers at once)."""
+    """Import the readers uploads go through and the analyses' options models, in the
+    background (the first upload and run then answer at once)."""
+    from trkres.study.registry import analyses
     from trkres.study.validate import import_readers
 
     import_readers()
+    analyses()  # the options models, for checking a study's options before a run
 
 
 def error_body(exc: TrkresError) -> dict[str, Any]:

@@ -455,9 +455,12 @@ def _depth(value: Any, level: int = 0) -> int:
 
 
 def validate_folder(folder: Path) -> None:
-    """Validate a laid-out study as ``trkres analyze`` does (manifest, kinds, files)."""
+    """Validate a laid-out study as ``trkres analyze`` does (manifest, kinds, files, and
+    every analysis' options), before a run is queued."""
+    from trkres.study.runner import check_options
+
     try:
-        load_study(folder)
+        check_options(load_study(folder))
     except ManifestError as exc:
         if exc.location is not None:
             exc.location.file = "this project's study.yaml (download it to see the lines)"

@@ -225,6 +225,12 @@ def _options_for(study: Study, registered: list[Analysis]) -> dict[str, BaseMode
     return parsed
 
 
+def check_options(study: Study) -> None:
+    """Validate ``study.yaml``'s options against every analysis' options model, as
+    :func:`run` does first (errors at their line and column), without running anything."""
+    _options_for(study, analyses())
+
+
 def study_knowledge(study: Study, extra: Sequence[Path] = ()) -> KnowledgeBase:
     """Shipped knowledge + the study's own knowledge inputs + ``extra`` files."""
     files = [study.path_of(i) for i in study.inputs_of(InputKind.knowledge)]
