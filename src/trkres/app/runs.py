@@ -55,7 +55,7 @@ class RunPool:
             max_workers=self.workers,
             mp_context=self._context,
             initializer=worker.init_worker,
-            initargs=(self._messages, os.getpid()),
+            initargs=(self._messages, os.getpid(), max(1, (os.cpu_count() or 1) // self.workers)),
         )
 
     def warm(self) -> None:

@@ -36,10 +36,16 @@ class RunCancelled(Exception):
     """The user cancelled the run; raised from the progress callback."""
 
 
-def init_worker(queue: Queue[tuple[Any, ...]], server_pid: int) -> None:
-    """Pool initialiser: remember the message queue; exit when the server dies."""
+def init_worker(queue: Queue[tuple[Any, ...]], server_pid: int, threads: int = 1) -> None:
+    """Pool initialiser: remember the message queue; exit when the server dies; use
+    ``threads`` threads in compiled kernels (the pool already runs one run per core: more
+    threads per worker oversubscribe the cores, and every parallel region then waits for
+    descheduled threads, 10-20 ms each, seen in the load benchmark)."""
     global _queue
     _queue = queue
+    import numba
+
+    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]
     # Ctrl-C in the server's terminal reaches every process of its group: the server
     # stops the runs itself (cancel flags; workers exit when it is gone).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
