@@ -261,3 +261,27 @@ def test_two_experiments_in_one_study_are_labelled_by_input_id(tmp_path: Path) -
     folder = write_study(tmp_path / "t", bad, {"a/vol.csv": text, "b/vol.csv": other})
     with pytest.raises(InputError, match="in vivo input 'other'"):
         tr.study.run(folder)
+
+
+def test_fit_growth_keeps_a_mouse_with_one_volume_after_baseline_as_analyze_does() -> None:
+    """min_observations counts the baseline in fit_growth as in analyze (and SynergyLMM's
+    lmmModel): a mouse measured at baseline and once after it is modelled. fit_growth had
+    passed the model its own default (2 rows after the baseline) and dropped such mice:
+    on the SynergyLMM U87MG data, a whole arm."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for arm, slope in (("Vehicle", 0.3), ("Drug", 0.1)):
+        for m in range(4):
+            days = [0, 3] if m == 0 else [0, 3, 7, 10]  # the first mouse of each arm: 2 volumes
+            b = slope + rng.normal(0, 0.03)
+            for d in days:
+                vol = 100 * np.exp(b * d + (rng.normal(0, 0.1) if d else 0.0))
+                rows.append({"mouse_id": f"{arm}{m}", "arm": arm, "day": d, "volume": vol})
+    df = pd.DataFrame(rows)
+    fit = tr.invivo.fit_growth(df)
+    assert fit.n_mice == {"Vehicle": 4, "Drug": 4}
+    res = tr.invivo.analyze(df, influence="no")
+    assert res.fit is not None
+    np.testing.assert_allclose(fit.beta, res.fit.beta, rtol=1e-12)
+    np.testing.assert_allclose(fit.cov, res.fit.cov, rtol=1e-12)
+    assert tr.invivo.fit_growth(df, min_observations=3).n_mice == {"Vehicle": 3, "Drug": 3}

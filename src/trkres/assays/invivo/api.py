@@ -96,12 +96,14 @@ def analyze(
     return run_invivo(_check_input(volumes), opts)
 
 
-def _checked(volumes: Volumes, columns: Mapping[str, str] | None) -> pd.DataFrame:
+def _checked(
+    volumes: Volumes, columns: Mapping[str, str] | None, min_observations: int = 2
+) -> pd.DataFrame:
     """The checked volumes frame; unusable rows are dropped only after being reported
     (a warning names how many: use :func:`read` to see them)."""
     import logging
 
-    got = read(volumes, columns=columns)
+    got = read(volumes, columns=columns, min_observations=min_observations)
     if len(got.issues):
         logging.getLogger("trkres").warning(
             "%d of %d row(s) not used (see tr.invivo.read(...).issues)",
@@ -134,16 +136,24 @@ def mouse_metrics(
 def fit_growth(
     volumes: Volumes, *, variance: str = "none", time_start: float | None = None,
     time_end: float | None = None, columns: Mapping[str, str] | None = None,
+    min_observations: int = 2,
 ) -> GrowthFit:  # fmt: skip
     """The growth model: ``log(V_t/V_0) ~ 0 + time:arm`` with a random slope per mouse, REML,
     with nlme's variance functions (``none``, ``arm``, ``mouse``, ``time-power``,
     ``arm+time-power``, ``mouse+time-power``). ``.table()`` gives the slopes (1/day) with
-    CIs, ``.contrast(...)`` any arm contrast, ``.summary()`` the parameters."""
+    CIs, ``.contrast(...)`` any arm contrast, ``.summary()`` the parameters.
+
+    ``min_observations`` counts a mouse's usable measurements with its baseline, as
+    :func:`analyze` does (2: a mouse with one measurement after the baseline is modelled,
+    as SynergyLMM's ``lmmModel`` models it)."""
     from trkres.assays.invivo.lmm import fit_growth as _fit
 
-    opts = _options(None, {"variance": variance, "time_start": time_start, "time_end": time_end})
-    return _fit(_checked(volumes, columns), variance=opts.variance, time_start=opts.time_start,
-                time_end=opts.time_end)  # fmt: skip
+    opts = _options(None, {"variance": variance, "time_start": time_start, "time_end": time_end,
+                           "min_observations": min_observations})  # fmt: skip
+    # the option counts the baseline, the model counts rows after it (as run_invivo)
+    return _fit(_checked(volumes, columns, opts.min_observations), variance=opts.variance,
+                time_start=opts.time_start, time_end=opts.time_end,
+                min_observations=max(1, opts.min_observations - 1))  # fmt: skip
 
 
 def synergy_over_time(
