@@ -70,7 +70,10 @@ def one_client(url: str, i: int, barrier: threading.Barrier, out: dict[str, obje
             up = http.post(f"/api/projects/{pid}/files", files={"file": (f"plate{i}.tsv", data)},
                            data={"kind": "dose_response"})  # fmt: skip
             up.raise_for_status()
-            rid = http.post(f"/api/projects/{pid}/runs", json={}).json()["id"]
+            created = http.post(f"/api/projects/{pid}/runs", json={})
+            if created.status_code != 200:
+                raise RuntimeError(f"run refused ({created.status_code}): {created.text[:300]}")
+            rid = created.json()["id"]
             while True:  # answered as soon as the run ends (no polling)
                 status = http.get(f"/api/runs/{rid}", params={"wait": 30}).json()
                 if status["status"] in ("done", "failed"):

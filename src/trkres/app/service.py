@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import gc
 import json
 import os
 import re
@@ -57,9 +58,28 @@ class Service:
         self._clean_leftovers()
         self._clean_run_folders()
         self.pool = RunPool(self.store, config.workers)
+        #: Set once the readers and analyses are imported. Requests that need them wait
+        #: for it: two threads importing the same package at once can see it half
+        #: initialised (importlib breaks the import cycle for one of them).
+        self._imported = threading.Event()
         if start_workers:
             self.pool.warm()
-            threading.Thread(target=_import_readers, name="trkres-readers", daemon=True).start()
+            threading.Thread(target=self._import, name="trkres-imports", daemon=True).start()
+        else:
+            self._import()
+
+    def _import(self) -> None:
+        try:
+            _import_readers()
+            # The modules' objects live as long as the server: out of the collector's
+            # sight, a collection no longer walks the hundreds of thousands of them.
+            gc.freeze()
+        finally:
+            self._imported.set()
+
+    def ready(self) -> None:
+        """Wait until the readers and analyses are imported (a second or two after start)."""
+        self._imported.wait(timeout=120)
 
     def close(self) -> None:
         self.pool.shutdown()
@@ -119,6 +139,7 @@ class Service:
         keeps nothing when the file is not valid. A file of an input kind becomes an
         input of the project's study; an ``attachment`` waits to be linked to one.
         """
+        self.ready()
         self.store.project(pid)
         shown = studies.display_name(name)
         if kind != studies.ATTACHMENT and kind not in studies.INPUT_KINDS:
@@ -160,6 +181,7 @@ class Service:
 
     def import_study(self, pid: str, stream: BinaryIO, name: str) -> dict[str, Any]:
         """Import a zipped study folder: every file it names, its inputs and options."""
+        self.ready()
         self.store.project(pid)
         tmp = self.receive(stream, name)
         try:
@@ -203,6 +225,7 @@ class Service:
     def save_plate_map(self, pid: str, body: Any) -> dict[str, Any]:
         """Store a plate map made in the editor (checked by the plate map reader) as an
         attachment of the project."""
+        self.ready()
         from trkres.app.platemaps import plate_map_yaml
         from trkres.assays.plates.wells import read_plate_map
         from trkres.study.validate import read_named
@@ -225,6 +248,7 @@ class Service:
         return {"id": fid, "name": name, "rows": len(frame), "summary": summary}
 
     def plate_map(self, fid: str) -> dict[str, Any]:
+        self.ready()
         from trkres.app.platemaps import plate_map_json
 
         file = self.store.file(fid)
@@ -257,6 +281,7 @@ class Service:
 
     def western_view(self, rid: str, name: str) -> dict[str, Any]:
         """The band boxes (with volumes) and quantified lanes of a western input of a run."""
+        self.ready()
         self._done_study(rid)
         bands = self.store.result_rows(rid, "western_bands", {"input": name, "role": "target"})
         if not bands:
@@ -272,6 +297,7 @@ class Service:
         }
 
     def western_png(self, rid: str, name: str) -> bytes:
+        self.ready()
         answer = self.pool.call(worker.blot_preview, str(self._done_study(rid)), name)
         if "error" in answer:
             raise InputError(answer["error"])
@@ -279,6 +305,7 @@ class Service:
 
     def western_requantify(self, rid: str, name: str, rois: Any) -> dict[str, Any]:
         """Measure a western input of a run again with edited band boxes (nothing is kept)."""
+        self.ready()
         study = self._done_study(rid)
         text = studies.rois_tsv(rois)
         fd, tmp = tempfile.mkstemp(suffix=".tsv", prefix=".rois-", dir=study.parent)
@@ -295,6 +322,7 @@ class Service:
     def western_save_rois(self, rid: str, name: str, rois: Any) -> dict[str, Any]:
         """Keep edited band boxes as an attachment and link them to the project's western
         input of that name: the next run measures those boxes."""
+        self.ready()
         from trkres.assays.western.bands import read_rois
         from trkres.study.validate import read_named
 
@@ -325,6 +353,7 @@ class Service:
     def update_study(self, pid: str, definition: dict[str, Any]) -> dict[str, Any]:
         """Replace a project's study (inputs, links, options) after checking its shape.
         With ``"version"`` (the version the page loaded), a study changed since is refused."""
+        self.ready()
         self.store.project(pid)
         version = definition.pop("version", None) if isinstance(definition, dict) else None
         if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
@@ -346,6 +375,7 @@ class Service:
         """Lay out the study, validate it as ``trkres analyze`` would, queue the run.
         ``from_run``: run that run's inputs again (with ``options`` if given), not the
         project's current ones."""
+        self.ready()
         project = self.store.project(pid)
         study = copy.deepcopy(project["study"])
         if from_run is not None:

@@ -9,6 +9,7 @@ plugs in without touching the runner.
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -119,11 +120,22 @@ def register(
 _loaded = False
 
 
+_loading = threading.Lock()
+
+
 def load_plugins() -> None:
-    """Import every module named in the ``trkres.analyses`` entry-point group."""
+    """Import every module named in the ``trkres.analyses`` entry-point group (once; a
+    second thread waits for the first instead of seeing half-registered analyses)."""
     global _loaded
     if _loaded:
         return
+    with _loading:
+        if not _loaded:
+            _import_plugins()
+            _loaded = True
+
+
+def _import_plugins() -> None:
     for ep in entry_points(group="trkres.analyses"):
         try:
             importlib.import_module(ep.value.split(":")[0])
@@ -131,7 +143,6 @@ def load_plugins() -> None:
             raise TrkresError(
                 f"analysis plug-in '{ep.name}' ({ep.value}) failed to import: {exc}"
             ) from exc
-    _loaded = True
 
 
 def analyses() -> list[Analysis]:
