@@ -201,6 +201,10 @@ def test_plate_map_from_the_editor(client: TestClient) -> None:
     )
     files = client.get(f"/api/projects/{pid}").json()["files"]
     assert [f["name"] for f in files] == ["laro plate.yaml"]
+    # The name is the user's text only: no folders, no control characters, bounded.
+    odd = {**body, "name": "../../x\n" + "y" * 500}
+    saved = client.post(f"/api/projects/{pid}/platemaps", json=odd).json()
+    assert saved["name"].startswith("x") and "/" not in saved["name"] and len(saved["name"]) <= 125
 
 
 def _western_project(client: TestClient, example_zip: Path) -> str:

@@ -28,7 +28,9 @@ def plate_map_yaml(body: Any) -> tuple[str, str]:
     its content by the plate map reader afterwards."""
     if not isinstance(body, dict):
         raise InputError("a plate map is a JSON object", found=type(body).__name__)
-    name = str(body.get("name") or "plate_map").strip() or "plate_map"
+    from trkres.app.studies import display_name
+
+    name = display_name(str(body.get("name") or "plate_map"))[:120]
     name = name.rsplit(".", 1)[0] if name.lower().endswith((".yaml", ".yml")) else name
     size = body.get("plate_size")
     if size not in (96, 384):
