@@ -18,6 +18,9 @@ import pytest
 from webapp.helpers import VIABILITY, Server
 
 sync_api = pytest.importorskip("playwright.sync_api")
+# A fresh environment compiles and imports on first use (the server's first upload waits
+# for its readers): assertions wait up to 60 s, not Playwright's default 5.
+sync_api.expect.set_options(timeout=60_000)
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
     if os.environ.get("CI"):

@@ -23,12 +23,13 @@ def _project(client: TestClient) -> str:
 
 
 def test_concurrent_uploads_keep_every_input(service: Service) -> None:
-    pid = _project(TestClient(guarded(service), base_url=BASE))
+    app = guarded(service)  # one app, as one server has; a client per thread (tab)
+    pid = _project(TestClient(app, base_url=BASE))
     data = VIABILITY.read_bytes()
     codes: list[int] = []
 
     def upload(i: int) -> None:
-        client = TestClient(guarded(service), base_url=BASE)
+        client = TestClient(app, base_url=BASE)
         response = client.post(f"/api/projects/{pid}/files", files={"file": (f"v{i}.tsv", data)},
                                data={"kind": "dose_response"})  # fmt: skip
         codes.append(response.status_code)
