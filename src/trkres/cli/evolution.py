@@ -56,6 +56,23 @@ def evolve(
     vary_points: Annotated[
         int, typer.Option(help="Values per varied parameter (log grid when hi/lo >= 100).")
     ] = 5,
+    rates_from: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--rates-from",
+            help="trkres result folder or TSV (repeatable) that --rate reads: growth_model.tsv "
+            "(trkres invivo) for arm:NAME, gr_metrics.tsv (trkres gr) for gr:COLUMN:KEY=VALUE.",
+        ),
+    ] = None,
+    rate: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Set a scenario rate from --rates-from (repeatable, applied in order): "
+            "FIELD=arm:NAME (in vivo log-volume slope = birth - death per day; FIELD birth, "
+            "death, death_on_drug or types.NAME.birth) or death_on_drug=gr:GRmax:agent=X,"
+            "cell_line=Y (net rate x log2(1 + GR)). Writes rates.tsv (file, row, column of each)."
+        ),
+    ] = None,
     no_figures: Annotated[bool, typer.Option("--no-figures", help="Write tables only.")] = False,
 ) -> None:
     """Simulate tumour evolution under each regimen of a scenario (Bozic et al. 2013).
@@ -73,6 +90,7 @@ def evolve(
     OUT/composition.tsv, OUT/km.tsv and figures/.
 
     Example:  trkres evolve examples/evolution/bozic2013.yaml -o evo --patients 100000 --seed 1
+    Lab rates:  trkres evolve s.yaml -o evo --rates-from invivo_out --rate death=arm:vehicle --rate death_on_drug=arm:larotrectinib
     Sensitivity:  trkres evolve s.yaml -o evo --vary death_on_drug=0.15:0.21 --vary rate.sensitive.r1=1e-9:1e-7
     """
     from trkres.models.evolution.options import EvolutionOptions
@@ -88,14 +106,34 @@ def evolve(
          "vary_points": vary_points},
         source="cli",
     )  # fmt: skip
+    source: object = scenario
+    rates_table = None
+    if rate:
+        from trkres.models.evolution.lab import rates_from_results
+
+        source, rates_table = rates_from_results(scenario, rate, list(rates_from or []))
+        if not state.quiet:
+            for row in rates_table.to_dict("records"):
+                err_console.print(
+                    f"{row['field']} = {row['value']:.4g} per day (was {row['previous']:.4g}): "
+                    f"{row['mapping']}; {row['file']} row {row['row']}, column {row['column']}"
+                )
+    elif rates_from:
+        from trkres.errors import InputError
+
+        raise InputError("--rates-from without --rate", expected="--rate FIELD=SOURCE, e.g. "
+                         "death_on_drug=arm:larotrectinib", found="no --rate")  # fmt: skip
     with _progress("evolution") as progress:
-        result = run_evolution(scenario, options, progress=progress)
+        result = run_evolution(source, options, progress=progress)  # type: ignore[arg-type]
         figures = []
         if not no_figures:
             from trkres.pl.evolution import evolution_figures
 
             figures = evolution_figures(result)
-        write_outputs(out, dict(result), figures)
+        tables = dict(result)
+        if rates_table is not None:
+            tables["rates"] = rates_table
+        write_outputs(out, tables, figures)
     log_notes(result)
     if not state.quiet:
         summary = result["summary"]

@@ -21,6 +21,7 @@ from trkres.models.evolution.api import (
     p_cure_single_drug,
     p_resistance_at_detection,
     rates_from_growth,
+    rates_from_results,
     read_scenario,
     simulate,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "p_cure_single_drug",
     "p_resistance_at_detection",
     "rates_from_growth",
+    "rates_from_results",
     "read_scenario",
     "run_evolution",
     "simulate",

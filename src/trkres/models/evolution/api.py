@@ -21,6 +21,7 @@ from trkres.models.evolution.closed_forms import (
     p_cure_single_drug,
     p_resistance_at_detection,
 )
+from trkres.models.evolution.lab import rates_from_results
 from trkres.models.evolution.options import EvolutionOptions
 from trkres.models.evolution.run import EvolutionResult, ScenarioInput, run_evolution
 from trkres.models.evolution.scenario import Scenario, read_scenario
@@ -32,6 +33,7 @@ __all__ = [
     "p_cure_single_drug",
     "p_resistance_at_detection",
     "rates_from_growth",
+    "rates_from_results",
     "read_scenario",
     "simulate",
 ]

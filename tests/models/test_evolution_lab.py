@@ -1,0 +1,124 @@
+"""Scenario rates from trkres results, the knowledge base and joint sensitivity (issue 19 item 4)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import trkres as tr
+from trkres.cli import app
+from trkres.errors import InputError, TrkresError
+
+ROOT = Path(__file__).resolve().parents[2]
+COCCO = ROOT / "examples" / "evolution" / "cocco_trk_mek.yaml"
+XENO = ROOT / "examples" / "ntrk_resistance" / "lab" / "xenograft_larotrectinib_trametinib.csv"
+
+
+def _growth(tmp: Path, rows: list[tuple[str, object]], unit: str = "1/day (natural log)") -> Path:
+    out = tmp / "invivo"
+    out.mkdir(exist_ok=True)
+    pd.DataFrame({"arm": [r[0] for r in rows], "slope": [r[1] for r in rows],
+                  "slope_unit": unit}).to_csv(out / "growth_model.tsv", sep="\t", index=False)  # fmt: skip
+    return out
+
+
+def _gr(tmp: Path) -> Path:
+    path = tmp / "gr_metrics.tsv"
+    pd.DataFrame({"cell_line": ["KM12", "KM12", "KM12"],
+                  "agent": ["larotrectinib", "trametinib", "larotrectinib"],
+                  "time": [72, 72, 24], "GRmax": [-0.5, 0.3, "nan"],
+                  "GRinf": [-0.4, 0.25, 0.1]}).to_csv(path, sep="\t", index=False)  # fmt: skip
+    return path
+
+
+def test_arm_slopes_set_death_and_birth_exactly(tmp_path: Path) -> None:
+    folder = _growth(tmp_path, [("vehicle", 0.01), ("laro", -0.03), ("bypass", 0.008)])
+    sc, table = tr.evolution.rates_from_results(
+        COCCO,
+        ["death=arm:vehicle", "death_on_drug=arm:laro", "types.mapk_bypass.birth=arm:bypass"],
+        folder,
+    )
+    # birth 0.14 in the scenario: death = 0.14 - 0.01, death_on_drug = 0.14 + 0.03,
+    # bypass birth = the new death 0.13 + 0.008
+    assert sc.death == pytest.approx(0.13)
+    assert sc.death_on_drug == pytest.approx(0.17)
+    assert sc.types["mapk_bypass"].birth == pytest.approx(0.138)
+    assert list(table["row"]) == [1, 2, 3] and set(table["column"]) == {"slope"}
+    assert set(table["table"]) == {"growth_model"} and (table["unit"] == "per cell per day").all()
+    assert table["file"].iloc[0] == str(folder / "growth_model.tsv")
+
+
+def test_gr_maps_to_death_on_drug(tmp_path: Path) -> None:
+    path = _gr(tmp_path)
+    sc, table = tr.evolution.rates_from_results(
+        COCCO, ["death_on_drug=gr:GRmax:agent=larotrectinib,time=72"], [path]
+    )
+    # net on drug = (0.14 - 0.13) * log2(1 - 0.5) = -0.01 → death_on_drug = 0.15
+    assert sc.death_on_drug == pytest.approx(0.15)
+    assert table["row"].iloc[0] == 1 and table["column"].iloc[0] == "GRmax"
+    sc2, _ = tr.evolution.rates_from_results(
+        COCCO, ["death_on_drug=gr:GRinf:agent=trametinib"], [path]
+    )
+    assert sc2.death_on_drug == pytest.approx(0.14 - 0.01 * math.log2(1.25))
+
+
+@pytest.mark.parametrize(
+    ("rate", "match", "where"),
+    [
+        ("death_on_drug=arm:nope", "arm 'nope' not found", "column arm"),
+        ("death=arm:bad", "not a finite number", "row 2, column slope"),
+        ("death=arm:huge", "death would be", "row 3, column slope"),
+        ("death_on_drug=gr:GRmax:agent=larotrectinib", "2 rows match", "gr_metrics.tsv"),
+        (
+            "death_on_drug=gr:GRmax:agent=larotrectinib,time=24",
+            "not a finite",
+            "row 3, column GRmax",
+        ),
+        ("death_on_drug=gr:GRmax:dose=1", "lacks column 'dose'", "line 1"),
+        ("death_on_drug=gr:IC50:agent=x", "GR column", ""),
+        ("birth=gr:GRmax:agent=x", "sets only death_on_drug", ""),
+        ("lethality=arm:laro", "unknown field", ""),
+        ("death=vivo:laro", "unknown source", ""),
+        ("types.ghost.birth=arm:laro", "no type 'ghost'", ""),
+    ],
+)
+def test_bad_rates_name_file_row_column(tmp_path: Path, rate: str, match: str, where: str) -> None:
+    folder = _growth(tmp_path, [("laro", -0.03), ("bad", "NA"), ("huge", 0.5)])
+    with pytest.raises(TrkresError, match=match) as info:
+        tr.evolution.rates_from_results(COCCO, [rate], [folder, _gr(tmp_path)])
+    assert where in str(info.value)
+
+
+def test_missing_table_and_wrong_unit(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"no growth_model\.tsv"):
+        tr.evolution.rates_from_results(COCCO, ["death=arm:x"], [tmp_path])
+    folder = _growth(tmp_path, [("x", 0.01)], unit="1/week")
+    with pytest.raises(InputError, match="not per day"):
+        tr.evolution.rates_from_results(COCCO, ["death=arm:x"], folder)
+
+
+def test_cli_from_a_real_invivo_run(tmp_path: Path) -> None:
+    inv = tmp_path / "inv"
+    r = CliRunner().invoke(app, ["invivo", str(XENO), "-o", str(inv), "--no-figures"])
+    assert r.exit_code == 0, r.output
+    growth = pd.read_csv(inv / "growth_model.tsv", sep="\t")
+    slopes = dict(zip(growth["arm"], growth["slope"], strict=True))
+    out = tmp_path / "evo"
+    r = CliRunner().invoke(app, ["evolve", str(COCCO), "-o", str(out), "--patients", "50",
+                                 "--no-figures", "--rates-from", str(inv),
+                                 "--rate", "death=arm:Vehicle",
+                                 "--rate", "death_on_drug=arm:Larotrectinib+Trametinib"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    rates = pd.read_csv(out / "rates.tsv", sep="\t")
+    assert rates["value"].tolist() == pytest.approx(
+        [0.14 - slopes["Vehicle"], 0.14 - slopes["Larotrectinib+Trametinib"]]
+    )
+    assert rates["row"].tolist() == [list(growth["arm"]).index("Vehicle") + 1,
+                                     list(growth["arm"]).index("Larotrectinib+Trametinib") + 1]  # fmt: skip
+    bad = CliRunner().invoke(app, ["evolve", str(COCCO), "-o", str(tmp_path / "b"),
+                                   "--rates-from", str(inv)])  # fmt: skip
+    assert bad.exit_code != 0 and "--rate" in str(bad.exception)
