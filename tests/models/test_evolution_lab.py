@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 import trkres as tr
 from trkres.cli import app
 from trkres.errors import InputError, TrkresError
+from trkres.models.evolution.kb_rates import mutation_table
 
 ROOT = Path(__file__).resolve().parents[2]
 COCCO = ROOT / "examples" / "evolution" / "cocco_trk_mek.yaml"
@@ -111,9 +112,14 @@ def test_cli_from_a_real_invivo_run(tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["evolve", str(COCCO), "-o", str(out), "--patients", "50",
                                  "--no-figures", "--rates-from", str(inv),
                                  "--rate", "death=arm:Vehicle",
-                                 "--rate", "death_on_drug=arm:Larotrectinib+Trametinib"])  # fmt: skip
+                                 "--rate", "death_on_drug=arm:Larotrectinib+Trametinib",
+                                 "--rate", "rate.sensitive.on_target=kb:solvent_front"])  # fmt: skip
     assert r.exit_code == 0, r.output
     rates = pd.read_csv(out / "rates.tsv", sep="\t")
+    kb = rates.iloc[2]
+    assert kb["field"] == "rate.sensitive.on_target" and kb["value"] == pytest.approx(2e-9)
+    assert pd.isna(kb["row"]) and kb["file"] == "trkres knowledge base"
+    rates = rates.iloc[:2]
     assert rates["value"].tolist() == pytest.approx(
         [0.14 - slopes["Vehicle"], 0.14 - slopes["Larotrectinib+Trametinib"]]
     )
@@ -122,3 +128,64 @@ def test_cli_from_a_real_invivo_run(tmp_path: Path) -> None:
     bad = CliRunner().invoke(app, ["evolve", str(COCCO), "-o", str(tmp_path / "b"),
                                    "--rates-from", str(inv)])  # fmt: skip
     assert bad.exit_code != 0 and "--rate" in str(bad.exception)
+
+
+def test_knowledge_counts_per_class_and_needs_review() -> None:
+    table = tr.evolution.mutation_rates_from_knowledge()
+    by = table.set_index("class")
+    detail = mutation_table()
+    for cls in ("solvent_front", "gatekeeper", "xdfg"):
+        rows = detail[detail["class"] == cls]
+        verified = rows[rows["status"] == "verified"]
+        # each on-target entry is one substitution: the count is exactly the verified entries
+        assert by.loc[cls, "mutations"] == len(verified)
+        assert by.loc[cls, "unverified"] == len(rows) - len(verified)
+        assert by.loc[cls, "rate"] == pytest.approx(len(verified) * 1e-9)
+        assert "Bozic" in by.loc[cls, "per_base_source"]
+    assert by.loc["gatekeeper", "unverified"] > 0 and not by["unverified_used"].any()
+    assert "ntrk3_f617i" in by.loc["gatekeeper", "unverified_ids"]
+    # amplifications and 'any mutation of the gene' have no site count and never enter a rate
+    assert by.loc["other_bypass", "mutations"] == 0 and by.loc["other_bypass", "not_counted"] > 0
+    wide = tr.evolution.mutation_rates_from_knowledge(2e-9, include_unverified=True).set_index(
+        "class"
+    )
+    assert (
+        wide.loc["gatekeeper", "mutations"]
+        == by.loc["gatekeeper", "mutations"] + by.loc["gatekeeper", "unverified"]
+    )
+    assert wide.loc["gatekeeper", "rate"] == pytest.approx(
+        2e-9 * wide.loc["gatekeeper", "mutations"]
+    )
+    assert wide.loc["gatekeeper", "per_base_source"] == "given by the user"
+    # BRAF V600E (verified) and the hotspot residue V600 (needs_review) are one site
+    mapk = detail[(detail["class"] == "mapk_bypass") & (detail["sites"] > 0)]
+    assert wide.loc["mapk_bypass", "mutations"] == len(mapk) - 2  # BRAF V600, KRAS G12 overlap
+    with pytest.raises(InputError, match="per-base"):
+        tr.evolution.mutation_rates_from_knowledge(2.0)
+
+
+def test_kb_rate_sets_a_mutation_rate() -> None:
+    by = tr.evolution.mutation_rates_from_knowledge().set_index("class")
+    n = int(by.loc[["solvent_front", "gatekeeper", "xdfg"], "mutations"].sum())
+    sc, table = tr.evolution.rates_from_results(
+        COCCO, ["rate.sensitive.on_target=kb:solvent_front+gatekeeper+xdfg:2e-9"]
+    )
+    rate = next(m.rate for m in sc.mutations if m.source == "sensitive" and m.target == "on_target")
+    assert rate == pytest.approx(n * 2e-9)
+    assert table["unit"].iloc[0] == "per division" and "needs_review" in table["mapping"].iloc[0]
+    sc2, _ = tr.evolution.rates_from_results(
+        COCCO, ["rate.sensitive.on_target=kb:gatekeeper"], include_unverified=True
+    )
+    rate2 = next(
+        m.rate for m in sc2.mutations if m.target == "on_target" and m.source == "sensitive"
+    )
+    assert rate2 == pytest.approx(
+        1e-9 * (by.loc["gatekeeper", "mutations"] + by.loc["gatekeeper", "unverified"])
+    )
+    for bad, match in [("rate.sensitive.on_target=kb:nowhere", "unknown resistance class"),
+                       ("rate.sensitive.on_target=kb:other_bypass", "no counted mutation"),
+                       ("rate.sensitive.ghost=kb:xdfg", "no mutation from 'sensitive' to 'ghost'"),
+                       ("death=kb:xdfg", "sets only rate.FROM.TO"),
+                       ("rate.sensitive.on_target=kb:xdfg:big", "not a number")]:  # fmt: skip
+        with pytest.raises(InputError, match=match):
+            tr.evolution.rates_from_results(COCCO, [bad])

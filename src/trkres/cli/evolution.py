@@ -70,9 +70,18 @@ def evolve(
             help="Set a scenario rate from --rates-from (repeatable, applied in order): "
             "FIELD=arm:NAME (in vivo log-volume slope = birth - death per day; FIELD birth, "
             "death, death_on_drug or types.NAME.birth) or death_on_drug=gr:GRmax:agent=X,"
-            "cell_line=Y (net rate x log2(1 + GR)). Writes rates.tsv (file, row, column of each)."
+            "cell_line=Y (net rate x log2(1 + GR)) or rate.FROM.TO=kb:solvent_front+gatekeeper"
+            "[:1e-9] (knowledge-base mutations in the classes x per-base rate). Writes rates.tsv "
+            "(file, row, column of each)."
         ),
     ] = None,
+    include_unverified: Annotated[
+        bool,
+        typer.Option(
+            "--include-unverified",
+            help="--rate kb:... also counts knowledge-base mutations marked needs_review.",
+        ),
+    ] = False,
     no_figures: Annotated[bool, typer.Option("--no-figures", help="Write tables only.")] = False,
 ) -> None:
     """Simulate tumour evolution under each regimen of a scenario (Bozic et al. 2013).
@@ -109,14 +118,23 @@ def evolve(
     source: object = scenario
     rates_table = None
     if rate:
+        import pandas as pd
+
         from trkres.models.evolution.lab import rates_from_results
 
-        source, rates_table = rates_from_results(scenario, rate, list(rates_from or []))
+        source, rates_table = rates_from_results(
+            scenario, rate, list(rates_from or []), include_unverified=include_unverified
+        )
         if not state.quiet:
             for row in rates_table.to_dict("records"):
                 err_console.print(
-                    f"{row['field']} = {row['value']:.4g} per day (was {row['previous']:.4g}): "
-                    f"{row['mapping']}; {row['file']} row {row['row']}, column {row['column']}"
+                    f"{row['field']} = {row['value']:.4g} {row['unit']} (was "
+                    f"{row['previous']:.4g}): {row['mapping']}; {row['file']}"
+                    + (
+                        f" row {row['row']}, column {row['column']}"
+                        if row["row"] is not pd.NA
+                        else ""
+                    )
                 )
     elif rates_from:
         from trkres.errors import InputError

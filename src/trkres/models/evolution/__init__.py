@@ -17,6 +17,7 @@ The public API (``tr.evolution``)::
 
 from trkres.models.evolution.api import (
     expected_resistant_cells,
+    mutation_rates_from_knowledge,
     p_cure_dual,
     p_cure_single_drug,
     p_resistance_at_detection,
@@ -34,6 +35,7 @@ __all__ = [
     "EvolutionResult",
     "Scenario",
     "expected_resistant_cells",
+    "mutation_rates_from_knowledge",
     "p_cure_dual",
     "p_cure_single_drug",
     "p_resistance_at_detection",

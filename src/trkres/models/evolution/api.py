@@ -21,6 +21,7 @@ from trkres.models.evolution.closed_forms import (
     p_cure_single_drug,
     p_resistance_at_detection,
 )
+from trkres.models.evolution.kb_rates import class_rates as mutation_rates_from_knowledge
 from trkres.models.evolution.lab import rates_from_results
 from trkres.models.evolution.options import EvolutionOptions
 from trkres.models.evolution.run import EvolutionResult, ScenarioInput, run_evolution
@@ -29,6 +30,7 @@ from trkres.options import validate_options
 
 __all__ = [
     "expected_resistant_cells",
+    "mutation_rates_from_knowledge",
     "p_cure_dual",
     "p_cure_single_drug",
     "p_resistance_at_detection",

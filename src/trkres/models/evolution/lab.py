@@ -14,6 +14,11 @@ Each rate is set by the user, never guessed: ``FIELD=SOURCE`` with FIELD a scena
   (birth − death) × log2(1 + GR) with the scenario's birth and death, and (drugs change
   only the death rate) ``death_on_drug = birth − (birth − death) × log2(1 + GR)``.
   Only for ``death_on_drug``.
+* ``kb:CLASS[+CLASS...][:PER_BASE]`` — for ``rate.FROM.TO`` (a listed mutation): the number
+  of distinct resistance mutations the knowledge base lists in the classes × PER_BASE (per
+  base per division; default Bozic 2013's 1e-9, an assumption), see
+  :mod:`trkres.models.evolution.kb_rates`; needs_review facts are left out unless
+  ``include_unverified``.
 
 Settings are applied in the order given, each on the scenario as the ones before left it.
 Every value set is reported with its file, table, 1-based data row and column.
@@ -46,18 +51,21 @@ class RateSetting:
     """One ``FIELD=SOURCE`` setting."""
 
     field: str
-    kind: str  # "arm" or "gr"
+    kind: str  # "arm", "gr" or "kb"
     arm: str = ""
     column: str = ""
     keys: tuple[tuple[str, str], ...] = ()
+    classes: tuple[str, ...] = ()
+    per_base: float = 0.0
     text: str = ""
 
 
 def _bad(text: str, why: str) -> InputError:
     return InputError(
         f"bad rate setting {text!r}: {why}",
-        expected="FIELD=arm:NAME or death_on_drug=gr:GRmax|GRinf:KEY=VALUE[,KEY=VALUE], FIELD "
-        "one of birth, death, death_on_drug, types.NAME.birth",
+        expected="FIELD=arm:NAME, death_on_drug=gr:GRmax|GRinf:KEY=VALUE[,KEY=VALUE] or "
+        "rate.FROM.TO=kb:CLASS[+CLASS][:PER_BASE]; FIELD one of birth, death, death_on_drug, "
+        "types.NAME.birth",
         found=text,
     )
 
@@ -68,11 +76,25 @@ def parse_rate(text: str) -> RateSetting:
     if not sep or not field or not source:
         raise _bad(text, "no FIELD=SOURCE")
     parts = field.split(".")
+    kind, _, rest = source.partition(":")
+    if kind == "kb":
+        if not (len(parts) == 3 and parts[0] == "rate" and parts[1] and parts[2]):
+            raise _bad(text, "a knowledge-base count sets only rate.FROM.TO")
+        classes, _, per = rest.partition(":")
+        names = tuple(c.strip() for c in classes.split("+") if c.strip())
+        if not names:
+            raise _bad(text, "no resistance class (e.g. solvent_front+gatekeeper+xdfg)")
+        try:
+            per_base = float(per) if per.strip() else 1e-9
+        except ValueError:
+            raise _bad(text, f"per-base rate {per!r} is not a number") from None
+        if not 0 < per_base < 1:
+            raise _bad(text, f"per-base rate {per_base:g} not in (0, 1)")
+        return RateSetting(field, "kb", classes=names, per_base=per_base, text=text)
     if field not in ("birth", *_DEATH_FIELDS) and not (
         len(parts) == 3 and parts[0] == "types" and parts[2] == "birth" and parts[1]
     ):
         raise _bad(text, f"unknown field {field!r}")
-    kind, _, rest = source.partition(":")
     if kind == "arm":
         if not rest.strip():
             raise _bad(text, "no arm name")
@@ -133,7 +155,19 @@ def _number(frame: pd.DataFrame, path: Path, row: int, column: str) -> float:
     return value
 
 
+def _mutation(data: dict[str, Any], field: str) -> dict[str, Any]:
+    _, a, b = field.split(".")
+    for m in data["mutations"]:
+        if m["from"] == a and m["to"] == b:
+            return m  # type: ignore[no-any-return]
+    raise InputError(f"no mutation from {a!r} to {b!r} in the scenario",
+                     expected=", ".join(f"rate.{m['from']}.{m['to']}" for m in data["mutations"]),
+                     found=field)  # fmt: skip
+
+
 def _get(data: dict[str, Any], field: str) -> float:
+    if field.startswith("rate."):
+        return float(_mutation(data, field)["rate"])
     if field.startswith("types."):
         name = field.split(".")[1]
         if name not in data["types"]:
@@ -145,14 +179,34 @@ def _get(data: dict[str, Any], field: str) -> float:
 
 
 def _set(data: dict[str, Any], field: str, value: float) -> None:
-    if field.startswith("types."):
+    if field.startswith("rate."):
+        _mutation(data, field)["rate"] = value
+    elif field.startswith("types."):
         data["types"][field.split(".")[1]]["birth"] = value
     else:
         data[field] = value
 
 
-def _one(setting: RateSetting, data: dict[str, Any], paths: Sequence[str | Path]) -> dict[str, Any]:
+def _one(
+    setting: RateSetting,
+    data: dict[str, Any],
+    paths: Sequence[str | Path],
+    include_unverified: bool = False,
+) -> dict[str, Any]:
     birth, death = float(data["birth"]), float(data["death"])
+    if setting.kind == "kb":
+        from trkres.models.evolution.kb_rates import kb_rate
+
+        before = _get(data, setting.field)
+        value, how = kb_rate(
+            setting.classes, setting.per_base, include_unverified=include_unverified
+        )
+        _set(data, setting.field, value)
+        return {"field": setting.field, "value": value, "unit": "per division",
+                "previous": before, "source": setting.text, "file": "trkres knowledge base",
+                "table": "resistance_mutations, bypass_alterations", "row": None,
+                "column": "+".join(setting.classes), "quantity": how.split(" x ")[0],
+                "mapping": how}  # fmt: skip
     if setting.kind == "arm":
         path = _find_table(paths, "growth_model")
         frame = _read(path)
@@ -215,7 +269,11 @@ def _one(setting: RateSetting, data: dict[str, Any], paths: Sequence[str | Path]
 
 
 def apply_rates(
-    data: dict[str, Any], settings: Sequence[str | RateSetting], paths: Sequence[str | Path]
+    data: dict[str, Any],
+    settings: Sequence[str | RateSetting],
+    paths: Sequence[str | Path],
+    *,
+    include_unverified: bool = False,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """A copy of a scenario mapping with ``settings`` applied in order, and the provenance
     table (field, value, unit, previous, source, file, table, row, column, quantity, mapping)."""
@@ -223,23 +281,31 @@ def apply_rates(
     rows = []
     for s in settings:
         setting = parse_rate(s) if isinstance(s, str) else s
-        if setting.field.startswith("types."):
-            _get(out, setting.field)  # unknown type → error before reading files
-        rows.append(_one(setting, out, paths))
-    return out, pd.DataFrame(rows, columns=["field", "value", "unit", "previous", "source", "file",
+        if setting.field.startswith(("types.", "rate.")):
+            _get(out, setting.field)  # unknown type or mutation → error before reading files
+        rows.append(_one(setting, out, paths, include_unverified))
+    table = pd.DataFrame(rows, columns=["field", "value", "unit", "previous", "source", "file",
                                             "table", "row", "column", "quantity", "mapping"])  # fmt: skip
+    table["row"] = table["row"].astype("Int64")
+    return out, table
 
 
 def rates_from_results(
-    scenario: Any, rates: Sequence[str], results: str | Path | Sequence[str | Path]
+    scenario: Any,
+    rates: Sequence[str],
+    results: str | Path | Sequence[str | Path] = (),
+    *,
+    include_unverified: bool = False,
 ) -> tuple[Any, pd.DataFrame]:
     """``scenario`` (YAML path, mapping or Scenario) with ``rates`` (``FIELD=SOURCE``
     strings, see the module) read from ``results`` (result folders or TSVs): returns the
-    changed :class:`Scenario` and the provenance table."""
+    changed :class:`Scenario` and the provenance table. ``include_unverified``: let
+    ``kb:`` sources count needs_review facts of the knowledge base."""
     from trkres.models.evolution.scenario import scenario_from
 
     paths = [results] if isinstance(results, (str, Path)) else list(results)
     model, _, _ = scenario_from(scenario)
-    data, table = apply_rates(model.model_dump(by_alias=True), rates, paths)
+    data, table = apply_rates(model.model_dump(by_alias=True), rates, paths,
+                              include_unverified=include_unverified)  # fmt: skip
     changed, _, _ = scenario_from(data)
     return changed, table
