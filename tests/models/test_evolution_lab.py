@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -189,3 +190,80 @@ def test_kb_rate_sets_a_mutation_rate() -> None:
                        ("rate.sensitive.on_target=kb:xdfg:big", "not a number")]:  # fmt: skip
         with pytest.raises(InputError, match=match):
             tr.evolution.rates_from_results(COCCO, [bad])
+
+
+SMALL = {
+    "name": "small", "detection_size": 200, "progression_size": 400, "horizon": 300,
+    "birth": 1.0, "death": 0.5, "death_on_drug": 1.5,
+    "types": {"sensitive": {"resists": []}, "r": {"resists": ["A"]}},
+    "mutations": [{"from": "sensitive", "to": "r", "rate": 1e-3}],
+    "regimens": {"mono": [{"drugs": ["A"]}]},
+}  # fmt: skip
+
+
+def test_latin_hypercube_one_value_per_stratum_and_seeded() -> None:
+    from trkres.models.evolution.sensitivity import lhs
+
+    k = 40
+    v = lhs({"death_on_drug": (1.2, 2.0), "rate.sensitive.r": (1e-5, 1e-2)}, k, seed=7)
+    lin = np.floor((v["death_on_drug"].to_numpy() - 1.2) / 0.8 * k)
+    logs = np.floor((np.log10(v["rate.sensitive.r"].to_numpy()) + 5) / 3 * k)  # log strata
+    assert sorted(lin) == list(range(k)) and sorted(logs) == list(range(k))
+    assert v.equals(lhs({"death_on_drug": (1.2, 2.0), "rate.sensitive.r": (1e-5, 1e-2)}, k, seed=7))
+    assert not v.equals(lhs({"death_on_drug": (1.2, 2.0), "rate.sensitive.r": (1e-5, 1e-2)}, k, 8))
+
+
+def test_prcc_exact_values() -> None:
+    from trkres.models.evolution.sensitivity import prcc
+
+    rng = np.random.default_rng(0)
+    x = pd.DataFrame({"a": rng.random(30), "b": rng.random(30), "c": rng.random(30)})
+    # y a monotone function of a alone: rank(y) = rank(a), so PRCC(a) = 1 exactly
+    r = prcc(x, np.exp(3 * x["a"].to_numpy()))
+    assert r["a"] == pytest.approx(1.0)
+    assert abs(r["b"]) < 0.5 and abs(r["c"]) < 0.5
+    assert prcc(x, -(x["b"].to_numpy() ** 3))["b"] == pytest.approx(-1.0)
+    assert all(math.isnan(v) for v in prcc(x.iloc[:4], np.arange(4.0)).values())  # n <= d + 1
+
+
+def test_joint_sensitivity_ranks_the_mutation_rate(tmp_path: Path) -> None:
+    ranges = {"death_on_drug": (1.2, 2.0), "rate.sensitive.r": (1e-4, 1e-2)}
+    res = tr.evolution.simulate(SMALL, patients=300, seed=2, method="hybrid", sample=ranges,
+                                samples=12)  # fmt: skip
+    sets, ranks = res["samples"], res["sample_ranks"]
+    assert len(sets) == 12 and list(sets.columns[:3]) == [
+        "sample",
+        "death_on_drug",
+        "rate.sensitive.r",
+    ]
+    # every set is the scenario simulated with those values (same seed): one set re-run alone
+    row = sets.iloc[5]
+    alone = tr.evolution.simulate({**SMALL, "death_on_drug": row["death_on_drug"],
+                                   "mutations": [{"from": "sensitive", "to": "r",
+                                                  "rate": row["rate.sensitive.r"]}]},
+                                  patients=300, seed=2, method="hybrid")["summary"]  # fmt: skip
+    assert alone["p_cure"].iloc[0] == row["p_cure"]
+    cure = ranks[ranks["outcome"] == "p_cure"].set_index("parameter")
+    assert cure.index[0] == "rate.sensitive.r"  # sorted by |PRCC|: the mutation rate matters most
+    assert (
+        cure.loc["rate.sensitive.r", "prcc"] < -0.8
+        and cure.loc["rate.sensitive.r", "spearman"] < -0.8
+    )
+    again = tr.evolution.simulate(SMALL, patients=300, seed=2, method="hybrid", sample=ranges,
+                                  samples=12)["samples"]  # fmt: skip
+    pd.testing.assert_frame_equal(sets, again)
+    with pytest.raises(InputError, match="unknown parameter"):
+        tr.evolution.simulate(SMALL, patients=10, sample={"lethality": (0.1, 0.2)}, samples=3)
+    with pytest.raises(InputError, match="--sample set"):
+        tr.evolution.simulate(SMALL, patients=10, sample={"death_on_drug": (-2.0, -1.0)}, samples=3)
+    out = tmp_path / "o"
+    r = CliRunner().invoke(app, ["evolve", str(COCCO), "-o", str(out), "--patients", "50",
+                                 "--sample", "death_on_drug=0.15:0.2",
+                                 "--sample", "rate.sensitive.on_target=1e-9:1e-7",
+                                 "--samples", "4", "--no-figures"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert len(pd.read_csv(out / "samples.tsv", sep="\t")) == 4 * 2
+    assert (out / "sample_ranks.tsv").is_file()
+    bad = CliRunner().invoke(app, ["evolve", str(COCCO), "-o", str(tmp_path / "b"),
+                                   "--sample", "death_on_drug=0.15"])  # fmt: skip
+    assert bad.exit_code != 0 and "--sample" in str(bad.exception)

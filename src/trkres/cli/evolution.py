@@ -56,6 +56,17 @@ def evolve(
     vary_points: Annotated[
         int, typer.Option(help="Values per varied parameter (log grid when hi/lo >= 100).")
     ] = 5,
+    sample: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Joint sensitivity (repeatable): name=lo:hi, names as for --vary; --samples "
+            "sets drawn together by Latin hypercube (seeded), each simulated; writes "
+            "samples.tsv and sample_ranks.tsv (PRCC and Spearman per regimen and outcome)."
+        ),
+    ] = None,
+    samples: Annotated[
+        int, typer.Option(help="Parameter sets for --sample (Latin hypercube).")
+    ] = 20,
     rates_from: Annotated[
         list[Path] | None,
         typer.Option(
@@ -101,6 +112,7 @@ def evolve(
     Example:  trkres evolve examples/evolution/bozic2013.yaml -o evo --patients 100000 --seed 1
     Lab rates:  trkres evolve s.yaml -o evo --rates-from invivo_out --rate death=arm:vehicle --rate death_on_drug=arm:larotrectinib
     Sensitivity:  trkres evolve s.yaml -o evo --vary death_on_drug=0.15:0.21 --vary rate.sensitive.r1=1e-9:1e-7
+    Joint:  trkres evolve s.yaml -o evo --sample death_on_drug=0.15:0.21 --sample rate.sensitive.r1=1e-9:1e-7 --samples 50
     """
     from trkres.models.evolution.options import EvolutionOptions
     from trkres.models.evolution.run import run_evolution
@@ -112,7 +124,8 @@ def evolve(
         EvolutionOptions,
         {"patients": patients, "seed": seed, "engine": engine, "method": method,
          "regimens": regimen or None, "threads": threads, "vary": parse_vary(vary or []),
-         "vary_points": vary_points},
+         "vary_points": vary_points, "sample": parse_vary(sample or [], "--sample"),
+         "samples": samples},
         source="cli",
     )  # fmt: skip
     source: object = scenario

@@ -66,7 +66,17 @@ class EvolutionOptions(Options):
         5, ge=2, le=50, description="values per varied parameter (log grid when hi/lo >= 100)"
     )
 
-    @field_validator("vary")
+    sample: dict[str, tuple[float, float]] = Field(
+        default_factory=dict,
+        description="joint sensitivity analysis: parameter → (lo, hi), drawn together by Latin "
+        "hypercube (names as for vary)",
+    )
+    samples: int = Field(
+        20, ge=2, le=100_000,
+        description="parameter sets drawn for sample (Latin hypercube seeded by seed)",
+    )  # fmt: skip
+
+    @field_validator("vary", "sample")
     @classmethod
     def _finite(cls, value: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
         for name, (lo, hi) in value.items():

@@ -43,6 +43,10 @@ TABLE_TITLES = {
     "km": "Kaplan–Meier estimate of progression-free time per regimen (days)",
     "patients": "Per virtual patient and regimen: outcome, time to progression, resistance "
     "at start, the type that drove progression",
+    "samples": "Joint sensitivity: each Latin-hypercube parameter set with P(cure) and median "
+    "time to progression per regimen (same simulation seed in every set)",
+    "sample_ranks": "Joint sensitivity: which parameter matters, per regimen and outcome "
+    "(partial rank correlation, Spearman's rho)",
     "sensitivity": "One-at-a-time sensitivity: P(cure) and median time to progression per "
     "regimen as each parameter varies (same seed at every value)",
 }
@@ -288,18 +292,30 @@ def run_evolution(
         "km": _km(patients, c.horizon, c.regimens),
         "patients": patients,
     }
+
+    def one(changed: Scenario) -> pd.DataFrame:
+        cc = compile_scenario(changed, options.regimens)
+        m = _method(options, cc)
+        raw_v = simulate_raw(
+            cc, method=m, patients=options.patients, seed=options.seed, engine=options.engine,
+            threads=options.threads, block_size=options.block_size,
+            transient=_transient(cc) if m == "hybrid" else 0.0,
+        )  # fmt: skip
+        return summarise(_patients_table(raw_v, cc), cc.regimens)
+
+    if options.sample:
+        from trkres.models.evolution.sensitivity import joint
+
+        tables["samples"], tables["sample_ranks"] = joint(
+            model, options.sample, options.samples, options.seed, one
+        )
+        notes.append(
+            f"joint sensitivity: {options.samples} Latin-hypercube sets of "
+            f"{', '.join(options.sample)} (seed {options.seed}), {options.patients:,} patients "
+            f"each, seed {options.seed} in every set; ranked by PRCC and Spearman's rho"
+        )
     if options.vary:
         from trkres.models.evolution.sensitivity import sweep
-
-        def one(changed: Scenario) -> pd.DataFrame:
-            cc = compile_scenario(changed, options.regimens)
-            m = _method(options, cc)
-            raw_v = simulate_raw(
-                cc, method=m, patients=options.patients, seed=options.seed, engine=options.engine,
-                threads=options.threads, block_size=options.block_size,
-                transient=_transient(cc) if m == "hybrid" else 0.0,
-            )  # fmt: skip
-            return summarise(_patients_table(raw_v, cc), cc.regimens)
 
         tables["sensitivity"] = sweep(model, options.vary, options.vary_points, one)
         notes.append(
