@@ -267,3 +267,22 @@ def test_joint_sensitivity_ranks_the_mutation_rate(tmp_path: Path) -> None:
     bad = CliRunner().invoke(app, ["evolve", str(COCCO), "-o", str(tmp_path / "b"),
                                    "--sample", "death_on_drug=0.15"])  # fmt: skip
     assert bad.exit_code != 0 and "--sample" in str(bad.exception)
+
+
+def test_gr_from_a_real_gr_run(tmp_path: Path) -> None:
+    # counts with k_drug/k_0 = f known: GR = 2^f - 1, so log2(1 + GRmax) = f at the top doses
+    f = {0.001: 1.0, 0.01: 0.9, 0.1: 0.3, 1: -0.4, 10: -0.5}
+    lines = ["cell_line\tagent\treplicate\ttime\tconcentration\tcell_count\tcell_count__ctrl\t"
+             "cell_count__time0"]  # fmt: skip
+    lines += [f"KM12\tlarotrectinib\t1\t72\t{c}\t{1000 * 2 ** (3 * v):.9f}\t8000\t1000"
+              for c, v in f.items()]  # fmt: skip
+    counts = tmp_path / "counts.tsv"
+    counts.write_text("\n".join(lines) + "\n")
+    r = CliRunner().invoke(app, ["gr", str(counts), "-o", str(tmp_path / "gr")])
+    assert r.exit_code == 0, r.output
+    sc, table = tr.evolution.rates_from_results(
+        COCCO, ["death_on_drug=gr:GRmax:cell_line=KM12,agent=larotrectinib"], tmp_path / "gr"
+    )
+    # GRmax = 2^-0.5 - 1: net on drug = (0.14 - 0.13) x (-0.5) → death_on_drug = 0.145
+    assert sc.death_on_drug == pytest.approx(0.145, rel=1e-9)
+    assert table["table"].iloc[0] == "gr_metrics" and table["row"].iloc[0] == 1
