@@ -188,7 +188,8 @@ def test_plate_map_from_the_editor(client: TestClient) -> None:
     back = client.get(f"/api/files/{saved.json()['id']}/platemap").json()
     assert back["plate_size"] == 96 and len(back["wells"]) == 12
     a1 = next(w for w in back["wells"] if w["well"] == "A1")
-    assert a1["conc1"] == 1e-6 and a1["drug1"] == "larotrectinib"  # 1000 nM, in molar
+    assert back["unit"] == "nM"  # doses in the map's own unit
+    assert a1["conc1"] == pytest.approx(1000) and a1["drug1"] == "larotrectinib"
     # The plate map reader checks what the editor sends.
     bad = {**body, "wells": [*wells, {"well": "Z99", "role": "sample"}]}
     refused = client.post(f"/api/projects/{pid}/platemaps", json=bad)
@@ -237,11 +238,11 @@ def test_western_band_boxes_edited_measured_and_saved(
     run_volumes = {(b["lane"], b["band"]): b["volume"] for b in view["bands"]}
     for b in same["bands"]:
         assert b["volume"] == pytest.approx(run_volumes[(b["lane"], b["band"])], rel=1e-9)
-    # Moving lane 1's first box off its band lowers its volume.
+    # Moving lane 1's first box off its band (30 px up, into empty membrane) lowers its volume.
     moved = [dict(b) for b in boxes]
     first = next(b for b in moved if b["lane"] == 1 and b["band"] == 1)
-    first["y0"] += 30
-    first["y1"] += 30
+    first["y0"] -= 30
+    first["y1"] -= 30
     again = client.post(f"/api/runs/{rid}/western/perk_blot/quantify", json={"rois": moved}).json()
     new = next(b for b in again["bands"] if b["lane"] == 1 and b["band"] == 1)
     assert new["volume"] < 0.5 * run_volumes[(1, 1)]
@@ -258,6 +259,13 @@ def test_western_band_boxes_edited_measured_and_saved(
         == 422
     )
     assert client.get(f"/api/runs/{rid}/western/nope").status_code == 404
+    # Boxes of one lane that share pixels would count them twice: refused.
+    overlap = [dict(b) for b in boxes]
+    second = next(b for b in overlap if b["lane"] == 1 and b["band"] == 2)
+    second["y0"] = next(b for b in overlap if b["lane"] == 1 and b["band"] == 1)["y1"] - 2
+    for route in ("quantify", "rois"):
+        refused = client.post(f"/api/runs/{rid}/western/perk_blot/{route}", json={"rois": overlap})
+        assert refused.status_code == 422 and "overlap" in refused.json()["error"]["text"]
     # Saved: linked to the input, and the next run measures those boxes.
     saved = client.post(f"/api/runs/{rid}/western/perk_blot/rois", json={"rois": moved}).json()
     assert saved["linked"] is True

@@ -229,14 +229,15 @@ def test_western_band_box_moved_changes_its_number(
     before = label.inner_text()
     cell = page.locator("#boxes tr[data-roi='1-1'] td.volume")
     volume_before = cell.inner_text()
-    # Drag lane 1's first box 30 image pixels down, off its band.
+    # Drag lane 1's first box 30 image pixels up, off its band (down would overlap band 2,
+    # which the editor refuses: a pixel counted twice).
     bounds = box.bounding_box()
     assert bounds is not None
     scale = page.locator("#blot").evaluate("img => img.clientWidth / img.naturalWidth")
     page.mouse.move(bounds["x"] + bounds["width"] / 2, bounds["y"] + bounds["height"] / 2)
     page.mouse.down()
     page.mouse.move(bounds["x"] + bounds["width"] / 2,
-                    bounds["y"] + bounds["height"] / 2 + 30 * scale, steps=5)  # fmt: skip
+                    bounds["y"] + bounds["height"] / 2 - 30 * scale, steps=5)  # fmt: skip
     page.mouse.up()
     expect(label).to_contain_text("1/1: —")  # moved: not measured yet
     page.click("#requantify")
@@ -248,3 +249,60 @@ def test_western_band_box_moved_changes_its_number(
     page.click("#save-rois")
     expect(page.locator("#roi-status")).to_contain_text("linked to input perk_blot")
     assert page.dialogs == []
+
+
+def test_a_tab_with_old_unsaved_edits_cannot_overwrite_another_tabs_save(
+    browser,
+    app_server: Server,  # type: ignore[no-untyped-def]
+) -> None:
+    expect = sync_api.expect
+    pages = []
+    for _ in range(2):
+        context = browser.new_context(base_url=app_server.url)
+        pages.append(context.new_page())
+    a, b = pages
+    pid = _new_project(a, "Two tabs")
+    a.select_option("#kind", "dose_response")
+    a.set_input_files("#file-input", str(VIABILITY))
+    expect(a.locator("#upload-results li.ok")).to_be_visible()
+    b.goto(f"/projects/{pid}")
+    a.reload()
+    # Tab B saves new options.
+    b.fill("#options", '{"dose_response": {"model": "3pl"}}')
+    b.click("#save-study")
+    expect(b.locator("#study-status")).to_have_text("saved")
+    # Tab A (opened before) edits, uploads a file of its own, then saves: refused.
+    a.fill("#options", '{"dose_response": {"model": "2pl"}}')
+    a.select_option("#kind", "attachment")
+    a.set_input_files("#file-input", files=[{"name": "map.yaml", "mimeType": "text/plain",
+                                             "buffer": b"wells: []\n"}])  # fmt: skip
+    expect(a.locator("#upload-results li.ok")).to_be_visible()
+    a.click("#save-study")
+    expect(a.locator("#study-error")).to_contain_text("changed elsewhere")
+    kept = httpx.get(f"{app_server.url}/api/projects/{pid}").json()["study"]["options"]
+    assert kept == {"dose_response": {"model": "3pl"}}
+    for page in pages:
+        page.context.close()
+
+
+def test_plate_editor_apply_clears_empty_fields_and_refuses_bad_numbers(page) -> None:  # type: ignore[no-untyped-def]
+    expect = sync_api.expect
+    _new_project(page, "Plate fields")
+    page.click("#new-plate-map")
+    page.click("td[data-well='A1']")
+    page.fill("#drug1", "larotrectinib")
+    page.fill("#conc1", "10")
+    page.click("#apply")
+    expect(page.locator("td[data-well='A1']")).to_contain_text("larotrectinib 10")
+    page.select_option("#role", "vehicle")
+    page.fill("#drug1", "")
+    page.fill("#conc1", "")
+    page.click("#apply")
+    expect(page.locator("td[data-well='A1']")).to_have_text("vehicle")
+    page.fill("#conc1", "1,5")  # a decimal comma is read as a decimal point
+    page.click("#apply")
+    expect(page.locator("td[data-well='A1']")).to_contain_text("1.5")
+    page.fill("#conc1", "ten")
+    page.click("#apply")
+    expect(page.locator("#map-error")).to_contain_text("must be a number")
+    expect(page.locator("td[data-well='A1']")).to_contain_text("1.5")

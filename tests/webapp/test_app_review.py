@@ -255,3 +255,44 @@ def test_deleting_runs_files_and_projects(client: TestClient, service: Service) 
     assert client.get(f"/api/runs/{run2}").status_code == 404
     assert list((service.store.folder / "blobs").rglob("*.tsv")) == []
     assert [p for p in (service.store.folder / "blobs").rglob("*") if p.is_file()] == []
+
+
+def test_same_bytes_kept_and_deleted_concurrently_never_lose_a_blob(client: TestClient) -> None:
+    """Saving identical content while deleting an earlier copy: the new file's blob stays
+    (a deletion once removed it between the blob's placement and the new record)."""
+    pid = _project(client)
+    body = {"name": "same", "plate_size": 96, "unit": "nM",
+            "wells": [{"well": "A1", "role": "vehicle"}, {"well": "A2", "role": "blank"}]}  # fmt: skip
+    failures: list[str] = []
+    previous = [client.post(f"/api/projects/{pid}/platemaps", json=body).json()["id"]]
+
+    def delete(fid: str) -> None:
+        client.delete(f"/api/projects/{pid}/files/{fid}")
+
+    for _ in range(25):
+        deleter = threading.Thread(target=delete, args=(previous[-1],))
+        deleter.start()
+        saved = client.post(f"/api/projects/{pid}/platemaps", json=body)
+        deleter.join()
+        if saved.status_code != 200:
+            failures.append(saved.text[:200])
+            continue
+        previous.append(saved.json()["id"])
+        back = client.get(f"/api/files/{previous[-1]}/platemap")
+        if back.status_code != 200:
+            failures.append(back.text[:200])
+    assert failures == []
+
+
+def test_plate_map_reopens_in_its_own_unit(client: TestClient) -> None:
+    pid = _project(client)
+    body = {"name": "m", "plate_size": 96, "unit": "nM",
+            "wells": [{"well": "A1", "role": "sample", "drug1": "laro", "conc1": 1000},
+                      {"well": "A2", "role": "vehicle"}]}  # fmt: skip
+    fid = client.post(f"/api/projects/{pid}/platemaps", json=body).json()["id"]
+    back = client.get(f"/api/files/{fid}/platemap").json()
+    assert back["unit"] == "nM"
+    assert next(w for w in back["wells"] if w["well"] == "A1")["conc1"] == 1000
+    # Another project's file does not open in this project's editor.
+    other = _project(client)
+    assert client.get(f"/projects/{other}/platemap", params={"file": fid}).status_code == 404

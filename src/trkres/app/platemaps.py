@@ -21,6 +21,7 @@ FIELDS = ("cell_line", "drug1", "conc1", "drug2", "conc2", "replicate")
 ROLES = ("sample", "vehicle", "blank", "positive_control", "empty")
 UNITS = ("M", "mM", "uM", "µM", "nM", "pM")
 MAX_WELLS = 384
+_MOLAR = {"M": 1.0, "mM": 1e-3, "uM": 1e-6, "µM": 1e-6, "nM": 1e-9, "pM": 1e-12}
 
 
 def plate_map_yaml(body: Any) -> tuple[str, str]:
@@ -69,8 +70,8 @@ def plate_map_yaml(body: Any) -> tuple[str, str]:
 
 
 def plate_map_json(path: Path, shown: str) -> dict[str, Any]:
-    """A stored plate map for the editor: its wells as the plate map reader reads them
-    (doses in molar, unit ``M``), and its plate size."""
+    """A stored plate map for the editor: its wells as the plate map reader reads them, doses
+    in the map's own unit (``unit:`` of a YAML map; molar otherwise), and its plate size."""
     from trkres.assays.plates.wells import read_plate_map
     from trkres.study.validate import read_named
 
@@ -78,6 +79,13 @@ def plate_map_json(path: Path, shown: str) -> dict[str, Any]:
     size = frame.attrs.get("plate_size")
     if size is None:
         size = 384 if frame["row"].max() > 8 or frame["column"].max() > 12 else 96
+    unit, factor = "M", 1.0
+    try:  # a map written in a unit (the editor's own, or a YAML map with 'unit:') keeps it
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        doc = None
+    if isinstance(doc, dict) and doc.get("unit") in _MOLAR:
+        unit, factor = str(doc["unit"]), _MOLAR[str(doc["unit"])]
     wells = []
     for record in frame.to_dict(orient="records"):
         well = re.sub(r"^([A-Z]+)0*(\d+)$", r"\1\2", str(record["well"]))  # A01 → A1
@@ -86,6 +94,8 @@ def plate_map_json(path: Path, shown: str) -> dict[str, Any]:
             value = record.get(field)
             if value is not None and value == value and value != "":  # NaN is no value
                 value = value.item() if hasattr(value, "item") else value
+                if field.startswith("conc") and isinstance(value, float):
+                    value = value / factor  # molar (as read) → the map's own unit
                 out[field] = float(f"{value:.12g}") if isinstance(value, float) else value
         wells.append(out)
-    return {"name": shown, "plate_size": int(size), "unit": "M", "wells": wells}
+    return {"name": shown, "plate_size": int(size), "unit": unit, "wells": wells}

@@ -420,7 +420,7 @@ def create_app(service: Service) -> FastAPI:
         from trkres.app.platemaps import ROLES, UNITS
 
         project = service.store.project(pid)
-        start = service.plate_map(file) if file else None
+        start = service.plate_map(file, pid) if file else None
         return _page("platemap.html", project=project, roles=ROLES, units=UNITS, start=start)
 
     @app.get("/runs/{rid}", response_class=HTMLResponse, include_in_schema=False)

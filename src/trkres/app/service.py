@@ -152,12 +152,11 @@ class Service:
         tmp = self.receive(stream, name)
         try:
             check = studies.check_upload(tmp, kind, shown)
-            sha, size = self.store.put_blob(tmp)
+            fid, sha, size = self.store.keep(
+                tmp, pid, shown, kind, check.format, check.rows, check.summary, check.notes
+            )
         finally:
             tmp.unlink(missing_ok=True)
-        fid = self.store.add_file(
-            pid, sha, size, shown, kind, check.format, check.rows, check.summary, check.notes
-        )
         if kind != studies.ATTACHMENT:
 
             def add_input(study: dict[str, Any]) -> dict[str, Any]:
@@ -205,10 +204,9 @@ class Service:
             for rel, kind in paths.items():
                 copy_path = self.store.temp_upload()
                 shutil.copyfile(folder / rel, copy_path)
-                sha, size = self.store.put_blob(copy_path)
                 check = checked[rel]
-                file_ids[rel] = self.store.add_file(
-                    pid, sha, size, rel, kind, check.format, check.rows, check.summary, check.notes
+                file_ids[rel], _, _ = self.store.keep(
+                    copy_path, pid, rel, kind, check.format, check.rows, check.summary, check.notes
                 )
             definition = studies.study_inputs_from(study, file_ids)
             self.store.set_study(pid, definition)
@@ -236,22 +234,24 @@ class Service:
         try:
             tmp.write_text(text, encoding="utf-8")
             frame = read_named(tmp, name, read_plate_map)
-            sha, size = self.store.put_blob(tmp)
+            roles = frame["role"].value_counts()
+            summary = f"plate map, {len(frame)} wells: " + ", ".join(
+                f"{n} {role}" for role, n in roles.items()
+            )
+            fid, _, _ = self.store.keep(
+                tmp, pid, name, studies.ATTACHMENT, "yaml", len(frame), summary, []
+            )
         finally:
             tmp.unlink(missing_ok=True)
-        roles = frame["role"].value_counts()
-        summary = f"plate map, {len(frame)} wells: " + ", ".join(
-            f"{n} {role}" for role, n in roles.items()
-        )
-        fid = self.store.add_file(pid, sha, size, name, studies.ATTACHMENT, "yaml", len(frame),
-                                  summary, [])  # fmt: skip
         return {"id": fid, "name": name, "rows": len(frame), "summary": summary}
 
-    def plate_map(self, fid: str) -> dict[str, Any]:
+    def plate_map(self, fid: str, pid: str | None = None) -> dict[str, Any]:
         self.ready()
         from trkres.app.platemaps import plate_map_json
 
         file = self.store.file(fid)
+        if pid is not None and file.project_id != pid:
+            raise NotFound("file of this project", fid)
         return plate_map_json(self.store.blob_path(file.sha256), file.name)
 
     # -- deleting ------------------------------------------------------------------------
@@ -261,16 +261,11 @@ class Service:
         shutil.rmtree(self.pool.run_dir(rid), ignore_errors=True)
 
     def delete_file(self, pid: str, fid: str) -> None:
-        orphan = self.store.delete_file(pid, fid)
-        if orphan is not None:
-            self.store.blob_path(orphan).unlink(missing_ok=True)
+        self.store.delete_file(pid, fid)
 
     def delete_project(self, pid: str) -> None:
-        runs, orphans = self.store.delete_project(pid)
-        for rid in runs:
+        for rid in self.store.delete_project(pid):
             shutil.rmtree(self.pool.run_dir(rid), ignore_errors=True)
-        for sha in orphans:
-            self.store.blob_path(sha).unlink(missing_ok=True)
 
     # -- western ROI editor ---------------------------------------------------------------
 
@@ -307,7 +302,8 @@ class Service:
         """Measure a western input of a run again with edited band boxes (nothing is kept)."""
         self.ready()
         study = self._done_study(rid)
-        text = studies.rois_tsv(rois)
+        text = studies.rois_tsv(rois)  # checks each box's shape
+        studies.check_overlaps(rois)
         fd, tmp = tempfile.mkstemp(suffix=".tsv", prefix=".rois-", dir=study.parent)
         os.close(fd)
         try:
@@ -333,11 +329,13 @@ class Service:
         try:
             tmp.write_text(studies.rois_tsv(rois), encoding="utf-8")
             boxes = read_named(tmp, shown, read_rois)
-            sha, size = self.store.put_blob(tmp)
+            studies.check_overlaps(boxes)
+            fid, _, _ = self.store.keep(
+                tmp, pid, shown, studies.ATTACHMENT, "tsv", len(boxes),
+                f"band boxes of {name}: {len(boxes)} boxes", [],
+            )  # fmt: skip
         finally:
             tmp.unlink(missing_ok=True)
-        fid = self.store.add_file(pid, sha, size, shown, studies.ATTACHMENT, "tsv", len(boxes),
-                                  f"band boxes of {name}: {len(boxes)} boxes", [])  # fmt: skip
         linked = []
 
         def link(study: dict[str, Any]) -> dict[str, Any]:

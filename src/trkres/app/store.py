@@ -155,23 +155,35 @@ class Store:
             raise InputError("not a SHA-256 hex digest", found=sha256[:80])
         return self.folder / "blobs" / sha256[:2] / sha256
 
-    def put_blob(self, source: Path) -> tuple[str, int]:
-        """Move the temporary file ``source`` into the blob store; its hash and size."""
+    def keep(self, source: Path, pid: str, name: str, kind: str, fmt: str | None,
+             rows: int | None, summary: str | None, notes: list[str]) -> tuple[str, str, int]:  # fmt: skip
+        """Keep the temporary file ``source`` as a file of a project: its bytes under their
+        SHA-256 (once, however many files have them) and its record. Returns (file id,
+        sha256, size). The blob is placed and the record inserted under the store's lock,
+        so a deletion can never remove a blob between the two."""
         digest = hashlib.sha256()
         size = 0
-        with source.open("rb") as fh:
+        with source.open("rb") as fh:  # hashed outside the lock: large files take seconds
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
                 size += len(block)
         sha = digest.hexdigest()
         target = self.blob_path(sha)
-        target.parent.mkdir(exist_ok=True)
-        if target.exists():
-            source.unlink()
-        else:
-            source.chmod(0o444)
-            source.replace(target)  # atomic: a crash leaves no half file under the hash
-        return sha, size
+        with self._lock:
+            target.parent.mkdir(exist_ok=True)
+            if target.exists():
+                source.unlink()
+            else:
+                source.chmod(0o444)
+                source.replace(target)  # atomic: a crash leaves no half file under the hash
+            fid = self.add_file(pid, sha, size, name, kind, fmt, rows, summary, notes)
+        return fid, sha, size
+
+    def _drop_blob_if_unused(self, sha: str) -> None:
+        """Remove a blob no file refers to (caller holds the lock, after its commit)."""
+        row = self._db.execute("SELECT count(*) FROM files WHERE sha256 = ?", [sha]).fetchone()
+        if row is not None and row[0] == 0:
+            self.blob_path(sha).unlink(missing_ok=True)
 
     def temp_upload(self) -> Path:
         """A new temporary file inside the data folder (same filesystem as the blobs)."""
@@ -467,57 +479,63 @@ class Store:
             _drop_results(db, rid)
             db.execute("DELETE FROM runs WHERE id = ?", [rid])
 
-    def delete_file(self, pid: str, fid: str) -> str | None:
-        """A file of a project no study or run of it uses. Returns the SHA-256 of a blob no
-        file refers to any more (the caller removes it), else None."""
-        with self.transaction() as db:
-            row = db.execute(
-                "SELECT sha256 FROM files WHERE id = ? AND project_id = ?", [fid, pid]
-            ).fetchone()
-            if row is None:
-                raise NotFound("file of this project", fid)
-            study = db.execute("SELECT study FROM projects WHERE id = ?", [pid]).fetchone()
-            if study is not None and fid in json.dumps(json.loads(study[0])):
-                raise Conflict("the study uses this file", hint="remove it from the study first")
-            for run_id, definition in db.execute(
-                "SELECT id, definition FROM runs WHERE project_id = ?", [pid]
-            ).fetchall():
-                if fid in definition:
-                    raise Conflict(f"run {run_id} used this file",
-                                   hint="delete that run first (its study keeps the file)")  # fmt: skip
-            db.execute("DELETE FROM files WHERE id = ?", [fid])
-            left = db.execute("SELECT count(*) FROM files WHERE sha256 = ?", [row[0]]).fetchone()
-        return str(row[0]) if left is not None and left[0] == 0 else None
+    def delete_file(self, pid: str, fid: str) -> None:
+        """A file of a project no study or run of it uses, and its blob when no other file
+        has the same bytes (all under the store's lock: see :meth:`keep`)."""
+        with self._lock:
+            with self.transaction() as db:
+                row = db.execute(
+                    "SELECT sha256 FROM files WHERE id = ? AND project_id = ?", [fid, pid]
+                ).fetchone()
+                if row is None:
+                    raise NotFound("file of this project", fid)
+                study = db.execute("SELECT study FROM projects WHERE id = ?", [pid]).fetchone()
+                if study is not None and fid in json.dumps(json.loads(study[0])):
+                    raise Conflict(
+                        "the study uses this file", hint="remove it from the study first"
+                    )
+                for run_id, definition in db.execute(
+                    "SELECT id, definition FROM runs WHERE project_id = ?", [pid]
+                ).fetchall():
+                    if fid in definition:
+                        raise Conflict(
+                            f"run {run_id} used this file",
+                            hint="delete that run first (its study keeps the file)",
+                        )
+                db.execute("DELETE FROM files WHERE id = ?", [fid])
+            self._drop_blob_if_unused(str(row[0]))
 
-    def delete_project(self, pid: str) -> tuple[list[str], list[str]]:
-        """A project with its runs and files, in one transaction. Returns (run ids, blob
-        hashes no file refers to any more) for the caller to remove from disk."""
-        with self.transaction() as db:
-            if db.execute("SELECT 1 FROM projects WHERE id = ?", [pid]).fetchone() is None:
-                raise NotFound("project", pid)
-            busy = db.execute(
-                "SELECT count(*) FROM runs WHERE project_id = ? AND status IN ('queued', 'running')",
-                [pid],
-            ).fetchone()
-            if busy is not None and busy[0]:
-                raise Conflict("the project has runs queued or running", hint="cancel them first")
-            runs = [
-                r[0]
-                for r in db.execute("SELECT id FROM runs WHERE project_id = ?", [pid]).fetchall()
-            ]
-            for rid in runs:
-                _drop_results(db, rid)
-            db.execute("DELETE FROM runs WHERE project_id = ?", [pid])
-            hashes = [r[0] for r in db.execute(
-                "SELECT DISTINCT sha256 FROM files WHERE project_id = ?", [pid]).fetchall()]  # fmt: skip
-            db.execute("DELETE FROM files WHERE project_id = ?", [pid])
-            db.execute("DELETE FROM projects WHERE id = ?", [pid])
-            orphans = [
-                h for h in hashes
-                if (db.execute("SELECT count(*) FROM files WHERE sha256 = ?", [h]).fetchone()
-                    or (0,))[0] == 0
-            ]  # fmt: skip
-        return runs, orphans
+    def delete_project(self, pid: str) -> list[str]:
+        """A project with its runs and files, in one transaction, and the blobs no other
+        file has. Returns the run ids, whose folders the caller removes."""
+        with self._lock:  # the blobs below go under the same lock as keep() adds them
+            with self.transaction() as db:
+                if db.execute("SELECT 1 FROM projects WHERE id = ?", [pid]).fetchone() is None:
+                    raise NotFound("project", pid)
+                busy = db.execute(
+                    "SELECT count(*) FROM runs WHERE project_id = ? AND status IN ('queued', 'running')",
+                    [pid],
+                ).fetchone()
+                if busy is not None and busy[0]:
+                    raise Conflict(
+                        "the project has runs queued or running", hint="cancel them first"
+                    )
+                runs = [
+                    r[0]
+                    for r in db.execute(
+                        "SELECT id FROM runs WHERE project_id = ?", [pid]
+                    ).fetchall()
+                ]
+                for rid in runs:
+                    _drop_results(db, rid)
+                db.execute("DELETE FROM runs WHERE project_id = ?", [pid])
+                hashes = [r[0] for r in db.execute(
+                    "SELECT DISTINCT sha256 FROM files WHERE project_id = ?", [pid]).fetchall()]  # fmt: skip
+                db.execute("DELETE FROM files WHERE project_id = ?", [pid])
+                db.execute("DELETE FROM projects WHERE id = ?", [pid])
+            for sha in hashes:
+                self._drop_blob_if_unused(sha)
+        return runs
 
     def recover(self) -> list[str]:
         """At start-up: runs left queued or running by a server that stopped are marked

@@ -138,6 +138,7 @@ async function uploadAll(pid, list) {
   const chosen = document.getElementById("kind").value;
   const results = document.getElementById("upload-results");
   let changed = false;
+  let ownChanges = 0; // study versions this page's uploads created
   for (const file of Array.from(list)) {
     const kind = chosen || guessKind(file.name);
     const item = el("li", { class: "pending", "data-name": file.name }, el("strong", { text: file.name }), " ");
@@ -158,6 +159,8 @@ async function uploadAll(pid, list) {
       result = await api("POST", `/api/projects/${pid}/files`, form);
     }
     if (result.ok) {
+      if (kind === "study") unsaved = false; // an import replaces the study: reload it
+      if (kind !== "attachment") ownChanges += 1;
       item.className = "ok";
       message.textContent = kind === "study"
         ? `study imported: ${result.data.inputs} inputs, ${result.data.files} files`
@@ -168,13 +171,14 @@ async function uploadAll(pid, list) {
       message.textContent = errorText(result);
     }
   }
-  if (changed) await refreshProject(pid);
+  if (changed) await refreshProject(pid, ownChanges);
 }
 
-async function refreshProject(pid) {
+async function refreshProject(pid, ownChanges = 0) {
   const result = await api("GET", `/api/projects/${pid}`);
   if (!result.ok) return;
   files = result.data.files;
+  const onlyOurs = result.data.study_version === studyVersion + ownChanges;
   if (unsaved) {
     // Keep the edits not saved yet; add the inputs the upload created.
     collectInputs();
@@ -185,7 +189,10 @@ async function refreshProject(pid) {
     study = result.data.study;
     document.getElementById("options").value = JSON.stringify(study.options || {}, null, 2);
   }
-  studyVersion = result.data.study_version;
+  // With edits not saved yet, the page's version moves on only past this page's own
+  // uploads: a change made elsewhere keeps it behind, so saving then gets 409, not a
+  // silent overwrite of the other tab's work.
+  if (!unsaved || onlyOurs) studyVersion = result.data.study_version;
   document.getElementById("project-title").textContent = result.data.name;
   const body = document.querySelector("#files tbody");
   body.replaceChildren(...files.map((f) => {
@@ -335,6 +342,10 @@ async function poll(rid, failures = 0) {
     setTimeout(() => poll(rid, failures + 1), Math.min(5000, 250 * 2 ** failures));
     return;
   }
+  if (!result.ok && result.status >= 400 && result.status < 500) { // deleted, or no access
+    document.getElementById("label").textContent = errorText(result);
+    return;
+  }
   if (result.ok) {
     const run = result.data;
     document.getElementById("status").textContent = run.status;
@@ -413,7 +424,8 @@ function initPlateEditor() {
   function label(w) {
     if (!w) return "";
     const dose = w.conc1 !== undefined && w.conc1 !== "" ? ` ${w.conc1}` : "";
-    return `${w.role === "sample" ? "" : w.role.replace("_", " ")}${w.drug1 || ""}${dose}`.trim();
+    const role = w.role === "sample" ? "" : w.role.replace("_", " ");
+    return [role, w.drug1 || ""].filter(Boolean).join(" ") + dose;
   }
 
   function build() {
@@ -483,13 +495,28 @@ function initPlateEditor() {
   });
 
   document.getElementById("apply").addEventListener("click", () => {
+    showError("map-error", "");
     const values = {};
     for (const field of ["cell_line", "drug1", "conc1", "replicate"]) {
-      const v = document.getElementById(field).value.trim();
-      if (v !== "") values[field] = field === "conc1" || field === "replicate" ? Number(v) : v;
+      const text = document.getElementById(field).value.trim();
+      if (text === "") { values[field] = undefined; continue; } // an empty field clears it
+      if (field === "conc1" || field === "replicate") {
+        const number = Number(text.replace(",", "."));
+        if (!Number.isFinite(number) || number < 0) {
+          showError("map-error", `${field === "conc1" ? "dose" : "replicate"} must be a number ≥ 0 (found "${text}")`);
+          return;
+        }
+        values[field] = number;
+      } else values[field] = text;
     }
     const role = document.getElementById("role").value;
-    for (const name of selected) wells.set(name, { ...(wells.get(name) || {}), well: name, role, ...values });
+    for (const name of selected) {
+      const well = { ...(wells.get(name) || {}), well: name, role };
+      for (const [field, value] of Object.entries(values)) {
+        if (value === undefined) delete well[field]; else well[field] = value;
+      }
+      wells.set(name, well);
+    }
     paint();
   });
   document.getElementById("clear").addEventListener("click", () => {
@@ -618,8 +645,13 @@ function initRoiEditor() {
     const b = bands.find((x) => key(x) === selected);
     const d = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[e.key];
     e.preventDefault();
-    if (e.shiftKey) { b.x1 = Math.max(b.x0 + 1, b.x1 + d[0]); b.y1 = Math.max(b.y0 + 1, b.y1 + d[1]); }
-    else { b.x0 += d[0]; b.x1 += d[0]; b.y0 += d[1]; b.y1 += d[1]; }
+    const W = img.naturalWidth, H = img.naturalHeight;
+    if (e.shiftKey) {
+      b.x1 = Math.min(W, Math.max(b.x0 + 1, b.x1 + d[0]));
+      b.y1 = Math.min(H, Math.max(b.y0 + 1, b.y1 + d[1]));
+    } else if (b.x0 + d[0] >= 0 && b.x1 + d[0] <= W && b.y0 + d[1] >= 0 && b.y1 + d[1] <= H) {
+      b.x0 += d[0]; b.x1 += d[0]; b.y0 += d[1]; b.y1 += d[1];
+    }
     b.volume = null;
     draw();
   });
@@ -634,6 +666,12 @@ function initRoiEditor() {
     const byKey = new Map(result.data.bands.map((b) => [key(b), b]));
     bands = bands.map((b) => ({ ...b, ...(byKey.get(key(b)) || {}) }));
     quantified(result.data.quantified);
+    const negative = result.data.bands.filter((b) => b.volume !== null && b.volume < 0).length;
+    const missing = (result.data.quantified || []).filter((q) => q.fold_change === null).length;
+    const warn = [];
+    if (negative) warn.push(`${negative} box(es) read below their background (negative volume): a box off its band?`);
+    if (missing) warn.push(`${missing} lane(s) have no fold change (see the table)`);
+    showError("roi-error", warn.join("\n"));
     document.getElementById("roi-status").textContent = "measured with these boxes";
     draw();
   });
