@@ -296,3 +296,32 @@ def test_plate_map_reopens_in_its_own_unit(client: TestClient) -> None:
     # Another project's file does not open in this project's editor.
     other = _project(client)
     assert client.get(f"/projects/{other}/platemap", params={"file": fid}).status_code == 404
+
+
+def test_sessions_expire_and_sign_out_ends_them(tmp_path: Path) -> None:
+    config = AppConfig(
+        data=tmp_path / "d", host="0.0.0.0", token="a-long-enough-token-123", workers=1
+    )
+    check_bind(config)
+    svc = Service(config, start_workers=False)
+    try:
+        client = TestClient(guarded(svc), base_url="http://192.0.2.1:8000")
+        client.post("/login", data={"token": "a-long-enough-token-123"}, follow_redirects=False)
+        assert client.get("/api/projects").status_code == 200
+        assert "sign out" in client.get("/").text
+        session = client.cookies.get("trkres_session")
+        svc.sessions[session] = 0.0  # as if 12 hours had passed
+        assert client.get("/api/projects").status_code == 401
+        client.post("/login", data={"token": "a-long-enough-token-123"}, follow_redirects=False)
+        assert client.get("/api/projects").status_code == 200
+        client.post("/logout", follow_redirects=False)
+        assert client.get("/api/projects").status_code == 401
+        assert list(svc.sessions.values()) == [] or all(v == 0.0 for v in svc.sessions.values())
+    finally:
+        svc.close()
+    # Without a token there is nothing to sign out of.
+    plain = Service(AppConfig(data=tmp_path / "e", workers=1), start_workers=False)
+    try:
+        assert "sign out" not in TestClient(guarded(plain), base_url=BASE).get("/").text
+    finally:
+        plain.close()

@@ -25,6 +25,7 @@ import hmac
 import ipaddress
 import json
 import secrets
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import SimpleCookie
 from typing import Any
@@ -42,7 +43,10 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 #: Paths that need no token: the login form, and the app's own scripts and styles.
-OPEN_PATHS = ("/login", "/static/")
+OPEN_PATHS = ("/login", "/logout", "/static/")
+
+#: How long a browser stays signed in after typing the token (seconds).
+SESSION_SECONDS = 12 * 3600
 
 PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -134,12 +138,13 @@ class Guard:
         bind_host: str,
         max_body: int,
         upload_limit: int,
-        sessions: set[str] | None = None,
+        sessions: dict[str, float] | None = None,
     ) -> None:
         self.app = app
         self.token = token
-        #: Random session ids given by /login (never the token itself), kept in memory.
-        self.sessions = sessions if sessions is not None else set()
+        #: Random session ids given by /login (never the token itself) → when each expires
+        #: (``time.monotonic()`` seconds), kept in memory: a restart signs everyone out.
+        self.sessions = sessions if sessions is not None else {}
         self.loopback_only = is_loopback(bind_host)
         self.names = LOOPBACK_NAMES | {bind_host.lower(), f"[{bind_host.lower()}]"}
         self.bind_host = bind_host
@@ -155,7 +160,7 @@ class Guard:
         if sent and hmac.compare_digest(sent.encode(), self.token.encode()):
             return True
         session = cookies.get(SESSION_COOKIE, "")
-        return bool(session) and session in self.sessions
+        return bool(session) and self.sessions.get(session, 0.0) > time.monotonic()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":  # the app has no websocket routes: refuse them all
@@ -197,7 +202,12 @@ class Guard:
             return
         bearer = headers.get("authorization", "").lower().startswith("bearer ")
         browser = "origin" in headers or "sec-fetch-site" in headers
-        if method not in SAFE_METHODS and not bearer and browser and path != "/login":
+        if (
+            method not in SAFE_METHODS
+            and not bearer
+            and browser
+            and path not in ("/login", "/logout")
+        ):
             origin = headers.get("origin")
             if origin is not None and origin.split("://", 1)[-1] != headers.get("host", ""):
                 await _reply(send, 403, _error("cross-site request refused"))

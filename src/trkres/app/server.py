@@ -22,6 +22,7 @@ import contextlib
 import json
 import re
 import threading
+import time
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -39,6 +40,7 @@ from trkres.app.security import (
     MIN_TOKEN,
     REPORT_CSP,
     SESSION_COOKIE,
+    SESSION_SECONDS,
     BodyTooLarge,
     Guard,
     is_loopback,
@@ -78,6 +80,10 @@ def _page(template: str, **context: Any) -> HTMLResponse:
 def create_app(service: Service) -> FastAPI:
     """The app over ``service`` (its store and run pool)."""
     config = service.config
+
+    def page(template: str, **context: Any) -> HTMLResponse:
+        return _page(template, token_required=config.token is not None, **context)
+
     app = FastAPI(
         title="trkres",
         version=__version__,
@@ -393,13 +399,13 @@ def create_app(service: Service) -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def projects_page() -> HTMLResponse:
-        return _page("projects.html", projects=service.store.projects())
+        return page("projects.html", projects=service.store.projects())
 
     @app.get("/projects/{pid}", response_class=HTMLResponse, include_in_schema=False)
     def project_page(pid: Annotated[str, _id()]) -> HTMLResponse:
         project = service.store.project(pid)
         files = service.store.files(pid)
-        return _page(
+        return page(
             "project.html",
             project=project,
             files=files,
@@ -421,7 +427,7 @@ def create_app(service: Service) -> FastAPI:
 
         project = service.store.project(pid)
         start = service.plate_map(file, pid) if file else None
-        return _page("platemap.html", project=project, roles=ROLES, units=UNITS, start=start)
+        return page("platemap.html", project=project, roles=ROLES, units=UNITS, start=start)
 
     @app.get("/runs/{rid}", response_class=HTMLResponse, include_in_schema=False)
     def run_page(rid: Annotated[str, _id()]) -> HTMLResponse:
@@ -435,7 +441,7 @@ def create_app(service: Service) -> FastAPI:
             for r in service.store.runs(run["project_id"])
             if r["id"] != rid and r["status"] == "done"
         ]
-        return _page(
+        return page(
             "run.html",
             run=run,
             project=project,
@@ -449,7 +455,7 @@ def create_app(service: Service) -> FastAPI:
     def western_page(rid: Annotated[str, _id()], name: Annotated[str, _name()]) -> HTMLResponse:
         run = service.store.run(rid)
         view = service.western_view(rid, name)
-        return _page("western.html", run=run, name=name, view=view)
+        return page("western.html", run=run, name=name, view=view)
 
     @app.get("/runs/{rid}/tables/{name}", response_class=HTMLResponse, include_in_schema=False)
     def table_page(rid: Annotated[str, _id()], name: Annotated[str, _name()]) -> HTMLResponse:
@@ -457,7 +463,7 @@ def create_app(service: Service) -> FastAPI:
         meta = next((t for t in service.store.run_tables(rid) if t["name"] == name), None)
         if meta is None:
             raise NotFound("table", name)
-        return _page("table.html", run=run, table=meta)
+        return page("table.html", run=run, table=meta)
 
     @app.get("/compare", response_class=HTMLResponse, include_in_schema=False)
     def compare_page(
@@ -466,27 +472,40 @@ def create_app(service: Service) -> FastAPI:
     ) -> HTMLResponse:
         from trkres.app.compare import compare_runs
 
-        return _page("compare.html", **compare_runs(service.store, a, b))
+        return page("compare.html", **compare_runs(service.store, a, b))
 
     @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
     def login_page() -> HTMLResponse:
-        return _page("login.html", error=None)
+        return page("login.html", error=None)
 
     @app.post("/login", include_in_schema=False, response_model=None)
     def login(token: Annotated[str, Form()]) -> Response:
         guard_token = config.token
         if guard_token is not None and not _same(token, guard_token):
-            return _page("login.html", error="That is not the token this server printed.")
+            return page("login.html", error="That is not the token this server printed.")
         response = RedirectResponse("/", status_code=303)
         if guard_token is not None:
             session = new_session()  # a random id, not the token (cookies are not per port)
-            service.sessions.add(session)
-            response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="strict")
+            now = time.monotonic()
+            for old, expiry in list(service.sessions.items()):  # forget expired ones
+                if expiry <= now:
+                    service.sessions.pop(old, None)
+            service.sessions[session] = now + SESSION_SECONDS
+            response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="strict",
+                                max_age=SESSION_SECONDS)  # fmt: skip
+        return response
+
+    @app.post("/logout", include_in_schema=False)
+    def logout(request: Request) -> Response:
+        """Sign this browser out: its session ends on the server, its cookie is cleared."""
+        service.sessions.pop(request.cookies.get(SESSION_COOKIE, ""), None)
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE)
         return response
 
     @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
     def docs_page() -> HTMLResponse:
-        return _page("docs.html", swagger=_swagger_folder() is not None, routes=_routes(app))
+        return page("docs.html", swagger=_swagger_folder() is not None, routes=_routes(app))
 
     @app.get("/docs/openapi.json", include_in_schema=False)
     def docs_openapi() -> dict[str, Any]:

@@ -51,8 +51,9 @@ class Service:
 
     def __init__(self, config: AppConfig, *, start_workers: bool = True) -> None:
         self.config = config
-        #: Sessions given by /login (random ids; lost when the server stops).
-        self.sessions: set[str] = set()
+        #: Sessions given by /login: random id → expiry (monotonic seconds); lost when the
+        #: server stops.
+        self.sessions: dict[str, float] = {}
         self.store = Store(config.data)
         self.recovered = self.store.recover()
         self._clean_leftovers()
