@@ -47,17 +47,17 @@ from trkres.app.security import (
     new_session,
 )
 from trkres.app.service import AppConfig, Service, TooLarge, error_body
-from trkres.app.store import Conflict, NotFound, StoreError
+from trkres.app.store import ID_PATTERN, Conflict, NotFound, StoreError
 from trkres.errors import InputError, TrkresError
 from trkres.study.manifest import KIND_FORMATS
 
-_ID = re.compile(r"^[0-9a-f]{16}$")
+_ID = re.compile(ID_PATTERN)
 
 
 def _id() -> Any:
     """A path parameter holding an id. Each route parameter gets its own object: FastAPI
     writes a parameter's alias into it, so one object shared by routes would clash."""
-    return PathParam(pattern=r"^[0-9a-f]{16}$", description="an id (16 hex characters)")
+    return PathParam(pattern=ID_PATTERN, description="an id (16 hex characters)")
 
 
 def _name() -> Any:
@@ -421,7 +421,7 @@ def create_app(service: Service) -> FastAPI:
     @app.get("/projects/{pid}/platemap", response_class=HTMLResponse, include_in_schema=False)
     def plate_map_page(
         pid: Annotated[str, _id()],
-        file: Annotated[str | None, Query(pattern=r"^[0-9a-f]{16}$")] = None,
+        file: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
     ) -> HTMLResponse:
         from trkres.app.platemaps import ROLES, UNITS
 
@@ -467,8 +467,8 @@ def create_app(service: Service) -> FastAPI:
 
     @app.get("/compare", response_class=HTMLResponse, include_in_schema=False)
     def compare_page(
-        a: Annotated[str, Query(pattern=r"^[0-9a-f]{16}$")],
-        b: Annotated[str, Query(pattern=r"^[0-9a-f]{16}$")],
+        a: Annotated[str, Query(pattern=ID_PATTERN)],
+        b: Annotated[str, Query(pattern=ID_PATTERN)],
     ) -> HTMLResponse:
         from trkres.app.compare import compare_runs
 

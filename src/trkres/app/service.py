@@ -21,13 +21,13 @@ from typing import Any, BinaryIO
 
 from trkres.app import studies, worker
 from trkres.app.runs import RunPool
-from trkres.app.store import NotFound, Store
+from trkres.app.store import ID_PATTERN, NotFound, Store
 from trkres.errors import InputError, Location, TrkresError
 
 #: Largest upload accepted (bytes) unless ``--max-upload-mb`` says otherwise.
 DEFAULT_MAX_UPLOAD = 512 * 1024**2
 
-_RUN_DIR = re.compile(r"^[0-9a-f]{16}$")
+_RUN_DIR = re.compile(ID_PATTERN)
 
 
 @dataclass

@@ -69,6 +69,10 @@ class StoreError(TrkresError):
     """The app's data folder cannot be used (locked by another server, unreadable)."""
 
 
+#: What every project, file and run id looks like (see :func:`new_id`).
+ID_PATTERN = r"^[0-9a-f]{16}$"
+
+
 def new_id() -> str:
     """A random, URL-safe, unguessable id (16 hex characters)."""
     return secrets.token_hex(8)

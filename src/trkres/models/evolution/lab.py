@@ -133,11 +133,11 @@ def _find_table(paths: Sequence[str | Path], stem: str) -> Path:
 
 
 def _read(path: Path) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise InputError("cannot read result table", location=Location(file=path),
-                         found=str(exc)) from exc  # fmt: skip
+    """A result table, every cell as text, through the project's table reader (errors
+    name the file and line)."""
+    from trkres.tables import read_table
+
+    return read_table(path)
 
 
 def _number(frame: pd.DataFrame, path: Path, row: int, column: str) -> float:
