@@ -7,7 +7,10 @@ import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
@@ -115,7 +118,6 @@ def test_rerun_gives_identical_tables(demo_out: Path, tmp_path: Path) -> None:
 
 
 def test_inputs_table_counts_rows(demo_out: Path) -> None:
-    import pandas as pd
 
     frame = pd.read_csv(demo_out / "tables" / "inputs.tsv", sep="\t")
     rows = dict(zip(frame["input"], frame["data_rows"], strict=True))
@@ -142,3 +144,47 @@ def test_interactive_figures_inline_plotly() -> None:
     )
     assert "check &lt;this&gt;" in html  # flags are escaped
     assert "1 item(s) need review" in html
+
+
+def _plotly_call(html: str, div_id: str) -> tuple[list[Any], dict[str, Any]]:
+    """The data and layout of ``Plotly.newPlot(div_id, data, layout, config)`` in ``html``."""
+    start = html.index(f'Plotly.newPlot("{div_id}", ') + len(f'Plotly.newPlot("{div_id}", ')
+    decoder = json.JSONDecoder()
+    data, end = decoder.raw_decode(html, start)
+    layout, _ = decoder.raw_decode(html, end + 2)
+    return data, layout
+
+
+def test_figure_specs_render_as_plotly_would_and_stay_inside_their_script() -> None:
+    """A figure given as a plotly specification is written without building a go.Figure:
+    the same traces, layout and default template as go.Figure.to_html, user text unable
+    to end the script, non-finite numbers as null; .interactive still gives a validated
+    go.Figure."""
+    spec = {"data": [{"type": "scatter", "x": np.array([1.0, 2.0, np.inf]),
+                      "y": pd.Series([3.0, np.nan, 1.0]), "name": "line </script><b>x</b>"}],
+            "layout": {"xaxis": {"type": "log", "title": {"text": "dose (M)"}}, "height": 300}}  # fmt: skip
+    fig, _ax = new_figure()
+    figure = Figure("spec", "Spec", fig, spec)
+    section = Section("s", "S", figures=[figure])
+    html = render_report(ReportMeta("T", "D", "0", "k", "now"), [section])
+    assert "</script><b>" not in html and html.count("<!--trkres:plotly.js-->") == 0
+    assert html.count("Plotly.newPlot") == 1
+    data, layout = _plotly_call(html, "fig-spec")
+    assert data[0]["x"] == [1.0, 2.0, None] and data[0]["y"] == [3.0, None, 1.0]
+    assert data[0]["name"] == "line </script><b>x</b>"  # escaped in the page, intact in JS
+    reference = json.loads(go.Figure(spec).to_json())
+    assert layout == reference["layout"]  # the template included, as go.Figure puts it
+    assert isinstance(figure.interactive, go.Figure)  # built (and validated) on request
+    with pytest.raises(ValueError):
+        _ = Figure("bad", "Bad", fig, {"data": [{"type": "scatter", "nosuch": 1}]}).interactive
+
+
+def test_report_figure_specs_are_valid_plotly(demo_out: Path) -> None:
+    """Every figure of the demo report built from a specification is valid plotly: its
+    data and layout, read back from the page, construct a validated go.Figure."""
+    html = (demo_out / "index.html").read_text(encoding="utf-8")
+    ids = re.findall(r'Plotly\.newPlot\("([^"]+)", ', html)
+    assert {"fig-dose-response-overlay", "fig-knowledge-paralog-positions"} <= set(ids)
+    for div_id in ids:
+        data, layout = _plotly_call(html, div_id)
+        go.Figure({"data": data, "layout": layout})  # raises on an invalid property

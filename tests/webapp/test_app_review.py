@@ -325,3 +325,36 @@ def test_sessions_expire_and_sign_out_ends_them(tmp_path: Path) -> None:
         assert "sign out" not in TestClient(guarded(plain), base_url=BASE).get("/").text
     finally:
         plain.close()
+
+
+def test_equal_result_tables_are_stored_once_and_dropped_with_their_last_run(
+    client: TestClient, service: Service
+) -> None:
+    """Every run has the knowledge base's tables: they are one database table for all
+    runs, which outlives a deleted run while another run still has it."""
+    pid = _project(client)
+    client.post(f"/api/projects/{pid}/files", files={"file": ("v.tsv", VIABILITY.read_bytes())},
+                data={"kind": "dose_response"})  # fmt: skip
+    first = client.post(f"/api/projects/{pid}/runs", json={}).json()["id"]
+    assert wait_for(client, first)["status"] == "done"
+    second = client.post(f"/api/projects/{pid}/runs", json={}).json()["id"]
+    assert wait_for(client, second)["status"] == "done"
+    a = {t["name"]: t["db_table"] for t in service.store.run_tables(first)}
+    b = {t["name"]: t["db_table"] for t in service.store.run_tables(second)}
+    assert a == b  # the same inputs and options: every table is equal, so shared
+    assert a["knowledge_facts"] != a["dose_response_fits"]
+
+    def existing() -> set[str]:
+        rows = service.store._rows("SELECT table_name FROM information_schema.tables")
+        return {r["table_name"] for r in rows}
+
+    facts = client.get(f"/api/runs/{second}/tables/knowledge_facts").text
+    assert client.delete(f"/api/runs/{first}").status_code == 200
+    assert set(b.values()) <= existing()  # still the second run's
+    assert client.get(f"/api/runs/{second}/tables/knowledge_facts").text == facts
+    page = client.get(
+        f"/api/runs/{second}/tables/knowledge_facts", params={"format": "json"}
+    ).json()
+    assert page["total"] == len(facts.splitlines()) - 1
+    assert client.delete(f"/api/runs/{second}").status_code == 200
+    assert not set(b.values()) & existing()

@@ -365,31 +365,37 @@ class Store:
     def finish_run(self, rid: str, tables: list[dict[str, Any]], summary: dict[str, Any]) -> None:
         """Load the run's result tables and mark it done, in one transaction.
 
-        ``tables``: name, section, title, parquet (path), rows, columns. A crash
+        ``tables``: name, section, title, parquet (path), rows, columns and, optionally,
+        sha256 (of the Parquet file). Tables with a digest are stored once under it
+        however many runs have them (every run has the knowledge base's tables);
+        :func:`_drop_results` drops one when no run refers to it any more. A crash
         before the commit leaves neither the tables nor the 'done' visible.
         """
         with self.transaction() as db:
             status = db.execute("SELECT status FROM runs WHERE id = ?", [rid]).fetchone()
             if status is None or status[0] != "running":
                 return  # cancelled or failed meanwhile: it stays as it is
+            rows: list[list[Any]] = []
+            made: set[str] = set()  # equal tables within this run are made once too
             for i, table in enumerate(tables):
-                db_table = f"result_{rid}_{i}"
-                db.execute(
-                    f'CREATE TABLE "{db_table}" AS SELECT * FROM read_parquet(?)',
-                    [str(table["parquet"])],
+                digest = table.get("sha256")
+                db_table = f"result_{digest[:32]}" if digest else f"result_{rid}_{i}"
+                shared = db_table in made or bool(
+                    digest
+                    and db.execute(
+                        "SELECT 1 FROM run_tables WHERE db_table = ? LIMIT 1", [db_table]
+                    ).fetchone()
                 )
-                db.execute(
-                    "INSERT INTO run_tables VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        rid,
-                        table["name"],
-                        table["section"],
-                        table["title"],
-                        table["rows"],
-                        json.dumps(table["columns"]),
-                        db_table,
-                    ],
-                )
+                made.add(db_table)
+                if not shared:
+                    db.execute(
+                        f"CREATE TABLE {_quote(db_table)} AS SELECT * FROM read_parquet(?)",
+                        [str(table["parquet"])],
+                    )
+                rows.append([rid, table["name"], table["section"], table["title"],
+                             table["rows"], json.dumps(table["columns"]), db_table])  # fmt: skip
+            if rows:
+                db.executemany("INSERT INTO run_tables VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
             db.execute(
                 "UPDATE runs SET status = 'done', progress = 1, label = 'done', finished = ?, "
                 "summary = ? WHERE id = ?",
@@ -573,12 +579,15 @@ class NotFound(TrkresError):
 
 
 def _drop_results(db: duckdb.DuckDBPyConnection, rid: str) -> None:
-    """A run's result tables and their catalogue rows (inside the caller's transaction)."""
-    for (table,) in db.execute(
-        "SELECT db_table FROM run_tables WHERE run_id = ?", [rid]
-    ).fetchall():
-        db.execute(f"DROP TABLE IF EXISTS {_quote(table)}")
+    """A run's catalogue rows and the result tables no other run refers to (inside the
+    caller's transaction)."""
+    tables = [r[0] for r in db.execute(
+        "SELECT DISTINCT db_table FROM run_tables WHERE run_id = ?", [rid]).fetchall()]  # fmt: skip
     db.execute("DELETE FROM run_tables WHERE run_id = ?", [rid])
+    for table in tables:
+        if db.execute("SELECT 1 FROM run_tables WHERE db_table = ? LIMIT 1", [table]).fetchone():
+            continue  # another run has the same table
+        db.execute(f"DROP TABLE IF EXISTS {_quote(table)}")
 
 
 def _quote(name: str) -> str:

@@ -12,6 +12,7 @@ no orphan writes results for a server that will never commit them.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import threading
@@ -106,7 +107,8 @@ def execute(run_id: str, run_dir: str, figures: bool) -> dict[str, Any]:
             with atomic_directory(folder / "data") as tmp:
                 for section in result.sections:
                     for table in section.tables:
-                        _to_parquet(table.frame, tmp / f"{table.name}.parquet")
+                        parquet = tmp / f"{table.name}.parquet"
+                        _to_parquet(table.frame, parquet)
                         tables.append(
                             {
                                 "name": table.name,
@@ -115,6 +117,9 @@ def execute(run_id: str, run_dir: str, figures: bool) -> dict[str, Any]:
                                 "rows": len(table.frame),
                                 "columns": [str(c) for c in table.frame.columns],
                                 "parquet": str(folder / "data" / f"{table.name}.parquet"),
+                                # Equal tables (the knowledge base's, in every run) are
+                                # stored once: the store keys them by this digest.
+                                "sha256": hashlib.sha256(parquet.read_bytes()).hexdigest(),
                             }
                         )
             summary = {

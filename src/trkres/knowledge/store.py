@@ -145,7 +145,12 @@ class KnowledgeBase:
         return ";".join(dict.fromkeys(ids))
 
     def facts_frame(self) -> pd.DataFrame:
-        """One row per fact: topic, id, summary, status, evidence, origin."""
+        """One row per fact: topic, id, summary, status, evidence, origin. (A copy:
+        the table is built once per knowledge base, which never changes.)"""
+        return self._facts_frame.copy()
+
+    @cached_property
+    def _facts_frame(self) -> pd.DataFrame:
         rows = []
         for key, fact in self.all_facts().items():
             topic, ident = key.split(":", 1)
@@ -164,7 +169,12 @@ class KnowledgeBase:
         return pd.DataFrame(rows)
 
     def positions_frame(self) -> pd.DataFrame:
-        """The NTRK paralog equivalence table, one row per position."""
+        """The NTRK paralog equivalence table, one row per position. (A copy:
+        the table is built once per knowledge base, which never changes.)"""
+        return self._positions_frame.copy()
+
+    @cached_property
+    def _positions_frame(self) -> pd.DataFrame:
         rows = []
         for pos in self.kinase_positions.values():
             row: dict[str, str] = {"position": pos.id, "class": pos.alteration_class}
@@ -178,6 +188,12 @@ class KnowledgeBase:
         return pd.DataFrame(rows)
 
     def sources_frame(self) -> pd.DataFrame:
+        """One row per source: id, citation, PMID, DOI, URL, status, origin. (A copy: the
+        table is built once per knowledge base, which never changes.)"""
+        return self._sources_frame.copy()
+
+    @cached_property
+    def _sources_frame(self) -> pd.DataFrame:
         rows = [
             {
                 "id": s.id,

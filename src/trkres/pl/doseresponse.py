@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from trkres.assays.doseresponse.curvefit import log_logistic
 from trkres.errors import InputError
@@ -113,21 +112,24 @@ def overlay_figure(data: pd.DataFrame, fits: pd.DataFrame, by: list[str], condit
             ax.legend(fontsize=7, frameon=False)
         return fig
 
-    pfig = go.Figure()
+    traces: list[dict[str, Any]] = []
     for title, series in panels:
         for s in series:
             st = s["stats"]
             if s["line"] is not None:
                 x, yv, ic50 = s["line"]
-                pfig.add_trace(go.Scatter(x=x, y=yv, mode="lines", line={"color": s["colour"]},
-                                          name=f"{title}: {s['label']} fit (IC50 {ic50:.3g} M)"))  # fmt: skip
-            pfig.add_trace(go.Scatter(
-                x=st["dose_molar"], y=st["mean"], mode="markers", marker={"color": s["colour"]},
-                error_y={"type": "data", "array": st["std"].fillna(0)}, name=f"{title}: {s['label']}",
-            ))  # fmt: skip
-    pfig.update_layout(
-        xaxis_type="log", xaxis_title="dose (M)", yaxis_title="viability", height=420
-    )
+                traces.append({"type": "scatter", "x": x, "y": yv, "mode": "lines",
+                               "line": {"color": s["colour"]},
+                               "name": f"{title}: {s['label']} fit (IC50 {ic50:.3g} M)"})  # fmt: skip
+            traces.append({
+                "type": "scatter", "x": st["dose_molar"], "y": st["mean"], "mode": "markers",
+                "marker": {"color": s["colour"]},
+                "error_y": {"type": "data", "array": st["std"].fillna(0)}, "name": f"{title}: {s['label']}",
+            })  # fmt: skip
+    pfig = {"data": traces, "layout": {
+        "xaxis": {"type": "log", "title": {"text": "dose (M)"}},
+        "yaxis": {"title": {"text": "viability"}}, "height": 420,
+    }}  # fmt: skip
     return Figure("dose_response_overlay", "Dose-response: reference vs other conditions", draw, pfig,
                   caption="Points: mean ± SD of replicates; lines: 4PL fits; open squares left of the "
                           "axis break (//): vehicle (dose 0) wells.")  # fmt: skip
@@ -272,14 +274,16 @@ def forest_figure(
     labels = _forest_labels(c)
     err = np.vstack([c["fold_change"] - c["fold_ci_low"], c["fold_ci_high"] - c["fold_change"]])
     colours = np.where(c["resistant"].astype(bool), "#d62728", "#1f5f99")
-    pfig = go.Figure(go.Scatter(
-        x=c["fold_change"], y=labels, mode="markers", marker={"color": list(colours), "symbol": "square"},
-        error_x={"type": "data", "symmetric": False, "array": err[1], "arrayminus": err[0]},
-    ))  # fmt: skip
-    pfig.update_layout(
-        xaxis_type="log", xaxis_title="fold change in IC50", height=200 + 30 * len(c)
-    )
-    pfig.add_vline(x=threshold, line_dash="dash", line_color="grey")
+    pfig = {"data": [{
+        "type": "scatter", "x": c["fold_change"], "y": labels, "mode": "markers",
+        "marker": {"color": list(colours), "symbol": "square"},
+        "error_x": {"type": "data", "symmetric": False, "array": err[1], "arrayminus": err[0]},
+    }], "layout": {
+        "xaxis": {"type": "log", "title": {"text": "fold change in IC50"}}, "height": 200 + 30 * len(c),
+        # The threshold: a vertical line across the plot (what go.Figure.add_vline draws).
+        "shapes": [{"type": "line", "x0": threshold, "x1": threshold, "xref": "x", "y0": 0, "y1": 1,
+                    "yref": "y domain", "line": {"dash": "dash", "color": "grey"}}],
+    }}  # fmt: skip
     return Figure(name, "Fold resistance (forest plot)", draw, pfig,
                   caption=f"Red: resistant (≥ {threshold:g}-fold with the CI above 1); dashed: the threshold.")  # fmt: skip
 

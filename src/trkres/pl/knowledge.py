@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-import plotly.graph_objects as go
+from typing import TYPE_CHECKING, Any
 
 from trkres.knowledge.schema import parse_residue
 from trkres.knowledge.store import KnowledgeBase
@@ -53,37 +51,38 @@ def paralog_figure(kb: KnowledgeBase) -> Figure:
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=7)
         return fig
 
-    pfig = go.Figure()
+    traces: list[dict[str, Any]] = []
     shown: set[str] = set()
     for colour, cls, points in positions:
         label = cls.replace("_", " ")
-        pfig.add_trace(
-            go.Scatter(
-                x=[p[0] for p in points],
-                y=[p[4] for p in points],
-                mode="lines+markers+text",
-                text=[p[2] for p in points],
-                textposition="top center",
-                hovertext=[
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [p[0] for p in points],
+                "y": [p[4] for p in points],
+                "mode": "lines+markers+text",
+                "text": [p[2] for p in points],
+                "textposition": "top center",
+                "hovertext": [
                     f"{p[4]} {p[2]} ({'verified' if p[3] else 'needs_review'})" for p in points
                 ],
-                hoverinfo="text",
-                line={"color": colour, "width": 1},
-                marker={
+                "hoverinfo": "text",
+                "line": {"color": colour, "width": 1},
+                "marker": {
                     "color": colour,
                     "size": 8,
                     "symbol": ["circle" if p[3] else "circle-open" for p in points],
                 },
-                name=label,
-                legendgroup=label,
-                showlegend=label not in shown,
-            )
+                "name": label,
+                "legendgroup": label,
+                "showlegend": label not in shown,
+            }
         )
         shown.add(label)
-    pfig.update_layout(
-        xaxis_title="residue number (canonical transcript)", height=320,
-        yaxis={"categoryorder": "array", "categoryarray": list(reversed(_GENES))},
-    )  # fmt: skip
+    pfig = {"data": traces, "layout": {
+        "xaxis": {"title": {"text": "residue number (canonical transcript)"}}, "height": 320,
+        "yaxis": {"categoryorder": "array", "categoryarray": list(reversed(_GENES))},
+    }}  # fmt: skip
     return Figure(
         name="knowledge_paralog_positions",
         title="Kinase-domain resistance positions across NTRK paralogs",

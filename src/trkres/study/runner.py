@@ -28,9 +28,14 @@ from trkres import __version__
 from trkres.errors import InputError, ManifestError, TrkresError
 from trkres.knowledge.loader import load_knowledge
 from trkres.knowledge.store import KnowledgeBase
-from trkres.outputs import atomic_directory, atomic_write_text, check_output_folder
+from trkres.outputs import (
+    atomic_directory,
+    atomic_write_bytes,
+    atomic_write_text,
+    check_output_folder,
+)
 from trkres.report.files import write_section_files
-from trkres.report.html import ReportMeta, render_report
+from trkres.report.html import ReportMeta, render_report_bytes
 from trkres.report.model import Section
 from trkres.study.manifest import InputKind, Study, load_study
 from trkres.study.registry import (
@@ -119,7 +124,7 @@ class StudyResult:
             for section in self.sections:
                 write_section_files(tmp, section, figures=figures)
             info["figure_files"] = figures
-            atomic_write_text(tmp / "index.html", render_report(self.meta, self.sections))
+            atomic_write_bytes(tmp / "index.html", render_report_bytes(self.meta, self.sections))
             info["finished_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
             atomic_write_text(tmp / "run.json", json.dumps(info, indent=2, default=str) + "\n")
         out = out_dir.resolve()
