@@ -10,11 +10,20 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from trkres.errors import InputError, Location
 from trkres.textio import check_unique_header, read_text
 
-__all__ = ["EXCEL_SUFFIXES", "ISSUE_COLUMNS", "MISSING_CELLS", "parse_numbers", "read_table"]
+__all__ = [
+    "EXCEL_SUFFIXES",
+    "ISSUE_COLUMNS",
+    "MISSING_CELLS",
+    "blank_cells",
+    "parse_numbers",
+    "read_table",
+]
 
 _SEP_NAMES = {",": "comma", "\t": "tab", ";": "semicolon"}
 
@@ -87,11 +96,33 @@ def read_table(path: Path, *, typed: bool = False) -> pd.DataFrame:
                          expected="a header line and data rows", found="no columns") from None  # fmt: skip
     if len(frame.columns):  # Parquet keeps duplicate names as they are
         check_unique_header(list(frame.columns), path, what="table")
-    blank = frame.isna().all(axis=1) | (frame.fillna("") == "").all(axis=1)
-    if not (~blank).any():
+    if _no_data(text, sep, frame):
         raise InputError("no data rows", location=Location(file=path, line=2),
                          expected="at least one data row below the header", found="header only")  # fmt: skip
     return frame
+
+
+def _no_data(text: str, sep: str, frame: pd.DataFrame) -> bool:
+    """Whether every cell below the header is empty. Fast on the text: a body with any
+    character besides separators, line ends and quotes has a non-empty cell; only
+    otherwise (empty or quoted-empty cells) are the parsed cells checked."""
+    body = text.split("\n", 1)[1] if "\n" in text else ""
+    if body.translate(str.maketrans("", "", f'{sep}\n"')):
+        return False
+    blank = frame.isna().all(axis=1) | (frame.fillna("") == "").all(axis=1)
+    return not bool((~blank).any())
+
+
+def blank_cells(cells: pd.Series) -> np.ndarray:
+    """Cells that are missing, empty or only whitespace (``str(cell).strip() == ""``);
+    pyarrow's kernels on arrow-backed text (a few C calls instead of four pandas passes)."""
+    if cells.dtype.kind in "biufcmM":
+        return np.asarray(cells.isna().to_numpy(), dtype=bool)
+    if isinstance(cells.dtype, pd.StringDtype) and cells.dtype.storage == "pyarrow":
+        arrow = pa.array(cells.array)
+        empty = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(arrow), ""), True)
+        return np.asarray(empty.to_numpy(zero_copy_only=False), dtype=bool)
+    return np.asarray((cells.fillna("").astype(str).str.strip() == "").to_numpy(), dtype=bool)
 
 
 def _check_widths(text: str, path: Path, sep: str) -> None:

@@ -151,22 +151,22 @@ class Service:
                 found=kind[:80],
             )
         tmp = self.receive(stream, name)
+
+        def add_input(study: dict[str, Any], fid: str) -> dict[str, Any]:
+            taken = {i["id"] for i in study["inputs"]}
+            study["inputs"].append(
+                {"id": studies.input_id(shown, taken), "kind": kind, "file": fid}
+            )
+            return study
+
         try:
             check = studies.check_upload(tmp, kind, shown)
             fid, sha, size = self.store.keep(
-                tmp, pid, shown, kind, check.format, check.rows, check.summary, check.notes
-            )
+                tmp, pid, shown, kind, check.format, check.rows, check.summary, check.notes,
+                change=None if kind == studies.ATTACHMENT else add_input,
+            )  # fmt: skip
         finally:
             tmp.unlink(missing_ok=True)
-        if kind != studies.ATTACHMENT:
-
-            def add_input(study: dict[str, Any]) -> dict[str, Any]:
-                taken = {i["id"] for i in study["inputs"]}
-                entry = {"id": studies.input_id(shown, taken), "kind": kind, "file": fid}
-                study["inputs"].append(entry)
-                return study
-
-            self.store.modify_study(pid, add_input)
         return {
             "id": fid,
             "name": shown,

@@ -19,6 +19,7 @@ import pandas as pd
 
 from trkres.errors import InputError, Location
 from trkres.tables import ISSUE_COLUMNS as ISSUE_COLUMNS  # re-exported: readers of old paths
+from trkres.tables import blank_cells
 from trkres.tables import parse_numbers as _numbers
 from trkres.tables import read_table as read_table
 from trkres.units import MAX_DOSE_MOLAR, UNITS, to_molar
@@ -141,10 +142,7 @@ def check_long(
     blank = np.ones(len(frame), dtype=bool)
     for name in frame.columns:  # numbers are blank only where missing: no text needed
         cells = frame[name]
-        if _is_number(cells):
-            blank &= cells.isna().to_numpy()
-        else:
-            blank &= (cells.fillna("").astype(str).str.strip() == "").to_numpy()
+        blank &= cells.isna().to_numpy() if _is_number(cells) else blank_cells(cells)
     cols = {str(c).strip().lower(): c for c in frame.columns}
     for need in ("dose", "response"):
         if need not in cols:
