@@ -11,9 +11,10 @@ Noise (``run.run_sanger`` combines these; docs/sanger.md states the rule):
 
 * :func:`noise_level`: the local level of the secondary fractions, the larger of the left
   and right flank medians, over each trace's whole read;
-* :func:`tail_threshold`: the multiple of that level the control's noise exceeds with
-  probability ``alpha / n`` (an exponential tail fitted above its 90th percentile), so a
-  trace without a mutation has at most an ``alpha`` chance of any call;
+* :func:`tail_threshold`: the multiple of that level the noise of the control and the
+  sample (each over its own level) exceeds with probability ``alpha / n`` (an exponential
+  tail fitted above its 90th percentile, outliers left out), so a trace without a
+  mutation has at most an ``alpha`` chance of any call;
 * the control's own fraction for the same base at the site (plus ``min_difference``).
 
 The reported ``mutant_fraction`` is corrected for the background under every peak,
@@ -231,7 +232,10 @@ def tail_threshold(noise: np.ndarray, n_tests: int, alpha: float = 0.05,
     """The fraction exceeded by noise with probability ``alpha / n_tests`` (so a trace of
     ``n_tests`` positions without a mutation has at most an ``alpha`` chance of any call):
     an exponential tail fitted to the noise above its ``tail`` quantile (peaks over
-    threshold). NaN for fewer than 20 noise values."""
+    threshold). Excesses beyond what a tail of the fitted mean reaches with probability
+    0.05 among as many values (real mutations in a sample's noise) are left out and the
+    mean refitted, so one strong secondary peak does not raise every threshold. NaN for
+    fewer than 20 noise values."""
     x = np.asarray(noise, dtype=float)
     x = x[np.isfinite(x)]
     if len(x) < 20:
@@ -239,6 +243,13 @@ def tail_threshold(noise: np.ndarray, n_tests: int, alpha: float = 0.05,
     u = float(np.quantile(x, tail))
     over = x[x > u] - u
     beta = float(over.mean()) if len(over) else 0.0
+    for _ in range(10):  # excesses an exponential tail of this mean would not reach (real
+        # mutations among the noise, p < 0.05 for the largest) are left out, then refit
+        inside = over[over <= beta * np.log(max(len(over), 1) / 0.05)]
+        new = float(inside.mean()) if len(inside) else beta
+        if abs(new - beta) <= 1e-9 * max(beta, 1e-12):
+            break
+        beta = new
     p_tail = 1.0 - tail
     target = alpha / max(n_tests, 1)
     if target >= p_tail or beta <= 0:

@@ -231,6 +231,7 @@ def run_sanger(
     s_all = caller.fractions_against(s.norm, np.full(len(s.trace), -1))[1]
     s_keep = s_all[s.trim[0] : s.trim[1]]
     level = caller.noise_level(s_all, options.flank, floor=float(np.median(s_keep)))[si]
+    s_noise = raw / np.fmax(level, 1e-4)
     if c is not None:
         ci_ = c.to_trace[sel]
         has = ci_ >= 0
@@ -239,11 +240,13 @@ def run_sanger(
         c_floor = float(np.median(c_all[c.trim[0] : c.trim[1]]))
         c_level_all = caller.noise_level(c_all, options.flank, floor=c_floor)
         ok = c.to_trace[np.flatnonzero(control_ok)]
-        noise = c_all[ok] / np.fmax(c_level_all[ok], 1e-4)
+        # Both traces' noise, over their own local levels: twice the tail to fit (the
+        # multiple from the control's alone varied 2.5-5 between 300-base controls).
+        noise = np.concatenate([c_all[ok] / np.fmax(c_level_all[ok], 1e-4), s_noise])
         level = np.where(has, np.fmax(level, c_level_all[np.clip(ci_, 0, None)]), level)
-        lod_source = f"the control {c.trace.name}"
+        lod_source = f"the control {c.trace.name} and the sample"
     else:
-        noise = raw / np.fmax(level, 1e-4)
+        noise = s_noise
         lod_source = "the sample"
     multiple = caller.tail_threshold(noise, len(sel), options.alpha)
     if not np.isfinite(multiple):
