@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from trkres.assays.sanger.caller import dye_normalised, peak_heights
 from trkres.assays.sanger.options import SangerOptions
 from trkres.assays.sanger.run import run_sanger
 from trkres.assays.sanger.synthetic import (
@@ -126,3 +127,26 @@ def test_noisier_traces_state_a_higher_lod() -> None:
         sample = make_trace(seq, seed=2, background=bg)
         lods.append(run_sanger(sample, SangerOptions(), control=control).lod)
     assert lods[1] > lods[0] + 0.03
+
+
+def test_background_shared_with_the_control_is_read_from_it() -> None:
+    """The share of background a sample and its control share: ~0 where each trace's
+    background is its own, most of it where sequence context dominates (the model:
+    exponential backgrounds, SD = mean, so 0.015 shared of 0.0075 + 0.015 is 80% of the
+    variance)."""
+    from trkres.assays.sanger.caller import channel_fractions, shared_background
+    from trkres.assays.sanger.io import BASES
+
+    seq = _amplicon(1)
+    ref = np.array([BASES.index(b) for b in seq])
+    weights = []
+    for bg, ctx in ((0.015, 0.0), (0.0075, 0.015)):
+        traces = [make_trace(seq, seed=k, background=bg, context=ctx, bad_ends=(0, 0))
+                  for k in (1, 2)]  # fmt: skip
+        chans = []
+        for t in traces:  # same length, no indels: position i is base i in both
+            norm = dye_normalised(t, peak_heights(t), np.ones(len(t), dtype=bool))
+            chans.append(channel_fractions(norm, ref))
+        weights.append(shared_background(chans[0], chans[1], 20).weight)
+    assert weights[0] < 0.15
+    assert 0.5 < weights[1] < 0.95

@@ -296,3 +296,43 @@ def flank_stats(frac: np.ndarray, flank: int, exclude: int = 2) -> tuple[np.ndar
         med[ok] = m
         mad[ok] = 1.4826 * np.nanmedian(np.abs(w - m[:, None]), axis=1)
     return med, mad
+
+
+@dataclass(frozen=True)
+class SharedBackground:
+    """How much of a sample's background the control shows: ``weight`` (0-1), the slope
+    of the sample's channel fractions on the control's at the same positions, both as
+    deviations from their flank medians; ``control_level`` the control's flank medians
+    (4 × n)."""
+
+    weight: float
+    control_level: np.ndarray
+
+
+def shared_background(sample: np.ndarray, control: np.ndarray, flank: int) -> SharedBackground:
+    """The share of background that a sample and its control share (sequence-context
+    noise is the same in every trace of an amplicon; the rest is each trace's own).
+
+    ``sample``, ``control``: channel fractions (4 × n, NaN at the reference channel or
+    where unaligned) at the same reference positions. The weight is the least-squares
+    slope of the sample's deviations from its flank medians on the control's (each
+    winsorised at its 1st and 99th percentiles, so real mutations do not lead), clipped
+    to [0, 1]: the best linear predictor of the sample's background at a site from the
+    control's there."""
+    levels = []
+    for frac in (sample, control):
+        level = np.vstack([flank_stats(frac[k], flank)[0] for k in range(frac.shape[0])])
+        with np.errstate(all="ignore"):
+            fill = np.nanmedian(frac, axis=1)
+        levels.append(np.where(np.isfinite(level), level, fill[:, None]))
+    ds, dc = sample - levels[0], control - levels[1]
+    ok = np.isfinite(ds) & np.isfinite(dc)
+    if ok.sum() < 50:
+        return SharedBackground(0.0, levels[1])
+    x, y = dc[ok], ds[ok]
+    x = np.clip(x, *np.quantile(x, [0.01, 0.99]))
+    y = np.clip(y, *np.quantile(y, [0.01, 0.99]))
+    x, y = x - x.mean(), y - y.mean()
+    denom = float((x * x).sum())
+    weight = float((x * y).sum()) / denom if denom > 0 else 0.0
+    return SharedBackground(float(np.clip(weight, 0.0, 1.0)), levels[1])

@@ -257,7 +257,18 @@ def run_sanger(
     threshold = np.fmax(multiple * np.fmax(level, 1e-4), floor)
     called = raw > threshold
 
-    corrected = background_corrected(raw, m)
+    # The background under the alt peak at the site: the flank level m, moved toward what
+    # the control shows in that channel at the site by the share of background that the
+    # two traces share (sequence context; 0 where their backgrounds are independent).
+    b_alt = m
+    if c is not None:
+        c_chan = np.full_like(chan, np.nan)
+        c_chan[:, has] = caller.channel_fractions(c.norm[:, ci_[has]], ref_idx[has])
+        shared = caller.shared_background(chan, c_chan, options.flank)
+        if shared.weight > 0:
+            lift = shared.weight * (c_chan[alt_idx, cols] - shared.control_level[alt_idx, cols])
+            b_alt = np.clip(m + np.nan_to_num(lift), 0.0, 0.5)
+    corrected = background_corrected(raw, m, b_alt)
     noise_corr = background_corrected(threshold, m)
 
     def sd_of(f: np.ndarray) -> np.ndarray:
@@ -285,6 +296,7 @@ def run_sanger(
         "ci_high": np.clip(corrected + half, 0.0, 1.0),
         "control_fraction": control_frac,
         "background": m,
+        "alt_background": b_alt,
         "noise_level": level,
         "noise": noise_corr,
         "lod": lod_pos,
@@ -328,12 +340,15 @@ def run_sanger(
                         tuple(facts), options)  # fmt: skip
 
 
-def background_corrected(raw: np.ndarray, background: np.ndarray | float) -> np.ndarray:
-    """The mutant fraction from a raw secondary-peak fraction, the background ``b`` (a
-    share of the peak) taken to add to both channels: ``raw = (f + b) / (1 + 2b)``, so
-    ``f = raw (1 + 2b) - b``, clipped to [0, 1]."""
+def background_corrected(raw: np.ndarray, background: np.ndarray | float,
+                         alt_background: np.ndarray | float | None = None) -> np.ndarray:  # fmt: skip
+    """The mutant fraction from a raw secondary-peak fraction, background (a share of the
+    peak) taken to add to both channels: ``b`` under the reference peak and ``a`` (default
+    ``b``) under the alt peak, ``raw = (f + a) / (1 + a + b)``, so
+    ``f = raw (1 + a + b) - a``, clipped to [0, 1]."""
     b = np.asarray(background, dtype=float)
-    out: np.ndarray = np.clip(np.asarray(raw, dtype=float) * (1 + 2 * b) - b, 0.0, 1.0)
+    a = b if alt_background is None else np.asarray(alt_background, dtype=float)
+    out: np.ndarray = np.clip(np.asarray(raw, dtype=float) * (1 + a + b) - a, 0.0, 1.0)
     return out
 
 
@@ -509,7 +524,8 @@ def _expect(text: str, gene: str | None, positions: pd.DataFrame, s: OrientedTra
         ri, ai = BASES.find(str(r["ref"])), BASES.find(read_base)
         raw = float(caller.fraction_of(s.norm[:, [si]], np.array([ri]), np.array([ai]))[0])
         m = float(r["background"])
-        corr = float(background_corrected(np.asarray(raw), m))
+        a = float(r["alt_background"]) if read_base == str(r["alt"]) else m
+        corr = float(background_corrected(np.asarray(raw), m, a))
         hit = calls[(calls["position"] == p + 1) & (calls["alt"] == read_base)]
         if len(hit):  # a base called as part of another codon change is not this change
             short = str(hit["protein_change"].iloc[0]).split()[-1].removeprefix("p.")
