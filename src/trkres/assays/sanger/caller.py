@@ -278,6 +278,20 @@ def noise_level(frac: np.ndarray, flank: int, exclude: int = 2, floor: float = 0
     return np.fmax(np.where(np.isfinite(out), out, floor), floor)
 
 
+def _row_nanmedian(w: np.ndarray) -> np.ndarray:
+    """The median of each row of ``w`` over its finite entries (NaN for none): one sort,
+    as ``np.nanmedian(w, axis=1)`` but without its per-row masking (~10× faster here)."""
+    ordered = np.sort(w, axis=1)  # NaN sort last
+    count = np.isfinite(w).sum(axis=1)
+    rows = np.arange(len(w))
+    lo = np.clip((count - 1) // 2, 0, None)
+    hi = np.clip(count // 2, 0, None)
+    with np.errstate(invalid="ignore"):
+        out = 0.5 * (ordered[rows, lo] + ordered[rows, np.minimum(hi, w.shape[1] - 1)])
+    result: np.ndarray = np.where(count > 0, out, np.nan)
+    return result
+
+
 def flank_stats(frac: np.ndarray, flank: int, exclude: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """Median and 1.4826·MAD of ``frac`` within ``±flank`` positions of each position,
     ``±exclude`` around it left out (NaN entries ignored). Returns two arrays."""
@@ -292,9 +306,9 @@ def flank_stats(frac: np.ndarray, flank: int, exclude: int = 2) -> tuple[np.ndar
     ok = counts >= 5
     if ok.any():
         w = windows[ok]
-        m = np.nanmedian(w, axis=1)
+        m = _row_nanmedian(w)
         med[ok] = m
-        mad[ok] = 1.4826 * np.nanmedian(np.abs(w - m[:, None]), axis=1)
+        mad[ok] = 1.4826 * _row_nanmedian(np.abs(w - m[:, None]))
     return med, mad
 
 
@@ -309,18 +323,23 @@ class SharedBackground:
     control_level: np.ndarray
 
 
-def shared_background(sample: np.ndarray, control: np.ndarray, flank: int) -> SharedBackground:
+def shared_background(sample: np.ndarray, control: np.ndarray, flank: int,
+                      sample_level: np.ndarray | None = None) -> SharedBackground:  # fmt: skip
     """The share of background that a sample and its control share (sequence-context
     noise is the same in every trace of an amplicon; the rest is each trace's own).
 
     ``sample``, ``control``: channel fractions (4 × n, NaN at the reference channel or
-    where unaligned) at the same reference positions. The weight is the least-squares
+    where unaligned) at the same reference positions; ``sample_level`` the sample's flank
+    medians when already known. The weight is the least-squares
     slope of the sample's deviations from its flank medians on the control's (each
     winsorised at its 1st and 99th percentiles, so real mutations do not lead), clipped
     to [0, 1]: the best linear predictor of the sample's background at a site from the
     control's there."""
     levels = []
-    for frac in (sample, control):
+    for frac, given in ((sample, sample_level), (control, None)):
+        if given is not None:
+            levels.append(given)
+            continue
         level = np.vstack([flank_stats(frac[k], flank)[0] for k in range(frac.shape[0])])
         with np.errstate(all="ignore"):
             fill = np.nanmedian(frac, axis=1)

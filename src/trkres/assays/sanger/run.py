@@ -264,7 +264,7 @@ def run_sanger(
     if c is not None:
         c_chan = np.full_like(chan, np.nan)
         c_chan[:, has] = caller.channel_fractions(c.norm[:, ci_[has]], ref_idx[has])
-        shared = caller.shared_background(chan, c_chan, options.flank)
+        shared = caller.shared_background(chan, c_chan, options.flank, meds)
         if shared.weight > 0:
             lift = shared.weight * (c_chan[alt_idx, cols] - shared.control_level[alt_idx, cols])
             b_alt = np.clip(m + np.nan_to_num(lift), 0.0, 0.5)
