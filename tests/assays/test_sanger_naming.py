@@ -156,3 +156,75 @@ def test_gene_from_expect_names_the_calls() -> None:
     opts = SangerOptions(codon_start=595, codon_position=201, expect="NTRK1 G595R")
     res = run_sanger(sample, opts, control=make_trace(seq, seed=7))
     assert list(res["calls"]["protein_change"]) == ["NTRK1 G595R"]
+
+
+def _kras_plus() -> tuple[str, int]:
+    """A coding-strand amplicon with KRAS codon 12 (GGT) at 0-based 150..152."""
+    return random_sequence(150, 9) + "GGT" + random_sequence(147, 10), 151
+
+
+def test_two_calls_in_one_codon_are_one_change_plus_strand() -> None:
+    """Coding GGT>TTT (both G>T, one allele) is KRAS G12F, not G12C + G12V, on both rows;
+    --expect finds the two-base change; the report flags it once."""
+    from trkres.assays.sanger.section import flags
+
+    ref, p = _kras_plus()
+    sample = make_trace(ref, {150: ("T", 0.35), 151: ("T", 0.35)}, seed=11)
+    opts = SangerOptions(gene="KRAS", codon_start=12, codon_position=p, expect="KRAS G12F")
+    res = run_sanger(sample, opts, control=make_trace(ref, seed=12))
+    calls = res["calls"]
+    assert list(calls["position"]) == [151, 152]
+    assert list(calls["protein_change"]) == ["KRAS G12F", "KRAS G12F"]
+    assert list(calls["codon"]) == ["12 GGT>TTT", "12 GGT>TTT"]
+    assert calls["annotation_note"].str.contains("one codon change").all()
+    assert ((calls["mutant_fraction"] - 0.35).abs() <= 0.05).all()
+    expect = res["expect"]
+    assert expect["detected"].all() and len(expect) == 2
+    assert "KRAS G12F detected: codon GGT>TTT" in expect["answer"].iloc[0]
+    # A single-base change asked of the same codon is not claimed by the pair.
+    other = run_sanger(sample, opts.model_copy(update={"expect": "KRAS G12C"}),
+                       control=make_trace(ref, seed=12))  # fmt: skip
+    assert not bool(other["expect"]["detected"].iloc[0])
+    assert "as part of KRAS G12F" in other["expect"]["answer"].iloc[0]
+    mentions = [f.message for f in flags(res, "s") if "G12F (" in f.message
+                and f.level == "warning"]  # fmt: skip
+    assert len(mentions) == (1 if calls["alteration_class"].iloc[0] else 0)
+
+
+def test_two_calls_in_one_codon_are_one_change_minus_strand() -> None:
+    """The same on a reverse-complement reference (strand -): coding G>T is C>A on the
+    reference, codon 12 reads p, p-1, p-2."""
+    ref, p = _kras_amplicon()
+    assert ref[p - 1] == "C" and ref[p - 2] == "C"
+    sample = make_trace(ref, {p - 1: ("A", 0.4), p - 2: ("A", 0.4)}, seed=13)
+    opts = SangerOptions(gene="KRAS", codon_start=12, codon_position=p, strand="-")
+    calls = run_sanger(sample, opts, control=make_trace(ref, seed=14))["calls"]
+    assert sorted(calls["position"]) == [p - 1, p]
+    assert set(calls["protein_change"]) == {"KRAS G12F"}
+    assert set(calls["codon"]) == {"12 GGT>TTT"}
+    assert set(calls["ref"]) == {"C"} and set(calls["alt"]) == {"A"}
+
+
+def test_three_calls_in_one_codon() -> None:
+    ref, p = _kras_plus()  # GGT > TAC: G12Y
+    sample = make_trace(ref, {150: ("T", 0.4), 151: ("A", 0.4), 152: ("C", 0.4)}, seed=15)
+    res = run_sanger(sample, SangerOptions(gene="KRAS", codon_start=12, codon_position=p),
+                     control=make_trace(ref, seed=16))  # fmt: skip
+    calls = res["calls"]
+    assert len(calls) == 3
+    assert set(calls["protein_change"]) == {"KRAS G12Y"} and set(calls["codon"]) == {"12 GGT>TAC"}
+
+
+def test_calls_in_one_codon_at_different_fractions_are_named_alone() -> None:
+    """45% and 20% cannot be one allele (the CIs do not overlap): G12C and G12V, each
+    against the reference codon, with a note."""
+    ref, p = _kras_plus()
+    sample = make_trace(ref, {150: ("T", 0.45), 151: ("T", 0.2)}, seed=11)
+    res = run_sanger(sample, SangerOptions(gene="KRAS", codon_start=12, codon_position=p),
+                     control=make_trace(ref, seed=12))  # fmt: skip
+    calls = res["calls"]
+    assert list(calls["position"]) == [151, 152]
+    assert calls["ci_low"].iloc[0] > calls["ci_high"].iloc[1]
+    assert list(calls["protein_change"]) == ["KRAS G12C", "KRAS G12V"]
+    assert list(calls["codon"]) == ["12 GGT>TGT", "12 GGT>GTT"]
+    assert calls["annotation_note"].str.contains("not one allele").all()

@@ -14,8 +14,10 @@ each peak, dye-normalised → fractions, noise, calls (see :mod:`.caller`) → n
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -229,6 +231,7 @@ def run_sanger(
     s_all = caller.fractions_against(s.norm, np.full(len(s.trace), -1))[1]
     s_keep = s_all[s.trim[0] : s.trim[1]]
     level = caller.noise_level(s_all, options.flank, floor=float(np.median(s_keep)))[si]
+    s_noise = raw / np.fmax(level, 1e-4)
     if c is not None:
         ci_ = c.to_trace[sel]
         has = ci_ >= 0
@@ -237,11 +240,13 @@ def run_sanger(
         c_floor = float(np.median(c_all[c.trim[0] : c.trim[1]]))
         c_level_all = caller.noise_level(c_all, options.flank, floor=c_floor)
         ok = c.to_trace[np.flatnonzero(control_ok)]
-        noise = c_all[ok] / np.fmax(c_level_all[ok], 1e-4)
+        # Both traces' noise, over their own local levels: twice the tail to fit (the
+        # multiple from the control's alone varied 2.5-5 between 300-base controls).
+        noise = np.concatenate([c_all[ok] / np.fmax(c_level_all[ok], 1e-4), s_noise])
         level = np.where(has, np.fmax(level, c_level_all[np.clip(ci_, 0, None)]), level)
-        lod_source = f"the control {c.trace.name}"
+        lod_source = f"the control {c.trace.name} and the sample"
     else:
-        noise = raw / np.fmax(level, 1e-4)
+        noise = s_noise
         lod_source = "the sample"
     multiple = caller.tail_threshold(noise, len(sel), options.alpha)
     if not np.isfinite(multiple):
@@ -252,7 +257,18 @@ def run_sanger(
     threshold = np.fmax(multiple * np.fmax(level, 1e-4), floor)
     called = raw > threshold
 
-    corrected = background_corrected(raw, m)
+    # The background under the alt peak at the site: the flank level m, moved toward what
+    # the control shows in that channel at the site by the share of background that the
+    # two traces share (sequence context; 0 where their backgrounds are independent).
+    b_alt = m
+    if c is not None:
+        c_chan = np.full_like(chan, np.nan)
+        c_chan[:, has] = caller.channel_fractions(c.norm[:, ci_[has]], ref_idx[has])
+        shared = caller.shared_background(chan, c_chan, options.flank, meds)
+        if shared.weight > 0:
+            lift = shared.weight * (c_chan[alt_idx, cols] - shared.control_level[alt_idx, cols])
+            b_alt = np.clip(m + np.nan_to_num(lift), 0.0, 0.5)
+    corrected = background_corrected(raw, m, b_alt)
     noise_corr = background_corrected(threshold, m)
 
     def sd_of(f: np.ndarray) -> np.ndarray:
@@ -280,6 +296,7 @@ def run_sanger(
         "ci_high": np.clip(corrected + half, 0.0, 1.0),
         "control_fraction": control_frac,
         "background": m,
+        "alt_background": b_alt,
         "noise_level": level,
         "noise": noise_corr,
         "lod": lod_pos,
@@ -323,12 +340,15 @@ def run_sanger(
                         tuple(facts), options)  # fmt: skip
 
 
-def background_corrected(raw: np.ndarray, background: np.ndarray | float) -> np.ndarray:
-    """The mutant fraction from a raw secondary-peak fraction, the background ``b`` (a
-    share of the peak) taken to add to both channels: ``raw = (f + b) / (1 + 2b)``, so
-    ``f = raw (1 + 2b) - b``, clipped to [0, 1]."""
+def background_corrected(raw: np.ndarray, background: np.ndarray | float,
+                         alt_background: np.ndarray | float | None = None) -> np.ndarray:  # fmt: skip
+    """The mutant fraction from a raw secondary-peak fraction, background (a share of the
+    peak) taken to add to both channels: ``b`` under the reference peak and ``a`` (default
+    ``b``) under the alt peak, ``raw = (f + a) / (1 + a + b)``, so
+    ``f = raw (1 + a + b) - a``, clipped to [0, 1]."""
     b = np.asarray(background, dtype=float)
-    out: np.ndarray = np.clip(np.asarray(raw, dtype=float) * (1 + 2 * b) - b, 0.0, 1.0)
+    a = b if alt_background is None else np.asarray(alt_background, dtype=float)
+    out: np.ndarray = np.clip(np.asarray(raw, dtype=float) * (1 + a + b) - a, 0.0, 1.0)
     return out
 
 
@@ -351,30 +371,47 @@ def _frame(ref_obj: Reference | None, length: int, options: SangerOptions,
 
 def _name_calls(called: pd.DataFrame, ref: str, frame: object | None, gene: str | None,
                 lod: float) -> pd.DataFrame:  # fmt: skip
-    from trkres.assays.sanger.naming import Frame, classify, translate_codon
+    """One row per called base, named with its codon and protein change.
 
+    Calls that fall in one codon are named together: the codon with every called base
+    changed, translated once (coding ``GGT>TTT`` is ``KRAS G12F``, not ``G12C`` and
+    ``G12V``), on each of their rows, when their 95% CIs share a common range (the
+    fractions agree with one allele carrying all the changes; Sanger cannot phase them).
+    When the CIs do not overlap the changes cannot all sit on one allele and each base is
+    named alone against the reference codon; the note says which."""
+    from trkres.assays.sanger.naming import Frame
+
+    records = called.to_dict(orient="records")
+    located: list[tuple[int, int] | None] = [None] * len(records)
+    if isinstance(frame, Frame):
+        located = [frame.locate(int(r["position"]) - 1) for r in records]
+    members: dict[int, list[int]] = {}
+    for k, hit in enumerate(located):
+        if hit is not None:
+            members.setdefault(hit[0], []).append(k)
     rows = []
-    for r in called.to_dict(orient="records"):
-        pos0 = int(r["position"]) - 1
-        codon_text, change = "", ""
+    for k, r in enumerate(records):
+        codon_text, change, note = "", "", ""
         cls: dict[str, object] = {"alteration_class": "", "class_fact": "", "known_fact": "",
                                   "fact_status": "", "annotation_note": ""}  # fmt: skip
-        if isinstance(frame, Frame):
-            hit = frame.locate(pos0)
-            if hit is not None:
-                number, phase = hit
-                where = frame.positions_of(number)
-                assert where is not None
-                ref_codon = frame.coding(ref, where)
-                alt_base = str(r["alt"])
-                coding_alt = caller.complement(alt_base) if frame.strand < 0 else alt_base
-                alt_codon = ref_codon[:phase] + coding_alt + ref_codon[phase + 1 :]
-                aa_ref, aa_alt = translate_codon(ref_codon), translate_codon(alt_codon)
-                codon_text = f"{number} {ref_codon}>{alt_codon}"
-                short = f"{aa_ref}{number}{'=' if aa_ref == aa_alt else aa_alt}"
-                change = f"{gene} {short}" if gene else f"p.{short}"
-                if gene and aa_ref not in "X*" and aa_alt != "X":
-                    cls = classify(gene, aa_ref, number, aa_alt)
+        hit = located[k]
+        if isinstance(frame, Frame) and hit is not None:
+            number = hit[0]
+            group = members[number]
+            lows = [float(records[j]["ci_low"]) for j in group]
+            highs = [float(records[j]["ci_high"]) for j in group]
+            together = len(group) > 1 and max(lows) <= min(highs)
+            used = group if together else [k]
+            codon_text, change, cls = _codon_change(frame, ref, number, gene,
+                                                    [(located[j], records[j]) for j in used])  # fmt: skip
+            where = ", ".join(str(int(records[j]["position"])) for j in group)
+            if together:
+                note = f"one codon change from the calls at positions {where}"
+            elif len(group) > 1:
+                note = (f"calls at positions {where} share codon {number} but their fractions "
+                        "differ (95% CIs do not overlap): not one allele, each named alone")  # fmt: skip
+        if note:
+            cls["annotation_note"] = "; ".join(x for x in (note, str(cls["annotation_note"])) if x)
         rows.append({
             "position": int(r["position"]), "ref": r["ref"], "alt": r["alt"],
             "mutant_fraction": r["mutant_fraction"], "ci_low": r["ci_low"],
@@ -385,6 +422,33 @@ def _name_calls(called: pd.DataFrame, ref: str, frame: object | None, gene: str 
             "lod": r["lod"], "quality": int(r["quality"]), **cls,
         })  # fmt: skip
     return pd.DataFrame(rows, columns=CALL_COLUMNS)
+
+
+def _codon_change(frame: object, ref: str, number: int, gene: str | None,
+                  calls: list[tuple[tuple[int, int] | None, Mapping[Any, Any]]]
+                  ) -> tuple[str, str, dict[str, object]]:  # fmt: skip
+    """``(codon text, protein change, class)`` of codon ``number`` with every base of
+    ``calls`` (``((codon, phase), row)``) changed to its ``alt`` (on the reference strand)."""
+    from trkres.assays.sanger.naming import Frame, classify, translate_codon
+
+    assert isinstance(frame, Frame)
+    where = frame.positions_of(number)
+    assert where is not None
+    ref_codon = frame.coding(ref, where)
+    alt_codon = list(ref_codon)
+    for hit, row in calls:
+        assert hit is not None
+        alt_base = str(row["alt"])
+        alt_codon[hit[1]] = caller.complement(alt_base) if frame.strand < 0 else alt_base
+    new_codon = "".join(alt_codon)
+    aa_ref, aa_alt = translate_codon(ref_codon), translate_codon(new_codon)
+    short = f"{aa_ref}{number}{'=' if aa_ref == aa_alt else aa_alt}"
+    change = f"{gene} {short}" if gene else f"p.{short}"
+    cls: dict[str, object] = {"alteration_class": "", "class_fact": "", "known_fact": "",
+                              "fact_status": "", "annotation_note": ""}  # fmt: skip
+    if gene and aa_ref not in "X*" and aa_alt != "X":
+        cls = classify(gene, aa_ref, number, aa_alt)
+    return f"{number} {ref_codon}>{new_codon}", change, cls
 
 
 def _expect(text: str, gene: str | None, positions: pd.DataFrame, s: OrientedTrace, ref: str,
@@ -427,8 +491,26 @@ def _expect(text: str, gene: str | None, positions: pd.DataFrame, s: OrientedTra
             read_base = caller.complement(b) if frame.strand < 0 else b
             options_found.append((p, read_base, alt_codon))
     if not options_found:
+        # A change needing two or three bases is detected only as calls that name it
+        # together (see _name_calls); its absence has no single-base LOD to state.
+        named = calls[(calls["protein_change"] == f"{e_gene} {aa_ref}{number}{aa_alt}")
+                      & calls["codon"].str.startswith(f"{number} ")]  # fmt: skip
+        if len(named):
+            hits = named.to_dict(orient="records")
+            fracs = ", ".join(f"{r['mutant_fraction']:.0%} at position {r['position']} (95% CI "
+                              f"{r['ci_low']:.0%}-{r['ci_high']:.0%})" for r in hits)  # fmt: skip
+            codon_text = str(hits[0]["codon"]).split(" ", 1)[1]
+            answer = (f"{asked} detected: codon {codon_text} from {len(hits)} calls in one "
+                      f"codon: mutant fractions {fracs}")  # fmt: skip
+            found = [dict(base, ref_codon=ref_codon, alt_codon=codon_text.split(">")[1],
+                          position=int(r["position"]), alt=str(r["alt"]), detected=True,
+                          mutant_fraction=float(r["mutant_fraction"]), ci_low=float(r["ci_low"]),
+                          ci_high=float(r["ci_high"]), noise=float(r["noise"]),
+                          lod=float(r["lod"]), answer=answer) for r in hits]  # fmt: skip
+            return pd.DataFrame(found), used
         return pd.DataFrame([{**base, "answer": f"{asked}: not assessable: {aa_ref}>{aa_alt} at "
-                              f"codon {ref_codon} needs more than one base change"}]), used  # fmt: skip
+                              f"codon {ref_codon} needs more than one base change, and no calls "
+                              "in this codon name it"}]), used  # fmt: skip
     rows = []
     for p, read_base, alt_codon in options_found:
         row = dict(base, alt_codon=alt_codon, position=p + 1, alt=read_base)
@@ -442,8 +524,14 @@ def _expect(text: str, gene: str | None, positions: pd.DataFrame, s: OrientedTra
         ri, ai = BASES.find(str(r["ref"])), BASES.find(read_base)
         raw = float(caller.fraction_of(s.norm[:, [si]], np.array([ri]), np.array([ai]))[0])
         m = float(r["background"])
-        corr = float(background_corrected(np.asarray(raw), m))
+        a = float(r["alt_background"]) if read_base == str(r["alt"]) else m
+        corr = float(background_corrected(np.asarray(raw), m, a))
         hit = calls[(calls["position"] == p + 1) & (calls["alt"] == read_base)]
+        if len(hit):  # a base called as part of another codon change is not this change
+            short = str(hit["protein_change"].iloc[0]).split()[-1].removeprefix("p.")
+            if short != f"{aa_ref}{number}{aa_alt}":
+                row["part_of"] = str(hit["protein_change"].iloc[0])
+                hit = hit.iloc[:0]
         row.update(detected=bool(len(hit)), mutant_fraction=corr, noise=float(r["noise"]),
                    lod=float(r["lod"]))  # fmt: skip
         if len(hit):
@@ -460,6 +548,11 @@ def _expect(text: str, gene: str | None, positions: pd.DataFrame, s: OrientedTra
         answer = (f"{asked} detected: mutant fraction {best['mutant_fraction']:.0%} (95% CI "
                   f"{best['ci_low']:.0%}-{best['ci_high']:.0%}; {best['ref_codon']}>"
                   f"{best['alt_codon']} at position {int(best['position'])})")  # fmt: skip
+    elif isinstance(best.get("part_of"), str):
+        answer = (f"{asked} not detected: the base change {best['ref_codon']}>"
+                  f"{best['alt_codon']} at position {int(best['position'])} is called "
+                  f"({best['mutant_fraction']:.0%}) as part of {best['part_of']}, one change "
+                  "of the codon")  # fmt: skip
     else:
         answer = (f"{asked} not detected: measured {best['mutant_fraction']:.0%}, below the call "
                   f"threshold at this position ({best['noise']:.0%}); limit of detection here "

@@ -42,8 +42,10 @@ def flags(result: SangerResult, label: str) -> list[Flag]:
         out.append(Flag("info", f"{label}: {expect['answer'].iloc[0]}"))
     calls = result.tables.get("calls")
     if calls is not None:
+        seen: set[str] = set()  # calls in one codon share one name: flag it once
         for name, cls in calls[["protein_change", "alteration_class"]].itertuples(index=False):
-            if cls:
+            if cls and name not in seen:
+                seen.add(name)
                 out.append(Flag("warning", f"{label}: {name} ({cls}) detected"))
     out += [Flag("info", f"{label}: {n}") for n in result.notes]
     return out

@@ -19,12 +19,14 @@ import struct
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from trkres.assays.sanger.io import BASES, Trace
 
-__all__ = ["make_trace", "random_sequence", "trace_bytes", "write_abif"]
+__all__ = ["held_fraction", "make_trace", "random_sequence", "simulate_trace", "trace_bytes",
+           "write_abif"]  # fmt: skip
 
 
 def random_sequence(n: int, seed: int = 0) -> str:
@@ -34,6 +36,14 @@ def random_sequence(n: int, seed: int = 0) -> str:
 
 
 def make_trace(
+    sequence: str, mutations: Mapping[int, tuple[str, float]] | None = None, **kwargs: Any
+) -> Trace:
+    """A trace of ``sequence`` with ``mutations`` {0-based position: (alt base, fraction)}
+    (the keyword arguments of :func:`simulate_trace`)."""
+    return simulate_trace(sequence, mutations, **kwargs)[0]
+
+
+def simulate_trace(
     sequence: str,
     mutations: Mapping[int, tuple[str, float]] | None = None,
     *,
@@ -49,8 +59,12 @@ def make_trace(
     noise: float = 8.0,
     bad_ends: tuple[int, int] = (15, 25),
     name: str = "synthetic",
-) -> Trace:
-    """A trace of ``sequence`` with ``mutations`` {0-based position: (alt base, fraction)}.
+) -> tuple[Trace, np.ndarray]:
+    """A trace of ``sequence`` with ``mutations`` {0-based position: (alt base, fraction)},
+    and the truth it was drawn from: the peak height of each channel at each base (4 × n,
+    RFU, background peaks and allele factors included, before the dye scales and the
+    baseline noise), for judging an estimator against what the trace itself holds
+    (:func:`held_fraction`).
 
     Heights in RFU; ``spacing``/``width`` in samples; fractions in [0, 1].
     """
@@ -91,6 +105,7 @@ def make_trace(
         if f > 0:
             heights[alt, i] += f * amp[i] * e_alt
         calls.append(BASES[int(np.argmax(heights[:, i] * np.asarray(dye_scale)))])
+    truth = heights.copy()
     heights *= np.asarray(dye_scale)[:, None]
     x = np.arange(n_samples, dtype=float)
     channels = np.zeros((4, n_samples))
@@ -107,7 +122,20 @@ def make_trace(
     purity = sorted_h[-2] / np.maximum(sorted_h[-1], 1e-9)
     quality = np.clip(np.round(-10 * np.log10(np.maximum(purity, 1e-6)) * 2.2), 2, 60)
     quality = np.where(ends > 0.1, np.minimum(quality, 6), quality).astype(np.int64)
-    return Trace(name, "".join(calls), peaks, quality, channels, source=name, sample=name)
+    trace = Trace(name, "".join(calls), peaks, quality, channels, source=name, sample=name)
+    return trace, truth
+
+
+def held_fraction(truth: np.ndarray, position: int, ref: str, alt: str,
+                  background: float) -> float:  # fmt: skip
+    """The mutant fraction a simulated trace itself holds at 0-based ``position``: the
+    true peak heights' ``h_alt / (h_ref + h_alt)`` corrected for the model's mean
+    background under both peaks (``background`` + ``context``): ``raw (1 + 2b) − b``.
+    It differs from the planted fraction by the allele factors and by the background
+    drawn under these two peaks — error no estimator can remove."""
+    h_ref, h_alt = truth[BASES.index(ref), position], truth[BASES.index(alt), position]
+    raw = float(h_alt / (h_ref + h_alt))
+    return raw * (1 + 2 * background) - background
 
 
 def _entry(
