@@ -7,8 +7,8 @@ core, at most 8) on a fresh data folder:
 * **start**: seconds from launching ``trkres serve`` to ``/api/health`` answering
   (issue target: < 2 s);
 * **upload-to-result** per client: from the start of the upload (``POST
-  /api/projects/{id}/files``) through ``POST /api/projects/{id}/runs`` and polling
-  ``GET /api/runs/{id}`` (every 50 ms, as a script would) until ``done``, to the
+  /api/projects/{id}/files``) through ``POST /api/projects/{id}/runs`` and
+  ``GET /api/runs/{id}?wait=30`` (answered when the run ends: no polling) until ``done``, to the
   fits table received (``GET /api/runs/{id}/tables/dose_response_fits``). p50, p95, max
   and errors (issue target: p95 < 2 s, no errors);
 * **pages**: each client then loads the projects page, its project page, its run page,

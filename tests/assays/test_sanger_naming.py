@@ -189,6 +189,13 @@ def test_two_calls_in_one_codon_are_one_change_plus_strand() -> None:
     mentions = [f.message for f in flags(res, "s") if "G12F (" in f.message
                 and f.level == "warning"]  # fmt: skip
     assert len(mentions) == (1 if calls["alteration_class"].iloc[0] else 0)
+    # One chromatogram for the codon (both bases are in its window), then the fractions.
+    from trkres.pl.sanger import sanger_figures
+
+    figures = sanger_figures(res)
+    assert len(figures) == 2 and figures[0].title.startswith("positions 151, 152 KRAS G12F ")
+    for figure in figures:
+        figure.close()
 
 
 def test_two_calls_in_one_codon_are_one_change_minus_strand() -> None:

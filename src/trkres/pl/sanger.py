@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from trkres.pl.checks import axes_or_new
 
@@ -73,12 +74,21 @@ def _sites(res: SangerResult) -> list[tuple[int, str]]:
     sites: list[tuple[int, str]] = []
     calls = res.tables.get("calls")
     if calls is not None and len(calls):
-        for pos, name, frac in calls[["position", "protein_change", "mutant_fraction"]].itertuples(
-            index=False
-        ):
-            sites.append(
-                (int(pos), f"position {int(pos)} {name} {float(frac):.0%}".replace("  ", " "))
-            )
+        # Calls named as one codon change (two or three bases of one codon) are one site:
+        # their bases are a few peaks apart, so one chromatogram window shows them all.
+        codons = calls["codon"] if "codon" in calls else pd.Series([None] * len(calls))
+        groups: dict[object, list[tuple[int, str, float]]] = {}
+        for pos, name, frac, codon in zip(calls["position"], calls["protein_change"],
+                                          calls["mutant_fraction"], codons, strict=True):  # fmt: skip
+            named = isinstance(name, str) and name and isinstance(codon, str) and codon
+            key = (codon, name) if named else ("position", int(pos))
+            groups.setdefault(key, []).append((int(pos), str(name), float(frac)))
+        for members in groups.values():
+            where = "position" if len(members) == 1 else "positions"
+            places = ", ".join(str(p) for p, _, _ in members)
+            fractions = ", ".join(f"{f:.0%}" for _, _, f in members)
+            name = members[0][1] if members[0][1] != "nan" else ""
+            sites.append((members[0][0], f"{where} {places} {name} {fractions}".replace("  ", " ")))
     expect = res.tables.get("expect")
     if expect is not None and len(expect) and np.isfinite(float(expect["position"].iloc[0])):
         pos = int(expect["position"].iloc[0])
