@@ -35,6 +35,9 @@ def read_bytes(path: Path) -> bytes:
         raise InputError(
             f"cannot read file: {exc.strerror}", location=Location(file=path)
         ) from None
+    except ValueError as exc:  # a path the system cannot take (an embedded NUL byte)
+        raise InputError("not a usable file path", location=Location(file=repr(str(path))[:200]),
+                         expected="a file path", found=str(exc)) from None  # fmt: skip
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)

@@ -218,10 +218,14 @@ def test_prcc_exact_values() -> None:
 
     rng = np.random.default_rng(0)
     x = pd.DataFrame({"a": rng.random(30), "b": rng.random(30), "c": rng.random(30)})
-    # y a monotone function of a alone: rank(y) = rank(a), so PRCC(a) = 1 exactly
+    # y a monotone function of a alone: rank(y) = rank(a), so PRCC(a) = 1 exactly; for b
+    # and c the ranks of a leave rank(y) no residual: their PRCC is 0/0, undefined
     r = prcc(x, np.exp(3 * x["a"].to_numpy()))
     assert r["a"] == pytest.approx(1.0)
-    assert abs(r["b"]) < 0.5 and abs(r["c"]) < 0.5
+    assert math.isnan(r["b"]) and math.isnan(r["c"])
+    # y driven by a, with noise: b and c have partial correlations near 0
+    noisy = prcc(x, x["a"].to_numpy() + 0.3 * rng.random(30))
+    assert noisy["a"] > 0.8 and abs(noisy["b"]) < 0.5 and abs(noisy["c"]) < 0.5
     assert prcc(x, -(x["b"].to_numpy() ** 3))["b"] == pytest.approx(-1.0)
     assert all(math.isnan(v) for v in prcc(x.iloc[:4], np.arange(4.0)).values())  # n <= d + 1
 

@@ -127,12 +127,19 @@ def _script_json(value: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("/", "\\u002f")
 
 
-@functools.cache
 def _template_json() -> str:
-    """The default plotly template (what ``go.Figure`` puts in ``layout.template``)."""
+    """The default plotly template (what ``go.Figure`` puts in ``layout.template``): the
+    one set now, as ``pio.templates.default``, its JSON made once per name."""
     import plotly.io as pio
 
-    return _script_json(pio.templates[pio.templates.default].to_plotly_json())
+    return _named_template_json(str(pio.templates.default))
+
+
+@functools.cache
+def _named_template_json(name: str) -> str:
+    import plotly.io as pio
+
+    return _script_json(pio.templates[name].to_plotly_json())
 
 
 def plotly_div(spec: dict[str, Any], div_id: str, config: dict[str, Any]) -> str:

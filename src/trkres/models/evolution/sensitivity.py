@@ -136,7 +136,8 @@ def _ranks(x: np.ndarray) -> np.ndarray:
 def prcc(x: pd.DataFrame, y: np.ndarray) -> dict[str, float]:
     """Partial rank correlation of ``y`` with each column of ``x``: Spearman correlation of
     the residuals of rank(y) and rank(x_j) after linear regression on the ranks of the other
-    columns (NaN when there are not more sets than parameters + 1, or a column is constant)."""
+    columns (NaN when there are not more sets than parameters + 1, a column is constant, or
+    the other columns leave no residual: rank(y) a function of them alone)."""
     n, d = x.shape
     out = {name: math.nan for name in x.columns}
     if n <= d + 1:
@@ -147,8 +148,13 @@ def prcc(x: pd.DataFrame, y: np.ndarray) -> dict[str, float]:
         design = np.column_stack([np.ones(n), np.delete(rx, j, axis=1)])
         res_x = rx[:, j] - design @ np.linalg.lstsq(design, rx[:, j], rcond=None)[0]
         res_y = ry - design @ np.linalg.lstsq(design, ry, rcond=None)[0]
-        denom = math.sqrt(float(res_x @ res_x) * float(res_y @ res_y))
-        out[name] = float(res_x @ res_y) / denom if denom > 1e-12 else math.nan
+        # A residual that is rounding error (relative to the ranks' spread) has no
+        # direction: the correlation is 0/0, not whatever the rounding gives.
+        ss_x, ss_y = float(res_x @ res_x), float(res_y @ res_y)
+        tiny = 1e-18 * n**3  # the ranks' sum of squares about their mean is ~n³/12
+        out[name] = (
+            float(res_x @ res_y) / math.sqrt(ss_x * ss_y) if min(ss_x, ss_y) > tiny else math.nan
+        )
     return out
 
 
