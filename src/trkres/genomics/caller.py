@@ -197,7 +197,7 @@ class ResistanceCaller:
         for col in ("patient_id", "sample_type"):
             # Categoricals built from the (small) sample table: no per-row strings.
             codes, uniques = pd.factorize(sample_table[col].astype(str))
-            alts[col] = from_codes(codes[at], [str(u) for u in uniques])
+            alts[col] = from_codes(codes[at], [str(u) for u in uniques.tolist()])
         for col in ("collection_day", "in_clinical_file"):
             alts[col] = sample_table[col].to_numpy()[at]
 
@@ -213,10 +213,10 @@ class ResistanceCaller:
         )
         # Per patient (category), then broadcast by code: no per-row strings.
         patients = alts["patient_id"].cat
-        per_patient = [fusion_genes.get(str(p), "") for p in patients.categories]
+        per_patient = [fusion_genes.get(str(p), "") for p in patients.categories.tolist()]
         patient_codes = patients.codes.to_numpy().astype(np.int64)
         alts["patient_fusion_genes"] = from_codes(patient_codes, per_patient or [""])
-        status_labels = [self._patient_status[str(p)] for p in patients.categories] or [""]
+        status_labels = [self._patient_status[str(p)] for p in patients.categories.tolist()] or [""]
         alts["fusion_status"] = from_codes(patient_codes, status_labels)
         labels = np.asarray(status_labels, dtype=object)[patient_codes]
         unknown = labels == "unknown"
@@ -342,7 +342,7 @@ class ResistanceCaller:
         self._first_trki = {str(k): float(v) for k, v in first_trki.items()}
         cats = alts["patient_id"].cat
         per_patient = np.array(
-            [self._first_trki.get(str(p), np.nan) for p in cats.categories], dtype=float
+            [self._first_trki.get(str(p), np.nan) for p in cats.categories.tolist()], dtype=float
         )
         alts["first_trki_day"] = per_patient[cats.codes] if len(per_patient) else np.nan
         day = alts["collection_day"].astype(float)
@@ -637,7 +637,7 @@ class ResistanceCaller:
             trk = timeline[timeline["trk_inhibitor"].astype(bool)]
             trk_by_patient = _collect(trk["patient_id"], trk["drugs"])
         patients["trk_inhibitors"] = [
-            trk_by_patient.get(str(p), "") for p in patients["patient_id"]
+            trk_by_patient.get(str(p), "") for p in patients["patient_id"].tolist()
         ]
         memo: dict[tuple[Any, ...], dict[str, object]] = {}
 

@@ -162,7 +162,7 @@ def unlisted_samples(
     that matches a clinical sample only when case is ignored is said so, never
     merged: ``RUSSO-P1`` and ``russo-p1`` may be different samples.
     """
-    known = set(samples["sample_id"].astype(str))
+    known = set(samples["sample_id"].astype(str).tolist())
     folded: dict[str, list[str]] = {}
     for sid in sorted(known):
         folded.setdefault(sid.casefold(), []).append(sid)
@@ -310,7 +310,7 @@ def _scatter(n: int, rows: np.ndarray, values: pd.Series) -> object:
     if isinstance(values.dtype, pd.CategoricalDtype):
         codes = np.zeros(n, dtype=np.int64)
         codes[rows] = values.cat.codes.to_numpy() + 1
-        return from_codes(codes, ["", *map(str, values.cat.categories)])
+        return from_codes(codes, ["", *map(str, values.cat.categories.tolist())])
     # Text: one arrow take from ['', *values] (no Python object per row).
     text = pa.array(values.astype("str").array)
     if isinstance(text, pa.ChunkedArray):
