@@ -111,3 +111,18 @@ def test_large_table_with_separators_stays_exact(tmp_path: Path, bad: str) -> No
     write_table(frame.assign(name="x"), path)
     back = pd.read_csv(path, sep="\t", keep_default_na=False, dtype=str)
     assert len(back) == n and (back["kind"] == bad).all()
+
+
+def test_large_table_with_a_quote_is_written_by_the_quoting_writer(tmp_path: Path) -> None:
+    """Arrow's unquoted writer refuses a '"' in a cell: such a large table goes to the
+    quoting writer and reads back cell for cell (it used to stop with an arrow error)."""
+    from trkres.outputs import ARROW_TSV_ROWS
+
+    n = ARROW_TSV_ROWS + 1
+    names = pd.Series(["x"] * n, dtype="str")
+    names.iloc[7] = 'say "hi"'
+    frame = pd.DataFrame({"name": names, "kind": pd.Categorical(['a "b"'] * n)})
+    path = tmp_path / "big.tsv"
+    write_table(frame, path)
+    back = pd.read_csv(path, sep="\t", keep_default_na=False, dtype=str)
+    assert back["name"].iloc[7] == 'say "hi"' and (back["kind"] == 'a "b"').all()

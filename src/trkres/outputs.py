@@ -148,8 +148,9 @@ def table_to_tsv(frame: pd.DataFrame) -> str:
 
 
 def _plain_text(frame: pd.DataFrame) -> bool:
-    """True when no text cell holds a tab or newline (so unquoted TSV is exact)."""
-    return not _any_text_holds(frame, (b"\t", b"\n", b"\r"))
+    """True when no text cell holds a tab, a line end (unquoted TSV would not be exact) or
+    a quote (arrow's unquoted writer refuses one)."""
+    return not _any_text_holds(frame, (b"\t", b"\n", b"\r", b'"'))
 
 
 def _any_text_holds(frame: pd.DataFrame, chars: tuple[bytes, ...]) -> bool:
