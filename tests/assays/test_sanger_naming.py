@@ -189,11 +189,16 @@ def test_two_calls_in_one_codon_are_one_change_plus_strand() -> None:
     mentions = [f.message for f in flags(res, "s") if "G12F (" in f.message
                 and f.level == "warning"]  # fmt: skip
     assert len(mentions) == (1 if calls["alteration_class"].iloc[0] else 0)
-    # One chromatogram for the codon (both bases are in its window), then the fractions.
+    # One chromatogram for the codon (both bases are in its window; the expected site,
+    # titled with the answer), then the fractions; without --expect, titled with the calls.
     from trkres.pl.sanger import sanger_figures
 
     figures = sanger_figures(res)
-    assert len(figures) == 2 and figures[0].title.startswith("positions 151, 152 KRAS G12F ")
+    assert len(figures) == 2 and figures[0].title.startswith("KRAS G12F detected: codon GGT>TTT")
+    plain = run_sanger(sample, opts.model_copy(update={"expect": None}),
+                       control=make_trace(ref, seed=12))  # fmt: skip
+    figures += sanger_figures(plain)
+    assert len(figures) == 4 and figures[2].title.startswith("positions 151, 152 KRAS G12F ")
     for figure in figures:
         figure.close()
 

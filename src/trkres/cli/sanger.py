@@ -35,12 +35,13 @@ def sanger(
         ),
     ] = None,
     codon_position: Annotated[
-        int,
+        int | None,
         typer.Option(
             help="1-based reference position that is the first base of codon --codon-start "
-            "(reference: --reference, else the control's calls, else the sample's)."
+            "(reference: --reference, else the control's calls, else the sample's); "
+            "default 1, or with a GenBank CDS its own frame."
         ),
-    ] = 1,
+    ] = None,
     strand: Annotated[
         str,
         typer.Option(help="Coding strand relative to the reference: + or - (reverse complement)."),
@@ -70,8 +71,11 @@ def sanger(
     The traces' ends are quality-trimmed (Mott); each trace is aligned to the
     reference (--reference, else the control's base calls); at each position
     the secondary-peak fraction comes from the dye-normalised channel heights.
-    A call must beat the limit of detection (from the control's noise), the
-    sample's flank noise and the control's own secondary peak at the site.
+    A call must beat the call threshold (the critical value: the fraction the
+    control's and the sample's noise exceed with probability alpha/positions),
+    scaled by the local noise, and the control's own secondary peak at the site.
+    The limit of detection is the fraction detected 95% of the time: calls can
+    lie below it.
     With the frame (--codon-start/--codon-position, or a GenBank CDS) calls
     are named (NTRK1 G595R) and classed from the knowledge base.
 
@@ -109,13 +113,14 @@ def sanger(
     if not state.quiet:
         calls = result["calls"]
         names = ", ".join(
-            f"{c or f'{p}{r}>{a}'} {f:.0%}"
-            for c, p, r, a, f in calls[
-                ["protein_change", "position", "ref", "alt", "mutant_fraction"]
+            f"{c or f'{p}{r}>{a}'} {f:.0%}" + (" (below the LOD)" if f < lod else "")
+            for c, p, r, a, f, lod in calls[
+                ["protein_change", "position", "ref", "alt", "mutant_fraction", "lod"]
             ].itertuples(index=False)
         )
-        err_console.print(f"{len(calls)} call(s) above the noise (limit of detection "
-                          f"{result.lod:.0%})" + (f": {names}" if names else ""))  # fmt: skip
+        err_console.print(f"{len(calls)} call(s) above the call threshold (limit of detection "
+                          f"{result.lod:.0%}: the fraction detected 95% of the time)"
+                          + (f": {names}" if names else ""))  # fmt: skip
         if "expect" in result:
             err_console.print(str(result["expect"]["answer"].iloc[0]))
         err_console.print(f"Tables written to [bold]{out}[/bold]")

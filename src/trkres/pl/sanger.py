@@ -70,8 +70,13 @@ def _draw_trace(ax: Any, t: OrientedTrace, ref_pos: int, label: str) -> None:
 
 
 def _sites(res: SangerResult) -> list[tuple[int, str]]:
-    """Reference positions to draw with a title: the calls, then the expected site."""
+    """Reference positions to draw with a title: the expected site (the question asked),
+    then the calls."""
     sites: list[tuple[int, str]] = []
+    expect = res.tables.get("expect")
+    if expect is not None and len(expect) and np.isfinite(float(expect["position"].iloc[0])):
+        sites.append((int(expect["position"].iloc[0]), str(expect["answer"].iloc[0])))
+    asked = {p for p, _ in sites}  # a call there is drawn once, titled with the answer
     calls = res.tables.get("calls")
     if calls is not None and len(calls):
         # Calls named as one codon change (two or three bases of one codon) are one site:
@@ -88,12 +93,10 @@ def _sites(res: SangerResult) -> list[tuple[int, str]]:
             places = ", ".join(str(p) for p, _, _ in members)
             fractions = ", ".join(f"{f:.0%}" for _, _, f in members)
             name = members[0][1] if members[0][1] != "nan" else ""
-            sites.append((members[0][0], f"{where} {places} {name} {fractions}".replace("  ", " ")))
-    expect = res.tables.get("expect")
-    if expect is not None and len(expect) and np.isfinite(float(expect["position"].iloc[0])):
-        pos = int(expect["position"].iloc[0])
-        if pos not in {p for p, _ in sites}:
-            sites.append((pos, str(expect["answer"].iloc[0])))
+            if members[0][0] not in asked:
+                sites.append(
+                    (members[0][0], f"{where} {places} {name} {fractions}".replace("  ", " "))
+                )
     return sites
 
 
@@ -164,7 +167,8 @@ def sanger_figures(result: SangerResult, prefix: str = "sanger") -> list[Figure]
 
     res = _result(result)
     out: list[Figure] = []
-    for k, (pos, title) in enumerate(_sites(res)[:MAX_CALL_FIGURES]):
+    sites = _sites(res)
+    for k, (pos, title) in enumerate(sites[:MAX_CALL_FIGURES]):
         rows = 2 if res.control is not None else 1
         fig, axes = new_figure(7.0, 2.2 * rows, rows, 1)
         axes = np.atleast_1d(axes)
@@ -178,6 +182,10 @@ def sanger_figures(result: SangerResult, prefix: str = "sanger") -> list[Figure]
                           "control beneath; base calls above the peaks."))  # fmt: skip
     fig, ax = new_figure(7.0, 3.0)
     _draw_fractions(ax, res)
+    shown = "" if len(sites) <= MAX_CALL_FIGURES else (
+        f" Chromatograms are drawn for the first {MAX_CALL_FIGURES} of {len(sites)} sites "
+        "(the expected site first, then the calls along the amplicon); every call is in "
+        "calls.tsv and on this plot.")  # fmt: skip
     out.append(Figure(f"{prefix}_fractions", "Secondary-peak fraction along the amplicon", fig,
-                      caption=f"Limit of detection {res.lod:.0%}; dots: calls."))  # fmt: skip
+                      caption=f"Limit of detection {res.lod:.0%}; dots: calls.{shown}"))  # fmt: skip
     return out

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from trkres.assays.sanger.io import Reference, Trace
+from trkres.assays.sanger.io import _DNA, Reference, Trace
 from trkres.assays.sanger.io import read_trace as _read_trace
 from trkres.assays.sanger.options import SangerOptions
 from trkres.assays.sanger.run import SangerResult, run_sanger
@@ -78,7 +78,7 @@ def compare(
     if reference is not None and not isinstance(reference, (*_PATH, Reference)):
         raise InputError("bad reference", expected="a FASTA/GenBank path, a Reference or a "
                          "sequence string", found=type(reference).__name__)  # fmt: skip
-    dna = isinstance(reference, str) and bool(reference) and set(reference.upper()) <= set("ACGTN")
+    dna = isinstance(reference, str) and bool(reference) and set(reference.upper()) <= _DNA
     if isinstance(reference, str) and dna and not _is_file(reference):
         reference = Reference("reference", reference.upper())
     if options is not None and not isinstance(options, (SangerOptions, Mapping)):

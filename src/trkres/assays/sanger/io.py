@@ -90,11 +90,16 @@ def _bad(path: str, message: str, expected: str, found: str) -> InputError:
 def _read_bytes(path: str | os.PathLike[str], what: str) -> tuple[str, bytes]:
     p = Path(os.fspath(path))
     name = str(p)
-    if not p.exists():
+    try:  # a name the system refuses (too long, a NUL byte) is no file either
+        exists, is_dir = p.exists(), p.is_dir()
+        size = p.stat().st_size if exists else 0
+    except (OSError, ValueError) as exc:
+        raise _bad(name[:200], f"not a usable {what} file path", f"a {what} file",
+                   str(exc)[:200]) from None  # fmt: skip
+    if not exists:
         raise _bad(name, f"no such {what} file", f"an existing {what} file", "nothing at that path")
-    if p.is_dir():
+    if is_dir:
         raise _bad(name, f"a folder, not a {what} file", f"a {what} file", "a folder")
-    size = p.stat().st_size
     if size > MAX_BYTES:
         raise _bad(name, f"{what} file too large", f"at most {MAX_BYTES} bytes",
                    f"{size} bytes")  # fmt: skip
@@ -227,6 +232,10 @@ def read_reference(path: str | os.PathLike[str]) -> Reference:
         if feature.type != "CDS" or feature.location is None:
             continue
         cds = tuple(int(p) for p in feature.location)
+        if cds and max(cds) >= len(seq):
+            raise _bad(name, "the CDS runs past the end of the sequence",
+                       f"CDS positions within the {len(seq)} bases of the record",
+                       f"CDS {feature.location} (last base {max(cds) + 1})")  # fmt: skip
         strand = -1 if feature.location.strand == -1 else 1
         quals = feature.qualifiers
         gene = (quals.get("gene") or [None])[0]

@@ -6,7 +6,10 @@ is the **first base of codon N**; codons run on with the reference (``strand +``
 with ``strand -`` (the reference is the coding strand's reverse complement), position
 ``P`` is still codon N's first base and the codon reads ``P, P-1, P-2`` complemented.
 A GenBank reference's first CDS feature gives the frame instead (its first complete codon
-is codon 1, or codon ``N`` when ``--codon-start`` is given too).
+is codon 1, or codon ``N`` when ``--codon-start`` is given too; with ``--codon-position
+P`` as well, the CDS codon starting at ``P`` is codon ``N``). Bases before codon 1 get no
+codon number: the frame takes the amplicon from codon 1 on as coding (exon boundaries
+within an amplicon are not known to it).
 
 Protein changes use the knowledge base's genetic code (``NTRK1 G595R``) and are classed
 with the genomics annotator (kinase positions, bypass alterations).
@@ -76,6 +79,8 @@ def frame_from_start(length: int, codon_start: int, codon_position: int, strand:
         order = list(range(top, -1, -1))
         first = codon_start - back
     codons = tuple(tuple(order[i : i + 3]) for i in range(0, len(order) - 2, 3))
+    if first < 1:  # bases before codon 1 (5' UTR, an intron): no codon numbers, no names
+        codons, first = codons[1 - first :], 1
     return Frame(codons, first, 1 if strand >= 0 else -1)  # type: ignore[arg-type]
 
 
@@ -84,6 +89,8 @@ def frame_from_cds(cds: tuple[int, ...], strand: int, offset: int, first: int = 
     first complete codon, from ``/codon_start``)."""
     order = list(cds[offset:])
     codons = tuple(tuple(order[i : i + 3]) for i in range(0, len(order) - 2, 3))
+    if first < 1:
+        codons, first = codons[1 - first :], 1
     return Frame(codons, first, strand)  # type: ignore[arg-type]
 
 

@@ -27,11 +27,12 @@ class SangerOptions(Options):
         le=100000,
         description="codon number N of the reference position --codon-position (its first base)",
     )
-    codon_position: int = Field(
-        1,
+    codon_position: int | None = Field(
+        None,
         ge=1,
         description="1-based reference position that is the first base of codon --codon-start "
-        "(reference: the reference file, else the control trace's calls, else the sample's)",
+        "(reference: the reference file, else the control trace's calls, else the sample's); "
+        "default 1, or with a GenBank CDS the CDS's own frame",
     )
     strand: Literal["+", "-"] = Field(
         "+",

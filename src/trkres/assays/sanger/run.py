@@ -269,7 +269,9 @@ def run_sanger(
             lift = shared.weight * (c_chan[alt_idx, cols] - shared.control_level[alt_idx, cols])
             b_alt = np.clip(m + np.nan_to_num(lift), 0.0, 0.5)
     corrected = background_corrected(raw, m, b_alt)
-    noise_corr = background_corrected(threshold, m)
+    # The threshold as a mutant fraction, corrected as the fraction itself is (the same
+    # backgrounds under both peaks): a call is exactly a fraction above its noise.
+    noise_corr = background_corrected(threshold, m, b_alt)
 
     def sd_of(f: np.ndarray) -> np.ndarray:
         """SD of a measured mutant fraction ``f``: the flank spread and the allele ratio."""
@@ -299,6 +301,7 @@ def run_sanger(
         "alt_background": b_alt,
         "noise_level": level,
         "noise": noise_corr,
+        "threshold": threshold,
         "lod": lod_pos,
         "called": called,
     })  # fmt: skip
@@ -309,11 +312,19 @@ def run_sanger(
         from trkres.assays.sanger.naming import parse_expect
 
         gene = parse_expect(options.expect, None)[0]
+    if gene:  # the knowledge base's symbol (kras → KRAS, TRKA → NTRK1), as classify names it
+        from trkres.knowledge.loader import load_knowledge
+
+        symbol = load_knowledge().normalise_gene(gene.strip())
+        if symbol != gene:
+            notes.append(f"gene {gene!r} named {symbol} (the knowledge base's symbol)")
+        gene = symbol
     calls = _name_calls(positions[positions["called"]], ref, frame, gene, lod)
     tables: dict[str, pd.DataFrame] = {"calls": calls}
     facts = sorted({f for col in ("class_fact", "known_fact") for f in calls[col] if f})
     if options.expect:
-        expect, used = _expect(options.expect, gene, positions, s, ref, frame, lod, calls)
+        expect, used = _expect(options.expect, gene, positions, s, ref, frame, lod, calls,
+                               ref_kind)  # fmt: skip
         tables["expect"] = expect
         facts = sorted(set(facts) | set(used))
     tables["positions"] = positions
@@ -359,13 +370,30 @@ def _frame(ref_obj: Reference | None, length: int, options: SangerOptions,
     strand = -1 if options.strand == "-" else 1
     if ref_obj is not None and ref_obj.cds:
         first = options.codon_start or 1
-        notes.append(f"coding frame from the GenBank CDS of {ref_obj.name} (first complete codon "
-                     f"numbered {first})")  # fmt: skip
+        if options.codon_start is not None and options.codon_position is not None:
+            # --codon-position P with the CDS: the CDS codon starting at P is --codon-start
+            plain = naming.frame_from_cds(ref_obj.cds, ref_obj.cds_strand, ref_obj.codon_offset)
+            hit = plain.locate(options.codon_position - 1)
+            if hit is None or hit[1] != 0:
+                raise InputError(
+                    "--codon-position is not the first base of a codon of the GenBank CDS",
+                    expected=f"a reference position where a codon of {ref_obj.name}'s CDS "
+                    "starts (or leave --codon-position out: the CDS gives the frame)",
+                    found=f"position {options.codon_position}: "
+                    + ("outside the CDS" if hit is None else f"base {hit[1] + 1} of CDS codon {hit[0]}"),
+                )  # fmt: skip
+            first = options.codon_start - (hit[0] - 1)
+            notes.append(f"coding frame from the GenBank CDS of {ref_obj.name}; its codon at "
+                         f"position {options.codon_position} numbered {options.codon_start}")  # fmt: skip
+        else:
+            notes.append(f"coding frame from the GenBank CDS of {ref_obj.name} (first complete "
+                         f"codon numbered {first})")  # fmt: skip
         return naming.frame_from_cds(ref_obj.cds, ref_obj.cds_strand, ref_obj.codon_offset, first)
     if options.codon_start is not None:
-        notes.append(f"coding frame: reference position {options.codon_position} is the first base "
+        position = options.codon_position or 1
+        notes.append(f"coding frame: reference position {position} is the first base "
                      f"of codon {options.codon_start} (strand {options.strand})")  # fmt: skip
-        return naming.frame_from_start(length, options.codon_start, options.codon_position, strand)
+        return naming.frame_from_start(length, options.codon_start, position, strand)
     return None
 
 
@@ -452,12 +480,16 @@ def _codon_change(frame: object, ref: str, number: int, gene: str | None,
 
 
 def _expect(text: str, gene: str | None, positions: pd.DataFrame, s: OrientedTrace, ref: str,
-            frame: object | None, lod: float, calls: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:  # fmt: skip
+            frame: object | None, lod: float, calls: pd.DataFrame,
+            ref_kind: str = "reference") -> tuple[pd.DataFrame, list[str]]:  # fmt: skip
     """The answer to ``--expect``: every single-base change of the codon that gives the
     asked amino acid, measured; detected when one of them is called."""
     from trkres.assays.sanger.naming import Frame, classify, parse_expect, translate_codon
 
     e_gene, aa_ref, number, aa_alt = parse_expect(text, gene)
+    from trkres.knowledge.loader import load_knowledge
+
+    e_gene = load_knowledge().normalise_gene(e_gene)
     asked = f"{e_gene} {aa_ref}{number}{aa_alt}"
     base = {"expected": asked, "gene": e_gene, "codon": number, "ref_codon": "", "alt_codon": "",
             "position": np.nan, "alt": "", "detected": False, "mutant_fraction": np.nan,
@@ -477,6 +509,12 @@ def _expect(text: str, gene: str | None, positions: pd.DataFrame, s: OrientedTra
                               "outside the reference"}]), used  # fmt: skip
     ref_codon = frame.coding(ref, where)
     base["ref_codon"] = ref_codon
+    if translate_codon(ref_codon) == aa_alt and ref_kind == "sample":
+        return pd.DataFrame([{**base, "answer": f"{asked}: the sample's own base calls read "
+                              f"codon {number} as {ref_codon} ({aa_alt}): the asked change is "
+                              "the majority base, and with no control or reference there is "
+                              "nothing to measure its fraction against (give --control or "
+                              "--reference)"}]), used  # fmt: skip
     if translate_codon(ref_codon) != aa_ref:
         return pd.DataFrame([{**base, "answer": f"{asked}: the reference codon {number} is "
                               f"{ref_codon} ({translate_codon(ref_codon)}), not {aa_ref}: check "
@@ -532,7 +570,9 @@ def _expect(text: str, gene: str | None, positions: pd.DataFrame, s: OrientedTra
             if short != f"{aa_ref}{number}{aa_alt}":
                 row["part_of"] = str(hit["protein_change"].iloc[0])
                 hit = hit.iloc[:0]
-        row.update(detected=bool(len(hit)), mutant_fraction=corr, noise=float(r["noise"]),
+        # This base's threshold, corrected with the backgrounds its fraction was.
+        noise = float(background_corrected(np.asarray(float(r["threshold"])), m, a))
+        row.update(detected=bool(len(hit)), mutant_fraction=corr, noise=noise,
                    lod=float(r["lod"]))  # fmt: skip
         if len(hit):
             row.update(ci_low=float(hit["ci_low"].iloc[0]), ci_high=float(hit["ci_high"].iloc[0]))
