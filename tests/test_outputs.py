@@ -126,3 +126,56 @@ def test_large_table_with_a_quote_is_written_by_the_quoting_writer(tmp_path: Pat
     write_table(frame, path)
     back = pd.read_csv(path, sep="\t", keep_default_na=False, dtype=str)
     assert back["name"].iloc[7] == 'say "hi"' and (back["kind"] == 'a "b"').all()
+
+
+# -- the fast writer against the pandas writer (adversarial review, 2026-12-07) ---------
+
+
+def _both(frame: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    """(pandas writer's text, the text of the large-table path) for one table."""
+    from trkres import outputs
+
+    small = tmp_path / "small.tsv"
+    write_table(frame, small)
+    monkeypatch.setattr(outputs, "ARROW_TSV_ROWS", 1)
+    big = tmp_path / "big.tsv"
+    write_table(frame, big)
+    return small.read_text(), big.read_text()
+
+
+def test_large_tables_write_booleans_as_small_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frame = pd.DataFrame({"flag": [True, False, True], "nb": pd.array([True, None, False]),
+                          "n": [1, 2, 3]})  # fmt: skip
+    small, big = _both(frame, tmp_path, monkeypatch)
+    assert small == big  # 'True'/'False', not arrow's 'true'/'false'
+
+
+def test_large_tables_with_dates_or_one_column_go_to_the_pandas_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dates = pd.DataFrame({"day": pd.to_datetime(["2024-01-01", "2024-03-01"]), "v": [1, 2]})
+    small, big = _both(dates, tmp_path, monkeypatch)
+    assert small == big and "2024-01-01\t1" in big
+    one = pd.DataFrame({"name": pd.Series(["a", None, "c"], dtype="str")})
+    small, big = _both(one, tmp_path, monkeypatch)
+    assert small == big
+    assert len(pd.read_csv(tmp_path / "big.tsv", sep="\t")) == 3  # no blank line skipped
+
+
+def test_large_tables_arrow_cannot_type_are_still_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ints and text in one object column, repeated column names, a quote or a tab in a
+    column name: the pandas writer takes over (arrow raised, or wrote an unreadable header)."""
+    mixed = pd.DataFrame({"line": pd.Series(["KM12", 293, "KM12"], dtype=object), "v": [1, 2, 3]})
+    small, big = _both(mixed, tmp_path, monkeypatch)
+    assert small == big
+    repeated = pd.DataFrame([[1, 2], [3, 4]], columns=["a", "a"])
+    small, big = _both(repeated, tmp_path, monkeypatch)
+    assert small == big
+    names = pd.DataFrame({'"sample': ["x", "y"], "tumour\tnormal": [1, 2]})
+    small, big = _both(names, tmp_path, monkeypatch)
+    assert small == big
+    assert list(pd.read_csv(tmp_path / "big.tsv", sep="\t").columns) == list(names.columns)

@@ -188,3 +188,47 @@ def test_report_figure_specs_are_valid_plotly(demo_out: Path) -> None:
     for div_id in ids:
         data, layout = _plotly_call(html, div_id)
         go.Figure({"data": data, "layout": layout})  # raises on an invalid property
+
+
+# -- adversarial review, 2026-12-07 -----------------------------------------------------
+
+
+def test_report_tables_never_round_the_whole_part_of_a_float() -> None:
+    from trkres.report.html import table_html
+
+    frame = pd.DataFrame({"position": [156844363.0, np.nan], "volume": [6066996.8, 1.23456789e-9],
+                          "r": [11.762077, 40.0]})  # fmt: skip
+    out = table_html(frame, 10)
+    for text in ("156844363", "6066997", "1.23457e-09", "11.7621", "<td>40</td>"):
+        assert text in out
+
+
+def test_figure_specs_with_dates_and_missing_values_render() -> None:
+    """Dates, pd.NA, NaT and Decimal in a plotly specification (as go.Figure takes them)."""
+    import datetime
+    import decimal
+
+    from trkres.report.html import plotly_div
+
+    spec = {"data": [{"type": "scatter",
+                      "x": pd.Series(pd.to_datetime(["2024-01-01", None])),
+                      "y": [decimal.Decimal("1.5"), pd.NA],
+                      "text": [pd.Timestamp("2024-02-01"), datetime.date(2024, 3, 1)]}],
+            "layout": {}}  # fmt: skip
+    out = plotly_div(spec, "fig-1", {})
+    assert '"x":["2024-01-01T00:00:00' in out and ",null]" in out
+    assert '"y":[1.5,null]' in out and '"2024-03-01T00:00:00"' in out
+
+
+def test_no_default_plotly_template() -> None:
+    import plotly.io as pio
+
+    from trkres.report.html import plotly_div
+
+    before = pio.templates.default
+    pio.templates.default = None
+    try:
+        out = plotly_div({"data": [], "layout": {"title": {"text": "t"}}}, "fig-1", {})
+    finally:
+        pio.templates.default = before
+    assert '"template"' not in out and '{"title":{"text":"t"}}' in out

@@ -31,6 +31,7 @@ from typing import BinaryIO, Literal
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from trkres import __version__
@@ -103,9 +104,15 @@ def _write_tsv_arrow(frame: pd.DataFrame, handle: BinaryIO) -> None:
     options = pacsv.WriteOptions(include_header=False, delimiter="\t", quoting_style="none")
 
     def rendered(part: pa.Table) -> pa.Buffer:
-        # Categoricals become plain text (the writer is slower on dictionaries).
+        # Categoricals become plain text (the writer is slower on dictionaries); booleans
+        # are written True/False, as pandas writes them in smaller tables (not true/false).
         columns = [
-            c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in part.columns
+            c.cast(c.type.value_type)
+            if pa.types.is_dictionary(c.type)
+            else pc.if_else(c, "True", "False")
+            if pa.types.is_boolean(c.type)
+            else c
+            for c in part.columns
         ]
         sink = pa.BufferOutputStream()
         pacsv.write_csv(pa.Table.from_arrays(columns, names=names), sink, options)
@@ -148,16 +155,25 @@ def table_to_tsv(frame: pd.DataFrame) -> str:
 
 
 def _plain_text(frame: pd.DataFrame) -> bool:
-    """True when no text cell holds a tab, a line end (unquoted TSV would not be exact) or
-    a quote (arrow's unquoted writer refuses one)."""
-    return not _any_text_holds(frame, (b"\t", b"\n", b"\r", b'"'))
+    """True when arrow's writer gives the table as pandas' would (but for float text:
+    ``83`` for ``83.0``, ``1e-9`` for ``1e-09``; the same numbers read back): no text cell
+    or column name holds a tab, a line end (unquoted TSV would not be exact) or a quote
+    (arrow's unquoted writer refuses one), no date or duration column (pandas writes
+    ``2024-01-01``, arrow ``2024-01-01 00:00:00.000000``), and more than one column (a
+    missing cell alone on its line is a blank line, which readers skip)."""
+    if frame.shape[1] < 2 or any(dtype.kind in "Mm" for dtype in frame.dtypes):
+        return False
+    special = ("\t", "\n", "\r", '"')
+    if any(c in str(name) for name in frame.columns for c in special):
+        return False
+    return not _any_text_holds(frame, tuple(c.encode() for c in special))
 
 
 def _any_text_holds(frame: pd.DataFrame, chars: tuple[bytes, ...]) -> bool:
     """Whether any text cell contains one of ``chars``; categoricals are checked
     through their categories, arrow text through its character buffers."""
-    for name in frame.columns:
-        col = frame[name]
+    for i in range(frame.shape[1]):  # by position: column names may repeat
+        col = frame.iloc[:, i]
         if col.dtype.kind in "biufM":
             continue
         if isinstance(col.dtype, pd.CategoricalDtype):
@@ -197,8 +213,14 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
         with atomic_file(path) as tmp:
             frame.to_parquet(tmp, index=False)
     elif suffix in {".tsv", ".txt"} and len(frame) > ARROW_TSV_ROWS and _plain_text(frame):
-        with atomic_file(path) as tmp, tmp.open("wb") as fh:
-            _write_tsv_arrow(frame, fh)
+        try:
+            with atomic_file(path) as tmp, tmp.open("wb") as fh:
+                _write_tsv_arrow(frame, fh)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, ValueError):
+            # A column arrow cannot type (ints and text mixed in one object column) or
+            # repeated column names:
+            # the pandas writer renders each cell as str (nothing was put in place).
+            atomic_write_text(path, table_to_tsv(frame))
     elif suffix in {".tsv", ".txt"}:
         atomic_write_text(path, table_to_tsv(frame))
     else:
