@@ -145,3 +145,49 @@ def test_the_asked_site_is_drawn_first() -> None:
         for f in figures:
             f.close()
     assert np.isfinite(res.lod)
+
+
+def _blob(trace: object, base: str, at: int, share: float, sd: float) -> object:
+    """``trace`` with a dye blob: a Gaussian hump (``sd`` samples, ``share`` of the median
+    called peak) in ``base``'s channel, centred on base ``at``."""
+    import dataclasses
+
+    from trkres.assays.sanger.io import BASES
+
+    channels = trace.channels.copy()  # type: ignore[attr-defined]
+    peaks = trace.peaks  # type: ignore[attr-defined]
+    x = np.arange(channels.shape[1])
+    height = share * np.median(channels.max(axis=0)[peaks])
+    channels[BASES.index(base)] += height * np.exp(-0.5 * ((x - peaks[at]) / sd) ** 2)
+    return dataclasses.replace(trace, channels=channels)  # type: ignore[type-var]
+
+
+def test_a_dye_blob_is_not_a_mutation() -> None:
+    """A hump in the C channel over codon 595 of a mutation-free sample was called G595R
+    or G595P in every seed; it is broad signal, not a peak, and the answer says so."""
+    s = random_sequence(450, 77)
+    seq = s[:200] + "GGG" + s[203:]
+    opts = SangerOptions(gene="NTRK1", codon_start=595, codon_position=201, expect="NTRK1 G595R")
+    for seed in range(4):
+        smp = _blob(make_trace(seq, seed=seed), "C", 200, 0.35, 12.0)
+        res = run_sanger(smp, opts, control=make_trace(seq, seed=500 + seed),
+                         reference=Reference("r", seq))  # fmt: skip
+        assert not len(res["calls"])
+        assert not bool(res["expect"]["detected"].iloc[0])
+        assert "broad signal" in res["expect"]["answer"].iloc[0]
+        assert any("broad signal" in w for w in res.warnings)
+
+
+def test_small_peaks_beside_peaks_of_their_base_are_still_called() -> None:
+    """The broad-signal rule must not take a real secondary peak flanked by peaks of its
+    own base (a G between two Gs: its valleys ride on their flanks) for a blob."""
+    s = random_sequence(450, 77)
+    seq = s[:199] + "GAG" + s[202:]
+    opts = SangerOptions(gene="NTRK1", codon_start=595, codon_position=201)
+    for seed in range(6):
+        smp = make_trace(seq, {200: ("G", 0.3)}, seed=seed)
+        res = run_sanger(smp, opts, control=make_trace(seq, seed=50 + seed),
+                         reference=Reference("r", seq))  # fmt: skip
+        calls = res["calls"]
+        assert calls["position"].tolist() == [201]
+        assert float(res["positions"].set_index("position").loc[201, "broad_excess"]) < 0.6

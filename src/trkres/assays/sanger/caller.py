@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy.ndimage import median_filter
+from scipy.ndimage import grey_opening, median_filter
 from scipy.stats import trim_mean
 
 from trkres.assays.sanger.io import BASES, Trace
@@ -41,6 +41,7 @@ from trkres.assays.sanger.io import BASES, Trace
 __all__ = [
     "Aligned",
     "align_to",
+    "broad_heights",
     "dye_normalised",
     "flank_stats",
     "fractions_against",
@@ -83,6 +84,30 @@ def peak_heights(trace: Trace, window: int | None = None) -> np.ndarray:
     idx = np.clip(peaks[:, None] + offsets[None, :], 0, trace.channels.shape[1] - 1)
     heights: np.ndarray = np.clip(trace.channels[:, idx].max(axis=2), 0.0, None)
     return heights
+
+
+#: Width of the grey opening that finds broad signal, in peak spacings: wider than one
+#: peak (so a peak is removed by it), narrower than a dye blob (kept as broad signal).
+BROAD_SPACINGS = 1.75
+
+
+def broad_heights(trace: Trace, window: int | None = None) -> np.ndarray:
+    """Broad signal (RFU) of each channel at each base call (4, n_bases): the grey opening
+    of the channel over :data:`BROAD_SPACINGS` peak spacings (what stays of the signal
+    once every structure narrower than that is removed), taken where :func:`peak_heights`
+    measures the peak. A peak, however small, falls to the valleys beside it; a dye blob
+    (unincorporated dye terminators: a hump two to five peaks wide) or a baseline step
+    stays."""
+    peaks = trace.peaks
+    spacing = float(np.median(np.diff(peaks))) if len(peaks) > 2 else 12.0
+    size = max(3, round(BROAD_SPACINGS * spacing) | 1)
+    opened = grey_opening(trace.channels, size=(1, size))
+    if window is None:
+        window = max(1, round(0.25 * spacing))
+    offsets = np.arange(-window, window + 1)
+    idx = np.clip(peaks[:, None] + offsets[None, :], 0, trace.channels.shape[1] - 1)
+    broad: np.ndarray = np.clip(opened[:, idx].max(axis=2), 0.0, None)
+    return broad
 
 
 def mott_trim(quality: np.ndarray, cutoff: float = 0.05) -> tuple[int, int]:
