@@ -358,3 +358,73 @@ def test_equal_result_tables_are_stored_once_and_dropped_with_their_last_run(
     assert page["total"] == len(facts.splitlines()) - 1
     assert client.delete(f"/api/runs/{second}").status_code == 200
     assert not set(b.values()) & existing()
+
+
+# -- second review (2026-12-07): reads outside the lock, their connections, HEAD ---------
+
+
+def test_reading_a_run_whose_tables_were_just_dropped(client: TestClient, service: Service) -> None:
+    """A run deleted between reading its catalogue and its table: compare and the run
+    page's rows get 'not found' / nothing, not a DuckDB CatalogException (a 500)."""
+    from trkres.app.store import NotFound
+
+    pid = _project(client)
+    client.post(f"/api/projects/{pid}/files", files={"file": ("v.tsv", VIABILITY.read_bytes())},
+                data={"kind": "dose_response"})  # fmt: skip
+    rid = client.post(f"/api/projects/{pid}/runs", json={}).json()["id"]
+    assert wait_for(client, rid)["status"] == "done"
+    fits = next(t for t in service.store.run_tables(rid) if t["name"] == "dose_response_fits")
+    assert len(service.store.result_rows(rid, "dose_response_fits", {}))
+    service.store._execute(f'DROP TABLE "{fits["db_table"]}"')  # the delete's drop, early
+    with pytest.raises(NotFound):
+        service.store.frame(fits["db_table"])
+    assert service.store.result_rows(rid, "dose_response_fits", {}) == []
+
+
+def test_each_threads_read_connection_ends_with_it(service: Service) -> None:
+    import gc
+
+    def read() -> None:
+        service.store.projects()
+
+    for _ in range(3):
+        threads = [threading.Thread(target=read) for _ in range(5)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    gc.collect()
+    assert len(service.store._readers) <= 1  # was one per thread ever seen (15 here)
+
+
+def test_a_closed_store_refuses_reads_and_closes_with_reads_open(tmp_path: Path) -> None:
+    from trkres.app.store import Store, StoreError
+
+    store = Store(tmp_path / "data")
+    store.projects()  # this thread's reader is open
+    store.close()
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            store.projects()
+        except BaseException as exc:  # the test looks at its class
+            errors.append(exc)
+
+    t = threading.Thread(target=read)
+    t.start()
+    t.join()
+    assert len(errors) == 1 and isinstance(errors[0], StoreError)
+
+
+def test_head_on_downloads(client: TestClient) -> None:
+    pid = _project(client)
+    client.post(f"/api/projects/{pid}/files", files={"file": ("v.tsv", VIABILITY.read_bytes())},
+                data={"kind": "dose_response"})  # fmt: skip
+    rid = client.post(f"/api/projects/{pid}/runs", json={}).json()["id"]
+    assert wait_for(client, rid)["status"] == "done"
+    for path in (f"/api/runs/{rid}/report", f"/api/runs/{rid}/tables/dose_response_fits"):
+        got = client.get(path)
+        head = client.head(path)
+        assert head.status_code == 200 and head.content == b""
+        assert head.headers["content-length"] == str(len(got.content))

@@ -322,7 +322,10 @@ def create_app(service: Service) -> FastAPI:
     def cancel_run(rid: Annotated[str, _id()]) -> dict[str, str]:
         return {"result": service.cancel_run(rid)}
 
-    @app.get("/api/runs/{rid}/report", tags=["runs"], response_class=HTMLResponse)
+    @app.api_route(
+        "/api/runs/{rid}/report", methods=["GET", "HEAD"], tags=["runs"],
+        response_class=HTMLResponse,
+    )  # fmt: skip
     def get_report(rid: Annotated[str, _id()], download: bool = False) -> BigFileResponse:
         """The run's self-contained HTML report (served sandboxed)."""
         headers = {"content-security-policy": REPORT_CSP}
@@ -380,7 +383,10 @@ def create_app(service: Service) -> FastAPI:
         """The study.yaml this run used (file paths as laid out for the run)."""
         return Response(service.store.run(rid)["manifest"], media_type="text/plain")
 
-    @app.get("/api/runs/{rid}/tables/{name}", tags=["runs"], response_model=None)
+    @app.api_route(
+        "/api/runs/{rid}/tables/{name}", methods=["GET", "HEAD"], tags=["runs"],
+        response_model=None,
+    )  # fmt: skip
     def get_table(
         rid: Annotated[str, _id()],
         name: Annotated[str, _name()],

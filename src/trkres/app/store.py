@@ -23,6 +23,7 @@ import os
 import secrets
 import tempfile
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -99,6 +100,21 @@ class StoredFile:
     created: datetime
 
 
+class _Reader:
+    """A thread's read connection (see :meth:`Store._reader`); closed when the thread's
+    local storage lets go of it."""
+
+    __slots__ = ("__weakref__", "conn")
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
+        self.conn = conn
+
+
+def _close_quietly(conn: duckdb.DuckDBPyConnection) -> None:
+    with contextlib.suppress(duckdb.Error):
+        conn.close()
+
+
 class Store:
     """Projects, files, runs and result tables of one data folder."""
 
@@ -109,7 +125,8 @@ class Store:
         (self.folder / "runs").mkdir(exist_ok=True)
         self._lock = threading.RLock()
         self._local = threading.local()
-        self._readers: list[duckdb.DuckDBPyConnection] = []
+        self._readers: weakref.WeakSet[_Reader] = weakref.WeakSet()
+        self._closed = False
         try:
             self._db = duckdb.connect(str(self.folder / DB_NAME))
         except duckdb.IOException as exc:
@@ -131,22 +148,33 @@ class Store:
             )
 
     def close(self) -> None:
+        """Close the database: reads still running are interrupted, later ones refused."""
         with self._lock:
-            for reader in self._readers:
-                reader.close()
-            self._db.close()
+            self._closed = True
+            try:
+                for reader in list(self._readers):
+                    with contextlib.suppress(duckdb.Error):
+                        reader.conn.interrupt()
+                        reader.conn.close()
+            finally:
+                self._db.close()
 
     def _reader(self) -> duckdb.DuckDBPyConnection:
         """This thread's read connection to the database. Reads go through these, outside
         the store's lock: a read sees the last commit and never waits for a writer's
-        commit (under load, the requests' reads queued behind every commit's WAL sync)."""
-        reader: duckdb.DuckDBPyConnection | None = getattr(self._local, "reader", None)
+        commit (under load, the requests' reads queued behind every commit's WAL sync).
+        A connection lives as long as its thread (the server's request threads come and
+        go: each one's connection is closed when it ends)."""
+        reader: _Reader | None = getattr(self._local, "reader", None)
         if reader is None:
             with self._lock:
-                reader = self._db.cursor()
-                self._readers.append(reader)
+                if self._closed:
+                    raise StoreError("the app's database is closed (the server is stopping)")
+                reader = _Reader(self._db.cursor())
+                weakref.finalize(reader, _close_quietly, reader.conn)
+                self._readers.add(reader)
             self._local.reader = reader
-        return reader
+        return reader.conn
 
     # -- low level ---------------------------------------------------------------------
 
@@ -468,13 +496,19 @@ class Store:
         if meta is None or any(c not in meta["columns"] for c in where):
             return []
         clause = " AND ".join(f"{_quote(c)} = ?" for c in where) or "TRUE"
-        return self._rows(
-            f"SELECT * FROM {_quote(meta['db_table'])} WHERE {clause}", list(where.values())
-        )
+        try:
+            return self._rows(
+                f"SELECT * FROM {_quote(meta['db_table'])} WHERE {clause}", list(where.values())
+            )
+        except duckdb.CatalogException:  # the run was deleted since its catalogue was read
+            return []
 
     def frame(self, db_table: str) -> pd.DataFrame:
         """A whole result table (by its database name, as :meth:`run_tables` gives it)."""
-        return self._reader().execute(f"SELECT * FROM {_quote(db_table)}").df()
+        try:
+            return self._reader().execute(f"SELECT * FROM {_quote(db_table)}").df()
+        except duckdb.CatalogException:  # the run was deleted since its catalogue was read
+            raise NotFound("table", db_table) from None
 
     # -- deleting ------------------------------------------------------------------------
 
