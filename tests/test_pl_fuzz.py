@@ -67,3 +67,20 @@ def test_plots_raise_only_trkres_errors(name: str, first: object, second: object
         pass
     finally:
         fig.clear()
+
+
+def test_nullable_number_columns_plot_as_floats() -> None:
+    """Fits read back with pandas' nullable types (Float64, pd.NA for a missing IC50)
+    plot as float64 fits do (np.isfinite(pd.NA) raised a TypeError)."""
+    import matplotlib.pyplot as plt
+
+    study = tr.examples.example_study_path()
+    viability = pd.read_csv(study / "lab" / "viability_entrectinib.tsv", sep="\t")
+    data = tr.doseresponse.prepare(viability, group=["drug", "line"])
+    fits = tr.doseresponse.fit(data).convert_dtypes()
+    fits.loc[fits.index[0], "log10_ic50"] = pd.NA
+    assert str(fits["log10_ic50"].dtype) == "Float64"
+    ax = tr.pl.dose_response(data, fits)
+    assert len(ax.lines) >= 1
+    assert str(fits["log10_ic50"].dtype) == "Float64"  # the caller's frame is unchanged
+    plt.close(ax.figure)

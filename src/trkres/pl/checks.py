@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
@@ -45,6 +46,14 @@ def require_frame(
             )  # fmt: skip
     if frame.empty and not allow_empty:
         raise InputError(f"{name} is empty", expected=f"rows from {source}", found="0 rows")
+    # Nullable number columns (Float64, Int64, arrow) as plain floats, NA as NaN: the
+    # plots test values with NumPy (np.isfinite(pd.NA) is an error). A new frame: the
+    # caller's is left as it is.
+    nullable = [c for c in numeric if isinstance(frame[c].dtype, pd.api.extensions.ExtensionDtype)]
+    if nullable:
+        frame = frame.assign(
+            **{str(c): frame[c].to_numpy(dtype=float, na_value=np.nan) for c in nullable}
+        )
     return frame
 
 
