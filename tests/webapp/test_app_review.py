@@ -363,16 +363,22 @@ def test_equal_result_tables_are_stored_once_and_dropped_with_their_last_run(
 # -- second review (2026-12-07): reads outside the lock, their connections, HEAD ---------
 
 
+def _finished_run(client: TestClient) -> str:
+    """The id of a finished run of the example's dose-response plate in a new project."""
+    pid = _project(client)
+    client.post(f"/api/projects/{pid}/files", files={"file": ("v.tsv", VIABILITY.read_bytes())},
+                data={"kind": "dose_response"})  # fmt: skip
+    rid = str(client.post(f"/api/projects/{pid}/runs", json={}).json()["id"])
+    assert wait_for(client, rid)["status"] == "done"
+    return rid
+
+
 def test_reading_a_run_whose_tables_were_just_dropped(client: TestClient, service: Service) -> None:
     """A run deleted between reading its catalogue and its table: compare and the run
     page's rows get 'not found' / nothing, not a DuckDB CatalogException (a 500)."""
     from trkres.app.store import NotFound
 
-    pid = _project(client)
-    client.post(f"/api/projects/{pid}/files", files={"file": ("v.tsv", VIABILITY.read_bytes())},
-                data={"kind": "dose_response"})  # fmt: skip
-    rid = client.post(f"/api/projects/{pid}/runs", json={}).json()["id"]
-    assert wait_for(client, rid)["status"] == "done"
+    rid = _finished_run(client)
     fits = next(t for t in service.store.run_tables(rid) if t["name"] == "dose_response_fits")
     assert len(service.store.result_rows(rid, "dose_response_fits", {}))
     service.store._execute(f'DROP TABLE "{fits["db_table"]}"')  # the delete's drop, early
@@ -418,11 +424,7 @@ def test_a_closed_store_refuses_reads_and_closes_with_reads_open(tmp_path: Path)
 
 
 def test_head_on_downloads(client: TestClient) -> None:
-    pid = _project(client)
-    client.post(f"/api/projects/{pid}/files", files={"file": ("v.tsv", VIABILITY.read_bytes())},
-                data={"kind": "dose_response"})  # fmt: skip
-    rid = client.post(f"/api/projects/{pid}/runs", json={}).json()["id"]
-    assert wait_for(client, rid)["status"] == "done"
+    rid = _finished_run(client)
     for path in (f"/api/runs/{rid}/report", f"/api/runs/{rid}/tables/dose_response_fits"):
         got = client.get(path)
         head = client.head(path)
