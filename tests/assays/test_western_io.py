@@ -241,3 +241,38 @@ def test_sizes_in_a_description_are_not_channels(tmp_path: Path) -> None:
         tw.write(img, description="scan of 700 x 800 pixels\nresolution 84 um")
         tw.write(img, description="scan of 700 x 800 pixels\nIRDye 800CW")
     assert [b.channel for b in read_blot(tmp_path / "two.tif")] == ["page 1", "800"]
+
+
+# -- adversarial review, 2026-12-07 -----------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.uint32])
+def test_32bit_integer_film_is_inverted_and_saturation_said_unknown(
+    tmp_path: Path, dark: np.ndarray, dtype: type
+) -> None:
+    """A 32-bit export of a 16-bit film scan: the contrast test against 2^31 never saw
+    contrast (not inverted: negative volumes), and saturation was silently 'none'."""
+    path = tmp_path / "film32.tif"
+    tifffile.imwrite(path, dark.astype(dtype))
+    (blot,) = read_blot(path)
+    assert blot.inverted and "dark bands on a light background" in blot.invert_reason
+    assert any("saturation cannot be judged" in w for w in blot.warnings)
+
+
+def test_preview_page_first_with_lzw_reads_the_blot(tmp_path: Path, bright: np.ndarray) -> None:
+    """A reduced-resolution preview before an LZW blot (decoded by Pillow without
+    imagecodecs): the blot's page was looked up by its place among the kept pages."""
+    import struct
+
+    path = tmp_path / "preview.tif"
+    frames = [Image.fromarray(np.ascontiguousarray(bright[::4, ::4])), Image.fromarray(bright)]
+    frames[0].save(path, save_all=True, append_images=frames[1:], compression="tiff_lzw",
+                   tiffinfo={254: 0})  # fmt: skip
+    with tifffile.TiffFile(path) as tif:
+        offset = tif.pages[0].tags["NewSubfileType"].valueoffset
+    data = bytearray(path.read_bytes())
+    data[offset : offset + 4] = struct.pack("<I", 1)  # page 1 is a preview
+    path.write_bytes(bytes(data))
+    (blot,) = read_blot(path)
+    assert blot.signal.shape == bright.shape
+    assert np.array_equal(blot.signal, bright.astype(float))

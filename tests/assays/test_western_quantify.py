@@ -63,7 +63,10 @@ def test_band_choice_largest_index_position_and_lane_total() -> None:
     table = bands([[300, 900, 50], [200, 100, 700]], rows=(60, 100, 140))
     largest = lane_signals(table, "TRKA")
     assert list(largest.columns) == SIGNAL_COLUMNS
-    assert largest["signal"].tolist() == [900, 700] and largest["bands"].tolist() == ["2", "3"]
+    # One row for the blot: lane 1's largest (row 100: 900 + 100 over the lanes) beats
+    # lane 2's (row 140: 50 + 700); lane 2 is read on row 100 too, with a note.
+    assert largest["signal"].tolist() == [900, 100] and largest["bands"].tolist() == ["2", "2"]
+    assert largest["note"].iloc[0] == "" and "not this lane's largest" in largest["note"].iloc[1]
     assert lane_signals(table, "TRKA", which="index", band=1)["signal"].tolist() == [300, 200]
     pos = lane_signals(table, "TRKA", which="position", y=62)
     assert pos["signal"].tolist() == [300, 200] and (pos["note"] == "").all()
@@ -527,3 +530,31 @@ def test_a_saturated_band_flags_its_lane_but_not_another_band_of_it() -> None:
         True,
         False,
     ]
+
+
+def test_largest_band_is_one_row_for_the_whole_blot() -> None:
+    """Lanes 3 and 6 have more of the upper protein: each lane took its own largest band,
+    so their fold changes compared another protein with the control's (adversarial review)."""
+    upper = [100, 120, 900, 90, 80, 700]
+    lower = [800, 850, 5, 820, 60, 40]
+    table = bands([[u, d] for u, d in zip(upper, lower, strict=True)], rows=(150, 255))
+    got = lane_signals(table, "pERK")
+    assert got["signal"].tolist() == lower and (got["bands"] == "2").all()
+    noted = got["note"].str.contains("not this lane's largest")
+    assert noted.tolist() == [False, False, True, False, True, True]
+
+
+def test_differences_equal_up_to_rounding_get_no_test() -> None:
+    """Three blots that are rescaled copies of one blot: the paired log2 differences are
+    equal but for the last bits; a t-test on them said t = -1.6e16, p = 4e-33."""
+    rows = []
+    for blot, scale in (("1", 1.0), ("2", 3.7), ("3", 0.29)):
+        rows.append(pd.DataFrame({"blot": blot, "lane": [1, 2], "target": "pERK/ERK",
+                                  "ratio": scale * np.array([0.83, 0.83 * 0.37]), "note": ""}))  # fmt: skip
+    ratios = pd.concat(rows, ignore_index=True)
+    layout = read_layout(pd.DataFrame({"blot": ["1", "1", "2", "2", "3", "3"], "lane": [1, 2] * 3,
+                                       "treatment": ["DMSO", "laro"] * 3,
+                                       "role": ["control", "sample"] * 3}))  # fmt: skip
+    out = compare_conditions(fold_change(ratios, layout), reference="DMSO").iloc[0]
+    assert np.isnan(out["p_value"]) and "no variance" in out["note"]
+    assert out["ratio"] == pytest.approx(0.37)

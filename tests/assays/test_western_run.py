@@ -169,3 +169,41 @@ def test_overlapping_rois_are_a_warning_and_band_index_needs_band_index(tmp_path
     assert not any("lane(s) 2" in w for w in res.warnings)
     with pytest.raises(InputError, match="band_index only with band index"):
         tr.western.blot(BLOTS / "pERK.tif", band_index=2)
+
+
+# -- adversarial review, 2026-12-07 -----------------------------------------------------
+
+
+def test_boxes_on_one_band_of_a_doublet_warn_of_a_background_on_signal() -> None:
+    """Boxes on the upper band of each doublet only (exactly the boxes trkres detects):
+    the local background took the unboxed lower band as background, volumes fell far
+    below zero, and nothing said so."""
+    from trkres.assays.western.synthetic import synthetic_blot
+
+    raw, _truth = synthetic_blot(1, n_lanes=6)
+    detected = run_blot(raw, BlotOptions(lanes=6))
+    assert not any("below zero" in w for w in detected.warnings)
+    rois = detected["rois"]
+    upper = rois[rois["band"] == 1].reset_index(drop=True)
+    res = run_blot(raw, BlotOptions(lanes=6), rois=upper)
+    assert (res["bands"]["volume"] < 0).any()
+    assert any("below zero" in w and "background was taken on signal" in w for w in res.warnings)
+
+
+def test_a_layout_of_several_blots_needs_the_blot_named(tmp_path: Path) -> None:
+    layout = pd.DataFrame({"blot": ["1"] * 8 + ["2"] * 8, "lane": list(range(1, 9)) * 2,
+                           "treatment": (["DMSO"] + ["drug"] * 7) * 2,
+                           "role": (["control"] + ["sample"] * 7) * 2})  # fmt: skip
+    with pytest.raises(InputError, match="several blots") as info:
+        run_blot(BLOTS / "pERK.tif", BlotOptions(lanes=8), layout=layout)
+    assert "1, 2" in str(info.value.expected)
+    with pytest.raises(InputError, match="several blots"):
+        run_blot(BLOTS / "pERK.tif", BlotOptions(lanes=8), layout=layout, blot="A")
+    res = run_blot(BLOTS / "pERK.tif", BlotOptions(lanes=8), layout=layout, blot="2")
+    assert (res["quantified"]["blot"].astype(str) == "2").all()
+    out = tmp_path / "out"
+    path = tmp_path / "layout.tsv"
+    layout.to_csv(path, sep="\t", index=False)
+    cli = CliRunner().invoke(app, ["blot", str(BLOTS / "pERK.tif"), "--lanes", "8", "--layout",
+                                   str(path), "--blot", "2", "--no-figures", "-o", str(out)])  # fmt: skip
+    assert cli.exit_code == 0, cli.output

@@ -67,6 +67,14 @@ def blot(
         str | None,
         typer.Option(help="Page or channel of the loading control in the same file (e.g. 700)."),
     ] = None,
+    blot_name: Annotated[
+        str | None,
+        typer.Option(
+            "--blot",
+            help="This image's blot in a --layout that describes several blots (its 'blot' "
+            "column); needed then, so lanes are matched with the right blot's layout.",
+        ),
+    ] = None,
     target: Annotated[
         str | None, typer.Option(help="Protein on the target image (e.g. pERK).")
     ] = None,
@@ -134,7 +142,8 @@ def blot(
     )  # fmt: skip
     with _progress("western blot") as progress:
         result = run_blot(image, options, loading=loading_control, layout=layout, rois=rois,
-                          loading_channel=loading_channel, progress=progress)  # fmt: skip
+                          loading_channel=loading_channel, blot=blot_name,
+                          progress=progress)  # fmt: skip
         figures = []
         if not no_figures:
             from trkres.pl.western import western_figures

@@ -37,7 +37,7 @@ def blot(
     layout: Table | None = None,
     rois: Table | None = None,
     loading_channel: str | None = None,
-    blot: str = "1",
+    blot: str | None = None,
     options: BlotOptions | Mapping[str, Any] | None = None,
     **kwargs: Any,
 ) -> BlotResult:
@@ -64,7 +64,8 @@ def blot(
                          found=type(options).__name__)  # fmt: skip
     opts = validate_options(BlotOptions, options, source="api", **kwargs)
     return run_blot(image, opts, loading=loading, layout=layout, rois=rois,
-                    loading_channel=loading_channel, blot=str(blot))  # fmt: skip
+                    loading_channel=loading_channel,
+                    blot=None if blot is None else str(blot))  # fmt: skip
 
 
 def combine(

@@ -113,7 +113,11 @@ def _decide_invert(
     lo, med, hi = np.percentile(raw, [0.1, 50.0, 99.9])
     below, above = med - lo, hi - med
     spread = hi - lo
-    if spread > max(0.01 * detector_max, 1e-9) and (below > 1.5 * above or above > 1.5 * below):
+    # Contrast judged against the image's own levels (a detector maximum far above the
+    # data, as a 32-bit export's, would hide any contrast).
+    if spread > max(0.01 * min(detector_max, max(hi, 1e-9)), 1e-9) and (
+        below > 1.5 * above or above > 1.5 * below
+    ):
         if below > above:
             return True, (
                 f"auto: the median ({med:.6g}) sits near the top of the image's range "
@@ -231,9 +235,19 @@ def _make_blot(
         values = arr.astype(np.float64)
         bit_depth = arr.dtype.itemsize * 8
         type_max = float(np.iinfo(arr.dtype).max)
+        saturate_known = True
         if detector_max is None:
             detector_max = tag_max if tag_max is not None and 0 < tag_max < type_max else type_max
-        saturate_known = True
+            if bit_depth > 16 and detector_max == type_max:
+                # No scanner writes 2^31 or 2^32 grey levels: a 32-bit export of 16-bit (or
+                # less) data, whose detector maximum the file does not say.
+                detector_max = max(float(values.max()), 1.0)
+                warnings.append(
+                    f"{where}: a {bit_depth}-bit integer image: the detector maximum is unknown "
+                    f"(taken as the image's maximum, {detector_max:.6g}), so saturation cannot "
+                    "be judged; pass the detector maximum (e.g. 65535) to check it"
+                )
+                saturate_known = False
         if bit_depth == 8:
             warnings.append(
                 f"{where}: an 8-bit image (256 grey levels): band volumes are coarse and strong "
@@ -546,7 +560,16 @@ def _read_tiff(path: Path, invert: str | bool, detector_max: float | None) -> li
                     except (KeyError, ValueError) as err:
                         if "imagecodecs" not in str(err):
                             raise
-                        data = _pillow_page(path, index, err)
+                        # the page's place in the file, not among the kept pages
+                        data = _pillow_page(path, pages.index(page), err)
+                        if tuple(data.shape[:2]) != shape[:2]:
+                            raise _error(
+                                "a TIFF page decoded to another size than it declares",
+                                source,
+                                index if len(keep) > 1 else None,
+                                expected=f"{shape[0]} x {shape[1]} pixels",
+                                found=f"{data.shape[0]} x {data.shape[1]}",
+                            ) from err
                     compression = int(getattr(page, "compression", 1) or 1)
                     tag = page.tags.get("MaxSampleValue")
                     tag_value = tag.value if tag is not None else None

@@ -139,6 +139,15 @@ def measure_image(
     if overlap:
         notes.append(f"WARNING {name}: band boxes overlap in lane(s) {_ranges(overlap)}: the shared "
                      "pixels are counted in each box (and twice in a doublet sum); check the ROIs")  # fmt: skip
+    volume = pd.to_numeric(bands["volume"], errors="coerce") if len(bands) else pd.Series([])
+    top = float(volume.max()) if len(volume) and np.isfinite(volume.max()) else 0.0
+    sunk = bands.loc[volume < -0.05 * top, ["lane", "band"]] if top > 0 else bands.iloc[:0]
+    if len(sunk):  # a background taken on signal: an unboxed band beside a box, a smear
+        where = ", ".join(f"lane {ln} band {b}" for ln, b in sunk.itertuples(index=False))
+        notes.append(f"WARNING {name}: {len(sunk)} band volume(s) below zero by more than 5% of "
+                     f"the largest ({where[:300]}): the background was taken on signal (a band "
+                     "or smear beside the box that no box covers?); box every band of the lane, "
+                     "or use --background rolling-ball")  # fmt: skip
     lane_frame.insert(0, "image", bands["image"].iloc[0] if len(bands) else name)
     lane_frame.insert(1, "role", role)
     return MeasuredImage(image, role, bands, lane_frame, background), notes
@@ -183,7 +192,7 @@ def run_blot(
     layout: TableInput | None = None,
     rois: TableInput | None = None,
     loading_channel: str | None = None,
-    blot: str = "1",
+    blot: str | None = None,
     progress: ProgressCallback = no_progress,
 ) -> BlotResult:
     """Every table ``trkres blot`` writes, from one blot image.
@@ -202,6 +211,7 @@ def run_blot(
         raise InputError(
             "wrong options object", expected="BlotOptions", found=type(options).__name__
         )
+    label = "1" if blot is None else str(blot)  # the blot's name in the tables
     notes: list[str] = []
     warnings: list[str] = []
     progress(0, 4, "reading the image")
@@ -245,7 +255,7 @@ def run_blot(
     lane_ids = [int(v) for v in target.lanes["lane"]]
     which = options.band
     doublet = None if options.doublet == "none" else options.doublet
-    signals = quantify.lane_signals(target.bands.assign(blot=blot), name, which=which,
+    signals = quantify.lane_signals(target.bands.assign(blot=label), name, which=which,
                                     band=options.band_index, doublet=doublet, lanes=lane_ids)  # fmt: skip
     parts = [signals]
     # Without a loading control the signal itself is compared: a saturated one is no value.
@@ -257,7 +267,7 @@ def run_blot(
     )
     value = "signal"
     if loading_measured is not None:
-        load = quantify.lane_signals(loading_measured.bands.assign(blot=blot), options.loading_target,
+        load = quantify.lane_signals(loading_measured.bands.assign(blot=label), options.loading_target,
                                      which="lane-total" if options.band == "lane-total" else "largest",
                                      lanes=[int(v) for v in loading_measured.lanes["lane"]])  # fmt: skip
         parts.append(load)
@@ -268,7 +278,16 @@ def run_blot(
         issues = lay.attrs.get("issues")
         # A layout of one blot describes this blot, whatever it called it (often nothing: "1").
         if "blot" not in lay.columns or lay["blot"].astype(str).nunique() <= 1:
-            lay = lay.assign(blot=blot)
+            lay = lay.assign(blot=label)
+        else:  # several blots: this image must be named as one of them
+            named = sorted(map(str, pd.unique(lay["blot"].astype(str))))
+            if blot is None or str(blot) not in named:
+                raise InputError(
+                    "the layout describes several blots: which one is this image?",
+                    expected=f"the blot named as one of the layout's: {', '.join(named)[:200]} "
+                    "(--blot on the command line, blot= in Python, blot: in a study)",
+                    found="no blot named" if blot is None else repr(str(blot)),
+                )
         if isinstance(issues, pd.DataFrame) and len(issues):
             tables["layout_issues"] = issues
         laid = {int(v) for v in pd.to_numeric(lay["lane"], errors="coerce").dropna()}
