@@ -9,9 +9,9 @@ and column of the YAML).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 
 from trkres.errors import InputError
 
@@ -19,9 +19,37 @@ __all__ = ["Options", "validate_options"]
 
 
 class Options(BaseModel):
-    """Base of every analysis' options: unknown names are refused, values are checked."""
+    """Base of every analysis' options: unknown names are refused, values are checked;
+    a yes/no where a number belongs is refused (YAML reads ``patients: yes`` as true, which
+    pydantic would take as 1)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(str(info.field_name))
+        if isinstance(value, bool) and field is not None and _number_only(field.annotation):
+            raise ValueError(f"a number, not {value!r} (a yes/no)")
+        return value
+
+
+def _number_only(annotation: Any) -> bool:
+    """Whether a field takes int or float and never bool."""
+    kinds = _kinds(annotation)
+    return bool(kinds & {int, float}) and bool not in kinds
+
+
+def _kinds(annotation: Any) -> set[Any]:
+    args = get_args(annotation)
+    if not args:
+        return {annotation}
+    if get_origin(annotation) is Literal:
+        return {type(a) for a in args}
+    out: set[Any] = set()
+    for arg in args:
+        out |= _kinds(arg)
+    return out
 
 
 OptionsT = TypeVar("OptionsT", bound=BaseModel)

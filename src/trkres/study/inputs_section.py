@@ -82,6 +82,19 @@ def inputs_section(ctx: AnalysisContext) -> Section:
                 f"software, not measurements: {', '.join(illustrative)}.",
             )
         )
+    from trkres.study.registry import analyses
+
+    given = frozenset(ctx.study.manifest.options)
+    runs = {a.name for a in analyses() if a.applies_to(ctx.study.kinds, given)}
+    unused = [key for key in ctx.study.manifest.options if key not in runs]
+    if unused:  # checked, then silently dropped: say so
+        flags.append(
+            Flag(
+                "warning",
+                f"options given for {', '.join(repr(k) for k in unused)} in study.yaml, but the "
+                "study has no input that analysis runs on: the options were not used.",
+            )
+        )
     summary = (
         f"{len(frame)} input file(s) of {frame['kind'].nunique()} kind(s) in study folder "
         f"{ctx.study.folder.name}. Checksums (SHA-256) identify the exact files analysed."

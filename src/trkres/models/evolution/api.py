@@ -68,7 +68,7 @@ def rates_from_growth(
     A volume slope sets only birth − death; the turnover must come from elsewhere
     (e.g. a doubling time without death, Bozic 2013: 7 days → birth 0.14)."""
     for name, value in (("slope", slope), ("birth", birth), ("death", death)):
-        if value is not None and (
+        if (value is not None or name == "slope") and (
             not isinstance(value, (int, float))
             or isinstance(value, bool)
             or not math.isfinite(value)

@@ -82,7 +82,9 @@ def p_resistance_at_detection(size: float, u: float, birth: float, death: float)
     division) are alive when a tumour grown from one cell reaches ``size`` cells."""
     _m_u(size, u)
     s = _s(birth, death)
-    return -math.expm1(size * u * math.log(s) / (1.0 - s))
+    # log(s)/(1 − s) → −1 as death → 0 (s → 1): no death, every lineage survives
+    ratio = -1.0 if s == 1.0 else math.log(s) / (1.0 - s)
+    return -math.expm1(size * u * ratio)
 
 
 def p_cure_single_drug(

@@ -204,7 +204,7 @@ def check_scenario(scenario: Scenario, doc: YamlDocument | None = None) -> list[
         raise _fail(doc, loc, "the sensitive type does not grow before treatment",
                     f"its birth rate above death ({scenario.death:g} per day)", f"{b0:g}")  # fmt: skip
     out_of_sensitive = sum(m.rate for m in scenario.mutations if m.source == SENSITIVE)
-    if out_of_sensitive < 1 and not b0 * (1 - out_of_sensitive) > scenario.death:
+    if out_of_sensitive <= 1 and not b0 * (1 - out_of_sensitive) > scenario.death:
         raise _fail(doc, ("mutations",), "the sensitive bulk does not grow before treatment",
                     f"birth × (1 − mutation rates out of sensitive) above death "
                     f"({scenario.death:g} per day): every division that makes a mutant takes a "
