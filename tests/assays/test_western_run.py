@@ -207,3 +207,10 @@ def test_a_layout_of_several_blots_needs_the_blot_named(tmp_path: Path) -> None:
     cli = CliRunner().invoke(app, ["blot", str(BLOTS / "pERK.tif"), "--lanes", "8", "--layout",
                                    str(path), "--blot", "2", "--no-figures", "-o", str(out)])  # fmt: skip
     assert cli.exit_code == 0, cli.output
+
+
+def test_duplicate_boxes_in_a_frame_are_refused_as_in_a_file() -> None:
+    rois = pd.DataFrame({"lane": [1, 1, 2], "band": [1, 1, 1], "x0": [13, 13, 72],
+                         "x1": [62, 62, 121], "y0": [117, 244, 120], "y1": [135, 266, 138]})  # fmt: skip
+    with pytest.raises(InputError, match="ROI given twice"):
+        run_blot(BLOTS / "pERK.tif", rois=rois)

@@ -112,6 +112,11 @@ def _check_rois(rois: pd.DataFrame, shape: tuple[int, int]) -> pd.DataFrame:
             raise InputError(f"ROI {c} is not a whole number", expected="whole numbers (pixels)",
                              found=f"row {i + 1}: {out[c].iat[i]!r}")  # fmt: skip
         out[c] = col.astype(np.int64)
+    dup = out.duplicated(["lane", "band"]).to_numpy()
+    if dup.any():  # as the ROI file reader refuses it: two volumes for one (lane, band)
+        i = int(np.flatnonzero(dup)[0])
+        raise InputError("ROI given twice", expected="each (lane, band) once",
+                         found=f"row {i + 1}: lane {out['lane'].iat[i]}, band {out['band'].iat[i]}")  # fmt: skip
     n_rows, n_cols = shape
     corners = out[["x0", "x1", "y0", "y1"]].to_numpy(dtype=np.int64)
     for i in range(len(out)):
