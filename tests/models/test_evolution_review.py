@@ -69,3 +69,18 @@ def test_options_for_an_analysis_the_study_does_not_run_are_flagged(tmp_path: Pa
     result = tr.study.run(study)
     flags = [f.message for s in result.sections for f in s.flags if f.level == "warning"]
     assert any("'dose_response'" in m and "not used" in m for m in flags)
+
+
+def test_type_names_with_dots_can_be_varied() -> None:
+    """'ntrk1.g595r' is a valid type name; 'types.ntrk1.g595r.birth' and
+    'rate.sensitive.ntrk1.g595r' were split at every dot: 'unknown parameter'."""
+    from trkres.models.evolution.sensitivity import set_parameter
+
+    data = _scenario(types={"sensitive": {"resists": []}, "ntrk1.g595r": {"resists": ["A"]}},
+                     mutations=[{"from": "sensitive", "to": "ntrk1.g595r", "rate": 1e-5}])  # fmt: skip
+    out = set_parameter(data, "types.ntrk1.g595r.birth", 0.2)
+    assert out["types"]["ntrk1.g595r"]["birth"] == 0.2
+    out = set_parameter(data, "rate.sensitive.ntrk1.g595r", 2e-5)
+    assert out["mutations"][0]["rate"] == 2e-5
+    with pytest.raises(InputError, match="unknown parameter"):
+        set_parameter(data, "rate.sensitive.ntrk1", 2e-5)

@@ -78,7 +78,7 @@ def parse_rate(text: str) -> RateSetting:
     parts = field.split(".")
     kind, _, rest = source.partition(":")
     if kind == "kb":
-        if not (len(parts) == 3 and parts[0] == "rate" and parts[1] and parts[2]):
+        if not (len(parts) >= 3 and parts[0] == "rate" and parts[1] and parts[-1]):
             raise _bad(text, "a knowledge-base count sets only rate.FROM.TO")
         classes, _, per = rest.partition(":")
         names = tuple(c.strip() for c in classes.split("+") if c.strip())
@@ -92,7 +92,7 @@ def parse_rate(text: str) -> RateSetting:
             raise _bad(text, f"per-base rate {per_base:g} not in (0, 1)")
         return RateSetting(field, "kb", classes=names, per_base=per_base, text=text)
     if field not in ("birth", *_DEATH_FIELDS) and not (
-        len(parts) == 3 and parts[0] == "types" and parts[2] == "birth" and parts[1]
+        len(parts) >= 3 and parts[0] == "types" and parts[-1] == "birth" and _type_of(field)
     ):
         raise _bad(text, f"unknown field {field!r}")
     if kind == "arm":
@@ -155,12 +155,19 @@ def _number(frame: pd.DataFrame, path: Path, row: int, column: str) -> float:
     return value
 
 
+def _type_of(field: str) -> str:
+    """NAME of ``types.NAME.birth`` (type names may hold dots: never split inside one)."""
+    return field[len("types.") : -len(".birth")]
+
+
 def _mutation(data: dict[str, Any], field: str) -> dict[str, Any]:
-    _, a, b = field.split(".")
-    for m in data["mutations"]:
-        if m["from"] == a and m["to"] == b:
+    for m in data["mutations"]:  # whole names: a type name may hold dots
+        if field == f"rate.{m['from']}.{m['to']}":
             return m  # type: ignore[no-any-return]
-    raise InputError(f"no mutation from {a!r} to {b!r} in the scenario",
+    parts = field.split(".")
+    what = (f"from {parts[1]!r} to {parts[2]!r}" if len(parts) == 3
+            else repr(field.removeprefix("rate.")))  # fmt: skip
+    raise InputError(f"no mutation {what} in the scenario",
                      expected=", ".join(f"rate.{m['from']}.{m['to']}" for m in data["mutations"]),
                      found=field)  # fmt: skip
 
@@ -169,7 +176,7 @@ def _get(data: dict[str, Any], field: str) -> float:
     if field.startswith("rate."):
         return float(_mutation(data, field)["rate"])
     if field.startswith("types."):
-        name = field.split(".")[1]
+        name = _type_of(field)
         if name not in data["types"]:
             raise InputError(f"no type {name!r} in the scenario", expected=", ".join(data["types"]),
                              found=name)  # fmt: skip
@@ -182,7 +189,7 @@ def _set(data: dict[str, Any], field: str, value: float) -> None:
     if field.startswith("rate."):
         _mutation(data, field)["rate"] = value
     elif field.startswith("types."):
-        data["types"][field.split(".")[1]]["birth"] = value
+        data["types"][_type_of(field)]["birth"] = value
     else:
         data[field] = value
 

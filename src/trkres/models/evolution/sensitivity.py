@@ -60,12 +60,15 @@ def set_parameter(data: dict[str, Any], name: str, value: float) -> dict[str, An
     if name in _TOP:
         out[name] = value
         return out
-    if len(parts) == 3 and parts[0] == "types" and parts[2] == "birth" and parts[1] in out["types"]:
-        out["types"][parts[1]]["birth"] = value
-        return out
-    if len(parts) == 3 and parts[0] == "rate":
+    # Type names may hold dots (ntrk1.g595r): match whole names, never split inside one.
+    if name.startswith("types.") and name.endswith(".birth"):
+        type_name = name[len("types.") : -len(".birth")]
+        if type_name in out["types"]:
+            out["types"][type_name]["birth"] = value
+            return out
+    if parts[0] == "rate":
         for m in out["mutations"]:
-            if m["from"] == parts[1] and m["to"] == parts[2]:
+            if name == f"rate.{m['from']}.{m['to']}":
                 m["rate"] = value
                 return out
     raise InputError(
