@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -81,7 +82,7 @@ def serve(
         raise TrkresError("the data folder is a file", expected="a folder (created if missing)",
                           found=str(config.data))  # fmt: skip
     _check_port(host, port)
-    service = Service(config)
+    service = Service(config, defer=True)  # workers and imports start once it listens
     try:
         if example:
             from trkres.app.examples import add_example
@@ -100,16 +101,36 @@ def serve(
                 f"login page): {generated}",
                 highlight=False,
             )
-        uvicorn.run(
-            guarded(service),
-            host=host,
-            port=port,
-            log_level="warning",
-            access_log=False,
-            timeout_graceful_shutdown=5,
+        server = uvicorn.Server(
+            uvicorn.Config(
+                guarded(service),
+                host=host,
+                port=port,
+                log_level="warning",
+                access_log=False,
+                timeout_graceful_shutdown=5,
+            )
         )
+        _when_listening(server, service.start_background)
+        server.run()
     finally:
         service.close()
+
+
+def _when_listening(server: Any, then: Callable[[], None]) -> None:
+    """Call ``then`` once ``server`` (a uvicorn server) listens, or after 5 s if it has
+    not by then (a slow start still gets its workers)."""
+    import threading
+    import time
+
+    def wait() -> None:
+        deadline = time.monotonic() + 5.0
+        while not server.started and not server.should_exit and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if not server.should_exit:
+            then()
+
+    threading.Thread(target=wait, name="trkres-start-background", daemon=True).start()
 
 
 def _check_port(host: str, port: int) -> None:
