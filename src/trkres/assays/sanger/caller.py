@@ -76,14 +76,25 @@ def peak_heights(trace: Trace, window: int | None = None) -> np.ndarray:
     """Height (RFU) of each channel at each base call: the maximum within ``±window``
     samples of the peak location (default a quarter of the median peak spacing).
     Returns a float array (4, n_bases)."""
+    return _at_peaks(trace, trace.channels, window)
+
+
+def _spacing(trace: Trace) -> float:
+    """Median distance between base calls' peaks (samples)."""
+    peaks = trace.peaks
+    return float(np.median(np.diff(peaks))) if len(peaks) > 2 else 12.0
+
+
+def _at_peaks(trace: Trace, signal: np.ndarray, window: int | None) -> np.ndarray:
+    """``signal`` (4 × samples) at each base call: its maximum within ``±window`` samples
+    of the peak (default a quarter of the median spacing), clipped at 0; (4, n_bases)."""
     peaks = trace.peaks
     if window is None:
-        spacing = float(np.median(np.diff(peaks))) if len(peaks) > 2 else 12.0
-        window = max(1, round(0.25 * spacing))
+        window = max(1, round(0.25 * _spacing(trace)))
     offsets = np.arange(-window, window + 1)
-    idx = np.clip(peaks[:, None] + offsets[None, :], 0, trace.channels.shape[1] - 1)
-    heights: np.ndarray = np.clip(trace.channels[:, idx].max(axis=2), 0.0, None)
-    return heights
+    idx = np.clip(peaks[:, None] + offsets[None, :], 0, signal.shape[1] - 1)
+    out: np.ndarray = np.clip(signal[:, idx].max(axis=2), 0.0, None)
+    return out
 
 
 #: Width of the grey opening that finds broad signal, in peak spacings: wider than one
@@ -98,16 +109,8 @@ def broad_heights(trace: Trace, window: int | None = None) -> np.ndarray:
     measures the peak. A peak, however small, falls to the valleys beside it; a dye blob
     (unincorporated dye terminators: a hump two to five peaks wide) or a baseline step
     stays."""
-    peaks = trace.peaks
-    spacing = float(np.median(np.diff(peaks))) if len(peaks) > 2 else 12.0
-    size = max(3, round(BROAD_SPACINGS * spacing) | 1)
-    opened = grey_opening(trace.channels, size=(1, size))
-    if window is None:
-        window = max(1, round(0.25 * spacing))
-    offsets = np.arange(-window, window + 1)
-    idx = np.clip(peaks[:, None] + offsets[None, :], 0, trace.channels.shape[1] - 1)
-    broad: np.ndarray = np.clip(opened[:, idx].max(axis=2), 0.0, None)
-    return broad
+    size = max(3, round(BROAD_SPACINGS * _spacing(trace)) | 1)
+    return _at_peaks(trace, grey_opening(trace.channels, size=(1, size)), window)
 
 
 def mott_trim(quality: np.ndarray, cutoff: float = 0.05) -> tuple[int, int]:

@@ -25,7 +25,7 @@ from trkres.assays.sanger.caller import complement
 from trkres.errors import InputError
 from trkres.knowledge.schema import GENETIC_CODE
 
-__all__ = ["Frame", "classify", "frame_from_cds", "frame_from_start", "parse_expect"]
+__all__ = ["Frame", "classify", "frame_from_cds", "frame_from_start", "gene_symbol", "parse_expect"]
 
 
 @dataclass(frozen=True)
@@ -78,16 +78,19 @@ def frame_from_start(length: int, codon_start: int, codon_position: int, strand:
         top = p + 3 * back
         order = list(range(top, -1, -1))
         first = codon_start - back
-    codons = tuple(tuple(order[i : i + 3]) for i in range(0, len(order) - 2, 3))
-    if first < 1:  # bases before codon 1 (5' UTR, an intron): no codon numbers, no names
-        codons, first = codons[1 - first :], 1
-    return Frame(codons, first, 1 if strand >= 0 else -1)  # type: ignore[arg-type]
+    return _numbered(order, first, 1 if strand >= 0 else -1)
 
 
 def frame_from_cds(cds: tuple[int, ...], strand: int, offset: int, first: int = 1) -> Frame:
     """The frame of a GenBank CDS (positions in coding order; ``offset`` bases before the
     first complete codon, from ``/codon_start``)."""
-    order = list(cds[offset:])
+    return _numbered(list(cds[offset:]), first, strand)
+
+
+def _numbered(order: list[int], first: int, strand: int) -> Frame:
+    """The frame of reference positions ``order`` (coding order) read three by three, the
+    first triplet numbered ``first``; triplets numbered below 1 (5' UTR, an intron) are
+    left out: no codon numbers, no names."""
     codons = tuple(tuple(order[i : i + 3]) for i in range(0, len(order) - 2, 3))
     if first < 1:
         codons, first = codons[1 - first :], 1
@@ -112,7 +115,15 @@ def parse_expect(text: str, gene: str | None) -> tuple[str, str, int, str]:
     if not name:
         raise InputError("expected mutation without a gene", expected="'GENE X123Y' or --gene",
                          found=repr(text))  # fmt: skip
-    return name.upper(), m.group(2), int(m.group(3)), m.group(4)
+    return gene_symbol(name), m.group(2), int(m.group(3)), m.group(4)
+
+
+def gene_symbol(name: str) -> str:
+    """The knowledge base's symbol of a gene name (``kras`` → ``KRAS``, ``TRKA`` →
+    ``NTRK1``), as ``trkres classify`` names genes."""
+    from trkres.knowledge.loader import load_knowledge
+
+    return load_knowledge().normalise_gene(name)
 
 
 def classify(gene: str, ref: str, number: int, alt: str) -> dict[str, Any]:

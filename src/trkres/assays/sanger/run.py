@@ -60,13 +60,15 @@ class OrientedTrace:
     """A trace as compared: oriented to the reference, trimmed, aligned and normalised.
 
     ``trim``: ``(start, end)`` 0-based end-exclusive; ``to_trace``: reference position →
-    trace base index (-1 unaligned); ``norm``: dye-normalised heights (4 × bases)."""
+    trace base index (-1 unaligned); ``heights``: peak heights (RFU, 4 × bases);
+    ``norm``: the same, dye-normalised."""
 
     trace: Trace
     role: str
     reversed: bool
     trim: tuple[int, int]
     to_trace: np.ndarray
+    heights: np.ndarray
     norm: np.ndarray
     identity: float
 
@@ -152,7 +154,8 @@ def _orient(trace: Trace, role: str, ref: str, options: SangerOptions, try_rever
         warnings.append(f"{role} {name}: only {aligned.aligned} bases aligned to the reference "
                         f"at {aligned.identity:.1%} identity: a different amplicon or a poor "
                         "trace? calls are unreliable")  # fmt: skip
-    return OrientedTrace(chosen, role, rev, (start, end), to_trace, norm, aligned.identity)
+    return OrientedTrace(chosen, role, rev, (start, end), to_trace, heights, norm,
+                         aligned.identity)  # fmt: skip
 
 
 def run_sanger(
@@ -322,9 +325,9 @@ def run_sanger(
 
         gene = parse_expect(options.expect, None)[0]
     if gene:  # the knowledge base's symbol (kras → KRAS, TRKA → NTRK1), as classify names it
-        from trkres.knowledge.loader import load_knowledge
+        from trkres.assays.sanger.naming import gene_symbol
 
-        symbol = load_knowledge().normalise_gene(gene.strip())
+        symbol = gene_symbol(gene)
         if symbol != gene:
             notes.append(f"gene {gene!r} named {symbol} (the knowledge base's symbol)")
         gene = symbol
@@ -377,7 +380,7 @@ def _broad_excess(s: OrientedTrace, c: OrientedTrace | None, sel: np.ndarray,
     (each over its own ref peak; no control: beyond none). 0-1."""
     si = s.to_trace[sel]
     cols = np.arange(len(sel))
-    heights = caller.peak_heights(s.trace, window)[:, si]
+    heights = s.heights[:, si]
     broad_s = caller.broad_heights(s.trace, window)[:, si]
     with np.errstate(divide="ignore", invalid="ignore"):
         ref_h = heights[ref_idx, cols]
@@ -386,7 +389,7 @@ def _broad_excess(s: OrientedTrace, c: OrientedTrace | None, sel: np.ndarray,
         if c is not None:
             ci = c.to_trace[sel]
             has = ci >= 0
-            hc = caller.peak_heights(c.trace, window)[:, ci[has]]
+            hc = c.heights[:, ci[has]]
             bc = caller.broad_heights(c.trace, window)[:, ci[has]]
             k = np.flatnonzero(has)
             excess[k] -= bc[alt_idx[k], np.arange(len(k))] / hc[ref_idx[k], np.arange(len(k))]
@@ -536,9 +539,6 @@ def _expect(text: str, gene: str | None, positions: pd.DataFrame, s: OrientedTra
     from trkres.assays.sanger.naming import Frame, classify, parse_expect, translate_codon
 
     e_gene, aa_ref, number, aa_alt = parse_expect(text, gene)
-    from trkres.knowledge.loader import load_knowledge
-
-    e_gene = load_knowledge().normalise_gene(e_gene)
     asked = f"{e_gene} {aa_ref}{number}{aa_alt}"
     base = {"expected": asked, "gene": e_gene, "codon": number, "ref_codon": "", "alt_codon": "",
             "position": np.nan, "alt": "", "detected": False, "mutant_fraction": np.nan,
