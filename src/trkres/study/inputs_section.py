@@ -82,10 +82,9 @@ def inputs_section(ctx: AnalysisContext) -> Section:
                 f"software, not measurements: {', '.join(illustrative)}.",
             )
         )
-    from trkres.study.registry import analyses
+    from trkres.study.runner import select_analyses
 
-    given = frozenset(ctx.study.manifest.options)
-    runs = {a.name for a in analyses() if a.applies_to(ctx.study.kinds, given)}
+    runs = {a.name for a in select_analyses(ctx.study)}
     unused = [key for key in ctx.study.manifest.options if key not in runs]
     if unused:  # checked, then silently dropped: say so
         flags.append(

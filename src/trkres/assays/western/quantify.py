@@ -167,11 +167,9 @@ def lane_signals(
             "not this lane's largest band: the blot's band row (the lanes' largest bands' "
             "row with the most signal over the lanes) is used in every lane"
         )
-        outside = (at < frame["y0"]) | (at >= frame["y1"])
-        idx = first.to_numpy()
-        notes.loc[idx[outside.loc[idx].to_numpy()]] = _join(
-            notes.loc[idx[outside.loc[idx].to_numpy()]], "no band at the blot's band row here"
-        )
+        chosen_idx = first.to_numpy()
+        off_row = chosen_idx[((at < frame["y0"]) | (at >= frame["y1"])).loc[chosen_idx].to_numpy()]
+        notes.loc[off_row] = _join(notes.loc[off_row], "no band at the blot's band row here")
     elif which == "index":
         hit = frame["band"] == band
         first = (

@@ -139,8 +139,8 @@ def measure_image(
     if overlap:
         notes.append(f"WARNING {name}: band boxes overlap in lane(s) {_ranges(overlap)}: the shared "
                      "pixels are counted in each box (and twice in a doublet sum); check the ROIs")  # fmt: skip
-    volume = pd.to_numeric(bands["volume"], errors="coerce") if len(bands) else pd.Series([])
-    top = float(volume.max()) if len(volume) and np.isfinite(volume.max()) else 0.0
+    volume = pd.to_numeric(bands["volume"], errors="coerce")
+    top = float(volume.max()) if len(volume) else np.nan  # NaN when nothing was measured
     sunk = bands.loc[volume < -0.05 * top, ["lane", "band"]] if top > 0 else bands.iloc[:0]
     if len(sunk):  # a background taken on signal: an unboxed band beside a box, a smear
         where = ", ".join(f"lane {ln} band {b}" for ln, b in sunk.itertuples(index=False))
