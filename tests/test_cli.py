@@ -298,3 +298,32 @@ def test_allocator_settings_are_taken_on_linux_glibc() -> None:
 
     glibc = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
     assert reuse_freed_memory() is glibc
+
+
+def test_help_paragraphs_flow_at_80_columns() -> None:
+    """Source line breaks no longer reach the terminal: a docstring paragraph is one
+    line for rich to wrap, while indented examples keep their layout."""
+    from trkres.cli._app import flowing_help, knowledge_app
+
+    doc = """Title line.
+
+    First paragraph broken
+    for the source at ninety characters.
+
+    Example:  trkres fit data.tsv
+              -o out
+    """
+    assert flowing_help(doc) == (
+        "Title line.\n\nFirst paragraph broken for the source at ninety characters.\n\n"
+        "Example:  trkres fit data.tsv\n          -o out"
+    )
+    for typer_app in (app, knowledge_app):
+        for info in typer_app.registered_commands:
+            assert info.help, info.callback
+            for paragraph in info.help.split("\n\n"):
+                lines = paragraph.split("\n")
+                assert len(lines) == 1 or any(line[:1].isspace() for line in lines[1:]), paragraph
+    result = runner.invoke(app, ["classify", "--help"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    # "one row per sample" was split as "(one" / "row" / "per sample" at 80 columns.
+    assert not any(line.strip() == "row" for line in result.output.splitlines())

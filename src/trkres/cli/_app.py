@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import signal
 import sys
@@ -172,8 +173,33 @@ def _declaring_inputs(callback: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def flowing_help(doc: str) -> str:
+    """A docstring as help text whose paragraphs the terminal rewraps.
+
+    Rich help keeps a docstring's line breaks, so lines broken for the source at ~90
+    characters came out as ragged half-lines at 80 columns. Each paragraph's lines are
+    joined with spaces, unless the paragraph has indented lines (an example, a list),
+    which keep their layout."""
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    flowed = []
+    for paragraph in paragraphs:
+        lines = paragraph.split("\n")
+        if any(
+            line[:1].isspace() or line.lstrip().startswith(("- ", "* ", "• ")) for line in lines[1:]
+        ):
+            flowed.append(paragraph)
+        else:
+            flowed.append(" ".join(line.strip() for line in lines))
+    return "\n\n".join(flowed)
+
+
 def wrap_commands() -> None:
-    """Declare every command's path arguments as inputs (once all are registered)."""
+    """Declare every command's path arguments as inputs (once all are registered) and let
+    the terminal wrap each command's help paragraphs."""
+    for typer_app in (app, knowledge_app):
+        for info in typer_app.registered_commands:
+            if info.help is None and info.callback is not None and info.callback.__doc__:
+                info.help = flowing_help(info.callback.__doc__)
     for info in app.registered_commands:
         if info.callback is not None and not getattr(info.callback, "_declares_inputs", False):
             info.callback = _declaring_inputs(info.callback)
