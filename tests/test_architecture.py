@@ -106,3 +106,19 @@ def test_public_namespaces_import_no_plotting_library() -> None:
         "assert not loaded, loaded\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_cli_start_up_imports_no_analysis_stack() -> None:
+    """``trkres --help`` stays fast (issue 13: < 0.5 s): the CLI's own modules load no
+    numerics, no pydantic/YAML and not the study registry; commands import them when run."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, trkres.cli\n"
+        "heavy = ('numpy', 'pandas', 'pydantic', 'yaml', 'trkres.study.registry',"
+        " 'importlib.metadata')\n"
+        "loaded = [m for m in heavy if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

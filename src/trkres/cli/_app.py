@@ -22,8 +22,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from trkres import __version__
 from trkres.allocator import reuse_freed_memory
 from trkres.errors import TrkresError
+from trkres.progress import ProgressCallback, no_progress
 from trkres.runinputs import declared_inputs
-from trkres.study.registry import ProgressCallback, no_progress
 
 log = logging.getLogger("trkres")
 err_console = Console(stderr=True)

@@ -14,27 +14,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from trkres.errors import TrkresError
+from trkres.progress import ProgressCallback as ProgressCallback
+from trkres.progress import no_progress as no_progress
 from trkres.study.manifest import InputKind
 
 if TYPE_CHECKING:
     from trkres.knowledge.store import KnowledgeBase
     from trkres.report.model import Section
     from trkres.study.manifest import Study
-
-
-class ProgressCallback(Protocol):
-    """Reports progress of long work; the CLI shows it as a progress bar."""
-
-    def __call__(self, done: int, total: int, label: str) -> None: ...
-
-
-def no_progress(done: int, total: int, label: str) -> None:
-    """A progress callback that does nothing (the API default)."""
 
 
 @dataclass
