@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -472,10 +471,12 @@ def test_sniff_ok() -> None:
         sniff_ok(b"x", "nope")
 
 
-# ------------------------------------------------------------------------------ speed
+# ------------------------------------------------------------------------------ size
 
 
-def test_a_thousand_row_table_checks_fast(tmp_path: Path) -> None:
+def test_a_thousand_row_table_is_checked_whole(tmp_path: Path) -> None:
+    """Every row counted and summarised (the app's upload check; its speed is measured by
+    benchmarks/app_load.py, not asserted here: timed asserts do not belong in tests)."""
     frame = pd.DataFrame({
         "drug": "entrectinib",
         "line": [f"line{i % 10}" for i in range(1000)],
@@ -486,17 +487,8 @@ def test_a_thousand_row_table_checks_fast(tmp_path: Path) -> None:
     })  # fmt: skip
     path = tmp_path / "big.tsv"
     frame.to_csv(path, sep="\t", index=False)
-    check_input(path, "dose_response")  # imports
-    best = min(_timed(lambda: check_input(path, "dose_response")) for _ in range(3))
     check = check_input(path, "dose_response")
     assert check.rows == 1000 and check.summary == "1,000 rows: 1 drug x 10 lines x 20 doses"
-    assert best < 0.2, best
-
-
-def _timed(call: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    call()
-    return time.perf_counter() - start
 
 
 # ------------------------------------------------------------------------------ fuzz

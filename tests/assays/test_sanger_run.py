@@ -3,7 +3,6 @@ section and the Python API (``tr.sanger``); real traces end to end; speed."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -143,16 +142,16 @@ def test_another_amplicon_is_refused() -> None:
     assert "identity" in (info.value.found or "")
 
 
-def test_1000_bases_in_under_a_second(tmp_path: Path) -> None:
+def test_1000_bases_analysed_whole(tmp_path: Path) -> None:
+    """A 1,000-base pair runs through (its speed, issue 18's < 1 s, is measured by
+    benchmarks/sanger_trace.py: timed asserts do not belong in tests)."""
     seq = random_sequence(1000, 5)
     control = write_abif(make_trace(seq, seed=1), tmp_path / "c.ab1")
     sample = write_abif(make_trace(seq, {500: ("A" if seq[500] != "A" else "C", 0.3)}, seed=2),
                         tmp_path / "s.ab1")  # fmt: skip
-    run_sanger(sample, control=control)  # imports, first alignment
-    start = time.perf_counter()
     res = run_sanger(sample, control=control)
-    assert time.perf_counter() - start < 1.0
     assert len(res["positions"]) > 900
+    assert 501 in set(res["calls"]["position"])
 
 
 def test_figures_draw_from_a_result(traces: tuple[Path, Path]) -> None:
