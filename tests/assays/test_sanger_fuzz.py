@@ -16,6 +16,7 @@ from trkres.errors import TrkresError
 
 VALID = trace_bytes(make_trace(random_sequence(60, 3), {30: ("A", 0.4)}, seed=3))
 REAL = (Path(__file__).parents[1] / "data" / "sanger" / "3100.ab1").read_bytes()
+SCF = (Path(__file__).parents[1] / "data" / "sanger" / "3100.scf").read_bytes()
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -44,6 +45,26 @@ def test_truncated_synthetic(cut: int) -> None:
 @given(st.integers(0, len(REAL) - 1))
 def test_truncated_real(cut: int) -> None:
     _read(REAL[:cut])
+
+
+@FUZZ
+@given(st.integers(0, len(SCF) - 1))
+def test_truncated_scf(cut: int) -> None:
+    _read(SCF[:cut])
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.integers(0, 127), st.integers(0, 255)), min_size=1, max_size=8),
+       st.binary(max_size=300))  # fmt: skip
+def test_corrupted_scf_header(flips: list[tuple[int, int]], tail: bytes) -> None:
+    """SCF header fields (counts, offsets, version, sample size) changed at random, on the
+    real file and on a header followed by junk."""
+    for body in (SCF, SCF[:128] + tail):
+        data = bytearray(body)
+        for where, value in flips:
+            data[where] = value
+        data[:4] = b".scf"
+        _read(bytes(data))
 
 
 @FUZZ

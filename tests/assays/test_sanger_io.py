@@ -3,6 +3,7 @@ trkres) and references; bad files give InputError with file, expected and found.
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -77,12 +78,77 @@ def test_not_abif(tmp_path: Path) -> None:
     assert "This is" in (info.value.found or "")
 
 
-def test_scf_refused_clearly(tmp_path: Path) -> None:
-    path = tmp_path / "trace.scf"
-    path.write_bytes(b".scf" + bytes(200))
-    with pytest.raises(InputError, match="SCF") as info:
+@pytest.mark.parametrize("name", ["3100", "310"])
+def test_scf_reads_as_its_abif_original(name: str) -> None:
+    """The SCF that Staden io_lib's convert_trace wrote from a real ABIF trace gives the
+    same channels, calls (Staden's '-' read as N), peaks, qualities and sample name."""
+    abif, scf = read_trace(DATA / f"{name}.ab1"), read_trace(DATA / f"{name}.scf")
+    assert np.array_equal(scf.channels, abif.channels)
+    assert scf.bases == abif.bases and np.array_equal(scf.peaks, abif.peaks)
+    assert np.array_equal(scf.quality, abif.quality)
+    assert scf.sample == abif.sample and scf.name == f"{name}.scf"
+    assert scf.has_quality == abif.has_quality == (name == "3100")
+
+
+def _scf_version_2(trace_path: Path) -> bytes:
+    """An SCF 2.00 file of a trace, laid out as the SCF specification gives version 2:
+    samples interleaved A, C, G, T (16-bit, not differenced), 12-byte base records."""
+    t = read_trace(trace_path)
+    n, b = t.channels.shape[1], len(t)
+    samples = t.channels.T.astype(">u2").tobytes()
+    record = np.dtype([("peak", ">u4"), ("prob", "u1", 4), ("base", "S1"), ("spare", "u1", 3)])
+    rows = np.zeros(b, dtype=record)
+    rows["peak"] = t.peaks
+    own = np.array(["ACGT".find(c) for c in t.bases])
+    rows["prob"][np.arange(b)[own >= 0], own[own >= 0]] = t.quality[own >= 0]
+    rows["base"] = np.frombuffer(t.bases.replace("N", "-").encode(), dtype="S1")
+    comments = b"NAME=" + t.sample.encode() + b"\n\0"
+    samples_at, bases_at = 128, 128 + len(samples)
+    comments_at = bases_at + rows.nbytes
+    header = struct.pack(">4s8I4s4I", b".scf", n, samples_at, b, 0, 0, bases_at,
+                         len(comments), comments_at, b"2.00", 2, 0, 0, 0)  # fmt: skip
+    return header.ljust(128, b"\0") + samples + rows.tobytes() + comments
+
+
+def test_scf_version_2_layout(tmp_path: Path) -> None:
+    path = tmp_path / "v2.scf"
+    path.write_bytes(_scf_version_2(DATA / "3100.ab1"))
+    abif, scf = read_trace(DATA / "3100.ab1"), read_trace(path)
+    assert np.array_equal(scf.channels, abif.channels) and scf.bases == abif.bases
+    assert np.array_equal(scf.peaks, abif.peaks) and np.array_equal(scf.quality, abif.quality)
+    assert scf.sample == abif.sample
+
+
+@pytest.mark.parametrize("cut", [0, 3, 4, 60, 127, 128, 5000, 80000, 92000])
+def test_truncated_scf_is_an_input_error(tmp_path: Path, cut: int) -> None:
+    path = tmp_path / "cut.scf"
+    path.write_bytes((DATA / "3100.scf").read_bytes()[:cut])
+    with pytest.raises(InputError) as info:
         read_trace(path)
-    assert "ABIF" in (info.value.expected or "")
+    assert info.value.expected and info.value.found
+    assert "SCF" in str(info.value) or cut < 4
+
+
+@pytest.mark.parametrize(
+    ("offset", "value", "message"),
+    [(36, b"9.99", "unknown SCF version"), (40, (3).to_bytes(4, "big"), "sample size"),
+     (4, (1).to_bytes(4, "big"), "without a chromatogram")],
+)  # fmt: skip
+def test_bad_scf_header(tmp_path: Path, offset: int, value: bytes, message: str) -> None:
+    data = bytearray((DATA / "3100.scf").read_bytes())
+    data[offset : offset + len(value)] = value
+    path = tmp_path / "bad.scf"
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError, match=message):
+        read_trace(path)
+
+
+def test_scf_name_but_not_scf(tmp_path: Path) -> None:
+    path = tmp_path / "trace.scf"
+    path.write_bytes(b"ABCD" + bytes(200))
+    with pytest.raises(InputError, match="not an SCF trace") as info:
+        read_trace(path)
+    assert "'.scf'" in (info.value.expected or "")
 
 
 def test_missing_and_folder(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from trkres.cli._app import _progress, app, err_console, log_notes, state
 
 @app.command()
 def sanger(
-    sample: Annotated[Path, typer.Argument(help="The sample trace (ABIF .ab1/.abi).")],
+    sample: Annotated[Path, typer.Argument(help="The sample trace (ABIF .ab1/.abi or SCF .scf).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
     control: Annotated[
         Path | None,

@@ -37,7 +37,7 @@ class InputKind(StrEnum):
     cfdna = "cfdna"  # serial cfDNA sequencing results
     western = "western"  # a blot image (with its loading control and lane layout)
     western_blot = "western_blot"  # the earlier name of western, still read
-    sanger = "sanger"  # a Sanger trace (ABIF), with its control trace and/or reference
+    sanger = "sanger"  # a Sanger trace (ABIF or SCF), with its control trace and/or reference
     tumour_volumes = "tumour_volumes"  # in vivo caliper volumes (xenograft, PDX)
     xenograft = "xenograft"  # the earlier name of tumour_volumes, still read
     knowledge = "knowledge"  # a lab's extra knowledge YAML

@@ -73,7 +73,7 @@ KIND_SUFFIXES: dict[str, tuple[str, ...]] = {
     InputKind.cfdna.value: _GENOMIC_TEXT,
     InputKind.western.value: _IMAGES,
     InputKind.western_blot.value: _IMAGES,
-    InputKind.sanger.value: (".ab1", ".abi"),
+    InputKind.sanger.value: (".ab1", ".abi", ".scf"),
     InputKind.tumour_volumes.value: _TABLE,
     InputKind.xenograft.value: _TABLE,
     InputKind.knowledge.value: _YAML,
@@ -83,7 +83,7 @@ KIND_SUFFIXES: dict[str, tuple[str, ...]] = {
 _BINARY_KINDS = {
     InputKind.western.value: "a TIFF, PNG or JPEG image",
     InputKind.western_blot.value: "a TIFF, PNG or JPEG image",
-    InputKind.sanger.value: "an ABIF trace (.ab1) starting 'ABIF'",
+    InputKind.sanger.value: "an ABIF trace (.ab1) starting 'ABIF' or an SCF trace starting '.scf'",
 }
 _IMAGE_MAGIC = (
     b"II*\x00",
@@ -108,7 +108,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 def sniff_ok(head: bytes, kind: InputKind | str) -> str | None:
     """A cheap check of a file's first bytes against ``kind``: an error message, or None.
 
-    Images must start with a TIFF, PNG or JPEG signature, traces with ``ABIF``.
+    Images must start with a TIFF, PNG or JPEG signature, traces with ``ABIF`` or ``.scf``.
     Text kinds may be gzip (where their reader unpacks it) and must not look
     binary: no NUL byte in the first 8 kB (UTF-16 text with its byte-order mark
     is text). Parquet / Excel / BCF signatures pass for the kinds that read them.
@@ -118,7 +118,7 @@ def sniff_ok(head: bytes, kind: InputKind | str) -> str | None:
         return "the file is empty"
     if name in _BINARY_KINDS:
         ok = (
-            head[:4] == b"ABIF"
+            head[:4] in (b"ABIF", b".scf")
             if name == InputKind.sanger.value
             else any(head.startswith(m) for m in _IMAGE_MAGIC)
         )

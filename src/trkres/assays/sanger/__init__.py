@@ -1,7 +1,7 @@
 """Sanger traces: confirm a suspected resistance mutation with a number and its limit of
 detection (issue 18).
 
-Modules: ``io`` (ABIF via Biopython, FASTA/GenBank references), ``caller`` (peak heights,
+Modules: ``io`` (ABIF via Biopython, SCF, FASTA/GenBank references), ``caller`` (peak heights,
 dye normalisation, trimming, alignment, secondary-peak fractions, noise and the limit of
 detection), ``naming`` (coding frame, codon and protein change, knowledge-base class),
 ``synthetic`` (chromatograms with known mixtures, an ABIF writer), ``options`` / ``run`` /

@@ -1,6 +1,6 @@
 """The public Sanger API (``tr.sanger``): chromatograms in, mutant fractions and calls out.
 
-Traces are paths to ABIF files (``.ab1``/``.abi``) or :class:`Trace` objects from
+Traces are paths to ABIF (``.ab1``/``.abi``) or SCF (``.scf``) files or :class:`Trace` objects from
 :func:`read_trace`; references are FASTA/GenBank paths, :class:`Reference` objects or a
 plain sequence string. Fractions are unitless (0-1). Bad arguments raise
 :class:`~trkres.errors.InputError`.
@@ -33,7 +33,7 @@ def _is_file(text: str) -> bool:
 
 
 def read_trace(path: str | os.PathLike[str]) -> Trace:
-    """The chromatogram in an ABIF file: ``trace.channels`` (4 × samples, A/C/G/T, RFU),
+    """The chromatogram in an ABIF or SCF file: ``trace.channels`` (4 × samples, A/C/G/T, RFU),
     ``trace.bases``, ``trace.peaks`` (sample index of each call), ``trace.quality`` (Phred).
 
     Example::
@@ -42,7 +42,7 @@ def read_trace(path: str | os.PathLike[str]) -> Trace:
         trace.bases[:20], trace.channels.shape
     """
     if not isinstance(path, _PATH):
-        raise InputError("not a path", expected="the path of an .ab1 file",
+        raise InputError("not a path", expected="the path of an .ab1 or .scf file",
                          found=type(path).__name__)  # fmt: skip
     return _read_trace(path)
 
@@ -71,10 +71,10 @@ def compare(
     """
     for value, what in ((sample, "sample"), (control, "control")):
         if value is not None and not isinstance(value, (*_PATH, Trace)):
-            raise InputError(f"bad {what}", expected="a path to an .ab1 file or a Trace",
+            raise InputError(f"bad {what}", expected="a path to an .ab1 or .scf file or a Trace",
                              found=type(value).__name__)  # fmt: skip
     if sample is None:
-        raise InputError("no sample trace", expected="a path to an .ab1 file", found="None")
+        raise InputError("no sample trace", expected="a path to an .ab1 or .scf file", found="None")
     if reference is not None and not isinstance(reference, (*_PATH, Reference)):
         raise InputError("bad reference", expected="a FASTA/GenBank path, a Reference or a "
                          "sequence string", found=type(reference).__name__)  # fmt: skip

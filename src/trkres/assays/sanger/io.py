@@ -1,4 +1,5 @@
-"""Reading Sanger traces (ABIF ``.ab1``/``.abi``) and reference sequences (FASTA, GenBank).
+"""Reading Sanger traces (ABIF ``.ab1``/``.abi``, Staden SCF ``.scf``) and reference
+sequences (FASTA, GenBank).
 
 A :class:`Trace` holds what the comparison needs: the four analysed channels (DATA9–12,
 reordered to A, C, G, T from the file's ``FWO_`` base order), the base calls (``PBAS2``),
@@ -7,8 +8,15 @@ Files are parsed by Biopython (``Bio.SeqIO.read(path, "abi")``, imported on firs
 anything it cannot read, a truncated file, or an ABIF file without the tags above is an
 :class:`~trkres.errors.InputError` naming the file, what was expected and what was found.
 
-SCF traces: Biopython's ``SeqIO`` has no SCF reader, so ``.scf`` files are refused with a
-clear error (convert them to ABIF or FASTQ elsewhere) rather than read by a guess.
+SCF traces (Staden's Standard Chromatogram Format, versions 1-3; what Staden, Chromas
+and io_lib's ``convert_trace`` write): Biopython's ``SeqIO`` has no SCF reader, and no
+maintained Python library reads them, so :func:`scf_trace_from_bytes` decodes the format
+as its specification gives it (J. Bonfield, "SCF - Standard Chromatogram Format", Staden
+package manual; io_lib's ``read_scf.c`` is the reference implementation): a 128-byte
+big-endian header, the four channels in A, C, G, T order (version 3: channel after
+channel, each stored as second differences; versions 1-2: interleaved, as they are), then
+the bases (peak index, the four base probabilities, the call). The test suite checks it
+against ``convert_trace``'s SCF of real ABIF traces: the same channels, calls and peaks.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from __future__ import annotations
 import importlib
 import io
 import os
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +33,15 @@ import numpy as np
 
 from trkres.errors import InputError, Location
 
-__all__ = ["BASES", "Reference", "Trace", "read_reference", "read_trace", "trace_from_bytes"]
+__all__ = [
+    "BASES",
+    "Reference",
+    "Trace",
+    "read_reference",
+    "read_trace",
+    "scf_trace_from_bytes",
+    "trace_from_bytes",
+]
 
 #: Channel order of :attr:`Trace.channels`.
 BASES = "ACGT"
@@ -110,24 +127,23 @@ def _read_bytes(path: str | os.PathLike[str], what: str) -> tuple[str, bytes]:
 
 
 def read_trace(path: str | os.PathLike[str]) -> Trace:
-    """The chromatogram in an ABIF file (``.ab1``, ``.abi``). ``.scf`` is refused (no
-    Biopython reader). Raises :class:`InputError` for anything not a complete ABIF trace."""
+    """The chromatogram in an ABIF (``.ab1``, ``.abi``) or SCF (``.scf``) file, told apart
+    by their first bytes. Raises :class:`InputError` for anything not a complete trace."""
     name, data = _read_bytes(path, "trace")
-    if name.lower().endswith(".scf") or data[:4] == b".scf":
-        raise _bad(name, "SCF traces are not supported", "an ABIF trace (.ab1/.abi)",
-                   "an SCF file (Biopython's SeqIO has no SCF reader; export ABIF from the "
-                   "sequencer software or convert the file)")  # fmt: skip
     return trace_from_bytes(data, name)
 
 
 def trace_from_bytes(data: bytes, name: str = "<bytes>") -> Trace:
-    """A :class:`Trace` from the bytes of an ABIF file (``name`` appears in errors)."""
+    """A :class:`Trace` from the bytes of an ABIF or SCF file (``name`` appears in errors)."""
     if not isinstance(data, (bytes, bytearray)):
-        raise InputError("not trace bytes", expected="bytes of an ABIF file",
+        raise InputError("not trace bytes", expected="bytes of an ABIF or SCF file",
                          found=type(data).__name__)  # fmt: skip
+    if data[:4] == _SCF_MAGIC:
+        return scf_trace_from_bytes(data, name)
     if len(data) < 34 or data[:4] != b"ABIF":
-        raise _bad(name, "not an ABIF trace", "a file starting with 'ABIF' (an .ab1 chromatogram)",
-                   f"{len(data)} bytes starting {bytes(data[:8])!r}")  # fmt: skip
+        expected = "a file starting with 'ABIF' (an .ab1 chromatogram) or '.scf' (SCF)"
+        what = "not an SCF trace" if name.lower().endswith(".scf") else "not an ABIF trace"
+        raise _bad(name, what, expected, f"{len(data)} bytes starting {bytes(data[:8])!r}")
     try:
         seqio = _seqio()
         record = seqio.read(io.BytesIO(bytes(data)), "abi")
@@ -183,6 +199,101 @@ def trace_from_bytes(data: bytes, name: str = "<bytes>") -> Trace:
     sample_text = sample.decode("latin-1") if isinstance(sample, bytes) else str(sample or "")
     short = name.replace("\\", "/").rsplit("/", 1)[-1]
     return Trace(short, bases, peaks, quality, channels, source=name, sample=sample_text,
+                 notes=tuple(notes))  # fmt: skip
+
+
+_SCF_MAGIC = b".scf"
+#: The SCF header's named fields (big-endian; 18 spare words follow, to 128 bytes).
+_SCF_HEADER = struct.Struct(">4s8I4s4I")
+_SCF_HEADER_BYTES = 128
+
+
+def scf_trace_from_bytes(data: bytes, name: str = "<bytes>") -> Trace:
+    """A :class:`Trace` from the bytes of an SCF file (versions 1.00-3.xx).
+
+    Channels come out in A, C, G, T order as stored; version 3 samples are undone from
+    their second differences (two running sums, in the samples' own unsigned width, as
+    io_lib does). Each call's quality is the probability the file gives its own base
+    (SCF's ``prob_A``..``prob_T``, Phred-scaled by the writers that fill them); calls
+    other than A/C/G/T get the largest of the four. A file whose probabilities are all 0
+    has no qualities (its ends are not quality-trimmed). Staden's ``-`` (an unknown base)
+    is read as ``N``."""
+    data = bytes(data)
+    if len(data) < _SCF_HEADER_BYTES:
+        raise _bad(name, "truncated SCF trace", f"a {_SCF_HEADER_BYTES}-byte SCF header",
+                   f"{len(data)} bytes")  # fmt: skip
+    (_magic, n_samples, samples_at, n_bases, _lclip, _rclip, bases_at, comments_size,
+     comments_at, version_raw, sample_size, _code_set, _psize, _pat) = _SCF_HEADER.unpack_from(data)  # fmt: skip
+    version_text = version_raw.decode("latin-1")
+    try:
+        version = float(version_text)
+    except ValueError:
+        version = float("nan")
+    if not 1.0 <= version < 4.0:
+        raise _bad(name, "unknown SCF version", "version 1.00 to 3.xx",
+                   repr(version_text))  # fmt: skip
+    if version < 2.0:  # version 1 files predate the field: 8-bit samples
+        sample_size = 1
+    if sample_size not in (1, 2):
+        raise _bad(name, "bad SCF sample size", "1 or 2 bytes per sample",
+                   str(sample_size))  # fmt: skip
+    if n_samples < 2 or n_bases < 1:
+        raise _bad(name, "SCF trace without a chromatogram or base calls",
+                   "at least 2 samples and 1 base", f"{n_samples} samples, {n_bases} bases")  # fmt: skip
+    samples_end = samples_at + 4 * n_samples * sample_size
+    bases_end = bases_at + 12 * n_bases
+    for what, start, end in (("samples", samples_at, samples_end), ("bases", bases_at, bases_end)):
+        if start < _SCF_HEADER_BYTES or end > len(data):
+            raise _bad(name, "truncated SCF trace",
+                       f"the {what} the header gives (bytes {start}..{end})",
+                       f"a file of {len(data)} bytes")  # fmt: skip
+    width = np.dtype(">u1" if sample_size == 1 else ">u2")
+    raw = np.frombuffer(data, dtype=width, count=4 * n_samples, offset=samples_at)
+    if version >= 3.0:
+        unsigned = np.uint8 if sample_size == 1 else np.uint16
+        # Second differences, undone in the samples' own width (wrapping as io_lib's does).
+        stored = raw.reshape(4, n_samples).astype(unsigned)
+        channels = np.cumsum(np.cumsum(stored, axis=1, dtype=unsigned), axis=1, dtype=unsigned)
+    else:
+        channels = raw.reshape(n_samples, 4).T
+    channels = channels.astype(float)
+    if version >= 3.0:
+        peaks = np.frombuffer(data, dtype=">u4", count=n_bases, offset=bases_at).astype(np.int64)
+        at = bases_at + 4 * n_bases
+        probs = np.frombuffer(data, dtype=np.uint8, count=4 * n_bases, offset=at).reshape(
+            4, n_bases
+        )
+        calls = data[at + 4 * n_bases : at + 5 * n_bases]
+    else:
+        record = np.dtype([("peak", ">u4"), ("prob", "u1", 4), ("base", "S1"), ("spare", "u1", 3)])
+        rows = np.frombuffer(data, dtype=record, count=n_bases, offset=bases_at)
+        peaks = rows["peak"].astype(np.int64)
+        probs = rows["prob"].T
+        calls = rows["base"].tobytes()
+    # Staden writes an unknown base as '-' in SCF (io_lib turns ABIF's N into '-').
+    bases = calls.decode("latin-1").upper().replace("-", "N")
+    if peaks.max() >= n_samples:
+        raise _bad(name, "peak locations outside the trace", f"sample indices 0..{n_samples - 1}",
+                   f"{int(peaks.min())}..{int(peaks.max())}")  # fmt: skip
+    own = np.array([BASES.find(b) for b in bases])
+    quality = np.where(own >= 0, probs[np.maximum(own, 0), np.arange(n_bases)], probs.max(axis=0))
+    quality = quality.astype(np.int64)
+    notes: list[str] = []
+    if not quality.any():
+        quality = np.full(n_bases, -1, dtype=np.int64)
+        notes.append("no base qualities (every SCF base probability is 0): the ends are not "
+                     "quality-trimmed")  # fmt: skip
+    comments = b""
+    if comments_size and comments_at >= _SCF_HEADER_BYTES:
+        comments = data[comments_at : comments_at + comments_size]
+    sample = ""
+    for line in comments.decode("latin-1").replace("\0", "\n").splitlines():
+        key, _, value = line.partition("=")
+        if key.strip().upper() == "NAME" and value.strip():
+            sample = value.strip()
+            break
+    short = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return Trace(short, bases, peaks, quality, channels, source=name, sample=sample,
                  notes=tuple(notes))  # fmt: skip
 
 

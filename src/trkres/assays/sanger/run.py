@@ -100,7 +100,7 @@ def _trace(item: TraceInput, what: str) -> Trace:
         return item
     if isinstance(item, (str, os.PathLike)) and not isinstance(item, bytes):
         return read_trace(Path(os.fspath(item)))
-    raise InputError(f"not a {what} trace", expected="a path to an .ab1 file or a Trace",
+    raise InputError(f"not a {what} trace", expected="a path to an .ab1 or .scf file or a Trace",
                      found=type(item).__name__)  # fmt: skip
 
 

@@ -30,7 +30,7 @@ _NOT_IN_REPORT = {"positions"}
 
 
 def _label(name: str) -> str:
-    for suffix in (".ab1", ".abi", ".AB1", ".ABI"):
+    for suffix in (".ab1", ".abi", ".scf", ".AB1", ".ABI", ".SCF"):
         name = name.removesuffix(suffix)
     return name
 
