@@ -457,6 +457,7 @@ def test_sniff_ok() -> None:
     assert "not a TIFF, PNG or JPEG" in (sniff_ok(b"Name\tRaw 0\n", "western") or "")
     assert sniff_ok(SANGER.read_bytes()[:64], "sanger") is None
     assert "ABIF" in (sniff_ok(tif, "sanger") or "")
+    assert sniff_ok((SANGER.parent / "3100.scf").read_bytes()[:64], "sanger") is None
     assert sniff_ok(b"\x1f\x8b\x08\x00rest", "mutations") is None
     assert sniff_ok(b"\x1f\x8b\x08\x00rest", "dose_response") is None
     assert "gzip" in (sniff_ok(b"\x1f\x8b\x08\x00rest", "knowledge") or "")
