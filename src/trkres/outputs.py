@@ -172,16 +172,20 @@ def _plain_text(frame: pd.DataFrame) -> bool:
 def _any_text_holds(frame: pd.DataFrame, chars: tuple[bytes, ...]) -> bool:
     """Whether any text cell contains one of ``chars``; categoricals are checked
     through their categories, arrow text through its character buffers."""
-    for i in range(frame.shape[1]):  # by position: column names may repeat
-        col = frame.iloc[:, i]
-        if col.dtype.kind in "biufM":
+    for i, dtype in enumerate(frame.dtypes):  # by position: column names may repeat
+        if dtype.kind in "biufM":
             continue
+        col = frame.iloc[:, i]
         if isinstance(col.dtype, pd.CategoricalDtype):
             values = pa.array([str(c) for c in col.cat.categories], pa.string())
         elif hasattr(col.array, "__arrow_array__"):
             values = pa.array(col.array)
         else:  # objects are written as str(value); missing ones as empty cells
-            values = pa.array([str(v) for v in col.dropna().tolist()], pa.string())
+            present = col.dropna()
+            if pd.api.types.infer_dtype(present, skipna=True) == "string":  # all str: in C
+                values = pa.array(present, type=pa.string(), from_pandas=True)
+            else:
+                values = pa.array([str(v) for v in present.tolist()], pa.string())
         if _has_separator(values, chars):
             return True
     return False
