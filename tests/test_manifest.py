@@ -152,6 +152,19 @@ def test_symlink_escaping_the_study_is_rejected(tmp_path: Path) -> None:
         load_study(folder)
 
 
+def test_a_path_longer_than_the_system_allows_is_a_manifest_error(tmp_path: Path) -> None:
+    """It was an OSError traceback ('This is a bug in trkres'); now the line of study.yaml."""
+    long = "m" * 300 + ".maf"
+    folder = write_study(
+        tmp_path / "s", f"name: s\ninputs:\n  - {{kind: mutations, path: {long}}}\n"
+    )
+    with pytest.raises(ManifestError, match="not a usable file name") as info:
+        load_study(folder)
+    err = info.value
+    assert err.location is not None and err.location.line == 3
+    assert "too long" in (err.found or "") and str(tmp_path) not in (err.found or "")
+
+
 def test_missing_manifest(tmp_path: Path) -> None:
     with pytest.raises(ManifestError, match="no study manifest"):
         load_study(tmp_path)

@@ -276,7 +276,17 @@ def load_study(folder: Path) -> Study:
 
 
 def _check_file(study: Study, index: int, field: str, relative: str) -> None:
-    path = (study.folder / relative).resolve()
+    try:  # a name the system refuses (longer than it allows, a NUL byte) is no file either
+        path = (study.folder / relative).resolve()
+        is_file, exists = path.is_file(), path.exists()
+    except (OSError, ValueError) as exc:
+        raise ManifestError(
+            f"input {field} is not a usable file name",
+            location=study.locate_input(index, field),
+            expected="a file name the file system accepts",
+            found=f"{relative[:80]}{'...' if len(relative) > 80 else ''} "
+            f"({getattr(exc, 'strerror', None) or exc})",
+        ) from None
     if not path.is_relative_to(study.folder):
         raise ManifestError(
             f"input {field} leaves the study folder",
@@ -284,10 +294,10 @@ def _check_file(study: Study, index: int, field: str, relative: str) -> None:
             expected=f"a file inside {study.folder}",
             found=f"{relative} -> {path}",
         )
-    if not path.is_file():
+    if not is_file:
         raise ManifestError(
             f"input file not found: {relative}",
             location=study.locate_input(index, field),
             expected=f"an existing file at {study.folder / relative}",
-            found="nothing there" if not path.exists() else "a folder",
+            found="nothing there" if not exists else "a folder",
         )
