@@ -53,6 +53,10 @@ from trkres.study.manifest import KIND_FORMATS
 
 _ID = re.compile(ID_PATTERN)
 
+#: Largest row offset of a table page: the database counts rows in 64-bit integers (a
+#: larger offset was a 500 from the database, not an answer).
+MAX_OFFSET = 10**15
+
 
 class BigFileResponse(FileResponse):
     """A file sent in 1 MiB pieces (Starlette's default is 64 KiB: each piece is a thread
@@ -143,14 +147,7 @@ def create_app(service: Service) -> FastAPI:
         body: Annotated[dict[str, Any], Body(examples=[{"name": "PDX-12"}])],
     ) -> dict[str, str]:
         """Create a project: ``{"name": …}`` → ``{"id": …}``."""
-        name = body.get("name")
-        if not isinstance(name, str) or not name.strip() or len(name) > 200:
-            raise InputError(
-                "a project needs a name",
-                expected="text of 1 to 200 characters",
-                found=repr(name)[:80],
-            )
-        return {"id": service.store.create_project(name.strip())}
+        return {"id": service.store.create_project(studies.project_name(body.get("name")))}
 
     @app.get("/api/projects", tags=["projects"])
     def list_projects() -> list[dict[str, Any]]:
@@ -394,7 +391,7 @@ def create_app(service: Service) -> FastAPI:
         sort: str | None = None,
         desc: bool = False,
         q: str = "",
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
         limit: Annotated[int, Query(ge=1, le=5000)] = 100,
     ) -> Response | dict[str, Any]:
         """A result table: the TSV the report folder holds, or with ``format=json`` one

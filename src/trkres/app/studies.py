@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import tempfile
+import unicodedata
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,6 +62,27 @@ def display_name(name: str) -> str:
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     base = "".join(c for c in base if ord(c) >= 32 and ord(c) != 127).strip()
     return (base or "file")[:200]
+
+
+#: Bidirectional embeddings, overrides and isolates: they reorder the text shown after them.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def project_name(name: Any, location: Location | None = None) -> str:
+    """A project's name checked: text of 1 to 200 characters without control characters
+    (a NUL, a line break or a bidirectional override inside a name garbles every page,
+    download and study.yaml that shows it). Leading and trailing blanks are dropped."""
+    text = name.strip() if isinstance(name, str) else ""
+    bad = next((c for c in text if unicodedata.category(c) == "Cc" or c in _BIDI), None)
+    if not text or len(text) > 200 or bad is not None:
+        raise InputError(
+            "a project needs a name",
+            location=location,
+            expected="text of 1 to 200 characters, without control characters",
+            found=f"U+{ord(bad):04X} in it" if bad is not None and len(text) <= 200
+            else repr(name)[:80],
+        )  # fmt: skip
+    return text
 
 
 def input_id(name: str, taken: set[str]) -> str:
@@ -217,36 +239,59 @@ def read_study_zip(archive: Path, upload_name: str, workdir: Path,
         if len(members) > ZIP_MAX_MEMBERS:
             raise InputError("the zip holds too many files", location=Location(file=shown),
                              expected=f"at most {ZIP_MAX_MEMBERS}", found=f"{len(members)}")  # fmt: skip
-        names = {_member_name(m.filename): m for m in members}
+        names: dict[str, zipfile.ZipInfo] = {}
+        twice: set[str] = set()  # names two members share: which one is meant is unknowable
+        for m in members:
+            plain = _member_name(m.filename)
+            if plain in names:
+                twice.add(plain)
+            names[plain] = m
         manifests = sorted((n for n in names if PurePosixPath(n).name == MANIFEST_NAME),
                            key=lambda n: n.count("/"))  # fmt: skip
         if not manifests:
             raise InputError("no study.yaml in the zip", location=Location(file=shown),
                              expected="study.yaml at the top or in one top folder",
                              found=", ".join(sorted(names)[:5]) or "an empty zip")  # fmt: skip
+        top = [n for n in manifests if n.count("/") == manifests[0].count("/")]
+        if len(top) > 1:
+            raise InputError("the zip holds more than one study", location=Location(file=shown),
+                             expected="one study.yaml at the top or in one top folder",
+                             found=", ".join(top[:5]))  # fmt: skip
         root = PurePosixPath(manifests[0]).parent
         workdir.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix="import-", dir=workdir))
         budget = [max_bytes]
 
         def unpack(rel: str) -> None:
-            member = names.get(str(root / rel) if root != PurePosixPath(".") else rel)
+            key = str(root / rel) if root != PurePosixPath(".") else rel
+            member = names.get(key)
             target = (folder / rel).resolve()
             if member is None or not target.is_relative_to(folder.resolve()):
                 return  # missing: load_study says so, at its line in study.yaml
+            if key in twice:
+                raise InputError(
+                    "two files in the zip have the same name", location=Location(file=shown),
+                    expected="each file once", found=f"{key} twice (after dropping '..' and "
+                    "leading '/' from the names)",
+                )  # fmt: skip
+            if member.file_size > budget[0]:  # refused before anything is written
+                raise too_large(rel)
             target.parent.mkdir(parents=True, exist_ok=True)
             with zf.open(member) as src, target.open("wb") as dst:
                 for block in iter(lambda: src.read(1 << 20), b""):
                     budget[0] -= len(block)
                     if budget[0] < 0:
-                        raise InputError(
-                            "the study in the zip is larger than this server accepts",
-                            location=Location(file=shown),
-                            expected=f"at most {max_bytes / 1024**2:.0f} MB unpacked",
-                            found=f"more ({rel} and the files before it)",
-                            hint="start the server with a larger --max-upload-mb",
-                        )
+                        raise too_large(rel)
                     dst.write(block)
+
+        def too_large(rel: str) -> InputError:
+            return InputError(
+                "the study in the zip is larger than this server accepts",
+                location=Location(file=shown),
+                expected=f"at most {max_bytes / 1024**2:.0f} MB unpacked",
+                found=f"more ({rel} and the files before it)",
+                hint="start the server with a larger --max-upload-mb",
+            )
 
         try:
             unpack(MANIFEST_NAME)
@@ -270,10 +315,22 @@ def read_study_zip(archive: Path, upload_name: str, workdir: Path,
             shutil.rmtree(folder, ignore_errors=True)
             if exc.location is not None:
                 exc.location.file = f"{shown}: study.yaml"
+            hide_folder(exc, folder, "the zip")
             raise
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
+
+
+def hide_folder(exc: TrkresError, folder: Path, shown: str) -> None:
+    """Replace the server folder ``folder`` by ``shown`` in an error's text: the reader
+    names files by their full path, which would tell the client where the server keeps
+    its data (``expected: an existing file at /home/…/trkres/app/tmp/import-…/x.tsv``)."""
+    for path in {str(folder.resolve()), str(folder)}:
+        for attr in ("message", "expected", "found", "hint"):
+            value = getattr(exc, attr, None)
+            if isinstance(value, str) and path in value:
+                setattr(exc, attr, value.replace(path, shown))
 
 
 def _member_name(name: str) -> str:
@@ -464,6 +521,7 @@ def validate_folder(folder: Path) -> None:
     except ManifestError as exc:
         if exc.location is not None:
             exc.location.file = "this project's study.yaml (download it to see the lines)"
+        hide_folder(exc, folder, "the study folder")
         raise
 
 
