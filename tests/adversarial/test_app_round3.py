@@ -207,3 +207,40 @@ def test_table_offsets_and_compare_with_an_unfinished_run(
     html = client.get(f"/compare?a={rid}&b={queued}").text
     assert "only in run A" not in html
     assert "run B is queued" in html
+
+
+def test_study_input_ids_checked_when_saved(client: TestClient) -> None:
+    """Was: an input saved without an id made study.yaml and every run a 500 (KeyError);
+    one with an id study.yaml refuses ('a/b c'), or two inputs of one id, saved and only
+    failed at the next run."""
+    pid = _project(client)
+    upload = client.post(f"/api/projects/{pid}/files", files={"file": ("v.tsv", VIABILITY.read_bytes())},
+                         data={"kind": "dose_response"})  # fmt: skip
+    fid = upload.json()["id"]
+    before = client.get(f"/api/projects/{pid}").json()["study"]
+    for inputs in (
+        [{"kind": "dose_response", "file": fid}],
+        [{"id": "a/b c", "kind": "dose_response", "file": fid}],
+        [{"id": "a", "kind": "dose_response", "file": fid}] * 2,
+    ):
+        response = client.put(f"/api/projects/{pid}/study", json={"inputs": inputs})
+        assert response.status_code == 422, (inputs, response.text)
+        assert "'id'" in response.text or "two inputs" in response.text
+    assert client.get(f"/api/projects/{pid}").json()["study"] == before
+    assert client.get(f"/api/projects/{pid}/study.yaml").status_code == 200
+
+
+def test_imported_input_named_by_an_awkward_file_name_runs(client: TestClient) -> None:
+    """Was: an input without an id whose file is 'my data (1).tsv' (valid for `trkres
+    analyze`, which names it by the stem) imported, then every run was refused: the app
+    wrote 'id: my data (1)', which study.yaml does not allow."""
+    pid = _project(client)
+    manifest = b"name: s\ninputs:\n  - {kind: dose_response, path: 'my data (1).tsv'}\n"
+    answer = _import(client, pid, _zip([("study.yaml", manifest),
+                                        ("my data (1).tsv", VIABILITY.read_bytes())]))  # fmt: skip
+    assert answer["status"] == 200, answer
+    study = client.get(f"/api/projects/{pid}").json()["study"]
+    assert [i["id"] for i in study["inputs"]] == ["my_data_1"]
+    run = client.post(f"/api/projects/{pid}/runs", json={})
+    assert run.status_code == 200, run.text
+    assert wait_for(client, run.json()["id"])["status"] == "done"

@@ -45,6 +45,8 @@ TEXT_FIELDS = ("format", "target", "blot", "expect", "provenance", "source", "de
 ZIP_MAX_MEMBERS = 10_000
 
 _SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,10}$")
+#: An input id, as study.yaml allows it (``StudyInput.id``).
+_INPUT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*\Z")
 _ID = re.compile(r"[^A-Za-z0-9_.\-]+")
 
 
@@ -346,9 +348,20 @@ def study_inputs_from(study: Any, file_ids: dict[str, str]) -> dict[str, Any]:
     """A project study definition from a validated :class:`Study` whose files were stored
     (relative path → file id)."""
     inputs = []
+    # An input without an id is named by its file's stem ('my data (1)'), which study.yaml
+    # refuses as an id: the app always writes ids, so such a name is made one (as uploads'
+    # names are); otherwise the imported study could never run.
+    given = {item.id for item in study.manifest.inputs if item.id}
+    taken: set[str] = set(given)
     for item in study.manifest.inputs:
+        ident = item.name
+        if not item.id:
+            ident = (
+                ident if _INPUT_ID.match(ident) and ident not in taken else input_id(ident, taken)
+            )
+            taken.add(ident)
         entry: dict[str, Any] = {
-            "id": item.name,
+            "id": ident,
             "kind": item.kind.value,
             "file": file_ids[item.path],
         }
@@ -490,6 +503,18 @@ def check_definition(definition: Any, file_ids: set[str]) -> dict[str, Any]:
         for name in ("id", *TEXT_FIELDS):
             if name in entry and not isinstance(entry[name], str):
                 raise InputError(f"input {n}: '{name}' is text", found=type(entry[name]).__name__)
+        # Checked here as study.yaml checks it: a study saved without an id, or with an id
+        # study.yaml refuses, could be neither downloaded nor run (a KeyError, a 500).
+        ident = entry.get("id")
+        if not isinstance(ident, str) or not _INPUT_ID.match(ident):
+            raise InputError(
+                f"input {n}: 'id' names the input",
+                expected="letters, digits, '_', '.' or '-', starting with a letter "
+                "or digit", found=repr(ident)[:80],
+            )  # fmt: skip
+        if any(other["id"] == ident for other in clean):
+            raise InputError(f"input {n}: two inputs are named '{ident}'",
+                             expected="a different id for each input", found=ident)  # fmt: skip
         clean.append(entry)
     description = definition.get("description") or ""
     if not isinstance(description, str):
