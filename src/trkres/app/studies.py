@@ -643,21 +643,31 @@ def check_links(store: Store, definition: dict[str, Any]) -> dict[str, Any]:
 def check_overlaps(boxes: Any) -> None:
     """Refuse band boxes of one lane that share pixels: their signal would be counted twice
     in the lane's total (seen: a box moved 5 px onto its neighbour raised the lane by 18%).
-    ``boxes``: records or a DataFrame with lane, band, x0, x1, y0, y1 (x1, y1 exclusive)."""
+    ``boxes``: records or a DataFrame with lane, band, x0, x1, y0, y1 (x1, y1 exclusive).
+
+    Each box is compared, in one array operation, with the boxes after it (by top edge)
+    that start above its bottom edge: a pair-by-pair loop took 33 s of the server's CPU
+    for 10,000 boxes side by side in one lane."""
+    import numpy as np
+
     records = boxes.to_dict(orient="records") if hasattr(boxes, "to_dict") else list(boxes)
     by_lane: dict[Any, list[dict[str, Any]]] = {}
     for box in records:
         by_lane.setdefault(box["lane"], []).append(box)
     for lane, items in by_lane.items():
         items = sorted(items, key=lambda b: (b["y0"], b["band"]))
-        for i, a in enumerate(items):
-            for b in items[i + 1 :]:
-                if b["y0"] >= a["y1"]:
-                    break
-                if a["x0"] < b["x1"] and b["x0"] < a["x1"]:
-                    raise InputError(
-                        f"lane {lane}: band boxes {a['band']} and {b['band']} overlap",
-                        expected="boxes of one lane that share no pixel (each pixel counted once)",
-                        found=f"rows {max(a['y0'], b['y0'])}–{min(a['y1'], b['y1']) - 1} in both",
-                        hint="move or shrink one of them",
-                    )
+        x0, x1, y0, y1 = (np.array([b[k] for b in items], dtype=float)
+                          for k in ("x0", "x1", "y0", "y1"))  # fmt: skip
+        for i in range(len(items)):
+            end = int(np.searchsorted(y0, y1[i], side="left"))  # later boxes starting above it
+            if end <= i + 1:
+                continue
+            hits = np.flatnonzero((x0[i] < x1[i + 1 : end]) & (x0[i + 1 : end] < x1[i]))
+            if hits.size:
+                a, b = items[i], items[i + 1 + int(hits[0])]
+                raise InputError(
+                    f"lane {lane}: band boxes {a['band']} and {b['band']} overlap",
+                    expected="boxes of one lane that share no pixel (each pixel counted once)",
+                    found=f"rows {max(a['y0'], b['y0'])}–{min(a['y1'], b['y1']) - 1} in both",
+                    hint="move or shrink one of them",
+                )
