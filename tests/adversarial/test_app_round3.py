@@ -290,3 +290,22 @@ def test_band_box_overlap_check_is_fast_and_unchanged() -> None:
                 int(n) for n in exc.message.split("boxes ")[1].split(" overlap")[0].split(" and ")
             )
         assert found == expected, boxes
+
+
+def test_downloaded_study_never_holds_a_second_study_yaml_by_case() -> None:
+    """Was: an attachment named 'Study.yaml' was zipped beside 'study.yaml': unzipped on
+    macOS or Windows, one replaced the other and `trkres analyze` read the plate map."""
+    from datetime import datetime
+
+    from trkres.app.store import StoredFile
+    from trkres.app.studies import download_names
+
+    def stored(fid: str, name: str) -> StoredFile:
+        return StoredFile(fid, "p", "0" * 64, name, "attachment", None, 1, None, None, [],
+                          datetime(2026, 1, 1))  # fmt: skip
+
+    names = download_names([stored("a", "Study.yaml"), stored("b", "STUDY.YAML"),
+                            stored("c", "map.yaml"), stored("d", "MAP.yaml")])  # fmt: skip
+    lowered = [n.lower() for n in names.values()]
+    assert "study.yaml" not in lowered
+    assert len(set(lowered)) == 4, names

@@ -145,7 +145,9 @@ def _file(files: dict[str, StoredFile], fid: str, input_name: str, field: str) -
 
 def download_names(files: list[StoredFile]) -> dict[str, str]:
     """File id → a unique relative path for the downloadable study (the user's names;
-    an imported study's sub-folders kept; clashes numbered)."""
+    an imported study's sub-folders kept; clashes numbered). Names are unique ignoring
+    case, and never ``study.yaml`` in any case: unzipped on a case-insensitive disk
+    (macOS, Windows), ``Study.yaml`` would replace the study's own."""
     names: dict[str, str] = {}
     used: set[str] = set()
     for file in files:
@@ -158,7 +160,7 @@ def download_names(files: list[StoredFile]) -> dict[str, str]:
             or "file"
         )
         candidate, n = rel, 2
-        while candidate.lower() in used or candidate == MANIFEST_NAME:
+        while candidate.lower() in used or candidate.lower() == MANIFEST_NAME:
             stem, dot, ext = rel.partition(".")
             candidate, n = f"{stem}-{n}{dot}{ext}", n + 1
         used.add(candidate.lower())
