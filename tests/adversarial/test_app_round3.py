@@ -309,3 +309,17 @@ def test_downloaded_study_never_holds_a_second_study_yaml_by_case() -> None:
     lowered = [n.lower() for n in names.values()]
     assert "study.yaml" not in lowered
     assert len(set(lowered)) == 4, names
+
+
+def test_run_options_nested_too_deeply_refused(client: TestClient) -> None:
+    """Was: options nested 900 levels deep overflowed the stack while the run was laid
+    out (RecursionError, a 500); the study builder's save already refused them."""
+    pid = _project(client)
+    client.post(f"/api/projects/{pid}/files", files={"file": ("v.tsv", VIABILITY.read_bytes())},
+                data={"kind": "dose_response"})  # fmt: skip
+    depth = 900
+    body = '{"options": {"dose_response": ' + '{"a": ' * depth + "1" + "}" * depth + "}}"
+    response = client.post(f"/api/projects/{pid}/runs", content=body,
+                           headers={"content-type": "application/json"})  # fmt: skip
+    assert response.status_code == 422, response.text
+    assert "nested too deeply" in response.json()["error"]["message"]

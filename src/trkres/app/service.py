@@ -415,6 +415,7 @@ class Service:
                     expected="a JSON object",
                     found=type(options).__name__,
                 )
+            studies.check_nesting(options, "the options")
             study["options"] = options
         if not study["inputs"] and not study.get("options"):
             raise InputError(

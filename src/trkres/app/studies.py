@@ -465,9 +465,7 @@ def check_definition(definition: Any, file_ids: set[str]) -> dict[str, Any]:
             expected="description, inputs, options",
             found=", ".join(sorted(unknown)),
         )
-    if _depth(definition) > MAX_DEPTH:
-        raise InputError("the study is nested too deeply", expected=f"at most {MAX_DEPTH} levels",
-                         found="more")  # fmt: skip
+    check_nesting(definition, "the study")
     inputs = definition.get("inputs", [])
     options = definition.get("options", {}) or {}
     if not isinstance(inputs, list) or not isinstance(options, dict):
@@ -526,6 +524,14 @@ def check_definition(definition: Any, file_ids: set[str]) -> dict[str, Any]:
 
 #: Deepest nesting of a study definition (options are a few levels deep at most).
 MAX_DEPTH = 12
+
+
+def check_nesting(value: Any, what: str) -> None:
+    """Refuse JSON nested deeper than :data:`MAX_DEPTH` (options are a few levels deep):
+    laying out a run from options nested ~900 deep overflowed Python's stack (a 500)."""
+    if _depth(value) > MAX_DEPTH:
+        raise InputError(f"{what} is nested too deeply", expected=f"at most {MAX_DEPTH} levels",
+                         found="more")  # fmt: skip
 
 
 def _depth(value: Any, level: int = 0) -> int:
