@@ -323,3 +323,15 @@ def test_run_options_nested_too_deeply_refused(client: TestClient) -> None:
                            headers={"content-type": "application/json"})  # fmt: skip
     assert response.status_code == 422, response.text
     assert "nested too deeply" in response.json()["error"]["message"]
+
+
+def test_token_with_blanks_at_its_ends_refused_at_start(tmp_path: Path) -> None:
+    """Was: a token ending in a line break (read from a file) was accepted, and no client
+    could ever send it: the bearer header is compared without its blanks (always 401)."""
+    from trkres.app.server import check_bind
+    from trkres.errors import InputError
+
+    config = AppConfig(data=tmp_path / "data", host="0.0.0.0", token="t" * 24 + "\n")
+    with pytest.raises(InputError, match="blank or a line break"):
+        check_bind(config)
+    assert check_bind(AppConfig(data=tmp_path / "d", host="0.0.0.0", token="t" * 24)) is None

@@ -634,6 +634,14 @@ def check_bind(config: AppConfig) -> str | None:
             found=f"{len(config.token.strip())}",
             hint="leave --token out on a network address: one is generated and printed",
         )  # fmt: skip
+    if config.token is not None and config.token != config.token.strip(" \t\r\n"):
+        # Such a token could never be sent: the bearer header is read without its blanks.
+        raise InputError(
+            "the token starts or ends with a blank or a line break",
+            expected="a token without blanks at its ends",
+            found=f"{len(config.token)} characters, {len(config.token.strip())} without them",
+            hint="a token read from a file keeps its final line break: strip it",
+        )  # fmt: skip
     if config.token is None and not is_loopback(config.host):
         config.token = new_token()
         return config.token
