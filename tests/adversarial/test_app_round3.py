@@ -335,3 +335,20 @@ def test_token_with_blanks_at_its_ends_refused_at_start(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="blank or a line break"):
         check_bind(config)
     assert check_bind(AppConfig(data=tmp_path / "d", host="0.0.0.0", token="t" * 24)) is None
+
+
+def test_imported_study_with_an_earlier_kind_name_saves_again(client: TestClient) -> None:
+    """Was: a study.yaml with 'kind: xenograft' (still read by `trkres analyze`) imported
+    as is, and the study builder could then never save it ('input 1: unknown kind')."""
+    from support import EXAMPLE
+
+    pid = _project(client)
+    volumes = (EXAMPLE / "lab" / "xenograft_larotrectinib_trametinib.csv").read_bytes()
+    manifest = b"name: s\ninputs:\n  - {kind: xenograft, path: x.csv}\n"
+    answer = _import(client, pid, _zip([("study.yaml", manifest), ("x.csv", volumes)]))
+    assert answer["status"] == 200, answer
+    project = client.get(f"/api/projects/{pid}").json()
+    assert [i["kind"] for i in project["study"]["inputs"]] == ["tumour_volumes"]
+    assert [f["kind"] for f in project["files"]] == ["tumour_volumes"]
+    again = client.put(f"/api/projects/{pid}/study", json=project["study"])
+    assert again.status_code == 200, again.text

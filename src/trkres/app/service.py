@@ -214,7 +214,7 @@ class Service:
             )
             paths: dict[str, str] = {}
             for item in study.manifest.inputs:
-                paths[item.path] = item.kind.value
+                paths[item.path] = studies.current_kind(item.kind.value)
                 for attr in studies.FILE_FIELDS:
                     rel = getattr(item, attr)
                     if rel:

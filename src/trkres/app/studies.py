@@ -364,7 +364,7 @@ def study_inputs_from(study: Any, file_ids: dict[str, str]) -> dict[str, Any]:
             taken.add(ident)
         entry: dict[str, Any] = {
             "id": ident,
-            "kind": item.kind.value,
+            "kind": current_kind(item.kind.value),
             "file": file_ids[item.path],
         }
         for field in FILE_FIELDS:
@@ -386,6 +386,17 @@ def study_inputs_from(study: Any, file_ids: dict[str, str]) -> dict[str, Any]:
 INPUT_KINDS = tuple(
     k.value for k in InputKind if k not in (InputKind.western_blot, InputKind.xenograft)
 )
+
+#: Earlier kind names study.yaml still reads → the names the app offers (and the sections
+#: read both alike). An imported study is stored with the current names: with the earlier
+#: ones the study builder could not save it again ("unknown kind").
+_EARLIER_KINDS = {InputKind.western_blot.value: InputKind.western.value,
+                  InputKind.xenograft.value: InputKind.tumour_volumes.value}  # fmt: skip
+
+
+def current_kind(kind: str) -> str:
+    """An input kind under the name the app offers (``xenograft`` → ``tumour_volumes``)."""
+    return _EARLIER_KINDS.get(kind, kind)
 
 
 @dataclass(frozen=True)
