@@ -232,8 +232,8 @@ def read_study_zip(archive: Path, upload_name: str, workdir: Path,
     from trkres.yamlio import read_yaml, validation_error
 
     shown = display_name(upload_name)
-    members = count_zip_members(archive, ZIP_MAX_MEMBERS)
-    if members is not None and members > ZIP_MAX_MEMBERS:
+    declared = count_zip_members(archive, ZIP_MAX_MEMBERS)
+    if declared is not None and declared > ZIP_MAX_MEMBERS:
         raise InputError("the zip holds too many files", location=Location(file=shown),
                          expected=f"at most {ZIP_MAX_MEMBERS}", found="more than that")  # fmt: skip
     try:
