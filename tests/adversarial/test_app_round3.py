@@ -388,3 +388,54 @@ def test_zip_with_too_many_members_refused_before_its_directory_is_read(
     assert count_zip_members(path, 10) == 2
     path.write_bytes(b"#!/bin/sh\n" * 50 + path.read_bytes())
     assert count_zip_members(path, 10) == 2
+
+
+def _every_route(service: Service) -> list[tuple[str, str]]:
+    """(method, path) of every route of the app, path parameters filled in."""
+    from fastapi.routing import APIRoute
+
+    from trkres.app.server import create_app
+
+    fill = {"pid": "0123456789abcdef", "rid": "0123456789abcdef", "fid": "0123456789abcdef",
+            "name": "x", "asset": "swagger-ui.css"}  # fmt: skip
+    out = []
+    for route in create_app(service).routes:
+        path = getattr(route, "path", "")
+        for key, value in fill.items():
+            path = path.replace("{" + key + "}", value)
+        methods = route.methods if isinstance(route, APIRoute) else {"GET"}
+        out.extend((m, path) for m in sorted(methods or {"GET"}))
+    return out
+
+
+def test_every_route_needs_the_token_and_every_change_the_csrf_token(tmp_path: Path) -> None:
+    """Held: checked route by route (not only a sample) on a network bind."""
+    token = "t" * 24
+    svc = Service(AppConfig(data=tmp_path / "data", host="0.0.0.0", token=token, workers=1),
+                  start_workers=False)  # fmt: skip
+    try:
+        client = TestClient(guarded(svc), base_url="http://192.0.2.1:8000")
+        routes = _every_route(svc)
+        assert len(routes) > 30
+        for method, path in routes:
+            response = client.request(method, path, follow_redirects=False)
+            if path in ("/login", "/logout") or path.startswith("/static/"):
+                continue
+            assert response.status_code in (401, 303), (method, path, response.status_code)
+            if response.status_code == 303:
+                assert method == "GET" and not path.startswith("/api/"), (method, path)
+        signed = client.post("/login", data={"token": token}, follow_redirects=False)
+        assert signed.status_code == 303
+        client.get("/")
+        for method, path in routes:
+            if method in ("GET", "HEAD") or path in ("/login", "/logout"):
+                continue
+            for headers in (
+                {"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"},
+                {"Origin": "http://192.0.2.1:8000", "Sec-Fetch-Site": "same-origin"},
+            ):
+                response = client.request(method, path, headers=headers,
+                                          files={"file": ("a.tsv", b"x")}, data={"kind": "x"})  # fmt: skip
+                assert response.status_code == 403, (method, path, headers)
+    finally:
+        svc.close()
