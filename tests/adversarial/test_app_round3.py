@@ -439,3 +439,44 @@ def test_every_route_needs_the_token_and_every_change_the_csrf_token(tmp_path: P
                 assert response.status_code == 403, (method, path, headers)
     finally:
         svc.close()
+
+
+def _set_header(
+    archive: bytes, name: bytes, local: int, central: int, value: int, *, bits: bool
+) -> bytes:
+    """Set a 2-byte field of ``name``'s local and central headers (or OR bits into it)."""
+    data = bytearray(archive)
+    for signature, offset, name_at, start in (
+        (b"PK\x03\x04", local, 26, 30),
+        (b"PK\x01\x02", central, 28, 46),
+    ):
+        i = 0
+        while (i := data.find(signature, i)) >= 0:
+            length = int.from_bytes(data[i + name_at : i + name_at + 2], "little")
+            if data[i + start : i + start + length] == name:
+                old = int.from_bytes(data[i + offset : i + offset + 2], "little")
+                data[i + offset : i + offset + 2] = ((old | value) if bits else value).to_bytes(
+                    2, "little"
+                )
+            i += 4
+    return bytes(data)
+
+
+def test_unreadable_zip_members_are_a_clear_error(client: TestClient) -> None:
+    """Was: a password-protected member, an unknown compression method or damaged deflate
+    data raised RuntimeError, NotImplementedError or zlib.error: a 500 with a traceback."""
+    pid = _project(client)
+    plain = _zip(
+        [("study.yaml", MANIFEST), ("v.tsv", VIABILITY.read_bytes())], zipfile.ZIP_DEFLATED
+    )
+    stored = _zip([("study.yaml", MANIFEST), ("v.tsv", VIABILITY.read_bytes())])
+    for archive in (
+        _set_header(plain, b"v.tsv", 6, 8, 1, bits=True),  # the 'encrypted' flag
+        _set_header(plain, b"v.tsv", 8, 10, 99, bits=False),  # AES (method 99)
+        _set_header(stored, b"v.tsv", 8, 10, 8, bits=False),  # text 'deflated': damaged data
+    ):
+        answer = _import(client, pid, archive)
+        assert answer["status"] == 422, answer
+        assert answer["error"]["message"] == "a file in the zip cannot be unpacked"
+        assert answer["error"]["found"].startswith("v.tsv: ")
+    assert client.get(f"/api/projects/{pid}").json()["files"] == []

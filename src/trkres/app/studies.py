@@ -15,12 +15,14 @@ again from the command line (``trkres analyze``) exactly as in the app.
 
 from __future__ import annotations
 
+import lzma
 import os
 import re
 import shutil
 import tempfile
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -40,6 +42,14 @@ ATTACHMENT = "attachment"
 FILE_FIELDS = ("layout", "loading_control", "rois", "control", "reference")
 #: Text fields of an input copied into study.yaml as they are.
 TEXT_FIELDS = ("format", "target", "blot", "expect", "provenance", "source", "description")
+
+#: What reading a damaged or unusual zip raises (``zipfile`` has no error of its own for
+#: most of them): a password, an unknown compression method, corrupt deflate data.
+UNREADABLE: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile, RuntimeError, NotImplementedError, zlib.error, lzma.LZMAError,
+    EOFError, ValueError, OverflowError,
+)  # fmt: skip
+NOT_A_ZIP: tuple[type[Exception], ...] = (OSError, *UNREADABLE)
 
 #: Most members a study zip may hold (its unpacked size is bounded by the upload limit).
 ZIP_MAX_MEMBERS = 10_000
@@ -238,7 +248,7 @@ def read_study_zip(archive: Path, upload_name: str, workdir: Path,
                          expected=f"at most {ZIP_MAX_MEMBERS}", found="more than that")  # fmt: skip
     try:
         zf = zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except NOT_A_ZIP as exc:
         raise InputError("not a zip archive", location=Location(file=shown),
                          expected="a .zip of a study folder holding study.yaml",
                          found=str(exc)[:120]) from None  # fmt: skip
@@ -285,12 +295,20 @@ def read_study_zip(archive: Path, upload_name: str, workdir: Path,
             if member.file_size > budget[0]:  # refused before anything is written
                 raise too_large(rel)
             target.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(member) as src, target.open("wb") as dst:
-                for block in iter(lambda: src.read(1 << 20), b""):
-                    budget[0] -= len(block)
-                    if budget[0] < 0:
-                        raise too_large(rel)
-                    dst.write(block)
+            try:
+                with zf.open(member) as src, target.open("wb") as dst:
+                    for block in iter(lambda: src.read(1 << 20), b""):
+                        budget[0] -= len(block)
+                        if budget[0] < 0:
+                            raise too_large(rel)
+                        dst.write(block)
+            except UNREADABLE as exc:  # encrypted, an unknown method, damaged data, bad CRC
+                raise InputError(
+                    "a file in the zip cannot be unpacked", location=Location(file=shown),
+                    expected="files stored or deflated (bzip2, lzma), without a password",
+                    found=f"{key}: {str(exc)[:160]}",
+                    hint="zip the study folder again without encryption",
+                ) from None  # fmt: skip
 
         def too_large(rel: str) -> InputError:
             return InputError(
