@@ -480,3 +480,12 @@ def test_unreadable_zip_members_are_a_clear_error(client: TestClient) -> None:
         assert answer["error"]["message"] == "a file in the zip cannot be unpacked"
         assert answer["error"]["found"].startswith("v.tsv: ")
     assert client.get(f"/api/projects/{pid}").json()["files"] == []
+
+
+def test_from_run_with_a_trailing_line_break_is_not_an_id(client: TestClient) -> None:
+    """Was: '0123456789abcdef\\n' passed the id check ('$' matches before a final line
+    break) and was looked up (404 'no run …'); it is refused as not an id (422)."""
+    pid = _project(client)
+    response = client.post(f"/api/projects/{pid}/runs", json={"from_run": "0123456789abcdef\n"})
+    assert response.status_code == 422
+    assert "'from_run' is a run id" in response.json()["error"]["message"]

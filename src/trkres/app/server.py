@@ -247,7 +247,7 @@ def create_app(service: Service) -> FastAPI:
         if not isinstance(figures, bool):
             raise InputError("'figures' is true or false", found=repr(figures)[:40])
         from_run = body.get("from_run")
-        if from_run is not None and not (isinstance(from_run, str) and _ID.match(from_run)):
+        if from_run is not None and not (isinstance(from_run, str) and _ID.fullmatch(from_run)):
             raise InputError("'from_run' is a run id", found=repr(from_run)[:40])
         return {"id": service.start_run(pid, body.get("options"), figures, from_run)}
 
