@@ -489,3 +489,27 @@ def test_from_run_with_a_trailing_line_break_is_not_an_id(client: TestClient) ->
     response = client.post(f"/api/projects/{pid}/runs", json={"from_run": "0123456789abcdef\n"})
     assert response.status_code == 422
     assert "'from_run' is a run id" in response.json()["error"]["message"]
+
+
+def test_zip_names_the_disk_refuses_are_a_clear_error(client: TestClient) -> None:
+    """Was: a 300-character file name, a file inside 'study.yaml/' or one named like a
+    folder the study also uses ('a.tsv' and 'a.tsv/b.tsv') answered 500 (OSError, with
+    the server's temporary path in it); also when the long-named file is missing."""
+    pid = _project(client)
+    via = VIABILITY.read_bytes()
+    long = "a" * 300 + ".tsv"
+
+    def manifest(*paths: str) -> bytes:
+        lines = [f"  - {{kind: dose_response, path: '{p}', id: i{n}}}" for n, p in enumerate(paths)]
+        return ("name: s\ninputs:\n" + "\n".join(lines) + "\n").encode()
+
+    for entries in (
+        [("study.yaml", manifest(long)), (long, via)],
+        [("study.yaml", manifest(long))],
+        [("study.yaml", manifest("study.yaml/v.tsv")), ("study.yaml/v.tsv", via)],
+        [("study.yaml", manifest("a.tsv", "a.tsv/b.tsv")), ("a.tsv", via), ("a.tsv/b.tsv", via)],
+    ):
+        answer = _import(client, pid, _zip(entries))
+        assert answer["status"] == 422, answer
+        assert "cannot be" in answer["error"]["message"]
+        assert "import-" not in str(answer["error"])

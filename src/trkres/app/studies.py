@@ -294,8 +294,8 @@ def read_study_zip(archive: Path, upload_name: str, workdir: Path,
                 )  # fmt: skip
             if member.file_size > budget[0]:  # refused before anything is written
                 raise too_large(rel)
-            target.parent.mkdir(parents=True, exist_ok=True)
             try:
+                target.parent.mkdir(parents=True, exist_ok=True)
                 with zf.open(member) as src, target.open("wb") as dst:
                     for block in iter(lambda: src.read(1 << 20), b""):
                         budget[0] -= len(block)
@@ -308,6 +308,12 @@ def read_study_zip(archive: Path, upload_name: str, workdir: Path,
                     expected="files stored or deflated (bzip2, lzma), without a password",
                     found=f"{key}: {str(exc)[:160]}",
                     hint="zip the study folder again without encryption",
+                ) from None  # fmt: skip
+            except OSError as exc:  # a name too long, or a file where a folder must be
+                raise InputError(
+                    "a file the study names cannot be unpacked", location=Location(file=shown),
+                    expected="names of at most 255 characters a part (4,096 in all), no file named like a "
+                    "folder the study uses", found=f"{key[:160]}: {exc.strerror or exc}",
                 ) from None  # fmt: skip
 
         def too_large(rel: str) -> InputError:
@@ -335,7 +341,15 @@ def read_study_zip(archive: Path, upload_name: str, workdir: Path,
                 clean = "/".join(p for p in rel.replace("\\", "/").split("/") if p not in ("", "."))
                 if ".." not in clean.split("/"):
                     unpack(clean)
-            study = load_study(folder)
+            try:
+                study = load_study(folder)
+            except OSError as exc:  # a name the file system refuses (too long)
+                name = os.path.relpath(exc.filename, folder) if exc.filename else "a file"
+                raise InputError(
+                    "a file the study names cannot be looked for", location=Location(file=shown),
+                    expected="names of at most 255 characters a part, 4,096 in all",
+                    found=f"{name[:160]}: {exc.strerror or exc}",
+                ) from None  # fmt: skip
             return folder, study
         except ManifestError as exc:
             shutil.rmtree(folder, ignore_errors=True)
