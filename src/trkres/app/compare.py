@@ -43,6 +43,8 @@ def compare_runs(store: Store, a: str, b: str) -> dict[str, Any]:
         if opts_a.get(k) != opts_b.get(k)
     ]
     inputs = _inputs_differ(store, run_a["definition"], run_b["definition"])
+    unfinished = [f"run {label} is {run['status']}" for label, run in (("A", run_a), ("B", run_b))
+                  if run["status"] != "done"]  # fmt: skip
     tables_a = {t["name"]: t for t in store.run_tables(a)}
     tables_b = {t["name"]: t for t in store.run_tables(b)}
     tables = []
@@ -50,6 +52,8 @@ def compare_runs(store: Store, a: str, b: str) -> dict[str, Any]:
         ta, tb = tables_a.get(name), tables_b.get(name)
         if ta is not None and tb is not None:
             verdict = table_difference(store.frame(ta["db_table"]), store.frame(tb["db_table"]))
+        elif unfinished:  # a run with no tables yet did not "lack" this one
+            verdict = "not comparable: " + "; ".join(unfinished)
         else:
             verdict = "only in run A" if ta is not None else "only in run B"
         tables.append(
@@ -60,7 +64,8 @@ def compare_runs(store: Store, a: str, b: str) -> dict[str, Any]:
                 "verdict": verdict,
             }
         )
-    return {"a": run_a, "b": run_b, "options": options, "inputs": inputs, "tables": tables}
+    return {"a": run_a, "b": run_b, "options": options, "inputs": inputs, "tables": tables,
+            "unfinished": unfinished}  # fmt: skip
 
 
 def _inputs_differ(store: Store, a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, str]]:

@@ -33,6 +33,8 @@ def plate_map_yaml(body: Any) -> tuple[str, str]:
 
     name = display_name(str(body.get("name") or "plate_map"))[:120]
     name = name.rsplit(".", 1)[0] if name.lower().endswith((".yaml", ".yml")) else name
+    if not name.strip(". "):  # ".yaml" alone: a hidden file with no suffix, read as a table
+        name = "plate_map"
     size = body.get("plate_size")
     if size not in (96, 384):
         raise InputError("unknown plate size", expected="96 or 384", found=repr(size)[:40])

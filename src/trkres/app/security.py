@@ -43,7 +43,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 #: Paths that need no token: the login form, and the app's own scripts and styles.
-OPEN_PATHS = ("/login", "/logout", "/static/")
+OPEN_PATHS = ("/login", "/logout")
+OPEN_PREFIX = "/static/"
 
 #: How long a browser stays signed in after typing the token (seconds).
 SESSION_SECONDS = 12 * 3600
@@ -151,13 +152,17 @@ class Guard:
         self.max_body = max_body  # the upload limit plus room for the form around the file
         self.upload_limit = upload_limit
 
-    def token_ok(self, headers: dict[str, str], cookies: dict[str, str]) -> bool:
+    def bearer_ok(self, headers: dict[str, str]) -> bool:
+        """The request carries this server's token in ``Authorization: Bearer``."""
         if self.token is None:
-            return True
+            return False
         auth = headers.get("authorization", "")
         # Only ASCII blanks are trimmed: str.strip() would also eat U+00A0 and U+0085.
         sent = auth[7:].strip(" \t") if auth[:7].lower() == "bearer " else ""
-        if sent and hmac.compare_digest(sent.encode(), self.token.encode()):
+        return bool(sent) and hmac.compare_digest(sent.encode(), self.token.encode())
+
+    def token_ok(self, headers: dict[str, str], cookies: dict[str, str]) -> bool:
+        if self.token is None or self.bearer_ok(headers):
             return True
         session = cookies.get(SESSION_COOKIE, "")
         return bool(session) and self.sessions.get(session, 0.0) > time.monotonic()
@@ -179,7 +184,8 @@ class Guard:
                 send, 421, _error(f"this server answers only to loopback names, not '{host[:80]}'")
             )
             return
-        if not path.startswith(OPEN_PATHS) and not self.token_ok(headers, cookies):
+        is_open = path in OPEN_PATHS or path.startswith(OPEN_PREFIX)
+        if not is_open and not self.token_ok(headers, cookies):
             if method == "GET" and not path.startswith("/api/") and path != "/openapi.json":
                 await send(
                     {
@@ -200,7 +206,9 @@ class Guard:
                 [(b"www-authenticate", b"Bearer")],
             )
             return
-        bearer = headers.get("authorization", "").lower().startswith("bearer ")
+        # Exempt from CSRF only when the bearer token itself is right: a request signed in
+        # by its session cookie stays subject to it whatever Authorization header it has.
+        bearer = self.bearer_ok(headers)
         browser = "origin" in headers or "sec-fetch-site" in headers
         if (
             method not in SAFE_METHODS

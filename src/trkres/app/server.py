@@ -53,6 +53,10 @@ from trkres.study.manifest import KIND_FORMATS
 
 _ID = re.compile(ID_PATTERN)
 
+#: Largest row offset of a table page: the database counts rows in 64-bit integers (a
+#: larger offset was a 500 from the database, not an answer).
+MAX_OFFSET = 10**15
+
 
 class BigFileResponse(FileResponse):
     """A file sent in 1 MiB pieces (Starlette's default is 64 KiB: each piece is a thread
@@ -143,14 +147,7 @@ def create_app(service: Service) -> FastAPI:
         body: Annotated[dict[str, Any], Body(examples=[{"name": "PDX-12"}])],
     ) -> dict[str, str]:
         """Create a project: ``{"name": …}`` → ``{"id": …}``."""
-        name = body.get("name")
-        if not isinstance(name, str) or not name.strip() or len(name) > 200:
-            raise InputError(
-                "a project needs a name",
-                expected="text of 1 to 200 characters",
-                found=repr(name)[:80],
-            )
-        return {"id": service.store.create_project(name.strip())}
+        return {"id": service.store.create_project(studies.project_name(body.get("name")))}
 
     @app.get("/api/projects", tags=["projects"])
     def list_projects() -> list[dict[str, Any]]:
@@ -250,7 +247,7 @@ def create_app(service: Service) -> FastAPI:
         if not isinstance(figures, bool):
             raise InputError("'figures' is true or false", found=repr(figures)[:40])
         from_run = body.get("from_run")
-        if from_run is not None and not (isinstance(from_run, str) and _ID.match(from_run)):
+        if from_run is not None and not (isinstance(from_run, str) and _ID.fullmatch(from_run)):
             raise InputError("'from_run' is a run id", found=repr(from_run)[:40])
         return {"id": service.start_run(pid, body.get("options"), figures, from_run)}
 
@@ -394,7 +391,7 @@ def create_app(service: Service) -> FastAPI:
         sort: str | None = None,
         desc: bool = False,
         q: str = "",
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
         limit: Annotated[int, Query(ge=1, le=5000)] = 100,
     ) -> Response | dict[str, Any]:
         """A result table: the TSV the report folder holds, or with ``format=json`` one
@@ -636,6 +633,14 @@ def check_bind(config: AppConfig) -> str | None:
             "the token is too short", expected=f"at least {MIN_TOKEN} characters",
             found=f"{len(config.token.strip())}",
             hint="leave --token out on a network address: one is generated and printed",
+        )  # fmt: skip
+    if config.token is not None and config.token != config.token.strip(" \t\r\n"):
+        # Such a token could never be sent: the bearer header is read without its blanks.
+        raise InputError(
+            "the token starts or ends with a blank or a line break",
+            expected="a token without blanks at its ends",
+            found=f"{len(config.token)} characters, {len(config.token.strip())} without them",
+            hint="a token read from a file keeps its final line break: strip it",
         )  # fmt: skip
     if config.token is None and not is_loopback(config.host):
         config.token = new_token()

@@ -208,16 +208,25 @@ class Service:
         finally:
             tmp.unlink(missing_ok=True)
         try:
+            name = studies.project_name(
+                study.manifest.name,
+                Location(file=f"{studies.display_name(name)}: study.yaml", column="name"),
+            )
             paths: dict[str, str] = {}
             for item in study.manifest.inputs:
-                paths[item.path] = item.kind.value
+                paths[item.path] = studies.current_kind(item.kind.value)
                 for attr in studies.FILE_FIELDS:
                     rel = getattr(item, attr)
                     if rel:
                         paths.setdefault(rel, studies.ATTACHMENT)
-            checked = {
-                rel: studies.check_upload(folder / rel, kind, rel) for rel, kind in paths.items()
-            }
+            try:
+                checked = {
+                    rel: studies.check_upload(folder / rel, kind, rel)
+                    for rel, kind in paths.items()
+                }
+            except TrkresError as exc:
+                studies.hide_folder(exc, folder, "the zip")
+                raise
             file_ids: dict[str, str] = {}
             for rel, kind in paths.items():
                 copy_path = self.store.temp_upload()
@@ -228,12 +237,12 @@ class Service:
                 )
             definition = studies.study_inputs_from(study, file_ids)
             self.store.set_study(pid, definition)
-            self.store.rename_project(pid, study.manifest.name)
+            self.store.rename_project(pid, name)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         return {
             "id": pid,
-            "name": study.manifest.name,
+            "name": name,
             "files": len(file_ids),
             "inputs": len(definition["inputs"]),
         }
@@ -406,6 +415,7 @@ class Service:
                     expected="a JSON object",
                     found=type(options).__name__,
                 )
+            studies.check_nesting(options, "the options")
             study["options"] = options
         if not study["inputs"] and not study.get("options"):
             raise InputError(
