@@ -10,6 +10,7 @@ from scipy import stats
 
 import trkres as tr
 from trkres.assays.doseresponse.reference import four_pl
+from trkres.errors import InputError
 
 DOSES_NM = [0.0, 10.0, 100.0, 1000.0, 10000.0]
 
@@ -115,3 +116,31 @@ def test_pooled_experiments_use_the_model_asked_for() -> None:
         one = df[df["exp"] == e]
         alone = tr.doseresponse.compare(one.drop(columns="exp"), dose_unit="nM", model="2pl")
         assert per.loc[e, "fold_change"] == pytest.approx(alone["fold_change"].iloc[0], rel=1e-9)
+
+
+def test_a_curve_in_percent_among_fractions_is_an_error_naming_it() -> None:
+    """One curve in percent of vehicle (0-100) among fractions: before, it was fitted 'ok'
+    with an absolute IC50 where the curve crosses 0.5 % and, under 3pl (Top = 1), a
+    meaningless inverted fit. Now an InputError names the curve, its row and the fix."""
+    df = pd.concat([_curve(-8.0, 1, drug="X", line="frac"),
+                    _curve(-8.0, 2, top=100.0, drug="X", line="pct")], ignore_index=True)  # fmt: skip
+    for call in (lambda: tr.doseresponse.fit(df, group=["drug", "line"], dose_unit="nM"),
+                 lambda: tr.doseresponse.compare(df, dose_unit="nM", reference="frac")):  # fmt: skip
+        with pytest.raises(InputError) as info:
+            call()
+        err = info.value
+        assert "X | pct" in str(err) and "divide" in str(err)
+        assert err.location is not None and err.location.row == 6  # the pct curve's first row
+        assert err.location.column == "response"
+    prepared = pd.DataFrame({"curve_id": "a", "dose_molar": [0.0, 1e-9, 1e-8, 1e-7, 1e-6],
+                             "response": [100.0, 90.0, 50.0, 10.0, 5.0]})  # fmt: skip
+    with pytest.raises(InputError, match="not fractions of vehicle"):
+        tr.doseresponse.fit(prepared)
+
+
+def test_fractions_with_an_outlying_well_are_still_fitted() -> None:
+    """The scale check looks at each curve's median: one 5x-vehicle well is not percent."""
+    df = _curve(-8.0, 1, drug="X", line="p")
+    df.loc[2, "response"] = 5.0
+    fits = tr.doseresponse.fit(df, group=["drug", "line"], dose_unit="nM")
+    assert len(fits) == 1 and np.isfinite(fits["log10_ic50"].iloc[0])

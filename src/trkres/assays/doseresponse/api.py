@@ -25,6 +25,7 @@ row, column, expected, found, action; row is the 1-based position in ``df``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
@@ -151,6 +152,10 @@ def _prepared(data: Any, group: Any, dose_unit: str | None) -> pd.DataFrame:
     out["dose_molar"] = pd.to_numeric(out["dose_molar"]).astype(float)
     out["response"] = pd.to_numeric(out["response"]).astype(float)
     out["curve_id"] = out["curve_id"].astype(str).to_numpy(dtype=object)
+    from trkres.assays.doseresponse.io import _check_scale
+
+    _check_scale(out["curve_id"], out["response"].to_numpy(), np.arange(len(out)), Path(_LABEL),
+                 "response")  # fmt: skip
     return out
 
 

@@ -125,6 +125,34 @@ def _is_number(cells: pd.Series) -> bool:
     return cells.dtype.kind in "iuf"
 
 
+#: Largest median response of a curve read as a fraction of vehicle: 3 (300 % of vehicle,
+#: the plates' upper limit of plausible viability). Beyond it the curve is in percent (or raw
+#: signal), and the 0.5 of the absolute IC50, the Top = 1 of 3pl/2pl and the AUC would be
+#: meaningless: an error, not a fit.
+MAX_MEDIAN_RESPONSE = 3.0
+
+
+def _check_scale(
+    curve: pd.Series, resp: np.ndarray, rows: np.ndarray, path: Path, column: str
+) -> None:
+    """Refuse a curve whose responses are not fractions of vehicle (median > 3: percent)."""
+    if not len(resp):
+        return
+    medians = pd.Series(np.abs(resp)).groupby(curve.to_numpy(), sort=False).median()
+    off = medians[medians > MAX_MEDIAN_RESPONSE]
+    if off.empty:
+        return
+    name = off.index[0]
+    row = int(rows[np.flatnonzero(curve.to_numpy() == name)[0]])
+    shown = ", ".join(map(str, off.index[:5])) + (" ..." if len(off) > 5 else "")
+    raise InputError(f"responses of {len(off)} curve(s) are not fractions of vehicle ({shown})",
+                     location=Location(file=path, line=row + 2, row=row + 1, column=column),
+                     expected=f"responses as fractions of vehicle (1 = no effect; a curve's median "
+                     f"at most {MAX_MEDIAN_RESPONSE:g})",
+                     found=f"median {float(off.iloc[0]):.4g} in curve {name}",
+                     hint="percent of vehicle? divide those responses by 100")  # fmt: skip
+
+
 def read_long_checked(
     path: Path, *, group: Sequence[str] | None = None, dose_unit: str | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -256,6 +284,7 @@ def check_long(
         drop |= copies
     use = np.flatnonzero(~drop)
     curve = curve_ids(frame[id_cols].iloc[use], id_cols) if len(use) else pd.Series([], dtype=str)
+    _check_scale(curve, resp[use], use, path, str(cols["response"]))
     out = pd.DataFrame(
         # Text stays in pandas' string array (not millions of Python str objects).
         {"curve_id": curve.array, "dose_molar": molar[use], "response": resp[use]}
