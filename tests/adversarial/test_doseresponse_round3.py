@@ -144,3 +144,20 @@ def test_fractions_with_an_outlying_well_are_still_fitted() -> None:
     df.loc[2, "response"] = 5.0
     fits = tr.doseresponse.fit(df, group=["drug", "line"], dose_unit="nM")
     assert len(fits) == 1 and np.isfinite(fits["log10_ic50"].iloc[0])
+
+
+@pytest.mark.parametrize(("metric", "value"), [("GEC50", 0.0), ("GR50", np.nan)])
+def test_gr_fold_with_a_flat_or_failed_experiment_is_not_estimable(
+    metric: str, value: float
+) -> None:
+    """A flat GR fit has GEC50 = 0 (GRmetrics' convention): log10 0 = −inf made the fold
+    change 0.0 with status ok; a missing metric made it NaN with status ok."""
+    from trkres.assays.doseresponse.grmetrics import compare_gr
+
+    metrics = pd.DataFrame({"agent": "X", "cell_line": ["par"] * 3 + ["R"] * 3,
+                            metric: [1e-8, 2e-8, 1.5e-8, value, 2e-6, 1.5e-6]})  # fmt: skip
+    row = compare_gr(metrics, condition="cell_line", reference="par", metric=metric).iloc[0]
+    assert row["status"] == "not_estimable" and np.isnan(row["fold_change"])
+    metrics.loc[3, metric] = 1e-6
+    row = compare_gr(metrics, condition="cell_line", reference="par", metric=metric).iloc[0]
+    assert row["status"] == "ok" and row["fold_change"] == pytest.approx(100.0)
