@@ -3,6 +3,8 @@ and 2pl models, groups without the reference, responses in percent."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -161,3 +163,51 @@ def test_gr_fold_with_a_flat_or_failed_experiment_is_not_estimable(
     metrics.loc[3, metric] = 1e-6
     row = compare_gr(metrics, condition="cell_line", reference="par", metric=metric).iloc[0]
     assert row["status"] == "ok" and row["fold_change"] == pytest.approx(100.0)
+
+
+CC_TABLE = "Name\tRaw 0\tRaw 1\tRaw 2\nP1\t1.0\t0.5\t0.1\n"
+
+
+@pytest.mark.parametrize(
+    ("experiment", "key"),
+    [
+        ('doses = [0, 1, 10]\ndose_scale = "abc"\ndose_unit = "nM"', "dose_scale"),
+        ('doses = [0, "x", 10]\ndose_unit = "nM"', "doses"),
+        ('doses = [0, true, 10]\ndose_unit = "nM"', "doses"),
+        ('doses = 5\ndose_unit = "nM"', "doses"),
+        ('doses = [0, -1, 10]\ndose_unit = "nM"', "doses"),
+        ('doses = [0, 1, 10]\ndose_scale = "-1"\ndose_unit = "nM"', "dose_scale"),
+        ('doses = [0, 1, 10]\ndose_unit = "furlongs"', "dose_unit"),
+    ],
+)
+def test_bad_curvecurator_parameters_are_input_errors(tmp_path: Path, experiment: str,
+                                                     key: str) -> None:  # fmt: skip
+    """A text dose_scale or dose, a scalar doses, a negative dose: 'internal error'
+    tracebacks (ValueError, TypeError) or a silently failed fit before; now an InputError
+    naming the TOML file and the key."""
+    from trkres.assays.doseresponse.io import read_curvecurator
+
+    table, toml = tmp_path / "cc.tsv", tmp_path / "cc.toml"
+    table.write_text(CC_TABLE)
+    toml.write_text(f"[Experiment]\n{experiment}\n")
+    with pytest.raises(InputError) as info:
+        read_curvecurator(table, toml)
+    assert info.value.location is not None and info.value.location.file == toml
+    assert info.value.location.column == key
+
+
+def test_curvecurator_experiment_not_a_table_and_inf_response(tmp_path: Path) -> None:
+    from trkres.assays.doseresponse.io import read_curvecurator
+
+    table, toml = tmp_path / "cc.tsv", tmp_path / "cc.toml"
+    table.write_text(CC_TABLE)
+    toml.write_text("Experiment = 3\n")
+    with pytest.raises(InputError, match="not a table"):
+        read_curvecurator(table, toml)
+    toml.write_text('[Experiment]\ndoses = [0, 1, 10]\ndose_scale = "1e-9"\n')
+    frame = read_curvecurator(table, toml)
+    assert frame["dose_molar"].tolist() == pytest.approx([0.0, 1e-9, 1e-8])
+    table.write_text(CC_TABLE.replace("0.5", "inf"))  # inf was dropped like a missing cell
+    with pytest.raises(InputError) as info:
+        read_curvecurator(table, toml)
+    assert info.value.location is not None and info.value.location.column == "Raw 1"

@@ -314,6 +314,24 @@ def read_long(
     return read_long_checked(path, group=group, dose_unit=dose_unit)[0]
 
 
+def _toml_numbers(value: object, toml: Path, key: str, expected: str) -> np.ndarray:
+    """``value`` (a TOML list, or a number or numeric string) as finite floats >= 0, or an
+    :class:`InputError` naming the file and key."""
+    items = value if isinstance(value, list) else None
+    try:
+        numbers = (
+            np.asarray([float(v) for v in items], dtype=float)
+            if items is not None and not any(isinstance(v, bool) for v in items)
+            else None
+        )
+    except (TypeError, ValueError):
+        numbers = None
+    if numbers is None or not np.isfinite(numbers).all() or (numbers < 0).any():
+        raise InputError(f"CurveCurator parameters: bad {key}", location=Location(file=toml, column=key),
+                         expected=expected, found=repr(value)[:100])  # fmt: skip
+    return numbers
+
+
 def read_curvecurator(data: Path, toml: Path) -> pd.DataFrame:
     """Read CurveCurator's wide ``Raw 0..N`` table with the doses from its TOML file."""
     try:
@@ -323,8 +341,28 @@ def read_curvecurator(data: Path, toml: Path) -> pd.DataFrame:
             f"cannot read CurveCurator parameters: {exc}", location=Location(file=toml)
         ) from None
     exp = params.get("Experiment", {})
-    doses = np.asarray(exp.get("doses", []), dtype=float) * float(exp.get("dose_scale", "1"))
+    if not isinstance(exp, dict):
+        raise InputError("CurveCurator parameters: [Experiment] is not a table", location=Location(file=toml),
+                         expected="an [Experiment] table with doses, dose_scale, dose_unit",
+                         found=repr(exp)[:100])  # fmt: skip
+    doses = _toml_numbers(exp.get("doses", []), toml, "doses", "a list of doses >= 0")
+    raw_scale = exp.get("dose_scale", "1")
+    try:  # CurveCurator writes it as text ("1e-9"); a TOML number is fine too
+        scale = (
+            float(raw_scale)
+            if isinstance(raw_scale, str | int | float) and not isinstance(raw_scale, bool)
+            else np.nan
+        )
+    except ValueError:
+        scale = np.nan
+    if not (np.isfinite(scale) and scale > 0):
+        raise InputError("CurveCurator parameters: bad dose_scale", location=Location(file=toml, column="dose_scale"),
+                         expected="a number > 0", found=repr(exp.get("dose_scale"))[:100])  # fmt: skip
+    doses = doses * scale
     unit = str(exp.get("dose_unit", "M"))
+    if unit.strip().lower().replace("mol/l", "m") not in UNITS:
+        raise InputError("CurveCurator parameters: unknown dose_unit", location=Location(file=toml, column="dose_unit"),
+                         expected="M, mM, uM, nM or pM", found=repr(unit)[:100])  # fmt: skip
     frame = read_table(data)
     if "Name" not in frame.columns:
         raise InputError("CurveCurator table lacks its Name column", location=Location(file=data, line=1),
@@ -339,6 +377,12 @@ def read_curvecurator(data: Path, toml: Path) -> pd.DataFrame:
             row = int(np.flatnonzero(text)[0])
             raise InputError("non-numeric response", location=Location(file=data, line=row + 2, row=row + 1, column=str(c)),
                              expected="a number", found=repr(frame[c].iloc[row]))  # fmt: skip
+        infinite = np.isinf(values)  # missing is CurveCurator's gap; inf is no measurement
+        if infinite.any():
+            row = int(np.flatnonzero(infinite)[0])
+            raise InputError("non-finite response", location=Location(file=data, line=row + 2, row=row + 1, column=str(c)),
+                             expected="a finite number (or an empty cell for a missing one)",
+                             found=repr(frame[c].iloc[row]))  # fmt: skip
         frame[c] = np.where(np.isfinite(values), values, np.nan)
     long = frame.melt(id_vars=["Name"], value_vars=raw, var_name="col", value_name="response")
     long["dose"] = long["col"].map(dict(zip(raw, doses, strict=True)))
