@@ -175,7 +175,9 @@ def read_long_lines(
     negative, non-finite or impossible dose (> :data:`MAX_DOSE_MOLAR`), an empty
     curve-id or grouping cell -- are left out and listed in the second table
     (:data:`ISSUE_COLUMNS`), so rows in = rows used + rows reported. Text
-    where a number belongs, unknown units and unreadable files are errors.
+    where a number belongs, unknown units, a curve whose responses are not fractions
+    of vehicle (median above :data:`MAX_MEDIAN_RESPONSE`: percent) and unreadable
+    files are errors.
     """
     return check_long(read_table(path, typed=True), path, group=group, dose_unit=dose_unit)
 
@@ -315,7 +317,7 @@ def read_long(
 
 
 def _toml_numbers(value: object, toml: Path, key: str, expected: str) -> np.ndarray:
-    """``value`` (a TOML list, or a number or numeric string) as finite floats >= 0, or an
+    """``value`` (a TOML list of numbers or numeric strings) as finite floats >= 0, or an
     :class:`InputError` naming the file and key."""
     items = value if isinstance(value, list) else None
     try:
