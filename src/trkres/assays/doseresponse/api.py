@@ -96,7 +96,9 @@ def prepare(
     and a ``curve_id`` column or the ``group`` columns that identify a curve.
     Returns curve_id (the group values joined by " | "), dose_molar (molar),
     response and the group columns. Unusable rows raise :class:`InputError`, or
-    with ``errors="drop"`` are left out and listed in ``attrs["issues"]``.
+    with ``errors="drop"`` are left out and listed in ``attrs["issues"]``. A curve
+    whose responses are not fractions of vehicle (median above 3: percent) is an
+    :class:`InputError` either way.
     """
     from trkres.assays.doseresponse.io import check_long
 
