@@ -165,7 +165,8 @@ def resistance(
     out_of_range); an 'ambiguous' fit (slope or IC50 not determined by the data) is shown
     but never makes a call. Vehicle rows (dose 0) are the zero-dose limit of each curve.
     Rows that cannot be used are listed in OUT/issues.tsv; an unknown --reference is an error
-    listing the levels found.
+    listing the levels found, and a --by group without the reference lists its conditions
+    with reference_status 'absent' and no fold change.
 
     Example:  trkres resistance viability.tsv --condition line --reference parental --by drug -o res
     """

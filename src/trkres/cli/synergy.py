@@ -75,7 +75,8 @@ def synergy(
     OUT/synergy_summary.tsv (one row per block with CIs and a status for degenerate blocks),
     OUT/synergy_matrix.tsv (per dose pair: observed, each model's expected and score),
     single-drug fits, MuSyC, combination index, the combination-vs-single-agent t-tests and,
-    with --condition, each line against --reference; figures in OUT/figures/.
+    with --condition, each line against --reference (an unknown --reference is an error
+    listing the lines found); figures in OUT/figures/.
 
     Example:  trkres synergy combos.tsv --response viability --condition line -o synergy
     """

@@ -25,6 +25,7 @@ row, column, expected, found, action; row is the 1-based position in ``df``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
@@ -95,7 +96,9 @@ def prepare(
     and a ``curve_id`` column or the ``group`` columns that identify a curve.
     Returns curve_id (the group values joined by " | "), dose_molar (molar),
     response and the group columns. Unusable rows raise :class:`InputError`, or
-    with ``errors="drop"`` are left out and listed in ``attrs["issues"]``.
+    with ``errors="drop"`` are left out and listed in ``attrs["issues"]``. A curve
+    whose responses are not fractions of vehicle (median above 3: percent) is an
+    :class:`InputError` either way.
     """
     from trkres.assays.doseresponse.io import check_long
 
@@ -151,6 +154,10 @@ def _prepared(data: Any, group: Any, dose_unit: str | None) -> pd.DataFrame:
     out["dose_molar"] = pd.to_numeric(out["dose_molar"]).astype(float)
     out["response"] = pd.to_numeric(out["response"]).astype(float)
     out["curve_id"] = out["curve_id"].astype(str).to_numpy(dtype=object)
+    from trkres.assays.doseresponse.io import _check_scale
+
+    _check_scale(out["curve_id"], out["response"].to_numpy(), np.arange(len(out)), Path(_LABEL),
+                 "response")  # fmt: skip
     return out
 
 

@@ -233,7 +233,9 @@ def compare_gr(metrics: pd.DataFrame, *, condition: str, reference: str,
     Replicate experiments are the unit: log10 values are compared by Welch's
     t-test and the ratio's CI is the back-transformed Welch interval. Experiments
     whose GR50 is infinite (GR never reaches 0.5) make the ratio unbounded; the
-    row says so (``status = not_reached``) instead of inventing a number.
+    row says so (``status = not_reached``) instead of inventing a number. Experiments
+    whose metric is 0 (GEC50 of a flat fit) or missing leave no ratio to estimate
+    (``status = not_estimable``, no fold change).
     """
     rows = []
     by = [b for b in by if b in metrics.columns]
@@ -254,6 +256,10 @@ def compare_gr(metrics: pd.DataFrame, *, condition: str, reference: str,
                         "status": "not_reached",
                     }
                 )
+            elif not ((val > 0).all() and (ref > 0).all()):
+                # GEC50 = 0 is GRmetrics' mark of a flat fit (no sigmoid), NaN a failed one:
+                # no ratio of geometric means exists (log10 0 = −inf gave a fold of 0).
+                row.update({"fold_change": np.nan, "status": "not_estimable"})
             elif len(val) < 2 or len(ref) < 2:
                 row.update({"fold_change": 10 ** (np.log10(val).mean() - np.log10(ref).mean()) if len(val) and len(ref) else np.nan,
                             "status": "too_few_replicates"})  # fmt: skip

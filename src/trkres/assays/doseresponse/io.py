@@ -125,6 +125,34 @@ def _is_number(cells: pd.Series) -> bool:
     return cells.dtype.kind in "iuf"
 
 
+#: Largest median response of a curve read as a fraction of vehicle: 3 (300 % of vehicle,
+#: the plates' upper limit of plausible viability). Beyond it the curve is in percent (or raw
+#: signal), and the 0.5 of the absolute IC50, the Top = 1 of 3pl/2pl and the AUC would be
+#: meaningless: an error, not a fit.
+MAX_MEDIAN_RESPONSE = 3.0
+
+
+def _check_scale(
+    curve: pd.Series, resp: np.ndarray, rows: np.ndarray, path: Path, column: str
+) -> None:
+    """Refuse a curve whose responses are not fractions of vehicle (median > 3: percent)."""
+    if not len(resp):
+        return
+    medians = pd.Series(np.abs(resp)).groupby(curve.to_numpy(), sort=False).median()
+    off = medians[medians > MAX_MEDIAN_RESPONSE]
+    if off.empty:
+        return
+    name = off.index[0]
+    row = int(rows[np.flatnonzero(curve.to_numpy() == name)[0]])
+    shown = ", ".join(map(str, off.index[:5])) + (" ..." if len(off) > 5 else "")
+    raise InputError(f"responses of {len(off)} curve(s) are not fractions of vehicle ({shown})",
+                     location=Location(file=path, line=row + 2, row=row + 1, column=column),
+                     expected=f"responses as fractions of vehicle (1 = no effect; a curve's median "
+                     f"at most {MAX_MEDIAN_RESPONSE:g})",
+                     found=f"median {float(off.iloc[0]):.4g} in curve {name}",
+                     hint="percent of vehicle? divide those responses by 100")  # fmt: skip
+
+
 def read_long_checked(
     path: Path, *, group: Sequence[str] | None = None, dose_unit: str | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -147,7 +175,9 @@ def read_long_lines(
     negative, non-finite or impossible dose (> :data:`MAX_DOSE_MOLAR`), an empty
     curve-id or grouping cell -- are left out and listed in the second table
     (:data:`ISSUE_COLUMNS`), so rows in = rows used + rows reported. Text
-    where a number belongs, unknown units and unreadable files are errors.
+    where a number belongs, unknown units, a curve whose responses are not fractions
+    of vehicle (median above :data:`MAX_MEDIAN_RESPONSE`: percent) and unreadable
+    files are errors.
     """
     return check_long(read_table(path, typed=True), path, group=group, dose_unit=dose_unit)
 
@@ -256,6 +286,7 @@ def check_long(
         drop |= copies
     use = np.flatnonzero(~drop)
     curve = curve_ids(frame[id_cols].iloc[use], id_cols) if len(use) else pd.Series([], dtype=str)
+    _check_scale(curve, resp[use], use, path, str(cols["response"]))
     out = pd.DataFrame(
         # Text stays in pandas' string array (not millions of Python str objects).
         {"curve_id": curve.array, "dose_molar": molar[use], "response": resp[use]}
@@ -285,6 +316,24 @@ def read_long(
     return read_long_checked(path, group=group, dose_unit=dose_unit)[0]
 
 
+def _toml_numbers(value: object, toml: Path, key: str, expected: str) -> np.ndarray:
+    """``value`` (a TOML list of numbers or numeric strings) as finite floats >= 0, or an
+    :class:`InputError` naming the file and key."""
+    items = value if isinstance(value, list) else None
+    try:
+        numbers = (
+            np.asarray([float(v) for v in items], dtype=float)
+            if items is not None and not any(isinstance(v, bool) for v in items)
+            else None
+        )
+    except (TypeError, ValueError):
+        numbers = None
+    if numbers is None or not np.isfinite(numbers).all() or (numbers < 0).any():
+        raise InputError(f"CurveCurator parameters: bad {key}", location=Location(file=toml, column=key),
+                         expected=expected, found=repr(value)[:100])  # fmt: skip
+    return numbers
+
+
 def read_curvecurator(data: Path, toml: Path) -> pd.DataFrame:
     """Read CurveCurator's wide ``Raw 0..N`` table with the doses from its TOML file."""
     try:
@@ -294,8 +343,28 @@ def read_curvecurator(data: Path, toml: Path) -> pd.DataFrame:
             f"cannot read CurveCurator parameters: {exc}", location=Location(file=toml)
         ) from None
     exp = params.get("Experiment", {})
-    doses = np.asarray(exp.get("doses", []), dtype=float) * float(exp.get("dose_scale", "1"))
+    if not isinstance(exp, dict):
+        raise InputError("CurveCurator parameters: [Experiment] is not a table", location=Location(file=toml),
+                         expected="an [Experiment] table with doses, dose_scale, dose_unit",
+                         found=repr(exp)[:100])  # fmt: skip
+    doses = _toml_numbers(exp.get("doses", []), toml, "doses", "a list of doses >= 0")
+    raw_scale = exp.get("dose_scale", "1")
+    try:  # CurveCurator writes it as text ("1e-9"); a TOML number is fine too
+        scale = (
+            float(raw_scale)
+            if isinstance(raw_scale, str | int | float) and not isinstance(raw_scale, bool)
+            else np.nan
+        )
+    except ValueError:
+        scale = np.nan
+    if not (np.isfinite(scale) and scale > 0):
+        raise InputError("CurveCurator parameters: bad dose_scale", location=Location(file=toml, column="dose_scale"),
+                         expected="a number > 0", found=repr(exp.get("dose_scale"))[:100])  # fmt: skip
+    doses = doses * scale
     unit = str(exp.get("dose_unit", "M"))
+    if unit.strip().lower().replace("mol/l", "m") not in UNITS:
+        raise InputError("CurveCurator parameters: unknown dose_unit", location=Location(file=toml, column="dose_unit"),
+                         expected="M, mM, uM, nM or pM", found=repr(unit)[:100])  # fmt: skip
     frame = read_table(data)
     if "Name" not in frame.columns:
         raise InputError("CurveCurator table lacks its Name column", location=Location(file=data, line=1),
@@ -310,6 +379,12 @@ def read_curvecurator(data: Path, toml: Path) -> pd.DataFrame:
             row = int(np.flatnonzero(text)[0])
             raise InputError("non-numeric response", location=Location(file=data, line=row + 2, row=row + 1, column=str(c)),
                              expected="a number", found=repr(frame[c].iloc[row]))  # fmt: skip
+        infinite = np.isinf(values)  # missing is CurveCurator's gap; inf is no measurement
+        if infinite.any():
+            row = int(np.flatnonzero(infinite)[0])
+            raise InputError("non-finite response", location=Location(file=data, line=row + 2, row=row + 1, column=str(c)),
+                             expected="a finite number (or an empty cell for a missing one)",
+                             found=repr(frame[c].iloc[row]))  # fmt: skip
         frame[c] = np.where(np.isfinite(values), values, np.nan)
     long = frame.melt(id_vars=["Name"], value_vars=raw, var_name="col", value_name="response")
     long["dose"] = long["col"].map(dict(zip(raw, doses, strict=True)))

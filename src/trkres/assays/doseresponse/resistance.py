@@ -25,9 +25,19 @@ import pandas as pd
 from scipy import stats
 from scipy.optimize import least_squares
 
-from trkres.assays.doseresponse.curvefit import USABLE_STATUSES, fit_curves, log_logistic
+from trkres.assays.doseresponse.curvefit import (
+    _FREE,
+    USABLE_STATUSES,
+    Model,
+    fit_curves,
+    log_logistic,
+)
 from trkres.assays.doseresponse.io import curve_ids
 from trkres.errors import InputError
+
+#: ``reference_status`` of a group without the reference condition: its conditions are
+#: listed with no fold change (nothing to compare with), never dropped.
+ABSENT = "absent"
 
 COMPARISON_COLUMNS = [
     "group", "condition", "reference", "fold_change", "fold_ci_low", "fold_ci_high",
@@ -66,32 +76,53 @@ def _gradients(
     return np.column_stack([d * hill, d_hill, s, 1.0 - s])
 
 
+def _n_parameters(fit: pd.Series) -> int:
+    """Free parameters of a fit's model: 4pl 4, 3pl 3 (Top = 1), 2pl 2 (Top = 1, Bottom = 0)."""
+    return int(sum(_FREE[str(fit.get("model", "4pl"))]))
+
+
 def shared_ic50_test(
     a: pd.DataFrame, b: pd.DataFrame, fa: pd.Series, fb: pd.Series
 ) -> tuple[float, float]:
     """F and p of H0 "one LogIC50" for two curves (rows: dose_molar, response).
 
-    The shared model is fitted within the bounds the separate fits obey (see
-    :func:`_bounds`), with the analytic Jacobian, by scipy's trust-region reflective
-    ``least_squares`` -- deterministic, where MINPACK's ``lm`` (unbounded, finite
-    differences) stopped at different points of a flat valley from run to run.
+    The shared model is the separate fits' own model (``fa["model"]``: 4pl; 3pl with
+    Top = 1; 2pl with Top = 1 and Bottom = 0) with one LogIC50 for both curves: 2k − 1
+    free parameters against the separate fits' 2k, so F has 1 and n − 2k degrees of
+    freedom (the extra-sum-of-squares test of nested models). It is fitted within the
+    bounds the separate fits obey (see :func:`_bounds`), with the analytic Jacobian, by
+    scipy's trust-region reflective ``least_squares`` -- deterministic, where MINPACK's
+    ``lm`` (unbounded, finite differences) stopped at different points of a flat valley
+    from run to run.
     """
     with np.errstate(divide="ignore"):  # vehicle rows: x = −inf, the curve's zero-dose limit
         xa, ya = np.log10(a["dose_molar"].to_numpy(float)), a["response"].to_numpy(float)
         xb, yb = np.log10(b["dose_molar"].to_numpy(float)), b["response"].to_numpy(float)
     na = len(xa)
+    free_one = _FREE[str(fa.get("model", "4pl"))]  # (LogIC50, HillSlope, Top, Bottom)
+    # The joint vector: LogIC50, then HillSlope, Top, Bottom of a, then of b; fixed ones
+    # (Top = 1, Bottom = 0) keep their value and leave the fit.
+    free = np.array([True, *free_one[1:], *free_one[1:]])
+    fixed = np.array([np.nan, np.nan, 1.0, 0.0, np.nan, 1.0, 0.0])
 
-    def resid(p: np.ndarray) -> np.ndarray:
+    def full(q: np.ndarray) -> np.ndarray:
+        p = fixed.copy()
+        p[free] = q
+        return p
+
+    def resid(q: np.ndarray) -> np.ndarray:
+        p = full(q)
         return np.concatenate(
             [ya - _curve(xa, p[0], p[1], p[2], p[3]), yb - _curve(xb, p[0], p[4], p[5], p[6])]
         )
 
-    def jac(p: np.ndarray) -> np.ndarray:
+    def jac(q: np.ndarray) -> np.ndarray:
+        p = full(q)
         out = np.zeros((na + len(xb), 7))
         ga, gb = _gradients(xa, p[0], p[1], p[2], p[3]), _gradients(xb, p[0], p[4], p[5], p[6])
         out[:na, [0, 1, 2, 3]] = -ga
         out[na:, [0, 4, 5, 6]] = -gb
-        return out
+        return out[:, free]
 
     start = np.array([(fa["log10_ic50"] + fb["log10_ic50"]) / 2, fa["hill_slope"], fa["top"], fa["bottom"],
                       fb["hill_slope"], fb["top"], fb["bottom"]], dtype=float)  # fmt: skip
@@ -104,10 +135,10 @@ def shared_ic50_test(
     if not (lo < hi).all():  # no LogIC50 lies within both curves' ranges
         lo[0], hi[0] = min(lo_a[0], lo_b[0]), max(hi_a[0], hi_b[0])
     start = np.clip(start, lo, hi)
-    fit = least_squares(resid, start, jac=jac, bounds=(lo, hi), method="trf")
+    fit = least_squares(resid, start[free], jac=jac, bounds=(lo[free], hi[free]), method="trf")
     sse_shared = float(np.sum(fit.fun**2))
     sse_sep = float(fa["sse"] + fb["sse"])
-    dof = len(xa) + len(xb) - 8
+    dof = len(xa) + len(xb) - 2 * int(sum(free_one))
     if dof < 1 or sse_sep <= 0:
         return float("nan"), float("nan")
     f = max(sse_shared - sse_sep, 0.0) / (sse_sep / dof)
@@ -128,7 +159,9 @@ def compare_conditions(
     ``data`` is long: ``condition`` and ``by`` columns, ``dose_molar`` and
     ``response`` (fraction of vehicle); replicates are pooled into one curve
     per group and condition. Pass ``fits`` (from :func:`fit_curves` on the same
-    curve ids) to avoid fitting twice.
+    curve ids) to avoid fitting twice. A group without the reference condition still
+    gets one row per condition, with ``reference_status`` ``"absent"``, no fold change
+    and no call.
     """
     by = by or []
     keys = [*by, condition]
@@ -152,18 +185,24 @@ def compare_conditions(
     for gkey, g in groups:
         label = " | ".join(map(str, gkey if isinstance(gkey, tuple) else (gkey,)))
         ref_rows = g[g[condition].astype(str) == reference]
-        if ref_rows.empty:
+        if ref_rows.empty:  # no reference in this group: each condition listed, not compared
+            for cond in pd.unique(g[condition]):
+                fc = fitted.loc[g.loc[g[condition] == cond, "curve_id"].iloc[0]]
+                rows.append({"group": label, "condition": cond, "reference": reference,
+                             "condition_status": fc["status"], "reference_status": ABSENT,
+                             "resistant": False, "threshold": threshold})  # fmt: skip
             continue
         ref_id = ref_rows["curve_id"].iloc[0]
         fr = fitted.loc[ref_id]
         for cond, c_rows in g[g[condition].astype(str) != reference].groupby(condition, sort=False):
             fc = fitted.loc[c_rows["curve_id"].iloc[0]]
             log_fc = fc["log10_ic50"] - fr["log10_ic50"]
+            # Each fit's LogIC50 SE from its 95% CI half-width, on the fit's own n − p df.
             se_a = (fc["log10_ic50_ci_high"] - fc["log10_ic50"]) / stats.t.ppf(
-                0.975, max(fc["n_points"] - 4, 1)
+                0.975, max(fc["n_points"] - _n_parameters(fc), 1)
             )
             se_b = (fr["log10_ic50_ci_high"] - fr["log10_ic50"]) / stats.t.ppf(
-                0.975, max(fr["n_points"] - 4, 1)
+                0.975, max(fr["n_points"] - _n_parameters(fr), 1)
             )
             se = float(np.sqrt(se_a**2 + se_b**2))
             f, p = shared_ic50_test(ref_rows, c_rows, fr, fc)
@@ -210,6 +249,7 @@ def pool_experiments(
     by: list[str] | None = None,
     threshold: float = 10.0,
     robust: bool = False,
+    model: Model = "4pl",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fold resistance pooled over replicate experiments with a random effect for experiment.
 
@@ -227,7 +267,7 @@ def pool_experiments(
     data = data.copy()
     data["curve_id"] = curve_ids(data, [*keys, condition])
     per = compare_conditions(data, condition=condition, reference=reference, by=keys, threshold=threshold,
-                             fits=fit_curves(data, robust=robust))  # fmt: skip
+                             fits=fit_curves(data, model=model, robust=robust))  # fmt: skip
     parts = (
         per["group"].str.rsplit(" | ", n=1, expand=True)
         if len(per)

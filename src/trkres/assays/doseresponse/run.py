@@ -203,7 +203,8 @@ def run_compare(
     if opts.experiment and has_ref:
         pooled, per = pool_experiments(data, condition=opts.condition, reference=opts.reference,
                                        experiment=opts.experiment, by=opts.by,
-                                       threshold=opts.threshold, robust=opts.robust)  # fmt: skip
+                                       threshold=opts.threshold, robust=opts.robust,
+                                       model=opts.model)  # fmt: skip
     progress(1, 1, "compared")
     return CompareResult(comparisons=comparisons, fits=fits, issues=issues, data=data,
                          options=opts, levels=levels, has_reference=has_ref, pooled=pooled,

@@ -172,15 +172,27 @@ def from_frame(
     for i in range(1, n_drugs + 1):
         vehicle &= data[f"conc{i}"].to_numpy(dtype=float) == 0
     if vehicle.any():  # vehicle wells are 0 % inhibition by definition: far off, the kind is wrong
-        at_vehicle = float(np.median(data["response"].to_numpy(dtype=float)[vehicle]))
-        if abs(at_vehicle) > MAX_VEHICLE_INHIBITION:
+        # Block by block: one block in another scale (a fraction among percentages) is
+        # outvoted in a median over the whole table.
+        at_vehicle = (
+            data.loc[vehicle, ["block_id", "response"]]
+            .groupby("block_id", sort=False)["response"]
+            .median()
+        )
+        off = at_vehicle[at_vehicle.abs() > MAX_VEHICLE_INHIBITION]
+        if len(off):
+            block = off.index[0]
+            rows = np.flatnonzero(vehicle & (data["block_id"] == block).to_numpy())
             raise InputError(
-                f"responses at the vehicle (every dose 0) read as {at_vehicle:.1f} % inhibition",
-                location=Location(file=where, column="response"),
+                f"responses at the vehicle (every dose 0) of block {block} read as "
+                f"{float(off.iloc[0]):.1f} % inhibition",
+                location=Location(file=where, row=int(rows[0]) + 1, column="response"),
                 expected=f"about 0 % inhibition at the vehicle: is response={response!r} right "
-                "(inhibition in %, viability in % of vehicle, viability_fraction)?",
-                found=f"median {response} {float(values[vehicle].median()):g} at the vehicle",
-            )
+                "(inhibition in %, viability in % of vehicle, viability_fraction), and is every "
+                "block in the same scale?",
+                found=f"median {response} {float(values.iloc[rows].median()):g} at the vehicle"
+                + (f" (of {len(off)} blocks: {', '.join(map(str, off.index[:5]))})" if len(off) > 1 else ""),
+            )  # fmt: skip
 
     _refuse_copies(frame, where)
     skip = {"block_id", "response", *(f"conc{i}" for i in range(1, n_drugs + 1)),

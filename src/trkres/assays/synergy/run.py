@@ -17,7 +17,7 @@ import pandas as pd
 
 from trkres.assays.synergy.io import Combinations, from_frame, read_combinations
 from trkres.assays.synergy.options import SynergyOptions
-from trkres.errors import InputError
+from trkres.errors import InputError, Location
 from trkres.frames import check_path
 from trkres.report.model import Flag
 from trkres.study.registry import ProgressCallback, no_progress
@@ -118,6 +118,11 @@ def _read(item: SynergyInput, opts: SynergyOptions) -> Combinations:
     )
 
 
+def _where(item: SynergyInput) -> str:
+    """How an input is named in messages: its path, or ``<table>`` for one in memory."""
+    return str(item) if isinstance(item, str | Path) else "<table>"
+
+
 def _flags(result: SynergyResult) -> list[Flag]:
     s, opts = result.summary, result.options
     flags: list[Flag] = []
@@ -146,13 +151,16 @@ def run_synergy(
     inputs: SynergyInput | Sequence[SynergyInput],
     options: SynergyOptions | None = None,
     *,
+    strict_reference: bool = True,
     progress: ProgressCallback = no_progress,
 ) -> SynergyResult:
     """Score every block of ``inputs`` (one or several combination tables) under ``options``.
 
     Several inputs are scored together, their block ids prefixed by the input's number.
     Bad inputs raise :class:`~trkres.errors.InputError` naming file, row, column,
-    expected and found; nothing is written.
+    expected and found; nothing is written. With ``options.condition`` and
+    ``strict_reference``, a reference that is no level of the condition column is such an
+    error (listing the levels); without it, every line is labelled ``no_reference_block``.
     """
     from trkres.assays.synergy.resensitisation import compare_lines, proliferation_tests
     from trkres.assays.synergy.scorer import Synergy
@@ -168,6 +176,16 @@ def run_synergy(
     if opts.condition and opts.condition not in combos.blocks.columns:
         raise InputError("condition column not in the combination table", expected=opts.condition,
                          found=", ".join(map(str, combos.blocks.columns)))  # fmt: skip
+    if (
+        strict_reference and opts.condition and combos.n_drugs == 2
+    ):  # before any fitting: a typo must not cost a run
+        levels = sorted(set(combos.blocks[opts.condition].astype(str)))
+        if opts.reference not in levels:
+            raise InputError(f"reference '{opts.reference}' is not a level of column '{opts.condition}'",
+                             location=Location(file=_where(items[0]), column=opts.condition),
+                             expected="one of: " + ", ".join(levels[:20]) + (" …" if len(levels) > 20 else ""),
+                             found=opts.reference,
+                             hint="give the reference as it is spelled in the table (case and spaces count)")  # fmt: skip
     progress(0, 1, f"{len(combos.blocks)} blocks, {opts.n_boot} bootstrap draws")
     fit = Synergy(
         opts.models, n_boot=opts.n_boot, ci=opts.ci, seed=opts.seed, musyc=opts.musyc

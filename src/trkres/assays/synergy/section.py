@@ -83,4 +83,5 @@ def synergy_analysis(ctx: AnalysisContext) -> Section:
     if not parts:
         return Section(name="synergy", title=_TITLE,
                        summary="No combination data: the study's plates hold single drugs only.")  # fmt: skip
-    return synergy_section(run_synergy(parts, opts))
+    # A study without the reference line is labelled (no_reference_block), not failed.
+    return synergy_section(run_synergy(parts, opts, strict_reference=False))
