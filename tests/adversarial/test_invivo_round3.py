@@ -1,0 +1,122 @@
+"""Adversarial in vivo inputs, round 3: staggered control mice, a combination whose tumours
+all vanished, flat tumours, volumes in cm³."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import trkres as tr
+from trkres.assays.invivo.curves import loglinear_fit
+from trkres.assays.invivo.io import check_volumes
+from trkres.assays.invivo.tgi import default_day, tgi_table
+from trkres.errors import InputError
+
+
+def study(
+    n: int = 4, days: tuple[int, ...] = (0, 3, 7, 10, 14, 17, 21), seed: int = 0
+) -> pd.DataFrame:
+    """Vehicle, A, B and A+B growing at 0.12, 0.08, 0.08 and 0.02 per day (mm³)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for arm, rate in (("Vehicle", 0.12), ("A", 0.08), ("B", 0.08), ("A+B", 0.02)):
+        for m in range(n):
+            v0, a = rng.uniform(80, 150), rate + rng.normal(0, 0.01)
+            for d in days:
+                vol = v0 * math.exp(a * d + rng.normal(0, 0.05))
+                rows.append({"mouse_id": f"{arm}-{m}", "arm": arm, "day": d, "volume": vol})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(autouse=True)
+def _quiet() -> None:
+    logging.getLogger("trkres").setLevel(logging.ERROR)
+
+
+def test_tgi_control_mice_on_windows_that_never_overlap_get_a_labelled_day() -> None:
+    # Staggered enrolment by calendar day: no day has half the 3 control mice measured.
+    # Before: numpy's "zero-size array to reduction operation maximum" traceback.
+    rows = []
+    for i, start in enumerate((0, 7, 14)):
+        for d in (start, start + 3, start + 6):
+            rows.append({"mouse_id": f"v{i}", "arm": "Vehicle", "day": d,
+                         "volume": 100 * math.exp(0.1 * (d - start))})  # fmt: skip
+            rows.append({"mouse_id": f"a{i}", "arm": "A", "day": d,
+                         "volume": 100 * math.exp(0.05 * (d - start))})  # fmt: skip
+    df = pd.DataFrame(rows)
+    assert default_day(df, "Vehicle") == 20.0
+    row = tgi_table(df, control="Vehicle").iloc[0]
+    assert row["day"] == 20.0 and row["n_control"] == 1
+    assert "no control day has half its 3 mice measured" in row["day_rule"]
+    assert "tgi" in tr.invivo.analyze(df).tables
+
+
+def test_combination_with_every_tumour_gone_keeps_the_other_results() -> None:
+    # Complete regression in A+B: synergy cannot be fitted (no positive volume after the
+    # baseline), but mRECIST, TGI, the growth model and survival still stand. Before: the
+    # whole analysis raised "arm(s) with no usable mouse for synergy".
+    df = study()
+    gone = (df["arm"] == "A+B") & (df["day"] > 0)
+    df.loc[gone, "volume"] = 0.0
+    res = tr.invivo.analyze(df, power_simulations=2)
+    assert {"mrecist", "tgi", "growth_model", "survival"} <= set(res.tables)
+    assert "synergy" not in res.tables and "power" not in res.tables
+    assert any(n.startswith("synergy not computed: arm(s) with no usable mouse") for n in res.notes)
+    assert set(res["mrecist"].loc[res["mrecist"]["arm"] == "A+B", "mrecist"]) == {"CR"}
+
+
+def test_flat_tumour_is_not_growing_not_a_doubling_time_of_1e31_days() -> None:
+    # The mean of identical log volumes rounds: a slope of ~1e-17/day and a doubling time
+    # of ~5e31 days with no note. Now the slope is exactly 0: inf, "not growing".
+    df = study()
+    df["volume"] = df.groupby("mouse_id")["volume"].transform("first")
+    assert (loglinear_fit(df)["a"] == 0.0).all()
+    metrics = tr.invivo.mouse_metrics(df)
+    assert np.isinf(metrics["doubling_time"]).all()
+    assert set(metrics["doubling_time_note"]) == {"not growing (rate <= 0)"}
+
+
+def test_loglinear_intercept_is_still_log_v0() -> None:
+    df = pd.DataFrame({"mouse_id": "m", "arm": "x", "day": [0.0, 5.0, 10.0],
+                       "volume": [100.0, 100 * math.exp(0.5), 100 * math.exp(1.0)]})  # fmt: skip
+    fit = loglinear_fit(df).iloc[0]
+    assert fit["a"] == pytest.approx(0.1, rel=1e-12)
+    assert fit["log_v0"] == pytest.approx(math.log(100.0), rel=1e-12)
+
+
+@pytest.mark.parametrize("header", ["Volume (cm3)", "volume_cm3", "Tumor volume [cm³]", "TV (ml)"])
+def test_a_volume_column_named_in_cm3_is_converted_to_mm3(header: str) -> None:
+    # Before: not found (or, mapped with columns=, read as mm³: 1000 times too small, so
+    # no mouse ever reached an endpoint volume of 1000 mm³).
+    df = study(n=2)
+    cm3 = df.rename(columns={"volume": header}).assign(**{header: df["volume"] / 1000})
+    got = check_volumes(cm3, columns={"volume": header})
+    want = check_volumes(df)
+    np.testing.assert_allclose(got.volumes["volume"], want.volumes["volume"], rtol=1e-12)
+    assert any("converted to mm³ (× 1000)" in n for n in got.notes)
+    assert check_volumes(cm3).volumes["volume"].equals(got.volumes["volume"])  # found by alias
+
+
+def test_caliper_axes_in_cm_are_converted_to_mm() -> None:
+    df = pd.DataFrame({"ID": ["m1"] * 3, "Group": "x", "Day": [0, 7, 14],
+                       "Length (cm)": [1.0, 1.2, 1.5], "Width (cm)": [0.5, 0.6, 0.8]})  # fmt: skip
+    got = check_volumes(df)
+    np.testing.assert_allclose(got.volumes["volume"], [10 * 5**2 / 2, 12 * 6**2 / 2, 15 * 8**2 / 2])
+
+
+def test_a_volume_column_named_in_a_length_unit_is_refused() -> None:
+    df = study(n=1).rename(columns={"volume": "Volume (cm)"})
+    with pytest.raises(InputError, match="states a unit") as err:
+        check_volumes(df)
+    assert err.value.found == "cm"
+
+
+def test_volumes_that_look_like_cm3_are_warned_about() -> None:
+    df = study(n=2)
+    res = tr.invivo.analyze(df.assign(volume=df["volume"] / 1000), endpoint_volume=1000)
+    assert any("if the volumes are in cm³" in w for w in res.warnings)
+    assert not any("cm³" in w for w in tr.invivo.analyze(df).warnings)
