@@ -181,6 +181,9 @@ def resolve_design(arms: list[str], options: InvivoOptions) -> Design:
     return Design(control, (), None, tuple(notes))
 
 
+#: A median baseline below this (mm³) is more likely cm³ than a measurable tumour in mm³.
+SMALL_BASELINE = 5.0
+
 #: Unit of the growth model's slopes.
 SLOPE_UNIT = "1/day (natural log of relative volume per day)"
 
@@ -297,6 +300,15 @@ def run_invivo(
             read.rows_in,
             read.volume_unit,
         )
+    if read.volume_unit == "mm³":
+        base = float(data.groupby("mouse_id", sort=False)["volume"].first().median())
+        if base < SMALL_BASELINE:
+            warnings.append(
+                f"the median baseline volume is {base:.3g} mm³, below what calipers measure: if "
+                "the volumes are in cm³, name the column volume_cm3 (or 'Volume (cm3)') so it is "
+                "converted; T/C, TGI and slopes are unit-free, but endpoint volumes, the curves' "
+                "mm³ and the angle assume mm³"
+            )
     design = resolve_design(sorted(data["arm"].unique()), options)
     notes.extend(design.notes)
     kind, value = options.endpoint
@@ -354,25 +366,33 @@ def run_invivo(
 
         drug_a, drug_b = design.drugs[0], design.drugs[1]
         drug_c = design.drugs[2] if len(design.drugs) > 2 else None
-        tables["synergy"] = invivo_synergy(
-            modelled, control=design.control or "", combination=design.combination,
-            methods=tuple(options.synergy_methods), variance=options.variance,
-            time_start=options.time_start, time_end=options.time_end,
-            min_observations=max(1, options.min_observations - 1), robust=options.robust,
-            seed=options.seed, drug_a=drug_a,
-            drug_b=drug_b, drug_c=drug_c,
-        )  # fmt: skip
-        if options.power_simulations:
+        try:
+            tables["synergy"] = invivo_synergy(
+                modelled, control=design.control or "", combination=design.combination,
+                methods=tuple(options.synergy_methods), variance=options.variance,
+                time_start=options.time_start, time_end=options.time_end,
+                min_observations=max(1, options.min_observations - 1), robust=options.robust,
+                seed=options.seed, drug_a=drug_a, drug_b=drug_b, drug_c=drug_c,
+            )  # fmt: skip
+        except InputError as exc:
+            # e.g. a combination whose tumours all vanished: the other results still stand.
+            notes.append(f"synergy not computed: {exc.message}")
+        if options.power_simulations and "synergy" in tables:
             from trkres.assays.invivo.power import posthoc_power
 
-            rows = [
-                posthoc_power(fit, modelled, combination=design.combination, control=design.control or "",
-                              method=method, nsim=options.power_simulations, seed=options.seed,
-                              robust=options.robust, drug_a=drug_a, drug_b=drug_b,
-                              drug_c=drug_c).as_dict()
-                for method in options.synergy_methods if method != "ra"
-            ]  # fmt: skip
-            tables["power"] = pd.DataFrame(rows)
+            try:
+                rows = [
+                    posthoc_power(fit, modelled, combination=design.combination,
+                                  control=design.control or "", method=method,
+                                  nsim=options.power_simulations, seed=options.seed,
+                                  robust=options.robust, drug_a=drug_a, drug_b=drug_b,
+                                  drug_c=drug_c).as_dict()
+                    for method in options.synergy_methods if method != "ra"
+                ]  # fmt: skip
+            except InputError as exc:
+                notes.append(f"power not computed: {exc.message}")
+            else:
+                tables["power"] = pd.DataFrame(rows)
     progress(5, steps, "survival")
     tables.update(_survival_tables(metrics, design.control))
     progress(6, steps, "diagnostics")
