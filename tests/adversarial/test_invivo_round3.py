@@ -120,3 +120,18 @@ def test_volumes_that_look_like_cm3_are_warned_about() -> None:
     res = tr.invivo.analyze(df.assign(volume=df["volume"] / 1000), endpoint_volume=1000)
     assert any("if the volumes are in cm³" in w for w in res.warnings)
     assert not any("cm³" in w for w in tr.invivo.analyze(df).warnings)
+
+
+def test_an_arm_without_a_measurement_on_the_model_s_time_zero_is_warned_about() -> None:
+    # Arm B measured from day 1: the growth model (time zero = the table's first day, as
+    # SynergyLMM) left all its mice out with only a model_excluded table to show for it.
+    df = study()
+    df.loc[df["arm"] == "B", "day"] += 1
+    res = tr.invivo.analyze(df)
+    assert "B" not in set(res["growth_model"]["arm"])
+    text = " ".join(res.warnings)
+    assert "4 of 16 mice left out of the growth model and synergy (B 4)" in text
+    assert "4 with no volume at time_start (day 0)" in text
+    assert "arm(s) not modelled at all: B" in text
+    assert not any("left out of the growth model and synergy" in w
+                   for w in tr.invivo.analyze(study()).warnings)  # fmt: skip

@@ -214,6 +214,31 @@ def _model_data(
     return data
 
 
+def _left_out_warning(data: pd.DataFrame, fit: GrowthFit, warnings: list[str]) -> None:
+    """Say which mice (and whole arms) the growth model left out, and the main reason:
+    typically no measurement on its time zero, the first day of the table."""
+    modelled = set(fit.data["mouse_id"].astype(str))
+    mice = data.groupby("mouse_id", sort=False)["arm"].first()
+    left = mice[~mice.index.isin(modelled)]
+    if left.empty:
+        return
+    reasons = (
+        fit.excluded[fit.excluded["mouse_id"].astype(str).isin(left.index)]
+        .groupby("mouse_id")["reason"].first().value_counts()
+    )  # fmt: skip
+    per_arm = left.value_counts().sort_index()
+    gone = sorted(set(per_arm.index) - set(fit.arms))
+    text = (
+        f"{len(left)} of {len(mice)} mice left out of the growth model and synergy ("
+        + ", ".join(f"{arm} {n}" for arm, n in per_arm.items())
+        + "): "
+        + "; ".join(f"{n} with {reason}" for reason, n in reasons.items())
+    )
+    if gone:
+        text += "; arm(s) not modelled at all: " + ", ".join(gone)
+    warnings.append(text + " (see model_excluded; time_start sets the model's time zero)")
+
+
 def _survival_tables(metrics: pd.DataFrame, control: str | None) -> dict[str, pd.DataFrame]:
     """``survival`` (per arm: n, events, median with CI, log-rank and Cox against the control),
     ``logrank`` (all arms and each arm against the control) and ``km`` (the curves)."""
@@ -356,6 +381,7 @@ def run_invivo(
             warnings.append(f"growth model: {fit.message}")
         if len(fit.excluded):
             tables["model_excluded"] = fit.excluded
+            _left_out_warning(data, fit, warnings)
     progress(3, steps, "growth curves")
     from trkres.assays.invivo import curves
 
