@@ -135,3 +135,42 @@ def test_an_arm_without_a_measurement_on_the_model_s_time_zero_is_warned_about()
     assert "arm(s) not modelled at all: B" in text
     assert not any("left out of the growth model and synergy" in w
                    for w in tr.invivo.analyze(study()).warnings)  # fmt: skip
+
+
+def test_robust_variance_of_an_arm_with_one_mouse_is_undefined_not_zero() -> None:
+    # One mouse is one cluster: the CR2 variance of its arm's slope came out ~1e-34, so the
+    # robust contrast A vs A+B had an SE from A+B alone and p ~1e-5 (model-based SE 2.7x
+    # larger). Now NaN, with a warning; the other arms' robust contrasts are unchanged.
+    df = study()
+    df = df[(df["arm"] != "A") | (df["mouse_id"] == "A-0")]
+    from trkres.assays.invivo import lmm
+
+    fit = lmm.fit_growth(df)
+    a, b = fit.arms.index("A"), fit.arms.index("B")
+    assert np.isnan(fit.cov_robust[a, a]) and fit.cov_robust[b, b] > 1e-8
+    assert "one mouse: A" in fit.message
+    assert math.isnan(fit.contrast({"A": 1, "A+B": -1}, robust=True).se)
+    other = fit.contrast({"B": 1, "A+B": -1}, robust=True)
+    assert other.se > 0 and other.p_value < 0.05
+    res = tr.invivo.analyze(df, robust=True, synergy_methods=["bliss"])
+    assert any("at least 2 mice per arm" in w for w in res.warnings)
+    assert res["synergy"]["p_value"].isna().all()
+
+
+def test_censored_and_removed_reason_columns_are_said_to_be_unused() -> None:
+    df = study(n=2).assign(censored="no", removed_reason="")
+    notes = " ".join(check_volumes(df).notes)
+    assert "'censored', 'removed_reason' are kept with the volumes but no result uses them" in notes
+
+
+def test_a_growth_model_that_did_not_converge_is_flagged_once() -> None:
+    from dataclasses import replace
+
+    from trkres.assays.invivo.section import flags
+
+    res = tr.invivo.analyze(study(n=3))
+    assert res.fit is not None
+    fit = replace(res.fit, converged=False, message="not converged: test")
+    bad = replace(res, fit=fit, warnings=("growth model: not converged: test",))
+    texts = [f.message for f in flags(bad)]
+    assert texts.count("growth model: not converged: test") == 1

@@ -379,6 +379,10 @@ def run_invivo(
                  "volume_unit": read.volume_unit}  # fmt: skip
         if not fit.converged:
             warnings.append(f"growth model: {fit.message}")
+        lone = sorted(a for a, n in fit.n_mice.items() if n < 2)
+        if options.robust and lone:
+            warnings.append("robust (CR2) tests need at least 2 mice per arm: contrasts and "
+                            "synergy involving " + ", ".join(lone) + " have no standard error")  # fmt: skip
         if len(fit.excluded):
             tables["model_excluded"] = fit.excluded
             _left_out_warning(data, fit, warnings)
