@@ -434,6 +434,11 @@ def check_volumes(
                              expected="1/0, true/false or yes/no",
                              found=", ".join(sorted(set(volumes["censored"][odd])))[:200])  # fmt: skip
         volumes["censored"] = low.isin(_TRUE)
+    carried = [roles[r] for r in ("dose", "censored", "removed_reason") if r in roles]
+    if carried:
+        notes.append("column(s) " + ", ".join(map(repr, carried)) + " are kept with the volumes "
+                     "but no result uses them: the time to endpoint is read from the volumes, a "
+                     "mouse that leaves early (death, sacrifice) censored at its last measurement")  # fmt: skip
     assert len(volumes) + len(issues) == n, "every row is used or reported"
     return VolumesRead(volumes, issues, notes, n, source, volume_unit)
 
