@@ -214,6 +214,44 @@ def _model_data(
     return data
 
 
+def _aligned(
+    modelled: pd.DataFrame, options: InvivoOptions, notes: list[str]
+) -> tuple[pd.DataFrame, pd.Series | None]:
+    """The growth model's input with each mouse's first day as its time zero, when mice start
+    on different days and no ``time_start`` is set; with the offsets (days) to undo it.
+
+    The model's own time zero is the table's first day (SynergyLMM's ``time_start``): a mouse
+    without a measurement that day would be left out, although the reader took its first
+    (non-zero) volume as its baseline, as mRECIST and survival do. The exponential slope does
+    not depend on where time starts, so shifting each mouse keeps the model's meaning.
+    """
+    if options.time_start is not None:
+        return modelled, None
+    first = modelled.groupby("mouse_id", sort=False)["day"].transform("min")
+    start = float(first.min())
+    late = int(modelled.loc[first.to_numpy() > start, "mouse_id"].nunique())
+    if not late:
+        return modelled, None
+    notes.append(
+        f"{late} of {modelled['mouse_id'].nunique()} mice start after day {start:g}: the growth "
+        "model, synergy and power take each mouse's first measurement as its time zero (time and "
+        "synergy's day = days since that mouse's baseline"
+        + ("; time_end counts from it too" if options.time_end is not None else "")
+        + "); set time_start for one time zero for all mice (SynergyLMM's convention, which "
+        "leaves out mice not measured that day)"
+    )
+    offset = modelled.groupby("mouse_id", sort=False)["day"].min()
+    return modelled.assign(day=modelled["day"] - first), offset
+
+
+def _study_days(frame: pd.DataFrame, offset: pd.Series | None) -> pd.DataFrame:
+    """A model table's ``day`` back on the study's calendar (undo :func:`_aligned`)."""
+    if offset is None or "day" not in frame or "mouse_id" not in frame:
+        return frame
+    shift = frame["mouse_id"].astype(str).map(offset).astype(float).fillna(0.0)
+    return frame.assign(day=frame["day"] + shift)
+
+
 def _left_out_warning(data: pd.DataFrame, fit: GrowthFit, warnings: list[str]) -> None:
     """Say which mice (and whole arms) the growth model left out, and the main reason:
     typically no measurement on its time zero, the first day of the table."""
@@ -353,7 +391,7 @@ def run_invivo(
     progress(2, steps, "growth model")
     fit: GrowthFit | None = None
     model: dict[str, Any] = {}
-    modelled = _model_data(data, options, notes, warnings)
+    modelled, offset = _aligned(_model_data(data, options, notes, warnings), options, notes)
     try:
         # The option counts measurements with the baseline; the model counts rows after it.
         fit = lmm.fit_growth(modelled, variance=options.variance, time_start=options.time_start,
@@ -384,7 +422,7 @@ def run_invivo(
             warnings.append("robust (CR2) tests need at least 2 mice per arm: contrasts and "
                             "synergy involving " + ", ".join(lone) + " have no standard error")  # fmt: skip
         if len(fit.excluded):
-            tables["model_excluded"] = fit.excluded
+            tables["model_excluded"] = _study_days(fit.excluded, offset)
             _left_out_warning(data, fit, warnings)
     progress(3, steps, "growth curves")
     from trkres.assays.invivo import curves
@@ -437,7 +475,7 @@ def run_invivo(
         diag = lmm.diagnostics(fit, influence=influence)
         for name in ("influence", "random_effects", "residuals", "normality"):
             if name in diag:
-                tables[name] = diag[name]
+                tables[name] = _study_days(diag[name], offset)
     tables["issues"] = read.issues
     progress(steps, steps, "done")
     return InvivoResult(
