@@ -205,3 +205,36 @@ def test_api_parts_model_late_starting_mice_as_analyze_does() -> None:
                                       combination="A+B", methods=["bliss"])  # fmt: skip
     np.testing.assert_allclose(syn["p_value"], ref["p_value"], rtol=1e-9)
     assert syn["p_value"].notna().sum() == len(syn) - 1  # the first time: one point per mouse
+
+
+PLAN = {"n_mice_per_arm": 5, "times": [0, 3, 7, 10, 14], "tau": 0.01, "sigma": 0.1,
+        "slopes": {"C": 0.1, "A": 0.07, "B": 0.07, "AB": 0.02}, "control": "C", "drug_a": "A",
+        "drug_b": "B", "combination": "AB", "nsim": 3}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"alpha": 2}, "alpha must be a significance level"),  # was: power 1.0
+        ({"alpha": 0}, "alpha must be a significance level"),
+        ({"slopes": {"C": math.nan, "A": 0.07, "B": 0.07, "AB": 0.02}}, "slopes must be finite"),
+        ({"slopes": {"C": "fast", "A": 0.07, "B": 0.07, "AB": 0.02}}, "slopes must be finite"),
+        ({"times": [0, 7, 7, 14]}, "times must be distinct"),
+        ({"variance": "arms"}, "unknown variance structure"),
+    ],
+)
+def test_apriori_power_refuses_a_bad_plan_by_name(change: dict, message: str) -> None:
+    # Before: alpha 2 gave a power of 1; NaN slopes, repeated times and an unknown variance
+    # all said "no simulated experiment could be refitted" (or a ValueError traceback).
+    with pytest.raises(InputError, match=message):
+        tr.invivo.apriori_power(**{**PLAN, **change})
+
+
+def test_posthoc_power_refuses_alpha_outside_0_1() -> None:
+    from trkres.assays.invivo import lmm
+    from trkres.assays.invivo.power import posthoc_power
+
+    fit = lmm.fit_growth(study(n=3))
+    with pytest.raises(InputError, match="alpha must be a significance level"):
+        posthoc_power(fit, control="Vehicle", drug_a="A", drug_b="B", combination="A+B",
+                      alpha=1.5, nsim=2)  # fmt: skip
