@@ -238,3 +238,11 @@ def test_posthoc_power_refuses_alpha_outside_0_1() -> None:
     with pytest.raises(InputError, match="alpha must be a significance level"):
         posthoc_power(fit, control="Vehicle", drug_a="A", drug_b="B", combination="A+B",
                       alpha=1.5, nsim=2)  # fmt: skip
+
+
+def test_one_measurement_after_baseline_per_mouse_is_named_as_such() -> None:
+    # Before: "every mouse's log relative volume is exactly proportional to time (or zero)",
+    # true of any single point, and no hint of the cause.
+    res = tr.invivo.analyze(study(days=(0, 7)))
+    assert any(n.startswith("growth model not fitted: every mouse has one measurement after its "
+                            "baseline") for n in res.notes)  # fmt: skip

@@ -662,6 +662,13 @@ def _check_identifiable(d: _Design, model: pd.DataFrame, variance: str) -> None:
     resid = d.y - (u / s)[d.row_mouse] * d.t
     scale = max(float(np.max(np.abs(d.y))), 1.0)
     if float(np.max(np.abs(resid))) <= 1e-10 * scale:
+        if int(np.max(np.bincount(d.row_mouse, minlength=d.n_mice))) == 1:
+            raise InputError("every mouse has one measurement after its baseline: its own "
+                             "slope fits it exactly, so the mouse-to-mouse and residual "
+                             "variation cannot be told apart",
+                             expected="at least one mouse with 2 measurements after the baseline",
+                             found="1 measurement after the baseline per mouse",
+                             hint="a longer time window (time_end) or more measurements")  # fmt: skip
         raise InputError("every mouse's log relative volume is exactly proportional to time "
                          "(or zero): no residual variation to model",
                          expected="measurements that vary about each mouse's line",
