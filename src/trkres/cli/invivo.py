@@ -30,7 +30,8 @@ def invivo(
         Path,
         typer.Argument(
             help="Tumour volumes: a CSV, TSV or Excel table, one row per mouse and day "
-            "(mouse_id, arm, day, volume in mm³, or caliper length and width in mm)."
+            "(mouse_id, arm, day, volume in mm³, or caliper length and width in mm; a header "
+            "naming cm³ or cm, e.g. 'Volume (cm3)', is converted)."
         ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],

@@ -116,6 +116,20 @@ def _checked(
     return got.volumes
 
 
+def _model_input(data: pd.DataFrame, opts: InvivoOptions) -> pd.DataFrame:
+    """The growth model's input as :func:`analyze` builds it: with no ``time_start``, mice
+    starting on different days are each counted from their own baseline (logged)."""
+    import logging
+
+    from trkres.assays.invivo.run import _aligned
+
+    notes: list[str] = []
+    aligned, _ = _aligned(data, opts, notes)
+    for note in notes:
+        logging.getLogger("trkres").info("%s", note)
+    return aligned
+
+
 def mouse_metrics(
     volumes: Volumes, *, endpoint_fold: float | None = None, endpoint_volume: float | None = None,
     columns: Mapping[str, str] | None = None,
@@ -145,13 +159,15 @@ def fit_growth(
 
     ``min_observations`` counts a mouse's usable measurements with its baseline, as
     :func:`analyze` does (2: a mouse with one measurement after the baseline is modelled,
-    as SynergyLMM's ``lmmModel`` models it)."""
+    as SynergyLMM's ``lmmModel`` models it). Without ``time_start``, mice that start on
+    different days each count time from their own baseline, as :func:`analyze`."""
     from trkres.assays.invivo.lmm import fit_growth as _fit
 
     opts = _options(None, {"variance": variance, "time_start": time_start, "time_end": time_end,
                            "min_observations": min_observations})  # fmt: skip
     # the option counts the baseline, the model counts rows after it (as run_invivo)
-    return _fit(_checked(volumes, columns, opts.min_observations), variance=opts.variance,
+    data = _model_input(_checked(volumes, columns, opts.min_observations), opts)
+    return _fit(data, variance=opts.variance,
                 time_start=opts.time_start, time_end=opts.time_end,
                 min_observations=max(1, opts.min_observations - 1))  # fmt: skip
 
@@ -176,6 +192,7 @@ def synergy_over_time(
     from trkres.assays.invivo.run import resolve_design
 
     design = resolve_design(sorted(data["arm"].unique()), opts)
+    data = _model_input(data, opts)
     return invivo_synergy(
         data, control=design.control or control, drug_a=drug_a, drug_b=drug_b, drug_c=drug_c,
         combination=combination, methods=tuple(opts.synergy_methods), variance=opts.variance,
@@ -205,6 +222,7 @@ def posthoc_power(
                            "seed": seed})  # fmt: skip
     data = _checked(volumes, columns)
     resolve_design(sorted(data["arm"].unique()), opts)  # arms must be in the data
+    data = _model_input(data, opts)
     fit = fit_growth(data, variance=opts.variance)
     return _power(fit, data, control=control, drug_a=drug_a, drug_b=drug_b, drug_c=drug_c,
                   combination=combination, method=method, nsim=nsim, alpha=alpha, seed=seed)  # fmt: skip

@@ -120,10 +120,15 @@ def loglinear_fit(volumes: pd.DataFrame) -> pd.DataFrame:
     t = (df["day"] - df.groupby("mouse_id", sort=False)["day"].transform("first")).to_numpy()
     v = df["volume"].to_numpy()
     pos = v > 0
-    y = np.where(pos, np.log(np.where(pos, v, 1.0)), 0.0)
+    key = df["mouse_id"].to_numpy()
+    logv = np.where(pos, np.log(np.where(pos, v, 1.0)), np.nan)
+    # Log volumes relative to each mouse's first positive one: a flat tumour's are exactly
+    # 0, so its slope is exactly 0 (its mean log volume alone rounds, giving 1e-17/day and a
+    # doubling time of 1e31 days instead of inf). The reference is added back to log V0.
+    ref = pd.Series(logv).groupby(key, sort=False).transform("first").fillna(0.0).to_numpy()
+    y = np.where(pos, logv - ref, 0.0)
     w = pos.astype(float)
     tw = t * w
-    key = df["mouse_id"].to_numpy()
     # Centred per mouse before the products: Σty − n·t̄·ȳ would cancel to ~1e-16 instead of
     # 0 on a flat tumour (a doubling time of 1e16 days instead of inf).
     grouped = pd.DataFrame({"n": w, "st": tw, "sy": y * w}).groupby(key, sort=False)
@@ -146,7 +151,8 @@ def loglinear_fit(volumes: pd.DataFrame) -> pd.DataFrame:
         syy = sums["syy"].to_numpy()
         ok = (n >= 2) & (sxx > 1e-12 * np.maximum(sums["stt"].to_numpy(), 1.0))
         slope = np.where(ok, sxy / sxx, np.nan)
-        intercept = np.where(ok, ybar - slope * tbar, np.nan)
+        y_ref = pd.Series(ref).groupby(key, sort=False).first().to_numpy()
+        intercept = np.where(ok, y_ref + ybar - slope * tbar, np.nan)
         rss = np.where(ok, np.maximum(syy - slope * sxy, 0.0), np.nan)
         s2 = np.where(ok & (n > 2), rss / (n - 2), np.nan)
         slope_se = np.sqrt(s2 / sxx)

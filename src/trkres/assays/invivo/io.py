@@ -107,6 +107,37 @@ def _norm(name: object) -> str:
     return re.sub(r"[.\s\-/]+", "_", str(name).strip().lower()).strip("_")
 
 
+#: A unit at the end of a header (``Volume (cm3)``, ``tumor_volume_mm³``, ``Length [cm]``)
+#: and its factor to trkres' units (mm³ for volumes, mm for caliper axes).
+_UNIT_SUFFIX = re.compile(
+    r"(?:_[(\[]?|[(\[])(mm3|mm³|mm\^3|cm3|cm³|cm\^3|cc|ml|µl|μl|ul|mm|cm)[)\]]?$"
+)
+_VOLUME_UNITS = {"mm3": 1.0, "mm³": 1.0, "mm^3": 1.0, "µl": 1.0, "μl": 1.0, "ul": 1.0,
+                 "cm3": 1000.0, "cm³": 1000.0, "cm^3": 1000.0, "cc": 1000.0, "ml": 1000.0}  # fmt: skip
+_LENGTH_UNITS = {"mm": 1.0, "cm": 10.0}
+
+
+def _header_unit(name: str) -> str | None:
+    """The unit a header names at its end (``Volume (cm3)`` → ``cm3``), or None."""
+    hit = _UNIT_SUFFIX.search(_norm(name))
+    return hit.group(1) if hit and hit.start() > 0 else None
+
+
+def _unit_factor(name: str, units: Mapping[str, float], wanted: str, role: str,
+                 source: str) -> float:  # fmt: skip
+    """Factor from the unit the header ``name`` states to ``wanted`` (1 when it states none)."""
+    unit = _header_unit(name)
+    if unit is None:
+        return 1.0
+    if unit not in units:
+        raise InputError(
+            f"the {role} column's name states a unit trkres cannot read as {wanted}",
+            location=Location(file=source, column=name),
+            expected=f"a {role} in " + ", ".join(units), found=unit,
+        )  # fmt: skip
+    return units[unit]
+
+
 def _roles(columns: list[str], mapping: Mapping[str, str], source: str) -> dict[str, str]:
     """Which input column plays each role: the explicit mapping first, then the aliases."""
     bad = [k for k in mapping if k not in MAPPABLE]
@@ -127,11 +158,16 @@ def _roles(columns: list[str], mapping: Mapping[str, str], source: str) -> dict[
     taken = set(roles.values())
     by_norm: dict[str, list[str]] = {}
     for col in columns:
-        by_norm.setdefault(_norm(col), []).append(col)
+        norm = _norm(col)
+        by_norm.setdefault(norm, []).append(col)
+        # "Tumor Volume (mm3)" is found as tumor_volume, its unit read from the name.
+        bare = _UNIT_SUFFIX.sub("", norm).strip("_")
+        if bare and bare != norm and _header_unit(col) is not None:
+            by_norm.setdefault(bare, []).append(col)
     for role, names in ALIASES.items():
         if role in roles:
             continue
-        hits = [c for n in names for c in by_norm.get(n, []) if c not in taken]
+        hits = list(dict.fromkeys(c for n in names for c in by_norm.get(n, []) if c not in taken))
         if len(hits) > 1:
             raise InputError(
                 f"more than one column could be the {role} column",
@@ -256,13 +292,28 @@ def check_volumes(
             notes.append(f"column {vcol!r} is a bioluminescence signal, used as the tumour burden "
                          "in its own units (relative volumes are unit-free; mm³ thresholds do not apply)")  # fmt: skip
         else:
-            notes.append(f"volume column {vcol!r} is read as mm³")
+            factor = _unit_factor(vcol, _VOLUME_UNITS, "mm³", "volume", source)
+            if factor != 1.0:
+                vol = vol * factor
+                notes.append(f"volume column {vcol!r} is in {_header_unit(vcol)} (its name): "
+                             f"converted to mm³ (× {factor:g})")  # fmt: skip
+            else:
+                notes.append(f"volume column {vcol!r} is read as mm³")
         if caliper or ("length" in roles and "width" in roles):
             notes.append("caliper length and width were also given: the volume column is used")
         vmsg = "a volume ≥ 0"
     else:
         length, lmiss, lbad = parse_numbers(frame[roles["length"]], notes)
         width, wmiss, wbad = parse_numbers(frame[roles["width"]], notes)
+        for axis in ("length", "width"):
+            factor = _unit_factor(roles[axis], _LENGTH_UNITS, "mm", axis, source)
+            if factor != 1.0:
+                if axis == "length":
+                    length = length * factor
+                else:
+                    width = width * factor
+                notes.append(f"caliper column {roles[axis]!r} is in "
+                             f"{_header_unit(roles[axis])} (its name): converted to mm (× {factor:g})")  # fmt: skip
         vcol = f"{roles['length']}/{roles['width']}"
         swapped = keep & (width > length)
         big, small = np.fmax(length, width), np.fmin(length, width)
@@ -383,6 +434,11 @@ def check_volumes(
                              expected="1/0, true/false or yes/no",
                              found=", ".join(sorted(set(volumes["censored"][odd])))[:200])  # fmt: skip
         volumes["censored"] = low.isin(_TRUE)
+    carried = [roles[r] for r in ("dose", "censored", "removed_reason") if r in roles]
+    if carried:
+        notes.append("column(s) " + ", ".join(map(repr, carried)) + " are kept with the volumes "
+                     "but no result uses them: the time to endpoint is read from the volumes, a "
+                     "mouse that leaves early (death, sacrifice) censored at its last measurement")  # fmt: skip
     assert len(volumes) + len(issues) == n, "every row is used or reported"
     return VolumesRead(volumes, issues, notes, n, source, volume_unit)
 

@@ -423,7 +423,8 @@ class GrowthFit:
         w = self._weights(weights)
         est = float(w @ self.beta)
         cov = self.cov_robust if robust else self.cov
-        var = float(w @ cov @ w)
+        nz = w != 0  # arms outside the contrast do not enter (a NaN robust variance there)
+        var = float(w[nz] @ cov[np.ix_(nz, nz)] @ w[nz])
         if df == "satterthwaite":
             dof = _robust_df(self, w) if robust else _satterthwaite_df(self, w)
         elif df == "residual":
@@ -661,6 +662,13 @@ def _check_identifiable(d: _Design, model: pd.DataFrame, variance: str) -> None:
     resid = d.y - (u / s)[d.row_mouse] * d.t
     scale = max(float(np.max(np.abs(d.y))), 1.0)
     if float(np.max(np.abs(resid))) <= 1e-10 * scale:
+        if int(np.max(np.bincount(d.row_mouse, minlength=d.n_mice))) == 1:
+            raise InputError("every mouse has one measurement after its baseline: its own "
+                             "slope fits it exactly, so the mouse-to-mouse and residual "
+                             "variation cannot be told apart",
+                             expected="at least one mouse with 2 measurements after the baseline",
+                             found="1 measurement after the baseline per mouse",
+                             hint="a longer time window (time_end) or more measurements")  # fmt: skip
         raise InputError("every mouse's log relative volume is exactly proportional to time "
                          "(or zero): no residual variation to model",
                          expected="measurements that vary about each mouse's line",
@@ -885,6 +893,15 @@ def fit_growth(
         msg += "; CR2 covariance not computable (singular working covariance)"
     n_mice = {a: int(np.sum(d.mouse_arm == k)) for k, a in enumerate(arms)}
     n_obs = {a: int(np.sum(d.mouse_arm[d.row_mouse] == k)) for k, a in enumerate(arms)}
+    lone = [k for k, a in enumerate(arms) if n_mice[a] < 2]
+    if lone:
+        # One mouse is one cluster: its arm's slope is fitted to it, so its score is 0 and
+        # the CR2 variance of that slope is 0 (~1e-34), not an estimate. Undefined instead.
+        cov_r = cr2.cov.copy()
+        cov_r[lone, lone] = np.nan
+        cr2 = _CR2(cov_r, cr2.alpha, cr2.kappa, cr2.m)
+        msg += ("; CR2 (robust) variance undefined for arm(s) with one mouse: "
+                + ", ".join(arms[k] for k in lone))  # fmt: skip
     fit = GrowthFit(
         arms=arms, variance=variance, beta=st.beta.copy(), cov=cov,
         cov_robust=cr2.cov, tau=tau, sigma=sigma,

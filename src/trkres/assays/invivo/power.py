@@ -192,6 +192,21 @@ def analytic_power(
     return power, delta, math.sqrt(var), ddf
 
 
+def _check_alpha(alpha: object) -> float:
+    """A significance level strictly between 0 and 1 (2 gave a power of 1)."""
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
+        raise InputError("alpha must be a significance level", expected="0 < alpha < 1",
+                         found=repr(alpha))  # fmt: skip
+    return float(alpha)
+
+
+def _finite(value: object) -> bool:
+    try:
+        return math.isfinite(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
 def _default_fitter() -> Callable[..., GrowthFitLike]:
     lmm = importlib.import_module("trkres.assays.invivo.lmm")
     fitter: Callable[..., GrowthFitLike] = lmm.fit_growth
@@ -292,6 +307,7 @@ def posthoc_power(
     del volumes  # the design is the fit's own data
     design = synergy_design(control, drug_a, drug_b, drug_c, combination, what="power")
     method = _check_method(method)
+    alpha = _check_alpha(alpha)
     if nsim < 1:
         raise InputError("nsim must be positive", expected=">= 1", found=str(nsim))
     arms = tuple(fit.arms)
@@ -358,6 +374,12 @@ def _apriori_design(
             expected="e.g. [0, 3, 7, 10, 14]",
             found=repr(list(times))[:200],
         )
+    if np.unique(tt).size != tt.size:
+        raise InputError(
+            "times must be distinct (one measurement per mouse and time)",
+            expected="e.g. [0, 3, 7, 10, 14]",
+            found=repr(list(times))[:200],
+        )
     if np.unique(tt[tt > 0]).size < 1:
         raise InputError(
             "no measurement time after the start", expected="a time > 0", found=repr(list(times))
@@ -405,6 +427,11 @@ def apriori_power(
     """
     design = synergy_design(control, drug_a, drug_b, drug_c, combination, what="power")
     method = _check_method(method)
+    alpha = _check_alpha(alpha)
+    lmm = importlib.import_module("trkres.assays.invivo.lmm")
+    if variance not in lmm.VARIANCES:
+        raise InputError("unknown variance structure", expected=", ".join(lmm.VARIANCES),
+                         found=repr(variance))  # fmt: skip
     if (
         isinstance(n_mice_per_arm, bool)
         or int(n_mice_per_arm) != n_mice_per_arm
@@ -422,6 +449,10 @@ def apriori_power(
             expected="a slope for " + ", ".join(design.arms),
             found=", ".join(map(str, slopes)) or "none",
         )
+    odd = {a: slopes[a] for a in design.arms if not _finite(slopes[a])}
+    if odd:
+        raise InputError("slopes must be finite numbers (1/time)", expected="finite slopes",
+                         found=", ".join(f"{a}={v}" for a, v in odd.items()))  # fmt: skip
     if not (math.isfinite(tau) and tau >= 0 and math.isfinite(sigma) and sigma > 0):
         raise InputError(
             "tau must be >= 0 and sigma > 0",

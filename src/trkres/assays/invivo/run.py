@@ -181,6 +181,9 @@ def resolve_design(arms: list[str], options: InvivoOptions) -> Design:
     return Design(control, (), None, tuple(notes))
 
 
+#: A median baseline below this (mm³) is more likely cm³ than a measurable tumour in mm³.
+SMALL_BASELINE = 5.0
+
 #: Unit of the growth model's slopes.
 SLOPE_UNIT = "1/day (natural log of relative volume per day)"
 
@@ -209,6 +212,69 @@ def _model_data(
         "volume instead (see model_excluded)"
     )
     return data
+
+
+def _aligned(
+    modelled: pd.DataFrame, options: InvivoOptions, notes: list[str]
+) -> tuple[pd.DataFrame, pd.Series | None]:
+    """The growth model's input with each mouse's first day as its time zero, when mice start
+    on different days and no ``time_start`` is set; with the offsets (days) to undo it.
+
+    The model's own time zero is the table's first day (SynergyLMM's ``time_start``): a mouse
+    without a measurement that day would be left out, although the reader took its first
+    (non-zero) volume as its baseline, as mRECIST and survival do. The exponential slope does
+    not depend on where time starts, so shifting each mouse keeps the model's meaning.
+    """
+    if options.time_start is not None:
+        return modelled, None
+    first = modelled.groupby("mouse_id", sort=False)["day"].transform("min")
+    start = float(first.min())
+    late = int(modelled.loc[first.to_numpy() > start, "mouse_id"].nunique())
+    if not late:
+        return modelled, None
+    notes.append(
+        f"{late} of {modelled['mouse_id'].nunique()} mice start after day {start:g}: the growth "
+        "model, synergy and power take each mouse's first measurement as its time zero (time and "
+        "synergy's day = days since that mouse's baseline"
+        + ("; time_end counts from it too" if options.time_end is not None else "")
+        + "); set time_start for one time zero for all mice (SynergyLMM's convention, which "
+        "leaves out mice not measured that day)"
+    )
+    offset = modelled.groupby("mouse_id", sort=False)["day"].min()
+    return modelled.assign(day=modelled["day"] - first), offset
+
+
+def _study_days(frame: pd.DataFrame, offset: pd.Series | None) -> pd.DataFrame:
+    """A model table's ``day`` back on the study's calendar (undo :func:`_aligned`)."""
+    if offset is None or "day" not in frame or "mouse_id" not in frame:
+        return frame
+    shift = frame["mouse_id"].astype(str).map(offset).astype(float).fillna(0.0)
+    return frame.assign(day=frame["day"] + shift)
+
+
+def _left_out_warning(data: pd.DataFrame, fit: GrowthFit, warnings: list[str]) -> None:
+    """Say which mice (and whole arms) the growth model left out, and the main reason:
+    typically no measurement on its time zero, the first day of the table."""
+    modelled = set(fit.data["mouse_id"].astype(str))
+    mice = data.groupby("mouse_id", sort=False)["arm"].first()
+    left = mice[~mice.index.isin(modelled)]
+    if left.empty:
+        return
+    reasons = (
+        fit.excluded[fit.excluded["mouse_id"].astype(str).isin(left.index)]
+        .groupby("mouse_id")["reason"].first().value_counts()
+    )  # fmt: skip
+    per_arm = left.value_counts().sort_index()
+    gone = sorted(set(per_arm.index) - set(fit.arms))
+    text = (
+        f"{len(left)} of {len(mice)} mice left out of the growth model and synergy ("
+        + ", ".join(f"{arm} {n}" for arm, n in per_arm.items())
+        + "): "
+        + "; ".join(f"{n} with {reason}" for reason, n in reasons.items())
+    )
+    if gone:
+        text += "; arm(s) not modelled at all: " + ", ".join(gone)
+    warnings.append(text + " (see model_excluded; time_start sets the model's time zero)")
 
 
 def _survival_tables(metrics: pd.DataFrame, control: str | None) -> dict[str, pd.DataFrame]:
@@ -297,6 +363,15 @@ def run_invivo(
             read.rows_in,
             read.volume_unit,
         )
+    if read.volume_unit == "mm³":
+        base = float(data.groupby("mouse_id", sort=False)["volume"].first().median())
+        if base < SMALL_BASELINE:
+            warnings.append(
+                f"the median baseline volume is {base:.3g} mm³, below what calipers measure: if "
+                "the volumes are in cm³, name the column volume_cm3 (or 'Volume (cm3)') so it is "
+                "converted; T/C, TGI and slopes are unit-free, but endpoint volumes, the curves' "
+                "mm³ and the angle assume mm³"
+            )
     design = resolve_design(sorted(data["arm"].unique()), options)
     notes.extend(design.notes)
     kind, value = options.endpoint
@@ -316,7 +391,7 @@ def run_invivo(
     progress(2, steps, "growth model")
     fit: GrowthFit | None = None
     model: dict[str, Any] = {}
-    modelled = _model_data(data, options, notes, warnings)
+    modelled, offset = _aligned(_model_data(data, options, notes, warnings), options, notes)
     try:
         # The option counts measurements with the baseline; the model counts rows after it.
         fit = lmm.fit_growth(modelled, variance=options.variance, time_start=options.time_start,
@@ -342,8 +417,13 @@ def run_invivo(
                  "volume_unit": read.volume_unit}  # fmt: skip
         if not fit.converged:
             warnings.append(f"growth model: {fit.message}")
+        lone = sorted(a for a, n in fit.n_mice.items() if n < 2)
+        if options.robust and lone:
+            warnings.append("robust (CR2) tests need at least 2 mice per arm: contrasts and "
+                            "synergy involving " + ", ".join(lone) + " have no standard error")  # fmt: skip
         if len(fit.excluded):
-            tables["model_excluded"] = fit.excluded
+            tables["model_excluded"] = _study_days(fit.excluded, offset)
+            _left_out_warning(data, fit, warnings)
     progress(3, steps, "growth curves")
     from trkres.assays.invivo import curves
 
@@ -354,25 +434,33 @@ def run_invivo(
 
         drug_a, drug_b = design.drugs[0], design.drugs[1]
         drug_c = design.drugs[2] if len(design.drugs) > 2 else None
-        tables["synergy"] = invivo_synergy(
-            modelled, control=design.control or "", combination=design.combination,
-            methods=tuple(options.synergy_methods), variance=options.variance,
-            time_start=options.time_start, time_end=options.time_end,
-            min_observations=max(1, options.min_observations - 1), robust=options.robust,
-            seed=options.seed, drug_a=drug_a,
-            drug_b=drug_b, drug_c=drug_c,
-        )  # fmt: skip
-        if options.power_simulations:
+        try:
+            tables["synergy"] = invivo_synergy(
+                modelled, control=design.control or "", combination=design.combination,
+                methods=tuple(options.synergy_methods), variance=options.variance,
+                time_start=options.time_start, time_end=options.time_end,
+                min_observations=max(1, options.min_observations - 1), robust=options.robust,
+                seed=options.seed, drug_a=drug_a, drug_b=drug_b, drug_c=drug_c,
+            )  # fmt: skip
+        except InputError as exc:
+            # e.g. a combination whose tumours all vanished: the other results still stand.
+            notes.append(f"synergy not computed: {exc.message}")
+        if options.power_simulations and "synergy" in tables:
             from trkres.assays.invivo.power import posthoc_power
 
-            rows = [
-                posthoc_power(fit, modelled, combination=design.combination, control=design.control or "",
-                              method=method, nsim=options.power_simulations, seed=options.seed,
-                              robust=options.robust, drug_a=drug_a, drug_b=drug_b,
-                              drug_c=drug_c).as_dict()
-                for method in options.synergy_methods if method != "ra"
-            ]  # fmt: skip
-            tables["power"] = pd.DataFrame(rows)
+            try:
+                rows = [
+                    posthoc_power(fit, modelled, combination=design.combination,
+                                  control=design.control or "", method=method,
+                                  nsim=options.power_simulations, seed=options.seed,
+                                  robust=options.robust, drug_a=drug_a, drug_b=drug_b,
+                                  drug_c=drug_c).as_dict()
+                    for method in options.synergy_methods if method != "ra"
+                ]  # fmt: skip
+            except InputError as exc:
+                notes.append(f"power not computed: {exc.message}")
+            else:
+                tables["power"] = pd.DataFrame(rows)
     progress(5, steps, "survival")
     tables.update(_survival_tables(metrics, design.control))
     progress(6, steps, "diagnostics")
@@ -387,7 +475,7 @@ def run_invivo(
         diag = lmm.diagnostics(fit, influence=influence)
         for name in ("influence", "random_effects", "residuals", "normality"):
             if name in diag:
-                tables[name] = diag[name]
+                tables[name] = _study_days(diag[name], offset)
     tables["issues"] = read.issues
     progress(steps, steps, "done")
     return InvivoResult(

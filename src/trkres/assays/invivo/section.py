@@ -31,8 +31,9 @@ def flags(result: InvivoResult, label: str = "") -> list[Flag]:
         out.append(Flag("warning", f"{where}{len(issues)} of {result.rows_in} row(s) not used "
                         "(see the table of rows not used): "
                         + ", ".join(sorted(set(issues["action"].astype(str))))[:300]))  # fmt: skip
-    if result.fit is not None and not result.fit.converged:
-        out.append(Flag("warning", f"{where}growth model: {result.fit.message}"))
+    said = f"growth model: {result.fit.message}" if result.fit is not None else ""
+    if result.fit is not None and not result.fit.converged and said not in result.warnings:
+        out.append(Flag("warning", where + said))
     return out
 
 

@@ -210,7 +210,10 @@ def _covariance(fit: GrowthFitLike, robust: bool) -> np.ndarray:
         raise ComputationError(
             "the growth-model fit has no " + ("robust " if robust else "") + "covariance",
             expected="a finite covariance matrix of the slopes",
-            found="None" if cov is None else "non-finite values",
+            found="None"
+            if cov is None
+            else "non-finite values"
+            + (" (cluster-robust variances need at least 2 mice per arm)" if robust else ""),
         )
     return arr
 
@@ -497,6 +500,6 @@ def invivo_synergy(
                 adj = np.full(p.shape, np.nan)
                 adj[ok] = multipletests(p[ok], method=P_ADJUST[p_adjust])[1]
                 out.loc[rows_of, "p_adjusted"] = adj
-    out["reference"] = out["reference"].fillna("")
-    out["note"] = out["note"].fillna("")
+    out["reference"] = out["reference"].astype(object).fillna("")
+    out["note"] = out["note"].astype(object).fillna("")
     return out.reset_index(drop=True)

@@ -124,7 +124,20 @@ def values_at_day(volumes: pd.DataFrame, day: float) -> pd.DataFrame:
 
 
 def default_day(volumes: pd.DataFrame, control: str) -> float:
-    """The last control-arm measurement day at which >= half the control mice are measured."""
+    """The last control-arm measurement day at which >= half the control mice are measured.
+
+    When no day has half of them (mice measured over windows that do not overlap, e.g.
+    staggered enrolment by calendar day), the last day at which the most control mice
+    are measured; :func:`tgi_table` says so in ``day_rule``.
+    """
+    return _default_day(volumes, control)[0]
+
+
+_HALF_RULE = "last control day with >= half its mice measured"
+
+
+def _default_day(volumes: pd.DataFrame, control: str) -> tuple[float, str]:
+    """:func:`default_day` and the rule that gave it."""
     df = check_volumes(volumes)
     ctl = df[df["arm"] == control]
     if ctl.empty:
@@ -140,7 +153,14 @@ def default_day(volumes: pd.DataFrame, control: str) -> float:
         & (span["max"].to_numpy()[None, :] >= days[:, None])
     ).sum(axis=1)
     ok = days[2 * covering >= len(span)]
-    return float(ok.max())
+    if ok.size:
+        return float(ok.max()), _HALF_RULE
+    most = int(covering.max())
+    return (
+        float(days[covering == most].max()),
+        f"no control day has half its {len(span)} mice measured: last day with the most "
+        f"({most}) measured",
+    )
 
 
 def _tests(t: np.ndarray, c: np.ndarray) -> tuple[float, float]:
@@ -172,8 +192,7 @@ def tgi_table(volumes: pd.DataFrame, *, control: str, day: float | None = None) 
             found=repr(control),
         )
     if day is None:
-        d = default_day(df, control)
-        rule = "last control day with >= half its mice measured"
+        d, rule = _default_day(df, control)
     else:
         if not np.isfinite(day):
             raise InputError("the evaluation day must be finite", expected="a day", found=str(day))
