@@ -201,6 +201,15 @@ def plate_map_from_frame(frame: pd.DataFrame, path: Path = Path("<table>")) -> p
         r = int(np.flatnonzero(dup.to_numpy())[0])
         raise InputError("well listed twice in the plate map", location=Location(file=path, row=r + 1, column="well"),
                          expected="each well once per plate", found=frame["well"].iloc[r])  # fmt: skip
+    # A well mapped for every plate (no plate number) and again for one plate would be
+    # joined to that plate's reading twice, with two roles or doses.
+    every = set(frame.loc[frame["plate"].isna(), "well"])
+    again = frame["plate"].notna() & frame["well"].isin(every)
+    if again.any():
+        r = int(np.flatnonzero(again.to_numpy())[0])
+        raise InputError("well listed twice in the plate map", location=Location(file=path, row=r + 1, column="plate"),
+                         expected=f"well {frame['well'].iloc[r]} either for every plate (plate empty) or per plate, not both",
+                         found=f"{frame['well'].iloc[r]} for every plate and for plate {frame['plate'].iloc[r]:g}")  # fmt: skip
     samples = frame["role"] == "sample"
     conc_cols = sorted(c for c in frame.columns if re.fullmatch(r"conc\d", c))
     if samples.any() and not conc_cols:
