@@ -392,13 +392,31 @@ def calibrate(
     logs0 = np.clip(logs0, lower, upper)
     problem = _Problem(obs, names, logs0, lower, upper, kb, dose_points, "se" in obs.columns)
     best, best_nll, converged = _optimise(problem, logs0, np.ones(len(names), dtype=bool))
+    # Without se, σ is profiled out: it needs residual degrees of freedom and residuals that
+    # are not all zero. Otherwise −2 log L has no floor and any step "rises" past 3.84, so the
+    # profile's CI would only be the width of its first step: none is reported.
+    undefined = ""
+    if not problem.has_se:
+        rss = float(np.sum(_residuals(problem, best) ** 2))
+        if len(obs) <= len(names):
+            undefined = (f"not estimable: {len(obs)} observation(s) for {len(names)} parameter(s) "
+                         "and no se column, so σ cannot be estimated (give se)")  # fmt: skip
+        elif rss <= 1e-12 * len(obs):
+            undefined = ("not estimable: the data fit exactly (σ profiled out is 0, no noise "
+                         "to set a CI; give se)")  # fmt: skip
     profiles: list[dict[str, Any]] = []
     estimates = []
     for i, name in enumerate(names):
-        rows, low, high = _profile(problem, best, best_nll, i, profile_steps)
+        if undefined:
+            rows, low, high = [{"parameter": name, "value": float(np.exp(best[i])),
+                                "delta_neg2loglik": 0.0}], float("nan"), float("nan")  # fmt: skip
+        else:
+            rows, low, high = _profile(problem, best, best_nll, i, profile_steps)
         profiles.extend(rows)
         rises = max(r["delta_neg2loglik"] for r in rows)
-        if np.isfinite(low) and np.isfinite(high):
+        if undefined:
+            status = undefined
+        elif np.isfinite(low) and np.isfinite(high):
             status = "identifiable"
         elif rises < 0.1 * _CHI2_95:
             status = "not identifiable (flat profile)"
@@ -423,6 +441,8 @@ def calibrate(
     ]
     if not converged:
         notes.append("the optimiser stopped before converging: estimates may not be the optimum")
+    if undefined:
+        notes.append(f"no confidence intervals: {undefined.removeprefix('not estimable: ')}")
     return CalibrationResult(
         tables={"estimates": pd.DataFrame(estimates), "fit": fit,
                 "profiles": pd.DataFrame(profiles)},

@@ -1,0 +1,60 @@
+"""Hostile and degenerate use of the signalling model, round 3.
+
+Classes: a single-drug curve already below half at the lowest dose (its half-maximal
+dose was reported as the lowest dose, 0.1 nM, "interpolated"); calibration without
+``se`` where σ cannot be estimated (as many observations as parameters, or data the
+model fits exactly), whose profile CIs were the width of the first profile step and
+labelled "identifiable".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import trkres as tr
+
+
+@pytest.fixture(scope="module")
+def repotrectinib() -> pd.DataFrame:
+    result = tr.signalling.simulate(
+        ["LMNA::NTRK1", "LMNA::NTRK1 + NTRK1 G595R"],
+        "larotrectinib=100nM+repotrectinib=1nM",
+        dose_points=10,
+        times_h=[2],
+    )
+    return result["ic50"].set_index(["genotype", "drug", "readout"])
+
+
+def test_half_maximal_dose_below_the_grid_is_not_the_lowest_dose(repotrectinib) -> None:
+    # repotrectinib's K (0.0218 nM) is below the grid's 0.1 nM: pERK is already < 0.5 there
+    row = repotrectinib.loc[("LMNA::NTRK1", "repotrectinib", "pERK")]
+    assert np.isnan(row["ic50_nm"])
+    assert row["note"].startswith("below 0.1 nM")
+    laro = repotrectinib.loc[("LMNA::NTRK1", "larotrectinib", "viability")]
+    assert 10 < laro["ic50_nm"] < 100 and laro["note"].startswith("interpolated")
+
+
+def test_calibration_with_one_observation_per_parameter_and_no_se_has_no_ci() -> None:
+    obs = pd.DataFrame(
+        {"kind": ["ic50"], "genotype": ["LMNA::NTRK1"], "drug": ["larotrectinib"], "value": [100.0]}
+    )
+    fit = tr.signalling.calibrate(obs, ["potency:larotrectinib"], profile_steps=3, dose_points=10)
+    est = fit["estimates"].iloc[0]
+    assert np.isnan(est["ci_low"]) and np.isnan(est["ci_high"])
+    assert est["identifiability"].startswith("not estimable")
+    assert any("no confidence intervals" in n for n in fit.notes)
+
+
+def test_calibration_to_data_the_model_fits_exactly_has_no_ci(repotrectinib) -> None:
+    via = repotrectinib.xs(("larotrectinib", "viability"), level=("drug", "readout"))
+    obs = pd.DataFrame(
+        {"kind": "ic50", "genotype": via.index, "drug": "larotrectinib", "value": via["ic50_nm"]}
+    ).reset_index(drop=True)
+    assert len(obs) == 2 and (obs["value"] > 0).all()
+    fit = tr.signalling.calibrate(obs, ["potency:larotrectinib"], profile_steps=3, dose_points=10)
+    est = fit["estimates"].iloc[0]
+    assert est["estimate"] == pytest.approx(1.0, rel=1e-3)
+    assert np.isnan(est["ci_low"]) and np.isnan(est["ci_high"])
+    assert "fit exactly" in est["identifiability"]
