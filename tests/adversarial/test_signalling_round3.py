@@ -58,3 +58,13 @@ def test_calibration_to_data_the_model_fits_exactly_has_no_ci(repotrectinib) -> 
     assert est["estimate"] == pytest.approx(1.0, rel=1e-3)
     assert np.isnan(est["ci_low"]) and np.isnan(est["ci_high"])
     assert "fit exactly" in est["identifiability"]
+
+
+def test_virtual_plate_with_two_lines_of_one_genotype_keeps_each_dose_s_value() -> None:
+    # the same genotype twice (two clones): each line's row must be the one-line curve,
+    # not two interleaved copies of it (dose k's well held dose k//2's value)
+    one, _ = tr.signalling.virtual_plate(["LMNA::NTRK1"], "larotrectinib", cv=0)
+    two, _ = tr.signalling.virtual_plate(["LMNA::NTRK1", "lmna::ntrk1"], "larotrectinib", cv=0)
+    want = one[one["row"] == 1]["value"].to_numpy()
+    for row in (1, 4):
+        np.testing.assert_array_equal(two[two["row"] == row]["value"].to_numpy(), want)
