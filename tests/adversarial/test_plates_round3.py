@@ -127,3 +127,25 @@ def test_well_mapped_for_every_plate_and_for_one_plate_is_an_error() -> None:
     with pytest.raises(InputError, match="listed twice") as exc:
         tr.plates.read(values, layout)
     assert exc.value.location is not None and exc.value.location.row == 5
+
+
+def _full_384() -> pd.DataFrame:
+    wells = [f"{r}{c}" for r in "ABCDEFGHIJKLMNOP" for c in range(1, 25)]
+    return pd.DataFrame({"plate": 1, "well": wells, "value": 1000.0})
+
+
+def test_export_wells_the_map_leaves_out_are_counted() -> None:
+    layout = pd.DataFrame(
+        {"well": ["A1", "A2", "B1", "B2"], "role": ["vehicle"] * 2 + ["blank"] * 2}
+    )
+    wells = tr.plates.read(_full_384(), layout)
+    assert len(wells) == 4
+    qc = tr.plates.qc(wells)
+    assert qc["n_unmapped"].tolist() == [380]  # 384 readings = 4 used + 380 reported
+
+
+def test_export_larger_than_the_map_s_plate_size_is_an_error(tmp_path: Path) -> None:
+    layout = tmp_path / "map.yaml"
+    layout.write_text("plate_size: 96\nwells:\n  - {wells: A1:A2, role: vehicle}\n")
+    with pytest.raises(InputError, match="larger than the plate map"):
+        tr.plates.read(_full_384(), layout)

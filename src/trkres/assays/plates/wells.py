@@ -272,7 +272,9 @@ def normalise(values: pd.DataFrame, plate_map: pd.DataFrame, *, read: str | None
 
     ``read`` picks one measurement when the export has several (default: the
     first). A mapped well the export lacks is an error; unmapped wells are left
-    out. Returns one row per mapped well with ``signal`` (blank-subtracted),
+    out and counted per plate in ``attrs["unmapped"]`` (:func:`plate_qc`'s
+    ``n_unmapped``); an export with wells beyond the map's declared ``plate_size`` is an
+    error. Returns one row per mapped well with ``signal`` (blank-subtracted),
     ``viability`` (%), the reader's ``flag`` and the map's columns.
     """
     reads = list(dict.fromkeys(values["read"]))
@@ -281,6 +283,16 @@ def normalise(values: pd.DataFrame, plate_map: pd.DataFrame, *, read: str | None
         raise InputError("read not in the export", location=Location(file=path) if path else None,
                          expected=", ".join(map(str, reads)), found=repr(read))  # fmt: skip
     vals = values[values["read"] == chosen]
+    declared = plate_map.attrs.get("plate_size")
+    if declared in SIZES:
+        n_rows, n_cols = SIZES[declared]
+        beyond = (vals["row"] > n_rows) | (vals["column"] > n_cols)
+        if beyond.any():
+            r = vals[beyond].iloc[0]
+            raise InputError("the export's plate is larger than the plate map's",
+                             location=Location(file=path) if path else None,
+                             expected=f"a {declared}-well plate (the map's plate_size)",
+                             found=f"well {r['well']} on plate {r['plate']}")  # fmt: skip
     plates = sorted(vals["plate"].unique())
     general = plate_map[plate_map["plate"].isna()]
     per_plate = plate_map[plate_map["plate"].notna()]
@@ -295,6 +307,10 @@ def normalise(values: pd.DataFrame, plate_map: pd.DataFrame, *, read: str | None
         raise InputError("the plate map names a well the export does not have",
                          location=Location(file=path) if path else None,
                          expected=f"well {r['well']} on plate {r['plate']}", found="no such well (layout does not match the plate)")  # fmt: skip
+    # readings of wells the map does not name are not used: counted per plate, not dropped unsaid
+    mapped = pd.MultiIndex.from_frame(layout[["plate", "well"]])
+    unused = ~pd.MultiIndex.from_frame(vals[["plate", "well"]].astype({"plate": int})).isin(mapped)
+    unmapped = vals[unused].groupby("plate").size()
     merged = merged[merged["role"] != "empty"].copy()
     value = merged["value"].astype(float)
     finite = np.isfinite(value)
@@ -311,7 +327,9 @@ def normalise(values: pd.DataFrame, plate_map: pd.DataFrame, *, read: str | None
     merged["viability"] = viability.where(np.isfinite(viability))
     merged["issue"] = _well_issues(merged, value, ref)
     merged["read"] = chosen
-    return merged.reset_index(drop=True)
+    out = merged.reset_index(drop=True)
+    out.attrs["unmapped"] = {int(p): int(unmapped.get(p, 0)) for p in plates}
+    return out
 
 
 def _well_issues(merged: pd.DataFrame, value: pd.Series, ref: pd.Series) -> np.ndarray:
@@ -349,6 +367,7 @@ def plate_qc(wells: pd.DataFrame) -> pd.DataFrame:
 
 def _plate_qc(wells: pd.DataFrame) -> pd.DataFrame:
     rows = []
+    unmapped = wells.attrs.get("unmapped")  # from normalise: export wells the map leaves out
     for plate, g in wells.groupby("plate"):
         finite = np.isfinite(g["signal"].astype(float))
         veh = g[(g["role"] == "vehicle") & finite]
@@ -394,6 +413,9 @@ def _plate_qc(wells: pd.DataFrame) -> pd.DataFrame:
         issues = g["issue"].fillna("").astype(str) if "issue" in g else pd.Series("", index=g.index)
         rec["n_unusable"] = int(issues.str.contains("not computed|undefined").sum())
         rec["n_implausible"] = int(issues.str.startswith("implausible").sum())
+        rec["n_unmapped"] = (
+            unmapped.get(int(plate), 0) if isinstance(unmapped, dict) else np.nan
+        )  # readings not used (not in the map); not a QC failure
         if rec["n_unusable"]:
             problems.append(f"{rec['n_unusable']} well(s) without a usable viability")
         if rec["n_implausible"]:
