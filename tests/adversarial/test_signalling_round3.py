@@ -68,3 +68,20 @@ def test_virtual_plate_with_two_lines_of_one_genotype_keeps_each_dose_s_value() 
     want = one[one["row"] == 1]["value"].to_numpy()
     for row in (1, 4):
         np.testing.assert_array_equal(two[two["row"] == row]["value"].to_numpy(), want)
+
+
+def test_a_genotype_that_does_not_settle_has_no_readouts() -> None:
+    from trkres.models.signalling.grid import Overrides
+    from trkres.models.signalling.run import run_signal
+
+    # SOS activation 10^7 × the shipped rate: no untreated steady state is found
+    result = run_signal(
+        {"genotypes": ["LMNA::NTRK1"], "treatments": ["larotrectinib=100nM"],
+         "dose_points": 5, "times_h": [2]},
+        overrides=Overrides({"k_sos": 1e9}),
+    )  # fmt: skip
+    assert result.warnings == ("did not finish: LMNA::NTRK1",)
+    assert result["readouts"]["value"].isna().all()
+    assert result["levels"]["level"].isna().all()
+    assert result["ic50"]["ic50_nm"].isna().all()
+    assert result["ic50"]["note"].str.contains("did not finish").all()

@@ -144,6 +144,8 @@ def _dose_response(
         note = top if np.isnan(value) else how
         if values[0] < 0.5:
             value, note = float("nan"), bottom
+        if not np.isfinite(values).all():  # a dose whose simulation did not finish
+            value, note = float("nan"), "not computed: a simulation of this curve did not finish"
         ic50.append({"genotype": g, "drug": d, "readout": r,
                      "time_h": float(part["time_h"].iloc[0]), "ic50_nm": value,
                      "note": note})  # fmt: skip
