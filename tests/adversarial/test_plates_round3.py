@@ -149,3 +149,15 @@ def test_export_larger_than_the_map_s_plate_size_is_an_error(tmp_path: Path) -> 
     layout.write_text("plate_size: 96\nwells:\n  - {wells: A1:A2, role: vehicle}\n")
     with pytest.raises(InputError, match="larger than the plate map"):
         tr.plates.read(_full_384(), layout)
+
+
+def test_edge_wells_come_from_the_export_s_plate_not_the_map_s_extent() -> None:
+    # a map over A1:H12 of a 384-well plate: row H and column 12 are interior wells
+    values = _full_384()
+    values.loc[values["well"].str.match(r"^H|^[A-H]12$"), "value"] = 500.0
+    layout = pd.DataFrame({"well": [f"{r}{c}" for r in "ABCDEFGH" for c in range(1, 13)],
+                           "role": "vehicle"})  # fmt: skip
+    qc = tr.plates.qc(tr.plates.read(values, layout))
+    # edge (row A, column 1): 17 wells at 1000, A12 and H1 at 500; interior: 60 at 1000, 17 at 500
+    edge, interior = (17 * 1000 + 2 * 500) / 19, (60 * 1000 + 17 * 500) / 77
+    assert qc["edge_to_interior"].iloc[0] == pytest.approx(edge / interior)

@@ -329,6 +329,13 @@ def normalise(values: pd.DataFrame, plate_map: pd.DataFrame, *, read: str | None
     merged["read"] = chosen
     out = merged.reset_index(drop=True)
     out.attrs["unmapped"] = {int(p): int(unmapped.get(p, 0)) for p in plates}
+    # the plate's size from the export (every reading), for plate_qc's edge wells: a map
+    # that covers A1:H12 of a 384-well plate does not make row H an edge
+    extent = vals.groupby("plate")[["row", "column"]].max()
+    out.attrs["plate_size"] = {
+        int(p): max(declared or 0, plate_size(int(r["row"]), int(r["column"])) or 0)
+        for p, r in extent.iterrows()
+    }
     return out
 
 
@@ -383,7 +390,11 @@ def _plate_qc(wells: pd.DataFrame) -> pd.DataFrame:
         else:
             rec["z_prime"] = np.nan
         max_row, max_col = int(g["row"].max()), int(g["column"].max())
-        size = plate_size(max_row, max_col) or 96
+        sizes = wells.attrs.get("plate_size")
+        size = (sizes.get(int(plate)) if isinstance(sizes, dict) else None) or plate_size(
+            max_row, max_col
+        )
+        size = size if size in SIZES else 96
         nrow, ncol = SIZES[size]
         edge = veh["row"].isin([1, nrow]) | veh["column"].isin([1, ncol])
         rec["edge_to_interior"] = (veh.loc[edge, "signal"].mean() / veh.loc[~edge, "signal"].mean()
