@@ -333,8 +333,8 @@ def normalise(values: pd.DataFrame, plate_map: pd.DataFrame, *, read: str | None
     # that covers A1:H12 of a 384-well plate does not make row H an edge
     extent = vals.groupby("plate")[["row", "column"]].max()
     out.attrs["plate_size"] = {
-        int(p): max(declared or 0, plate_size(int(r["row"]), int(r["column"])) or 0)
-        for p, r in extent.iterrows()
+        int(p): max(declared or 0, plate_size(int(r), int(c)) or 0)
+        for p, (r, c) in zip(extent.index.to_numpy(), extent.to_numpy(), strict=True)
     }
     return out
 
@@ -391,7 +391,7 @@ def _plate_qc(wells: pd.DataFrame) -> pd.DataFrame:
             rec["z_prime"] = np.nan
         max_row, max_col = int(g["row"].max()), int(g["column"].max())
         sizes = wells.attrs.get("plate_size")
-        size = (sizes.get(int(plate)) if isinstance(sizes, dict) else None) or plate_size(
+        size = (sizes.get(plate) if isinstance(sizes, dict) else None) or plate_size(
             max_row, max_col
         )
         size = size if size in SIZES else 96
@@ -425,7 +425,7 @@ def _plate_qc(wells: pd.DataFrame) -> pd.DataFrame:
         rec["n_unusable"] = int(issues.str.contains("not computed|undefined").sum())
         rec["n_implausible"] = int(issues.str.startswith("implausible").sum())
         rec["n_unmapped"] = (
-            unmapped.get(int(plate), 0) if isinstance(unmapped, dict) else np.nan
+            unmapped.get(plate, 0) if isinstance(unmapped, dict) else np.nan
         )  # readings not used (not in the map); not a QC failure
         if rec["n_unusable"]:
             problems.append(f"{rec['n_unusable']} well(s) without a usable viability")

@@ -407,9 +407,10 @@ def calibrate(
     profiles: list[dict[str, Any]] = []
     estimates = []
     for i, name in enumerate(names):
+        rows: list[dict[str, Any]]
         if undefined:
-            rows, low, high = [{"parameter": name, "value": float(np.exp(best[i])),
-                                "delta_neg2loglik": 0.0}], float("nan"), float("nan")  # fmt: skip
+            rows = [{"parameter": name, "value": float(np.exp(best[i])), "delta_neg2loglik": 0.0}]
+            low = high = float("nan")
         else:
             rows, low, high = _profile(problem, best, best_nll, i, profile_steps)
         profiles.extend(rows)
