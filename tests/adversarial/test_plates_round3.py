@@ -161,3 +161,17 @@ def test_edge_wells_come_from_the_export_s_plate_not_the_map_s_extent() -> None:
     # edge (row A, column 1): 17 wells at 1000, A12 and H1 at 500; interior: 60 at 1000, 17 at 500
     edge, interior = (17 * 1000 + 2 * 500) / 19, (60 * 1000 + 17 * 500) / 77
     assert qc["edge_to_interior"].iloc[0] == pytest.approx(edge / interior)
+
+
+def test_blank_row_inside_a_grid_is_an_error_not_the_grid_s_end(tmp_path: Path) -> None:
+    from trkres.assays.plates.io import read_grid
+
+    rows = [f"{r},{','.join('5' for _ in range(12))}" for r in "abcdefgh"]
+    header = "," + ",".join(str(c) for c in range(1, 13))
+    path = tmp_path / "g.csv"
+    path.write_bytes(("\ufeff" + "\r\n".join([header, *rows[:4], "", *rows[4:]]) + "\r\n").encode())
+    with pytest.raises(InputError, match="blank line inside a plate grid") as exc:
+        read_grid(path)  # rows E-H were skipped lines, the plate 48 wells
+    assert exc.value.location is not None and exc.value.location.line == 6
+    path.write_text("\n".join([header, *rows, "", "Notes", "E,not a row"]) + "\n")
+    assert len(read_grid(path)) == 96

@@ -241,6 +241,7 @@ def read_grid(path: Path) -> pd.DataFrame:
         if rows:
             _check_shape(path, i + 1, rows, width)
             grids.append((i + 1, rows, width))
+            _check_no_gap(lines, j, rows, path)
         else:  # a header with no rows under it is no plate
             skipped.append(i + 1)
         i = j
@@ -250,6 +251,22 @@ def read_grid(path: Path) -> pd.DataFrame:
     out.attrs["grids"] = tuple(grids)
     out.attrs["skipped_lines"] = tuple(skipped)
     return out
+
+
+def _check_no_gap(lines: list[list[str]], end: int, rows: int, path: Path) -> None:
+    """A grid that stops at a blank line, then goes on with its next row (a spreadsheet's
+    empty row inside the plate), is an error: the rows after the gap would not be read."""
+    k = end
+    while k < len(lines) and not any(c.strip() for c in lines[k]):
+        k += 1
+    if k == end or k >= len(lines) or rows >= len(_ROW_LETTERS):
+        return
+    cells = [c.strip() for c in lines[k]]
+    if cells[0].upper() == _ROW_LETTERS[rows] and any(_is_number(c) for c in cells[1:]):
+        raise InputError("blank line inside a plate grid", location=Location(file=path, line=end + 1),
+                         expected=f"row {_ROW_LETTERS[rows]} right after row {_ROW_LETTERS[rows - 1]} "
+                         f"(line {end}); a blank line ends the grid",
+                         found=f"a blank line, then row {cells[0]} on line {k + 1}")  # fmt: skip
 
 
 def _grid_width(cells: list[str]) -> int:
