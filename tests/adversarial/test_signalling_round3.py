@@ -85,3 +85,23 @@ def test_a_genotype_that_does_not_settle_has_no_readouts() -> None:
     assert result["levels"]["level"].isna().all()
     assert result["ic50"]["ic50_nm"].isna().all()
     assert result["ic50"]["note"].str.contains("did not finish").all()
+
+
+@pytest.mark.parametrize("time", ["2h", np.nan])
+def test_blot_lane_with_a_bad_or_missing_time_is_an_error_not_2_h(time: object) -> None:
+    from trkres.errors import InputError
+    from trkres.models.signalling.calibrate import observations_from_blots
+
+    quantified = pd.DataFrame({
+        "lane": [1, 2, 3], "target": ["pERK"] * 3, "sample": ["KM12"] * 3,
+        "role": ["control", "sample", "sample"],
+        "treatment": ["DMSO", "larotrectinib", "larotrectinib"], "dose": [np.nan, 10.0, 100.0],
+        "dose_unit": ["", "nM", "nM"], "time": [24, 24, time], "fold_change": [1.0, 0.4, 0.05],
+    })  # fmt: skip
+    with pytest.raises(InputError, match="lane 3: bad time"):
+        observations_from_blots(quantified, {"KM12": "TPM3::NTRK1"}, {"pERK": "pERK"})
+    # no time column at all: the documented 2 h
+    obs = observations_from_blots(
+        quantified.drop(columns="time"), {"KM12": "TPM3::NTRK1"}, {"pERK": "pERK"}
+    )
+    assert obs["time_h"].tolist() == [2.0, 2.0]

@@ -490,7 +490,8 @@ def observations_from_blots(
     ``larotrectinib=100nM``), or the treatment text itself when it already says
     ``drug=dose`` (combinations: ``larotrectinib=100nM+trametinib=10nM``); control lanes
     (role ``control``, fold change 1 by definition) are left out. Time is the layout's
-    ``time`` in hours (``time_unit`` h or min). Rows without a fold change are left out and
+    ``time`` in hours (``time_unit`` h or min; 2 h when the table has no ``time`` column; a
+    lane with an empty or non-numeric time is an error, not a guess). Rows without a fold change are left out and
     counted in the ``note`` column's first row.
     """
     need = ["sample", "treatment", "target", "fold_change"]
@@ -523,13 +524,18 @@ def observations_from_blots(
         return f"{text}={float(dose):g}{unit}"
 
     def hours(row: pd.Series) -> float:
-        if "time" not in row or pd.isna(row["time"]):
-            return 2.0
+        if "time" not in row:
+            return 2.0  # no time column: the 2 h of a signalling western (documented)
+        time = pd.to_numeric(pd.Series([row["time"]]), errors="coerce").iloc[0]
+        if pd.isna(time):  # a lane without its time, or text: not guessed
+            raise InputError(f"lane {row.get('lane', '?')}: bad time",
+                             expected="a number of hours or minutes (time_unit)",
+                             found=repr(row["time"]))  # fmt: skip
         unit = str(row.get("time_unit", "h") or "h").strip().lower()
         scale = {"h": 1.0, "hr": 1.0, "hours": 1.0, "min": 1 / 60, "minutes": 1 / 60}.get(unit)
         if scale is None:
             raise InputError("unknown time unit", expected="h or min", found=unit)
-        return float(row["time"]) * scale
+        return float(time) * scale
 
     out = pd.DataFrame({
         "kind": "readout",
