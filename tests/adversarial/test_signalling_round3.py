@@ -105,3 +105,16 @@ def test_blot_lane_with_a_bad_or_missing_time_is_an_error_not_2_h(time: object) 
         quantified.drop(columns="time"), {"KM12": "TPM3::NTRK1"}, {"pERK": "pERK"}
     )
     assert obs["time_h"].tolist() == [2.0, 2.0]
+
+
+def test_blot_lane_with_a_text_dose_is_an_error() -> None:
+    from trkres.errors import InputError
+    from trkres.models.signalling.calibrate import observations_from_blots
+
+    quantified = pd.DataFrame({
+        "lane": [1, 2], "target": ["pERK"] * 2, "sample": ["KM12"] * 2,
+        "role": ["control", "sample"], "treatment": ["DMSO", "larotrectinib"],
+        "dose": [np.nan, "10 nM"], "dose_unit": ["", "nM"], "fold_change": [1.0, 0.4],
+    })  # fmt: skip
+    with pytest.raises(InputError, match="lane 2: no dose"):
+        observations_from_blots(quantified, {"KM12": "TPM3::NTRK1"}, {"pERK": "pERK"})

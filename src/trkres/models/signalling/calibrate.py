@@ -515,12 +515,12 @@ def observations_from_blots(
         text = str(row["treatment"]).strip()
         if "=" in text:
             return text
-        dose = row.get("dose")
+        dose = pd.to_numeric(pd.Series([row.get("dose")]), errors="coerce").iloc[0]
         unit = str(row.get("dose_unit", "") or "").strip()
-        if dose is None or pd.isna(dose) or not unit:
+        if pd.isna(dose) or not unit:  # text ('10 nM' in the dose cell) is no dose either
             raise InputError(f"lane {row.get('lane', '?')}: no dose for {text}",
                              expected="dose and dose_unit in the layout, or 'drug=dose' text",
-                             found=f"{dose!r} {unit!r}")  # fmt: skip
+                             found=f"{row.get('dose')!r} {unit!r}")  # fmt: skip
         return f"{text}={float(dose):g}{unit}"
 
     def hours(row: pd.Series) -> float:
