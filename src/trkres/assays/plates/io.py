@@ -418,10 +418,10 @@ def read_envision(path: Path) -> pd.DataFrame:
     """PerkinElmer EnVision CSV export: per ``Plate information`` block, the unlabelled grid that
     follows ``Background information``; the read is the block's ``Label`` (or ``Group``).
 
-    A grid is the first non-blank line after those blocks (or any line of numbers) and the
-    non-blank lines under it; each keeps its cells in place: a reader flag (``OVRFLW``) is a
-    labelled NaN at its well, an empty cell inside a row and a row of another width are
-    errors at their line, never shifted or dropped."""
+    A grid is the first non-blank line after those blocks (if mostly numbers), or any line
+    of numbers, and the non-blank lines under it; each keeps its cells in place: a reader
+    flag (``OVRFLW``) is a labelled NaN at its well, an empty cell inside a row and a row of
+    another width are errors at their line, never shifted or dropped."""
     lines = list(csv.reader(io.StringIO(_read_text(path))))
     records: list[tuple[int, str, int, int, float, str]] = []
     plate = 0
@@ -455,7 +455,7 @@ def read_envision(path: Path) -> pd.DataFrame:
             and cells[0]
             and (
                 all(_is_number(c) for c in cells if c)
-                or (expect_grid and any(_is_number(c) for c in cells))
+                or (expect_grid and 2 * sum(_is_number(c) for c in cells) > len(cells))
             )
         )
         if cells:
