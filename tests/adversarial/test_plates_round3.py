@@ -175,3 +175,20 @@ def test_blank_row_inside_a_grid_is_an_error_not_the_grid_s_end(tmp_path: Path) 
     assert exc.value.location is not None and exc.value.location.line == 6
     path.write_text("\n".join([header, *rows, "", "Notes", "E,not a row"]) + "\n")
     assert len(read_grid(path)) == 96
+
+
+def test_gdsc_table_with_384_and_1536_well_scans_numbers_each_plate_by_its_own_size(
+    tmp_path: Path,
+) -> None:
+    import numpy as np
+
+    from trkres.assays.plates.wells import read_gdsc_wells
+
+    frame = pd.DataFrame({
+        "SCAN_ID": [1] * 3 + [2] * 3, "POSITION": [1, 25, 384, 1, 49, 1536], "TAG": "NC-1",
+        "DRUG_ID": 1, "CONC": np.nan, "INTENSITY": 1000.0, "CELL_LINE_NAME": "X",
+    })  # fmt: skip
+    path = tmp_path / "gdsc.csv"
+    frame.to_csv(path, index=False)
+    values, _ = read_gdsc_wells(path)
+    assert values["well"].tolist() == ["A01", "B01", "P24", "A01", "B01", "AF48"]

@@ -537,7 +537,10 @@ def read_gdsc_wells(
     role = tag.map(_GDSC_ROLE).fillna("empty")
     role = role.mask(tag == "PC-1", "positive_control")  # PC-2… are other control drugs: not pooled
     role = role.mask(tag.str.fullmatch(r"L\d+-D\d+-S"), "sample")
-    wide = 48 if frame["POSITION"].max() > 384 else 24
+    # each scan's own plate: a table with 384- and 1536-well scans (GDSC1 and GDSC2) would
+    # otherwise number the 384-well plates' wells 48 to a row
+    largest = frame.groupby("SCAN_ID")["POSITION"].transform("max").to_numpy(float)
+    wide = np.where(largest > 384, 48, 24)
     pos = frame["POSITION"].to_numpy(np.int64) - 1
     rows, cols = pos // wide + 1, pos % wide + 1
     wells = [well_name(r, c) for r, c in zip(rows, cols, strict=True)]
