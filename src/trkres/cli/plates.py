@@ -75,4 +75,7 @@ def plate(
         for _, r in plate_set.qc.iterrows():
             colour = "green" if r["qc"] == "pass" else "yellow"
             err_console.print(f"[{colour}]plate {r['plate']}: Z' {r['z_prime']:.2f}, QC {r['qc']}")
+            if r.get("n_unmapped", 0) > 0:
+                err_console.print(f"plate {r['plate']}: {int(r['n_unmapped'])} well(s) of the "
+                                  "export not in the plate map, not used")  # fmt: skip
         err_console.print(f"{len(plate_set.wells)} wells normalised; written to [bold]{out}[/bold]")

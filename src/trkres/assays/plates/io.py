@@ -46,7 +46,7 @@ def parse_well(text: str) -> tuple[int, int] | None:
     if not m:
         return None
     letters = m.group(1).upper()
-    if letters not in _ROW_LETTERS:
+    if letters not in _ROW_LETTERS or int(m.group(2)) == 0:  # columns count from 1
         return None
     return _ROW_LETTERS.index(letters) + 1, int(m.group(2))
 
@@ -241,6 +241,7 @@ def read_grid(path: Path) -> pd.DataFrame:
         if rows:
             _check_shape(path, i + 1, rows, width)
             grids.append((i + 1, rows, width))
+            _check_no_gap(lines, j, rows, path)
         else:  # a header with no rows under it is no plate
             skipped.append(i + 1)
         i = j
@@ -250,6 +251,22 @@ def read_grid(path: Path) -> pd.DataFrame:
     out.attrs["grids"] = tuple(grids)
     out.attrs["skipped_lines"] = tuple(skipped)
     return out
+
+
+def _check_no_gap(lines: list[list[str]], end: int, rows: int, path: Path) -> None:
+    """A grid that stops at a blank line, then goes on with its next row (a spreadsheet's
+    empty row inside the plate), is an error: the rows after the gap would not be read."""
+    k = end
+    while k < len(lines) and not any(c.strip() for c in lines[k]):
+        k += 1
+    if k == end or k >= len(lines) or rows >= len(_ROW_LETTERS):
+        return
+    cells = [c.strip() for c in lines[k]]
+    if cells[0].upper() == _ROW_LETTERS[rows] and any(_is_number(c) for c in cells[1:]):
+        raise InputError("blank line inside a plate grid", location=Location(file=path, line=end + 1),
+                         expected=f"row {_ROW_LETTERS[rows]} right after row {_ROW_LETTERS[rows - 1]} "
+                         f"(line {end}); a blank line ends the grid",
+                         found=f"a blank line, then row {cells[0]} on line {k + 1}")  # fmt: skip
 
 
 def _grid_width(cells: list[str]) -> int:
@@ -312,15 +329,29 @@ def read_gen5(path: Path) -> pd.DataFrame:
             width = len(header)
             j = i + 1
             row = 0
+            cells_per_row = 0  # the grid's first row's, trailing empty cells left out
             while j < len(lines) and lines[j].strip():
-                cells = lines[j].split("\t")
-                letter = cells[0].strip()
+                cells = _trimmed(lines[j].split("\t"))
+                letter = cells[0]
+                n_cells = len(cells)
+                if not cells_per_row:
+                    cells_per_row = n_cells
+                if n_cells != cells_per_row or n_cells not in (1 + width, 2 + width):
+                    # a short row would read its read label as a value, shifted out of its read
+                    raise InputError("row of a Gen5 grid has the wrong number of cells",
+                                     location=Location(file=path, line=j + 1),
+                                     expected=f"a row label, {width} values and the read label, as on line {i + 2}"
+                                     f" ({cells_per_row} cells)", found=f"{n_cells} cells")  # fmt: skip
                 if letter:
                     row += 1
-                    if letter.upper() != _ROW_LETTERS[row - 1]:
+                    if row > len(_ROW_LETTERS) or letter.upper() != _ROW_LETTERS[row - 1]:
                         raise InputError("unexpected row label in a Gen5 grid", location=Location(file=path, line=j + 1, column=1),
-                                         expected=_ROW_LETTERS[row - 1], found=letter)  # fmt: skip
-                label = cells[1 + width].strip() if len(cells) > 1 + width else "value"
+                                         expected=_ROW_LETTERS[row - 1] if row <= len(_ROW_LETTERS) else "no row after AF",
+                                         found=letter)  # fmt: skip
+                elif not row:
+                    raise InputError("Gen5 grid starts with a continuation line", location=Location(file=path, line=j + 1, column=1),
+                                     expected="row A's label before its further reads", found="no row label")  # fmt: skip
+                label = cells[1 + width] if len(cells) > 1 + width else "value"
                 if section.lower() != "layout" and label != "Well ID":
                     values, flags = _cells(cells[1 : 1 + width], path, j + 1, 2)
                     records.extend(_row(max(plate, 1), label, row, values, flags))  # fmt: skip
@@ -364,9 +395,14 @@ def read_softmax(path: Path) -> pd.DataFrame:
             j = i + 2
             row = 0
             while j < len(lines) and lines[j].startswith("\t") and lines[j].strip():
-                cells = lines[j].split("\t")
+                cells = _trimmed(lines[j].split("\t"))
                 row += 1
-                values, flags = _cells(cells[2 : 2 + width], path, j + 1, 3)
+                if len(cells) != 2 + width:  # a short row would shift no well, but lose one
+                    raise InputError("row of a SoftMax Pro grid has the wrong number of values",
+                                     location=Location(file=path, line=j + 1),
+                                     expected=f"{width} values (columns 1..{width}, line {i + 2})",
+                                     found=f"{len(cells) - 2} values")  # fmt: skip
+                values, flags = _cells(cells[2:], path, j + 1, 3)
                 records.extend(_row(plate, read, row, values, flags))
                 j += 1
             _check_shape(path, i + 2, row, width)
@@ -380,14 +416,20 @@ def read_softmax(path: Path) -> pd.DataFrame:
 
 def read_envision(path: Path) -> pd.DataFrame:
     """PerkinElmer EnVision CSV export: per ``Plate information`` block, the unlabelled grid that
-    follows ``Background information``; the read is the block's ``Label`` (or ``Group``)."""
+    follows ``Background information``; the read is the block's ``Label`` (or ``Group``).
+
+    A grid is the first non-blank line after those blocks (if mostly numbers), or any line
+    of numbers, and the non-blank lines under it; each keeps its cells in place: a reader
+    flag (``OVRFLW``) is a labelled NaN at its well, an empty cell inside a row and a row of
+    another width are errors at their line, never shifted or dropped."""
     lines = list(csv.reader(io.StringIO(_read_text(path))))
     records: list[tuple[int, str, int, int, float, str]] = []
     plate = 0
     read = "value"
+    expect_grid = False  # after a block header: the next non-blank line is the grid
     i = 0
     while i < len(lines):
-        cells = [c.strip() for c in lines[i]]
+        cells = _trimmed(lines[i])
         if cells and cells[0] == "Plate information" and i + 2 < len(lines):
             header, data = lines[i + 1], lines[i + 2]
             fields = dict(zip((h.strip() for h in header), (d.strip() for d in data), strict=False))
@@ -399,19 +441,40 @@ def read_envision(path: Path) -> pd.DataFrame:
                 or "value"
             )
             i += 3
+            expect_grid = True
             continue
-        if plate and cells and cells[0] and all(_is_number(c) for c in cells if c):
+        if cells and cells[0] == "Background information":
+            i += 1
+            while i < len(lines) and _trimmed(lines[i]):
+                i += 1  # its header and data lines, up to the blank line before the grid
+            expect_grid = True
+            continue
+        starts = (
+            plate
+            and len(cells) >= 2
+            and cells[0]
+            and (
+                all(_is_number(c) for c in cells if c)
+                or (expect_grid and 2 * sum(_is_number(c) for c in cells) > len(cells))
+            )
+        )
+        if cells:
+            expect_grid = False
+        if starts:
             j = i
             row = 0
-            width = len([c for c in cells if c])
-            while (
-                j < len(lines)
-                and lines[j]
-                and any(c.strip() for c in lines[j])
-                and all(_is_number(c.strip()) for c in lines[j] if c.strip())
-            ):
+            width = len(cells)
+            while j < len(lines):
+                row_cells = _trimmed(lines[j])
+                if not row_cells or not any(_is_number(c) for c in row_cells):
+                    break  # a blank or text line ends the grid
+                if len(row_cells) != width:
+                    raise InputError("ragged row in an EnVision grid", location=Location(file=path, line=j + 1),
+                                     expected=f"{width} cells, as in the grid's first row (line {i + 1})",
+                                     found=f"{len(row_cells)} cells")  # fmt: skip
                 row += 1
-                values, flags = _cells([c for c in lines[j] if c.strip()], path, j + 1, 1)
+                _check_shape(path, i + 1, row, width)
+                values, flags = _cells(row_cells, path, j + 1, 1)
                 records.extend(_row(plate, read, row, values, flags))
                 j += 1
             _check_shape(path, i + 1, row, width)
@@ -424,6 +487,15 @@ def read_envision(path: Path) -> pd.DataFrame:
         "no plate grid in the EnVision export",
         "'Plate information' blocks followed by a grid of numbers",
     )
+
+
+def _trimmed(fields: list[str]) -> list[str]:
+    """A CSV line's cells, stripped, without the empty cells at its end (EnVision ends each row
+    with a comma)."""
+    cells = [c.strip() for c in fields]
+    while cells and not cells[-1]:
+        cells.pop()
+    return cells
 
 
 def _is_number(text: str) -> bool:

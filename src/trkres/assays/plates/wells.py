@@ -201,6 +201,15 @@ def plate_map_from_frame(frame: pd.DataFrame, path: Path = Path("<table>")) -> p
         r = int(np.flatnonzero(dup.to_numpy())[0])
         raise InputError("well listed twice in the plate map", location=Location(file=path, row=r + 1, column="well"),
                          expected="each well once per plate", found=frame["well"].iloc[r])  # fmt: skip
+    # A well mapped for every plate (no plate number) and again for one plate would be
+    # joined to that plate's reading twice, with two roles or doses.
+    every = set(frame.loc[frame["plate"].isna(), "well"])
+    again = frame["plate"].notna() & frame["well"].isin(every)
+    if again.any():
+        r = int(np.flatnonzero(again.to_numpy())[0])
+        raise InputError("well listed twice in the plate map", location=Location(file=path, row=r + 1, column="plate"),
+                         expected=f"well {frame['well'].iloc[r]} either for every plate (plate empty) or per plate, not both",
+                         found=f"{frame['well'].iloc[r]} for every plate and for plate {frame['plate'].iloc[r]:g}")  # fmt: skip
     samples = frame["role"] == "sample"
     conc_cols = sorted(c for c in frame.columns if re.fullmatch(r"conc\d", c))
     if samples.any() and not conc_cols:
@@ -263,7 +272,9 @@ def normalise(values: pd.DataFrame, plate_map: pd.DataFrame, *, read: str | None
 
     ``read`` picks one measurement when the export has several (default: the
     first). A mapped well the export lacks is an error; unmapped wells are left
-    out. Returns one row per mapped well with ``signal`` (blank-subtracted),
+    out and counted per plate in ``attrs["unmapped"]`` (:func:`plate_qc`'s
+    ``n_unmapped``); an export with wells beyond the map's declared ``plate_size`` is an
+    error. Returns one row per mapped well with ``signal`` (blank-subtracted),
     ``viability`` (%), the reader's ``flag`` and the map's columns.
     """
     reads = list(dict.fromkeys(values["read"]))
@@ -272,6 +283,16 @@ def normalise(values: pd.DataFrame, plate_map: pd.DataFrame, *, read: str | None
         raise InputError("read not in the export", location=Location(file=path) if path else None,
                          expected=", ".join(map(str, reads)), found=repr(read))  # fmt: skip
     vals = values[values["read"] == chosen]
+    declared = plate_map.attrs.get("plate_size")
+    if declared in SIZES:
+        n_rows, n_cols = SIZES[declared]
+        beyond = (vals["row"] > n_rows) | (vals["column"] > n_cols)
+        if beyond.any():
+            r = vals[beyond].iloc[0]
+            raise InputError("the export's plate is larger than the plate map's",
+                             location=Location(file=path) if path else None,
+                             expected=f"a {declared}-well plate (the map's plate_size)",
+                             found=f"well {r['well']} on plate {r['plate']}")  # fmt: skip
     plates = sorted(vals["plate"].unique())
     general = plate_map[plate_map["plate"].isna()]
     per_plate = plate_map[plate_map["plate"].notna()]
@@ -286,6 +307,10 @@ def normalise(values: pd.DataFrame, plate_map: pd.DataFrame, *, read: str | None
         raise InputError("the plate map names a well the export does not have",
                          location=Location(file=path) if path else None,
                          expected=f"well {r['well']} on plate {r['plate']}", found="no such well (layout does not match the plate)")  # fmt: skip
+    # readings of wells the map does not name are not used: counted per plate, not dropped unsaid
+    mapped = pd.MultiIndex.from_frame(layout[["plate", "well"]])
+    unused = ~pd.MultiIndex.from_frame(vals[["plate", "well"]].astype({"plate": int})).isin(mapped)
+    unmapped = vals[unused].groupby("plate").size()
     merged = merged[merged["role"] != "empty"].copy()
     value = merged["value"].astype(float)
     finite = np.isfinite(value)
@@ -302,7 +327,16 @@ def normalise(values: pd.DataFrame, plate_map: pd.DataFrame, *, read: str | None
     merged["viability"] = viability.where(np.isfinite(viability))
     merged["issue"] = _well_issues(merged, value, ref)
     merged["read"] = chosen
-    return merged.reset_index(drop=True)
+    out = merged.reset_index(drop=True)
+    out.attrs["unmapped"] = {int(p): int(unmapped.get(p, 0)) for p in plates}
+    # the plate's size from the export (every reading), for plate_qc's edge wells: a map
+    # that covers A1:H12 of a 384-well plate does not make row H an edge
+    extent = vals.groupby("plate")[["row", "column"]].max()
+    out.attrs["plate_size"] = {
+        int(p): max(declared or 0, plate_size(int(r), int(c)) or 0)
+        for p, (r, c) in zip(extent.index.to_numpy(), extent.to_numpy(), strict=True)
+    }
+    return out
 
 
 def _well_issues(merged: pd.DataFrame, value: pd.Series, ref: pd.Series) -> np.ndarray:
@@ -340,6 +374,7 @@ def plate_qc(wells: pd.DataFrame) -> pd.DataFrame:
 
 def _plate_qc(wells: pd.DataFrame) -> pd.DataFrame:
     rows = []
+    unmapped = wells.attrs.get("unmapped")  # from normalise: export wells the map leaves out
     for plate, g in wells.groupby("plate"):
         finite = np.isfinite(g["signal"].astype(float))
         veh = g[(g["role"] == "vehicle") & finite]
@@ -355,7 +390,11 @@ def _plate_qc(wells: pd.DataFrame) -> pd.DataFrame:
         else:
             rec["z_prime"] = np.nan
         max_row, max_col = int(g["row"].max()), int(g["column"].max())
-        size = plate_size(max_row, max_col) or 96
+        sizes = wells.attrs.get("plate_size")
+        size = (sizes.get(plate) if isinstance(sizes, dict) else None) or plate_size(
+            max_row, max_col
+        )
+        size = size if size in SIZES else 96
         nrow, ncol = SIZES[size]
         edge = veh["row"].isin([1, nrow]) | veh["column"].isin([1, ncol])
         rec["edge_to_interior"] = (veh.loc[edge, "signal"].mean() / veh.loc[~edge, "signal"].mean()
@@ -385,6 +424,9 @@ def _plate_qc(wells: pd.DataFrame) -> pd.DataFrame:
         issues = g["issue"].fillna("").astype(str) if "issue" in g else pd.Series("", index=g.index)
         rec["n_unusable"] = int(issues.str.contains("not computed|undefined").sum())
         rec["n_implausible"] = int(issues.str.startswith("implausible").sum())
+        rec["n_unmapped"] = (
+            unmapped.get(plate, 0) if isinstance(unmapped, dict) else np.nan
+        )  # readings not used (not in the map); not a QC failure
         if rec["n_unusable"]:
             problems.append(f"{rec['n_unusable']} well(s) without a usable viability")
         if rec["n_implausible"]:
@@ -495,7 +537,10 @@ def read_gdsc_wells(
     role = tag.map(_GDSC_ROLE).fillna("empty")
     role = role.mask(tag == "PC-1", "positive_control")  # PC-2… are other control drugs: not pooled
     role = role.mask(tag.str.fullmatch(r"L\d+-D\d+-S"), "sample")
-    wide = 48 if frame["POSITION"].max() > 384 else 24
+    # each scan's own plate: a table with 384- and 1536-well scans (GDSC1 and GDSC2) would
+    # otherwise number the 384-well plates' wells 48 to a row
+    largest = frame.groupby("SCAN_ID")["POSITION"].transform("max").to_numpy(float)
+    wide = np.where(largest > 384, 48, 24)
     pos = frame["POSITION"].to_numpy(np.int64) - 1
     rows, cols = pos // wide + 1, pos % wide + 1
     wells = [well_name(r, c) for r, c in zip(rows, cols, strict=True)]

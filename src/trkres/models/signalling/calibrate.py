@@ -392,13 +392,32 @@ def calibrate(
     logs0 = np.clip(logs0, lower, upper)
     problem = _Problem(obs, names, logs0, lower, upper, kb, dose_points, "se" in obs.columns)
     best, best_nll, converged = _optimise(problem, logs0, np.ones(len(names), dtype=bool))
+    # Without se, σ is profiled out: it needs residual degrees of freedom and residuals that
+    # are not all zero. Otherwise −2 log L has no floor and any step "rises" past 3.84, so the
+    # profile's CI would only be the width of its first step: none is reported.
+    undefined = ""
+    if not problem.has_se:
+        rss = float(np.sum(_residuals(problem, best) ** 2))
+        if len(obs) <= len(names):
+            undefined = (f"not estimable: {len(obs)} observation(s) for {len(names)} parameter(s) "
+                         "and no se column, so σ cannot be estimated (give se)")  # fmt: skip
+        elif rss <= 1e-12 * len(obs):
+            undefined = ("not estimable: the data fit exactly (σ profiled out is 0, no noise "
+                         "to set a CI; give se)")  # fmt: skip
     profiles: list[dict[str, Any]] = []
     estimates = []
     for i, name in enumerate(names):
-        rows, low, high = _profile(problem, best, best_nll, i, profile_steps)
+        rows: list[dict[str, Any]]
+        if undefined:
+            rows = [{"parameter": name, "value": float(np.exp(best[i])), "delta_neg2loglik": 0.0}]
+            low = high = float("nan")
+        else:
+            rows, low, high = _profile(problem, best, best_nll, i, profile_steps)
         profiles.extend(rows)
         rises = max(r["delta_neg2loglik"] for r in rows)
-        if np.isfinite(low) and np.isfinite(high):
+        if undefined:
+            status = undefined
+        elif np.isfinite(low) and np.isfinite(high):
             status = "identifiable"
         elif rises < 0.1 * _CHI2_95:
             status = "not identifiable (flat profile)"
@@ -423,6 +442,8 @@ def calibrate(
     ]
     if not converged:
         notes.append("the optimiser stopped before converging: estimates may not be the optimum")
+    if undefined:
+        notes.append(f"no confidence intervals: {undefined.removeprefix('not estimable: ')}")
     return CalibrationResult(
         tables={"estimates": pd.DataFrame(estimates), "fit": fit,
                 "profiles": pd.DataFrame(profiles)},
@@ -469,7 +490,8 @@ def observations_from_blots(
     ``larotrectinib=100nM``), or the treatment text itself when it already says
     ``drug=dose`` (combinations: ``larotrectinib=100nM+trametinib=10nM``); control lanes
     (role ``control``, fold change 1 by definition) are left out. Time is the layout's
-    ``time`` in hours (``time_unit`` h or min). Rows without a fold change are left out and
+    ``time`` in hours (``time_unit`` h or min; 2 h when the table has no ``time`` column; a
+    lane with an empty or non-numeric time is an error, not a guess). Rows without a fold change are left out and
     counted in the ``note`` column's first row.
     """
     need = ["sample", "treatment", "target", "fold_change"]
@@ -493,22 +515,27 @@ def observations_from_blots(
         text = str(row["treatment"]).strip()
         if "=" in text:
             return text
-        dose = row.get("dose")
+        dose = pd.to_numeric(pd.Series([row.get("dose")]), errors="coerce").iloc[0]
         unit = str(row.get("dose_unit", "") or "").strip()
-        if dose is None or pd.isna(dose) or not unit:
+        if pd.isna(dose) or not unit:  # text ('10 nM' in the dose cell) is no dose either
             raise InputError(f"lane {row.get('lane', '?')}: no dose for {text}",
                              expected="dose and dose_unit in the layout, or 'drug=dose' text",
-                             found=f"{dose!r} {unit!r}")  # fmt: skip
+                             found=f"{row.get('dose')!r} {unit!r}")  # fmt: skip
         return f"{text}={float(dose):g}{unit}"
 
     def hours(row: pd.Series) -> float:
-        if "time" not in row or pd.isna(row["time"]):
-            return 2.0
+        if "time" not in row:
+            return 2.0  # no time column: the 2 h of a signalling western (documented)
+        time = pd.to_numeric(pd.Series([row["time"]]), errors="coerce").iloc[0]
+        if pd.isna(time):  # a lane without its time, or text: not guessed
+            raise InputError(f"lane {row.get('lane', '?')}: bad time",
+                             expected="a number of hours or minutes (time_unit)",
+                             found=repr(row["time"]))  # fmt: skip
         unit = str(row.get("time_unit", "h") or "h").strip().lower()
         scale = {"h": 1.0, "hr": 1.0, "hours": 1.0, "min": 1 / 60, "minutes": 1 / 60}.get(unit)
         if scale is None:
             raise InputError("unknown time unit", expected="h or min", found=unit)
-        return float(row["time"]) * scale
+        return float(time) * scale
 
     out = pd.DataFrame({
         "kind": "readout",

@@ -153,12 +153,16 @@ def simulate_grid(
     obs = result.observables()
     progress(2, 3, "signalling: readouts")
     none_index = next(i for i, t in enumerate(treatments) if t.label == "none")
+    # a genotype whose untreated steady state did not settle did not follow the protocol:
+    # its readouts are left empty (and listed in ``failed``), not returned as if it had
+    unsettled = np.isin([g.label for g in genotypes], failed_ss)
     rows_rel: list[pd.DataFrame] = []
     rows_abs: list[pd.DataFrame] = []
     geno = np.repeat([g.label for g in genotypes], n_t)
     treat = np.tile([t.label for t in treatments], n_g)
     for name in READOUTS:
-        level = obs[name].reshape(n_g, n_t, len(times))
+        level = obs[name].reshape(n_g, n_t, len(times)).copy()
+        level[unsettled] = np.nan
         ref = level[:, none_index : none_index + 1, :]
         with np.errstate(divide="ignore", invalid="ignore"):
             rel = np.where(ref > 0, level / ref, np.nan)

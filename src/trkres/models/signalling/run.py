@@ -100,7 +100,9 @@ class SignalResult(TableResult):
 
 def half_maximal(doses: np.ndarray, values: np.ndarray) -> float:
     """The dose (nM) where a falling curve first crosses 0.5, by linear interpolation on
-    log dose between the grid points around it; NaN if it never crosses."""
+    log dose between the grid points around it; NaN if it never crosses, the lowest dose if
+    the curve starts below 0.5 (a bound for calibration: :func:`run_signal` reports such a
+    curve's half-maximal dose as below the grid, not as this dose)."""
     below = np.flatnonzero(values < 0.5)
     if below.size == 0 or below[0] == 0:
         return float("nan") if below.size == 0 else float(doses[0])
@@ -130,14 +132,23 @@ def _dose_response(
         rtol=options.rtol, overrides=overrides,
     )  # fmt: skip
     top = f"not reached by {doses[-1]:g} nM"
+    # the lowest dose already below half: the half-maximal dose lies below the grid, and
+    # half_maximal's lowest dose (calibration's finite stand-in) is not an estimate of it
+    bottom = f"below {doses[0]:g} nM (the lowest dose already halves the readout)"
     per_decade = (len(doses) - 1) / np.log10(doses[-1] / doses[0])
     how = f"interpolated on log dose between grid doses ({per_decade:.3g} per decade)"
     ic50 = []
     for (g, d, r), part in curves.groupby(["genotype", "drug", "readout"], sort=False):
-        value = half_maximal(part["dose_nm"].to_numpy(), part["value"].to_numpy())
+        values = part["value"].to_numpy()
+        value = half_maximal(part["dose_nm"].to_numpy(), values)
+        note = top if np.isnan(value) else how
+        if values[0] < 0.5:
+            value, note = float("nan"), bottom
+        if not np.isfinite(values).all():  # a dose whose simulation did not finish
+            value, note = float("nan"), "not computed: a simulation of this curve did not finish"
         ic50.append({"genotype": g, "drug": d, "readout": r,
                      "time_h": float(part["time_h"].iloc[0]), "ic50_nm": value,
-                     "note": top if np.isnan(value) else how})  # fmt: skip
+                     "note": note})  # fmt: skip
     return curves, pd.DataFrame(ic50), simulations
 
 

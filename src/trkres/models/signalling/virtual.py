@@ -99,7 +99,10 @@ def virtual_plate(
     drug_id = parse_treatment(f"{drug}=1nM", kb).drugs[0]
     parsed = [parse_genotype(g, kb) for g in genotypes]
     doses = top_nm / 3.0 ** np.arange(9, -1, -1)  # ten 3-fold doses, ascending
-    curves, _ = single_drug_curves(parsed, [drug_id], doses, kb, overrides=overrides)
+    # one curve per distinct genotype: two lines of one genotype ("LMNA::NTRK1" and
+    # "lmna::ntrk1" too) share it, rather than interleaving two copies of it by dose
+    distinct = list({g.label: g for g in parsed}.values())
+    curves, _ = single_drug_curves(distinct, [drug_id], doses, kb, overrides=overrides)
     via = curves[curves["readout"] == "viability"]
     rng = np.random.default_rng(seed)
     values: list[dict[str, object]] = []
