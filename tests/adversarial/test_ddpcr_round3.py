@@ -201,3 +201,52 @@ def test_merged_wells_with_a_saturated_well_are_unbounded() -> None:
     merged = merged_of(replicate_wells([15000, 300], [0.85, 0.85])).iloc[0]
     assert np.isinf(merged["merged_concentration"]) and np.isinf(merged["merged_ci_high"])
     assert np.isfinite(merged["merged_ci_low"])
+
+
+# --- 5. European-locale exports, saturated blanks ------------------------------------------------
+
+
+def test_decimal_comma_does_not_shift_the_row(tmp_path: Path) -> None:
+    """'0,78' in Concentration split the row: positives were read from Negatives (78 of
+    14,988 droplets, 6.14 copies/µL) with no error."""
+    path = tmp_path / "eu.csv"
+    path.write_text("Well,Sample,TargetType,Target,Concentration,Positives,Negatives,AcceptedDroplets\n"
+                    "A01,s,Ch1Unknown,MUT,0,78,12,14988,15000\n")  # fmt: skip
+    with pytest.raises(InputError, match="more values than the header") as info:
+        run_ddpcr([path])
+    assert info.value.location is not None and info.value.location.line == 2
+    assert "decimal comma" in str(info.value.expected)
+
+
+def test_trailing_empty_fields_are_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "qs17.csv"
+    path.write_text(NO_CLUSTERS + "\nA01,s,Ch1Unknown,MUT,12,14988,15000,,\n")
+    assert run_ddpcr([path]).wells["positives"].tolist() == [12]
+
+
+def test_semicolon_export_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "semi.csv"
+    path.write_text(NO_CLUSTERS.replace(",", ";") + "\nA01;s;Ch1Unknown;MUT;12;14988;15000\n")
+    with pytest.raises(InputError, match="semicolon-separated"):
+        run_ddpcr([path])
+
+
+def test_saturated_blank_well_is_an_error_not_nan_limits(tmp_path: Path) -> None:
+    """A blank well with every droplet positive made LoB and LoD NaN: every well was then
+    silently 'not_detected'."""
+    path = tmp_path / "sat.csv"
+    rows = ["A01,b,Ch1Unknown,MUT,15000,0,15000", "A02,b,Ch1Unknown,MUT,1,14999,15000",
+            "A03,l,Ch1Unknown,MUT,5,14995,15000", "A04,l,Ch1Unknown,MUT,6,14994,15000",
+            "A05,x,Ch1Unknown,MUT,7,14993,15000"]  # fmt: skip
+    path.write_text(NO_CLUSTERS + "\n" + "\n".join(rows) + "\n")
+    with pytest.raises(InputError, match="no finite value") as info:
+        run_ddpcr([path], [], DdpcrOptions(blank_samples=["b"], low_samples=["l"]))
+    assert "A01" in str(info.value.found)
+
+
+def test_detection_limits_refuse_non_finite_results() -> None:
+    from trkres.assays.ddpcr.detection import detection_limits
+    from trkres.errors import ComputationError
+
+    with pytest.raises(ComputationError, match="not a finite number"):
+        detection_limits([0.0, float("inf")], [0.4, 0.5])

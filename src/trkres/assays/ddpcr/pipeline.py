@@ -222,6 +222,17 @@ def limits_from_samples(
     if target is not None:
         use &= table["target"].astype(str) == str(target)
     sel = table[use]
+    infinite = sel["sample"].isin([*blank, *low]) & ~np.isfinite(sel[measure].to_numpy(dtype=float))
+    if infinite.any():
+        w = sel[infinite].iloc[0]
+        raise InputError(
+            "a blank or low-level well has no finite value for the limits",
+            location=Location(file=str(w["source"]) if "source" in sel else None, column=measure),
+            expected=f"a finite {measure} in every blank and low-level well (a saturated well, "
+            "every droplet positive, must be diluted and rerun, or left out of the samples)",
+            found=f"well {w['well']} ({w['sample']}, {w['target']}): {w[measure]} "
+            f"{str(w.get('flag', '')).strip()}".strip(),
+        )
     b = sel[sel["sample"].isin(blank)].rename(columns={measure: "value"})[["sample", "value"]]
     lw = sel[sel["sample"].isin(low)].rename(columns={measure: "value"})[["sample", "value"]]
     return detection_limits(b, lw, method=method)
