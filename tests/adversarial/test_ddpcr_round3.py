@@ -250,3 +250,49 @@ def test_detection_limits_refuse_non_finite_results() -> None:
 
     with pytest.raises(ComputationError, match="not a finite number"):
         detection_limits([0.0, float("inf")], [0.4, 0.5])
+
+
+# --- 6. real mutant clusters are not rain -----------------------------------------------------
+
+
+def test_real_kras_clusters_are_detected_not_rain() -> None:
+    """QuantaSoft and twoddpcr count 35-120 mutant droplets in A04, C04 and H03 of the KRAS
+    plate; a cluster-spread limit of 12% of the height called them 'indeterminate'."""
+    here = Path(__file__).resolve().parents[3] / "shared" / "validation" / "ddpcr_twoddpcr_kras"
+    if not here.is_dir():
+        pytest.skip("../shared/validation is not present (fresh clone): real-data test skipped")
+    wells = run_ddpcr([], sorted((here / "amplitudes").glob("*_Amplitude.csv"))).wells
+    mutant = wells[wells["channel"] == 1]
+    assert len(mutant) == 12
+    assert (mutant["call"] == "detected").all(), mutant.loc[mutant["call"] != "detected", "well"]
+
+
+def test_indeterminate_ddpcr_well_is_not_an_absence() -> None:
+    """A rain-only (indeterminate) ddPCR well became VAF 0, a measured absence: with a
+    later detection the alteration was called 'emerged'."""
+    from trkres.genomics.cfdna_run import run_cfdna
+
+    wells = pd.DataFrame({"sample": ["S0", "S60"], "target": "BRAF V600E", "target_type": "",
+                          "well": ["A01", "A02"], "call": ["indeterminate", "detected"],
+                          "fractional_abundance": [0.5, 2.0]})  # fmt: skip
+    result = run_cfdna([cfdna_rows([("S0", 0, None), ("S60", 60, None)])], ddpcr_wells=wells)
+    assert result.emergence.set_index("gene").loc["BRAF", "status"] != "emerged"
+    assert result.issues_table["found"].str.contains("indeterminate").sum() == 1
+
+
+def test_low_count_fractional_abundance_interval_is_quantasofts() -> None:
+    """QuantaSoft 1.7's PoissonFractionalAbundanceMin/Max at 5-39 mutant droplets are wider
+    than the plain delta method: its low-count interval sets the channel's variance. The
+    plain delta method missed 7 of the 12 printed bounds (H04: 0.60-7.84 vs 0.5-8.0)."""
+    here = Path(__file__).resolve().parents[3] / "shared" / "validation" / "ddpcr_twoddpcr_kras"
+    if not here.is_dir():
+        pytest.skip("../shared/validation is not present (fresh clone): real-data test skipped")
+    ref = pd.read_csv(here / "reference.tsv", sep="\t")
+    wells = run_ddpcr([here / "KRAS_quantasoft_export.csv"]).wells
+    m = ref.merge(wells, on=["well", "target"])
+    low = m[(m["target"] == "Mutant") & (m["qs_positives"] < 100)]
+    assert len(low) == 6
+    printed = np.concatenate([low["qs_fa_ci_low"], low["qs_fa_ci_high"]])
+    ours = np.concatenate([low["fa_ci_low"], low["fa_ci_high"]])
+    within = np.abs(ours - printed) <= 0.05 + 1e-9  # printed to one decimal
+    assert within.sum() >= 11, list(zip(printed, ours.round(3), strict=True))

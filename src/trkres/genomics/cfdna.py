@@ -378,7 +378,7 @@ def ddpcr_measurements(
     (``target_type`` Reference, or a name such as ``MET WT``) is the
     denominator of the fractional abundance, never an alteration. Wells of
     samples absent from the cfDNA table, with unparseable target names, failed,
-    or detected without a fractional abundance (no reference channel) are left
+    indeterminate (rain only: neither detected nor absent), or detected without a fractional abundance (no reference channel) are left
     out and each is an issue row in ``issues``.
     """
     known = samples.drop_duplicates("sample_id").set_index("sample_id")
@@ -411,6 +411,10 @@ def ddpcr_measurements(
             continue
         if w.call == "failed":
             report(w, "a well that passed quality control", f"{target}: call failed", "dropped")
+            continue
+        if w.call == "indeterminate":  # rain only: neither a detection nor an absence
+            report(w, "a well called detected or not detected",
+                   f"{target}: call indeterminate (positives are rain only)", "dropped")  # fmt: skip
             continue
         s = known.loc[sample]
         detected = w.call == "detected"

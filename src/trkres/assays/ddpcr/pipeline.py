@@ -86,7 +86,7 @@ def quantify(
     # Exports without the Ch1±Ch2± cluster columns: each channel's positives are on its own
     # row of the same well (same droplets), which is all the fractional abundance needs.
     mine, other = _positives_by_channel(wells, mine, other)
-    fa = fractional_abundance(mine, n, other, n, z=z)
+    fa = fractional_abundance(mine, n, other, n, z=z, interval=interval)
     volume_ul = wells["droplet_volume_nl"].to_numpy(dtype=float) * 1e-3
     with np.errstate(divide="ignore", invalid="ignore"):
         genome = -np.log1p(-other / n) / volume_ul * WELL_VOLUME_UL
