@@ -296,3 +296,34 @@ def test_low_count_fractional_abundance_interval_is_quantasofts() -> None:
     ours = np.concatenate([low["fa_ci_low"], low["fa_ci_high"]])
     within = np.abs(ours - printed) <= 0.05 + 1e-9  # printed to one decimal
     assert within.sum() >= 11, list(zip(printed, ours.round(3), strict=True))
+
+
+def test_ntc_well_with_positives_is_flagged(tmp_path: Path) -> None:
+    """An NTC with 3 mutant-channel positives was just 'detected', with no flag."""
+    rng = np.random.default_rng(1)
+    paths = []
+    for name, k in (("A01", 20), ("B01", 3), ("C01", 0)):
+        ch1 = np.concatenate([rng.normal(5000, 200, 12000 - k), rng.normal(10000, 200, k)])
+        rows = "\n".join(
+            f"{a:.2f},{b:.2f}" for a, b in zip(ch1, rng.normal(1400, 60, 12000), strict=True)
+        )
+        path = tmp_path / f"p_{name}_Amplitude.csv"
+        path.write_text("Ch1Amplitude,Ch2Amplitude\n" + rows + "\n")
+        paths.append(path)
+    wells = run_ddpcr([], paths, DdpcrOptions(ntc_wells=["B01"])).wells
+    ntc = wells[(wells["well"] == "B01") & (wells["channel"] == 1)].iloc[0]
+    assert "ntc_positive(3 droplets)" in ntc["flag"]
+    assert not wells.loc[wells["well"] != "B01", "flag"].str.contains("ntc_positive").any()
+
+
+def test_cfdna_lists_ddpcr_export_rows_dropped_as_repeats(tmp_path: Path) -> None:
+    """An exact repeat row of a ddPCR export joined to cfDNA was dropped without a trace
+    in the cfDNA issues (rows in = rows used + rows reported)."""
+    from trkres.genomics.cfdna_run import run_cfdna
+
+    row = "A01,S60,Ch1Unknown,BRAF V600E,40,14960,15000"
+    path = tmp_path / "p.csv"
+    path.write_text(NO_CLUSTERS + f"\n{row}\n{row}\nA01,S60,Ch2Unknown,BRAF WT,3000,12000,15000\n")
+    result = run_cfdna([cfdna_rows([("S0", 0, 0.0), ("S60", 60, None)])], ddpcr_exports=[path])
+    issues = result.issues_table
+    assert ((issues["file"] == str(path)) & (issues["line"] == 3)).sum() == 1

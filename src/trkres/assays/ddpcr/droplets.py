@@ -550,6 +550,12 @@ def classify_droplets(
                     )
                     if f
                 )
+            negative_control = str(name) in set(map(str, ntc_wells)) or (
+                c + 1 == mutant_channel and str(name) in set(map(str, wt_wells))
+            )
+            if negative_control and k > 0:  # template where none should be: contamination?
+                kind = "ntc" if str(name) in set(map(str, ntc_wells)) else "wt_control"
+                flag = ";".join(f for f in (flag, f"{kind}_positive({k} droplets)") if f)
             accepted = int(np.isfinite(amp).sum())
             if accepted < min_droplets:
                 flag = ";".join(f for f in (flag, f"low_droplets(<{min_droplets})") if f)
