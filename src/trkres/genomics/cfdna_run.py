@@ -118,7 +118,9 @@ def run_cfdna(
         # Export rows the ddPCR reader dropped (exact repeats) are this run's issues too.
         dropped = quantified.issues if quantified.issues is not None else pd.DataFrame()
         issues += [
-            RowIssue(str(r.file), int(r.line), None, str(r.expected), str(r.found), str(r.action))
+            RowIssue(
+                str(r.file), int(str(r.line)), None, str(r.expected), str(r.found), str(r.action)
+            )
             for r in dropped.itertuples()
         ]
     if ddpcr_wells is not None:
