@@ -63,9 +63,11 @@ def test_detect_equals_limits_given_to_run() -> None:
                                                    limits_target="1"))  # fmt: skip
     pd.testing.assert_frame_equal(called.wells, direct.wells)
     pd.testing.assert_frame_equal(called.limits, direct.limits)  # type: ignore[arg-type]
-    assert called.wells["call_rule"].str.startswith("EP17 parametric").all()
     # Two copies against four: the 2-copy wells are blank-like, the 4-copy ones detected.
     ch1 = called.wells[called.wells["target"] == "1"]
+    assert ch1["call_rule"].str.startswith("EP17 parametric").all()
+    other = called.wells[called.wells["target"] != "1"]  # the limits are target 1's only
+    assert len(other) and not other["call_rule"].str.startswith("EP17").any()
     assert (ch1.loc[ch1["sample"] == low[0], "call"] == "detected").all()
     assert (ch1.loc[ch1["sample"] == blank[0], "call"] != "detected").all()
     with pytest.raises(InputError, match="blank sample not in the wells"):

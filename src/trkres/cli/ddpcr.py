@@ -48,7 +48,11 @@ def ddpcr(
         list[str] | None, typer.Option(help="Low-level sample for EP17 LoD (repeatable).")
     ] = None,
     limits_target: Annotated[
-        str | None, typer.Option(help="Target whose wells give the limits.")
+        str | None,
+        typer.Option(
+            help="Target whose wells give the limits and are called by them (needed when "
+            "the blank and low samples have several targets, e.g. a reference channel)."
+        ),
     ] = None,
     limits_method: Annotated[
         str, typer.Option(help="EP17 method: parametric or nonparametric.")
@@ -122,7 +126,7 @@ def ddpcr(
     copies of another row: counted once). The same export given twice, or one well and
     target listed twice with different values, is an error.
 
-    Example:  trkres ddpcr plate1.csv -o ddpcr --blank WT --low LOW1 --low LOW2
+    Example:  trkres ddpcr plate1.csv -o ddpcr --blank WT --low LOW1 --limits-target MUT
     """
     from trkres.assays.ddpcr.options import DdpcrOptions
     from trkres.assays.ddpcr.run import is_amplitude_file, run_ddpcr

@@ -228,6 +228,19 @@ def _measurements(
                                f"a VAF ({vaf_unit}) or alt_count and ref_count",
                                repr(f[cols["vaf"]].iloc[i]) if cols["vaf"] else "none",
                                "kept, value missing"))  # fmt: skip
+    # Counts that give no VAF (no reads at the site, or one of the two counts missing): listed,
+    # not silently left without a value.
+    listed = {i.line for i in issues if i.file == str(path)}
+    no_reads = vaf.isna() & ~bad_vaf & ~no_vaf & (alt.notna() | ref.notna())
+    for i in np.flatnonzero(no_reads.to_numpy()):
+        line = read.line_of(int(i))
+        if line in listed:
+            continue
+        depth = alt.iloc[i] + ref.iloc[i]
+        issues.append(RowIssue(str(path), line, cols["alt_count"] or cols["ref_count"],
+                               "alt_count and ref_count with at least one read",
+                               "0 reads" if depth == 0 else "only one of alt_count and ref_count",
+                               "kept, value missing"))  # fmt: skip
     bad_lod = lod > 1
     for i in np.flatnonzero(bad_lod.to_numpy()):
         issues.append(RowIssue(str(path), read.line_of(int(i)), cols["lod"],
@@ -364,8 +377,9 @@ def ddpcr_measurements(
     detected, anything else as not detected. A reference / wild-type target
     (``target_type`` Reference, or a name such as ``MET WT``) is the
     denominator of the fractional abundance, never an alteration. Wells of
-    samples absent from the cfDNA table, with unparseable target names, or
-    failed, are left out and each is an issue row in ``issues``.
+    samples absent from the cfDNA table, with unparseable target names, failed,
+    indeterminate (rain only: neither detected nor absent), or detected without a fractional abundance (no reference channel) are left
+    out and each is an issue row in ``issues``.
     """
     known = samples.drop_duplicates("sample_id").set_index("sample_id")
     folded = {str(k).casefold(): str(k) for k in known.index}
@@ -382,7 +396,9 @@ def ddpcr_measurements(
         target, sample = str(w.target).strip(), str(w.sample).strip()
         parts = re.split(r"[\s_\-]+", target, maxsplit=1)
         kind = str(getattr(w, "target_type", "") or "")
-        if kind.casefold().startswith("ref") or (len(parts) == 2 and _REFERENCE.match(parts[1])):
+        # Target types: "Reference" (tables), "Ch2Reference" (QuantaSoft exports).
+        is_reference = "reference" in kind.casefold() or kind.casefold().startswith("ref")
+        if is_reference or (len(parts) == 2 and _REFERENCE.match(parts[1])):
             continue  # the reference channel: used as the fractional abundance's denominator
         if sample not in known.index:
             near = folded.get(sample.casefold())
@@ -396,8 +412,17 @@ def ddpcr_measurements(
         if w.call == "failed":
             report(w, "a well that passed quality control", f"{target}: call failed", "dropped")
             continue
+        if w.call == "indeterminate":  # rain only: neither a detection nor an absence
+            report(w, "a well called detected or not detected",
+                   f"{target}: call indeterminate (positives are rain only)", "dropped")  # fmt: skip
+            continue
         s = known.loc[sample]
         detected = w.call == "detected"
+        fa = pd.to_numeric(pd.Series([w.fractional_abundance]), errors="coerce").iloc[0]
+        if detected and not np.isfinite(fa):  # a VAF of NaN would read as 'not detected'
+            report(w, "a fractional abundance (a reference channel in the same well)",
+                   f"{target}: detected, fractional abundance missing", "dropped")  # fmt: skip
+            continue
         rows.append(
             {
                 "sample_id": sample,
@@ -405,7 +430,7 @@ def ddpcr_measurements(
                 "day": s["day"],
                 "gene": parts[0],
                 "alteration": parts[1],
-                "vaf": float(str(w.fractional_abundance)) / 100 if detected else 0.0,
+                "vaf": float(fa) / 100 if detected else 0.0,
                 "lod": 0.0,
                 "assay": "ddPCR",
                 "vaf_read_as": "ddPCR fractional abundance % / 100",
@@ -483,8 +508,14 @@ def _response(m: pd.DataFrame, fall: float, metric: str, confirm: bool) -> pd.Da
         series = []
         for d in days:
             at = g[(g["day"] == d) & g["key"].isin(tracked)]
-            vals = at["vaf"].fillna(0.0).where(at["detected"], 0.0)
+            # A tracked alteration whose VAF is missing that day leaves the day without a
+            # value (read as 0 it would fake a response).
+            unmeasured = set(at["key"]) - set(at.loc[at["vaf"].notna(), "key"])
+            at = at[at["vaf"].notna()]
+            vals = at["vaf"].where(at["detected"], 0.0)
             value = float(vals.max() if metric == "max" else vals.mean()) if len(vals) else np.nan
+            if unmeasured:
+                value = np.nan
             series.append((d, value))
         baseline = series[0][1]
         for i, (d, value) in enumerate(series):
@@ -503,6 +534,16 @@ def _emergence(m: pd.DataFrame, confirm: bool) -> pd.DataFrame:
     rows = []
     for (patient, key), g in m[~m["is_fusion"]].groupby(["patient_id", "key"], sort=False):
         g = g.sort_values("day")
+        first_row = g.iloc[0]
+        # A missing VAF is no measurement, not an absence: emergence is judged on measured days.
+        g = g[g["vaf"].notna()]
+        if g.empty:
+            rows.append({"patient_id": patient, "gene": first_row["gene"],
+                         "alteration": str(key).split(" ", 1)[1],
+                         "protein_change": first_row["protein_change"], "status": "not_measured",
+                         "first_detected_day": np.nan, "vaf_at_emergence": np.nan,
+                         "confirmed": False, "vaf_relative_to_fusion": np.nan})  # fmt: skip
+            continue
         by_day = g.groupby("day").agg(detected=("detected", "any"), vaf=("vaf", "max"),
                                       ddpcr=("assay", lambda a: "ddPCR" in set(a)))  # fmt: skip
         days = by_day.index.to_list()
@@ -518,7 +559,6 @@ def _emergence(m: pd.DataFrame, confirm: bool) -> pd.DataFrame:
                         or (g[(g["day"] == day) & (g["assay"] == "ddPCR")]["detected"].any()))  # fmt: skip
             if confirm and not conf:
                 status = "emerged_unconfirmed"
-        first_row = g.iloc[0]
         rows.append({"patient_id": patient, "gene": first_row["gene"], "alteration": str(key).split(" ", 1)[1],
                      "protein_change": first_row["protein_change"], "status": status, "first_detected_day": day,
                      "vaf_at_emergence": vaf, "confirmed": conf,

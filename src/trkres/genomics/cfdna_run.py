@@ -113,7 +113,16 @@ def run_cfdna(
     if ddpcr_exports and ddpcr_wells is None:
         from trkres.assays.ddpcr.run import run_ddpcr
 
-        ddpcr_wells = run_ddpcr(ddpcr_exports).get("ddpcr_wells")
+        quantified = run_ddpcr(ddpcr_exports)
+        ddpcr_wells = quantified.get("ddpcr_wells")
+        # Export rows the ddPCR reader dropped (exact repeats) are this run's issues too.
+        dropped = quantified.issues if quantified.issues is not None else pd.DataFrame()
+        issues += [
+            RowIssue(
+                str(r.file), int(str(r.line)), None, str(r.expected), str(r.found), str(r.action)
+            )
+            for r in dropped.itertuples()
+        ]
     if ddpcr_wells is not None:
         if not isinstance(ddpcr_wells, pd.DataFrame):
             raise InputError("ddpcr_wells must be a DataFrame", expected="a quantified ddPCR wells "

@@ -94,7 +94,8 @@ def detect(
 
     ``result`` is :func:`quantify`'s result (or its ``wells`` table); ``blank`` are
     wild-type-only or NTC samples (LoB), ``low`` low-level samples (LoD), ``target``
-    the target whose wells give the limits (all when ``None``), ``method``
+    the target whose wells give the limits and whose wells are re-called (may be
+    ``None`` only when the blank and low wells hold one target), ``method``
     ``parametric`` or ``nonparametric``. Limits are in copies/µL. Returns a new
     result whose wells are called ``detected`` (> LoD), ``below_lod`` (> LoB) or
     ``not_detected`` (failed wells stay failed), with the ``ddpcr_limits`` table.

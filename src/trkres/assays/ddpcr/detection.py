@@ -79,6 +79,15 @@ def detection_limits(
     if len(b) < 2 or len(lw) < 2:
         raise ComputationError("EP17 needs replicate results", expected="≥ 2 blank and ≥ 2 low-level results",
                                found=f"{len(b)} blank, {len(lw)} low-level")  # fmt: skip
+    for what, frame in (("blank", b), ("low-level", lw)):
+        bad = ~np.isfinite(frame["value"].to_numpy(dtype=float))
+        if bad.any():  # NaN would make every limit NaN and every call not_detected
+            raise ComputationError(
+                f"a {what} result is not a finite number",
+                expected="finite blank and low-level results",
+                found=f"{frame['value'].iloc[int(np.flatnonzero(bad)[0])]!r} "
+                f"(sample {frame['sample'].iloc[int(np.flatnonzero(bad)[0])]})",
+            )
     if method == "parametric":
         lob = b["value"].mean() + _cp(len(b), b["sample"].nunique()) * b["value"].std(ddof=1)
         groups = lw.groupby("sample")["value"]

@@ -48,11 +48,14 @@ def detect_generation(columns: list[str], path: Path | None = None) -> str:
         return "qx_manager"
     if "TargetType" in cols and "Target" in cols:
         return "quantasoft_1.7"
+    semicolons = len(columns) == 1 and ";" in columns[0]
     raise InputError(
-        "not a QuantaSoft / QX Manager results export",
+        "not a QuantaSoft / QX Manager results export"
+        + (" (semicolon-separated, as European-locale software writes CSV)" if semicolons else ""),
         location=Location(file=path, line=1),
-        expected="columns TypeAssay+Assay (QuantaSoft), TargetType+Target (1.7.x) or DyeName(s) (QX Manager)",
-        found=", ".join(columns[:10]),
+        expected="columns TypeAssay+Assay (QuantaSoft), TargetType+Target (1.7.x) or DyeName(s) (QX Manager)"
+        + ", comma-separated with decimal points" * semicolons,
+        found=", ".join(columns[:10])[:300],
     )
 
 
@@ -201,6 +204,28 @@ def _duplicate_rows(
     return kept.reset_index(drop=True), issues
 
 
+def _check_row_widths(text: str, width: int, path: Path) -> None:
+    """A row with more non-empty fields than the header is an error naming its line.
+
+    QuantaSoft 1.7 ends rows with extra *empty* fields (dropped); a value beyond the
+    header would shift every later column of the row into the wrong one, as a decimal
+    comma does (``0,78`` read as two fields: positives read from the negatives column).
+    """
+    reader = csv.reader(io.StringIO(text))
+    start = 0
+    for row in reader:
+        if len(row) > width and any(cell.strip() for cell in row[width:]):
+            raise InputError(
+                "a row has more values than the header has columns",
+                location=Location(file=path, line=start + 1),
+                expected=f"at most {width} values (the header's columns); numbers written with "
+                "a decimal point (a decimal comma, as European-locale exports write, splits "
+                "one value in two)",
+                found=f"{len(row)} values: {','.join(row)[:200]}",
+            )
+        start = reader.line_num
+
+
 def read_ddpcr_export_checked(
     path: Path, droplet_volume_nl: float | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -222,7 +247,9 @@ def read_ddpcr_export_checked(
                          found="an empty file")  # fmt: skip
     first = next((i for i, ln in enumerate(text.split("\n")) if ln.strip()), 0)
     header_line = text.split("\n", first + 1)[first]
-    check_unique_header(next(csv.reader([header_line])), path, what="ddPCR export", line=first + 1)
+    header = next(csv.reader([header_line]))
+    check_unique_header(header, path, what="ddPCR export", line=first + 1)
+    _check_row_widths(text, len(header), path)
     try:
         with warnings.catch_warnings():
             # QuantaSoft 1.7 ends data rows with extra empty fields; index_col=False drops them.

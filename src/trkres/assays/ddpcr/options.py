@@ -51,7 +51,11 @@ class DdpcrOptions(Options):
         validation_alias=_also("low_samples", "low"),
         description="low-level samples (EP17 LoD)",
     )
-    limits_target: str | None = Field(None, description="target whose wells give the limits")
+    limits_target: str | None = Field(
+        None,
+        description="target whose wells give the limits and are called by them (needed "
+        "when the blank and low samples have several targets, e.g. a reference channel)",
+    )
     limits_method: Literal["parametric", "nonparametric"] = Field(
         "parametric", description="EP17 method"
     )

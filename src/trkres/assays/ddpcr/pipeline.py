@@ -16,7 +16,12 @@ from trkres.assays.ddpcr.detection import (
     detection_probability,
 )
 from trkres.assays.ddpcr.droplets import Classification
-from trkres.assays.ddpcr.poisson import DROPLET_VOLUME_NL, concentration, fractional_abundance
+from trkres.assays.ddpcr.poisson import (
+    DROPLET_VOLUME_NL,
+    Interval,
+    concentration,
+    fractional_abundance,
+)
 from trkres.errors import InputError, Location
 
 #: Columns of ``ddpcr_wells.tsv``.
@@ -32,7 +37,7 @@ WELL_OUTPUT = [
 WELL_VOLUME_UL = 20.0
 
 #: How each interval is named in ``ddpcr_wells.tsv``.
-INTERVAL_LABEL = {
+INTERVAL_LABEL: dict[Interval, str] = {
     "quantasoft": "QuantaSoft (Wald >= 100 positives, flat-prior Poisson HPD below)",
     "wald": "Wald",
     "wilson": "Wilson",
@@ -78,7 +83,10 @@ def quantify(
     ch2 = wells["ch2_positives"].to_numpy(dtype=float)
     is_ch1 = wells["channel"].to_numpy() == 1
     mine, other = np.where(is_ch1, ch1, ch2), np.where(is_ch1, ch2, ch1)
-    fa = fractional_abundance(mine, n, other, n, z=z)
+    # Exports without the Ch1±Ch2± cluster columns: each channel's positives are on its own
+    # row of the same well (same droplets), which is all the fractional abundance needs.
+    mine, other = _positives_by_channel(wells, mine, other)
+    fa = fractional_abundance(mine, n, other, n, z=z, interval=interval)
     volume_ul = wells["droplet_volume_nl"].to_numpy(dtype=float) * 1e-3
     with np.errstate(divide="ignore", invalid="ignore"):
         genome = -np.log1p(-other / n) / volume_ul * WELL_VOLUME_UL
@@ -129,14 +137,54 @@ def quantify(
     return out[WELL_OUTPUT].reset_index(drop=True)
 
 
+def _positives_by_channel(
+    wells: pd.DataFrame, mine: np.ndarray, other: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fill missing per-channel positives from the well's other-channel row.
+
+    A well (of one source file) with exactly one row per channel and the same accepted
+    droplets in both has each channel's positives on its row; wells with several targets
+    in a channel (amplitude multiplexing) stay without a fractional abundance.
+    """
+    missing = np.isnan(mine) | np.isnan(other)
+    if not missing.any():
+        return mine, other
+    source = wells["source"].astype(str) if "source" in wells else pd.Series("", index=wells.index)
+    key = pd.DataFrame({"source": source.to_numpy(), "well": wells["well"].astype(str).to_numpy(),
+                        "channel": wells["channel"].to_numpy()})  # fmt: skip
+    n_rows = key.groupby(["source", "well", "channel"])["well"].transform("size").to_numpy()
+    single = key.assign(k=wells["positives"].to_numpy(dtype=float),
+                        n=wells["accepted_droplets"].to_numpy(dtype=float))[n_rows == 1]  # fmt: skip
+    lookup = single.set_index(["source", "well", "channel"])
+    partner = pd.MultiIndex.from_arrays(
+        [key["source"], key["well"], 3 - key["channel"].to_numpy(dtype=np.int64)]
+    )
+    found = lookup.reindex(partner)
+    k_other, n_other = found["k"].to_numpy(dtype=float), found["n"].to_numpy(dtype=float)
+    own_k = wells["positives"].to_numpy(dtype=float)
+    own_n = wells["accepted_droplets"].to_numpy(dtype=float)
+    usable = missing & (n_rows == 1) & np.isfinite(k_other) & (n_other == own_n)
+    return np.where(usable, own_k, mine), np.where(usable, k_other, other)
+
+
 def apply_limits(
-    table: pd.DataFrame, limits: DetectionLimits, measure: str = "concentration"
-) -> pd.DataFrame:
-    """Replace the calls by EP17 calls on ``measure`` (failed wells stay failed)."""
+    table: pd.DataFrame, limits: DetectionLimits, measure: str = "concentration",
+    *, target: str | None = None,
+) -> pd.DataFrame:  # fmt: skip
+    """Replace the calls by EP17 calls on ``measure`` (failed wells stay failed).
+
+    Limits hold for the target whose wells set them: with ``target`` only its wells
+    are re-called, the other targets (the reference channel) keep their calls and rules.
+    """
     out = table.copy()
     ok = ~out["call"].isin(["failed", "indeterminate"])
-    out.loc[ok, "call"] = call(out.loc[ok, measure].to_numpy(dtype=float), limits)
-    out["call_rule"] = (
+    mine = (
+        out["target"].astype(str) == str(target)
+        if target is not None
+        else pd.Series(True, index=out.index)
+    )
+    out.loc[ok & mine, "call"] = call(out.loc[ok & mine, measure].to_numpy(dtype=float), limits)
+    out.loc[mine, "call_rule"] = (
         f"EP17 {limits.method}: {measure} > LoD {limits.lod:.4g} detected, > LoB {limits.lob:.4g} below_lod"
     )
     return out
@@ -146,36 +194,84 @@ def limits_from_samples(
     table: pd.DataFrame, blank: Sequence[str], low: Sequence[str], *, target: str | None = None,
     measure: str = "concentration", method: Literal["parametric", "nonparametric"] = "parametric",
 ) -> DetectionLimits:  # fmt: skip
-    """EP17 limits from the wells of named blank (wild-type or NTC) and low-level samples."""
+    """EP17 limits from the wells of named blank (wild-type or NTC) and low-level samples.
+
+    The limits belong to one target (assay): when the blank and low wells hold several
+    (a mutant and its wild-type reference channel), ``target`` must name it, since
+    pooling the reference channel's copies into the blank would raise the LoB to the
+    wild-type concentration. A ``target`` absent from the wells is an InputError.
+    """
     use = table["call"] != "failed"
+    named = table["sample"].isin([*blank, *low])
+    targets = sorted(set(table.loc[named, "target"].astype(str)))
+    if target is not None and str(target) not in targets:
+        raise InputError(
+            "limits target not among the blank and low-level wells",
+            location=Location(column="limits_target"),
+            expected="one of: " + ", ".join(targets)[:300],
+            found=repr(target),
+        )
+    if target is None and len(targets) > 1:
+        raise InputError(
+            "EP17 limits are set per target: name the target whose wells give them",
+            location=Location(column="limits_target"),
+            expected="limits_target (--limits-target, tr.ddpcr.detect(target=...)): one of "
+            + ", ".join(targets)[:300],
+            found=f"{len(targets)} targets in the blank and low-level wells, none named",
+        )
     if target is not None:
-        use &= table["target"] == target
+        use &= table["target"].astype(str) == str(target)
     sel = table[use]
+    infinite = sel["sample"].isin([*blank, *low]) & ~np.isfinite(sel[measure].to_numpy(dtype=float))
+    if infinite.any():
+        w = sel[infinite].iloc[0]
+        raise InputError(
+            "a blank or low-level well has no finite value for the limits",
+            location=Location(file=str(w["source"]) if "source" in sel else None, column=measure),
+            expected=f"a finite {measure} in every blank and low-level well (a saturated well, "
+            "every droplet positive, must be diluted and rerun, or left out of the samples)",
+            found=f"well {w['well']} ({w['sample']}, {w['target']}): {w[measure]} "
+            f"{str(w.get('flag', '')).strip()}".strip(),
+        )
     b = sel[sel["sample"].isin(blank)].rename(columns={measure: "value"})[["sample", "value"]]
     lw = sel[sel["sample"].isin(low)].rename(columns={measure: "value"})[["sample", "value"]]
     return detection_limits(b, lw, method=method)
 
 
-def merge_replicates(table: pd.DataFrame, *, z: float = 1.96) -> pd.DataFrame:
+def merge_replicates(
+    table: pd.DataFrame, *, z: float = 1.96,
+    interval: Interval | None = None,
+) -> pd.DataFrame:  # fmt: skip
     """Replicate wells of a sample and target merged.
 
     ``merged_*``: droplets pooled across wells (Poisson CI, as QuantaSoft's
-    merged wells); ``total_*``: mean of the wells' concentrations ± t·SD/√n
-    (the spread between wells, QuantaSoft's "total error").
+    merged wells), with the wells' interval (``interval``; by default the one
+    named in the table's ``interval`` column) and their droplet-weighted mean
+    droplet volume (nL; wells of different exports may differ). A group with a
+    saturated well (every droplet positive) has an unbounded concentration:
+    ``merged_concentration`` and ``merged_ci_high`` are inf, as the well's are.
+    ``total_*``: mean of the wells' concentrations ± t·SD/√n (the spread between
+    wells, QuantaSoft's "total error").
     """
+    if interval is None:
+        label = str(table["interval"].iloc[0]) if len(table) and "interval" in table else ""
+        named = [k for k, v in INTERVAL_LABEL.items() if label.startswith(v)]
+        interval = named[0] if named else "quantasoft"
     ok = table[table["call"] != "failed"]
     rows = []
     for (sample, target), g in ok.groupby(["sample", "target"], sort=False):
         n_wells = len(g)
-        vol = float(g["droplet_volume_nl"].iloc[0]) if n_wells else DROPLET_VOLUME_NL["qx_manager"]
-        est = concentration(g["positives"].sum(), g["accepted_droplets"].sum(), vol, z=z)
+        droplets = g["accepted_droplets"].to_numpy(dtype=float)
+        volumes = g["droplet_volume_nl"].to_numpy(dtype=float)
+        vol = float((droplets * volumes).sum() / droplets.sum())
+        est = concentration(g["positives"].sum(), droplets.sum(), vol, z=z, interval=interval)
+        value, high = float(est.value), float(est.high)
+        if (g["positives"].to_numpy(dtype=float) >= droplets).any():  # a saturated well
+            value = high = float("inf")
         mean = float(g["concentration"].mean())
-        if n_wells > 1:
-            half = float(
-                stats.t.ppf(0.975, n_wells - 1) * g["concentration"].std(ddof=1) / np.sqrt(n_wells)
-            )
-        else:
-            half = float("nan")
+        with np.errstate(invalid="ignore"):  # a saturated (infinite) well: no spread to give
+            sd = float(g["concentration"].std(ddof=1)) if n_wells > 1 else float("nan")
+        half = float(stats.t.ppf(0.975, n_wells - 1) * sd / np.sqrt(n_wells)) if n_wells > 1 else sd
         rows.append(
             {
                 "sample": sample,
@@ -183,9 +279,9 @@ def merge_replicates(table: pd.DataFrame, *, z: float = 1.96) -> pd.DataFrame:
                 "wells": n_wells,
                 "accepted_droplets": int(g["accepted_droplets"].sum()),
                 "positives": int(g["positives"].sum()),
-                "merged_concentration": float(est.value),
+                "merged_concentration": value,
                 "merged_ci_low": float(est.low),
-                "merged_ci_high": float(est.high),
+                "merged_ci_high": high,
                 "total_mean": mean,
                 "total_ci_low": mean - half,
                 "total_ci_high": mean + half,

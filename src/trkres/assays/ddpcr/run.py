@@ -98,7 +98,7 @@ def with_limits(
         table, options.blank_samples, options.low_samples, target=options.limits_target,
         method=options.limits_method,
     )  # fmt: skip
-    return apply_limits(table, limits), limits.to_frame()
+    return apply_limits(table, limits, target=options.limits_target), limits.to_frame()
 
 
 def run_ddpcr(
@@ -190,6 +190,6 @@ def run_ddpcr(
     if limits is not None:
         tables["ddpcr_limits"] = limits
     tables["ddpcr_wells"] = table
-    tables["ddpcr_merged"] = merge_replicates(table)
+    tables["ddpcr_merged"] = merge_replicates(table, interval=options.interval)
     progress(total, total, "done")
     return DdpcrResult({k: tables[k] for k in sorted(tables, key=lambda k: k != "ddpcr_wells")})
