@@ -279,9 +279,9 @@ def test_rain_without_a_cluster_is_not_detected() -> None:
 
 
 # The spread test is statistical: 30 uniform rain droplets look as tight as a cluster
-# (robust SD under 12% of their height) with probability ~2e-3 (50 droplets: ~5e-5; Monte
-# Carlo, 200,000 draws), so with fresh random seeds this property would fail about one run
-# in fifteen. The examples are therefore drawn from a fixed seed: a regression of the rule
+# (robust SD under 15% of their height; it was 12% until real KRAS clusters spread 12.3%)
+# with probability ~2e-2 (50 droplets: ~2e-3; Monte Carlo, 200,000 draws), so with fresh
+# random seeds this property would fail often. The examples are therefore drawn from a fixed seed: a regression of the rule
 # still fails, chance alone does not (seed 3477, rain 30 is one such chance miss).
 @settings(max_examples=30, derandomize=True)
 @given(seed=st.integers(0, 2**32 - 1), rain=st.integers(30, 80), k=st.integers(10, 400))
