@@ -135,16 +135,26 @@ MAX_MEDIAN_RESPONSE = 3.0
 def _check_scale(
     curve: pd.Series, resp: np.ndarray, rows: np.ndarray, path: Path, column: str
 ) -> None:
-    """Refuse a curve whose responses are not fractions of vehicle (median > 3: percent)."""
-    if not len(resp):
+    """Refuse a curve whose responses are not fractions of vehicle (median > 3: percent).
+
+    A median above 3 needs at least half a curve's |responses| above 3, so medians are
+    taken only for those curves: a table of fractions costs one vectorised comparison
+    (a groupby-median of 1M curves took 4 s of text grouping)."""
+    big = np.abs(resp) > MAX_MEDIAN_RESPONSE
+    if not big.any():
         return
-    medians = pd.Series(np.abs(resp)).groupby(curve.to_numpy(), sort=False).median()
+    codes, names = pd.factorize(curve.array, sort=False)
+    size = np.bincount(codes, minlength=len(names))
+    above = np.bincount(codes, weights=big, minlength=len(names))
+    sel = (above * 2 >= size)[codes]
+    medians = pd.Series(np.abs(resp[sel])).groupby(codes[sel], sort=False).median()
     off = medians[medians > MAX_MEDIAN_RESPONSE]
     if off.empty:
         return
-    name = off.index[0]
-    row = int(rows[np.flatnonzero(curve.to_numpy() == name)[0]])
-    shown = ", ".join(map(str, off.index[:5])) + (" ..." if len(off) > 5 else "")
+    first = int(off.index[0])
+    name = names[first]
+    row = int(rows[np.flatnonzero(codes == first)[0]])
+    shown = ", ".join(str(names[int(c)]) for c in off.index[:5]) + (" ..." if len(off) > 5 else "")
     raise InputError(f"responses of {len(off)} curve(s) are not fractions of vehicle ({shown})",
                      location=Location(file=path, line=row + 2, row=row + 1, column=column),
                      expected=f"responses as fractions of vehicle (1 = no effect; a curve's median "
