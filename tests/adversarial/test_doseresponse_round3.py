@@ -211,3 +211,16 @@ def test_curvecurator_experiment_not_a_table_and_inf_response(tmp_path: Path) ->
     with pytest.raises(InputError) as info:
         read_curvecurator(table, toml)
     assert info.value.location is not None and info.value.location.column == "Raw 1"
+
+
+def test_scale_check_takes_the_median_of_even_sized_curves_exactly() -> None:
+    """Only curves with at least half their responses above 3 get a median; a curve with
+    exactly half above is judged by the mean of its two middle values."""
+    from trkres.assays.doseresponse.io import _check_scale
+
+    curve = pd.Series(["a"] * 4 + ["b"] * 4 + ["c"] * 3)
+    resp = np.array([1, 2, 5, 6, 2.5, 3.2, 1, 4, 0.5, 4, 5])
+    with pytest.raises(InputError, match=r"2 curve\(s\).*\(a, c\)") as info:
+        _check_scale(curve, resp, np.arange(11), Path("t.tsv"), "response")
+    assert info.value.found == "median 3.5 in curve a"
+    _check_scale(curve[4:8], resp[4:8], np.arange(4), Path("t.tsv"), "response")  # 2.85: ok
