@@ -69,7 +69,10 @@ def demo(
 
 @app.command()
 def check(
-    study: Annotated[Path, typer.Argument(help="Study folder holding study.yaml.")],
+    study: Annotated[
+        Path,
+        typer.Argument(help="Study folder holding study.yaml (or the study.yaml file itself)."),
+    ],
     knowledge: KnowledgeOption = None,
     manifest_only: Annotated[
         bool,
