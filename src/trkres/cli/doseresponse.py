@@ -83,7 +83,7 @@ def fit(
     expected, found, action); rows in = rows used + rows listed (with --vehicle ignore the
     vehicle rows are listed as 'ignored').
 
-    Example:  trkres fit viability_long.tsv -o fits --dose-unit nM
+    Example:  trkres fit viability.tsv --group drug --group line --dose-unit nM -o fits
     """
     from trkres.assays.doseresponse.options import FitOptions
     from trkres.assays.doseresponse.run import run_fit
