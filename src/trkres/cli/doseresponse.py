@@ -83,7 +83,7 @@ def fit(
     expected, found, action); rows in = rows used + rows listed (with --vehicle ignore the
     vehicle rows are listed as 'ignored').
 
-    Example:  trkres fit viability.tsv --group drug --group line --dose-unit nM -o fits
+    Example:  trkres fit doses.tsv --group drug --group line --dose-unit nM -o fit
     """
     from trkres.assays.doseresponse.options import FitOptions
     from trkres.assays.doseresponse.run import run_fit
