@@ -44,7 +44,7 @@ def cfdna(
         str, typer.Option(help="mean or max VAF of the baseline alterations.")
     ] = "mean",
     confirm_next: Annotated[
-        bool, typer.Option(help="Require confirmation at the next sample.")
+        bool, typer.Option("--confirm-next", help="Require confirmation at the next sample.")
     ] = False,
     vaf_unit: Annotated[
         str,

@@ -33,7 +33,10 @@ def fit(
         typer.Option(help="Columns that identify a curve (repeatable), instead of curve_id."),
     ] = None,
     dose_unit: Annotated[
-        str | None, typer.Option(help="Unit of the dose column when there is no 'unit' column.")
+        str | None,
+        typer.Option(
+            help="Unit of the dose column when there is no 'unit' column: M, mM, uM (µM), nM or pM."
+        ),
     ] = None,
     toml: Annotated[
         Path | None, typer.Option(help="CurveCurator parameters file (doses) for a wide table.")
@@ -80,7 +83,7 @@ def fit(
     expected, found, action); rows in = rows used + rows listed (with --vehicle ignore the
     vehicle rows are listed as 'ignored').
 
-    Example:  trkres fit viability_long.tsv -o fits --dose-unit nM
+    Example:  trkres fit doses.tsv --group drug --group line --dose-unit nM -o fit
     """
     from trkres.assays.doseresponse.options import FitOptions
     from trkres.assays.doseresponse.run import run_fit
@@ -134,7 +137,10 @@ def resistance(
         typer.Option(help="Columns defining groups compared separately (e.g. drug)."),
     ] = None,
     dose_unit: Annotated[
-        str | None, typer.Option(help="Unit of the dose column when there is no 'unit' column.")
+        str | None,
+        typer.Option(
+            help="Unit of the dose column when there is no 'unit' column: M, mM, uM (µM), nM or pM."
+        ),
     ] = None,
     threshold: Annotated[
         float, typer.Option(help="Fold change in IC50 that establishes resistance.")
@@ -258,7 +264,10 @@ def escalation(
         list[str] | None, typer.Option(help="Columns defining separate series (e.g. drug).")
     ] = None,
     dose_unit: Annotated[
-        str | None, typer.Option(help="Unit of the dose column when there is no 'unit' column.")
+        str | None,
+        typer.Option(
+            help="Unit of the dose column when there is no 'unit' column: M, mM, uM (µM), nM or pM."
+        ),
     ] = None,
     threshold: Annotated[
         float, typer.Option(help="Fold change that establishes resistance.")

@@ -110,8 +110,11 @@ def evolve(
     OUT/composition.tsv, OUT/km.tsv and figures/.
 
     Example:  trkres evolve examples/evolution/bozic2013.yaml -o evo --patients 100000 --seed 1
+
     Lab rates:  trkres evolve s.yaml -o evo --rates-from invivo_out --rate death=arm:vehicle --rate death_on_drug=arm:larotrectinib
+
     Sensitivity:  trkres evolve s.yaml -o evo --vary death_on_drug=0.15:0.21 --vary rate.sensitive.r1=1e-9:1e-7
+
     Joint:  trkres evolve s.yaml -o evo --sample death_on_drug=0.15:0.21 --sample rate.sensitive.r1=1e-9:1e-7 --samples 50
     """
     from trkres.models.evolution.options import EvolutionOptions

@@ -111,8 +111,9 @@ def classify(
     knowledge facts set mechanism and therapy_strategies; needs_review ones go to the
     unverified_mechanism / unverified_alterations / unverified_strategies columns.
 
-    Example:  trkres classify --maf data_mutations.txt --sv data_sv.txt --cna data_cna.txt
-              --clinical data_clinical_sample.txt --timeline data_timeline_treatment.txt -o out
+    Example:  trkres classify --maf data_mutations.txt --sv data_sv.txt
+              --cna data_cna.txt --clinical data_clinical_sample.txt
+              --timeline data_timeline_treatment.txt -o out
     """
     from trkres.genomics.options import GenomicsOptions
     from trkres.genomics.run import ClassifyInputs, run_classify

@@ -103,8 +103,9 @@ def invivo(
     columns: Annotated[
         list[str] | None,
         typer.Option(
-            help="Which column is which: mouse_id=ID,arm=Group,day=Day,volume=Vol "
-            "(also length, width, week, signal, cohort)."
+            help="Which column is which, as ROLE=COLUMN (repeatable, or comma-separated): "
+            "e.g. --columns mouse_id=Animal --columns volume=TV. Roles: mouse_id, arm, day, "
+            "volume, length, width, week, signal, cohort, dose, censored, removed_reason."
         ),
     ] = None,
     time_unit: Annotated[

@@ -24,7 +24,8 @@ def knowledge_show(
         str | None,
         typer.Argument(
             help="A topic (genes, kinase_positions, resistance_mutations, bypass_alterations, "
-            "drugs, therapy_strategies, therapy_rules, alteration_classes, sources), "
+            "drugs, therapy_strategies, therapy_rules, alteration_classes, hotspot_codons, "
+            "potencies, residue_maps, sources), "
             "or a fact id such as ntrk1_g595r. Omit for a summary."
         ),
     ] = None,

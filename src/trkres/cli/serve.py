@@ -23,7 +23,7 @@ def serve(
         typer.Option(
             "--data",
             help="Folder of the app's database, uploaded files and run reports "
-            "[default: the user's data folder, e.g. ~/.local/share/trkres/app].",
+            "(default: trkres/app in the user's data folder, ~/.local/share on Linux).",
         ),
     ] = None,
     token: Annotated[
@@ -39,7 +39,7 @@ def serve(
     ] = 512,
     workers: Annotated[
         int | None,
-        typer.Option(help="Worker processes running analyses [default: cores, at most 8].", min=1),
+        typer.Option(help="Worker processes running analyses (default: cores, at most 8).", min=1),
     ] = None,
     example: Annotated[
         bool,

@@ -52,7 +52,12 @@ def signal(
         ),
     ] = 25,
     sbml: Annotated[
-        bool, typer.Option("--sbml", help="Also write the model as SBML L3V2 (model.sbml.xml).")
+        bool,
+        typer.Option(
+            "--sbml",
+            help="Also write the model as SBML L3V2 (model.sbml.xml; needs "
+            "pip install 'trkres\\[sbml]').",  # \[ : not rich markup
+        ),
     ] = False,
     virtual_lab: Annotated[
         bool,

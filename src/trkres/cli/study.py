@@ -69,7 +69,10 @@ def demo(
 
 @app.command()
 def check(
-    study: Annotated[Path, typer.Argument(help="Study folder holding study.yaml.")],
+    study: Annotated[
+        Path,
+        typer.Argument(help="Study folder holding study.yaml (or the study.yaml file itself)."),
+    ],
     knowledge: KnowledgeOption = None,
     manifest_only: Annotated[
         bool,
@@ -120,14 +123,15 @@ def list_analyses() -> None:
     """
     from trkres.study.registry import analyses
 
-    table = RichTable("analysis", "title", "needs all of", "needs one of", "options")
+    # One kind per line, never cut: these are the names study.yaml's 'kind:' takes.
+    table = RichTable("analysis", "title", "needs (input kinds)", "options")
+    table.columns[0].no_wrap = table.columns[2].no_wrap = True
     for a in analyses():
-        table.add_row(
-            a.name,
-            a.title,
-            ", ".join(sorted(k.value for k in a.requires)) or "-",
-            ", ".join(sorted(k.value for k in a.any_of))
-            or (f"no file: options: {{{a.name}: …}}" if a.on_options else "-"),
-            "yes" if a.options_model else "-",
-        )
+        needs = sorted(k.value for k in a.requires)
+        if a.any_of:
+            needs += ["one of:" if not needs else "and one of:"]
+            needs += [f"  {k}" for k in sorted(k.value for k in a.any_of)]
+        if not needs and a.on_options:
+            needs = ["no file:", f"options: {{{a.name}: …}}"]
+        table.add_row(a.name, a.title, "\n".join(needs) or "-", "yes" if a.options_model else "-")
     out_console.print(table)

@@ -33,7 +33,11 @@ def synergy(
         ),
     ] = "inhibition",
     conc_unit: Annotated[
-        str | None, typer.Option(help="Concentration unit when the table has no conc_unit column.")
+        str | None,
+        typer.Option(
+            help="Concentration unit when the table has no conc_unit column: M, mM, uM (µM), "
+            "nM or pM."
+        ),
     ] = None,
     models: Annotated[
         str, typer.Option(help="Comma-separated reference models: bliss, hsa, loewe, zip.")

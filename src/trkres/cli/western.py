@@ -50,7 +50,7 @@ def blot(
         Path | None,
         typer.Option(
             help="Lane layout: lane, sample, treatment, dose, time, replicate, role "
-            "(control/sample/ladder/empty/dilution)."
+            "(control, sample, ladder, empty or dilution)."
         ),
     ] = None,
     loading_control: Annotated[
