@@ -25,7 +25,8 @@ Rules (each stated in the output):
   unless ``include_unverified``;
 - a patient's resistance is what is present after the first TRK inhibitor and
   not before it, plus on-target changes present both before and after it
-  (primary resistance, flagged); pre-existing bypass changes are listed apart;
+  (primary resistance, flagged) and those of samples without a collection day
+  (flagged); pre-existing bypass changes are listed apart;
 - ``acquired``: absent from every sample taken before the first TRK inhibitor
   (a baseline sample with data of its kind: mutations, copy number or fusions),
   present after it; ``pre_existing``: present before; else ``timing_unknown``
@@ -667,19 +668,25 @@ class ResistanceCaller:
             primary = [
                 r for r in post if r["timing"] == "pre_existing" and r["counts_as"] == "on_target"
             ]
+            # ...and what an undated sample holds (it may be from either side): never
+            # left out of the call in silence.
+            undated = [r for r in group if r["timepoint"] == "unknown"] if post else []
             if post:
-                resist = [r for r in post if r["timing"] != "pre_existing"] + primary
+                resist = [r for r in post if r["timing"] != "pre_existing"] + primary + undated
             elif all(r["timepoint"] == "baseline" for r in group):
                 resist = []
             else:
                 resist = group
             row = self._summary_row(resist, str(st))
-            if primary:
+            if primary or undated:
                 row["review_flags"] = _join(
                     [str(row["review_flags"])]
                     + [f"{r['gene']} {r['protein_change']}: present before the first TRK "
                        "inhibitor and after it (primary on-target resistance, not acquired)"
                        for r in primary]
+                    + [f"{r['gene']} {r['protein_change'] or r['alteration_type']}: from a "
+                       "sample without a collection day (counted; may predate the TRK "
+                       "inhibitor)" for r in undated if r["counts_as"]]
                 )  # fmt: skip
             acquired = [r for r in group if r["timing"] == "acquired"]
             row["acquired_on_target"] = names(
