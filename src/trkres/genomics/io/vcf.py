@@ -1,8 +1,8 @@
 """VCF reader (cyvcf2): protein changes from VEP ``CSQ`` or SnpEff ``ANN``.
 
 For each variant and each ALT allele the consequence on the knowledge base's
-canonical transcript of the gene is used (else VEP's ``CANONICAL=YES``, else
-the first consequence with a protein change). Records whose FILTER is not
+canonical transcript of the gene is used, with or without a protein change
+(else VEP's ``CANONICAL=YES``, else the first consequence with a protein change). Records whose FILTER is not
 ``PASS`` (or ``.``) are filtered calls: dropped and reported. Every sample carrying the ALT
 allele (genotype or allele depth) gives one row, with allele fraction from
 ``AF`` or ``AD`` in FORMAT (or a single-sample INFO ``TVAF``/``AF``).
@@ -55,10 +55,19 @@ def _pick(
 ) -> dict[str, str] | None:
     mine = [e for e in entries if e.get("allele", allele) in {allele, ""}] or entries
     with_protein = [e for e in mine if e.get("hgvsp")]
-    for e in with_protein:
-        tx = e.get("transcript", "").split(".")[0]
-        if tx and tx in canonical.get(e.get("gene", ""), set()):
+    # The knowledge base's transcript decides, protein change or not: a variant
+    # intronic on it is not the G667C another isoform's numbering names.
+    on_known = [
+        e
+        for e in mine
+        if (tx := e.get("transcript", "").split(".")[0])
+        and tx in canonical.get(e.get("gene", ""), set())
+    ]
+    for e in on_known:
+        if e.get("hgvsp"):
             return e
+    if on_known:
+        return on_known[0]
     for e in with_protein:
         if e.get("canonical") == "YES":
             return e
