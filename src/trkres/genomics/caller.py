@@ -730,9 +730,12 @@ def _baseline_of_kind(alts: pd.DataFrame, baseline: np.ndarray) -> np.ndarray:
     types = alts["alteration_type"].astype("category").cat
     per_type = np.array([_DATA_KIND.get(str(t), 0) for t in types.categories.tolist()] + [0])
     kind = per_type[types.codes.to_numpy()]
-    patient = alts["patient_id"].cat.codes.to_numpy().astype(np.int64)
-    key = patient * len(_DATA_KIND) + kind
-    found: np.ndarray = np.isin(key, np.unique(key[baseline]))
+    patients = alts["patient_id"].cat
+    patient = patients.codes.to_numpy()
+    # A (patient × kind) table filled from the baseline rows, read back by index: O(rows).
+    seen = np.zeros((len(patients.categories) + 1, 3), dtype=bool)
+    seen[patient[baseline], kind[baseline]] = True
+    found: np.ndarray = seen[patient, kind]
     return found
 
 
