@@ -127,8 +127,14 @@ class Annotator:
                 )
             residue_status = position.residues[gene].status
             known = self.known.get((gene, change))
-            status = _worst(position.status, residue_status, known.status if known else "verified")
-            note = "" if known else f"{change}: substitution not listed; position {pos_id} is"
+            # A change the knowledge base does not list rests on no checked fact: it is
+            # needs_review, as the listed-but-unverified ones (G667S) are, never more trusted.
+            status = _worst(
+                position.status, residue_status, known.status if known else "needs_review"
+            )
+            note = (
+                "" if known else f"{change}: change not listed (needs_review); position {pos_id} is"
+            )
             return _Hit(
                 position.alteration_class,
                 f"kinase_positions:{pos_id}",

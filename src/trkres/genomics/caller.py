@@ -23,7 +23,12 @@ Rules (each stated in the output):
   rules go to ``unverified_alterations``, ``unverified_mechanism`` (the
   mechanism they would give, where it differs) and ``unverified_strategies``
   unless ``include_unverified``;
-- ``acquired``: absent from every sample taken before the first TRK inhibitor,
+- a patient's resistance is what is present after the first TRK inhibitor and
+  not before it, plus on-target changes present both before and after it
+  (primary resistance, flagged) and those of samples without a collection day
+  (flagged); pre-existing bypass changes are listed apart;
+- ``acquired``: absent from every sample taken before the first TRK inhibitor
+  (a baseline sample with data of its kind: mutations, copy number or fusions),
   present after it; ``pre_existing``: present before; else ``timing_unknown``
   (no baseline sample, no collection day or no treatment timeline);
 - VAF relative to the sample's reference allele fraction (the fusion's when
@@ -351,8 +356,7 @@ class ResistanceCaller:
         post = ~unknown & ~baseline
         alts["timepoint"] = _choose([baseline, post], ["baseline", "post_trki"], "unknown")
         seen_before = _seen_at_baseline(alts, baseline, post)
-        has_baseline = alts.loc[baseline, "patient_id"].unique()
-        patient_has_baseline = alts["patient_id"].isin(has_baseline).to_numpy()
+        patient_has_baseline = _baseline_of_kind(alts, baseline)
         silent = (alts["alteration_type"] == "silent").to_numpy()
         alts["timing"] = _choose(
             [silent, baseline | (post & seen_before), post & patient_has_baseline],
@@ -658,13 +662,32 @@ class ResistanceCaller:
             # Resistance: what is present after a TRK inhibitor and not before it
             # (acquired, or timing unknown); without timepoints, everything found.
             post = [r for r in group if r["timepoint"] == "post_trki"]
+            # ...and a kinase-domain change in the fused gene still there after it, even if
+            # present before (primary resistance: G595R resists type I agents whenever it
+            # arose); leaving it out suggested type II agents that spare G595R (Fuse 2017).
+            primary = [
+                r for r in post if r["timing"] == "pre_existing" and r["counts_as"] == "on_target"
+            ]
+            # ...and what an undated sample holds (it may be from either side): never
+            # left out of the call in silence.
+            undated = [r for r in group if r["timepoint"] == "unknown"] if post else []
             if post:
-                resist = [r for r in post if r["timing"] != "pre_existing"]
+                resist = [r for r in post if r["timing"] != "pre_existing"] + primary + undated
             elif all(r["timepoint"] == "baseline" for r in group):
                 resist = []
             else:
                 resist = group
             row = self._summary_row(resist, str(st))
+            if primary or undated:
+                row["review_flags"] = _join(
+                    [str(row["review_flags"])]
+                    + [f"{r['gene']} {r['protein_change']}: present before the first TRK "
+                       "inhibitor and after it (primary on-target resistance, not acquired)"
+                       for r in primary]
+                    + [f"{r['gene']} {r['protein_change'] or r['alteration_type']}: from a "
+                       "sample without a collection day (counted; may predate the TRK "
+                       "inhibitor)" for r in undated if r["counts_as"]]
+                )  # fmt: skip
             acquired = [r for r in group if r["timing"] == "acquired"]
             row["acquired_on_target"] = names(
                 [r for r in acquired if r["counts_as"] == "on_target"]
@@ -692,6 +715,28 @@ class ResistanceCaller:
         )
         out = pd.concat([patients.reset_index(drop=True), summary], axis=1)
         return out[PATIENT_COLUMNS]
+
+
+#: The assay each alteration type comes from: a baseline sample tells whether an
+#: alteration is new only for the kind of data it was assayed with.
+_DATA_KIND = {"mutation": 0, "truncating": 0, "silent": 0, "amplification": 1, "deletion": 1,
+              "fusion": 2}  # fmt: skip
+
+
+def _baseline_of_kind(alts: pd.DataFrame, baseline: np.ndarray) -> np.ndarray:
+    """For each row: has its patient a baseline sample with data of the row's kind
+    (mutations, copy number, fusions)? A baseline known only from its fusion call
+    (an RNA panel at diagnosis) cannot make a later mutation ``acquired``."""
+    types = alts["alteration_type"].astype("category").cat
+    per_type = np.array([_DATA_KIND.get(str(t), 0) for t in types.categories.tolist()] + [0])
+    kind = per_type[types.codes.to_numpy()]
+    patients = alts["patient_id"].cat
+    patient = patients.codes.to_numpy()
+    # A (patient × kind) table filled from the baseline rows, read back by index: O(rows).
+    seen = np.zeros((len(patients.categories) + 1, 3), dtype=bool)
+    seen[patient[baseline], kind[baseline]] = True
+    found: np.ndarray = seen[patient, kind]
+    return found
 
 
 def _seen_at_baseline(alts: pd.DataFrame, baseline: np.ndarray, post: np.ndarray) -> np.ndarray:

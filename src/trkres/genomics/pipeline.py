@@ -44,11 +44,12 @@ class GenomicInputs:
         return [*self.issues, *(i for p in self.parsed for i in p.issues)]
 
     def fusion_samples(self) -> set[str]:
-        """Samples a fusion/SV file lists (fusion data cover them, NTRK fusion or not)."""
+        """Samples a fusion/SV file lists (fusion data cover them, NTRK fusion or not),
+        those of rows dropped (a low-confidence Arriba call) included."""
         out: set[str] = set()
         for p in self.parsed:
-            if p.format == "fusion" and len(p.alterations):
-                out.update(str(s) for s in pd.unique(p.alterations["sample_id"]))
+            if p.format == "fusion":
+                out.update(p.sample_names())
         return out
 
 

@@ -43,7 +43,11 @@ SV_COLUMNS = {
     "site2": ["Site2_Hugo_Symbol", "GeneB", "gene2", "Gene2", "Hugo_Symbol_2"],
     "fusion": ["Fusion", "FusionGene", "#FusionName", "FusionName", "Event_Info", "fusion"],
     "sv_class": ["Class", "Sv_Type", "SV_Type", "sv_type"],
+    "confidence": ["confidence"],
 }
+#: Arriba's confidence levels that are not a call (its own guide: low-confidence
+#: predictions are mostly artefacts).
+_LOW_CONFIDENCE = frozenset({"low"})
 
 _SUFFIX = re.compile(r"\s*(fusion|rearrangement|translocation)\s*$", re.IGNORECASE)
 _INTRAGENIC = re.compile(r"^(?P<gene>.+?)[\s\-_]+intragenic$", re.IGNORECASE)
@@ -183,6 +187,12 @@ def read_fusions(
     parsed_names: dict[str, tuple[str, str] | None] = {}
     rows = []
     samples = sample.tolist()  # plain values: no pandas indexing inside the loop
+    arriba = (cols.get("site1") or "").lstrip("#").lower() == "gene1"
+    confidence = (
+        frame[cols["confidence"]].fillna("").str.strip().str.lower().tolist()
+        if arriba and cols.get("confidence")
+        else [""] * n
+    )
     for i in range(n):
         a, b = gene_a[i], gene_b[i]
         if (not a or not b) and names[i]:
@@ -202,6 +212,13 @@ def read_fusions(
                 RowIssue(str(path), read.line_of(i), cols["site1"] or cols["fusion"],
                          "two partner genes", " and ".join(repr(g) if g else "(empty)" for g in (a, b)),
                          "dropped")
+            )  # fmt: skip
+            continue
+        if confidence[i] in _LOW_CONFIDENCE:
+            issues.append(
+                RowIssue(str(path), read.line_of(i), cols["confidence"],
+                         "an Arriba call of medium or high confidence",
+                         f"{a}/{b} of confidence '{confidence[i]}'", "dropped (low confidence)")
             )  # fmt: skip
             continue
         if pd.isna(samples[i]):

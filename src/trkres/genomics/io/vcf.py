@@ -1,8 +1,9 @@
 """VCF reader (cyvcf2): protein changes from VEP ``CSQ`` or SnpEff ``ANN``.
 
 For each variant and each ALT allele the consequence on the knowledge base's
-canonical transcript of the gene is used (else VEP's ``CANONICAL=YES``, else
-the first consequence with a protein change). Every sample carrying the ALT
+canonical transcript of the gene is used, with or without a protein change
+(else VEP's ``CANONICAL=YES``, else the first consequence with a protein change). Records whose FILTER is not
+``PASS`` (or ``.``) are filtered calls: dropped and reported. Every sample carrying the ALT
 allele (genotype or allele depth) gives one row, with allele fraction from
 ``AF`` or ``AD`` in FORMAT (or a single-sample INFO ``TVAF``/``AF``).
 """
@@ -54,10 +55,19 @@ def _pick(
 ) -> dict[str, str] | None:
     mine = [e for e in entries if e.get("allele", allele) in {allele, ""}] or entries
     with_protein = [e for e in mine if e.get("hgvsp")]
-    for e in with_protein:
-        tx = e.get("transcript", "").split(".")[0]
-        if tx and tx in canonical.get(e.get("gene", ""), set()):
+    # The knowledge base's transcript decides, protein change or not: a variant
+    # intronic on it is not the G667C another isoform's numbering names.
+    on_known = [
+        e
+        for e in mine
+        if (tx := e.get("transcript", "").split(".")[0])
+        and tx in canonical.get(e.get("gene", ""), set())
+    ]
+    for e in on_known:
+        if e.get("hgvsp"):
             return e
+    if on_known:
+        return on_known[0]
     for e in with_protein:
         if e.get("canonical") == "YES":
             return e
@@ -117,6 +127,16 @@ def read_vcf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
     try:
         for variant in vcf:
             record_no += 1
+            if variant.FILTER is not None:  # cyvcf2: None for PASS and '.'
+                # A caller's filtered call (Mutect2 weak_evidence, germline...) is not a
+                # somatic call: never let it decide a class; say so, by record.
+                issues.append(
+                    RowIssue(str(path), chrom_line + record_no if chrom_line else None,
+                             f"FILTER (record {record_no})", "PASS or '.'",
+                             f"{variant.FILTER} at {variant.CHROM}:{variant.POS}",
+                             "dropped (filtered call)")
+                )  # fmt: skip
+                continue
             raw = variant.INFO.get(tag)
             entries = []
             for item in str(raw).split(",") if raw else []:
@@ -162,7 +182,18 @@ def read_vcf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
                 if not samples:
                     vaf = variant.INFO.get("TVAF") or variant.INFO.get("AF")
                     rows.append({**base, "sample_id": label, "alt_count": np.nan,
-                                 "ref_count": np.nan, "vaf": _first(vaf)})  # fmt: skip
+                                 "ref_count": np.nan, "vaf": _first(vaf, k)})  # fmt: skip
+                    continue
+                if not _decidable(alleles, ad, k + 1):
+                    # No GT and no AD (Strelka writes AU/CU/GU/TU): who carries the
+                    # allele is unknown; say so instead of finding no carrier.
+                    issues.append(
+                        RowIssue(str(path), chrom_line + record_no if chrom_line else None,
+                                 f"FORMAT (record {record_no})",
+                                 "a GT or AD field telling which samples carry the allele",
+                                 f"{':'.join(variant.FORMAT)} at {variant.CHROM}:{variant.POS}"
+                                 f"{variant.REF}>{alt}", "dropped (carriers unknown)")
+                    )  # fmt: skip
                     continue
                 for s, sample in enumerate(samples):
                     alt_n = ref_n = np.nan
@@ -178,7 +209,7 @@ def read_vcf(path: Path, knowledge: KnowledgeBase, *, name: str | None = None) -
                     elif np.isfinite(alt_n) and np.isfinite(ref_n) and alt_n + ref_n > 0:
                         vaf = alt_n / (alt_n + ref_n)
                     elif len(samples) == 1:
-                        vaf = _first(variant.INFO.get("TVAF"))
+                        vaf = _first(variant.INFO.get("TVAF"), k)
                     rows.append({**base, "sample_id": sample, "alt_count": alt_n,
                                  "ref_count": ref_n, "vaf": vaf})  # fmt: skip
     except InputError:
@@ -232,6 +263,15 @@ def _allele_indices(variant: Any, n_samples: int) -> np.ndarray:
         return np.full((n_samples, 1), -1, dtype=np.int64)
     array = np.asarray(variant.genotype.array(), dtype=np.int64)
     return array[:, :-1] if array.shape[1] > 1 else array  # the last column is the phasing
+
+
+def _decidable(called: np.ndarray, ad: np.ndarray | None, allele: int) -> bool:
+    """Whether any sample's genotype or allele depth can say if it carries ``allele``."""
+    if bool((called >= 0).any()):
+        return True
+    if ad is None or ad.shape[1] <= allele:
+        return False
+    return bool((ad[:, allele] >= 0).any())
 
 
 def _carries(called: np.ndarray, allele: int, alt_reads: float) -> bool:
@@ -341,11 +381,13 @@ def _plain(exc: BaseException) -> str:
     return text.encode("ascii", "backslashreplace").decode("ascii")[:200]
 
 
-def _first(value: Any) -> float:
+def _first(value: Any, k: int = 0) -> float:
+    """A number from an INFO value: the ``k``-th (0-based ALT allele) of a per-allele
+    list (``Number=A``), else the single value."""
     if value is None:
         return float("nan")
     if isinstance(value, tuple | list):
-        value = value[0] if value else None
+        value = value[k] if len(value) > k else None
     try:
         return float(value) if value is not None else float("nan")
     except (TypeError, ValueError):
