@@ -167,3 +167,48 @@ def test_figures_draw_from_a_result(traces: tuple[Path, Path]) -> None:
     assert len(tr.pl.sanger_fractions(res).lines) >= 2
     with pytest.raises(TrkresError, match="which"):
         tr.pl.sanger_chromatogram(res, which=5)
+
+
+LAB_REVIEW = """\
+resistance_mutations:
+  - id: ntrk1_g595r
+    gene: NTRK1
+    change: G595R
+    position: solvent_front
+    status: needs_review
+    evidence: [{source: trkres_notes, statement: "Our lab reviews this call.", level: expert}]
+"""
+
+
+def test_a_lab_knowledge_file_classes_the_calls(traces: tuple[Path, Path], tmp_path: Path) -> None:
+    """The shipped base unless told otherwise; a lab's file (API ``knowledge=``, CLI
+    ``--knowledge``, a study's knowledge input) decides the class, as in classify. Was:
+    Sanger always used the shipped base, even in a study with a knowledge input."""
+    sample, control = traces
+    lab = tmp_path / "lab.yaml"
+    lab.write_text(LAB_REVIEW, encoding="utf-8")
+    asked = {"gene": "NTRK1", "codon_start": 595, "codon_position": SITE + 1,
+             "expect": "NTRK1 G595R"}  # fmt: skip
+    shipped = tr.sanger.compare(sample, control=control, **asked)
+    labs = tr.sanger.compare(sample, control=control, knowledge=[lab], **asked)
+    assert set(shipped["calls"]["fact_status"]) == {"verified"}
+    assert set(labs["calls"]["fact_status"]) == {"needs_review"}
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["sanger", str(sample), "--control", str(control),
+                                      "--gene", "NTRK1", "--codon-start", "595",
+                                      "--codon-position", str(SITE + 1), "--knowledge", str(lab),
+                                      "-o", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert set(pd.read_csv(out / "calls.tsv", sep="\t")["fact_status"]) == {"needs_review"}
+    study = tmp_path / "study"
+    study.mkdir()
+    for p in (sample, control, lab):
+        (study / p.name).write_bytes(p.read_bytes())
+    (study / "study.yaml").write_text(
+        "name: s\ninputs:\n  - {kind: knowledge, path: lab.yaml}\n"
+        f"  - {{kind: sanger, path: {sample.name}, control: {control.name}}}\n"
+        f"options:\n  sanger: {{gene: NTRK1, codon_start: 595, codon_position: {SITE + 1}}}\n",
+        encoding="utf-8",
+    )
+    res = tr.study.run(study)
+    assert set(res.tables["sanger_calls"]["fact_status"]) == {"needs_review"}

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from trkres.cli._app import _progress, app, err_console, log_notes, state
+from trkres.cli._app import KnowledgeOption, _progress, app, err_console, log, log_notes, state
 
 
 @app.command()
@@ -64,6 +64,7 @@ def sanger(
         float, typer.Option(help="A call must exceed the control's fraction at the site by this.")
     ] = 0.05,
     no_figures: Annotated[bool, typer.Option("--no-figures", help="Write tables only.")] = False,
+    knowledge: KnowledgeOption = None,
 ) -> None:
     """Compare a Sanger trace with its control: mutant fraction at every
     position, calls above the noise with a 95% CI, and the limit of detection.
@@ -88,6 +89,7 @@ def sanger(
     """
     from trkres.assays.sanger.options import SangerOptions
     from trkres.assays.sanger.run import run_sanger
+    from trkres.knowledge import load_knowledge
     from trkres.options import validate_options
     from trkres.report.files import write_outputs
 
@@ -100,9 +102,12 @@ def sanger(
         },
         source="cli",
     )  # fmt: skip
+    kb = load_knowledge(knowledge or ())
+    for notice in kb.notices:
+        log.warning("knowledge: %s", notice)
     with _progress("sanger") as progress:
         result = run_sanger(sample, options, control=control, reference=reference,
-                            progress=progress)  # fmt: skip
+                            knowledge=kb, progress=progress)  # fmt: skip
         figures = []
         if not no_figures:
             from trkres.pl.sanger import sanger_figures

@@ -9,9 +9,9 @@ plain sequence string. Fractions are unitless (0-1). Bad arguments raise
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trkres.assays.sanger.io import _DNA, Reference, Trace
 from trkres.assays.sanger.io import read_trace as _read_trace
@@ -19,6 +19,9 @@ from trkres.assays.sanger.options import SangerOptions
 from trkres.assays.sanger.run import SangerResult, run_sanger
 from trkres.errors import InputError
 from trkres.options import validate_options
+
+if TYPE_CHECKING:
+    from trkres.knowledge.store import KnowledgeBase
 
 __all__ = ["compare", "read_trace"]
 
@@ -53,6 +56,7 @@ def compare(
     control: str | os.PathLike[str] | Trace | None = None,
     reference: str | os.PathLike[str] | Reference | None = None,
     options: SangerOptions | Mapping[str, Any] | None = None,
+    knowledge: KnowledgeBase | Sequence[str | os.PathLike[str]] | None = None,
     **kwargs: Any,
 ) -> SangerResult:
     """A sample trace against its control trace and/or reference: secondary-peak fractions,
@@ -60,7 +64,9 @@ def compare(
 
     Options are :class:`SangerOptions` fields as keywords: ``gene="NTRK1"``,
     ``codon_start=595``, ``codon_position=101``, ``expect="NTRK1 G595R"`` ...
-    ``reference`` may also be a sequence string (``"ACGT..."``).
+    ``reference`` may also be a sequence string (``"ACGT..."``). ``knowledge``: a loaded
+    knowledge base or extra knowledge YAML files (a lab's own facts), as in
+    ``tr.genomics.classify``; default the shipped base.
 
     Example::
 
@@ -85,4 +91,20 @@ def compare(
         raise InputError("wrong options object", expected="SangerOptions or a dict",
                          found=type(options).__name__)  # fmt: skip
     opts = validate_options(SangerOptions, options, source="api", **kwargs)
-    return run_sanger(sample, opts, control=control, reference=reference)
+    return run_sanger(sample, opts, control=control, reference=reference,
+                      knowledge=_knowledge(knowledge))  # fmt: skip
+
+
+def _knowledge(value: object) -> KnowledgeBase | None:
+    from trkres.knowledge import load_knowledge
+    from trkres.knowledge.store import KnowledgeBase
+
+    if value is None or isinstance(value, KnowledgeBase):
+        return value
+    items = [value] if isinstance(value, (str, os.PathLike)) else value
+    if not isinstance(items, (list, tuple)) or not all(
+        isinstance(v, (str, os.PathLike)) and not isinstance(v, bytes) for v in items
+    ):
+        raise InputError("bad knowledge", expected="a KnowledgeBase or knowledge YAML paths",
+                         found=type(value).__name__)  # fmt: skip
+    return load_knowledge([Path(os.fspath(v)) for v in items])

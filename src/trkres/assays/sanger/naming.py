@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trkres.assays.sanger.caller import complement
 from trkres.errors import InputError
 from trkres.knowledge.schema import GENETIC_CODE
+
+if TYPE_CHECKING:
+    from trkres.knowledge.store import KnowledgeBase
 
 __all__ = ["Frame", "classify", "frame_from_cds", "frame_from_start", "gene_symbol", "parse_expect"]
 
@@ -105,7 +108,9 @@ def translate_codon(codon: str) -> str:
 _EXPECT = re.compile(r"^\s*(?:([A-Za-z0-9-]+)\s+)?(?:p\.)?([A-Z\*])(\d+)([A-Z\*])\s*$")
 
 
-def parse_expect(text: str, gene: str | None) -> tuple[str, str, int, str]:
+def parse_expect(
+    text: str, gene: str | None, kb: KnowledgeBase | None = None
+) -> tuple[str, str, int, str]:
     """``"NTRK1 G595R"`` (or ``"G595R"`` with ``gene``) → ``(gene, ref aa, number, alt aa)``."""
     m = _EXPECT.match(text or "")
     if not m:
@@ -115,24 +120,33 @@ def parse_expect(text: str, gene: str | None) -> tuple[str, str, int, str]:
     if not name:
         raise InputError("expected mutation without a gene", expected="'GENE X123Y' or --gene",
                          found=repr(text))  # fmt: skip
-    return gene_symbol(name), m.group(2), int(m.group(3)), m.group(4)
+    return gene_symbol(name, kb), m.group(2), int(m.group(3)), m.group(4)
 
 
-def gene_symbol(name: str) -> str:
+def _kb(kb: KnowledgeBase | None) -> KnowledgeBase:
+    """``kb``, or the shipped knowledge base when none is given."""
+    if kb is not None:
+        return kb
+    from trkres.knowledge.loader import load_knowledge
+
+    return load_knowledge()
+
+
+def gene_symbol(name: str, kb: KnowledgeBase | None = None) -> str:
     """The knowledge base's symbol of a gene name (``kras`` → ``KRAS``, ``TRKA`` →
-    ``NTRK1``), as ``trkres classify`` names genes."""
-    from trkres.knowledge.loader import load_knowledge
-
-    return load_knowledge().normalise_gene(name)
+    ``NTRK1``), as ``trkres classify`` names genes (``kb``: default the shipped one)."""
+    return _kb(kb).normalise_gene(name)
 
 
-def classify(gene: str, ref: str, number: int, alt: str) -> dict[str, Any]:
+def classify(
+    gene: str, ref: str, number: int, alt: str, kb: KnowledgeBase | None = None
+) -> dict[str, Any]:
     """The knowledge base's class of ``gene ref{number}alt``: ``alteration_class``,
-    ``class_fact`` (``topic:id``), ``known_fact``, ``fact_status`` and a note."""
+    ``class_fact`` (``topic:id``), ``known_fact``, ``fact_status`` and a note (``kb``:
+    default the shipped knowledge base; a study's or ``--knowledge``'s when given)."""
     from trkres.genomics.annotate import Annotator
-    from trkres.knowledge.loader import load_knowledge
 
-    kb = load_knowledge()
+    kb = _kb(kb)
     symbol = kb.normalise_gene(gene)
     if ref == alt:
         return {"alteration_class": "", "class_fact": "", "known_fact": "", "fact_status": "",

@@ -17,7 +17,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,9 @@ from trkres.assays.sanger.options import SangerOptions
 from trkres.errors import InputError
 from trkres.results import TableResult
 from trkres.study.registry import ProgressCallback, no_progress
+
+if TYPE_CHECKING:
+    from trkres.knowledge.store import KnowledgeBase
 
 __all__ = ["CALL_COLUMNS", "TABLE_TITLES", "OrientedTrace", "SangerResult", "run_sanger"]
 
@@ -164,13 +167,15 @@ def run_sanger(
     *,
     control: TraceInput | None = None,
     reference: ReferenceInput | None = None,
+    knowledge: KnowledgeBase | None = None,
     progress: ProgressCallback = no_progress,
 ) -> SangerResult:
     """Every table ``trkres sanger`` writes, from a sample trace (and its control/reference).
 
     Fractions are unitless (0-1) shares of the normalised channel heights; positions are
     1-based on the reference (the reference file, else the control's calls, else the
-    sample's own calls).
+    sample's own calls). Gene symbols and classes come from ``knowledge`` (a study's, or
+    the shipped base merged with ``--knowledge`` files); default the shipped base.
     """
     options = options if options is not None else SangerOptions()
     if not isinstance(options, SangerOptions):
@@ -323,20 +328,20 @@ def run_sanger(
     if gene is None and options.expect:  # "NTRK1 G595R" names the amplicon's gene too
         from trkres.assays.sanger.naming import parse_expect
 
-        gene = parse_expect(options.expect, None)[0]
+        gene = parse_expect(options.expect, None, knowledge)[0]
     if gene:  # the knowledge base's symbol (kras → KRAS, TRKA → NTRK1), as classify names it
         from trkres.assays.sanger.naming import gene_symbol
 
-        symbol = gene_symbol(gene)
+        symbol = gene_symbol(gene, knowledge)
         if symbol != gene:
             notes.append(f"gene {gene!r} named {symbol} (the knowledge base's symbol)")
         gene = symbol
-    calls = _name_calls(positions[positions["called"]], ref, frame, gene, lod)
+    calls = _name_calls(positions[positions["called"]], ref, frame, gene, lod, knowledge)
     tables: dict[str, pd.DataFrame] = {"calls": calls}
     facts = sorted({f for col in ("class_fact", "known_fact") for f in calls[col] if f})
     if options.expect:
         expect, used = _expect(options.expect, gene, positions, s, ref, frame, lod, calls,
-                               ref_kind)  # fmt: skip
+                               ref_kind, knowledge)  # fmt: skip
         tables["expect"] = expect
         facts = sorted(set(facts) | set(used))
     tables["positions"] = positions
@@ -445,7 +450,7 @@ def _frame(ref_obj: Reference | None, length: int, options: SangerOptions,
 
 
 def _name_calls(called: pd.DataFrame, ref: str, frame: object | None, gene: str | None,
-                lod: float) -> pd.DataFrame:  # fmt: skip
+                lod: float, kb: KnowledgeBase | None = None) -> pd.DataFrame:  # fmt: skip
     """One row per called base, named with its codon and protein change.
 
     Calls that fall in one codon are named together: the codon with every called base
@@ -478,7 +483,7 @@ def _name_calls(called: pd.DataFrame, ref: str, frame: object | None, gene: str 
             together = len(group) > 1 and max(lows) <= min(highs)
             used = group if together else [k]
             codon_text, change, cls = _codon_change(frame, ref, number, gene,
-                                                    [(located[j], records[j]) for j in used])  # fmt: skip
+                                                    [(located[j], records[j]) for j in used], kb)  # fmt: skip
             where = ", ".join(str(int(records[j]["position"])) for j in group)
             if together:
                 note = f"one codon change from the calls at positions {where}"
@@ -505,8 +510,8 @@ def _name_calls(called: pd.DataFrame, ref: str, frame: object | None, gene: str 
 
 
 def _codon_change(frame: object, ref: str, number: int, gene: str | None,
-                  calls: list[tuple[tuple[int, int] | None, Mapping[Any, Any]]]
-                  ) -> tuple[str, str, dict[str, object]]:  # fmt: skip
+                  calls: list[tuple[tuple[int, int] | None, Mapping[Any, Any]]],
+                  kb: KnowledgeBase | None = None) -> tuple[str, str, dict[str, object]]:  # fmt: skip
     """``(codon text, protein change, class)`` of codon ``number`` with every base of
     ``calls`` (``((codon, phase), row)``) changed to its ``alt`` (on the reference strand)."""
     from trkres.assays.sanger.naming import Frame, classify, translate_codon
@@ -527,18 +532,19 @@ def _codon_change(frame: object, ref: str, number: int, gene: str | None,
     cls: dict[str, object] = {"alteration_class": "", "class_fact": "", "known_fact": "",
                               "fact_status": "", "annotation_note": ""}  # fmt: skip
     if gene and aa_ref not in "X*" and aa_alt != "X":
-        cls = classify(gene, aa_ref, number, aa_alt)
+        cls = classify(gene, aa_ref, number, aa_alt, kb)
     return f"{number} {ref_codon}>{new_codon}", change, cls
 
 
 def _expect(text: str, gene: str | None, positions: pd.DataFrame, s: OrientedTrace, ref: str,
             frame: object | None, lod: float, calls: pd.DataFrame,
-            ref_kind: str = "reference") -> tuple[pd.DataFrame, list[str]]:  # fmt: skip
+            ref_kind: str = "reference",
+            kb: KnowledgeBase | None = None) -> tuple[pd.DataFrame, list[str]]:  # fmt: skip
     """The answer to ``--expect``: every single-base change of the codon that gives the
     asked amino acid, measured; detected when one of them is called."""
     from trkres.assays.sanger.naming import Frame, classify, parse_expect, translate_codon
 
-    e_gene, aa_ref, number, aa_alt = parse_expect(text, gene)
+    e_gene, aa_ref, number, aa_alt = parse_expect(text, gene, kb)
     asked = f"{e_gene} {aa_ref}{number}{aa_alt}"
     base = {"expected": asked, "gene": e_gene, "codon": number, "ref_codon": "", "alt_codon": "",
             "position": np.nan, "alt": "", "detected": False, "mutant_fraction": np.nan,
@@ -551,7 +557,7 @@ def _expect(text: str, gene: str | None, positions: pd.DataFrame, s: OrientedTra
         return pd.DataFrame([{**base, "answer": f"{asked}: not assessable: the amplicon is "
                               f"{gene}, not {e_gene}"}]), []  # fmt: skip
     where = frame.positions_of(number)
-    cls = classify(e_gene, aa_ref, number, aa_alt)
+    cls = classify(e_gene, aa_ref, number, aa_alt, kb)
     used = [f for f in (cls["class_fact"], cls["known_fact"]) if f]
     if where is None:
         return pd.DataFrame([{**base, "answer": f"{asked}: not assessable: codon {number} is "

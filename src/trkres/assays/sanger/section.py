@@ -74,6 +74,7 @@ def sanger_section(ctx: AnalysisContext) -> Section:
                 ctx.study.path_of(item), options,
                 control=folder / item.control if item.control else None,
                 reference=folder / item.reference if item.reference else None,
+                knowledge=ctx.knowledge,
             )  # fmt: skip
         except InputError as exc:
             if exc.location is None:
