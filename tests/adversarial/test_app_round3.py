@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,21 +15,13 @@ from fastapi.testclient import TestClient
 
 from trkres.app.server import guarded
 from trkres.app.service import AppConfig, Service
+from webapp import helpers
 from webapp.helpers import BASE, VIABILITY, wait_for
 
+service = helpers.service  # the web app tests' fixtures
+client = helpers.client
+
 MANIFEST = b"name: s\ninputs:\n  - {kind: dose_response, path: v.tsv}\n"
-
-
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[Service]:
-    svc = Service(AppConfig(data=tmp_path / "data", workers=1), start_workers=False)
-    yield svc
-    svc.close()
-
-
-@pytest.fixture
-def client(service: Service) -> TestClient:
-    return TestClient(guarded(service), base_url=BASE)
 
 
 def _zip(entries: list[tuple[str, bytes]], compression: int = zipfile.ZIP_STORED) -> bytes:

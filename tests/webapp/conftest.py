@@ -9,25 +9,13 @@ import pytest
 
 pytest.importorskip("fastapi", reason="the app extra is not installed")
 
-from fastapi.testclient import TestClient
-
 from support import EXAMPLE
 from trkres.app.examples import zip_folder
-from trkres.app.server import guarded
-from trkres.app.service import AppConfig, Service
-from webapp.helpers import BASE, Server
+from webapp import helpers
+from webapp.helpers import Server
 
-
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[Service]:
-    svc = Service(AppConfig(data=tmp_path / "data", workers=1), start_workers=False)
-    yield svc
-    svc.close()
-
-
-@pytest.fixture
-def client(service: Service) -> TestClient:
-    return TestClient(guarded(service), base_url=BASE)
+service = helpers.service  # the app-service and client fixtures, shared with other folders
+client = helpers.client
 
 
 @pytest.fixture(scope="session")

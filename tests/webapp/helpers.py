@@ -7,15 +7,33 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from support import EXAMPLE
+from trkres.app.server import guarded
+from trkres.app.service import AppConfig, Service
 
 BASE = "http://127.0.0.1:8000"
 VIABILITY = EXAMPLE / "lab" / "viability_entrectinib.tsv"
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[Service]:
+    """An app service on a fresh data folder (one worker, started on first use)."""
+    svc = Service(AppConfig(data=tmp_path / "data", workers=1), start_workers=False)
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+def client(service: Service) -> TestClient:
+    """A TestClient of the guarded app (host, token and CSRF checks as served)."""
+    return TestClient(guarded(service), base_url=BASE)
 
 
 def wait_for(
