@@ -14,6 +14,7 @@ from typing import Any
 
 import matplotlib
 from matplotlib.figure import Figure as MplFigure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 #: Colours shared by figures: classes of resistance.
 CLASS_COLOURS: dict[str, str] = {
@@ -46,11 +47,18 @@ def new_figure(
 
 
 def figure_bytes(fig: MplFigure, fmt: str) -> bytes:
-    """Render ``fig`` as ``svg`` or ``png`` bytes, without timestamps."""
+    """Render ``fig`` as ``svg`` or ``png`` bytes, without timestamps.
+
+    The first render lays the figure out (constrained layout: about half of a small
+    figure's render time) and fixes it there, so the next renders of the same figure (the
+    PNG after the SVG, the report's inline SVG) reuse those positions instead of solving
+    the layout again."""
     buf = io.BytesIO()
     metadata: dict[str, str | None] = {"Date": None} if fmt == "svg" else {"Software": None}
     with matplotlib.rc_context(_RC):
         fig.savefig(buf, format=fmt, dpi=150, metadata=metadata)
+    if isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine):
+        fig.set_layout_engine("none")
     return buf.getvalue()
 
 
