@@ -105,3 +105,16 @@ def test_second_server_on_the_same_data_is_refused(server: Server) -> None:
     assert other.returncode == 1
     assert "in use" in other.stderr and "Traceback" not in other.stderr
     assert httpx.get(f"{server.url}/api/health").status_code == 200  # the first one goes on
+
+
+def test_sigterm_says_the_data_folder_is_kept(tmp_path: Path) -> None:
+    """A batch command stopped by SIGTERM says 'nothing was written' (its staged outputs are
+    removed); the server said so too, wrongly: it keeps its data folder (new-user walk)."""
+    srv = Server(tmp_path / "data")
+    srv.start()
+    assert srv.process is not None
+    srv.process.terminate()
+    out, _ = srv.process.communicate(timeout=30)
+    text = " ".join(out.decode().split())  # rich wraps at 80 columns
+    assert "nothing was written" not in text and "data folder" in text and "is kept" in text
+    assert "Traceback" not in text

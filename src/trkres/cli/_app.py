@@ -34,6 +34,9 @@ class _State:
     quiet = False
     verbose = False
     debug = False
+    #: What a stop by SIGTERM or Ctrl-C leaves: a batch command's staged outputs are
+    #: removed ("nothing was written"); a server says so of its own data (trkres serve).
+    stopped_message = "nothing was written"
 
 
 state = _State()
@@ -230,7 +233,7 @@ def main() -> None:
     try:
         app()
     except Terminated:
-        err_console.print("terminated: nothing was written")
+        err_console.print(f"terminated: {state.stopped_message}")
         sys.exit(143)
     except TrkresError as exc:
         if state.debug:
@@ -240,11 +243,11 @@ def main() -> None:
         )
         sys.exit(1)
     except KeyboardInterrupt:
-        err_console.print("interrupted: nothing was written")
+        err_console.print(f"interrupted: {state.stopped_message}")
         sys.exit(130)
     except Exception as exc:
         if _sigterm_received:
-            err_console.print("terminated: nothing was written")
+            err_console.print(f"terminated: {state.stopped_message}")
             sys.exit(143)
         if state.debug:
             raise

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from trkres.cli._app import app, err_console, out_console
+from trkres.cli._app import app, err_console, out_console, state
 from trkres.errors import TrkresError
 
 
@@ -112,6 +112,7 @@ def serve(
             )
         )
         _when_listening(server, service.start_background)
+        state.stopped_message = f"the app stopped; its data folder {config.data} is kept"
         server.run()
     finally:
         service.close()
