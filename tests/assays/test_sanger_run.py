@@ -105,6 +105,7 @@ def test_manifest_refuses_sanger_fields_on_other_kinds(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="sanger"):
         StudyInput(kind="western", path="a.tif", control="b.ab1")  # type: ignore[arg-type]
     assert StudyInput(kind="sanger", path="a.ab1", control="b.ab1").resolved_format() == "abi"  # type: ignore[arg-type]
+    assert StudyInput(kind="sanger", path="a.scf", control="b.ab1").resolved_format() == "scf"  # type: ignore[arg-type]
 
 
 def test_api(traces: tuple[Path, Path]) -> None:

@@ -59,7 +59,7 @@ KIND_FORMATS: dict[InputKind, tuple[str, ...]] = {
     InputKind.cfdna: ("long",),
     InputKind.western: ("image",),
     InputKind.western_blot: ("image",),
-    InputKind.sanger: ("abi",),
+    InputKind.sanger: ("abi", "scf"),
     InputKind.tumour_volumes: ("long",),
     InputKind.xenograft: ("long",),
     InputKind.knowledge: ("yaml",),
@@ -70,6 +70,7 @@ _SUFFIX_FORMATS: dict[InputKind, dict[str, str]] = {
     InputKind.mutations: {".maf": "maf", ".vcf": "vcf", ".bcf": "vcf"},
     InputKind.knowledge: {".yaml": "yaml", ".yml": "yaml"},
     InputKind.evolution_scenario: {".yaml": "yaml", ".yml": "yaml"},
+    InputKind.sanger: {".ab1": "abi", ".abi": "abi", ".scf": "scf"},
 }
 
 Provenance = Literal["measured", "published", "public_dataset", "illustrative"]
