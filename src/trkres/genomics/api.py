@@ -27,6 +27,7 @@ import pandas as pd
 from trkres.errors import InputError
 from trkres.genomics.options import GenomicsOptions
 from trkres.genomics.run import ClassifyInputs, ClassifyResult, Source, run_classify
+from trkres.knowledge.loader import knowledge_from
 from trkres.options import validate_options
 
 if TYPE_CHECKING:
@@ -96,7 +97,7 @@ def classify(
         timeline=_one("timeline", timeline),
     )
     inputs.check()
-    return run_classify(inputs, opts, knowledge=_knowledge(knowledge))
+    return run_classify(inputs, opts, knowledge=knowledge_from(knowledge))
 
 
 def _many(name: str, value: object) -> list[object]:
@@ -144,15 +145,3 @@ def _sources(name: str, value: object) -> list[Source]:
 
 def _one(name: str, value: object) -> Source | None:
     return None if value is None else _source(name, value)
-
-
-def _knowledge(value: object) -> KnowledgeBase:
-    from trkres.knowledge import load_knowledge
-    from trkres.knowledge.store import KnowledgeBase
-
-    if isinstance(value, KnowledgeBase):
-        return value
-    if value is None:
-        return load_knowledge()
-    files = [_path("knowledge", v) for v in _many("knowledge", value)]
-    return load_knowledge(files)

@@ -384,3 +384,24 @@ def validate_files(paths: Sequence[Path]) -> ValidationReport:
     counts = {t: len(getattr(kb, t)) for t in TOPICS}
     files = [lf.path for lf in shipped + extra]
     return ValidationReport(files=files, counts=counts, warnings=warnings)
+
+
+def knowledge_from(value: object) -> KnowledgeBase:
+    """The knowledge base a Python API call names (``knowledge=``): a loaded
+    :class:`KnowledgeBase` as it is, ``None`` for the shipped one, or the path (or list of
+    paths) of a lab's extra YAML merged into it. Anything else is an ``InputError``."""
+    import os
+
+    from trkres.errors import InputError
+    from trkres.frames import check_path
+
+    if isinstance(value, KnowledgeBase):
+        return value
+    if value is None:
+        return load_knowledge()
+    items = [value] if isinstance(value, str | os.PathLike) else value
+    if not isinstance(items, list | tuple):
+        raise InputError("bad knowledge", expected="a KnowledgeBase, or knowledge YAML path(s)",
+                         found=type(value).__name__)  # fmt: skip
+    return load_knowledge([check_path(os.fspath(v) if isinstance(v, os.PathLike) else v,
+                                      "knowledge file") for v in items])  # fmt: skip

@@ -18,6 +18,7 @@ from trkres.assays.sanger.io import read_trace as _read_trace
 from trkres.assays.sanger.options import SangerOptions
 from trkres.assays.sanger.run import SangerResult, run_sanger
 from trkres.errors import InputError
+from trkres.knowledge.loader import knowledge_from
 from trkres.options import validate_options
 
 if TYPE_CHECKING:
@@ -92,19 +93,4 @@ def compare(
                          found=type(options).__name__)  # fmt: skip
     opts = validate_options(SangerOptions, options, source="api", **kwargs)
     return run_sanger(sample, opts, control=control, reference=reference,
-                      knowledge=_knowledge(knowledge))  # fmt: skip
-
-
-def _knowledge(value: object) -> KnowledgeBase | None:
-    from trkres.knowledge import load_knowledge
-    from trkres.knowledge.store import KnowledgeBase
-
-    if value is None or isinstance(value, KnowledgeBase):
-        return value
-    items = [value] if isinstance(value, (str, os.PathLike)) else value
-    if not isinstance(items, (list, tuple)) or not all(
-        isinstance(v, (str, os.PathLike)) and not isinstance(v, bytes) for v in items
-    ):
-        raise InputError("bad knowledge", expected="a KnowledgeBase or knowledge YAML paths",
-                         found=type(value).__name__)  # fmt: skip
-    return load_knowledge([Path(os.fspath(v)) for v in items])
+                      knowledge=knowledge_from(knowledge))  # fmt: skip
