@@ -42,6 +42,8 @@ MAF_COLUMNS = {
     "ref_allele": ["Reference_Allele"],
     "alt_allele": ["Tumor_Seq_Allele2"],
     "alt_allele1": ["Tumor_Seq_Allele1"],
+    # The caller's filter verdict (GDC MAFs, vcf2maf output): PASS, '.' or empty are calls.
+    "filter": ["FILTER"],
 }
 COORDINATE_COLUMNS = ("chromosome", "start", "ref_allele", "alt_allele")
 PROTEIN_COLUMNS = ("HGVSp_Short", "HGVSp", "Protein_Change", "Amino_Acid_Change")
@@ -146,6 +148,7 @@ def read_maf(
     )
     out["input"] = name or path.stem
     out = _drop_duplicates(out, read, cols, issues)
+    out = _drop_filtered(out, read, cols.get("filter"), issues)
     alterations = finish_mutations(out, knowledge, read, cols, issues, TRUNCATING, SILENT)
     return ParsedInput(
         name=name or path.stem,
@@ -245,6 +248,41 @@ def _from_coordinates(
                      "kept")
         )  # fmt: skip
     return protein, note
+
+
+#: FILTER values of an unfiltered call (VCF and MAF): anything else is a filtered call.
+PASSING = ("PASS", ".")
+
+
+def _drop_filtered(
+    out: pd.DataFrame, read: TableRead, column: str | None, issues: list[RowIssue]
+) -> pd.DataFrame:
+    """Drop (and report, row by row) calls the caller filtered, as the VCF reader does.
+
+    A row whose ``FILTER`` is neither ``PASS`` nor ``.`` nor empty (``panel_of_normals``,
+    ``common_in_exac``, ``weak_evidence``...) is not a somatic call and never decides a
+    class. Rows are matched by their ``source_row``.
+    """
+    if column is None:
+        return out
+    values = pc.utf8_trim_whitespace(read.arrow.column(column))
+    passing = pc.or_kleene(pc.is_null(values), pc.is_in(values, pa.array(PASSING)))
+    passing = pc.or_kleene(passing, pc.equal(values, ""))
+    failed = ~np.asarray(passing.to_numpy(zero_copy_only=False), dtype=bool)
+    if not failed.any():
+        return out
+    rows = out["source_row"].to_numpy()
+    drop = failed[rows]
+    dropped = rows[drop]
+    found = values.take(pa.array(dropped)).to_pylist()
+    lines = read.lines()[dropped].tolist()
+    path = str(read.path)
+    issues.extend(
+        RowIssue(path, line, column, "PASS or '.' (an unfiltered call)", str(cell),
+                 "dropped (filtered call)")
+        for line, cell in zip(lines, found, strict=True)
+    )  # fmt: skip
+    return out.loc[~drop].reset_index(drop=True)
 
 
 def _drop_duplicates(
