@@ -173,6 +173,11 @@ def _read_excel(path: Path) -> pd.DataFrame:
 
 
 _DECIMAL_COMMA = r"^[+-]?\d+,\d+$"
+#: A number with thousands separators that cannot be a decimal comma: groups of three
+#: digits and a decimal point (``1,234.5``), or two or more groups (``1,234,567``).
+_THOUSANDS = r"^[+-]?[1-9]\d{0,2}(?:(?:,\d{3})+\.\d+|(?:,\d{3}){2,})$"
+#: Digits in groups of three (``1,100``): thousands where the column's decimal mark is '.'.
+_GROUPED = r"^[+-]?[1-9]\d{0,2}(?:,\d{3})+$"
 
 
 def parse_numbers(
@@ -182,8 +187,10 @@ def parse_numbers(
 
     Typed number columns (Parquet, DataFrames) pass as they are; text cells are parsed, with
     :data:`MISSING_CELLS` read as missing. With ``notes``, a column whose every non-number cell is a decimal-comma number (``12,5``) and which
-    has no decimal point elsewhere is read with the comma as the decimal mark (said in
-    ``notes``)."""
+    has no decimal point elsewhere is read with the comma as the decimal mark; cells with
+    thousands separators that cannot be decimal commas (``1,234.5``, ``1,234,567``, or
+    ``1,100`` in a column whose decimal mark is ``.``: a spreadsheet's number format) are
+    read without them. Either is said in ``notes``."""
     if cells.dtype.kind in "iuf":
         values = cells.to_numpy(dtype=float, na_value=np.nan)
         return values, np.isnan(values), np.zeros(len(values), dtype=bool)
@@ -198,5 +205,16 @@ def parse_numbers(
                                    errors="coerce").to_numpy(dtype=float)  # fmt: skip
             notes.append(f"column {cells.name!r} uses a decimal comma (e.g. {text[bad].iloc[0]!r}): "
                          "read as a decimal mark")  # fmt: skip
+            bad = np.isnan(values) & ~missing
+    if bad.any() and notes is not None:
+        grouped = bad & text.str.fullmatch(_THOUSANDS).to_numpy()
+        if text[~missing].str.contains(".", regex=False).any():  # '.' is the decimal mark
+            grouped |= bad & text.str.fullmatch(_GROUPED).to_numpy()
+        if grouped.any():
+            plain = text[grouped].str.replace(",", "", regex=False)
+            values = values.copy()
+            values[grouped] = pd.to_numeric(plain, errors="coerce").to_numpy(dtype=float)
+            notes.append(f"column {cells.name!r}: {int(grouped.sum())} cell(s) with thousands "
+                         f"separators (e.g. {text[grouped].iloc[0]!r}) read without them")  # fmt: skip
             bad = np.isnan(values) & ~missing
     return values, missing, bad
