@@ -27,7 +27,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Body, FastAPI, File, Form, Query, Request, UploadFile
+from fastapi import Body, Depends, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -86,6 +86,20 @@ _env = Environment(
 
 def _page(template: str, **context: Any) -> HTMLResponse:
     return HTMLResponse(_env.get_template(template).render(version=__version__, **context))
+
+
+async def one_file(request: Request) -> None:
+    """Refuse a multipart request with several ``file`` parts: the route would keep one
+    and drop the others silently. (The form is parsed once: Starlette keeps it.)"""
+    form = await request.form()
+    parts = form.getlist("file")
+    if len(parts) > 1:
+        names = ", ".join(str(getattr(p, "filename", None) or "(unnamed)") for p in parts)
+        raise InputError(
+            "one file per upload",
+            expected="one 'file' part (send files one request each)",
+            found=f"{len(parts)} 'file' parts: {names}"[:300],
+        )
 
 
 def create_app(service: Service) -> FastAPI:
@@ -161,7 +175,7 @@ def create_app(service: Service) -> FastAPI:
         project["runs"] = service.store.runs(pid)
         return project
 
-    @app.post("/api/projects/{pid}/files", tags=["projects"])
+    @app.post("/api/projects/{pid}/files", tags=["projects"], dependencies=[Depends(one_file)])
     def upload_file(
         pid: Annotated[str, _id()],
         file: Annotated[UploadFile, File()],
@@ -173,7 +187,7 @@ def create_app(service: Service) -> FastAPI:
         reader refuses gives 422 with the reader's error and is not kept."""
         return service.add_file(pid, file.file, file.filename or "upload", kind)
 
-    @app.post("/api/projects/{pid}/study", tags=["projects"])
+    @app.post("/api/projects/{pid}/study", tags=["projects"], dependencies=[Depends(one_file)])
     def import_study(
         pid: Annotated[str, _id()], file: Annotated[UploadFile, File()]
     ) -> dict[str, Any]:
