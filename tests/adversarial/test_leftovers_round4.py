@@ -77,3 +77,30 @@ def test_ambiguous_comma_is_not_read_as_thousands() -> None:
     notes = []
     values, _, bad = parse_numbers(pd.Series(["1,10.5", "3.5"], name="x"), notes)
     assert bad.tolist() == [True, False]  # not a thousands pattern: still reported
+
+
+# ---------------------------------------------- ddPCR: the user's own volume is no warning
+def test_given_droplet_volume_is_info_and_a_header_default_a_warning(tmp_path: Path) -> None:
+    """`trkres ddpcr --droplet-volume 0.85` warned 'droplet volume 0.85 nL ...: given' on
+    every run: a warning about the user's own setting. Now that is INFO; a volume taken
+    from the export's format (an assumption) still warns."""
+    import subprocess
+    import sys
+
+    export = Path(__file__).parents[2] / "examples/ntrk_resistance/ddpcr/qx_manager_export.csv"
+
+    def run(*extra: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "trkres", "ddpcr", str(export), "-o",
+             str(tmp_path / f"out{len(extra)}"), *extra],
+            capture_output=True, text=True, check=False, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stderr
+
+    given = [
+        line for line in run("--droplet-volume", "0.85").splitlines() if "droplet volume" in line
+    ]
+    assert given and all(line.startswith("INFO") for line in given)
+    default = [line for line in run().splitlines() if "droplet volume" in line]
+    assert default and default[0].startswith("WARNING")

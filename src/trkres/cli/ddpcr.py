@@ -160,7 +160,10 @@ def ddpcr(
         for (volume, why), sources in used:
             names = sorted(set(sources))
             shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
-            log.warning("droplet volume %g nL for %s: %s", volume, shown, why)
+            # The user's own volume is stated; one taken from the export's format is an
+            # assumption the user should see (a warning).
+            say = log.info if str(why).startswith("given") else log.warning
+            say("droplet volume %g nL for %s: %s", volume, shown, why)
         sensitive = wells[wells["flag"].str.contains("threshold_sensitive", regex=False)]
         if len(sensitive):
             log.warning("%d well target(s) change with the droplet threshold (flag threshold_sensitive): %s",
