@@ -104,3 +104,23 @@ def test_given_droplet_volume_is_info_and_a_header_default_a_warning(tmp_path: P
     assert given and all(line.startswith("INFO") for line in given)
     default = [line for line in run().splitlines() if "droplet volume" in line]
     assert default and default[0].startswith("WARNING")
+
+
+# ------------------------------------------------------- semicolon-separated plate files
+def test_semicolon_plate_files_get_a_clear_error(tmp_path: Path) -> None:
+    """A plate map or grid saved by a decimal-comma spreadsheet (';' between fields) failed
+    with 'plate map lacks a column' or 'no grid found'; now the error says semicolons."""
+    from trkres.assays.plates.io import read_grid
+    from trkres.assays.plates.wells import read_plate_map
+    from trkres.errors import InputError
+
+    plate_map = write(tmp_path / "map.csv", "well;role;cell_line\nA1;vehicle;KM12\nA2;blank;KM12\n")
+    with pytest.raises(InputError, match="separated by semicolons") as err:
+        read_plate_map(plate_map)
+    assert err.value.location.line == 1 and err.value.hint
+    grid = write(tmp_path / "grid.csv", ";1;2;3\nA;0,5;0,6;0,7\nB;0,4;0,3;0,2\n")
+    with pytest.raises(InputError, match="separated by semicolons"):
+        read_grid(grid)
+    # a comma CSV whose cells hold semicolons is not refused
+    fine = write(tmp_path / "fine.csv", "well,role,cell_line,note\nA1,vehicle,KM12,a;b\n")
+    assert len(read_plate_map(fine)) == 1

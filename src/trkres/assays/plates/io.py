@@ -85,6 +85,19 @@ def text_suffix(path: Path) -> str:
     return suffixes[-1] if suffixes else ""
 
 
+def check_not_semicolons(text: str, path: Path, what: str, seps: str) -> None:
+    """Refuse a semicolon-separated file (a spreadsheet saved as "CSV" where the comma is
+    the decimal mark) read with ``seps``: its first non-blank line holds ``;`` and none of
+    ``seps``, so it would be one column (or no grid) and fail later with a puzzling error."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    if ";" in first and not any(c in first for c in seps):
+        shown = " or ".join(repr(c) for c in seps)
+        raise InputError(f"{what} is separated by semicolons", location=Location(file=path, line=1),
+                         expected=f"fields separated by {shown}", found=f"';' in {first[:60]!r}",
+                         hint="save the sheet as tab-separated text (or CSV with commas and a "
+                         "decimal point)")  # fmt: skip
+
+
 def read_delimited_text(path: Path, what: str, sep: str, **kwargs: object) -> pd.DataFrame:
     """A delimited table with a header, via :func:`read_text_file`; every line must have the header's
     number of fields (a ragged line is an error naming it, never padded or dropped)."""
@@ -92,6 +105,7 @@ def read_delimited_text(path: Path, what: str, sep: str, **kwargs: object) -> pd
     if not text.strip():
         raise InputError(f"empty {what}", location=Location(file=path, line=1),
                          expected="a header line and data rows", found="an empty file")  # fmt: skip
+    check_not_semicolons(text, path, what, sep)
     try:
         reader = csv.reader(io.StringIO(text), delimiter=sep)
         width = None
@@ -245,6 +259,10 @@ def read_grid(path: Path) -> pd.DataFrame:
         else:  # a header with no rows under it is no plate
             skipped.append(i + 1)
         i = j
+    if not records and not grids:  # nothing read: say so if the fields were ';'-separated
+        semicolons = [";".join(line) for line in lines if any(";" in c for c in line)]
+        if semicolons:
+            check_not_semicolons(semicolons[0], path, "plate grid", "\t")
     out = _frame(
         records, path, "no plate grid found", "a header row 1, 2, … then rows A, B, … of values"
     )
