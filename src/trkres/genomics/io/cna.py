@@ -116,7 +116,7 @@ def _matrix_calls(read: TableRead, gene_col: str, sample_cols: list[str]) -> pd.
     samples = np.asarray(sample_cols, dtype=object)
     raw = (
         [
-            table.column(sample_cols[c])[int(r)].as_py() if unparsed[r, c] else ""
+            _cell_text(table.column(sample_cols[c])[int(r)].as_py()) if unparsed[r, c] else ""
             for r, c in zip(rows, cols_, strict=True)
         ]
         if unparsed.any()
@@ -134,6 +134,25 @@ def _matrix_calls(read: TableRead, gene_col: str, sample_cols: list[str]) -> pd.
     long["amp"] = long["copy_number"] >= 2
     long["del"] = long["copy_number"] <= -2
     return long
+
+
+def _cell_text(value: object) -> object:
+    """A cell as the file shows it: columns read as numbers give ``3``, not ``3.0``."""
+    return _num(value) if isinstance(value, float) else value
+
+
+def _matrix_samples(names: list[str]) -> list[str]:
+    """The columns of a genes × samples matrix that hold samples (read as numbers);
+    none for a long table (a sample column and a value column)."""
+    lower = {n.lower() for n in names}
+
+    def has(key: str) -> bool:
+        return any(a.lower() in lower for a in LONG_COLUMNS[key])
+
+    if has("sample_id") and (has("discrete") or has("copy_number") or has("log2")):
+        return []
+    genes = {g.lower() for g in _GENE_COLUMNS}
+    return [n for n in names if n.lower() not in genes and n.lower() not in _ANNOTATION_COLUMNS]
 
 
 def _conflicts(
@@ -198,7 +217,7 @@ def read_copy_number(
     """Read a GISTIC matrix (genes × samples) or a long table into alterations."""
     label = name or path.stem
     th = thresholds or CopyNumberThresholds()
-    read = read_delimited(path, what="copy-number")
+    read = read_delimited(path, what="copy-number", numeric=_matrix_samples)
     cols = resolve_columns(read, LONG_COLUMNS, what="copy-number", required=["gene"])
     issues: list[RowIssue] = list(read.issues)
     gene_col = cols["gene"]

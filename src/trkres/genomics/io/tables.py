@@ -9,8 +9,9 @@ an error needs one.
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -150,12 +151,16 @@ def read_delimited(
     delimiter: str = "\t",
     comment: str | None = "#",
     known_columns: frozenset[str] = frozenset(),
+    numeric: Callable[[list[str]], Collection[str]] | None = None,
 ) -> TableRead:
     """Read a delimited text file with a header into text columns.
 
     Leading comment lines (``#version``, cBioPortal's four ``#`` lines) are
     skipped. Raises :class:`InputError` for an empty file or a header with
     empty or duplicate names; malformed rows are dropped and reported.
+    ``numeric`` names, from the header's names, columns to parse as float64 directly
+    (a copy-number matrix's samples: no text per cell); when any of their cells is not
+    a number, the whole file is read as text instead.
     """
     raw = read_text_bytes(path, what=what)
     known = frozenset(c.lstrip("#").lower() for c in known_columns)
@@ -205,19 +210,28 @@ def read_delimited(
     if _NON_BLANK.search(body) is None:  # a header and no data rows: an empty table
         empty = pa.table({n: pa.array([], pa.large_string()) for n in names})
         return TableRead(path=path, arrow=empty, header_line=header_line, _raw=raw)
-    try:
-        table = pacsv.read_csv(
+    def parse(types: dict[str, pa.DataType]) -> pa.Table:
+        invalid.clear()
+        return pacsv.read_csv(
             pa.py_buffer(body),
             read_options=pacsv.ReadOptions(column_names=names, use_threads=True),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter, quote_char=False, invalid_row_handler=on_invalid
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.large_string()),
-                strings_can_be_null=True,
-                null_values=[""],
+                column_types=types, strings_can_be_null=True, null_values=[""]
             ),
         )
+
+    text_types = dict.fromkeys(names, pa.large_string())
+    try:
+        table = None
+        floats = set(numeric(names)) & set(names) if numeric is not None else set()
+        if floats:
+            with contextlib.suppress(pa.ArrowInvalid, UnicodeDecodeError):
+                table = parse({**text_types, **dict.fromkeys(floats, pa.float64())})
+        if table is None:
+            table = parse(text_types)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         # Only now pay for a full decode: it finds the line and column of bad bytes.
         check_utf8(body, path, what=what, line0=header_line)
