@@ -282,7 +282,8 @@ def _drop_filtered(
                  "dropped (filtered call)")
         for line, cell in zip(lines, found, strict=True)
     )  # fmt: skip
-    return out.loc[~drop].reset_index(drop=True)
+    kept: pd.DataFrame = out.loc[~drop].reset_index(drop=True)
+    return kept
 
 
 def _drop_duplicates(

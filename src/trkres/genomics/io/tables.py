@@ -210,6 +210,7 @@ def read_delimited(
     if _NON_BLANK.search(body) is None:  # a header and no data rows: an empty table
         empty = pa.table({n: pa.array([], pa.large_string()) for n in names})
         return TableRead(path=path, arrow=empty, header_line=header_line, _raw=raw)
+
     def parse(types: dict[str, pa.DataType]) -> pa.Table:
         invalid.clear()
         return pacsv.read_csv(
