@@ -314,7 +314,7 @@ def read_reference(path: str | os.PathLike[str]) -> Reference:
     """A reference sequence from FASTA (``>`` first) or GenBank (``LOCUS`` first); the first
     CDS feature of a GenBank record gives the coding frame and gene. Raises :class:`InputError`."""
     name, data = _read_bytes(path, "reference")
-    text = data.decode("utf-8", "replace")
+    text = data.decode("utf-8-sig", "replace")  # a byte-order mark (Windows editors) is no text
     head = text.lstrip()[:5].upper()
     fmt = "genbank" if head.startswith("LOCUS") else "fasta" if head.startswith(">") else None
     if fmt is None:
@@ -350,9 +350,10 @@ def read_reference(path: str | os.PathLike[str]) -> Reference:
         strand = -1 if feature.location.strand == -1 else 1
         quals = feature.qualifiers
         gene = (quals.get("gene") or [None])[0]
-        try:
-            offset = int((quals.get("codon_start") or ["1"])[0]) - 1
-        except ValueError:
-            offset = 0
+        start_text = str((quals.get("codon_start") or ["1"])[0]).strip()
+        if start_text not in ("1", "2", "3"):  # the frame is not to be guessed
+            raise _bad(name, "bad /codon_start of the CDS", "/codon_start=1, 2 or 3 (the "
+                       "first base of the first complete codon)", f"/codon_start={start_text}")  # fmt: skip
+        offset = int(start_text) - 1
         break
-    return Reference(record.id or Path(name).stem, seq, cds, strand, gene, max(0, min(offset, 2)))
+    return Reference(record.id or Path(name).stem, seq, cds, strand, gene, offset)
