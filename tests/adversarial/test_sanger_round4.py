@@ -169,3 +169,30 @@ def test_cli_two_bases_at_one_site(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     calls = (out / "calls.tsv").read_text()
     assert "NTRK1 G595R" in calls and "NTRK1 G595S" in calls
+
+
+def test_study_inputs_whose_names_differ_by_suffix_keep_their_figures(tmp_path: Path) -> None:
+    """x.ab1 and x.scf were both labelled 'x': the same figure names (one trace's
+    chromatograms written over the other's) and one input label in the tables."""
+    from trkres.assays.sanger.options import SangerOptions
+    from trkres.assays.sanger.section import sanger_section
+    from trkres.knowledge.loader import load_knowledge
+    from trkres.study.manifest import load_study
+    from trkres.study.registry import AnalysisContext
+
+    study = tmp_path / "study"
+    study.mkdir()
+    write_abif(make_trace(SEQ, {150: ("C", 0.4)}, seed=2), study / "x.ab1")
+    write_abif(make_trace(SEQ, seed=1), study / "c.ab1")
+    (study / "x.scf").write_bytes((Path(__file__).parents[1] / "data/sanger/3100.scf").read_bytes())
+    (study / "study.yaml").write_text(
+        "name: confirm\ninputs:\n"
+        "  - {kind: sanger, path: x.ab1, control: c.ab1, expect: 'NTRK1 G595R'}\n"
+        "  - {kind: sanger, path: x.scf}\n"
+    )
+    options = SangerOptions(gene="NTRK1", codon_start=595, codon_position=151)
+    section = sanger_section(AnalysisContext(load_study(study), load_knowledge(), options))
+    names = [f.name for f in section.figures]
+    assert len(names) == len(set(names)), names
+    summary = next(t.frame for t in section.tables if t.name == "sanger_summary")
+    assert summary["input"].nunique() == 2
