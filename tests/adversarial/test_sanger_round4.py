@@ -196,3 +196,19 @@ def test_study_inputs_whose_names_differ_by_suffix_keep_their_figures(tmp_path: 
     assert len(names) == len(set(names)), names
     summary = next(t.frame for t in section.tables if t.name == "sanger_summary")
     assert summary["input"].nunique() == 2
+
+
+def test_codon_position_without_codon_start_is_an_error() -> None:
+    """--codon-position 151 alone named no frame and was dropped without a word (calls
+    unnamed)."""
+    with pytest.raises(InputError, match="codon_start"):
+        tr.sanger.compare(make_trace(SEQ, seed=2), control=make_trace(SEQ, seed=1),
+                          gene="NTRK1", codon_position=151)  # fmt: skip
+
+
+def test_the_sample_as_its_own_control_is_warned() -> None:
+    """The sample given as its own control: '0 calls, limit of detection 15%' with no word
+    that nothing could ever be called."""
+    sample = make_trace(SEQ, {150: ("C", 0.4)}, seed=2)
+    res = tr.sanger.compare(sample, control=sample, expect="NTRK1 G595R", **FRAME)
+    assert any("the sample's own trace" in w for w in res.warnings), res.warnings

@@ -190,6 +190,12 @@ def run_sanger(
     notes.extend(f"sample {s_trace.name}: {n}" for n in s_trace.notes)
     if c_trace is not None:
         notes.extend(f"control {c_trace.name}: {n}" for n in c_trace.notes)
+        if c_trace.bases == s_trace.bases and np.array_equal(c_trace.channels, s_trace.channels):
+            # Every peak of the sample is the control's own: nothing can ever be called, and
+            # the limit of detection stated would answer a question not asked.
+            warnings.append(f"the control {c_trace.name} is the sample's own trace: no "
+                            "change can be called against it (give the parental or "
+                            "pre-treatment trace)")  # fmt: skip
     progress(1, 4, "aligning")
     if ref_obj is not None:
         ref, ref_name, ref_kind = ref_obj.sequence, ref_obj.name, "reference"
