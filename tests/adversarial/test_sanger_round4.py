@@ -212,3 +212,12 @@ def test_the_sample_as_its_own_control_is_warned() -> None:
     sample = make_trace(SEQ, {150: ("C", 0.4)}, seed=2)
     res = tr.sanger.compare(sample, control=sample, expect="NTRK1 G595R", **FRAME)
     assert any("the sample's own trace" in w for w in res.warnings), res.warnings
+
+
+def test_a_reference_sequence_pasted_with_line_breaks_is_a_sequence() -> None:
+    """tr.sanger.compare(reference="ACGT...\\nACGT...") was taken for a file path: 'not a
+    usable reference file path ... File name too long'."""
+    pasted = "\n".join(SEQ[i : i + 60] for i in range(0, 400, 60)) + "\n"
+    res = tr.sanger.compare(make_trace(SEQ, {150: ("C", 0.4)}, seed=2), reference=pasted,
+                            expect="NTRK1 G595R", **FRAME)  # fmt: skip
+    assert _expect(res).startswith("NTRK1 G595R detected")
