@@ -221,3 +221,13 @@ def test_a_reference_sequence_pasted_with_line_breaks_is_a_sequence() -> None:
     res = tr.sanger.compare(make_trace(SEQ, {150: ("C", 0.4)}, seed=2), reference=pasted,
                             expect="NTRK1 G595R", **FRAME)  # fmt: skip
     assert _expect(res).startswith("NTRK1 G595R detected")
+
+
+def test_an_ambiguous_reference_codon_is_not_a_frame_error() -> None:
+    """A reference with N (or an IUPAC code) in the asked codon answered 'the reference
+    codon 595 is GNC (X), not G: check --codon-start/--codon-position and --strand'."""
+    reference = SEQ[:151] + "N" + SEQ[152:]
+    res = tr.sanger.compare(make_trace(SEQ, seed=2), reference=reference,
+                            expect="NTRK1 G595R", **FRAME)  # fmt: skip
+    answer = _expect(res)
+    assert "not assessable" in answer and "ambiguous" in answer and "check" not in answer

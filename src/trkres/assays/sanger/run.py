@@ -692,6 +692,10 @@ def _expect(text: str, gene: str | None, by_base: pd.DataFrame, ref: str,
                               "outside the reference"}]), used  # fmt: skip
     ref_codon = frame.coding(ref, where)
     base["ref_codon"] = ref_codon
+    if set(ref_codon) - set("ACGT"):  # N or IUPAC codes: not a frame error
+        return pd.DataFrame([{**base, "answer": f"{asked}: not assessable: the reference codon "
+                              f"{number} is {ref_codon} (ambiguous bases: no reference base to "
+                              "measure against)"}]), used  # fmt: skip
     if translate_codon(ref_codon) == aa_alt and ref_kind == "sample":
         return pd.DataFrame([{**base, "answer": f"{asked}: the sample's own base calls read "
                               f"codon {number} as {ref_codon} ({aa_alt}): the asked change is "
