@@ -231,3 +231,32 @@ def test_an_ambiguous_reference_codon_is_not_a_frame_error() -> None:
                             expect="NTRK1 G595R", **FRAME)  # fmt: skip
     answer = _expect(res)
     assert "not assessable" in answer and "ambiguous" in answer and "check" not in answer
+
+
+def _genbank(path: Path, cds: list[tuple[str, str]]) -> Path:
+    features = "".join(
+        f"     CDS             {loc}\n"
+        '                     /gene="NTRK1"\n'
+        f'                     /protein_id="{pid}"\n'
+        for loc, pid in cds
+    )
+    path.write_text(
+        "LOCUS       X1                       400 bp    DNA     linear   UNK 01-JAN-1980\n"
+        "FEATURES             Location/Qualifiers\n"
+        + features
+        + "ORIGIN\n"
+        + "".join(f"{i + 1:>9} {SEQ[i : i + 60].lower()}\n" for i in range(0, 400, 60))
+        + "//\n"
+    )
+    return path
+
+
+def test_a_genbank_record_with_several_transcripts_is_warned(tmp_path: Path) -> None:
+    """A RefSeqGene-like record with two CDS features (isoforms numbering one residue 6
+    codons apart) numbered the codons on the first without a word."""
+    two = _genbank(tmp_path / "two.gb", [("1..399", "NP_A.1"), ("join(1..60,79..399)", "NP_B.1")])
+    res = tr.sanger.compare(make_trace(SEQ, seed=2), reference=two, gene="NTRK1")
+    assert any("2 CDS" in w and "NP_A.1" in w and "NP_B.1" in w for w in res.warnings)
+    one = _genbank(tmp_path / "one.gb", [("1..399", "NP_A.1"), ("1..399", "NP_A.1")])
+    res = tr.sanger.compare(make_trace(SEQ, seed=2), reference=one, gene="NTRK1")
+    assert not any("CDS" in w for w in res.warnings)

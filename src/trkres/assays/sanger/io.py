@@ -92,6 +92,11 @@ class Reference:
     cds_strand: int = 1
     gene: str | None = None
     codon_offset: int = 0  # bases of the CDS before its first complete codon (/codon_start - 1)
+    #: The CDS used (its /protein_id, else /product, else its location) and the other CDS
+    #: features of the record with a different frame (a RefSeqGene record's other
+    #: transcripts: NTRK1's isoforms number the same residue differently).
+    cds_label: str = ""
+    other_cds: tuple[str, ...] = ()
 
 
 def _seqio() -> Any:
@@ -339,9 +344,14 @@ def read_reference(path: str | os.PathLike[str]) -> Reference:
                    f"characters {''.join(bad[:10])}" if bad else "an empty sequence")  # fmt: skip
     cds: tuple[int, ...] | None = None
     strand, gene, offset = 1, None, 0
-    for feature in getattr(record, "features", []):
-        if feature.type != "CDS" or feature.location is None:
-            continue
+    features = [f for f in getattr(record, "features", [])
+                if f.type == "CDS" and f.location is not None]  # fmt: skip
+
+    def label(feature: Any) -> str:
+        quals = feature.qualifiers
+        return str((quals.get("protein_id") or quals.get("product") or [feature.location])[0])
+
+    for feature in features:
         cds = tuple(int(p) for p in feature.location)
         if cds and max(cds) >= len(seq):
             raise _bad(name, "the CDS runs past the end of the sequence",
@@ -356,4 +366,9 @@ def read_reference(path: str | os.PathLike[str]) -> Reference:
                        "first base of the first complete codon)", f"/codon_start={start_text}")  # fmt: skip
         offset = int(start_text) - 1
         break
-    return Reference(record.id or Path(name).stem, seq, cds, strand, gene, offset)
+    used = features[0] if features else None
+    others = tuple(label(f) for f in features[1:]
+                   if used is not None and (str(f.location) != str(used.location) or
+                   f.qualifiers.get("codon_start") != used.qualifiers.get("codon_start")))  # fmt: skip
+    return Reference(record.id or Path(name).stem, seq, cds, strand, gene, offset,
+                     label(used) if used is not None else "", others)  # fmt: skip

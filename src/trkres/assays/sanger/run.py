@@ -360,6 +360,13 @@ def run_sanger(
         call_rows = positions[positions["called"]]
     progress(3, 4, "naming")
     frame = _frame(ref_obj, len(ref), options, notes)
+    if ref_obj is not None and ref_obj.cds and ref_obj.other_cds:
+        warnings.append(f"the reference {ref_obj.name} has {len(ref_obj.other_cds) + 1} CDS "
+                        f"features with different frames: codons are numbered on the first "
+                        f"({ref_obj.cds_label}), not on {', '.join(ref_obj.other_cds[:5])}; "
+                        "another transcript numbers the same residue differently (keep one "
+                        "CDS in the file, or number the codons with --codon-start and "
+                        "--codon-position)")  # fmt: skip
     gene = options.gene or (ref_obj.gene if ref_obj is not None else None)
     if gene is None and options.expect:  # "NTRK1 G595R" names the amplicon's gene too
         from trkres.assays.sanger.naming import parse_expect
