@@ -141,9 +141,11 @@ def _draw_fractions(ax: Any, res: SangerResult) -> None:
                 alpha=0.7, label="control (raw)")  # fmt: skip
     ax.plot(x, pos["noise"].to_numpy(dtype=float), lw=0.7, ls="--", color="#d62728",
             label="noise threshold")  # fmt: skip
-    called = pos["called"].astype(bool).to_numpy()
-    ax.scatter(x[called], pos["mutant_fraction"].to_numpy(dtype=float)[called], s=14,
-               color="#d62728", zorder=3)  # fmt: skip
+    calls = res.tables.get("calls")  # every called base (two at a position are two dots)
+    if calls is not None and len(calls):
+        ax.scatter(calls["position"].to_numpy(dtype=float),
+                   calls["mutant_fraction"].to_numpy(dtype=float), s=14, color="#d62728",
+                   zorder=3)  # fmt: skip
     ax.set_xlabel("reference position")
     ax.set_ylabel("secondary-peak fraction")
     ax.set_ylim(0, max(0.6, float(np.nanmax(pos["mutant_fraction"])) + 0.05))

@@ -85,9 +85,11 @@ def compare(
     if reference is not None and not isinstance(reference, (*_PATH, Reference)):
         raise InputError("bad reference", expected="a FASTA/GenBank path, a Reference or a "
                          "sequence string", found=type(reference).__name__)  # fmt: skip
-    dna = isinstance(reference, str) and bool(reference) and set(reference.upper()) <= _DNA
+    # A sequence pasted with its line breaks (or spaces) is a sequence too, not a path.
+    bases = "".join(reference.split()) if isinstance(reference, str) else ""
+    dna = bool(bases) and set(bases.upper()) <= _DNA
     if isinstance(reference, str) and dna and not _is_file(reference):
-        reference = Reference("reference", reference.upper())
+        reference = Reference("reference", bases.upper())
     if options is not None and not isinstance(options, (SangerOptions, Mapping)):
         raise InputError("wrong options object", expected="SangerOptions or a dict",
                          found=type(options).__name__)  # fmt: skip

@@ -92,6 +92,11 @@ class Reference:
     cds_strand: int = 1
     gene: str | None = None
     codon_offset: int = 0  # bases of the CDS before its first complete codon (/codon_start - 1)
+    #: The CDS used (its /protein_id, else /product, else its location) and the other CDS
+    #: features of the record with a different frame (a RefSeqGene record's other
+    #: transcripts: NTRK1's isoforms number the same residue differently).
+    cds_label: str = ""
+    other_cds: tuple[str, ...] = ()
 
 
 def _seqio() -> Any:
@@ -314,7 +319,7 @@ def read_reference(path: str | os.PathLike[str]) -> Reference:
     """A reference sequence from FASTA (``>`` first) or GenBank (``LOCUS`` first); the first
     CDS feature of a GenBank record gives the coding frame and gene. Raises :class:`InputError`."""
     name, data = _read_bytes(path, "reference")
-    text = data.decode("utf-8", "replace")
+    text = data.decode("utf-8-sig", "replace")  # a byte-order mark (Windows editors) is no text
     head = text.lstrip()[:5].upper()
     fmt = "genbank" if head.startswith("LOCUS") else "fasta" if head.startswith(">") else None
     if fmt is None:
@@ -339,9 +344,14 @@ def read_reference(path: str | os.PathLike[str]) -> Reference:
                    f"characters {''.join(bad[:10])}" if bad else "an empty sequence")  # fmt: skip
     cds: tuple[int, ...] | None = None
     strand, gene, offset = 1, None, 0
-    for feature in getattr(record, "features", []):
-        if feature.type != "CDS" or feature.location is None:
-            continue
+    features = [f for f in getattr(record, "features", [])
+                if f.type == "CDS" and f.location is not None]  # fmt: skip
+
+    def label(feature: Any) -> str:
+        quals = feature.qualifiers
+        return str((quals.get("protein_id") or quals.get("product") or [feature.location])[0])
+
+    for feature in features:
         cds = tuple(int(p) for p in feature.location)
         if cds and max(cds) >= len(seq):
             raise _bad(name, "the CDS runs past the end of the sequence",
@@ -350,9 +360,15 @@ def read_reference(path: str | os.PathLike[str]) -> Reference:
         strand = -1 if feature.location.strand == -1 else 1
         quals = feature.qualifiers
         gene = (quals.get("gene") or [None])[0]
-        try:
-            offset = int((quals.get("codon_start") or ["1"])[0]) - 1
-        except ValueError:
-            offset = 0
+        start_text = str((quals.get("codon_start") or ["1"])[0]).strip()
+        if start_text not in ("1", "2", "3"):  # the frame is not to be guessed
+            raise _bad(name, "bad /codon_start of the CDS", "/codon_start=1, 2 or 3 (the "
+                       "first base of the first complete codon)", f"/codon_start={start_text}")  # fmt: skip
+        offset = int(start_text) - 1
         break
-    return Reference(record.id or Path(name).stem, seq, cds, strand, gene, max(0, min(offset, 2)))
+    used = features[0] if features else None
+    others = tuple(label(f) for f in features[1:]
+                   if used is not None and (str(f.location) != str(used.location) or
+                   f.qualifiers.get("codon_start") != used.qualifiers.get("codon_start")))  # fmt: skip
+    return Reference(record.id or Path(name).stem, seq, cds, strand, gene, offset,
+                     label(used) if used is not None else "", others)  # fmt: skip

@@ -105,22 +105,31 @@ def translate_codon(codon: str) -> str:
     return GENETIC_CODE.get(codon.upper(), "X")
 
 
-_EXPECT = re.compile(r"^\s*(?:([A-Za-z0-9-]+)\s+)?(?:p\.)?([A-Z\*])(\d+)([A-Z\*])\s*$")
+_EXPECT = re.compile(r"^\s*(?:([A-Za-z0-9._-]+)(?:\s+|:))?(\S+)\s*$")
 
 
 def parse_expect(
     text: str, gene: str | None, kb: KnowledgeBase | None = None
 ) -> tuple[str, str, int, str]:
-    """``"NTRK1 G595R"`` (or ``"G595R"`` with ``gene``) → ``(gene, ref aa, number, alt aa)``."""
-    m = _EXPECT.match(text or "")
-    if not m:
+    """``"NTRK1 G595R"`` (or ``"G595R"`` with ``gene``) → ``(gene, ref aa, number, alt aa)``.
+
+    The substitution may be written as variant reports write it: ``G595R``, ``p.G595R``,
+    ``p.Gly595Arg``, ``p.(Gly595Arg)``, after the gene and a space or a colon
+    (``NTRK1:p.G595R``); the genomics parser reads it (:func:`trkres.genomics.protein.parse_one`)."""
+    from trkres.genomics.protein import parse_one
+
+    m = _EXPECT.match(text or "") if isinstance(text, str) else None
+    parsed = parse_one(m.group(2)) if m else ("", "", -1, "", "other")
+    if parsed[4] not in ("missense", "nonsense", "silent") or parsed[2] < 1:
         raise InputError("bad expected mutation", expected="a gene and a substitution, e.g. "
-                         "'NTRK1 G595R' or 'KRAS G12D'", found=repr(text))  # fmt: skip
+                         "'NTRK1 G595R', 'KRAS G12D' or 'NTRK1 p.Gly595Arg'",
+                         found=repr(text))  # fmt: skip
+    assert m is not None
     name = m.group(1) or gene
     if not name:
         raise InputError("expected mutation without a gene", expected="'GENE X123Y' or --gene",
                          found=repr(text))  # fmt: skip
-    return gene_symbol(name, kb), m.group(2), int(m.group(3)), m.group(4)
+    return gene_symbol(name, kb), parsed[1], parsed[2], parsed[3]
 
 
 def _kb(kb: KnowledgeBase | None) -> KnowledgeBase:

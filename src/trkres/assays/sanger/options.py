@@ -84,4 +84,10 @@ class SangerOptions(Options):
     def _gene(self) -> SangerOptions:
         if self.gene is not None and not self.gene.strip():
             raise PydanticCustomError("gene", "a gene symbol such as NTRK1")
+        if self.codon_position is not None and self.codon_start is None:
+            # Without the codon number the position named no frame and was dropped unsaid.
+            raise PydanticCustomError(
+                "codon_position",
+                "codon_position needs codon_start (the number of the codon whose first base it is)",
+            )
         return self

@@ -190,6 +190,12 @@ def run_sanger(
     notes.extend(f"sample {s_trace.name}: {n}" for n in s_trace.notes)
     if c_trace is not None:
         notes.extend(f"control {c_trace.name}: {n}" for n in c_trace.notes)
+        if c_trace.bases == s_trace.bases and np.array_equal(c_trace.channels, s_trace.channels):
+            # Every peak of the sample is the control's own: nothing can ever be called, and
+            # the limit of detection stated would answer a question not asked.
+            warnings.append(f"the control {c_trace.name} is the sample's own trace: no "
+                            "change can be called against it (give the parental or "
+                            "pre-treatment trace)")  # fmt: skip
     progress(1, 4, "aligning")
     if ref_obj is not None:
         ref, ref_name, ref_kind = ref_obj.sequence, ref_obj.name, "reference"
@@ -322,8 +328,45 @@ def run_sanger(
         "lod": lod_pos,
         "called": called,
     })  # fmt: skip
+    # Every non-reference base at every position, each tested as the strongest is (its own
+    # backgrounds, the control's own peak of that base, broad signal): two clones can carry
+    # different changes at one position (NTRK1 G595R and G595S: GGC>CGC and GGC>AGC), and
+    # --expect asks about one base whichever is the strongest.
+    by_base = _by_base(s, c, sel, ref_idx, alt_idx, chan, c_chan if c is not None else None,
+                       meds, shared.weight if c is not None else 0.0,
+                       shared.control_level if c is not None else None,
+                       threshold, broad, multiple * np.fmax(level, 1e-4), options, sd_of)  # fmt: skip
+    extra = by_base[by_base["called"] & ~by_base["strongest"]]
+    refused2 = by_base[by_base["refused"] & ~by_base["strongest"]]
+    if len(refused2):
+        where = ", ".join(f"{p} ({b} channel)" for p, b in
+                          refused2[["position", "alt"]].itertuples(index=False))  # fmt: skip
+        warnings.append(f"not called: the secondary signal at position(s) {where} is broad "
+                        f"signal{' absent from the control' if c is not None else ''}, not a "
+                        "peak (a dye blob or a baseline step?): check the chromatogram")  # fmt: skip
+    if len(extra):
+        rows = positions.set_index("position").loc[extra["position"]].reset_index()
+        for col in ("alt", "raw_fraction", "mutant_fraction", "ci_low", "ci_high",
+                    "control_fraction", "background", "alt_background", "noise", "threshold",
+                    "broad_excess", "lod"):  # fmt: skip
+            rows[col] = extra[col].to_numpy()
+        call_rows = pd.concat([positions[positions["called"]], rows], ignore_index=True)
+        call_rows = call_rows.sort_values(["position", "mutant_fraction"],
+                                          ascending=[True, False], kind="stable")  # fmt: skip
+        notes.append(f"{len(extra)} position(s) with a second non-reference base called "
+                     f"besides the strongest: {', '.join(map(str, extra['position']))} "
+                     "(calls.tsv has a row for each base; positions.tsv shows the strongest)")  # fmt: skip
+    else:
+        call_rows = positions[positions["called"]]
     progress(3, 4, "naming")
     frame = _frame(ref_obj, len(ref), options, notes)
+    if ref_obj is not None and ref_obj.cds and ref_obj.other_cds:
+        warnings.append(f"the reference {ref_obj.name} has {len(ref_obj.other_cds) + 1} CDS "
+                        f"features with different frames: codons are numbered on the first "
+                        f"({ref_obj.cds_label}), not on {', '.join(ref_obj.other_cds[:5])}; "
+                        "another transcript numbers the same residue differently (keep one "
+                        "CDS in the file, or number the codons with --codon-start and "
+                        "--codon-position)")  # fmt: skip
     gene = options.gene or (ref_obj.gene if ref_obj is not None else None)
     if gene is None and options.expect:  # "NTRK1 G595R" names the amplicon's gene too
         from trkres.assays.sanger.naming import parse_expect
@@ -336,12 +379,12 @@ def run_sanger(
         if symbol != gene:
             notes.append(f"gene {gene!r} named {symbol} (the knowledge base's symbol)")
         gene = symbol
-    calls = _name_calls(positions[positions["called"]], ref, frame, gene, lod, knowledge)
+    calls = _name_calls(call_rows, ref, frame, gene, lod, knowledge)
     tables: dict[str, pd.DataFrame] = {"calls": calls}
     facts = sorted({f for col in ("class_fact", "known_fact") for f in calls[col] if f})
     if options.expect:
-        expect, used = _expect(options.expect, gene, positions, s, ref, frame, lod, calls,
-                               ref_kind, knowledge)  # fmt: skip
+        expect, used = _expect(options.expect, gene, by_base, ref, frame, lod, calls,
+                               ref_kind, knowledge, options.min_difference)  # fmt: skip
         tables["expect"] = expect
         facts = sorted(set(facts) | set(used))
     tables["positions"] = positions
@@ -366,6 +409,64 @@ def run_sanger(
     progress(4, 4, "done")
     return SangerResult(tables, s, c, ref, ref_name, lod, tuple(notes), tuple(warnings),
                         tuple(facts), options)  # fmt: skip
+
+
+def _by_base(s: OrientedTrace, c: OrientedTrace | None, sel: np.ndarray, ref_idx: np.ndarray,
+             alt_idx: np.ndarray, chan: np.ndarray, c_chan: np.ndarray | None,
+             meds: np.ndarray, weight: float, control_level: np.ndarray | None,
+             threshold: np.ndarray, broad: np.ndarray, noise_floor: np.ndarray,
+             options: SangerOptions, sd_of: Any) -> pd.DataFrame:  # fmt: skip
+    """Every non-reference base at every compared position (3 rows a position), tested as
+    the strongest base is in :func:`run_sanger`: ``raw_fraction`` its channel over
+    reference + it, ``background`` its channel's flank median, ``alt_background`` that
+    moved toward the control's at the site by the shared ``weight``, the threshold the
+    larger of ``noise_floor`` (the multiple × the local level) and the control's own
+    fraction of that base (and its background) + ``min_difference``; ``called`` above it
+    and not broad signal. The strongest base's rows (``strongest``) are the positions
+    table's own numbers. Fractions 0-1."""
+    n = len(sel)
+    cols = np.arange(n)
+    md = options.min_difference
+    m4 = np.clip(np.nan_to_num(meds), 0.0, 0.5)
+    c4 = c_chan if c_chan is not None else np.full_like(chan, np.nan)
+    thr4 = np.fmax(noise_floor[None, :], np.fmax(m4 + md, c4 + md))
+    thr4[alt_idx, cols] = threshold  # the strongest base: exactly the positions table's
+    a4 = m4
+    if control_level is not None and weight > 0:
+        a4 = np.clip(m4 + np.nan_to_num(weight * (c4 - control_level)), 0.0, 0.5)
+    corr4 = background_corrected(chan, m4, a4)
+    noise4 = background_corrected(thr4, m4, a4)
+    above = chan > thr4  # NaN (the reference's own channel) is never above
+    broad4 = np.zeros_like(chan)
+    for k in range(4):  # broad signal only where it can matter (it takes a grey opening)
+        if above[k].any():
+            broad4[k] = _broad_excess(s, c, sel, ref_idx, np.full(n, k), options.window)
+    broad4[alt_idx, cols] = broad
+    called = above & (broad4 < BROAD_REFUSE)
+    lod4 = np.clip(noise4 + 1.645 * sd_of(noise4), 0.0, 1.0)
+    half = 1.96 * sd_of(corr4)
+    rows = np.repeat(cols, 4)
+    base = np.tile(np.arange(4), n)
+    keep = base != ref_idx[rows]
+    rows, base = rows[keep], base[keep]
+    return pd.DataFrame({
+        "position": sel[rows] + 1,
+        "alt": [BASES[b] for b in base],
+        "strongest": base == alt_idx[rows],
+        "raw_fraction": chan[base, rows],
+        "mutant_fraction": corr4[base, rows],
+        "ci_low": np.clip(corr4 - half, 0.0, 1.0)[base, rows],
+        "ci_high": np.clip(corr4 + half, 0.0, 1.0)[base, rows],
+        "control_fraction": c4[base, rows],
+        "background": m4[base, rows],
+        "alt_background": a4[base, rows],
+        "noise": noise4[base, rows],
+        "threshold": thr4[base, rows],
+        "broad_excess": broad4[base, rows],
+        "lod": lod4[base, rows],
+        "called": called[base, rows],
+        "refused": (above & ~called)[base, rows],
+    })  # fmt: skip
 
 
 #: Share of a secondary signal that is broad signal the control lacks (see
@@ -469,6 +570,25 @@ def _name_calls(called: pd.DataFrame, ref: str, frame: object | None, gene: str 
     for k, hit in enumerate(located):
         if hit is not None:
             members.setdefault(hit[0], []).append(k)
+    # Two bases called at one position: each fraction is that base against the reference
+    # peak alone (h_alt / (h_ref + h_alt)); the note gives each one's share of all three
+    # peaks (h_alt / (h_ref + the called alts)), from the raw fractions (h_alt / h_ref =
+    # raw / (1 - raw)).
+    by_position: dict[int, list[int]] = {}
+    for k, r in enumerate(records):
+        by_position.setdefault(int(r["position"]), []).append(k)
+    shared_site: dict[int, str] = {}
+    for pos, ks in by_position.items():
+        if len(ks) > 1:
+            raws = np.array([float(records[k]["raw_fraction"]) for k in ks])
+            ratio = raws / np.fmax(1.0 - raws, 1e-9)
+            share = ratio / (1.0 + ratio.sum())
+            parts = ", ".join(
+                f"{records[k]['alt']} {v:.0%}" for k, v in zip(ks, share, strict=True)
+            )
+            shared_site[pos] = (f"{len(ks)} bases called at position {pos}: each mutant_fraction "
+                                "is that base against the reference peak alone; as shares of "
+                                f"all {len(ks) + 1} peaks (raw) {parts}")  # fmt: skip
     rows = []
     for k, r in enumerate(records):
         codon_text, change, note = "", "", ""
@@ -480,16 +600,26 @@ def _name_calls(called: pd.DataFrame, ref: str, frame: object | None, gene: str 
             group = members[number]
             lows = [float(records[j]["ci_low"]) for j in group]
             highs = [float(records[j]["ci_high"]) for j in group]
-            together = len(group) > 1 and max(lows) <= min(highs)
+            phases = [located[j][1] for j in group]  # type: ignore[index]
+            # Two bases called at one position (two clones: GGC>CGC and GGC>AGC) cannot sit
+            # on one allele: each is named alone.
+            one_each = len(set(phases)) == len(phases)
+            together = len(group) > 1 and one_each and max(lows) <= min(highs)
             used = group if together else [k]
             codon_text, change, cls = _codon_change(frame, ref, number, gene,
                                                     [(located[j], records[j]) for j in used], kb)  # fmt: skip
             where = ", ".join(str(int(records[j]["position"])) for j in group)
             if together:
                 note = f"one codon change from the calls at positions {where}"
+            elif len(group) > 1 and not one_each:
+                bases = ", ".join(f"{records[j]['position']}{records[j]['alt']}" for j in group)
+                note = (f"calls {bases} share codon {number}, two bases at one position: not "
+                        "one allele, each named alone")  # fmt: skip
             elif len(group) > 1:
                 note = (f"calls at positions {where} share codon {number} but their fractions "
                         "differ (95% CIs do not overlap): not one allele, each named alone")  # fmt: skip
+        if int(r["position"]) in shared_site:
+            note = "; ".join(x for x in (note, shared_site[int(r["position"])]) if x)
         share = float(r.get("broad_excess", 0.0))
         if share >= BROAD_NOTE:
             note = "; ".join(x for x in (note, f"{share:.0%} of the secondary signal is broad "
@@ -536,19 +666,24 @@ def _codon_change(frame: object, ref: str, number: int, gene: str | None,
     return f"{number} {ref_codon}>{new_codon}", change, cls
 
 
-def _expect(text: str, gene: str | None, positions: pd.DataFrame, s: OrientedTrace, ref: str,
+def _expect(text: str, gene: str | None, by_base: pd.DataFrame, ref: str,
             frame: object | None, lod: float, calls: pd.DataFrame,
-            ref_kind: str = "reference",
-            kb: KnowledgeBase | None = None) -> tuple[pd.DataFrame, list[str]]:  # fmt: skip
+            ref_kind: str = "reference", kb: KnowledgeBase | None = None,
+            min_difference: float = 0.05) -> tuple[pd.DataFrame, list[str]]:  # fmt: skip
     """The answer to ``--expect``: every single-base change of the codon that gives the
-    asked amino acid, measured; detected when one of them is called."""
+    asked amino acid, measured (``by_base``: :func:`_by_base`'s rows); detected when one
+    of them is called. ``assessable`` is False when the question has no answer from this
+    trace: the codon not analysed, or a base change that gives the asked amino acid lying
+    in the trimmed or unaligned part (or without signal) while none is detected; ``lod``
+    is then NaN where nothing was measured."""
     from trkres.assays.sanger.naming import Frame, classify, parse_expect, translate_codon
 
     e_gene, aa_ref, number, aa_alt = parse_expect(text, gene, kb)
     asked = f"{e_gene} {aa_ref}{number}{aa_alt}"
     base = {"expected": asked, "gene": e_gene, "codon": number, "ref_codon": "", "alt_codon": "",
             "position": np.nan, "alt": "", "detected": False, "mutant_fraction": np.nan,
-            "ci_low": np.nan, "ci_high": np.nan, "noise": np.nan, "lod": lod}  # fmt: skip
+            "ci_low": np.nan, "ci_high": np.nan, "noise": np.nan, "lod": np.nan,
+            "assessable": False}  # fmt: skip
     if not isinstance(frame, Frame):
         raise InputError("--expect needs the coding frame", expected="--codon-start N (with "
                          "--codon-position P) or a GenBank reference with a CDS",
@@ -564,6 +699,10 @@ def _expect(text: str, gene: str | None, positions: pd.DataFrame, s: OrientedTra
                               "outside the reference"}]), used  # fmt: skip
     ref_codon = frame.coding(ref, where)
     base["ref_codon"] = ref_codon
+    if set(ref_codon) - set("ACGT"):  # N or IUPAC codes: not a frame error
+        return pd.DataFrame([{**base, "answer": f"{asked}: not assessable: the reference codon "
+                              f"{number} is {ref_codon} (ambiguous bases: no reference base to "
+                              "measure against)"}]), used  # fmt: skip
     if translate_codon(ref_codon) == aa_alt and ref_kind == "sample":
         return pd.DataFrame([{**base, "answer": f"{asked}: the sample's own base calls read "
                               f"codon {number} as {ref_codon} ({aa_alt}): the asked change is "
@@ -574,7 +713,7 @@ def _expect(text: str, gene: str | None, positions: pd.DataFrame, s: OrientedTra
         return pd.DataFrame([{**base, "answer": f"{asked}: the reference codon {number} is "
                               f"{ref_codon} ({translate_codon(ref_codon)}), not {aa_ref}: check "
                               "--codon-start/--codon-position and --strand"}]), used  # fmt: skip
-    by_pos = positions.set_index("position")
+    measured = by_base.set_index(["position", "alt"])
     options_found = []
     for phase, p in enumerate(where):
         for b in "ACGT":
@@ -599,7 +738,8 @@ def _expect(text: str, gene: str | None, positions: pd.DataFrame, s: OrientedTra
                           position=int(r["position"]), alt=str(r["alt"]), detected=True,
                           mutant_fraction=float(r["mutant_fraction"]), ci_low=float(r["ci_low"]),
                           ci_high=float(r["ci_high"]), noise=float(r["noise"]),
-                          lod=float(r["lod"]), answer=answer) for r in hits]  # fmt: skip
+                          lod=float(r["lod"]), assessable=True, answer=answer)
+                     for r in hits]  # fmt: skip
             return pd.DataFrame(found), used
         return pd.DataFrame([{**base, "answer": f"{asked}: not assessable: {aa_ref}>{aa_alt} at "
                               f"codon {ref_codon} needs more than one base change, and no calls "
@@ -607,56 +747,76 @@ def _expect(text: str, gene: str | None, positions: pd.DataFrame, s: OrientedTra
     rows = []
     for p, read_base, alt_codon in options_found:
         row = dict(base, alt_codon=alt_codon, position=p + 1, alt=read_base)
-        if p + 1 not in by_pos.index:
-            row["answer"] = "position not analysed (trimmed or unaligned)"
+        if (p + 1, read_base) not in measured.index:
+            row["why"] = "trimmed or unaligned"
             rows.append(row)
             continue
-        r = by_pos.loc[p + 1]
-        assert isinstance(r, pd.Series)
-        si = int(r["sample_position"]) - 1
-        ri, ai = BASES.find(str(r["ref"])), BASES.find(read_base)
-        raw = float(caller.fraction_of(s.norm[:, [si]], np.array([ri]), np.array([ai]))[0])
-        m = float(r["background"])
-        a = float(r["alt_background"]) if read_base == str(r["alt"]) else m
-        corr = float(background_corrected(np.asarray(raw), m, a))
+        r = measured.loc[[(p + 1, read_base)]].iloc[0]
+        corr = float(r["mutant_fraction"])
+        if not np.isfinite(corr):  # no signal in the reference's channel nor this one
+            row["why"] = "no signal in either channel"
+            rows.append(row)
+            continue
         hit = calls[(calls["position"] == p + 1) & (calls["alt"] == read_base)]
         if len(hit):  # a base called as part of another codon change is not this change
             short = str(hit["protein_change"].iloc[0]).split()[-1].removeprefix("p.")
             if short != f"{aa_ref}{number}{aa_alt}":
                 row["part_of"] = str(hit["protein_change"].iloc[0])
                 hit = hit.iloc[:0]
-        # This base's threshold, corrected with the backgrounds its fraction was.
-        noise = float(background_corrected(np.asarray(float(r["threshold"])), m, a))
-        row.update(detected=bool(len(hit)), mutant_fraction=corr, noise=noise,
-                   lod=float(r["lod"]))  # fmt: skip
-        if not len(hit) and read_base == str(r["alt"]) and corr > noise:
-            row["broad"] = float(r["broad_excess"]) >= BROAD_REFUSE  # above, not called
+        # This base's own threshold, corrected with the backgrounds its fraction was.
+        row.update(detected=bool(len(hit)), mutant_fraction=corr, noise=float(r["noise"]),
+                   lod=float(r["lod"]), assessable=True)  # fmt: skip
+        if not len(hit) and bool(r["refused"]):
+            row["broad"] = True  # above, not called: broad signal
+        control = float(r["control_fraction"])
+        if np.isfinite(control) and control + min_difference >= float(r["threshold"]) - 1e-12:
+            row["control"] = control  # the control's own peak of this base sets the bar
         if len(hit):
             row.update(ci_low=float(hit["ci_low"].iloc[0]), ci_high=float(hit["ci_high"].iloc[0]))
         rows.append(row)
     table = pd.DataFrame(rows)
     assessed = table[table["noise"].notna()]
+    missing = table[table["noise"].isna()]
     if not len(assessed):
-        answer = f"{asked}: not assessable: codon {number} lies in the trimmed or unaligned part"
+        why = "no signal" if (missing["why"] == "no signal in either channel").all() else (
+            "lies in the trimmed or unaligned part")  # fmt: skip
+        answer = (f"{asked}: not assessable: codon {number} {why}" if why != "no signal" else
+                  f"{asked}: not assessable: no signal at codon {number} (flat channels)")  # fmt: skip
         table["answer"] = answer
-        return table.head(1), used
+        return table.head(1).drop(columns=["why"]), used
     best = assessed.sort_values(["detected", "mutant_fraction"], ascending=False).iloc[0]
+    where_text = f"{best['ref_codon']}>{best['alt_codon']} at position {int(best['position'])}"
     if bool(best["detected"]):
         answer = (f"{asked} detected: mutant fraction {best['mutant_fraction']:.0%} (95% CI "
-                  f"{best['ci_low']:.0%}-{best['ci_high']:.0%}; {best['ref_codon']}>"
-                  f"{best['alt_codon']} at position {int(best['position'])})")  # fmt: skip
-    elif isinstance(best.get("part_of"), str):
-        answer = (f"{asked} not detected: the base change {best['ref_codon']}>"
-                  f"{best['alt_codon']} at position {int(best['position'])} is called "
-                  f"({best['mutant_fraction']:.0%}) as part of {best['part_of']}, one change "
-                  "of the codon")  # fmt: skip
-    elif bool(best.get("broad", False)):
-        answer = (f"{asked} not detected: the secondary signal at position "
-                  f"{int(best['position'])} ({best['mutant_fraction']:.0%}) is broad signal, not "
-                  "a peak (a dye blob or a baseline step?): not called; check the chromatogram")  # fmt: skip
+                  f"{best['ci_low']:.0%}-{best['ci_high']:.0%}; {where_text})")  # fmt: skip
     else:
-        answer = (f"{asked} not detected: measured {best['mutant_fraction']:.0%}, below the call "
-                  f"threshold at this position ({best['noise']:.0%}); limit of detection here "
-                  f"{best['lod']:.0%} (trace median {lod:.0%})")  # fmt: skip
-    out = pd.DataFrame([{**best.to_dict(), "answer": answer}])
+        if isinstance(best.get("part_of"), str):
+            detail = (f"not detected: the base change {where_text} is called "
+                      f"({best['mutant_fraction']:.0%}) as part of {best['part_of']}, one "
+                      "change of the codon")  # fmt: skip
+        elif best.get("broad") is True:
+            detail = (f"not detected: the secondary signal at position {int(best['position'])} "
+                      f"({best['mutant_fraction']:.0%}) is broad signal, not a peak (a dye blob "
+                      "or a baseline step?): not called; check the chromatogram")  # fmt: skip
+        elif isinstance(best.get("control"), float) and np.isfinite(best["control"]):
+            detail = (f"not detected above the control: measured {best['mutant_fraction']:.0%}, "
+                      f"and the control shows {best['control']:.0%} of this base here (raw "
+                      f"fraction; a call must exceed it by {min_difference:.0%}): call "
+                      f"threshold at this position {best['noise']:.0%}; limit of detection "
+                      f"here {best['lod']:.0%} (trace median {lod:.0%})")  # fmt: skip
+        else:
+            detail = (f"not detected: measured {best['mutant_fraction']:.0%}, below the call "
+                      f"threshold at this position ({best['noise']:.0%}); limit of detection "
+                      f"here {best['lod']:.0%} (trace median {lod:.0%})")  # fmt: skip
+        if len(missing):
+            gaps = "; ".join(f"{r['ref_codon']}>{r['alt_codon']} at position {int(r['position'])}"
+                             f" ({r['why']})" for r in missing.to_dict(orient="records"))  # fmt: skip
+            answer = (f"{asked}: not assessable: {gaps} cannot be measured; {where_text}: "
+                      f"{detail}")  # fmt: skip
+            best = best.copy()
+            best["assessable"] = False
+        else:
+            answer = f"{asked} {detail}"
+    keep = {k: v for k, v in best.to_dict().items() if k in base or k == "alt_codon"}
+    out = pd.DataFrame([{**keep, "answer": answer}])
     return out, used

@@ -65,10 +65,16 @@ def sanger_section(ctx: AnalysisContext) -> Section:
     found: list[Flag] = []
     facts: set[str] = set()
     folder = ctx.study.folder
+    # Labels name figures and the tables' input column: x.ab1 and x.scf would both be 'x'
+    # (one's figures written over the other's), so a shared label keeps the input's name.
+    short = [_label(item.name) for item in inputs]
+    labels = [
+        s if short.count(s) == 1 else item.name for s, item in zip(short, inputs, strict=True)
+    ]
     for i, item in enumerate(inputs):
         ctx.progress(i, len(inputs), f"sanger: {item.name}")
         options = opts.model_copy(update={"expect": item.expect}) if item.expect else opts
-        label = _label(item.name)
+        label = labels[i]
         try:
             result = run_sanger(
                 ctx.study.path_of(item), options,
