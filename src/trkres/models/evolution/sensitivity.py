@@ -39,6 +39,11 @@ def parse_vary(items: list[str], option: str = "--vary") -> dict[str, tuple[floa
         if not sep or not sep2 or not name.strip() or not all(map(math.isfinite, pair)):
             raise InputError(f"bad option {option}", expected="name=lo:hi, e.g. death_on_drug=0.15:0.21 "
                              "or rate.sensitive.r1=1e-9:1e-7", found=repr(item))  # fmt: skip
+        if name.strip() in out:
+            raise InputError(f"{option} {name.strip()} given twice", expected="each parameter "
+                             "once (one range per parameter)",
+                             found=f"{name.strip()}={out[name.strip()][0]:g}:"
+                             f"{out[name.strip()][1]:g} and {item!r}")  # fmt: skip
         out[name.strip()] = pair
     return out
 
