@@ -782,7 +782,8 @@ def hybrid_block(
     batch: bool = True,
 ) -> None:
     """Deterministic growth of established clones, Poisson arrival of new ones (see
-    docs/evolution.md, 'Hybrid engine')."""
+    docs/evolution.md, 'Hybrid engine'). ``overflow`` (patients × regimens, NaN on entry)
+    takes the day a patient's run on a regimen was stopped by the event cap."""
     n_types = birth.size
     n_reg = n_steps.size
     n = outcome.shape[0]
@@ -902,7 +903,7 @@ def hybrid_block(
             while True:
                 events += 1
                 if events > MAX_HYBRID_EVENTS:
-                    overflow[k] = True
+                    overflow[k, r] = t
                     break
                 te = np.inf
                 ej = -1
@@ -932,7 +933,7 @@ def hybrid_block(
                     born = _batch(x, lam, c_unit, terminal, ext, t, reach, wmean, add, zpre,
                                   st_type, st_s, st_w, state)  # fmt: skip
                     if born < 0:
-                        overflow[k] = True
+                        overflow[k, r] = t
                         break
                     if born > 0:
                         for j in range(n_types):

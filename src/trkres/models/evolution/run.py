@@ -151,8 +151,9 @@ def _patients_table(raw: Raw, c: Compiled) -> pd.DataFrame:
             "resistant_at_start": np.repeat(raw.res_start, n_reg),
             "progression_type": types[driver.ravel()],
             "steps_reached": raw.steps.ravel().astype(np.int64),
-            # stopped by the engine's event cap: 'ongoing' only because the run was cut
-            "stopped_early": np.repeat(raw.overflow, n_reg),
+            # stopped by the engine's event cap on this regimen: 'ongoing' only because the
+            # run was cut (per patient and regimen: the cap counts each regimen's events)
+            "stopped_early": np.isfinite(raw.stopped_at).ravel(),
         }
     )
 
@@ -175,13 +176,25 @@ def _composition(raw: Raw, c: Compiled) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _km(patients: pd.DataFrame, horizon: float, regimens: list[str]) -> pd.DataFrame:
+def _km(
+    patients: pd.DataFrame,
+    horizon: float,
+    regimens: list[str],
+    stopped_at: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Kaplan–Meier per regimen: progression is the event; cured and ongoing patients are
+    censored at the horizon, a run stopped by the event cap at the day it stopped
+    (``stopped_at``, patients × regimens as :class:`Raw`; it was followed no further)."""
     from trkres.assays.invivo.survival import km_table
 
+    time = patients["time_to_progression"].fillna(horizon).to_numpy(dtype=float)
+    if stopped_at is not None:
+        stop = np.asarray(stopped_at, dtype=float).ravel()
+        time = np.where(np.isfinite(stop), stop, time)
     times = pd.DataFrame(
         {
             "arm": patients["regimen"].astype(str).to_numpy(),
-            "time": patients["time_to_progression"].fillna(horizon).to_numpy(dtype=float),
+            "time": time,
             "event": (patients["outcome"] == "progressed").to_numpy(),
         }
     )
@@ -289,7 +302,7 @@ def run_evolution(
     tables = {
         "summary": summarise(patients, c.regimens),
         "composition": _composition(raw, c),
-        "km": _km(patients, c.horizon, c.regimens),
+        "km": _km(patients, c.horizon, c.regimens, raw.stopped_at),
         "patients": patients,
     }
 
@@ -344,12 +357,16 @@ def run_evolution(
                 f"mutation rate × progression size = {load:.3g} arrivals: the hybrid engine's "
                 "premise of rare arrivals is strained and it will be slow"
             )
-        if raw.overflow.any():
-            warnings.append(
-                f"{int(raw.overflow.sum())} of {len(raw.overflow)} patient(s) stopped after too "
-                "many events and are counted as ongoing (column stopped_early; the cap is per patient, across regimens): p_progression "
-                "and p_ongoing are not to be trusted; lower the mutation rates or sizes"
-            )
+        stopped = np.isfinite(raw.stopped_at)
+        for r, name in enumerate(c.regimens):
+            if stopped[:, r].any():
+                warnings.append(
+                    f"{name}: {int(stopped[:, r].sum())} of {stopped.shape[0]} patient(s) "
+                    "stopped after too many events, counted as ongoing and censored in km.tsv "
+                    "at the day they stopped (column stopped_early): p_progression, p_ongoing "
+                    "and the Kaplan–Meier curve are not to be trusted; lower the mutation "
+                    "rates or sizes"
+                )
     if any(c.u[j, 0] > 0 for j in range(1, len(c.types))):
         notes.append("back-mutations into 'sensitive' are simulated as any other mutation")
     if SENSITIVE not in c.types:  # pragma: no cover - check_scenario refuses it
