@@ -1,0 +1,169 @@
+"""Adversarial evolution scenarios, round 4: inert cells (birth 0, death 0), absurd horizons,
+a parameter varied twice, runs stopped by the event cap, wording of the CLI's median."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import trkres as tr
+from trkres.cli import app
+from trkres.errors import InputError
+from trkres.models.evolution.sensitivity import parse_vary
+
+SMALL: dict[str, Any] = {
+    "name": "small", "detection_size": 1e3, "progression_size": 2e3, "horizon": 365,
+    "birth": 1.0, "death": 0.5, "death_on_drug": 1.5,
+    "types": {"sensitive": {"resists": []}, "r": {"resists": ["A"]}},
+    "mutations": [{"from": "sensitive", "to": "r", "rate": 1e-3}],
+    "regimens": {"mono": [{"drugs": ["A"]}]},
+}  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _quiet() -> None:
+    logging.getLogger("trkres").setLevel(logging.ERROR)
+
+
+def scenario(**changes: Any) -> dict[str, Any]:
+    out = copy.deepcopy(SMALL)
+    out.update(changes)
+    return out
+
+
+def test_cells_that_neither_divide_nor_die_are_refused() -> None:
+    """Was: a resistant type with birth 0 in a scenario with death 0 made the exact engine
+    divide by a total rate of 0 (ZeroDivisionError traceback) once only those cells were
+    left, and the hybrid engine reported every such tumour cured (p_cure 1.0) although its
+    resistant cells never die."""
+    inert = scenario(death=0.0, types={"sensitive": {"resists": []},
+                                       "r": {"resists": ["A"], "birth": 0.0}})  # fmt: skip
+    for method in ("exact", "hybrid"):
+        with pytest.raises(InputError, match="neither divide nor die before treatment"):
+            tr.evolution.simulate(inert, patients=20, seed=1, method=method)
+    # inert only under a step that exposes it to a drug with death_on_drug 0
+    exposed = scenario(death_on_drug=0.0, regimens={"b": [{"drugs": ["B"]}]},
+                       types={"sensitive": {"resists": []}, "r": {"resists": ["A"], "birth": 0}})  # fmt: skip
+    with pytest.raises(InputError, match="in step 1 of regimen 'b'"):
+        tr.evolution.simulate(exposed, patients=20, seed=1)
+    # a non-dividing type that dies is fine
+    dying = scenario(types={"sensitive": {"resists": []}, "r": {"resists": ["A"], "birth": 0}})
+    res = tr.evolution.simulate(dying, patients=50, seed=1, method="exact")
+    assert res["summary"]["p_cure"].iloc[0] == 1.0
+
+
+def test_inert_type_error_names_the_file_line(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: s\ndetection_size: 1000\nprogression_size: 2000\nhorizon: 365\nbirth: 1\n"
+        "death: 0\ndeath_on_drug: 1.5\ntypes:\n  sensitive: {resists: []}\n"
+        "  r: {resists: [A], birth: 0}\nmutations:\n  - {from: sensitive, to: r, rate: 1.0e-3}\n"
+        "regimens:\n  mono: [{drugs: [A]}]\n"
+    )
+    with pytest.raises(InputError) as info:
+        tr.evolution.read_scenario(path)
+    assert info.value.location is not None and info.value.location.line == 10
+
+
+def test_an_absurd_horizon_is_refused_and_the_cap_keeps_the_numbers() -> None:
+    """Was: a horizon of 1e30 days was taken, and the hybrid engine's Newton search for the
+    progression time, started at the end of a 1e30-day interval, lost ~1e14 days to
+    rounding: the median time to progression moved from 12.2 to 11.0 days (same seed, same
+    patients: every one progressed within 30 days)."""
+    for horizon in (1e30, 1.5e6):
+        with pytest.raises(InputError, match="horizon"):
+            tr.evolution.simulate(scenario(horizon=horizon), patients=10)
+    short = tr.evolution.simulate(scenario(), patients=2000, seed=1, method="hybrid")
+    longest = tr.evolution.simulate(scenario(horizon=1e6), patients=2000, seed=1, method="hybrid")
+    a, b = short["patients"], longest["patients"]
+    assert a["time_to_progression"].max() < 365
+    np.testing.assert_allclose(
+        a["time_to_progression"].to_numpy(float), b["time_to_progression"].to_numpy(float),
+        rtol=1e-9,
+    )  # fmt: skip
+
+
+def test_a_parameter_varied_twice_is_refused(tmp_path: Path) -> None:
+    """Was: --vary death=0.1:0.2 --vary death=0.3:0.4 silently ran only the second range."""
+    with pytest.raises(InputError, match="--vary death given twice"):
+        parse_vary(["death=0.1:0.2", "death=0.3:0.4"])
+    with pytest.raises(InputError, match="--sample death given twice"):
+        parse_vary(["death=0.1:0.2", " death =0.1:0.2"], "--sample")
+    example = Path(__file__).resolve().parents[2] / "examples" / "evolution" / "bozic2013.yaml"
+    bad = CliRunner().invoke(app, ["evolve", str(example), "-o", str(tmp_path / "o"),
+                                   "--patients", "5", "--vary", "death=0.1:0.12",
+                                   "--vary", "death=0.11:0.125"])  # fmt: skip
+    assert bad.exit_code != 0 and "given twice" in str(bad.exception)
+    assert not (tmp_path / "o").exists()
+
+
+#: Mutations so frequent under treatment (r -> r2 at 5% of divisions, r growing to 1e7 cells)
+#: that the hybrid engine's clone buffer overflows in the first interval of regimen 'a';
+#: regimen 'b' kills every type and finishes.
+GREEDY = scenario(
+    detection_size=1e6, progression_size=1e7,
+    types={"sensitive": {"resists": []}, "r": {"resists": ["A"]}, "r2": {"resists": ["A"]}},
+    mutations=[{"from": "sensitive", "to": "r", "rate": 1e-4},
+               {"from": "r", "to": "r2", "rate": 5e-2}],
+    regimens={"a": [{"drugs": ["A"]}], "b": [{"drugs": ["A", "B"]}]},
+)  # fmt: skip
+
+
+def test_runs_stopped_by_the_event_cap_are_flagged_per_regimen_and_censored_where_they_stopped() -> (
+    None
+):
+    """Was: the stop flag was per patient, so regimen 'b' (every run finished: all cured)
+    reported patients_stopped_early 3 of 3; and km.tsv censored the stopped runs of 'a' at
+    the horizon (365 days progression-free, CI [1, 1]) though they were followed for 0 days."""
+    res = tr.evolution.simulate(GREEDY, patients=3, seed=1, method="hybrid")
+    pts = res["patients"]
+    a, b = pts[pts["regimen"] == "a"], pts[pts["regimen"] == "b"]
+    assert a["stopped_early"].all() and (a["outcome"] == "ongoing").all()
+    assert not b["stopped_early"].any() and (b["outcome"] == "cured").all()
+    summary = res["summary"].set_index("regimen")
+    assert summary.loc["a", "patients_stopped_early"] == 3
+    assert summary.loc["b", "patients_stopped_early"] == 0
+    km = res["km"]
+    assert km[km["regimen"] == "a"]["time"].max() < 365  # censored where each run stopped
+    assert km[km["regimen"] == "b"]["time"].max() == 365
+    assert len(res.warnings) == 2 and "a: 3 of 3" in res.warnings[1]
+    assert not any(w.startswith("b:") for w in res.warnings)
+
+
+def test_the_cli_says_its_median_is_among_those_who_progressed(tmp_path: Path) -> None:
+    """Was: 'mono: P(cure) 0.140 [...], median TTP 13 d' read as the median of every
+    patient; it is the median among those who progressed (cured ones have none)."""
+    path = tmp_path / "s.yaml"
+    import yaml
+
+    path.write_text(yaml.safe_dump(SMALL))
+    result = CliRunner().invoke(app, ["evolve", str(path), "-o", str(tmp_path / "o"),
+                                      "--patients", "200", "--seed", "1", "--no-figures"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = tr.evolution.simulate(SMALL, patients=200, seed=1)["summary"].iloc[0]
+    progressed = round(summary["p_progression"] * 200)
+    assert 0 < progressed < 200
+    assert f"among the {progressed} who progressed" in result.output
+
+
+def test_a_drug_that_lowers_death_is_noted() -> None:
+    res = tr.evolution.simulate(scenario(death_on_drug=0.1), patients=20, seed=1)
+    assert any("below death" in n for n in res.notes)
+    assert not any("below death" in n for n in tr.evolution.simulate(SMALL, patients=5).notes)
+
+
+def test_mutation_rate_zero_never_makes_resistance() -> None:
+    """Held: with no mutation every patient is cured and none was resistant at the start,
+    in both engines (a check that needs no fix)."""
+    zero = scenario(mutations=[{"from": "sensitive", "to": "r", "rate": 0.0}])
+    for method in ("exact", "hybrid"):
+        s = tr.evolution.simulate(zero, patients=200, seed=3, method=method)["summary"].iloc[0]
+        assert s["p_cure"] == 1.0 and s["p_resistance_at_start"] == 0.0
+        assert math.isnan(s["median_ttp"])
