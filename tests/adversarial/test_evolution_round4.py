@@ -167,3 +167,20 @@ def test_mutation_rate_zero_never_makes_resistance() -> None:
         s = tr.evolution.simulate(zero, patients=200, seed=3, method=method)["summary"].iloc[0]
         assert s["p_cure"] == 1.0 and s["p_resistance_at_start"] == 0.0
         assert math.isnan(s["median_ttp"])
+
+
+def test_a_sweep_across_the_engine_limit_says_which_engine_ran_each_value() -> None:
+    """Was: with method auto, --vary progression_size=2e3:2e6 ran 2e3 and 2e4 with the exact
+    engine and 2e5, 2e6 with the hybrid, said nowhere, under the note 'seed 1 at every value'
+    (common random numbers: false across engines, which draw the seed differently)."""
+    res = tr.evolution.simulate(SMALL, patients=50, seed=1, vary={"progression_size": (2e3, 2e6)},
+                                vary_points=4)  # fmt: skip
+    assert list(res["sensitivity"]["method"]) == ["exact", "exact", "hybrid", "hybrid"]
+    assert any("engine changed" in w and "2 rows" in w for w in res.warnings)
+    one = tr.evolution.simulate(SMALL, patients=50, seed=1, method="hybrid",
+                                vary={"progression_size": (2e3, 2e6)}, vary_points=4)  # fmt: skip
+    assert set(one["sensitivity"]["method"]) == {"hybrid"} and not one.warnings
+    joint = tr.evolution.simulate(SMALL, patients=20, seed=1, samples=4,
+                                  sample={"progression_size": (2e3, 2e6)})  # fmt: skip
+    assert set(joint["samples"]["method"]) == {"exact", "hybrid"}
+    assert any(w.startswith("joint sensitivity: the engine changed") for w in joint.warnings)

@@ -314,7 +314,24 @@ def run_evolution(
             threads=options.threads, block_size=options.block_size,
             transient=_transient(cc) if m == "hybrid" else 0.0,
         )  # fmt: skip
-        return summarise(_patients_table(raw_v, cc), cc.regimens)
+        summary = summarise(_patients_table(raw_v, cc), cc.regimens)
+        summary.insert(1, "method", m)
+        return summary
+
+    def mixed(table: pd.DataFrame, what: str) -> None:
+        """``method: auto`` picks the engine per scenario: across a sweep it can change, and
+        the two engines draw a seed's numbers differently (no common random numbers)."""
+        used = table.drop_duplicates("method")
+        if len(used) > 1:
+            by = ", ".join(
+                f"{m} ({int((table['method'] == m).sum())} rows)" for m in used["method"]
+            )
+            warnings.append(
+                f"{what}: the engine changed with the parameters ({by}, column method): values "
+                "run by different engines do not share their random numbers, and differences "
+                "between them include the hybrid engine's approximations; set --method to run "
+                "one engine throughout"
+            )
 
     if options.sample:
         from trkres.models.evolution.sensitivity import joint
@@ -322,6 +339,7 @@ def run_evolution(
         tables["samples"], tables["sample_ranks"] = joint(
             model, options.sample, options.samples, options.seed, one
         )
+        mixed(tables["samples"], "joint sensitivity")
         notes.append(
             f"joint sensitivity: {options.samples} Latin-hypercube sets of "
             f"{', '.join(options.sample)} (seed {options.seed}), {options.patients:,} patients "
@@ -331,6 +349,7 @@ def run_evolution(
         from trkres.models.evolution.sensitivity import sweep
 
         tables["sensitivity"] = sweep(model, options.vary, options.vary_points, one)
+        mixed(tables["sensitivity"], "sensitivity")
         notes.append(
             f"sensitivity: {len(options.vary)} parameter(s) x {options.vary_points} values, "
             f"{options.patients:,} patients each, seed {options.seed} at every value"
