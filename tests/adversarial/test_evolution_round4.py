@@ -184,3 +184,22 @@ def test_a_sweep_across_the_engine_limit_says_which_engine_ran_each_value() -> N
                                   sample={"progression_size": (2e3, 2e6)})  # fmt: skip
     assert set(joint["samples"]["method"]) == {"exact", "hybrid"}
     assert any(w.startswith("joint sensitivity: the engine changed") for w in joint.warnings)
+
+
+def test_absurd_death_rates_are_refused_before_the_exact_engine_rounds_them_away() -> None:
+    """Was: death_on_drug 1e13 per day gave P(cure) 0.97 in the exact engine against 0.38 at
+    1e6 or 1e10 (the running sum of rates, (b + d)·n, kept only rounding error of the
+    resistant cells once the sensitive ones died, and the event picker then removed the
+    resistant cells); 1e18 divided by zero and 1e25 gave a negative time to progression."""
+    for field in ("death_on_drug", "death", "birth"):
+        with pytest.raises(InputError, match="less than or equal to 10000"):
+            tr.evolution.simulate(scenario(**{field: 1e13}), patients=10, method="exact")
+    with pytest.raises(InputError, match="less than or equal to 10000"):
+        tr.evolution.simulate(
+            scenario(types={"sensitive": {"resists": []}, "r": {"resists": ["A"], "birth": 1e5}}),
+            patients=10,
+        )
+    fast = tr.evolution.simulate(scenario(death_on_drug=1e4), patients=1000, seed=1, method="exact")
+    slow = tr.evolution.simulate(scenario(death_on_drug=1e2), patients=1000, seed=1, method="exact")
+    a, b = fast["summary"].iloc[0], slow["summary"].iloc[0]
+    assert abs(a["p_cure"] - b["p_cure"]) < 0.06  # both kill sensitive cells at once
