@@ -203,3 +203,27 @@ def test_absurd_death_rates_are_refused_before_the_exact_engine_rounds_them_away
     slow = tr.evolution.simulate(scenario(death_on_drug=1e2), patients=1000, seed=1, method="exact")
     a, b = fast["summary"].iloc[0], slow["summary"].iloc[0]
     assert abs(a["p_cure"] - b["p_cure"]) < 0.06  # both kill sensitive cells at once
+
+
+def test_knowledge_rates_for_a_drug_follow_its_synonyms_and_refuse_unknown_names() -> None:
+    """Was: drug='LOXO-101' (larotrectinib's code name) or a typo ('Larotrectinb') counted
+    no on-target mutation at all (only the bypass classes were left), silently."""
+    by_name = tr.evolution.mutation_rates_from_knowledge(drug="larotrectinib")
+    by_code = tr.evolution.mutation_rates_from_knowledge(drug="LOXO-101")
+    assert by_code.equals(by_name) and "solvent_front" in set(by_name["class"])
+    with pytest.raises(InputError, match="unknown drug 'Larotrectinb'"):
+        tr.evolution.mutation_rates_from_knowledge(drug="Larotrectinb")
+    with pytest.raises(InputError, match="bad drug"):
+        tr.evolution.mutation_rates_from_knowledge(drug=5)  # type: ignore[arg-type]
+    # a known drug that no listed mutation resists keeps only the bypass classes
+    seli = tr.evolution.mutation_rates_from_knowledge(drug="selitrectinib")
+    assert "gatekeeper" not in set(seli["class"]) and "mapk_bypass" in set(seli["class"])
+
+
+def test_one_rate_setting_as_text_is_one_setting() -> None:
+    """Was: rates_from_results(s, "rate.sensitive.r1=kb:solvent_front") iterated the text and
+    answered "bad rate setting 'r'"."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "evolution" / "bozic2013.yaml"
+    changed, table = tr.evolution.rates_from_results(example, "rate.sensitive.r1=kb:solvent_front")
+    assert list(table["field"]) == ["rate.sensitive.r1"] and table["value"].iloc[0] == 2e-9
+    assert changed.mutations[0].rate == 2e-9
