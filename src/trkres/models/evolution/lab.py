@@ -311,6 +311,8 @@ def rates_from_results(
     from trkres.models.evolution.scenario import scenario_from
 
     paths = [results] if isinstance(results, (str, Path)) else list(results)
+    if isinstance(rates, str):  # one setting, not a sequence of its characters
+        rates = [rates]
     model, _, _ = scenario_from(scenario)
     data, table = apply_rates(model.model_dump(by_alias=True), rates, paths,
                               include_unverified=include_unverified)  # fmt: skip
