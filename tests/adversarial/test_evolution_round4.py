@@ -227,3 +227,45 @@ def test_one_rate_setting_as_text_is_one_setting() -> None:
     changed, table = tr.evolution.rates_from_results(example, "rate.sensitive.r1=kb:solvent_front")
     assert list(table["field"]) == ["rate.sensitive.r1"] and table["value"].iloc[0] == 2e-9
     assert changed.mutations[0].rate == 2e-9
+
+
+def test_a_shrunken_type_resumes_from_its_size_given_survival() -> None:
+    """Was: at a step switch the hybrid engine resumed a type that had shrunk (and was still
+    alive: its extinction time lay ahead) from max(1, round(mean)) cells, i.e. one cell,
+    where a subcritical process that is still alive holds a few (Yaglom; Kendall 1948's
+    law): one cell re-establishes with probability p, three with ~1 − (1 − p)³. Now its size
+    is drawn from the law given survival; checked against Kendall's mean and P(1 cell)."""
+    from trkres.models.evolution.engine import _survivors_size
+
+    state = np.array([np.uint64(12345)], dtype=np.uint64)
+    b, d = 1.0, 1.5
+    for n0, tau in ((1.0, 2.0), (40.0, 8.0), (3.0, 0.5)):
+        z = np.array([_survivors_size(n0, b, d, tau, state) for _ in range(20_000)])
+        e = math.exp((b - d) * tau)
+        alpha = d * (e - 1) / (b * e - d)
+        beta = b * (e - 1) / (b * e - d)
+        mean = n0 * e / (1 - alpha**n0)  # E[Z | Z > 0]
+        assert z.min() >= 1 and np.all(z == np.floor(z))
+        assert abs(z.mean() - mean) < 4 * z.std() / math.sqrt(z.size), (n0, tau)
+        if n0 == 1.0:
+            assert abs((z == 1).mean() - (1 - beta)) < 0.01
+
+
+def test_the_hybrid_warns_where_dropped_mutants_can_seed_a_later_step() -> None:
+    """Not fixed (documented approximation, measured): mutants born into a type that shrinks
+    under the current step are dropped by the hybrid engine. When that type grows under a
+    later step (r2, resisting only drug B, in A then B) those mutants can outlive step 1
+    and seed the relapse: at 1e3 cells the hybrid's P(progression) was 2.8% against the
+    exact engine's 4.8% (20,000 patients each). Was: no word of it in the run."""
+    seq = scenario(
+        types={"sensitive": {"resists": []}, "r": {"resists": ["A"]}, "r2": {"resists": ["B"]}},
+        mutations=[{"from": "sensitive", "to": "r", "rate": 1e-3},
+                   {"from": "sensitive", "to": "r2", "rate": 2e-3}],
+        regimens={"seq": [{"drugs": ["A"], "until": "progression"}, {"drugs": ["B"]}],
+                  "both": [{"drugs": ["A", "B"]}]},
+    )  # fmt: skip
+    hybrid = tr.evolution.simulate(seq, patients=50, seed=1, method="hybrid")
+    said = [w for w in hybrid.warnings if "dropped" in w]
+    assert len(said) == 1 and "regimen seq: r2 shrinks under step 1" in said[0]
+    exact = tr.evolution.simulate(seq, patients=50, seed=1, method="exact")
+    assert not any("dropped" in w for w in exact.warnings)

@@ -258,6 +258,33 @@ def _method(options: EvolutionOptions, c: Compiled) -> str:
     return method
 
 
+def _dropped_mutants(c: Compiled) -> list[str]:
+    """Regimens where the hybrid engine's dropping of mutants born into a type that shrinks
+    under the current step can bias the result: the type shrinks under one step and grows
+    under a later one, so mutants born during the first step may outlive it and seed the
+    relapse on the next. In a check at 1e3 cells (b 1, d 0.5, d' 1.5; r2 resisting only the
+    second drug of a sequential regimen) the hybrid gave P(progression) 2.8% against the
+    exact engine's 4.8% (20,000 patients each)."""
+    b_eff = c.birth * (1.0 - c.u.sum(axis=1))
+    out = []
+    for r, name in enumerate(c.regimens):
+        grows = b_eff[None, :] > c.step_death[r, : c.n_steps[r], :]  # (steps, types)
+        for j in range(1, len(c.types)):
+            if not (c.u[:, j] > 0).any():
+                continue
+            col = grows[:, j]
+            later = [s for s in range(len(col)) if not col[s] and col[s + 1 :].any()]
+            if later:
+                out.append(
+                    f"hybrid engine, regimen {name}: {c.types[j]} shrinks under step "
+                    f"{later[0] + 1} and grows under a later step; its mutants born during that "
+                    "step are dropped (doomed under it, they can outlive it), so this regimen's "
+                    "P(progression) is underestimated (in a check at 1e3 cells, 2.8% against "
+                    "the exact engine's 4.8%); use --method exact where the sizes allow"
+                )
+    return out
+
+
 def _transient(c: Compiled) -> float:
     """Expected clones alive at detection that will not survive, one step from sensitive."""
     from trkres.models.evolution.closed_forms import transient_resistant_mean
@@ -370,6 +397,7 @@ def run_evolution(
             f"doomed clones alive at treatment start counted as a Poisson mean of {transient:.3g} "
             "(see docs/evolution.md)"
         )
+        warnings.extend(_dropped_mutants(c))
         load = float((c.u.sum(axis=1) * c.progression).max())
         if load > _RARE:
             warnings.append(
