@@ -279,7 +279,7 @@ def _dropped_mutants(c: Compiled) -> list[str]:
                     f"hybrid engine, regimen {name}: {c.types[j]} shrinks under step "
                     f"{later[0] + 1} and grows under a later step; its mutants born during that "
                     "step are dropped (doomed under it, they can outlive it), so this regimen's "
-                    "P(progression) is underestimated (in a check at 1e3 cells, 2.8% against "
+                    "P(progression) may be underestimated and P(cure) overestimated (in a check at 1e3 cells, 2.8% against "
                     "the exact engine's 4.8%); use --method exact where the sizes allow"
                 )
     return out
