@@ -269,3 +269,18 @@ def test_the_hybrid_warns_where_dropped_mutants_can_seed_a_later_step() -> None:
     assert len(said) == 1 and "regimen seq: r2 shrinks under step 1" in said[0]
     exact = tr.evolution.simulate(seq, patients=50, seed=1, method="exact")
     assert not any("dropped" in w for w in exact.warnings)
+
+
+def test_a_scenario_broken_by_a_rate_setting_names_the_setting(tmp_path: Path) -> None:
+    """Was: --rate death=arm:Larotrectinib+Trametinib (a shrinking arm, so death > birth)
+    failed with 'birth: the sensitive type does not grow before treatment', naming neither
+    the setting nor the value it had set."""
+    (tmp_path / "growth_model.tsv").write_text(
+        "arm\tslope\tslope_unit\nVehicle\t0.1\t1/day\nCombo\t-0.011\t1/day\n"
+    )
+    example = Path(__file__).resolve().parents[2] / "examples" / "evolution" / "bozic2013.yaml"
+    with pytest.raises(InputError, match=r"with the rates set \(death = 0\.151 from "
+                       r"death=arm:Combo\): birth: the sensitive type does not grow"):  # fmt: skip
+        tr.evolution.rates_from_results(example, ["death=arm:Combo"], tmp_path)
+    changed, _ = tr.evolution.rates_from_results(example, ["death=arm:Vehicle"], tmp_path)
+    assert changed.death == pytest.approx(0.04)
