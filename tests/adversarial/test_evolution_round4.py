@@ -284,3 +284,10 @@ def test_a_scenario_broken_by_a_rate_setting_names_the_setting(tmp_path: Path) -
         tr.evolution.rates_from_results(example, ["death=arm:Combo"], tmp_path)
     changed, _ = tr.evolution.rates_from_results(example, ["death=arm:Vehicle"], tmp_path)
     assert changed.death == pytest.approx(0.04)
+
+
+def test_survivors_size_at_age_zero_is_the_start() -> None:
+    from trkres.models.evolution.engine import _survivors_size
+
+    state = np.array([np.uint64(7)], dtype=np.uint64)
+    assert _survivors_size(5.0, 1.0, 1.5, 0.0, state) == 5.0

@@ -421,6 +421,8 @@ def _survivors_size(n0: float, b: float, d: float, tau: float, state: np.ndarray
     tail = -math.expm1(n0 * math.log1p(-p)) if p < 1.0 else 1.0
     if n0 <= 1.0:
         k = 1.0
+    elif p >= 1.0:  # no time has passed: every line lives
+        k = n0
     else:
         q = math.exp(log_q1) / tail  # P(K = 1 | K ≥ 1)
         v = _uniform(state)
