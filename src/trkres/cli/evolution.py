@@ -173,7 +173,10 @@ def evolve(
         summary = result["summary"]
         for row in summary.to_dict("records"):
             ttp = float(row["median_ttp"])
-            med = f", median TTP {ttp:.0f} d" if ttp == ttp else ""
+            # the median among those who progressed (cured and ongoing patients have none)
+            progressed = round(float(row["p_progression"]) * int(row["patients"]))
+            med = (f", median TTP {ttp:.0f} d among the {progressed:,} who progressed"
+                   if ttp == ttp else "")  # fmt: skip
             err_console.print(
                 f"{row['regimen']}: P(cure) {row['p_cure']:.3f} "
                 f"[{row['p_cure_ci_low']:.3f}, {row['p_cure_ci_high']:.3f}]{med}"

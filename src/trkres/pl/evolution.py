@@ -148,7 +148,8 @@ def evolution_figures(result: EvolutionResult, prefix: str = "evolution") -> lis
     out.append(Figure(f"{prefix}_km", "Progression-free time per regimen (Kaplan–Meier)", fig,
                       _plotly_km(res),
                       caption="Fraction of virtual patients not progressed, from treatment "
-                      "start; cured and ongoing patients are censored at the horizon. 95% "
+                      "start; cured and ongoing patients are censored at the horizon (a run "
+                      "stopped by the event cap at the day it stopped). 95% "
                       "bands on the log scale (Greenwood)."))  # fmt: skip
     fig, ax = new_figure(4.8, 3.5)
     _draw_cure(ax, res)

@@ -396,6 +396,52 @@ def _extinction_time(n_cells: float, b: float, d: float, state: np.ndarray) -> f
 
 
 @njit(cache=True)
+def _survivors_size(n0: float, b: float, d: float, tau: float, state: np.ndarray) -> float:
+    """Cells at age ``tau`` of a linear birth-death process (rates b ≤ d) started from ``n0``
+    cells, **given that it is still alive** (the extinction time drawn for it lies ahead).
+
+    Each founder's line is empty with probability α(τ), else geometric on 1, 2, ... with
+    ratio β(τ) (Kendall 1948): α = d(e^{λτ} − 1)/(b e^{λτ} − d), β = b(e^{λτ} − 1)/(b e^{λτ}
+    − d), λ = b − d. The number K of living lines is binomial(n0, 1 − α) given K ≥ 1, drawn
+    by inversion (its mean is below the mean size, < 1000 where this is called)."""
+    lam = b - d
+    if lam == 0.0:
+        alpha = b * tau / (1.0 + b * tau)
+        p = 1.0 / (1.0 + b * tau)
+        beta = alpha
+    else:
+        e = math.exp(lam * tau)
+        den = b * e - d
+        p = lam * e / den  # 1 − α, without cancellation
+        beta = b * (e - 1.0) / den
+    if not (0.0 < p <= 1.0):
+        return 1.0
+    n0 = math.floor(n0 + 0.5)
+    log_q1 = math.log(n0) + math.log(p) + (n0 - 1.0) * math.log1p(-p) if p < 1.0 else 0.0
+    tail = -math.expm1(n0 * math.log1p(-p)) if p < 1.0 else 1.0
+    if n0 <= 1.0:
+        k = 1.0
+    elif p >= 1.0:  # no time has passed: every line lives
+        k = n0
+    else:
+        q = math.exp(log_q1) / tail  # P(K = 1 | K ≥ 1)
+        v = _uniform(state)
+        acc = q
+        k = 1.0
+        while v > acc and k < n0 and k < 1e6 and q > 0.0:
+            q *= (n0 - k) / (k + 1.0) * p / (1.0 - p)
+            k += 1.0
+            acc += q
+    if beta <= 0.0:
+        return k
+    log_beta = math.log(beta)
+    z = 0.0
+    for _ in range(int(k)):
+        z += 1.0 + math.floor(math.log(_uniform(state)) / log_beta)
+    return z
+
+
+@njit(cache=True)
 def _setup_step(
     x: np.ndarray,
     lam: np.ndarray,
@@ -403,6 +449,8 @@ def _setup_step(
     wmean: np.ndarray,
     ext: np.ndarray,
     decaying: np.ndarray,
+    dec_n: np.ndarray,
+    dec_t: np.ndarray,
     b_eff: np.ndarray,
     d_step: np.ndarray,
     t: float,
@@ -410,6 +458,12 @@ def _setup_step(
 ) -> None:
     n_types = x.size
     for j in range(n_types):
+        if decaying[j] and 0.0 < x[j] < 1000.0:
+            # A small type that shrank since dec_t[j] from dec_n[j] cells and is still alive
+            # (its extinction time lies ahead): its cells now are the process's size given
+            # survival (a few cells: Yaglom), not the unconditional mean x < 1 (which,
+            # rounded up to 1 cell, halved a sequential regimen's failures via this type).
+            x[j] = _survivors_size(dec_n[j], b_eff[j], b_eff[j] - lam[j], t - dec_t[j], state)
         lam[j] = b_eff[j] - d_step[j]
         if lam[j] > 0:
             pest[j] = lam[j] / b_eff[j]
@@ -429,6 +483,8 @@ def _setup_step(
             else:
                 ext[j] = t + _extinction_time(n_cells, b_eff[j], d_step[j], state)
             decaying[j] = True
+            dec_n[j] = n_cells
+            dec_t[j] = t
         else:
             if decaying[j] and x[j] < 1000.0:
                 # A declining type now grows: of its n cells, each founds a lineage that
@@ -782,7 +838,8 @@ def hybrid_block(
     batch: bool = True,
 ) -> None:
     """Deterministic growth of established clones, Poisson arrival of new ones (see
-    docs/evolution.md, 'Hybrid engine')."""
+    docs/evolution.md, 'Hybrid engine'). ``overflow`` (patients × regimens, NaN on entry)
+    takes the day a patient's run on a regimen was stopped by the event cap."""
     n_types = birth.size
     n_reg = n_steps.size
     n = outcome.shape[0]
@@ -801,6 +858,8 @@ def hybrid_block(
     wmean = np.zeros(n_types)
     ext = np.full(n_types, np.inf)
     decaying = np.zeros(n_types, np.bool_)
+    dec_n = np.zeros(n_types)
+    dec_t = np.zeros(n_types)
     nxt = np.full((n_types, n_types), np.inf)
     p_transient = -math.expm1(-transient_mean)
     fast_pre = fast
@@ -824,7 +883,7 @@ def hybrid_block(
         x[:] = 0.0
         x[0] = initial
         decaying[:] = False
-        _setup_step(x, lam, pest, wmean, ext, decaying, b_eff, death, 0.0, state)
+        _setup_step(x, lam, pest, wmean, ext, decaying, dec_n, dec_t, b_eff, death, 0.0, state)
         for i in range(n_types):
             for j in range(n_types):
                 c_unit[i, j] = u[i, j] * birth[i] * pest[j]
@@ -893,7 +952,9 @@ def hybrid_block(
             decaying[:] = False
             t = 0.0
             s = 0
-            _setup_step(x, lam, pest, wmean, ext, decaying, b_eff, step_death[r, 0], t, state)
+            _setup_step(
+                x, lam, pest, wmean, ext, decaying, dec_n, dec_t, b_eff, step_death[r, 0], t, state
+            )
             _channels(x, lam, pest, ext, u, birth, c_unit, terminal, nxt, batch, t, state)
             lowest = _total(x, lam, 0.0)
             out = ONGOING
@@ -902,7 +963,7 @@ def hybrid_block(
             while True:
                 events += 1
                 if events > MAX_HYBRID_EVENTS:
-                    overflow[k] = True
+                    overflow[k, r] = t
                     break
                 te = np.inf
                 ej = -1
@@ -932,7 +993,7 @@ def hybrid_block(
                     born = _batch(x, lam, c_unit, terminal, ext, t, reach, wmean, add, zpre,
                                   st_type, st_s, st_w, state)  # fmt: skip
                     if born < 0:
-                        overflow[k] = True
+                        overflow[k, r] = t
                         break
                     if born > 0:
                         for j in range(n_types):
@@ -959,8 +1020,9 @@ def hybrid_block(
                     if s < n_steps[r] - 1:
                         s += 1
                         _setup_step(
-                            x, lam, pest, wmean, ext, decaying, b_eff, step_death[r, s], t, state
-                        )
+                            x, lam, pest, wmean, ext, decaying, dec_n, dec_t, b_eff,
+                            step_death[r, s], t, state,
+                        )  # fmt: skip
                         _channels(
                             x, lam, pest, ext, u, birth, c_unit, terminal, nxt, batch, t, state
                         )

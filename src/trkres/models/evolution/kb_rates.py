@@ -51,9 +51,20 @@ def mutation_table(drug: str | None = None, knowledge: Sequence[Path] = ()) -> p
     from trkres.knowledge.loader import load_knowledge
 
     kb = load_knowledge(list(knowledge))
+    wanted = None
+    if drug is not None:
+        # by the drugs table (names and synonyms: LOXO-101 is larotrectinib); an unknown name
+        # is refused: a typo would silently leave every on-target class out
+        found = kb.find_drug(drug)
+        if found is None:
+            raise InputError(f"unknown drug {drug!r}", expected="a drug of the knowledge base: "
+                             + ", ".join(sorted(d.name for d in kb.drugs.values())), found=drug)  # fmt: skip
+        wanted = found.id
     rows = []
     for fid, m in kb.resistance_mutations.items():
-        if drug is not None and drug.lower() not in {d.lower() for d in m.resistant_to}:
+        if wanted is not None and not any(
+            (hit := kb.find_drug(d)) is not None and hit.id == wanted for d in m.resistant_to
+        ):
             continue
         rows.append({"class": m.position, "id": fid, "gene": m.gene, "change": m.change,
                      "status": m.status, "sites": 1, "counted_as": "substitution"})  # fmt: skip
@@ -100,6 +111,8 @@ def class_rates(
     if isinstance(per_base, bool) or not isinstance(per_base, (int, float)) or not 0 < per_base < 1:
         raise InputError("bad per-base mutation rate", expected="0 < rate < 1 per base per division",
                          found=repr(per_base))  # fmt: skip
+    if drug is not None and not isinstance(drug, str):
+        raise InputError("bad drug", expected="a drug name (text) or None", found=repr(drug))
     table = mutation_table(drug, knowledge)
     source = DEFAULT_PER_BASE_SOURCE if per_base == DEFAULT_PER_BASE else "given by the user"
     rows = []

@@ -311,8 +311,17 @@ def rates_from_results(
     from trkres.models.evolution.scenario import scenario_from
 
     paths = [results] if isinstance(results, (str, Path)) else list(results)
+    if isinstance(rates, str):  # one setting, not a sequence of its characters
+        rates = [rates]
     model, _, _ = scenario_from(scenario)
     data, table = apply_rates(model.model_dump(by_alias=True), rates, paths,
                               include_unverified=include_unverified)  # fmt: skip
-    changed, _, _ = scenario_from(data)
+    try:
+        changed, _, _ = scenario_from(data)
+    except InputError as exc:
+        # the rates were set by the user's --rate settings: say so, with each value set
+        done = "; ".join(f"{r['field']} = {r['value']:.4g} from {r['source']}"
+                         for r in table.to_dict("records"))  # fmt: skip
+        exc.message = f"with the rates set ({done}): {exc.message}"
+        raise
     return changed, table

@@ -43,6 +43,17 @@ __all__ = [
 
 SENSITIVE = "sensitive"
 
+#: Longest follow-up (days, ~2,700 years). The hybrid engine finds progression times by
+#: Newton's method from the end of the interval: from a horizon of 1e15 days on, rounding
+#: (~1e-16 × the horizon) moved the times to progression (at 1e30 the median by 10%).
+MAX_HORIZON = 1e6
+
+#: Highest birth or death rate (per cell per day: a cell's life of ~9 seconds). Far above
+#: any tumour's, and below where the exact engine's running total of rates (updated by
+#: adding and subtracting b + d at each event) loses the slow cells to rounding: at a
+#: death_on_drug of 1e13 per day P(cure) rose from 0.38 to 0.97, at 1e18 it divided by zero.
+MAX_RATE = 1e4
+
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.+\-]*$"
 #: Numbers YAML 1.1 leaves as text (1.0e9: PyYAML needs a sign in the exponent).
 _YAML_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
@@ -73,7 +84,10 @@ class TypeSpec(_Strict):
 
     resists: list[str] = Field(default_factory=list, description="drugs this type resists")
     birth: float | None = Field(
-        None, ge=0, description="birth rate of this type, per cell per day (fitness cost)"
+        None,
+        ge=0,
+        le=MAX_RATE,
+        description="birth rate of this type, per cell per day (fitness cost; at most 1e4)",
     )
 
     _numbers = field_validator("birth", mode="before")(_number)
@@ -115,11 +129,23 @@ class Scenario(_Strict):
     progression_size: float = Field(
         gt=0, le=1e15, description="progression threshold (cells; at most 1e15)"
     )
-    horizon: float = Field(gt=0, description="days of follow-up after treatment starts")
-    birth: float = Field(gt=0, description="birth rate, per cell per day")
-    death: float = Field(ge=0, description="death rate untreated, per cell per day")
+    horizon: float = Field(
+        gt=0,
+        le=MAX_HORIZON,
+        description="days of follow-up after treatment starts (at most 1e6 days: beyond, the "
+        "hybrid engine's root finding loses the precision of a day)",
+    )
+    birth: float = Field(
+        gt=0, le=MAX_RATE, description="birth rate, per cell per day (at most 1e4)"
+    )
+    death: float = Field(
+        ge=0, le=MAX_RATE, description="death rate untreated, per cell per day (at most 1e4)"
+    )
     death_on_drug: float = Field(
-        ge=0, description="death rate of a cell exposed to a drug it does not resist, per day"
+        ge=0,
+        le=MAX_RATE,
+        description="death rate of a cell exposed to a drug it does not resist, per day "
+        "(at most 1e4)",
     )
     types: dict[str, TypeSpec] = Field(min_length=1)
     mutations: list[Mutation] = Field(default_factory=list)
@@ -176,15 +202,34 @@ def _fail(doc: YamlDocument | None, loc: Sequence[str | int], message: str, expe
     return InputError(message, location=location, expected=expected, found=found)
 
 
+def _frozen_type(scenario: Scenario) -> tuple[str, str] | None:
+    """A type with birth 0 whose death rate is 0 before treatment or in some step (its cells
+    would be immortal and inert: the exact engine divided by a total rate of 0, the hybrid
+    engine counted a tumour of such cells as cured), and when."""
+    for name in scenario.types:
+        if scenario.type_birth(name) > 0:
+            continue
+        if scenario.death == 0:
+            return name, "before treatment"
+        for regimen, steps in scenario.regimens.items():
+            for i, step in enumerate(steps):
+                exposed = any(d not in scenario.types[name].resists for d in step.drugs)
+                if (scenario.death_on_drug if exposed else scenario.death) == 0:
+                    return name, f"in step {i + 1} of regimen {regimen!r}"
+    return None
+
+
 def check_scenario(scenario: Scenario, doc: YamlDocument | None = None) -> list[str]:
     """Refuse a scenario whose meaning is wrong; return notes on what is allowed but odd.
 
     Refused (``InputError``, located in the file when ``doc`` is given): no type
     ``sensitive``; a mutation from or to an unknown type, to itself, or twice; mutation
     rates of one type summing above 1; sizes not ``progression_size > detection_size >
-    initial_cells``; a sensitive type that does not grow untreated; a regimen without
-    steps; a step other than the last without ``until: progression``, or the last with it.
-    Noted (returned): drugs no type resists, drugs resisted but never given.
+    initial_cells``; a sensitive type that does not grow untreated; a type that neither
+    divides nor dies (birth 0, death 0 per day) before treatment or in a step; a regimen
+    without steps; a step other than the last without ``until: progression``, or the last with it.
+    Noted (returned): drugs no type resists, drugs resisted but never given, a
+    ``death_on_drug`` below ``death`` (drugs that protect the cells they hit).
     """
     names = list(scenario.types)
     if SENSITIVE not in scenario.types:
@@ -210,6 +255,13 @@ def check_scenario(scenario: Scenario, doc: YamlDocument | None = None) -> list[
                     f"({scenario.death:g} per day): every division that makes a mutant takes a "
                     "sensitive cell away",
                     f"{b0:g} × (1 − {out_of_sensitive:g}) = {b0 * (1 - out_of_sensitive):g}")  # fmt: skip
+    frozen = _frozen_type(scenario)
+    if frozen is not None:
+        name, when = frozen
+        raise _fail(doc, ("types", name), f"cells of type {name!r} neither divide nor die {when}",
+                    "a type that divides (birth > 0) or dies (death > 0 per day) in every "
+                    "phase: cells with neither never change, and no engine can follow them",
+                    f"birth 0, death 0 per day {when}")  # fmt: skip
     seen: dict[tuple[str, str], int] = {}
     totals: dict[str, float] = {}
     for i, mut in enumerate(scenario.mutations):
@@ -251,6 +303,10 @@ def check_scenario(scenario: Scenario, doc: YamlDocument | None = None) -> list[
     if never_resisted:
         notes.append("no type resists " + ", ".join(never_resisted)
                      + ": every type dies at death_on_drug when it is given")  # fmt: skip
+    if scenario.death_on_drug < scenario.death and scenario.drugs:
+        notes.append(f"death_on_drug {scenario.death_on_drug:g} is below death "
+                     f"{scenario.death:g} per day: the drugs lower the death rate of the cells "
+                     "they hit")  # fmt: skip
     never_given = sorted(resisted - given)
     if never_given:
         notes.append("resisted but given in no regimen: " + ", ".join(never_given))

@@ -26,6 +26,11 @@ __all__ = ["grid", "joint", "lhs", "parse_vary", "prcc", "set_parameter"]
 _TOP = ("birth", "death", "death_on_drug", "detection_size", "progression_size")
 
 
+def _method_column(summary: pd.DataFrame) -> list[str]:
+    """The engine column, when the runner says which engine ran the set."""
+    return ["method"] if "method" in summary.columns else []
+
+
 def parse_vary(items: list[str], option: str = "--vary") -> dict[str, tuple[float, float]]:
     """``["death_on_drug=0.15:0.21", ...]`` → ``{"death_on_drug": (0.15, 0.21)}``."""
     out: dict[str, tuple[float, float]] = {}
@@ -39,6 +44,11 @@ def parse_vary(items: list[str], option: str = "--vary") -> dict[str, tuple[floa
         if not sep or not sep2 or not name.strip() or not all(map(math.isfinite, pair)):
             raise InputError(f"bad option {option}", expected="name=lo:hi, e.g. death_on_drug=0.15:0.21 "
                              "or rate.sensitive.r1=1e-9:1e-7", found=repr(item))  # fmt: skip
+        if name.strip() in out:
+            raise InputError(f"{option} {name.strip()} given twice", expected="each parameter "
+                             "once (one range per parameter)",
+                             found=f"{name.strip()}={out[name.strip()][0]:g}:"
+                             f"{out[name.strip()][1]:g} and {item!r}")  # fmt: skip
         out[name.strip()] = pair
     return out
 
@@ -104,7 +114,7 @@ def sweep(
         summary = run(changed)
         part = summary[["regimen", "p_cure", "p_cure_ci_low", "p_cure_ci_high",
                         "p_progression", "p_ongoing", "median_ttp",
-                        "patients_stopped_early"]].copy()  # fmt: skip
+                        "patients_stopped_early", *_method_column(summary)]].copy()  # fmt: skip
         part.insert(0, "value", value)
         part.insert(0, "parameter", name)
         rows.append(part)
@@ -194,7 +204,7 @@ def joint(
     for i, changed in enumerate(planned):
         summary = run(changed)
         part = summary[["regimen", "p_cure", "p_cure_ci_low", "p_cure_ci_high", "p_progression",
-                        "median_ttp", "patients_stopped_early"]].copy()  # fmt: skip
+                        "median_ttp", "patients_stopped_early", *_method_column(summary)]].copy()  # fmt: skip
         for name in reversed(values.columns):
             part.insert(0, name, float(values.iloc[i][name]))
         part.insert(0, "sample", i + 1)

@@ -25,8 +25,9 @@ MAX_REDRAWS = 100_000
 
 @dataclass(frozen=True)
 class Raw:
-    """Per-patient arrays (see engine.py): outcome, ttp, driver, comp, steps (patients ×
-    regimens), res_start and redraws (patients)."""
+    """Per-patient arrays (see engine.py): outcome, ttp, driver, comp, steps, stopped_at
+    (patients × regimens; stopped_at: the day the hybrid engine's event cap stopped the run,
+    NaN when it ran to its end), res_start and redraws (patients)."""
 
     outcome: np.ndarray
     ttp: np.ndarray
@@ -35,7 +36,7 @@ class Raw:
     steps: np.ndarray
     res_start: np.ndarray
     redraws: np.ndarray
-    overflow: np.ndarray
+    stopped_at: np.ndarray
 
 
 def _empty(n: int, n_reg: int, n_types: int) -> Raw:
@@ -47,7 +48,7 @@ def _empty(n: int, n_reg: int, n_types: int) -> Raw:
         steps=np.zeros((n, n_reg), np.int16),
         res_start=np.zeros(n, np.bool_),
         redraws=np.zeros(n, np.int64),
-        overflow=np.zeros(n, np.bool_),
+        stopped_at=np.full((n, n_reg), np.nan),
     )
 
 
@@ -75,7 +76,8 @@ def _block(
         engine.hybrid_block(
             c.birth, c.death, c.u, c.step_death, c.n_steps, np.int64(c.initial), c.detection,
             c.progression, c.horizon, float(transient), seed64, np.int64(start), out.outcome,
-            out.ttp, out.driver, out.comp, out.steps, out.res_start, out.overflow, fast, batch,
+            out.ttp, out.driver, out.comp, out.steps, out.res_start, out.stopped_at, fast,
+            batch,
         )  # fmt: skip
     return out
 
