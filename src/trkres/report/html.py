@@ -196,6 +196,19 @@ def _svg_inline(svg: bytes) -> str:
     return text[start:] if start >= 0 else text
 
 
+def _unique_id(name: str, taken: set[str]) -> str:
+    """The plotly div id of figure ``name``: its slug, numbered when another figure's slug
+    is the same (inputs ``pdx_1`` and ``pdx-1`` both gave ``fig-invivo-pdx-1-spider``, and
+    the second figure was drawn into the first one's div, the first lost)."""
+    base = f"fig-{_slug(name)}"
+    div_id, n = base, 1
+    while div_id in taken:
+        n += 1
+        div_id = f"{base}-{n}"
+    taken.add(div_id)
+    return div_id
+
+
 def render_report(meta: ReportMeta, sections: Sequence[Section]) -> str:
     """The report as one HTML string."""
     return render_report_bytes(meta, sections).decode("utf-8")
@@ -205,16 +218,17 @@ def render_report_bytes(meta: ReportMeta, sections: Sequence[Section]) -> bytes:
     """The report as one HTML file's UTF-8 bytes."""
     rendered: list[dict[str, Any]] = []
     needs_plotly = any(f.has_interactive for s in sections for f in s.figures)
+    div_ids: set[str] = set()
     for section in sections:
         figures = []
         for fig in section.figures:
             if fig.spec is not None:
-                body = plotly_div(fig.spec, f"fig-{_slug(fig.name)}", _PLOTLY_CONFIG)
+                body = plotly_div(fig.spec, _unique_id(fig.name, div_ids), _PLOTLY_CONFIG)
             elif fig.interactive is not None:
                 body = fig.interactive.to_html(
                     full_html=False,
                     include_plotlyjs=False,
-                    div_id=f"fig-{_slug(fig.name)}",
+                    div_id=_unique_id(fig.name, div_ids),
                     config=_PLOTLY_CONFIG,
                 )
             else:
