@@ -3,31 +3,50 @@
 from __future__ import annotations
 
 import gzip
+import zlib
 from pathlib import Path
 
 import pandas as pd
 
+from trkres.errors import TrkresError
 from trkres.report.model import Flag, Section, Table
 from trkres.study.registry import AnalysisContext, register
 from trkres.study.runner import describe_inputs
+from trkres.tables import EXCEL_SUFFIXES, read_table
 
 
-def _open_text(path: Path) -> list[str]:
+def _open_text(path: Path) -> str:
     raw = path.read_bytes()
     if raw[:2] == b"\x1f\x8b":
         raw = gzip.decompress(raw)
-    text = raw.decode("utf-8", errors="replace")
-    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return raw.decode("utf-8", errors="replace")
 
 
 def content_summary(path: Path, fmt: str) -> dict[str, object]:
     """Rows, columns and header of a text input (a cheap look, not a parse).
 
-    Comment lines (``#``) are skipped; for VCF the ``#CHROM`` line is the header.
+    Comment lines (``#``) are skipped; for VCF the ``#CHROM`` line is the header. A
+    Parquet or Excel table is counted as the table reader reads it; other binary files
+    (traces, images, BCF) hold no lines to count: their bytes were shown as the header
+    and their "lines" counted as rows (an ABIF trace: 2,184 data rows, 1 column).
     """
-    if fmt in ("yaml", "image"):  # not a table: nothing to count
-        return {"data_rows": None, "columns": None, "header": ""}
-    lines = [ln for ln in _open_text(path) if ln.strip()]
+    nothing: dict[str, object] = {"data_rows": None, "columns": None, "header": ""}
+    if fmt in ("yaml", "image", "abi", "scf"):  # not a table: nothing to count
+        return nothing
+    if path.suffix.lower() in (*EXCEL_SUFFIXES, ".parquet"):
+        try:
+            frame = read_table(path)
+        except TrkresError:  # the analysis' reader says what is wrong, in its words
+            return nothing
+        return {"data_rows": len(frame), "columns": frame.shape[1],
+                "header": _shown([str(c) for c in frame.columns])}  # fmt: skip
+    try:  # a truncated gzip file was an EOFError traceback: its reader says what is wrong
+        text = _open_text(path)
+    except (OSError, EOFError, zlib.error):
+        return nothing
+    if "\0" in text[:8192]:  # binary (BCF, an unexpected export): not text lines
+        return nothing
+    lines = [ln for ln in text.replace("\r\n", "\n").replace("\r", "\n").split("\n") if ln.strip()]
     header: list[str] = []
     data = 0
     for ln in lines:
@@ -40,8 +59,12 @@ def content_summary(path: Path, fmt: str) -> dict[str, object]:
             header = ln.split(sep)
         else:
             data += 1
-    shown = ", ".join(h.strip() for h in header[:8]) + (", …" if len(header) > 8 else "")
-    return {"data_rows": data, "columns": len(header), "header": shown}
+    return {"data_rows": data, "columns": len(header), "header": _shown(header)}
+
+
+def _shown(header: list[str]) -> str:
+    """The first eight column names, for a look."""
+    return ", ".join(h.strip() for h in header[:8]) + (", …" if len(header) > 8 else "")
 
 
 @register("inputs", "Study inputs", order=0)

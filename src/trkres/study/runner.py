@@ -159,13 +159,16 @@ def describe_inputs(study: Study) -> pd.DataFrame:
                 "layout": item.layout or "",
                 "loading_control": item.loading_control or "",
                 "rois": item.rois or "",
-                # The other files an input reads are part of the run's provenance too.
+                # The other files an input reads are part of the run's provenance too (a
+                # Sanger trace's control trace and reference were left out).
                 "extra_sha256": "; ".join(
                     f"{name}:{sha256_of(study.folder / rel)}"
                     for name, rel in (
                         ("layout", item.layout),
                         ("loading_control", item.loading_control),
                         ("rois", item.rois),
+                        ("control", item.control),
+                        ("reference", item.reference),
                     )
                     if rel
                 ),
