@@ -1,0 +1,228 @@
+"""Round-4 adversarial review of the study runner, the report and lab knowledge files.
+
+Each test failed before its fix:
+
+1. one file given twice under two ids (the same path, or a copy) was analysed twice: a
+   dose-response fit used every point twice, its CI narrower than the data support;
+2. two inputs of one name were located at line 1 (the document), not the second input;
+3. a lab fact marked verified on a source without PMID or DOI set headline calls;
+4. a lab change at a shipped hotspot residue (NRAS Q61K under 'nras_hotspots') decided
+   with no notice, and a lab hotspot residue did not decide for a change a shipped fact
+   names exactly (KRAS G12D) without a word;
+5. two interactive figures whose names slug alike (inputs pdx_1 and pdx-1) shared one
+   plotly div id: the second was drawn over the first, the first lost;
+6. the inputs table counted an ABIF trace's bytes as 2,184 rows with a binary 'header',
+   an .xlsx or .parquet table as its zip/parquet bytes, and a truncated .gz input made
+   the inputs section raise EOFError (a traceback);
+7. a Sanger input's control trace and reference were missing from the inputs' checksums.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from support import EXAMPLE, write_study
+from trkres.errors import ManifestError
+from trkres.knowledge.loader import load_knowledge
+from trkres.report.html import ReportMeta, render_report
+from trkres.report.model import Figure, Section
+from trkres.study.inputs_section import content_summary
+from trkres.study.manifest import load_study
+from trkres.study.runner import describe_inputs
+
+VIABILITY = EXAMPLE / "lab" / "viability_entrectinib.tsv"
+SANGER = Path(__file__).parent.parent / "data" / "sanger"
+
+
+# ---- 1. one file twice ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("second", "pattern"),
+    [("v.tsv", r"'b' \(v.tsv\) is the same file as input 'a'"),
+     ("./v.tsv", r"'b' \(./v.tsv\) is the same file as input 'a'"),
+     ("copy.tsv", r"'b' \(copy.tsv\) is a copy of input 'a'")],
+)  # fmt: skip
+def test_one_file_twice_for_one_kind_is_refused_at_its_line(
+    tmp_path: Path, second: str, pattern: str
+) -> None:
+    folder = tmp_path / "s"
+    folder.mkdir()
+    shutil.copy(VIABILITY, folder / "v.tsv")
+    shutil.copy(VIABILITY, folder / "copy.tsv")
+    (folder / "study.yaml").write_text(
+        "name: s\ninputs:\n  - {id: a, kind: dose_response, path: v.tsv}\n"
+        f"  - {{id: b, kind: dose_response, path: {second}}}\n"
+    )
+    with pytest.raises(ManifestError, match=pattern) as info:
+        load_study(folder)
+    assert info.value.location is not None and info.value.location.line == 4
+    assert "count twice" in str(info.value)
+
+
+def test_one_trace_asked_about_two_mutations_and_other_kinds_are_kept(tmp_path: Path) -> None:
+    folder = tmp_path / "s"
+    folder.mkdir()
+    shutil.copy(SANGER / "310.ab1", folder / "t.ab1")
+    shutil.copy(VIABILITY, folder / "v.tsv")
+    (folder / "study.yaml").write_text(
+        "name: s\ninputs:\n"
+        "  - {id: a, kind: sanger, path: t.ab1, expect: NTRK1 G595R}\n"
+        "  - {id: b, kind: sanger, path: t.ab1, expect: NTRK1 F589L}\n"
+        "  - {id: c, kind: dose_response, path: v.tsv}\n"
+        "  - {id: d, kind: dose_response, path: t.ab1}\n"  # another kind: its reader decides
+    )
+    assert [i.name for i in load_study(folder).manifest.inputs] == ["a", "b", "c", "d"]
+
+
+def test_an_earlier_kind_name_is_the_same_kind(tmp_path: Path) -> None:
+    folder = write_study(
+        tmp_path / "s",
+        "name: s\ninputs:\n  - {id: a, kind: tumour_volumes, path: v.csv}\n"
+        "  - {id: b, kind: xenograft, path: w.csv}\n",
+        {"v.csv": "mouse,day,volume\n", "w.csv": "mouse,day,volume\n"},
+    )
+    with pytest.raises(ManifestError, match="is a copy of input 'a'"):
+        load_study(folder)
+
+
+# ---- 2. duplicate names at their line --------------------------------------------------
+
+
+def test_two_inputs_of_one_name_are_located_at_the_second(tmp_path: Path) -> None:
+    folder = write_study(
+        tmp_path / "s",
+        "name: s\ninputs:\n  - {id: a, kind: dose_response, path: v.tsv}\n"
+        "  - id: a\n    kind: cfdna\n    path: w.tsv\n",
+        {"v.tsv": "x\n1\n", "w.tsv": "y\n2\n"},
+    )
+    with pytest.raises(ManifestError, match="two inputs are named 'a'") as info:
+        load_study(folder)
+    assert info.value.location is not None and info.value.location.line == 4
+
+
+# ---- 3. lab facts without PMID/DOI ------------------------------------------------------
+
+LAB_SOURCE = "sources:\n  - {id: ourlab, citation: 'Our lab 2026, unpublished.'}\n"
+
+
+def _bypass(ident: str, gene: str, what: str, source: str = "ourlab") -> str:
+    return (
+        f"  - id: {ident}\n    gene: {gene}\n    alteration_type: mutation\n"
+        f"    alteration_class: mapk_bypass\n    {what}\n    label: {ident}\n"
+        f"    status: verified\n"
+        f"    evidence: [{{source: {source}, statement: 'seen in our PDX', level: lab}}]\n"
+    )
+
+
+def test_a_lab_fact_without_pmid_or_doi_is_not_verified(tmp_path: Path) -> None:
+    lab = tmp_path / "lab.yaml"
+    lab.write_text(LAB_SOURCE + "bypass_alterations:\n" + _bypass("x1", "NRAS", "changes: [Q61K]"))
+    kb = load_knowledge([lab])
+    assert kb.bypass_alterations["x1"].status == "needs_review"
+    assert any("'x1'" in n and "no source with a PMID or DOI" in n for n in kb.notices)
+
+
+def test_a_lab_fact_citing_a_pmid_stays_verified(tmp_path: Path) -> None:
+    lab = tmp_path / "lab.yaml"
+    lab.write_text(
+        "sources:\n  - {id: ourpaper, citation: 'Our lab, J Onc 2026.', pmid: '12345678'}\n"
+        "bypass_alterations:\n" + _bypass("x1", "NRAS", "changes: [Q61K]", "ourpaper")
+    )
+    kb = load_knowledge([lab])
+    assert kb.bypass_alterations["x1"].status == "verified"
+    assert not any("no source with a PMID" in n for n in kb.notices)
+
+
+# ---- 4. precedence between a lab fact and a shipped one ---------------------------------
+
+
+def test_a_lab_change_at_a_shipped_hotspot_residue_is_stated(tmp_path: Path) -> None:
+    lab = tmp_path / "lab.yaml"
+    lab.write_text(
+        "sources:\n  - {id: ourpaper, citation: 'Our lab, J Onc 2026.', pmid: '12345678'}\n"
+        "bypass_alterations:\n" + _bypass("x1", "NRAS", "changes: [Q61K]", "ourpaper")
+    )
+    notices = load_knowledge([lab]).notices
+    assert any("'x1'" in n and "'nras_hotspots'" in n and "decides for NRAS Q61K" in n
+               for n in notices), notices  # fmt: skip
+
+
+def test_a_lab_residue_under_a_shipped_exact_change_is_stated(tmp_path: Path) -> None:
+    lab = tmp_path / "lab.yaml"
+    lab.write_text(
+        "sources:\n  - {id: ourpaper, citation: 'Our lab, J Onc 2026.', pmid: '12345678'}\n"
+        "bypass_alterations:\n" + _bypass("x2", "KRAS", "residues: [G12]", "ourpaper")
+    )
+    notices = load_knowledge([lab]).notices
+    assert any("'x2'" in n and "does not decide for KRAS G12D" in n and "'kras_g12d'" in n
+               for n in notices), notices  # fmt: skip
+
+
+# ---- 5. figure div ids -------------------------------------------------------------------
+
+
+def test_figures_whose_names_slug_alike_keep_their_own_div() -> None:
+    def fig(name: str, y: int) -> Figure:
+        spec = {"data": [{"type": "scatter", "x": [0], "y": [y]}], "layout": {}}
+        return Figure(name, name, lambda: None, spec)  # type: ignore[arg-type,return-value]
+
+    section = Section("invivo", "In vivo", figures=[fig("invivo_pdx_1_spider", 1),
+                                                   fig("invivo_pdx-1_spider", 2)])  # fmt: skip
+    meta = ReportMeta("t", "", "0", "0", "now")
+    html = render_report(meta, [section])
+    ids = re.findall(r'<div id="([^"]+)" class="plotly-graph-div"', html)
+    assert len(ids) == 2 and len(set(ids)) == 2, ids
+    for div_id in ids:
+        assert html.count(f'Plotly.newPlot("{div_id}"') == 1
+
+
+# ---- 6. the inputs table's look at binary and broken files -------------------------------
+
+
+def test_a_trace_is_not_counted_as_text_lines() -> None:
+    look = content_summary(SANGER / "3730.ab1", "abi")
+    assert look == {"data_rows": None, "columns": None, "header": ""}
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".parquet"])
+def test_spreadsheets_and_parquet_are_counted_as_read(tmp_path: Path, suffix: str) -> None:
+    frame = pd.read_csv(VIABILITY, sep="\t")
+    path = tmp_path / f"v{suffix}"
+    if suffix == ".xlsx":
+        frame.to_excel(path, index=False)
+    else:
+        frame.to_parquet(path)
+    look = content_summary(path, "long")
+    assert look["data_rows"] == len(frame) and look["columns"] == frame.shape[1]
+    assert look["header"] == "drug, line, replicate, dose, unit, response"
+
+
+def test_a_truncated_gzip_input_is_left_to_its_reader(tmp_path: Path) -> None:
+    data = gzip.compress(VIABILITY.read_bytes() * 400)
+    path = tmp_path / "v.tsv.gz"
+    path.write_bytes(data[: len(data) // 2])
+    assert content_summary(path, "long")["data_rows"] is None
+
+
+# ---- 7. provenance of a trace's control and reference --------------------------------------
+
+
+def test_control_and_reference_are_in_the_checksums(tmp_path: Path) -> None:
+    folder = tmp_path / "s"
+    folder.mkdir()
+    shutil.copy(SANGER / "310.ab1", folder / "t.ab1")
+    shutil.copy(SANGER / "3100.ab1", folder / "c.ab1")
+    (folder / "ref.fa").write_text(">amp\nACGTACGTACGT\n")
+    (folder / "study.yaml").write_text(
+        "name: s\ninputs:\n"
+        "  - {id: a, kind: sanger, path: t.ab1, control: c.ab1, reference: ref.fa}\n"
+    )
+    extra = describe_inputs(load_study(folder)).loc[0, "extra_sha256"]
+    assert re.fullmatch(r"control:[0-9a-f]{64}; reference:[0-9a-f]{64}", extra), extra
