@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import zlib
 from pathlib import Path
 
@@ -13,13 +14,6 @@ from trkres.report.model import Flag, Section, Table
 from trkres.study.registry import AnalysisContext, register
 from trkres.study.runner import describe_inputs
 from trkres.tables import EXCEL_SUFFIXES, read_table
-
-
-def _open_text(path: Path) -> str:
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    return raw.decode("utf-8", errors="replace")
 
 
 def content_summary(path: Path, fmt: str) -> dict[str, object]:
@@ -40,25 +34,31 @@ def content_summary(path: Path, fmt: str) -> dict[str, object]:
             return nothing
         return {"data_rows": len(frame), "columns": frame.shape[1],
                 "header": _shown([str(c) for c in frame.columns])}  # fmt: skip
-    try:  # a truncated gzip file was an EOFError traceback: its reader says what is wrong
-        text = _open_text(path)
-    except (OSError, EOFError, zlib.error):
-        return nothing
-    if "\0" in text[:8192]:  # binary (BCF, an unexpected export): not text lines
-        return nothing
-    lines = [ln for ln in text.replace("\r\n", "\n").replace("\r", "\n").split("\n") if ln.strip()]
     header: list[str] = []
     data = 0
-    for ln in lines:
-        if ln.startswith("#CHROM"):
-            header = ln.lstrip("#").split("\t")
-        elif ln.startswith("#"):
-            continue
-        elif not header:
-            sep = "\t" if "\t" in ln else ","
-            header = ln.split(sep)
-        else:
-            data += 1
+    # Streamed line by line: the whole file (a VCF decompressed) was held in memory twice.
+    try:  # a truncated gzip file was an EOFError traceback: its reader says what is wrong
+        with path.open("rb") as fh:
+            packed = fh.read(2) == b"\x1f\x8b"
+            fh.seek(0)
+            stream: gzip.GzipFile | io.BufferedReader = gzip.GzipFile(fileobj=fh) if packed else fh
+            if b"\0" in stream.peek(8192)[:8192]:
+                return nothing  # binary (BCF, an unexpected export): not text lines
+            # newline=None: LF, CRLF and old-Mac CR all end a line
+            for line in io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline=None):
+                ln = line.rstrip("\n")
+                if not ln.strip():
+                    continue
+                if ln.startswith("#CHROM"):
+                    header = ln.lstrip("#").split("\t")
+                elif ln.startswith("#"):
+                    continue
+                elif not header:
+                    header = ln.split("\t" if "\t" in ln else ",")
+                else:
+                    data += 1
+    except (OSError, EOFError, zlib.error):
+        return nothing
     return {"data_rows": data, "columns": len(header), "header": _shown(header)}
 
 
