@@ -20,6 +20,7 @@ Each test failed before its fix:
 from __future__ import annotations
 
 import gzip
+import os
 import re
 import shutil
 from pathlib import Path
@@ -226,3 +227,14 @@ def test_control_and_reference_are_in_the_checksums(tmp_path: Path) -> None:
     )
     extra = describe_inputs(load_study(folder)).loc[0, "extra_sha256"]
     assert re.fullmatch(r"control:[0-9a-f]{64}; reference:[0-9a-f]{64}", extra), extra
+
+
+# ---- 8. an input that is a pipe ------------------------------------------------------------
+
+
+def test_a_pipe_is_not_called_a_folder(tmp_path: Path) -> None:
+    folder = write_study(tmp_path / "s", "name: s\ninputs:\n  - {kind: dose_response, path: p}\n")
+    os.mkfifo(folder / "p")
+    with pytest.raises(ManifestError, match="input file not found") as info:
+        load_study(folder)
+    assert info.value.found == "not a regular file (a pipe, socket or device)"

@@ -352,7 +352,7 @@ def _check_repeated_files(study: Study) -> None:
 def _check_file(study: Study, index: int, field: str, relative: str) -> None:
     try:  # a name the system refuses (longer than it allows, a NUL byte) is no file either
         path = (study.folder / relative).resolve()
-        is_file, exists = path.is_file(), path.exists()
+        is_file, exists, is_dir = path.is_file(), path.exists(), path.is_dir()
     except (OSError, ValueError) as exc:
         raise ManifestError(
             f"input {field} is not a usable file name",
@@ -373,5 +373,7 @@ def _check_file(study: Study, index: int, field: str, relative: str) -> None:
             f"input file not found: {relative}",
             location=study.locate_input(index, field),
             expected=f"an existing file at {study.folder / relative}",
-            found="nothing there" if not exists else "a folder",
+            found="nothing there"
+            if not exists
+            else ("a folder" if is_dir else "not a regular file (a pipe, socket or device)"),
         )
