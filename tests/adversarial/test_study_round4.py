@@ -238,3 +238,28 @@ def test_a_pipe_is_not_called_a_folder(tmp_path: Path) -> None:
     with pytest.raises(ManifestError, match="input file not found") as info:
         load_study(folder)
     assert info.value.found == "not a regular file (a pipe, socket or device)"
+
+
+# ---- 9. trkres check states what a lab file overrides ------------------------------------
+
+
+def test_check_says_what_a_lab_file_changes(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from trkres.cli import app
+
+    folder = tmp_path / "s"
+    folder.mkdir()
+    shutil.copy(VIABILITY, folder / "v.tsv")
+    (folder / "lab.yaml").write_text(
+        LAB_SOURCE + "bypass_alterations:\n" + _bypass("x1", "NRAS", "changes: [Q61K]")
+    )
+    (folder / "study.yaml").write_text(
+        "name: s\ninputs:\n  - {id: a, kind: dose_response, path: v.tsv}\n"
+        "  - {id: lab, kind: knowledge, path: lab.yaml}\n"
+    )
+    result = CliRunner().invoke(app, ["check", "--manifest-only", str(folder)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "knowledge: bypass_alterations 'x1'" in text and "used as needs_review" in text
+    assert "'nras_hotspots'" in text
