@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from support import EXAMPLE, write_study
+from support import EXAMPLE, genomics_study, write_study
 from trkres.errors import ManifestError
 from trkres.knowledge.loader import load_knowledge
 from trkres.report.html import ReportMeta, render_report
@@ -263,3 +263,26 @@ def test_check_says_what_a_lab_file_changes(tmp_path: Path) -> None:
     text = " ".join(result.output.split())
     assert "knowledge: bypass_alterations 'x1'" in text and "used as needs_review" in text
     assert "'nras_hotspots'" in text
+
+
+# ---- 10. run.json is JSON with an infinite option ------------------------------------------
+
+
+def test_run_json_is_strict_json_with_an_infinite_threshold(tmp_path: Path) -> None:
+    import json
+
+    import trkres as tr
+
+    folder = genomics_study(tmp_path / "s")
+    text = (folder / "study.yaml").read_text()
+    (folder / "study.yaml").write_text(
+        text + "options:\n  genomics: {amp_copies: .inf, del_log2: -.inf}\n"
+    )
+    out = tr.study.run(folder, only=["genomics"]).write(tmp_path / "out", figures=False)
+
+    def refuse(name: str) -> None:
+        raise ValueError(name)
+
+    info = json.loads((out.out_dir / "run.json").read_text(), parse_constant=refuse)
+    assert info["parameters"]["genomics"]["amp_copies"] == "inf"
+    assert info["parameters"]["genomics"]["del_log2"] == "-inf"

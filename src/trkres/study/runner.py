@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import platform
 import sys
 import time
@@ -126,7 +127,8 @@ class StudyResult:
             info["figure_files"] = figures
             atomic_write_bytes(tmp / "index.html", render_report_bytes(self.meta, self.sections))
             info["finished_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
-            atomic_write_text(tmp / "run.json", json.dumps(info, indent=2, default=str) + "\n")
+            text = json.dumps(_json_safe(info), indent=2, default=str, allow_nan=False)
+            atomic_write_text(tmp / "run.json", text + "\n")
         out = out_dir.resolve()
         return RunResult(out_dir=out, report=out / "index.html", sections=self.sections, info=info)
 
@@ -135,6 +137,19 @@ class StudyResult:
         for section in self.sections:
             for fig in section.figures:
                 fig.close()
+
+
+def _json_safe(value: Any) -> Any:
+    """``value`` with non-finite floats as text (``"inf"``, ``"-inf"``, ``"nan"``): JSON has
+    no such numbers, and ``json.dumps`` wrote ``Infinity`` (``amp_copies: .inf``), which
+    strict readers (``JSON.parse``, jq) refuse: run.json was not JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def sha256_of(path: Path) -> str:
