@@ -286,3 +286,38 @@ def test_run_json_is_strict_json_with_an_infinite_threshold(tmp_path: Path) -> N
     info = json.loads((out.out_dir / "run.json").read_text(), parse_constant=refuse)
     assert info["parameters"]["genomics"]["amp_copies"] == "inf"
     assert info["parameters"]["genomics"]["del_log2"] == "-inf"
+
+
+# ---- 11. tr.study.run's knowledge_files and only ------------------------------------------
+
+
+def _viability_study(tmp_path: Path) -> Path:
+    folder = tmp_path / "s"
+    folder.mkdir()
+    shutil.copy(VIABILITY, folder / "v.tsv")
+    (folder / "study.yaml").write_text(
+        "name: s\ninputs:\n  - {id: a, kind: dose_response, path: v.tsv}\n"
+    )
+    return folder
+
+
+def test_one_knowledge_file_given_as_a_string_is_one_file(tmp_path: Path) -> None:
+    import trkres as tr
+
+    folder = _viability_study(tmp_path)
+    lab = tmp_path / "lab.yaml"
+    lab.write_text(LAB_SOURCE)
+    result = tr.study.run(folder, knowledge_files=str(lab), only="inputs")
+    assert result.info["knowledge"]["extra_files"] == [str(lab)]
+
+
+@pytest.mark.parametrize(("name", "value"), [("knowledge_files", 5), ("knowledge_files", [5]),
+                                             ("only", 5), ("only", [None])])  # fmt: skip
+def test_bad_knowledge_files_and_only_are_input_errors(
+    tmp_path: Path, name: str, value: object
+) -> None:
+    import trkres as tr
+    from trkres.errors import InputError
+
+    with pytest.raises(InputError, match=name):
+        tr.study.run(_viability_study(tmp_path), **{name: value})  # type: ignore[arg-type]

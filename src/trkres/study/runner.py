@@ -327,6 +327,22 @@ def check_study(
     return study, sections
 
 
+def _knowledge_paths(value: object) -> list[Path]:
+    """``knowledge_files`` as paths: one path (a string was read as one file per
+    character: 'knowledge file not found: l'), a list of them, or None."""
+    import os
+
+    if value is None:
+        return []
+    items = [value] if isinstance(value, (str, os.PathLike)) else value
+    if not isinstance(items, (list, tuple)) or not all(
+        isinstance(p, (str, os.PathLike)) for p in items
+    ):
+        raise InputError("knowledge_files names knowledge YAML files",
+                         expected="a path or a list of paths", found=repr(value)[:80])  # fmt: skip
+    return [Path(p) for p in items]
+
+
 def _protected(study: Study, knowledge_files: Sequence[Path]) -> list[Path]:
     return [study.folder, *(study.path_of(i) for i in study.manifest.inputs), *knowledge_files]
 
@@ -358,7 +374,12 @@ def run(
         )  # fmt: skip
     if isinstance(only, str):
         only = [only]
-    extra = [Path(p) for p in knowledge_files]
+    if only is not None and not (
+        isinstance(only, (list, tuple)) and all(isinstance(n, str) for n in only)
+    ):
+        raise InputError("only names analyses", expected="an analysis name or a list of them",
+                         found=repr(only)[:80])  # fmt: skip
+    extra = _knowledge_paths(knowledge_files)
     started = datetime.now(UTC)
     study = load_study(Path(study_path))
     protected = _protected(study, extra)
