@@ -321,3 +321,15 @@ def test_bad_knowledge_files_and_only_are_input_errors(
 
     with pytest.raises(InputError, match=name):
         tr.study.run(_viability_study(tmp_path), **{name: value})  # type: ignore[arg-type]
+
+
+def test_one_image_as_two_replicate_blots_is_refused(tmp_path: Path) -> None:
+    folder = write_study(
+        tmp_path / "s",
+        "name: s\ninputs:\n"
+        "  - {id: a, kind: western, path: b.png, target: pERK, blot: r1}\n"
+        "  - {id: b, kind: western, path: c.png, target: pERK, blot: r2}\n",
+        {"b.png": "not really an image", "c.png": "not really an image"},
+    )
+    with pytest.raises(ManifestError, match="is a copy of input 'a'"):
+        load_study(folder)

@@ -302,9 +302,10 @@ _SAME_KIND = {
     InputKind.xenograft: InputKind.tumour_volumes,
 }
 #: What else an input says about how its file is analysed: one trace asked about two
-#: mutations (``expect``) is two analyses, not one file counted twice.
-_ANALYSIS_FIELDS = ("layout", "loading_control", "rois", "target", "blot", "control",
-                    "reference", "expect")  # fmt: skip
+#: mutations (``expect``) is two analyses, not one file counted twice. (A replicate id,
+#: ``blot``, is not: one image as two replicate blots would count twice.)
+_ANALYSIS_FIELDS = ("layout", "loading_control", "rois", "target", "control", "reference",
+                    "expect")  # fmt: skip
 
 
 def _sha256(path: Path) -> str:
