@@ -195,13 +195,15 @@ def test_a_trace_is_not_counted_as_text_lines() -> None:
 @pytest.mark.parametrize("suffix", [".xlsx", ".parquet"])
 def test_spreadsheets_and_parquet_are_counted_as_read(tmp_path: Path, suffix: str) -> None:
     frame = pd.read_csv(VIABILITY, sep="\t")
+    blank = pd.DataFrame([[None] * frame.shape[1]], columns=frame.columns)
+    frame = pd.concat([frame.iloc[:3], blank, frame.iloc[3:]], ignore_index=True)
     path = tmp_path / f"v{suffix}"
     if suffix == ".xlsx":
         frame.to_excel(path, index=False)
     else:
         frame.to_parquet(path)
     look = content_summary(path, "long")
-    assert look["data_rows"] == len(frame) and look["columns"] == frame.shape[1]
+    assert look["data_rows"] == len(frame) - 1 and look["columns"] == frame.shape[1]
     assert look["header"] == "drug, line, replicate, dose, unit, response"
 
 

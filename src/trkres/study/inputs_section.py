@@ -7,13 +7,14 @@ import io
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from trkres.errors import TrkresError
 from trkres.report.model import Flag, Section, Table
 from trkres.study.registry import AnalysisContext, register
 from trkres.study.runner import describe_inputs
-from trkres.tables import EXCEL_SUFFIXES, read_table
+from trkres.tables import EXCEL_SUFFIXES, blank_cells, read_table
 
 
 def content_summary(path: Path, fmt: str) -> dict[str, object]:
@@ -32,7 +33,10 @@ def content_summary(path: Path, fmt: str) -> dict[str, object]:
             frame = read_table(path)
         except TrkresError:  # the analysis' reader says what is wrong, in its words
             return nothing
-        return {"data_rows": len(frame), "columns": frame.shape[1],
+        blank = np.ones(len(frame), dtype=bool)  # rows of blank cells, as text's blank lines
+        for column in frame.columns:
+            blank &= blank_cells(frame[column])
+        return {"data_rows": int((~blank).sum()), "columns": frame.shape[1],
                 "header": _shown([str(c) for c in frame.columns])}  # fmt: skip
     header: list[str] = []
     data = 0
