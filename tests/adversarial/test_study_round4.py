@@ -335,3 +335,12 @@ def test_one_image_as_two_replicate_blots_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(ManifestError, match="is a copy of input 'a'"):
         load_study(folder)
+
+
+def test_one_lab_file_given_twice_is_read_once(tmp_path: Path) -> None:
+    lab = tmp_path / "lab.yaml"
+    lab.write_text(
+        "sources:\n  - {id: ourpaper, citation: 'Our lab, J Onc 2026.', pmid: '12345678'}\n"
+    )
+    kb = load_knowledge([lab, tmp_path / "." / "lab.yaml"])
+    assert kb.notices == () and kb.extra_files == (lab.resolve(),)

@@ -128,7 +128,9 @@ def load_knowledge(extra: Sequence[Path] = ()) -> KnowledgeBase:
                 expected="an existing YAML file",
             )
         key.append((str(path.resolve()), path.stat().st_mtime))
-    return _load_cached(tuple(key))
+    # One file given twice (a study's knowledge input and --knowledge) is read once: read
+    # twice, each of its facts was said to 'replace' itself in the report's flags.
+    return _load_cached(tuple(dict.fromkeys(key)))
 
 
 def describes(topic: str, entry: Any) -> list[tuple[str, ...]]:
