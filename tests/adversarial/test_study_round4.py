@@ -344,3 +344,12 @@ def test_one_lab_file_given_twice_is_read_once(tmp_path: Path) -> None:
     )
     kb = load_knowledge([lab, tmp_path / "." / "lab.yaml"])
     assert kb.notices == () and kb.extra_files == (lab.resolve(),)
+
+
+def test_a_blank_study_name_is_refused_at_its_line(tmp_path: Path) -> None:
+    folder = write_study(
+        tmp_path / "s", "inputs:\n  - {kind: cfdna, path: v.tsv}\nname: '   '\n", {"v.tsv": "x\n"}
+    )
+    with pytest.raises(ManifestError, match="needs a name") as info:
+        load_study(folder)
+    assert info.value.location is not None and info.value.location.line == 3

@@ -196,6 +196,13 @@ class Manifest(BaseModel):
     inputs: list[StudyInput] = Field(min_length=1)
     options: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
+    @field_validator("name")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        if not value.strip():  # a report titled with blanks names nothing
+            raise ValueError("the study needs a name (it titles the report), not blanks")
+        return value
+
     @model_validator(mode="after")
     def _unique_ids(self) -> Manifest:
         seen: set[str] = set()
