@@ -353,3 +353,15 @@ def test_a_blank_study_name_is_refused_at_its_line(tmp_path: Path) -> None:
     with pytest.raises(ManifestError, match="needs a name") as info:
         load_study(folder)
     assert info.value.location is not None and info.value.location.line == 3
+
+
+def test_a_lab_gene_level_fact_under_shipped_hotspots_is_stated(tmp_path: Path) -> None:
+    lab = tmp_path / "lab.yaml"
+    lab.write_text(
+        "sources:\n  - {id: ourpaper, citation: 'Our lab, J Onc 2026.', pmid: '12345678'}\n"
+        "bypass_alterations:\n" + _bypass("x3", "KRAS", "changes: []", "ourpaper")
+    )
+    notices = load_knowledge([lab]).notices
+    for what in ("KRAS G12 (any change)", "KRAS Q61 (any change)"):
+        assert any("'x3'" in n and f"does not decide for {what}" in n and "'kras_hotspots'" in n
+                   for n in notices), notices  # fmt: skip

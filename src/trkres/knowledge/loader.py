@@ -278,7 +278,7 @@ def _precedence_notices(bypass: dict[str, Any]) -> list[str]:
         else:
             notices.append(
                 f"bypass_alterations '{lab.id}' from {lab.origin} does not decide for "
-                f"{lab.gene} {what}: {where} '{other.id}' ({other.status}) names it exactly"
+                f"{lab.gene} {what}: {where} '{other.id}' ({other.status}) names it more exactly"
             )
 
     for lab in bypass.values():
@@ -292,6 +292,13 @@ def _precedence_notices(bypass: dict[str, Any]) -> list[str]:
             note(lab, gene.get(lab.gene), f"{res} (any change)", True)
             for (g, change), other in exact.items():
                 if g == lab.gene and change[:-1] == res:
+                    note(lab, other, change, False)
+        if gene.get(lab.gene) is lab:  # the gene's other mutations: not where named more exactly
+            for (g, res), other in residue.items():
+                if g == lab.gene:
+                    note(lab, other, f"{res} (any change)", False)
+            for (g, change), other in exact.items():
+                if g == lab.gene and (g, change[:-1]) not in residue:
                     note(lab, other, change, False)
     return notices
 
