@@ -21,7 +21,13 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from trkres.errors import KnowledgeError, Location
-from trkres.knowledge.schema import TOPICS, KnowledgeFile, parse_change, parse_residue
+from trkres.knowledge.schema import (
+    TOPICS,
+    BypassAlteration,
+    KnowledgeFile,
+    parse_change,
+    parse_residue,
+)
 from trkres.knowledge.store import KnowledgeBase
 from trkres.yamlio import YamlDocument, read_yaml, validation_error
 
@@ -248,15 +254,15 @@ def _unsourced_lab_facts(merged: dict[str, dict[str, Any]]) -> list[str]:
     return notices
 
 
-def _precedence_notices(bypass: dict[str, Any]) -> list[str]:
+def _precedence_notices(bypass: dict[str, BypassAlteration]) -> list[str]:
     """Where a lab bypass fact and a fact from another file cover one mutation at
     different levels, the more specific decides (an exact change, then a hotspot residue,
     then the gene: :class:`trkres.genomics.annotate.Annotator`). Neither way is silent: a
     lab change at a shipped hotspot residue decides for that change, and a shipped change
     at a lab hotspot residue keeps deciding for that change."""
-    exact: dict[tuple[str, str], Any] = {}
-    residue: dict[tuple[str, str], Any] = {}
-    gene: dict[str, Any] = {}
+    exact: dict[tuple[str, str], BypassAlteration] = {}
+    residue: dict[tuple[str, str], BypassAlteration] = {}
+    gene: dict[str, BypassAlteration] = {}
     for fact in bypass.values():
         for change in fact.changes:
             exact[(fact.gene, change)] = fact
@@ -266,7 +272,9 @@ def _precedence_notices(bypass: dict[str, Any]) -> list[str]:
             gene[fact.gene] = fact
     notices = []
 
-    def note(lab: Any, other: Any, what: str, lab_decides: bool) -> None:
+    def note(
+        lab: BypassAlteration, other: BypassAlteration | None, what: str, lab_decides: bool
+    ) -> None:
         if other is None or other.origin == lab.origin:
             return
         where = "the shipped" if other.origin == SHIPPED_ORIGIN else f"{other.origin}'s"
