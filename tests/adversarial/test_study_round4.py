@@ -365,3 +365,20 @@ def test_a_lab_gene_level_fact_under_shipped_hotspots_is_stated(tmp_path: Path) 
     for what in ("KRAS G12 (any change)", "KRAS Q61 (any change)"):
         assert any("'x3'" in n and f"does not decide for {what}" in n and "'kras_hotspots'" in n
                    for n in notices), notices  # fmt: skip
+
+
+def test_two_empty_wells_alike_byte_for_byte_are_two_wells(tmp_path: Path) -> None:
+    header = "Ch1 Amplitude,Ch2 Amplitude,Cluster\n"
+    folder = write_study(
+        tmp_path / "s",
+        "name: s\ninputs:\n  - {kind: droplet_amplitudes, path: x_A01_Amplitude.csv}\n"
+        "  - {kind: droplet_amplitudes, path: x_A02_Amplitude.csv}\n",
+        {"x_A01_Amplitude.csv": header, "x_A02_Amplitude.csv": header},
+    )
+    assert len(load_study(folder).manifest.inputs) == 2
+    (folder / "study.yaml").write_text(
+        "name: s\ninputs:\n  - {id: a, kind: droplet_amplitudes, path: x_A01_Amplitude.csv}\n"
+        "  - {id: b, kind: droplet_amplitudes, path: ./x_A01_Amplitude.csv}\n"
+    )
+    with pytest.raises(ManifestError, match="is the same file as input 'a'"):
+        load_study(folder)
