@@ -172,7 +172,10 @@ def merge(files: Sequence[LoadedFile]) -> KnowledgeBase:
     describes the same alteration as a shipped fact (:func:`describes`)
     shadows it; a lab id repeated in a later lab file replaces the earlier
     one. Two lab facts with different ids for the same alteration are a
-    :class:`KnowledgeError` naming both files and ids.
+    :class:`KnowledgeError` naming both files and ids. A lab fact marked verified that
+    cites no source with a PMID or DOI is used as needs_review, and where a lab bypass
+    fact and another file's cover one mutation at different levels (change, residue,
+    gene) the one that decides is stated (both as notices).
     """
     version = None
     merged: dict[str, dict[str, Any]] = {t: {} for t in TOPICS}
