@@ -382,3 +382,17 @@ def test_two_empty_wells_alike_byte_for_byte_are_two_wells(tmp_path: Path) -> No
     )
     with pytest.raises(ManifestError, match="is the same file as input 'a'"):
         load_study(folder)
+
+
+# ---- 12. report cells are bounded -----------------------------------------------------------
+
+
+def test_a_huge_cell_is_cut_in_the_report_and_kept_in_the_table() -> None:
+    from trkres.report.html import MAX_CELL_CHARS, table_html
+
+    frame = pd.DataFrame({"header": ["<" * 5_000_000, "short"], "x" * 20_000: [1, 2]})
+    html = table_html(frame, 10)
+    assert len(html) < 6 * MAX_CELL_CHARS  # "<" escaped as "&lt;": four characters each
+    assert "(cut at 10,000 of 5,000,000 characters)" in html and "short" in html
+    assert "&lt;" in html and "<<" not in html
+    assert len(frame.iloc[0, 0]) == 5_000_000

@@ -70,11 +70,11 @@ def table_html(frame: pd.DataFrame, max_rows: int) -> str:
     rows = []
     for row, gone in zip(values.tolist(), missing.tolist(), strict=True):
         cells = [
-            "" if m else (_float_text(v) if f else escape(str(v), quote=False))
+            "" if m else (_float_text(v) if f else escape(_cut(str(v)), quote=False))
             for v, m, f in zip(row, gone, floats, strict=True)
         ]
         rows.append("<tr><td>" + "</td><td>".join(cells) + "</td></tr>" if cells else "<tr></tr>")
-    head = "".join(f"<th>{escape(str(c), quote=False)}</th>" for c in shown.columns)
+    head = "".join(f"<th>{escape(_cut(str(c)), quote=False)}</th>" for c in shown.columns)
     out = (
         '<table class="dataframe data">\n<thead>\n<tr style="text-align: right;">'
         f"{head}</tr>\n</thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>"
@@ -82,6 +82,19 @@ def table_html(frame: pd.DataFrame, max_rows: int) -> str:
     if len(frame) > max_rows:
         out += f'<p class="note">Showing {max_rows} of {len(frame)} rows; the TSV has all.</p>'
     return out
+
+
+#: Longest text a report table cell shows (characters); the TSV has every character.
+MAX_CELL_CHARS = 10_000
+
+
+def _cut(text: str) -> str:
+    """``text``, cut to :data:`MAX_CELL_CHARS` with a note: the report's rows were bounded
+    but not its cells (an input whose one-line header held 50 MB put 50 MB in the inputs
+    table of index.html)."""
+    if len(text) <= MAX_CELL_CHARS:
+        return text
+    return f"{text[:MAX_CELL_CHARS]}… (cut at {MAX_CELL_CHARS:,} of {len(text):,} characters)"
 
 
 def _float_text(value: float) -> str:
