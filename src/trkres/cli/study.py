@@ -108,6 +108,10 @@ def check(
             )
         names = [s.name for s in sections]
         label = "analyses run (nothing written)"
+    # What a lab knowledge file replaces, shadows or is not trusted for is said here as
+    # 'analyze' says it in the report: 'OK' alone hid it.
+    for notice in study_knowledge(loaded, knowledge or ()).notices:
+        err_console.print(f"[yellow]knowledge:[/yellow] {notice}", soft_wrap=True)
     out_console.print(f"[green]OK[/green] {loaded.name}: {len(loaded.manifest.inputs)} inputs")
     out_console.print(f"{label}: " + ", ".join(names))
 

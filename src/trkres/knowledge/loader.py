@@ -21,7 +21,13 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from trkres.errors import KnowledgeError, Location
-from trkres.knowledge.schema import TOPICS, KnowledgeFile, parse_change, parse_residue
+from trkres.knowledge.schema import (
+    TOPICS,
+    BypassAlteration,
+    KnowledgeFile,
+    parse_change,
+    parse_residue,
+)
 from trkres.knowledge.store import KnowledgeBase
 from trkres.yamlio import YamlDocument, read_yaml, validation_error
 
@@ -128,7 +134,9 @@ def load_knowledge(extra: Sequence[Path] = ()) -> KnowledgeBase:
                 expected="an existing YAML file",
             )
         key.append((str(path.resolve()), path.stat().st_mtime))
-    return _load_cached(tuple(key))
+    # One file given twice (a study's knowledge input and --knowledge) is read once: read
+    # twice, each of its facts was said to 'replace' itself in the report's flags.
+    return _load_cached(tuple(dict.fromkeys(key)))
 
 
 def describes(topic: str, entry: Any) -> list[tuple[str, ...]]:
@@ -164,7 +172,10 @@ def merge(files: Sequence[LoadedFile]) -> KnowledgeBase:
     describes the same alteration as a shipped fact (:func:`describes`)
     shadows it; a lab id repeated in a later lab file replaces the earlier
     one. Two lab facts with different ids for the same alteration are a
-    :class:`KnowledgeError` naming both files and ids.
+    :class:`KnowledgeError` naming both files and ids. A lab fact marked verified that
+    cites no source with a PMID or DOI is used as needs_review, and where a lab bypass
+    fact and another file's cover one mutation at different levels (change, residue,
+    gene) the one that decides is stated (both as notices).
     """
     version = None
     merged: dict[str, dict[str, Any]] = {t: {} for t in TOPICS}
@@ -206,6 +217,8 @@ def merge(files: Sequence[LoadedFile]) -> KnowledgeBase:
                     owner[(topic, key)] = entry.id
                 merged[topic][entry.id] = entry
                 where[(topic, entry.id)] = (lf, i)
+    notices += _unsourced_lab_facts(merged)
+    notices += _precedence_notices(merged["bypass_alterations"])
     extras = [lf for lf in files if lf.origin != SHIPPED_ORIGIN]
     kb = KnowledgeBase(
         version=version or "unversioned",
@@ -216,6 +229,89 @@ def merge(files: Sequence[LoadedFile]) -> KnowledgeBase:
     )
     _check_references(kb, where)
     return kb
+
+
+def _unsourced_lab_facts(merged: dict[str, dict[str, Any]]) -> list[str]:
+    """Lab facts marked ``verified`` that cite no source with a PMID or DOI become
+    ``needs_review`` (in ``merged``), each with a notice: a headline call rests on
+    published evidence only (DEVELOPERS.md), and a lab's own data (level ``lab``, a source
+    with a citation or URL alone) is not that. Citing a shipped source (e.g.
+    ``russo2016``) or a lab source with a PMID/DOI keeps ``verified``."""
+    sources = merged["sources"]
+    notices = []
+    for topic in TOPICS:
+        if topic == "sources":
+            continue
+        for ident, fact in merged[topic].items():
+            if fact.origin == SHIPPED_ORIGIN or fact.status != "verified":
+                continue
+            cited = [sources.get(ev.source) for ev in fact.evidence]
+            if any(src is not None and (src.pmid or src.doi) for src in cited):
+                continue
+            merged[topic][ident] = fact.model_copy(update={"status": "needs_review"})
+            notices.append(
+                f"{topic} '{ident}' from {fact.origin} is marked verified but cites no source "
+                f"with a PMID or DOI ({', '.join(ev.source for ev in fact.evidence)}): it is "
+                "used as needs_review"
+            )
+    return notices
+
+
+def _precedence_notices(bypass: dict[str, BypassAlteration]) -> list[str]:
+    """Where a lab bypass fact and a fact from another file cover one mutation at
+    different levels, the more specific decides (an exact change, then a hotspot residue,
+    then the gene: :class:`trkres.genomics.annotate.Annotator`). Neither way is silent: a
+    lab change at a shipped hotspot residue decides for that change, and a shipped change
+    at a lab hotspot residue keeps deciding for that change."""
+    exact: dict[tuple[str, str], BypassAlteration] = {}
+    residue: dict[tuple[str, str], BypassAlteration] = {}
+    gene: dict[str, BypassAlteration] = {}
+    for fact in bypass.values():
+        for change in fact.changes:
+            exact[(fact.gene, change)] = fact
+        for res in fact.residues:
+            residue[(fact.gene, res)] = fact
+        if not fact.changes and not fact.residues and fact.alteration_type == "mutation":
+            gene[fact.gene] = fact
+    notices = []
+
+    def note(
+        lab: BypassAlteration, other: BypassAlteration | None, what: str, lab_decides: bool
+    ) -> None:
+        if other is None or other.origin == lab.origin:
+            return
+        where = "the shipped" if other.origin == SHIPPED_ORIGIN else f"{other.origin}'s"
+        if lab_decides:
+            notices.append(
+                f"bypass_alterations '{lab.id}' from {lab.origin} is more specific than "
+                f"{where} '{other.id}' ({other.status}) and decides for {lab.gene} {what}"
+            )
+        else:
+            notices.append(
+                f"bypass_alterations '{lab.id}' from {lab.origin} does not decide for "
+                f"{lab.gene} {what}: {where} '{other.id}' ({other.status}) names it more exactly"
+            )
+
+    for lab in bypass.values():
+        if lab.origin == SHIPPED_ORIGIN:
+            continue
+        for change in lab.changes:
+            note(lab, residue.get((lab.gene, change[:-1])), change, True)
+            if (lab.gene, change[:-1]) not in residue:
+                note(lab, gene.get(lab.gene), change, True)
+        for res in lab.residues:
+            note(lab, gene.get(lab.gene), f"{res} (any change)", True)
+            for (g, change), other in exact.items():
+                if g == lab.gene and change[:-1] == res:
+                    note(lab, other, change, False)
+        if gene.get(lab.gene) is lab:  # the gene's other mutations: not where named more exactly
+            for (g, res), other in residue.items():
+                if g == lab.gene:
+                    note(lab, other, f"{res} (any change)", False)
+            for (g, change), other in exact.items():
+                if g == lab.gene and (g, change[:-1]) not in residue:
+                    note(lab, other, change, False)
+    return notices
 
 
 def _ref_error(

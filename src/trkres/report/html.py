@@ -70,11 +70,11 @@ def table_html(frame: pd.DataFrame, max_rows: int) -> str:
     rows = []
     for row, gone in zip(values.tolist(), missing.tolist(), strict=True):
         cells = [
-            "" if m else (_float_text(v) if f else escape(str(v), quote=False))
+            "" if m else (_float_text(v) if f else escape(_cut(str(v)), quote=False))
             for v, m, f in zip(row, gone, floats, strict=True)
         ]
         rows.append("<tr><td>" + "</td><td>".join(cells) + "</td></tr>" if cells else "<tr></tr>")
-    head = "".join(f"<th>{escape(str(c), quote=False)}</th>" for c in shown.columns)
+    head = "".join(f"<th>{escape(_cut(str(c)), quote=False)}</th>" for c in shown.columns)
     out = (
         '<table class="dataframe data">\n<thead>\n<tr style="text-align: right;">'
         f"{head}</tr>\n</thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>"
@@ -82,6 +82,19 @@ def table_html(frame: pd.DataFrame, max_rows: int) -> str:
     if len(frame) > max_rows:
         out += f'<p class="note">Showing {max_rows} of {len(frame)} rows; the TSV has all.</p>'
     return out
+
+
+#: Longest text a report table cell shows (characters); the TSV has every character.
+MAX_CELL_CHARS = 10_000
+
+
+def _cut(text: str) -> str:
+    """``text``, cut to :data:`MAX_CELL_CHARS` with a note: the report's rows were bounded
+    but not its cells (an input whose one-line header held 50 MB put 50 MB in the inputs
+    table of index.html)."""
+    if len(text) <= MAX_CELL_CHARS:
+        return text
+    return f"{text[:MAX_CELL_CHARS]}… (cut at {MAX_CELL_CHARS:,} of {len(text):,} characters)"
 
 
 def _float_text(value: float) -> str:
@@ -196,6 +209,19 @@ def _svg_inline(svg: bytes) -> str:
     return text[start:] if start >= 0 else text
 
 
+def _unique_id(name: str, taken: set[str]) -> str:
+    """The plotly div id of figure ``name``: its slug, numbered when another figure's slug
+    is the same (inputs ``pdx_1`` and ``pdx-1`` both gave ``fig-invivo-pdx-1-spider``, and
+    the second figure was drawn into the first one's div, the first lost)."""
+    base = f"fig-{_slug(name)}"
+    div_id, n = base, 1
+    while div_id in taken:
+        n += 1
+        div_id = f"{base}-{n}"
+    taken.add(div_id)
+    return div_id
+
+
 def render_report(meta: ReportMeta, sections: Sequence[Section]) -> str:
     """The report as one HTML string."""
     return render_report_bytes(meta, sections).decode("utf-8")
@@ -205,16 +231,17 @@ def render_report_bytes(meta: ReportMeta, sections: Sequence[Section]) -> bytes:
     """The report as one HTML file's UTF-8 bytes."""
     rendered: list[dict[str, Any]] = []
     needs_plotly = any(f.has_interactive for s in sections for f in s.figures)
+    div_ids: set[str] = set()
     for section in sections:
         figures = []
         for fig in section.figures:
             if fig.spec is not None:
-                body = plotly_div(fig.spec, f"fig-{_slug(fig.name)}", _PLOTLY_CONFIG)
+                body = plotly_div(fig.spec, _unique_id(fig.name, div_ids), _PLOTLY_CONFIG)
             elif fig.interactive is not None:
                 body = fig.interactive.to_html(
                     full_html=False,
                     include_plotlyjs=False,
-                    div_id=f"fig-{_slug(fig.name)}",
+                    div_id=_unique_id(fig.name, div_ids),
                     config=_PLOTLY_CONFIG,
                 )
             else:

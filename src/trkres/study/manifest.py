@@ -9,6 +9,7 @@ at the line and column of ``study.yaml``.
 
 from __future__ import annotations
 
+import hashlib
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
@@ -176,6 +177,15 @@ class StudyInput(BaseModel):
         return KIND_FORMATS[self.kind][0]
 
 
+class _DuplicateName(ValueError):
+    """Two inputs share a name (``index``: the second), located by :func:`load_study`."""
+
+    def __init__(self, name: str, index: int) -> None:
+        super().__init__(f"two inputs are named '{name}'; give one an 'id'")
+        self.name = name
+        self.index = index
+
+
 class Manifest(BaseModel):
     """The content of ``study.yaml``."""
 
@@ -186,12 +196,19 @@ class Manifest(BaseModel):
     inputs: list[StudyInput] = Field(min_length=1)
     options: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
+    @field_validator("name")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        if not value.strip():  # a report titled with blanks names nothing
+            raise ValueError("the study needs a name (it titles the report), not blanks")
+        return value
+
     @model_validator(mode="after")
     def _unique_ids(self) -> Manifest:
         seen: set[str] = set()
-        for item in self.inputs:
+        for index, item in enumerate(self.inputs):
             if item.name in seen:
-                raise ValueError(f"two inputs are named '{item.name}'; give one an 'id'")
+                raise _DuplicateName(item.name, index)
             seen.add(item.name)
         return self
 
@@ -260,6 +277,15 @@ def load_study(folder: Path) -> Study:
     try:
         manifest = Manifest.model_validate(doc.data)
     except ValidationError as exc:
+        duplicate = (exc.errors()[0].get("ctx") or {}).get("error")
+        if isinstance(duplicate, _DuplicateName):  # at the second input, not the document
+            item = doc.data["inputs"][duplicate.index]
+            raise ManifestError(
+                f"invalid study manifest: {duplicate}",
+                location=doc.locate(("inputs", duplicate.index, "id" if "id" in item else "path")),
+                expected="a different id for each input",
+                found=duplicate.name,
+            ) from None
         raise validation_error(exc, doc, ManifestError, "study manifest") from None
     study = Study(folder.resolve(), manifest, doc)
     for index, item in enumerate(manifest.inputs):
@@ -273,13 +299,71 @@ def load_study(folder: Path) -> Study:
         for name in ("control", "reference"):
             if getattr(item, name) is not None:
                 _check_file(study, index, name, getattr(item, name))
+    _check_repeated_files(study)
     return study
+
+
+#: Earlier kind names, read as the kind they became (their inputs are analysed together).
+_SAME_KIND = {
+    InputKind.western_blot: InputKind.western,
+    InputKind.xenograft: InputKind.tumour_volumes,
+}
+#: What else an input says about how its file is analysed: one trace asked about two
+#: mutations (``expect``) is two analyses, not one file counted twice. (A replicate id,
+#: ``blot``, is not: one image as two replicate blots would count twice.)
+_ANALYSIS_FIELDS = ("layout", "loading_control", "rois", "target", "control", "reference",
+                    "expect")  # fmt: skip
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_repeated_files(study: Study) -> None:
+    """Refuse one file given twice for one kind (the same path, or identical contents by
+    SHA-256): its rows would count twice (a dose-response curve fitted to every point
+    twice reports a confidence interval narrower than its data support). Only files of
+    one size are hashed."""
+    groups: dict[tuple[object, ...], list[int]] = {}
+    for index, item in enumerate(study.manifest.inputs):
+        path = study.path_of(item).resolve()
+        kind = _SAME_KIND.get(item.kind, item.kind)
+        group = (kind, *(getattr(item, f) for f in _ANALYSIS_FIELDS), path.stat().st_size)
+        groups.setdefault(group, []).append(index)
+    for indices in groups.values():
+        if len(indices) < 2:
+            continue
+        seen: dict[Path | str, int] = {}
+        for index in indices:
+            item = study.manifest.inputs[index]
+            path = study.path_of(item).resolve()
+            digest = _sha256(path)
+            # A droplet file's well is in its name (x_A05_Amplitude.csv): two empty wells'
+            # files are alike byte for byte and still two wells. Only the same file counts.
+            named = item.kind is InputKind.droplet_amplitudes
+            for same in (path,) if named else (path, digest):
+                first = seen.get(same)
+                if first is not None:
+                    other = study.manifest.inputs[first]
+                    how = "the same file as" if same == path else "a copy of"
+                    raise ManifestError(
+                        f"input '{item.name}' ({item.path}) is {how} input '{other.name}' "
+                        f"({other.path}): its rows would count twice",
+                        location=study.locate_input(index, "path"),
+                        expected=f"each {item.kind.value} file once",
+                        found=f"{item.path} (SHA-256 {digest[:12]}…)",
+                    )
+            seen[path] = seen[digest] = index
 
 
 def _check_file(study: Study, index: int, field: str, relative: str) -> None:
     try:  # a name the system refuses (longer than it allows, a NUL byte) is no file either
         path = (study.folder / relative).resolve()
-        is_file, exists = path.is_file(), path.exists()
+        is_file, exists, is_dir = path.is_file(), path.exists(), path.is_dir()
     except (OSError, ValueError) as exc:
         raise ManifestError(
             f"input {field} is not a usable file name",
@@ -300,5 +384,7 @@ def _check_file(study: Study, index: int, field: str, relative: str) -> None:
             f"input file not found: {relative}",
             location=study.locate_input(index, field),
             expected=f"an existing file at {study.folder / relative}",
-            found="nothing there" if not exists else "a folder",
+            found="nothing there"
+            if not exists
+            else ("a folder" if is_dir else "not a regular file (a pipe, socket or device)"),
         )

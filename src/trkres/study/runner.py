@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import platform
 import sys
 import time
@@ -126,7 +127,8 @@ class StudyResult:
             info["figure_files"] = figures
             atomic_write_bytes(tmp / "index.html", render_report_bytes(self.meta, self.sections))
             info["finished_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
-            atomic_write_text(tmp / "run.json", json.dumps(info, indent=2, default=str) + "\n")
+            text = json.dumps(_json_safe(info), indent=2, default=str, allow_nan=False)
+            atomic_write_text(tmp / "run.json", text + "\n")
         out = out_dir.resolve()
         return RunResult(out_dir=out, report=out / "index.html", sections=self.sections, info=info)
 
@@ -135,6 +137,19 @@ class StudyResult:
         for section in self.sections:
             for fig in section.figures:
                 fig.close()
+
+
+def _json_safe(value: Any) -> Any:
+    """``value`` with non-finite floats as text (``"inf"``, ``"-inf"``, ``"nan"``): JSON has
+    no such numbers, and ``json.dumps`` wrote ``Infinity`` (``amp_copies: .inf``), which
+    strict readers (``JSON.parse``, jq) refuse: run.json was not JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def sha256_of(path: Path) -> str:
@@ -159,13 +174,16 @@ def describe_inputs(study: Study) -> pd.DataFrame:
                 "layout": item.layout or "",
                 "loading_control": item.loading_control or "",
                 "rois": item.rois or "",
-                # The other files an input reads are part of the run's provenance too.
+                # The other files an input reads are part of the run's provenance too (a
+                # Sanger trace's control trace and reference were left out).
                 "extra_sha256": "; ".join(
                     f"{name}:{sha256_of(study.folder / rel)}"
                     for name, rel in (
                         ("layout", item.layout),
                         ("loading_control", item.loading_control),
                         ("rois", item.rois),
+                        ("control", item.control),
+                        ("reference", item.reference),
                     )
                     if rel
                 ),
@@ -309,6 +327,22 @@ def check_study(
     return study, sections
 
 
+def _knowledge_paths(value: object) -> list[Path]:
+    """``knowledge_files`` as paths: one path (a string was read as one file per
+    character: 'knowledge file not found: l'), a list of them, or None."""
+    import os
+
+    if value is None:
+        return []
+    items = [value] if isinstance(value, (str, os.PathLike)) else value
+    if not isinstance(items, (list, tuple)) or not all(
+        isinstance(p, (str, os.PathLike)) for p in items
+    ):
+        raise InputError("knowledge_files names knowledge YAML files",
+                         expected="a path or a list of paths", found=repr(value)[:80])  # fmt: skip
+    return [Path(p) for p in items]
+
+
 def _protected(study: Study, knowledge_files: Sequence[Path]) -> list[Path]:
     return [study.folder, *(study.path_of(i) for i in study.manifest.inputs), *knowledge_files]
 
@@ -340,7 +374,12 @@ def run(
         )  # fmt: skip
     if isinstance(only, str):
         only = [only]
-    extra = [Path(p) for p in knowledge_files]
+    if only is not None and not (
+        isinstance(only, (list, tuple)) and all(isinstance(n, str) for n in only)
+    ):
+        raise InputError("only names analyses", expected="an analysis name or a list of them",
+                         found=repr(only)[:80])  # fmt: skip
+    extra = _knowledge_paths(knowledge_files)
     started = datetime.now(UTC)
     study = load_study(Path(study_path))
     protected = _protected(study, extra)
