@@ -151,3 +151,49 @@ def test_cna_matrix_typed_read_equals_text_read(
     text = cna.read_copy_number(path, kb)
     assert typed.alterations.equals(text.alterations)
     assert [str(i) for i in typed.issues] == [str(i) for i in text.issues]
+
+
+# ------------------------------------- BRAF: RAF + MEK only where its evidence is (V600E)
+@pytest.mark.parametrize("include_unverified", [False, True])
+def test_braf_non_v600e_does_not_get_raf_plus_mek(tmp_path: Path, include_unverified: bool) -> None:
+    """The verified rule 'RAF + MEK with TRK inhibition' (Cocco 2019: BRAF V600E) matched
+    every BRAF mutation of class mapk_bypass: with include_unverified, BRAF G469A (a
+    needs_review hotspot) was offered RAF + MEK under a *verified* rule. Rules can now
+    name the knowledge facts their evidence is about."""
+    maf = write(
+        tmp_path / "m.maf",
+        "Hugo_Symbol\tTumor_Sample_Barcode\tVariant_Classification\tHGVSp_Short\n"
+        "BRAF\tT1\tMissense_Mutation\tp.G469A\nBRAF\tT2\tMissense_Mutation\tp.V600E\n",
+    )
+    sv = write(
+        tmp_path / "sv.tsv",
+        "Sample_Id\tSite1_Hugo_Symbol\tSite2_Hugo_Symbol\nT1\tLMNA\tNTRK1\nT2\tLMNA\tNTRK1\n",
+    )
+    r = tr.genomics.classify(maf=maf, sv=sv, include_unverified=include_unverified)
+    alts = r.alterations.set_index("protein_change")
+    g469a, v600e = alts.loc["G469A"], alts.loc["V600E"]
+    assert "braf_rafi_meki" not in g469a["therapy_rules"]
+    assert "rafi" not in g469a["therapy_strategies"] + g469a["unverified_strategies"]
+    assert g469a["therapy_rules"] == "braf_other_meki"
+    if include_unverified:
+        assert g469a["therapy_strategies"] == "trki_plus_meki"
+    else:
+        assert g469a["therapy_strategies"] == ""
+    assert v600e["therapy_rules"] == "braf_rafi_meki"
+    assert v600e["therapy_strategies"] == "trki_plus_rafi_plus_meki"
+
+
+def test_a_rule_naming_an_unknown_fact_is_a_knowledge_error(tmp_path: Path) -> None:
+    """A lab rule restricted to a fact id that does not exist would never match, silently."""
+    from trkres.errors import TrkresError
+    from trkres.knowledge import load_knowledge
+
+    lab = write(
+        tmp_path / "lab.yaml",
+        "therapy_rules:\n  - id: lab_rule\n    when: {alteration_class: mapk_bypass, "
+        "facts: [braf_v600x]}\n    strategies: [trki_plus_meki]\n    status: needs_review\n"
+        "    evidence:\n      - {source: cocco2019, statement: 'lab rule', level: expert}\n",
+    )
+    with pytest.raises(TrkresError, match="unknown fact") as err:
+        load_knowledge([lab])
+    assert "braf_v600x" in str(err.value)

@@ -410,7 +410,7 @@ class ResistanceCaller:
         strat_codes = np.zeros(len(alts), dtype=np.int64)
         rule_codes = np.zeros(len(alts), dtype=np.int64)
         s_list, r_list, u_list = [""], [""], [""]
-        key = ["alteration_class", "gene", "alteration_type", "fact_status"]
+        key = ["alteration_class", "gene", "alteration_type", "fact_status", "class_fact"]
         if counted.any():
             sub = alts.loc[counted, key]
             codes, distinct = combined_codes(sub, key)
@@ -420,6 +420,7 @@ class ResistanceCaller:
                     if r.when.alteration_class == row["alteration_class"]
                     and (not r.when.genes or row["gene"] in r.when.genes)
                     and (not r.when.alteration_types or row["alteration_type"] in r.when.alteration_types)
+                    and (not r.when.facts or str(row["class_fact"]).split(":", 1)[-1] in r.when.facts)
                 ]  # fmt: skip
                 fact_ok = self.include_unverified or row["fact_status"] == "verified"
                 ok = [

@@ -445,6 +445,17 @@ def _check_references(
                 "an id under 'alteration_classes'",
                 rule.when.alteration_class,
             )
+        for k, fid in enumerate(rule.when.facts):
+            if fid not in kb.resistance_mutations and fid not in kb.bypass_alterations:
+                raise _ref_error(
+                    where,
+                    "therapy_rules",
+                    ident,
+                    ("when", "facts", k),
+                    "therapy rule names an unknown fact",
+                    "an id under 'resistance_mutations' or 'bypass_alterations'",
+                    repr(fid),
+                )
     seen_names: dict[str, str] = {}
     for ident, entry in kb.drugs.items():
         for k, name in enumerate([entry.name, *entry.synonyms]):

@@ -254,9 +254,15 @@ class TherapyStrategy(Fact):
 
 
 class RuleCondition(_Strict):
+    """Which counted alterations a therapy rule applies to: all the given fields must
+    match (an empty list matches anything). ``facts`` names the knowledge entries
+    (``resistance_mutations``/``bypass_alterations`` ids, e.g. ``braf_v600e``) whose
+    alterations the rule's evidence is about."""
+
     alteration_class: AlterationClassId
     genes: list[GeneSymbol] = Field(default_factory=list)
     alteration_types: list[AlterationType] = Field(default_factory=list)
+    facts: list[FactId] = Field(default_factory=list)
 
 
 class TherapyRule(Fact):
