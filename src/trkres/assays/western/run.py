@@ -89,7 +89,20 @@ def _images(item: ImageInput, options: BlotOptions, channel: str | None) -> list
 def _rois(rois: TableInput | None) -> pd.DataFrame | None:
     from trkres.assays.western.bands import read_rois
 
-    if rois is None or isinstance(rois, pd.DataFrame):
+    if rois is None:
+        return None
+    if isinstance(rois, pd.DataFrame):
+        # The checks the ROI file reader makes that measure() does not: lanes and bands are
+        # numbered from 1 (lanes are matched by number with the layout), and some box is given.
+        if rois.empty:
+            raise InputError("no ROIs", expected="at least one band box (lane, band, x0, x1, y0, y1)",
+                             found="an empty table")  # fmt: skip
+        for c in ("lane", "band"):
+            col = pd.to_numeric(rois[c], errors="coerce") if c in rois.columns else None
+            if col is not None and (col < 1).any():
+                i = int(np.flatnonzero((col < 1).to_numpy())[0])
+                raise InputError(f"ROI {c} number below 1", expected=f"{c} numbers 1, 2, ... (1 = the first)",
+                                 found=f"row {i + 1}: {rois[c].iat[i]!r}")  # fmt: skip
         return rois
     if isinstance(rois, (str, os.PathLike)):
         return read_rois(Path(os.fspath(rois)))
@@ -176,6 +189,13 @@ def _route(said: list[str], notes: list[str], warnings: list[str]) -> None:
         (warnings if text.startswith("WARNING ") else notes).append(text.removeprefix("WARNING "))
 
 
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return a == b
+
+
 def _pick(images: list[BlotImage], what: str, notes: list[str]) -> BlotImage:
     if len(images) > 1:
         names = ", ".join(i.channel or f"page {k + 1}" for k, i in enumerate(images))
@@ -216,6 +236,21 @@ def run_blot(
     warnings: list[str] = []
     progress(0, 4, "reading the image")
     target_images = _images(image, options, options.channel)
+    load_images: list[BlotImage] | None = None
+    if loading is None and loading_channel is not None:
+        # The loading control is a page of the target's own file (LI-COR 700/800): that
+        # page is not the target (its ratio would be 1 in every lane).
+        load_images = _images(image, options, loading_channel)
+        taken = {b.page for b in load_images}
+        others = [b for b in target_images if b.page not in taken]
+        if not others:
+            raise InputError(
+                "the target and the loading control are the same page",
+                expected="another page or channel for the target than the loading control's "
+                f"({loading_channel}): --channel on the command line, channel= in Python",
+                found=", ".join(b.channel or f"page {(b.page or 0) + 1}" for b in target_images),
+            )
+        target_images = others
     boxes = _rois(rois)
     measured: list[MeasuredImage] = []
     for k, img in enumerate(target_images):
@@ -231,9 +266,24 @@ def run_blot(
     loading_measured: MeasuredImage | None = None
     if loading is not None or loading_channel is not None:
         progress(2, 4, "measuring the loading control")
-        source = loading if loading is not None else image
-        load_images = _images(source, options, loading_channel)
-        got, said = measure_image(_pick(load_images, "loading-control", notes), options, "loading")
+        if load_images is None:
+            load_images = _images(loading if loading is not None else image, options,
+                                  loading_channel)  # fmt: skip
+        load_image = _pick(load_images, "loading-control", notes)
+        if (
+            not isinstance(image, np.ndarray)
+            and not isinstance(loading, np.ndarray)
+            and _same_file(load_image.source, target_image.source)
+            and load_image.page == target_image.page
+        ):
+            raise InputError(
+                "the target and the loading control are the same image",
+                expected="the loading control's own image, or its page or channel of the "
+                "target's file (--loading-channel)",
+                found=f"{Path(target_image.source).name}"
+                + (f" page {target_image.page + 1}" if target_image.page is not None else ""),
+            )
+        got, said = measure_image(load_image, options, "loading")
         loading_measured = got
         measured.append(got)
         _route(said, notes, warnings)
