@@ -87,5 +87,21 @@ def combine(
             raise InputError("a result without fold changes", expected="results quantified with "
                              "a layout (control lanes)", found=type(item).__name__)  # fmt: skip
         tables.append(table)
+    # The unit of replication is (blot, replicate): two results naming the same blot (both
+    # "1" when blot= was not given) would be averaged as technical lanes of one blot.
+    key = ["blot", "replicate", "lane", "target"]
+    seen: dict[tuple[str, ...], int] = {}
+    for k, table in enumerate(tables):
+        cols = [c for c in key if c in table.columns]
+        for row in table[cols].astype(str).drop_duplicates().itertuples(index=False):
+            first = seen.setdefault(tuple(row), k)
+            if first != k:
+                found = ", ".join(f"{c} {v}" for c, v in zip(cols, row, strict=True))
+                raise InputError(
+                    f"results {first + 1} and {k + 1} hold the same lane of the same blot",
+                    expected="one result per blot, each with its own blot name (blot= in "
+                    "tr.western.blot; the default is '1'), or distinct replicate labels",
+                    found=found,
+                )
     fc = pd.concat(tables, ignore_index=True)
     return {"summary": replicate_summary(fc), "tests": compare_conditions(fc, reference=reference)}
