@@ -476,6 +476,9 @@ def _divide(
     ):
         note = _add_note(note, mask, text.to_numpy(dtype=str))
         bad |= mask
+    # A numerator at or below background stays (its ratio is <= 0), but is said.
+    low = ~bad & (n <= 0)
+    note = _add_note(note, low, (num_name + " <= 0 (at or below background)").to_numpy(dtype=str))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = np.where(bad, np.nan, n / d)
     return ratio, note
@@ -669,6 +672,8 @@ def fold_change(
         (in_layout & ~bio, np.char.add(role.astype(str), " lane: no fold change")),
         (in_layout & bio & (n_ctl_all == 0), "no control lane on this blot"),
         (in_layout & bio & (n_ctl_all > 0) & (n_ctl == 0), "control lane(s) not quantifiable"),
+        (in_layout & bio & (n_ctl > 0) & np.isfinite(v) & (v <= 0),
+         f"{value} <= 0: fold change <= 0, no log2 (left out of replicate statistics)"),
         (in_layout & bio & (n_ctl > 0) & (n_ctl < n_ctl_all),
          np.char.add(np.char.add((n_ctl_all - n_ctl).astype(str), " of "),
                      np.char.add(n_ctl_all.astype(str), " control lanes left out (NaN or <= 0)"))),
