@@ -1,0 +1,155 @@
+"""Western blots, adversarial review round 4: each test failed before its fix."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import trkres as tr
+from trkres.assays.western import quantify
+from trkres.assays.western.io import read_blot
+from trkres.errors import InputError
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ntrk_resistance" / "western"
+
+
+def _licor(tmp_path: Path) -> Path:
+    """The example's GAPDH (700) and pERK (800) as one two-page LI-COR-like TIFF, 700 first."""
+    import tifffile
+
+    path = tmp_path / "licor.tif"
+    with tifffile.TiffWriter(path) as tw:
+        tw.write(tifffile.imread(EXAMPLE / "GAPDH.tif"), description="700 nm")
+        tw.write(tifffile.imread(EXAMPLE / "pERK.tif"), description="800 nm")
+    return path
+
+
+def test_a_loading_channel_of_the_targets_file_is_not_also_the_target(tmp_path: Path) -> None:
+    # Before: with --loading-channel 700 and no --channel, page 1 (the 700 channel itself)
+    # was quantified as the target: every ratio was exactly 1, with an INFO note only.
+    got = tr.western.blot(_licor(tmp_path), loading_channel="700")["quantified"]
+    apart = tr.western.blot(EXAMPLE / "pERK.tif", loading=EXAMPLE / "GAPDH.tif")["quantified"]
+    assert not np.allclose(got["ratio"], 1.0)
+    np.testing.assert_allclose(got["ratio"], apart["ratio"], rtol=1e-9)
+
+
+def test_the_target_and_the_loading_control_on_one_page_are_refused(tmp_path: Path) -> None:
+    licor = _licor(tmp_path)
+    with pytest.raises(InputError, match="same page"):
+        tr.western.blot(licor, channel="700", loading_channel="700")
+    with pytest.raises(InputError, match="same image"):
+        tr.western.blot(EXAMPLE / "pERK.tif", loading=EXAMPLE / "pERK.tif")
+
+
+def test_combine_refuses_two_results_that_name_the_same_blot() -> None:
+    # Before: two blots quantified without blot= were both blot "1": combine averaged them as
+    # technical lanes of one blot (n = 1, "one replicate: no SD or CI"), silently.
+    kw = {"loading": EXAMPLE / "GAPDH.tif", "layout": EXAMPLE / "lanes.tsv"}
+    one = tr.western.blot(EXAMPLE / "pERK.tif", **kw)
+    two = tr.western.blot(EXAMPLE / "pERK.tif", **kw)
+    with pytest.raises(InputError, match="same lane of the same blot"):
+        tr.western.combine([one, two])
+    other = tr.western.blot(EXAMPLE / "pERK.tif", blot="B", **kw)
+    summary = tr.western.combine([one, other])["summary"]
+    assert (summary["n"] == 2).all()
+
+
+def _png16(path: Path, arr: np.ndarray, colour_type: int) -> None:
+    """A 16-bit PNG written by hand (Pillow cannot write 16-bit colour)."""
+    h, w = arr.shape[:2]
+    rows = arr.reshape(h, -1).astype(">u2")
+    body = b"".join(b"\x00" + rows[i].tobytes() for i in range(h))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", w, h, 16, colour_type, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(body))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize(("colour_type", "name"), [(2, "RGB"), (4, "grey + alpha"), (6, "RGBA")])
+def test_a_16_bit_colour_png_is_said_to_be_read_at_8_bits(
+    tmp_path: Path, colour_type: int, name: str
+) -> None:
+    # Before: the reader decoded it at 8 bits and warned "an 8-bit image ... scan at 16 bits"
+    # to a user who had saved 16 bits.
+    grey = np.tile(np.linspace(1000, 60000, 40).astype(np.uint16), (30, 1))
+    channels = {2: 3, 4: 2, 6: 4}[colour_type]
+    arr = np.dstack([grey] * channels)
+    if colour_type in (4, 6):
+        arr[..., -1] = 65535
+    path = tmp_path / "blot16.png"
+    _png16(path, arr, colour_type)
+    warnings = " ".join(read_blot(path)[0].warnings)
+    assert f"a 16-bit {name} PNG, read at 8 bits" in warnings
+    assert "scan at 16 bits" not in warnings
+
+
+def test_8_bit_data_in_a_16_bit_tiff_is_warned(tmp_path: Path) -> None:
+    # Before: 8-bit data saved as 16-bit (ImageJ's Type > 16-bit) had its clipped bands at
+    # 255, far below 65535: no saturation and no warning.
+    import tifffile
+
+    raw = np.full((40, 60), 30, dtype=np.uint16)
+    raw[10:20, 10:50] = 255
+    tifffile.imwrite(tmp_path / "b.tif", raw)
+    warnings = " ".join(read_blot(tmp_path / "b.tif")[0].warnings)
+    assert "detector_max=255" in warnings
+
+
+def test_a_target_at_or_below_background_is_noted() -> None:
+    # Before: a target volume <= 0 gave a ratio and fold change <= 0 and a NaN log2 fold
+    # change with an empty note (and the lane was dropped from the replicate statistics).
+    target = pd.DataFrame({"blot": "1", "lane": [1, 2, 3], "target": "pERK",
+                           "signal": [100.0, -5.0, 0.0], "saturated": False})  # fmt: skip
+    loading = target.assign(target="GAPDH", signal=10.0)
+    layout = pd.DataFrame({"lane": [1, 2, 3], "sample": "a", "treatment": ["DMSO", "x", "y"],
+                           "role": ["control", "sample", "sample"]})  # fmt: skip
+    ratios = quantify.normalise(target, loading)
+    assert list(ratios["note"].str.contains("pERK <= 0")) == [False, True, True]
+    fc = quantify.fold_change(ratios, layout)
+    low = fc["fold_change"] <= 0
+    assert low.tolist() == [False, True, True]
+    assert fc.loc[low, "note"].str.contains("no log2").all()
+
+
+def test_roi_tables_in_python_are_checked_as_roi_files_are() -> None:
+    rois = tr.western.blot(EXAMPLE / "pERK.tif")["rois"]
+    # Before: lane 0 (0-based numbering) was measured and matched against layout lanes 1, 2, ...
+    with pytest.raises(InputError, match="lane number below 1"):
+        tr.western.blot(EXAMPLE / "pERK.tif", rois=rois.assign(lane=rois["lane"] - 1))
+    # Before: "bands table is empty"
+    with pytest.raises(InputError, match="no ROIs"):
+        tr.western.blot(EXAMPLE / "pERK.tif", rois=rois.iloc[:0])
+
+
+def test_the_fold_change_figure_marks_lanes_without_a_fold_change() -> None:
+    # Before: a lane with no fold change (saturated, no band) was a bar of height 0: the
+    # same picture as a lane fully inhibited.
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from trkres.pl.western import _draw_fold
+
+    res = tr.western.blot(EXAMPLE / "pERK.tif", loading=EXAMPLE / "GAPDH.tif",
+                          layout=EXAMPLE / "lanes.tsv")  # fmt: skip
+    q = res.tables["quantified"]
+    q.loc[2, "fold_change"] = np.nan
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    _draw_fold(ax, res)
+    texts = [t.get_text() for t in ax.texts]
+    plt.close(fig)
+    assert texts.count("n/q") == 1
