@@ -735,7 +735,14 @@ def _control_mask(m: pd.DataFrame, control: Mapping[str, object] | str | None) -
             else:
                 mask &= (col.astype(str) == str(v)).to_numpy()
     if not mask.any():
-        raise InputError("no lane matches the control", expected="a control present in the layout",
+        named = (
+            "; ".join(map(str, pd.unique(m["condition"].astype(str))))
+            if "condition" in m.columns
+            else ""
+        )
+        raise InputError("no lane matches the control",
+                         expected="a control present in the layout"
+                         + (f": one of its conditions ({named})"[:300] if named else ""),
                          found=repr(control)[:200])  # fmt: skip
     return mask
 
