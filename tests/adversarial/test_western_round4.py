@@ -153,3 +153,39 @@ def test_the_fold_change_figure_marks_lanes_without_a_fold_change() -> None:
     texts = [t.get_text() for t in ax.texts]
     plt.close(fig)
     assert texts.count("n/q") == 1
+
+
+def test_an_unknown_control_lists_the_layouts_conditions() -> None:
+    # Before: "no lane matches the control / expected: a control present in the layout",
+    # with no hint that conditions read "parental | DMSO | 0 nM".
+    with pytest.raises(InputError) as err:
+        tr.western.blot(EXAMPLE / "pERK.tif", layout=EXAMPLE / "lanes.tsv", control="DMSO")
+    assert "parental | DMSO | 0 nM" in str(err.value.expected)
+
+
+def test_a_control_without_a_layout_is_warned() -> None:
+    # Before: --control without --layout was ignored in silence.
+    res = tr.western.blot(EXAMPLE / "pERK.tif", control="parental | DMSO | 0 nM")
+    assert any("without a lane layout" in w for w in res.warnings)
+
+
+def test_a_layout_of_several_blots_is_checked_against_this_blot_only() -> None:
+    # Before: the lane check compared the measured lanes with every blot's lanes, so
+    # blot A (8 lanes, as measured) was warned about blot B's lanes 9 and 10.
+    one = pd.read_csv(EXAMPLE / "lanes.tsv", sep="\t")
+    ten = pd.concat([one, one.iloc[:2].assign(lane=[9, 10])], ignore_index=True)
+    layout = pd.concat([one.assign(blot="A"), ten.assign(blot="B")], ignore_index=True)
+    res = tr.western.blot(EXAMPLE / "pERK.tif", layout=layout, blot="A")
+    assert not any("the layout names lanes" in w for w in res.warnings)
+    assert set(res["quantified"]["blot"]) == {"A"}
+
+
+def test_a_blank_image_says_no_bands_were_found_and_names_it(tmp_path: Path) -> None:
+    # Before: "bands table is empty / expected: one row per band" (an internal table, no file).
+    import tifffile
+
+    path = tmp_path / "blank.tif"
+    tifffile.imwrite(path, np.full((60, 90), 1000, dtype=np.uint16))
+    with pytest.raises(InputError, match="no bands found on the target image") as err:
+        tr.western.blot(path)
+    assert err.value.location is not None and "blank.tif" in str(err.value.location.file)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from trkres.assays.western.options import BlotOptions
-from trkres.errors import InputError
+from trkres.errors import InputError, Location
 from trkres.results import TableResult
 from trkres.study.registry import ProgressCallback, no_progress
 
@@ -287,6 +287,16 @@ def run_blot(
         loading_measured = got
         measured.append(got)
         _route(said, notes, warnings)
+    for m in (target, *([loading_measured] if loading_measured is not None else [])):
+        if m.bands.empty:  # a blank scan, a failed transfer, or the wrong polarity
+            raise InputError(
+                f"no bands found on the {'loading-control' if m.role == 'loading' else 'target'} image",
+                location=Location(file=m.image.source),
+                expected="bands brighter than the background after inversion "
+                f"({m.image.invert_reason[:160]})",
+                found=f"{len(m.lanes)} lane(s), no band",
+                hint="check the image and --invert; give --lanes, or band boxes with --rois",
+            )
     bands = pd.concat([m.bands for m in measured], ignore_index=True)
     for lane in sorted(set(bands.loc[bands["lane_saturated"].astype(bool), "lane"])):
         images = sorted(
@@ -338,6 +348,7 @@ def run_blot(
                     "(--blot on the command line, blot= in Python, blot: in a study)",
                     found="no blot named" if blot is None else repr(str(blot)),
                 )
+            lay = lay[lay["blot"].astype(str) == str(blot)].reset_index(drop=True)
         if isinstance(issues, pd.DataFrame) and len(issues):
             tables["layout_issues"] = issues
         laid = {int(v) for v in pd.to_numeric(lay["lane"], errors="coerce").dropna()}
@@ -356,5 +367,8 @@ def run_blot(
             tables["linear_range"] = quantify.linear_range(signals, lay)
     elif loading_measured is not None:
         tables["quantified"] = values
+    if layout is None and options.control is not None:
+        warnings.append(f"a control ({options.control!r}) was given without a lane layout: "
+                        "no fold change is taken (give the layout too)")  # fmt: skip
     progress(4, 4, "done")
     return BlotResult(tables, tuple(measured), tuple(notes), tuple(warnings), options)
