@@ -189,3 +189,27 @@ def test_a_blank_image_says_no_bands_were_found_and_names_it(tmp_path: Path) -> 
     with pytest.raises(InputError, match="no bands found on the target image") as err:
         tr.western.blot(path)
     assert err.value.location is not None and "blank.tif" in str(err.value.location.file)
+
+
+def test_one_molar_dose_spelled_three_ways_is_one_condition() -> None:
+    # Before: "10 uM", "10 µM" (micro sign) and "10 μM" (Greek mu) were three condition
+    # labels, so replicate blots written by different hands were never combined.
+    from trkres.assays.western.layout import read_layout
+
+    layout = pd.DataFrame({"lane": [1, 2, 3, 4], "sample": "a",
+                           "dose": ["0 nM", "10 uM", "10 \u00b5M", "10 \u03bcM"]})  # fmt: skip
+    got = read_layout(layout)
+    assert got["condition"].iloc[1:].nunique() == 1
+    assert got["condition"].iloc[1] == "a | 10 uM"
+
+
+def test_a_dose_unit_synonym_in_the_cell_is_not_a_contradiction() -> None:
+    # Before: dose "10 uM" with dose_unit "µM" was refused: "the dose's unit contradicts
+    # the unit column".
+    from trkres.assays.western.layout import read_layout
+
+    layout = pd.DataFrame({"lane": [1, 2], "sample": "a", "dose": ["0", "10 uM"],
+                           "dose_unit": "\u00b5M"})  # fmt: skip
+    np.testing.assert_allclose(read_layout(layout)["dose_molar"], [0.0, 1e-5])
+    with pytest.raises(InputError, match="contradicts"):
+        read_layout(layout.assign(dose_unit="nM"))
