@@ -213,3 +213,21 @@ def test_a_dose_unit_synonym_in_the_cell_is_not_a_contradiction() -> None:
     np.testing.assert_allclose(read_layout(layout)["dose_molar"], [0.0, 1e-5])
     with pytest.raises(InputError, match="contradicts"):
         read_layout(layout.assign(dose_unit="nM"))
+
+
+def test_a_study_with_two_inputs_on_one_blot_name_is_refused(tmp_path: Path) -> None:
+    # Before: two western inputs given the same blot: (and target) were averaged as
+    # technical lanes of one blot in the replicate table, silently.
+    import shutil
+
+    from support import write_study
+
+    folder = tmp_path / "s"
+    shutil.copytree(EXAMPLE, folder / "western")
+    item = ("kind: western, path: western/pERK.tif, target: pERK, blot: A, "
+            "loading_control: western/GAPDH.tif, layout: western/lanes.tsv")  # fmt: skip
+    manifest = (f"name: blots\ninputs:\n  - {{id: b1, {item}}}\n  - {{id: b2, {item}}}\n"
+                "options:\n  western: {lanes: 8}\n")  # fmt: skip
+    write_study(folder, manifest)
+    with pytest.raises(InputError, match="same lane of the same blot"):
+        tr.study.run(folder, only=["western"])

@@ -75,7 +75,11 @@ def combine(
     with its 95% CI (t on log2), and t-tests between conditions (paired by blot when every
     blot has both, Welch otherwise; Holm-adjusted). ``results``: :func:`blot` results
     (each with a layout, and a distinct ``blot``) or their ``quantified`` tables."""
-    from trkres.assays.western.quantify import compare_conditions, replicate_summary
+    from trkres.assays.western.quantify import (
+        compare_conditions,
+        distinct_blots,
+        replicate_summary,
+    )
 
     if not isinstance(results, list) or not results:
         raise InputError("nothing to combine", expected="a list of tr.western.blot results",
@@ -87,21 +91,7 @@ def combine(
             raise InputError("a result without fold changes", expected="results quantified with "
                              "a layout (control lanes)", found=type(item).__name__)  # fmt: skip
         tables.append(table)
-    # The unit of replication is (blot, replicate): two results naming the same blot (both
-    # "1" when blot= was not given) would be averaged as technical lanes of one blot.
-    key = ["blot", "replicate", "lane", "target"]
-    seen: dict[tuple[str, ...], int] = {}
-    for k, table in enumerate(tables):
-        cols = [c for c in key if c in table.columns]
-        for row in table[cols].astype(str).drop_duplicates().itertuples(index=False):
-            first = seen.setdefault(tuple(row), k)
-            if first != k:
-                found = ", ".join(f"{c} {v}" for c, v in zip(cols, row, strict=True))
-                raise InputError(
-                    f"results {first + 1} and {k + 1} hold the same lane of the same blot",
-                    expected="one result per blot, each with its own blot name (blot= in "
-                    "tr.western.blot; the default is '1'), or distinct replicate labels",
-                    found=found,
-                )
+    distinct_blots(tables, [f"result {k + 1}" for k in range(len(tables))],
+                   "blot= in tr.western.blot; the default is '1'")  # fmt: skip
     fc = pd.concat(tables, ignore_index=True)
     return {"summary": replicate_summary(fc), "tests": compare_conditions(fc, reference=reference)}

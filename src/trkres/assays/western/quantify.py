@@ -51,6 +51,7 @@ __all__ = [
     "BANDS_COLUMNS",
     "check_linear_range",
     "compare_conditions",
+    "distinct_blots",
     "fold_change",
     "lane_signals",
     "linear_range",
@@ -772,6 +773,25 @@ def _units(table: pd.DataFrame, value: str) -> tuple[pd.DataFrame, pd.DataFrame]
     )
     units = f[ok].groupby([*keys, "unit"], sort=False)["log2"].mean().rename("log2").reset_index()
     return units, excluded.reset_index()
+
+
+def distinct_blots(tables: Sequence[pd.DataFrame], names: Sequence[str], how: str) -> None:
+    """InputError when two fold-change tables hold the same (blot, replicate, lane, target):
+    the unit of replication is (blot, replicate), so two blots both named "1" (the default)
+    would be averaged as technical lanes of one blot. ``names`` name the tables in the
+    message; ``how`` says where a blot is named."""
+    key = ["blot", "replicate", "lane", "target"]
+    seen: dict[tuple[str, ...], int] = {}
+    for k, table in enumerate(tables):
+        cols = [c for c in key if c in table.columns]
+        for row in table[cols].astype(str).drop_duplicates().itertuples(index=False):
+            first = seen.setdefault(tuple(row), k)
+            if first != k:
+                raise InputError(
+                    f"{names[first]} and {names[k]} hold the same lane of the same blot",
+                    expected=f"each blot with its own name ({how}), or distinct replicate labels",
+                    found=", ".join(f"{c} {v}" for c, v in zip(cols, row, strict=True)),
+                )
 
 
 def replicate_summary(
