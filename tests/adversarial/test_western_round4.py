@@ -231,3 +231,13 @@ def test_a_study_with_two_inputs_on_one_blot_name_is_refused(tmp_path: Path) -> 
     write_study(folder, manifest)
     with pytest.raises(InputError, match="same lane of the same blot"):
         tr.study.run(folder, only=["western"])
+
+
+def test_different_lanes_on_target_and_loading_control_name_the_images() -> None:
+    # Before: "mismatched lane counts on blot 1 / expected: the same lanes in the target and
+    # the loading control (6 lanes)": no image named, no way out said.
+    rois = tr.western.blot(EXAMPLE / "pERK.tif")["rois"]
+    with pytest.raises(InputError, match="different lanes") as err:
+        tr.western.blot(EXAMPLE / "pERK.tif", loading=EXAMPLE / "GAPDH.tif",
+                        rois=rois[rois["lane"] <= 6])  # fmt: skip
+    assert "GAPDH.tif" in str(err.value.expected) and err.value.hint

@@ -331,6 +331,21 @@ def run_blot(
                                      which="lane-total" if options.band == "lane-total" else "largest",
                                      lanes=[int(v) for v in loading_measured.lanes["lane"]])  # fmt: skip
         parts.append(load)
+        lanes_t, lanes_l = set(lane_ids), {int(v) for v in loading_measured.lanes["lane"]}
+        if lanes_t != lanes_l:  # normalise() would refuse it without naming the images
+            raise InputError(
+                "the target and the loading control have different lanes",
+                expected=f"the same lanes on {target.lanes['image'].iloc[0]} and "
+                f"{loading_measured.lanes['image'].iloc[0]} ({len(lanes_t)} lanes: "
+                f"{_ranges(sorted(lanes_t))})",
+                found=f"{len(lanes_l)} lanes on the loading control ({_ranges(sorted(lanes_l))})",
+                hint="the loading control's lanes are found on its image, not read from the "
+                "ROI file: box every lane it shows"
+                if boxes is not None
+                else "give the lane count (--lanes, lanes=) so both images get it"
+                if options.lanes is None
+                else "check both images' overlays",
+            )
         values, value = quantify.normalise(signals, load), "ratio"
     tables["signals"] = pd.concat(parts, ignore_index=True)
     if layout is not None:
