@@ -241,3 +241,27 @@ def test_different_lanes_on_target_and_loading_control_name_the_images() -> None
         tr.western.blot(EXAMPLE / "pERK.tif", loading=EXAMPLE / "GAPDH.tif",
                         rois=rois[rois["lane"] <= 6])  # fmt: skip
     assert "GAPDH.tif" in str(err.value.expected) and err.value.hint
+
+
+def test_a_bright_ladder_lane_does_not_choose_the_blots_band_row() -> None:
+    # Before: a prestained ladder (lane 1, bright: the 700 channel) had its largest band
+    # chosen as the blot's row, so every sample lane was read on its weaker nonspecific
+    # band at that row (the layout said lane 1 was the ladder).
+    img = np.full((120, 200), 1000.0)
+    rois = []
+    for lane in range(1, 7):
+        x0 = 10 + (lane - 1) * 30
+        bands = (
+            [(15, 3e3), (35, 3e3), (55, 3e3), (85, 6e4)] if lane == 1 else [(30, 8e3), (80, 2e3)]
+        )
+        for k, (y, level) in enumerate(bands, 1):
+            img[y - 3 : y + 3, x0 : x0 + 20] += level
+            rois.append((lane, k, x0, x0 + 20, y - 4, y + 4))
+    boxes = pd.DataFrame(rois, columns=["lane", "band", "x0", "x1", "y0", "y1"])
+    layout = pd.DataFrame({"lane": range(1, 7), "sample": "a",
+                           "role": ["ladder", "control", "sample", "sample", "sample", "sample"]})  # fmt: skip
+    res = tr.western.blot(img.astype(np.uint16), rois=boxes, layout=layout, invert="no",
+                          background="none")  # fmt: skip
+    sig = res["signals"].set_index("lane")
+    assert (sig.loc[2:, "bands"] == "1").all()  # the target band, not the nonspecific one
+    assert sig.loc[2:, "note"].eq("").all()

@@ -87,6 +87,7 @@ def lane_signals(
     doublet_names: tuple[str, str] | None = None,
     blot: str | None = None,
     lanes: Sequence[int] | None = None,
+    row_lanes: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """One signal per lane for ``target`` from a bands table of one image.
 
@@ -104,6 +105,9 @@ def lane_signals(
     holding several images without a ``blot`` column is refused (one image per call).
     ``lanes``: every lane of the image (e.g. from ``find_lanes`` or the layout), so a lane
     without any band appears with a NaN signal and a note instead of disappearing.
+    ``row_lanes``: with ``"largest"``, the lanes whose bands choose the blot's band row
+    (default all; leave out ladder and empty lanes: a bright prestained marker would pull
+    every lane onto its row); every lane is then read at that row.
 
     Returns :data:`SIGNAL_COLUMNS`: ``signal`` is band volume (grey levels x pixels above
     background, the bands table's unit), ``saturated`` whether any band used has a
@@ -159,7 +163,11 @@ def lane_signals(
         # lane takes its band nearest that row (a note where it is not its own largest).
         vol = frame["volume"].fillna(-np.inf)
         own = vol.groupby([frame["blot"], frame["lane"]]).idxmax()
-        row = {b: _richest_row(frame[frame["blot"] == b], frame.loc[own.to_numpy(), "yc"])
+        choosers = frame  # the lanes whose bands choose the row (not a ladder's)
+        if row_lanes is not None:
+            picked = frame["lane"].isin([int(v) for v in row_lanes])
+            choosers = frame[picked] if bool(picked.any()) else frame
+        row = {b: _richest_row(choosers[choosers["blot"] == b], frame.loc[own.to_numpy(), "yc"])
                for b in frame["blot"].unique()}  # fmt: skip
         at = frame["blot"].map(row).astype(float)
         first = (frame["yc"] - at).abs().groupby([frame["blot"], frame["lane"]]).idxmin()

@@ -312,11 +312,37 @@ def run_blot(
 
     tables["rois"] = rois_table(target.bands)
     progress(3, 4, "quantifying")
+    lay: pd.DataFrame | None = None
+    issues: object = None
+    if layout is not None:
+        lay = read_layout(layout)
+        issues = lay.attrs.get("issues")
+        # A layout of one blot describes this blot, whatever it called it (often nothing: "1").
+        if "blot" not in lay.columns or lay["blot"].astype(str).nunique() <= 1:
+            lay = lay.assign(blot=label)
+        else:  # several blots: this image must be named as one of them
+            named = sorted(map(str, pd.unique(lay["blot"].astype(str))))
+            if blot is None or str(blot) not in named:
+                raise InputError(
+                    "the layout describes several blots: which one is this image?",
+                    expected=f"the blot named as one of the layout's: {', '.join(named)[:200]} "
+                    "(--blot on the command line, blot= in Python, blot: in a study)",
+                    found="no blot named" if blot is None else repr(str(blot)),
+                )
+            lay = lay[lay["blot"].astype(str) == str(blot)].reset_index(drop=True)
+    # The band row of the blot is chosen on the lanes that hold lysate: a prestained
+    # ladder (bright in the 700 channel) would otherwise pull every lane onto its row.
+    not_lysate = (
+        {int(v) for v in lay.loc[lay["role"].astype(str).isin(["ladder", "empty"]), "lane"]}
+        if lay is not None
+        else set()
+    )
     lane_ids = [int(v) for v in target.lanes["lane"]]
     which = options.band
     doublet = None if options.doublet == "none" else options.doublet
     signals = quantify.lane_signals(target.bands.assign(blot=label), name, which=which,
-                                    band=options.band_index, doublet=doublet, lanes=lane_ids)  # fmt: skip
+                                    band=options.band_index, doublet=doublet, lanes=lane_ids,
+                                    row_lanes=[v for v in lane_ids if v not in not_lysate] or None)  # fmt: skip
     parts = [signals]
     # Without a loading control the signal itself is compared: a saturated one is no value.
     clipped = signals["saturated"].astype(bool).to_numpy()
@@ -329,7 +355,8 @@ def run_blot(
     if loading_measured is not None:
         load = quantify.lane_signals(loading_measured.bands.assign(blot=label), options.loading_target,
                                      which="lane-total" if options.band == "lane-total" else "largest",
-                                     lanes=[int(v) for v in loading_measured.lanes["lane"]])  # fmt: skip
+                                     lanes=[int(v) for v in loading_measured.lanes["lane"]],
+                                     row_lanes=[v for v in lane_ids if v not in not_lysate] or None)  # fmt: skip
         parts.append(load)
         lanes_t, lanes_l = set(lane_ids), {int(v) for v in loading_measured.lanes["lane"]}
         if lanes_t != lanes_l:  # normalise() would refuse it without naming the images
@@ -348,22 +375,7 @@ def run_blot(
             )
         values, value = quantify.normalise(signals, load), "ratio"
     tables["signals"] = pd.concat(parts, ignore_index=True)
-    if layout is not None:
-        lay = read_layout(layout)
-        issues = lay.attrs.get("issues")
-        # A layout of one blot describes this blot, whatever it called it (often nothing: "1").
-        if "blot" not in lay.columns or lay["blot"].astype(str).nunique() <= 1:
-            lay = lay.assign(blot=label)
-        else:  # several blots: this image must be named as one of them
-            named = sorted(map(str, pd.unique(lay["blot"].astype(str))))
-            if blot is None or str(blot) not in named:
-                raise InputError(
-                    "the layout describes several blots: which one is this image?",
-                    expected=f"the blot named as one of the layout's: {', '.join(named)[:200]} "
-                    "(--blot on the command line, blot= in Python, blot: in a study)",
-                    found="no blot named" if blot is None else repr(str(blot)),
-                )
-            lay = lay[lay["blot"].astype(str) == str(blot)].reset_index(drop=True)
+    if lay is not None:
         if isinstance(issues, pd.DataFrame) and len(issues):
             tables["layout_issues"] = issues
         laid = {int(v) for v in pd.to_numeric(lay["lane"], errors="coerce").dropna()}
