@@ -265,3 +265,15 @@ def test_a_bright_ladder_lane_does_not_choose_the_blots_band_row() -> None:
     sig = res["signals"].set_index("lane")
     assert (sig.loc[2:, "bands"] == "1").all()  # the target band, not the nonspecific one
     assert sig.loc[2:, "note"].eq("").all()
+
+
+def test_boxes_of_two_lanes_that_overlap_are_warned() -> None:
+    # Before: only boxes of one lane were checked: a box drawn over the neighbouring lane
+    # counted the shared pixels in both lanes, silently.
+    rois = tr.western.blot(EXAMPLE / "pERK.tif")["rois"]
+    wide = rois.copy()
+    first = wide.index[(wide["lane"] == 1) & (wide["band"] == 1)][0]
+    second = wide.loc[(wide["lane"] == 2) & (wide["band"] == 1)].iloc[0]
+    wide.loc[first, "x1"] = int(second["x0"]) + 5
+    res = tr.western.blot(EXAMPLE / "pERK.tif", rois=wide)
+    assert any("overlap in lane(s) 1, 2" in w for w in res.warnings)

@@ -167,17 +167,19 @@ def measure_image(
 
 
 def _overlapping_lanes(bands: pd.DataFrame) -> list[int]:
-    """Lanes with two band boxes sharing pixels (rows and columns both overlap)."""
+    """Lanes with a band box sharing pixels (rows and columns both overlap) with another
+    box, of its own lane or of a neighbour's (boxes drawn wider than their lane)."""
     if len(bands) < 2:
         return []
-    b = bands.sort_values(["lane", "y0"], kind="stable")
-    same = b["lane"].to_numpy()[1:] == b["lane"].to_numpy()[:-1]
-    rows = b["y0"].to_numpy()[1:] < b["y1"].to_numpy()[:-1]
-    cols = (b["x0"].to_numpy()[1:] < b["x1"].to_numpy()[:-1]) & (
-        b["x1"].to_numpy()[1:] > b["x0"].to_numpy()[:-1]
+    x0, x1, y0, y1 = (bands[c].to_numpy(dtype=float) for c in ("x0", "x1", "y0", "y1"))
+    hit = (
+        (x0[:, None] < x1[None, :])
+        & (x1[:, None] > x0[None, :])
+        & (y0[:, None] < y1[None, :])
+        & (y1[:, None] > y0[None, :])
     )
-    hit = same & rows & cols
-    return sorted({int(v) for v in b["lane"].to_numpy()[1:][hit]})
+    np.fill_diagonal(hit, False)
+    return sorted({int(v) for v in bands["lane"].to_numpy()[hit.any(axis=1)]})
 
 
 def _ranges(values: list[int]) -> str:
