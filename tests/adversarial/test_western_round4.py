@@ -277,3 +277,31 @@ def test_boxes_of_two_lanes_that_overlap_are_warned() -> None:
     wide.loc[first, "x1"] = int(second["x0"]) + 5
     res = tr.western.blot(EXAMPLE / "pERK.tif", rois=wide)
     assert any("overlap in lane(s) 1, 2" in w for w in res.warnings)
+
+
+def _two_bands(tmp_path: Path) -> tuple[Path, pd.DataFrame, np.ndarray]:
+    """One image holding a target (row 30, varying) and a loading control (row 80, larger)."""
+    import tifffile
+
+    img = np.full((120, 200), 1000.0)
+    target = np.array([8e3, 4e3, 2e3, 1e3, 6e3, 3e3])
+    rois = []
+    for lane in range(1, 7):
+        x0 = 10 + (lane - 1) * 30
+        for k, (y, level) in enumerate([(30, target[lane - 1]), (80, 2e4)], 1):
+            img[y - 3 : y + 3, x0 : x0 + 20] += level
+            rois.append((lane, k, x0, x0 + 20, y - 4, y + 4))
+    path = tmp_path / "both.tif"
+    tifffile.imwrite(path, img.astype(np.uint16))
+    return path, pd.DataFrame(rois, columns=["lane", "band", "x0", "x1", "y0", "y1"]), target
+
+
+def test_one_image_holding_the_target_and_its_loading_control(tmp_path: Path) -> None:
+    # The refusal of a loading control on the target's own image keeps this workflow: a
+    # cut membrane imaged whole, the target's band chosen by number.
+    path, rois, target = _two_bands(tmp_path)
+    kw = {"rois": rois, "invert": "no"}
+    got = tr.western.blot(path, loading=path, band="index", band_index=1, **kw)["quantified"]
+    np.testing.assert_allclose(got["ratio"], target / 2e4, rtol=1e-3)
+    with pytest.raises(InputError, match="target's own band"):
+        tr.western.blot(path, loading=path, band="index", band_index=2, **kw)

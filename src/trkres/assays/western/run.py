@@ -245,14 +245,15 @@ def run_blot(
         load_images = _images(image, options, loading_channel)
         taken = {b.page for b in load_images}
         others = [b for b in target_images if b.page not in taken]
-        if not others:
+        if not others and options.band != "index":
             raise InputError(
                 "the target and the loading control are the same page",
                 expected="another page or channel for the target than the loading control's "
                 f"({loading_channel}): --channel on the command line, channel= in Python",
                 found=", ".join(b.channel or f"page {(b.page or 0) + 1}" for b in target_images),
+                hint="both bands on one page: choose the target's with --band index",
             )
-        target_images = others
+        target_images = others or target_images
     boxes = _rois(rois)
     measured: list[MeasuredImage] = []
     for k, img in enumerate(target_images):
@@ -266,24 +267,29 @@ def run_blot(
         Path(os.fspath(image)).stem if not isinstance(image, np.ndarray) else "target"
     )
     loading_measured: MeasuredImage | None = None
+    one_image = False
     if loading is not None or loading_channel is not None:
         progress(2, 4, "measuring the loading control")
         if load_images is None:
             load_images = _images(loading if loading is not None else image, options,
                                   loading_channel)  # fmt: skip
         load_image = _pick(load_images, "loading-control", notes)
-        if (
+        one_image = (
             not isinstance(image, np.ndarray)
             and not isinstance(loading, np.ndarray)
             and _same_file(load_image.source, target_image.source)
             and load_image.page == target_image.page
-        ):
+        )
+        # One image may hold both bands (a cut membrane imaged whole): the target's band is
+        # then chosen by number, the loading control's as the largest.
+        if one_image and options.band != "index":
             raise InputError(
                 "the target and the loading control are the same image",
                 expected="the loading control's own image, or its page or channel of the "
                 "target's file (--loading-channel)",
                 found=f"{Path(target_image.source).name}"
                 + (f" page {target_image.page + 1}" if target_image.page is not None else ""),
+                hint="both bands on one image: choose the target's with --band index",
             )
         got, said = measure_image(load_image, options, "loading")
         loading_measured = got
@@ -360,6 +366,18 @@ def run_blot(
                                      lanes=[int(v) for v in loading_measured.lanes["lane"]],
                                      row_lanes=[v for v in lane_ids if v not in not_lysate] or None)  # fmt: skip
         parts.append(load)
+        if one_image:  # the target's band by number, the loading control's the largest
+            both = signals[["lane", "bands"]].merge(load[["lane", "bands"]], on="lane")
+            read = both[both["bands_x"] != ""]
+            if len(read) and (read["bands_x"] == read["bands_y"]).all():
+                raise InputError(
+                    "the loading control was read on the target's own band",
+                    expected="the loading control's band elsewhere on the image than band "
+                    f"{options.band_index} (the target's)",
+                    found=f"the largest band of {Path(target_image.source).name} is band "
+                    f"{options.band_index} in every lane",
+                    hint="give the loading control's own image or channel",
+                )
         lanes_t, lanes_l = set(lane_ids), {int(v) for v in loading_measured.lanes["lane"]}
         if lanes_t != lanes_l:  # normalise() would refuse it without naming the images
             raise InputError(
