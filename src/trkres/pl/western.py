@@ -110,9 +110,16 @@ def _draw_fold(ax: Any, res: BlotResult) -> None:
     fc = q["fold_change"].to_numpy(dtype=float)
     labels = [f"{lane}: {c}" if isinstance(c, str) and c else str(lane)
               for lane, c in zip(q["lane"], q.get("condition", [""] * len(q)), strict=True)]  # fmt: skip
-    ax.bar(
-        x, np.where(np.isfinite(fc), fc, 0.0), color=np.where(np.isfinite(fc), "#1f5f99", "#bdbdbd")
-    )
+    if "target" in q and q["target"].nunique() > 1:  # doublets kept apart: two bars per lane
+        labels = [f"{t} {label}" for t, label in zip(q["target"].astype(str), labels, strict=True)]
+    ok = np.isfinite(fc)
+    ax.bar(x, np.where(ok, fc, 0.0), color="#1f5f99")
+    # A lane without a fold change (saturated, no band, ladder ...) must not read as 0.
+    for k in np.flatnonzero(~ok):
+        ax.text(x[k], 0.0, "n/q", rotation=90, ha="center", va="bottom", fontsize=5, color="grey")
+    if (~ok).any():
+        ax.text(1.0, 1.0, "n/q: not quantified (see the table's note)", transform=ax.transAxes,
+                ha="right", va="bottom", fontsize=5, color="grey")  # fmt: skip
     ax.axhline(1.0, color="grey", lw=0.6, ls="--")
     ax.set_xticks(x, labels, rotation=60, ha="right", fontsize=6)
     ax.set_ylabel("fold change vs control lanes")

@@ -75,7 +75,11 @@ def combine(
     with its 95% CI (t on log2), and t-tests between conditions (paired by blot when every
     blot has both, Welch otherwise; Holm-adjusted). ``results``: :func:`blot` results
     (each with a layout, and a distinct ``blot``) or their ``quantified`` tables."""
-    from trkres.assays.western.quantify import compare_conditions, replicate_summary
+    from trkres.assays.western.quantify import (
+        compare_conditions,
+        distinct_blots,
+        replicate_summary,
+    )
 
     if not isinstance(results, list) or not results:
         raise InputError("nothing to combine", expected="a list of tr.western.blot results",
@@ -87,5 +91,7 @@ def combine(
             raise InputError("a result without fold changes", expected="results quantified with "
                              "a layout (control lanes)", found=type(item).__name__)  # fmt: skip
         tables.append(table)
+    distinct_blots(tables, [f"result {k + 1}" for k in range(len(tables))],
+                   "blot= in tr.western.blot; the default is '1'")  # fmt: skip
     fc = pd.concat(tables, ignore_index=True)
     return {"summary": replicate_summary(fc), "tests": compare_conditions(fc, reference=reference)}

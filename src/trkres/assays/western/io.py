@@ -148,6 +148,7 @@ def _make_blot(
     lossy: bool,
     warnings: list[str],
     tag_max: float | None = None,
+    depth_note: str | None = None,
 ) -> BlotImage:
     """Checks ``raw`` (2-D grey, or H × W × 3/4 colour) and builds the :class:`BlotImage`."""
     if not isinstance(invert, bool) and invert not in _INVERT_CHOICES:
@@ -250,17 +251,22 @@ def _make_blot(
                 saturate_known = False
         if bit_depth == 8:
             warnings.append(
-                f"{where}: an 8-bit image (256 grey levels): band volumes are coarse and strong "
+                depth_note
+                or f"{where}: an 8-bit image (256 grey levels): band volumes are coarse and strong "
                 "bands clip early; quantification is compromised, scan at 16 bits"
             )
         data_max = float(values.max())
         camera = (
-            bit_depth == 16 and data_max < detector_max and data_max in (1023.0, 4095.0, 16383.0)
+            bit_depth == 16
+            and data_max < detector_max
+            and data_max in (255.0, 1023.0, 4095.0, 16383.0)
         )
         if camera and int((values == data_max).sum()) >= 10:
+            # 255: 8-bit data saved as 16-bit (ImageJ's Type > 16-bit of an 8-bit scan)
             warnings.append(
-                f"{where}: many pixels sit at {data_max:.0f}: the camera may be "
-                f"{int(np.log2(data_max + 1))}-bit; pass detector_max={data_max:.0f} so saturation is caught"
+                f"{where}: many pixels sit at {data_max:.0f}: the camera (or the data saved "
+                f"as 16-bit) may be {int(np.log2(data_max + 1))}-bit; pass "
+                f"detector_max={data_max:.0f} so saturation is caught"
             )
     if not np.isfinite(detector_max) or detector_max <= 0:
         raise InputError(
@@ -665,6 +671,20 @@ def _read_pillow(
                 location=Location(file=source),
                 found=f"{type(err).__name__}: {err}",
             ) from err
+    depth_note = None
+    if kind == "png" and data.dtype == np.uint8 and data.ndim == 3:
+        # Pillow decodes 16-bit RGB(A) and grey + alpha PNGs at 8 bits (their high bytes):
+        # the file's own bit depth and colour type are in its IHDR chunk.
+        with contextlib.suppress(OSError), path.open("rb") as fh:
+            ihdr = fh.read(26)
+            if len(ihdr) == 26 and ihdr[24] == 16 and ihdr[25] in (2, 4, 6):
+                kinds = {2: "RGB", 4: "grey + alpha", 6: "RGBA"}
+                depth_note = (
+                    f"{source}: a 16-bit {kinds[ihdr[25]]} PNG, read at 8 bits (the PNG reader "
+                    "decodes 16-bit colour and grey + alpha PNGs at 8 bits): 256 grey levels, and "
+                    "pixels in the top 1/256 of the range count as saturated; quantification is "
+                    "compromised, save the blot as a 16-bit greyscale PNG or TIFF"
+                )
     if data.dtype.kind in "iu" and data.dtype.itemsize > 2 and data.ndim == 2:
         # Pillow reads 16-bit grey PNGs as 32-bit "I": back to 16 bits when they fit
         if data.size and int(data.min()) >= 0 and int(data.max()) <= 65535:
@@ -688,6 +708,7 @@ def _read_pillow(
             page=None,
             lossy=lossy,
             warnings=notes,
+            depth_note=depth_note,
         )
     ]
 

@@ -14,7 +14,8 @@ column         meaning
 ``treatment``  drug or stimulus (text)
 ``dose``       a number, with its unit in ``dose_unit`` (or ``unit``) or in the cell
                (``"100 nM"``); molar units (M, mM, uM/µM, nM, pM) also give
-               ``dose_molar``; other units (``ng/mL``) are kept as written
+               ``dose_molar`` (and are spelled one way in ``condition``: ``µM`` and
+               ``μM`` as ``uM``, ``nm`` as ``nM``); other units (``ng/mL``) are kept as written
 ``time``       a number, with its unit in ``time_unit`` or in the cell (``"30 min"``)
 ``replicate``  biological replicate label (text, default ``"1"``); with ``blot`` it
                names the unit of replication
@@ -74,6 +75,9 @@ _ALIASES = {
     "amount_unit": ("amount_unit", "load_unit"),
     "condition": ("condition",),
 }
+
+#: The one spelling of each molar unit in the layout's ``dose_unit`` and condition labels.
+_MOLAR_NAMES = {1.0: "M", 1e-3: "mM", 1e-6: "uM", 1e-9: "nM", 1e-12: "pM"}
 
 _NUMBER_UNIT = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(\S.*?)?\s*$")
 
@@ -180,6 +184,10 @@ def check_layout(
     report(dose < 0, "dose", "a dose >= 0")
     factor = dose_unit.str.lower().str.replace("mol/l", "m").map(UNITS).astype(float).to_numpy()
     dose_molar = dose * factor
+    # One spelling per molar unit in the condition label ("10 µM", "10 μM" and "10 uM" are
+    # one condition: the label is the key that replicate blots are combined on).
+    canonical = pd.Series(factor).map(_MOLAR_NAMES)
+    label_unit = canonical.where(canonical.notna(), dose_unit).astype(str)
     time, time_unit, bad, clash = _number_unit(cells("time"), cells("time_unit"))
     fail(bad, "time", "time is not a number", "a number, optionally with its unit ('30 min')")
     fail(clash, "time", "the time's unit contradicts the time_unit column", "one unit per time")
@@ -206,7 +214,7 @@ def check_layout(
                                + ", ".join(str(r + 2) for r in rows[:6]))  # fmt: skip
 
     condition = cells("condition")
-    built = _condition(sample, treatment, dose, dose_unit, time, time_unit)
+    built = _condition(sample, treatment, dose, label_unit, time, time_unit)
     role_label = role.where(~dilution, "dilution " + _fmt(amount, amount_unit))
     condition = condition.where(condition != "", built.where(biological, role_label))
     use = np.flatnonzero(~drop)
@@ -260,9 +268,10 @@ def _number_unit(
     bad = present & np.isnan(number)
     cell_unit = parts[1].fillna("").astype(str)
     units = units.reset_index(drop=True)
-    conflict = (
-        (cell_unit != "") & (units != "") & (cell_unit.str.lower() != units.str.lower())
-    ).to_numpy()
+    a, b = cell_unit.str.lower(), units.str.lower()
+    fa = a.str.replace("mol/l", "m").map(UNITS)
+    same = (a == b) | (fa.notna() & (fa == b.str.replace("mol/l", "m").map(UNITS)))  # uM, µM
+    conflict = ((cell_unit != "") & (units != "") & ~same).to_numpy()
     unit = cell_unit.where(cell_unit != "", units).where(present, "")
     return number, unit.reset_index(drop=True), bad, conflict & present
 

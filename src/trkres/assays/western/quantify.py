@@ -51,6 +51,7 @@ __all__ = [
     "BANDS_COLUMNS",
     "check_linear_range",
     "compare_conditions",
+    "distinct_blots",
     "fold_change",
     "lane_signals",
     "linear_range",
@@ -86,6 +87,7 @@ def lane_signals(
     doublet_names: tuple[str, str] | None = None,
     blot: str | None = None,
     lanes: Sequence[int] | None = None,
+    row_lanes: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """One signal per lane for ``target`` from a bands table of one image.
 
@@ -103,6 +105,9 @@ def lane_signals(
     holding several images without a ``blot`` column is refused (one image per call).
     ``lanes``: every lane of the image (e.g. from ``find_lanes`` or the layout), so a lane
     without any band appears with a NaN signal and a note instead of disappearing.
+    ``row_lanes``: with ``"largest"``, the lanes whose bands choose the blot's band row
+    (default all; leave out ladder and empty lanes: a bright prestained marker would pull
+    every lane onto its row); every lane is then read at that row.
 
     Returns :data:`SIGNAL_COLUMNS`: ``signal`` is band volume (grey levels x pixels above
     background, the bands table's unit), ``saturated`` whether any band used has a
@@ -158,7 +163,11 @@ def lane_signals(
         # lane takes its band nearest that row (a note where it is not its own largest).
         vol = frame["volume"].fillna(-np.inf)
         own = vol.groupby([frame["blot"], frame["lane"]]).idxmax()
-        row = {b: _richest_row(frame[frame["blot"] == b], frame.loc[own.to_numpy(), "yc"])
+        choosers = frame  # the lanes whose bands choose the row (not a ladder's)
+        if row_lanes is not None:
+            picked = frame["lane"].isin([int(v) for v in row_lanes])
+            choosers = frame[picked] if bool(picked.any()) else frame
+        row = {b: _richest_row(choosers[choosers["blot"] == b], frame.loc[own.to_numpy(), "yc"])
                for b in frame["blot"].unique()}  # fmt: skip
         at = frame["blot"].map(row).astype(float)
         first = (frame["yc"] - at).abs().groupby([frame["blot"], frame["lane"]]).idxmin()
@@ -476,6 +485,9 @@ def _divide(
     ):
         note = _add_note(note, mask, text.to_numpy(dtype=str))
         bad |= mask
+    # A numerator at or below background stays (its ratio is <= 0), but is said.
+    low = ~bad & (n <= 0)
+    note = _add_note(note, low, (num_name + " <= 0 (at or below background)").to_numpy(dtype=str))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = np.where(bad, np.nan, n / d)
     return ratio, note
@@ -669,6 +681,8 @@ def fold_change(
         (in_layout & ~bio, np.char.add(role.astype(str), " lane: no fold change")),
         (in_layout & bio & (n_ctl_all == 0), "no control lane on this blot"),
         (in_layout & bio & (n_ctl_all > 0) & (n_ctl == 0), "control lane(s) not quantifiable"),
+        (in_layout & bio & (n_ctl > 0) & np.isfinite(v) & (v <= 0),
+         f"{value} <= 0: fold change <= 0, no log2 (left out of replicate statistics)"),
         (in_layout & bio & (n_ctl > 0) & (n_ctl < n_ctl_all),
          np.char.add(np.char.add((n_ctl_all - n_ctl).astype(str), " of "),
                      np.char.add(n_ctl_all.astype(str), " control lanes left out (NaN or <= 0)"))),
@@ -730,7 +744,14 @@ def _control_mask(m: pd.DataFrame, control: Mapping[str, object] | str | None) -
             else:
                 mask &= (col.astype(str) == str(v)).to_numpy()
     if not mask.any():
-        raise InputError("no lane matches the control", expected="a control present in the layout",
+        named = (
+            "; ".join(map(str, pd.unique(m["condition"].astype(str))))
+            if "condition" in m.columns
+            else ""
+        )
+        raise InputError("no lane matches the control",
+                         expected="a control present in the layout"
+                         + (f": one of its conditions ({named})"[:300] if named else ""),
                          found=repr(control)[:200])  # fmt: skip
     return mask
 
@@ -760,6 +781,25 @@ def _units(table: pd.DataFrame, value: str) -> tuple[pd.DataFrame, pd.DataFrame]
     )
     units = f[ok].groupby([*keys, "unit"], sort=False)["log2"].mean().rename("log2").reset_index()
     return units, excluded.reset_index()
+
+
+def distinct_blots(tables: Sequence[pd.DataFrame], names: Sequence[str], how: str) -> None:
+    """InputError when two fold-change tables hold the same (blot, replicate, lane, target):
+    the unit of replication is (blot, replicate), so two blots both named "1" (the default)
+    would be averaged as technical lanes of one blot. ``names`` name the tables in the
+    message; ``how`` says where a blot is named."""
+    key = ["blot", "replicate", "lane", "target"]
+    seen: dict[tuple[str, ...], int] = {}
+    for k, table in enumerate(tables):
+        cols = [c for c in key if c in table.columns]
+        for row in table[cols].astype(str).drop_duplicates().itertuples(index=False):
+            first = seen.setdefault(tuple(row), k)
+            if first != k:
+                raise InputError(
+                    f"{names[first]} and {names[k]} hold the same lane of the same blot",
+                    expected=f"each blot with its own name ({how}), or distinct replicate labels",
+                    found=", ".join(f"{c} {v}" for c, v in zip(cols, row, strict=True)),
+                )
 
 
 def replicate_summary(

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from trkres.assays.western.options import BlotOptions
-from trkres.errors import InputError
+from trkres.errors import InputError, Location
 from trkres.results import TableResult
 from trkres.study.registry import ProgressCallback, no_progress
 
@@ -89,7 +89,20 @@ def _images(item: ImageInput, options: BlotOptions, channel: str | None) -> list
 def _rois(rois: TableInput | None) -> pd.DataFrame | None:
     from trkres.assays.western.bands import read_rois
 
-    if rois is None or isinstance(rois, pd.DataFrame):
+    if rois is None:
+        return None
+    if isinstance(rois, pd.DataFrame):
+        # The checks the ROI file reader makes that measure() does not: lanes and bands are
+        # numbered from 1 (lanes are matched by number with the layout), and some box is given.
+        if rois.empty:
+            raise InputError("no ROIs", expected="at least one band box (lane, band, x0, x1, y0, y1)",
+                             found="an empty table")  # fmt: skip
+        for c in ("lane", "band"):
+            col = pd.to_numeric(rois[c], errors="coerce") if c in rois.columns else None
+            if col is not None and (col < 1).any():
+                i = int(np.flatnonzero((col < 1).to_numpy())[0])
+                raise InputError(f"ROI {c} number below 1", expected=f"{c} numbers 1, 2, ... (1 = the first)",
+                                 found=f"row {i + 1}: {rois[c].iat[i]!r}")  # fmt: skip
         return rois
     if isinstance(rois, (str, os.PathLike)):
         return read_rois(Path(os.fspath(rois)))
@@ -154,17 +167,19 @@ def measure_image(
 
 
 def _overlapping_lanes(bands: pd.DataFrame) -> list[int]:
-    """Lanes with two band boxes sharing pixels (rows and columns both overlap)."""
+    """Lanes with a band box sharing pixels (rows and columns both overlap) with another
+    box, of its own lane or of a neighbour's (boxes drawn wider than their lane)."""
     if len(bands) < 2:
         return []
-    b = bands.sort_values(["lane", "y0"], kind="stable")
-    same = b["lane"].to_numpy()[1:] == b["lane"].to_numpy()[:-1]
-    rows = b["y0"].to_numpy()[1:] < b["y1"].to_numpy()[:-1]
-    cols = (b["x0"].to_numpy()[1:] < b["x1"].to_numpy()[:-1]) & (
-        b["x1"].to_numpy()[1:] > b["x0"].to_numpy()[:-1]
+    x0, x1, y0, y1 = (bands[c].to_numpy(dtype=float) for c in ("x0", "x1", "y0", "y1"))
+    hit = (
+        (x0[:, None] < x1[None, :])
+        & (x1[:, None] > x0[None, :])
+        & (y0[:, None] < y1[None, :])
+        & (y1[:, None] > y0[None, :])
     )
-    hit = same & rows & cols
-    return sorted({int(v) for v in b["lane"].to_numpy()[1:][hit]})
+    np.fill_diagonal(hit, False)
+    return sorted({int(v) for v in bands["lane"].to_numpy()[hit.any(axis=1)]})
 
 
 def _ranges(values: list[int]) -> str:
@@ -174,6 +189,13 @@ def _ranges(values: list[int]) -> str:
 def _route(said: list[str], notes: list[str], warnings: list[str]) -> None:
     for text in said:
         (warnings if text.startswith("WARNING ") else notes).append(text.removeprefix("WARNING "))
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return a == b
 
 
 def _pick(images: list[BlotImage], what: str, notes: list[str]) -> BlotImage:
@@ -216,6 +238,22 @@ def run_blot(
     warnings: list[str] = []
     progress(0, 4, "reading the image")
     target_images = _images(image, options, options.channel)
+    load_images: list[BlotImage] | None = None
+    if loading is None and loading_channel is not None:
+        # The loading control is a page of the target's own file (LI-COR 700/800): that
+        # page is not the target (its ratio would be 1 in every lane).
+        load_images = _images(image, options, loading_channel)
+        taken = {b.page for b in load_images}
+        others = [b for b in target_images if b.page not in taken]
+        if not others and options.band != "index":
+            raise InputError(
+                "the target and the loading control are the same page",
+                expected="another page or channel for the target than the loading control's "
+                f"({loading_channel}): --channel on the command line, channel= in Python",
+                found=", ".join(b.channel or f"page {(b.page or 0) + 1}" for b in target_images),
+                hint="both bands on one page: choose the target's with --band index",
+            )
+        target_images = others or target_images
     boxes = _rois(rois)
     measured: list[MeasuredImage] = []
     for k, img in enumerate(target_images):
@@ -229,14 +267,44 @@ def run_blot(
         Path(os.fspath(image)).stem if not isinstance(image, np.ndarray) else "target"
     )
     loading_measured: MeasuredImage | None = None
+    one_image = False
     if loading is not None or loading_channel is not None:
         progress(2, 4, "measuring the loading control")
-        source = loading if loading is not None else image
-        load_images = _images(source, options, loading_channel)
-        got, said = measure_image(_pick(load_images, "loading-control", notes), options, "loading")
+        if load_images is None:
+            load_images = _images(loading if loading is not None else image, options,
+                                  loading_channel)  # fmt: skip
+        load_image = _pick(load_images, "loading-control", notes)
+        one_image = (
+            not isinstance(image, np.ndarray)
+            and not isinstance(loading, np.ndarray)
+            and _same_file(load_image.source, target_image.source)
+            and load_image.page == target_image.page
+        )
+        # One image may hold both bands (a cut membrane imaged whole): the target's band is
+        # then chosen by number, the loading control's as the largest.
+        if one_image and options.band != "index":
+            raise InputError(
+                "the target and the loading control are the same image",
+                expected="the loading control's own image, or its page or channel of the "
+                "target's file (--loading-channel)",
+                found=f"{Path(target_image.source).name}"
+                + (f" page {target_image.page + 1}" if target_image.page is not None else ""),
+                hint="both bands on one image: choose the target's with --band index",
+            )
+        got, said = measure_image(load_image, options, "loading")
         loading_measured = got
         measured.append(got)
         _route(said, notes, warnings)
+    for m in (target, *([loading_measured] if loading_measured is not None else [])):
+        if m.bands.empty:  # a blank scan, a failed transfer, or the wrong polarity
+            raise InputError(
+                f"no bands found on the {'loading-control' if m.role == 'loading' else 'target'} image",
+                location=Location(file=m.image.source),
+                expected="bands brighter than the background after inversion "
+                f"({m.image.invert_reason[:160]})",
+                found=f"{len(m.lanes)} lane(s), no band",
+                hint="check the image and --invert; give --lanes, or band boxes with --rois",
+            )
     bands = pd.concat([m.bands for m in measured], ignore_index=True)
     for lane in sorted(set(bands.loc[bands["lane_saturated"].astype(bool), "lane"])):
         images = sorted(
@@ -252,27 +320,8 @@ def run_blot(
 
     tables["rois"] = rois_table(target.bands)
     progress(3, 4, "quantifying")
-    lane_ids = [int(v) for v in target.lanes["lane"]]
-    which = options.band
-    doublet = None if options.doublet == "none" else options.doublet
-    signals = quantify.lane_signals(target.bands.assign(blot=label), name, which=which,
-                                    band=options.band_index, doublet=doublet, lanes=lane_ids)  # fmt: skip
-    parts = [signals]
-    # Without a loading control the signal itself is compared: a saturated one is no value.
-    clipped = signals["saturated"].astype(bool).to_numpy()
-    old_notes = signals["note"].fillna("").astype(str)
-    values = signals.assign(
-        signal=signals["signal"].where(~clipped),
-        note=np.where(clipped, (old_notes + "; saturated").str.strip("; "), old_notes),
-    )
-    value = "signal"
-    if loading_measured is not None:
-        load = quantify.lane_signals(loading_measured.bands.assign(blot=label), options.loading_target,
-                                     which="lane-total" if options.band == "lane-total" else "largest",
-                                     lanes=[int(v) for v in loading_measured.lanes["lane"]])  # fmt: skip
-        parts.append(load)
-        values, value = quantify.normalise(signals, load), "ratio"
-    tables["signals"] = pd.concat(parts, ignore_index=True)
+    lay: pd.DataFrame | None = None
+    issues: object = None
     if layout is not None:
         lay = read_layout(layout)
         issues = lay.attrs.get("issues")
@@ -288,6 +337,65 @@ def run_blot(
                     "(--blot on the command line, blot= in Python, blot: in a study)",
                     found="no blot named" if blot is None else repr(str(blot)),
                 )
+            lay = lay[lay["blot"].astype(str) == str(blot)].reset_index(drop=True)
+    # The band row of the blot is chosen on the lanes that hold lysate: a prestained
+    # ladder (bright in the 700 channel) would otherwise pull every lane onto its row.
+    not_lysate = (
+        {int(v) for v in lay.loc[lay["role"].astype(str).isin(["ladder", "empty"]), "lane"]}
+        if lay is not None
+        else set()
+    )
+    lane_ids = [int(v) for v in target.lanes["lane"]]
+    which = options.band
+    doublet = None if options.doublet == "none" else options.doublet
+    signals = quantify.lane_signals(target.bands.assign(blot=label), name, which=which,
+                                    band=options.band_index, doublet=doublet, lanes=lane_ids,
+                                    row_lanes=[v for v in lane_ids if v not in not_lysate] or None)  # fmt: skip
+    parts = [signals]
+    # Without a loading control the signal itself is compared: a saturated one is no value.
+    clipped = signals["saturated"].astype(bool).to_numpy()
+    old_notes = signals["note"].fillna("").astype(str)
+    values = signals.assign(
+        signal=signals["signal"].where(~clipped),
+        note=np.where(clipped, (old_notes + "; saturated").str.strip("; "), old_notes),
+    )
+    value = "signal"
+    if loading_measured is not None:
+        load = quantify.lane_signals(loading_measured.bands.assign(blot=label), options.loading_target,
+                                     which="lane-total" if options.band == "lane-total" else "largest",
+                                     lanes=[int(v) for v in loading_measured.lanes["lane"]],
+                                     row_lanes=[v for v in lane_ids if v not in not_lysate] or None)  # fmt: skip
+        parts.append(load)
+        if one_image:  # the target's band by number, the loading control's the largest
+            both = signals[["lane", "bands"]].merge(load[["lane", "bands"]], on="lane")
+            read = both[both["bands_x"] != ""]
+            if len(read) and (read["bands_x"] == read["bands_y"]).all():
+                raise InputError(
+                    "the loading control was read on the target's own band",
+                    expected="the loading control's band elsewhere on the image than band "
+                    f"{options.band_index} (the target's)",
+                    found=f"the largest band of {Path(target_image.source).name} is band "
+                    f"{options.band_index} in every lane",
+                    hint="give the loading control's own image or channel",
+                )
+        lanes_t, lanes_l = set(lane_ids), {int(v) for v in loading_measured.lanes["lane"]}
+        if lanes_t != lanes_l:  # normalise() would refuse it without naming the images
+            raise InputError(
+                "the target and the loading control have different lanes",
+                expected=f"the same lanes on {target.lanes['image'].iloc[0]} and "
+                f"{loading_measured.lanes['image'].iloc[0]} ({len(lanes_t)} lanes: "
+                f"{_ranges(sorted(lanes_t))})",
+                found=f"{len(lanes_l)} lanes on the loading control ({_ranges(sorted(lanes_l))})",
+                hint="the loading control's lanes are found on its image, not read from the "
+                "ROI file: box every lane it shows"
+                if boxes is not None
+                else "give the lane count (--lanes, lanes=) so both images get it"
+                if options.lanes is None
+                else "check both images' overlays",
+            )
+        values, value = quantify.normalise(signals, load), "ratio"
+    tables["signals"] = pd.concat(parts, ignore_index=True)
+    if lay is not None:
         if isinstance(issues, pd.DataFrame) and len(issues):
             tables["layout_issues"] = issues
         laid = {int(v) for v in pd.to_numeric(lay["lane"], errors="coerce").dropna()}
@@ -306,5 +414,8 @@ def run_blot(
             tables["linear_range"] = quantify.linear_range(signals, lay)
     elif loading_measured is not None:
         tables["quantified"] = values
+    if layout is None and options.control is not None:
+        warnings.append(f"a control ({options.control!r}) was given without a lane layout: "
+                        "no fold change is taken (give the layout too)")  # fmt: skip
     progress(4, 4, "done")
     return BlotResult(tables, tuple(measured), tuple(notes), tuple(warnings), options)

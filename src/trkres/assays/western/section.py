@@ -46,7 +46,11 @@ def flags(result: BlotResult, label: str) -> list[Flag]:
 )
 def western_section(ctx: AnalysisContext) -> Section:
     """Every western input (target image, loading control, lane layout), then the replicates."""
-    from trkres.assays.western.quantify import compare_conditions, replicate_summary
+    from trkres.assays.western.quantify import (
+        compare_conditions,
+        distinct_blots,
+        replicate_summary,
+    )
     from trkres.pl.western import western_figures
 
     opts = ctx.options if isinstance(ctx.options, BlotOptions) else BlotOptions()
@@ -87,6 +91,9 @@ def western_section(ctx: AnalysisContext) -> Section:
     if quantified:
         fc = pd.concat(quantified, ignore_index=True)
         if "fold_change" in fc:
+            names = [f"western input {t['input'].iloc[0]!r}" if len(t) else "a western input"
+                     for t in quantified]  # fmt: skip
+            distinct_blots(quantified, names, "blot: in study.yaml")
             tables.append(Table("western_replicates", replicate_summary(fc),
                                 "Replicate blots combined: geometric mean fold change with 95% CI"))  # fmt: skip
             tables.append(Table("western_tests", compare_conditions(fc),
