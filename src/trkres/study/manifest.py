@@ -315,7 +315,8 @@ _ANALYSIS_FIELDS = ("layout", "loading_control", "rois", "target", "control", "r
                     "expect")  # fmt: skip
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
+    """SHA-256 of a file's bytes (hex), read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -341,7 +342,7 @@ def _check_repeated_files(study: Study) -> None:
         for index in indices:
             item = study.manifest.inputs[index]
             path = study.path_of(item).resolve()
-            digest = _sha256(path)
+            digest = sha256_of(path)
             # A droplet file's well is in its name (x_A05_Amplitude.csv): two empty wells'
             # files are alike byte for byte and still two wells. Only the same file counts.
             named = item.kind is InputKind.droplet_amplitudes

@@ -10,7 +10,6 @@ Output layout (all written atomically, see :mod:`trkres.outputs`)::
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import platform
@@ -38,7 +37,7 @@ from trkres.outputs import (
 from trkres.report.files import write_section_files
 from trkres.report.html import ReportMeta, render_report_bytes
 from trkres.report.model import Section
-from trkres.study.manifest import InputKind, Study, load_study
+from trkres.study.manifest import InputKind, Study, load_study, sha256_of
 from trkres.study.registry import (
     Analysis,
     AnalysisContext,
@@ -150,14 +149,6 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_json_safe(v) for v in value]
     return value
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def describe_inputs(study: Study) -> pd.DataFrame:
