@@ -224,9 +224,13 @@ def test_a_study_with_two_inputs_on_one_blot_name_is_refused(tmp_path: Path) -> 
 
     folder = tmp_path / "s"
     shutil.copytree(EXAMPLE, folder / "western")
-    item = ("kind: western, path: western/pERK.tif, target: pERK, blot: A, "
+    # A second scan of the blot (other bytes: one file twice is refused by the manifest).
+    data = (folder / "western" / "pERK.tif").read_bytes() + b"\0"  # TIFF: trailing bytes unread
+    (folder / "western" / "pERK_rescan.tif").write_bytes(data)
+    item = ("kind: western, path: western/{}, target: pERK, blot: A, "
             "loading_control: western/GAPDH.tif, layout: western/lanes.tsv")  # fmt: skip
-    manifest = (f"name: blots\ninputs:\n  - {{id: b1, {item}}}\n  - {{id: b2, {item}}}\n"
+    manifest = (f"name: blots\ninputs:\n  - {{id: b1, {item.format('pERK.tif')}}}\n"
+                f"  - {{id: b2, {item.format('pERK_rescan.tif')}}}\n"
                 "options:\n  western: {lanes: 8}\n")  # fmt: skip
     write_study(folder, manifest)
     with pytest.raises(InputError, match="same lane of the same blot"):

@@ -251,7 +251,10 @@ def test_two_experiments_in_one_study_are_labelled_by_input_id(tmp_path: Path) -
     text = XENOGRAFT.read_text()
     manifest = ("name: two\ninputs:\n  - {id: pdx1, kind: tumour_volumes, path: a/vol.csv}\n"
                 "  - {id: pdx2, kind: tumour_volumes, path: b/vol.csv}\n")  # fmt: skip
-    folder = write_study(tmp_path / "s", manifest, {"a/vol.csv": text, "b/vol.csv": text})
+    # Two experiments (other mice, other files: one file twice is refused by the manifest).
+    second = text.replace("M1", "N1")
+    assert second != text
+    folder = write_study(tmp_path / "s", manifest, {"a/vol.csv": text, "b/vol.csv": second})
     result = tr.study.run(folder)
     assert set(result.tables["invivo_growth_model"]["experiment"]) == {"pdx1", "pdx2"}
     bad = ("name: two\ninputs:\n  - {id: pdx1, kind: tumour_volumes, path: a/vol.csv}\n"
