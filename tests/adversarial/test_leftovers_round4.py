@@ -197,3 +197,28 @@ def test_a_rule_naming_an_unknown_fact_is_a_knowledge_error(tmp_path: Path) -> N
     with pytest.raises(TrkresError, match="unknown fact") as err:
         load_knowledge([lab])
     assert "braf_v600x" in str(err.value)
+
+
+# ------------------------------------------------ input ids that differ only in case
+def test_input_ids_differing_only_in_case_are_refused(tmp_path: Path) -> None:
+    """Inputs 'pdx' and 'PDX' wrote figures/*pdx*.svg and *PDX*.svg: one file on macOS and
+    Windows, so one input's figures replaced the other's (seen in review round 4)."""
+    from support import write_study
+    from trkres.app.studies import input_id
+    from trkres.errors import ManifestError
+    from trkres.study.manifest import load_study
+
+    folder = write_study(
+        tmp_path / "s",
+        "name: s\ninputs:\n  - {id: pdx, kind: tumour_volumes, path: a.csv}\n"
+        "  - {id: PDX, kind: tumour_volumes, path: b.csv}\n",
+        {
+            "a.csv": "mouse_id,arm,day,volume\nm1,V,0,1\n",
+            "b.csv": "mouse_id,arm,day,volume\nm2,V,0,1\n",
+        },
+    )
+    with pytest.raises(ManifestError, match="differ only in case") as err:
+        load_study(folder)
+    assert err.value.location.line == 4
+    # the app names uploads so that they never collide that way
+    assert input_id("PDX.csv", {"pdx"}) == "PDX_2"

@@ -106,7 +106,8 @@ def input_id(name: str, taken: set[str]) -> str:
     if not base[0].isalnum():
         base = "x" + base
     candidate, n = base, 2
-    while candidate in taken:
+    folded = {t.casefold() for t in taken}  # 'A' and 'a' would be one output file on macOS
+    while candidate.casefold() in folded:
         candidate, n = f"{base}_{n}", n + 1
     return candidate
 
@@ -601,9 +602,11 @@ def check_definition(definition: Any, file_ids: set[str]) -> dict[str, Any]:
                 expected="letters, digits, '_', '.' or '-', starting with a letter "
                 "or digit", found=repr(ident)[:80],
             )  # fmt: skip
-        if any(other["id"] == ident for other in clean):
+        if any(other["id"].casefold() == ident.casefold() for other in clean):
             raise InputError(f"input {n}: two inputs are named '{ident}'",
-                             expected="a different id for each input", found=ident)  # fmt: skip
+                             expected="a different id for each input (not only in case: "
+                             "'A' and 'a' would be one output file on macOS and Windows)",
+                             found=ident)  # fmt: skip
         clean.append(entry)
     description = definition.get("description") or ""
     if not isinstance(description, str):

@@ -180,8 +180,13 @@ class StudyInput(BaseModel):
 class _DuplicateName(ValueError):
     """Two inputs share a name (``index``: the second), located by :func:`load_study`."""
 
-    def __init__(self, name: str, index: int) -> None:
-        super().__init__(f"two inputs are named '{name}'; give one an 'id'")
+    def __init__(self, name: str, index: int, first: str | None = None) -> None:
+        if first is None or first == name:
+            super().__init__(f"two inputs are named '{name}'; give one an 'id'")
+        else:  # figures and tables are files named by input: one file on macOS and Windows
+            super().__init__(f"inputs '{first}' and '{name}' differ only in case (their "
+                             "output files would be one file on macOS and Windows); give one "
+                             "another 'id'")  # fmt: skip
         self.name = name
         self.index = index
 
@@ -205,11 +210,12 @@ class Manifest(BaseModel):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Manifest:
-        seen: set[str] = set()
+        seen: dict[str, str] = {}
         for index, item in enumerate(self.inputs):
-            if item.name in seen:
-                raise _DuplicateName(item.name, index)
-            seen.add(item.name)
+            key = item.name.casefold()
+            if key in seen:
+                raise _DuplicateName(item.name, index, seen[key])
+            seen[key] = item.name
         return self
 
 
