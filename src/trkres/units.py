@@ -18,6 +18,19 @@ from trkres.errors import InputError, Location
 UNITS = {"m": 1.0, "mm": 1e-3, "um": 1e-6, "µm": 1e-6, "μm": 1e-6, "nm": 1e-9, "pm": 1e-12}
 
 
+def molar_factor(unit: str) -> float:
+    """The molar factor of a concentration unit (``uM``, ``µM``, ``nmol/L`` ...), NaN for
+    any other text (``ng/mL``)."""
+    return UNITS.get(str(unit).strip().lower().replace("mol/l", "m"), np.nan)
+
+
+def molar_factors(units: pd.Series) -> pd.Series:
+    """:func:`molar_factor` of each cell (each distinct text looked up once)."""
+    codes, uniques = pd.factorize(units, use_na_sentinel=False)
+    known = np.asarray([molar_factor(u) for u in uniques], dtype=float)
+    return pd.Series(known[codes], index=units.index)
+
+
 def to_molar(dose: pd.Series, unit: pd.Series | str, path: Path | None = None,
              rows: np.ndarray | None = None) -> pd.Series:  # fmt: skip
     """Doses in molar; an unknown unit is an error naming it (``rows``: 0-based data rows, for the message)."""
@@ -26,9 +39,7 @@ def to_molar(dose: pd.Series, unit: pd.Series | str, path: Path | None = None,
         if isinstance(unit, pd.Series)
         else pd.Series(unit, index=dose.index)
     )
-    codes, uniques = pd.factorize(units, use_na_sentinel=False)
-    known = [UNITS.get(str(u).strip().lower().replace("mol/l", "m"), np.nan) for u in uniques]
-    factor = pd.Series(np.asarray(known, dtype=float)[codes], index=dose.index)
+    factor = molar_factors(units)
     bad = factor.isna().to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad)[0])

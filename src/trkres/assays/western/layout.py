@@ -46,7 +46,7 @@ import pandas as pd
 from trkres.errors import InputError, Location
 from trkres.frames import check_frame
 from trkres.tables import ISSUE_COLUMNS, MISSING_CELLS, read_table
-from trkres.units import UNITS
+from trkres.units import molar_factors
 
 __all__ = ["LAYOUT_COLUMNS", "ROLES", "check_layout", "read_layout"]
 
@@ -182,7 +182,7 @@ def check_layout(
     fail(bad, "dose", "dose is not a number", "a number, optionally with its unit ('100 nM')")
     fail(clash, "dose", "the dose's unit contradicts the unit column", "one unit per dose")
     report(dose < 0, "dose", "a dose >= 0")
-    factor = dose_unit.str.lower().str.replace("mol/l", "m").map(UNITS).astype(float).to_numpy()
+    factor = molar_factors(dose_unit).to_numpy()
     dose_molar = dose * factor
     # One spelling per molar unit in the condition label ("10 µM", "10 μM" and "10 uM" are
     # one condition: the label is the key that replicate blots are combined on).
@@ -268,9 +268,8 @@ def _number_unit(
     bad = present & np.isnan(number)
     cell_unit = parts[1].fillna("").astype(str)
     units = units.reset_index(drop=True)
-    a, b = cell_unit.str.lower(), units.str.lower()
-    fa = a.str.replace("mol/l", "m").map(UNITS)
-    same = (a == b) | (fa.notna() & (fa == b.str.replace("mol/l", "m").map(UNITS)))  # uM, µM
+    fa, fb = molar_factors(cell_unit), molar_factors(units)
+    same = (cell_unit.str.lower() == units.str.lower()) | (fa == fb)  # uM, µM (NaN != NaN)
     conflict = ((cell_unit != "") & (units != "") & ~same).to_numpy()
     unit = cell_unit.where(cell_unit != "", units).where(present, "")
     return number, unit.reset_index(drop=True), bad, conflict & present
