@@ -4,6 +4,7 @@ honestly after a restart."""
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from pathlib import Path
 
@@ -118,3 +119,27 @@ def test_sigterm_says_the_data_folder_is_kept(tmp_path: Path) -> None:
     text = " ".join(out.decode().split())  # rich wraps at 80 columns
     assert "nothing was written" not in text and "data folder" in text and "is kept" in text
     assert "Traceback" not in text
+
+
+def test_warming_after_shutdown_stops_quietly(tmp_path: Path) -> None:
+    """The server stopped while its warm-up thread was still submitting (CI, stop 29): the
+    thread raised 'cannot schedule new futures after shutdown' into the terminal."""
+    from trkres.app.runs import RunPool
+    from trkres.app.store import Store
+
+    store = Store(tmp_path / "data")
+    pool = RunPool(store, workers=1)
+    errors: list[BaseException] = []
+    old_hook = threading.excepthook
+    threading.excepthook = lambda args: errors.append(args.exc_value)  # type: ignore[assignment,misc]
+    try:
+        pool._pool.shutdown(wait=True)  # the state the warm thread met: pool shut, not closing
+        pool.warm()
+        for thread in threading.enumerate():
+            if thread.name == "trkres-warm":
+                thread.join(timeout=30)
+    finally:
+        threading.excepthook = old_hook
+        pool.shutdown()
+        store.close()
+    assert errors == []

@@ -65,7 +65,14 @@ class RunPool:
         def start() -> None:
             pool = self._pool  # submit is thread-safe; holding the lock would stall requests
             for _ in range(self.workers):
-                pool.submit(worker.warm)
+                if self._closing:
+                    return
+                try:
+                    pool.submit(worker.warm)
+                except (RuntimeError, BrokenProcessPool):
+                    # The server was stopped (or the pool broke) while warming: warming is
+                    # only a head start, and a run submitted later starts its own worker.
+                    return
 
         threading.Thread(target=start, name="trkres-warm", daemon=True).start()
 
