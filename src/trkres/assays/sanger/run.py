@@ -233,13 +233,11 @@ def run_sanger(
         global_bg = np.nanmedian(chan, axis=1)  # where a flank is too short
         meds = np.vstack([caller.flank_stats(chan[k], options.flank)[0] for k in range(4)])
         meds = np.where(np.isfinite(meds), meds, global_bg[:, None])
-        m = np.clip(np.nan_to_num(meds[alt_idx, cols]), 0.0, 0.5)
         med, mad = caller.flank_stats(raw, options.flank)
         med = np.where(np.isfinite(med), med, np.nanmedian(raw))
         mad = np.where(
             np.isfinite(mad), mad, 1.4826 * np.nanmedian(np.abs(raw - np.nanmedian(raw)))
         )
-    control_frac = np.full(len(sel), np.nan)
     # The local noise level, from each trace's own calls over the whole read (its trimmed
     # ends included, so noise rising toward an end is seen before the end).
     s_all = caller.fractions_against(s.norm, np.full(len(s.trace), -1))[1]
@@ -249,7 +247,6 @@ def run_sanger(
     if c is not None:
         ci_ = c.to_trace[sel]
         has = ci_ >= 0
-        control_frac[has] = caller.fraction_of(c.norm[:, ci_[has]], ref_idx[has], alt_idx[has])
         c_all = caller.fractions_against(c.norm, np.full(len(c.trace), -1))[1]
         c_floor = float(np.median(c_all[c.trim[0] : c.trim[1]]))
         c_level_all = caller.noise_level(c_all, options.flank, floor=c_floor)
@@ -267,97 +264,81 @@ def run_sanger(
         multiple = float(np.max(noise)) if len(noise) else 10.0
         warnings.append(f"only {len(noise)} positions to measure the noise: the limit of "
                         "detection uses the largest secondary peak seen")  # fmt: skip
-    floor = np.fmax(m + options.min_difference, control_frac + options.min_difference)
-    threshold = np.fmax(multiple * np.fmax(level, 1e-4), floor)
-    broad = _broad_excess(s, c, sel, ref_idx, alt_idx, options.window)
-    above = raw > threshold
-    called = above & (broad < BROAD_REFUSE)
-    refused = np.flatnonzero(above & ~called)
-    if len(refused):
-        where = ", ".join(f"{sel[k] + 1} ({BASES[alt_idx[k]]} channel)" for k in refused[:10])
-        warnings.append(f"not called: the secondary signal at position(s) {where} is broad "
-                        f"signal{' absent from the control' if c is not None else ''}, not a "
-                        "peak (a dye blob or a baseline step?): check the chromatogram")  # fmt: skip
-
-    # The background under the alt peak at the site: the flank level m, moved toward what
-    # the control shows in that channel at the site by the share of background that the
-    # two traces share (sequence context; 0 where their backgrounds are independent).
-    b_alt = m
-    if c is not None:
-        c_chan = np.full_like(chan, np.nan)
-        c_chan[:, has] = caller.channel_fractions(c.norm[:, ci_[has]], ref_idx[has])
-        shared = caller.shared_background(chan, c_chan, options.flank, meds)
-        if shared.weight > 0:
-            lift = shared.weight * (c_chan[alt_idx, cols] - shared.control_level[alt_idx, cols])
-            b_alt = np.clip(m + np.nan_to_num(lift), 0.0, 0.5)
-    corrected = background_corrected(raw, m, b_alt)
-    # The threshold as a mutant fraction, corrected as the fraction itself is (the same
-    # backgrounds under both peaks): a call is exactly a fraction above its noise.
-    noise_corr = background_corrected(threshold, m, b_alt)
+    noise_floor = multiple * np.fmax(level, 1e-4)
 
     def sd_of(f: np.ndarray) -> np.ndarray:
         """SD of a measured mutant fraction ``f``: the flank spread and the allele ratio."""
         out: np.ndarray = np.sqrt(mad**2 + (f * (1 - f) * options.ratio_sd) ** 2)
         return out
 
+    # Every non-reference base at every position is tested (its own backgrounds, the
+    # control's own peak of that base, broad signal): two clones can carry different
+    # changes at one position (NTRK1 G595R and G595S: GGC>CGC and GGC>AGC), and --expect
+    # asks about one base whichever is the strongest. positions.tsv shows the strongest.
+    c_chan, weight, control_level = None, 0.0, None
+    if c is not None:
+        c_chan = np.full_like(chan, np.nan)
+        c_chan[:, has] = caller.channel_fractions(c.norm[:, ci_[has]], ref_idx[has])
+        shared = caller.shared_background(chan, c_chan, options.flank, meds)
+        weight, control_level = shared.weight, shared.control_level
+    per = _per_base(s, c, sel, ref_idx, chan, c_chan, meds, weight, control_level,
+                    noise_floor, options, sd_of)  # fmt: skip
+    pick = (alt_idx, cols)
+    noise_corr = per["noise"][pick]
     # EP17's shape: the threshold is the critical value (a blank exceeds it with
     # probability alpha/n), the LOD the fraction detected 95% of the time above it.
-    lod_pos = np.clip(noise_corr + 1.645 * sd_of(noise_corr), 0.0, 1.0)
+    lod_pos = per["lod"][pick]
     lod = float(np.median(lod_pos))
     lod_lo, lod_hi = (float(v) for v in np.quantile(lod_pos, [0.1, 0.9]))
-    half = 1.96 * sd_of(corrected)
     quality = s.trace.quality[si]
-    positions = pd.DataFrame({
+    site = {
         "position": sel + 1,
-        "ref": [ref[i].upper() for i in sel],
+        "ref": np.array([ref[i].upper() for i in sel], dtype=object),
         "sample_position": si + 1,
-        "sample_base": [s.trace.bases[i] for i in si],
+        "sample_base": np.array([s.trace.bases[i] for i in si], dtype=object),
         "quality": quality,
+    }
+    positions = pd.DataFrame({
+        **site,
         "alt": [BASES[a] for a in alt_idx],
-        "raw_fraction": raw,
-        "mutant_fraction": corrected,
-        "ci_low": np.clip(corrected - half, 0.0, 1.0),
-        "ci_high": np.clip(corrected + half, 0.0, 1.0),
-        "control_fraction": control_frac,
-        "background": m,
-        "alt_background": b_alt,
+        **{k: per[k][pick] for k in ("raw_fraction", "mutant_fraction", "ci_low", "ci_high",
+                                     "control_fraction", "background", "alt_background")},
         "noise_level": level,
-        "noise": noise_corr,
-        "threshold": threshold,
-        "broad_excess": broad,
-        "lod": lod_pos,
-        "called": called,
+        **{k: per[k][pick] for k in ("noise", "threshold", "broad_excess", "lod", "called")},
     })  # fmt: skip
-    # Every non-reference base at every position, each tested as the strongest is (its own
-    # backgrounds, the control's own peak of that base, broad signal): two clones can carry
-    # different changes at one position (NTRK1 G595R and G595S: GGC>CGC and GGC>AGC), and
-    # --expect asks about one base whichever is the strongest.
-    by_base = _by_base(s, c, sel, ref_idx, alt_idx, chan, c_chan if c is not None else None,
-                       meds, shared.weight if c is not None else 0.0,
-                       shared.control_level if c is not None else None,
-                       threshold, broad, multiple * np.fmax(level, 1e-4), options, sd_of)  # fmt: skip
-    extra = by_base[by_base["called"] & ~by_base["strongest"]]
-    refused2 = by_base[by_base["refused"] & ~by_base["strongest"]]
-    if len(refused2):
+    # One row per non-reference base and position (3 a position), position by position.
+    rows = np.repeat(cols, 4)
+    base = np.tile(np.arange(4), len(sel))
+    keep = base != ref_idx[rows]
+    rows, base = rows[keep], base[keep]
+    by_base = pd.DataFrame({
+        **{k: v[rows] for k, v in site.items()},
+        "alt": np.array(list(BASES), dtype=object)[base],
+        "strongest": base == alt_idx[rows],
+        **{k: per[k][base, rows] for k in ("raw_fraction", "mutant_fraction", "ci_low",
+                                           "ci_high", "control_fraction", "background",
+                                           "alt_background")},
+        "noise_level": level[rows],
+        **{k: per[k][base, rows] for k in ("noise", "threshold", "broad_excess", "lod",
+                                           "called", "refused")},
+    })  # fmt: skip
+    refused = by_base[by_base["refused"]]
+    if len(refused):
         where = ", ".join(f"{p} ({b} channel)" for p, b in
-                          refused2[["position", "alt"]].itertuples(index=False))  # fmt: skip
-        warnings.append(f"not called: the secondary signal at position(s) {where} is broad "
-                        f"signal{' absent from the control' if c is not None else ''}, not a "
-                        "peak (a dye blob or a baseline step?): check the chromatogram")  # fmt: skip
+                          refused[["position", "alt"]].head(10).itertuples(index=False))  # fmt: skip
+        more = f" and {len(refused) - 10} more" if len(refused) > 10 else ""
+        warnings.append(f"not called: the secondary signal at position(s) {where}{more} is "
+                        f"broad signal{' absent from the control' if c is not None else ''}, "
+                        "not a peak (a dye blob or a baseline step?): check the chromatogram")  # fmt: skip
+    call_rows = by_base[by_base["called"]].sort_values(
+        ["position", "mutant_fraction", "strongest"], ascending=[True, False, False],
+        kind="stable",
+    )  # fmt: skip
+    extra = call_rows[~call_rows["strongest"]]
     if len(extra):
-        rows = positions.set_index("position").loc[extra["position"]].reset_index()
-        for col in ("alt", "raw_fraction", "mutant_fraction", "ci_low", "ci_high",
-                    "control_fraction", "background", "alt_background", "noise", "threshold",
-                    "broad_excess", "lod"):  # fmt: skip
-            rows[col] = extra[col].to_numpy()
-        call_rows = pd.concat([positions[positions["called"]], rows], ignore_index=True)
-        call_rows = call_rows.sort_values(["position", "mutant_fraction"],
-                                          ascending=[True, False], kind="stable")  # fmt: skip
         notes.append(f"{len(extra)} position(s) with a second non-reference base called "
                      f"besides the strongest: {', '.join(map(str, extra['position']))} "
                      "(calls.tsv has a row for each base; positions.tsv shows the strongest)")  # fmt: skip
-    else:
-        call_rows = positions[positions["called"]]
     progress(3, 4, "naming")
     frame = _frame(ref_obj, len(ref), options, notes)
     if ref_obj is not None and ref_obj.cds and ref_obj.other_cds:
@@ -411,62 +392,48 @@ def run_sanger(
                         tuple(facts), options)  # fmt: skip
 
 
-def _by_base(s: OrientedTrace, c: OrientedTrace | None, sel: np.ndarray, ref_idx: np.ndarray,
-             alt_idx: np.ndarray, chan: np.ndarray, c_chan: np.ndarray | None,
-             meds: np.ndarray, weight: float, control_level: np.ndarray | None,
-             threshold: np.ndarray, broad: np.ndarray, noise_floor: np.ndarray,
-             options: SangerOptions, sd_of: Any) -> pd.DataFrame:  # fmt: skip
-    """Every non-reference base at every compared position (3 rows a position), tested as
-    the strongest base is in :func:`run_sanger`: ``raw_fraction`` its channel over
-    reference + it, ``background`` its channel's flank median, ``alt_background`` that
-    moved toward the control's at the site by the shared ``weight``, the threshold the
-    larger of ``noise_floor`` (the multiple × the local level) and the control's own
-    fraction of that base (and its background) + ``min_difference``; ``called`` above it
-    and not broad signal. The strongest base's rows (``strongest``) are the positions
-    table's own numbers. Fractions 0-1."""
-    n = len(sel)
-    cols = np.arange(n)
+def _per_base(s: OrientedTrace, c: OrientedTrace | None, sel: np.ndarray,
+              ref_idx: np.ndarray, chan: np.ndarray, c_chan: np.ndarray | None,
+              meds: np.ndarray, weight: float, control_level: np.ndarray | None,
+              noise_floor: np.ndarray, options: SangerOptions,
+              sd_of: Any) -> dict[str, np.ndarray]:  # fmt: skip
+    """Every base at every compared position tested (4 × n arrays; the reference's own row
+    NaN/False): ``raw_fraction`` the base's channel over reference + it (NaN where neither
+    has signal), ``background`` its channel's flank median, ``alt_background`` that moved
+    toward the control's at the site by the shared ``weight``; ``threshold`` the larger of
+    ``noise_floor`` (the noise multiple × the local level) and the control's own fraction
+    of that base (and its background) + ``min_difference``; ``called`` above it and not
+    broad signal (``refused``: above, but broad). ``noise`` is the threshold and ``lod``
+    the limit of detection as mutant fractions, corrected as the fraction is. Fractions
+    0-1."""
     md = options.min_difference
     m4 = np.clip(np.nan_to_num(meds), 0.0, 0.5)
     c4 = c_chan if c_chan is not None else np.full_like(chan, np.nan)
     thr4 = np.fmax(noise_floor[None, :], np.fmax(m4 + md, c4 + md))
-    thr4[alt_idx, cols] = threshold  # the strongest base: exactly the positions table's
     a4 = m4
     if control_level is not None and weight > 0:
         a4 = np.clip(m4 + np.nan_to_num(weight * (c4 - control_level)), 0.0, 0.5)
     corr4 = background_corrected(chan, m4, a4)
     noise4 = background_corrected(thr4, m4, a4)
-    above = chan > thr4  # NaN (the reference's own channel) is never above
-    broad4 = np.zeros_like(chan)
-    for k in range(4):  # broad signal only where it can matter (it takes a grey opening)
-        if above[k].any():
-            broad4[k] = _broad_excess(s, c, sel, ref_idx, np.full(n, k), options.window)
-    broad4[alt_idx, cols] = broad
+    above = chan > thr4  # NaN (the reference's own channel, no signal) is never above
+    broad4 = _broad_excess(s, c, sel, ref_idx, options.window)
     called = above & (broad4 < BROAD_REFUSE)
-    lod4 = np.clip(noise4 + 1.645 * sd_of(noise4), 0.0, 1.0)
     half = 1.96 * sd_of(corr4)
-    rows = np.repeat(cols, 4)
-    base = np.tile(np.arange(4), n)
-    keep = base != ref_idx[rows]
-    rows, base = rows[keep], base[keep]
-    return pd.DataFrame({
-        "position": sel[rows] + 1,
-        "alt": [BASES[b] for b in base],
-        "strongest": base == alt_idx[rows],
-        "raw_fraction": chan[base, rows],
-        "mutant_fraction": corr4[base, rows],
-        "ci_low": np.clip(corr4 - half, 0.0, 1.0)[base, rows],
-        "ci_high": np.clip(corr4 + half, 0.0, 1.0)[base, rows],
-        "control_fraction": c4[base, rows],
-        "background": m4[base, rows],
-        "alt_background": a4[base, rows],
-        "noise": noise4[base, rows],
-        "threshold": thr4[base, rows],
-        "broad_excess": broad4[base, rows],
-        "lod": lod4[base, rows],
-        "called": called[base, rows],
-        "refused": (above & ~called)[base, rows],
-    })  # fmt: skip
+    return {
+        "raw_fraction": chan,
+        "mutant_fraction": corr4,
+        "ci_low": np.clip(corr4 - half, 0.0, 1.0),
+        "ci_high": np.clip(corr4 + half, 0.0, 1.0),
+        "control_fraction": c4,
+        "background": m4,
+        "alt_background": a4,
+        "noise": noise4,
+        "threshold": thr4,
+        "broad_excess": broad4,
+        "lod": np.clip(noise4 + 1.645 * sd_of(noise4), 0.0, 1.0),
+        "called": called,
+        "refused": above & ~called,
+    }
 
 
 #: Share of a secondary signal that is broad signal the control lacks (see
@@ -480,25 +447,26 @@ BROAD_NOTE = 0.6
 
 
 def _broad_excess(s: OrientedTrace, c: OrientedTrace | None, sel: np.ndarray,
-                  ref_idx: np.ndarray, alt_idx: np.ndarray, window: int | None) -> np.ndarray:  # fmt: skip
-    """Per compared position, the share of the sample's secondary signal (alt height over
-    ref height) that is broad signal in the alt channel beyond what the control has there
-    (each over its own ref peak; no control: beyond none). 0-1."""
+                  ref_idx: np.ndarray, window: int | None) -> np.ndarray:  # fmt: skip
+    """Per channel and compared position (4 × n), the share of the sample's secondary
+    signal (that channel's height over the reference's) that is broad signal in that
+    channel beyond what the control has there (each over its own ref peak; no control:
+    beyond none). 0-1."""
     si = s.to_trace[sel]
     cols = np.arange(len(sel))
     heights = s.heights[:, si]
     broad_s = caller.broad_heights(s.trace, window)[:, si]
     with np.errstate(divide="ignore", invalid="ignore"):
         ref_h = heights[ref_idx, cols]
-        secondary = heights[alt_idx, cols] / ref_h
-        excess = broad_s[alt_idx, cols] / ref_h
+        secondary = heights / ref_h
+        excess = broad_s / ref_h
         if c is not None:
             ci = c.to_trace[sel]
             has = ci >= 0
             hc = c.heights[:, ci[has]]
             bc = caller.broad_heights(c.trace, window)[:, ci[has]]
             k = np.flatnonzero(has)
-            excess[k] -= bc[alt_idx[k], np.arange(len(k))] / hc[ref_idx[k], np.arange(len(k))]
+            excess[:, k] -= bc / hc[ref_idx[k], np.arange(len(k))]
         share = np.where(secondary > 0, excess / secondary, 0.0)
     out: np.ndarray = np.clip(np.nan_to_num(share, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
     return out
