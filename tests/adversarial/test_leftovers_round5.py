@@ -10,7 +10,11 @@ import dataclasses
 import numpy as np
 
 import trkres as tr
+from support import EXAMPLE
 from trkres.assays.sanger.synthetic import make_trace, random_sequence
+from trkres.assays.western.io import read_blot
+from trkres.assays.western.options import BlotOptions
+from trkres.assays.western.run import run_blot
 
 SEQ = random_sequence(400, seed=3)
 SEQ = SEQ[:150] + "GGC" + SEQ[153:]
@@ -52,3 +56,36 @@ def test_sanger_positions_are_the_strongest_rows_of_the_per_base_calls() -> None
     assert row["alt"] == "A"
     for col in ("mutant_fraction", "ci_low", "ci_high", "noise", "lod", "raw_fraction"):
         assert calls[col].iloc[0] == row[col], col
+
+
+def test_western_loading_control_is_measured_in_the_lanes_of_the_roi_file() -> None:
+    """Lane detection gone wrong (16 lanes asked of an 8-lane blot), fixed by the user's
+    ROI file: the target was measured in the user's boxes, the loading control still in
+    16 detected lanes, so lanes were divided by the wrong lanes' GAPDH."""
+
+    blots = EXAMPLE / "western"
+    design = np.array([1.0, 0.55, 0.18, 0.06, 1.1, 1.05, 0.95, 0.9])
+    right = BlotOptions(lanes=8, doublet="sum", target="pERK", loading_target="GAPDH")
+    rois = run_blot(blots / "pERK.tif", right)["rois"]
+    wrong = BlotOptions(lanes=16, doublet="sum", target="pERK", loading_target="GAPDH")
+    res = run_blot(blots / "pERK.tif", wrong, loading=blots / "GAPDH.tif",
+                   layout=blots / "lanes.tsv", rois=rois)  # fmt: skip
+    q = res["quantified"].sort_values("lane")
+    assert q["lane"].tolist() == list(range(1, 9))
+    assert np.allclose(q["fold_change"].to_numpy(dtype=float), design, rtol=0.05)
+    lanes = res["lanes"]
+    assert len(lanes[lanes["role"] == "loading"]) == 8
+    assert any("lanes of the ROI file" in n for n in res.notes)
+
+
+def test_western_roi_file_of_another_image_size_is_warned_for_the_loading_control() -> None:
+    """A loading-control image of another size cannot take the target's lane boxes: its
+    lanes are detected, and the user is told to check that the lane numbers match."""
+
+    blots = EXAMPLE / "western"
+    options = BlotOptions(lanes=8, doublet="sum")
+    rois = run_blot(blots / "pERK.tif", options)["rois"]
+    gapdh = read_blot(blots / "GAPDH.tif")[0].signal
+    res = run_blot(blots / "pERK.tif", options, loading=gapdh[:, :-7], rois=rois)
+    assert any("the loading control's image" in w and "not the target's size" in w
+               for w in res.warnings)  # fmt: skip

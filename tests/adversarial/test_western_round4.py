@@ -237,14 +237,19 @@ def test_a_study_with_two_inputs_on_one_blot_name_is_refused(tmp_path: Path) -> 
         tr.study.run(folder, only=["western"])
 
 
-def test_different_lanes_on_target_and_loading_control_name_the_images() -> None:
+def test_different_lanes_on_target_and_loading_control_name_the_images(tmp_path: Path) -> None:
     # Before: "mismatched lane counts on blot 1 / expected: the same lanes in the target and
-    # the loading control (6 lanes)": no image named, no way out said.
+    # the loading control (6 lanes)": no image named, no way out said. (A loading control
+    # of the target's size takes the ROI file's lanes since; this one is cropped, so its
+    # lanes are detected: 8 against the ROI file's 6.)
+    import tifffile
+
     rois = tr.western.blot(EXAMPLE / "pERK.tif")["rois"]
+    cropped = tmp_path / "GAPDH_cropped.tif"
+    tifffile.imwrite(cropped, tifffile.imread(EXAMPLE / "GAPDH.tif")[:, :-3])
     with pytest.raises(InputError, match="different lanes") as err:
-        tr.western.blot(EXAMPLE / "pERK.tif", loading=EXAMPLE / "GAPDH.tif",
-                        rois=rois[rois["lane"] <= 6])  # fmt: skip
-    assert "GAPDH.tif" in str(err.value.expected) and err.value.hint
+        tr.western.blot(EXAMPLE / "pERK.tif", loading=cropped, rois=rois[rois["lane"] <= 6])
+    assert "GAPDH_cropped.tif" in str(err.value.expected) and err.value.hint
 
 
 def test_a_bright_ladder_lane_does_not_choose_the_blots_band_row() -> None:

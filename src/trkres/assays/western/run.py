@@ -111,12 +111,19 @@ def _rois(rois: TableInput | None) -> pd.DataFrame | None:
 
 
 def measure_image(
-    image: BlotImage, options: BlotOptions, role: str, rois: pd.DataFrame | None = None
+    image: BlotImage,
+    options: BlotOptions,
+    role: str,
+    rois: pd.DataFrame | None = None,
+    lanes_from: pd.DataFrame | None = None,
 ) -> tuple[MeasuredImage, list[str]]:
-    """Lanes, bands and band volumes of one image (``rois`` override the detection)."""
+    """Lanes, bands and band volumes of one image (``rois`` override the detection;
+    ``lanes_from``: band boxes whose lanes, each the x-range of its boxes, replace the
+    lane detection, the bands being found within them: a loading control measured in the
+    lanes the user drew on the target)."""
     from trkres.assays.western.background import rolling_ball
     from trkres.assays.western.bands import find_bands
-    from trkres.assays.western.lanes import find_lanes, lanes_table
+    from trkres.assays.western.lanes import Lane, find_lanes, lanes_table
     from trkres.assays.western.measure import measure
 
     # The file's name, not its path: reports travel between machines (and people).
@@ -127,7 +134,17 @@ def measure_image(
     notes.extend(f"WARNING {w.replace(folder, '')}" for w in image.warnings)
     background = rolling_ball(image.signal, options.radius)
     corrected = image.signal - background
-    if rois is None:
+    if rois is None and lanes_from is not None:
+        spans = lanes_from.groupby("lane").agg(x0=("x0", "min"), x1=("x1", "max"))
+        drawn = [Lane(index=int(k), x0=int(a), x1=int(b), center=(a + b) / 2, width=int(b - a),
+                      note="from the ROI file")
+                 for k, a, b in zip(spans.index.to_numpy(), spans["x0"].to_numpy(),
+                                    spans["x1"].to_numpy(), strict=True)]  # fmt: skip
+        notes.append(f"{name}: the {len(drawn)} lanes of the ROI file (each the x-range of its "
+                     "band boxes; bands found within them)")  # fmt: skip
+        boxes = find_bands(corrected, drawn)
+        lane_frame = lanes_table(drawn)
+    elif rois is None:
         lanes = find_lanes(corrected, options.lanes)
         notes.extend(f"{name}: {n}" for n in lanes.notes)
         if options.lanes is not None and len(lanes) != options.lanes:
@@ -291,7 +308,20 @@ def run_blot(
                 + (f" page {target_image.page + 1}" if target_image.page is not None else ""),
                 hint="both bands on one image: choose the target's with --band index",
             )
-        got, said = measure_image(load_image, options, "loading")
+        # Lanes drawn on the target (an ROI file) are the loading control's lanes too when
+        # the two images are of one membrane in one geometry (same pixel size): its lanes
+        # detected anew could be numbered otherwise than the lanes the user drew.
+        same_frame = boxes is not None and load_image.signal.shape == target_image.signal.shape
+        if boxes is not None and not same_frame:
+            warnings.append(
+                f"the ROI file's boxes are the target's only: the loading control's image "
+                f"({load_image.signal.shape[1]} x {load_image.signal.shape[0]} px) is not the "
+                f"target's size ({target_image.signal.shape[1]} x "
+                f"{target_image.signal.shape[0]} px), so its lanes were detected, not taken "
+                "from the ROI file: check that its lane numbers match the target's (overlay)"
+            )
+        got, said = measure_image(load_image, options, "loading",
+                                  lanes_from=boxes if same_frame else None)  # fmt: skip
         loading_measured = got
         measured.append(got)
         _route(said, notes, warnings)
