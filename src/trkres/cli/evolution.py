@@ -146,11 +146,7 @@ def evolve(
                 err_console.print(
                     f"{row['field']} = {row['value']:.4g} {row['unit']} (was "
                     f"{row['previous']:.4g}): {row['mapping']}; {row['file']}"
-                    + (
-                        f" row {row['row']}, column {row['column']}"
-                        if row["row"] is not pd.NA
-                        else ""
-                    )
+                    + (f" row {row['row']}, column {row['column']}" if pd.notna(row["row"]) else "")
                 )
     elif rates_from:
         from trkres.errors import InputError

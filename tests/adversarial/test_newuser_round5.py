@@ -1,0 +1,71 @@
+"""A new user's walk through README.md and docs/, round 5: what the pages say against what
+the code does (documented paths that failed or gave a wrong number)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import trkres as tr
+from trkres.cli import app
+from trkres.errors import InputError
+
+REPO = Path(__file__).resolve().parents[2]
+STUDY = REPO / "examples" / "ntrk_resistance"
+GENOTYPES = {"parental": "ETV6::NTRK3", "G623R": "ETV6::NTRK3 + NTRK3 G623R"}
+
+
+@pytest.fixture(scope="module")
+def fits() -> pd.DataFrame:
+    """The README's dose-response fits of the example study (``trkres fit``'s table)."""
+    viability = pd.read_csv(STUDY / "lab" / "viability_entrectinib.tsv", sep="\t")
+    data = tr.doseresponse.prepare(viability, group=["drug", "line"], dose_unit="nM")
+    return tr.doseresponse.fit(data)
+
+
+def test_calibration_observations_from_trkres_fit_are_in_nanomolar(fits: pd.DataFrame) -> None:
+    """Was: docs/signalling.md sends IC50s 'from trkres fit via observations_from_fits', but the
+    function was not in tr.signalling, wanted drug/line columns that fits.tsv does not have
+    (it names curves by curve_id) and an ic50_nm column; pointed at fits.tsv's molar ``ic50``
+    it took 2.3e-9 M as 2.3e-9 nM (a billion-fold potency error in the calibration)."""
+    obs = tr.signalling.observations_from_fits(fits, GENOTYPES, group=["drug", "line"])
+    values = dict(zip(obs["genotype"], obs["value"], strict=True))
+    # the example file is simulated around 2 nM (parental) and 507 nM (G623R): Drilon 2016
+    assert 1.0 < values["ETV6::NTRK3"] < 5.0
+    assert 300.0 < values["ETV6::NTRK3 + NTRK3 G623R"] < 900.0
+    assert set(obs["drug"]) == {"entrectinib"} and set(obs["kind"]) == {"ic50"}
+    with pytest.raises(InputError, match="group="):
+        tr.signalling.observations_from_fits(fits, GENOTYPES)
+    with pytest.raises(InputError, match="ic50_unit"):
+        tr.signalling.observations_from_fits(fits, GENOTYPES, group=["drug", "line"],
+                                             ic50_column="abs_ic50")  # fmt: skip
+    nm = tr.signalling.observations_from_fits(fits, GENOTYPES, group=["drug", "line"],
+                                              ic50_column="abs_ic50", ic50_unit="M")  # fmt: skip
+    assert nm["value"].between(1.0, 900.0).all()
+
+
+def test_calibration_refuses_fits_the_data_do_not_determine(fits: pd.DataFrame) -> None:
+    """An ambiguous fit's IC50 is 'shown but not to be trusted' (trkres fit --help): it must
+    not become a calibration target unnoticed."""
+    shaky = fits.assign(status=["ok", "ambiguous"])
+    with pytest.raises(InputError, match="ambiguous"):
+        tr.signalling.observations_from_fits(shaky, GENOTYPES, group=["drug", "line"])
+    with pytest.raises(InputError):
+        tr.signalling.observations_from_fits("fits.tsv", GENOTYPES)  # type: ignore[arg-type]
+
+
+def test_evolve_rate_from_the_knowledge_base_prints_no_row_none(tmp_path: Path) -> None:
+    """Was: the docs' `--rate rate.sensitive.on_target=kb:...` printed 'trkres knowledge
+    base row None, column ...' (a knowledge-base rate has no row)."""
+    logging.getLogger("trkres").setLevel(logging.WARNING)
+    scenario = REPO / "examples" / "evolution" / "cocco_trk_mek.yaml"
+    result = CliRunner().invoke(app, ["evolve", str(scenario), "-o", str(tmp_path / "evo"),
+                                      "--patients", "20", "--no-figures", "--rate",
+                                      "rate.sensitive.on_target=kb:solvent_front"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "trkres knowledge base" in result.output
+    assert "row None" not in result.output and "row <NA>" not in result.output
