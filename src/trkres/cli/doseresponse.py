@@ -212,7 +212,9 @@ def gr(
         Path,
         typer.Argument(
             help="Counts table (CSV/TSV): cell_line, agent, replicate, time, concentration, cell_count, "
-            "cell_count__ctrl, cell_count__time0 (GRmetrics' layout), or a GR column instead of counts."
+            "cell_count__ctrl, cell_count__time0 (GRmetrics' layout), or a GR column instead of counts. "
+            "Concentrations are in one unit of your choice (GRmetrics uses µM): GR50 and GEC50 are "
+            "written in it."
         ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],

@@ -34,8 +34,10 @@ def evolve(
     method: Annotated[
         str,
         typer.Option(
-            help="exact (every cell event; up to ~1e6 cells), hybrid (deterministic bulk, "
-            "stochastic new clones) or auto (exact up to progression_size 1e5 cells)."
+            help="exact (every cell event; practical up to ~1e6 cells, refused above 1e8 cells "
+            "or 1e7 events per patient), hybrid (deterministic bulk, stochastic new clones) or "
+            "auto (exact when progression_size <= 1e5 cells and growth to detection takes <= 1e7 "
+            "events, else hybrid)."
         ),
     ] = "auto",
     regimen: Annotated[
