@@ -69,3 +69,31 @@ def test_evolve_rate_from_the_knowledge_base_prints_no_row_none(tmp_path: Path) 
     assert result.exit_code == 0, result.output
     assert "trkres knowledge base" in result.output
     assert "row None" not in result.output and "row <NA>" not in result.output
+
+
+PLATE_MAP = """plate_size: 96
+unit: nM
+wells:
+  - {wells: "A1:C1", role: vehicle, cell_line: parental}
+  - {wells: "A12:C12", role: blank}
+  - {wells: "A2:A11", role: sample, cell_line: parental, drug: larotrectinib,
+     dose: [0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000, 3000]}
+"""
+
+
+def test_plate_without_positive_controls_says_why_z_prime_is_missing(tmp_path: Path) -> None:
+    """Was: the README's YAML plate map (no positive controls) printed "Z' nan, QC pass"."""
+    header = "," + ",".join(str(c) for c in range(1, 13))
+    rows = [header] + [
+        "ABCDEFGH"[r] + "," + ",".join(str(50000 - 4000 * c if c < 11 else 500) for c in range(12))
+        for r in range(8)
+    ]  # fmt: skip
+    export = tmp_path / "plate.csv"
+    export.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    layout = tmp_path / "map.yaml"
+    layout.write_text(PLATE_MAP, encoding="utf-8")
+    result = CliRunner().invoke(app, ["plate", str(export), "--map", str(layout),
+                                      "-o", str(tmp_path / "out")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "nan" not in result.output
+    assert "Z' not computed" in result.output
