@@ -97,3 +97,14 @@ def test_plate_without_positive_controls_says_why_z_prime_is_missing(tmp_path: P
     assert result.exit_code == 0, result.output
     assert "nan" not in result.output
     assert "Z' not computed" in result.output
+
+
+def test_knowledge_show_finds_a_fact_written_as_a_mutation() -> None:
+    """Was: `trkres knowledge show "NTRK3 G623R"` (or NTRK3_G623R) answered 'no topic or fact
+    named ...': only the exact lower-case id ntrk3_g623r was found."""
+    for query in ("NTRK3 G623R", "NTRK3_G623R", "ntrk3-g623r"):
+        result = CliRunner().invoke(app, ["knowledge", "show", query])
+        assert result.exit_code == 0, result.output
+        assert '"id": "ntrk3_g623r"' in result.output
+    bad = CliRunner().invoke(app, ["knowledge", "show", "NTRK3 G999X"])
+    assert bad.exit_code != 0 and "ntrk1_g595r" in repr(bad.exception)
