@@ -108,3 +108,17 @@ def test_knowledge_show_finds_a_fact_written_as_a_mutation() -> None:
         assert '"id": "ntrk3_g623r"' in result.output
     bad = CliRunner().invoke(app, ["knowledge", "show", "NTRK3 G999X"])
     assert bad.exit_code != 0 and "ntrk1_g595r" in repr(bad.exception)
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["analyze", "classify", "ddpcr", "cfdna", "fit", "resistance", "gr", "escalation", "plate",
+     "synergy", "invivo", "blot", "sanger", "signal", "evolve"],
+)  # fmt: skip
+def test_out_help_says_other_folders_are_refused(command: str) -> None:
+    """Was: every --out said 'Output folder (replaced atomically).', which reads as 'any
+    folder named is replaced'; trkres refuses any folder that is not new, empty or its own
+    earlier output (README, Study folders) -- the help now says so."""
+    result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "earlier trkres output" in result.output and "refused" in result.output

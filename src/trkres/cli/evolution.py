@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from trkres.cli._app import _progress, app, err_console, log_notes, state
+from trkres.cli._app import OUT_HELP, _progress, app, err_console, log_notes, state
 
 
 @app.command()
@@ -20,7 +20,7 @@ def evolve(
             "See docs/evolution.md and examples/evolution/."
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help=OUT_HELP)],
     patients: Annotated[
         int, typer.Option(help="Virtual patients (tumours); each is given every regimen.")
     ] = 10_000,

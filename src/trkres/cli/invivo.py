@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from trkres.cli._app import _progress, app, err_console, log, log_notes, state
+from trkres.cli._app import OUT_HELP, _progress, app, err_console, log, log_notes, state
 
 
 def _mapping(pairs: list[str] | None) -> dict[str, str]:
@@ -34,7 +34,7 @@ def invivo(
             "naming cm³ or cm, e.g. 'Volume (cm3)', is converted)."
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help=OUT_HELP)],
     control: Annotated[
         str | None,
         typer.Option(

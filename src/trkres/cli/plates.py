@@ -7,11 +7,7 @@ from typing import Annotated
 
 import typer
 
-from trkres.cli._app import (
-    app,
-    err_console,
-    state,
-)
+from trkres.cli._app import OUT_HELP, app, err_console, state
 
 
 @app.command()
@@ -22,7 +18,7 @@ def plate(
             help="Plate-reader export (grid CSV/TSV/XLSX, Gen5, SoftMax Pro or EnVision text; text may be .gz)."
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help=OUT_HELP)],
     layout: Annotated[
         Path | None,
         typer.Option(
