@@ -122,3 +122,19 @@ def test_out_help_says_other_folders_are_refused(command: str) -> None:
     result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "earlier trkres output" in result.output and "refused" in result.output
+
+
+def test_readme_lab_knowledge_example_validates(tmp_path: Path) -> None:
+    """The README's lab knowledge file (the only example a user sees) is valid and does what
+    it says: the needs_review fact becomes the lab's verified one."""
+    import re
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(.*?)```", text[text.index("confirmed NTRK3 G623E") :], re.S)
+    assert block is not None
+    lab = tmp_path / "lab.yaml"
+    lab.write_text(block.group(1), encoding="utf-8")
+    result = CliRunner().invoke(app, ["knowledge", "validate", str(lab)])
+    assert result.exit_code == 0, result.output
+    shown = CliRunner().invoke(app, ["knowledge", "show", "ntrk3_g623e", "-k", str(lab)])
+    assert shown.exit_code == 0 and '"status": "verified"' in shown.output
