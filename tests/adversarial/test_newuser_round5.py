@@ -138,3 +138,22 @@ def test_readme_lab_knowledge_example_validates(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     shown = CliRunner().invoke(app, ["knowledge", "show", "ntrk3_g623e", "-k", str(lab)])
     assert shown.exit_code == 0 and '"status": "verified"' in shown.output
+
+
+def test_output_under_a_file_is_refused_before_any_work(tmp_path: Path) -> None:
+    """Was: `-o notes.txt/out` passed the pre-run check (the folder does not exist), the run
+    did all its work (the demo: its whole study) and then failed with 'cannot create output
+    folder: File exists'; README promises such paths are refused before any work starts."""
+    from trkres.errors import OutputError
+    from trkres.outputs import atomic_directory, check_output_folder
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine\n", encoding="utf-8")
+    with pytest.raises(OutputError, match="parent of the output folder is a file"):
+        check_output_folder(notes / "out")
+    with (
+        pytest.raises(OutputError, match="parent of the output folder is a file"),
+        atomic_directory(notes / "out" / "deeper"),
+    ):
+        pass
+    assert notes.read_text(encoding="utf-8") == "mine\n"
