@@ -467,10 +467,22 @@ def check_output_folder(target: Path, *, inputs: Iterable[Path] = ()) -> Path:
     try:
         resolved = target.expanduser().resolve()
         _check_not_input(resolved, [*inputs, *current_inputs()])
+        _check_parents_are_folders(resolved)
         _check_replaceable(resolved)
     except OSError as exc:
         raise _unusable(target, exc) from None
     return resolved
+
+
+def _check_parents_are_folders(target: Path) -> None:
+    """Refuse a ``target`` under a file (``notes.txt/out``): the folder could never be made,
+    and the run would fail only at the write, after all its work."""
+    for parent in target.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise _refuse(target, "a parent of the output folder is a file, not a folder",
+                              found=f"{parent} (a file)")  # fmt: skip
+            return
 
 
 def _unusable(target: Path, exc: OSError) -> OutputError:
@@ -503,6 +515,7 @@ def atomic_directory(
     try:
         target = target.expanduser().resolve()
         _check_not_input(target, [*inputs, *current_inputs()])
+        _check_parents_are_folders(target)
         if target.exists() and not overwrite:
             raise OutputError(
                 "output folder already exists",

@@ -60,6 +60,13 @@ knowledge_app = typer.Typer(
 )
 app.add_typer(knowledge_app, name="knowledge")
 
+
+#: The --out help of every command that writes a folder (README "Study folders": what -o may name).
+OUT_HELP = (
+    "Output folder: a new or empty one, or an earlier trkres output (replaced whole, "
+    "atomically); a folder holding anything else is refused and left as it was."
+)
+
 KnowledgeOption = Annotated[
     list[Path] | None,
     typer.Option(

@@ -7,13 +7,7 @@ from typing import Annotated
 
 import typer
 
-from trkres.cli._app import (
-    KnowledgeOption,
-    app,
-    err_console,
-    log,
-    state,
-)
+from trkres.cli._app import OUT_HELP, KnowledgeOption, app, err_console, log, state
 
 
 @app.command()
@@ -25,7 +19,7 @@ def cfdna(
             "(or alt/ref counts), detection_limit, assay (TSV/CSV; repeatable)."
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help=OUT_HELP)],
     ddpcr: Annotated[
         list[Path] | None,
         typer.Option(

@@ -7,13 +7,7 @@ from typing import Annotated
 
 import typer
 
-from trkres.cli._app import (
-    _progress,
-    app,
-    err_console,
-    log,
-    state,
-)
+from trkres.cli._app import OUT_HELP, _progress, app, err_console, log, state
 
 
 @app.command()
@@ -24,7 +18,7 @@ def ddpcr(
             help="QuantaSoft / QX Manager results exports (.csv) and/or *_Amplitude.csv droplet files."
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help=OUT_HELP)],
     droplet_volume: Annotated[
         float | None,
         typer.Option(

@@ -7,12 +7,7 @@ from typing import Annotated
 
 import typer
 
-from trkres.cli._app import (
-    _progress,
-    app,
-    err_console,
-    state,
-)
+from trkres.cli._app import OUT_HELP, _progress, app, err_console, state
 
 
 @app.command()
@@ -24,7 +19,7 @@ def fit(
             "unit, response as fraction of vehicle) or CurveCurator's wide Raw table (with --toml)."
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help=OUT_HELP)],
     model: Annotated[
         str, typer.Option(help="4pl, 3pl (Top = 1) or 2pl (Top = 1, Bottom = 0).")
     ] = "4pl",
@@ -125,7 +120,7 @@ def resistance(
         Path,
         typer.Argument(help="Long dose-response table (CSV/TSV/Parquet) with a condition column."),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help=OUT_HELP)],
     condition: Annotated[
         str, typer.Option(help="Column naming the condition (e.g. cell line).")
     ] = "line",
@@ -212,10 +207,12 @@ def gr(
         Path,
         typer.Argument(
             help="Counts table (CSV/TSV): cell_line, agent, replicate, time, concentration, cell_count, "
-            "cell_count__ctrl, cell_count__time0 (GRmetrics' layout), or a GR column instead of counts."
+            "cell_count__ctrl, cell_count__time0 (GRmetrics' layout), or a GR column instead of counts. "
+            "Concentrations are in one unit of your choice (GRmetrics uses µM): GR50 and GEC50 are "
+            "written in it."
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help=OUT_HELP)],
     condition: Annotated[
         str | None, typer.Option(help="Column naming the line, to compare lines (e.g. cell_line).")
     ] = None,
@@ -256,7 +253,7 @@ def escalation(
     data: Annotated[
         Path, typer.Argument(help="Long dose-response table with a time column (passage, week …).")
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help=OUT_HELP)],
     time: Annotated[
         str, typer.Option(help="Column with the passage or week of each curve.")
     ] = "passage",

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from trkres.cli._app import _progress, app, err_console, log_notes, state
+from trkres.cli._app import OUT_HELP, _progress, app, err_console, log_notes, state
 
 
 @app.command()
@@ -20,7 +20,7 @@ def evolve(
             "See docs/evolution.md and examples/evolution/."
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help=OUT_HELP)],
     patients: Annotated[
         int, typer.Option(help="Virtual patients (tumours); each is given every regimen.")
     ] = 10_000,
@@ -34,8 +34,10 @@ def evolve(
     method: Annotated[
         str,
         typer.Option(
-            help="exact (every cell event; up to ~1e6 cells), hybrid (deterministic bulk, "
-            "stochastic new clones) or auto (exact up to progression_size 1e5 cells)."
+            help="exact (every cell event; practical up to ~1e6 cells, refused above 1e8 cells "
+            "or 1e7 events per patient), hybrid (deterministic bulk, stochastic new clones) or "
+            "auto (exact when progression_size <= 1e5 cells and growth to detection takes <= 1e7 "
+            "events, else hybrid)."
         ),
     ] = "auto",
     regimen: Annotated[
@@ -146,11 +148,7 @@ def evolve(
                 err_console.print(
                     f"{row['field']} = {row['value']:.4g} {row['unit']} (was "
                     f"{row['previous']:.4g}): {row['mapping']}; {row['file']}"
-                    + (
-                        f" row {row['row']}, column {row['column']}"
-                        if row["row"] is not pd.NA
-                        else ""
-                    )
+                    + (f" row {row['row']}, column {row['column']}" if pd.notna(row["row"]) else "")
                 )
     elif rates_from:
         from trkres.errors import InputError

@@ -7,14 +7,7 @@ from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
-from trkres.cli._app import (
-    KnowledgeOption,
-    _progress,
-    app,
-    err_console,
-    log,
-    state,
-)
+from trkres.cli._app import OUT_HELP, KnowledgeOption, _progress, app, err_console, log, state
 from trkres.errors import TrkresError
 
 if TYPE_CHECKING:  # outputs imports pandas: not at start-up, --help stays fast
@@ -23,7 +16,7 @@ if TYPE_CHECKING:  # outputs imports pandas: not at start-up, --help stays fast
 
 @app.command()
 def classify(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help=OUT_HELP)],
     maf: Annotated[
         list[Path] | None,
         typer.Option("--maf", help="MAF or cBioPortal data_mutations file (repeatable)."),

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from trkres.cli._app import _progress, app, err_console, log, log_notes, state
+from trkres.cli._app import OUT_HELP, _progress, app, err_console, log, log_notes, state
 
 
 def _mapping(pairs: list[str] | None) -> dict[str, str]:
@@ -34,7 +34,7 @@ def invivo(
             "naming cm³ or cm, e.g. 'Volume (cm3)', is converted)."
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help=OUT_HELP)],
     control: Annotated[
         str | None,
         typer.Option(
@@ -131,7 +131,10 @@ def invivo(
     residual SD, log-likelihood, AIC, BIC), OUT/contrasts.tsv,
     OUT/synergy.tsv, OUT/mrecist.tsv, OUT/tgi.tsv, OUT/survival.tsv,
     OUT/km.tsv, OUT/curves.tsv, OUT/growth_curves.tsv, OUT/issues.tsv (every
-    row not used, and why) and figures/.
+    row not used, and why), the model's diagnostics (residuals.tsv,
+    random_effects.tsv, normality.tsv, influence.tsv), OUT/power.tsv (with
+    --power-simulations), OUT/model_excluded.tsv (with --time-start: mice
+    without a measurement that day) and figures/.
 
     Example:  trkres invivo volumes.csv -o invivo --control Vehicle --drug-a Lar --drug-b Tram --combination Lar+Tram --variance arm
     """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -26,7 +27,7 @@ def knowledge_show(
             help="A topic (genes, kinase_positions, resistance_mutations, bypass_alterations, "
             "drugs, therapy_strategies, therapy_rules, alteration_classes, hotspot_codons, "
             "potencies, residue_maps, sources), "
-            "or a fact id such as ntrk1_g595r. Omit for a summary."
+            "or a fact id such as ntrk1_g595r ('NTRK1 G595R' finds it too). Omit for a summary."
         ),
     ] = None,
     tsv: Annotated[bool, typer.Option("--tsv", help="Print tab-separated values.")] = False,
@@ -61,10 +62,13 @@ def knowledge_show(
         frame = facts[facts["topic"] == topic].drop(columns=["topic", "statement"])
     else:
         match = facts[facts["id"] == topic]
+        if match.empty:  # 'NTRK3 G623R' or 'NTRK3_G623R' for the id ntrk3_g623r
+            key = re.sub(r"[\s\-]+", "_", topic.strip()).lower()
+            match = facts[facts["id"].astype(str).str.lower() == key]
         if match.empty:
             raise TrkresError(
                 f"no topic or fact named '{topic}'",
-                expected=f"a topic ({', '.join(TOPICS)}) or a fact id",
+                expected=f"a topic ({', '.join(TOPICS)}) or a fact id (e.g. ntrk1_g595r)",
                 found=topic,
             )
         for record in match.to_dict(orient="records"):

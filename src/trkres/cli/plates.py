@@ -7,11 +7,7 @@ from typing import Annotated
 
 import typer
 
-from trkres.cli._app import (
-    app,
-    err_console,
-    state,
-)
+from trkres.cli._app import OUT_HELP, app, err_console, state
 
 
 @app.command()
@@ -22,7 +18,7 @@ def plate(
             help="Plate-reader export (grid CSV/TSV/XLSX, Gen5, SoftMax Pro or EnVision text; text may be .gz)."
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help=OUT_HELP)],
     layout: Annotated[
         Path | None,
         typer.Option(
@@ -55,6 +51,8 @@ def plate(
 
     Example:  trkres plate reads.txt --format gen5 --map layout.yaml -o plate1
     """
+    import pandas as pd
+
     from trkres.assays.plates.options import PlateReadOptions
     from trkres.assays.plates.run import PlateInput, run_plates
     from trkres.options import validate_options
@@ -74,7 +72,9 @@ def plate(
     if not state.quiet:
         for _, r in plate_set.qc.iterrows():
             colour = "green" if r["qc"] == "pass" else "yellow"
-            err_console.print(f"[{colour}]plate {r['plate']}: Z' {r['z_prime']:.2f}, QC {r['qc']}")
+            z = (f"{r['z_prime']:.2f}" if pd.notna(r["z_prime"])
+                 else "not computed (needs 2 or more vehicle and positive-control wells)")  # fmt: skip
+            err_console.print(f"[{colour}]plate {r['plate']}: Z' {z}, QC {r['qc']}")
             if r.get("n_unmapped", 0) > 0:
                 err_console.print(f"plate {r['plate']}: {int(r['n_unmapped'])} well(s) of the "
                                   "export not in the plate map, not used")  # fmt: skip

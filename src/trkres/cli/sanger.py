@@ -8,13 +8,22 @@ from typing import Annotated
 
 import typer
 
-from trkres.cli._app import KnowledgeOption, _progress, app, err_console, log, log_notes, state
+from trkres.cli._app import (
+    OUT_HELP,
+    KnowledgeOption,
+    _progress,
+    app,
+    err_console,
+    log,
+    log_notes,
+    state,
+)
 
 
 @app.command()
 def sanger(
     sample: Annotated[Path, typer.Argument(help="The sample trace (ABIF .ab1/.abi or SCF .scf).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help=OUT_HELP)],
     control: Annotated[
         Path | None,
         typer.Option(

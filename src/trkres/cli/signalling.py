@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from trkres.cli._app import KnowledgeOption, _progress, app, err_console, log_notes, state
+from trkres.cli._app import OUT_HELP, KnowledgeOption, _progress, app, err_console, log_notes, state
 
 if TYPE_CHECKING:
     from trkres.knowledge.store import KnowledgeBase
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 @app.command()
 def signal(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help=OUT_HELP)],
     genotype: Annotated[
         list[str],
         typer.Option(

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table as RichTable
 
 from trkres.cli._app import (
+    OUT_HELP,
     KnowledgeOption,
     _progress,
     _run_and_report,
@@ -25,9 +26,7 @@ def analyze(
         Path,
         typer.Argument(help="Study folder holding study.yaml (or the study.yaml file itself)."),
     ],
-    out: Annotated[
-        Path, typer.Option("--out", "-o", help="Output folder (created or replaced atomically).")
-    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help=OUT_HELP)],
     only: Annotated[
         list[str] | None,
         typer.Option("--only", help="Run only this analysis (repeatable); see 'trkres analyses'."),

@@ -7,12 +7,7 @@ from typing import Annotated
 
 import typer
 
-from trkres.cli._app import (
-    _progress,
-    app,
-    err_console,
-    state,
-)
+from trkres.cli._app import OUT_HELP, _progress, app, err_console, state
 
 
 @app.command()
@@ -24,7 +19,7 @@ def synergy(
             "drug2[, drug3], conc1, conc2[, conc3], response, conc_unit; replicates as repeated rows."
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help=OUT_HELP)],
     response: Annotated[
         str,
         typer.Option(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from trkres.cli._app import _progress, app, err_console, log_notes, state
+from trkres.cli._app import OUT_HELP, _progress, app, err_console, log_notes, state
 
 
 @app.command()
@@ -19,7 +19,7 @@ def blot(
             "read as channels), PNG or JPEG (8-bit or lossy: a warning)."
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help=OUT_HELP)],
     lanes: Annotated[
         int | None,
         typer.Option(help="Number of lanes on the blot (default: found from the image)."),

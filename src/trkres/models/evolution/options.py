@@ -43,8 +43,9 @@ class EvolutionOptions(Options):
     method: Literal["auto", "exact", "hybrid"] = Field(
         "auto",
         description="exact (Gillespie, every cell event), hybrid (established clones grow "
-        f"deterministically, new clones arrive as a Poisson process) or auto (exact up to "
-        f"progression_size {AUTO_EXACT_LIMIT:.0e} cells)",
+        f"deterministically, new clones arrive as a Poisson process) or auto (exact when "
+        f"progression_size <= {AUTO_EXACT_LIMIT:.0e} cells and growth to detection takes <= "
+        "1e7 events, else hybrid)",
     )
     regimens: list[str] | None = Field(
         None, description="regimens to simulate (default: every regimen of the scenario)"

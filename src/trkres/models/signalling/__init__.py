@@ -20,6 +20,8 @@ The public API (``tr.signalling``)::
     res["ic50"]                   # single-drug half-maximal doses (nM)
     tr.pl.signal_heatmap(res, "viability")
     fit = tr.signalling.calibrate(western_fold_changes, ["potency:larotrectinib"])
+    obs = tr.signalling.observations_from_fits(fits, {"parental": "LMNA::NTRK1"},
+                                               group=["drug", "line"])  # trkres fit's table
     values, plate_map = tr.signalling.virtual_plate(["LMNA::NTRK1"], "larotrectinib")
 """
 
@@ -32,7 +34,11 @@ from trkres.models.signalling.api import (
     virtual_western,
     write_virtual_plate,
 )
-from trkres.models.signalling.calibrate import CalibrationResult
+from trkres.models.signalling.calibrate import (
+    CalibrationResult,
+    observations_from_blots,
+    observations_from_fits,
+)
 from trkres.models.signalling.options import SignalOptions
 from trkres.models.signalling.run import SignalResult, run_signal
 
@@ -43,6 +49,8 @@ __all__ = [
     "calibrate",
     "export_sbml",
     "model",
+    "observations_from_blots",
+    "observations_from_fits",
     "run_signal",
     "simulate",
     "virtual_plate",

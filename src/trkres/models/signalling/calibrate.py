@@ -456,14 +456,79 @@ def calibrate(
 
 def observations_from_fits(
     fits: pd.DataFrame, genotypes: Mapping[str, str], *, drug_column: str = "drug",
-    line_column: str = "line", ic50_column: str = "ic50_nm",
+    line_column: str = "line", ic50_column: str | None = None, ic50_unit: str | None = None,
+    group: Sequence[str] | None = None,
 ) -> pd.DataFrame:  # fmt: skip
-    """IC50 observations from a dose-response fit table (``trkres fit``'s curves): each cell
-    line mapped to a genotype (``{"parental": "LMNA::NTRK1", "R1": "LMNA::NTRK1 + NTRK1 G595R"}``)."""
+    """IC50 observations (nM) from a dose-response fit table: each cell line mapped to a
+    genotype (``{"parental": "LMNA::NTRK1", "R1": "LMNA::NTRK1 + NTRK1 G595R"}``).
+
+    ``fits`` is ``trkres fit``'s ``fits.tsv`` (or ``tr.doseresponse.fit``'s table), whose
+    ``ic50`` is molar and whose curves are named by ``curve_id`` (the ``--group`` columns'
+    values joined by ``" | "``): pass ``group`` (those columns, in their order, e.g.
+    ``["drug", "line"]``) to read ``drug_column`` and ``line_column`` from it. A table that
+    has its own drug and line columns and an ``ic50_nm`` column (nM) is read as it is.
+    ``ic50_column`` names another column, with its ``ic50_unit`` (M, mM, uM, nM, pM; the
+    default is M for ``ic50``, nM for ``ic50_nm``). Fits whose ``status`` is not usable (see
+    :data:`trkres.assays.doseresponse.curvefit.USABLE_STATUSES`: an ambiguous, flat or
+    failed fit's IC50 is not determined by its data) are refused, naming their curves.
+    """
+    from trkres.assays.doseresponse.curvefit import USABLE_STATUSES
+    from trkres.assays.doseresponse.io import CURVE_ID_SEPARATOR
+    from trkres.units import molar_factor
+
+    if not isinstance(fits, pd.DataFrame):
+        raise InputError("fits must be a DataFrame", expected="trkres fit's fits table",
+                         found=type(fits).__name__)  # fmt: skip
+    if not isinstance(genotypes, Mapping):
+        raise InputError("genotypes must map each cell line to its genotype",
+                         expected='{"parental": "LMNA::NTRK1", ...}',
+                         found=type(genotypes).__name__)  # fmt: skip
+    fits = fits.copy()
+    wanted = [drug_column, line_column]
+    if any(c not in fits.columns for c in wanted) and group is not None:
+        keys = [str(k) for k in group]
+        if "curve_id" not in fits.columns or not set(wanted) <= set(keys):
+            raise InputError("group= reads the drug and line from curve_id",
+                             expected=f"a curve_id column and group naming {drug_column!r} and "
+                             f"{line_column!r}", found=f"group {keys}; columns "
+                             + ", ".join(map(str, fits.columns)))  # fmt: skip
+        parts = fits["curve_id"].astype(str).str.split(CURVE_ID_SEPARATOR, regex=False)
+        bad = parts.map(len) != len(keys)
+        if bad.any():
+            raise InputError("curve_id does not split into the group columns",
+                             expected=f"{len(keys)} values joined by {CURVE_ID_SEPARATOR!r} "
+                             f"({', '.join(keys)})",
+                             found=str(fits["curve_id"][bad].iloc[0]))  # fmt: skip
+        for i, key in enumerate(keys):
+            fits[key] = parts.str[i]
+    if ic50_column is None:
+        ic50_column = "ic50_nm" if "ic50_nm" in fits.columns else "ic50"
+    if ic50_unit is None:
+        if ic50_column not in ("ic50", "ic50_nm"):
+            raise InputError("the unit of the IC50 column is not stated",
+                             expected="ic50_unit= (M, mM, uM, nM or pM)",
+                             found=f"ic50_column={ic50_column!r} without ic50_unit")  # fmt: skip
+        ic50_unit = "M" if ic50_column == "ic50" else "nM"
+    to_nm = molar_factor(ic50_unit) / 1e-9
+    if not np.isfinite(to_nm):
+        raise InputError("unknown IC50 unit", expected="M, mM, uM, nM or pM", found=str(ic50_unit))
     for column in (drug_column, line_column, ic50_column):
         if column not in fits.columns:
-            raise InputError("the fit table lacks a column", expected=column,
+            hint = (" (trkres fit's table names curves by curve_id: pass group=, the columns "
+                    "they were grouped by, e.g. ['drug', 'line'])"
+                    if column in wanted and "curve_id" in fits.columns else "")  # fmt: skip
+            raise InputError("the fit table lacks a column" + hint, expected=column,
                              found=", ".join(map(str, fits.columns)))  # fmt: skip
+    if "status" in fits.columns:
+        unusable = ~fits["status"].astype(str).isin(USABLE_STATUSES)
+        if unusable.any():
+            named = fits["curve_id"] if "curve_id" in fits.columns else fits[line_column]
+            found = "; ".join(f"{n}: {st}" for n, st in
+                              zip(named[unusable].astype(str), fits["status"][unusable].astype(str),
+                                  strict=True))  # fmt: skip
+            raise InputError("fits whose IC50 the data do not determine cannot calibrate the "
+                             "model; drop those rows to calibrate without them",
+                             expected="status " + " or ".join(USABLE_STATUSES), found=found)  # fmt: skip
     unknown = sorted(set(fits[line_column].astype(str)) - set(genotypes))
     if unknown:
         raise InputError("cell lines without a genotype", expected="a genotype for each line",
@@ -472,7 +537,7 @@ def observations_from_fits(
         "kind": "ic50",
         "genotype": fits[line_column].astype(str).map(genotypes).to_numpy(),
         "drug": fits[drug_column].astype(str).to_numpy(),
-        "value": pd.to_numeric(fits[ic50_column], errors="coerce").to_numpy(),
+        "value": pd.to_numeric(fits[ic50_column], errors="coerce").to_numpy() * to_nm,
     })  # fmt: skip
 
 
