@@ -6,8 +6,10 @@ Each test failed on the code before its fix.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 import trkres as tr
 from support import EXAMPLE
@@ -89,3 +91,32 @@ def test_western_roi_file_of_another_image_size_is_warned_for_the_loading_contro
     res = run_blot(blots / "pERK.tif", options, loading=gapdh[:, :-7], rois=rois)
     assert any("the loading control's image" in w and "not the target's size" in w
                for w in res.warnings)  # fmt: skip
+
+
+def test_invivo_cli_takes_zero_volumes(tmp_path: Path) -> None:
+    """The options model had zero_volumes (exclude | floor); the CLI had no flag for it."""
+    from typer.testing import CliRunner
+
+    from trkres.cli import app
+
+    data = tmp_path / "v.csv"
+    rows = ["mouse,arm,day,volume"]
+    for m, arm in enumerate(["Vehicle"] * 4 + ["Lar"] * 4):
+        for day, v in (
+            (0, 100.0),
+            (7, 180.0 if arm == "Vehicle" else 60.0),
+            (14, 330.0 if arm == "Vehicle" else 0.0 if m % 2 else 30.0),
+        ):
+            rows.append(f"m{m},{arm},{day},{v + m}" if v else f"m{m},{arm},{day},0")
+    data.write_text("\n".join(rows) + "\n")
+    base = ["invivo", str(data), "--control", "Vehicle", "--no-figures", "--influence", "no"]
+    out1, out2 = tmp_path / "a", tmp_path / "b"
+    first = CliRunner().invoke(app, [*base, "-o", str(out1)])
+    assert first.exit_code == 0, first.output
+    second = CliRunner().invoke(app, [*base, "-o", str(out2), "--zero-volumes", "floor"])
+    assert second.exit_code == 0, second.output
+    n1 = pd.read_csv(out1 / "growth_model.tsv", sep="\t").set_index("arm")["n_observations"]
+    n2 = pd.read_csv(out2 / "growth_model.tsv", sep="\t").set_index("arm")["n_observations"]
+    assert n2["Lar"] == n1["Lar"] + 2 and n2["Vehicle"] == n1["Vehicle"]
+    bad = CliRunner().invoke(app, [*base, "-o", str(tmp_path / "c"), "--zero-volumes", "zero"])
+    assert bad.exit_code != 0 and "Traceback" not in bad.output

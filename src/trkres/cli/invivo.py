@@ -112,6 +112,13 @@ def invivo(
         str,
         typer.Option(help="Unit of the time column: auto (weeks for a Week column), days, weeks."),
     ] = "auto",
+    zero_volumes: Annotated[
+        str,
+        typer.Option(
+            help="Volumes of 0 mm³ after baseline (tumours gone) in the growth model: exclude "
+            "(as SynergyLMM; the output warns) or floor (half the smallest positive volume)."
+        ),
+    ] = "exclude",
     no_figures: Annotated[bool, typer.Option("--no-figures", help="Write tables only.")] = False,
 ) -> None:
     """Analyse a xenograft or PDX experiment from tumour volumes.
@@ -151,7 +158,7 @@ def invivo(
             "time_start": time_start, "time_end": time_end, "min_observations": min_observations,
             "endpoint_fold": endpoint_fold, "endpoint_volume": endpoint_volume, "robust": robust,
             "power_simulations": power_simulations, "columns": _mapping(columns),
-            "time_unit": time_unit, "influence": influence,
+            "time_unit": time_unit, "influence": influence, "zero_volumes": zero_volumes,
         },
         source="cli",
     )  # fmt: skip
