@@ -120,3 +120,18 @@ def test_invivo_cli_takes_zero_volumes(tmp_path: Path) -> None:
     assert n2["Lar"] == n1["Lar"] + 2 and n2["Vehicle"] == n1["Vehicle"]
     bad = CliRunner().invoke(app, [*base, "-o", str(tmp_path / "c"), "--zero-volumes", "zero"])
     assert bad.exit_code != 0 and "Traceback" not in bad.output
+
+
+def test_western_zero_dose_without_unit_is_the_same_condition_as_zero_nm() -> None:
+    """'0' on one blot's layout and '0 nM' on another's were two conditions, so the
+    untreated lanes of replicate blots were never combined."""
+    from trkres.assays.western.layout import read_layout
+
+    layout = pd.DataFrame({"lane": [1, 2, 3, 4], "treatment": ["DMSO", "lar", "lar", "DMSO"],
+                           "dose": ["0", "10 nM", "100 nM", "0 nM"]})  # fmt: skip
+    out = read_layout(layout)
+    assert out["condition"].tolist() == ["DMSO | 0 nM", "lar | 10 nM", "lar | 100 nM",
+                                         "DMSO | 0 nM"]  # fmt: skip
+    assert out["dose_molar"].tolist()[0] == 0.0
+    mixed = read_layout(layout.assign(dose=["0", "10 nM", "1 ng/mL", "0 nM"]))
+    assert mixed["condition"].iloc[0] == "DMSO | 0"  # two units: left as written

@@ -15,7 +15,9 @@ column         meaning
 ``dose``       a number, with its unit in ``dose_unit`` (or ``unit``) or in the cell
                (``"100 nM"``); molar units (M, mM, uM/µM, nM, pM) also give
                ``dose_molar`` (and are spelled one way in ``condition``: ``µM`` and
-               ``μM`` as ``uM``, ``nm`` as ``nM``); other units (``ng/mL``) are kept as written
+               ``μM`` as ``uM``, ``nm`` as ``nM``); other units (``ng/mL``) are kept as written;
+               a dose of 0 without a unit takes the layout's one molar unit (``0`` beside
+               ``10 nM`` is the condition ``0 nM``)
 ``time``       a number, with its unit in ``time_unit`` or in the cell (``"30 min"``)
 ``replicate``  biological replicate label (text, default ``"1"``); with ``blot`` it
                names the unit of replication
@@ -188,6 +190,14 @@ def check_layout(
     # one condition: the label is the key that replicate blots are combined on).
     canonical = pd.Series(factor).map(_MOLAR_NAMES)
     label_unit = canonical.where(canonical.notna(), dose_unit).astype(str)
+    # A dose of 0 written without a unit ("0" beside "10 nM") is 0 in the layout's one
+    # molar unit: '0' and '0 nM' were two conditions (the label is the key of fold change
+    # controls and of combining blots). Mixed or non-molar units leave it as written.
+    bare_zero = (dose == 0) & (dose_unit == "").to_numpy()
+    units = set(label_unit[dose > 0])
+    if bare_zero.any() and len(units) == 1 and units <= set(_MOLAR_NAMES.values()):
+        label_unit = label_unit.where(~bare_zero, units.pop())
+        dose_molar = np.where(bare_zero, 0.0, dose_molar)
     time, time_unit, bad, clash = _number_unit(cells("time"), cells("time_unit"))
     fail(bad, "time", "time is not a number", "a number, optionally with its unit ('30 min')")
     fail(clash, "time", "the time's unit contradicts the time_unit column", "one unit per time")
