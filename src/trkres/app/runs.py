@@ -155,6 +155,11 @@ class RunPool:
             self.store.fail_run(rid, outcome["error"])
         else:
             try:
+                # The worker's 'start' message comes through another pipe than its result,
+                # read by another thread: under load it is read after the result. Mark the
+                # run running here (a no-op once it is), or finish_run finds it 'queued',
+                # keeps nothing, and the late 'start' leaves it 'running' for ever.
+                self.store.set_running(rid)
                 self.store.finish_run(rid, outcome["tables"], outcome["summary"])
             except Exception as exc:
                 log.exception("committing run %s failed", rid)
@@ -178,7 +183,9 @@ class RunPool:
                 if message[0] == "start":
                     self.store.set_running(message[1])
                 elif message[0] == "progress":
-                    self.live[message[1]] = (float(message[2]), str(message[3]))
+                    with self._lock:  # a message read after its run ended is dropped
+                        if message[1] in self._futures:
+                            self.live[message[1]] = (float(message[2]), str(message[3]))
             except Exception:  # a closed store at shutdown
                 log.debug("progress message dropped", exc_info=True)
 

@@ -1,0 +1,48 @@
+"""Starts and stops at unlucky moments (review round 5, flaky tests and races): each test
+forces one interleaving of the app's threads and processes deterministically."""
+
+from __future__ import annotations
+
+import threading
+
+from fastapi.testclient import TestClient
+
+from trkres.app.service import Service
+from webapp.helpers import VIABILITY
+
+
+def _quick_project(client: TestClient) -> str:
+    pid = str(client.post("/api/projects", json={"name": "p"}).json()["id"])
+    upload = client.post(f"/api/projects/{pid}/files", files={"file": ("v.tsv", VIABILITY.read_bytes())},
+                         data={"kind": "dose_response"})  # fmt: skip
+    assert upload.status_code == 200, upload.text
+    return pid
+
+
+def test_a_run_whose_start_message_comes_after_its_result_is_done(
+    client: TestClient, service: Service
+) -> None:
+    """The worker's 'start' message (a queue read by one thread) and its result (the pool's
+    own pipe, read by another) race; on a loaded machine the result was recorded first:
+    the run, still 'queued', was not marked done, then 'start' made it 'running' forever."""
+    pid = _quick_project(client)
+    recorded = threading.Event()
+    started = threading.Event()
+    set_running = service.store.set_running
+
+    def late_set_running(rid: str) -> bool:
+        if threading.current_thread().name == "trkres-progress":
+            recorded.wait(120)  # the 'start' message is read after the result
+            try:
+                return set_running(rid)
+            finally:
+                started.set()
+        return set_running(rid)
+
+    service.store.set_running = late_set_running  # type: ignore[method-assign]
+    service.pool.listeners.append(lambda rid: recorded.set())
+    rid = client.post(f"/api/projects/{pid}/runs", json={}).json()["id"]
+    assert started.wait(120)
+    run = client.get(f"/api/runs/{rid}").json()
+    assert run["status"] == "done", run
+    assert client.get(f"/api/runs/{rid}/report").status_code == 200
