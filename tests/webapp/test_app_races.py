@@ -4,6 +4,7 @@ forces one interleaving of the app's threads and processes deterministically."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
@@ -46,3 +47,30 @@ def test_a_run_whose_start_message_comes_after_its_result_is_done(
     run = client.get(f"/api/runs/{rid}").json()
     assert run["status"] == "done", run
     assert client.get(f"/api/runs/{rid}/report").status_code == 200
+
+
+def test_stopping_while_the_first_worker_starts_does_not_wait_for_it(tmp_path: Path) -> None:
+    """The executor's shutdown waited for its lock, held by the warm-up's submit while the
+    workers' template imported every analysis: a server stopped in its first seconds took
+    10-15 s to stop on a loaded machine (the tests' 15 s stop, then a kill)."""
+    from trkres.app.runs import RunPool
+    from trkres.app.store import Store
+
+    store = Store(tmp_path / "data")
+    pool = RunPool(store, workers=1)
+    executor = pool._pool
+    starting = executor._shutdown_lock  # type: ignore[attr-defined]
+    starting.acquire()  # a submit starting the first worker, for as long as this test
+    stopped = threading.Event()
+
+    def stop() -> None:
+        pool.shutdown()
+        stopped.set()
+
+    try:
+        threading.Thread(target=stop, daemon=True).start()
+        assert stopped.wait(30), "shutdown waited for the worker's start"
+    finally:
+        starting.release()
+        store.close()
+    assert executor._shutdown_thread  # type: ignore[attr-defined]  # asked once it could be

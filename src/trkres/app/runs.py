@@ -9,11 +9,13 @@ failed (:meth:`Store.recover`), so no run is left pretending to progress.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
 import queue as queue_module
 import shutil
+import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -40,6 +42,9 @@ class RunPool:
         self._lock = threading.Lock()
         self._pool = self._new_pool()
         self._closing = False
+        #: Set once the workers' template (the forkserver) has imported every analysis.
+        self._template = threading.Event()
+        self._template_lock = threading.Lock()
         #: Called with a run's id when it ends (done or failed), from a pool thread.
         self.listeners: list[Callable[[str], None]] = []
         #: Progress of running runs (fraction, label), kept in memory: a run reports it
@@ -58,11 +63,46 @@ class RunPool:
             initargs=(self._messages, os.getpid(), max(1, (os.cpu_count() or 1) // self.workers)),
         )
 
+    def _start_template(self) -> None:
+        """Start the workers' template and wait until it has imported every analysis
+        (10-15 s on a loaded machine), outside the executor: the executor starts its first
+        worker holding its own lock, which its shutdown needs, and a worker forked for a
+        server that has exited meanwhile died on the server's message queue, with a
+        traceback in the terminal."""
+        if self._template.is_set():
+            return
+        with self._template_lock:
+            if self._template.is_set() or self._closing:
+                return
+            probe = self._context.Process(target=worker.nothing, name="trkres-template", daemon=True)  # fmt: skip
+            try:
+                probe.start()
+                probe.join()
+            except (OSError, EOFError):  # the template stopped by shutdown
+                if self._closing:
+                    return
+                raise
+            self._template.set()
+
+    def _stop_template(self) -> None:
+        """Stop the workers' template if it is still importing: it holds the server's
+        terminal (its output) and would go on importing for seconds after the server
+        stopped. A template that is ready is left alone: it stops when the server exits."""
+        from multiprocessing import forkserver
+
+        pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
+        if pid is not None and not self._template.is_set():
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGTERM)
+
     def warm(self) -> None:
         """Start every worker and import the analyses in it, in the background (the
         server answers meanwhile; a run submitted early waits for its worker)."""
 
         def start() -> None:
+            self._start_template()
+            if self._closing:
+                return
             pool = self._pool  # submit is thread-safe; holding the lock would stall requests
             for _ in range(self.workers):
                 if self._closing:
@@ -80,6 +120,7 @@ class RunPool:
         return self.store.folder / "runs" / rid
 
     def submit(self, rid: str, figures: bool) -> None:
+        self._start_template()
         with self._lock:
             try:
                 future = self._pool.submit(worker.execute, rid, str(self.run_dir(rid)), figures)
@@ -92,6 +133,7 @@ class RunPool:
     def call(self, function: Callable[..., dict[str, Any]], *args: Any,
              timeout: float = 300) -> dict[str, Any]:  # fmt: skip
         """Run ``function(*args)`` in a worker (queued behind runs) and wait for its answer."""
+        self._start_template()
         with self._lock:
             pool = self._pool
         return pool.submit(function, *args).result(timeout=timeout)
@@ -205,4 +247,15 @@ class RunPool:
             else:
                 (self.run_dir(rid) / worker.CANCEL_FLAG).touch()
                 self.store.fail_run(rid, "the server was stopped during this run; start it again")
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        # The executor's shutdown waits for its lock, which a submit holds while it starts
+        # a worker, and the first start waits for the workers' template to import every
+        # analysis (10-15 s on a loaded machine): a server stopped in its first seconds
+        # took that long to stop. Asked from a thread of its own, waited for only briefly:
+        # a worker started meanwhile stops itself when the server is gone.
+        stopper = threading.Thread(
+            target=self._pool.shutdown, kwargs={"wait": False, "cancel_futures": True},
+            name="trkres-pool-stop", daemon=True,
+        )  # fmt: skip
+        stopper.start()
+        stopper.join(timeout=1.0)
+        self._stop_template()
