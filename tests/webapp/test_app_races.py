@@ -3,13 +3,17 @@ forces one interleaving of the app's threads and processes deterministically."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
-from trkres.app.service import Service
-from webapp.helpers import VIABILITY
+from trkres.app.server import guarded
+from trkres.app.service import AppConfig, Service
+from webapp.helpers import BASE, VIABILITY
 
 
 def _quick_project(client: TestClient) -> str:
@@ -74,3 +78,42 @@ def test_stopping_while_the_first_worker_starts_does_not_wait_for_it(tmp_path: P
         starting.release()
         store.close()
     assert executor._shutdown_thread  # type: ignore[attr-defined]  # asked once it could be
+
+
+def test_a_run_ending_while_the_server_stops_is_recorded_quietly(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A run's result recorded just as the server stopped: the store closed under it, and
+    the pool's thread logged two tracebacks ('committing run … failed', 'exception calling
+    callback') into the terminal. The next start marks the run interrupted, as a kill does."""
+    service = Service(AppConfig(data=tmp_path / "data", workers=1), start_workers=False)
+    client = TestClient(guarded(service), base_url=BASE)
+    pid = _quick_project(client)
+    finish_run = service.store.finish_run
+
+    def finish_after_stop(*args: Any) -> None:
+        stopper = threading.Thread(target=service.close)
+        stopper.start()  # the server stops between the result and its commit
+        stopper.join(60)
+        finish_run(*args)
+
+    recorded = threading.Event()
+    record = service.pool._finished
+
+    def record_then_say(*args: Any) -> None:
+        try:
+            record(*args)
+        finally:
+            recorded.set()
+
+    service.store.finish_run = finish_after_stop  # type: ignore[method-assign]
+    service.pool._finished = record_then_say  # type: ignore[method-assign]
+    caplog.set_level(logging.ERROR)
+    client.post(f"/api/projects/{pid}/runs", json={})
+    assert recorded.wait(120)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    again = Service(AppConfig(data=tmp_path / "data", workers=1), start_workers=False)
+    try:
+        assert len(again.recovered) == 1
+    finally:
+        again.close()

@@ -159,6 +159,12 @@ class RunPool:
             return
         try:
             self._record(rid, future)
+        except Exception:
+            if not self._closing:
+                raise
+            # The server stopped while this run's end was recorded and closed the store:
+            # nothing of it was committed, and the next start marks it interrupted.
+            log.debug("run %s ended as the server stopped", rid, exc_info=True)
         finally:
             self.live.pop(rid, None)
             self._tell(rid)
@@ -204,6 +210,8 @@ class RunPool:
                 self.store.set_running(rid)
                 self.store.finish_run(rid, outcome["tables"], outcome["summary"])
             except Exception as exc:
+                if self._closing:
+                    raise
                 log.exception("committing run %s failed", rid)
                 self.store.fail_run(rid, f"its results could not be stored ({exc})")
 
