@@ -117,3 +117,35 @@ def test_a_run_ending_while_the_server_stops_is_recorded_quietly(
         assert len(again.recovered) == 1
     finally:
         again.close()
+
+
+def test_a_request_waiting_for_a_run_answers_when_the_server_stops(
+    client: TestClient, service: Service
+) -> None:
+    """``?wait=`` open as the server stopped: uvicorn waited its 5 s grace, then cancelled
+    the request: a 500 and a CancelledError traceback in the terminal. It answers at once."""
+    pid = _quick_project(client)
+    project = service.store.project(pid)
+    rid = service.store.new_run_id()  # a run that stays queued: never handed to a worker
+    service.store.create_run(rid, pid, "", project["study"], False)
+    reads: list[str] = []
+    read_run = service.store.run
+
+    def counted(run_id: str) -> dict[str, Any]:
+        reads.append(run_id)
+        return read_run(run_id)
+
+    service.store.run = counted  # type: ignore[method-assign]
+    answers: list[int] = []
+    waiting = threading.Thread(
+        target=lambda: answers.append(
+            client.get(f"/api/runs/{rid}", params={"wait": 60}).status_code
+        )
+    )
+    waiting.start()
+    while len(reads) < 2 and waiting.is_alive():  # read again once it waits for the end
+        waiting.join(0.01)
+    service.begin_stop()
+    waiting.join(30)
+    assert answers == [200], "the waiting request did not answer when the server stopped"
+    assert client.get(f"/api/runs/{rid}", params={"wait": 60}).status_code == 200  # at once
