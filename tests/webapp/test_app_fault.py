@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from webapp.helpers import VIABILITY, Server, wait_for
+from webapp.helpers import VIABILITY, Server, free_port, wait_for
 
 
 def _descendants(pid: int) -> set[int]:
@@ -100,13 +100,15 @@ def test_second_server_on_the_same_data_is_refused(server: Server) -> None:
     import subprocess
     import sys
 
+    # A free port: port 1 is refused to a user who is not root ('cannot listen', checked
+    # before the data folder), as on most CI machines.
     other = subprocess.run(
-        [sys.executable, "-m", "trkres", "serve", "--port", "1", "--data", str(server.data)],
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "trkres", "serve", "--port", str(free_port()), "--data", str(server.data)],
+        capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert other.returncode == 1
     assert "in use" in other.stderr and "Traceback" not in other.stderr
-    assert httpx.get(f"{server.url}/api/health").status_code == 200  # the first one goes on
+    assert httpx.get(f"{server.url}/api/health", timeout=60).status_code == 200  # still up
 
 
 def test_sigterm_says_the_data_folder_is_kept(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from trkres.app.server import guarded
 from trkres.app.service import AppConfig, Service
-from webapp.helpers import BASE, VIABILITY
+from webapp.helpers import BASE, VIABILITY, Server
 
 
 def _quick_project(client: TestClient) -> str:
@@ -149,3 +149,22 @@ def test_a_request_waiting_for_a_run_answers_when_the_server_stops(
     waiting.join(30)
     assert answers == [200], "the waiting request did not answer when the server stopped"
     assert client.get(f"/api/runs/{rid}", params={"wait": 60}).status_code == 200  # at once
+
+
+def test_a_test_server_whose_port_was_taken_meanwhile_moves_to_another(tmp_path: Path) -> None:
+    """The helper found a port free, then another test's server or connection took it
+    before ``trkres serve`` listened (pytest -n): the start failed. It moves on."""
+    import socket
+
+    import httpx
+
+    srv = Server(tmp_path / "data")
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", srv.port))
+        other.listen()
+        srv.start()
+        try:
+            assert srv.port != other.getsockname()[1]
+            assert httpx.get(f"{srv.url}/api/health", timeout=30).status_code == 200
+        finally:
+            srv.stop()
