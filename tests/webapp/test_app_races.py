@@ -168,3 +168,27 @@ def test_a_test_server_whose_port_was_taken_meanwhile_moves_to_another(tmp_path:
             assert httpx.get(f"{srv.url}/api/health", timeout=30).status_code == 200
         finally:
             srv.stop()
+
+
+def test_a_queued_run_already_handed_to_the_pool_is_cancelled_at_once(tmp_path: Path) -> None:
+    """The next runs in line sit in the pool's call queue, where their futures count as
+    running and cannot be cancelled: 'cancel' answered 'cancelling' and the run stayed
+    'queued' until every run ahead of it ended (test_cancel_queued_run: 120 s, failed)."""
+    from concurrent.futures import Future
+
+    service = Service(AppConfig(data=tmp_path / "data", workers=1), start_workers=False)
+    try:
+        pid = service.store.create_project("p")
+        rid = service.store.new_run_id()
+        service.pool.run_dir(rid).mkdir(parents=True)
+        service.store.create_run(rid, pid, "", service.store.project(pid)["study"], False)
+        handed: Future[dict[str, Any]] = Future()
+        assert handed.set_running_or_notify_cancel()  # what the pool does on handing it over
+        service.pool._futures[rid] = handed
+        assert service.pool.cancel(rid) == "cancelled"
+        run = service.store.run(rid)
+        assert run["status"] == "failed" and "cancelled" in run["error"]
+        assert (service.pool.run_dir(rid) / "cancel").exists()  # the worker skips it
+        service.pool._futures.pop(rid)
+    finally:
+        service.close()

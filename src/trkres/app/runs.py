@@ -151,6 +151,13 @@ class RunPool:
             return f"already {run['status']}"
         flag = self.run_dir(rid) / worker.CANCEL_FLAG
         flag.touch()
+        if run["status"] == "queued":
+            # Handed to the pool's call queue (the next runs in line are), so the future
+            # cannot be cancelled, but not started: it stayed 'queued' until every run
+            # ahead of it ended. The worker that takes it meets the flag at its first step.
+            self.store.fail_run(rid, "cancelled before it started")
+            self._tell(rid)
+            return "cancelled"
         return "cancelling: the run stops at its next step"
 
     def _finished(self, rid: str, future: Future[dict[str, Any]]) -> None:
