@@ -41,7 +41,7 @@ class RunPool:
         self._futures: dict[str, Future[dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self._pool = self._new_pool()
-        self._closing = False
+        self._closing = threading.Event()  # set by shutdown
         #: Set once the workers' template (the forkserver) has imported every analysis.
         self._template = threading.Event()
         self._template_lock = threading.Lock()
@@ -72,14 +72,14 @@ class RunPool:
         if self._template.is_set():
             return
         with self._template_lock:
-            if self._template.is_set() or self._closing:
+            if self._template.is_set() or self._closing.is_set():
                 return
             probe = self._context.Process(target=worker.nothing, name="trkres-template", daemon=True)  # fmt: skip
             try:
                 probe.start()
                 probe.join()
             except (OSError, EOFError):  # the template stopped by shutdown
-                if self._closing:
+                if self._closing.is_set():
                     return
                 raise
             self._template.set()
@@ -101,11 +101,11 @@ class RunPool:
 
         def start() -> None:
             self._start_template()
-            if self._closing:
+            if self._closing.is_set():
                 return
             pool = self._pool  # submit is thread-safe; holding the lock would stall requests
             for _ in range(self.workers):
-                if self._closing:
+                if self._closing.is_set():
                     return
                 try:
                     pool.submit(worker.warm)
@@ -161,13 +161,13 @@ class RunPool:
         return "cancelling: the run stops at its next step"
 
     def _finished(self, rid: str, future: Future[dict[str, Any]]) -> None:
-        if self._closing:  # shutdown has recorded this run already; the store may be closed
+        if self._closing.is_set():  # shutdown has recorded this run; the store may be closed
             self.live.pop(rid, None)
             return
         try:
             self._record(rid, future)
         except Exception:
-            if not self._closing:
+            if not self._closing.is_set():
                 raise
             # The server stopped while this run's end was recorded and closed the store:
             # nothing of it was committed, and the next start marks it interrupted.
@@ -197,7 +197,7 @@ class RunPool:
                 "worker was killed or ran out of memory); start the run again",
             )
             with self._lock:
-                if not self._closing:
+                if not self._closing.is_set():
                     self._pool = self._new_pool()
             return
         except Exception as exc:  # pickling or pool failure: a bug, said as one
@@ -217,7 +217,7 @@ class RunPool:
                 self.store.set_running(rid)
                 self.store.finish_run(rid, outcome["tables"], outcome["summary"])
             except Exception as exc:
-                if self._closing:
+                if self._closing.is_set():
                     raise
                 log.exception("committing run %s failed", rid)
                 self.store.fail_run(rid, f"its results could not be stored ({exc})")
@@ -231,7 +231,7 @@ class RunPool:
             try:
                 message = self._messages.get(timeout=0.5)
             except queue_module.Empty:
-                if self._closing:
+                if self._closing.is_set():
                     return
                 continue
             except (EOFError, OSError):
@@ -253,7 +253,7 @@ class RunPool:
     def shutdown(self) -> None:
         """Stop now: queued runs never start, running ones are told to stop and marked
         failed (their workers stop with the server); nothing waits for a long run."""
-        self._closing = True
+        self._closing.set()
         with self._lock:
             futures = list(self._futures.items())
         for rid, future in futures:
