@@ -192,3 +192,35 @@ def test_a_queued_run_already_handed_to_the_pool_is_cancelled_at_once(tmp_path: 
         service.pool._futures.pop(rid)
     finally:
         service.close()
+
+
+def test_a_stop_while_the_server_opens_its_data_says_the_folder_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SIGTERM while ``trkres serve`` opened its data folder (recovering the last stop's
+    runs) said 'nothing was written', a batch command's words."""
+    import signal
+    import sys
+
+    from trkres.app import service as service_module
+    from trkres.cli import _app, main
+    from webapp.helpers import free_port
+
+    def terminated(*args: Any, **kwargs: Any) -> None:
+        raise _app.Terminated
+
+    monkeypatch.setattr(service_module, "Service", terminated)
+    monkeypatch.setattr(_app.state, "stopped_message", _app.state.stopped_message)
+    data = tmp_path / "data"
+    argv = ["trkres", "serve", "--port", str(free_port()), "--data", str(data)]
+    monkeypatch.setattr(sys, "argv", argv)
+    monkeypatch.setattr(_app, "reuse_freed_memory", lambda: False)  # this process' allocator
+    handler = signal.getsignal(signal.SIGTERM)  # main() installs its own
+    try:
+        with pytest.raises(SystemExit) as stop:
+            main()
+    finally:
+        signal.signal(signal.SIGTERM, handler)
+    assert stop.value.code == 143
+    said = " ".join(capsys.readouterr().err.split())
+    assert "nothing was written" not in said and "is kept" in said

@@ -82,6 +82,9 @@ def serve(
         raise TrkresError("the data folder is a file", expected="a folder (created if missing)",
                           found=str(config.data))  # fmt: skip
     _check_port(host, port)
+    # Said by a stop from here on: opening the data folder already changes it (runs left
+    # by the last stop marked failed); a stop during that said 'nothing was written'.
+    state.stopped_message = f"the app stopped; its data folder {config.data} is kept"
     service = Service(config, defer=True)  # workers and imports start once it listens
     try:
         if example:
@@ -113,7 +116,6 @@ def serve(
             ),
         )
         _when_listening(server, service.start_background)
-        state.stopped_message = f"the app stopped; its data folder {config.data} is kept"
         server.run()
     finally:
         service.close()
