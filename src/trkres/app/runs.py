@@ -66,9 +66,9 @@ class RunPool:
     def _start_template(self) -> None:
         """Start the workers' template and wait until it has imported every analysis
         (10-15 s on a loaded machine), outside the executor: the executor starts its first
-        worker holding its own lock, which its shutdown needs, and a worker forked for a
-        server that has exited meanwhile died on the server's message queue, with a
-        traceback in the terminal."""
+        worker holding its own lock, which its shutdown needs; and a worker forked once the
+        server has exited would die reading the server's message queue, with a traceback
+        in the terminal."""
         if self._template.is_set():
             return
         with self._template_lock:
