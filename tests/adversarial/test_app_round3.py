@@ -248,9 +248,9 @@ def test_band_box_overlap_check_is_fast_and_unchanged() -> None:
 
     many = [{"lane": 1, "band": i + 1, "x0": 2 * i, "x1": 2 * i + 1, "y0": 0, "y1": 5}
             for i in range(10_000)]  # fmt: skip
-    started = time.perf_counter()
+    started = time.process_time()  # this process' CPU time: other processes' load aside
     check_overlaps(many)
-    assert time.perf_counter() - started < 5.0
+    assert time.process_time() - started < 5.0
 
     def pairwise(boxes: list[dict[str, int]]) -> tuple[int, int] | None:
         for lane in sorted({b["lane"] for b in boxes}):

@@ -340,6 +340,17 @@ def test_overlong_output_name_is_an_output_error(tmp_path: Path) -> None:
         write_tables(tmp_path / ("x" * 300), TABLE)
 
 
+def _handles_sigterm(pid: int) -> bool:
+    """Whether process ``pid`` has a SIGTERM handler installed (Linux: /proc/PID/status;
+    True where that cannot be read)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True
+    caught = next((line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:")), None)  # fmt: skip
+    return caught is None or bool(int(caught, 16) & (1 << (signal.SIGTERM - 1)))
+
+
 def test_cli_sigterm_exits_143_and_leaves_nothing(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "trkres", "analyze", str(EXAMPLE), "-o", "out"],
@@ -348,7 +359,13 @@ def test_cli_sigterm_exits_143_and_leaves_nothing(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(4)
+    # A SIGTERM that lands before the command has installed its handler (the imports take
+    # several seconds on a loaded machine) kills it with no message and status -15.
+    deadline = time.monotonic() + 120
+    while not _handles_sigterm(proc.pid) and proc.poll() is None:
+        assert time.monotonic() < deadline, "trkres analyze never installed its SIGTERM handler"
+        time.sleep(0.05)
+    time.sleep(4)  # into the analysis
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     if proc.returncode == 0:  # finished before the signal on a fast machine

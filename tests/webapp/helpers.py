@@ -37,9 +37,11 @@ def client(service: Service) -> TestClient:
 
 
 def wait_for(
-    client: TestClient | httpx.Client, rid: str, timeout: float = 120.0
+    client: TestClient | httpx.Client, rid: str, timeout: float = 300.0
 ) -> dict[str, object]:
-    """Poll a run until it is done or failed (a TestClient or an httpx client)."""
+    """Poll a run until it is done or failed (a TestClient or an httpx client). The limit
+    is only for a run that never ends: on a loaded 2-core machine (pytest -n) a worker's
+    first run, queued behind two others, took 106 s of the former 120."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         run = client.get(f"/api/runs/{rid}").json()
@@ -55,6 +57,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class PortTaken(AssertionError):
+    """``trkres serve`` refused its port: another process took it since it was free."""
+
+
 class Server:
     """A ``trkres serve`` process on a free loopback port."""
 
@@ -65,8 +71,19 @@ class Server:
         self.extra = extra
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 30.0) -> float:
-        """Start and wait until /api/health answers; seconds it took."""
+    def start(self, timeout: float = 60.0) -> float:
+        """Start and wait until /api/health answers; seconds it took. A port taken since
+        it was found free (another test's server or connection, under pytest -n) is
+        replaced by another free one."""
+        for _ in range(3):
+            try:
+                return self._start(timeout)
+            except PortTaken:
+                self.port = free_port()
+                self.url = f"http://127.0.0.1:{self.port}"
+        return self._start(timeout)
+
+    def _start(self, timeout: float) -> float:
         import httpx
 
         cmd = [sys.executable, "-m", "trkres", "serve", "--port", str(self.port),
@@ -79,6 +96,8 @@ class Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 out = self.process.stdout.read().decode() if self.process.stdout else ""
+                if "cannot listen on" in out:
+                    raise PortTaken(out)
                 raise AssertionError(f"trkres serve exited {self.process.returncode}: {out}")
             try:
                 if httpx.get(f"{self.url}/api/health", timeout=1).status_code in (200, 401):

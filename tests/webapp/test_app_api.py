@@ -284,10 +284,12 @@ def test_waiting_for_runs_to_end(client: TestClient) -> None:
     runs on an event loop of its own, as several server loops would)."""
     pid = project(client)
     upload(client, pid, "viability.tsv", VIABILITY.read_bytes(), "dose_response")
+    first = client.post(f"/api/projects/{pid}/runs", json={}).json()["id"]
+    assert wait_for(client, first)["status"] == "done"  # the worker started, at any speed
     for _ in range(2):
         rid = client.post(f"/api/projects/{pid}/runs", json={}).json()["id"]
         t0 = time.monotonic()
         run = client.get(f"/api/runs/{rid}", params={"wait": 60}).json()
         assert run["status"] == "done"
-        assert time.monotonic() - t0 < 30  # answered at the end, not after the full wait
+        assert time.monotonic() - t0 < 60  # answered when it ended, before the full wait
     assert client.get(f"/api/runs/{rid}", params={"wait": 61}).status_code == 422

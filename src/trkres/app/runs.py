@@ -9,11 +9,13 @@ failed (:meth:`Store.recover`), so no run is left pretending to progress.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
 import queue as queue_module
 import shutil
+import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -39,7 +41,10 @@ class RunPool:
         self._futures: dict[str, Future[dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self._pool = self._new_pool()
-        self._closing = False
+        self._closing = threading.Event()  # set by shutdown
+        #: Set once the workers' template (the forkserver) has imported every analysis.
+        self._template = threading.Event()
+        self._template_lock = threading.Lock()
         #: Called with a run's id when it ends (done or failed), from a pool thread.
         self.listeners: list[Callable[[str], None]] = []
         #: Progress of running runs (fraction, label), kept in memory: a run reports it
@@ -58,14 +63,49 @@ class RunPool:
             initargs=(self._messages, os.getpid(), max(1, (os.cpu_count() or 1) // self.workers)),
         )
 
+    def _start_template(self) -> None:
+        """Start the workers' template and wait until it has imported every analysis
+        (10-15 s on a loaded machine), outside the executor: the executor starts its first
+        worker holding its own lock, which its shutdown needs; and a worker forked once the
+        server has exited would die reading the server's message queue, with a traceback
+        in the terminal."""
+        if self._template.is_set():
+            return
+        with self._template_lock:
+            if self._template.is_set() or self._closing.is_set():
+                return
+            probe = self._context.Process(target=worker.nothing, name="trkres-template", daemon=True)  # fmt: skip
+            try:
+                probe.start()
+                probe.join()
+            except (OSError, EOFError):  # the template stopped by shutdown
+                if self._closing.is_set():
+                    return
+                raise
+            self._template.set()
+
+    def _stop_template(self) -> None:
+        """Stop the workers' template if it is still importing: it holds the server's
+        terminal (its output) and would go on importing for seconds after the server
+        stopped. A template that is ready is left alone: it stops when the server exits."""
+        from multiprocessing import forkserver
+
+        pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
+        if pid is not None and not self._template.is_set():
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGTERM)
+
     def warm(self) -> None:
         """Start every worker and import the analyses in it, in the background (the
         server answers meanwhile; a run submitted early waits for its worker)."""
 
         def start() -> None:
+            self._start_template()
+            if self._closing.is_set():
+                return
             pool = self._pool  # submit is thread-safe; holding the lock would stall requests
             for _ in range(self.workers):
-                if self._closing:
+                if self._closing.is_set():
                     return
                 try:
                     pool.submit(worker.warm)
@@ -80,6 +120,7 @@ class RunPool:
         return self.store.folder / "runs" / rid
 
     def submit(self, rid: str, figures: bool) -> None:
+        self._start_template()
         with self._lock:
             try:
                 future = self._pool.submit(worker.execute, rid, str(self.run_dir(rid)), figures)
@@ -92,6 +133,7 @@ class RunPool:
     def call(self, function: Callable[..., dict[str, Any]], *args: Any,
              timeout: float = 300) -> dict[str, Any]:  # fmt: skip
         """Run ``function(*args)`` in a worker (queued behind runs) and wait for its answer."""
+        self._start_template()
         with self._lock:
             pool = self._pool
         return pool.submit(function, *args).result(timeout=timeout)
@@ -109,14 +151,27 @@ class RunPool:
             return f"already {run['status']}"
         flag = self.run_dir(rid) / worker.CANCEL_FLAG
         flag.touch()
+        if run["status"] == "queued":
+            # Handed to the pool's call queue (the next runs in line are), so the future
+            # cannot be cancelled, but not started: it stayed 'queued' until every run
+            # ahead of it ended. The worker that takes it meets the flag at its first step.
+            self.store.fail_run(rid, "cancelled before it started")
+            self._tell(rid)
+            return "cancelled"
         return "cancelling: the run stops at its next step"
 
     def _finished(self, rid: str, future: Future[dict[str, Any]]) -> None:
-        if self._closing:  # shutdown has recorded this run already; the store may be closed
+        if self._closing.is_set():  # shutdown has recorded this run; the store may be closed
             self.live.pop(rid, None)
             return
         try:
             self._record(rid, future)
+        except Exception:
+            if not self._closing.is_set():
+                raise
+            # The server stopped while this run's end was recorded and closed the store:
+            # nothing of it was committed, and the next start marks it interrupted.
+            log.debug("run %s ended as the server stopped", rid, exc_info=True)
         finally:
             self.live.pop(rid, None)
             self._tell(rid)
@@ -142,7 +197,7 @@ class RunPool:
                 "worker was killed or ran out of memory); start the run again",
             )
             with self._lock:
-                if not self._closing:
+                if not self._closing.is_set():
                     self._pool = self._new_pool()
             return
         except Exception as exc:  # pickling or pool failure: a bug, said as one
@@ -155,8 +210,15 @@ class RunPool:
             self.store.fail_run(rid, outcome["error"])
         else:
             try:
+                # The worker's 'start' message comes through another pipe than its result,
+                # read by another thread: under load it is read after the result. Mark the
+                # run running here (a no-op once it is), or finish_run finds it 'queued',
+                # keeps nothing, and the late 'start' leaves it 'running' for ever.
+                self.store.set_running(rid)
                 self.store.finish_run(rid, outcome["tables"], outcome["summary"])
             except Exception as exc:
+                if self._closing.is_set():
+                    raise
                 log.exception("committing run %s failed", rid)
                 self.store.fail_run(rid, f"its results could not be stored ({exc})")
 
@@ -169,7 +231,7 @@ class RunPool:
             try:
                 message = self._messages.get(timeout=0.5)
             except queue_module.Empty:
-                if self._closing:
+                if self._closing.is_set():
                     return
                 continue
             except (EOFError, OSError):
@@ -178,7 +240,9 @@ class RunPool:
                 if message[0] == "start":
                     self.store.set_running(message[1])
                 elif message[0] == "progress":
-                    self.live[message[1]] = (float(message[2]), str(message[3]))
+                    with self._lock:  # a message read after its run ended is dropped
+                        if message[1] in self._futures:
+                            self.live[message[1]] = (float(message[2]), str(message[3]))
             except Exception:  # a closed store at shutdown
                 log.debug("progress message dropped", exc_info=True)
 
@@ -189,7 +253,7 @@ class RunPool:
     def shutdown(self) -> None:
         """Stop now: queued runs never start, running ones are told to stop and marked
         failed (their workers stop with the server); nothing waits for a long run."""
-        self._closing = True
+        self._closing.set()
         with self._lock:
             futures = list(self._futures.items())
         for rid, future in futures:
@@ -198,4 +262,15 @@ class RunPool:
             else:
                 (self.run_dir(rid) / worker.CANCEL_FLAG).touch()
                 self.store.fail_run(rid, "the server was stopped during this run; start it again")
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        # The executor's shutdown waits for its lock, which a submit holds while it starts
+        # a worker, and the first start waits for the workers' template to import every
+        # analysis (10-15 s on a loaded machine): a server stopped in its first seconds
+        # took that long to stop. Asked from a thread of its own, waited for only briefly:
+        # a worker started meanwhile stops itself when the server is gone.
+        stopper = threading.Thread(
+            target=self._pool.shutdown, kwargs={"wait": False, "cancel_futures": True},
+            name="trkres-pool-stop", daemon=True,
+        )  # fmt: skip
+        stopper.start()
+        stopper.join(timeout=1.0)
+        self._stop_template()

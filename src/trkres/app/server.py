@@ -283,6 +283,16 @@ def create_app(service: Service) -> FastAPI:
 
     service.pool.listeners.append(run_ended)
 
+    def stopping() -> None:  # the server stops: every waiting request answers now
+        with waiters_lock:
+            waiting = [entry for entries in waiters.values() for entry in entries]
+            waiters.clear()
+        for loop, event in waiting:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(event.set)
+
+    service.stop_listeners.append(stopping)
+
     def run_json(rid: str) -> dict[str, Any]:
         run = service.store.run(rid)
         keys = ("id", "project_id", "status", "progress", "label", "error", "created", "started",
@@ -305,7 +315,7 @@ def create_app(service: Service) -> FastAPI:
         finished run its tables and sections. ``wait=S`` answers as soon as the run ends,
         or after S seconds (at most 60): no need to poll."""
         out = await run_in_threadpool(run_json, rid)
-        if wait <= 0 or out["status"] in ("done", "failed"):
+        if wait <= 0 or out["status"] in ("done", "failed") or service.stopping.is_set():
             return out
         event = asyncio.Event()
         entry = (asyncio.get_running_loop(), event)
@@ -313,7 +323,7 @@ def create_app(service: Service) -> FastAPI:
             waiters.setdefault(rid, []).append(entry)
         try:
             out = await run_in_threadpool(run_json, rid)  # it may have ended meanwhile
-            if out["status"] in ("done", "failed"):
+            if out["status"] in ("done", "failed") or service.stopping.is_set():
                 return out
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), wait)

@@ -15,6 +15,7 @@ import re
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -67,6 +68,10 @@ class Service:
         self._imported = threading.Event()
         self._background = threading.Lock()
         self._started = False
+        #: Set when the server begins to stop; then each of ``stop_listeners`` is called
+        #: (requests waiting for a run's end answer at once instead of being cancelled).
+        self.stopping = threading.Event()
+        self.stop_listeners: list[Callable[[], None]] = []
         if not start_workers:
             self._import()
         elif not defer:
@@ -99,7 +104,16 @@ class Service:
             self.start_background()  # needed before the server listens (--example)
         self._imported.wait(timeout=120)
 
+    def begin_stop(self) -> None:
+        """The server is stopping: wake what waits for a run's end (called by ``trkres
+        serve`` when the server stops, before it waits for the requests under way)."""
+        self.stopping.set()
+        for listener in self.stop_listeners:
+            listener()
+
     def close(self) -> None:
+        if not self.stopping.is_set():
+            self.begin_stop()
         self.pool.shutdown()
         self.store.close()
 

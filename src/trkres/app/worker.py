@@ -64,6 +64,10 @@ def init_worker(queue: Queue[tuple[Any, ...]], server_pid: int, threads: int = 1
     threading.Thread(target=watch, name="trkres-server-watch", daemon=True).start()
 
 
+def nothing() -> None:
+    """Nothing: a process started only to wait until the workers' template is ready."""
+
+
 def warm() -> int:
     """Import the analyses once, so the first run does not pay for it."""
     from trkres.study.registry import analyses

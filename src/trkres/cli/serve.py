@@ -82,6 +82,9 @@ def serve(
         raise TrkresError("the data folder is a file", expected="a folder (created if missing)",
                           found=str(config.data))  # fmt: skip
     _check_port(host, port)
+    # Said by a stop from here on: opening the data folder already changes it (runs left
+    # by the last stop marked failed); a stop during that said 'nothing was written'.
+    state.stopped_message = f"the app stopped; its data folder {config.data} is kept"
     service = Service(config, defer=True)  # workers and imports start once it listens
     try:
         if example:
@@ -101,7 +104,8 @@ def serve(
                 f"login page): {generated}",
                 highlight=False,
             )
-        server = uvicorn.Server(
+        server = _server(
+            service.begin_stop,
             uvicorn.Config(
                 guarded(service),
                 host=host,
@@ -109,13 +113,26 @@ def serve(
                 log_level="warning",
                 access_log=False,
                 timeout_graceful_shutdown=5,
-            )
+            ),
         )
         _when_listening(server, service.start_background)
-        state.stopped_message = f"the app stopped; its data folder {config.data} is kept"
         server.run()
     finally:
         service.close()
+
+
+def _server(on_stop: Callable[[], None], config: Any) -> Any:
+    """A uvicorn server that calls ``on_stop`` as it begins to stop, before it waits for the
+    requests under way: a request waiting for a run's end (``?wait=``) then answers at once.
+    It was cancelled after the 5 s grace, with a traceback in the terminal and a 500."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: Any = None) -> None:
+            on_stop()
+            await super().shutdown(sockets=sockets)
+
+    return Server(config)
 
 
 def _when_listening(server: Any, then: Callable[[], None]) -> None:
