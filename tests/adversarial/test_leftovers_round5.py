@@ -23,26 +23,6 @@ SEQ = SEQ[:150] + "GGC" + SEQ[153:]
 FRAME = {"gene": "NTRK1", "codon_start": 595, "codon_position": 151}
 
 
-def test_sanger_positions_without_signal_show_no_fraction() -> None:
-    """Flat channels over a site: expect.tsv said 'not assessable: no signal', while
-    positions.tsv showed a measured mutant fraction of 0 (0-0 CI) there. The positions
-    table is now the strongest rows of the per-base test, which has no fraction where
-    neither channel has signal."""
-    sample = make_trace(SEQ, {150: ("C", 0.4)}, seed=2)
-    peak = int(sample.peaks[150])
-    channels = sample.channels.copy()
-    channels[:, peak - 60 : peak + 60] = 0.0
-    res = tr.sanger.compare(dataclasses.replace(sample, channels=channels),
-                            control=make_trace(SEQ, seed=1), expect="NTRK1 G595R", **FRAME)  # fmt: skip
-    assert "not assessable" in str(res["expect"]["answer"].iloc[0])
-    pos = res["positions"].set_index("position")
-    for col in ("raw_fraction", "mutant_fraction", "ci_low", "ci_high"):
-        assert np.isnan(pos.loc[151, col]), (col, pos.loc[151, col])
-    assert not bool(pos.loc[151, "called"])
-    # Positions with signal keep their fractions.
-    assert pos["mutant_fraction"].notna().sum() >= len(pos) - 12
-
-
 def test_sanger_positions_are_the_strongest_rows_of_the_per_base_calls() -> None:
     """Two clones at one base: the calls table's strongest row at the site and the
     positions table's row are one computation (they were two, kept equal by copying)."""

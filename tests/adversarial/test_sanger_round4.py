@@ -79,6 +79,13 @@ def test_a_site_without_signal_is_not_assessable() -> None:
     answer = _expect(res)
     assert "not assessable" in answer and "nan" not in answer, answer
     assert np.isnan(res["expect"]["lod"].iloc[0])
+    # positions.tsv agrees (round 5): it showed a mutant fraction of 0 (CI 0-0) there;
+    # it is the strongest rows of the per-base test now, with no fraction without signal.
+    pos = res["positions"].set_index("position")
+    for col in ("raw_fraction", "mutant_fraction", "ci_low", "ci_high"):
+        assert np.isnan(pos.loc[151, col]), (col, pos.loc[151, col])
+    assert not bool(pos.loc[151, "called"])
+    assert pos["mutant_fraction"].notna().sum() >= len(pos) - 12  # the rest keep theirs
 
 
 def test_a_change_the_control_carries_too_is_said_so() -> None:
