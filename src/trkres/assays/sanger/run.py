@@ -283,29 +283,13 @@ def run_sanger(
         weight, control_level = shared.weight, shared.control_level
     per = _per_base(s, c, sel, ref_idx, chan, c_chan, meds, weight, control_level,
                     noise_floor, options, sd_of)  # fmt: skip
-    pick = (alt_idx, cols)
-    noise_corr = per["noise"][pick]
-    # EP17's shape: the threshold is the critical value (a blank exceeds it with
-    # probability alpha/n), the LOD the fraction detected 95% of the time above it.
-    lod_pos = per["lod"][pick]
-    lod = float(np.median(lod_pos))
-    lod_lo, lod_hi = (float(v) for v in np.quantile(lod_pos, [0.1, 0.9]))
-    quality = s.trace.quality[si]
     site = {
         "position": sel + 1,
         "ref": np.array([ref[i].upper() for i in sel], dtype=object),
         "sample_position": si + 1,
         "sample_base": np.array([s.trace.bases[i] for i in si], dtype=object),
-        "quality": quality,
+        "quality": s.trace.quality[si],
     }
-    positions = pd.DataFrame({
-        **site,
-        "alt": [BASES[a] for a in alt_idx],
-        **{k: per[k][pick] for k in ("raw_fraction", "mutant_fraction", "ci_low", "ci_high",
-                                     "control_fraction", "background", "alt_background")},
-        "noise_level": level,
-        **{k: per[k][pick] for k in ("noise", "threshold", "broad_excess", "lod", "called")},
-    })  # fmt: skip
     # One row per non-reference base and position (3 a position), position by position.
     rows = np.repeat(cols, 4)
     base = np.tile(np.arange(4), len(sel))
@@ -322,6 +306,15 @@ def run_sanger(
         **{k: per[k][base, rows] for k in ("noise", "threshold", "broad_excess", "lod",
                                            "called", "refused")},
     })  # fmt: skip
+    # positions.tsv: the strongest non-reference base of each position (one a position).
+    positions = by_base.loc[by_base["strongest"]].drop(columns=["strongest", "refused"])
+    positions = positions.reset_index(drop=True)
+    noise_corr = positions["noise"].to_numpy()
+    # EP17's shape: the threshold is the critical value (a blank exceeds it with
+    # probability alpha/n), the LOD the fraction detected 95% of the time above it.
+    lod_pos = positions["lod"].to_numpy()
+    lod = float(np.median(lod_pos))
+    lod_lo, lod_hi = (float(v) for v in np.quantile(lod_pos, [0.1, 0.9]))
     refused = by_base[by_base["refused"]]
     if len(refused):
         where = ", ".join(f"{p} ({b} channel)" for p, b in
