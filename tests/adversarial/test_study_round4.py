@@ -82,13 +82,26 @@ def test_one_trace_asked_about_two_mutations_and_other_kinds_are_kept(tmp_path: 
     assert [i.name for i in load_study(folder).manifest.inputs] == ["a", "b", "c", "d"]
 
 
-def test_an_earlier_kind_name_is_the_same_kind(tmp_path: Path) -> None:
-    folder = write_study(
-        tmp_path / "s",
-        "name: s\ninputs:\n  - {id: a, kind: tumour_volumes, path: v.csv}\n"
-        "  - {id: b, kind: xenograft, path: w.csv}\n",
-        {"v.csv": "mouse,day,volume\n", "w.csv": "mouse,day,volume\n"},
-    )
+@pytest.mark.parametrize(
+    ("inputs", "files"),
+    [
+        (  # an earlier kind name is the same kind
+            "  - {id: a, kind: tumour_volumes, path: v.csv}\n"
+            "  - {id: b, kind: xenograft, path: w.csv}\n",
+            {"v.csv": "mouse,day,volume\n", "w.csv": "mouse,day,volume\n"},
+        ),
+        (  # one image as two replicate blots
+            "  - {id: a, kind: western, path: b.png, target: pERK, blot: r1}\n"
+            "  - {id: b, kind: western, path: c.png, target: pERK, blot: r2}\n",
+            {"b.png": "not really an image", "c.png": "not really an image"},
+        ),
+    ],
+    ids=["earlier_kind_name", "one_image_two_blots"],
+)
+def test_a_copy_under_another_kind_name_or_blot_is_refused(
+    tmp_path: Path, inputs: str, files: dict[str, str]
+) -> None:
+    folder = write_study(tmp_path / "s", "name: s\ninputs:\n" + inputs, files)
     with pytest.raises(ManifestError, match="is a copy of input 'a'"):
         load_study(folder)
 
@@ -122,6 +135,16 @@ def _bypass(ident: str, gene: str, what: str, source: str = "ourlab") -> str:
     )
 
 
+PMID_SOURCE = "sources:\n  - {id: ourpaper, citation: 'Our lab, J Onc 2026.', pmid: '12345678'}\n"
+
+
+def _lab_fact(tmp_path: Path, ident: str, gene: str, what: str) -> Path:
+    """A lab file (lab.yaml) of one bypass fact citing a source with a PMID."""
+    lab = tmp_path / "lab.yaml"
+    lab.write_text(PMID_SOURCE + "bypass_alterations:\n" + _bypass(ident, gene, what, "ourpaper"))
+    return lab
+
+
 def test_a_lab_fact_without_pmid_or_doi_is_not_verified(tmp_path: Path) -> None:
     lab = tmp_path / "lab.yaml"
     lab.write_text(LAB_SOURCE + "bypass_alterations:\n" + _bypass("x1", "NRAS", "changes: [Q61K]"))
@@ -131,11 +154,7 @@ def test_a_lab_fact_without_pmid_or_doi_is_not_verified(tmp_path: Path) -> None:
 
 
 def test_a_lab_fact_citing_a_pmid_stays_verified(tmp_path: Path) -> None:
-    lab = tmp_path / "lab.yaml"
-    lab.write_text(
-        "sources:\n  - {id: ourpaper, citation: 'Our lab, J Onc 2026.', pmid: '12345678'}\n"
-        "bypass_alterations:\n" + _bypass("x1", "NRAS", "changes: [Q61K]", "ourpaper")
-    )
+    lab = _lab_fact(tmp_path, "x1", "NRAS", "changes: [Q61K]")
     kb = load_knowledge([lab])
     assert kb.bypass_alterations["x1"].status == "verified"
     assert not any("no source with a PMID" in n for n in kb.notices)
@@ -145,22 +164,14 @@ def test_a_lab_fact_citing_a_pmid_stays_verified(tmp_path: Path) -> None:
 
 
 def test_a_lab_change_at_a_shipped_hotspot_residue_is_stated(tmp_path: Path) -> None:
-    lab = tmp_path / "lab.yaml"
-    lab.write_text(
-        "sources:\n  - {id: ourpaper, citation: 'Our lab, J Onc 2026.', pmid: '12345678'}\n"
-        "bypass_alterations:\n" + _bypass("x1", "NRAS", "changes: [Q61K]", "ourpaper")
-    )
+    lab = _lab_fact(tmp_path, "x1", "NRAS", "changes: [Q61K]")
     notices = load_knowledge([lab]).notices
     assert any("'x1'" in n and "'nras_hotspots'" in n and "decides for NRAS Q61K" in n
                for n in notices), notices  # fmt: skip
 
 
 def test_a_lab_residue_under_a_shipped_exact_change_is_stated(tmp_path: Path) -> None:
-    lab = tmp_path / "lab.yaml"
-    lab.write_text(
-        "sources:\n  - {id: ourpaper, citation: 'Our lab, J Onc 2026.', pmid: '12345678'}\n"
-        "bypass_alterations:\n" + _bypass("x2", "KRAS", "residues: [G12]", "ourpaper")
-    )
+    lab = _lab_fact(tmp_path, "x2", "KRAS", "residues: [G12]")
     notices = load_knowledge([lab]).notices
     assert any("'x2'" in n and "does not decide for KRAS G12D" in n and "'kras_g12d'" in n
                for n in notices), notices  # fmt: skip
@@ -325,23 +336,9 @@ def test_bad_knowledge_files_and_only_are_input_errors(
         tr.study.run(_viability_study(tmp_path), **{name: value})  # type: ignore[arg-type]
 
 
-def test_one_image_as_two_replicate_blots_is_refused(tmp_path: Path) -> None:
-    folder = write_study(
-        tmp_path / "s",
-        "name: s\ninputs:\n"
-        "  - {id: a, kind: western, path: b.png, target: pERK, blot: r1}\n"
-        "  - {id: b, kind: western, path: c.png, target: pERK, blot: r2}\n",
-        {"b.png": "not really an image", "c.png": "not really an image"},
-    )
-    with pytest.raises(ManifestError, match="is a copy of input 'a'"):
-        load_study(folder)
-
-
 def test_one_lab_file_given_twice_is_read_once(tmp_path: Path) -> None:
     lab = tmp_path / "lab.yaml"
-    lab.write_text(
-        "sources:\n  - {id: ourpaper, citation: 'Our lab, J Onc 2026.', pmid: '12345678'}\n"
-    )
+    lab.write_text(PMID_SOURCE)
     kb = load_knowledge([lab, tmp_path / "." / "lab.yaml"])
     assert kb.notices == () and kb.extra_files == (lab.resolve(),)
 
@@ -356,11 +353,7 @@ def test_a_blank_study_name_is_refused_at_its_line(tmp_path: Path) -> None:
 
 
 def test_a_lab_gene_level_fact_under_shipped_hotspots_is_stated(tmp_path: Path) -> None:
-    lab = tmp_path / "lab.yaml"
-    lab.write_text(
-        "sources:\n  - {id: ourpaper, citation: 'Our lab, J Onc 2026.', pmid: '12345678'}\n"
-        "bypass_alterations:\n" + _bypass("x3", "KRAS", "changes: []", "ourpaper")
-    )
+    lab = _lab_fact(tmp_path, "x3", "KRAS", "changes: []")
     notices = load_knowledge([lab]).notices
     for what in ("KRAS G12 (any change)", "KRAS Q61 (any change)"):
         assert any("'x3'" in n and f"does not decide for {what}" in n and "'kras_hotspots'" in n
